@@ -1,0 +1,132 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// One settings list for every target: Swift 6 language mode is the package default;
+/// these upcoming features keep imports and existentials explicit.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "xiangchain",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "xiangchain", targets: ["xiangchain"]),
+        .library(name: "ChainCore", targets: ["ChainCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .target(
+            name: "ChainCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Identity",
+            dependencies: [
+                "ChainCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Storage",
+            dependencies: ["ChainCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Execution",
+            dependencies: ["ChainCore", "Identity", "Storage"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "EvidenceContract",
+            dependencies: ["ChainCore", "Execution"],
+            path: "Sources/Contracts/Evidence",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Node",
+            dependencies: [
+                "ChainCore", "Identity", "Storage", "Execution", "EvidenceContract",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "API",
+            dependencies: [
+                "ChainCore", "Identity", "Storage", "Execution", "Node",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ChainTesting",
+            dependencies: [
+                "ChainCore", "Identity", "Storage", "Execution", "Node",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "xiangchain",
+            dependencies: [
+                "ChainCore", "Identity", "Storage", "Node", "API",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ChainCoreTests",
+            dependencies: ["ChainCore", "ChainTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IdentityTests",
+            dependencies: ["Identity", "ChainTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StorageTests",
+            dependencies: ["Storage", "ChainTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ExecutionTests",
+            dependencies: ["Execution", "EvidenceContract", "ChainTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "APITests",
+            dependencies: [
+                "API", "Node", "ChainTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ProcessTests",
+            dependencies: ["ChainCore", "ChainTesting"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,210 @@
+import ChainCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Identity
+import Logging
+import NIOCore
+import Node
+import Storage
+
+/// The node's HTTP/JSON API under `/v1` (described in `docs/openapi.yaml`).
+public struct ChainAPI: Sendable {
+    let node: ChainNode
+    /// Longest `wait=commit` wait.
+    let maxWait: Duration
+
+    /// Creates the API for a node.
+    public init(node: ChainNode, maxWait: Duration = .seconds(30)) {
+        self.node = node
+        self.maxWait = maxWait
+    }
+
+    /// The router with every route.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.middlewares.add(ErrorMiddleware())
+        router.get("/v1/status") { _, _ in try self.status() }
+        router.get("/v1/genesis") { _, _ in try self.genesisDocument() }
+        router.post("/v1/txs") { request, context in try await self.submit(request, context) }
+        router.get("/v1/txs/:txid") { _, context in try self.transaction(context.parameters.require("txid")) }
+        router.get("/v1/txs/:txid/proof") { _, context in try self.proof(context.parameters.require("txid")) }
+        router.get("/v1/blocks") { request, _ in try self.blocks(request) }
+        router.get("/v1/blocks/:height") { _, context in try self.block(context.parameters.require("height")) }
+        router.get("/v1/evidence/:hash") { _, context in try self.evidence(context.parameters.require("hash")) }
+        return router
+    }
+
+    /// An application serving the API on `host:port`.
+    public func application(host: String, port: Int, logger: Logger) -> some ApplicationProtocol {
+        Application(
+            router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "xiangchain"),
+            logger: logger)
+    }
+
+    // MARK: handlers
+
+    func status() throws -> Response {
+        let tip = try node.store.tip()
+        let last = node.lastCommitInfo
+        return JSONResponse.make(
+            .object([
+                "chainId": .string(node.chainId), "suite": .string(node.genesis.suite.rawValue),
+                "nodeId": .string(node.config.nodeId), "mode": .string("solo"),
+                "height": .int(Int64(tip?.height ?? 0)), "lastBlockHash": .string((tip?.hash ?? .zero).hex),
+                "lastBlockTime": .int(tip?.timestamp ?? 0), "lastCommitAt": .int(last.at),
+                "genesisHash": .string(node.genesisHash.hex),
+                "validators": .array(
+                    node.genesis.validators.map { .object(["nodeId": .string($0.nodeId), "org": .string($0.org)]) }),
+                "orgs": .array(node.genesis.orgs.map { .string($0.name) }),
+                "mempool": .object([
+                    "size": .int(node.mempool.count), "queued": .int(node.mempool.queued),
+                    "capacity": .int(node.mempool.capacity),
+                ]),
+            ]))
+    }
+
+    func genesisDocument() throws -> Response {
+        let data = try JSONEncoder().encode(node.genesis)
+        return JSONResponse.make(try JSONParser().parse(Array(data)))
+    }
+
+    func submit(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let limit = node.config.maxBodyBytes * 2 + 64 * 1024
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch {
+            throw ChainError("too_large", "request body exceeds \(limit) bytes")
+        }
+        let tx = try Self.parseSubmission(Array(buffer: buffer))
+        let wait = request.uri.queryParameters.get("wait")
+        guard wait == nil || wait == "commit" else {
+            throw ChainError("invalid_parameter", "wait must be \"commit\" when given")
+        }
+        guard wait == "commit" else {
+            try node.submit(tx)
+            return JSONResponse.make(status: .accepted, .object(["txid": .string(tx.txid)]))
+        }
+        var timeout = maxWait
+        if let raw = request.uri.queryParameters.get("timeout") {
+            guard let ms = Int(raw), ms > 0 else { throw ChainError("invalid_parameter", "timeout must be milliseconds > 0") }
+            timeout = min(maxWait, .milliseconds(ms))
+        }
+        let ticket = node.notifier.register(tx.id)
+        do {
+            try node.submit(tx)
+        } catch {
+            node.notifier.cancel(ticket)
+            throw error
+        }
+        guard let outcome = await node.notifier.wait(ticket, timeout: timeout) else {
+            return JSONResponse.make(status: .accepted, .object(["txid": .string(tx.txid), "status": .string("pending")]))
+        }
+        var o: [String: JSONValue] = [
+            "txid": .string(tx.txid), "status": .string(outcome.error == nil ? "committed" : "failed"),
+            "height": .int(Int64(outcome.height)), "index": .int(outcome.index),
+        ]
+        if let e = outcome.error { o["error"] = APIError.errorObject(e) }
+        return JSONResponse.make(.object(o))
+    }
+
+    /// Parses `{"body", "signature", "signer"}` strictly.
+    static func parseSubmission(_ bytes: [UInt8]) throws(ChainError) -> SignedTransaction {
+        let value: JSONValue
+        do {
+            value = try JSONParser(maxDepth: 4).parse(bytes)
+        } catch {
+            throw ChainError("malformed_json", "request body is not valid JSON: \(error.message)")
+        }
+        guard let o = value.objectValue else { throw ChainError("malformed", "request body must be a JSON object") }
+        func field(_ name: String) throws(ChainError) -> String {
+            guard let s = o[name]?.stringValue else { throw ChainError("malformed", "\"\(name)\" must be a string") }
+            return s
+        }
+        if let extra = o.keys.sorted().first(where: { !["body", "signature", "signer"].contains($0) }) {
+            throw ChainError("malformed", "unknown field \"\(extra)\"")
+        }
+        return try TransactionSubmission(body: field("body"), signature: field("signature"), signer: field("signer")).decode()
+    }
+
+    static func parseTxid(_ raw: String) throws(ChainError) -> Hash256 {
+        guard Hex.isLowercase(raw, byteCount: 32), let h = Hash256(hex: raw) else {
+            throw ChainError("invalid_parameter", "txid must be 64 lowercase hex characters")
+        }
+        return h
+    }
+
+    func transaction(_ raw: String) throws -> Response {
+        let id = try Self.parseTxid(raw)
+        if let t = try node.store.transaction(id) {
+            let time = try node.store.block(at: t.height)?.header.timestamp
+            return JSONResponse.make(JSONViews.transaction(t, blockTime: time))
+        }
+        if node.mempool.contains(id) {
+            return JSONResponse.make(.object(["txid": .string(raw), "status": .string("pending")]))
+        }
+        throw ChainError("not_found", "no transaction \(raw)")
+    }
+
+    func proof(_ raw: String) throws -> Response {
+        let id = try Self.parseTxid(raw)
+        guard let t = try node.store.transaction(id), let block = try node.store.block(at: t.height) else {
+            throw ChainError("not_found", "no committed transaction \(raw)")
+        }
+        let leaves = block.txids.map { MerkleTree.leafHash($0.bytes) }
+        guard let path = MerkleTree.inclusionProof(index: t.index, leafHashes: leaves) else {
+            throw ChainError("storage_corrupt", "transaction index outside its block")
+        }
+        let headerBytes = JSONValue.string(Data(block.header.encoded).base64EncodedString())
+        var header = JSONViews.header(block.header).objectValue!
+        header["headerBytes"] = headerBytes
+        header["headerHash"] = .string(block.hash.hex)
+        return JSONResponse.make(
+            .object([
+                "txid": .string(raw), "height": .int(Int64(t.height)), "leafIndex": .int(t.index),
+                "treeSize": .int(leaves.count), "auditPath": .array(path.map { .string($0.hex) }),
+                "txRoot": .string(block.header.txRoot.hex), "header": .object(header), "headerBytes": headerBytes,
+                "headerHash": .string(block.hash.hex),
+                "finality": .object([
+                    "kind": .string("solo"), "signedMessage": .string("XIANGCHAIN-BLOCK-V1 || headerHash"),
+                    "signatures": JSONViews.signatures(block.signatures),
+                ]),
+                "status": .string(t.result.succeeded ? "committed" : "failed"),
+            ]))
+    }
+
+    func block(_ raw: String) throws -> Response {
+        guard let h = UInt64(raw) else { throw ChainError("invalid_parameter", "height must be a non-negative integer") }
+        guard let b = try node.store.block(at: h) else { throw ChainError("not_found", "no block at height \(h)") }
+        return JSONResponse.make(JSONViews.block(b))
+    }
+
+    func blocks(_ request: Request) throws -> Response {
+        let q = request.uri.queryParameters
+        let tipHeight = try node.store.tip()?.height ?? 0
+        var from = tipHeight > 19 ? tipHeight - 19 : 1
+        var limit = 20
+        if let raw = q.get("from") {
+            guard let v = UInt64(raw), v >= 1 else { throw ChainError("invalid_parameter", "from must be an integer ≥ 1") }
+            from = v
+        }
+        if let raw = q.get("limit") {
+            guard let v = Int(raw), (1...100).contains(v) else { throw ChainError("invalid_parameter", "limit must be 1–100") }
+            limit = v
+        }
+        let list = try node.store.blocks(from: from, limit: limit)
+        return JSONResponse.make(.object(["height": .int(Int64(tipHeight)), "blocks": .array(list.map(JSONViews.block))]))
+    }
+
+    func evidence(_ raw: String) throws -> Response {
+        let hash = raw.lowercased()
+        guard Hex.isLowercase(hash, byteCount: 32) else {
+            throw ChainError("invalid_parameter", "hash must be 64 hex characters")
+        }
+        guard let bytes = try node.store.read("evidence/\(hash)") else {
+            throw ChainError("not_found", "no evidence for hash \(hash)")
+        }
+        return JSONResponse.make(try JSONParser().parse(bytes))
+    }
+}

@@ -1,0 +1,26 @@
+/// An error with a stable, machine-readable code and a human message.
+///
+/// The code is part of the public contract (API clients and tests match on it); the message is
+/// for people and may change. The HTTP status is chosen once, at the API edge, from the code.
+public struct ChainError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Stable snake_case code, for example `bad_signature`.
+    public let code: String
+    /// Human-readable explanation.
+    public let message: String
+
+    /// Creates an error with a stable code and a message.
+    public init(_ code: String, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// `code: message`, for logs.
+    public var description: String { "\(code): \(message)" }
+}
+
+extension ChainError {
+    /// Malformed input: bad encoding, wrong types, missing fields.
+    public static func malformed(_ message: String) -> ChainError { ChainError("malformed", message) }
+    /// Binary data that ends early or carries impossible lengths.
+    public static func decoding(_ message: String) -> ChainError { ChainError("decoding_failed", message) }
+}

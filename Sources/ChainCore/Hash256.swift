@@ -1,0 +1,43 @@
+import Crypto
+import Foundation
+
+/// A 32-byte digest (SHA-256 under the default suites).
+public struct Hash256: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The digest bytes; always 32 of them.
+    public let bytes: [UInt8]
+
+    /// The all-zero hash, used as the parent of the first block.
+    public static let zero = Hash256(unchecked: [UInt8](repeating: 0, count: 32))
+
+    /// Wraps exactly 32 bytes; fails on any other length.
+    public init?(_ bytes: [UInt8]) {
+        guard bytes.count == 32 else { return nil }
+        self.bytes = bytes
+    }
+
+    /// Parses 64 hex characters.
+    public init?(hex: String) {
+        guard let raw = Hex.decode(hex), raw.count == 32 else { return nil }
+        self.bytes = raw
+    }
+
+    init(unchecked bytes: [UInt8]) { self.bytes = bytes }
+
+    /// SHA-256 of the given bytes.
+    public static func sha256<D: DataProtocol>(_ data: D) -> Hash256 {
+        Hash256(unchecked: Array(SHA256.hash(data: data)))
+    }
+
+    /// SHA-256 over several byte strings fed in order.
+    public static func sha256(parts: [[UInt8]]) -> Hash256 {
+        var hasher = SHA256()
+        for p in parts { hasher.update(data: p) }
+        return Hash256(unchecked: Array(hasher.finalize()))
+    }
+
+    /// Lowercase hex.
+    public var hex: String { Hex.encode(bytes) }
+    public var description: String { hex }
+
+    public static func < (lhs: Hash256, rhs: Hash256) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
+}

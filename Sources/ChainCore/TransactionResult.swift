@@ -1,0 +1,102 @@
+/// An event emitted by a contract during a transaction.
+public struct ContractEvent: Sendable, Hashable {
+    /// Emitting contract.
+    public let contract: String
+    /// Event name, for example `evidence_put`.
+    public let name: String
+    /// Event data.
+    public let data: JSONValue
+
+    /// Creates an event.
+    public init(contract: String, name: String, data: JSONValue) {
+        self.contract = contract
+        self.name = name
+        self.data = data
+    }
+}
+
+/// What executing one transaction produced. A failed transaction is recorded with its error
+/// and changes no state.
+public struct TransactionResult: Sendable, Hashable {
+    /// The transaction id.
+    public let txid: Hash256
+    /// Nil when the transaction succeeded.
+    public let error: ChainError?
+    /// Events emitted (empty when failed).
+    public let events: [ContractEvent]
+
+    /// Creates a result.
+    public init(txid: Hash256, error: ChainError?, events: [ContractEvent]) {
+        self.txid = txid
+        self.error = error
+        self.events = events
+    }
+
+    /// True when the transaction succeeded.
+    public var succeeded: Bool { error == nil }
+
+    /// Canonical bytes: the leaf data of the result root (layout in `docs/proofs.md`).
+    public var encoded: [UInt8] {
+        var w = BinaryWriter()
+        w.hash(txid)
+        w.u8(error == nil ? 0 : 1)
+        w.string(error?.code ?? "")
+        w.string(error?.message ?? "")
+        w.u32(UInt32(events.count))
+        for e in events {
+            w.string(e.contract)
+            w.string(e.name)
+            w.lengthPrefixed(e.data.canonicalBytes)
+        }
+        return w.bytes
+    }
+
+    /// The result root of a block's results, in block order.
+    public static func root(_ results: [TransactionResult]) -> Hash256 {
+        MerkleTree.root(leaves: results.map(\.encoded))
+    }
+}
+
+/// One state write: a key set to a value, or deleted (nil).
+public struct StateWrite: Sendable, Hashable {
+    /// Full key, namespaced by contract (`<contract>/<key>`).
+    public let key: String
+    /// New value, or nil to delete.
+    public let value: [UInt8]?
+
+    /// Creates a write.
+    public init(key: String, value: [UInt8]?) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// The running hash of all state writes: each block's writes (sorted by key) fold into it.
+public enum StateHash {
+    /// Domain tag.
+    static let domain = Array("XIANGCHAIN-STATE-V1".utf8)
+
+    /// The state hash of a fresh chain, from the genesis document's hash.
+    public static func genesis(_ genesisHash: Hash256) -> Hash256 {
+        Hash256.sha256(parts: [domain, genesisHash.bytes])
+    }
+
+    /// Folds one block's writes into the previous state hash.
+    public static func next(previous: Hash256, height: UInt64, writes: [StateWrite]) -> Hash256 {
+        var w = BinaryWriter()
+        let sorted = writes.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+        w.u32(UInt32(sorted.count))
+        for s in sorted {
+            w.string(s.key)
+            if let v = s.value {
+                w.u8(1)
+                w.lengthPrefixed(v)
+            } else {
+                w.u8(0)
+            }
+        }
+        var h = BinaryWriter()
+        h.u64(height)
+        return Hash256.sha256(parts: [domain, previous.bytes, h.bytes, Hash256.sha256(w.bytes).bytes])
+    }
+}

@@ -1,0 +1,56 @@
+import ChainCore
+import Execution
+import Identity
+
+/// Evidence notarisation (存证): records the SHA-256 of a document with its kind and metadata, so
+/// anyone can later prove the document existed, unchanged, at the block's time.
+///
+/// `put {hash, kind, meta?}`: `hash` is 64 hex characters (stored lowercase), `kind` 1–64
+/// characters, `meta` a JSON object of at most 4 KiB (canonical form). A hash is recorded once;
+/// a second `put` fails with `already_exists`.
+public struct EvidenceContract: Contract {
+    /// "evidence".
+    public let name = "evidence"
+    /// Largest `meta`, in canonical JSON bytes.
+    public static let maxMetaBytes = 4096
+    /// Roles that may notarise: every account role except node identities.
+    static let writers: Set<Role> = Set(Role.allCases).subtracting([.node])
+
+    /// Creates the contract.
+    public init() {}
+
+    public func execute(method: String, args: JSONValue, context: ExecutionContext) throws {
+        switch method {
+        case "put": try put(args, context)
+        default: throw ChainError("unknown_method", "evidence has no method \"\(method)\"")
+        }
+    }
+
+    func put(_ args: JSONValue, _ ctx: ExecutionContext) throws {
+        try ctx.requireRole(Self.writers, for: "evidence.put")
+        let a = try Arguments(args, allowed: ["hash", "kind", "meta"])
+        let hash = try a.string("hash", maxLength: 64).lowercased()
+        guard Hex.isLowercase(hash, byteCount: 32) else {
+            throw ChainError("bad_args", "\"hash\" must be 64 hex characters (a SHA-256 digest)")
+        }
+        let kind = try a.string("kind", maxLength: 64)
+        let meta = JSONValue.object(try a.optionalObject("meta") ?? [:])
+        let metaSize = meta.canonicalBytes.count
+        guard metaSize <= Self.maxMetaBytes else {
+            throw ChainError("meta_too_large", "meta is \(metaSize) bytes; the limit is \(Self.maxMetaBytes)")
+        }
+        guard try ctx.get(hash) == nil else {
+            throw ChainError("already_exists", "evidence for hash \(hash) is already recorded")
+        }
+        let record = JSONValue.object([
+            "hash": .string(hash), "kind": .string(kind), "meta": meta, "txid": .string(ctx.txid.hex),
+            "height": .int(Int64(ctx.height)), "time": .int(ctx.blockTime),
+            "signer": .object([
+                "org": .string(ctx.caller.org), "role": .string(ctx.caller.role.rawValue),
+                "subject": .string(ctx.caller.subject),
+            ]),
+        ])
+        ctx.putJSON(hash, record)
+        ctx.emit("evidence_put", .object(["hash": .string(hash), "kind": .string(kind)]))
+    }
+}

@@ -1,0 +1,72 @@
+import ChainCore
+import Identity
+import Storage
+
+/// What executing one block produced: everything `BlockStore.commit` needs besides the block.
+public struct ExecutionOutcome: Sendable {
+    /// One record per transaction, in block order.
+    public let transactions: [StoredTransaction]
+    /// Net state writes of the block (last write per key, in first-write order).
+    public let writes: [StateWrite]
+    /// Root over the results.
+    public let resultRoot: Hash256
+    /// State hash after the block.
+    public let stateHash: Hash256
+}
+
+/// Executes a block's transactions in order against committed state, deterministically.
+///
+/// A transaction that throws a `ChainError` is recorded as failed with that code and keeps none
+/// of its writes; unknown contracts and methods fail the same way. A state read fault aborts
+/// the whole block (rethrown), since recording it would make nodes diverge.
+public struct BlockExecutor: Sendable {
+    /// The contracts.
+    public let registry: ContractRegistry
+
+    /// Creates an executor.
+    public init(registry: ContractRegistry) { self.registry = registry }
+
+    /// Executes `transactions` as block `height` with timestamp `time`.
+    public func execute(
+        _ transactions: [VerifiedTransaction], height: UInt64, time: Int64, state: any StateReader, previousStateHash: Hash256
+    ) throws -> ExecutionOutcome {
+        let blockState = BlockState(committed: state)
+        var order: [String] = []
+        var records: [StoredTransaction] = []
+        records.reserveCapacity(transactions.count)
+        for (index, vtx) in transactions.enumerated() {
+            let ctx = ExecutionContext(
+                contract: vtx.body.contract, caller: vtx.signer, txid: vtx.id, height: height, blockTime: time,
+                blockState: blockState)
+            var failure: ChainError?
+            if let contract = registry[vtx.body.contract] {
+                do {
+                    try contract.execute(method: vtx.body.method, args: vtx.body.args, context: ctx)
+                } catch let e as ChainError {
+                    failure = e
+                } catch let fault as StateReadFault {
+                    throw fault
+                } catch {
+                    failure = ChainError("contract_error", "\(error)")
+                }
+            } else {
+                failure = ChainError("unknown_contract", "no contract named \"\(vtx.body.contract)\"")
+            }
+            if failure == nil {
+                for k in ctx.writeOrder {
+                    if blockState.overlay.updateValue(ctx.writes[k]!, forKey: k) == nil { order.append(k) }
+                }
+            }
+            let result = TransactionResult(txid: vtx.id, error: failure, events: failure == nil ? ctx.events : [])
+            records.append(
+                StoredTransaction(
+                    transaction: vtx.transaction, height: height, index: index, contract: vtx.body.contract,
+                    method: vtx.body.method, signerOrg: vtx.signer.org, signerRole: vtx.signer.role.rawValue,
+                    signerSubject: vtx.signer.subject, result: result))
+        }
+        let writes = order.map { StateWrite(key: $0, value: blockState.overlay[$0]!) }
+        return ExecutionOutcome(
+            transactions: records, writes: writes, resultRoot: TransactionResult.root(records.map(\.result)),
+            stateHash: StateHash.next(previous: previousStateHash, height: height, writes: writes))
+    }
+}

@@ -1,0 +1,109 @@
+import ChainCore
+import Identity
+import Storage
+
+/// Raised when committed state cannot be read: a fault of the node, not of the transaction,
+/// so block execution stops instead of recording a non-deterministic failure.
+public struct StateReadFault: Error {
+    /// The underlying error.
+    public let underlying: any Error
+}
+
+/// All a contract sees while running one transaction: its own slice of state, the caller, the
+/// block, and an event sink. Writes are buffered and kept only if the transaction succeeds.
+public final class ExecutionContext {
+    /// The running contract's name; keys are namespaced under it.
+    public let contract: String
+    /// Who signed the transaction.
+    public let caller: SignerIdentity
+    /// The transaction id.
+    public let txid: Hash256
+    /// Height of the block being executed.
+    public let height: UInt64
+    /// Timestamp of that block, unix milliseconds (the only clock a contract may use).
+    public let blockTime: Int64
+
+    private let blockState: BlockState
+    var writes: [String: [UInt8]?] = [:]
+    var writeOrder: [String] = []
+    var events: [ContractEvent] = []
+
+    init(contract: String, caller: SignerIdentity, txid: Hash256, height: UInt64, blockTime: Int64, blockState: BlockState) {
+        self.contract = contract
+        self.caller = caller
+        self.txid = txid
+        self.height = height
+        self.blockTime = blockTime
+        self.blockState = blockState
+    }
+
+    private func fullKey(_ key: String) -> String { "\(contract)/\(key)" }
+
+    /// The value under `key` in this contract's state, seeing this transaction's own writes.
+    public func get(_ key: String) throws -> [UInt8]? {
+        let k = fullKey(key)
+        if let w = writes[k] { return w }
+        return try blockState.read(k)
+    }
+
+    /// The JSON value under `key`.
+    public func getJSON(_ key: String) throws -> JSONValue? {
+        guard let raw = try get(key) else { return nil }
+        do {
+            return try JSONParser().parse(raw)
+        } catch {
+            throw StateReadFault(underlying: error)
+        }
+    }
+
+    /// Sets `key` to `value`.
+    public func put(_ key: String, _ value: [UInt8]) {
+        record(fullKey(key), value)
+    }
+
+    /// Sets `key` to a JSON value (stored canonically).
+    public func putJSON(_ key: String, _ value: JSONValue) {
+        put(key, value.canonicalBytes)
+    }
+
+    /// Deletes `key`.
+    public func delete(_ key: String) {
+        record(fullKey(key), nil)
+    }
+
+    private func record(_ k: String, _ v: [UInt8]?) {
+        if writes.updateValue(v, forKey: k) == nil { writeOrder.append(k) }
+    }
+
+    /// Emits an event, kept in the block with the transaction's result.
+    public func emit(_ name: String, _ data: JSONValue) {
+        events.append(ContractEvent(contract: contract, name: name, data: data))
+    }
+
+    /// Fails with `role_not_allowed` unless the caller has one of `roles`.
+    public func requireRole(_ roles: Set<Role>, for step: String) throws(ChainError) {
+        guard roles.contains(caller.role) else {
+            throw ChainError(
+                "role_not_allowed",
+                "\(step) needs role \(roles.map(\.rawValue).sorted().joined(separator: " or ")); signer has \(caller.role.rawValue)")
+        }
+    }
+}
+
+/// State as seen inside one block: committed state plus the writes of the block's earlier
+/// successful transactions.
+final class BlockState {
+    let committed: any StateReader
+    var overlay: [String: [UInt8]?] = [:]
+
+    init(committed: any StateReader) { self.committed = committed }
+
+    func read(_ key: String) throws -> [UInt8]? {
+        if let v = overlay[key] { return v }
+        do {
+            return try committed.read(key)
+        } catch {
+            throw StateReadFault(underlying: error)
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import ChainCore
+import Crypto
+import X509
+import SwiftASN1
+
+/// PKCS#8 PEM files for signing keys, and PEM/DER conversion for certificates.
+public enum KeyPEM {
+    /// The fixed DER prefix of an Ed25519 PKCS#8 private key (RFC 8410), followed by the 32-byte seed.
+    static let ed25519PKCS8Prefix: [UInt8] = [
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+    ]
+
+    /// PKCS#8 PEM ("PRIVATE KEY") of a signing key.
+    public static func encode(_ key: SigningKey) -> String {
+        switch key.suite {
+        case .ed25519:
+            let der = ed25519PKCS8Prefix + key.rawPrivateKey
+            return PEMDocument(type: "PRIVATE KEY", derBytes: der).pemString
+        case .p256:
+            return key.p256Key!.pemRepresentation
+        }
+    }
+
+    /// Reads a PKCS#8 PEM private key (Ed25519 or P-256).
+    public static func decode(_ pem: String) throws(ChainError) -> SigningKey {
+        let doc: PEMDocument
+        do {
+            doc = try PEMDocument(pemString: pem)
+        } catch {
+            throw ChainError("bad_key", "not a PEM document")
+        }
+        guard doc.discriminator == "PRIVATE KEY" else {
+            throw ChainError("bad_key", "expected a PKCS#8 \"PRIVATE KEY\" PEM, got \"\(doc.discriminator)\"")
+        }
+        let der = doc.derBytes
+        if der.count == 48, Array(der.prefix(16)) == ed25519PKCS8Prefix {
+            return try SigningKey(ed25519Seed: Array(der.suffix(32)))
+        }
+        if let key = try? P256.Signing.PrivateKey(derRepresentation: der) {
+            return SigningKey(key)
+        }
+        throw ChainError("bad_key", "unsupported private key (expected Ed25519 or P-256)")
+    }
+
+    /// The DER bytes of the first certificate in a PEM string.
+    public static func certificateDER(fromPEM pem: String) throws(ChainError) -> [UInt8] {
+        let doc: PEMDocument
+        do {
+            doc = try PEMDocument(pemString: pem)
+        } catch {
+            throw ChainError("bad_certificate", "signer is not a PEM certificate")
+        }
+        guard doc.discriminator == "CERTIFICATE" else {
+            throw ChainError("bad_certificate", "expected a \"CERTIFICATE\" PEM, got \"\(doc.discriminator)\"")
+        }
+        return doc.derBytes
+    }
+
+    /// PEM text of DER certificate bytes.
+    public static func certificatePEM(fromDER der: [UInt8]) -> String {
+        PEMDocument(type: "CERTIFICATE", derBytes: der).pemString
+    }
+}
+
+extension Certificate.PublicKey {
+    /// The raw key bytes for `suite`, or nil when the key is of another algorithm.
+    func rawBytes(for suite: CryptoSuite) -> [UInt8]? {
+        switch suite {
+        case .ed25519: return Curve25519.Signing.PublicKey(self).map { Array($0.rawRepresentation) }
+        case .p256: return P256.Signing.PublicKey(self).map { Array($0.x963Representation) }
+        }
+    }
+}
+
+extension Certificate {
+    /// First value of an attribute in the subject, as a string.
+    func subjectAttribute(_ type: ASN1ObjectIdentifier) -> String? {
+        for rdn in subject {
+            for attr in rdn where attr.type == type {
+                return String(attr.value)
+            }
+        }
+        return nil
+    }
+
+    /// DER bytes of this certificate.
+    public func derBytes() throws -> [UInt8] {
+        var serializer = DER.Serializer()
+        try serializer.serialize(self)
+        return serializer.serializedBytes
+    }
+}
+
+extension KeyPEM {
+    /// The raw public key of a PEM certificate, for `suite`.
+    public static func publicKey(certificatePEM pem: String, suite: CryptoSuite) throws(ChainError) -> [UInt8] {
+        let cert: Certificate
+        do {
+            cert = try Certificate(derEncoded: try certificateDER(fromPEM: pem))
+        } catch {
+            throw ChainError("bad_certificate", "certificate does not parse")
+        }
+        guard let key = cert.publicKey.rawBytes(for: suite) else {
+            throw ChainError("wrong_suite", "certificate key is not a \(suite.rawValue) key")
+        }
+        return key
+    }
+}

@@ -1,0 +1,41 @@
+/// What a certificate holder may do; carried in the certificate's subject OU.
+public enum Role: String, Sendable, Codable, CaseIterable {
+    /// An organisation's administrator (governance, accounts).
+    case admin
+    /// A node's own identity (p2p, block signatures).
+    case node
+    /// The crab industry association.
+    case association
+    /// A farm (养殖户).
+    case farm
+    /// A merchant (经销商).
+    case merchant
+    /// A testing lab.
+    case lab
+    /// A logistics firm.
+    case logistics
+    /// The market regulator.
+    case regulator
+    /// A consumer (identified when redeeming or complaining).
+    case consumer
+}
+
+/// Who signed a transaction, as established from a verified certificate.
+public struct SignerIdentity: Sendable, Hashable, Codable {
+    /// Organisation (subject O), equal to the issuing CA's org.
+    public let org: String
+    /// Role (subject OU).
+    public let role: Role
+    /// Account name (subject CN).
+    public let subject: String
+    /// Lowercase hex SHA-256 of the certificate's DER bytes.
+    public let certificateFingerprint: String
+
+    /// Creates an identity.
+    public init(org: String, role: Role, subject: String, certificateFingerprint: String) {
+        self.org = org
+        self.role = role
+        self.subject = subject
+        self.certificateFingerprint = certificateFingerprint
+    }
+}

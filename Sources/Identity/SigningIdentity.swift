@@ -1,0 +1,79 @@
+import ChainCore
+import Foundation
+import X509
+
+/// A key and its certificate, able to sign transactions (used by the CLI, tests and clients).
+public struct SigningIdentity: Sendable {
+    /// The private key.
+    public let key: SigningKey
+    /// The certificate, DER.
+    public let certificateDER: [UInt8]
+
+    /// Creates an identity from a key and its certificate.
+    public init(key: SigningKey, certificate: Certificate) throws {
+        self.key = key
+        self.certificateDER = try certificate.derBytes()
+    }
+
+    /// Loads `key.pem` and `cert.pem` from a directory.
+    public init(directory: URL) throws {
+        let keyPEM = try String(contentsOf: directory.appendingPathComponent("key.pem"), encoding: .utf8)
+        let certPEM = try String(contentsOf: directory.appendingPathComponent("cert.pem"), encoding: .utf8)
+        self.key = try KeyPEM.decode(keyPEM)
+        self.certificateDER = try KeyPEM.certificateDER(fromPEM: certPEM)
+    }
+
+    /// The certificate as PEM.
+    public var certificatePEM: String { KeyPEM.certificatePEM(fromDER: certificateDER) }
+
+    /// Signs body bytes.
+    public func sign(body: [UInt8]) throws -> SignedTransaction {
+        SignedTransaction(body: body, signature: try key.sign(body), signerCertificate: certificateDER)
+    }
+
+    /// Builds, signs and returns a transaction for `contract.method(args)`.
+    public func transaction(
+        chain: String, contract: String, method: String, args: JSONValue,
+        nonce: String = UUID().uuidString, timestamp: Int64 = Int64(Date().timeIntervalSince1970 * 1000)
+    ) throws -> SignedTransaction {
+        let body = TransactionBody.encode(
+            chain: chain, nonce: nonce, timestamp: timestamp, contract: contract, method: method, args: args)
+        return try sign(body: body)
+    }
+}
+
+/// The JSON envelope of `POST /v1/txs`: `{"body": base64, "signature": base64, "signer": PEM}`.
+public struct TransactionSubmission: Codable, Sendable {
+    /// Base64 of the body bytes.
+    public var body: String
+    /// Base64 of the signature.
+    public var signature: String
+    /// The signer's certificate, PEM.
+    public var signer: String
+
+    /// An envelope from its three fields as received.
+    public init(body: String, signature: String, signer: String) {
+        self.body = body
+        self.signature = signature
+        self.signer = signer
+    }
+
+    /// The envelope of a signed transaction.
+    public init(_ tx: SignedTransaction) {
+        body = Data(tx.body).base64EncodedString()
+        signature = Data(tx.signature).base64EncodedString()
+        signer = KeyPEM.certificatePEM(fromDER: tx.signerCertificate)
+    }
+
+    /// Decodes the envelope's parts; errors name the bad field.
+    public func decode() throws(ChainError) -> SignedTransaction {
+        guard let bodyBytes = Data(base64Encoded: body) else {
+            throw ChainError("bad_base64", "\"body\" is not valid base64")
+        }
+        guard let sig = Data(base64Encoded: signature) else {
+            throw ChainError("bad_base64", "\"signature\" is not valid base64")
+        }
+        let der = try KeyPEM.certificateDER(fromPEM: signer)
+        return SignedTransaction(body: Array(bodyBytes), signature: Array(sig), signerCertificate: der)
+    }
+}

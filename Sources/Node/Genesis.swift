@@ -1,0 +1,85 @@
+import ChainCore
+import Foundation
+import Identity
+
+/// The genesis document: the chain id, crypto suite, member organisations with their CA
+/// certificates, and the validators. Its hash (SHA-256 of its canonical JSON) binds every node's
+/// database to one chain.
+public struct Genesis: Codable, Sendable {
+    /// An organisation and its CA certificate.
+    public struct Org: Codable, Sendable {
+        /// Organisation name.
+        public var name: String
+        /// CA certificate, PEM.
+        public var caCertificate: String
+    }
+
+    /// A validator.
+    public struct Validator: Codable, Sendable {
+        /// Node id (the CN of its node certificate).
+        public var nodeId: String
+        /// Its organisation.
+        public var org: String
+        /// Its node certificate, PEM.
+        public var certificate: String
+        /// Its p2p address, host:port.
+        public var p2pAddress: String
+    }
+
+    /// Chain id that every transaction names.
+    public var chainId: String
+    /// Crypto suite.
+    public var suite: CryptoSuite
+    /// Creation time, unix milliseconds.
+    public var createdAt: Int64
+    /// Member organisations.
+    public var orgs: [Org]
+    /// Validators, in leader order.
+    public var validators: [Validator]
+
+    /// Loads and checks a genesis file.
+    public static func load(from url: URL) throws -> Genesis {
+        let data = try Data(contentsOf: url)
+        let g: Genesis
+        do {
+            g = try JSONDecoder().decode(Genesis.self, from: data)
+        } catch {
+            throw ChainError("bad_genesis", "\(url.path) is not a valid genesis document: \(error)")
+        }
+        guard !g.validators.isEmpty else { throw ChainError("bad_genesis", "genesis lists no validators") }
+        guard Set(g.orgs.map(\.name)).count == g.orgs.count else { throw ChainError("bad_genesis", "duplicate org names") }
+        return g
+    }
+
+    /// Writes the genesis as pretty JSON.
+    public func write(to url: URL) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try enc.encode(self).write(to: url, options: .atomic)
+    }
+
+    /// SHA-256 of the canonical JSON form (independent of whitespace and key order in the file).
+    public var hash: Hash256 {
+        get throws {
+            let data = try JSONEncoder().encode(self)
+            return Hash256.sha256(try JSONParser().parse(Array(data)).canonicalBytes)
+        }
+    }
+
+    /// The membership service for this genesis.
+    public func membership() throws -> MembershipService {
+        MembershipService(suite: suite, orgs: try orgs.map { try OrganizationCA(name: $0.name, certificatePEM: $0.caCertificate) })
+    }
+}
+
+extension Genesis {
+    /// Each validator's raw public key, by node id.
+    public func validatorKeys() throws -> [String: [UInt8]] {
+        var keys: [String: [UInt8]] = [:]
+        for v in validators { keys[v.nodeId] = try KeyPEM.publicKey(certificatePEM: v.certificate, suite: suite) }
+        return keys
+    }
+
+    /// Signatures needed to finalise a block: 1 for a single validator, 2f+1 of n = 3f+1 otherwise.
+    public var quorum: Int { validators.count == 1 ? 1 : (validators.count * 2) / 3 + 1 }
+}

@@ -1,0 +1,138 @@
+import ChainCore
+import Foundation
+import Identity
+
+/// Creates and reads a consortium directory: org CAs, genesis, validator homes and identities.
+///
+/// ```
+/// D/genesis.json
+/// D/orgs/<org>/ca.key.pem, ca.cert.pem
+/// D/nodes/<k>/config.json, genesis.json, node.key.pem, node.cert.pem, data/
+/// D/identities/<name>/key.pem, cert.pem
+/// ```
+public struct NetworkLayout: Sendable {
+    /// The directory.
+    public let root: URL
+
+    /// A layout rooted at `root`.
+    public init(root: URL) { self.root = root }
+
+    /// `D/genesis.json`.
+    public var genesisURL: URL { root.appendingPathComponent("genesis.json") }
+    /// Home of validator `k`.
+    public func nodeHome(_ k: Int) -> URL { root.appendingPathComponent("nodes/\(k)") }
+    /// Directory of an org's CA.
+    public func orgDir(_ org: String) -> URL { root.appendingPathComponent("orgs/\(org)") }
+    /// Directory of an identity.
+    public func identityDir(_ name: String) -> URL { root.appendingPathComponent("identities/\(name)") }
+
+    /// True when the directory already holds a genesis.
+    public var exists: Bool { FileManager.default.fileExists(atPath: genesisURL.path) }
+
+    /// Creates a consortium: one CA and one validator per org, the genesis, and an admin identity per org.
+    public func create(orgs: [String], suite: CryptoSuite, chainId: String, basePort: Int?) throws -> Genesis {
+        guard !orgs.isEmpty else { throw ChainError("bad_args", "give at least one org") }
+        for org in orgs where !Self.isSafeName(org) {
+            throw ChainError("bad_args", "org name \"\(org)\" must be 1–64 of [A-Za-z0-9_-]")
+        }
+        guard Set(orgs).count == orgs.count else { throw ChainError("bad_args", "org names must be unique") }
+        guard !exists else { throw ChainError("already_exists", "\(root.path) already holds a network") }
+        let fm = FileManager.default
+        try fm.createDirectory(at: root, withIntermediateDirectories: true)
+        var cas: [CertificateAuthority] = []
+        for org in orgs {
+            let ca = try CertificateAuthority.create(org: org, suite: suite)
+            let dir = orgDir(org)
+            try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+            try writeSecret(KeyPEM.encode(ca.key), to: dir.appendingPathComponent("ca.key.pem"))
+            try ca.certificatePEM.write(to: dir.appendingPathComponent("ca.cert.pem"), atomically: true, encoding: .utf8)
+            cas.append(ca)
+        }
+        let apiBase = basePort ?? 8080
+        let p2pBase = basePort.map { $0 + 1000 } ?? 7000
+        var validators: [Genesis.Validator] = []
+        for (k, ca) in cas.enumerated() {
+            let home = nodeHome(k)
+            try fm.createDirectory(at: home.appendingPathComponent("data"), withIntermediateDirectories: true)
+            let key = SigningKey.generate(suite)
+            let nodeId = "node\(k)"
+            let cert = try ca.issue(role: .node, name: nodeId, subjectKey: key, validity: 10 * 365 * 86400, dnsNames: ["localhost"])
+            let certPEM = KeyPEM.certificatePEM(fromDER: try cert.derBytes())
+            try writeSecret(KeyPEM.encode(key), to: home.appendingPathComponent("node.key.pem"))
+            try certPEM.write(to: home.appendingPathComponent("node.cert.pem"), atomically: true, encoding: .utf8)
+            try NodeConfig(nodeId: nodeId, apiPort: apiBase + k, p2pPort: p2pBase + k).write(
+                to: home.appendingPathComponent("config.json"))
+            validators.append(
+                Genesis.Validator(nodeId: nodeId, org: ca.org, certificate: certPEM, p2pAddress: "127.0.0.1:\(p2pBase + k)"))
+        }
+        let genesis = Genesis(
+            chainId: chainId, suite: suite, createdAt: Int64(Date().timeIntervalSince1970 * 1000),
+            orgs: try cas.map { Genesis.Org(name: $0.org, caCertificate: try $0.certificatePEM) }, validators: validators)
+        try genesis.write(to: genesisURL)
+        for k in cas.indices { try genesis.write(to: nodeHome(k).appendingPathComponent("genesis.json")) }
+        for org in orgs { try issueIdentity(org: org, role: .admin, name: "\(org)-admin") }
+        return genesis
+    }
+
+    /// Issues a key and certificate for `name` under `org`'s CA into `D/identities/<name>`.
+    @discardableResult
+    public func issueIdentity(org: String, role: Role, name: String, validityDays: Int = 730) throws -> URL {
+        guard Self.isSafeName(name) else { throw ChainError("bad_args", "identity name must be 1–64 of [A-Za-z0-9_-]") }
+        let caDir = orgDir(org)
+        guard FileManager.default.fileExists(atPath: caDir.path) else {
+            throw ChainError("not_found", "no org \"\(org)\" in \(root.path)")
+        }
+        let genesis = try Genesis.load(from: genesisURL)
+        let ca = try CertificateAuthority(
+            org: org,
+            keyPEM: String(contentsOf: caDir.appendingPathComponent("ca.key.pem"), encoding: .utf8),
+            certificatePEM: String(contentsOf: caDir.appendingPathComponent("ca.cert.pem"), encoding: .utf8))
+        let dir = identityDir(name)
+        guard !FileManager.default.fileExists(atPath: dir.path) else {
+            throw ChainError("already_exists", "identity \(name) already exists")
+        }
+        let key = SigningKey.generate(genesis.suite)
+        let cert = try ca.issue(role: role, name: name, subjectKey: key, validity: Double(validityDays) * 86400)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try writeSecret(KeyPEM.encode(key), to: dir.appendingPathComponent("key.pem"))
+        try KeyPEM.certificatePEM(fromDER: try cert.derBytes()).write(to: dir.appendingPathComponent("cert.pem"), atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    static func isSafeName(_ s: String) -> Bool {
+        (1...64).contains(s.utf8.count)
+            && s.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7a) || $0 == 0x2d || $0 == 0x5f }
+    }
+
+    private func writeSecret(_ text: String, to url: URL) throws {
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
+    }
+}
+
+/// A validator's home directory: config, genesis, node key, data.
+public struct NodeHome: Sendable {
+    /// The directory.
+    public let url: URL
+    /// Its config.
+    public let config: NodeConfig
+    /// The chain's genesis.
+    public let genesis: Genesis
+    /// The node's key.
+    public let key: SigningKey
+
+    /// Loads a home directory.
+    public init(_ url: URL) throws {
+        self.url = url
+        config = try NodeConfig.load(from: url.appendingPathComponent("config.json"))
+        genesis = try Genesis.load(from: url.appendingPathComponent("genesis.json"))
+        key = try KeyPEM.decode(String(contentsOf: url.appendingPathComponent("node.key.pem"), encoding: .utf8))
+    }
+
+    /// Path of the SQLite database.
+    public var databasePath: String {
+        let data = url.appendingPathComponent("data")
+        try? FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        return data.appendingPathComponent("chain.sqlite").path
+    }
+}

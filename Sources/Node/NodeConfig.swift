@@ -1,0 +1,59 @@
+import Foundation
+
+/// A node's own settings, read from `config.json` in its home directory.
+public struct NodeConfig: Codable, Sendable {
+    /// This node's id (validator node id).
+    public var nodeId: String
+    /// API listen host.
+    public var apiHost: String = "127.0.0.1"
+    /// API listen port.
+    public var apiPort: Int = 8080
+    /// P2P listen port.
+    public var p2pPort: Int = 7000
+    /// Most transactions waiting in the mempool; beyond it submissions get 503.
+    public var mempoolCapacity: Int = 50_000
+    /// Longest wait before a block is cut, milliseconds.
+    public var blockIntervalMs: Int = 200
+    /// Most transactions per block.
+    public var maxBlockTxs: Int = 2_000
+    /// Largest transaction body, bytes.
+    public var maxBodyBytes: Int = 128 * 1024
+    /// Accepted distance between a transaction's timestamp and the node clock, milliseconds.
+    public var timestampToleranceMs: Int64 = 600_000
+    /// fsync each committed block (true keeps committed blocks through power loss).
+    public var syncCommits: Bool = true
+
+    /// A config with defaults.
+    public init(nodeId: String, apiPort: Int = 8080, p2pPort: Int = 7000) {
+        self.nodeId = nodeId
+        self.apiPort = apiPort
+        self.p2pPort = p2pPort
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = NodeConfig(nodeId: "")
+        nodeId = try c.decode(String.self, forKey: .nodeId)
+        apiHost = try c.decodeIfPresent(String.self, forKey: .apiHost) ?? d.apiHost
+        apiPort = try c.decodeIfPresent(Int.self, forKey: .apiPort) ?? d.apiPort
+        p2pPort = try c.decodeIfPresent(Int.self, forKey: .p2pPort) ?? d.p2pPort
+        mempoolCapacity = try c.decodeIfPresent(Int.self, forKey: .mempoolCapacity) ?? d.mempoolCapacity
+        blockIntervalMs = try c.decodeIfPresent(Int.self, forKey: .blockIntervalMs) ?? d.blockIntervalMs
+        maxBlockTxs = try c.decodeIfPresent(Int.self, forKey: .maxBlockTxs) ?? d.maxBlockTxs
+        maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? d.maxBodyBytes
+        timestampToleranceMs = try c.decodeIfPresent(Int64.self, forKey: .timestampToleranceMs) ?? d.timestampToleranceMs
+        syncCommits = try c.decodeIfPresent(Bool.self, forKey: .syncCommits) ?? d.syncCommits
+    }
+
+    /// Loads `config.json`.
+    public static func load(from url: URL) throws -> NodeConfig {
+        try JSONDecoder().decode(NodeConfig.self, from: Data(contentsOf: url))
+    }
+
+    /// Writes pretty JSON.
+    public func write(to url: URL) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try enc.encode(self).write(to: url, options: .atomic)
+    }
+}

@@ -1,0 +1,304 @@
+import ChainCore
+import Foundation
+import GRDB
+
+/// The chain on disk: blocks, transactions, results, contract state and indexes in one SQLite
+/// database (WAL mode). Each block is committed in one SQLite transaction, so a crash at any
+/// instant leaves either the whole block or none of it.
+public final class BlockStore: StateReader, Sendable {
+    let pool: DatabasePool
+    /// Path of the database file.
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path`.
+    /// - Parameter synchronousFull: fsync at every commit (survives power loss, not only process death).
+    public init(path: String, synchronousFull: Bool = true) throws {
+        self.path = path
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronousFull ? "FULL" : "NORMAL")")
+        }
+        config.busyMode = .timeout(10)
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+        } catch {
+            throw ChainError("storage_unavailable", "cannot open database \(path): \(error)")
+        }
+        try migrator.migrate(pool)
+    }
+
+    private var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+                    CREATE TABLE blocks (
+                        height INTEGER PRIMARY KEY,
+                        hash BLOB NOT NULL UNIQUE,
+                        header BLOB NOT NULL,
+                        signatures BLOB NOT NULL,
+                        time INTEGER NOT NULL,
+                        tx_count INTEGER NOT NULL,
+                        result_root BLOB NOT NULL,
+                        state_hash BLOB NOT NULL
+                    );
+                    CREATE TABLE certs (fingerprint BLOB PRIMARY KEY, der BLOB NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE txs (
+                        txid BLOB PRIMARY KEY,
+                        height INTEGER NOT NULL,
+                        idx INTEGER NOT NULL,
+                        body BLOB NOT NULL,
+                        signature BLOB NOT NULL,
+                        cert BLOB NOT NULL REFERENCES certs(fingerprint),
+                        contract TEXT NOT NULL,
+                        method TEXT NOT NULL,
+                        signer_org TEXT NOT NULL,
+                        signer_role TEXT NOT NULL,
+                        signer_subject TEXT NOT NULL,
+                        result BLOB NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE UNIQUE INDEX txs_position ON txs(height, idx);
+                    CREATE TABLE state (key TEXT PRIMARY KEY, value BLOB NOT NULL, height INTEGER NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE events (
+                        height INTEGER NOT NULL,
+                        idx INTEGER NOT NULL,
+                        seq INTEGER NOT NULL,
+                        contract TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        data TEXT NOT NULL,
+                        PRIMARY KEY (height, idx, seq)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX events_name ON events(contract, name, height);
+                    """)
+        }
+        return m
+    }
+
+    /// Binds this database to a genesis: records it on first use, refuses a different one later.
+    public func bindGenesis(hash: Hash256, chainId: String) throws {
+        try pool.write { db in
+            if let existing = try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'genesis'") {
+                guard Array(existing) == hash.bytes else {
+                    throw ChainError("genesis_mismatch", "database \(self.path) belongs to another genesis")
+                }
+            } else {
+                try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('genesis', ?)", arguments: [Data(hash.bytes)])
+                try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('chain_id', ?)", arguments: [Data(chainId.utf8)])
+            }
+        }
+    }
+
+    /// The last committed block, or nil when only genesis exists.
+    public func tip() throws -> ChainTip? {
+        try pool.read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT height, hash, time, result_root, state_hash FROM blocks ORDER BY height DESC LIMIT 1")
+            else { return nil }
+            return ChainTip(
+                height: UInt64(row["height"] as Int64),
+                hash: try Self.hash(row["hash"]),
+                timestamp: row["time"],
+                resultRoot: try Self.hash(row["result_root"]),
+                stateHash: try Self.hash(row["state_hash"]))
+        }
+    }
+
+    /// Commits one block atomically. Refuses a block that does not extend the current tip.
+    public func commit(_ c: BlockCommit) throws {
+        let header = c.block.header
+        try pool.write { db in
+            let tip = try Row.fetchOne(db, sql: "SELECT height, hash FROM blocks ORDER BY height DESC LIMIT 1")
+            let tipHeight = UInt64((tip?["height"] as Int64?) ?? 0)
+            let tipHash = try tip.map { try Self.hash($0["hash"]) } ?? .zero
+            guard header.height == tipHeight + 1, header.parentHash == tipHash else {
+                throw ChainError(
+                    "not_next_block", "block \(header.height) does not extend the stored tip \(tipHeight)")
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO blocks (height, hash, header, signatures, time, tx_count, result_root, state_hash)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    Int64(header.height), Data(header.hash.bytes), Data(header.encoded),
+                    Data(Self.encodeSignatures(c.block.signatures)), header.timestamp, Int64(header.txCount),
+                    Data(c.resultRoot.bytes), Data(c.stateHash.bytes),
+                ])
+            let certInsert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO certs (fingerprint, der) VALUES (?, ?)")
+            let txInsert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO txs (txid, height, idx, body, signature, cert, contract, method,
+                                     signer_org, signer_role, signer_subject, result)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            let eventInsert = try db.cachedStatement(
+                sql: "INSERT INTO events (height, idx, seq, contract, name, data) VALUES (?, ?, ?, ?, ?, ?)")
+            for t in c.transactions {
+                let fp = Data(Hash256.sha256(t.transaction.signerCertificate).bytes)
+                try certInsert.execute(arguments: [fp, Data(t.transaction.signerCertificate)])
+                try txInsert.execute(arguments: [
+                    Data(t.transaction.id.bytes), Int64(t.height), t.index, Data(t.transaction.body),
+                    Data(t.transaction.signature), fp, t.contract, t.method, t.signerOrg, t.signerRole,
+                    t.signerSubject, Data(t.result.encoded),
+                ])
+                for (seq, e) in t.result.events.enumerated() {
+                    try eventInsert.execute(arguments: [
+                        Int64(t.height), t.index, seq, e.contract, e.name, e.data.canonicalString,
+                    ])
+                }
+            }
+            let put = try db.cachedStatement(
+                sql: "INSERT INTO state (key, value, height) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, height = excluded.height")
+            let delete = try db.cachedStatement(sql: "DELETE FROM state WHERE key = ?")
+            for w in c.writes {
+                if let v = w.value {
+                    try put.execute(arguments: [w.key, Data(v), Int64(header.height)])
+                } else {
+                    try delete.execute(arguments: [w.key])
+                }
+            }
+        }
+    }
+
+    /// The committed value under a state key.
+    public func read(_ key: String) throws -> [UInt8]? {
+        try pool.read { db in
+            try Data.fetchOne(db, sql: "SELECT value FROM state WHERE key = ?", arguments: [key]).map { Array($0) }
+        }
+    }
+
+    /// The block at `height`.
+    public func block(at height: UInt64) throws -> StoredBlock? {
+        try pool.read { db in try self.block(db, height: height) }
+    }
+
+    /// Up to `limit` blocks from `from` upwards.
+    public func blocks(from: UInt64, limit: Int) throws -> [StoredBlock] {
+        try pool.read { db in
+            var out: [StoredBlock] = []
+            var h = from
+            while out.count < limit, let b = try self.block(db, height: h) {
+                out.append(b)
+                h += 1
+            }
+            return out
+        }
+    }
+
+    /// The full block at `height`: header, transactions and signatures.
+    public func fullBlock(at height: UInt64) throws -> Block? {
+        try pool.read { db in
+            guard let stored = try self.block(db, height: height) else { return nil }
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT t.body, t.signature, c.der FROM txs t JOIN certs c ON c.fingerprint = t.cert WHERE t.height = ? ORDER BY t.idx",
+                arguments: [Int64(height)])
+            let txs = rows.map {
+                SignedTransaction(
+                    body: Array($0["body"] as Data), signature: Array($0["signature"] as Data),
+                    signerCertificate: Array($0["der"] as Data))
+            }
+            return Block(header: stored.header, transactions: txs, signatures: stored.signatures)
+        }
+    }
+
+    private func block(_ db: Database, height: UInt64) throws -> StoredBlock? {
+        guard
+            let row = try Row.fetchOne(
+                db, sql: "SELECT header, signatures, result_root, state_hash FROM blocks WHERE height = ?",
+                arguments: [Int64(height)])
+        else { return nil }
+        let header = try BlockHeader(decoding: Array(row["header"] as Data))
+        let txids = try Data.fetchAll(
+            db, sql: "SELECT txid FROM txs WHERE height = ? ORDER BY idx", arguments: [Int64(height)]
+        ).map { try Self.hash($0) }
+        return StoredBlock(
+            header: header, hash: header.hash, signatures: try Self.decodeSignatures(Array(row["signatures"] as Data)),
+            txids: txids, resultRoot: try Self.hash(row["result_root"]), stateHash: try Self.hash(row["state_hash"]))
+    }
+
+    /// The committed transaction with this id.
+    public func transaction(_ txid: Hash256) throws -> StoredTransaction? {
+        try pool.read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT t.*, c.der FROM txs t JOIN certs c ON c.fingerprint = t.cert WHERE t.txid = ?
+                        """,
+                    arguments: [Data(txid.bytes)])
+            else { return nil }
+            let tx = SignedTransaction(
+                body: Array(row["body"] as Data), signature: Array(row["signature"] as Data),
+                signerCertificate: Array(row["der"] as Data))
+            return StoredTransaction(
+                transaction: tx, height: UInt64(row["height"] as Int64), index: row["idx"], contract: row["contract"],
+                method: row["method"], signerOrg: row["signer_org"], signerRole: row["signer_role"],
+                signerSubject: row["signer_subject"], result: try Self.decodeResult(Array(row["result"] as Data)))
+        }
+    }
+
+    /// Which of the given ids are already committed.
+    public func committedIDs(among ids: [Hash256]) throws -> Set<Hash256> {
+        guard !ids.isEmpty else { return [] }
+        return try pool.read { db in
+            var found = Set<Hash256>()
+            let stmt = try db.cachedStatement(sql: "SELECT 1 FROM txs WHERE txid = ?")
+            for id in ids where try Bool.fetchOne(stmt, arguments: [Data(id.bytes)]) != nil {
+                found.insert(id)
+            }
+            return found
+        }
+    }
+
+    /// Number of committed transactions.
+    public func transactionCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM txs") ?? 0 }
+    }
+
+    static func hash(_ data: Data?) throws -> Hash256 {
+        guard let data, let h = Hash256(Array(data)) else { throw ChainError("storage_corrupt", "stored hash is not 32 bytes") }
+        return h
+    }
+
+    static func encodeSignatures(_ sigs: [ValidatorSignature]) -> [UInt8] {
+        var w = BinaryWriter()
+        w.u32(UInt32(sigs.count))
+        for s in sigs {
+            w.string(s.validator)
+            w.lengthPrefixed(s.signature)
+        }
+        return w.bytes
+    }
+
+    static func decodeSignatures(_ bytes: [UInt8]) throws -> [ValidatorSignature] {
+        var r = BinaryReader(bytes)
+        let n = try r.u32()
+        var out: [ValidatorSignature] = []
+        for _ in 0..<n {
+            out.append(ValidatorSignature(validator: try r.string(), signature: try r.lengthPrefixed()))
+        }
+        try r.finish()
+        return out
+    }
+
+    static func decodeResult(_ bytes: [UInt8]) throws -> TransactionResult {
+        var r = BinaryReader(bytes)
+        let txid = try r.hash()
+        let failed = try r.u8() == 1
+        let code = try r.string()
+        let message = try r.string()
+        let n = try r.u32()
+        var events: [ContractEvent] = []
+        for _ in 0..<n {
+            let contract = try r.string()
+            let name = try r.string()
+            let data = try JSONParser().parse(try r.lengthPrefixed())
+            events.append(ContractEvent(contract: contract, name: name, data: data))
+        }
+        try r.finish()
+        return TransactionResult(txid: txid, error: failed ? ChainError(code, message) : nil, events: events)
+    }
+}

@@ -1,0 +1,99 @@
+import ChainCore
+
+/// A committed transaction with its place in the chain, its signer and its outcome.
+public struct StoredTransaction: Sendable, Hashable {
+    /// The transaction as signed.
+    public let transaction: SignedTransaction
+    /// Block height.
+    public let height: UInt64
+    /// Position in the block.
+    public let index: Int
+    /// Contract called.
+    public let contract: String
+    /// Method called.
+    public let method: String
+    /// Signer organisation.
+    public let signerOrg: String
+    /// Signer role.
+    public let signerRole: String
+    /// Signer account name (certificate CN).
+    public let signerSubject: String
+    /// Outcome of execution: events, or the error that made it fail.
+    public let result: TransactionResult
+
+    /// Creates a record.
+    public init(
+        transaction: SignedTransaction, height: UInt64, index: Int, contract: String, method: String,
+        signerOrg: String, signerRole: String, signerSubject: String, result: TransactionResult
+    ) {
+        self.transaction = transaction
+        self.height = height
+        self.index = index
+        self.contract = contract
+        self.method = method
+        self.signerOrg = signerOrg
+        self.signerRole = signerRole
+        self.signerSubject = signerSubject
+        self.result = result
+    }
+}
+
+/// A committed block as stored: header, finality signatures, transaction ids, and the outcome of
+/// executing it (result root and state hash after it).
+public struct StoredBlock: Sendable, Hashable {
+    /// The header.
+    public let header: BlockHeader
+    /// The header's hash.
+    public let hash: Hash256
+    /// Finality signatures.
+    public let signatures: [ValidatorSignature]
+    /// Transaction ids in block order.
+    public let txids: [Hash256]
+    /// Root over this block's results.
+    public let resultRoot: Hash256
+    /// State hash after executing this block.
+    public let stateHash: Hash256
+}
+
+/// Everything one committed block changes, written in one SQLite transaction.
+public struct BlockCommit: Sendable {
+    /// The block.
+    public let block: Block
+    /// One record per transaction, in block order.
+    public let transactions: [StoredTransaction]
+    /// State writes of the successful transactions, last write per key.
+    public let writes: [StateWrite]
+    /// Root over the block's results.
+    public let resultRoot: Hash256
+    /// State hash after the block.
+    public let stateHash: Hash256
+
+    /// Creates a commit.
+    public init(block: Block, transactions: [StoredTransaction], writes: [StateWrite], resultRoot: Hash256, stateHash: Hash256) {
+        self.block = block
+        self.transactions = transactions
+        self.writes = writes
+        self.resultRoot = resultRoot
+        self.stateHash = stateHash
+    }
+}
+
+/// The head of the stored chain.
+public struct ChainTip: Sendable, Hashable {
+    /// Height of the last committed block (0: only genesis).
+    public let height: UInt64
+    /// Its hash (zero at genesis).
+    public let hash: Hash256
+    /// Its timestamp (0 at genesis).
+    public let timestamp: Int64
+    /// Root over its results.
+    public let resultRoot: Hash256
+    /// State hash after it.
+    public let stateHash: Hash256
+}
+
+/// Read access to committed contract state.
+public protocol StateReader: Sendable {
+    /// The value stored under `key`, or nil.
+    func read(_ key: String) throws -> [UInt8]?
+}

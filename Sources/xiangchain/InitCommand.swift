@@ -1,0 +1,53 @@
+import ArgumentParser
+import ChainCore
+import Foundation
+import Identity
+import Node
+
+struct InitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Create a consortium: org CAs, one validator per org, genesis, node configs and an admin identity per org.")
+
+    @Option(help: "Directory to create.") var dir: String
+    @Option(help: "Comma-separated organisation names, one validator each.") var orgs: String = "org0"
+    @Option(help: "Crypto suite: ed25519 or p256.") var suite: CryptoSuite = .ed25519
+    @Option(help: "Chain id (transactions name it).") var chainId: String = "xiangchain-local"
+    @Option(help: "API ports are P+k and p2p ports P+1000+k (default: API 8080+k, p2p 7000+k).") var basePort: Int?
+
+    func run() throws {
+        let layout = NetworkLayout(root: URL(fileURLWithPath: dir))
+        let names = orgs.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let genesis = try layout.create(orgs: names, suite: suite, chainId: chainId, basePort: basePort)
+        print("created chain \(genesis.chainId) (\(genesis.suite.rawValue)) in \(dir)")
+        for (k, v) in genesis.validators.enumerated() {
+            print("  validator \(v.nodeId) (\(v.org)): home \(layout.nodeHome(k).path)")
+        }
+        for org in names { print("  identity \(org)-admin: \(layout.identityDir("\(org)-admin").path)") }
+    }
+}
+
+extension CryptoSuite: ExpressibleByArgument {}
+extension Role: ExpressibleByArgument {}
+
+struct IdentityCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "identity", abstract: "Manage identities (keys and certificates).", subcommands: [Issue.self])
+
+    struct Issue: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Issue a key and certificate under an org's CA into D/identities/<name>.")
+
+        @Option(help: "Consortium directory made by init.") var dir: String
+        @Option(help: "Organisation whose CA signs.") var org: String
+        @Option(help: "Role: \(Role.allCases.map(\.rawValue).joined(separator: ", ")).") var role: Role
+        @Option(help: "Account name (certificate CN).") var name: String
+        @Option(help: "Validity in days.") var days: Int = 730
+
+        func run() throws {
+            let out = try NetworkLayout(root: URL(fileURLWithPath: dir)).issueIdentity(
+                org: org, role: role, name: name, validityDays: days)
+            print("issued \(role.rawValue) identity \(name) of \(org): \(out.path)/key.pem, cert.pem")
+        }
+    }
+}

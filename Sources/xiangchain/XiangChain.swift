@@ -1,0 +1,14 @@
+import ArgumentParser
+
+/// The XiangChain command-line tool.
+@main
+struct XiangChain: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "xiangchain",
+        abstract: "XiangChain: a consortium blockchain for traceability, notarisation and supervision.",
+        subcommands: [
+            InitCommand.self, IdentityCommand.self, SoloCommand.self, NodeCommand.self, TxCommand.self,
+            VerifyProofCommand.self,
+        ]
+    )
+}
