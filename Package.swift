@@ -78,7 +78,8 @@ let package = Package(
         .target(
             name: "ChainTesting",
             dependencies: [
-                "ChainCore", "Identity", "Storage", "Execution", "Node",
+                "ChainCore", "Identity", "Storage", "Execution", "Node", "EvidenceContract",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

@@ -11,6 +11,10 @@ public protocol Contract: Sendable {
     /// Runs `method` with `args`. Throw a `ChainError` to fail the transaction: it is then
     /// recorded with that code and message, and none of its writes are kept.
     func execute(method: String, args: JSONValue, context: ExecutionContext) throws
+
+    /// The roles allowed to call `method`, or nil when the method does not exist. Checked at
+    /// admission (so a wrong role is refused before it reaches a block) and again by the method.
+    func allowedRoles(method: String) -> Set<Role>?
 }
 
 /// The contracts a chain runs, by name.

@@ -14,6 +14,13 @@ public struct VerifiedTransaction: Sendable {
 
     /// The id.
     public var id: Hash256 { transaction.id }
+
+    /// Wraps parts that the caller has already verified.
+    public init(transaction: SignedTransaction, body: TransactionBody, signer: SignerIdentity) {
+        self.transaction = transaction
+        self.body = body
+        self.signer = signer
+    }
 }
 
 /// Admission checks for a transaction, in the order a client's mistakes are most usefully reported.
@@ -27,8 +34,15 @@ public struct TransactionVerifier: Sendable {
     /// How far a transaction's timestamp may be from the node's clock, milliseconds.
     public let timestampTolerance: Int64
 
+    /// The contracts, for the admission check of contract, method and role.
+    public let registry: ContractRegistry
+
     /// Creates a verifier.
-    public init(chainId: String, membership: MembershipService, maxBodyBytes: Int = 128 * 1024, timestampTolerance: Int64 = 600_000) {
+    public init(
+        chainId: String, membership: MembershipService, registry: ContractRegistry, maxBodyBytes: Int = 128 * 1024,
+        timestampTolerance: Int64 = 600_000
+    ) {
+        self.registry = registry
         self.chainId = chainId
         self.membership = membership
         self.maxBodyBytes = maxBodyBytes
@@ -53,6 +67,17 @@ public struct TransactionVerifier: Sendable {
             certificateDER: tx.signerCertificate, at: Date(timeIntervalSince1970: Double(nowMillis) / 1000))
         guard membership.suite.verify(signature: tx.signature, message: tx.body, publicKey: publicKey) else {
             throw ChainError("bad_signature", "signature does not verify over the body bytes with the signer's key")
+        }
+        guard let contract = registry[body.contract] else {
+            throw ChainError("unknown_contract", "no contract named \"\(body.contract)\"")
+        }
+        guard let roles = contract.allowedRoles(method: body.method) else {
+            throw ChainError("unknown_method", "contract \(body.contract) has no method \"\(body.method)\"")
+        }
+        guard roles.contains(signer.role) else {
+            throw ChainError(
+                "role_not_allowed",
+                "\(body.contract).\(body.method) needs role \(roles.map(\.rawValue).sorted().joined(separator: " or ")); signer has \(signer.role.rawValue)")
         }
         return VerifiedTransaction(transaction: tx, body: body, signer: signer)
     }

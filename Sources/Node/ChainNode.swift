@@ -53,11 +53,12 @@ public final class ChainNode: Sendable {
         }
         store = try BlockStore(path: databasePath, synchronousFull: config.syncCommits)
         try store.bindGenesis(hash: genesisHash, chainId: genesis.chainId)
+        let registry = ContractRegistry(contracts)
         verifier = TransactionVerifier(
-            chainId: genesis.chainId, membership: try genesis.membership(), maxBodyBytes: config.maxBodyBytes,
-            timestampTolerance: config.timestampToleranceMs)
+            chainId: genesis.chainId, membership: try genesis.membership(), registry: registry,
+            maxBodyBytes: config.maxBodyBytes, timestampTolerance: config.timestampToleranceMs)
         mempool = Mempool(capacity: config.mempoolCapacity)
-        executor = BlockExecutor(registry: ContractRegistry(contracts))
+        executor = BlockExecutor(registry: registry)
         if let tip = try store.tip() { lastCommit.withLock { $0 = (tip.height, tip.timestamp) } }
     }
 

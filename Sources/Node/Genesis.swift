@@ -12,6 +12,12 @@ public struct Genesis: Codable, Sendable {
         public var name: String
         /// CA certificate, PEM.
         public var caCertificate: String
+
+        /// Creates an org entry.
+        public init(name: String, caCertificate: String) {
+            self.name = name
+            self.caCertificate = caCertificate
+        }
     }
 
     /// A validator.
@@ -24,6 +30,14 @@ public struct Genesis: Codable, Sendable {
         public var certificate: String
         /// Its p2p address, host:port.
         public var p2pAddress: String
+
+        /// Creates a validator entry.
+        public init(nodeId: String, org: String, certificate: String, p2pAddress: String) {
+            self.nodeId = nodeId
+            self.org = org
+            self.certificate = certificate
+            self.p2pAddress = p2pAddress
+        }
     }
 
     /// Chain id that every transaction names.
@@ -36,6 +50,15 @@ public struct Genesis: Codable, Sendable {
     public var orgs: [Org]
     /// Validators, in leader order.
     public var validators: [Validator]
+
+    /// Creates a genesis document.
+    public init(chainId: String, suite: CryptoSuite, createdAt: Int64, orgs: [Org], validators: [Validator]) {
+        self.chainId = chainId
+        self.suite = suite
+        self.createdAt = createdAt
+        self.orgs = orgs
+        self.validators = validators
+    }
 
     /// Loads and checks a genesis file.
     public static func load(from url: URL) throws -> Genesis {

@@ -90,6 +90,15 @@ public struct ChainTip: Sendable, Hashable {
     public let resultRoot: Hash256
     /// State hash after it.
     public let stateHash: Hash256
+
+    /// Creates a tip.
+    public init(height: UInt64, hash: Hash256, timestamp: Int64, resultRoot: Hash256, stateHash: Hash256) {
+        self.height = height
+        self.hash = hash
+        self.timestamp = timestamp
+        self.resultRoot = resultRoot
+        self.stateHash = stateHash
+    }
 }
 
 /// Read access to committed contract state.

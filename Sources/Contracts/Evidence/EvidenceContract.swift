@@ -19,6 +19,10 @@ public struct EvidenceContract: Contract {
     /// Creates the contract.
     public init() {}
 
+    public func allowedRoles(method: String) -> Set<Role>? {
+        method == "put" ? Self.writers : nil
+    }
+
     public func execute(method: String, args: JSONValue, context: ExecutionContext) throws {
         switch method {
         case "put": try put(args, context)

@@ -1,0 +1,97 @@
+import ChainCore
+import EvidenceContract
+import Execution
+import Foundation
+import Identity
+import Logging
+import Node
+
+/// A consortium made in memory for tests: org CAs, a genesis with one validator, and
+/// identities of any role, without touching the disk.
+public struct TestConsortium: Sendable {
+    /// The chain's suite.
+    public let suite: CryptoSuite
+    /// The CAs, by org.
+    public let cas: [String: CertificateAuthority]
+    /// The genesis.
+    public let genesis: Genesis
+    /// The validator's key.
+    public let nodeKey: SigningKey
+
+    /// Creates orgs (the first hosts the single validator).
+    public init(orgs: [String] = ["org0", "org1"], suite: CryptoSuite = .ed25519, chainId: String = "test-chain") throws {
+        self.suite = suite
+        var cas: [String: CertificateAuthority] = [:]
+        for org in orgs { cas[org] = try CertificateAuthority.create(org: org, suite: suite) }
+        self.cas = cas
+        let key = SigningKey.generate(suite)
+        let nodeCert = try cas[orgs[0]]!.issue(role: .node, name: "node0", subjectKey: key)
+        nodeKey = key
+        genesis = Genesis(
+            chainId: chainId, suite: suite, createdAt: 0,
+            orgs: try orgs.map { Genesis.Org(name: $0, caCertificate: try cas[$0]!.certificatePEM) },
+            validators: [
+                Genesis.Validator(
+                    nodeId: "node0", org: orgs[0], certificate: KeyPEM.certificatePEM(fromDER: try nodeCert.derBytes()),
+                    p2pAddress: "127.0.0.1:7000")
+            ])
+    }
+
+    /// A new identity with `role` in `org`.
+    public func identity(_ role: Role, org: String? = nil, name: String? = nil, validFrom: Date = Date(), validity: TimeInterval = 86400)
+        throws -> SigningIdentity
+    {
+        let o = org ?? genesis.orgs[0].name
+        let key = SigningKey.generate(suite)
+        let cert = try cas[o]!.issue(role: role, name: name ?? "\(role.rawValue)-1", subjectKey: key, now: validFrom, validity: validity)
+        return try SigningIdentity(key: key, certificate: cert)
+    }
+
+    /// The membership service of the genesis.
+    public func membership() throws -> MembershipService { try genesis.membership() }
+
+    /// A node on a fresh SQLite file in `directory`, running the evidence contract.
+    public func node(in directory: URL, config: NodeConfig? = nil) throws -> ChainNode {
+        try ChainNode(
+            genesis: genesis, config: config ?? NodeConfig(nodeId: "node0"),
+            databasePath: directory.appendingPathComponent("chain.sqlite").path, nodeKey: nodeKey,
+            contracts: [EvidenceContract()], logger: Logger(label: "test"))
+    }
+}
+
+/// A temporary directory removed when the closure returns.
+public func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async rethrows -> T {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("xc-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: url) }
+    return try await body(url)
+}
+
+/// Helpers to build evidence transactions.
+public enum Fixtures {
+    /// A random 64-hex-character hash.
+    public static func randomHash() -> String {
+        Hash256.sha256(Array(UUID().uuidString.utf8)).hex
+    }
+
+    /// Args of an evidence put.
+    public static func evidenceArgs(hash: String = randomHash(), kind: String = "doc", meta: [String: JSONValue] = [:]) -> JSONValue {
+        .object(["hash": .string(hash), "kind": .string(kind), "meta": .object(meta)])
+    }
+
+    /// Node clock now, unix ms.
+    public static var now: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+}
+
+/// The `ChainError` code that `body` throws, "(no error)" when it returns, or the description
+/// of any other error.
+public func errorCode<T>(_ body: () throws -> T) -> String {
+    do {
+        _ = try body()
+        return "(no error)"
+    } catch let e as ChainError {
+        return e.code
+    } catch {
+        return "\(error)"
+    }
+}

@@ -1,0 +1,52 @@
+import ChainCore
+import Testing
+
+@Suite struct BlockHeaderTests {
+    let header = BlockHeader(
+        chainId: "c", height: 7, parentHash: Hash256.sha256([1]), timestamp: 1_700_000_000_000, proposer: "node0",
+        txCount: 3, txRoot: Hash256.sha256([2]), execHeight: 6, resultRoot: Hash256.sha256([3]), stateHash: Hash256.sha256([4]))
+
+    @Test func roundTripsAndHashesTheEncoding() throws {
+        let decoded = try BlockHeader(decoding: header.encoded)
+        #expect(decoded == header)
+        #expect(header.hash == Hash256.sha256(header.encoded))
+        #expect(header.signingMessage == Array("XIANGCHAIN-BLOCK-V1".utf8) + header.hash.bytes)
+    }
+
+    @Test func layoutIsAsDocumented() {
+        // u16 version, u32-prefixed chain id, u64 height, parent, i64 time, proposer, u32 count, root, u64, 2 hashes.
+        #expect(header.encoded.count == 2 + (4 + 1) + 8 + 32 + 8 + (4 + 5) + 4 + 32 + 8 + 32 + 32)
+        #expect(Array(header.encoded.prefix(7)) == [0, 1, 0, 0, 0, 1, UInt8(ascii: "c")])
+    }
+
+    @Test func truncatedTrailingOrForeignVersionIsRefused() {
+        let bytes = header.encoded
+        for cut in [0, 1, 10, bytes.count - 1] {
+            #expect(throws: ChainError.self) { try BlockHeader(decoding: Array(bytes.prefix(cut))) }
+        }
+        #expect(throws: ChainError.self) { try BlockHeader(decoding: bytes + [0]) }
+        var v2 = bytes
+        v2[1] = 2
+        #expect(throws: ChainError.self) { try BlockHeader(decoding: v2) }
+        var huge = bytes
+        huge[2] = 0xff  // chain id length far beyond the input
+        #expect(throws: ChainError.self) { try BlockHeader(decoding: huge) }
+    }
+
+    @Test func resultEncodingDistinguishesFailures() {
+        let id = Hash256.sha256([9])
+        let ok = TransactionResult(txid: id, error: nil, events: [])
+        let failed = TransactionResult(txid: id, error: ChainError("already_exists", "x"), events: [])
+        #expect(ok.encoded != failed.encoded)
+        #expect(TransactionResult.root([ok]) != TransactionResult.root([failed]))
+    }
+
+    @Test func stateHashDependsOnWritesNotTheirOrder() {
+        let a = StateWrite(key: "k/a", value: [1])
+        let b = StateWrite(key: "k/b", value: nil)
+        let start = StateHash.genesis(Hash256.sha256([0]))
+        #expect(StateHash.next(previous: start, height: 1, writes: [a, b]) == StateHash.next(previous: start, height: 1, writes: [b, a]))
+        #expect(StateHash.next(previous: start, height: 1, writes: [a]) != StateHash.next(previous: start, height: 2, writes: [a]))
+        #expect(StateHash.next(previous: start, height: 1, writes: [a]) != StateHash.next(previous: start, height: 1, writes: [StateWrite(key: "k/a", value: [2])]))
+    }
+}

@@ -1,0 +1,146 @@
+import ChainCore
+import ChainTesting
+import EvidenceContract
+import Execution
+import Foundation
+import Identity
+import Storage
+import Testing
+
+/// Committed state held in memory, for pure execution tests.
+struct MemoryState: StateReader {
+    var values: [String: [UInt8]] = [:]
+    func read(_ key: String) throws -> [UInt8]? { values[key] }
+
+    mutating func apply(_ writes: [StateWrite]) {
+        for w in writes { values[w.key] = w.value }
+    }
+}
+
+@Suite struct EvidenceExecutionTests {
+    let consortium: TestConsortium
+    let verifier: TransactionVerifier
+    let executor = BlockExecutor(registry: ContractRegistry([EvidenceContract()]))
+
+    init() throws {
+        consortium = try TestConsortium()
+        verifier = TransactionVerifier(
+            chainId: "test-chain", membership: try consortium.membership(), registry: ContractRegistry([EvidenceContract()]))
+    }
+
+    func tx(_ role: Role = .farm, _ args: JSONValue, method: String = "put", contract: String = "evidence") throws -> VerifiedTransaction {
+        let id = try consortium.identity(role)
+        let t = try id.transaction(chain: "test-chain", contract: contract, method: method, args: args)
+        return try verifier.verify(t, nowMillis: Fixtures.now)
+    }
+
+    /// Builds a verified transaction without admission checks (as a block from elsewhere could carry it).
+    func raw(_ role: Role, contract: String, method: String, args: JSONValue) throws -> VerifiedTransaction {
+        let id = try consortium.identity(role)
+        let t = try id.transaction(chain: "test-chain", contract: contract, method: method, args: args)
+        let (signer, _) = try consortium.membership().verify(certificateDER: t.signerCertificate, at: Date())
+        return VerifiedTransaction(transaction: t, body: try TransactionBody.parse(t.body), signer: signer)
+    }
+
+    @Test func putRecordsTheEvidenceWithItsSigner() throws {
+        let hash = Fixtures.randomHash()
+        let t = try tx(.lab, Fixtures.evidenceArgs(hash: hash.uppercased(), kind: "report", meta: ["page": .int(3)]))
+        let out = try executor.execute([t], height: 5, time: 1234, state: MemoryState(), previousStateHash: .zero)
+        #expect(out.transactions[0].result.error == nil)
+        #expect(out.writes.map(\.key) == ["evidence/\(hash)"])
+        let record = try JSONParser().parse(out.writes[0].value!)
+        #expect(record["hash"]?.stringValue == hash)
+        #expect(record["kind"]?.stringValue == "report")
+        #expect(record["height"]?.int64Value == 5 && record["time"]?.int64Value == 1234)
+        #expect(record["txid"]?.stringValue == t.id.hex)
+        #expect(record["signer"]?["role"]?.stringValue == "lab")
+        #expect(out.transactions[0].result.events.map(\.name) == ["evidence_put"])
+    }
+
+    @Test func aSecondPutOfTheSameHashFailsWithAlreadyExistsAndWritesNothing() throws {
+        let hash = Fixtures.randomHash()
+        let a = try tx(.farm, Fixtures.evidenceArgs(hash: hash))
+        let b = try tx(.merchant, Fixtures.evidenceArgs(hash: hash, kind: "other"))
+        // Within one block ...
+        let out = try executor.execute([a, b], height: 1, time: 1, state: MemoryState(), previousStateHash: .zero)
+        #expect(out.transactions[1].result.error?.code == "already_exists")
+        #expect(out.transactions[1].result.events.isEmpty)
+        #expect(out.writes.count == 1)
+        #expect(try JSONParser().parse(out.writes[0].value!)["kind"]?.stringValue == "doc")
+        // ... and across blocks.
+        var state = MemoryState()
+        state.apply(out.writes)
+        let again = try executor.execute([b], height: 2, time: 2, state: state, previousStateHash: out.stateHash)
+        #expect(again.transactions[0].result.error?.code == "already_exists")
+        #expect(again.writes.isEmpty)
+    }
+
+    @Test(arguments: [
+        (JSONValue.object(["kind": .string("doc")]), "hash"),
+        (.object(["hash": .string("abc"), "kind": .string("doc")]), "hash"),
+        (.object(["hash": .string(String(repeating: "g", count: 64)), "kind": .string("doc")]), "hash"),
+        (.object(["hash": .int(5), "kind": .string("doc")]), "hash"),
+        (.object(["hash": .string(String(repeating: "a", count: 64))]), "kind"),
+        (.object(["hash": .string(String(repeating: "a", count: 64)), "kind": .string(String(repeating: "k", count: 65))]), "kind"),
+        (.object(["hash": .string(String(repeating: "a", count: 64)), "kind": .string("d"), "meta": .array([])]), "meta"),
+        (.object(["hash": .string(String(repeating: "a", count: 64)), "kind": .string("d"), "owner": .string("x")]), "owner"),
+    ])
+    func badArgumentsFailWithBadArgs(args: JSONValue, mentions: String) throws {
+        let out = try executor.execute([try tx(.farm, args)], height: 1, time: 1, state: MemoryState(), previousStateHash: .zero)
+        let e = try #require(out.transactions[0].result.error)
+        #expect(e.code == "bad_args")
+        #expect(e.message.contains(mentions))
+        #expect(out.writes.isEmpty)
+    }
+
+    @Test func metaOver4KiBFails() throws {
+        let big = JSONValue.string(String(repeating: "x", count: 4100))
+        let out = try executor.execute(
+            [try tx(.farm, Fixtures.evidenceArgs(meta: ["blob": big]))], height: 1, time: 1, state: MemoryState(),
+            previousStateHash: .zero)
+        #expect(out.transactions[0].result.error?.code == "meta_too_large")
+        #expect(out.writes.isEmpty)
+    }
+
+    @Test func admissionNamesTheReason() throws {
+        for (role, contract, method, code) in [
+            (Role.node, "evidence", "put", "role_not_allowed"), (.farm, "nosuch", "put", "unknown_contract"),
+            (.farm, "evidence", "delete", "unknown_method"),
+        ] {
+            do {
+                _ = try tx(role, Fixtures.evidenceArgs(), method: method, contract: contract)
+                Issue.record("admitted \(contract).\(method) by \(role)")
+            } catch let e as ChainError {
+                #expect(e.code == code)
+            }
+        }
+    }
+
+    @Test func executionRechecksRolesContractsAndMethods() throws {
+        let txs = [
+            try raw(.node, contract: "evidence", method: "put", args: Fixtures.evidenceArgs()),
+            try raw(.farm, contract: "nosuch", method: "put", args: .object([:])),
+            try raw(.farm, contract: "evidence", method: "delete", args: .object([:])),
+        ]
+        let out = try executor.execute(txs, height: 1, time: 1, state: MemoryState(), previousStateHash: .zero)
+        #expect(out.transactions.map { $0.result.error?.code } == ["role_not_allowed", "unknown_contract", "unknown_method"])
+        #expect(out.writes.isEmpty)
+    }
+
+    @Test func executionIsDeterministic() throws {
+        let txs = try (0..<20).map { i in try tx(.farm, Fixtures.evidenceArgs(hash: i % 5 == 0 ? String(repeating: "a", count: 64) : Fixtures.randomHash())) }
+        let a = try executor.execute(txs, height: 9, time: 99, state: MemoryState(), previousStateHash: .zero)
+        let b = try executor.execute(txs, height: 9, time: 99, state: MemoryState(), previousStateHash: .zero)
+        #expect(a.stateHash == b.stateHash && a.resultRoot == b.resultRoot && a.writes == b.writes)
+        #expect(a.transactions.filter { $0.result.error != nil }.count == 3)
+    }
+
+    @Test func stateReadFaultAbortsTheBlockInsteadOfFailingTheTransaction() throws {
+        struct Broken: StateReader {
+            func read(_ key: String) throws -> [UInt8]? { throw ChainError("disk", "gone") }
+        }
+        #expect(throws: StateReadFault.self) {
+            try executor.execute([try tx(.farm, Fixtures.evidenceArgs())], height: 1, time: 1, state: Broken(), previousStateHash: .zero)
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import ChainCore
+import ChainTesting
+import Foundation
+import Storage
+import Testing
+
+/// Builds a chain of blocks with plain records (no execution) for storage tests.
+struct ChainBuilder {
+    var tip: ChainTip?
+
+    mutating func next(txCount: Int, duplicateOf: SignedTransaction? = nil) -> BlockCommit {
+        let height = (tip?.height ?? 0) + 1
+        var txs = (0..<txCount).map { i in
+            SignedTransaction(body: Array("tx-\(height)-\(i)-\(UUID())".utf8), signature: [1, 2], signerCertificate: [0x30, UInt8(i % 3)])
+        }
+        if let dup = duplicateOf { txs.append(dup) }
+        let header = BlockHeader(
+            chainId: "c", height: height, parentHash: tip?.hash ?? .zero, timestamp: Int64(height) * 1000, proposer: "node0",
+            txCount: UInt32(txs.count), txRoot: Block.txRoot(txs), execHeight: height - 1,
+            resultRoot: tip?.resultRoot ?? .zero, stateHash: tip?.stateHash ?? .zero)
+        let records = txs.enumerated().map { i, t in
+            StoredTransaction(
+                transaction: t, height: height, index: i, contract: "evidence", method: "put", signerOrg: "org0",
+                signerRole: "farm", signerSubject: "f",
+                result: TransactionResult(
+                    txid: t.id, error: i % 2 == 0 ? nil : ChainError("already_exists", "dup"),
+                    events: [ContractEvent(contract: "evidence", name: "evidence_put", data: .object(["i": .int(i)]))]))
+        }
+        let writes = [StateWrite(key: "evidence/h\(height)", value: Array("v\(height)".utf8)), StateWrite(key: "evidence/h\(height - 1)", value: nil)]
+        let result = TransactionResult.root(records.map(\.result))
+        let state = StateHash.next(previous: tip?.stateHash ?? .zero, height: height, writes: writes)
+        tip = ChainTip(height: height, hash: header.hash, timestamp: header.timestamp, resultRoot: result, stateHash: state)
+        return BlockCommit(
+            block: Block(header: header, transactions: txs, signatures: [ValidatorSignature(validator: "node0", signature: [9])]),
+            transactions: records, writes: writes, resultRoot: result, stateHash: state)
+    }
+}
+
+@Suite struct BlockStoreTests {
+    @Test func committedBlocksSurviveReopening() async throws {
+        try await withTemporaryDirectory { dir in
+            let path = dir.appendingPathComponent("chain.sqlite").path
+            var builder = ChainBuilder()
+            var commits: [BlockCommit] = []
+            do {
+                let store = try BlockStore(path: path)
+                try store.bindGenesis(hash: Hash256.sha256([1]), chainId: "c")
+                for n in [3, 0, 5] {
+                    let c = builder.next(txCount: n)
+                    try store.commit(c)
+                    commits.append(c)
+                }
+            }
+            let store = try BlockStore(path: path)
+            try store.bindGenesis(hash: Hash256.sha256([1]), chainId: "c")
+            #expect(try store.tip() == builder.tip)
+            #expect(try store.transactionCount() == 8)
+            let b3 = try #require(try store.fullBlock(at: 3))
+            #expect(b3.header == commits[2].block.header)
+            #expect(b3.transactions == commits[2].block.transactions)
+            #expect(b3.signatures == commits[2].block.signatures)
+            let t = try #require(try store.transaction(commits[2].transactions[1].transaction.id))
+            #expect(t == commits[2].transactions[1])
+            #expect(try store.read("evidence/h3") == Array("v3".utf8))
+            #expect(try store.read("evidence/h2") == nil)  // deleted by block 3
+            #expect(try store.blocks(from: 2, limit: 10).map(\.header.height) == [2, 3])
+        }
+    }
+
+    @Test func aDifferentGenesisIsRefused() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try BlockStore(path: dir.appendingPathComponent("c.sqlite").path)
+            try store.bindGenesis(hash: Hash256.sha256([1]), chainId: "c")
+            #expect(throws: ChainError.self) { try store.bindGenesis(hash: Hash256.sha256([2]), chainId: "c") }
+        }
+    }
+
+    @Test func aBlockThatDoesNotExtendTheTipIsRefusedWhole() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try BlockStore(path: dir.appendingPathComponent("c.sqlite").path)
+            var builder = ChainBuilder()
+            try store.commit(builder.next(txCount: 2))
+            var fork = ChainBuilder()
+            let wrongParent = fork.next(txCount: 1)
+            #expect(throws: ChainError.self) { try store.commit(wrongParent) }
+            #expect(try store.tip()?.height == 1)
+        }
+    }
+
+    @Test func aFailureMidBlockLeavesNoPartOfIt() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try BlockStore(path: dir.appendingPathComponent("c.sqlite").path)
+            var builder = ChainBuilder()
+            let first = builder.next(txCount: 2)
+            try store.commit(first)
+            let before = builder
+            // Block 2 repeats a committed transaction after new ones: the insert fails midway.
+            let bad = builder.next(txCount: 3, duplicateOf: first.block.transactions[0])
+            #expect(throws: (any Error).self) { try store.commit(bad) }
+            #expect(try store.tip() == before.tip)
+            #expect(try store.transactionCount() == 2)
+            #expect(try store.read("evidence/h2") == nil)
+            #expect(try store.committedIDs(among: bad.block.transactions.map(\.id)) == [first.block.transactions[0].id])
+            // And the chain continues from where it was.
+            builder = before
+            try store.commit(builder.next(txCount: 1))
+            #expect(try store.tip()?.height == 2)
+        }
+    }
+}
