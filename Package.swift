@@ -126,7 +126,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ProcessTests",
-            dependencies: ["ChainCore", "ChainTesting"],
+            dependencies: ["ChainCore", "ChainTesting", "Identity", "Node"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,0 +1,265 @@
+import API
+import ChainCore
+import ChainTesting
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Identity
+import NIOCore
+import Node
+import Storage
+import Testing
+
+/// A test client call's outcome.
+struct Reply {
+    let status: HTTPResponse.Status
+    let json: JSONValue
+    let headers: HTTPFields
+    var code: String? { json["error"]?["code"]?.stringValue }
+}
+
+extension TestClientProtocol {
+    func call(_ method: HTTPRequest.Method, _ uri: String, body: [UInt8]? = nil) async throws -> Reply {
+        try await execute(uri: uri, method: method, body: body.map { ByteBuffer(bytes: $0) }) { r in
+            let bytes = Array(buffer: r.body)
+            let json = bytes.isEmpty ? JSONValue.null : try JSONParser().parse(bytes)
+            return Reply(status: r.status, json: json, headers: r.headers)
+        }
+    }
+
+    func submit(_ tx: SignedTransaction, query: String = "") async throws -> Reply {
+        try await call(.post, "/v1/txs\(query)", body: Array(try JSONEncoder().encode(TransactionSubmission(tx))))
+    }
+}
+
+@Suite struct APITests {
+    let consortium: TestConsortium
+    init() throws { consortium = try TestConsortium() }
+
+    func withNode(config: NodeConfig? = nil, _ body: @Sendable (ChainNode, any TestClientProtocol) async throws -> Void) async throws {
+        try await withTemporaryDirectory { dir in
+            let node = try consortium.node(in: dir, config: config)
+            let app = Application(router: ChainAPI(node: node, maxWait: .seconds(5)).router())
+            try await app.test(.router) { client in try await body(node, client) }
+        }
+    }
+
+    func evidenceTx(_ id: SigningIdentity, chain: String = "test-chain", hash: String = Fixtures.randomHash(), timestamp: Int64 = Fixtures.now)
+        throws -> SignedTransaction
+    {
+        try id.transaction(
+            chain: chain, contract: "evidence", method: "put", args: Fixtures.evidenceArgs(hash: hash), timestamp: timestamp)
+    }
+
+    @Test func statusDescribesTheChain() async throws {
+        try await withNode { _, client in
+            let r = try await client.call(.get, "/v1/status")
+            #expect(r.status == .ok)
+            #expect(r.json["chainId"]?.stringValue == "test-chain")
+            #expect(r.json["suite"]?.stringValue == "ed25519")
+            #expect(r.json["height"]?.int64Value == 0)
+            #expect(r.json["nodeId"]?.stringValue == "node0")
+            #expect(r.json["lastBlockHash"]?.stringValue?.count == 64)
+            #expect(r.json["validators"]?.arrayValue?.count == 1)
+        }
+    }
+
+    @Test func aSubmittedTransactionIsPendingThenCommittedWithAVerifiableProof() async throws {
+        try await withNode { node, client in
+            let farm = try consortium.identity(.farm, org: "org1", name: "farm-9")
+            let hash = Fixtures.randomHash()
+            let tx = try evidenceTx(farm, hash: hash)
+            let accepted = try await client.submit(tx)
+            #expect(accepted.status == .accepted)
+            #expect(accepted.json["txid"]?.stringValue == tx.txid)
+            #expect(try await client.call(.get, "/v1/txs/\(tx.txid)").json["status"]?.stringValue == "pending")
+
+            #expect(try node.produceBlock() == 1)
+            let t = try await client.call(.get, "/v1/txs/\(tx.txid)")
+            #expect(t.status == .ok)
+            #expect(t.json["status"]?.stringValue == "committed")
+            #expect(t.json["height"]?.int64Value == 1 && t.json["index"]?.int64Value == 0)
+            #expect(t.json["signer"]?["org"]?.stringValue == "org1")
+            #expect(t.json["signer"]?["role"]?.stringValue == "farm")
+            #expect(t.json["signer"]?["subject"]?.stringValue == "farm-9")
+            #expect(t.json["events"]?.arrayValue?.first?["name"]?.stringValue == "evidence_put")
+
+            let proof = try await client.call(.get, "/v1/txs/\(tx.txid)/proof")
+            #expect(proof.status == .ok)
+            let report = try ProofVerifier.verify(
+                proof: proof.json, suite: .ed25519, validatorKeys: try consortium.genesis.validatorKeys())
+            #expect(report.validSigners == ["node0"] && report.height == 1)
+            #expect(proof.json["header"]?["headerHash"]?.stringValue == proof.json["headerHash"]?.stringValue)
+
+            let ev = try await client.call(.get, "/v1/evidence/\(hash)")
+            #expect(ev.json["txid"]?.stringValue == tx.txid)
+            #expect(ev.json["signer"]?["subject"]?.stringValue == "farm-9")
+            #expect(ev.json["time"]?.int64Value == (try node.store.block(at: 1))?.header.timestamp)
+
+            let b = try await client.call(.get, "/v1/blocks/1")
+            #expect(b.json["txids"]?.arrayValue == [.string(tx.txid)])
+            let list = try await client.call(.get, "/v1/blocks?from=1&limit=5")
+            #expect(list.json["blocks"]?.arrayValue?.count == 1)
+        }
+    }
+
+    @Test func proofsOfAManyTransactionBlockAllVerify() async throws {
+        try await withNode { node, client in
+            let id = try consortium.identity(.merchant)
+            var txs: [SignedTransaction] = []
+            for _ in 0..<13 {
+                let tx = try evidenceTx(id)
+                txs.append(tx)
+                #expect(try await client.submit(tx).status == .accepted)
+            }
+            try node.produceBlock()
+            let keys = try consortium.genesis.validatorKeys()
+            for tx in txs {
+                let proof = try await client.call(.get, "/v1/txs/\(tx.txid)/proof")
+                #expect(throws: Never.self) { try ProofVerifier.verify(proof: proof.json, suite: .ed25519, validatorKeys: keys) }
+                // A proof presented for another transaction id fails.
+                var forged = proof.json.objectValue!
+                forged["txid"] = .string(txs[(txs.firstIndex(of: tx)! + 1) % txs.count].txid)
+                #expect(throws: ChainError.self) {
+                    try ProofVerifier.verify(proof: .object(forged), suite: .ed25519, validatorKeys: keys)
+                }
+            }
+        }
+    }
+
+    @Test func waitForCommitReturnsTheOutcome() async throws {
+        try await withNode { node, client in
+            let id = try consortium.identity(.lab)
+            let hash = Fixtures.randomHash()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    while !Task.isCancelled {
+                        try node.produceBlock()
+                        try await Task.sleep(for: .milliseconds(10))
+                    }
+                }
+                let ok = try await client.submit(try evidenceTx(id, hash: hash), query: "?wait=commit")
+                #expect(ok.status == .ok)
+                #expect(ok.json["status"]?.stringValue == "committed")
+                #expect(ok.json["height"]?.int64Value == 1)
+                let dup = try await client.submit(try evidenceTx(id, hash: hash), query: "?wait=commit")
+                #expect(dup.status == .ok)
+                #expect(dup.json["status"]?.stringValue == "failed")
+                #expect(dup.json["error"]?["code"]?.stringValue == "already_exists")
+                group.cancelAll()
+            }
+            let failedID = try #require(try node.store.block(at: 2)?.txids.first)
+            let t = try await client.call(.get, "/v1/txs/\(failedID.hex)")
+            #expect(t.json["status"]?.stringValue == "failed")
+            #expect(t.json["error"]?["code"]?.stringValue == "already_exists")
+        }
+    }
+
+    @Test func waitTimesOutAsPendingWhenNoBlockComes() async throws {
+        try await withNode { _, client in
+            let r = try await client.submit(try evidenceTx(try consortium.identity(.farm)), query: "?wait=commit&timeout=50")
+            #expect(r.status == .accepted)
+            #expect(r.json["status"]?.stringValue == "pending")
+        }
+    }
+
+    @Test func hostileSubmissionsGetTheirCodeAndChangeNothing() async throws {
+        try await withNode { node, client in
+            let farm = try consortium.identity(.farm)
+            let good = try evidenceTx(farm)
+            let envelope = TransactionSubmission(good)
+            func json(_ e: TransactionSubmission) throws -> [UInt8] { Array(try JSONEncoder().encode(e)) }
+
+            var badBody = envelope
+            badBody.body = "***not base64***"
+            var badSig = envelope
+            badSig.signature = Data(try farm.key.sign(Array("other".utf8))).base64EncodedString()
+            var notObjectBody = envelope
+            notObjectBody.body = Data("[1,2,3]".utf8).base64EncodedString()
+            var badPEM = envelope
+            badPEM.signer = "hello"
+            let stranger = try TestConsortium(orgs: ["org0"]).identity(.farm)
+            let now = Fixtures.now
+
+            let cases: [(String, [UInt8], HTTPResponse.Status, String)] = [
+                ("bad base64", try json(badBody), .badRequest, "bad_base64"),
+                ("not JSON", Array("{nope".utf8), .badRequest, "malformed_json"),
+                ("JSON array", Array("[1]".utf8), .badRequest, "malformed"),
+                ("JSON string", Array("\"tx\"".utf8), .badRequest, "malformed"),
+                ("missing field", Array(#"{"body":"e30="}"#.utf8), .badRequest, "malformed"),
+                ("extra field", Array(#"{"body":"e30=","signature":"","signer":"","x":1}"#.utf8), .badRequest, "malformed"),
+                ("body not object", try json(notObjectBody), .badRequest, "malformed_body"),
+                ("wrong chain", try json(TransactionSubmission(try evidenceTx(farm, chain: "other-chain"))), .badRequest, "wrong_chain"),
+                ("stale", try json(TransactionSubmission(try evidenceTx(farm, timestamp: now - 11 * 60_000))), .badRequest, "stale_timestamp"),
+                ("future", try json(TransactionSubmission(try evidenceTx(farm, timestamp: now + 11 * 60_000))), .badRequest, "stale_timestamp"),
+                ("bad signature", try json(badSig), .unauthorized, "bad_signature"),
+                ("unknown CA", try json(TransactionSubmission(try evidenceTx(stranger))), .unauthorized, "unknown_ca"),
+                ("not a certificate", try json(badPEM), .unauthorized, "bad_certificate"),
+                ("wrong role", try json(TransactionSubmission(try evidenceTx(try consortium.identity(.node)))), .forbidden, "role_not_allowed"),
+                ("huge", Array(repeating: UInt8(ascii: " "), count: 2 << 20), .contentTooLarge, "too_large"),
+            ]
+            for (name, body, status, code) in cases {
+                let r = try await client.call(.post, "/v1/txs", body: body)
+                #expect(r.status == status, "\(name): \(r.json.canonicalString)")
+                #expect(r.code == code, "\(name): \(r.json.canonicalString)")
+                #expect(r.json["error"]?["message"]?.stringValue?.isEmpty == false, "\(name)")
+            }
+            #expect(try await client.call(.post, "/v1/txs?wait=soon", body: try json(envelope)).code == "invalid_parameter")
+            // Nothing reached the mempool or the chain.
+            #expect(node.mempool.count == 0)
+            #expect(try node.produceBlock() == nil)
+            #expect(try node.store.tip() == nil)
+        }
+    }
+
+    @Test func aReplayedTransactionIsRefusedBeforeAndAfterCommit() async throws {
+        try await withNode { node, client in
+            let tx = try evidenceTx(try consortium.identity(.farm))
+            #expect(try await client.submit(tx).status == .accepted)
+            let again = try await client.submit(tx)
+            #expect(again.status == .conflict && again.code == "duplicate_tx")
+            try node.produceBlock()
+            let after = try await client.submit(tx)
+            #expect(after.status == .conflict && after.code == "duplicate_tx")
+            #expect(try node.store.transactionCount() == 1)
+        }
+    }
+
+    @Test func aFullMempoolAnswers503WithRetryAfter() async throws {
+        var config = NodeConfig(nodeId: "node0")
+        config.mempoolCapacity = 3
+        try await withNode(config: config) { node, client in
+            let id = try consortium.identity(.farm)
+            for _ in 0..<3 { #expect(try await client.submit(try evidenceTx(id)).status == .accepted) }
+            let r = try await client.submit(try evidenceTx(id))
+            #expect(r.status == .serviceUnavailable && r.code == "mempool_full")
+            #expect(r.headers[.retryAfter] == "1")
+            try node.produceBlock()
+            #expect(try await client.submit(try evidenceTx(id)).status == .accepted)
+        }
+    }
+
+    @Test func badPathsAndQueriesGetClearErrors() async throws {
+        try await withNode { _, client in
+            let cases: [(String, HTTPResponse.Status, String)] = [
+                ("/v1/txs/xyz", .badRequest, "invalid_parameter"),
+                ("/v1/txs/\(String(repeating: "0", count: 64))", .notFound, "not_found"),
+                ("/v1/txs/\(String(repeating: "0", count: 64))/proof", .notFound, "not_found"),
+                ("/v1/blocks/abc", .badRequest, "invalid_parameter"),
+                ("/v1/blocks/-1", .badRequest, "invalid_parameter"),
+                ("/v1/blocks/99", .notFound, "not_found"),
+                ("/v1/blocks?limit=1000", .badRequest, "invalid_parameter"),
+                ("/v1/blocks?from=0", .badRequest, "invalid_parameter"),
+                ("/v1/evidence/nothex", .badRequest, "invalid_parameter"),
+                ("/v1/evidence/\(String(repeating: "a", count: 64))", .notFound, "not_found"),
+                ("/v1/nothing", .notFound, "not_found"),
+            ]
+            for (uri, status, code) in cases {
+                let r = try await client.call(.get, uri)
+                #expect(r.status == status, "\(uri)")
+                #expect(r.code == code, "\(uri): \(r.json.canonicalString)")
+            }
+        }
+    }
+}

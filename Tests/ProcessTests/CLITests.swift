@@ -1,0 +1,76 @@
+import ChainCore
+import ChainTesting
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The command-line tool, run as a user would.
+@Suite(.serialized) struct CLITests {
+    @Test func initIssueTxAndVerifyProofFromTheCommandLine() async throws {
+        try await withTemporaryDirectory { dir in
+            let d = dir.appendingPathComponent("net").path
+            let created = try XiangChainBinary.run(["init", "--dir", d, "--orgs", "assoc,farmco", "--suite", "p256"])
+            #expect(created.status == 0, "\(created.output)")
+            #expect(FileManager.default.fileExists(atPath: "\(d)/nodes/1/node.key.pem"))
+            #expect(FileManager.default.fileExists(atPath: "\(d)/identities/farmco-admin/cert.pem"))
+            let again = try XiangChainBinary.run(["init", "--dir", d, "--orgs", "x"])
+            #expect(again.status != 0 && again.output.contains("already"))
+
+            let issued = try XiangChainBinary.run(["identity", "issue", "--dir", d, "--org", "farmco", "--role", "farm", "--name", "farm-1"])
+            #expect(issued.status == 0, "\(issued.output)")
+            let key = try String(contentsOfFile: "\(d)/identities/farm-1/key.pem", encoding: .utf8)
+            #expect(key.contains("BEGIN PRIVATE KEY"))
+            let badRole = try XiangChainBinary.run(["identity", "issue", "--dir", d, "--org", "farmco", "--role", "pirate", "--name", "x"])
+            #expect(badRole.status != 0)
+            let badOrg = try XiangChainBinary.run(["identity", "issue", "--dir", d, "--org", "nobody", "--role", "farm", "--name", "y"])
+            #expect(badOrg.status != 0 && badOrg.output.contains("nobody"))
+
+            // A four-validator network cannot run in solo mode: the node says why.
+            let multi = try XiangChainBinary.run(["node", "--home", "\(d)/nodes/0", "--api-port", String(freeLocalPort())])
+            #expect(multi.status != 0 && multi.output.contains("validators"))
+        }
+    }
+
+    @Test func soloChainServesTheTourEndToEnd() async throws {
+        try await withTemporaryDirectory { dir in
+            let d = dir.appendingPathComponent("solo")
+            _ = try XiangChainBinary.run(["init", "--dir", d.path, "--orgs", "org0"])
+            let port = freeLocalPort()
+            let node = try NodeProcess(home: d.appendingPathComponent("nodes/0"), port: port)
+            try await node.waitUntilReady()
+            let hash = Fixtures.randomHash()
+            let tx = try XiangChainBinary.run([
+                "tx", "--identity", d.appendingPathComponent("identities/org0-admin").path, "--contract", "evidence",
+                "--method", "put", "--args", #"{"hash":"\#(hash)","kind":"contract","meta":{"title":"lease"}}"#,
+                "--node", "http://127.0.0.1:\(port)",
+            ])
+            #expect(tx.status == 0, "\(tx.output)")
+            let result = try JSONParser().parse(Array(tx.output.utf8))
+            #expect(result["status"]?.stringValue == "committed")
+            let txid = try #require(result["txid"]?.stringValue)
+
+            let dup = try XiangChainBinary.run([
+                "tx", "--identity", d.appendingPathComponent("identities/org0-admin").path, "--contract", "evidence",
+                "--method", "put", "--args", #"{"hash":"\#(hash)","kind":"contract"}"#, "--node", "http://127.0.0.1:\(port)",
+            ])
+            #expect(dup.status == 2 && dup.output.contains("already_exists"))
+
+            let (_, proof) = try await HTTP.get(URL(string: "http://127.0.0.1:\(port)/v1/txs/\(txid)/proof")!)
+            let proofFile = dir.appendingPathComponent("proof.json")
+            try Data(proof.canonicalBytes).write(to: proofFile)
+            let verified = try XiangChainBinary.run(["verify-proof", proofFile.path, "--genesis", d.appendingPathComponent("genesis.json").path])
+            #expect(verified.status == 0 && verified.output.contains("sealed by node0"), "\(verified.output)")
+
+            // A tampered proof is refused.
+            var tampered = proof.objectValue!
+            tampered["leafIndex"] = .int(1)
+            try Data(JSONValue.object(tampered).canonicalBytes).write(to: proofFile)
+            let refused = try XiangChainBinary.run(["verify-proof", proofFile.path])
+            #expect(refused.status != 0 && refused.output.contains("proof_invalid"))
+            #expect(node.stop(signal: SIGTERM) == 0)
+        }
+    }
+}
