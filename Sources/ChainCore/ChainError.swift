@@ -1,7 +1,9 @@
 /// An error with a stable, machine-readable code and a human message.
 ///
 /// The code is part of the public contract (API clients and tests match on it); the message is
-/// for people and may change. The HTTP status is chosen once, at the API edge, from the code.
+/// for people. A failed transaction's code and message are both hashed into its block's result
+/// root, so a contract's messages must be deterministic and change only with a contract upgrade.
+/// The HTTP status is chosen once, at the API edge, from the code.
 public struct ChainError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Stable snake_case code, for example `bad_signature`.
     public let code: String

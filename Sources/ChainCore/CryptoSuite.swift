@@ -8,7 +8,7 @@ public enum CryptoSuite: String, Sendable, Codable, CaseIterable {
     case p256
 
     /// Verifies `signature` over `message` with a raw public key of this suite
-    /// (32 bytes for Ed25519, X9.63 or compressed point for P-256).
+    /// (32 bytes for Ed25519; the 65-byte uncompressed X9.63 point for P-256).
     public func verify(signature: [UInt8], message: [UInt8], publicKey: [UInt8]) -> Bool {
         switch self {
         case .ed25519:

@@ -19,7 +19,8 @@ public enum ProofVerifier {
 
     /// Verifies `proof`; `validatorKeys` maps node id to raw public key. Throws `proof_invalid` on any mismatch.
     public static func verify(
-        proof: JSONValue, suite: CryptoSuite, validatorKeys: [String: [UInt8]]?, quorum: Int = 1
+        proof: JSONValue, suite: CryptoSuite, validatorKeys: [String: [UInt8]]?, quorum: Int = 1,
+        chainId: String? = nil
     ) throws(ChainError) -> Report {
         func fail(_ m: String) -> ChainError { ChainError("proof_invalid", m) }
         guard let txid = proof["txid"]?.stringValue, let id = Hash256(hex: txid) else { throw fail("txid missing") }
@@ -35,6 +36,9 @@ public enum ProofVerifier {
             let headerData = Data(base64Encoded: headerB64)
         else { throw fail("headerBytes missing or not base64") }
         let header = try BlockHeader(decoding: Array(headerData))
+        if let chainId, header.chainId != chainId {
+            throw fail("block belongs to chain \(header.chainId), not \(chainId)")
+        }
         if let claimed = proof["headerHash"]?.stringValue ?? proof["header"]?["headerHash"]?.stringValue {
             guard claimed == header.hash.hex else { throw fail("headerBytes do not hash to headerHash") }
         }

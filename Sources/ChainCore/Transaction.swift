@@ -39,16 +39,18 @@ public struct TransactionBody: Sendable, Hashable {
         }
         let chain = try string("chain")
         let nonce = try string("nonce")
-        guard (1...64).contains(nonce.count) else { throw ChainError("malformed_body", "nonce must be 1–64 characters") }
+        guard (1...64).contains(nonce.unicodeScalars.count) else {
+            throw ChainError("malformed_body", "nonce must be 1–64 characters (Unicode code points)")
+        }
         guard let ts = o["timestamp"]?.int64Value, ts >= 0 else {
             throw ChainError("malformed_body", "timestamp must be a non-negative integer (unix milliseconds)")
         }
         let contract = try string("contract")
         let method = try string("method")
-        guard isName(contract) else {
+        guard isName(contract, allowUppercase: false) else {
             throw ChainError("malformed_body", "contract name must match [a-z][a-z0-9_]{0,63}")
         }
-        guard isName(method) else {
+        guard isName(method, allowUppercase: true) else {
             throw ChainError("malformed_body", "method name must match [a-z][a-zA-Z0-9_]{0,63}")
         }
         guard let args = o["args"], case .object = args else {
@@ -57,10 +59,12 @@ public struct TransactionBody: Sendable, Hashable {
         return TransactionBody(chain: chain, nonce: nonce, timestamp: ts, contract: contract, method: method, args: args)
     }
 
-    static func isName(_ s: String) -> Bool {
+    static func isName(_ s: String, allowUppercase: Bool) -> Bool {
         let u = Array(s.utf8)
         guard (1...64).contains(u.count), (0x61...0x7a).contains(u[0]) else { return false }
-        return u.allSatisfy { (0x61...0x7a).contains($0) || (0x41...0x5a).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5f }
+        return u.allSatisfy {
+            (0x61...0x7a).contains($0) || (allowUppercase && (0x41...0x5a).contains($0)) || (0x30...0x39).contains($0) || $0 == 0x5f
+        }
     }
 
     /// Builds body bytes for a client (compact, keys in a fixed order). Any other byte layout of

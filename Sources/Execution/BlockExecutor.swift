@@ -47,7 +47,9 @@ public struct BlockExecutor: Sendable {
                 } catch let fault as StateReadFault {
                     throw fault
                 } catch {
-                    failure = ChainError("contract_error", "\(error)")
+                    // Only ChainError messages are deterministic; the text of any other error may
+                    // differ between builds, and the message is hashed into the result root.
+                    failure = ChainError("contract_error", "the contract raised an error that is not a ChainError")
                 }
             } else {
                 failure = ChainError("unknown_contract", "no contract named \"\(vtx.body.contract)\"")

@@ -49,8 +49,8 @@ public struct Arguments {
     /// A required string of 1...maxLength characters.
     public func string(_ name: String, maxLength: Int = 256) throws(ChainError) -> String {
         guard let s = object[name]?.stringValue else { throw ChainError("bad_args", "\"\(name)\" must be a string") }
-        guard !s.isEmpty, s.count <= maxLength else {
-            throw ChainError("bad_args", "\"\(name)\" must be 1–\(maxLength) characters")
+        guard !s.isEmpty, s.unicodeScalars.count <= maxLength else {
+            throw ChainError("bad_args", "\"\(name)\" must be 1–\(maxLength) characters (Unicode code points)")
         }
         return s
     }

@@ -42,11 +42,14 @@ public enum KeyPEM {
         throw ChainError("bad_key", "unsupported private key (expected Ed25519 or P-256)")
     }
 
-    /// The DER bytes of the first certificate in a PEM string.
+    /// The DER bytes of the first certificate in a PEM string (a chain may follow it).
     public static func certificateDER(fromPEM pem: String) throws(ChainError) -> [UInt8] {
         let doc: PEMDocument
         do {
-            doc = try PEMDocument(pemString: pem)
+            guard let first = try PEMDocument.parseMultiple(pemString: pem).first else {
+                throw ChainError("bad_certificate", "signer holds no PEM block")
+            }
+            doc = first
         } catch {
             throw ChainError("bad_certificate", "signer is not a PEM certificate")
         }

@@ -87,8 +87,18 @@ public final class ChainNode: Sendable {
         try production.withLock { _ in
             let batch = mempool.take(max: config.maxBlockTxs)
             guard !batch.isEmpty else { return nil }
+            // A resubmission can slip in between admission's replay check and the commit of its
+            // original: drop it here, and tell anyone waiting on it how the original ended.
             let already = try store.committedIDs(among: batch.map(\.id))
             let txs = already.isEmpty ? batch : batch.filter { !already.contains($0.id) }
+            if !already.isEmpty {
+                mempool.release(Array(already))
+                notifier.notify(
+                    try already.compactMap { id in
+                        try store.transaction(id).map { (id, CommitOutcome(height: $0.height, index: $0.index, error: $0.result.error)) }
+                    })
+            }
+            guard !txs.isEmpty else { return nil }
             let tip = try store.tip()
             let height = (tip?.height ?? 0) + 1
             let time = max(nowMillis, (tip?.timestamp ?? 0) + 1)
@@ -106,7 +116,7 @@ public final class ChainNode: Sendable {
                     block: block, transactions: outcome.transactions, writes: outcome.writes,
                     resultRoot: outcome.resultRoot, stateHash: outcome.stateHash))
             lastCommit.withLock { $0 = (height, time) }
-            mempool.release(batch.map(\.id))
+            mempool.release(txs.map(\.id))
             notifier.notify(
                 outcome.transactions.map {
                     ($0.transaction.id, CommitOutcome(height: height, index: $0.index, error: $0.result.error))

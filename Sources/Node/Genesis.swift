@@ -70,6 +70,12 @@ public struct Genesis: Codable, Sendable {
             throw ChainError("bad_genesis", "\(url.path) is not a valid genesis document: \(error)")
         }
         guard !g.validators.isEmpty else { throw ChainError("bad_genesis", "genesis lists no validators") }
+        guard NetworkLayout.isSafeName(g.chainId) else {
+            throw ChainError("bad_genesis", "chain id must be 1–64 of [A-Za-z0-9_-]")
+        }
+        for v in g.validators where !NetworkLayout.isSafeName(v.nodeId) {
+            throw ChainError("bad_genesis", "validator node id \"\(v.nodeId)\" must be 1–64 of [A-Za-z0-9_-]")
+        }
         guard Set(g.orgs.map(\.name)).count == g.orgs.count else { throw ChainError("bad_genesis", "duplicate org names") }
         return g
     }

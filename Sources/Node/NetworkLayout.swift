@@ -36,6 +36,7 @@ public struct NetworkLayout: Sendable {
             throw ChainError("bad_args", "org name \"\(org)\" must be 1–64 of [A-Za-z0-9_-]")
         }
         guard Set(orgs).count == orgs.count else { throw ChainError("bad_args", "org names must be unique") }
+        guard Self.isSafeName(chainId) else { throw ChainError("bad_args", "chain id must be 1–64 of [A-Za-z0-9_-]") }
         guard !exists else { throw ChainError("already_exists", "\(root.path) already holds a network") }
         let fm = FileManager.default
         try fm.createDirectory(at: root, withIntermediateDirectories: true)

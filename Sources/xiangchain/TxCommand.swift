@@ -74,13 +74,16 @@ struct VerifyProofCommand: AsyncParsableCommand {
         var suite = CryptoSuite.ed25519
         var keys: [String: [UInt8]]?
         var quorum = 1
+        var chainId: String?
         if let genesis {
             let g = try GenesisFile.load(genesis)
             suite = g.suite
             keys = g.keys
             quorum = g.quorum
+            chainId = g.chainId
         }
-        let report = try ProofVerifier.verify(proof: proof, suite: suite, validatorKeys: keys, quorum: quorum)
+        let report = try ProofVerifier.verify(
+            proof: proof, suite: suite, validatorKeys: keys, quorum: quorum, chainId: chainId)
         print("OK: transaction \(report.txid) is included in block \(report.height)")
         if report.signaturesChecked {
             print("   sealed by \(report.validSigners.joined(separator: ", ")) (quorum \(quorum))")

@@ -68,6 +68,8 @@ enum Vectors {
         (#"{"chain":"c","nonce":"n","timestamp":1.5,"contract":"evidence","method":"put","args":{}}"#, "timestamp"),
         (#"{"chain":"c","nonce":"n","timestamp":-1,"contract":"evidence","method":"put","args":{}}"#, "timestamp"),
         (#"{"chain":"c","nonce":"n","timestamp":1,"contract":"Evidence!","method":"put","args":{}}"#, "contract"),
+        (#"{"chain":"c","nonce":"n","timestamp":1,"contract":"eVidence","method":"put","args":{}}"#, "contract"),
+        (#"{"chain":"c","nonce":"n","timestamp":1,"contract":"evidence","method":"9put","args":{}}"#, "method"),
         (#"{"chain":"c","nonce":"n","timestamp":1,"contract":"evidence","method":"put","args":[]}"#, "args"),
         (#"{"chain":"c","nonce":"n","timestamp":1,"contract":"evidence","method":"put","args":{},"fee":1}"#, "unknown body field"),
         (#"{"chain":"c","chain":"d","nonce":"n","timestamp":1,"contract":"evidence","method":"put","args":{}}"#, "duplicate"),
