@@ -37,7 +37,8 @@ enum APIError {
 
 /// Turns every error that escapes a handler into the project's JSON error shape.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response
+    {
         do {
             return try await next(request, context)
         } catch let e as ChainError {
@@ -51,7 +52,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             case .badRequest: code = "malformed"
             default: code = "http_\(e.status.code)"
             }
-            let message = e.status == .notFound ? "no route for \(request.method) \(request.uri.path)" : "\(e.status.reasonPhrase)"
+            let message =
+                e.status == .notFound ? "no route for \(request.method) \(request.uri.path)" : "\(e.status.reasonPhrase)"
             return JSONResponse.make(status: e.status, .object(["error": APIError.errorObject(ChainError(code, message))]))
         } catch {
             return APIError.response(ChainError("internal_error", "\(error)"))

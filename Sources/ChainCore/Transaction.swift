@@ -63,7 +63,8 @@ public struct TransactionBody: Sendable, Hashable {
         let u = Array(s.utf8)
         guard (1...64).contains(u.count), (0x61...0x7a).contains(u[0]) else { return false }
         return u.allSatisfy {
-            (0x61...0x7a).contains($0) || (allowUppercase && (0x41...0x5a).contains($0)) || (0x30...0x39).contains($0) || $0 == 0x5f
+            (0x61...0x7a).contains($0) || (allowUppercase && (0x41...0x5a).contains($0)) || (0x30...0x39).contains($0)
+                || $0 == 0x5f
         }
     }
 

@@ -38,12 +38,15 @@ public struct TestConsortium: Sendable {
     }
 
     /// A new identity with `role` in `org`.
-    public func identity(_ role: Role, org: String? = nil, name: String? = nil, validFrom: Date = Date(), validity: TimeInterval = 86400)
+    public func identity(
+        _ role: Role, org: String? = nil, name: String? = nil, validFrom: Date = Date(), validity: TimeInterval = 86400
+    )
         throws -> SigningIdentity
     {
         let o = org ?? genesis.orgs[0].name
         let key = SigningKey.generate(suite)
-        let cert = try cas[o]!.issue(role: role, name: name ?? "\(role.rawValue)-1", subjectKey: key, now: validFrom, validity: validity)
+        let cert = try cas[o]!.issue(
+            role: role, name: name ?? "\(role.rawValue)-1", subjectKey: key, now: validFrom, validity: validity)
         return try SigningIdentity(key: key, certificate: cert)
     }
 
@@ -75,7 +78,9 @@ public enum Fixtures {
     }
 
     /// Args of an evidence put.
-    public static func evidenceArgs(hash: String = randomHash(), kind: String = "doc", meta: [String: JSONValue] = [:]) -> JSONValue {
+    public static func evidenceArgs(hash: String = randomHash(), kind: String = "doc", meta: [String: JSONValue] = [:])
+        -> JSONValue
+    {
         .object(["hash": .string(hash), "kind": .string(kind), "meta": .object(meta)])
     }
 

@@ -56,7 +56,8 @@ public struct BlockExecutor: Sendable {
             }
             if failure == nil {
                 for k in ctx.writeOrder {
-                    if blockState.overlay.updateValue(ctx.writes[k]!, forKey: k) == nil { order.append(k) }
+                    let bytes = Array(k.utf8)
+                    if blockState.overlay.updateValue(ctx.writes[bytes]!, forKey: bytes) == nil { order.append(k) }
                 }
             }
             let result = TransactionResult(txid: vtx.id, error: failure, events: failure == nil ? ctx.events : [])
@@ -66,7 +67,7 @@ public struct BlockExecutor: Sendable {
                     method: vtx.body.method, signerOrg: vtx.signer.org, signerRole: vtx.signer.role.rawValue,
                     signerSubject: vtx.signer.subject, result: result))
         }
-        let writes = order.map { StateWrite(key: $0, value: blockState.overlay[$0]!) }
+        let writes = order.map { StateWrite(key: $0, value: blockState.overlay[Array($0.utf8)]!) }
         return ExecutionOutcome(
             transactions: records, writes: writes, resultRoot: TransactionResult.root(records.map(\.result)),
             stateHash: StateHash.next(previous: previousStateHash, height: height, writes: writes))

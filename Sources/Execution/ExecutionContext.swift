@@ -24,7 +24,9 @@ public final class ExecutionContext {
     public let blockTime: Int64
 
     private let blockState: BlockState
-    var writes: [String: [UInt8]?] = [:]
+    /// Keyed by the key's UTF-8 bytes: Swift's String equality treats canonically equivalent
+    /// spellings as equal, while SQLite (and other nodes' stores) compare bytes.
+    var writes: [[UInt8]: [UInt8]?] = [:]
     var writeOrder: [String] = []
     var events: [ContractEvent] = []
 
@@ -42,7 +44,7 @@ public final class ExecutionContext {
     /// The value under `key` in this contract's state, seeing this transaction's own writes.
     public func get(_ key: String) throws -> [UInt8]? {
         let k = fullKey(key)
-        if let w = writes[k] { return w }
+        if let w = writes[Array(k.utf8)] { return w }
         return try blockState.read(k)
     }
 
@@ -72,7 +74,7 @@ public final class ExecutionContext {
     }
 
     private func record(_ k: String, _ v: [UInt8]?) {
-        if writes.updateValue(v, forKey: k) == nil { writeOrder.append(k) }
+        if writes.updateValue(v, forKey: Array(k.utf8)) == nil { writeOrder.append(k) }
     }
 
     /// Emits an event, kept in the block with the transaction's result.
@@ -85,7 +87,8 @@ public final class ExecutionContext {
         guard roles.contains(caller.role) else {
             throw ChainError(
                 "role_not_allowed",
-                "\(step) needs role \(roles.map(\.rawValue).sorted().joined(separator: " or ")); signer has \(caller.role.rawValue)")
+                "\(step) needs role \(roles.map(\.rawValue).sorted().joined(separator: " or ")); signer has \(caller.role.rawValue)"
+            )
         }
     }
 }
@@ -94,12 +97,13 @@ public final class ExecutionContext {
 /// successful transactions.
 final class BlockState {
     let committed: any StateReader
-    var overlay: [String: [UInt8]?] = [:]
+    /// Keyed by UTF-8 bytes, as in `ExecutionContext.writes`.
+    var overlay: [[UInt8]: [UInt8]?] = [:]
 
     init(committed: any StateReader) { self.committed = committed }
 
     func read(_ key: String) throws -> [UInt8]? {
-        if let v = overlay[key] { return v }
+        if let v = overlay[Array(key.utf8)] { return v }
         do {
             return try committed.read(key)
         } catch {

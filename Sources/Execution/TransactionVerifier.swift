@@ -77,7 +77,8 @@ public struct TransactionVerifier: Sendable {
         guard roles.contains(signer.role) else {
             throw ChainError(
                 "role_not_allowed",
-                "\(body.contract).\(body.method) needs role \(roles.map(\.rawValue).sorted().joined(separator: " or ")); signer has \(signer.role.rawValue)")
+                "\(body.contract).\(body.method) needs role \(roles.map(\.rawValue).sorted().joined(separator: " or ")); signer has \(signer.role.rawValue)"
+            )
         }
         return VerifiedTransaction(transaction: tx, body: body, signer: signer)
     }

@@ -1,8 +1,8 @@
 import ChainCore
 import Crypto
 import Foundation
-import X509
 import SwiftASN1
+import X509
 
 /// An organisation's certificate authority: a self-signed root that issues its members'
 /// certificates, with the org in subject O and the role in subject OU.

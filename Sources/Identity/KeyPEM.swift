@@ -1,7 +1,7 @@
 import ChainCore
 import Crypto
-import X509
 import SwiftASN1
+import X509
 
 /// PKCS#8 PEM files for signing keys, and PEM/DER conversion for certificates.
 public enum KeyPEM {

@@ -1,8 +1,8 @@
 import ChainCore
 import Foundation
+import SwiftASN1
 import Synchronization
 import X509
-import SwiftASN1
 
 /// An organisation of the consortium and its CA certificate, as listed in the genesis.
 public struct OrganizationCA: Sendable {
@@ -64,7 +64,9 @@ public final class MembershipService: Sendable {
             }
         }
         guard time >= verified.notBefore else {
-            throw ChainError("certificate_not_yet_valid", "certificate of \(verified.identity.subject) is not valid until \(verified.notBefore)")
+            throw ChainError(
+                "certificate_not_yet_valid",
+                "certificate of \(verified.identity.subject) is not valid until \(verified.notBefore)")
         }
         guard time <= verified.notAfter else {
             throw ChainError("certificate_expired", "certificate of \(verified.identity.subject) expired at \(verified.notAfter)")

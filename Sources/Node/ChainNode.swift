@@ -67,7 +67,9 @@ public final class ChainNode: Sendable {
 
     /// Verifies a transaction and admits it to the mempool.
     @discardableResult
-    public func submit(_ tx: SignedTransaction, nowMillis: Int64 = ChainNode.nowMillis()) throws(ChainError) -> VerifiedTransaction {
+    public func submit(_ tx: SignedTransaction, nowMillis: Int64 = ChainNode.nowMillis()) throws(ChainError)
+        -> VerifiedTransaction
+    {
         let verified = try verifier.verify(tx, nowMillis: nowMillis)
         let committed: Bool
         do {
@@ -95,7 +97,9 @@ public final class ChainNode: Sendable {
                 mempool.release(Array(already))
                 notifier.notify(
                     try already.compactMap { id in
-                        try store.transaction(id).map { (id, CommitOutcome(height: $0.height, index: $0.index, error: $0.result.error)) }
+                        try store.transaction(id).map {
+                            (id, CommitOutcome(height: $0.height, index: $0.index, error: $0.result.error))
+                        }
                     })
             }
             guard !txs.isEmpty else { return nil }

@@ -97,7 +97,8 @@ public struct Genesis: Codable, Sendable {
 
     /// The membership service for this genesis.
     public func membership() throws -> MembershipService {
-        MembershipService(suite: suite, orgs: try orgs.map { try OrganizationCA(name: $0.name, certificatePEM: $0.caCertificate) })
+        MembershipService(
+            suite: suite, orgs: try orgs.map { try OrganizationCA(name: $0.name, certificatePEM: $0.caCertificate) })
     }
 }
 

@@ -57,7 +57,8 @@ public struct NetworkLayout: Sendable {
             try fm.createDirectory(at: home.appendingPathComponent("data"), withIntermediateDirectories: true)
             let key = SigningKey.generate(suite)
             let nodeId = "node\(k)"
-            let cert = try ca.issue(role: .node, name: nodeId, subjectKey: key, validity: 10 * 365 * 86400, dnsNames: ["localhost"])
+            let cert = try ca.issue(
+                role: .node, name: nodeId, subjectKey: key, validity: 10 * 365 * 86400, dnsNames: ["localhost"])
             let certPEM = KeyPEM.certificatePEM(fromDER: try cert.derBytes())
             try writeSecret(KeyPEM.encode(key), to: home.appendingPathComponent("node.key.pem"))
             try certPEM.write(to: home.appendingPathComponent("node.cert.pem"), atomically: true, encoding: .utf8)
@@ -96,13 +97,16 @@ public struct NetworkLayout: Sendable {
         let cert = try ca.issue(role: role, name: name, subjectKey: key, validity: Double(validityDays) * 86400)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try writeSecret(KeyPEM.encode(key), to: dir.appendingPathComponent("key.pem"))
-        try KeyPEM.certificatePEM(fromDER: try cert.derBytes()).write(to: dir.appendingPathComponent("cert.pem"), atomically: true, encoding: .utf8)
+        try KeyPEM.certificatePEM(fromDER: try cert.derBytes()).write(
+            to: dir.appendingPathComponent("cert.pem"), atomically: true, encoding: .utf8)
         return dir
     }
 
     static func isSafeName(_ s: String) -> Bool {
         (1...64).contains(s.utf8.count)
-            && s.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7a) || $0 == 0x2d || $0 == 0x5f }
+            && s.utf8.allSatisfy {
+                ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7a) || $0 == 0x2d || $0 == 0x5f
+            }
     }
 
     private func writeSecret(_ text: String, to url: URL) throws {

@@ -150,7 +150,9 @@ public final class BlockStore: StateReader, Sendable {
                 }
             }
             let put = try db.cachedStatement(
-                sql: "INSERT INTO state (key, value, height) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, height = excluded.height")
+                sql:
+                    "INSERT INTO state (key, value, height) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, height = excluded.height"
+            )
             let delete = try db.cachedStatement(sql: "DELETE FROM state WHERE key = ?")
             for w in c.writes {
                 if let v = w.value {
@@ -193,7 +195,8 @@ public final class BlockStore: StateReader, Sendable {
             guard let stored = try self.block(db, height: height) else { return nil }
             let rows = try Row.fetchAll(
                 db,
-                sql: "SELECT t.body, t.signature, c.der FROM txs t JOIN certs c ON c.fingerprint = t.cert WHERE t.height = ? ORDER BY t.idx",
+                sql:
+                    "SELECT t.body, t.signature, c.der FROM txs t JOIN certs c ON c.fingerprint = t.cert WHERE t.height = ? ORDER BY t.idx",
                 arguments: [Int64(height)])
             let txs = rows.map {
                 SignedTransaction(

@@ -27,7 +27,8 @@ enum NodeRunner {
         guard nodeHome.genesis.validators.count == 1 else {
             throw ChainError(
                 "consensus_unavailable",
-                "this chain has \(nodeHome.genesis.validators.count) validators; multi-validator BFT consensus is not built yet, so only single-validator chains run")
+                "this chain has \(nodeHome.genesis.validators.count) validators; multi-validator BFT consensus is not built yet, so only single-validator chains run"
+            )
         }
         let node = try ChainNode(
             genesis: nodeHome.genesis, config: config, databasePath: nodeHome.databasePath, nodeKey: nodeHome.key,
@@ -36,12 +37,17 @@ enum NodeRunner {
         let app = ChainAPI(node: node).application(host: config.apiHost, port: config.apiPort, logger: logger)
         let producer = SoloProducer(node: node, logger: logger)
         logger.info(
-            "node \(config.nodeId) of chain \(node.chainId) at height \(height); API on http://\(config.apiHost):\(config.apiPort)")
+            "node \(config.nodeId) of chain \(node.chainId) at height \(height); API on http://\(config.apiHost):\(config.apiPort)"
+        )
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: producer, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(service: app, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(
+                        service: producer, successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(
+                        service: app, successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))

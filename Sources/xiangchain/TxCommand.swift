@@ -1,10 +1,11 @@
 import ArgumentParser
 import ChainCore
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Identity
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// Minimal HTTP calls to a node's API.
 enum APIClient {

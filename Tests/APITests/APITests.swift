@@ -37,7 +37,9 @@ extension TestClientProtocol {
     let consortium: TestConsortium
     init() throws { consortium = try TestConsortium() }
 
-    func withNode(config: NodeConfig? = nil, _ body: @Sendable (ChainNode, any TestClientProtocol) async throws -> Void) async throws {
+    func withNode(config: NodeConfig? = nil, _ body: @Sendable (ChainNode, any TestClientProtocol) async throws -> Void)
+        async throws
+    {
         try await withTemporaryDirectory { dir in
             let node = try consortium.node(in: dir, config: config)
             let app = Application(router: ChainAPI(node: node, maxWait: .seconds(5)).router())
@@ -45,7 +47,9 @@ extension TestClientProtocol {
         }
     }
 
-    func evidenceTx(_ id: SigningIdentity, chain: String = "test-chain", hash: String = Fixtures.randomHash(), timestamp: Int64 = Fixtures.now)
+    func evidenceTx(
+        _ id: SigningIdentity, chain: String = "test-chain", hash: String = Fixtures.randomHash(), timestamp: Int64 = Fixtures.now
+    )
         throws -> SignedTransaction
     {
         try id.transaction(
@@ -190,13 +194,25 @@ extension TestClientProtocol {
                 ("missing field", Array(#"{"body":"e30="}"#.utf8), .badRequest, "malformed"),
                 ("extra field", Array(#"{"body":"e30=","signature":"","signer":"","x":1}"#.utf8), .badRequest, "malformed"),
                 ("body not object", try json(notObjectBody), .badRequest, "malformed_body"),
-                ("wrong chain", try json(TransactionSubmission(try evidenceTx(farm, chain: "other-chain"))), .badRequest, "wrong_chain"),
-                ("stale", try json(TransactionSubmission(try evidenceTx(farm, timestamp: now - 11 * 60_000))), .badRequest, "stale_timestamp"),
-                ("future", try json(TransactionSubmission(try evidenceTx(farm, timestamp: now + 11 * 60_000))), .badRequest, "stale_timestamp"),
+                (
+                    "wrong chain", try json(TransactionSubmission(try evidenceTx(farm, chain: "other-chain"))), .badRequest,
+                    "wrong_chain"
+                ),
+                (
+                    "stale", try json(TransactionSubmission(try evidenceTx(farm, timestamp: now - 11 * 60_000))), .badRequest,
+                    "stale_timestamp"
+                ),
+                (
+                    "future", try json(TransactionSubmission(try evidenceTx(farm, timestamp: now + 11 * 60_000))), .badRequest,
+                    "stale_timestamp"
+                ),
                 ("bad signature", try json(badSig), .unauthorized, "bad_signature"),
                 ("unknown CA", try json(TransactionSubmission(try evidenceTx(stranger))), .unauthorized, "unknown_ca"),
                 ("not a certificate", try json(badPEM), .unauthorized, "bad_certificate"),
-                ("wrong role", try json(TransactionSubmission(try evidenceTx(try consortium.identity(.node)))), .forbidden, "role_not_allowed"),
+                (
+                    "wrong role", try json(TransactionSubmission(try evidenceTx(try consortium.identity(.node)))), .forbidden,
+                    "role_not_allowed"
+                ),
                 ("huge", Array(repeating: UInt8(ascii: " "), count: 2 << 20), .contentTooLarge, "too_large"),
             ]
             for (name, body, status, code) in cases {

@@ -45,8 +45,13 @@ import Testing
         let a = StateWrite(key: "k/a", value: [1])
         let b = StateWrite(key: "k/b", value: nil)
         let start = StateHash.genesis(Hash256.sha256([0]))
-        #expect(StateHash.next(previous: start, height: 1, writes: [a, b]) == StateHash.next(previous: start, height: 1, writes: [b, a]))
-        #expect(StateHash.next(previous: start, height: 1, writes: [a]) != StateHash.next(previous: start, height: 2, writes: [a]))
-        #expect(StateHash.next(previous: start, height: 1, writes: [a]) != StateHash.next(previous: start, height: 1, writes: [StateWrite(key: "k/a", value: [2])]))
+        #expect(
+            StateHash.next(previous: start, height: 1, writes: [a, b])
+                == StateHash.next(previous: start, height: 1, writes: [b, a]))
+        #expect(
+            StateHash.next(previous: start, height: 1, writes: [a]) != StateHash.next(previous: start, height: 2, writes: [a]))
+        #expect(
+            StateHash.next(previous: start, height: 1, writes: [a])
+                != StateHash.next(previous: start, height: 1, writes: [StateWrite(key: "k/a", value: [2])]))
     }
 }

@@ -60,23 +60,28 @@ enum RFC6962 {
                 #expect(ok, "size \(size) index \(i)")
                 // Wrong index, wrong size, extra or altered path element, wrong leaf: all refused.
                 if size > 1 {
-                    #expect(!MerkleTree.verifyInclusion(
-                        leafHash: leaves[i], index: UInt64((i + 1) % size), treeSize: UInt64(size), proof: path, root: root))
+                    #expect(
+                        !MerkleTree.verifyInclusion(
+                            leafHash: leaves[i], index: UInt64((i + 1) % size), treeSize: UInt64(size), proof: path, root: root))
                 }
                 // The proof does not hold against the head of a larger tree.
                 let largerRoot = MerkleTree.root(leafHashes: leaves + [MerkleTree.leafHash([0xaa])])
-                #expect(!MerkleTree.verifyInclusion(
-                    leafHash: leaves[i], index: UInt64(i), treeSize: UInt64(size + 1), proof: path, root: largerRoot))
-                #expect(!MerkleTree.verifyInclusion(
-                    leafHash: leaves[i], index: UInt64(i), treeSize: UInt64(size), proof: path + [root], root: root))
+                #expect(
+                    !MerkleTree.verifyInclusion(
+                        leafHash: leaves[i], index: UInt64(i), treeSize: UInt64(size + 1), proof: path, root: largerRoot))
+                #expect(
+                    !MerkleTree.verifyInclusion(
+                        leafHash: leaves[i], index: UInt64(i), treeSize: UInt64(size), proof: path + [root], root: root))
                 if !path.isEmpty {
                     var bad = path
                     bad[0] = MerkleTree.leafHash([0xff])
-                    #expect(!MerkleTree.verifyInclusion(
-                        leafHash: leaves[i], index: UInt64(i), treeSize: UInt64(size), proof: bad, root: root))
+                    #expect(
+                        !MerkleTree.verifyInclusion(
+                            leafHash: leaves[i], index: UInt64(i), treeSize: UInt64(size), proof: bad, root: root))
                 }
-                #expect(!MerkleTree.verifyInclusion(
-                    leafHash: MerkleTree.leafHash([0xee]), index: UInt64(i), treeSize: UInt64(size), proof: path, root: root))
+                #expect(
+                    !MerkleTree.verifyInclusion(
+                        leafHash: MerkleTree.leafHash([0xee]), index: UInt64(i), treeSize: UInt64(size), proof: path, root: root))
             }
         }
     }

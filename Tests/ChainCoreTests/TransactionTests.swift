@@ -21,12 +21,15 @@ enum Vectors {
         #expect(body.count == 231)
         #expect(SignedTransaction(body: body, signature: [], signerCertificate: []).txid == Vectors.txid)
         #expect(Hex.encode(try key.sign(body)) == Vectors.signature)
-        #expect(CryptoSuite.ed25519.verify(signature: Hex.decode(Vectors.signature)!, message: body, publicKey: key.publicKeyBytes))
+        #expect(
+            CryptoSuite.ed25519.verify(signature: Hex.decode(Vectors.signature)!, message: body, publicKey: key.publicKeyBytes))
     }
 
     @Test func clientEncoderProducesTheVectorBody() throws {
         let args = try JSONParser().parse(
-            Array(#"{"meta":{"title":"hello"},"kind":"doc","hash":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}"#.utf8))
+            Array(
+                #"{"meta":{"title":"hello"},"kind":"doc","hash":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}"#
+                    .utf8))
         let body = TransactionBody.encode(
             chain: "xiangchain-local", nonce: "vector-1", timestamp: 1_767_225_600_000, contract: "evidence", method: "put",
             args: args)
@@ -63,7 +66,10 @@ enum Vectors {
         ("[]", "must be a JSON object"),
         (#"{"chain":"c","nonce":"n","timestamp":1,"contract":"evidence","method":"put"}"#, "args"),
         (#"{"chain":"c","nonce":"","timestamp":1,"contract":"evidence","method":"put","args":{}}"#, "nonce"),
-        (#"{"chain":"c","nonce":"\#(String(repeating: "n", count: 65))","timestamp":1,"contract":"evidence","method":"put","args":{}}"#, "nonce"),
+        (
+            #"{"chain":"c","nonce":"\#(String(repeating: "n", count: 65))","timestamp":1,"contract":"evidence","method":"put","args":{}}"#,
+            "nonce"
+        ),
         (#"{"chain":"c","nonce":"n","timestamp":"1","contract":"evidence","method":"put","args":{}}"#, "timestamp"),
         (#"{"chain":"c","nonce":"n","timestamp":1.5,"contract":"evidence","method":"put","args":{}}"#, "timestamp"),
         (#"{"chain":"c","nonce":"n","timestamp":-1,"contract":"evidence","method":"put","args":{}}"#, "timestamp"),
@@ -71,7 +77,10 @@ enum Vectors {
         (#"{"chain":"c","nonce":"n","timestamp":1,"contract":"eVidence","method":"put","args":{}}"#, "contract"),
         (#"{"chain":"c","nonce":"n","timestamp":1,"contract":"evidence","method":"9put","args":{}}"#, "method"),
         (#"{"chain":"c","nonce":"n","timestamp":1,"contract":"evidence","method":"put","args":[]}"#, "args"),
-        (#"{"chain":"c","nonce":"n","timestamp":1,"contract":"evidence","method":"put","args":{},"fee":1}"#, "unknown body field"),
+        (
+            #"{"chain":"c","nonce":"n","timestamp":1,"contract":"evidence","method":"put","args":{},"fee":1}"#,
+            "unknown body field"
+        ),
         (#"{"chain":"c","chain":"d","nonce":"n","timestamp":1,"contract":"evidence","method":"put","args":{}}"#, "duplicate"),
     ])
     func malformedBodiesAreRefused(body: String, mentions: String) {

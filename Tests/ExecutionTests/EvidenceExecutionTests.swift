@@ -28,7 +28,9 @@ struct MemoryState: StateReader {
             chainId: "test-chain", membership: try consortium.membership(), registry: ContractRegistry([EvidenceContract()]))
     }
 
-    func tx(_ role: Role = .farm, _ args: JSONValue, method: String = "put", contract: String = "evidence") throws -> VerifiedTransaction {
+    func tx(_ role: Role = .farm, _ args: JSONValue, method: String = "put", contract: String = "evidence") throws
+        -> VerifiedTransaction
+    {
         let id = try consortium.identity(role)
         let t = try id.transaction(chain: "test-chain", contract: contract, method: method, args: args)
         return try verifier.verify(t, nowMillis: Fixtures.now)
@@ -81,7 +83,10 @@ struct MemoryState: StateReader {
         (.object(["hash": .string(String(repeating: "g", count: 64)), "kind": .string("doc")]), "hash"),
         (.object(["hash": .int(5), "kind": .string("doc")]), "hash"),
         (.object(["hash": .string(String(repeating: "a", count: 64))]), "kind"),
-        (.object(["hash": .string(String(repeating: "a", count: 64)), "kind": .string(String(repeating: "k", count: 65))]), "kind"),
+        (
+            .object(["hash": .string(String(repeating: "a", count: 64)), "kind": .string(String(repeating: "k", count: 65))]),
+            "kind"
+        ),
         (.object(["hash": .string(String(repeating: "a", count: 64)), "kind": .string("d"), "meta": .array([])]), "meta"),
         (.object(["hash": .string(String(repeating: "a", count: 64)), "kind": .string("d"), "owner": .string("x")]), "owner"),
     ])
@@ -128,7 +133,9 @@ struct MemoryState: StateReader {
     }
 
     @Test func executionIsDeterministic() throws {
-        let txs = try (0..<20).map { i in try tx(.farm, Fixtures.evidenceArgs(hash: i % 5 == 0 ? String(repeating: "a", count: 64) : Fixtures.randomHash())) }
+        let txs = try (0..<20).map { i in
+            try tx(.farm, Fixtures.evidenceArgs(hash: i % 5 == 0 ? String(repeating: "a", count: 64) : Fixtures.randomHash()))
+        }
         let a = try executor.execute(txs, height: 9, time: 99, state: MemoryState(), previousStateHash: .zero)
         let b = try executor.execute(txs, height: 9, time: 99, state: MemoryState(), previousStateHash: .zero)
         #expect(a.stateHash == b.stateHash && a.resultRoot == b.resultRoot && a.writes == b.writes)
@@ -140,7 +147,36 @@ struct MemoryState: StateReader {
             func read(_ key: String) throws -> [UInt8]? { throw ChainError("disk", "gone") }
         }
         #expect(throws: StateReadFault.self) {
-            try executor.execute([try tx(.farm, Fixtures.evidenceArgs())], height: 1, time: 1, state: Broken(), previousStateHash: .zero)
+            try executor.execute(
+                [try tx(.farm, Fixtures.evidenceArgs())], height: 1, time: 1, state: Broken(), previousStateHash: .zero)
         }
+    }
+}
+
+/// A contract that writes keys given in its args, to test key handling.
+struct KeyWriter: Contract {
+    let name = "keys"
+    func allowedRoles(method: String) -> Set<Role>? { method == "set" ? Set(Role.allCases) : nil }
+    func execute(method: String, args: JSONValue, context: ExecutionContext) throws {
+        for k in args["keys"]?.arrayValue ?? [] { context.put(k.stringValue!, Array(k.stringValue!.utf8)) }
+    }
+}
+
+@Suite struct StateKeyTests {
+    @Test func canonicallyEquivalentKeysStayDistinctAsTheyAreOnDisk() throws {
+        let consortium = try TestConsortium()
+        let id = try consortium.identity(.farm)
+        let composed = "caf\u{e9}"  // é as one code point
+        let decomposed = "cafe\u{301}"  // e + combining accent: equal as Swift Strings
+        #expect(composed == decomposed)
+        let t = try id.transaction(
+            chain: "test-chain", contract: "keys", method: "set",
+            args: .object(["keys": .array([.string(composed), .string(decomposed)])]))
+        let (signer, _) = try consortium.membership().verify(certificateDER: t.signerCertificate, at: Date())
+        let v = VerifiedTransaction(transaction: t, body: try TransactionBody.parse(t.body), signer: signer)
+        let out = try BlockExecutor(registry: ContractRegistry([KeyWriter()])).execute(
+            [v], height: 1, time: 1, state: MemoryState(), previousStateHash: .zero)
+        #expect(out.writes.count == 2)
+        #expect(Set(out.writes.map { Array($0.key.utf8) }).count == 2)
     }
 }

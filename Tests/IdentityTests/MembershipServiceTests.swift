@@ -79,12 +79,14 @@ import Testing
         bad.signer = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"
         let badSigner = bad
         let m = try consortium.membership()
-        #expect(errorCode { try m.verify(certificateDER: try badSigner.decode().signerCertificate, at: Date()) } == "bad_certificate")
+        #expect(
+            errorCode { try m.verify(certificateDER: try badSigner.decode().signerCertificate, at: Date()) } == "bad_certificate")
     }
 
     @Test func aSignerFollowedByItsCAChainIsReadAsTheSigner() throws {
         let id = try consortium.identity(.farm)
-        var envelope = TransactionSubmission(try id.transaction(chain: "test-chain", contract: "evidence", method: "put", args: .object([:])))
+        var envelope = TransactionSubmission(
+            try id.transaction(chain: "test-chain", contract: "evidence", method: "put", args: .object([:])))
         envelope.signer += try consortium.cas["org0"]!.certificatePEM
         #expect(try envelope.decode().signerCertificate == id.certificateDER)
     }

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The command-line tool, run as a user would.
@@ -19,13 +19,19 @@ import Glibc
             let again = try XiangChainBinary.run(["init", "--dir", d, "--orgs", "x"])
             #expect(again.status != 0 && again.output.contains("already"))
 
-            let issued = try XiangChainBinary.run(["identity", "issue", "--dir", d, "--org", "farmco", "--role", "farm", "--name", "farm-1"])
+            let issued = try XiangChainBinary.run([
+                "identity", "issue", "--dir", d, "--org", "farmco", "--role", "farm", "--name", "farm-1",
+            ])
             #expect(issued.status == 0, "\(issued.output)")
             let key = try String(contentsOfFile: "\(d)/identities/farm-1/key.pem", encoding: .utf8)
             #expect(key.contains("BEGIN PRIVATE KEY"))
-            let badRole = try XiangChainBinary.run(["identity", "issue", "--dir", d, "--org", "farmco", "--role", "pirate", "--name", "x"])
+            let badRole = try XiangChainBinary.run([
+                "identity", "issue", "--dir", d, "--org", "farmco", "--role", "pirate", "--name", "x",
+            ])
             #expect(badRole.status != 0)
-            let badOrg = try XiangChainBinary.run(["identity", "issue", "--dir", d, "--org", "nobody", "--role", "farm", "--name", "y"])
+            let badOrg = try XiangChainBinary.run([
+                "identity", "issue", "--dir", d, "--org", "nobody", "--role", "farm", "--name", "y",
+            ])
             #expect(badOrg.status != 0 && badOrg.output.contains("nobody"))
 
             // A four-validator network cannot run in solo mode: the node says why.
@@ -61,7 +67,9 @@ import Glibc
             let (_, proof) = try await HTTP.get(URL(string: "http://127.0.0.1:\(port)/v1/txs/\(txid)/proof")!)
             let proofFile = dir.appendingPathComponent("proof.json")
             try Data(proof.canonicalBytes).write(to: proofFile)
-            let verified = try XiangChainBinary.run(["verify-proof", proofFile.path, "--genesis", d.appendingPathComponent("genesis.json").path])
+            let verified = try XiangChainBinary.run([
+                "verify-proof", proofFile.path, "--genesis", d.appendingPathComponent("genesis.json").path,
+            ])
             #expect(verified.status == 0 && verified.output.contains("sealed by node0"), "\(verified.output)")
 
             // A tampered proof is refused.

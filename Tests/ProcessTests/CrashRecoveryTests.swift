@@ -7,7 +7,7 @@ import Synchronization
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Real processes, real sockets, real SQLite: a node killed with SIGKILL in the middle of a load
@@ -37,7 +37,9 @@ import Glibc
                         while !acknowledged.stopped {
                             let tx = try signer.transaction(
                                 chain: "crash-test", contract: "evidence", method: "put", args: Fixtures.evidenceArgs())
-                            guard let (status, json) = try? await HTTP.post(submitURL, Array(try JSONEncoder().encode(TransactionSubmission(tx))))
+                            guard
+                                let (status, json) = try? await HTTP.post(
+                                    submitURL, Array(try JSONEncoder().encode(TransactionSubmission(tx))))
                             else { return }  // the node is gone
                             if status == 200, json["status"]?.stringValue == "committed" {
                                 acknowledged.add(tx.txid)
@@ -84,9 +86,11 @@ import Glibc
                 }
             }
             // And the chain goes on from where it stopped.
-            let tx = try signer.transaction(chain: "crash-test", contract: "evidence", method: "put", args: Fixtures.evidenceArgs())
+            let tx = try signer.transaction(
+                chain: "crash-test", contract: "evidence", method: "put", args: Fixtures.evidenceArgs())
             let (status, json) = try await HTTP.post(
-                URL(string: "\(base.absoluteString)/v1/txs?wait=commit")!, Array(try JSONEncoder().encode(TransactionSubmission(tx))))
+                URL(string: "\(base.absoluteString)/v1/txs?wait=commit")!,
+                Array(try JSONEncoder().encode(TransactionSubmission(tx))))
             #expect(status == 200 && json["status"]?.stringValue == "committed")
             #expect((json["height"]?.int64Value ?? 0) > height)
             #expect(restarted.stop(signal: SIGTERM) == 0, "graceful shutdown on SIGTERM")

@@ -11,7 +11,8 @@ struct ChainBuilder {
     mutating func next(txCount: Int, duplicateOf: SignedTransaction? = nil) -> BlockCommit {
         let height = (tip?.height ?? 0) + 1
         var txs = (0..<txCount).map { i in
-            SignedTransaction(body: Array("tx-\(height)-\(i)-\(UUID())".utf8), signature: [1, 2], signerCertificate: [0x30, UInt8(i % 3)])
+            SignedTransaction(
+                body: Array("tx-\(height)-\(i)-\(UUID())".utf8), signature: [1, 2], signerCertificate: [0x30, UInt8(i % 3)])
         }
         if let dup = duplicateOf { txs.append(dup) }
         let header = BlockHeader(
@@ -26,7 +27,10 @@ struct ChainBuilder {
                     txid: t.id, error: i % 2 == 0 ? nil : ChainError("already_exists", "dup"),
                     events: [ContractEvent(contract: "evidence", name: "evidence_put", data: .object(["i": .int(i)]))]))
         }
-        let writes = [StateWrite(key: "evidence/h\(height)", value: Array("v\(height)".utf8)), StateWrite(key: "evidence/h\(height - 1)", value: nil)]
+        let writes = [
+            StateWrite(key: "evidence/h\(height)", value: Array("v\(height)".utf8)),
+            StateWrite(key: "evidence/h\(height - 1)", value: nil),
+        ]
         let result = TransactionResult.root(records.map(\.result))
         let state = StateHash.next(previous: tip?.stateHash ?? .zero, height: height, writes: writes)
         tip = ChainTip(height: height, hash: header.hash, timestamp: header.timestamp, resultRoot: result, stateHash: state)

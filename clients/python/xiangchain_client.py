@@ -1,0 +1,860 @@
+"""A small, independent XiangChain client in Python.
+
+It shows that nothing about XiangChain's wire formats is Swift-specific: this module builds and
+signs transaction bodies, submits them over HTTP, and checks inclusion proofs, header hashes and
+validator seals entirely on its own. It needs only the standard library and ``cryptography``.
+
+The formats are described in ``docs/transactions.md`` and ``docs/proofs.md``; the HTTP API in
+``docs/openapi.yaml``.
+
+Typical use::
+
+    ident = Identity.load("demo/identities/org0-admin")
+    api = Client("http://127.0.0.1:8080")
+    chain = api.status()["chainId"]
+    tx = ident.sign(build_body(chain, "evidence", "put", {"hash": "…", "kind": "doc"}))
+    outcome = api.submit(tx, wait=True)
+    report = verify_proof(api.proof(tx.txid), genesis=api.genesis(), body=tx.body)
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+import struct
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+__all__ = [
+    "APIError",
+    "BlockHeader",
+    "Client",
+    "Identity",
+    "ProofError",
+    "ProofReport",
+    "SignedTransaction",
+    "BLOCK_SIGNING_DOMAIN",
+    "STATE_DOMAIN",
+    "build_body",
+    "canonical_json",
+    "genesis_hash",
+    "inclusion_path",
+    "leaf_hash",
+    "load_json_exact",
+    "merkle_root",
+    "node_hash",
+    "quorum",
+    "result_leaf",
+    "state_hash_genesis",
+    "state_hash_next",
+    "txid_of",
+    "validator_keys",
+    "verify_inclusion",
+    "verify_proof",
+    "verify_signature",
+]
+
+#: Domain tag prefixed to a header hash before validators sign it.
+BLOCK_SIGNING_DOMAIN = b"XIANGCHAIN-BLOCK-V1"
+#: Domain tag of the state hash chain.
+STATE_DOMAIN = b"XIANGCHAIN-STATE-V1"
+#: Longest string field accepted when decoding a header (as the node does).
+HEADER_MAX_FIELD = 1024
+
+SUITES = ("ed25519", "p256")
+
+
+def sha256(*parts: bytes) -> bytes:
+    """SHA-256 over the concatenation of ``parts``."""
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p)
+    return h.digest()
+
+
+# --------------------------------------------------------------------------------------------
+# JSON: body building, a literal-preserving strict reader, and the node's canonical form
+# --------------------------------------------------------------------------------------------
+
+
+class JSONNumber(str):
+    """A JSON number kept as its literal text (the node never converts numbers to floats)."""
+
+    def __int__(self) -> int:  # pragma: no cover - convenience
+        return int(str(self))
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _no_duplicates(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"duplicate key {k!r}")
+        out[k] = v
+    return out
+
+
+def load_json_exact(data: bytes) -> Any:
+    """Parses JSON strictly (no duplicate keys, no NaN) and keeps numbers as literal text.
+
+    Use it when a value must be re-serialised canonically (result leaves, the genesis hash).
+    """
+    return json.loads(
+        data.decode("utf-8"),
+        parse_int=JSONNumber,
+        parse_float=JSONNumber,
+        parse_constant=_refuse_constant,
+        object_pairs_hook=_no_duplicates,
+    )
+
+
+def _json_string(s: str) -> str:
+    out = ['"']
+    for ch in s:
+        o = ord(ch)
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif o == 0x08:
+            out.append("\\b")
+        elif o == 0x0C:
+            out.append("\\f")
+        elif o == 0x0A:
+            out.append("\\n")
+        elif o == 0x0D:
+            out.append("\\r")
+        elif o == 0x09:
+            out.append("\\t")
+        elif o < 0x20:
+            out.append("\\u%04x" % o)
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _json_number(v: Any) -> str:
+    if isinstance(v, JSONNumber):
+        return str(v)
+    if isinstance(v, bool):  # pragma: no cover - guarded by caller
+        raise TypeError("bool is not a number")
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if v != v or v in (float("inf"), float("-inf")):
+            raise ValueError("NaN and infinities are not JSON")
+        return repr(v)
+    raise TypeError(f"not a JSON number: {v!r}")
+
+
+def canonical_json(value: Any) -> bytes:
+    """The node's canonical JSON: compact, object keys sorted by UTF-8 bytes, strings escaped
+    only where JSON requires it (``"``, ``\\``, control characters), numbers as literal text.
+
+    Pass values read with :func:`load_json_exact` so numbers keep their exact literal.
+    """
+    parts: List[str] = []
+
+    def write(v: Any) -> None:
+        if v is None:
+            parts.append("null")
+        elif v is True:
+            parts.append("true")
+        elif v is False:
+            parts.append("false")
+        elif isinstance(v, JSONNumber) or (isinstance(v, (int, float)) and not isinstance(v, bool)):
+            parts.append(_json_number(v))
+        elif isinstance(v, str):
+            parts.append(_json_string(v))
+        elif isinstance(v, (list, tuple)):
+            parts.append("[")
+            for i, item in enumerate(v):
+                if i:
+                    parts.append(",")
+                write(item)
+            parts.append("]")
+        elif isinstance(v, Mapping):
+            parts.append("{")
+            for i, k in enumerate(sorted(v, key=lambda key: key.encode("utf-8"))):
+                if not isinstance(k, str):
+                    raise TypeError("object keys must be strings")
+                if i:
+                    parts.append(",")
+                parts.append(_json_string(k))
+                parts.append(":")
+                write(v[k])
+            parts.append("}")
+        else:
+            raise TypeError(f"not JSON-serialisable: {v!r}")
+
+    write(value)
+    return "".join(parts).encode("utf-8")
+
+
+def build_body(
+    chain: str,
+    contract: str,
+    method: str,
+    args: Mapping[str, Any],
+    nonce: Optional[str] = None,
+    timestamp: Optional[int] = None,
+) -> bytes:
+    """Builds body bytes: compact UTF-8 JSON with the six fields in a fixed order and ``args``
+    in canonical form (keys sorted).
+
+    Any other layout of the same fields is equally valid (the node hashes and verifies the exact
+    bytes it receives); this one is byte-for-byte what the Swift ``TransactionBody.encode`` makes.
+    """
+    if not isinstance(args, Mapping):
+        raise TypeError("args must be a JSON object")
+    if nonce is None:
+        nonce = uuid.uuid4().hex
+    if timestamp is None:
+        timestamp = int(time.time() * 1000)
+    if not 1 <= len(nonce) <= 64:
+        raise ValueError("nonce must be 1-64 characters")
+    if isinstance(timestamp, bool) or not isinstance(timestamp, int) or not 0 <= timestamp < 2**63:
+        raise ValueError("timestamp must be a non-negative integer (unix milliseconds)")
+    text = (
+        '{"chain":' + _json_string(chain)
+        + ',"nonce":' + _json_string(nonce)
+        + ',"timestamp":' + str(timestamp)
+        + ',"contract":' + _json_string(contract)
+        + ',"method":' + _json_string(method)
+        + ',"args":'
+    )
+    return text.encode("utf-8") + canonical_json(args) + b"}"
+
+
+def txid_of(body: bytes) -> str:
+    """The transaction id: lowercase hex SHA-256 of the exact body bytes."""
+    return hashlib.sha256(body).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# Keys, signatures, identities
+# --------------------------------------------------------------------------------------------
+
+
+def suite_of_key(key: Any) -> str:
+    """``"ed25519"`` or ``"p256"`` for a private or public key object."""
+    if isinstance(key, (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey)):
+        return "ed25519"
+    if isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)):
+        if isinstance(key.curve, ec.SECP256R1):
+            return "p256"
+        raise ValueError(f"unsupported curve {key.curve.name}")
+    raise ValueError(f"unsupported key type {type(key).__name__}")
+
+
+def sign_bytes(key: Any, message: bytes) -> bytes:
+    """Signs like the node expects: raw 64 bytes (Ed25519) or DER ECDSA-SHA256 (P-256)."""
+    suite = suite_of_key(key)
+    if suite == "ed25519":
+        return key.sign(message)
+    return key.sign(message, ec.ECDSA(hashes.SHA256()))
+
+
+def verify_signature(public_key: Any, signature: bytes, message: bytes) -> bool:
+    """True when ``signature`` is valid over ``message`` for ``public_key`` (either suite)."""
+    try:
+        if suite_of_key(public_key) == "ed25519":
+            if len(signature) != 64:
+                return False
+            public_key.verify(signature, message)
+        else:
+            public_key.verify(signature, message, ec.ECDSA(hashes.SHA256()))
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+def public_key_from_certificate(pem: str, suite: Optional[str] = None) -> Any:
+    """The public key of a PEM certificate; checks it belongs to ``suite`` when given."""
+    cert = x509.load_pem_x509_certificate(pem.encode("ascii"))
+    key = cert.public_key()
+    if suite is not None and suite_of_key(key) != suite:
+        raise ValueError(f"certificate key is not a {suite} key")
+    return key
+
+
+@dataclass(frozen=True)
+class SignedTransaction:
+    """Exact body bytes, the signature over them, and the signer's certificate (PEM)."""
+
+    body: bytes
+    signature: bytes
+    signer_pem: str
+
+    @property
+    def txid(self) -> str:
+        return txid_of(self.body)
+
+    def envelope(self) -> Dict[str, str]:
+        """The JSON envelope of ``POST /v1/txs``."""
+        return {
+            "body": base64.b64encode(self.body).decode("ascii"),
+            "signature": base64.b64encode(self.signature).decode("ascii"),
+            "signer": self.signer_pem,
+        }
+
+
+class Identity:
+    """A signing key with its X.509 certificate, as found in ``identities/<name>/``."""
+
+    def __init__(self, private_key: Any, certificate_pem: str):
+        self.private_key = private_key
+        self.certificate_pem = certificate_pem
+        self.certificate = x509.load_pem_x509_certificate(certificate_pem.encode("ascii"))
+        self.suite = suite_of_key(private_key)
+        if suite_of_key(self.certificate.public_key()) != self.suite:
+            raise ValueError("key and certificate are of different suites")
+
+    @classmethod
+    def load(cls, directory: str) -> "Identity":
+        """Loads ``key.pem`` (PKCS#8) and ``cert.pem`` from ``directory``."""
+        with open(os.path.join(directory, "key.pem"), "rb") as f:
+            key = serialization.load_pem_private_key(f.read(), password=None)
+        with open(os.path.join(directory, "cert.pem"), "r", encoding="ascii") as f:
+            cert = f.read()
+        return cls(key, cert)
+
+    def _subject(self, oid: x509.ObjectIdentifier) -> Optional[str]:
+        attrs = self.certificate.subject.get_attributes_for_oid(oid)
+        return str(attrs[0].value) if attrs else None
+
+    @property
+    def org(self) -> Optional[str]:
+        return self._subject(x509.NameOID.ORGANIZATION_NAME)
+
+    @property
+    def role(self) -> Optional[str]:
+        return self._subject(x509.NameOID.ORGANIZATIONAL_UNIT_NAME)
+
+    @property
+    def name(self) -> Optional[str]:
+        return self._subject(x509.NameOID.COMMON_NAME)
+
+    def sign(self, body: bytes) -> SignedTransaction:
+        """Signs exact body bytes."""
+        return SignedTransaction(body=body, signature=sign_bytes(self.private_key, body), signer_pem=self.certificate_pem)
+
+    def transaction(self, chain: str, contract: str, method: str, args: Mapping[str, Any], **kw: Any) -> SignedTransaction:
+        """Builds and signs a body for ``contract.method(args)``."""
+        return self.sign(build_body(chain, contract, method, args, **kw))
+
+
+# --------------------------------------------------------------------------------------------
+# RFC 6962 / RFC 9162 Merkle trees
+# --------------------------------------------------------------------------------------------
+
+
+def leaf_hash(data: bytes) -> bytes:
+    """SHA-256(0x00 || data)."""
+    return sha256(b"\x00", data)
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    """SHA-256(0x01 || left || right)."""
+    return sha256(b"\x01", left, right)
+
+
+def _split(n: int) -> int:
+    """Largest power of two strictly below n (n >= 2)."""
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return k
+
+
+def merkle_root(leaf_hashes: Sequence[bytes]) -> bytes:
+    """The RFC 6962 tree head over already-hashed leaves; SHA-256("") when empty."""
+    n = len(leaf_hashes)
+    if n == 0:
+        return sha256(b"")
+    if n == 1:
+        return leaf_hashes[0]
+    k = _split(n)
+    return node_hash(merkle_root(leaf_hashes[:k]), merkle_root(leaf_hashes[k:]))
+
+
+def inclusion_path(index: int, leaf_hashes: Sequence[bytes]) -> List[bytes]:
+    """The audit path of leaf ``index``, leaf level first (RFC 9162 §2.1.3.1)."""
+    n = len(leaf_hashes)
+    if not 0 <= index < n:
+        raise IndexError("leaf index outside the tree")
+    if n == 1:
+        return []
+    k = _split(n)
+    if index < k:
+        return inclusion_path(index, leaf_hashes[:k]) + [merkle_root(leaf_hashes[k:])]
+    return inclusion_path(index - k, leaf_hashes[k:]) + [merkle_root(leaf_hashes[:k])]
+
+
+def verify_inclusion(leaf: bytes, index: int, tree_size: int, path: Sequence[bytes], root: bytes) -> bool:
+    """RFC 9162 §2.1.3.2: does ``path`` lead from leaf hash ``leaf`` at ``index`` to ``root``?"""
+    if not 0 <= index < tree_size:
+        return False
+    fn, sn, r = index, tree_size - 1, leaf
+    for p in path:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            if not fn & 1:
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
+# --------------------------------------------------------------------------------------------
+# Block headers (binary layout of BlockHeader.encoded)
+# --------------------------------------------------------------------------------------------
+
+
+class _Reader:
+    def __init__(self, data: bytes, max_field: int):
+        self.data = data
+        self.pos = 0
+        self.max_field = max_field
+
+    def take(self, n: int) -> bytes:
+        if n < 0 or self.pos + n > len(self.data):
+            raise ProofError(f"header ends early (need {n} bytes at offset {self.pos})")
+        out = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return out
+
+    def u16(self) -> int:
+        return struct.unpack(">H", self.take(2))[0]
+
+    def u32(self) -> int:
+        return struct.unpack(">I", self.take(4))[0]
+
+    def u64(self) -> int:
+        return struct.unpack(">Q", self.take(8))[0]
+
+    def i64(self) -> int:
+        return struct.unpack(">q", self.take(8))[0]
+
+    def hash(self) -> bytes:
+        return self.take(32)
+
+    def string(self) -> str:
+        n = self.u32()
+        if n > self.max_field:
+            raise ProofError(f"string of {n} bytes exceeds the limit of {self.max_field}")
+        try:
+            return self.take(n).decode("utf-8", errors="strict")
+        except UnicodeDecodeError as e:
+            raise ProofError("string is not valid UTF-8") from e
+
+    def finish(self) -> None:
+        if self.pos != len(self.data):
+            raise ProofError(f"{len(self.data) - self.pos} trailing bytes after the header")
+
+
+def _lp(data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + data
+
+
+@dataclass(frozen=True)
+class BlockHeader:
+    """A decoded block header; ``hash`` is the block id."""
+
+    version: int
+    chain_id: str
+    height: int
+    parent_hash: bytes
+    timestamp: int
+    proposer: str
+    tx_count: int
+    tx_root: bytes
+    exec_height: int
+    result_root: bytes
+    state_hash: bytes
+
+    @classmethod
+    def decode(cls, data: bytes) -> "BlockHeader":
+        """Decodes the canonical bytes; refuses unknown versions and trailing bytes."""
+        r = _Reader(data, HEADER_MAX_FIELD)
+        version = r.u16()
+        if version != 1:
+            raise ProofError(f"unknown header version {version}")
+        h = cls(
+            version=version,
+            chain_id=r.string(),
+            height=r.u64(),
+            parent_hash=r.hash(),
+            timestamp=r.i64(),
+            proposer=r.string(),
+            tx_count=r.u32(),
+            tx_root=r.hash(),
+            exec_height=r.u64(),
+            result_root=r.hash(),
+            state_hash=r.hash(),
+        )
+        r.finish()
+        return h
+
+    def encode(self) -> bytes:
+        """The canonical bytes (inverse of :meth:`decode`)."""
+        return (
+            struct.pack(">H", self.version)
+            + _lp(self.chain_id.encode("utf-8"))
+            + struct.pack(">Q", self.height)
+            + self.parent_hash
+            + struct.pack(">q", self.timestamp)
+            + _lp(self.proposer.encode("utf-8"))
+            + struct.pack(">I", self.tx_count)
+            + self.tx_root
+            + struct.pack(">Q", self.exec_height)
+            + self.result_root
+            + self.state_hash
+        )
+
+    @property
+    def hash(self) -> bytes:
+        return sha256(self.encode())
+
+    @property
+    def signing_message(self) -> bytes:
+        """What each validator signs: the domain tag, then the 32 header-hash bytes."""
+        return BLOCK_SIGNING_DOMAIN + self.hash
+
+    def json_view(self) -> Dict[str, Any]:
+        """The header as the API shows it in JSON."""
+        return {
+            "version": self.version,
+            "chainId": self.chain_id,
+            "height": self.height,
+            "parentHash": self.parent_hash.hex(),
+            "timestamp": self.timestamp,
+            "proposer": self.proposer,
+            "txCount": self.tx_count,
+            "txRoot": self.tx_root.hex(),
+            "execHeight": self.exec_height,
+            "resultRoot": self.result_root.hex(),
+            "stateHash": self.state_hash.hex(),
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# Genesis, execution commitments
+# --------------------------------------------------------------------------------------------
+
+
+def validator_keys(genesis: Mapping[str, Any]) -> Dict[str, Any]:
+    """Each validator's public key (from its certificate in the genesis), by node id."""
+    suite = genesis.get("suite")
+    if suite not in SUITES:
+        raise ValueError(f"unknown suite {suite!r}")
+    keys: Dict[str, Any] = {}
+    for v in genesis.get("validators", []):
+        keys[str(v["nodeId"])] = public_key_from_certificate(v["certificate"], suite)
+    return keys
+
+
+def quorum(validator_count: int) -> int:
+    """Signatures that finalise a block: 1 for one validator, else floor(2n/3) + 1."""
+    return 1 if validator_count == 1 else (validator_count * 2) // 3 + 1
+
+
+def genesis_hash(genesis_bytes: bytes) -> bytes:
+    """SHA-256 of the canonical JSON of the genesis document (whitespace and key order ignored)."""
+    return sha256(canonical_json(load_json_exact(genesis_bytes)))
+
+
+def state_hash_genesis(genesis_digest: bytes) -> bytes:
+    """The state hash of a fresh chain."""
+    return sha256(STATE_DOMAIN, genesis_digest)
+
+
+def state_hash_next(previous: bytes, height: int, writes: Mapping[str, Optional[bytes]]) -> bytes:
+    """Folds one block's net writes (key -> value, None = delete) into the previous state hash."""
+    body = struct.pack(">I", len(writes))
+    for key in sorted(writes, key=lambda k: k.encode("utf-8")):
+        value = writes[key]
+        body += _lp(key.encode("utf-8"))
+        body += b"\x00" if value is None else b"\x01" + _lp(value)
+    return sha256(STATE_DOMAIN, previous, struct.pack(">Q", height), sha256(body))
+
+
+def result_leaf(txid: str, error: Optional[Mapping[str, str]], events: Sequence[Mapping[str, Any]]) -> bytes:
+    """The leaf data of one transaction result (``TransactionResult.encoded``).
+
+    ``events`` are ``{"contract", "name", "data"}`` objects as ``GET /v1/txs/{txid}`` returns
+    them; read that response with :func:`load_json_exact` so event data re-serialises exactly.
+    """
+    out = bytes.fromhex(txid)
+    out += b"\x01" if error else b"\x00"
+    out += _lp((error["code"] if error else "").encode("utf-8"))
+    out += _lp((error["message"] if error else "").encode("utf-8"))
+    out += struct.pack(">I", len(events))
+    for e in events:
+        out += _lp(e["contract"].encode("utf-8")) + _lp(e["name"].encode("utf-8")) + _lp(canonical_json(e["data"]))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Proof verification
+# --------------------------------------------------------------------------------------------
+
+
+class ProofError(Exception):
+    """A proof that does not verify, with the reason."""
+
+
+@dataclass
+class ProofReport:
+    """What :func:`verify_proof` established."""
+
+    txid: str
+    height: int
+    header: BlockHeader
+    header_hash: str
+    valid_signers: List[str] = field(default_factory=list)
+    signatures_checked: bool = False
+
+
+def _hex32(value: Any, what: str) -> bytes:
+    if not isinstance(value, str) or len(value) != 64:
+        raise ProofError(f"{what} must be 64 lowercase hex characters")
+    if value != value.lower():
+        raise ProofError(f"{what} must be lowercase hex")
+    try:
+        return bytes.fromhex(value)
+    except ValueError as e:
+        raise ProofError(f"{what} is not hex") from e
+
+
+def _int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, JSONNumber)):
+        raise ProofError(f"{what} must be an integer")
+    try:
+        return int(value)
+    except ValueError as e:
+        raise ProofError(f"{what} must be an integer") from e
+
+
+def _b64(value: Any, what: str) -> bytes:
+    if not isinstance(value, str):
+        raise ProofError(f"{what} must be a base64 string")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise ProofError(f"{what} is not valid base64") from e
+
+
+def verify_proof(
+    proof: Mapping[str, Any],
+    genesis: Optional[Mapping[str, Any]] = None,
+    body: Optional[bytes] = None,
+) -> ProofReport:
+    """Verifies a proof from ``GET /v1/txs/{txid}/proof``; raises :class:`ProofError`.
+
+    Steps: decode ``headerBytes``; recompute the header hash and the tx root check; follow the
+    audit path (RFC 9162) from SHA-256(0x00 || txid bytes) to the header's tx root; with
+    ``genesis``, require the header's chain id and a quorum of distinct validators whose
+    signatures over ``"XIANGCHAIN-BLOCK-V1" || header hash`` verify with the keys in the genesis
+    certificates. With ``body``, also require that the txid is SHA-256 of those bytes.
+    Every unauthenticated convenience field of the proof (header JSON, hashes, height) must agree
+    with what the header bytes say.
+    """
+    txid_hex = proof.get("txid")
+    txid = _hex32(txid_hex, "txid")
+    if body is not None and sha256(body) != txid:
+        raise ProofError("txid is not the SHA-256 of the given body")
+    index = _int(proof.get("leafIndex"), "leafIndex")
+    size = _int(proof.get("treeSize"), "treeSize")
+    if index < 0 or size <= 0:
+        raise ProofError("leafIndex/treeSize out of range")
+    path_json = proof.get("auditPath")
+    if not isinstance(path_json, list):
+        raise ProofError("auditPath missing")
+    path = [_hex32(p, "auditPath entry") for p in path_json]
+
+    header_json = proof.get("header") if isinstance(proof.get("header"), Mapping) else {}
+    raw = proof.get("headerBytes", header_json.get("headerBytes"))
+    header = BlockHeader.decode(_b64(raw, "headerBytes"))
+    header_hash = header.hash.hex()
+
+    for claimed in (proof.get("headerHash"), header_json.get("headerHash")):
+        if claimed is not None and claimed != header_hash:
+            raise ProofError("headerBytes do not hash to headerHash")
+    if "headerBytes" in header_json and header_json["headerBytes"] != raw:
+        raise ProofError("header.headerBytes differs from headerBytes")
+    for k, v in header.json_view().items():
+        if k not in header_json:
+            continue
+        shown = _int(header_json[k], f"header.{k}") if isinstance(v, int) else header_json[k]
+        if shown != v:
+            raise ProofError(f"header.{k} differs from the header bytes")
+    if proof.get("txRoot") is not None and proof["txRoot"] != header.tx_root.hex():
+        raise ProofError("txRoot differs from the header's")
+    if proof.get("height") is not None and _int(proof["height"], "height") != header.height:
+        raise ProofError("height differs from the header's")
+    if size != header.tx_count:
+        raise ProofError("treeSize differs from the header's txCount")
+    if not verify_inclusion(leaf_hash(txid), index, size, path, header.tx_root):
+        raise ProofError("audit path does not lead to the header's tx root")
+
+    report = ProofReport(txid=txid_hex, height=header.height, header=header, header_hash=header_hash)
+    if genesis is None:
+        return report
+
+    if header.chain_id != genesis.get("chainId"):
+        raise ProofError(f"header is for chain {header.chain_id!r}, genesis is {genesis.get('chainId')!r}")
+    keys = validator_keys(genesis)
+    need = quorum(len(keys))
+    finality = proof.get("finality") if isinstance(proof.get("finality"), Mapping) else {}
+    message = header.signing_message
+    for s in finality.get("signatures") or []:
+        if not isinstance(s, Mapping):
+            continue
+        v = s.get("validator")
+        if v not in keys or v in report.valid_signers:
+            continue
+        try:
+            sig = _b64(s.get("signature"), "signature")
+        except ProofError:
+            continue
+        if verify_signature(keys[v], sig, message):
+            report.valid_signers.append(v)
+    report.signatures_checked = True
+    if len(report.valid_signers) < need:
+        raise ProofError(f"{len(report.valid_signers)} valid validator signature(s); {need} needed")
+    return report
+
+
+# --------------------------------------------------------------------------------------------
+# HTTP
+# --------------------------------------------------------------------------------------------
+
+
+class APIError(Exception):
+    """A non-2xx answer: HTTP status plus the node's ``{"error": {"code", "message"}}``."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(f"HTTP {status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class Client:
+    """Calls a node's ``/v1`` API with urllib."""
+
+    def __init__(self, base_url: str, timeout: float = 60.0):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def request(self, method: str, path: str, payload: Optional[bytes] = None, exact: bool = False) -> Tuple[int, Any]:
+        """Sends a request; returns (status, parsed JSON) for 2xx, raises :class:`APIError` otherwise.
+
+        With ``exact``, the answer is read by :func:`load_json_exact` (numbers kept as literals).
+        """
+        headers = {"Accept": "application/json"}
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
+        req = urllib.request.Request(self.base_url + path, data=payload, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                raw = resp.read()
+                return resp.status, (load_json_exact(raw) if exact else json.loads(raw))
+        except urllib.error.HTTPError as e:
+            raw = e.read()
+            try:
+                err = json.loads(raw)["error"]
+                code, message = str(err["code"]), str(err["message"])
+            except (ValueError, KeyError, TypeError):
+                code, message = f"http_{e.code}", raw.decode("utf-8", "replace")
+            raise APIError(e.code, code, message) from None
+
+    def get(self, path: str) -> Any:
+        return self.request("GET", path)[1]
+
+    def get_exact(self, path: str) -> Any:
+        """GET, keeping numbers as literal text (for recomputing canonical bytes)."""
+        return self.request("GET", path, exact=True)[1]
+
+    def status(self) -> Dict[str, Any]:
+        return self.get("/v1/status")
+
+    def genesis(self) -> Dict[str, Any]:
+        return self.get("/v1/genesis")
+
+    def submit(self, tx: SignedTransaction, wait: bool = True, timeout_ms: Optional[int] = None) -> Dict[str, Any]:
+        """``POST /v1/txs`` (``?wait=commit`` when ``wait``). The result carries ``http_status``."""
+        query: Dict[str, str] = {}
+        if wait:
+            query["wait"] = "commit"
+            if timeout_ms is not None:
+                query["timeout"] = str(timeout_ms)
+        path = "/v1/txs" + ("?" + urllib.parse.urlencode(query) if query else "")
+        status, answer = self.request("POST", path, json.dumps(tx.envelope()).encode("utf-8"))
+        answer["http_status"] = status
+        return answer
+
+    def transaction(self, txid: str) -> Dict[str, Any]:
+        return self.get(f"/v1/txs/{txid}")
+
+    def proof(self, txid: str) -> Dict[str, Any]:
+        return self.get(f"/v1/txs/{txid}/proof")
+
+    def block(self, height: int) -> Dict[str, Any]:
+        return self.get(f"/v1/blocks/{height}")
+
+    def blocks(self, start: Optional[int] = None, limit: Optional[int] = None) -> Dict[str, Any]:
+        query = {k: str(v) for k, v in (("from", start), ("limit", limit)) if v is not None}
+        return self.get("/v1/blocks" + ("?" + urllib.parse.urlencode(query) if query else ""))
+
+    def evidence(self, digest: str) -> Dict[str, Any]:
+        return self.get(f"/v1/evidence/{digest}")
+
+
+def _main(argv: Sequence[str]) -> int:
+    """``python3 xiangchain_client.py verify PROOF.json GENESIS.json``: offline proof check."""
+    if len(argv) != 3 or argv[0] != "verify":
+        print("usage: xiangchain_client.py verify PROOF.json GENESIS.json")
+        return 64
+    with open(argv[1], "rb") as f:
+        proof = json.loads(f.read())
+    with open(argv[2], "rb") as f:
+        genesis = json.loads(f.read())
+    try:
+        report = verify_proof(proof, genesis)
+    except ProofError as e:
+        print(f"INVALID: {e}")
+        return 1
+    print(f"OK: transaction {report.txid} is in block {report.height} ({report.header_hash}),"
+          f" sealed by {', '.join(report.valid_signers)}")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(_main(sys.argv[1:]))
