@@ -24,11 +24,17 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         .target(
             name: "ChainCore",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Consensus",
+            dependencies: ["ChainCore"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -78,7 +84,7 @@ let package = Package(
         .target(
             name: "ChainTesting",
             dependencies: [
-                "ChainCore", "Identity", "Storage", "Execution", "Node", "EvidenceContract",
+                "ChainCore", "Consensus", "Identity", "Storage", "Execution", "Node", "EvidenceContract",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -99,6 +105,11 @@ let package = Package(
         .testTarget(
             name: "ChainCoreTests",
             dependencies: ["ChainCore", "ChainTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ConsensusTests",
+            dependencies: ["Consensus", "ChainTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,92 @@
+import ChainCore
+
+/// A block of the consensus protocol: a round, the QC of its parent, an opaque payload (the
+/// node's ordered transactions) and its author's signature over its id.
+public struct ConsensusBlock: Sendable, Hashable {
+    /// The round it was proposed in.
+    public let round: UInt64
+    /// Parent height + 1 (the genesis block has height 0).
+    public let height: UInt64
+    /// The parent block.
+    public let parentID: Hash256
+    /// The QC certifying the parent.
+    public let qc: QuorumCertificate
+    /// The payload, opaque to consensus.
+    public let payload: [UInt8]
+    /// The proposer.
+    public let author: String
+    /// Proposer clock, unix ms (checked by the node, not by consensus).
+    public let timestamp: Int64
+    /// The author's signature over `id`.
+    public let signature: [UInt8]
+    /// SHA-256 over the fields above except the signature.
+    public let id: Hash256
+
+    /// Builds and signs a block.
+    public init<C: ConsensusCrypto>(
+        round: UInt64, parent qc: QuorumCertificate, payload: [UInt8], timestamp: Int64, crypto: C
+    ) {
+        self.round = round
+        self.height = qc.height + 1
+        self.parentID = qc.blockID
+        self.qc = qc
+        self.payload = payload
+        self.author = crypto.selfID
+        self.timestamp = timestamp
+        self.id = Self.computeID(
+            round: round, height: height, parentID: parentID, qc: qc, payload: payload, author: author, timestamp: timestamp)
+        self.signature = crypto.sign(Self.signingBytes(id))
+    }
+
+    init(
+        round: UInt64, height: UInt64, parentID: Hash256, qc: QuorumCertificate, payload: [UInt8], author: String,
+        timestamp: Int64, signature: [UInt8], id: Hash256? = nil
+    ) {
+        self.round = round
+        self.height = height
+        self.parentID = parentID
+        self.qc = qc
+        self.payload = payload
+        self.author = author
+        self.timestamp = timestamp
+        self.signature = signature
+        self.id =
+            id
+            ?? Self.computeID(
+                round: round, height: height, parentID: parentID, qc: qc, payload: payload, author: author, timestamp: timestamp)
+    }
+
+    /// The genesis block of a chain: its id is the genesis document's hash, certified by the genesis QC.
+    public static func genesis(_ genesisHash: Hash256) -> ConsensusBlock {
+        ConsensusBlock(
+            round: 0, height: 0, parentID: .zero, qc: .genesis(genesisHash), payload: [], author: "", timestamp: 0,
+            signature: [], id: genesisHash)
+    }
+
+    /// True for the genesis block.
+    public var isGenesis: Bool { round == 0 && height == 0 }
+
+    static func computeID(
+        round: UInt64, height: UInt64, parentID: Hash256, qc: QuorumCertificate, payload: [UInt8], author: String,
+        timestamp: Int64
+    ) -> Hash256 {
+        var w = BinaryWriter()
+        w.string("XIANGCHAIN-CBLOCK-V1")
+        w.u64(round)
+        w.u64(height)
+        w.hash(parentID)
+        qc.data.write(into: &w)
+        w.hash(Hash256.sha256(payload))
+        w.string(author)
+        w.i64(timestamp)
+        return Hash256.sha256(w.bytes)
+    }
+
+    /// The bytes an author signs for a block id.
+    public static func signingBytes(_ id: Hash256) -> [UInt8] { Array("XIANGCHAIN-PROPOSAL-V1".utf8) + id.bytes }
+
+    /// The vote data for this block.
+    public var voteData: VoteData {
+        VoteData(blockID: id, round: round, height: height, parentID: parentID, parentRound: qc.round)
+    }
+}

@@ -1,0 +1,458 @@
+import ChainCore
+
+/// Inputs to a replica.
+public enum ConsensusEvent: Sendable {
+    /// Begin (after creation or restart): arms the round timer, proposes if leader.
+    case start
+    /// A message from a peer (already decoded; signatures not yet checked).
+    case message(from: String, ConsensusMessage)
+    /// The timer armed for `round` fired.
+    case timer(round: UInt64)
+}
+
+/// Outputs of a replica, to be carried out in order by its driver.
+public enum ConsensusAction: Sendable, Hashable {
+    /// Send to one validator.
+    case send(to: String, ConsensusMessage)
+    /// Send to every other validator.
+    case broadcast(ConsensusMessage)
+    /// Make the safety data durable. Actions after it must not run until it is.
+    case persist(SafetyData)
+    /// Keep this (valid, not yet committed) block durably: a block may be certified while every
+    /// replica restarts, and then only the stored copies can complete it. Give the stored blocks
+    /// back on restart; drop them once their height is committed.
+    case storeBlock(ConsensusBlock)
+    /// These blocks are final, in height order; `certificate` is the QC whose 2-chain commits the last one.
+    case commit([ConsensusBlock], certificate: QuorumCertificate)
+    /// Call back with `.timer(round:)` after `afterMs` milliseconds.
+    case scheduleTimer(round: UInt64, afterMs: Int)
+}
+
+/// Tunables of the protocol.
+public struct ConsensusConfig: Sendable {
+    /// Round timeout before back-off, milliseconds.
+    public var baseTimeoutMs: Int = 1000
+    /// Back-off doubles per consecutive timed-out round, up to 2^maxBackoffExponent × base.
+    public var maxBackoffExponent: Int = 3
+    /// Blocks asked for per fetch.
+    public var fetchBatch: UInt32 = 64
+
+    /// Defaults.
+    public init() {}
+}
+
+/// Deliberate protocol bugs, only for the simulation to prove that it catches them. A real node
+/// never sets any of these.
+public struct InjectedFaults: Sendable {
+    /// Vote even when this round was already voted or timed out in.
+    public var voteTwiceInARound = false
+    /// Send votes before persisting the safety data that records them.
+    public var sendBeforePersist = false
+    /// Commit the parent of any certified block, without the consecutive-round rule.
+    public var commitWithoutConsecutiveRounds = false
+    /// Accept certificates with this many signers instead of a quorum.
+    public var acceptCertificatesWith: Int?
+    /// Vote for a TC-justified proposal even when its QC is older than the TC's highest QC.
+    public var ignoreTCHighQCRule = false
+
+    /// No faults.
+    public init() {}
+}
+
+/// How a replica gets and checks payloads. The node batches its mempool here; the simulation
+/// makes deterministic payloads.
+public struct PayloadHooks: Sendable {
+    /// The payload for a new block of `round` extending `parent`.
+    public var make: @Sendable (_ round: UInt64, _ parent: Hash256) -> [UInt8]
+    /// Whether a proposed block's payload is acceptable (a replica does not vote otherwise).
+    public var validate: @Sendable (ConsensusBlock) -> Bool
+    /// Proposer clock, unix ms.
+    public var now: @Sendable () -> Int64
+
+    /// Creates hooks.
+    public init(
+        make: @escaping @Sendable (UInt64, Hash256) -> [UInt8],
+        validate: @escaping @Sendable (ConsensusBlock) -> Bool = { _ in true },
+        now: @escaping @Sendable () -> Int64
+    ) {
+        self.make = make
+        self.validate = validate
+        self.now = now
+    }
+}
+
+/// One replica of the 2-chain HotStuff (Jolteon / DiemBFT v4) protocol as a deterministic state
+/// machine: `handle` takes an event and returns the actions to carry out, in order. No clocks,
+/// sockets or disks: time, payloads and crypto are injected.
+public struct Replica<Crypto: ConsensusCrypto> {
+    /// The validators.
+    public let validators: ValidatorSet
+    let crypto: Crypto
+    let config: ConsensusConfig
+    let hooks: PayloadHooks
+    /// Bugs to inject (simulation only).
+    public var faults = InjectedFaults()
+    let genesisID: Hash256
+
+    /// Durable safety state.
+    public private(set) var safety: SafetyData
+    /// Current round.
+    public private(set) var round: UInt64
+    /// Highest QC known.
+    public private(set) var highQC: QuorumCertificate
+    /// Highest TC known.
+    public private(set) var highTC: TimeoutCertificate?
+    /// Last committed block.
+    public private(set) var committed: ConsensusBlock
+    /// Consecutive rounds entered by timeout (drives back-off).
+    public private(set) var consecutiveTimeouts = 0
+
+    var blocks: [Hash256: ConsensusBlock] = [:]
+    var votes: [UInt64: [VoteData: [String: SignerSignature]]] = [:]
+    var timeouts: [UInt64: [String: TimeoutMessage]] = [:]
+    var lastProposedRound: UInt64 = 0
+    var myTimeout: TimeoutMessage?
+    var pendingProposals: [Hash256: [(ConsensusBlock, TimeoutCertificate?)]] = [:]
+    var pendingCommits: [QuorumCertificate] = []
+    /// Fetches in flight, by block and peer asked; cleared each round so lost requests are retried.
+    var requested: Set<[UInt8]> = []
+    var out: [ConsensusAction] = []
+
+    /// This replica's id.
+    public var id: String { crypto.selfID }
+
+    /// A replica at genesis, or restarted from its persisted safety data and last committed block.
+    public init(
+        validators: ValidatorSet, crypto: Crypto, genesisID: Hash256, config: ConsensusConfig = ConsensusConfig(),
+        hooks: PayloadHooks, safety: SafetyData? = nil, committed: ConsensusBlock? = nil, storedBlocks: [ConsensusBlock] = []
+    ) {
+        self.validators = validators
+        self.crypto = crypto
+        self.config = config
+        self.hooks = hooks
+        self.genesisID = genesisID
+        let s = safety ?? .initial(genesisID: genesisID)
+        self.safety = s
+        self.highQC = s.highQC
+        self.highTC = s.highTC
+        let c = committed ?? .genesis(genesisID)
+        self.committed = c
+        self.blocks[c.id] = c
+        for b in storedBlocks where b.height > c.height { self.blocks[b.id] = b }
+        self.round = max(s.highQC.round + 1, s.highestVotedRound, (s.highTC?.round ?? 0) + 1)
+        self.lastProposedRound = s.highestVotedRound
+    }
+
+    /// Processes one event and returns the actions to carry out, in order.
+    public mutating func handle(_ event: ConsensusEvent) -> [ConsensusAction] {
+        out = []
+        switch event {
+        case .start:
+            scheduleTimer()
+            if validators.leader(of: round) == id, highQC.round + 1 == round { propose(tc: nil) }
+        case .timer(let r):
+            if r == round { localTimeout() }
+        case .message(let from, let message):
+            guard validators.contains(from) else { break }
+            switch message {
+            case .proposal(let block, let tc): onProposal(block, tc: tc, from: from)
+            case .vote(let vote): onVote(vote)
+            case .timeout(let t, let tc): onTimeout(t, tc: tc)
+            case .blockRequest(let blockID, let count): onBlockRequest(blockID, count: count, from: from)
+            case .blockResponse(let list): onBlockResponse(list, from: from)
+            }
+        }
+        return out
+    }
+
+    /// A block this replica knows (for serving sync and for tests).
+    public func block(_ id: Hash256) -> ConsensusBlock? { blocks[id] }
+
+    // MARK: verification
+
+    var quorumNeeded: Int { faults.acceptCertificatesWith ?? validators.quorum }
+
+    func valid(_ qc: QuorumCertificate) -> Bool {
+        qc.verify(validators: validators, crypto: crypto, genesisID: genesisID, minimumSigners: quorumNeeded)
+    }
+
+    func valid(_ tc: TimeoutCertificate) -> Bool {
+        tc.verify(validators: validators, crypto: crypto, minimumSigners: quorumNeeded)
+    }
+
+    func validBlock(_ b: ConsensusBlock) -> Bool {
+        guard !b.isGenesis, b.author == validators.leader(of: b.round), b.round > b.qc.round, b.parentID == b.qc.blockID,
+            b.height == b.qc.height + 1,
+            crypto.verify(signer: b.author, message: ConsensusBlock.signingBytes(b.id), signature: b.signature)
+        else { return false }
+        return valid(b.qc)
+    }
+
+    // MARK: proposals and votes
+
+    mutating func onProposal(_ block: ConsensusBlock, tc: TimeoutCertificate?, from: String) {
+        guard validBlock(block) else { return }
+        if let tc {
+            guard tc.round + 1 == block.round, valid(tc) else { return }
+        }
+        onQC(block.qc, from: from)
+        if let tc { onTC(tc) }
+        guard blocks[block.parentID] != nil else {
+            pendingProposals[block.parentID, default: []].append((block, tc))
+            fetch(block.parentID, from: from)
+            return
+        }
+        insert(block)
+        guard block.round == round, hooks.validate(block) else { return }
+        voteIfSafe(block, tc: tc)
+    }
+
+    mutating func voteIfSafe(_ b: ConsensusBlock, tc: TimeoutCertificate?) {
+        let r = b.round
+        guard r > safety.highestVotedRound || faults.voteTwiceInARound, r > b.qc.round else { return }
+        let extendsQC = r == b.qc.round + 1
+        let justifiedByTC =
+            tc.map { $0.round + 1 == r && (b.qc.round >= $0.highQCRound || faults.ignoreTCHighQCRule) } ?? false
+        guard extendsQC || justifiedByTC else { return }
+        safety.highestVotedRound = max(safety.highestVotedRound, r)
+        safety.highestQCRound = max(safety.highestQCRound, b.qc.round)
+        safety.highQC = highQC
+        safety.highTC = highTC
+        let vote = Vote(data: b.voteData, signer: id, signature: crypto.sign(b.voteData.signingBytes))
+        let next = validators.leader(of: r + 1)
+        if faults.sendBeforePersist {
+            deliverVote(vote, to: next)
+            out.append(.persist(safety))
+        } else {
+            out.append(.persist(safety))
+            deliverVote(vote, to: next)
+        }
+    }
+
+    mutating func deliverVote(_ vote: Vote, to leader: String) {
+        if leader == id {
+            onVote(vote)
+        } else {
+            out.append(.send(to: leader, .vote(vote)))
+        }
+    }
+
+    mutating func onVote(_ v: Vote) {
+        let r = v.data.round
+        guard validators.leader(of: r + 1) == id, r + 1 >= round, validators.contains(v.signer),
+            crypto.verify(signer: v.signer, message: v.data.signingBytes, signature: v.signature)
+        else { return }
+        var forBlock = votes[r, default: [:]][v.data, default: [:]]
+        guard forBlock[v.signer] == nil else { return }
+        forBlock[v.signer] = SignerSignature(signer: v.signer, signature: v.signature)
+        votes[r, default: [:]][v.data] = forBlock
+        if forBlock.count == validators.quorum {
+            onQC(QuorumCertificate(data: v.data, votes: Array(forBlock.values)), from: nil)
+        }
+    }
+
+    // MARK: certificates and rounds
+
+    mutating func onQC(_ qc: QuorumCertificate, from: String?) {
+        if qc.round > highQC.round { highQC = qc }
+        tryCommit(qc, from: from)
+        advance(to: qc.round + 1, tc: nil)
+    }
+
+    mutating func onTC(_ tc: TimeoutCertificate) {
+        if tc.round > (highTC?.round ?? 0) { highTC = tc }
+        advance(to: tc.round + 1, tc: tc)
+    }
+
+    mutating func advance(to r: UInt64, tc: TimeoutCertificate?) {
+        guard r > round else { return }
+        round = r
+        consecutiveTimeouts = tc == nil ? 0 : consecutiveTimeouts + 1
+        myTimeout = nil
+        votes = votes.filter { $0.key + 2 >= r }
+        requested.removeAll()
+        timeouts = timeouts.filter { $0.key + 1 >= r }
+        scheduleTimer()
+        if validators.leader(of: r) == id { propose(tc: tc) }
+    }
+
+    mutating func propose(tc: TimeoutCertificate?) {
+        let r = round
+        guard lastProposedRound < r else { return }
+        let justification: TimeoutCertificate?
+        if highQC.round + 1 == r {
+            justification = nil
+        } else if let t = tc ?? highTC, t.round + 1 == r {
+            justification = t
+        } else {
+            return
+        }
+        lastProposedRound = r
+        let block = ConsensusBlock(
+            round: r, parent: highQC, payload: hooks.make(r, highQC.blockID), timestamp: hooks.now(), crypto: crypto)
+        out.append(.broadcast(.proposal(block, tc: justification)))
+        onProposal(block, tc: justification, from: id)
+    }
+
+    func timeoutDuration() -> Int {
+        config.baseTimeoutMs << min(consecutiveTimeouts, config.maxBackoffExponent)
+    }
+
+    mutating func scheduleTimer() {
+        out.append(.scheduleTimer(round: round, afterMs: timeoutDuration()))
+    }
+
+    /// The TC that justified entering the current round, if it was entered by timeout.
+    var enteredByTC: TimeoutCertificate? {
+        guard let t = highTC, t.round + 1 == round else { return nil }
+        return t
+    }
+
+    mutating func localTimeout() {
+        let r = round
+        if let mine = myTimeout {
+            // Still stuck in this round: say it again (it may have been lost) and wait longer.
+            out.append(.broadcast(.timeout(mine, tc: enteredByTC)))
+            out.append(.scheduleTimer(round: r, afterMs: timeoutDuration() * 2))
+            return
+        }
+        guard highQC.round >= safety.highestQCRound, r >= safety.highestVotedRound, r > highQC.round,
+            r == highQC.round + 1 || enteredByTC != nil
+        else {
+            scheduleTimer()
+            return
+        }
+        safety.highestVotedRound = max(safety.highestVotedRound, r)
+        safety.highQC = highQC
+        safety.highTC = highTC
+        out.append(.persist(safety))
+        let t = TimeoutMessage(
+            round: r, highQC: highQC, signer: id,
+            signature: crypto.sign(TimeoutMessage.signingBytes(round: r, highQCRound: highQC.round)))
+        myTimeout = t
+        out.append(.broadcast(.timeout(t, tc: enteredByTC)))
+        out.append(.scheduleTimer(round: r, afterMs: timeoutDuration()))
+        onTimeout(t, tc: nil)
+    }
+
+    mutating func onTimeout(_ t: TimeoutMessage, tc: TimeoutCertificate?) {
+        if let tc, tc.round + 1 == t.round, tc.round >= round, valid(tc) { onTC(tc) }
+        guard validators.contains(t.signer),
+            crypto.verify(
+                signer: t.signer, message: TimeoutMessage.signingBytes(round: t.round, highQCRound: t.highQC.round),
+                signature: t.signature), valid(t.highQC)
+        else { return }
+        onQC(t.highQC, from: t.signer == id ? nil : t.signer)
+        guard t.round >= round else { return }
+        var forRound = timeouts[t.round, default: [:]]
+        guard forRound[t.signer] == nil else { return }
+        forRound[t.signer] = t
+        timeouts[t.round] = forRound
+        // f+1 timeouts mean at least one correct replica gave up on this round: join it.
+        if forRound.count == validators.faultTolerance + 1, t.round == round, myTimeout == nil {
+            localTimeout()
+        }
+        if timeouts[t.round]?.count == validators.quorum {
+            let entries = timeouts[t.round]!.values.map {
+                TimeoutSignature(signer: $0.signer, highQCRound: $0.highQC.round, signature: $0.signature)
+            }
+            onTC(TimeoutCertificate(round: t.round, entries: entries))
+        }
+    }
+
+    // MARK: commit
+
+    mutating func tryCommit(_ qc: QuorumCertificate, from: String?) {
+        guard qc.round > 0 else { return }
+        guard let child = blocks[qc.blockID] else {
+            rememberCommit(qc)
+            if let from { fetch(qc.blockID, from: from) }
+            return
+        }
+        guard let parent = blocks[child.parentID] else {
+            rememberCommit(qc)
+            if let from { fetch(child.parentID, from: from) }
+            return
+        }
+        guard child.round == parent.round + 1 || faults.commitWithoutConsecutiveRounds else { return }
+        guard parent.height > committed.height else { return }
+        var chain = [parent]
+        var cursor = parent
+        while cursor.height > committed.height + 1 {
+            guard let p = blocks[cursor.parentID] else {
+                rememberCommit(qc)
+                if let from { fetch(cursor.parentID, from: from) }
+                return
+            }
+            chain.append(p)
+            cursor = p
+        }
+        // A correct replica only ever extends what it committed; anything else is a fork and is not committed.
+        guard cursor.parentID == committed.id else { return }
+        committed = parent
+        out.append(.commit(chain.reversed(), certificate: qc))
+        pendingCommits.removeAll { $0.round <= qc.round }
+        prune()
+    }
+
+    mutating func rememberCommit(_ qc: QuorumCertificate) {
+        if !pendingCommits.contains(qc) { pendingCommits.append(qc) }
+        if pendingCommits.count > 16 { pendingCommits.removeFirst(pendingCommits.count - 16) }
+    }
+
+    /// Keeps the block tree small: drops blocks well below the committed height.
+    mutating func prune() {
+        guard blocks.count > 4096 else { return }
+        let floor = committed.height > 1024 ? committed.height - 1024 : 0
+        blocks = blocks.filter { $0.value.height >= floor }
+    }
+
+    // MARK: fetching
+
+    mutating func fetch(_ blockID: Hash256, from: String) {
+        guard from != id, requested.insert(blockID.bytes + Array(from.utf8)).inserted else { return }
+        out.append(.send(to: from, .blockRequest(id: blockID, count: config.fetchBatch)))
+    }
+
+    mutating func onBlockRequest(_ blockID: Hash256, count: UInt32, from: String) {
+        var list: [ConsensusBlock] = []
+        var cursor = blocks[blockID]
+        let limit = min(Int(count), ConsensusMessage.maxBlocksPerResponse)
+        while let b = cursor, !b.isGenesis, list.count < limit {
+            list.append(b)
+            cursor = blocks[b.parentID]
+        }
+        if !list.isEmpty { out.append(.send(to: from, .blockResponse(list))) }
+    }
+
+    mutating func onBlockResponse(_ list: [ConsensusBlock], from: String) {
+        var added = false
+        for b in list where blocks[b.id] == nil && validBlock(b) {
+            insert(b)
+            added = true
+        }
+        for b in list { requested.remove(b.id.bytes + Array(from.utf8)) }
+        guard added else { return }
+        // The lowest block's parent may still be missing: keep walking back.
+        if let lowest = list.min(by: { $0.height < $1.height }), lowest.height > committed.height + 1,
+            blocks[lowest.parentID] == nil
+        {
+            fetch(lowest.parentID, from: from)
+        }
+        // Sorted, so that replaying a simulation seed gives the same action order in every process.
+        let ready = pendingProposals.keys.filter { blocks[$0] != nil }.sorted {
+            blocks[$0]!.height < blocks[$1]!.height || (blocks[$0]!.height == blocks[$1]!.height && $0 < $1)
+        }
+        for parent in ready {
+            for (block, tc) in pendingProposals.removeValue(forKey: parent) ?? [] {
+                onProposal(block, tc: tc, from: from)
+            }
+        }
+        for qc in pendingCommits { tryCommit(qc, from: from) }
+    }
+
+    mutating func insert(_ b: ConsensusBlock) {
+        guard blocks.updateValue(b, forKey: b.id) == nil else { return }
+        if b.height > committed.height { out.append(.storeBlock(b)) }
+    }
+}

@@ -1,0 +1,41 @@
+import ChainCore
+import ChainTesting
+import Consensus
+import Foundation
+import Testing
+
+/// Seeds run by default; `XC_SIM_SEEDS` raises it for soak runs (e.g. 100000).
+let seedCount = Int(ProcessInfo.processInfo.environment["XC_SIM_SEEDS"] ?? "") ?? 2_000
+/// The seed suite is split into chunks that run in parallel.
+let chunkCount = 20
+
+@Suite struct SimulationTests {
+    @Test(arguments: 0..<chunkCount) func seedsKeepSafetyAndLiveness(chunk: Int) {
+        var failures: [String] = []
+        for seed in stride(from: chunk, to: seedCount, by: chunkCount) {
+            let report = Simulation(seed: UInt64(seed)).run()
+            if !report.passed {
+                failures.append("\(report)\n  replay: XC_SIM_SEED=\(seed) swift test --filter replaySeed")
+            }
+        }
+        #expect(failures.isEmpty, "\(failures.count) failing seeds:\n\(failures.prefix(5).joined(separator: "\n"))")
+    }
+
+    @Test func replaySeed() {
+        guard let raw = ProcessInfo.processInfo.environment["XC_SIM_SEED"], let seed = UInt64(raw) else { return }
+        let sim = Simulation(seed: seed)
+        sim.trace = ProcessInfo.processInfo.environment["XC_SIM_TRACE"] != nil
+        let report = sim.run()
+        print(report)
+        #expect(report.passed, "\(report)")
+    }
+
+    @Test func aSeedReplaysExactly() {
+        for seed: UInt64 in [3, 17, 40, 1234] {
+            let a = Simulation(seed: seed).run()
+            let b = Simulation(seed: seed).run()
+            #expect(a.description == b.description)
+            #expect(a.messages == b.messages && a.endTime == b.endTime && a.heights == b.heights)
+        }
+    }
+}
