@@ -26,12 +26,7 @@ public enum ConsensusMessage: Sendable, Hashable {
         case .proposal(let b, let tc):
             w.u8(1)
             Self.write(b, &w)
-            if let tc {
-                w.u8(1)
-                Self.write(tc, &w)
-            } else {
-                w.u8(0)
-            }
+            ConsensusMessage.writeOptional(tc, &w)
         case .vote(let v):
             w.u8(2)
             v.data.write(into: &w)
@@ -43,12 +38,7 @@ public enum ConsensusMessage: Sendable, Hashable {
             Self.write(t.highQC, &w)
             w.string(t.signer)
             w.lengthPrefixed(t.signature)
-            if let tc {
-                w.u8(1)
-                Self.write(tc, &w)
-            } else {
-                w.u8(0)
-            }
+            ConsensusMessage.writeOptional(tc, &w)
         case .blockRequest(let id, let count):
             w.u8(4)
             w.hash(id)
@@ -69,14 +59,14 @@ public enum ConsensusMessage: Sendable, Hashable {
         switch try r.u8() {
         case 1:
             let b = try readBlock(&r)
-            let tc = try r.u8() == 1 ? try readTC(&r) : nil
+            let tc = try readOptionalTC(&r)
             message = .proposal(b, tc: tc)
         case 2:
             message = .vote(Vote(data: try VoteData.read(&r), signer: try r.string(), signature: try r.lengthPrefixed()))
         case 3:
             let t = TimeoutMessage(
                 round: try r.u64(), highQC: try readQC(&r), signer: try r.string(), signature: try r.lengthPrefixed())
-            message = .timeout(t, tc: try r.u8() == 1 ? try readTC(&r) : nil)
+            message = .timeout(t, tc: try readOptionalTC(&r))
         case 4:
             message = .blockRequest(id: try r.hash(), count: try r.u32())
         case 5:
@@ -117,6 +107,20 @@ public enum ConsensusMessage: Sendable, Hashable {
             w.string(e.signer)
             w.u64(e.highQCRound)
             w.lengthPrefixed(e.signature)
+        }
+    }
+
+    static func writeOptional(_ tc: TimeoutCertificate?, _ w: inout BinaryWriter) {
+        guard let tc else { return w.u8(0) }
+        w.u8(1)
+        write(tc, &w)
+    }
+
+    static func readOptionalTC(_ r: inout BinaryReader) throws(ChainError) -> TimeoutCertificate? {
+        switch try r.u8() {
+        case 0: return nil
+        case 1: return try readTC(&r)
+        default: throw .decoding("invalid optional flag")
         }
     }
 
@@ -180,12 +184,7 @@ public struct SafetyData: Sendable, Hashable {
         w.u64(highestVotedRound)
         w.u64(highestQCRound)
         ConsensusMessage.write(highQC, &w)
-        if let highTC {
-            w.u8(1)
-            ConsensusMessage.write(highTC, &w)
-        } else {
-            w.u8(0)
-        }
+        ConsensusMessage.writeOptional(highTC, &w)
         return w.bytes
     }
 
@@ -195,7 +194,7 @@ public struct SafetyData: Sendable, Hashable {
         guard try r.u8() == 1 else { throw .decoding("unknown safety data version") }
         let s = SafetyData(
             highestVotedRound: try r.u64(), highestQCRound: try r.u64(), highQC: try ConsensusMessage.readQC(&r),
-            highTC: try r.u8() == 1 ? try ConsensusMessage.readTC(&r) : nil)
+            highTC: try ConsensusMessage.readOptionalTC(&r))
         try r.finish()
         return s
     }
