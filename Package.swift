@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         .target(
@@ -35,6 +36,22 @@ let package = Package(
         .target(
             name: "Consensus",
             dependencies: ["ChainCore"],
+            swiftSettings: swiftSettings
+        ),
+        // Named P2P, not Network: a module called Network makes `canImport(Network)` true and
+        // Hummingbird then imports Apple's Network framework (NIOTransportServices) on Linux.
+        .target(
+            name: "P2P",
+            dependencies: [
+                "ChainCore", "Identity",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Network",
             swiftSettings: swiftSettings
         ),
         .target(
@@ -110,6 +127,17 @@ let package = Package(
         .testTarget(
             name: "ConsensusTests",
             dependencies: ["Consensus", "ChainTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NetworkTests",
+            dependencies: [
+                "P2P", "ChainTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
