@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "Node",
             dependencies: [
-                "ChainCore", "Identity", "Storage", "Execution", "EvidenceContract",
+                "ChainCore", "Identity", "Storage", "Execution", "EvidenceContract", "Consensus", "P2P",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -153,6 +153,14 @@ let package = Package(
         .testTarget(
             name: "ExecutionTests",
             dependencies: ["Execution", "EvidenceContract", "ChainTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NodeTests",
+            dependencies: [
+                "Node", "Consensus", "ChainTesting", "Identity", "Storage",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

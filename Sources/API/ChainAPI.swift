@@ -58,8 +58,7 @@ public struct ChainAPI: Sendable {
                     node.genesis.validators.map { .object(["nodeId": .string($0.nodeId), "org": .string($0.org)]) }),
                 "orgs": .array(node.genesis.orgs.map { .string($0.name) }),
                 "mempool": .object([
-                    "size": .int(node.mempool.count), "queued": .int(node.mempool.queued),
-                    "capacity": .int(node.mempool.capacity),
+                    "size": .int(node.mempool.count), "capacity": .int(node.mempool.capacity),
                 ]),
             ]))
     }

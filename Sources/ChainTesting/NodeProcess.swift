@@ -60,6 +60,7 @@ public final class NodeProcess: @unchecked Sendable {
         process.executableURL = XiangChainBinary.url
         process.arguments = ["node", "--home", home.path, "--api-port", String(port)]
         let log = home.appendingPathComponent("node.log")
+        logURL = log
         if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()
@@ -71,15 +72,26 @@ public final class NodeProcess: @unchecked Sendable {
     /// Process id.
     public var pid: Int32 { process.processIdentifier }
 
+    /// The node's log file.
+    public let logURL: URL
+
+    /// The last lines of the node's log.
+    public func logTail(_ lines: Int = 20) -> String {
+        let text = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+    }
+
     /// Waits until `/v1/status` answers (up to `timeout`).
-    public func waitUntilReady(timeout: Duration = .seconds(30)) async throws {
+    public func waitUntilReady(timeout: Duration = .seconds(90)) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if process.isRunning == false { throw ChainError("node_exited", "node exited with \(process.terminationStatus)") }
+            if process.isRunning == false {
+                throw ChainError("node_exited", "node exited with \(process.terminationStatus):\n\(logTail())")
+            }
             if let (status, _) = try? await HTTP.get(baseURL.appendingPathComponent("v1/status")), status == 200 { return }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw ChainError("node_timeout", "node did not become ready")
+        throw ChainError("node_timeout", "node did not become ready:\n\(logTail())")
     }
 
     /// Sends a signal (SIGKILL, SIGTERM, ...) and waits for the process to end.

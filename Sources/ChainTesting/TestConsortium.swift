@@ -15,26 +15,37 @@ public struct TestConsortium: Sendable {
     public let cas: [String: CertificateAuthority]
     /// The genesis.
     public let genesis: Genesis
-    /// The validator's key.
-    public let nodeKey: SigningKey
+    /// The validators' keys, in validator order.
+    public let nodeKeys: [SigningKey]
+    /// The first validator's key.
+    public var nodeKey: SigningKey { nodeKeys[0] }
 
-    /// Creates orgs (the first hosts the single validator).
-    public init(orgs: [String] = ["org0", "org1"], suite: CryptoSuite = .ed25519, chainId: String = "test-chain") throws {
+    /// Creates orgs; the first `validators` of them host one validator each (`node0`, `node1`, …).
+    public init(
+        orgs: [String] = ["org0", "org1"], validators: Int = 1, suite: CryptoSuite = .ed25519, chainId: String = "test-chain"
+    )
+        throws
+    {
         self.suite = suite
         var cas: [String: CertificateAuthority] = [:]
         for org in orgs { cas[org] = try CertificateAuthority.create(org: org, suite: suite) }
         self.cas = cas
-        let key = SigningKey.generate(suite)
-        let nodeCert = try cas[orgs[0]]!.issue(role: .node, name: "node0", subjectKey: key)
-        nodeKey = key
+        var keys: [SigningKey] = []
+        var entries: [Genesis.Validator] = []
+        for k in 0..<validators {
+            let key = SigningKey.generate(suite)
+            let org = orgs[k % orgs.count]
+            let cert = try cas[org]!.issue(role: .node, name: "node\(k)", subjectKey: key, dnsNames: ["localhost"])
+            keys.append(key)
+            entries.append(
+                Genesis.Validator(
+                    nodeId: "node\(k)", org: org, certificate: KeyPEM.certificatePEM(fromDER: try cert.derBytes()),
+                    p2pAddress: "127.0.0.1:\(7000 + k)"))
+        }
+        nodeKeys = keys
         genesis = Genesis(
             chainId: chainId, suite: suite, createdAt: 0,
-            orgs: try orgs.map { Genesis.Org(name: $0, caCertificate: try cas[$0]!.certificatePEM) },
-            validators: [
-                Genesis.Validator(
-                    nodeId: "node0", org: orgs[0], certificate: KeyPEM.certificatePEM(fromDER: try nodeCert.derBytes()),
-                    p2pAddress: "127.0.0.1:7000")
-            ])
+            orgs: try orgs.map { Genesis.Org(name: $0, caCertificate: try cas[$0]!.certificatePEM) }, validators: entries)
     }
 
     /// A new identity with `role` in `org`.
@@ -53,11 +64,12 @@ public struct TestConsortium: Sendable {
     /// The membership service of the genesis.
     public func membership() throws -> MembershipService { try genesis.membership() }
 
-    /// A node on a fresh SQLite file in `directory`, running the evidence contract.
-    public func node(in directory: URL, config: NodeConfig? = nil) throws -> ChainNode {
+    /// Validator `k`'s node on the SQLite file `directory/node<k>.sqlite`, running the evidence contract.
+    public func node(in directory: URL, config: NodeConfig? = nil, validator k: Int = 0) throws -> ChainNode {
         try ChainNode(
-            genesis: genesis, config: config ?? NodeConfig(nodeId: "node0"),
-            databasePath: directory.appendingPathComponent("chain.sqlite").path, nodeKey: nodeKey,
+            genesis: genesis, config: config ?? NodeConfig(nodeId: "node\(k)"),
+            databasePath: directory.appendingPathComponent(k == 0 ? "chain.sqlite" : "node\(k).sqlite").path,
+            nodeKey: nodeKeys[k],
             contracts: [EvidenceContract()], logger: Logger(label: "test"))
     }
 }

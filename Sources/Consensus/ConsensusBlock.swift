@@ -90,3 +90,20 @@ public struct ConsensusBlock: Sendable, Hashable {
         VoteData(blockID: id, round: round, height: height, parentID: parentID, parentRound: qc.round)
     }
 }
+
+extension ConsensusBlock {
+    /// The block's bytes, as inside a proposal (for storing it).
+    public var encoded: [UInt8] {
+        var w = BinaryWriter()
+        ConsensusMessage.write(self, &w)
+        return w.bytes
+    }
+
+    /// Reads bytes made by `encoded`.
+    public static func decode(_ bytes: [UInt8]) throws(ChainError) -> ConsensusBlock {
+        var r = BinaryReader(bytes)
+        let b = try ConsensusMessage.readBlock(&r)
+        try r.finish()
+        return b
+    }
+}

@@ -30,6 +30,13 @@ public final class ChainNode: Sendable {
     let nodeKey: SigningKey
     let logger: Logger
     let production = Mutex<Void>(())
+    let admissionListener = Mutex<(@Sendable (SignedTransaction) -> Void)?>(nil)
+
+    /// Called with each transaction this node admits from a client (consensus gossips them to the
+    /// other validators, so that any leader can propose them).
+    public func onAdmission(_ listener: @escaping @Sendable (SignedTransaction) -> Void) {
+        admissionListener.withLock { $0 = listener }
+    }
     let lastCommit = Mutex<(height: UInt64, at: Int64)>((0, 0))
 
     /// The chain id.
@@ -79,7 +86,17 @@ public final class ChainNode: Sendable {
         }
         guard !committed else { throw ChainError("duplicate_tx", "transaction \(tx.id.hex) is already committed") }
         try mempool.add(verified)
+        admissionListener.withLock { $0 }?(tx)
         return verified
+    }
+
+    /// Admits a transaction gossiped by another validator: verified like any other, and silently
+    /// ignored when it is known, committed, invalid or the mempool is full (the sender has it).
+    public func admitGossiped(_ tx: SignedTransaction, nowMillis: Int64 = ChainNode.nowMillis()) {
+        guard !mempool.contains(tx.id), let verified = try? verifier.verify(tx, nowMillis: nowMillis),
+            let committed = try? store.committedIDs(among: [tx.id]), committed.isEmpty
+        else { return }
+        try? mempool.add(verified)
     }
 
     /// Cuts, executes, seals and commits one block from up to `maxBlockTxs` waiting transactions.
@@ -87,48 +104,66 @@ public final class ChainNode: Sendable {
     @discardableResult
     public func produceBlock(nowMillis: Int64 = ChainNode.nowMillis()) throws -> UInt64? {
         try production.withLock { _ in
-            let batch = mempool.take(max: config.maxBlockTxs)
+            let batch = mempool.peek(max: config.maxBlockTxs)
             guard !batch.isEmpty else { return nil }
-            // A resubmission can slip in between admission's replay check and the commit of its
-            // original: drop it here, and tell anyone waiting on it how the original ended.
-            let already = try store.committedIDs(among: batch.map(\.id))
-            let txs = already.isEmpty ? batch : batch.filter { !already.contains($0.id) }
-            if !already.isEmpty {
-                mempool.release(Array(already))
-                notifier.notify(
-                    try already.compactMap { id in
-                        try store.transaction(id).map {
-                            (id, CommitOutcome(height: $0.height, index: $0.index, error: $0.result.error))
-                        }
-                    })
-            }
-            guard !txs.isEmpty else { return nil }
-            let tip = try store.tip()
-            let height = (tip?.height ?? 0) + 1
-            let time = max(nowMillis, (tip?.timestamp ?? 0) + 1)
-            let previousState = tip?.stateHash ?? StateHash.genesis(genesisHash)
-            let header = BlockHeader(
-                chainId: genesis.chainId, height: height, parentHash: tip?.hash ?? .zero, timestamp: time,
-                proposer: config.nodeId, txCount: UInt32(txs.count), txRoot: Block.txRoot(txs.map(\.transaction)),
-                execHeight: height - 1, resultRoot: tip?.resultRoot ?? TransactionResult.root([]),
-                stateHash: previousState)
-            let signature = ValidatorSignature(validator: config.nodeId, signature: try nodeKey.sign(header.signingMessage))
-            let block = Block(header: header, transactions: txs.map(\.transaction), signatures: [signature])
-            let outcome = try executor.execute(txs, height: height, time: time, state: store, previousStateHash: previousState)
-            try store.commit(
-                BlockCommit(
-                    block: block, transactions: outcome.transactions, writes: outcome.writes,
-                    resultRoot: outcome.resultRoot, stateHash: outcome.stateHash))
-            lastCommit.withLock { $0 = (height, time) }
-            mempool.release(txs.map(\.id))
-            notifier.notify(
-                outcome.transactions.map {
-                    ($0.transaction.id, CommitOutcome(height: height, index: $0.index, error: $0.result.error))
-                })
-            logger.debug("committed block", metadata: ["height": "\(height)", "txs": "\(txs.count)"])
-            return height
+            return try commitBlock(batch, proposer: config.nodeId, timestamp: nowMillis, consensusBlock: nil)?.header.height
         }
     }
+
+    /// Executes `candidates` as the next block and commits it in one SQLite transaction, sealed with
+    /// this node's signature; under BFT, also records the consensus block it comes from.
+    ///
+    /// Transactions already committed are left out (a resubmission can slip in between admission's
+    /// replay check and its original's commit; every node leaves out the same ones), and anyone
+    /// waiting on them is told how the original ended. Returns nil when nothing is left to commit.
+    public func commitBlock(
+        _ candidates: [VerifiedTransaction], proposer: String, timestamp: Int64,
+        consensusBlock: (id: Hash256, height: UInt64, bytes: [UInt8])?
+    ) throws -> Block? {
+        let already = try store.committedIDs(among: candidates.map(\.id))
+        var seen = Set<Hash256>()
+        let txs = candidates.filter { !already.contains($0.id) && seen.insert($0.id).inserted }
+        if !already.isEmpty {
+            mempool.remove(already)
+            notifier.notify(
+                try already.compactMap { id in
+                    try store.transaction(id).map {
+                        (id, CommitOutcome(height: $0.height, index: $0.index, error: $0.result.error))
+                    }
+                })
+        }
+        guard !txs.isEmpty else { return nil }
+        let tip = try store.tip()
+        let height = (tip?.height ?? 0) + 1
+        let time = max(timestamp, (tip?.timestamp ?? 0) + 1)
+        let previousState = tip?.stateHash ?? StateHash.genesis(genesisHash)
+        let header = BlockHeader(
+            chainId: genesis.chainId, height: height, parentHash: tip?.hash ?? .zero, timestamp: time, proposer: proposer,
+            txCount: UInt32(txs.count), txRoot: Block.txRoot(txs.map(\.transaction)), execHeight: height - 1,
+            resultRoot: tip?.resultRoot ?? TransactionResult.root([]), stateHash: previousState)
+        let block = Block(header: header, transactions: txs.map(\.transaction), signatures: [try sign(header)])
+        let outcome = try executor.execute(txs, height: height, time: time, state: store, previousStateHash: previousState)
+        try store.commit(
+            BlockCommit(
+                block: block, transactions: outcome.transactions, writes: outcome.writes, resultRoot: outcome.resultRoot,
+                stateHash: outcome.stateHash, consensusBlock: consensusBlock))
+        lastCommit.withLock { $0 = (height, time) }
+        mempool.remove(txs.map(\.id))
+        notifier.notify(
+            outcome.transactions.map {
+                ($0.transaction.id, CommitOutcome(height: height, index: $0.index, error: $0.result.error))
+            })
+        logger.debug("committed block", metadata: ["height": "\(height)", "txs": "\(txs.count)"])
+        return block
+    }
+
+    /// Signs a header as this validator (finality signature).
+    public func sign(_ header: BlockHeader) throws -> ValidatorSignature {
+        ValidatorSignature(validator: config.nodeId, signature: try nodeKey.sign(header.signingMessage))
+    }
+
+    /// The node's signing key (for consensus messages).
+    public var signingKey: SigningKey { nodeKey }
 
     /// Height and time of the last commit.
     public var lastCommitInfo: (height: UInt64, at: Int64) { lastCommit.withLock { $0 } }

@@ -4,18 +4,19 @@ import Synchronization
 
 /// The bounded pool of verified transactions waiting for a block.
 ///
-/// An id stays known from admission until its block is committed (also while a block holding
-/// it is being built), so a transaction is never admitted twice. A full pool refuses with
-/// `mempool_full`; nothing is ever dropped silently.
+/// A transaction stays in the pool, in arrival order, until the block that holds it commits
+/// (`remove`). Block builders `peek` at the oldest ones, skipping those already in blocks that are
+/// proposed but not yet committed; so a proposal that dies loses nothing, and an id is never
+/// admitted twice. A full pool refuses with `mempool_full`; nothing is ever dropped silently.
 public final class Mempool: Sendable {
     struct State {
-        var queue: [VerifiedTransaction] = []
+        var entries: [VerifiedTransaction?] = []
         var head = 0
-        var known: Set<Hash256> = []
+        var position: [Hash256: Int] = [:]
     }
 
     private let state = Mutex(State())
-    /// Most transactions held (queued plus in blocks being built).
+    /// Most transactions held.
     public let capacity: Int
 
     /// Creates a pool.
@@ -24,45 +25,55 @@ public final class Mempool: Sendable {
     /// Adds a verified transaction.
     public func add(_ tx: VerifiedTransaction) throws(ChainError) {
         try state.withLock { s throws(ChainError) in
-            guard !s.known.contains(tx.id) else {
+            guard s.position[tx.id] == nil else {
                 throw ChainError("duplicate_tx", "transaction \(tx.id.hex) was already accepted")
             }
-            guard s.known.count < capacity else {
+            guard s.position.count < capacity else {
                 throw ChainError("mempool_full", "the mempool holds \(capacity) transactions; retry shortly")
             }
-            s.known.insert(tx.id)
-            s.queue.append(tx)
+            s.position[tx.id] = s.entries.count
+            s.entries.append(tx)
         }
     }
 
-    /// True when the id is waiting or in a block being built.
-    public func contains(_ id: Hash256) -> Bool { state.withLock { $0.known.contains(id) } }
+    /// True when the id is waiting.
+    public func contains(_ id: Hash256) -> Bool { state.withLock { $0.position[id] != nil } }
 
-    /// Transactions waiting (not yet taken for a block).
-    public var queued: Int { state.withLock { $0.queue.count - $0.head } }
+    /// The waiting transaction with this id.
+    public func transaction(_ id: Hash256) -> VerifiedTransaction? {
+        state.withLock { s in s.position[id].flatMap { s.entries[$0] } }
+    }
 
-    /// All ids held.
-    public var count: Int { state.withLock { $0.known.count } }
+    /// Transactions held.
+    public var count: Int { state.withLock { $0.position.count } }
 
-    /// Takes up to `max` transactions, oldest first, for a block. They stay known until
-    /// `release` is called after their block committed.
-    public func take(max: Int) -> [VerifiedTransaction] {
+    /// Up to `max` of the oldest transactions whose ids are not in `excluding`; they stay in the pool.
+    public func peek(max: Int, excluding: Set<Hash256> = []) -> [VerifiedTransaction] {
         state.withLock { s in
-            let end = min(s.queue.count, s.head + max)
-            let batch = Array(s.queue[s.head..<end])
-            s.head = end
-            if s.head > 4096, s.head * 2 > s.queue.count {
-                s.queue.removeFirst(s.head)
-                s.head = 0
+            var out: [VerifiedTransaction] = []
+            var i = s.head
+            while i < s.entries.count, out.count < max {
+                if let tx = s.entries[i], !excluding.contains(tx.id) { out.append(tx) }
+                i += 1
             }
-            return batch
+            return out
         }
     }
 
-    /// Forgets ids whose block committed.
-    public func release(_ ids: [Hash256]) {
+    /// Forgets transactions whose block committed (or that turned out to be committed already).
+    public func remove(_ ids: some Sequence<Hash256>) {
         state.withLock { s in
-            for id in ids { s.known.remove(id) }
+            for id in ids {
+                if let p = s.position.removeValue(forKey: id) { s.entries[p] = nil }
+            }
+            while s.head < s.entries.count, s.entries[s.head] == nil { s.head += 1 }
+            if s.head > 4096, s.head * 2 > s.entries.count {
+                s.entries.removeFirst(s.head)
+                s.head = 0
+                for (i, tx) in s.entries.enumerated() {
+                    if let tx { s.position[tx.id] = i }
+                }
+            }
         }
     }
 }

@@ -19,7 +19,7 @@ public struct SoloProducer: Service {
         let interval = Duration.milliseconds(max(1, node.config.blockIntervalMs))
         logger.info("solo block production started", metadata: ["interval_ms": "\(node.config.blockIntervalMs)"])
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            if node.mempool.queued < node.config.maxBlockTxs {
+            if node.mempool.count < node.config.maxBlockTxs {
                 do {
                     try await Task.sleep(for: interval)
                 } catch {

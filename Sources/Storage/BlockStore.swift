@@ -72,7 +72,109 @@ public final class BlockStore: StateReader, Sendable {
                     CREATE INDEX events_name ON events(contract, name, height);
                     """)
         }
+        m.registerMigration("v2-consensus") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE consensus_state (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+                    CREATE TABLE consensus_blocks (
+                        id BLOB PRIMARY KEY,
+                        height INTEGER NOT NULL,
+                        committed INTEGER NOT NULL DEFAULT 0,
+                        data BLOB NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX consensus_blocks_height ON consensus_blocks(committed, height);
+                    """)
+        }
         return m
+    }
+
+    // MARK: consensus state
+
+    /// Stores the consensus safety data (synchronously durable when `synchronousFull`).
+    public func saveConsensusSafety(_ bytes: [UInt8]) throws {
+        try pool.write { db in
+            try db.execute(
+                sql:
+                    "INSERT INTO consensus_state (key, value) VALUES ('safety', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                arguments: [Data(bytes)])
+        }
+    }
+
+    /// The stored consensus safety data.
+    public func consensusSafety() throws -> [UInt8]? {
+        try pool.read { db in
+            try Data.fetchOne(db, sql: "SELECT value FROM consensus_state WHERE key = 'safety'").map { Array($0) }
+        }
+    }
+
+    /// The consensus block of the last committed chain block.
+    public func committedConsensusBlock() throws -> [UInt8]? {
+        try pool.read { db in
+            try Data.fetchOne(db, sql: "SELECT value FROM consensus_state WHERE key = 'committed'").map { Array($0) }
+        }
+    }
+
+    /// Keeps a valid, not yet committed consensus block.
+    public func storeConsensusBlock(id: Hash256, height: UInt64, bytes: [UInt8]) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO consensus_blocks (id, height, committed, data) VALUES (?, ?, 0, ?)",
+                arguments: [Data(id.bytes), Int64(height), Data(bytes)])
+        }
+    }
+
+    /// The stored consensus blocks not yet committed, lowest first.
+    public func pendingConsensusBlocks() throws -> [[UInt8]] {
+        try pool.read { db in
+            try Data.fetchAll(db, sql: "SELECT data FROM consensus_blocks WHERE committed = 0 ORDER BY height").map { Array($0) }
+        }
+    }
+
+    /// A stored consensus block (committed or not) by id.
+    public func consensusBlock(id: Hash256) throws -> [UInt8]? {
+        try pool.read { db in
+            try Data.fetchOne(db, sql: "SELECT data FROM consensus_blocks WHERE id = ?", arguments: [Data(id.bytes)]).map {
+                Array($0)
+            }
+        }
+    }
+
+    /// Records a committed consensus block that produced no chain block (it held no new transactions).
+    public func recordCommittedConsensusBlock(id: Hash256, height: UInt64, bytes: [UInt8]) throws {
+        try pool.write { db in try Self.markConsensusCommitted(db, id: id, height: height, bytes: bytes) }
+    }
+
+    static func markConsensusCommitted(_ db: Database, id: Hash256, height: UInt64, bytes: [UInt8]) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO consensus_blocks (id, height, committed, data) VALUES (?, ?, 1, ?)
+                ON CONFLICT(id) DO UPDATE SET committed = 1
+                """,
+            arguments: [Data(id.bytes), Int64(height), Data(bytes)])
+        try db.execute(sql: "DELETE FROM consensus_blocks WHERE committed = 0 AND height <= ?", arguments: [Int64(height)])
+        try db.execute(
+            sql:
+                "INSERT INTO consensus_state (key, value) VALUES ('committed', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            arguments: [Data(bytes)])
+    }
+
+    /// Adds a validator's finality signature to the block at `height` (once per validator).
+    /// Returns the block's signatures afterwards, or nil when there is no such block.
+    @discardableResult
+    public func addSignature(_ signature: ValidatorSignature, height: UInt64) throws -> [ValidatorSignature]? {
+        try pool.write { db in
+            guard
+                let raw = try Data.fetchOne(db, sql: "SELECT signatures FROM blocks WHERE height = ?", arguments: [Int64(height)])
+            else { return nil }
+            var sigs = try Self.decodeSignatures(Array(raw))
+            guard !sigs.contains(where: { $0.validator == signature.validator }) else { return sigs }
+            sigs.append(signature)
+            sigs.sort { $0.validator < $1.validator }
+            try db.execute(
+                sql: "UPDATE blocks SET signatures = ? WHERE height = ?",
+                arguments: [Data(Self.encodeSignatures(sigs)), Int64(height)])
+            return sigs
+        }
     }
 
     /// Binds this database to a genesis: records it on first use, refuses a different one later.
@@ -148,6 +250,9 @@ public final class BlockStore: StateReader, Sendable {
                         Int64(t.height), t.index, seq, e.contract, e.name, e.data.canonicalString,
                     ])
                 }
+            }
+            if let cb = c.consensusBlock {
+                try Self.markConsensusCommitted(db, id: cb.id, height: cb.height, bytes: cb.bytes)
             }
             let put = try db.cachedStatement(
                 sql:

@@ -67,14 +67,20 @@ public struct BlockCommit: Sendable {
     public let resultRoot: Hash256
     /// State hash after the block.
     public let stateHash: Hash256
+    /// Under BFT: the consensus block this chain block comes from (kept for sync and restarts).
+    public let consensusBlock: (id: Hash256, height: UInt64, bytes: [UInt8])?
 
     /// Creates a commit.
-    public init(block: Block, transactions: [StoredTransaction], writes: [StateWrite], resultRoot: Hash256, stateHash: Hash256) {
+    public init(
+        block: Block, transactions: [StoredTransaction], writes: [StateWrite], resultRoot: Hash256, stateHash: Hash256,
+        consensusBlock: (id: Hash256, height: UInt64, bytes: [UInt8])? = nil
+    ) {
         self.block = block
         self.transactions = transactions
         self.writes = writes
         self.resultRoot = resultRoot
         self.stateHash = stateHash
+        self.consensusBlock = consensusBlock
     }
 }
 

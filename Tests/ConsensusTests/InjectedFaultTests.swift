@@ -6,16 +6,17 @@ import Testing
 /// the simulation's safety checks within a few dozen seeds. (Liveness failures do not count: the
 /// point is that the *safety* checks see the bug.)
 @Suite struct InjectedFaultTests {
-    func firstSafetyViolation(_ make: (UInt64) -> Scenario, seeds: Range<UInt64>) -> SimulationReport? {
+    func firstSafetyViolation(_ make: (UInt64) -> Scenario, seeds: Range<UInt64>) async -> SimulationReport? {
         for seed in seeds {
+            await Task.yield()
             let report = Simulation(seed: seed, scenario: make(seed)).run()
             if report.violations.contains(where: { !$0.hasPrefix("liveness") }) { return report }
         }
         return nil
     }
 
-    @Test func votingTwiceInARoundIsCaught() {
-        let caught = firstSafetyViolation(
+    @Test func votingTwiceInARoundIsCaught() async {
+        let caught = await firstSafetyViolation(
             { _ in
                 var s = Scenario(name: "bug:vote-twice")
                 s.byzantine = [1: .equivocate]
@@ -26,8 +27,8 @@ import Testing
         print("vote twice caught: \(caught.map(\.description) ?? "never")")
     }
 
-    @Test func sendingTheVoteBeforePersistingIsCaughtByCrashes() {
-        let caught = firstSafetyViolation(
+    @Test func sendingTheVoteBeforePersistingIsCaughtByCrashes() async {
+        let caught = await firstSafetyViolation(
             { _ in
                 var s = Scenario(name: "bug:send-before-persist")
                 s.byzantine = [1: .equivocate]
@@ -40,8 +41,9 @@ import Testing
         print("send before persist caught: \(caught.map(\.description) ?? "never")")
     }
 
-    @Test func theSameCrashesAreHarmlessWhenPersistingFirst() {
+    @Test func theSameCrashesAreHarmlessWhenPersistingFirst() async {
         for seed: UInt64 in 0..<20 {
+            await Task.yield()
             var s = Scenario(name: "control:persist-first")
             s.byzantine = [1: .equivocate]
             s.crashBetweenActions = 0.05
@@ -51,8 +53,8 @@ import Testing
         }
     }
 
-    @Test func committingWithoutConsecutiveRoundsIsCaught() {
-        let caught = firstSafetyViolation(
+    @Test func committingWithoutConsecutiveRoundsIsCaught() async {
+        let caught = await firstSafetyViolation(
             { _ in
                 var s = Scenario(name: "bug:commit-without-2-chain")
                 s.byzantine = [2: .silent]
@@ -64,8 +66,8 @@ import Testing
         print("non-consecutive commit caught: \(caught.map(\.description) ?? "never")")
     }
 
-    @Test func acceptingSubQuorumCertificatesIsCaught() {
-        let caught = firstSafetyViolation(
+    @Test func acceptingSubQuorumCertificatesIsCaught() async {
+        let caught = await firstSafetyViolation(
             { _ in
                 var s = Scenario(name: "bug:small-quorum")
                 s.byzantine = [3: .garbage]

@@ -10,9 +10,12 @@ let seedCount = Int(ProcessInfo.processInfo.environment["XC_SIM_SEEDS"] ?? "") ?
 let chunkCount = 20
 
 @Suite struct SimulationTests {
-    @Test(arguments: 0..<chunkCount) func seedsKeepSafetyAndLiveness(chunk: Int) {
+    @Test(arguments: 0..<chunkCount) func seedsKeepSafetyAndLiveness(chunk: Int) async {
         var failures: [String] = []
         for seed in stride(from: chunk, to: seedCount, by: chunkCount) {
+            // Each seed runs synchronously; yield between seeds so that tests sharing the two
+            // cooperative threads (real processes, sockets, timers) are not starved.
+            await Task.yield()
             let report = Simulation(seed: UInt64(seed)).run()
             if !report.passed {
                 failures.append("\(report)\n  replay: XC_SIM_SEED=\(seed) swift test --filter replaySeed")

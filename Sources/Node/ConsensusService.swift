@@ -1,0 +1,353 @@
+import ChainCore
+import Consensus
+import Execution
+import Foundation
+import Identity
+import Logging
+import ServiceLifecycle
+import Storage
+import Synchronization
+
+/// Live consensus health, for `GET /v1/status`.
+public struct ConsensusStatus: Sendable {
+    /// Current round.
+    public var round: UInt64 = 0
+    /// Leader of the current round.
+    public var leader = ""
+    /// Round of the highest QC.
+    public var highQCRound: UInt64 = 0
+    /// Height of the last committed consensus block.
+    public var committedRound: UInt64 = 0
+    /// When the replica last saw progress (a new QC or commit), unix ms.
+    public var lastProgressAt: Int64 = 0
+    /// Validators connected now (besides this one).
+    public var peersConnected: [String] = []
+    /// Number of validators.
+    public var validators = 0
+    /// Votes needed for a certificate.
+    public var quorum = 0
+    /// Why the chain cannot make progress, when that is known.
+    public var stalled: String?
+}
+
+/// Block bookkeeping between proposal and commit: which transactions each uncommitted block holds
+/// (so a leader does not propose them again, and a replica refuses a block that repeats them), and
+/// the transactions already verified when the block was validated (so they are not verified again
+/// at commit).
+final class PendingBlocks: Sendable {
+    struct Entry {
+        let parent: Hash256
+        let height: UInt64
+        let txids: [Hash256]
+        var verified: [VerifiedTransaction]?
+    }
+
+    private let entries = Mutex<[Hash256: Entry]>([:])
+
+    func record(_ block: ConsensusBlock, txids: [Hash256], verified: [VerifiedTransaction]?) {
+        entries.withLock { e in
+            if var existing = e[block.id] {
+                if existing.verified == nil, let verified { existing.verified = verified }
+                e[block.id] = existing
+            } else {
+                e[block.id] = Entry(parent: block.parentID, height: block.height, txids: txids, verified: verified)
+            }
+        }
+    }
+
+    func contains(_ id: Hash256) -> Bool { entries.withLock { $0[id] != nil } }
+
+    /// Transaction ids in `from` and its uncommitted ancestors.
+    func txids(inChainFrom from: Hash256) -> Set<Hash256> {
+        entries.withLock { e in
+            var out = Set<Hash256>()
+            var cursor = from
+            var steps = 0
+            while let entry = e[cursor], steps < 10_000 {
+                out.formUnion(entry.txids)
+                cursor = entry.parent
+                steps += 1
+            }
+            return out
+        }
+    }
+
+    func verified(_ id: Hash256) -> [VerifiedTransaction]? { entries.withLock { $0[id]?.verified } }
+
+    func drop(upTo height: UInt64) { entries.withLock { $0 = $0.filter { $0.value.height > height } } }
+}
+
+/// The BFT consensus of a multi-validator chain, as a service: feeds the replica with peer
+/// messages and timers, carries out its actions in order (persisting before sending), executes and
+/// stores committed blocks, and gathers validators' finality signatures on each chain block.
+///
+/// Messages on the transport start with a channel byte: 0 = consensus, 1 = finality signature,
+/// 2 = transactions gossiped from one validator's clients to the others.
+public final class ConsensusService<Transport: ConsensusTransport>: Service, Sendable {
+    enum LoopEvent: Sendable {
+        case consensus(ConsensusEvent)
+        case finality(from: String, height: UInt64, headerHash: Hash256, signature: [UInt8])
+    }
+
+    let node: ChainNode
+    let transport: Transport
+    let logger: Logger
+    let validators: ValidatorSet
+    let config: ConsensusConfig
+    /// How long a leader with nothing to propose waits before proposing an empty block.
+    let emptyBlockDelay: Duration
+    let pending = PendingBlocks()
+    let statusBox = Mutex(ConsensusStatus())
+    let finalityBuffer = Mutex<[UInt64: [(String, Hash256, [UInt8])]]>([:])
+
+    /// Creates the service for `node`.
+    public init(node: ChainNode, transport: Transport, config: ConsensusConfig, emptyBlockDelay: Duration, logger: Logger) throws
+    {
+        self.node = node
+        self.transport = transport
+        self.logger = logger
+        self.config = config
+        self.emptyBlockDelay = emptyBlockDelay
+        validators = try ValidatorSet(ids: node.genesis.validators.map(\.nodeId), keys: node.genesis.validatorKeys())
+        statusBox.withLock {
+            $0.validators = validators.count
+            $0.quorum = validators.quorum
+        }
+    }
+
+    /// Consensus health now.
+    public var status: ConsensusStatus {
+        var s = statusBox.withLock { $0 }
+        s.peersConnected = transport.connectedPeers
+        let reachable = s.peersConnected.count + 1
+        if reachable < s.quorum {
+            s.stalled =
+                "\(s.validators - reachable) of \(s.validators) validators unreachable: quorum needs \(s.quorum)"
+        } else if s.lastProgressAt > 0, ChainNode.nowMillis() - s.lastProgressAt > Int64(config.baseTimeoutMs) * 4 {
+            s.stalled =
+                "no quorum certificate for \((ChainNode.nowMillis() - s.lastProgressAt) / 1000) s (round \(s.round), leader \(s.leader))"
+        }
+        return s
+    }
+
+    func makeReplica() throws -> Replica<SuiteCrypto> {
+        let store = node.store
+        let safety = try store.consensusSafety().map { try SafetyData.decode($0) }
+        let committed = try store.committedConsensusBlock().map { try ConsensusBlock.decode($0) }
+        let stored = try store.pendingConsensusBlocks().compactMap { try? ConsensusBlock.decode($0) }
+        for b in stored {
+            let txids = (try? TransactionBatch.decode(b.payload, maxCount: node.config.maxBlockTxs))?.map(\.id) ?? []
+            pending.record(b, txids: txids, verified: nil)
+        }
+        let node = self.node
+        let pending = self.pending
+        let maxTxs = node.config.maxBlockTxs
+        let tolerance = node.config.timestampToleranceMs
+        let hooks = PayloadHooks(
+            make: { _, parent in
+                let txs = node.mempool.peek(max: maxTxs, excluding: pending.txids(inChainFrom: parent))
+                return TransactionBatch.encode(txs.map(\.transaction))
+            },
+            validate: { block in
+                Self.validate(block, node: node, pending: pending, maxTxs: maxTxs, tolerance: tolerance)
+            },
+            now: { ChainNode.nowMillis() })
+        return Replica(
+            validators: validators, crypto: SuiteCrypto(selfID: node.config.nodeId, key: node.signingKey, validators: validators),
+            genesisID: node.genesisHash, config: config, hooks: hooks, safety: safety, committed: committed, storedBlocks: stored)
+    }
+
+    /// Whether to vote for `block`: sane timestamp, decodable payload, every transaction valid (a
+    /// transaction this node's mempool already admitted is not verified again), none repeated in
+    /// the block, its uncommitted ancestors or the committed chain.
+    static func validate(_ block: ConsensusBlock, node: ChainNode, pending: PendingBlocks, maxTxs: Int, tolerance: Int64) -> Bool
+    {
+        guard abs(block.timestamp - ChainNode.nowMillis()) <= tolerance,
+            let txs = try? TransactionBatch.decode(block.payload, maxCount: maxTxs)
+        else { return false }
+        let earlier = pending.txids(inChainFrom: block.parentID)
+        var seen = Set<Hash256>()
+        var verified: [VerifiedTransaction] = []
+        verified.reserveCapacity(txs.count)
+        for tx in txs {
+            guard seen.insert(tx.id).inserted, !earlier.contains(tx.id) else { return false }
+            if let known = node.mempool.transaction(tx.id) {
+                verified.append(known)
+            } else {
+                guard let v = try? node.verifier.verify(tx, nowMillis: block.timestamp) else { return false }
+                verified.append(v)
+            }
+        }
+        guard let committed = try? node.store.committedIDs(among: Array(seen)), committed.isEmpty else { return false }
+        pending.record(block, txids: Array(seen), verified: verified)
+        return true
+    }
+
+    public func run() async throws {
+        var replica = try makeReplica()
+        let (events, continuation) = AsyncStream.makeStream(of: LoopEvent.self)
+        logger.info(
+            "consensus started",
+            metadata: [
+                "validators": "\(validators.count)", "round": "\(replica.round)", "committed": "\(replica.committed.height)",
+            ])
+        let transport = self.transport
+        node.onAdmission { tx in transport.broadcast([2] + TransactionBatch.encode([tx])) }
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                await self.transport.receive { from, bytes in
+                    if bytes.first == 2 {
+                        // Gossiped transactions go straight to the mempool, off the consensus loop.
+                        for tx in (try? TransactionBatch.decode(Array(bytes.dropFirst()), maxCount: 1024)) ?? [] {
+                            self.node.admitGossiped(tx)
+                        }
+                    } else if let event = Self.parse(from: from, bytes) {
+                        continuation.yield(event)
+                    }
+                }
+            }
+            continuation.yield(.consensus(.start))
+            for await event in events.cancelOnGracefulShutdown() {
+                switch event {
+                case .consensus(let e):
+                    let actions = replica.handle(e)
+                    if case .message(let from, .blockRequest(let id, let count)) = e, actions.isEmpty {
+                        serveFromStore(id, count: count, to: from)
+                    }
+                    for action in actions {
+                        if case .scheduleTimer(let round, let ms) = action {
+                            group.addTask {
+                                try? await Task.sleep(for: .milliseconds(ms))
+                                continuation.yield(.consensus(.timer(round: round)))
+                            }
+                        } else {
+                            try await carryOut(action)
+                        }
+                    }
+                    updateStatus(replica)
+                case .finality(let from, let height, let hash, let signature):
+                    try addFinality(from: from, height: height, headerHash: hash, signature: signature)
+                }
+            }
+            continuation.finish()
+            group.cancelAll()
+        }
+        logger.info("consensus stopped")
+    }
+
+    static func parse(from: String, _ bytes: [UInt8]) -> LoopEvent? {
+        guard let channel = bytes.first else { return nil }
+        let body = Array(bytes.dropFirst())
+        switch channel {
+        case 0:
+            guard let m = try? ConsensusMessage.decode(body) else { return nil }
+            return .consensus(.message(from: from, m))
+        case 1:
+            var r = BinaryReader(body, maxFieldLength: 1024)
+            guard let height = try? r.u64(), let hash = try? r.hash(), let sig = try? r.lengthPrefixed(), (try? r.finish()) != nil
+            else { return nil }
+            return .finality(from: from, height: height, headerHash: hash, signature: sig)
+        default:
+            return nil
+        }
+    }
+
+    func carryOut(_ action: ConsensusAction) async throws {
+        switch action {
+        case .persist(let s):
+            try node.store.saveConsensusSafety(s.encoded)
+        case .storeBlock(let b):
+            try node.store.storeConsensusBlock(id: b.id, height: b.height, bytes: b.encoded)
+            if !pending.contains(b.id) {
+                let txids = (try? TransactionBatch.decode(b.payload, maxCount: node.config.maxBlockTxs))?.map(\.id) ?? []
+                pending.record(b, txids: txids, verified: nil)
+            }
+        case .send(let to, let m):
+            transport.send(to: to, [0] + m.encoded)
+        case .broadcast(let m):
+            if case .proposal(let b, _) = m, b.payload == TransactionBatch.encode([]) {
+                // Nothing to order: pace empty blocks instead of spinning rounds as fast as the network allows.
+                try await Task.sleep(for: emptyBlockDelay)
+            }
+            transport.broadcast([0] + m.encoded)
+        case .commit(let blocks, _):
+            for b in blocks { try commit(b) }
+        case .scheduleTimer:
+            break
+        }
+    }
+
+    func commit(_ b: ConsensusBlock) throws {
+        let txs = pending.verified(b.id) ?? verifyAtCommit(b)
+        let record = (id: b.id, height: b.height, bytes: b.encoded)
+        if let block = try node.commitBlock(txs, proposer: b.author, timestamp: b.timestamp, consensusBlock: record) {
+            var w = BinaryWriter()
+            w.u64(block.header.height)
+            w.hash(block.header.hash)
+            w.lengthPrefixed(block.signatures[0].signature)
+            transport.broadcast([1] + w.bytes)
+            let buffered = finalityBuffer.withLock { $0.removeValue(forKey: block.header.height) } ?? []
+            for (from, hash, sig) in buffered {
+                try addFinality(from: from, height: block.header.height, headerHash: hash, signature: sig)
+            }
+        } else {
+            try node.store.recordCommittedConsensusBlock(id: b.id, height: b.height, bytes: record.bytes)
+        }
+        pending.drop(upTo: b.height)
+        statusBox.withLock {
+            $0.committedRound = b.round
+            $0.lastProgressAt = ChainNode.nowMillis()
+        }
+    }
+
+    /// The transactions of a committed block this node did not validate before: every check is
+    /// made at the block's own timestamp, so every node keeps exactly the same ones.
+    func verifyAtCommit(_ b: ConsensusBlock) -> [VerifiedTransaction] {
+        guard let txs = try? TransactionBatch.decode(b.payload, maxCount: node.config.maxBlockTxs) else { return [] }
+        return txs.compactMap { try? node.verifier.verify($0, nowMillis: b.timestamp) }
+    }
+
+    func addFinality(from: String, height: UInt64, headerHash: Hash256, signature: [UInt8]) throws {
+        guard let key = validators.keys[from] else { return }
+        guard let stored = try node.store.block(at: height) else {
+            finalityBuffer.withLock { buffer in
+                guard buffer.count < 4096 else { return }
+                buffer[height, default: []].append((from, headerHash, signature))
+            }
+            return
+        }
+        guard stored.hash == headerHash else {
+            logger.error(
+                "validator \(from) signed a different header at height \(height): execution diverged",
+                metadata: ["ours": "\(stored.hash.hex)", "theirs": "\(headerHash.hex)"])
+            return
+        }
+        guard node.genesis.suite.verify(signature: signature, message: stored.header.signingMessage, publicKey: key) else {
+            return
+        }
+        try node.store.addSignature(ValidatorSignature(validator: from, signature: signature), height: height)
+    }
+
+    func serveFromStore(_ id: Hash256, count: UInt32, to peer: String) {
+        var list: [ConsensusBlock] = []
+        var cursor = id
+        let limit = min(Int(count), ConsensusMessage.maxBlocksPerResponse)
+        while list.count < limit, let raw = try? node.store.consensusBlock(id: cursor), let b = try? ConsensusBlock.decode(raw),
+            !b.isGenesis
+        {
+            list.append(b)
+            cursor = b.parentID
+        }
+        if !list.isEmpty { transport.send(to: peer, [0] + ConsensusMessage.blockResponse(list).encoded) }
+    }
+
+    func updateStatus(_ replica: Replica<SuiteCrypto>) {
+        statusBox.withLock { s in
+            if replica.highQC.round > s.highQCRound { s.lastProgressAt = ChainNode.nowMillis() }
+            s.round = replica.round
+            s.leader = validators.leader(of: replica.round)
+            s.highQCRound = replica.highQC.round
+            if s.lastProgressAt == 0 { s.lastProgressAt = ChainNode.nowMillis() }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import ChainCore
+import ChainTesting
+import Consensus
+import Foundation
+import Identity
+import Logging
+import Node
+import Storage
+import Testing
+
+/// Four validators in one process: real nodes (mempool, execution, SQLite files), the real
+/// consensus service, an in-memory network that can cut nodes off.
+@Suite(.serialized) struct BFTNodeTests {
+    struct Cluster {
+        let consortium: TestConsortium
+        let nodes: [ChainNode]
+        let services: [ConsensusService<InMemoryTransport>]
+        let hub: InMemoryHub
+    }
+
+    func makeCluster(in dir: URL) throws -> Cluster {
+        let consortium = try TestConsortium(orgs: ["org0", "org1", "org2", "org3"], validators: 4)
+        let ids = (0..<4).map { "node\($0)" }
+        let hub = InMemoryHub(ids: ids)
+        var config = ConsensusConfig()
+        config.baseTimeoutMs = 400
+        var nodes: [ChainNode] = []
+        var services: [ConsensusService<InMemoryTransport>] = []
+        for k in 0..<4 {
+            var nodeConfig = NodeConfig(nodeId: ids[k])
+            nodeConfig.syncCommits = false
+            let node = try consortium.node(in: dir, config: nodeConfig, validator: k)
+            nodes.append(node)
+            services.append(
+                try ConsensusService(
+                    node: node, transport: hub.transport(ids[k]), config: config, emptyBlockDelay: .milliseconds(50),
+                    logger: Logger(label: ids[k])))
+        }
+        return Cluster(consortium: consortium, nodes: nodes, services: services, hub: hub)
+    }
+
+    func waitUntil(_ timeout: Duration = .seconds(30), _ condition: () throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try condition() { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return try condition()
+    }
+
+    @Test func fourValidatorsCommitTheSameChainAndSurviveOneAndTwoOutages() async throws {
+        try await withTemporaryDirectory { dir in
+            let cluster = try makeCluster(in: dir)
+            let nodes = cluster.nodes
+            let farm = try cluster.consortium.identity(.farm, org: "org1")
+            func submit(_ count: Int, to targets: [Int]) throws -> [Hash256] {
+                try (0..<count).map { i in
+                    let tx = try farm.transaction(
+                        chain: "test-chain", contract: "evidence", method: "put", args: Fixtures.evidenceArgs())
+                    try nodes[targets[i % targets.count]].submit(tx)
+                    return tx.id
+                }
+            }
+            func committedEverywhere(_ ids: [Hash256], on which: [Int]) throws -> Bool {
+                try which.allSatisfy { try nodes[$0].store.committedIDs(among: ids).count == ids.count }
+            }
+
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for s in cluster.services { group.addTask { try await s.run() } }
+
+                // Transactions submitted to any validator are committed by all four.
+                let first = try submit(40, to: [0, 1, 2, 3])
+                #expect(try await waitUntil { try committedEverywhere(first, on: [0, 1, 2, 3]) })
+                // The same chain everywhere, each block signed by a quorum of validators.
+                #expect(try await waitUntil { try Set(nodes.map { try $0.store.tip()?.hash }).count == 1 })
+                let height = try #require(try nodes[0].store.tip()?.height)
+                let keys = try cluster.consortium.genesis.validatorKeys()
+                #expect(
+                    try await waitUntil {
+                        try (1...height).allSatisfy { h in
+                            let b = try nodes[0].store.block(at: h)!
+                            return b.signatures.filter {
+                                CryptoSuite.ed25519.verify(
+                                    signature: $0.signature, message: b.header.signingMessage, publicKey: keys[$0.validator]!)
+                            }.count >= 3
+                        }
+                    })
+
+                // One validator cut off: the other three keep committing.
+                cluster.hub.setDown("node3", true)
+                let second = try submit(20, to: [0, 1, 2])
+                let ok = try await waitUntil { try committedEverywhere(second, on: [0, 1, 2]) }
+                if !ok {
+                    for (k, s) in cluster.services.enumerated() {
+                        let st = s.status
+                        print(
+                            "node\(k): round \(st.round) leader \(st.leader) hqc \(st.highQCRound) committed \(try nodes[k].store.committedIDs(among: second).count)/\(second.count) mempool \(nodes[k].mempool.count) peers \(st.peersConnected) stalled \(st.stalled ?? "-")"
+                        )
+                    }
+                }
+                #expect(ok)
+
+                // Two cut off: nothing commits, and the status says why.
+                cluster.hub.setDown("node2", true)
+                let third = try submit(6, to: [0, 1])
+                try await Task.sleep(for: .seconds(2))
+                #expect(try nodes[0].store.committedIDs(among: third).isEmpty)
+                #expect(cluster.services[0].status.stalled?.contains("2 of 4 validators unreachable") == true)
+
+                // Both come back: the chain moves on and they catch up.
+                cluster.hub.setDown("node2", false)
+                cluster.hub.setDown("node3", false)
+                #expect(try await waitUntil(.seconds(60)) { try committedEverywhere(first + second + third, on: [0, 1, 2, 3]) })
+                #expect(try await waitUntil { try Set(nodes.map { try $0.store.tip()?.hash }).count == 1 })
+                group.cancelAll()
+            }
+        }
+    }
+}
