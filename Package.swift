@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "API",
             dependencies: [
-                "ChainCore", "Identity", "Storage", "Execution", "Node",
+                "ChainCore", "Identity", "Storage", "Execution", "Node", "Consensus",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -110,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "xiangchain",
             dependencies: [
-                "ChainCore", "Identity", "Storage", "Node", "API",
+                "ChainCore", "Identity", "Storage", "Node", "API", "Consensus", "P2P",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -13,11 +13,14 @@ public struct ChainAPI: Sendable {
     let node: ChainNode
     /// Longest `wait=commit` wait.
     let maxWait: Duration
+    /// Consensus health, under BFT.
+    let consensus: (@Sendable () -> ConsensusStatus)?
 
-    /// Creates the API for a node.
-    public init(node: ChainNode, maxWait: Duration = .seconds(30)) {
+    /// Creates the API for a node (`consensus` reports BFT health; nil in solo mode).
+    public init(node: ChainNode, maxWait: Duration = .seconds(30), consensus: (@Sendable () -> ConsensusStatus)? = nil) {
         self.node = node
         self.maxWait = maxWait
+        self.consensus = consensus
     }
 
     /// The router with every route.
@@ -47,10 +50,22 @@ public struct ChainAPI: Sendable {
     func status() throws -> Response {
         let tip = try node.store.tip()
         let last = node.lastCommitInfo
+        var consensusJSON = JSONValue.null
+        if let c = consensus?() {
+            var o: [String: JSONValue] = [
+                "round": .int(Int64(c.round)), "leader": .string(c.leader), "highQCRound": .int(Int64(c.highQCRound)),
+                "lastProgressAt": .int(c.lastProgressAt), "peersConnected": .array(c.peersConnected.map { .string($0) }),
+                "validators": .int(c.validators), "quorum": .int(c.quorum),
+                "healthy": .bool(c.stalled == nil),
+            ]
+            if let why = c.stalled { o["stalled"] = .string(why) }
+            consensusJSON = .object(o)
+        }
         return JSONResponse.make(
             .object([
                 "chainId": .string(node.chainId), "suite": .string(node.genesis.suite.rawValue),
-                "nodeId": .string(node.config.nodeId), "mode": .string("solo"),
+                "nodeId": .string(node.config.nodeId), "mode": .string(consensus == nil ? "solo" : "bft"),
+                "consensus": consensusJSON,
                 "height": .int(Int64(tip?.height ?? 0)), "lastBlockHash": .string((tip?.hash ?? .zero).hex),
                 "lastBlockTime": .int(tip?.timestamp ?? 0), "lastCommitAt": .int(last.at),
                 "genesisHash": .string(node.genesisHash.hex),
@@ -166,7 +181,8 @@ public struct ChainAPI: Sendable {
                 "txRoot": .string(block.header.txRoot.hex), "header": .object(header), "headerBytes": headerBytes,
                 "headerHash": .string(block.hash.hex),
                 "finality": .object([
-                    "kind": .string("solo"), "signedMessage": .string("XIANGCHAIN-BLOCK-V1 || headerHash"),
+                    "kind": .string(consensus == nil ? "solo" : "quorum"), "quorum": .int(node.genesis.quorum),
+                    "signedMessage": .string("XIANGCHAIN-BLOCK-V1 || headerHash"),
                     "signatures": JSONViews.signatures(block.signatures),
                 ]),
                 "status": .string(t.result.succeeded ? "committed" : "failed"),

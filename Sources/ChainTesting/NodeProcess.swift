@@ -1,4 +1,5 @@
 import ChainCore
+import Dispatch
 import Foundation
 
 #if canImport(FoundationNetworking)
@@ -18,9 +19,18 @@ public enum XiangChainBinary {
         return root.appendingPathComponent(".build/debug/xiangchain")
     }
 
-    /// Runs a command to completion; returns exit status and combined output.
+    /// Runs a command to completion on a dispatch thread (not blocking the cooperative pool);
+    /// returns exit status and combined output.
     @discardableResult
-    public static func run(_ args: [String]) throws -> (status: Int32, output: String) {
+    public static func run(_ args: [String]) async throws -> (status: Int32, output: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try runBlocking(args) })
+            }
+        }
+    }
+
+    static func runBlocking(_ args: [String]) throws -> (status: Int32, output: String) {
         let p = Process()
         p.executableURL = url
         p.arguments = args
@@ -134,4 +144,26 @@ public enum HTTP {
         let (data, response) = try await session.data(for: req)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, try JSONParser().parse(Array(data)))
     }
+}
+
+/// A base port P such that P..P+count−1 and P+1000..P+1000+count−1 are free on 127.0.0.1 now
+/// (the layout `init --base-port` uses for API and p2p ports).
+public func freePortBlock(count: Int) -> Int {
+    for _ in 0..<200 {
+        let base = Int.random(in: 20_000...40_000)
+        let ports = (0..<count).flatMap { [base + $0, base + 1000 + $0] }
+        if ports.allSatisfy(isFreeLocalPort) { return base }
+    }
+    return 45_000
+}
+
+func isFreeLocalPort(_ port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = UInt16(port).bigEndian
+    let len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } } == 0
 }

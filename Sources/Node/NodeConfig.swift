@@ -22,6 +22,10 @@ public struct NodeConfig: Codable, Sendable {
     public var timestampToleranceMs: Int64 = 600_000
     /// fsync each committed block (true keeps committed blocks through power loss).
     public var syncCommits: Bool = true
+    /// BFT round timeout before back-off, milliseconds.
+    public var consensusTimeoutMs: Int = 3_000
+    /// BFT: how long a leader with no transactions waits before proposing an empty block, milliseconds.
+    public var emptyBlockDelayMs: Int = 1_000
 
     /// A config with defaults.
     public init(nodeId: String, apiPort: Int = 8080, p2pPort: Int = 7000) {
@@ -43,6 +47,8 @@ public struct NodeConfig: Codable, Sendable {
         maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? d.maxBodyBytes
         timestampToleranceMs = try c.decodeIfPresent(Int64.self, forKey: .timestampToleranceMs) ?? d.timestampToleranceMs
         syncCommits = try c.decodeIfPresent(Bool.self, forKey: .syncCommits) ?? d.syncCommits
+        consensusTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .consensusTimeoutMs) ?? d.consensusTimeoutMs
+        emptyBlockDelayMs = try c.decodeIfPresent(Int.self, forKey: .emptyBlockDelayMs) ?? d.emptyBlockDelayMs
     }
 
     /// Loads `config.json`.

@@ -1,12 +1,14 @@
 import API
 import ArgumentParser
 import ChainCore
+import Consensus
 import EvidenceContract
 import Execution
 import Foundation
 import Hummingbird
 import Logging
 import Node
+import P2P
 import ServiceLifecycle
 import Storage
 import UnixSignals
@@ -24,33 +26,50 @@ enum NodeRunner {
         var config = nodeHome.config
         if let apiHost { config.apiHost = apiHost }
         if let apiPort { config.apiPort = apiPort }
-        guard nodeHome.genesis.validators.count == 1 else {
-            throw ChainError(
-                "consensus_unavailable",
-                "this chain has \(nodeHome.genesis.validators.count) validators; multi-validator BFT consensus is not built yet, so only single-validator chains run"
-            )
-        }
+        let genesis = nodeHome.genesis
         let node = try ChainNode(
-            genesis: nodeHome.genesis, config: config, databasePath: nodeHome.databasePath, nodeKey: nodeHome.key,
+            genesis: genesis, config: config, databasePath: nodeHome.databasePath, nodeKey: nodeHome.key,
             contracts: [EvidenceContract()], logger: logger)
         let height = try node.store.tip()?.height ?? 0
-        let app = ChainAPI(node: node).application(host: config.apiHost, port: config.apiPort, logger: logger)
-        let producer = SoloProducer(node: node, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        func add(_ service: some Service) {
+            services.append(
+                .init(
+                    service: service, successTerminationBehavior: .gracefullyShutdownGroup,
+                    failureTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        var statusSource: (@Sendable () -> ConsensusStatus)?
+        if genesis.validators.count == 1 {
+            add(SoloProducer(node: node, logger: logger))
+        } else {
+            guard let me = genesis.validators.first(where: { $0.nodeId == config.nodeId }) else {
+                throw ChainError("not_a_validator", "\(config.nodeId) is not a validator of this chain")
+            }
+            let listen = try PeerAddress(host: "127.0.0.1", port: try PeerAddress(parsing: me.p2pAddress).port)
+            let network = try PeerNetwork(
+                configuration: PeerNetworkConfiguration(chainId: genesis.chainId, nodeId: config.nodeId, listenAddress: listen),
+                nodeKey: nodeHome.key,
+                certificatePEM: String(contentsOf: home.appendingPathComponent("node.cert.pem"), encoding: .utf8),
+                caCertificatesPEM: genesis.orgs.map(\.caCertificate),
+                validators: try genesis.validators.map {
+                    try ValidatorPeer(nodeId: $0.nodeId, certificatePEM: $0.certificate, address: $0.p2pAddress)
+                },
+                logger: logger)
+            var consensusConfig = ConsensusConfig()
+            consensusConfig.baseTimeoutMs = config.consensusTimeoutMs
+            let consensus = try ConsensusService(
+                node: node, transport: PeerTransport(network: network), config: consensusConfig,
+                emptyBlockDelay: .milliseconds(config.emptyBlockDelayMs), logger: logger)
+            statusSource = { consensus.status }
+            add(network)
+            add(consensus)
+        }
+        add(ChainAPI(node: node, consensus: statusSource).application(host: config.apiHost, port: config.apiPort, logger: logger))
         logger.info(
-            "node \(config.nodeId) of chain \(node.chainId) at height \(height); API on http://\(config.apiHost):\(config.apiPort)"
+            "node \(config.nodeId) of chain \(node.chainId) (\(genesis.validators.count) validators) at height \(height); API on http://\(config.apiHost):\(config.apiPort)"
         )
         let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(
-                        service: producer, successTerminationBehavior: .gracefullyShutdownGroup,
-                        failureTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(
-                        service: app, successTerminationBehavior: .gracefullyShutdownGroup,
-                        failureTerminationBehavior: .gracefullyShutdownGroup),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

@@ -12,43 +12,43 @@ import Testing
     @Test func initIssueTxAndVerifyProofFromTheCommandLine() async throws {
         try await withTemporaryDirectory { dir in
             let d = dir.appendingPathComponent("net").path
-            let created = try XiangChainBinary.run(["init", "--dir", d, "--orgs", "assoc,farmco", "--suite", "p256"])
+            let created = try await XiangChainBinary.run(["init", "--dir", d, "--orgs", "assoc,farmco", "--suite", "p256"])
             #expect(created.status == 0, "\(created.output)")
             #expect(FileManager.default.fileExists(atPath: "\(d)/nodes/1/node.key.pem"))
             #expect(FileManager.default.fileExists(atPath: "\(d)/identities/farmco-admin/cert.pem"))
-            let again = try XiangChainBinary.run(["init", "--dir", d, "--orgs", "x"])
+            let again = try await XiangChainBinary.run(["init", "--dir", d, "--orgs", "x"])
             #expect(again.status != 0 && again.output.contains("already"))
 
-            let issued = try XiangChainBinary.run([
+            let issued = try await XiangChainBinary.run([
                 "identity", "issue", "--dir", d, "--org", "farmco", "--role", "farm", "--name", "farm-1",
             ])
             #expect(issued.status == 0, "\(issued.output)")
             let key = try String(contentsOfFile: "\(d)/identities/farm-1/key.pem", encoding: .utf8)
             #expect(key.contains("BEGIN PRIVATE KEY"))
-            let badRole = try XiangChainBinary.run([
+            let badRole = try await XiangChainBinary.run([
                 "identity", "issue", "--dir", d, "--org", "farmco", "--role", "pirate", "--name", "x",
             ])
             #expect(badRole.status != 0)
-            let badOrg = try XiangChainBinary.run([
+            let badOrg = try await XiangChainBinary.run([
                 "identity", "issue", "--dir", d, "--org", "nobody", "--role", "farm", "--name", "y",
             ])
             #expect(badOrg.status != 0 && badOrg.output.contains("nobody"))
 
-            // A four-validator network cannot run in solo mode: the node says why.
-            let multi = try XiangChainBinary.run(["node", "--home", "\(d)/nodes/0", "--api-port", String(freeLocalPort())])
-            #expect(multi.status != 0 && multi.output.contains("validators"))
+            // A home that is not a node home is refused with a clear error, not a crash.
+            let missing = try await XiangChainBinary.run(["node", "--home", "\(d)/identities/farm-1"])
+            #expect(missing.status != 0 && missing.output.contains("config.json"), "\(missing.output)")
         }
     }
 
     @Test func soloChainServesTheTourEndToEnd() async throws {
         try await withTemporaryDirectory { dir in
             let d = dir.appendingPathComponent("solo")
-            _ = try XiangChainBinary.run(["init", "--dir", d.path, "--orgs", "org0"])
+            _ = try await XiangChainBinary.run(["init", "--dir", d.path, "--orgs", "org0"])
             let port = freeLocalPort()
             let node = try NodeProcess(home: d.appendingPathComponent("nodes/0"), port: port)
             try await node.waitUntilReady()
             let hash = Fixtures.randomHash()
-            let tx = try XiangChainBinary.run([
+            let tx = try await XiangChainBinary.run([
                 "tx", "--identity", d.appendingPathComponent("identities/org0-admin").path, "--contract", "evidence",
                 "--method", "put", "--args", #"{"hash":"\#(hash)","kind":"contract","meta":{"title":"lease"}}"#,
                 "--node", "http://127.0.0.1:\(port)",
@@ -58,7 +58,7 @@ import Testing
             #expect(result["status"]?.stringValue == "committed")
             let txid = try #require(result["txid"]?.stringValue)
 
-            let dup = try XiangChainBinary.run([
+            let dup = try await XiangChainBinary.run([
                 "tx", "--identity", d.appendingPathComponent("identities/org0-admin").path, "--contract", "evidence",
                 "--method", "put", "--args", #"{"hash":"\#(hash)","kind":"contract"}"#, "--node", "http://127.0.0.1:\(port)",
             ])
@@ -67,7 +67,7 @@ import Testing
             let (_, proof) = try await HTTP.get(URL(string: "http://127.0.0.1:\(port)/v1/txs/\(txid)/proof")!)
             let proofFile = dir.appendingPathComponent("proof.json")
             try Data(proof.canonicalBytes).write(to: proofFile)
-            let verified = try XiangChainBinary.run([
+            let verified = try await XiangChainBinary.run([
                 "verify-proof", proofFile.path, "--genesis", d.appendingPathComponent("genesis.json").path,
             ])
             #expect(verified.status == 0 && verified.output.contains("sealed by node0"), "\(verified.output)")
@@ -76,7 +76,7 @@ import Testing
             var tampered = proof.objectValue!
             tampered["leafIndex"] = .int(1)
             try Data(JSONValue.object(tampered).canonicalBytes).write(to: proofFile)
-            let refused = try XiangChainBinary.run(["verify-proof", proofFile.path])
+            let refused = try await XiangChainBinary.run(["verify-proof", proofFile.path])
             #expect(refused.status != 0 && refused.output.contains("proof_invalid"))
             #expect(node.stop(signal: SIGTERM) == 0)
         }
