@@ -15,7 +15,9 @@ import Testing
 @Suite(.serialized) struct CrashRecoveryTests {
     @Test func sigkillUnderLoadLosesNoAcknowledgedTransactionAndLeavesNoPartialBlock() async throws {
         try await withTemporaryDirectory { dir in
-            let created = try await XiangChainBinary.run(["init", "--dir", dir.path, "--orgs", "org0", "--chain-id", "crash-test"])
+            let created = try await XiangChainBinary.run([
+                "init", "--dir", dir.path, "--orgs", "org0", "--chain-id", "crash-test",
+            ])
             #expect(created.status == 0, "\(created.output)")
             let home = dir.appendingPathComponent("nodes/0")
             var config = try NodeConfig.load(from: home.appendingPathComponent("config.json"))
