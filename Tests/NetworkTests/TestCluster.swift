@@ -145,14 +145,19 @@ func eventually(
 
 /// Waits until every network is listening, then gives each the full set with everyone's address.
 func connectMesh(_ cluster: TestCluster, _ networks: [PeerNetwork]) async throws {
+    try await introduce(cluster, networks)
+    try await eventually("full mesh") {
+        networks.allSatisfy { $0.connectedPeers.count == networks.count - 1 }
+    }
+}
+
+/// Tells each network the others' listening ports, so that they start dialing.
+func introduce(_ cluster: TestCluster, _ networks: [PeerNetwork]) async throws {
     try await eventually("listeners") { networks.allSatisfy { $0.listeningAddress != nil } }
     var ports: [String: Int] = [:]
     for n in networks { ports[n.configuration.nodeId] = n.listeningAddress?.port }
     let set = try cluster.validators(ports: ports)
     for n in networks { try n.update(validators: set) }
-    try await eventually("full mesh") {
-        networks.allSatisfy { $0.connectedPeers.count == networks.count - 1 }
-    }
 }
 
 /// The next `count` messages `network` receives; fails after `timeout`.

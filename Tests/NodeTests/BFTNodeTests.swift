@@ -23,7 +23,7 @@ import Testing
         let ids = (0..<4).map { "node\($0)" }
         let hub = InMemoryHub(ids: ids)
         var config = ConsensusConfig()
-        config.baseTimeoutMs = 400
+        config.baseTimeoutMs = 1_000
         var nodes: [ChainNode] = []
         var services: [ConsensusService<InMemoryTransport>] = []
         for k in 0..<4 {
@@ -39,7 +39,7 @@ import Testing
         return Cluster(consortium: consortium, nodes: nodes, services: services, hub: hub)
     }
 
-    func waitUntil(_ timeout: Duration = .seconds(30), _ condition: () throws -> Bool) async throws -> Bool {
+    func waitUntil(_ timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if try condition() { return true }
