@@ -171,7 +171,9 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         verified.reserveCapacity(txs.count)
         for tx in txs {
             guard seen.insert(tx.id).inserted, !earlier.contains(tx.id) else { return false }
-            if let known = node.mempool.transaction(tx.id) {
+            // The id covers only the body: reuse this node's verification only for the very same
+            // bytes (a leader could pair a known body with another signature or certificate).
+            if let known = node.mempool.transaction(tx.id), known.transaction == tx {
                 verified.append(known)
             } else {
                 guard let v = try? node.verifier.verify(tx, nowMillis: block.timestamp) else { return false }

@@ -4,9 +4,10 @@ import Consensus
 import Foundation
 import Identity
 import Logging
-import Node
 import Storage
 import Testing
+
+@testable import Node
 
 /// Four validators in one process: real nodes (mempool, execution, SQLite files), the real
 /// consensus service, an in-memory network that can cut nodes off.
@@ -114,6 +115,40 @@ import Testing
                 #expect(try await waitUntil { try Set(nodes.map { try $0.store.tip()?.hash }).count == 1 })
                 group.cancelAll()
             }
+        }
+    }
+}
+
+/// Validation before voting, on its own.
+@Suite struct BlockValidationTests {
+    @Test func aKnownBodyWithAnotherSignatureIsVerifiedNotTrusted() async throws {
+        try await withTemporaryDirectory { dir in
+            let consortium = try TestConsortium(orgs: ["org0", "org1", "org2", "org3"], validators: 4)
+            let node = try consortium.node(in: dir, validator: 0)
+            let farm = try consortium.identity(.farm)
+            let tx = try farm.transaction(chain: "test-chain", contract: "evidence", method: "put", args: Fixtures.evidenceArgs())
+            try node.submit(tx)
+            // The same body, a forged signature: same txid, different bytes.
+            let forged = SignedTransaction(
+                body: tx.body, signature: Array(repeating: 7, count: 64), signerCertificate: tx.signerCertificate)
+            #expect(forged.id == tx.id)
+            let crypto = SuiteCrypto(
+                selfID: "node0", key: consortium.nodeKeys[0],
+                validators: try ValidatorSet(
+                    ids: consortium.genesis.validators.map(\.nodeId), keys: consortium.genesis.validatorKeys()))
+            func block(_ txs: [SignedTransaction]) -> ConsensusBlock {
+                ConsensusBlock(
+                    round: 4, parent: .genesis(node.genesisHash), payload: TransactionBatch.encode(txs),
+                    timestamp: ChainNode.nowMillis(),
+                    crypto: crypto)
+            }
+            func valid(_ b: ConsensusBlock) -> Bool {
+                ConsensusService<InMemoryTransport>.validate(
+                    b, node: node, pending: PendingBlocks(), maxTxs: 100, tolerance: 600_000)
+            }
+            #expect(valid(block([tx])))
+            #expect(!valid(block([forged])))
+            #expect(!valid(block([tx, tx])))
         }
     }
 }
