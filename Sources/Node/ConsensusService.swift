@@ -142,19 +142,31 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         let node = self.node
         let pending = self.pending
         let maxTxs = node.config.maxBlockTxs
+        let maxBytes = node.config.maxBlockBytes
         let tolerance = node.config.timestampToleranceMs
         let hooks = PayloadHooks(
             make: { _, parent in
-                let txs = node.mempool.peek(max: maxTxs, excluding: pending.txids(inChainFrom: parent))
-                return TransactionBatch.encode(txs.map(\.transaction))
+                let candidates = node.mempool.peek(max: maxTxs, excluding: pending.txids(inChainFrom: parent))
+                return Self.payload(candidates.map(\.transaction), maxBytes: maxBytes)
             },
             validate: { block in
-                Self.validate(block, node: node, pending: pending, maxTxs: maxTxs, tolerance: tolerance)
+                block.payload.count <= maxBytes
+                    && Self.validate(block, node: node, pending: pending, maxTxs: maxTxs, tolerance: tolerance)
             },
             now: { ChainNode.nowMillis() })
         return Replica(
             validators: validators, crypto: SuiteCrypto(selfID: node.config.nodeId, key: node.signingKey, validators: validators),
             genesisID: node.genesisHash, config: config, hooks: hooks, safety: safety, committed: committed, storedBlocks: stored)
+    }
+
+    /// The encoded batch of the longest prefix of `txs` that fits in `maxBytes`.
+    static func payload(_ txs: [SignedTransaction], maxBytes: Int) -> [UInt8] {
+        var budget = maxBytes - 5  // version byte and count
+        let fitting = txs.prefix { tx in
+            budget -= 12 + tx.body.count + tx.signature.count + tx.signerCertificate.count  // three length prefixes
+            return budget >= 0
+        }
+        return TransactionBatch.encode(Array(fitting))
     }
 
     /// Whether to vote for `block`: sane timestamp, decodable payload, every transaction valid (a

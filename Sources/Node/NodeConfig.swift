@@ -16,6 +16,9 @@ public struct NodeConfig: Codable, Sendable {
     public var blockIntervalMs: Int = 200
     /// Most transactions per block.
     public var maxBlockTxs: Int = 2_000
+    /// Largest block payload (the encoded transactions), bytes; under BFT a leader stops filling a
+    /// block there and replicas refuse larger proposals.
+    public var maxBlockBytes: Int = 8 << 20
     /// Largest transaction body, bytes.
     public var maxBodyBytes: Int = 128 * 1024
     /// Accepted distance between a transaction's timestamp and the node clock, milliseconds.
@@ -44,6 +47,7 @@ public struct NodeConfig: Codable, Sendable {
         mempoolCapacity = try c.decodeIfPresent(Int.self, forKey: .mempoolCapacity) ?? d.mempoolCapacity
         blockIntervalMs = try c.decodeIfPresent(Int.self, forKey: .blockIntervalMs) ?? d.blockIntervalMs
         maxBlockTxs = try c.decodeIfPresent(Int.self, forKey: .maxBlockTxs) ?? d.maxBlockTxs
+        maxBlockBytes = try c.decodeIfPresent(Int.self, forKey: .maxBlockBytes) ?? d.maxBlockBytes
         maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? d.maxBodyBytes
         timestampToleranceMs = try c.decodeIfPresent(Int64.self, forKey: .timestampToleranceMs) ?? d.timestampToleranceMs
         syncCommits = try c.decodeIfPresent(Bool.self, forKey: .syncCommits) ?? d.syncCommits

@@ -151,4 +151,19 @@ import Testing
             #expect(!valid(block([tx, tx])))
         }
     }
+
+    @Test func aLeaderFillsBlocksUpToTheByteLimitExactly() {
+        let txs = (0..<10).map { i in
+            SignedTransaction(
+                body: Array(repeating: UInt8(i), count: 100), signature: Array(repeating: 1, count: 64), signerCertificate: [0x30]
+            )
+        }
+        let perTx = 12 + 100 + 64 + 1
+        for n in [0, 1, 3, 10] {
+            let payload = ConsensusService<InMemoryTransport>.payload(txs, maxBytes: 5 + perTx * n)
+            #expect(payload.count == 5 + perTx * n)
+            #expect((try? TransactionBatch.decode(payload, maxCount: 100))?.count == n)
+        }
+        #expect(ConsensusService<InMemoryTransport>.payload(txs, maxBytes: 5 + perTx * 3 - 1).count == 5 + perTx * 2)
+    }
 }
