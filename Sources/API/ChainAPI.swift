@@ -49,7 +49,6 @@ public struct ChainAPI: Sendable {
 
     func status() throws -> Response {
         let tip = try node.store.tip()
-        let last = node.lastCommitInfo
         var consensusJSON = JSONValue.null
         if let c = consensus?() {
             var o: [String: JSONValue] = [
@@ -67,7 +66,7 @@ public struct ChainAPI: Sendable {
                 "nodeId": .string(node.config.nodeId), "mode": .string(consensus == nil ? "solo" : "bft"),
                 "consensus": consensusJSON,
                 "height": .int(Int64(tip?.height ?? 0)), "lastBlockHash": .string((tip?.hash ?? .zero).hex),
-                "lastBlockTime": .int(tip?.timestamp ?? 0), "lastCommitAt": .int(last.at),
+                "lastBlockTime": .int(tip?.timestamp ?? 0), "lastCommitAt": .int(tip?.timestamp ?? 0),
                 "genesisHash": .string(node.genesisHash.hex),
                 "validators": .array(
                     node.genesis.validators.map { .object(["nodeId": .string($0.nodeId), "org": .string($0.org)]) }),

@@ -37,7 +37,6 @@ public final class ChainNode: Sendable {
     public func onAdmission(_ listener: @escaping @Sendable (SignedTransaction) -> Void) {
         admissionListener.withLock { $0 = listener }
     }
-    let lastCommit = Mutex<(height: UInt64, at: Int64)>((0, 0))
 
     /// The chain id.
     public var chainId: String { genesis.chainId }
@@ -66,7 +65,6 @@ public final class ChainNode: Sendable {
             maxBodyBytes: config.maxBodyBytes, timestampTolerance: config.timestampToleranceMs)
         mempool = Mempool(capacity: config.mempoolCapacity)
         executor = BlockExecutor(registry: registry)
-        if let tip = try store.tip() { lastCommit.withLock { $0 = (tip.height, tip.timestamp) } }
     }
 
     /// Node clock, unix milliseconds.
@@ -147,7 +145,6 @@ public final class ChainNode: Sendable {
             BlockCommit(
                 block: block, transactions: outcome.transactions, writes: outcome.writes, resultRoot: outcome.resultRoot,
                 stateHash: outcome.stateHash, consensusBlock: consensusBlock))
-        lastCommit.withLock { $0 = (height, time) }
         mempool.remove(txs.map(\.id))
         notifier.notify(
             outcome.transactions.map {
@@ -164,7 +161,4 @@ public final class ChainNode: Sendable {
 
     /// The node's signing key (for consensus messages).
     public var signingKey: SigningKey { nodeKey }
-
-    /// Height and time of the last commit.
-    public var lastCommitInfo: (height: UInt64, at: Int64) { lastCommit.withLock { $0 } }
 }

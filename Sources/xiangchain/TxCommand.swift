@@ -2,6 +2,7 @@ import ArgumentParser
 import ChainCore
 import Foundation
 import Identity
+import Node
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -77,9 +78,9 @@ struct VerifyProofCommand: AsyncParsableCommand {
         var quorum = 1
         var chainId: String?
         if let genesis {
-            let g = try GenesisFile.load(genesis)
+            let g = try Genesis.load(from: URL(fileURLWithPath: genesis))
             suite = g.suite
-            keys = g.keys
+            keys = try g.validatorKeys()
             quorum = g.quorum
             chainId = g.chainId
         }
