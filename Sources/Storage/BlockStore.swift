@@ -5,7 +5,7 @@ import GRDB
 /// The chain on disk: blocks, transactions, results, contract state and indexes in one SQLite
 /// database (WAL mode). Each block is committed in one SQLite transaction, so a crash at any
 /// instant leaves either the whole block or none of it.
-public final class BlockStore: StateReader, Sendable {
+public final class BlockStore: StateScanner, Sendable {
     let pool: DatabasePool
     /// Path of the database file.
     public let path: String
@@ -273,6 +273,48 @@ public final class BlockStore: StateReader, Sendable {
     public func read(_ key: String) throws -> [UInt8]? {
         try pool.read { db in
             try Data.fetchOne(db, sql: "SELECT value FROM state WHERE key = ?", arguments: [key]).map { Array($0) }
+        }
+    }
+
+    /// Committed entries under a key prefix, in byte order of the key (SQLite compares TEXT keys
+    /// with memcmp under the default BINARY collation).
+    public func scan(prefix: String, after: String? = nil, limit: Int) throws -> [StateEntry] {
+        guard limit > 0 else { return [] }
+        let lower = after ?? prefix
+        return try pool.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT key, value FROM state WHERE key >= ? AND substr(CAST(key AS BLOB), 1, ?) = CAST(? AS BLOB)
+                    ORDER BY key LIMIT ?
+                    """,
+                arguments: [lower, prefix.utf8.count, prefix, limit + (after == nil ? 0 : 1)])
+            var out: [StateEntry] = []
+            for row in rows {
+                let key: String = row["key"]
+                if let after, key == after { continue }
+                out.append(StateEntry(key: key, value: Array(row["value"] as Data)))
+                if out.count == limit { break }
+            }
+            return out
+        }
+    }
+
+    /// Committed contract events named `name` of `contract`, oldest first, from block `fromHeight`.
+    public func events(contract: String, name: String, fromHeight: UInt64 = 0, limit: Int) throws -> [StoredEvent] {
+        try pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT height, idx, seq, data FROM events WHERE contract = ? AND name = ? AND height >= ?
+                    ORDER BY height, idx, seq LIMIT ?
+                    """,
+                arguments: [contract, name, Int64(fromHeight), limit]
+            ).map { row in
+                StoredEvent(
+                    height: UInt64(row["height"] as Int64), index: row["idx"], seq: row["seq"], contract: contract,
+                    name: name, data: row["data"])
+            }
         }
     }
 

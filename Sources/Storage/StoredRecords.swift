@@ -112,3 +112,51 @@ public protocol StateReader: Sendable {
     /// The value stored under `key`, or nil.
     func read(_ key: String) throws -> [UInt8]?
 }
+
+/// One committed state entry.
+public struct StateEntry: Sendable, Equatable {
+    /// The full key (contract name, slash, contract key).
+    public let key: String
+    /// The stored bytes.
+    public let value: [UInt8]
+
+    /// Creates an entry.
+    public init(key: String, value: [UInt8]) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// Committed state that can also be listed by key prefix, for queries (never for execution:
+/// contracts read single keys only, so their cost does not depend on how much state exists).
+public protocol StateScanner: StateReader {
+    /// Entries whose key starts with `prefix`, in ascending byte order of the key, starting after
+    /// `after` when given, at most `limit` of them.
+    func scan(prefix: String, after: String?, limit: Int) throws -> [StateEntry]
+}
+
+/// A committed contract event with its position in the chain.
+public struct StoredEvent: Sendable, Equatable {
+    /// Block height.
+    public let height: UInt64
+    /// Transaction index in the block.
+    public let index: Int
+    /// Event index within the transaction's result.
+    public let seq: Int
+    /// Emitting contract.
+    public let contract: String
+    /// Event name.
+    public let name: String
+    /// Event data, canonical JSON text.
+    public let data: String
+
+    /// Creates an event record.
+    public init(height: UInt64, index: Int, seq: Int, contract: String, name: String, data: String) {
+        self.height = height
+        self.index = index
+        self.seq = seq
+        self.contract = contract
+        self.name = name
+        self.data = data
+    }
+}

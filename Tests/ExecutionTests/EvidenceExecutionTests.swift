@@ -7,16 +7,6 @@ import Identity
 import Storage
 import Testing
 
-/// Committed state held in memory, for pure execution tests.
-struct MemoryState: StateReader {
-    var values: [String: [UInt8]] = [:]
-    func read(_ key: String) throws -> [UInt8]? { values[key] }
-
-    mutating func apply(_ writes: [StateWrite]) {
-        for w in writes { values[w.key] = w.value }
-    }
-}
-
 @Suite struct EvidenceExecutionTests {
     let consortium: TestConsortium
     let verifier: TransactionVerifier

@@ -71,6 +71,47 @@ struct ChainBuilder {
         }
     }
 
+    @Test func prefixScansFollowKeyBytesAndAgreeWithTheInMemoryState() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try BlockStore(path: dir.appendingPathComponent("chain.sqlite").path)
+            try store.bindGenesis(hash: Hash256.sha256([1]), chainId: "c")
+            var builder = ChainBuilder()
+            let first = builder.next(txCount: 2)
+            try store.commit(first)
+            // Keys that differ in byte order from Swift's String order, a "%" and "_" that a LIKE
+            // pattern would misread, multi-byte characters, and a neighbour outside the prefix.
+            let keys = ["crab/a_1", "crab/a%2", "crab/a/3", "crab/aé", "crab/a\u{1F980}", "crab/b", "crab/a", "crabs/a1"]
+            let writes = keys.enumerated().map { StateWrite(key: $1, value: [UInt8($0)]) }
+            var commit = builder.next(txCount: 0)
+            commit = BlockCommit(
+                block: commit.block, transactions: [], writes: writes, resultRoot: commit.resultRoot,
+                stateHash: commit.stateHash)
+            try store.commit(commit)
+            var memory = MemoryState()
+            memory.apply(writes)
+            for prefix in ["crab/a", "crab/", "crab", "crab/a_", "crab/a%", "x"] {
+                let stored = try store.scan(prefix: prefix, limit: 100)
+                #expect(stored == (try memory.scan(prefix: prefix, after: nil, limit: 100)), "prefix \(prefix)")
+                // Paging with `after` gives the same sequence.
+                var paged: [StateEntry] = []
+                var after: String?
+                while true {
+                    let page = try store.scan(prefix: prefix, after: after, limit: 2)
+                    paged += page
+                    guard page.count == 2 else { break }
+                    after = page.last?.key
+                }
+                #expect(paged == stored)
+            }
+            #expect(try store.scan(prefix: "crab/a", limit: 100).map(\.key).contains("crab/a"))
+            #expect(!(try store.scan(prefix: "crab/", limit: 100).map(\.key).contains("crabs/a1")))
+            let events = try store.events(contract: "evidence", name: "evidence_put", limit: 10)
+            #expect(events.map(\.height) == [1, 1])
+            #expect(events.map(\.index) == [0, 1])
+            #expect(try store.events(contract: "evidence", name: "evidence_put", fromHeight: 2, limit: 10).isEmpty)
+        }
+    }
+
     @Test func aDifferentGenesisIsRefused() async throws {
         try await withTemporaryDirectory { dir in
             let store = try BlockStore(path: dir.appendingPathComponent("c.sqlite").path)
