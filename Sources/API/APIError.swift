@@ -17,7 +17,7 @@ enum APIError {
         case "method_not_allowed": return .methodNotAllowed
         case "duplicate_tx", "already_exists": return .conflict
         case "too_large": return .contentTooLarge
-        case "mempool_full", "storage_unavailable": return .serviceUnavailable
+        case "mempool_full", "storage_unavailable", "upstream_unavailable": return .serviceUnavailable
         default: return .internalServerError
         }
     }

@@ -1,4 +1,5 @@
 import ChainCore
+import Execution
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -15,12 +16,19 @@ public struct ChainAPI: Sendable {
     let maxWait: Duration
     /// Consensus health, under BFT.
     let consensus: (@Sendable () -> ConsensusStatus)?
+    /// An observer's block sync (its status, and the validators submissions are forwarded to).
+    let sync: BlockSyncService?
 
-    /// Creates the API for a node (`consensus` reports BFT health; nil in solo mode).
-    public init(node: ChainNode, maxWait: Duration = .seconds(30), consensus: (@Sendable () -> ConsensusStatus)? = nil) {
+    /// Creates the API for a node (`consensus` reports BFT health, nil in solo mode; `sync` is the
+    /// block sync of an observer).
+    public init(
+        node: ChainNode, maxWait: Duration = .seconds(30), consensus: (@Sendable () -> ConsensusStatus)? = nil,
+        sync: BlockSyncService? = nil
+    ) {
         self.node = node
         self.maxWait = maxWait
         self.consensus = consensus
+        self.sync = sync
     }
 
     /// The router with every route.
@@ -35,6 +43,7 @@ public struct ChainAPI: Sendable {
         router.get("/v1/blocks") { request, _ in try self.blocks(request) }
         router.get("/v1/blocks/:height") { _, context in try self.block(context.parameters.require("height")) }
         router.get("/v1/evidence/:hash") { _, context in try self.evidence(context.parameters.require("hash")) }
+        router.get("/v1/sync/blocks") { request, _ in try self.syncBlocks(request) }
         return router
     }
 
@@ -50,6 +59,16 @@ public struct ChainAPI: Sendable {
     func status() throws -> Response {
         let tip = try node.store.tip()
         var consensusJSON = JSONValue.null
+        var syncJSON = JSONValue.null
+        if let s = sync?.status {
+            var o: [String: JSONValue] = [
+                "sources": .array(s.sources.map { .string($0) }), "source": .string(s.source),
+                "lastFetchAt": .int(s.lastFetchAt), "lastBlockAt": .int(s.lastBlockAt), "blocksSynced": .int(s.blocksSynced),
+                "healthy": .bool(s.lastError == nil && s.lastFetchAt > 0),
+            ]
+            if let e = s.lastError { o["lastError"] = .string(e) }
+            syncJSON = .object(o)
+        }
         if let c = consensus?() {
             var o: [String: JSONValue] = [
                 "round": .int(Int64(c.round)), "leader": .string(c.leader), "highQCRound": .int(Int64(c.highQCRound)),
@@ -63,8 +82,8 @@ public struct ChainAPI: Sendable {
         return JSONResponse.make(
             .object([
                 "chainId": .string(node.chainId), "suite": .string(node.genesis.suite.rawValue),
-                "nodeId": .string(node.config.nodeId), "mode": .string(consensus == nil ? "solo" : "bft"),
-                "consensus": consensusJSON,
+                "nodeId": .string(node.config.nodeId), "mode": .string(mode),
+                "consensus": consensusJSON, "sync": syncJSON,
                 "height": .int(Int64(tip?.height ?? 0)), "lastBlockHash": .string((tip?.hash ?? .zero).hex),
                 "lastBlockTime": .int(tip?.timestamp ?? 0), "lastCommitAt": .int(tip?.timestamp ?? 0),
                 "genesisHash": .string(node.genesisHash.hex),
@@ -75,6 +94,31 @@ public struct ChainAPI: Sendable {
                     "size": .int(node.mempool.count), "capacity": .int(node.mempool.capacity),
                 ]),
             ]))
+    }
+
+    /// solo, bft or observer.
+    var mode: String { node.isObserver ? "observer" : consensus == nil ? "solo" : "bft" }
+
+    /// `GET /v1/sync/blocks?from=H&limit=N`: committed blocks from H with their finality
+    /// signatures, as a binary `BlockSyncBatch`; it stops before the first block that does not yet
+    /// carry a quorum of signatures, and after about 4 MiB.
+    func syncBlocks(_ request: Request) throws -> Response {
+        let q = request.uri.queryParameters
+        guard let raw = q.get("from"), let from = UInt64(raw), from >= 1 else {
+            throw ChainError("invalid_parameter", "from must be an integer ≥ 1")
+        }
+        var limit = 64
+        if let raw = q.get("limit") {
+            guard let v = Int(raw), (1...BlockSyncBatch.maxBlocks).contains(v) else {
+                throw ChainError("invalid_parameter", "limit must be 1–\(BlockSyncBatch.maxBlocks)")
+            }
+            limit = v
+        }
+        let blocks = try node.finalBlocks(from: from, limit: limit)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/octet-stream"
+        return Response(
+            status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: BlockSyncBatch.encode(blocks))))
     }
 
     func genesisDocument() throws -> Response {
@@ -90,13 +134,22 @@ public struct ChainAPI: Sendable {
         } catch {
             throw ChainError("too_large", "request body exceeds \(limit) bytes")
         }
-        let tx = try Self.parseSubmission(Array(buffer: buffer))
+        let bytes = Array(buffer: buffer)
+        let tx = try Self.parseSubmission(bytes)
         let wait = request.uri.queryParameters.get("wait")
         guard wait == nil || wait == "commit" else {
             throw ChainError("invalid_parameter", "wait must be \"commit\" when given")
         }
+        // An observer checks the transaction like any node, then hands it to a validator; it sees
+        // the commit through block sync.
+        let admit: @Sendable () async throws -> Void =
+            if let sync {
+                { try await Self.forward(tx, bytes, node: self.node, sources: sync.sources) }
+            } else {
+                { try self.node.submit(tx) }
+            }
         guard wait == "commit" else {
-            try node.submit(tx)
+            try await admit()
             return JSONResponse.make(status: .accepted, .object(["txid": .string(tx.txid)]))
         }
         var timeout = maxWait
@@ -106,7 +159,7 @@ public struct ChainAPI: Sendable {
         }
         let ticket = node.notifier.register(tx.id)
         do {
-            try node.submit(tx)
+            try await admit()
         } catch {
             node.notifier.cancel(ticket)
             throw error
@@ -120,6 +173,27 @@ public struct ChainAPI: Sendable {
         ]
         if let e = outcome.error { o["error"] = APIError.errorObject(e) }
         return JSONResponse.make(.object(o))
+    }
+
+    /// Verifies `tx` locally, then submits it to the first source that takes it. A source's own
+    /// refusal (a `ChainError` with a client error code) is final; unreachable sources are skipped.
+    static func forward(_ tx: SignedTransaction, _ bytes: [UInt8], node: ChainNode, sources: [any BlockSource]) async throws {
+        _ = try node.verifier.verify(tx, nowMillis: ChainNode.nowMillis())
+        guard try node.store.committedIDs(among: [tx.id]).isEmpty else {
+            throw ChainError("duplicate_tx", "transaction \(tx.id.hex) is already committed")
+        }
+        var last: (any Error)?
+        for source in sources {
+            do {
+                try await source.submit(bytes)
+                return
+            } catch let e as ChainError where APIError.status(for: e.code).code < 500 {
+                throw e
+            } catch {
+                last = error
+            }
+        }
+        throw ChainError("upstream_unavailable", "no validator took the transaction: \(last.map { "\($0)" } ?? "no sources")")
     }
 
     /// Parses `{"body", "signature", "signer"}` strictly.
@@ -180,7 +254,7 @@ public struct ChainAPI: Sendable {
                 "txRoot": .string(block.header.txRoot.hex), "header": .object(header), "headerBytes": headerBytes,
                 "headerHash": .string(block.hash.hex),
                 "finality": .object([
-                    "kind": .string(consensus == nil ? "solo" : "quorum"), "quorum": .int(node.genesis.quorum),
+                    "kind": .string(node.genesis.validators.count == 1 ? "solo" : "quorum"), "quorum": .int(node.genesis.quorum),
                     "signedMessage": .string("XIANGCHAIN-BLOCK-V1 || headerHash"),
                     "signatures": JSONViews.signatures(block.signatures),
                 ]),

@@ -74,6 +74,20 @@ public struct TestConsortium: Sendable {
     }
 }
 
+extension TestConsortium {
+    /// An observer node (not a validator) on `directory/<name>.sqlite`, with a fresh node key.
+    public func observer(in directory: URL, name: String = "observer0", syncFrom: [String] = ["http://127.0.0.1:1"]) throws
+        -> ChainNode
+    {
+        var config = NodeConfig(nodeId: name)
+        config.syncFrom = syncFrom
+        config.syncCommits = false
+        return try ChainNode(
+            genesis: genesis, config: config, databasePath: directory.appendingPathComponent("\(name).sqlite").path,
+            nodeKey: SigningKey.generate(suite), contracts: [EvidenceContract()], logger: Logger(label: name))
+    }
+}
+
 /// A temporary directory removed when the closure returns.
 public func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async rethrows -> T {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("xc-\(UUID().uuidString)")

@@ -41,6 +41,15 @@ public final class ChainNode: Sendable {
     /// The chain id.
     public var chainId: String { genesis.chainId }
 
+    /// True for a node outside the validator set: it follows the chain through block sync,
+    /// serves reads, and takes no part in consensus.
+    public let isObserver: Bool
+
+    /// The check a committed header must pass to be final: a quorum of the genesis validators.
+    public func finalityCheck() throws -> FinalityCheck {
+        FinalityCheck(keys: try genesis.validatorKeys(), quorum: genesis.quorum, suite: genesis.suite)
+    }
+
     /// Opens the node's store and binds it to the genesis.
     public init(
         genesis: Genesis, config: NodeConfig, databasePath: String, nodeKey: SigningKey, contracts: [any Contract],
@@ -51,8 +60,12 @@ public final class ChainNode: Sendable {
         self.config = config
         self.nodeKey = nodeKey
         self.logger = logger
-        guard genesis.validators.contains(where: { $0.nodeId == config.nodeId }) else {
-            throw ChainError("not_a_validator", "node \(config.nodeId) is not a validator of chain \(genesis.chainId)")
+        isObserver = !genesis.validators.contains(where: { $0.nodeId == config.nodeId })
+        guard !isObserver || !config.syncFrom.isEmpty else {
+            throw ChainError(
+                "not_a_validator",
+                "node \(config.nodeId) is not a validator of chain \(genesis.chainId), and has no syncFrom sources to observe from"
+            )
         }
         guard nodeKey.suite == genesis.suite else {
             throw ChainError("wrong_suite", "node key is \(nodeKey.suite.rawValue); the chain uses \(genesis.suite.rawValue)")
@@ -152,6 +165,91 @@ public final class ChainNode: Sendable {
             })
         logger.debug("committed block", metadata: ["height": "\(height)", "txs": "\(txs.count)"])
         return block
+    }
+
+    /// Committed blocks from `height` on that already carry a quorum of finality signatures, at
+    /// most `limit` of them and about `maxBytes` of transactions (at least one block when any is final).
+    public func finalBlocks(from height: UInt64, limit: Int, maxBytes: Int = 4 << 20) throws -> [Block] {
+        let finality = try finalityCheck()
+        var blocks: [Block] = []
+        var bytes = 0
+        var h = height
+        while blocks.count < limit, bytes < maxBytes, let b = try store.fullBlock(at: h) {
+            guard finality.signers(of: b.header, b.signatures).count >= finality.quorum else { break }
+            blocks.append(b)
+            bytes += b.transactions.reduce(256) { $0 + $1.body.count + $1.signature.count + $1.signerCertificate.count + 12 }
+            h += 1
+        }
+        return blocks
+    }
+
+    /// Verifies a committed block fetched from a peer and, when it is final and consistent with
+    /// this node's own chain, executes and commits it as given (header and signatures).
+    ///
+    /// Checks, in order: chain id; it extends the stored tip; a quorum of validators signed it
+    /// (`no_quorum`); its header carries the result root and state hash this node computed for the
+    /// previous block (`sync_diverged` otherwise: this node's execution disagrees with the
+    /// quorum's); its transactions match the header's count and root and repeat none committed;
+    /// each transaction's signature and certificate verify. Nothing is stored unless every check passes.
+    public func commitCertified(_ block: Block, finality: FinalityCheck) throws {
+        try production.withLock { _ in
+            let h = block.header
+            let tip = try store.tip()
+            guard h.chainId == genesis.chainId else {
+                throw ChainError("wrong_chain", "block is of chain \"\(h.chainId)\", this is \"\(genesis.chainId)\"")
+            }
+            guard h.height == (tip?.height ?? 0) + 1, h.parentHash == (tip?.hash ?? .zero), h.execHeight == h.height - 1 else {
+                throw ChainError("not_next_block", "block \(h.height) does not extend the stored tip \(tip?.height ?? 0)")
+            }
+            guard h.timestamp > (tip?.timestamp ?? Int64.min) else {
+                throw ChainError("bad_block", "block \(h.height) is not later than its parent")
+            }
+            try finality.verify(h, block.signatures)
+            let expectedResults = tip?.resultRoot ?? TransactionResult.root([])
+            let expectedState = tip?.stateHash ?? StateHash.genesis(genesisHash)
+            guard h.resultRoot == expectedResults, h.stateHash == expectedState else {
+                throw ChainError(
+                    "sync_diverged",
+                    "block \(h.height) certifies state \(h.stateHash.hex) and results \(h.resultRoot.hex) for block \(h.height - 1); this node computed \(expectedState.hex) and \(expectedResults.hex)"
+                )
+            }
+            guard Int(h.txCount) == block.transactions.count, Block.txRoot(block.transactions) == h.txRoot else {
+                throw ChainError("bad_block", "block \(h.height)'s transactions do not match its header")
+            }
+            var ids = Set<Hash256>()
+            guard block.transactions.allSatisfy({ ids.insert($0.id).inserted }),
+                try store.committedIDs(among: Array(ids)).isEmpty
+            else {
+                throw ChainError("bad_block", "block \(h.height) repeats a transaction")
+            }
+            let txs = try block.transactions.map { tx throws(ChainError) in try certifiedTransaction(tx, at: h.timestamp) }
+            let outcome = try executor.execute(
+                txs, height: h.height, time: h.timestamp, state: store, previousStateHash: expectedState)
+            try store.commit(
+                BlockCommit(
+                    block: block, transactions: outcome.transactions, writes: outcome.writes, resultRoot: outcome.resultRoot,
+                    stateHash: outcome.stateHash, consensusBlock: nil))
+            mempool.remove(txs.map(\.id))
+            notifier.notify(
+                outcome.transactions.map {
+                    ($0.transaction.id, CommitOutcome(height: h.height, index: $0.index, error: $0.result.error))
+                })
+        }
+    }
+
+    /// A transaction of a certified block, with its signer. Validators verified it (at admission or
+    /// at the block's time) before voting; here the signature and certificate are checked again at
+    /// the block's time, and only the clock-distance rule of admission is not applied.
+    func certifiedTransaction(_ tx: SignedTransaction, at time: Int64) throws(ChainError) -> VerifiedTransaction {
+        if let v = try? verifier.verify(tx, nowMillis: time) { return v }
+        let body = try TransactionBody.parse(tx.body)
+        let membership = verifier.membership
+        let (signer, publicKey) = try membership.verify(
+            certificateDER: tx.signerCertificate, at: Date(timeIntervalSince1970: Double(time) / 1000))
+        guard membership.suite.verify(signature: tx.signature, message: tx.body, publicKey: publicKey) else {
+            throw ChainError("bad_signature", "a transaction of a certified block does not verify")
+        }
+        return VerifiedTransaction(transaction: tx, body: body, signer: signer)
     }
 
     /// Signs a header as this validator (finality signature).

@@ -314,11 +314,14 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         }
     }
 
-    /// The transactions of a committed block this node did not validate before: every check is
-    /// made at the block's own timestamp, so every node keeps exactly the same ones.
+    /// The transactions of a committed block this node did not validate before. A quorum voted
+    /// for the block, so it validated them; here each one's signature and certificate are checked
+    /// at the block's own timestamp, but not admission's clock-distance rule (a transaction may
+    /// have waited in a mempool longer than that), so this node keeps the same ones as the
+    /// validators that voted.
     func verifyAtCommit(_ b: ConsensusBlock) -> [VerifiedTransaction] {
         guard let txs = try? TransactionBatch.decode(b.payload, maxCount: node.config.maxBlockTxs) else { return [] }
-        return txs.compactMap { try? node.verifier.verify($0, nowMillis: b.timestamp) }
+        return txs.compactMap { try? node.certifiedTransaction($0, at: b.timestamp) }
     }
 
     func addFinality(from: String, height: UInt64, headerHash: Hash256, signature: [UInt8]) throws {

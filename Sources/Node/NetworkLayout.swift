@@ -8,6 +8,7 @@ import Identity
 /// D/genesis.json
 /// D/orgs/<org>/ca.key.pem, ca.cert.pem
 /// D/nodes/<k>/config.json, genesis.json, node.key.pem, node.cert.pem, data/
+/// D/observers/<k>/ (the same files; config.json lists the validators' APIs in syncFrom)
 /// D/identities/<name>/key.pem, cert.pem
 /// ```
 public struct NetworkLayout: Sendable {
@@ -21,6 +22,16 @@ public struct NetworkLayout: Sendable {
     public var genesisURL: URL { root.appendingPathComponent("genesis.json") }
     /// Home of validator `k`.
     public func nodeHome(_ k: Int) -> URL { root.appendingPathComponent("nodes/\(k)") }
+    /// Home of observer `k`.
+    public func observerHome(_ k: Int) -> URL { root.appendingPathComponent("observers/\(k)") }
+    /// Homes of the observers created so far, in order.
+    public var observerHomes: [URL] {
+        var out: [URL] = []
+        while FileManager.default.fileExists(atPath: observerHome(out.count).appendingPathComponent("config.json").path) {
+            out.append(observerHome(out.count))
+        }
+        return out
+    }
     /// Directory of an org's CA.
     public func orgDir(_ org: String) -> URL { root.appendingPathComponent("orgs/\(org)") }
     /// Directory of an identity.
@@ -76,19 +87,51 @@ public struct NetworkLayout: Sendable {
         return genesis
     }
 
-    /// Issues a key and certificate for `name` under `org`'s CA into `D/identities/<name>`.
+    /// Adds an observer run by `org`: a node certificate from the org's CA (node id `observer<k>`),
+    /// API on `apiPort` (default: the first validator's API port + 100 + k), following the
+    /// validators' APIs. Returns its home.
     @discardableResult
-    public func issueIdentity(org: String, role: Role, name: String, validityDays: Int = 730) throws -> URL {
-        guard Self.isSafeName(name) else { throw ChainError("bad_args", "identity name must be 1–64 of [A-Za-z0-9_-]") }
+    public func addObserver(org: String, apiPort: Int? = nil) throws -> URL {
+        let genesis = try Genesis.load(from: genesisURL)
+        let ca = try loadCA(org)
+        let k = observerHomes.count
+        let home = observerHome(k)
+        let nodeId = "observer\(k)"
+        let validatorConfigs = try genesis.validators.indices.map {
+            try NodeConfig.load(from: nodeHome($0).appendingPathComponent("config.json"))
+        }
+        let firstAPI = validatorConfigs.first?.apiPort ?? 8080
+        let fm = FileManager.default
+        try fm.createDirectory(at: home.appendingPathComponent("data"), withIntermediateDirectories: true)
+        let key = SigningKey.generate(genesis.suite)
+        let cert = try ca.issue(role: .node, name: nodeId, subjectKey: key, validity: 10 * 365 * 86400, dnsNames: ["localhost"])
+        try writeSecret(KeyPEM.encode(key), to: home.appendingPathComponent("node.key.pem"))
+        try KeyPEM.certificatePEM(fromDER: try cert.derBytes()).write(
+            to: home.appendingPathComponent("node.cert.pem"), atomically: true, encoding: .utf8)
+        var config = NodeConfig(nodeId: nodeId, apiPort: apiPort ?? firstAPI + 100 + k, p2pPort: 0)
+        config.syncFrom = validatorConfigs.map { "http://\($0.apiHost):\($0.apiPort)" }
+        try config.write(to: home.appendingPathComponent("config.json"))
+        try genesis.write(to: home.appendingPathComponent("genesis.json"))
+        return home
+    }
+
+    private func loadCA(_ org: String) throws -> CertificateAuthority {
         let caDir = orgDir(org)
         guard FileManager.default.fileExists(atPath: caDir.path) else {
             throw ChainError("not_found", "no org \"\(org)\" in \(root.path)")
         }
-        let genesis = try Genesis.load(from: genesisURL)
-        let ca = try CertificateAuthority(
+        return try CertificateAuthority(
             org: org,
             keyPEM: String(contentsOf: caDir.appendingPathComponent("ca.key.pem"), encoding: .utf8),
             certificatePEM: String(contentsOf: caDir.appendingPathComponent("ca.cert.pem"), encoding: .utf8))
+    }
+
+    /// Issues a key and certificate for `name` under `org`'s CA into `D/identities/<name>`.
+    @discardableResult
+    public func issueIdentity(org: String, role: Role, name: String, validityDays: Int = 730) throws -> URL {
+        guard Self.isSafeName(name) else { throw ChainError("bad_args", "identity name must be 1–64 of [A-Za-z0-9_-]") }
+        let ca = try loadCA(org)
+        let genesis = try Genesis.load(from: genesisURL)
         let dir = identityDir(name)
         guard !FileManager.default.fileExists(atPath: dir.path) else {
             throw ChainError("already_exists", "identity \(name) already exists")

@@ -29,6 +29,11 @@ public struct NodeConfig: Codable, Sendable {
     public var consensusTimeoutMs: Int = 3_000
     /// BFT: how long a leader with no transactions waits before proposing an empty block, milliseconds.
     public var emptyBlockDelayMs: Int = 1_000
+    /// Observer nodes: API base URLs of the nodes to fetch committed blocks from (tried in turn).
+    /// A node that is not a validator of the genesis must have at least one.
+    public var syncFrom: [String] = []
+    /// Observer nodes: pause between fetches once caught up, milliseconds.
+    public var syncIntervalMs: Int = 250
 
     /// A config with defaults.
     public init(nodeId: String, apiPort: Int = 8080, p2pPort: Int = 7000) {
@@ -53,6 +58,8 @@ public struct NodeConfig: Codable, Sendable {
         syncCommits = try c.decodeIfPresent(Bool.self, forKey: .syncCommits) ?? d.syncCommits
         consensusTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .consensusTimeoutMs) ?? d.consensusTimeoutMs
         emptyBlockDelayMs = try c.decodeIfPresent(Int.self, forKey: .emptyBlockDelayMs) ?? d.emptyBlockDelayMs
+        syncFrom = try c.decodeIfPresent([String].self, forKey: .syncFrom) ?? d.syncFrom
+        syncIntervalMs = try c.decodeIfPresent(Int.self, forKey: .syncIntervalMs) ?? d.syncIntervalMs
     }
 
     /// Loads `config.json`.

@@ -19,9 +19,11 @@ struct DevnetCommand: AsyncParsableCommand {
     @Option(help: "Network directory; created on first use, resumed afterwards.") var dir: String = ".devnet"
     @Option(help: "API ports are P+k and p2p ports P+1000+k (default: API 8080+k, p2p 7000+k).") var basePort: Int?
     @Option(help: "Chain id when creating the network.") var chainId: String = "xiangchain-devnet"
+    @Option(help: "Observer nodes (non-voting, following the chain) when creating the network.") var observers: Int = 0
 
     func validate() throws {
         guard (1...64).contains(nodes) else { throw ValidationError("--nodes must be 1–64") }
+        guard (0...16).contains(observers) else { throw ValidationError("--observers must be 0–16") }
     }
 
     func run() async throws {
@@ -29,15 +31,16 @@ struct DevnetCommand: AsyncParsableCommand {
         if !layout.exists {
             _ = try layout.create(
                 orgs: (0..<nodes).map { "org\($0)" }, suite: .ed25519, chainId: chainId, basePort: basePort)
-            say("created a \(nodes)-validator network in \(dir)")
+            for k in 0..<observers { try layout.addObserver(org: "org\(k % nodes)") }
+            say("created a \(nodes)-validator network\(observers > 0 ? " with \(observers) observers" : "") in \(dir)")
         } else {
             say("resuming the network in \(dir)")
         }
         let genesis = try Genesis.load(from: layout.genesisURL)
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        var children: [(Int, Process)] = []
-        for k in genesis.validators.indices {
-            let home = layout.nodeHome(k)
+        var children: [(String, Process)] = []
+        let homes = genesis.validators.indices.map { layout.nodeHome($0) } + layout.observerHomes
+        for home in homes {
             let config = try NodeConfig.load(from: home.appendingPathComponent("config.json"))
             let log = home.appendingPathComponent("node.log")
             if !FileManager.default.fileExists(atPath: log.path) {
@@ -51,21 +54,20 @@ struct DevnetCommand: AsyncParsableCommand {
             p.standardOutput = handle
             p.standardError = handle
             try p.run()
-            children.append((k, p))
-            say(
-                "  \(genesis.validators[k].nodeId) (\(genesis.validators[k].org)): API http://\(config.apiHost):\(config.apiPort)  log \(log.path)"
-            )
+            children.append((config.nodeId, p))
+            let role = genesis.validators.first { $0.nodeId == config.nodeId }.map { "validator of \($0.org)" } ?? "observer"
+            say("  \(config.nodeId) (\(role)): API http://\(config.apiHost):\(config.apiPort)  log \(log.path)")
         }
         say(
             "identities (key.pem, cert.pem) in \(layout.root.appendingPathComponent("identities").path); Ctrl-C stops the network"
         )
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         for await _ in signals { break }
-        say("stopping \(children.count) validators …")
+        say("stopping \(children.count) nodes …")
         for (_, p) in children where p.isRunning { kill(p.processIdentifier, SIGTERM) }
-        for (k, p) in children {
+        for (nodeId, p) in children {
             p.waitUntilExit()
-            say("  \(genesis.validators[k].nodeId) exited with status \(p.terminationStatus)")
+            say("  \(nodeId) exited with status \(p.terminationStatus)")
         }
     }
 }

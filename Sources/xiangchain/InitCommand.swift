@@ -14,6 +14,11 @@ struct InitCommand: ParsableCommand {
     @Option(help: "Crypto suite: ed25519 or p256.") var suite: CryptoSuite = .ed25519
     @Option(help: "Chain id (transactions name it).") var chainId: String = "xiangchain-local"
     @Option(help: "API ports are P+k and p2p ports P+1000+k (default: API 8080+k, p2p 7000+k).") var basePort: Int?
+    @Option(help: "Observer nodes to create (observer k: API on the first API port + 100 + k).") var observers: Int = 0
+
+    func validate() throws {
+        guard (0...16).contains(observers) else { throw ValidationError("--observers must be 0–16") }
+    }
 
     func run() throws {
         let layout = NetworkLayout(root: URL(fileURLWithPath: dir))
@@ -22,6 +27,10 @@ struct InitCommand: ParsableCommand {
         print("created chain \(genesis.chainId) (\(genesis.suite.rawValue)) in \(dir)")
         for (k, v) in genesis.validators.enumerated() {
             print("  validator \(v.nodeId) (\(v.org)): home \(layout.nodeHome(k).path)")
+        }
+        for k in 0..<observers {
+            let home = try layout.addObserver(org: names[k % names.count])
+            print("  observer observer\(k) (\(names[k % names.count])): home \(home.path)")
         }
         for org in names { print("  identity \(org)-admin: \(layout.identityDir("\(org)-admin").path)") }
     }
@@ -48,6 +57,26 @@ struct IdentityCommand: ParsableCommand {
             let out = try NetworkLayout(root: URL(fileURLWithPath: dir)).issueIdentity(
                 org: org, role: role, name: name, validityDays: days)
             print("issued \(role.rawValue) identity \(name) of \(org): \(out.path)/key.pem, cert.pem")
+        }
+    }
+}
+
+struct ObserverCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "observer", abstract: "Manage observer nodes (non-voting nodes that follow the chain).",
+        subcommands: [Add.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add an observer run by ORG in D/observers/<k>; run it with `xiangchain node --home`.")
+
+        @Option(help: "Consortium directory made by init.") var dir: String
+        @Option(help: "Organisation that runs the observer (its CA signs the node certificate).") var org: String
+        @Option(help: "API port (default: the first validator's API port + 100 + k).") var apiPort: Int?
+
+        func run() throws {
+            let home = try NetworkLayout(root: URL(fileURLWithPath: dir)).addObserver(org: org, apiPort: apiPort)
+            print("added observer of \(org): home \(home.path)")
         }
     }
 }

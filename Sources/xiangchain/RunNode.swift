@@ -39,7 +39,14 @@ enum NodeRunner {
                     failureTerminationBehavior: .gracefullyShutdownGroup))
         }
         var statusSource: (@Sendable () -> ConsensusStatus)?
-        if genesis.validators.count == 1 {
+        var sync: BlockSyncService?
+        if node.isObserver {
+            let service = BlockSyncService(
+                node: node, sources: try config.syncFrom.map { try HTTPBlockSource($0) },
+                interval: .milliseconds(config.syncIntervalMs), logger: logger)
+            sync = service
+            add(service)
+        } else if genesis.validators.count == 1 {
             add(SoloProducer(node: node, logger: logger))
         } else {
             guard let me = genesis.validators.first(where: { $0.nodeId == config.nodeId }) else {
@@ -64,9 +71,11 @@ enum NodeRunner {
             add(network)
             add(consensus)
         }
-        add(ChainAPI(node: node, consensus: statusSource).application(host: config.apiHost, port: config.apiPort, logger: logger))
+        add(
+            ChainAPI(node: node, consensus: statusSource, sync: sync).application(
+                host: config.apiHost, port: config.apiPort, logger: logger))
         logger.info(
-            "node \(config.nodeId) of chain \(node.chainId) (\(genesis.validators.count) validators) at height \(height); API on http://\(config.apiHost):\(config.apiPort)"
+            "\(node.isObserver ? "observer" : "node") \(config.nodeId) of chain \(node.chainId) (\(genesis.validators.count) validators) at height \(height); API on http://\(config.apiHost):\(config.apiPort)"
         )
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -95,7 +104,7 @@ struct SoloCommand: AsyncParsableCommand {
 
 struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "node", abstract: "Run the validator whose home is HOME (D/nodes/<k>).")
+        commandName: "node", abstract: "Run the validator or observer whose home is HOME (D/nodes/<k>, D/observers/<k>).")
 
     @Option(help: "Node home directory.") var home: String
     @Option(help: "Override the API host.") var apiHost: String?

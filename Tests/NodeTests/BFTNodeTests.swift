@@ -12,46 +12,9 @@ import Testing
 /// Four validators in one process: real nodes (mempool, execution, SQLite files), the real
 /// consensus service, an in-memory network that can cut nodes off.
 @Suite(.serialized) struct BFTNodeTests {
-    struct Cluster {
-        let consortium: TestConsortium
-        let nodes: [ChainNode]
-        let services: [ConsensusService<InMemoryTransport>]
-        let hub: InMemoryHub
-    }
-
-    func makeCluster(in dir: URL) throws -> Cluster {
-        let consortium = try TestConsortium(orgs: ["org0", "org1", "org2", "org3"], validators: 4)
-        let ids = (0..<4).map { "node\($0)" }
-        let hub = InMemoryHub(ids: ids)
-        var config = ConsensusConfig()
-        config.baseTimeoutMs = 1_000
-        var nodes: [ChainNode] = []
-        var services: [ConsensusService<InMemoryTransport>] = []
-        for k in 0..<4 {
-            var nodeConfig = NodeConfig(nodeId: ids[k])
-            nodeConfig.syncCommits = false
-            let node = try consortium.node(in: dir, config: nodeConfig, validator: k)
-            nodes.append(node)
-            services.append(
-                try ConsensusService(
-                    node: node, transport: hub.transport(ids[k]), config: config, emptyBlockDelay: .milliseconds(50),
-                    logger: Logger(label: ids[k])))
-        }
-        return Cluster(consortium: consortium, nodes: nodes, services: services, hub: hub)
-    }
-
-    func waitUntil(_ timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try condition() { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return try condition()
-    }
-
     @Test func fourValidatorsCommitTheSameChainAndSurviveOneAndTwoOutages() async throws {
         try await withTemporaryDirectory { dir in
-            let cluster = try makeCluster(in: dir)
+            let cluster = try Cluster(in: dir)
             let nodes = cluster.nodes
             let farm = try cluster.consortium.identity(.farm, org: "org1")
             func submit(_ count: Int, to targets: [Int]) throws -> [Hash256] {

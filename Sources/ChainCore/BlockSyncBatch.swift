@@ -1,0 +1,92 @@
+/// Committed blocks with their finality signatures, as one node serves them to another that is
+/// catching up (an observer, or a node restored from an old copy).
+///
+/// Layout: u8 version (1), u32 block count, then per block the u32-length-prefixed header bytes,
+/// the u32-length-prefixed `TransactionBatch` of its transactions, a u32 signature count and per
+/// signature the validator id (string) and the signature bytes (length-prefixed).
+public enum BlockSyncBatch {
+    /// Most blocks in one batch.
+    public static let maxBlocks = 256
+    /// Most signatures carried per block.
+    public static let maxSignatures = 1024
+
+    /// Encodes blocks.
+    public static func encode(_ blocks: [Block]) -> [UInt8] {
+        var w = BinaryWriter()
+        w.u8(1)
+        w.u32(UInt32(blocks.count))
+        for b in blocks {
+            w.lengthPrefixed(b.header.encoded)
+            w.lengthPrefixed(TransactionBatch.encode(b.transactions))
+            w.u32(UInt32(b.signatures.count))
+            for s in b.signatures {
+                w.string(s.validator)
+                w.lengthPrefixed(s.signature)
+            }
+        }
+        return w.bytes
+    }
+
+    /// Decodes a batch; refuses unknown versions, more than `maxBlocks` blocks, more than
+    /// `maxTxs` transactions in a block, oversized fields and trailing bytes.
+    public static func decode(_ bytes: [UInt8], maxTxs: Int, maxBlockBytes: Int) throws(ChainError) -> [Block] {
+        var r = BinaryReader(bytes, maxFieldLength: maxBlockBytes)
+        guard try r.u8() == 1 else { throw .decoding("unknown sync batch version") }
+        let n = Int(try r.u32())
+        guard n <= maxBlocks else { throw .decoding("sync batch of \(n) blocks exceeds \(maxBlocks)") }
+        var blocks: [Block] = []
+        for _ in 0..<n {
+            let header = try BlockHeader(decoding: try r.lengthPrefixed())
+            let txs = try TransactionBatch.decode(try r.lengthPrefixed(), maxCount: maxTxs)
+            let count = Int(try r.u32())
+            guard count <= maxSignatures else { throw .decoding("block carries \(count) signatures") }
+            var signatures: [ValidatorSignature] = []
+            for _ in 0..<count {
+                let validator = try r.string()
+                guard validator.utf8.count <= 256 else { throw .decoding("validator id over 256 bytes") }
+                signatures.append(ValidatorSignature(validator: validator, signature: try r.lengthPrefixed()))
+            }
+            blocks.append(Block(header: header, transactions: txs, signatures: signatures))
+        }
+        try r.finish()
+        return blocks
+    }
+}
+
+/// Checks that a header is final: signed by at least `quorum` distinct validators of the set.
+public struct FinalityCheck: Sendable {
+    /// Validator public keys by node id.
+    public let keys: [String: [UInt8]]
+    /// Signatures needed.
+    public let quorum: Int
+    /// The chain's signature suite.
+    public let suite: CryptoSuite
+
+    /// A check against a validator set.
+    public init(keys: [String: [UInt8]], quorum: Int, suite: CryptoSuite) {
+        self.keys = keys
+        self.quorum = quorum
+        self.suite = suite
+    }
+
+    /// The distinct validators whose signature over `header` verifies.
+    public func signers(of header: BlockHeader, _ signatures: [ValidatorSignature]) -> Set<String> {
+        let message = header.signingMessage
+        var valid = Set<String>()
+        for s in signatures where !valid.contains(s.validator) {
+            if let key = keys[s.validator], suite.verify(signature: s.signature, message: message, publicKey: key) {
+                valid.insert(s.validator)
+            }
+        }
+        return valid
+    }
+
+    /// Throws `no_quorum` unless at least `quorum` distinct validators signed `header`.
+    public func verify(_ header: BlockHeader, _ signatures: [ValidatorSignature]) throws(ChainError) {
+        let valid = signers(of: header, signatures).count
+        guard valid >= quorum else {
+            throw ChainError(
+                "no_quorum", "block \(header.height) carries \(valid) valid validator signatures; finality needs \(quorum)")
+        }
+    }
+}

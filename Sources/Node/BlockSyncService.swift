@@ -1,0 +1,175 @@
+import ChainCore
+import Foundation
+import Logging
+import ServiceLifecycle
+import Storage
+import Synchronization
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// Block sync health of an observer, for `GET /v1/status`.
+public struct SyncStatus: Sendable {
+    /// The API base URLs blocks are fetched from.
+    public var sources: [String] = []
+    /// The source used last.
+    public var source = ""
+    /// When blocks were last fetched successfully (even none), unix ms; 0 before the first fetch.
+    public var lastFetchAt: Int64 = 0
+    /// When the last block was committed through sync, unix ms.
+    public var lastBlockAt: Int64 = 0
+    /// Blocks committed through sync since the node started.
+    public var blocksSynced = 0
+    /// The last failure, when the latest attempt failed.
+    public var lastError: String?
+}
+
+/// Where an observer fetches committed blocks: one source's `GET /v1/sync/blocks`.
+public protocol BlockSource: Sendable {
+    /// The encoded `BlockSyncBatch` of committed, final blocks from height `from` (at most `limit`).
+    func blocks(from: UInt64, limit: Int) async throws -> [UInt8]
+    /// Forwards a client's transaction submission (`POST /v1/txs` body) to a validator; throws the
+    /// validator's `ChainError` when it refuses.
+    func submit(_ body: [UInt8]) async throws
+    /// A name for logs and status.
+    var name: String { get }
+}
+
+/// A validator's HTTP API as a block source.
+public struct HTTPBlockSource: BlockSource {
+    /// The API base URL, e.g. `http://127.0.0.1:8080`.
+    public let baseURL: URL
+    /// Per-request timeout.
+    public let timeout: TimeInterval
+
+    /// A source at `baseURL`; fails `bad_config` for anything but an http(s) URL.
+    public init(_ base: String, timeout: TimeInterval = 10) throws(ChainError) {
+        guard let url = URL(string: base), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+            throw ChainError("bad_config", "sync source \"\(base)\" is not an http(s) URL")
+        }
+        baseURL = url
+        self.timeout = timeout
+    }
+
+    public var name: String { baseURL.absoluteString }
+
+    public func blocks(from: UInt64, limit: Int) async throws -> [UInt8] {
+        guard
+            var components = URLComponents(url: baseURL.appendingPathComponent("v1/sync/blocks"), resolvingAgainstBaseURL: false)
+        else { throw ChainError("bad_config", "bad sync source URL") }
+        components.queryItems = [URLQueryItem(name: "from", value: "\(from)"), URLQueryItem(name: "limit", value: "\(limit)")]
+        guard let url = components.url else { throw ChainError("bad_config", "bad sync source URL") }
+        var request = URLRequest(url: url, timeoutInterval: timeout)
+        request.httpMethod = "GET"
+        let (data, response) = try await Self.session.data(for: request)
+        try Self.check(response, data)
+        return Array(data)
+    }
+
+    public func submit(_ body: [UInt8]) async throws {
+        var request = URLRequest(url: baseURL.appendingPathComponent("v1/txs"), timeoutInterval: timeout)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(body)
+        let (data, response) = try await Self.session.data(for: request)
+        try Self.check(response, data)
+    }
+
+    static let session: URLSession = {
+        let c = URLSessionConfiguration.ephemeral
+        c.httpMaximumConnectionsPerHost = 4
+        return URLSession(configuration: c)
+    }()
+
+    /// Turns a non-2xx answer into the source's own `ChainError`.
+    static func check(_ response: URLResponse, _ data: Data) throws {
+        guard let http = response as? HTTPURLResponse else { throw ChainError("sync_failed", "not an HTTP response") }
+        guard (200..<300).contains(http.statusCode) else {
+            let error = try? JSONParser().parse(Array(data))["error"]
+            if let code = error?["code"]?.stringValue, let message = error?["message"]?.stringValue {
+                throw ChainError(code, message)
+            }
+            throw ChainError("sync_failed", "source answered HTTP \(http.statusCode)")
+        }
+    }
+}
+
+/// An observer's block sync, as a service: fetches committed blocks with their finality
+/// signatures from its sources in turn, verifies each (quorum of validator signatures, link to the
+/// stored tip, transaction root, and agreement of this node's own execution with the certified
+/// state hash) and commits it. A source that fails or serves a bad block is left for the next.
+public final class BlockSyncService: Service, Sendable {
+    let node: ChainNode
+    /// The sources, in the order they are tried.
+    public let sources: [any BlockSource]
+    let interval: Duration
+    let batch: Int
+    let logger: Logger
+    let statusBox: Mutex<SyncStatus>
+
+    /// Creates the sync of `node` from `sources`.
+    public init(node: ChainNode, sources: [any BlockSource], interval: Duration, batch: Int = 64, logger: Logger) {
+        self.node = node
+        self.sources = sources
+        self.interval = interval
+        self.batch = batch
+        self.logger = logger
+        statusBox = Mutex(SyncStatus(sources: sources.map(\.name)))
+    }
+
+    /// Sync health now.
+    public var status: SyncStatus { statusBox.withLock { $0 } }
+
+    public func run() async throws {
+        guard !sources.isEmpty else { throw ChainError("bad_config", "an observer needs at least one sync source") }
+        let finality = try node.finalityCheck()
+        var index = 0
+        var failures = 0
+        logger.info("block sync started", metadata: ["sources": "\(sources.map(\.name))"])
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let source = sources[index % sources.count]
+            var committed = 0
+            do {
+                committed = try await syncOnce(from: source, finality: finality)
+                failures = 0
+            } catch {
+                failures += 1
+                index += 1
+                let text = (error as? ChainError).map { "\($0.code): \($0.message)" } ?? "\(error)"
+                statusBox.withLock { $0.lastError = "\(source.name): \(text)" }
+                logger.warning("block sync failed", metadata: ["source": "\(source.name)", "reason": "\(text)"])
+            }
+            if committed == 0 {
+                // Caught up, or the source failed: wait (longer after repeated failures), but wake for shutdown.
+                let pause = failures == 0 ? interval : min(interval * (1 << min(failures, 4)), .seconds(5))
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
+            }
+        }
+        logger.info("block sync stopped")
+    }
+
+    /// Fetches and commits one batch from `source`; returns how many blocks were committed.
+    func syncOnce(from source: any BlockSource, finality: FinalityCheck) async throws -> Int {
+        let from = (try node.store.tip()?.height ?? 0) + 1
+        let bytes = try await source.blocks(from: from, limit: batch)
+        let blocks = try BlockSyncBatch.decode(
+            bytes, maxTxs: node.config.maxBlockTxs, maxBlockBytes: node.config.maxBlockBytes + (1 << 20))
+        statusBox.withLock {
+            $0.source = source.name
+            $0.lastFetchAt = ChainNode.nowMillis()
+            $0.lastError = nil
+        }
+        var done = 0
+        for b in blocks {
+            try node.commitCertified(b, finality: finality)
+            done += 1
+            statusBox.withLock {
+                $0.blocksSynced += 1
+                $0.lastBlockAt = ChainNode.nowMillis()
+            }
+        }
+        if done > 0 { logger.debug("synced blocks", metadata: ["to": "\(from + UInt64(done) - 1)", "source": "\(source.name)"]) }
+        return done
+    }
+}

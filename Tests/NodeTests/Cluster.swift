@@ -1,0 +1,51 @@
+import ChainCore
+import ChainTesting
+import Consensus
+import Foundation
+import Logging
+import Testing
+
+@testable import Node
+
+/// Four validators in one process: real nodes (mempool, execution, SQLite files), the real
+/// consensus service, an in-memory network that can cut nodes off.
+struct Cluster {
+    let consortium: TestConsortium
+    let nodes: [ChainNode]
+    let services: [ConsensusService<InMemoryTransport>]
+    let hub: InMemoryHub
+
+    init(in dir: URL) throws {
+        let consortium = try TestConsortium(orgs: ["org0", "org1", "org2", "org3"], validators: 4)
+        let ids = (0..<4).map { "node\($0)" }
+        let hub = InMemoryHub(ids: ids)
+        var config = ConsensusConfig()
+        config.baseTimeoutMs = 1_000
+        var nodes: [ChainNode] = []
+        var services: [ConsensusService<InMemoryTransport>] = []
+        for k in 0..<4 {
+            var nodeConfig = NodeConfig(nodeId: ids[k])
+            nodeConfig.syncCommits = false
+            let node = try consortium.node(in: dir, config: nodeConfig, validator: k)
+            nodes.append(node)
+            services.append(
+                try ConsensusService(
+                    node: node, transport: hub.transport(ids[k]), config: config, emptyBlockDelay: .milliseconds(50),
+                    logger: Logger(label: ids[k])))
+        }
+        self.consortium = consortium
+        self.nodes = nodes
+        self.services = services
+        self.hub = hub
+    }
+}
+
+/// Polls `condition` every 50 ms until it holds or `timeout` passes; returns the last answer.
+func waitUntil(_ timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try condition() { return true }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    return try condition()
+}
