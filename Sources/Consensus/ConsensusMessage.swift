@@ -163,6 +163,9 @@ public struct SafetyData: Sendable, Hashable {
     public var highQC: QuorumCertificate
     /// Its highest known TC: the justification for being in a round entered by timeout.
     public var highTC: TimeoutCertificate?
+    /// Highest round it proposed a block in; a restarted leader never proposes a second,
+    /// different block in a round it already proposed in.
+    public var lastProposedRound: UInt64 = 0
 
     /// Creates safety data.
     public init(highestVotedRound: UInt64, highestQCRound: UInt64, highQC: QuorumCertificate, highTC: TimeoutCertificate? = nil) {
@@ -180,21 +183,24 @@ public struct SafetyData: Sendable, Hashable {
     /// The bytes to store.
     public var encoded: [UInt8] {
         var w = BinaryWriter()
-        w.u8(1)
+        w.u8(2)
         w.u64(highestVotedRound)
         w.u64(highestQCRound)
         ConsensusMessage.write(highQC, &w)
         ConsensusMessage.writeOptional(highTC, &w)
+        w.u64(lastProposedRound)
         return w.bytes
     }
 
-    /// Reads stored bytes.
+    /// Reads stored bytes (version 1, without the last proposed round, or version 2).
     public static func decode(_ bytes: [UInt8]) throws(ChainError) -> SafetyData {
         var r = BinaryReader(bytes)
-        guard try r.u8() == 1 else { throw .decoding("unknown safety data version") }
-        let s = SafetyData(
+        let version = try r.u8()
+        guard version == 1 || version == 2 else { throw .decoding("unknown safety data version") }
+        var s = SafetyData(
             highestVotedRound: try r.u64(), highestQCRound: try r.u64(), highQC: try ConsensusMessage.readQC(&r),
             highTC: try ConsensusMessage.readOptionalTC(&r))
+        if version == 2 { s.lastProposedRound = try r.u64() }
         try r.finish()
         return s
     }

@@ -140,7 +140,7 @@ public struct Replica<Crypto: ConsensusCrypto> {
         self.blocks[c.id] = c
         for b in storedBlocks where b.height > c.height { self.blocks[b.id] = b }
         self.round = max(s.highQC.round + 1, s.highestVotedRound, (s.highTC?.round ?? 0) + 1)
-        self.lastProposedRound = s.highestVotedRound
+        self.lastProposedRound = max(s.highestVotedRound, s.lastProposedRound)
     }
 
     /// Processes one event and returns the actions to carry out, in order.
@@ -290,6 +290,10 @@ public struct Replica<Crypto: ConsensusCrypto> {
         lastProposedRound = r
         let block = ConsensusBlock(
             round: r, parent: highQC, payload: hooks.make(r, highQC.blockID), timestamp: hooks.now(), crypto: crypto)
+        // Durable before the proposal leaves: after a crash here, this leader must not propose
+        // another block in round r.
+        safety.lastProposedRound = r
+        out.append(.persist(safety))
         out.append(.broadcast(.proposal(block, tc: justification)))
         onProposal(block, tc: justification, from: id)
     }

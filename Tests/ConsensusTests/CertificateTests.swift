@@ -104,5 +104,12 @@ import Testing
         let s = SafetyData(highestVotedRound: 12, highestQCRound: 10, highQC: QuorumCertificate(data: data, votes: [vote("v0")]))
         #expect(try SafetyData.decode(s.encoded) == s)
         #expect(throws: ChainError.self) { try SafetyData.decode(Array(s.encoded.dropLast())) }
+        var proposed = s
+        proposed.lastProposedRound = 13
+        #expect(try SafetyData.decode(proposed.encoded) == proposed)
+        // Version 1 (before the last proposed round was kept) still reads, as 0.
+        var v1 = Array(s.encoded.dropLast(8))
+        v1[0] = 1
+        #expect(try SafetyData.decode(v1) == s)
     }
 }

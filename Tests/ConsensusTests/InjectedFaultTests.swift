@@ -33,7 +33,7 @@ import Testing
                 var s = Scenario(name: "bug:send-before-persist")
                 s.byzantine = [1: .equivocate]
                 s.faults.sendBeforePersist = true
-                s.crashBetweenActions = 0.05
+                s.crashBetweenActions = 0.1
                 s.healAt = 15_000
                 return s
             }, seeds: 0..<60)

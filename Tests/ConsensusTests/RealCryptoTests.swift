@@ -39,4 +39,30 @@ import Testing
         let shortest = committed.map(\.count).min()!
         #expect(Set(committed.map { Array($0.prefix(shortest)) }).count == 1)
     }
+
+    @Test func aLeaderRestartedRightAfterProposingDoesNotProposeAgainInThatRound() throws {
+        let ids = ["n0", "n1", "n2", "n3"]
+        let keys = ids.map { _ in SigningKey.generate(.ed25519) }
+        let set = try ValidatorSet(ids: ids, keys: Dictionary(uniqueKeysWithValues: zip(ids, keys.map(\.publicKeyBytes))))
+        let genesis = Hash256.sha256([42])
+        let leader = set.leader(of: 1)
+        let i = try #require(ids.firstIndex(of: leader))
+        func replica(_ safety: SafetyData?, payload: String) -> Replica<SuiteCrypto> {
+            Replica(
+                validators: set, crypto: SuiteCrypto(selfID: leader, key: keys[i], validators: set), genesisID: genesis,
+                hooks: PayloadHooks(make: { _, _ in Array(payload.utf8) }, now: { 0 }), safety: safety)
+        }
+        var first = replica(nil, payload: "first")
+        let actions = first.handle(.start)
+        // The proposal leaves only after the safety data that records it is persisted.
+        let persistIndex = try #require(actions.firstIndex { if case .persist = $0 { true } else { false } })
+        let broadcastIndex = try #require(actions.firstIndex { if case .broadcast(.proposal) = $0 { true } else { false } })
+        #expect(persistIndex < broadcastIndex)
+        guard case .persist(let saved) = actions[persistIndex] else { return }
+        #expect(saved.lastProposedRound == 1)
+        // Crash between persisting and voting, restart from what was persisted (through its bytes).
+        var restarted = replica(try SafetyData.decode(saved.encoded), payload: "second")
+        let again = restarted.handle(.start)
+        #expect(!again.contains { if case .broadcast(.proposal) = $0 { true } else { false } })
+    }
 }
