@@ -38,6 +38,7 @@ public struct ChainAPI: Sendable {
         router.get("/v1/status") { _, _ in try self.status() }
         router.get("/v1/genesis") { _, _ in try self.genesisDocument() }
         router.post("/v1/txs") { request, context in try await self.submit(request, context) }
+        router.post("/v1/txs/batch") { request, _ in try await self.submitBatch(request) }
         router.get("/v1/txs/:txid") { _, context in try self.transaction(context.parameters.require("txid")) }
         router.get("/v1/txs/:txid/proof") { _, context in try self.proof(context.parameters.require("txid")) }
         router.get("/v1/blocks") { request, _ in try self.blocks(request) }
@@ -173,6 +174,59 @@ public struct ChainAPI: Sendable {
         ]
         if let e = outcome.error { o["error"] = APIError.errorObject(e) }
         return JSONResponse.make(.object(o))
+    }
+
+    /// Most transactions in one `POST /v1/txs/batch`.
+    static let maxBatch = 1_000
+
+    /// `POST /v1/txs/batch` `{"txs": [envelope, …]}`: admits each transaction as `POST /v1/txs`
+    /// would, without waiting for commit. Answers 200 with one result per transaction, in order:
+    /// `{"txid", "status": "accepted"}` or `{"txid"?, "error": {code, message}}`. A body that is
+    /// not such a list is refused whole (400); when every transaction was refused for lack of room
+    /// (`mempool_full`), the answer is 503 with `Retry-After`.
+    func submitBatch(_ request: Request) async throws -> Response {
+        let limit = Self.maxBatch * (node.config.maxBodyBytes * 2 + 4096)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch {
+            throw ChainError("too_large", "request body exceeds \(limit) bytes")
+        }
+        let value: JSONValue
+        do {
+            value = try JSONParser(maxDepth: 5).parse(Array(buffer: buffer))
+        } catch {
+            throw ChainError("malformed_json", "request body is not valid JSON: \(error.message)")
+        }
+        guard let o = value.objectValue, o.count == 1, let list = o["txs"]?.arrayValue else {
+            throw ChainError("malformed", "request body must be {\"txs\": [ … ]}")
+        }
+        guard (1...Self.maxBatch).contains(list.count) else {
+            throw ChainError("malformed", "a batch holds 1–\(Self.maxBatch) transactions")
+        }
+        var results: [JSONValue] = []
+        results.reserveCapacity(list.count)
+        var full = 0
+        for item in list {
+            var txid: String?
+            do {
+                let tx = try Self.parseSubmission(item.canonicalBytes)
+                txid = tx.txid
+                if let sync {
+                    try await Self.forward(tx, item.canonicalBytes, node: node, sources: sync.sources)
+                } else {
+                    try node.submit(tx)
+                }
+                results.append(.object(["txid": .string(tx.txid), "status": .string("accepted")]))
+            } catch let e as ChainError {
+                if e.code == "mempool_full" { full += 1 }
+                var r: [String: JSONValue] = ["error": APIError.errorObject(e)]
+                if let txid { r["txid"] = .string(txid) }
+                results.append(.object(r))
+            }
+        }
+        if full == list.count { throw ChainError("mempool_full", "the mempool is full; no transaction of the batch was taken") }
+        return JSONResponse.make(.object(["results": .array(results)]))
     }
 
     /// Verifies `tx` locally, then submits it to the first source that takes it. A source's own

@@ -32,7 +32,9 @@ struct DevnetCommand: AsyncParsableCommand {
             _ = try layout.create(
                 orgs: (0..<nodes).map { "org\($0)" }, suite: .ed25519, chainId: chainId, basePort: basePort)
             for k in 0..<observers { try layout.addObserver(org: "org\(k % nodes)") }
-            say("created a \(nodes)-validator network\(observers > 0 ? " with \(observers) observers" : "") in \(dir)")
+            say(
+                "created a \(nodes)-validator network\(observers > 0 ? " with \(observers) observer\(observers == 1 ? "" : "s")" : "") in \(dir)"
+            )
         } else {
             say("resuming the network in \(dir)")
         }

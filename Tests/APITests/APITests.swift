@@ -256,6 +256,61 @@ extension TestClientProtocol {
         }
     }
 
+    @Test func aBatchAdmitsEachTransactionOnItsOwnAndReportsEach() async throws {
+        var config = NodeConfig(nodeId: "node0")
+        config.mempoolCapacity = 4
+        try await withNode(config: config) { node, client in
+            let id = try consortium.identity(.merchant, org: "org1")
+            func envelope(_ tx: SignedTransaction) throws -> JSONValue {
+                try JSONParser().parse(Array(try JSONEncoder().encode(TransactionSubmission(tx))))
+            }
+            let good = try (0..<3).map { _ in try evidenceTx(id) }
+            var forged = TransactionSubmission(try evidenceTx(id))
+            forged.signature = Data(repeating: 1, count: 64).base64EncodedString()
+            let items: [JSONValue] =
+                try good.map(envelope) + [
+                    try JSONParser().parse(Array(try JSONEncoder().encode(forged))), .object(["body": .int(1)]),
+                    try envelope(good[0]),
+                ]
+            let r = try await client.call(.post, "/v1/txs/batch", body: JSONValue.object(["txs": .array(items)]).canonicalBytes)
+            #expect(r.status == .ok)
+            let results = r.json["results"]?.arrayValue ?? []
+            #expect(results.count == 6)
+            for k in 0..<3 {
+                #expect(results[k]["status"]?.stringValue == "accepted" && results[k]["txid"]?.stringValue == good[k].txid)
+            }
+            #expect(results[3]["error"]?["code"]?.stringValue == "bad_signature")
+            #expect(results[4]["error"]?["code"]?.stringValue == "malformed")
+            #expect(results[5]["error"]?["code"]?.stringValue == "duplicate_tx")
+            #expect(node.mempool.count == 3)
+            // Room for one more: the rest of the batch is refused for lack of room, per transaction.
+            let more = try (0..<3).map { _ in try evidenceTx(id) }
+            let partly = try await client.call(
+                .post, "/v1/txs/batch", body: JSONValue.object(["txs": .array(try more.map(envelope))]).canonicalBytes)
+            #expect(partly.status == .ok)
+            #expect(
+                partly.json["results"]?.arrayValue?.compactMap { $0["error"]?["code"]?.stringValue } == [
+                    "mempool_full", "mempool_full",
+                ])
+            // Nothing taken at all: 503 with Retry-After, like a single submission.
+            let none = try await client.call(
+                .post, "/v1/txs/batch", body: JSONValue.object(["txs": .array([try envelope(try evidenceTx(id))])]).canonicalBytes
+            )
+            #expect(none.status == .serviceUnavailable && none.code == "mempool_full" && none.headers[.retryAfter] == "1")
+            // Bodies that are not a batch are refused whole.
+            let hostile: [[UInt8]] = [
+                Array("[]".utf8), Array("{\"txs\":[]}".utf8), Array("{\"txs\":{}}".utf8), Array("{\"txs\":[],\"x\":1}".utf8),
+                Array("{\"txs\":[".utf8), JSONValue.object(["txs": .array(Array(repeating: .null, count: 1001))]).canonicalBytes,
+            ]
+            for body in hostile {
+                let bad = try await client.call(.post, "/v1/txs/batch", body: body)
+                #expect(bad.status == .badRequest, "\(String(decoding: body.prefix(40), as: UTF8.self))")
+                #expect(bad.code == "malformed" || bad.code == "malformed_json")
+            }
+            #expect(node.mempool.count == 4)
+        }
+    }
+
     @Test func badPathsAndQueriesGetClearErrors() async throws {
         try await withNode { _, client in
             let cases: [(String, HTTPResponse.Status, String)] = [
