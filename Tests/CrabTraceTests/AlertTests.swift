@@ -2,6 +2,7 @@ import ChainCore
 import ChainTesting
 import CrabTraceContract
 import Identity
+import Storage
 import Testing
 
 @Suite struct AlertTests {

@@ -101,7 +101,7 @@ final class CrabHarness {
         var a: [String: JSONValue] = [
             "season": .string("2026"), "opensAt": .int(Self.seasonOpens), "closesAt": .int(Self.seasonOpens + 90 * Self.day),
             "capPerMu": .int(capPerMu), "couponValidityDays": .int(60),
-            "sizes": .array([.number("3.0"), .number("4.0"), .number("2.5")]),
+            "sizes": .array([.number("3.0"), .number("4.0"), .number("4.5"), .number("2.5")]),
             "maxScans": .int(5), "scanWindowHours": .int(24), "lateScanDays": .int(30), "shipWithinDays": .int(3),
         ]
         for (k, v) in extra { a[k] = v }

@@ -1,4 +1,5 @@
 import ChainCore
+import ChainTesting
 import CrabTraceContract
 import Testing
 
@@ -11,31 +12,31 @@ import Testing
         #expect(GS1Key.hasValidCheckDigit("4006381333931", length: 13))  // EAN-13 on a Stabilo pen
         #expect(!GS1Key.hasValidCheckDigit("09521234543214", length: 14))
         #expect(GS1Key.appendingCheckDigit("0952123454321") == "09521234543213")
-        #expect(try GS1Key.gtin("9521234543213") == "09521234543213")
-        #expect(try GS1Key.sscc("106141411234567897") == "106141411234567897")
-        #expect(try GS1Key.gln("9521234000006") == "9521234000006")
+        #expect(try GS1Key.checkedGTIN("9521234543213") == "09521234543213")
+        #expect(try GS1Key.checkedSSCC("106141411234567897") == "106141411234567897")
+        #expect(try GS1Key.checkedGLN("9521234000006") == "9521234000006")
     }
 
     @Test(arguments: [
         "09521234543214", "0952123454321", "0952123454321X", "", "095212345432130",
     ])
     func badGTINsFail(_ text: String) {
-        #expect(errorCode { try GS1Key.gtin(text) } == "bad_code")
+        #expect(errorCode { try GS1Key.checkedGTIN(text) } == "bad_code")
     }
 
     @Test func gcnNeedsCheckDigitAndAtMost12SerialDigits() throws {
         let base = try #require(GS1Key.appendingCheckDigit("952123400001"))
-        #expect(try GS1Key.gcn(base) == base)
-        #expect(try GS1Key.gcn(base + "123456789012") == base + "123456789012")
-        #expect(errorCode { try GS1Key.gcn(base + "1234567890123") } == "bad_code")
+        #expect(try GS1Key.checkedGCN(base) == base)
+        #expect(try GS1Key.checkedGCN(base + "123456789012") == base + "123456789012")
+        #expect(errorCode { try GS1Key.checkedGCN(base + "1234567890123") } == "bad_code")
         let wrong = String(base.dropLast()) + String((Int(String(base.last!))! + 1) % 10)
-        #expect(errorCode { try GS1Key.gcn(wrong) } == "bad_code")
+        #expect(errorCode { try GS1Key.checkedGCN(wrong) } == "bad_code")
     }
 
     @Test func digitalLinkRoundTripsEveryKind() throws {
         let keys: [GS1Key] = [
             .sgtin(gtin: "09521234543213", serial: "A/1%x"), .sgtin(gtin: "09521234543213", serial: "12345"),
-            .sscc("106141411234567897"), .gcn(try GS1Key.gcn(GS1Key.appendingCheckDigit("952123400001")! + "42")),
+            .sscc("106141411234567897"), .gcn(try GS1Key.checkedGCN(GS1Key.appendingCheckDigit("952123400001")! + "42")),
             .gln("9521234000006"), .lot(gtin: "09521234543213", lot: "2026-L1(a)"),
         ]
         for key in keys {

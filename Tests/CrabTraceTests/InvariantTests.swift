@@ -103,8 +103,8 @@ import Testing
         func redeem(_ gcn: String, _ sscc: String) -> JSONValue { .object(["gcn": .string(gcn), "sscc": .string(sscc)]) }
         // Another merchant cannot redeem merch's coupon.
         try h.refused("not_owner", .merchant, "merch2", "redeem", redeem(g[0], CrabHarness.ssccA))
-        // Wrong size: a 4.0 liang coupon needs ≥ 190 g; the crabs weigh 210 g, fine for 3.0 (≥ 140 g) but not for 4.5.
-        let big = try h.issue(4...4, size: "4.0", perCoupon: 4)
+        // Wrong size: a 4.5 liang coupon needs ≥ 215 g; the crabs weigh 210 g (fine for 3.0, which needs ≥ 140 g).
+        let big = try h.issue(4...4, size: "4.5", perCoupon: 4)
         try h.refused("wrong_size", .merchant, "merch", "redeem", redeem(h.gcn(big[0].key), CrabHarness.ssccA))
         // Wrong count.
         let two = try h.issue(5...5, size: "3.0", perCoupon: 2)
@@ -124,7 +124,7 @@ import Testing
 
     @Test func invariant5LotsMustBeInspectedPassedAndNotRecalled() throws {
         let h = try CrabHarness()
-        try h.setUpMembersAndSeason()
+        try h.setUpMembersAndSeason(capPerMu: 20)
         try h.commission(1...12)
         try h.allocate(1...12)
         try h.ok(.farm, "farmA", "tag_harvest", h.tagArgs(1...4, lot: "L1"))

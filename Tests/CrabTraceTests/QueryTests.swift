@@ -3,6 +3,7 @@ import ChainTesting
 import CrabTraceContract
 import Foundation
 import Identity
+import Storage
 import Testing
 
 @Suite struct VerdictTests {

@@ -9,7 +9,7 @@ typealias Record = [String: JSONValue]
 extension Arguments {
     /// A required 64-hex-character hash, lowercased.
     func hash64(_ name: String) throws(ChainError) -> String {
-        guard let s = self[name]?.stringValue, let h = Self.hash64(s) else {
+        guard let s = self[name]?.stringValue, let h = Self.parseHash64(s) else {
             throw ChainError("bad_args", "\"\(name)\" must be 64 hex characters (a salted SHA-256 hash)")
         }
         return h
@@ -21,7 +21,7 @@ extension Arguments {
         return try hash64(name)
     }
 
-    static func hash64(_ s: String) -> String? {
+    static func parseHash64(_ s: String) -> String? {
         let h = s.lowercased()
         return Hex.isLowercase(h, byteCount: 32) ? h : nil
     }
@@ -89,7 +89,7 @@ extension Arguments {
 
     /// A required GTIN argument, as GTIN-14.
     func gtin(_ name: String = "gtin") throws(ChainError) -> String {
-        try GS1Key.gtin(try string(name, maxLength: 14))
+        try GS1Key.checkedGTIN(try string(name, maxLength: 14))
     }
 
     /// An optional JSON object of at most `maxBytes` canonical bytes.

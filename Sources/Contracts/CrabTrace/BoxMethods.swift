@@ -12,7 +12,7 @@ extension CrabTraceContract {
     public static let consumerDestination = "consumer"
 
     func boxKey(_ a: Arguments) throws -> GS1Key {
-        .sscc(try GS1Key.sscc(try a.string("sscc", maxLength: 18)))
+        .sscc(try GS1Key.checkedSSCC(try a.string("sscc", maxLength: 18)))
     }
 
     func existingBox(_ key: GS1Key, _ s: CrabStep) throws -> Record {
@@ -33,7 +33,7 @@ extension CrabTraceContract {
         }
         guard case .sscc(let sscc) = key else { return }
         for serial in serials {
-            let rk = GS1Key.sgtin(gtin: gtin, serial: try GS1Key.serial(serial))
+            let rk = GS1Key.sgtin(gtin: gtin, serial: try GS1Key.checkedSerial(serial))
             guard var ring = try s.record(CrabKeys.object(rk)) else {
                 throw ChainError("unknown_ring", "ring \(rk.canonical) was never commissioned")
             }

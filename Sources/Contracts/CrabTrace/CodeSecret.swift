@@ -64,7 +64,7 @@ public struct CodeGenerator {
     public func rings(
         gtin: String, serials: ClosedRange<Int>, prefix: String = "", width: Int = 0, using rng: inout some RandomNumberGenerator
     ) throws(ChainError) -> [GeneratedCode] {
-        let g = try GS1Key.gtin(gtin)
+        let g = try GS1Key.checkedGTIN(gtin)
         guard serials.lowerBound >= 0, serials.count <= Self.maxBatch else {
             throw ChainError("bad_args", "serials must be non-negative and at most \(Self.maxBatch) per batch")
         }
@@ -72,7 +72,7 @@ public struct CodeGenerator {
         for n in serials {
             let digits = String(n)
             let serial = prefix + String(repeating: "0", count: max(0, width - digits.count)) + digits
-            out.append(make(.sgtin(gtin: g, serial: try GS1Key.serial(serial)), using: &rng))
+            out.append(make(.sgtin(gtin: g, serial: try GS1Key.checkedSerial(serial)), using: &rng))
         }
         return out
     }
@@ -94,7 +94,7 @@ public struct CodeGenerator {
         for n in serials {
             let digits = String(n)
             let gcn = base + String(repeating: "0", count: width - digits.count) + digits
-            out.append(make(.gcn(try GS1Key.gcn(gcn)), using: &rng))
+            out.append(make(.gcn(try GS1Key.checkedGCN(gcn)), using: &rng))
         }
         return out
     }

@@ -28,7 +28,7 @@ extension CrabTraceContract {
     public static let maxCouponsPerTx = 500
 
     func couponKey(_ a: Arguments, _ name: String = "gcn") throws -> GS1Key {
-        .gcn(try GS1Key.gcn(try a.string(name, maxLength: 25)))
+        .gcn(try GS1Key.checkedGCN(try a.string(name, maxLength: 25)))
     }
 
     func existingCoupon(_ key: GS1Key, _ s: CrabStep) throws -> Record {
@@ -306,7 +306,7 @@ extension CrabTraceContract {
     func expireCoupons(_ args: JSONValue, _ s: CrabStep) throws {
         let a = try Arguments(args, allowed: ["gcns"])
         for g in try a.stringList("gcns", maxItems: Self.maxCouponsPerTx, maxLength: 25) {
-            let key = GS1Key.gcn(try GS1Key.gcn(g))
+            let key = GS1Key.gcn(try GS1Key.checkedGCN(g))
             let c = try existingCoupon(key, s)
             if s.caller.role == .merchant, c.str("merchant") != s.caller.org {
                 throw ChainError("not_owner", "coupon \(key.canonical) is not yours")

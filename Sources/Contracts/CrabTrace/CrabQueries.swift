@@ -49,7 +49,7 @@ public struct CrabQueries: Sendable {
 
     /// The lot record (with its inspection, frozen and recalled flags).
     public func lot(gtin: String, lot: String) throws -> JSONValue? {
-        try record(CrabKeys.object(.lot(gtin: try GS1Key.gtin(gtin), lot: try GS1Key.lotNumber(lot)))).map { .object($0) }
+        try record(CrabKeys.object(.lot(gtin: try GS1Key.checkedGTIN(gtin), lot: try GS1Key.checkedLot(lot)))).map { .object($0) }
     }
 
     /// The stored record of any object.

@@ -131,12 +131,12 @@ public enum DigitalLink {
         let s = segs
         if s.count >= 4, s[s.count - 4] == "01", s[s.count - 2] == "21" || s[s.count - 2] == "10" {
             guard allowPrefix || s.count == 4 else { throw ChainError("bad_code", "unexpected path segments") }
-            let gtin = try GS1Key.gtin(String(s[s.count - 3]))
+            let gtin = try GS1Key.checkedGTIN(String(s[s.count - 3]))
             let value = try percentDecode(s[s.count - 1])
             if s[s.count - 2] == "21" {
-                return PrintedCode(key: .sgtin(gtin: gtin, serial: try GS1Key.serial(value)), secret: secret)
+                return PrintedCode(key: .sgtin(gtin: gtin, serial: try GS1Key.checkedSerial(value)), secret: secret)
             }
-            return PrintedCode(key: .lot(gtin: gtin, lot: try GS1Key.lotNumber(value)), secret: secret)
+            return PrintedCode(key: .lot(gtin: gtin, lot: try GS1Key.checkedLot(value)), secret: secret)
         }
         guard s.count >= 2, allowPrefix || s.count == 2 else {
             throw ChainError("bad_code", "the path names no GS1 key this chain tracks")
@@ -144,9 +144,9 @@ public enum DigitalLink {
         let value = String(s[s.count - 1])
         let key: GS1Key
         switch s[s.count - 2] {
-        case "00": key = .sscc(try GS1Key.sscc(value))
-        case "255": key = .gcn(try GS1Key.gcn(value))
-        case "414": key = .gln(try GS1Key.gln(value))
+        case "00": key = .sscc(try GS1Key.checkedSSCC(value))
+        case "255": key = .gcn(try GS1Key.checkedGCN(value))
+        case "414": key = .gln(try GS1Key.checkedGLN(value))
         case "01": throw ChainError("bad_code", "a GTIN alone names a product, not an object; add /21/<serial>")
         default: throw ChainError("bad_code", "unsupported application identifier \"\(s[s.count - 2])\"")
         }
@@ -167,21 +167,21 @@ public enum DigitalLink {
         }
         let key: GS1Key
         if take("01") {
-            let gtin = try GS1Key.gtin(String(body.prefix(14)))
+            let gtin = try GS1Key.checkedGTIN(String(body.prefix(14)))
             body = body.dropFirst(14)
             if take("21") {
-                key = .sgtin(gtin: gtin, serial: try GS1Key.serial(String(body)))
+                key = .sgtin(gtin: gtin, serial: try GS1Key.checkedSerial(String(body)))
             } else if take("10") {
-                key = .lot(gtin: gtin, lot: try GS1Key.lotNumber(String(body)))
+                key = .lot(gtin: gtin, lot: try GS1Key.checkedLot(String(body)))
             } else {
                 throw ChainError("bad_code", "(01) must be followed by (21) serial or (10) lot")
             }
         } else if take("00") {
-            key = .sscc(try GS1Key.sscc(String(body)))
+            key = .sscc(try GS1Key.checkedSSCC(String(body)))
         } else if take("255") {
-            key = .gcn(try GS1Key.gcn(String(body)))
+            key = .gcn(try GS1Key.checkedGCN(String(body)))
         } else if take("414") {
-            key = .gln(try GS1Key.gln(String(body)))
+            key = .gln(try GS1Key.checkedGLN(String(body)))
         } else {
             throw ChainError("bad_code", "unsupported application identifier")
         }

@@ -5,7 +5,7 @@ import Identity
 /// Lots: inspection by labs; freezes and recalls by the regulator.
 extension CrabTraceContract {
     func lotKey(_ a: Arguments) throws -> GS1Key {
-        .lot(gtin: try a.gtin(), lot: try GS1Key.lotNumber(try a.string("lot", maxLength: GS1Key.maxLotLength)))
+        .lot(gtin: try a.gtin(), lot: try GS1Key.checkedLot(try a.string("lot", maxLength: GS1Key.maxLotLength)))
     }
 
     func existingLot(_ key: GS1Key, _ s: CrabStep) throws -> Record {
@@ -37,7 +37,7 @@ extension CrabTraceContract {
     func freezeLot(_ args: JSONValue, _ s: CrabStep, frozen: Bool) throws {
         let a = try Arguments(args, allowed: ["gtin", "lot", "reason"])
         let key = try lotKey(a)
-        let reason = frozen ? try a.string("reason", maxLength: 500) : try a.optionalString("reason", maxLength: 500)
+        let reason: String? = try frozen ? a.string("reason", maxLength: 500) : a.optionalString("reason", maxLength: 500)
         var lot = try existingLot(key, s)
         lot["frozen"] = .bool(frozen)
         lot["frozenReason"] = frozen ? .string(reason ?? "") : nil
@@ -54,14 +54,14 @@ extension CrabTraceContract {
         guard targets == 1 else { throw ChainError("bad_args", "recall exactly one of \"lot\", \"serial\" or \"gcn\"") }
         let key: GS1Key
         if a["gcn"] != nil {
-            key = .gcn(try GS1Key.gcn(try a.string("gcn", maxLength: 25)))
+            key = .gcn(try GS1Key.checkedGCN(try a.string("gcn", maxLength: 25)))
             var c = try existingCoupon(key, s)
             if CouponStatus.live.contains(c.str("status") ?? "") { try release(c, s) }
             c["status"] = .string(CouponStatus.recalled)
             c["recallReason"] = .string(reason)
             s.put(CrabKeys.object(key), c)
         } else if a["serial"] != nil {
-            key = .sgtin(gtin: try a.gtin(), serial: try GS1Key.serial(try a.string("serial", maxLength: 20)))
+            key = .sgtin(gtin: try a.gtin(), serial: try GS1Key.checkedSerial(try a.string("serial", maxLength: 20)))
             guard var ring = try s.record(CrabKeys.object(key)) else {
                 throw ChainError("unknown_ring", "ring \(key.canonical) was never commissioned")
             }

@@ -41,7 +41,7 @@ extension CrabTraceContract {
         if a["salesRegion"] != nil, a["salesRegion"] != .null {
             m["salesRegion"] = .array(try a.stringList("salesRegion", maxItems: Self.maxCities).map { .string($0) })
         }
-        if let gln = try a.optionalString("gln", maxLength: 13) { m["gln"] = .string(try GS1Key.gln(gln)) }
+        if let gln = try a.optionalString("gln", maxLength: 13) { m["gln"] = .string(try GS1Key.checkedGLN(gln)) }
         if role == "farm", m["areaMu"] == nil || m["zone"] == nil {
             throw ChainError("bad_args", "a farm needs \"areaMu\" and \"zone\"")
         }
@@ -51,7 +51,7 @@ extension CrabTraceContract {
     func suspendMember(_ args: JSONValue, _ s: CrabStep, suspended: Bool) throws {
         let a = try Arguments(args, allowed: ["org", "reason"])
         let org = try a.identifier("org")
-        let reason = suspended ? try a.string("reason", maxLength: 500) : try a.optionalString("reason", maxLength: 500)
+        let reason: String? = try suspended ? a.string("reason", maxLength: 500) : a.optionalString("reason", maxLength: 500)
         guard var m = try s.record(CrabKeys.member(org)) else {
             throw ChainError("not_a_member", "\(org) is not a registered member")
         }

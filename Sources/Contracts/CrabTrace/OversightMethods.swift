@@ -33,7 +33,7 @@ extension CrabTraceContract {
         var expired = 0
         var overdue = 0
         for g in try a.stringList("gcns", maxItems: Self.maxSweep, maxLength: 25) {
-            let key = GS1Key.gcn(try GS1Key.gcn(g))
+            let key = GS1Key.gcn(try GS1Key.checkedGCN(g))
             if try expireIfDue(key, s) {
                 expired += 1
                 continue

@@ -14,7 +14,7 @@ extension CrabTraceContract {
         var seen = Set<String>()
         for item in try a.array("rings", maxItems: Self.maxRingsPerTx) {
             let r = try Arguments(item, allowed: ["serial", "secretHash"])
-            let serial = try GS1Key.serial(try r.string("serial", maxLength: GS1Key.maxSerialLength))
+            let serial = try GS1Key.checkedSerial(try r.string("serial", maxLength: GS1Key.maxSerialLength))
             let hash = try r.hash64("secretHash")
             let key = GS1Key.sgtin(gtin: gtin, serial: serial)
             guard seen.insert(serial).inserted, try s.record(CrabKeys.object(key)) == nil else {
@@ -39,7 +39,7 @@ extension CrabTraceContract {
         _ = try season(seasonId, s)
         _ = try s.activeMember(org, role: .farm, field: "org")
         for serial in try a.stringList("serials", maxItems: Self.maxRingsPerTx, maxLength: GS1Key.maxSerialLength) {
-            let key = GS1Key.sgtin(gtin: gtin, serial: try GS1Key.serial(serial))
+            let key = GS1Key.sgtin(gtin: gtin, serial: try GS1Key.checkedSerial(serial))
             guard var ring = try s.record(CrabKeys.object(key)) else {
                 throw ChainError("unknown_ring", "ring \(key.canonical) was never commissioned")
             }
@@ -63,7 +63,7 @@ extension CrabTraceContract {
         let a = try Arguments(args, allowed: ["season", "gtin", "lot", "pond", "zone", "harvestedAt", "rings"])
         let seasonId = try a.identifier("season", maxLength: 16)
         let gtin = try a.gtin()
-        let lotNo = try GS1Key.lotNumber(try a.string("lot", maxLength: GS1Key.maxLotLength))
+        let lotNo = try GS1Key.checkedLot(try a.string("lot", maxLength: GS1Key.maxLotLength))
         let pond = try a.string("pond", maxLength: 64)
         let zone = try a.string("zone", maxLength: 64)
         let harvestedAt = try a.int("harvestedAt", in: 0...Self.maxTime)
@@ -114,7 +114,7 @@ extension CrabTraceContract {
         var seen = Set<String>()
         for item in rings {
             let r = try Arguments(item, allowed: ["serial", "sex", "weightG"])
-            let serial = try GS1Key.serial(try r.string("serial", maxLength: GS1Key.maxSerialLength))
+            let serial = try GS1Key.checkedSerial(try r.string("serial", maxLength: GS1Key.maxSerialLength))
             let sex = try r.choice("sex", ["male", "female"])
             let weight = try r.int("weightG", in: 1...2000)
             let key = GS1Key.sgtin(gtin: gtin, serial: serial)
