@@ -179,5 +179,16 @@ let package = Package(
             dependencies: ["ChainCore", "ChainTesting", "Identity", "Node"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "CrabTraceContract",
+            dependencies: ["ChainCore", "Execution", "Identity", "Storage"],
+            path: "Sources/Contracts/CrabTrace",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CrabTraceTests",
+            dependencies: ["CrabTraceContract", "ChainTesting", "Execution", "Identity", "Storage", "ChainCore"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

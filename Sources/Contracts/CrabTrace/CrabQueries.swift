@@ -1,0 +1,287 @@
+import ChainCore
+import Storage
+
+/// Read-only queries over committed crab state, for the HTTP layer. No I/O beyond the scanner.
+public struct CrabQueries: Sendable {
+    /// Committed state.
+    public let state: any StateScanner
+    /// Deployment settings (resolver host for URIs).
+    public let config: CrabTraceConfig
+    /// The contract's key prefix in committed state.
+    public static let prefix = "crab/"
+    /// Largest page any list query returns.
+    public static let maxPage = 1000
+
+    /// Creates queries over `state`.
+    public init(state: any StateScanner, config: CrabTraceConfig = CrabTraceConfig()) {
+        self.state = state
+        self.config = config
+    }
+
+    func record(_ key: String) throws -> [String: JSONValue]? {
+        guard let raw = try state.read(Self.prefix + key) else { return nil }
+        return try JSONParser().parse(raw).objectValue
+    }
+
+    func scanAll(_ prefix: String, after: String? = nil, limit: Int = 10_000) throws -> [StateEntry] {
+        var out: [StateEntry] = []
+        var cursor = after.map { Self.prefix + prefix + $0 }
+        while out.count < limit {
+            let want = min(500, limit - out.count)
+            let page = try state.scan(prefix: Self.prefix + prefix, after: cursor, limit: want)
+            out += page
+            guard page.count == want, let last = page.last else { break }
+            cursor = last.key
+        }
+        return out
+    }
+
+    /// The member record of `org`.
+    public func member(_ org: String) throws -> JSONValue? { try record(CrabKeys.member(org)).map { .object($0) } }
+
+    /// The season record.
+    public func season(_ id: String) throws -> JSONValue? { try record(CrabKeys.season(id)).map { .object($0) } }
+
+    /// A merchant's stock in a season (granted, promised, delivered, issuanceSuspended).
+    public func stock(season: String, org: String) throws -> JSONValue? {
+        try record(CrabKeys.stock(season, org)).map { .object($0) }
+    }
+
+    /// The lot record (with its inspection, frozen and recalled flags).
+    public func lot(gtin: String, lot: String) throws -> JSONValue? {
+        try record(CrabKeys.object(.lot(gtin: try GS1Key.checkedGTIN(gtin), lot: try GS1Key.checkedLot(lot)))).map { .object($0) }
+    }
+
+    /// The stored record of any object.
+    public func object(_ key: GS1Key) throws -> JSONValue? { try record(CrabKeys.object(key)).map { .object($0) } }
+
+    /// The history of one object, in order.
+    public func history(_ object: String, limit: Int = 10_000) throws -> [HistoryEntry] {
+        try scanAll(CrabKeys.historyPrefix(object), limit: limit).compactMap { e in
+            (try? JSONParser().parse(e.value)).flatMap(HistoryEntry.init)
+        }
+    }
+
+    /// Alerts in recording order after sequence `after`, at most `limit`; only open ones when `openOnly`.
+    public func alerts(openOnly: Bool = false, limit: Int = 100, after: Int64 = 0) throws -> [JSONValue] {
+        let lim = max(0, min(limit, Self.maxPage))
+        var out: [JSONValue] = []
+        var cursor: String? = after > 0 ? CrabKeys.pad(after, 12) : nil
+        while out.count < lim {
+            let page = try state.scan(
+                prefix: Self.prefix + "alert/", after: cursor.map { Self.prefix + "alert/" + $0 }, limit: 200)
+            for e in page {
+                guard let a = try? JSONParser().parse(e.value), !openOnly || a["open"]?.boolValue == true else { continue }
+                out.append(a)
+                if out.count == lim { break }
+            }
+            guard page.count == 200, let last = page.last else { break }
+            cursor = String(last.key.dropFirst((Self.prefix + "alert/").count))
+        }
+        return out
+    }
+
+    /// Alerts recorded about one object.
+    public func alerts(object: String) throws -> [JSONValue] {
+        try scanAll("alertidx/\(object)/", limit: Self.maxPage).compactMap { e in
+            guard let seq = (try? JSONParser().parse(e.value))?.int64Value else { return nil }
+            return try record(CrabKeys.alert(seq)).map { .object($0) }
+        }
+    }
+
+    /// Complaints after sequence `after`, at most `limit`.
+    public func complaints(after: Int64 = 0, limit: Int = 100) throws -> [JSONValue] {
+        let lim = max(0, min(limit, Self.maxPage))
+        return try scanAll("complaint/", after: after > 0 ? CrabKeys.pad(after, 12) : nil, limit: lim).compactMap {
+            try? JSONParser().parse($0.value)
+        }
+    }
+
+    /// Coupons a `sweep` at time `now` would act on (expired live ones, redeemed ones overdue for shipping), at most `limit`.
+    public func sweepCandidates(now: Int64, limit: Int = CrabTraceContract.maxSweep) throws -> [String] {
+        var out: [String] = []
+        var seasons: [String: [String: JSONValue]] = [:]
+        var cursor: String?
+        while out.count < limit {
+            let page = try state.scan(prefix: Self.prefix + "obj/255/", after: cursor, limit: 500)
+            for e in page {
+                guard let c = (try? JSONParser().parse(e.value))?.objectValue, let gcn = c.str("gcn") else { continue }
+                let status = c.str("status") ?? ""
+                if CouponStatus.live.contains(status), now > c.int("validUntil") {
+                    out.append(gcn)
+                } else if status == CouponStatus.redeemed, c["shippedAt"] == nil, !c.flag("overdueAlerted") {
+                    let sid = c.str("season") ?? ""
+                    if seasons[sid] == nil { seasons[sid] = try record(CrabKeys.season(sid)) ?? [:] }
+                    if now > c.int("redeemedAt") + (seasons[sid]?.int("shipWithinDays") ?? 0) * CrabTraceContract.day {
+                        out.append(gcn)
+                    }
+                }
+                if out.count == limit { break }
+            }
+            guard page.count == 500, let last = page.last else { break }
+            cursor = last.key
+        }
+        return out
+    }
+
+    // MARK: verify
+
+    /// Verifies a printed code (Digital Link URI on any resolver, short code or bare path with its secret).
+    ///
+    /// Rules, first match wins: never issued → `unknown [never_issued]`; no secret → `unknown
+    /// [secret_missing]`; wrong secret → `unknown [secret_mismatch]` (a forged copy of a real
+    /// serial gets the same answer as a forged serial, and no product data); recalled ring, lot or
+    /// coupon → `recalled`; redeemed coupon → `redeemed`; any suspicious reason → `suspicious`;
+    /// otherwise `genuine`. A live coupon past its validity at `now` (unix ms, e.g. the chain tip's
+    /// time) is `suspicious [coupon_expired]`. Fails with `bad_code` for malformed codes or keys
+    /// other than ring or coupon.
+    public func verify(code: String, now: Int64? = nil) throws -> Verdict {
+        let printed = try DigitalLink.parse(code)
+        let key = printed.key
+        switch key {
+        case .sgtin, .gcn: break
+        default: throw ChainError("bad_code", "only ring and coupon codes can be verified")
+        }
+        func unknown(_ reason: String) -> Verdict {
+            Verdict(status: .unknown, reasons: [reason], object: key.canonical, kind: key.kind, details: [:])
+        }
+        guard let r = try record(CrabKeys.object(key)) else { return unknown("never_issued") }
+        guard let secret = printed.secret else { return unknown("secret_missing") }
+        guard CodeSecret.hash(key: key, secret: secret) == r.str("secretHash") else { return unknown("secret_mismatch") }
+
+        var reasons: [String] = []
+        var recalled = false
+        var redeemed = false
+        var details: [String: JSONValue] = [
+            "uri": .string(DigitalLink.uri(key, resolver: config.resolver)), "scans": .int(r.int("scans")),
+            "firstScanAt": r["firstScanAt"] ?? .null, "season": r["season"] ?? .null,
+        ]
+        var merchantOrg = r.str("merchant")
+        if case .sgtin(let gtin, _) = key {
+            if r.str("status") != "tagged" { reasons.append("not_tagged") }
+            if r.flag("recalled") { recalled = true }
+            for k in ["sex", "weightG", "harvestedAt", "lot", "coupon", "box"] { details[k] = r[k] ?? .null }
+            if let lotNo = r.str("lot"), let lot = try record(CrabKeys.object(.lot(gtin: gtin, lot: lotNo))) {
+                try describeLot(lot, into: &details, reasons: &reasons, recalled: &recalled)
+            }
+            if let gcn = r.str("coupon"), let c = try record(CrabKeys.object(.gcn(gcn))) {
+                merchantOrg = c.str("merchant") ?? merchantOrg
+            }
+        } else {
+            for k in ["sizeLiang", "crabsPerCoupon", "validUntil", "status", "box", "redeemedAt", "shippedAt"] {
+                details[k] = r[k] ?? .null
+            }
+            switch r.str("status") ?? "" {
+            case CouponStatus.recalled: recalled = true
+            case CouponStatus.redeemed: redeemed = true
+            case CouponStatus.expired: reasons.append("coupon_expired")
+            case CouponStatus.refunded: reasons.append("coupon_refunded")
+            default: break
+            }
+            if CouponStatus.live.contains(r.str("status") ?? ""), let now, now > r.int("validUntil") {
+                reasons.append("coupon_expired")
+            }
+            if let gtin = r.str("gtin"), let first = r["rings"]?.arrayValue?.first?.stringValue,
+                let ring = try record(CrabKeys.object(.sgtin(gtin: gtin, serial: first))), let lotNo = ring.str("lot"),
+                let lot = try record(CrabKeys.object(.lot(gtin: gtin, lot: lotNo)))
+            {
+                details["lot"] = .string(lotNo)
+                try describeLot(lot, into: &details, reasons: &reasons, recalled: &recalled)
+            }
+        }
+        if let m = merchantOrg {
+            let rec = try record(CrabKeys.member(m))
+            details["merchant"] = .object(["org": .string(m), "name": rec?["name"] ?? .null])
+            if rec?.flag("suspended") == true { reasons.append("merchant_suspended") }
+        }
+        for a in try alerts(object: key.canonical) where a["open"]?.boolValue == true {
+            if let kind = a["kind"]?.stringValue, !reasons.contains(kind) { reasons.append(kind) }
+        }
+        let status: VerdictStatus =
+            recalled ? .recalled : redeemed ? .redeemed : reasons.isEmpty ? .genuine : .suspicious
+        if recalled { reasons.insert("recalled", at: 0) }
+        return Verdict(status: status, reasons: reasons, object: key.canonical, kind: key.kind, details: details)
+    }
+
+    private func describeLot(
+        _ lot: [String: JSONValue], into details: inout [String: JSONValue], reasons: inout [String], recalled: inout Bool
+    ) throws {
+        if let farm = lot.str("farm") {
+            let rec = try record(CrabKeys.member(farm))
+            details["farm"] = .object(["org": .string(farm), "name": rec?["name"] ?? .null])
+            if rec?.flag("suspended") == true { reasons.append("farm_suspended") }
+        }
+        for k in ["zone", "pond", "harvestedAt", "season"] where lot[k] != nil { details[k] = lot[k] }
+        if let insp = lot["inspection"]?.objectValue {
+            details["inspection"] = .object([
+                "result": insp["result"] ?? .null, "time": insp["time"] ?? .null, "lab": insp["lab"] ?? .null,
+            ])
+            if insp.str("result") != "pass" { reasons.append("inspection_failed") }
+        } else {
+            reasons.append("not_inspected")
+        }
+        if lot.flag("frozen") { reasons.append("lot_frozen") }
+        if lot.flag("recalled") { recalled = true }
+    }
+
+    // MARK: trace
+
+    /// The accountability trace of a code (ring, coupon, box or lot; the secret, if any, is ignored).
+    public func trace(code: String) throws -> AccountabilityTrace {
+        let key = try DigitalLink.parse(code).key
+        var objects: [String] = []
+        func add(_ k: GS1Key) { if !objects.contains(k.canonical) { objects.append(k.canonical) } }
+        func addRing(_ gtin: String, _ serial: String) throws {
+            let rk = GS1Key.sgtin(gtin: gtin, serial: serial)
+            add(rk)
+            guard let ring = try record(CrabKeys.object(rk)) else { return }
+            if let lot = ring.str("lot") { add(.lot(gtin: gtin, lot: lot)) }
+            for b in (ring["boxes"]?.arrayValue ?? []).compactMap(\.stringValue) { add(.sscc(b)) }
+            if let gcn = ring.str("coupon") { add(.gcn(gcn)) }
+        }
+        switch key {
+        case .sgtin(let gtin, let serial): try addRing(gtin, serial)
+        case .gcn:
+            add(key)
+            if let c = try record(CrabKeys.object(key)), let gtin = c.str("gtin") {
+                if let b = c.str("box") { add(.sscc(b)) }
+                for s in (c["rings"]?.arrayValue ?? []).compactMap(\.stringValue) { try addRing(gtin, s) }
+            }
+        case .sscc:
+            add(key)
+            if let b = try record(CrabKeys.object(key)), let gtin = b.str("gtin") {
+                if let gcn = b.str("coupon") { add(.gcn(gcn)) }
+                for s in (b["rings"]?.arrayValue ?? []).compactMap(\.stringValue) { try addRing(gtin, s) }
+            }
+        case .lot, .gln: add(key)
+        }
+        var entries: [HistoryEntry] = []
+        for o in objects { entries += try history(o) }
+        entries.sort { ($0.height, $0.time, $0.txid, $0.object, $0.seq) < ($1.height, $1.time, $1.txid, $1.object, $1.seq) }
+        return AccountabilityTrace(object: key.canonical, objects: objects, entries: entries, accountable: accountable(entries))
+    }
+
+    /// The parties invariant 6 names: the farm that tagged, the lab that inspected, the merchant that
+    /// issued (and redeemed) the coupon or held the crabs, logistics that carried the boxes, consumers' steps.
+    func accountable(_ entries: [HistoryEntry]) -> [AccountableParty] {
+        var out: [AccountableParty] = []
+        var seen = Set<String>()
+        func add(_ party: String, _ e: HistoryEntry) {
+            guard seen.insert("\(party)|\(e.signer.org)|\(e.signer.subject)|\(e.step)").inserted else { return }
+            out.append(
+                AccountableParty(party: party, signer: e.signer, step: e.step, txid: e.txid, height: e.height, time: e.time))
+        }
+        for e in entries {
+            switch (e.step, e.signer.role) {
+            case ("tag_harvest", "farm"): add("farm", e)
+            case ("inspect_lot", "lab"): add("lab", e)
+            case ("issue_coupons", "merchant"), ("redeem", "merchant"), ("sell_coupon", "merchant"): add("merchant", e)
+            case ("pack_box", "merchant"), ("ship", "merchant"), ("receive", "merchant"): add("merchant", e)
+            case (_, "logistics"): add("logistics", e)
+            case ("book_redemption", _), ("complain", _): add("consumer", e)
+            default: break
+            }
+        }
+        return out
+    }
+}

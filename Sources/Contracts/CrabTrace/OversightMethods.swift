@@ -1,0 +1,96 @@
+import ChainCore
+import Execution
+import Identity
+
+/// Housekeeping and accountability: closing alerts, the time-based sweep, and EPCIS-style error declarations.
+extension CrabTraceContract {
+    /// Most coupons one sweep looks at.
+    public static let maxSweep = 200
+
+    /// `close_alert {seq, note}` (association or regulator): the alert stays stored, marked closed.
+    func closeAlert(_ args: JSONValue, _ s: CrabStep) throws {
+        let a = try Arguments(args, allowed: ["seq", "note"])
+        let seq = try a.int("seq", in: 1...Int64.max)
+        let note = try a.string("note", maxLength: 500)
+        guard var alert = try s.record(CrabKeys.alert(seq)) else { throw ChainError("unknown_alert", "no alert \(seq)") }
+        guard alert.flag("open") else { throw ChainError("bad_state", "alert \(seq) is already closed") }
+        alert["open"] = .bool(false)
+        alert["closedBy"] = s.signerJSON
+        alert["closedAt"] = .int(s.now)
+        alert["note"] = .string(note)
+        s.put(CrabKeys.alert(seq), alert)
+        s.ctx.emit("alert_closed", .object(["seq": .int(seq)]))
+    }
+
+    /// `sweep {gcns}` (association, regulator or node): time-based checks against the block time.
+    ///
+    /// For each listed coupon: live and past validity → expired (reservation released); redeemed
+    /// and its box not shipped within the season's `shipWithinDays` → one `not_shipped` alert.
+    /// Unknown or non-due coupons are skipped, so a stale candidate list never fails the sweep.
+    /// `CrabQueries.sweepCandidates` lists candidates from committed state.
+    func sweep(_ args: JSONValue, _ s: CrabStep) throws {
+        let a = try Arguments(args, allowed: ["gcns"])
+        var expired = 0
+        var overdue = 0
+        for g in try a.stringList("gcns", maxItems: Self.maxSweep, maxLength: 25) {
+            let key = GS1Key.gcn(try GS1Key.checkedGCN(g))
+            if try expireIfDue(key, s) {
+                expired += 1
+                continue
+            }
+            guard var c = try s.record(CrabKeys.object(key)), c.str("status") == CouponStatus.redeemed,
+                c["shippedAt"] == nil, !c.flag("overdueAlerted")
+            else { continue }
+            let season = try s.record(CrabKeys.season(c.str("season") ?? "")) ?? [:]
+            let due = c.int("redeemedAt") + season.int("shipWithinDays") * Self.day
+            guard s.now > due else { continue }
+            c["overdueAlerted"] = .bool(true)
+            s.put(CrabKeys.object(key), c)
+            try s.alert(
+                .notShipped, object: key.canonical,
+                ["merchant": c["merchant"] ?? .null, "redeemedAt": .int(c.int("redeemedAt")), "dueBy": .int(due)])
+            overdue += 1
+        }
+        s.ctx.emit("sweep", .object(["expired": .int(expired), "notShipped": .int(overdue)]))
+    }
+
+    /// `declare_error {txid, reason: did_not_occur|incorrect_data, note?, correction?}`: by the original
+    /// signer's org in the same role, or the regulator. History is never edited: the declaration is
+    /// appended to every object the transaction touched, and shown with it.
+    func declareError(_ args: JSONValue, _ s: CrabStep) throws {
+        let a = try Arguments(args, allowed: ["txid", "reason", "note", "correction"])
+        let txid = try a.string("txid", maxLength: 64).lowercased()
+        guard Hex.isLowercase(txid, byteCount: 32) else {
+            throw ChainError("bad_args", "\"txid\" must be 64 hex characters")
+        }
+        let reason = try a.choice("reason", ["did_not_occur", "incorrect_data"])
+        let note = try a.optionalString("note", maxLength: 500)
+        let correction = try a.smallObject("correction", maxBytes: 2048)
+        guard let original = try s.record(CrabKeys.tx(txid)) else {
+            throw ChainError("unknown_tx", "no crab step was recorded by transaction \(txid)")
+        }
+        let signer = original["signer"]?.objectValue ?? [:]
+        guard
+            s.caller.role == .regulator
+                || (signer.str("org") == s.caller.org && signer.str("role") == s.caller.role.rawValue)
+        else {
+            throw ChainError(
+                "not_signer",
+                "only \(signer.str("org") ?? "?")'s \(signer.str("role") ?? "?") or the regulator may declare this error")
+        }
+        guard try s.record(CrabKeys.errorDeclaration(txid)) == nil else {
+            throw ChainError("already_declared", "transaction \(txid) already has an error declaration")
+        }
+        var data: Record = ["declaredTxid": .string(txid), "reason": .string(reason), "originalStep": original["step"] ?? .null]
+        if let note { data["note"] = .string(note) }
+        if let correction { data["correction"] = .object(correction) }
+        var decl = data
+        decl["declaredBy"] = s.signerJSON
+        decl["time"] = .int(s.now)
+        decl["txid"] = .string(s.ctx.txid.hex)
+        s.put(CrabKeys.errorDeclaration(txid), decl)
+        for o in (original["objects"]?.arrayValue ?? []).compactMap(\.stringValue) {
+            try s.history(o, data)
+        }
+    }
+}

@@ -1,0 +1,173 @@
+import ChainCore
+import ChainTesting
+import CrabTraceContract
+import Foundation
+import Identity
+import Storage
+import Testing
+
+@Suite struct VerdictTests {
+    @Test func unknownCodesAndWrongSecretsShowNoProductData() throws {
+        let h = try CrabHarness()
+        _ = try h.setUpRedeemable()
+        let ring = h.ringKey(1)
+        let never = try h.queries.verify(code: "https://other.resolver/01/\(CrabHarness.gtin)/21/NOPE?s=K7Q2M9XZ")
+        #expect(never.status == .unknown && never.reasons == ["never_issued"] && never.details.isEmpty)
+        #expect(try h.queries.verify(code: ring.canonical).reasons == ["secret_missing"])
+        let wrong = try h.queries.verify(code: DigitalLink.uri(ring, resolver: "x.example", secret: "AAAAAAAA"))
+        #expect(wrong.status == .unknown && wrong.reasons == ["secret_mismatch"] && wrong.details.isEmpty)
+        // The typed short code works like the QR.
+        #expect(try h.queries.verify(code: DigitalLink.shortCode(ring, secret: h.secrets[ring.canonical])).status == .genuine)
+        #expect(errorCode { try h.queries.verify(code: "(00)106141411234567897") } == "bad_code")
+        #expect(errorCode { try h.queries.verify(code: "garbage") } == "bad_code")
+    }
+
+    @Test func recalledRedeemedAndSuspicious() throws {
+        let h = try CrabHarness()
+        let coupons = try h.setUpRedeemable()
+        // Suspicious: frozen lot.
+        try h.ok(.regulator, "reg", "freeze_lot", h.lotArgs("L1", ["reason": .string("check")]))
+        let frozen = try h.queries.verify(code: h.printed(h.ringKey(1)))
+        #expect(frozen.status == .suspicious && frozen.reasons.contains("lot_frozen"))
+        try h.ok(.regulator, "reg", "unfreeze_lot", h.lotArgs("L1"))
+        // Suspicious: an open alert (two cities).
+        try h.ok(.node, "gw", "scan", h.scanArgs(h.ringKey(2), city: "Suzhou"))
+        try h.ok(.node, "gw", "scan", h.scanArgs(h.ringKey(2), city: "Shanghai"))
+        #expect(try h.queries.verify(code: h.printed(h.ringKey(2))).reasons == ["two_cities"])
+        // Recalled: one ring; a coupon.
+        try h.ok(
+            .regulator, "reg", "recall",
+            .object(["gtin": .string(CrabHarness.gtin), "serial": .string("R0003"), "reason": .string("x")]))
+        #expect(try h.queries.verify(code: h.printed(h.ringKey(3))).status == .recalled)
+        try h.ok(.regulator, "reg", "recall", .object(["gcn": .string(h.gcn(coupons[2].key)), "reason": .string("fraud")]))
+        #expect(try h.queries.verify(code: h.printed(coupons[2].key)).status == .recalled)
+        #expect(try h.queries.stock(season: "2026", org: "merch")?["promised"]?.int64Value == 8)
+        // Redeemed coupon; a live one is genuine, and suspicious once past validity at the given time.
+        try h.ok(
+            .merchant, "merch", "redeem", .object(["gcn": .string(h.gcn(coupons[0].key)), "sscc": .string(CrabHarness.ssccB)]))
+        #expect(try h.queries.verify(code: h.printed(coupons[0].key)).status == .redeemed)
+        let live = try h.queries.verify(code: h.printed(coupons[1].key))
+        #expect(live.status == .genuine && live.details["merchant"]?["org"]?.stringValue == "merch")
+        let late = try h.queries.verify(code: h.printed(coupons[1].key), now: h.time + 70 * CrabHarness.day)
+        #expect(late.status == .suspicious && late.reasons == ["coupon_expired"])
+        // Suspicious: suspended farm; a ring never tagged.
+        try h.ok(.regulator, "reg", "suspend_member", .object(["org": .string("farmA"), "reason": .string("fraud")]))
+        #expect(try h.queries.verify(code: h.printed(h.ringKey(4))).reasons.contains("farm_suspended"))
+        try h.commission(9...9)
+        #expect(try h.queries.verify(code: h.printed(h.ringKey(9))).reasons.contains("not_tagged"))
+        #expect(VerdictStatus.allCases.count == 5)
+    }
+
+    @Test func complaintsAreStoredWithHashedPhonesOnly() throws {
+        let h = try CrabHarness()
+        _ = try h.setUpRedeemable()
+        let phone = Fixtures.randomHash()
+        try h.ok(
+            .consumer, "gw", "complain",
+            .object(["code": .string(h.ringKey(1).canonical), "phoneHash": .string(phone), "text": .string("dead crab")]))
+        try h.ok(
+            .consumer, "gw", "complain",
+            .object(["code": .string("(01)\(CrabHarness.gtin)(21)FAKE"), "phoneHash": .string(phone), "text": .string("fake?")]))
+        let list = try h.queries.complaints()
+        #expect(list.count == 2)
+        #expect(list[0]["known"]?.boolValue == true && list[1]["known"]?.boolValue == false)
+        #expect(list[0]["phoneHash"]?.stringValue == phone)
+        #expect(try h.queries.complaints(after: 1).count == 1)
+        #expect(try h.queries.trace(code: h.ringKey(1).canonical).entries.contains { $0.step == "complain" })
+        #expect(try h.queries.lot(gtin: CrabHarness.gtin, lot: "L1")?["inspection"]?["result"]?.stringValue == "pass")
+        #expect(try h.queries.member("merch")?["role"]?.stringValue == "merchant")
+    }
+}
+
+@Suite struct EPCISExportTests {
+    func fullTrace() throws -> (CrabHarness, AccountabilityTrace) {
+        let h = try CrabHarness()
+        let coupons = try h.setUpRedeemable()
+        let gcn = h.gcn(coupons[0].key)
+        try h.ok(.merchant, "merch", "sell_coupon", .object(["gcn": .string(gcn)]))
+        try h.ok(
+            .consumer, "gw", "book_redemption",
+            .object([
+                "gcn": .string(gcn), "secretHash": .string(h.secretHash(coupons[0].key)),
+                "phoneHash": .string(Fixtures.randomHash()), "city": .string("Suzhou"),
+            ]))
+        try h.ok(.merchant, "merch", "redeem", .object(["gcn": .string(gcn), "sscc": .string(CrabHarness.ssccA)]))
+        try h.ok(
+            .merchant, "merch", "ship",
+            .object(["sscc": .string(CrabHarness.ssccA), "to": .string("consumer"), "carrier": .string("logi")]))
+        try h.ok(.logistics, "logi", "receive", .object(["sscc": .string(CrabHarness.ssccA)]))
+        try h.ok(.node, "gw", "scan", h.scanArgs(h.ringKey(1), city: "Suzhou"))
+        let inspect = try #require(try h.queries.history("01/\(CrabHarness.gtin)/10/L1").first { $0.step == "inspect_lot" })
+        try h.ok(
+            .lab, "lab", "declare_error",
+            .object([
+                "txid": .string(inspect.txid), "reason": .string("incorrect_data"),
+                "correction": .object(["residues": .string("ND")]),
+            ]))
+        try h.ok(
+            .regulator, "reg", "recall",
+            .object(["gtin": .string(CrabHarness.gtin), "serial": .string("R0002"), "reason": .string("x")]))
+        return (h, try h.queries.trace(code: h.printed(coupons[0].key)))
+    }
+
+    @Test func stepsMapToEPCISEvents() throws {
+        let (h, trace) = try fullTrace()
+        let events = try EPCISExport(queries: h.queries).events(for: trace.entries)
+        let byStep = Dictionary(grouping: events, by: { $0["bizStep"]?.stringValue ?? "" })
+        #expect(byStep["commissioning"]?.contains { $0["action"]?.stringValue == "ADD" && $0["ilmd"] != nil } == true)
+        let pack = try #require(events.first { $0["type"]?.stringValue == "AggregationEvent" })
+        #expect(pack["parentID"]?.stringValue == "https://id.xiangchain.example/00/\(CrabHarness.ssccA)")
+        #expect(pack["childEPCs"]?.arrayValue?.count == 4)
+        #expect(byStep["inspecting"]?.first?["disposition"]?.stringValue == "conformant")
+        #expect(events.contains { $0["errorDeclaration"]?["reason"]?.stringValue == "incorrect_data" })
+        #expect(byStep["holding"]?.contains { $0["disposition"]?.stringValue == "recalled" } == true)
+        #expect(events.allSatisfy { $0["eventTimeZoneOffset"]?.stringValue == "+08:00" })
+        // farmA has a GLN: its events carry it as read point.
+        #expect(events.contains { $0["readPoint"]?["id"]?.stringValue == "https://id.xiangchain.example/414/9521234000006" })
+        #expect(EPCISExport.iso8601(0) == "1970-01-01T00:00:00.000Z")
+        #expect(EPCISExport.iso8601(1_789_862_400_123) == "2026-09-20T00:00:00.123Z")
+    }
+
+    @Test func exportedDocumentIsValidAgainstTheGS1Schema() throws {
+        let (h, trace) = try fullTrace()
+        let exporter = EPCISExport(queries: h.queries)
+        let doc = exporter.document(events: try exporter.events(for: trace.entries), creationTime: h.time)
+        let schema = "/work/shared/testdata/epcis/gs1/EPCIS-JSON-Schema.json"
+        let candidates = [
+            schema,
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("../../../shared/testdata/epcis/gs1/EPCIS-JSON-Schema.json").standardized.path,
+        ]
+        guard let schemaPath = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }),
+            Self.run(["python3", "-c", "import jsonschema"]) == 0
+        else {
+            print("skipping EPCIS schema validation: python3/jsonschema or the schema file is absent")
+            return
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("crab-epcis-\(UUID().uuidString).json")
+        try Data(doc.canonicalBytes).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let script = """
+            import json, sys, jsonschema
+            schema = json.load(open(sys.argv[1])); doc = json.load(open(sys.argv[2]))
+            v = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+            errs = list(v.iter_errors(doc))
+            for e in errs[:5]: print(e.message[:300], list(e.path))
+            sys.exit(1 if errs else 0)
+            """
+        #expect(Self.run(["python3", "-c", script, schemaPath, file.path]) == 0)
+    }
+
+    static func run(_ args: [String]) -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = args
+        do {
+            try p.run()
+            p.waitUntilExit()
+            return p.terminationStatus
+        } catch {
+            return -1
+        }
+    }
+}
