@@ -141,7 +141,6 @@ import Testing
     @Test func hostileArgumentsFailCleanly() throws {
         var deep = JSONValue.string("x")
         for _ in 0..<30 { deep = .array([deep]) }
-        let many = Array(repeating: Self.event(), count: 501)
         let cases: [(JSONValue, String)] = [
             (.array([]), "bad_args"), (.string("doc"), "bad_args"), (.object([:]), "bad_args"),
             (.object(["document": .string("x")]), "bad_args"), (.object(["document": .int(1)]), "bad_args"),
@@ -150,7 +149,6 @@ import Testing
             (.object(["document": Self.document([])]), "epcis_invalid"),
             (.object(["document": Self.document([["type": .int(1)]])]), "epcis_invalid"),
             (.object(["document": Self.document([Self.event().merging(["ex:deep": deep]) { $1 }])]), "epcis_invalid"),
-            (.object(["document": Self.document(many)]), "epcis_invalid"),
             (
                 .object(["document": Self.document([Self.event().merging(["epcList": .array([.int(1), .null])]) { $1 }])]),
                 "epcis_invalid"
