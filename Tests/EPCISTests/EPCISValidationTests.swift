@@ -122,7 +122,13 @@ import Testing
                 ])
             ], true
         ),
-        (["sensorElementList": .array([.object(["sensorReport": .array([.object(["type": .string("Warmth")])])])])], false),
+        (
+            [
+                "sensorElementList": .array([
+                    .object(["sensorReport": .array([.object(["type": .string("https://gs1.org/voc/Warmth")])])])
+                ])
+            ], false
+        ),
         (["sensorElementList": .array([.object(["sensorReport": .array([])])])], false),
         (["certificationInfo": .array([.string("https://cert.example/1"), .string("not a uri")])], false),
     ])
