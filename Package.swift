@@ -190,5 +190,22 @@ let package = Package(
             dependencies: ["CrabTraceContract", "ChainTesting", "Execution", "Identity", "Storage", "ChainCore"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "EPCIS",
+            dependencies: ["ChainCore", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/EPCIS",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "EPCISContract",
+            dependencies: ["EPCIS", "ChainCore", "Execution", "Identity", "Storage"],
+            path: "Sources/Contracts/EPCIS",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EPCISTests",
+            dependencies: ["EPCIS", "EPCISContract", "ChainTesting", "Execution", "Identity", "Storage", "ChainCore"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

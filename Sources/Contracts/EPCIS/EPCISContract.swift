@@ -1,0 +1,88 @@
+import ChainCore
+import EPCIS
+import Execution
+import Identity
+import Storage
+
+/// EPCIS 2.0 event capture (GS1 traceability events on chain).
+///
+/// `capture {document}`: validates the EPCIS document (`epcis_invalid`), computes each event's
+/// CBV 2.0 hash, refuses an event whose hash is already recorded (`epcis_duplicate`, also for
+/// repeats inside one document), checks the signer's role for events about configured crab
+/// products (`role_not_allowed`), then stores each event under `event/<hash>` and, when the
+/// document gave one, `id/<eventID>` → hash, and emits one `epcis_event` per event.
+public struct EPCISContract: Contract {
+    /// "epcis".
+    public let name = "epcis"
+    /// Crab product GTINs and limits.
+    public let config: EPCISConfig
+
+    /// Creates the contract.
+    public init(config: EPCISConfig = EPCISConfig()) { self.config = config }
+
+    public func allowedRoles(method: String) -> Set<Role>? {
+        method == "capture" ? EPCISConfig.writers : nil
+    }
+
+    public func execute(method: String, args: JSONValue, context: ExecutionContext) throws {
+        switch method {
+        case "capture": try capture(args, context)
+        default: throw ChainError("unknown_method", "epcis has no method \"\(method)\"")
+        }
+    }
+
+    func capture(_ args: JSONValue, _ ctx: ExecutionContext) throws {
+        try ctx.requireRole(EPCISConfig.writers, for: "epcis.capture")
+        let a = try Arguments(args, allowed: ["document"])
+        guard let raw = a["document"] else { throw ChainError("bad_args", "\"document\" (an EPCISDocument object) is required") }
+        guard raw.objectValue != nil else { throw ChainError("bad_args", "\"document\" must be a JSON object") }
+        let document = try EPCISDocument(raw, limits: config.limits)
+        guard !document.events.isEmpty else { throw ChainError("epcis_invalid", "document epcisBody.eventList: no events") }
+        let namespaces = document.namespaces.prefixes.filter { EPCISNamespaces.standard[$0.key] != $0.value }
+        var seen = Set<String>()
+        var planned: [(EPCISEvent, String)] = []
+        for event in document.events {
+            let hash = event.hash
+            guard seen.insert(hash).inserted, try ctx.get("event/" + hash) == nil else {
+                throw ChainError("epcis_duplicate", "event \(event.index): an event with hash \(hash) is already recorded")
+            }
+            if let id = event.eventID, try ctx.get("id/" + id) != nil, !id.hasPrefix("ni:///") {
+                throw ChainError("epcis_duplicate", "event \(event.index): eventID \(id) is already recorded")
+            }
+            try checkRole(event, ctx)
+            planned.append((event, hash))
+        }
+        for (event, hash) in planned {
+            let summary = EPCISEventSummary(event: event, hash: hash)
+            let record = JSONValue.object([
+                "hash": .string(hash), "event": .object(event.json), "index": .int(event.index),
+                "namespaces": .object(namespaces.mapValues(JSONValue.string)),
+                "txid": .string(ctx.txid.hex), "height": .int(Int64(ctx.height)), "time": .int(ctx.blockTime),
+                "signer": .object([
+                    "org": .string(ctx.caller.org), "role": .string(ctx.caller.role.rawValue),
+                    "subject": .string(ctx.caller.subject),
+                ]),
+            ])
+            ctx.putJSON(summary.key, record)
+            if let id = event.eventID { ctx.putJSON("id/" + id, .string(hash)) }
+            ctx.emit("epcis_event", summary.json)
+        }
+    }
+
+    /// Events naming a configured crab GTIN need a role the table allows for their bizStep.
+    func checkRole(_ event: EPCISEvent, _ ctx: ExecutionContext) throws(ChainError) {
+        guard let gtin = event.epcs.lazy.compactMap({ self.config.crabGTIN(in: $0) }).first else { return }
+        let step = event.bizStep
+        let roles = EPCISConfig.roles(bizStep: step, disposition: event.disposition)
+        guard roles.contains(ctx.caller.role) else {
+            let allowed = roles.map(\.rawValue).sorted()
+            let stepName = step.map { $0.replacing("https://ref.gs1.org/cbv/BizStep-", with: "") } ?? "(none)"
+            throw ChainError(
+                "role_not_allowed",
+                "event \(event.index): crab product \(gtin) with bizStep \(stepName) needs role "
+                    + (allowed.isEmpty
+                        ? "(none: this bizStep is not allowed for crab products)" : allowed.joined(separator: " or "))
+                    + "; signer has \(ctx.caller.role.rawValue)")
+        }
+    }
+}
