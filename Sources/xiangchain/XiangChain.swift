@@ -7,9 +7,8 @@ struct XiangChain: AsyncParsableCommand {
         commandName: "xiangchain",
         abstract: "XiangChain: a consortium blockchain for traceability, notarisation and supervision.",
         subcommands: [
-            ObserverCommand.self,
-            InitCommand.self, IdentityCommand.self, SoloCommand.self, NodeCommand.self, DevnetCommand.self, TxCommand.self,
-            VerifyProofCommand.self,
+            InitCommand.self, IdentityCommand.self, ObserverCommand.self, SoloCommand.self, NodeCommand.self, DevnetCommand.self,
+            TxCommand.self, VerifyProofCommand.self, BenchCommand.self,
         ]
     )
 }

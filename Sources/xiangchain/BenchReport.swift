@@ -1,0 +1,245 @@
+import ChainCore
+import Foundation
+import Identity
+import Node
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A fresh network for the benchmark: one `xiangchain node` process per validator, real TLS and
+/// SQLite, in a directory of its own.
+final class LocalNetwork: Sendable {
+    let root: URL
+    let urls: [URL]
+    let signer: SigningIdentity
+    let processes: [(String, Process)]
+    let removeOnStop: Bool
+
+    private init(root: URL, urls: [URL], signer: SigningIdentity, processes: [(String, Process)], removeOnStop: Bool) {
+        self.root = root
+        self.urls = urls
+        self.signer = signer
+        self.processes = processes
+        self.removeOnStop = removeOnStop
+    }
+
+    static func start(nodes: Int, dir: String?, basePort: Int?) async throws -> LocalNetwork {
+        let root =
+            dir.map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("xc-bench-\(UUID().uuidString)")
+        let layout = NetworkLayout(root: root)
+        let base = basePort ?? Self.freeBase(count: nodes)
+        if !layout.exists {
+            _ = try layout.create(
+                orgs: (0..<nodes).map { "org\($0)" }, suite: .ed25519, chainId: "xiangchain-bench", basePort: base)
+        }
+        let signerDir = layout.identityDir("bench-load")
+        if !FileManager.default.fileExists(atPath: signerDir.path) {
+            try layout.issueIdentity(org: "org0", role: .farm, name: "bench-load")
+        }
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var processes: [(String, Process)] = []
+        var urls: [URL] = []
+        let genesis = try Genesis.load(from: layout.genesisURL)
+        for k in genesis.validators.indices {
+            let home = layout.nodeHome(k)
+            let config = try NodeConfig.load(from: home.appendingPathComponent("config.json"))
+            let log = home.appendingPathComponent("node.log")
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: log)
+            let p = Process()
+            p.executableURL = executable
+            p.arguments = ["node", "--home", home.path]
+            p.standardOutput = handle
+            p.standardError = handle
+            try p.run()
+            processes.append((config.nodeId, p))
+            urls.append(URL(string: "http://\(config.apiHost):\(config.apiPort)")!)
+        }
+        let network = LocalNetwork(
+            root: root, urls: urls, signer: try SigningIdentity(directory: signerDir), processes: processes,
+            removeOnStop: dir == nil)
+        // Ready when every node answers and, under BFT, sees all its peers.
+        let deadline = ContinuousClock.now + .seconds(60)
+        for url in urls {
+            while true {
+                if let s = try? await Endpoint(url).status(),
+                    nodes == 1 || (s["consensus"]?["peersConnected"]?.arrayValue?.count ?? 0) == nodes - 1
+                {
+                    break
+                }
+                guard ContinuousClock.now < deadline else {
+                    network.stop()
+                    throw ChainError("bench_failed", "the network did not come up; logs in \(root.path)/nodes/*/node.log")
+                }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        return network
+    }
+
+    /// CPU seconds (user + system) used so far by each node process.
+    func cpuSeconds() -> [String: Double] {
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        var out: [String: Double] = [:]
+        for (id, p) in processes {
+            guard let stat = try? String(contentsOfFile: "/proc/\(p.processIdentifier)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            // After the command: state is field 3 overall, utime 14 and stime 15 → offsets 11 and 12 here.
+            guard fields.count > 12, let u = Double(fields[11]), let s = Double(fields[12]) else { continue }
+            out[id] = (u + s) / ticks
+        }
+        return out
+    }
+
+    /// Peak resident set size of each node process, MiB (VmHWM).
+    func peakRSS() -> [String: Double] {
+        var out: [String: Double] = [:]
+        for (id, p) in processes {
+            guard let status = try? String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8),
+                let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+                let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
+            else { continue }
+            out[id] = kb / 1024
+        }
+        return out
+    }
+
+    func stop() {
+        for (_, p) in processes where p.isRunning { kill(p.processIdentifier, SIGTERM) }
+        for (_, p) in processes { p.waitUntilExit() }
+        if removeOnStop { try? FileManager.default.removeItem(at: root) }
+    }
+
+    static func freeBase(count: Int) -> Int {
+        for _ in 0..<200 {
+            let base = Int.random(in: 20_000...40_000)
+            if (0..<count).flatMap({ [base + $0, base + 1000 + $0] }).allSatisfy(isFree) { return base }
+        }
+        return 45_000
+    }
+
+    static func isFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+}
+
+/// The benchmark's result, as a table and as JSON.
+struct Report {
+    let json: JSONValue
+    let table: String
+
+    static func make(
+        submissions: [Submission], watcher: CommitWatcher, start: ContinuousClock.Instant, duration: Int, signRate: Double,
+        presigned: Int, urls: [URL], startHeight: Int64, machine: Machine, network: LocalNetwork?, cpuBefore: [String: Double],
+        cpuAfter: [String: Double], settings: JSONValue
+    ) async throws -> Report {
+        let committedAt = watcher.commitTimes
+        let accepted = submissions.filter(\.accepted)
+        let refused = submissions.filter { $0.code == "mempool_full" }.count
+        let failed = submissions.filter { !$0.accepted && $0.code != "mempool_full" }
+        let windowNs = Int64(duration) * 1_000_000_000
+        let inWindow = committedAt.values.filter { $0 <= windowNs }.count
+        let lastCommit = committedAt.values.max() ?? 0
+        var latencies = accepted.compactMap { s in committedAt[s.index].map { Double($0 - s.submittedAtNs) / 1e6 } }
+        latencies.sort()
+        func pct(_ p: Double) -> Double {
+            guard !latencies.isEmpty else { return 0 }
+            return latencies[min(latencies.count - 1, Int((Double(latencies.count) * p).rounded(.up)) - 1)]
+        }
+        // Every acknowledged transaction must be in the chain of every node.
+        var lostPerNode: [String: Int] = [:]
+        let acknowledgedIDs = Set(accepted.map(\.index))
+        for url in urls {
+            // A node may be a block or two behind the watched one: give it up to 30 s.
+            let deadline = ContinuousClock.now + .seconds(30)
+            var missing = acknowledgedIDs.count
+            while true {
+                let ids = try await Self.committedIndices(url, from: startHeight + 1, index: watcher.index)
+                missing = acknowledgedIDs.subtracting(ids).count
+                if missing == 0 || ContinuousClock.now > deadline { break }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            lostPerNode[url.absoluteString] = missing
+        }
+        let lost = lostPerNode.values.max() ?? 0
+        let committedTps = Double(inWindow) / Double(duration)
+        let rss = network?.peakRSS() ?? [:]
+        let committedTotal = committedAt.count
+        var nodes: [JSONValue] = []
+        var nodeLines: [String] = []
+        for (id, _) in network?.processes ?? [] {
+            let cpu = (cpuAfter[id] ?? 0) - (cpuBefore[id] ?? 0)
+            let per1000 = committedTotal > 0 ? cpu / Double(committedTotal) * 1000 : 0
+            nodes.append(
+                .object([
+                    "nodeId": .string(id), "rssMiB": Self.number(rss[id] ?? 0, 1), "cpuSeconds": Self.number(cpu, 2),
+                    "cpuSecondsPer1000Tx": Self.number(per1000, 3),
+                ]))
+            nodeLines.append(
+                String(
+                    format: "  %-8@ peak RSS %7.1f MiB   CPU %7.2f s   %.3f CPU s / 1000 tx", id as NSString, rss[id] ?? 0, cpu,
+                    per1000))
+        }
+        var failedCodes: [String: Int] = [:]
+        for f in failed { failedCodes[f.code ?? "?", default: 0] += 1 }
+        let json: JSONValue = .object([
+            "settings": settings, "machine": machine.json,
+            "signaturesPerSecond": Self.number(signRate, 0), "presigned": .int(Int64(presigned)),
+            "submitted": .int(Int64(submissions.count)), "acknowledged": .int(Int64(accepted.count)),
+            "refused": .int(Int64(refused)), "failed": .int(Int64(failed.count)),
+            "failedCodes": .object(failedCodes.mapValues { .int(Int64($0)) }),
+            "committed": .int(Int64(committedTotal)), "committedInWindow": .int(Int64(inWindow)),
+            "committedTps": Self.number(committedTps, 1),
+            "drainSeconds": Self.number(max(0, Double(lastCommit - windowNs) / 1e9), 2),
+            "latencyMs": .object([
+                "p50": Self.number(pct(0.50), 1), "p95": Self.number(pct(0.95), 1), "p99": Self.number(pct(0.99), 1),
+            ]),
+            "lost": .int(Int64(lost)), "lostPerNode": .object(lostPerNode.mapValues { .int(Int64($0)) }),
+            "nodes": .array(nodes),
+        ])
+        let table = """
+
+            XiangChain bench — \(settings["workload"]?.stringValue ?? "") workload, \(urls.count) nodes, \(settings["clients"]?.int64Value ?? 0) clients, rate \(settings["rate"]?.stringValue ?? ""), \(duration) s
+            machine           \(machine.cores) cores, \(machine.cpuModel)
+            signing           \(Int(signRate)) signatures/s (pre-signed \(presigned), outside the window)
+            submitted         \(submissions.count)   acknowledged \(accepted.count)   refused (503) \(refused)   failed \(failed.count)
+            committed         \(committedTotal) (\(inWindow) within the window)
+            committed tx/s    \(String(format: "%.1f", committedTps))
+            latency ms        p50 \(String(format: "%.0f", pct(0.5)))   p95 \(String(format: "%.0f", pct(0.95)))   p99 \(String(format: "%.0f", pct(0.99)))
+            lost              \(lost) acknowledged transactions missing on some node
+            \(nodeLines.joined(separator: "\n"))
+            """
+        return Report(json: json, table: table)
+    }
+
+    static func number(_ v: Double, _ digits: Int) -> JSONValue {
+        .number(String(format: "%.\(digits)f", v.isFinite ? v : 0))
+    }
+
+    /// Indices of our transactions found in `url`'s blocks from `from` on.
+    static func committedIndices(_ url: URL, from: Int64, index: [String: Int]) async throws -> Set<Int> {
+        var found = Set<Int>()
+        var height = from
+        while true {
+            let page = try await Endpoint(url).get("/v1/blocks?from=\(height)&limit=100")
+            let blocks = page["blocks"]?.arrayValue ?? []
+            for b in blocks {
+                for id in b["txids"]?.arrayValue ?? [] { if let i = id.stringValue.flatMap({ index[$0] }) { found.insert(i) } }
+            }
+            if blocks.count < 100 { return found }
+            height += Int64(blocks.count)
+        }
+    }
+}
