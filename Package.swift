@@ -92,7 +92,8 @@ let package = Package(
         .target(
             name: "API",
             dependencies: [
-                "ChainCore", "Identity", "Storage", "Execution", "Node", "Consensus",
+                "ChainCore", "Identity", "Storage", "Execution", "Node", "Consensus", "EPCIS", "EPCISContract",
+                "CrabTraceContract",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -169,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "APITests",
             dependencies: [
-                "API", "Node", "ChainTesting",
+                "API", "Node", "ChainTesting", "EPCISContract", "CrabTraceContract", "EvidenceContract",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

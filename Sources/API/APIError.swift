@@ -7,7 +7,7 @@ enum APIError {
     static func status(for code: String) -> HTTPResponse.Status {
         switch code {
         case "malformed", "malformed_json", "malformed_body", "bad_base64", "bad_args", "wrong_chain", "stale_timestamp",
-            "decoding_failed", "invalid_parameter", "unknown_contract", "unknown_method":
+            "decoding_failed", "invalid_parameter", "unknown_contract", "unknown_method", "epcis_bad_query":
             return .badRequest
         case "bad_signature", "bad_certificate", "unknown_ca", "certificate_expired", "certificate_not_yet_valid",
             "wrong_suite", "unauthenticated":

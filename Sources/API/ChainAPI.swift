@@ -45,6 +45,7 @@ public struct ChainAPI: Sendable {
         router.get("/v1/blocks/:height") { _, context in try self.block(context.parameters.require("height")) }
         router.get("/v1/evidence/:hash") { _, context in try self.evidence(context.parameters.require("hash")) }
         router.get("/v1/sync/blocks") { request, _ in try self.syncBlocks(request) }
+        router.get("/v1/epcis/events") { request, _ in try self.epcisEvents(request) }
         return router
     }
 

@@ -47,7 +47,8 @@ public struct HistoryEntry: Sendable, Hashable {
     /// Step data.
     public let data: [String: JSONValue]
 
-    init?(_ v: JSONValue) {
+    /// Reads a stored entry; nil when `v` is not one.
+    public init?(_ v: JSONValue) {
         guard let o = v.objectValue, let object = o.str("object"), let step = o.str("step"), let txid = o.str("txid") else {
             return nil
         }
