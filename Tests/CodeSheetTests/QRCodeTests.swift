@@ -113,3 +113,23 @@ import Testing
         #expect(try ZBar.decode(file) == text)
     }
 }
+
+/// The sheet's per-label PNG files, read back by ZBar.
+@Suite struct CodeSheetPNGTests {
+    @Test func writesOneDecodablePNGPerLabelInOrder() throws {
+        guard ZBar.executable != nil else {
+            Issue.record(Comment(rawValue: ZBar.Missing().description))
+            return
+        }
+        var labels = (1...11).map(SVGTests.label)
+        labels[1].shortCode = "a/b c.蟹"
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("codesheet-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let files = try CodeSheet(title: "t", labels: labels).writePNGs(to: directory, scale: 4)
+        #expect(files.map(\.lastPathComponent).prefix(3) == ["01-R000001-K7Q2.png", "02-a_b_c__.png", "03-R000003-K7Q2.png"])
+        #expect(files.count == labels.count)
+        for (label, file) in zip(labels, files) {
+            #expect(try ZBar.decode(file) == label.uri)
+        }
+    }
+}
