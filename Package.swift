@@ -208,5 +208,21 @@ let package = Package(
             dependencies: ["EPCIS", "EPCISContract", "ChainTesting", "Execution", "Identity", "Storage", "ChainCore"],
             swiftSettings: swiftSettings
         ),
+        // Debian's libqrencode, seen from Swift through a module map; CodeSheet wraps it.
+        .systemLibrary(
+            name: "CQREncode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"])]
+        ),
+        .target(
+            name: "CodeSheet",
+            dependencies: ["CQREncode", "ChainCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CodeSheetTests",
+            dependencies: ["CodeSheet", "ChainCore"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )
