@@ -34,12 +34,14 @@ struct TxCommand: AsyncParsableCommand {
     @Option(help: "Contract name.") var contract: String
     @Option(help: "Method name.") var method: String
     @Option(help: "Arguments, a JSON object.") var args: String = "{}"
+    @Option(help: "Read the arguments (a JSON object) from this file instead.") var argsFile: String?
     @Option(help: "Node API base URL.") var node: String = "http://127.0.0.1:8080"
     @Flag(help: "Return once accepted instead of waiting for commit.") var noWait = false
 
     func run() async throws {
         let signer = try SigningIdentity(directory: URL(fileURLWithPath: identity))
-        let argsValue = try JSONParser().parse(Array(args.utf8))
+        let argsBytes = try argsFile.map { Array(try Data(contentsOf: URL(fileURLWithPath: $0))) } ?? Array(args.utf8)
+        let argsValue = try JSONParser().parse(argsBytes)
         guard case .object = argsValue else { throw ValidationError("--args must be a JSON object") }
         guard let base = URL(string: node) else { throw ValidationError("--node is not a URL") }
         let (code, statusBytes) = try await APIClient.get(base.appendingPathComponent("v1/status"))

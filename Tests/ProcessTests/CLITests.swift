@@ -9,6 +9,54 @@ import Testing
 
 /// The command-line tool, run as a user would.
 @Suite(.serialized) struct CLITests {
+    @Test func codesMakesPrintableSheetsWhoseQRCodesDecodeAndKeepsOnlyHashesForTheChain() async throws {
+        try await withTemporaryDirectory { dir in
+            let out = dir.appendingPathComponent("batch").path
+            let made = try await XiangChainBinary.run([
+                "codes", "rings", "--gtin", "09521234543213", "--from", "7", "--count", "21", "--prefix", "R", "--out", out,
+                "--png",
+            ])
+            #expect(made.status == 0, "\(made.output)")
+            let csv = try String(contentsOfFile: "\(out)/codes.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+            #expect(csv.count == 21)
+            let rows = csv.map { $0.split(separator: ",").map(String.init) }
+            #expect(rows[0][2] == "01/09521234543213/21/R000007")
+            // The secrets stay in the CSV (mode 600); the commissioning args carry only their salted hashes.
+            let mode = try FileManager.default.attributesOfItem(atPath: "\(out)/codes.csv")[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+            let commission = try JSONParser().parse(Array(try Data(contentsOf: URL(fileURLWithPath: "\(out)/commission.json"))))
+            let rings = commission["rings"]?.arrayValue ?? []
+            #expect(rings.count == 21 && commission["gtin"]?.stringValue == "09521234543213")
+            let text = String(decoding: commission.canonicalBytes, as: UTF8.self)
+            for row in rows { #expect(!text.contains(row[3])) }
+            // Each hash is SHA-256("XIANGCHAIN-CODE-V1" 0 key 0 secret), as docs/crabtrace.md says.
+            let expected = Hash256.sha256(
+                Array("XIANGCHAIN-CODE-V1".utf8) + [0] + Array(rows[0][2].utf8) + [0] + Array(rows[0][3].utf8))
+            #expect(rings[0]["secretHash"]?.stringValue == expected.hex)
+            // Two A4 pages of 20, and every PNG decodes (with the real zbar decoder) to its URI.
+            #expect(FileManager.default.fileExists(atPath: "\(out)/sheet-2.svg"))
+            let pngs = try FileManager.default.contentsOfDirectory(atPath: "\(out)/png").sorted()
+            #expect(pngs.count == 21)
+            let zbar = Process()
+            zbar.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            zbar.arguments = ["zbarimg", "--raw", "-q", "\(out)/png/\(pngs[0])"]
+            let pipe = Pipe()
+            zbar.standardOutput = pipe
+            zbar.standardError = FileHandle.nullDevice
+            try zbar.run()
+            zbar.waitUntilExit()
+            let decoded = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(
+                decoded.trimmingCharacters(in: .whitespacesAndNewlines) == rows[0][0],
+                "zbarimg (scripts/install-deps installs zbar-tools)")
+            // Bad input: a GTIN with a wrong check digit, a missing GTIN.
+            let bad = try await XiangChainBinary.run(["codes", "rings", "--gtin", "09521234543214", "--out", out])
+            #expect(bad.status != 0 && bad.output.contains("check digit"), "\(bad.output)")
+            let none = try await XiangChainBinary.run(["codes", "rings", "--out", out])
+            #expect(none.status != 0 && none.output.contains("--gtin"))
+        }
+    }
+
     @Test func initIssueTxAndVerifyProofFromTheCommandLine() async throws {
         try await withTemporaryDirectory { dir in
             let d = dir.appendingPathComponent("net").path
