@@ -53,7 +53,8 @@ import Testing
             func height(_ url: URL) async throws -> Int64 {
                 try await HTTP.get(url.appendingPathComponent("v1/status")).1["height"]?.int64Value ?? -1
             }
-            let target = try await height(nodes[0].baseURL)
+            var target: Int64 = 0
+            for n in nodes { target = max(target, try await height(n.baseURL)) }
             #expect(try await helper.waitUntil(.seconds(30)) { try await height(o) >= target }, "\(observer.logTail())")
             let (_, status) = try await HTTP.get(o.appendingPathComponent("v1/status"))
             #expect(status["mode"]?.stringValue == "observer")
@@ -81,8 +82,11 @@ import Testing
             }
             observer = try NodeProcess(home: observerHome, port: observerPort)
             try await observer.waitUntilReady()
-            let final = try await height(nodes[0].baseURL)
+            // The highest committed height among the validators (the one that answered last may be ahead).
+            var final: Int64 = 0
+            for n in nodes { final = max(final, try await height(n.baseURL)) }
             #expect(try await helper.waitUntil(.seconds(30)) { try await height(o) >= final }, "\(observer.logTail())")
+            #expect(try await helper.waitUntil(.seconds(30)) { try await height(nodes[0].baseURL) >= final })
             let theirs = try await helper.blockHashes(nodes[0].baseURL, upTo: final)
             let ours = try await helper.blockHashes(o, upTo: final)
             #expect(ours == theirs && ours.count == Int(final))
