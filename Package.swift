@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "Node",
             dependencies: [
-                "ChainCore", "Identity", "Storage", "Execution", "EvidenceContract", "Consensus", "P2P",
+                "ChainCore", "Identity", "Storage", "Execution", "EvidenceContract", "CrabTraceContract", "Consensus", "P2P",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "API",
             dependencies: [
-                "ChainCore", "Identity", "Storage", "Execution", "Node", "Consensus",
+                "ChainCore", "Identity", "Storage", "Execution", "Node", "Consensus", "CrabTraceContract",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -110,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "xiangchain",
             dependencies: [
-                "ChainCore", "Identity", "Storage", "Node", "API", "Consensus", "P2P",
+                "ChainCore", "Identity", "Storage", "Node", "API", "Consensus", "P2P", "EvidenceContract", "CrabTraceContract",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -169,8 +169,9 @@ let package = Package(
         .testTarget(
             name: "APITests",
             dependencies: [
-                "API", "Node", "ChainTesting",
+                "API", "Node", "ChainTesting", "ChainCore", "Identity", "CrabTraceContract",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
