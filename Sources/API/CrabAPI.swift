@@ -116,8 +116,10 @@ extension ChainAPI {
         }
         guard let rawText = o["text"]?.stringValue else { throw ChainError("bad_args", "\"text\" must be a string") }
         let digits = phone.hasPrefix("+") ? String(phone.dropFirst()) : phone
-        let text = rawText.replacingOccurrences(of: digits, with: "[phone]").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty, text.unicodeScalars.count <= Self.maxComplaintText else {
+        let text = rawText.replacingOccurrences(of: digits, with: "[phone]")
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
+            text.unicodeScalars.count <= Self.maxComplaintText
+        else {
             throw ChainError("bad_args", "\"text\" must be 1–\(Self.maxComplaintText) characters")
         }
         var city: String?
