@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "Node",
             dependencies: [
-                "ChainCore", "Identity", "Storage", "Execution", "EvidenceContract", "Consensus", "P2P",
+                "ChainCore", "Identity", "Storage", "Execution", "EvidenceContract", "CrabTraceContract", "Consensus", "P2P",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -111,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "xiangchain",
             dependencies: [
-                "ChainCore", "Identity", "Storage", "Node", "API", "Consensus", "P2P",
+                "ChainCore", "Identity", "Storage", "Node", "API", "Consensus", "P2P", "EvidenceContract", "CrabTraceContract",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -120,7 +120,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                "CodeSheet", "CrabTraceContract",
+                "CodeSheet", "CrabTraceContract", "EPCISContract", "EvidenceContract",
             ],
             swiftSettings: swiftSettings
         ),
@@ -171,8 +171,9 @@ let package = Package(
         .testTarget(
             name: "APITests",
             dependencies: [
-                "API", "Node", "ChainTesting", "EPCISContract", "CrabTraceContract", "EvidenceContract",
+                "API", "Node", "ChainTesting", "ChainCore", "Identity", "EPCISContract", "CrabTraceContract", "EvidenceContract",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -7,17 +7,17 @@ enum APIError {
     static func status(for code: String) -> HTTPResponse.Status {
         switch code {
         case "malformed", "malformed_json", "malformed_body", "bad_base64", "bad_args", "wrong_chain", "stale_timestamp",
-            "decoding_failed", "invalid_parameter", "unknown_contract", "unknown_method", "epcis_bad_query":
+            "decoding_failed", "invalid_parameter", "unknown_contract", "unknown_method", "epcis_bad_query", "bad_code":
             return .badRequest
         case "bad_signature", "bad_certificate", "unknown_ca", "certificate_expired", "certificate_not_yet_valid",
-            "wrong_suite", "unauthenticated":
+            "wrong_suite", "unauthenticated", "stale_request":
             return .unauthorized
         case "role_not_allowed", "forbidden": return .forbidden
         case "not_found": return .notFound
         case "method_not_allowed": return .methodNotAllowed
         case "duplicate_tx", "already_exists": return .conflict
         case "too_large": return .contentTooLarge
-        case "mempool_full", "storage_unavailable", "upstream_unavailable": return .serviceUnavailable
+        case "mempool_full", "storage_unavailable", "upstream_unavailable", "gateway_unavailable": return .serviceUnavailable
         default: return .internalServerError
         }
     }

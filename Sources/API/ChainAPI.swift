@@ -1,4 +1,5 @@
 import ChainCore
+import CrabTraceContract
 import Execution
 import Foundation
 import HTTPTypes
@@ -18,17 +19,23 @@ public struct ChainAPI: Sendable {
     let consensus: (@Sendable () -> ConsensusStatus)?
     /// An observer's block sync (its status, and the validators submissions are forwarded to).
     let sync: BlockSyncService?
+    /// Signs consumers' crab transactions; nil when this node records no scans and takes no complaints.
+    let gateway: CrabGateway?
+    /// Checks signed requests of the regulator's and association's routes.
+    let authenticator: RequestAuthenticator
 
     /// Creates the API for a node (`consensus` reports BFT health, nil in solo mode; `sync` is the
-    /// block sync of an observer).
+    /// block sync of an observer; `gateway` signs consumers' scans and complaints).
     public init(
         node: ChainNode, maxWait: Duration = .seconds(30), consensus: (@Sendable () -> ConsensusStatus)? = nil,
-        sync: BlockSyncService? = nil
+        sync: BlockSyncService? = nil, gateway: CrabGateway? = nil
     ) {
         self.node = node
         self.maxWait = maxWait
         self.consensus = consensus
         self.sync = sync
+        self.gateway = gateway
+        authenticator = RequestAuthenticator(membership: node.verifier.membership)
     }
 
     /// The router with every route.
@@ -46,6 +53,14 @@ public struct ChainAPI: Sendable {
         router.get("/v1/evidence/:hash") { _, context in try self.evidence(context.parameters.require("hash")) }
         router.get("/v1/sync/blocks") { request, _ in try self.syncBlocks(request) }
         router.get("/v1/epcis/events") { request, _ in try self.epcisEvents(request) }
+        // Crab anti-counterfeiting (handlers in CrabAPI.swift).
+        router.get("/v1/verify") { request, _ in try await self.verify(request) }
+        router.post("/v1/complaints") { request, _ in try await self.complain(request) }
+        router.get("/v1/trace/accountability") { request, _ in try self.accountability(request) }
+        router.get("/v1/crab/alerts") { request, _ in try self.alerts(request) }
+        router.get("/v1/crab/complaints") { request, _ in try self.complaints(request) }
+        router.get("/v1/crab/members/:org") { _, context in try self.member(context.parameters.require("org")) }
+        router.get("/v1/crab/seasons/:id") { _, context in try self.season(context.parameters.require("id")) }
         return router
     }
 
@@ -291,30 +306,34 @@ public struct ChainAPI: Sendable {
 
     func proof(_ raw: String) throws -> Response {
         let id = try Self.parseTxid(raw)
-        guard let t = try node.store.transaction(id), let block = try node.store.block(at: t.height) else {
-            throw ChainError("not_found", "no committed transaction \(raw)")
-        }
+        guard let proof = try proofJSON(id) else { throw ChainError("not_found", "no committed transaction \(raw)") }
+        return JSONResponse.make(proof)
+    }
+
+    /// The inclusion proof of a committed transaction, as `GET /v1/txs/{txid}/proof` answers it; nil when not committed.
+    func proofJSON(_ id: Hash256) throws -> JSONValue? {
+        guard let t = try node.store.transaction(id), let block = try node.store.block(at: t.height) else { return nil }
         let leaves = block.txids.map { MerkleTree.leafHash($0.bytes) }
-        guard let path = MerkleTree.inclusionProof(index: t.index, leafHashes: leaves) else {
+        guard let path = MerkleTree.inclusionProof(index: t.index, leafHashes: leaves),
+            var header = JSONViews.header(block.header).objectValue
+        else {
             throw ChainError("storage_corrupt", "transaction index outside its block")
         }
         let headerBytes = JSONValue.string(Data(block.header.encoded).base64EncodedString())
-        var header = JSONViews.header(block.header).objectValue!
         header["headerBytes"] = headerBytes
         header["headerHash"] = .string(block.hash.hex)
-        return JSONResponse.make(
-            .object([
-                "txid": .string(raw), "height": .int(Int64(t.height)), "leafIndex": .int(t.index),
-                "treeSize": .int(leaves.count), "auditPath": .array(path.map { .string($0.hex) }),
-                "txRoot": .string(block.header.txRoot.hex), "header": .object(header), "headerBytes": headerBytes,
-                "headerHash": .string(block.hash.hex),
-                "finality": .object([
-                    "kind": .string(node.genesis.validators.count == 1 ? "solo" : "quorum"), "quorum": .int(node.genesis.quorum),
-                    "signedMessage": .string("XIANGCHAIN-BLOCK-V1 || headerHash"),
-                    "signatures": JSONViews.signatures(block.signatures),
-                ]),
-                "status": .string(t.result.succeeded ? "committed" : "failed"),
-            ]))
+        return .object([
+            "txid": .string(id.hex), "height": .int(Int64(t.height)), "leafIndex": .int(t.index),
+            "treeSize": .int(leaves.count), "auditPath": .array(path.map { .string($0.hex) }),
+            "txRoot": .string(block.header.txRoot.hex), "header": .object(header), "headerBytes": headerBytes,
+            "headerHash": .string(block.hash.hex),
+            "finality": .object([
+                "kind": .string(node.genesis.validators.count == 1 ? "solo" : "quorum"), "quorum": .int(node.genesis.quorum),
+                "signedMessage": .string("XIANGCHAIN-BLOCK-V1 || headerHash"),
+                "signatures": JSONViews.signatures(block.signatures),
+            ]),
+            "status": .string(t.result.succeeded ? "committed" : "failed"),
+        ])
     }
 
     func block(_ raw: String) throws -> Response {

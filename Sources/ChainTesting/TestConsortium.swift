@@ -64,27 +64,36 @@ public struct TestConsortium: Sendable {
     /// The membership service of the genesis.
     public func membership() throws -> MembershipService { try genesis.membership() }
 
-    /// Validator `k`'s node on the SQLite file `directory/node<k>.sqlite`, running the evidence contract.
-    public func node(in directory: URL, config: NodeConfig? = nil, validator k: Int = 0) throws -> ChainNode {
+    /// Validator `k`'s node on the SQLite file `directory/node<k>.sqlite`, running `contracts`
+    /// (the evidence contract unless told otherwise).
+    public func node(
+        in directory: URL, config: NodeConfig? = nil, validator k: Int = 0, contracts: [any Contract] = [EvidenceContract()]
+    ) throws -> ChainNode {
         try ChainNode(
             genesis: genesis, config: config ?? NodeConfig(nodeId: "node\(k)"),
             databasePath: directory.appendingPathComponent(k == 0 ? "chain.sqlite" : "node\(k).sqlite").path,
             nodeKey: nodeKeys[k],
-            contracts: [EvidenceContract()], logger: Logger(label: "test"))
+            contracts: contracts, logger: Logger(label: "test"))
+    }
+
+    /// Validator `k`'s gateway identity: its node key with the node certificate of the genesis (role `node`).
+    public func nodeIdentity(validator k: Int = 0) throws -> SigningIdentity {
+        try SigningIdentity(key: nodeKeys[k], certificatePEM: genesis.validators[k].certificate)
     }
 }
 
 extension TestConsortium {
     /// An observer node (not a validator) on `directory/<name>.sqlite`, with a fresh node key.
-    public func observer(in directory: URL, name: String = "observer0", syncFrom: [String] = ["http://127.0.0.1:1"]) throws
-        -> ChainNode
-    {
+    public func observer(
+        in directory: URL, name: String = "observer0", syncFrom: [String] = ["http://127.0.0.1:1"],
+        contracts: [any Contract] = [EvidenceContract()]
+    ) throws -> ChainNode {
         var config = NodeConfig(nodeId: name)
         config.syncFrom = syncFrom
         config.syncCommits = false
         return try ChainNode(
             genesis: genesis, config: config, databasePath: directory.appendingPathComponent("\(name).sqlite").path,
-            nodeKey: SigningKey.generate(suite), contracts: [EvidenceContract()], logger: Logger(label: name))
+            nodeKey: SigningKey.generate(suite), contracts: contracts, logger: Logger(label: name))
     }
 }
 

@@ -15,6 +15,12 @@ public struct SigningIdentity: Sendable {
         self.certificateDER = try certificate.derBytes()
     }
 
+    /// Creates an identity from a key and its certificate as PEM (e.g. a node's `node.key.pem` and `node.cert.pem`).
+    public init(key: SigningKey, certificatePEM: String) throws(ChainError) {
+        self.key = key
+        self.certificateDER = try KeyPEM.certificateDER(fromPEM: certificatePEM)
+    }
+
     /// Loads `key.pem` and `cert.pem` from a directory.
     public init(directory: URL) throws {
         let keyPEM = try String(contentsOf: directory.appendingPathComponent("key.pem"), encoding: .utf8)

@@ -50,6 +50,10 @@ public struct Genesis: Codable, Sendable {
     public var orgs: [Org]
     /// Validators, in leader order.
     public var validators: [Validator]
+    /// GTIN-14s of the crab products under the association's rules (the `epcis` contract applies
+    /// the crab role table to events about them). Chain-wide, so every node executes alike; absent
+    /// in older genesis files (no products).
+    public var crabProducts: [String]?
 
     /// Creates a genesis document.
     public init(chainId: String, suite: CryptoSuite, createdAt: Int64, orgs: [Org], validators: [Validator]) {

@@ -41,7 +41,9 @@ public struct NetworkLayout: Sendable {
     public var exists: Bool { FileManager.default.fileExists(atPath: genesisURL.path) }
 
     /// Creates a consortium: one CA and one validator per org, the genesis, and an admin identity per org.
-    public func create(orgs: [String], suite: CryptoSuite, chainId: String, basePort: Int?) throws -> Genesis {
+    public func create(
+        orgs: [String], suite: CryptoSuite, chainId: String, basePort: Int?, crabProducts: [String] = Self.demoCrabProducts
+    ) throws -> Genesis {
         guard !orgs.isEmpty else { throw ChainError("bad_args", "give at least one org") }
         for org in orgs where !Self.isSafeName(org) {
             throw ChainError("bad_args", "org name \"\(org)\" must be 1–64 of [A-Za-z0-9_-]")
@@ -81,10 +83,12 @@ public struct NetworkLayout: Sendable {
         let genesis = Genesis(
             chainId: chainId, suite: suite, createdAt: Int64(Date().timeIntervalSince1970 * 1000),
             orgs: try cas.map { Genesis.Org(name: $0.org, caCertificate: try $0.certificatePEM) }, validators: validators)
-        try genesis.write(to: genesisURL)
-        for k in cas.indices { try genesis.write(to: nodeHome(k).appendingPathComponent("genesis.json")) }
+        var withProducts = genesis
+        withProducts.crabProducts = crabProducts
+        try withProducts.write(to: genesisURL)
+        for k in cas.indices { try withProducts.write(to: nodeHome(k).appendingPathComponent("genesis.json")) }
         for org in orgs { try issueIdentity(org: org, role: .admin, name: "\(org)-admin") }
-        return genesis
+        return withProducts
     }
 
     /// Adds an observer run by `org`: a node certificate from the org's CA (node id `observer<k>`),
@@ -125,6 +129,9 @@ public struct NetworkLayout: Sendable {
             keyPEM: String(contentsOf: caDir.appendingPathComponent("ca.key.pem"), encoding: .utf8),
             certificatePEM: String(contentsOf: caDir.appendingPathComponent("ca.cert.pem"), encoding: .utf8))
     }
+
+    /// The crab product GTINs a new network is created with: the association's ring product.
+    public static let demoCrabProducts = ["09521234543213"]
 
     /// Issues a key and certificate for `name` under `org`'s CA into `D/identities/<name>`.
     @discardableResult

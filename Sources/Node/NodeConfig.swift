@@ -34,6 +34,11 @@ public struct NodeConfig: Codable, Sendable {
     public var syncFrom: [String] = []
     /// Observer nodes: pause between fetches once caught up, milliseconds.
     public var syncIntervalMs: Int = 250
+    /// Host of the GS1 Digital Link resolver printed in crab codes (the crab contract's setting;
+    /// every node of a chain must use the same).
+    public var resolver: String = "id.xiangchain.example"
+    /// Pause between two crab sweeps (expired coupons, overdue shipments), seconds; 0 turns the sweeper off.
+    public var sweepIntervalSeconds: Int = 60
 
     /// A config with defaults.
     public init(nodeId: String, apiPort: Int = 8080, p2pPort: Int = 7000) {
@@ -60,6 +65,8 @@ public struct NodeConfig: Codable, Sendable {
         emptyBlockDelayMs = try c.decodeIfPresent(Int.self, forKey: .emptyBlockDelayMs) ?? d.emptyBlockDelayMs
         syncFrom = try c.decodeIfPresent([String].self, forKey: .syncFrom) ?? d.syncFrom
         syncIntervalMs = try c.decodeIfPresent(Int.self, forKey: .syncIntervalMs) ?? d.syncIntervalMs
+        resolver = try c.decodeIfPresent(String.self, forKey: .resolver) ?? d.resolver
+        sweepIntervalSeconds = try c.decodeIfPresent(Int.self, forKey: .sweepIntervalSeconds) ?? d.sweepIntervalSeconds
     }
 
     /// Loads `config.json`.

@@ -2,6 +2,8 @@ import API
 import ArgumentParser
 import ChainCore
 import Consensus
+import CrabTraceContract
+import EPCISContract
 import EvidenceContract
 import Execution
 import Foundation
@@ -29,7 +31,9 @@ enum NodeRunner {
         let genesis = nodeHome.genesis
         let node = try ChainNode(
             genesis: genesis, config: config, databasePath: nodeHome.databasePath, nodeKey: nodeHome.key,
-            contracts: [EvidenceContract()], logger: logger)
+            contracts: contracts(config, genesis: genesis), logger: logger)
+        // The node signs consumers' crab scans and complaints, and the periodic sweep, as itself (role node).
+        let gateway = try CrabGateway.load(home: home)
         let height = try node.store.tip()?.height ?? 0
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         func add(_ service: some Service) {
@@ -71,8 +75,13 @@ enum NodeRunner {
             add(network)
             add(consensus)
         }
+        if config.sweepIntervalSeconds > 0, CrabSweeper.isSweeper(node) {
+            add(
+                CrabSweeper(
+                    node: node, identity: gateway.identity, interval: .seconds(config.sweepIntervalSeconds), logger: logger))
+        }
         add(
-            ChainAPI(node: node, consensus: statusSource, sync: sync).application(
+            ChainAPI(node: node, consensus: statusSource, sync: sync, gateway: gateway).application(
                 host: config.apiHost, port: config.apiPort, logger: logger))
         logger.info(
             "\(node.isObserver ? "observer" : "node") \(config.nodeId) of chain \(node.chainId) (\(genesis.validators.count) validators) at height \(height); API on http://\(config.apiHost):\(config.apiPort)"
@@ -80,6 +89,14 @@ enum NodeRunner {
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    /// The contracts every node of a chain runs (they must be the same on every node, observers included).
+    static func contracts(_ config: NodeConfig, genesis: Genesis) -> [any Contract] {
+        [
+            EvidenceContract(), CrabTraceContract(config: CrabTraceConfig(resolver: config.resolver)),
+            EPCISContract(config: EPCISConfig(crabGTINs: genesis.crabProducts ?? [])),
+        ]
     }
 }
 

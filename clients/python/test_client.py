@@ -854,3 +854,63 @@ def test_e2e_answers_match_openapi(solo: NodeProcess) -> None:
             wait_committed(solo.api, [queued.txid])
     assert {("/v1/txs", 200), ("/v1/txs", 202), ("/v1/txs", 409), ("/v1/txs", 400), ("/v1/txs", 401)} <= seen
     assert ("/v1/evidence/{hash}", 200) in seen and ("/v1/blocks/{height}", 404) in seen
+
+
+# ---------------------------------------------------------------------------------------------
+# Crab routes: public verify and complaints, signed requests (docs/api-auth.md), both suites
+# ---------------------------------------------------------------------------------------------
+
+
+def _http(node: NodeProcess, method: str, target: str, headers: Optional[Dict[str, str]] = None, body: Optional[bytes] = None) -> tuple:
+    req = urllib.request.Request(node.url + target, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def _issue(node: NodeProcess, role: str, name: str) -> xc.Identity:
+    subprocess.run(
+        [str(XIANGCHAIN_BIN), "identity", "issue", "--dir", str(node.directory), "--org", "org0", "--role", role, "--name", name],
+        check=True,
+        capture_output=True,
+    )
+    return xc.Identity.load(str(node.directory / "identities" / name))
+
+
+@needs_binary
+@pytest.mark.parametrize("fixture", ["solo", "p256_node"])
+def test_crab_signed_requests_and_public_routes(fixture: str, request: pytest.FixtureRequest) -> None:
+    import urllib.parse
+
+    node: NodeProcess = request.getfixturevalue(fixture)
+    code = "(01)09521234543213(21)R0001#K7Q2M9XZ"
+    status, verdict = _http(node, "GET", "/v1/verify?code=" + urllib.parse.quote(code, safe="") + "&city=Suzhou")
+    assert status == 200 and verdict["status"] == "unknown" and verdict["reasons"] == ["never_issued"]
+    assert len(verdict["scanRecorded"]["txid"]) == 64
+    complaint = json.dumps({"code": code, "phone": "+8613900001111", "text": "forged ring"}).encode()
+    status, accepted = _http(node, "POST", "/v1/complaints", {"Content-Type": "application/json"}, complaint)
+    assert status == 202 and accepted["status"] == "pending"
+
+    regulator = _issue(node, "regulator", f"reg-{fixture}")
+    farm = _issue(node, "farm", f"farm-{fixture}")
+    target = "/v1/trace/accountability?code=" + urllib.parse.quote(code, safe="")
+    assert _http(node, "GET", target)[0] == 401
+    assert _http(node, "GET", target, xc.signed_request_headers(farm, "GET", target))[1]["error"]["code"] == "forbidden"
+    stale = xc.signed_request_headers(regulator, "GET", target, int(time.time() * 1000) - 10 * 60_000)
+    assert _http(node, "GET", target, stale)[1]["error"]["code"] == "stale_request"
+    tampered = xc.signed_request_headers(regulator, "GET", target + "&format=epcis")
+    assert _http(node, "GET", target, tampered)[1]["error"]["code"] == "bad_signature"
+    deadline = time.monotonic() + 30
+    while True:
+        status, trace = _http(node, "GET", target, xc.signed_request_headers(regulator, "GET", target))
+        assert status == 200, trace
+        if {e["step"] for e in trace["entries"]} >= {"scan", "complain"} or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert {e["step"] for e in trace["entries"]} >= {"scan", "complain"}
+    assert {p["txid"] for p in trace["proofs"]} == {e["txid"] for e in trace["entries"]}
+    status, complaints = _http(node, "GET", "/v1/crab/complaints", xc.signed_request_headers(regulator, "GET", "/v1/crab/complaints"))
+    assert status == 200 and complaints["complaints"][0]["contactPhone"] == "+8613900001111"
+    assert "+8613900001111" not in json.dumps(trace)

@@ -361,6 +361,20 @@ class Identity:
         return self.sign(build_body(chain, contract, method, args, **kw))
 
 
+def signed_request_headers(identity: Identity, method: str, target: str, timestamp_ms: Optional[int] = None) -> Dict[str, str]:
+    """Headers of a signed API request (``docs/api-auth.md``): base64 certificate DER, unix ms,
+    and a signature over ``"XIANGCHAIN-REQUEST-V1\\n" + METHOD + "\\n" + target + "\\n" + timestamp``.
+    ``target`` is the path with its query exactly as it will be sent."""
+    ts = str(int(time.time() * 1000) if timestamp_ms is None else timestamp_ms)
+    message = f"XIANGCHAIN-REQUEST-V1\n{method.upper()}\n{target}\n{ts}".encode("utf-8")
+    der = identity.certificate.public_bytes(serialization.Encoding.DER)
+    return {
+        "X-XC-Certificate": base64.b64encode(der).decode("ascii"),
+        "X-XC-Timestamp": ts,
+        "X-XC-Signature": base64.b64encode(sign_bytes(identity.private_key, message)).decode("ascii"),
+    }
+
+
 # --------------------------------------------------------------------------------------------
 # RFC 6962 / RFC 9162 Merkle trees
 # --------------------------------------------------------------------------------------------

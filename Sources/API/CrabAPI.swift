@@ -1,0 +1,284 @@
+import ChainCore
+import CrabTraceContract
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Identity
+import NIOCore
+import Node
+import Storage
+
+/// The crab anti-counterfeiting routes (registered in `ChainAPI.router()`, described in
+/// `docs/openapi.yaml` under the tag `crab`; signed requests in `docs/api-auth.md`).
+extension ChainAPI {
+    /// Longest city name, Unicode code points.
+    static let maxCity = 64
+    /// Longest complaint text, Unicode code points (the contract's bound).
+    static let maxComplaintText = 500
+    /// Largest `POST /v1/complaints` body, bytes.
+    static let maxComplaintBody = 8 * 1024
+    /// Roles that read alerts and complaints.
+    static let oversightRoles: Set<Role> = [.regulator, .association]
+
+    /// Queries over committed crab state, with this node's resolver.
+    var crabQueries: CrabQueries {
+        CrabQueries(state: node.store, config: CrabTraceConfig(resolver: node.config.resolver))
+    }
+
+    /// Authenticates a signed request (`RequestAuthenticator`) and requires one of `roles`.
+    func authorize(_ request: Request, roles: Set<Role>) throws(ChainError) -> SignerIdentity {
+        try authenticator.authorize(
+            method: request.method.rawValue, target: request.head.path ?? request.uri.string, headers: request.headers,
+            nowMillis: ChainNode.nowMillis(), roles: roles)
+    }
+
+    /// Admits a transaction the gateway signed: into this node's mempool, or, on an observer, to a validator.
+    func submitAsGateway(_ tx: SignedTransaction) async throws {
+        if let sync {
+            let bytes = Array(try JSONEncoder().encode(TransactionSubmission(tx)))
+            try await Self.forward(tx, bytes, node: node, sources: sync.sources)
+        } else {
+            try node.submit(tx)
+        }
+    }
+
+    // MARK: public
+
+    /// `GET /v1/verify?code=…&city=…`: the verdict on committed state, and the scan recorded on chain.
+    ///
+    /// `city` is required (a scan without a place would later look like a second city). When this
+    /// node has a gateway identity it signs `crab.scan {code (without secret), secretHash, city}`
+    /// and submits it without waiting: `scanRecorded {txid, city, status: pending}`. The counts in
+    /// the verdict (`details.scans`, `scansBefore`) are committed ones and do not include this scan.
+    /// A code without secret is recorded with the hash of an empty secret (a mismatch).
+    func verify(_ request: Request) async throws -> Response {
+        let q = request.uri.queryParameters
+        let code = q.get("code") ?? ""
+        guard let city = try Self.city(q.get("city")) else {
+            throw ChainError("invalid_parameter", "city is required: the city (not the address) where the code is scanned")
+        }
+        let printed = try DigitalLink.parse(code)
+        let now = ChainNode.nowMillis()
+        let verdict = try crabQueries.verify(code: code, now: now)
+        let tip = try node.store.tip()
+        var o = verdict.json.objectValue ?? [:]
+        o["scansBefore"] = .int(verdict.details["scans"]?.int64Value ?? 0)
+        o["asOf"] = .object(["height": .int(Int64(tip?.height ?? 0)), "time": .int(tip?.timestamp ?? 0)])
+        o["scanRecorded"] = .null
+        if let gateway {
+            let args: JSONValue = .object([
+                "code": .string(printed.key.canonical),
+                "secretHash": .string(CodeSecret.hash(key: printed.key, secret: printed.secret ?? "")),
+                "city": .string(city),
+            ])
+            do {
+                let tx = try gateway.identity.transaction(
+                    chain: node.chainId, contract: "crab", method: "scan", args: args, timestamp: now)
+                try await submitAsGateway(tx)
+                o["scanRecorded"] = .object(["txid": .string(tx.txid), "city": .string(city), "status": .string("pending")])
+            } catch let e as ChainError {
+                o["scanNotRecorded"] = APIError.errorObject(e)
+            }
+        } else {
+            o["scanNotRecorded"] = APIError.errorObject(
+                ChainError("no_gateway", "this node has no gateway identity: the scan was not recorded"))
+        }
+        return JSONResponse.make(.object(o))
+    }
+
+    /// `POST /v1/complaints {code, phone, text, city?}`: the gateway signs `crab.complain` with the
+    /// phone's salted hash; the phone itself is kept off chain (`OffchainComplaints`). Occurrences of
+    /// the phone's digits inside `text` are replaced by `[phone]`; nothing else is changed.
+    func complain(_ request: Request) async throws -> Response {
+        guard let gateway else {
+            throw ChainError("gateway_unavailable", "this node takes no complaints: it has no gateway identity")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: Self.maxComplaintBody)
+        } catch {
+            throw ChainError("too_large", "request body exceeds \(Self.maxComplaintBody) bytes")
+        }
+        let value: JSONValue
+        do {
+            value = try JSONParser(maxDepth: 2).parse(Array(buffer: buffer))
+        } catch {
+            throw ChainError("malformed_json", "request body is not valid JSON: \(error.message)")
+        }
+        guard let o = value.objectValue else { throw ChainError("malformed", "request body must be a JSON object") }
+        if let extra = o.keys.sorted().first(where: { !["code", "phone", "text", "city"].contains($0) }) {
+            throw ChainError("malformed", "unknown field \"\(extra)\"")
+        }
+        guard let code = o["code"]?.stringValue else { throw ChainError("bad_code", "\"code\" must be a string") }
+        let key = try DigitalLink.parse(code).key
+        guard let phone = o["phone"]?.stringValue, Self.isPhone(phone) else {
+            throw ChainError("bad_args", "\"phone\" must be 5–20 digits, optionally after a leading +")
+        }
+        guard let rawText = o["text"]?.stringValue else { throw ChainError("bad_args", "\"text\" must be a string") }
+        let digits = phone.hasPrefix("+") ? String(phone.dropFirst()) : phone
+        let text = rawText.replacingOccurrences(of: digits, with: "[phone]")
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
+            text.unicodeScalars.count <= Self.maxComplaintText
+        else {
+            throw ChainError("bad_args", "\"text\" must be 1–\(Self.maxComplaintText) characters")
+        }
+        var city: String?
+        if let c = o["city"], c != .null {
+            guard let s = c.stringValue else { throw ChainError("bad_args", "\"city\" must be a string") }
+            do {
+                city = try Self.city(s)
+            } catch {
+                throw ChainError("bad_args", "\"city\" must be 1–\(Self.maxCity) characters without control characters")
+            }
+        }
+        let now = ChainNode.nowMillis()
+        let phoneHash = gateway.complaints.phoneHash(phone)
+        var args: [String: JSONValue] = [
+            "code": .string(key.canonical), "phoneHash": .string(phoneHash), "text": .string(text),
+        ]
+        if let city { args["city"] = .string(city) }
+        let tx = try gateway.identity.transaction(
+            chain: node.chainId, contract: "crab", method: "complain", args: .object(args), timestamp: now)
+        try gateway.complaints.append(
+            txid: tx.txid, phone: phone, phoneHash: phoneHash, object: key.canonical, city: city, receivedAt: now)
+        try await submitAsGateway(tx)
+        return JSONResponse.make(
+            status: .accepted,
+            .object(["txid": .string(tx.txid), "object": .string(key.canonical), "status": .string("pending")]))
+    }
+
+    /// `GET /v1/crab/members/{org}`: a member's registration (no personal data).
+    func member(_ org: String) throws -> Response {
+        guard Self.isName(org) else { throw ChainError("invalid_parameter", "org must be 1–64 characters without / or controls") }
+        guard let m = try crabQueries.member(org) else { throw ChainError("not_found", "no crab member \(org)") }
+        return JSONResponse.make(m)
+    }
+
+    /// `GET /v1/crab/seasons/{id}`: a season's parameters.
+    func season(_ id: String) throws -> Response {
+        guard Self.isName(id) else {
+            throw ChainError("invalid_parameter", "season must be 1–64 characters without / or controls")
+        }
+        guard let s = try crabQueries.season(id) else { throw ChainError("not_found", "no season \(id)") }
+        return JSONResponse.make(s)
+    }
+
+    // MARK: signed requests
+
+    /// `GET /v1/trace/accountability?code=…&format=json|epcis` (regulator): every history entry on
+    /// the code's path with its signer, the accountable parties, and each transaction's inclusion proof.
+    func accountability(_ request: Request) throws -> Response {
+        _ = try authorize(request, roles: [.regulator])
+        let q = request.uri.queryParameters
+        let format = q.get("format") ?? "json"
+        guard format == "json" || format == "epcis" else {
+            throw ChainError("invalid_parameter", "format must be json or epcis")
+        }
+        let queries = crabQueries
+        let trace = try queries.trace(code: q.get("code") ?? "")
+        if format == "epcis" {
+            let export = EPCISExport(queries: queries)
+            return JSONResponse.make(
+                export.document(events: try export.events(for: trace.entries), creationTime: ChainNode.nowMillis()))
+        }
+        var seen = Set<String>()
+        var proofs: [JSONValue] = []
+        for e in trace.entries where seen.insert(e.txid).inserted {
+            guard let id = Hash256(hex: e.txid), let proof = try proofJSON(id) else {
+                throw ChainError("storage_corrupt", "history names transaction \(e.txid), which is not committed")
+            }
+            proofs.append(proof)
+        }
+        var o = trace.json.objectValue ?? [:]
+        o["proofs"] = .array(proofs)
+        return JSONResponse.make(.object(o))
+    }
+
+    /// `GET /v1/crab/alerts?open=&after=&limit=&object=` (regulator, association).
+    func alerts(_ request: Request) throws -> Response {
+        _ = try authorize(request, roles: Self.oversightRoles)
+        let q = request.uri.queryParameters
+        let openOnly = try Self.flag(q.get("open"), "open")
+        let after = try Self.sequence(q.get("after"), "after")
+        let limit = try Self.limit(q.get("limit"))
+        var list: [JSONValue]
+        if let object = q.get("object") {
+            let key = try DigitalLink.parse(object).key.canonical
+            list = try crabQueries.alerts(object: key).filter {
+                (!openOnly || $0["open"]?.boolValue == true) && ($0["seq"]?.int64Value ?? 0) > after
+            }
+            list = Array(list.prefix(limit))
+        } else {
+            list = try crabQueries.alerts(openOnly: openOnly, limit: limit, after: after)
+        }
+        return JSONResponse.make(
+            .object(["alerts": .array(list), "next": list.count == limit ? (list.last?["seq"] ?? .null) : .null]))
+    }
+
+    /// `GET /v1/crab/complaints?after=&limit=` (regulator, association). For the regulator, each
+    /// complaint this node took also carries `contactPhone` from the off-chain file.
+    func complaints(_ request: Request) throws -> Response {
+        let signer = try authorize(request, roles: Self.oversightRoles)
+        let q = request.uri.queryParameters
+        let after = try Self.sequence(q.get("after"), "after")
+        let limit = try Self.limit(q.get("limit"))
+        var list = try crabQueries.complaints(after: after, limit: limit)
+        if signer.role == .regulator, let contacts = try gateway?.complaints.contacts(), !contacts.isEmpty {
+            list = list.map { c in
+                guard var o = c.objectValue, let txid = o["txid"]?.stringValue, let phone = contacts[txid] else { return c }
+                o["contactPhone"] = .string(phone)
+                return .object(o)
+            }
+        }
+        return JSONResponse.make(
+            .object(["complaints": .array(list), "next": list.count == limit ? (list.last?["seq"] ?? .null) : .null]))
+    }
+
+    // MARK: parameters
+
+    /// A city: 1–64 code points, no control characters, trimmed; nil when absent.
+    static func city(_ raw: String?) throws(ChainError) -> String? {
+        guard let raw else { return nil }
+        let c = raw.trimmingCharacters(in: .whitespaces)
+        guard !c.isEmpty, c.unicodeScalars.count <= maxCity,
+            !c.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            throw ChainError("invalid_parameter", "city must be 1–\(maxCity) characters without control characters")
+        }
+        return c
+    }
+
+    /// `+` then 5–20 ASCII digits, or just the digits.
+    static func isPhone(_ s: String) -> Bool {
+        let digits = s.utf8.first == UInt8(ascii: "+") ? s.utf8.dropFirst() : s.utf8[...]
+        return (5...20).contains(digits.count) && digits.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
+
+    /// An org or season id in a path: 1–64 code points, no `/`, no control characters.
+    static func isName(_ s: String) -> Bool {
+        (1...64).contains(s.unicodeScalars.count)
+            && !s.unicodeScalars.contains { $0 == "/" || $0.properties.generalCategory == .control }
+    }
+
+    static func flag(_ raw: String?, _ name: String) throws(ChainError) -> Bool {
+        switch raw {
+        case nil, "false": return false
+        case "true": return true
+        default: throw ChainError("invalid_parameter", "\(name) must be true or false")
+        }
+    }
+
+    static func sequence(_ raw: String?, _ name: String) throws(ChainError) -> Int64 {
+        guard let raw else { return 0 }
+        guard let v = Int64(raw), v >= 0 else { throw ChainError("invalid_parameter", "\(name) must be an integer ≥ 0") }
+        return v
+    }
+
+    static func limit(_ raw: String?) throws(ChainError) -> Int {
+        guard let raw else { return 100 }
+        guard let v = Int(raw), (1...CrabQueries.maxPage).contains(v) else {
+            throw ChainError("invalid_parameter", "limit must be 1–\(CrabQueries.maxPage)")
+        }
+        return v
+    }
+}

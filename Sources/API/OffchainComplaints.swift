@@ -1,0 +1,105 @@
+import ChainCore
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Consumers' phone numbers, kept off chain on this node so the regulator's desk can call back.
+///
+/// The chain gets only `phoneHash = hex SHA-256("XIANGCHAIN-PHONE-V1" ‖ 0x00 ‖ salt ‖ 0x00 ‖ phone)`,
+/// where `salt` is 32 random bytes made on first use and kept in the node home (`phone-salt`, 0600).
+/// Each node has its own salt, so the same phone hashes differently on two nodes. Every complaint
+/// taken by this node appends one JSON line `{txid, phone, phoneHash, object, city?, receivedAt}` to
+/// `data/offchain-complaints.jsonl` (0600) before its transaction is submitted; a line whose txid
+/// never commits is a complaint that did not reach the chain.
+public final class OffchainComplaints: Sendable {
+    /// Domain separation tag of the phone hash.
+    public static let domain = "XIANGCHAIN-PHONE-V1"
+    /// The append-only complaint file.
+    public let fileURL: URL
+    let salt: [UInt8]
+    let lock = Mutex<Void>(())
+
+    /// Opens (creating when missing) the salt at `saltURL` and the complaint file at `fileURL`.
+    public init(saltURL: URL, fileURL: URL) throws {
+        self.fileURL = fileURL
+        for dir in [saltURL.deletingLastPathComponent(), fileURL.deletingLastPathComponent()] {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        }
+        salt = try Self.loadOrCreateSalt(saltURL)
+    }
+
+    /// The files of a node home: `<home>/phone-salt` and `<home>/data/offchain-complaints.jsonl`.
+    public convenience init(home: URL) throws {
+        try self.init(
+            saltURL: home.appendingPathComponent("phone-salt"),
+            fileURL: home.appendingPathComponent("data/offchain-complaints.jsonl"))
+    }
+
+    /// The salted hash of a (validated) phone number, 64 lowercase hex characters.
+    public func phoneHash(_ phone: String) -> String {
+        var bytes = Array(Self.domain.utf8)
+        bytes.append(0)
+        bytes += salt
+        bytes.append(0)
+        bytes += Array(phone.utf8)
+        return Hash256.sha256(bytes).hex
+    }
+
+    /// Appends one complaint's contact line.
+    public func append(txid: String, phone: String, phoneHash: String, object: String, city: String?, receivedAt: Int64)
+        throws
+    {
+        var o: [String: JSONValue] = [
+            "txid": .string(txid), "phone": .string(phone), "phoneHash": .string(phoneHash), "object": .string(object),
+            "receivedAt": .int(receivedAt),
+        ]
+        if let city { o["city"] = .string(city) }
+        let line = JSONValue.object(o).canonicalBytes + [0x0A]
+        try lock.withLock { _ in
+            let fd = open(fileURL.path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+            guard fd >= 0 else { throw ChainError("storage_unavailable", "cannot open \(fileURL.path): errno \(errno)") }
+            defer { close(fd) }
+            let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard written == line.count, fsync(fd) == 0 else {
+                throw ChainError("storage_unavailable", "cannot append to \(fileURL.path): errno \(errno)")
+            }
+        }
+    }
+
+    /// Phone numbers by complaint txid (lines that do not parse are skipped).
+    public func contacts() throws -> [String: String] {
+        guard let data = lock.withLock({ _ in try? Data(contentsOf: fileURL) }) else { return [:] }
+        var out: [String: String] = [:]
+        for line in data.split(separator: 0x0A) {
+            guard let o = (try? JSONParser().parse(Array(line)))?.objectValue, let txid = o["txid"]?.stringValue,
+                let phone = o["phone"]?.stringValue
+            else { continue }
+            out[txid] = phone
+        }
+        return out
+    }
+
+    static func loadOrCreateSalt(_ url: URL) throws -> [UInt8] {
+        if let text = try? String(contentsOf: url, encoding: .utf8) {
+            guard let bytes = Hex.decode(text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count == 32 else {
+                throw ChainError("bad_config", "\(url.path) must hold 64 hex characters")
+            }
+            return bytes
+        }
+        var rng = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw ChainError("storage_unavailable", "cannot create \(url.path): errno \(errno)") }
+        defer { close(fd) }
+        let text = Array((Hex.encode(bytes) + "\n").utf8)
+        guard text.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == text.count, fsync(fd) == 0 else {
+            throw ChainError("storage_unavailable", "cannot write \(url.path): errno \(errno)")
+        }
+        return bytes
+    }
+}

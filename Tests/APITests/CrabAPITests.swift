@@ -1,0 +1,511 @@
+import API
+import ChainCore
+import ChainTesting
+import CrabTraceContract
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Identity
+import Logging
+import NIOCore
+import Node
+import Storage
+import Testing
+
+/// The crab routes on a real solo node (SQLite in a temporary directory), with a season set up
+/// through signed transactions of association, farm, lab, merchant, logistics and regulator.
+@Suite struct CrabAPITests {
+    static let orgs = ["assoc", "farmA", "merch", "lab", "logi", "reg"]
+    static let gtin = "09521234543213"
+    static let day: Int64 = 86_400_000
+    static let ssccA = "106141411234567897"
+    static let chain = "test-chain"
+
+    let consortium: TestConsortium
+    init() throws { consortium = try TestConsortium(orgs: Self.orgs) }
+
+    /// Codes made for the season: rings R0001–R0010, coupons 1–2.
+    struct Season: Sendable {
+        let rings: [GeneratedCode]
+        let coupons: [GeneratedCode]
+        func ring(_ n: Int) -> GeneratedCode { rings[n - 1] }
+    }
+
+    func withCrabNode(
+        gateway: Bool = true, season: Bool = true,
+        _ body: @Sendable (ChainNode, any TestClientProtocol, Season?, URL) async throws -> Void
+    ) async throws {
+        try await withTemporaryDirectory { dir in
+            var config = NodeConfig(nodeId: "node0")
+            config.syncCommits = false
+            let node = try consortium.node(in: dir, config: config, contracts: [CrabTraceContract()])
+            let gw =
+                gateway
+                ? CrabGateway(identity: try consortium.nodeIdentity(), complaints: try OffchainComplaints(home: dir)) : nil
+            let s = season ? try setUpSeason(node) : nil
+            let app = Application(router: ChainAPI(node: node, maxWait: .seconds(5), gateway: gw).router())
+            try await app.test(.router) { client in try await body(node, client, s, dir) }
+        }
+    }
+
+    func identity(_ role: Role, _ org: String) throws -> SigningIdentity {
+        try consortium.identity(role, org: org, name: "\(role.rawValue)-\(org)")
+    }
+
+    /// Submits one signed crab transaction, commits it in its own block and expects success.
+    @discardableResult
+    func step(
+        _ node: ChainNode, _ role: Role, _ org: String, _ method: String, _ args: JSONValue,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> String {
+        let tx = try identity(role, org).transaction(chain: Self.chain, contract: "crab", method: method, args: args)
+        try node.submit(tx)
+        try node.produceBlock()
+        let stored = try #require(try node.store.transaction(tx.id), sourceLocation: sourceLocation)
+        #expect(
+            stored.result.error == nil, "\(method): \(stored.result.error?.description ?? "")", sourceLocation: sourceLocation)
+        return tx.txid
+    }
+
+    static func serial(_ key: GS1Key) -> String {
+        if case .sgtin(_, let s) = key { return s }
+        return ""
+    }
+
+    static func gcn(_ key: GS1Key) -> String {
+        if case .gcn(let g) = key { return g }
+        return ""
+    }
+
+    /// Members farmA, merch, lab, logi; season 2026 open now; rings 1–8 in lot L1 and 9–10 in lot
+    /// L2 tagged by farmA and inspected; box A (rings 1–4) shipped to merch via logi; coupons 1–2
+    /// (4 crabs of 3.0 liang); coupon 1 redeemed against box A, shipped to the consumer via logi;
+    /// lot L2 recalled by the regulator.
+    func setUpSeason(_ node: ChainNode) throws -> Season {
+        let now = Fixtures.now
+        for (org, role) in [("farmA", "farm"), ("merch", "merchant"), ("lab", "lab"), ("logi", "logistics")] {
+            var a: [String: JSONValue] = [
+                "org": .string(org), "role": .string(role), "name": .string("\(org) Co."), "licence": .string("L-\(org)"),
+            ]
+            if role == "farm" {
+                a["areaMu"] = .int(1)
+                a["zone"] = .string("lake-east")
+            }
+            try step(node, .association, "assoc", "register_member", .object(a))
+        }
+        try step(
+            node, .association, "assoc", "open_season",
+            .object([
+                "season": .string("2026"), "opensAt": .int(now - Self.day), "closesAt": .int(now + 90 * Self.day),
+                "capPerMu": .int(20), "couponValidityDays": .int(60), "sizes": .array([.number("3.0")]),
+                "maxScans": .int(5), "scanWindowHours": .int(24), "lateScanDays": .int(30), "shipWithinDays": .int(3),
+            ]))
+        var rng = SystemRandomNumberGenerator()
+        let generator = CodeGenerator(resolver: "id.xiangchain.example")
+        let rings = try generator.rings(gtin: Self.gtin, serials: 1...10, prefix: "R", width: 4, using: &rng)
+        try step(
+            node, .association, "assoc", "commission_rings",
+            .object([
+                "gtin": .string(Self.gtin),
+                "rings": .array(
+                    rings.map { .object(["serial": .string(Self.serial($0.key)), "secretHash": .string($0.secretHash)]) }),
+            ]))
+        try step(
+            node, .association, "assoc", "allocate_rings",
+            .object([
+                "org": .string("farmA"), "season": .string("2026"), "gtin": .string(Self.gtin),
+                "serials": .array(rings.map { .string(Self.serial($0.key)) }),
+            ]))
+        for (lot, range) in [("L1", 0..<8), ("L2", 8..<10)] {
+            try step(
+                node, .farm, "farmA", "tag_harvest",
+                .object([
+                    "season": .string("2026"), "gtin": .string(Self.gtin), "lot": .string(lot), "pond": .string("P7"),
+                    "zone": .string("lake-east"), "harvestedAt": .int(Fixtures.now - 1000),
+                    "rings": .array(
+                        rings[range].map {
+                            .object(["serial": .string(Self.serial($0.key)), "sex": .string("male"), "weightG": .int(210)])
+                        }),
+                ]))
+            try step(
+                node, .lab, "lab", "inspect_lot",
+                .object([
+                    "gtin": .string(Self.gtin), "lot": .string(lot), "result": .string("pass"),
+                    "reportHash": .string(Fixtures.randomHash()),
+                ]))
+        }
+        try step(
+            node, .farm, "farmA", "pack_box",
+            .object([
+                "sscc": .string(Self.ssccA), "gtin": .string(Self.gtin),
+                "serials": .array(rings[0..<4].map { .string(Self.serial($0.key)) }),
+            ]))
+        try step(
+            node, .farm, "farmA", "ship",
+            .object(["sscc": .string(Self.ssccA), "to": .string("merch"), "carrier": .string("logi")]))
+        try step(node, .merchant, "merch", "receive", .object(["sscc": .string(Self.ssccA)]))
+        try step(
+            node, .association, "assoc", "grant_quota",
+            .object(["season": .string("2026"), "org": .string("merch"), "crabs": .int(100)]))
+        let coupons = try generator.coupons(base12: "952123400001", serials: 1...2, using: &rng)
+        try step(
+            node, .merchant, "merch", "issue_coupons",
+            .object([
+                "season": .string("2026"), "sizeLiang": .number("3.0"), "crabsPerCoupon": .int(4),
+                "coupons": .array(
+                    coupons.map { .object(["gcn": .string(Self.gcn($0.key)), "secretHash": .string($0.secretHash)]) }),
+            ]))
+        let gcn1 = Self.gcn(coupons[0].key)
+        try step(node, .merchant, "merch", "redeem", .object(["gcn": .string(gcn1), "sscc": .string(Self.ssccA)]))
+        try step(
+            node, .merchant, "merch", "ship",
+            .object(["sscc": .string(Self.ssccA), "to": .string("consumer"), "carrier": .string("logi")]))
+        try step(node, .logistics, "logi", "receive", .object(["sscc": .string(Self.ssccA)]))
+        try step(
+            node, .regulator, "reg", "recall",
+            .object(["gtin": .string(Self.gtin), "lot": .string("L2"), "reason": .string("residue found in a retest")]))
+        return Season(rings: rings, coupons: coupons)
+    }
+
+    static func q(_ s: String) -> String { s.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? s }
+
+    func verify(_ client: any TestClientProtocol, _ code: String, city: String = "Suzhou") async throws -> Reply {
+        try await client.call(.get, "/v1/verify?code=\(Self.q(code))&city=\(Self.q(city))")
+    }
+
+    /// A GET signed as `identity` (or unsigned when nil), with the timestamp and target that are signed.
+    func signedGet(
+        _ client: any TestClientProtocol, _ uri: String, as identity: SigningIdentity?, timestamp: Int64 = Fixtures.now,
+        signedTarget: String? = nil
+    ) async throws -> Reply {
+        let headers =
+            try identity.map {
+                try RequestAuthenticator.headers(signing: $0, method: "GET", target: signedTarget ?? uri, timestamp: timestamp)
+            } ?? [:]
+        return try await client.execute(uri: uri, method: .get, headers: headers, body: nil) { r in
+            let bytes = Array(buffer: r.body)
+            return Reply(
+                status: r.status, json: bytes.isEmpty ? JSONValue.null : try JSONParser().parse(bytes), headers: r.headers)
+        }
+    }
+
+    // MARK: verify
+
+    @Test func aGenuineRingVerifiesWithItsFactsAndItsScanIsRecorded() async throws {
+        try await withCrabNode { node, client, season, _ in
+            let ring = try #require(season).ring(1)
+            let r = try await verify(client, ring.uri)
+            #expect(r.status == .ok, "\(r.json.canonicalString)")
+            #expect(r.json["status"]?.stringValue == "genuine", "\(r.json.canonicalString)")
+            #expect(r.json["object"]?.stringValue == ring.key.canonical && r.json["kind"]?.stringValue == "sgtin")
+            let d = try #require(r.json["details"])
+            #expect(d["farm"]?["org"]?.stringValue == "farmA" && d["farm"]?["name"]?.stringValue == "farmA Co.")
+            #expect(d["zone"]?.stringValue == "lake-east" && d["pond"]?.stringValue == "P7")
+            #expect(d["harvestedAt"]?.int64Value != nil)
+            #expect(d["inspection"]?["result"]?.stringValue == "pass" && d["inspection"]?["lab"] != nil)
+            #expect(d["merchant"]?["org"]?.stringValue == "merch")
+            #expect(d["scans"]?.int64Value == 0 && r.json["scansBefore"]?.int64Value == 0)
+            let txid = try #require(r.json["scanRecorded"]?["txid"]?.stringValue)
+            #expect(r.json["scanRecorded"]?["city"]?.stringValue == "Suzhou")
+            #expect(node.mempool.contains(try #require(Hash256(hex: txid))))
+
+            try node.produceBlock()
+            let id = try #require(Hash256(hex: txid))
+            let stored = try #require(try node.store.transaction(id))
+            #expect(stored.result.error == nil && stored.method == "scan" && stored.signerRole == "node")
+            // The secret never reached the chain.
+            #expect(!String(decoding: stored.transaction.body, as: UTF8.self).contains(ring.secret))
+
+            // The short code works too, and the committed scan is counted.
+            let again = try await verify(client, ring.shortCode)
+            #expect(again.json["status"]?.stringValue == "genuine")
+            #expect(again.json["details"]?["scans"]?.int64Value == 1 && again.json["scansBefore"]?.int64Value == 1)
+            #expect(again.json["details"]?["firstScanAt"]?.int64Value != nil)
+        }
+    }
+
+    @Test func forgedWrongSecretRedeemedRecalledAndTwoCitiesGetTheirVerdicts() async throws {
+        try await withCrabNode { node, client, season, _ in
+            let s = try #require(season)
+            func status(_ code: String, city: String = "Suzhou") async throws -> (String?, [String]) {
+                let r = try await verify(client, code, city: city)
+                #expect(r.status == .ok, "\(r.json.canonicalString)")
+                try node.produceBlock()
+                return (r.json["status"]?.stringValue, r.json["reasons"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+            }
+            let forged = DigitalLink.uri(.sgtin(gtin: Self.gtin, serial: "R0999"), resolver: "fake.example", secret: "K7Q2M9XZ")
+            #expect(try await status(forged) == ("unknown", ["never_issued"]))
+            let wrong = DigitalLink.uri(s.ring(2).key, resolver: "id.xiangchain.example", secret: "ZZZZ9999")
+            let w = try await verify(client, wrong)
+            #expect(w.json["status"]?.stringValue == "unknown" && w.json["reasons"] == .array([.string("secret_mismatch")]))
+            #expect(w.json["details"] == .object([:]))
+            try node.produceBlock()
+            #expect(try await status(s.coupons[0].uri).0 == "redeemed")
+            #expect(try await status(s.coupons[1].uri).0 == "genuine")
+            #expect(try await status(s.ring(9).uri).0 == "recalled")
+            #expect(try await status(s.ring(5).uri, city: "Suzhou").0 == "genuine")
+            #expect(try await status(s.ring(5).uri, city: "Beijing").0 == "genuine")
+            let (verdict, reasons) = try await status(s.ring(5).uri, city: "Beijing")
+            #expect(verdict == "suspicious" && reasons.contains("two_cities"), "\(reasons)")
+            // Every scan went on chain and committed.
+            #expect(node.mempool.count == 0)
+        }
+    }
+
+    @Test func badCodesAndCitiesAreRefusedAndANodeWithoutGatewayRecordsNothing() async throws {
+        try await withCrabNode(gateway: false) { node, client, season, _ in
+            let ring = try #require(season).ring(1)
+            let bad = [
+                "", "hello", "https://id.xiangchain.example/01/09521234543214/21/R0001?s=K7Q2M9XZ",
+                "https://id.xiangchain.example/00/\(Self.ssccA)", "(01)\(Self.gtin)(21)R0001#SHORT",
+                String(repeating: "9", count: 600), "https://id.xiangchain.example/01/\(Self.gtin)",
+            ]
+            for code in bad {
+                let r = try await verify(client, code)
+                #expect(r.status == .badRequest && r.code == "bad_code", "\(code): \(r.json.canonicalString)")
+            }
+            let noCity = try await client.call(.get, "/v1/verify?code=\(Self.q(ring.uri))")
+            #expect(noCity.status == .badRequest && noCity.code == "invalid_parameter")
+            let longCity = try await verify(client, ring.uri, city: String(repeating: "x", count: 65))
+            #expect(longCity.status == .badRequest && longCity.code == "invalid_parameter")
+
+            let r = try await verify(client, ring.uri)
+            #expect(r.json["status"]?.stringValue == "genuine")
+            #expect(r.json["scanRecorded"] == .null && r.json["scanNotRecorded"]?["code"]?.stringValue == "no_gateway")
+            #expect(node.mempool.count == 0)
+            let complaint = try await client.call(
+                .post, "/v1/complaints",
+                body: JSONValue.object(["code": .string(ring.uri), "phone": .string("13912345678"), "text": .string("x")])
+                    .canonicalBytes)
+            #expect(complaint.status == .serviceUnavailable && complaint.code == "gateway_unavailable")
+        }
+    }
+
+    @Test func anObserverAnswersTheVerdictAndForwardsTheScanToAValidator() async throws {
+        try await withTemporaryDirectory { dir in
+            var config = NodeConfig(nodeId: "node0")
+            config.syncCommits = false
+            let validator = try consortium.node(in: dir, config: config, contracts: [CrabTraceContract()])
+            let season = try setUpSeason(validator)
+            let observer = try consortium.observer(in: dir, contracts: [CrabTraceContract()])
+            @Sendable func catchUp() throws {
+                let from = (try observer.store.tip()?.height ?? 0) + 1
+                for b in try validator.finalBlocks(from: from, limit: 256) {
+                    try observer.commitCertified(b, finality: try validator.finalityCheck())
+                }
+            }
+            try catchUp()
+            let sync = BlockSyncService(
+                node: observer, sources: [ValidatorSource(node: validator)], interval: .seconds(1), logger: Logger(label: "o"))
+            let gateway = CrabGateway(
+                identity: try consortium.identity(.node, org: "reg", name: "observer0"),
+                complaints: try OffchainComplaints(home: dir.appendingPathComponent("observer")))
+            let app = Application(router: ChainAPI(node: observer, sync: sync, gateway: gateway).router())
+            try await app.test(.router) { client in
+                let r = try await verify(client, season.ring(1).uri, city: "Wuxi")
+                #expect(r.json["status"]?.stringValue == "genuine", "\(r.json.canonicalString)")
+                let txid = try #require(r.json["scanRecorded"]?["txid"]?.stringValue)
+                #expect(validator.mempool.contains(try #require(Hash256(hex: txid))))
+                #expect(observer.mempool.count == 0)
+                try validator.produceBlock()
+                try catchUp()
+                let again = try await verify(client, season.ring(1).uri, city: "Wuxi")
+                #expect(again.json["scansBefore"]?.int64Value == 1)
+            }
+        }
+    }
+
+    // MARK: trace
+
+    @Test func theAccountabilityTraceNeedsARegulatorsSignedRequestAndProvesEveryStep() async throws {
+        try await withCrabNode { node, client, season, _ in
+            let ring = try #require(season).ring(1)
+            _ = try await verify(client, ring.uri)
+            try node.produceBlock()
+            let uri = "/v1/trace/accountability?code=\(Self.q(ring.uri))"
+            let regulator = try identity(.regulator, "reg")
+
+            let none = try await signedGet(client, uri, as: nil)
+            #expect(none.status == .unauthorized && none.code == "unauthenticated")
+            let farm = try await signedGet(client, uri, as: try identity(.farm, "farmA"))
+            #expect(farm.status == .forbidden && farm.code == "forbidden")
+            let stale = try await signedGet(client, uri, as: regulator, timestamp: Fixtures.now - 6 * 60_000)
+            #expect(stale.status == .unauthorized && stale.code == "stale_request")
+            let tampered = try await signedGet(client, uri, as: regulator, signedTarget: uri + "&format=epcis")
+            #expect(tampered.status == .unauthorized && tampered.code == "bad_signature")
+            let stranger = try TestConsortium(orgs: ["reg"]).identity(.regulator, org: "reg")
+            let foreign = try await signedGet(client, uri, as: stranger)
+            #expect(foreign.status == .unauthorized && foreign.code == "unknown_ca")
+
+            let r = try await signedGet(client, uri, as: regulator)
+            #expect(r.status == .ok, "\(r.json.canonicalString)")
+            #expect(r.json["object"]?.stringValue == ring.key.canonical)
+            let accountable = r.json["accountable"]?.arrayValue ?? []
+            func signer(_ party: String) -> JSONValue? { accountable.first { $0["party"]?.stringValue == party }?["signer"] }
+            #expect(signer("farm")?["org"]?.stringValue == "farmA" && signer("farm")?["subject"]?.stringValue == "farm-farmA")
+            #expect(signer("lab")?["org"]?.stringValue == "lab" && signer("lab")?["role"]?.stringValue == "lab")
+            #expect(signer("merchant")?["org"]?.stringValue == "merch")
+            #expect(signer("logistics")?["org"]?.stringValue == "logi")
+            let entries = r.json["entries"]?.arrayValue ?? []
+            let steps = Set(entries.compactMap { $0["step"]?.stringValue })
+            for step in ["commission_rings", "tag_harvest", "inspect_lot", "pack_box", "ship", "receive", "redeem", "scan"] {
+                #expect(steps.contains(step), "missing \(step)")
+            }
+            #expect(
+                entries.allSatisfy {
+                    $0["signer"]?["org"]?.stringValue != nil && ($0["height"]?.int64Value ?? 0) > 0
+                        && $0["txid"]?.stringValue?.count == 64 && $0["time"]?.int64Value != nil
+                })
+            // One proof per distinct transaction, each verifying against the validator's key.
+            let txids = Set(entries.compactMap { $0["txid"]?.stringValue })
+            let proofs = r.json["proofs"]?.arrayValue ?? []
+            #expect(Set(proofs.compactMap { $0["txid"]?.stringValue }) == txids && proofs.count == txids.count)
+            let keys = try consortium.genesis.validatorKeys()
+            for proof in proofs {
+                let report = try ProofVerifier.verify(proof: proof, suite: .ed25519, validatorKeys: keys, chainId: Self.chain)
+                #expect(report.validSigners == ["node0"])
+                // The same shape as GET /v1/txs/{txid}/proof.
+                let single = try await client.call(.get, "/v1/txs/\(report.txid)/proof")
+                #expect(single.json == proof)
+            }
+
+            let epcisURI = uri + "&format=epcis"
+            let epcis = try await signedGet(client, epcisURI, as: regulator)
+            #expect(epcis.status == .ok)
+            #expect(epcis.json["type"]?.stringValue == "EPCISDocument")
+            #expect((epcis.json["epcisBody"]?["eventList"]?.arrayValue?.count ?? 0) > 5)
+            let badFormat = try await signedGet(client, uri + "&format=xml", as: regulator)
+            #expect(badFormat.status == .badRequest && badFormat.code == "invalid_parameter")
+        }
+    }
+
+    // MARK: oversight reads and public reads
+
+    @Test func alertsComplaintsMembersAndSeasonsAnswerTheRightReaders() async throws {
+        try await withCrabNode { node, client, season, _ in
+            let s = try #require(season)
+            _ = try await verify(client, DigitalLink.uri(s.ring(3).key, resolver: "x.example", secret: "ZZZZ9999"))
+            try node.produceBlock()
+            let association = try identity(.association, "assoc")
+            let alerts = try await signedGet(client, "/v1/crab/alerts?open=true&limit=10", as: association)
+            #expect(alerts.status == .ok, "\(alerts.json.canonicalString)")
+            let list = alerts.json["alerts"]?.arrayValue ?? []
+            #expect(
+                list.contains {
+                    $0["kind"]?.stringValue == "never_issued" && $0["object"]?.stringValue == s.ring(3).key.canonical
+                })
+            let byObject = try await signedGet(
+                client, "/v1/crab/alerts?object=\(Self.q(s.ring(3).key.canonical))", as: try identity(.regulator, "reg"))
+            #expect(byObject.json["alerts"]?.arrayValue?.count == 1)
+            let logistics = try await signedGet(client, "/v1/crab/alerts", as: try identity(.logistics, "logi"))
+            #expect(logistics.status == .forbidden)
+            #expect(try await signedGet(client, "/v1/crab/complaints", as: nil).status == .unauthorized)
+            let badLimit = try await signedGet(client, "/v1/crab/alerts?limit=0", as: association)
+            #expect(badLimit.status == .badRequest && badLimit.code == "invalid_parameter")
+
+            let member = try await client.call(.get, "/v1/crab/members/farmA")
+            #expect(member.status == .ok && member.json["zone"]?.stringValue == "lake-east")
+            #expect(try await client.call(.get, "/v1/crab/members/nobody").code == "not_found")
+            let seasonReply = try await client.call(.get, "/v1/crab/seasons/2026")
+            #expect(seasonReply.status == .ok && seasonReply.json["maxScans"]?.int64Value == 5)
+            #expect(try await client.call(.get, "/v1/crab/seasons/1999").status == .notFound)
+        }
+    }
+
+    // MARK: complaints
+
+    @Test func aComplaintKeepsThePhoneOffChainAndOnTheRegulatorsDesk() async throws {
+        try await withCrabNode { node, client, season, dir in
+            let ring = try #require(season).ring(2)
+            let phone = "+8613912345678"
+            let body = JSONValue.object([
+                "code": .string(ring.uri), "phone": .string(phone),
+                "text": .string("The crab was dead on arrival. Call me on 8613912345678."), "city": .string("Suzhou"),
+            ])
+            let r = try await client.call(.post, "/v1/complaints", body: body.canonicalBytes)
+            #expect(r.status == .accepted, "\(r.json.canonicalString)")
+            let txid = try #require(r.json["txid"]?.stringValue)
+            #expect(r.json["object"]?.stringValue == ring.key.canonical)
+            try node.produceBlock()
+            let id = try #require(Hash256(hex: txid))
+            let stored = try #require(try node.store.transaction(id))
+            #expect(stored.result.error == nil && stored.method == "complain" && stored.signerRole == "node")
+            let onChain = String(decoding: stored.transaction.body, as: UTF8.self)
+            #expect(!onChain.contains("13912345678") && !onChain.contains(ring.secret))
+            #expect(onChain.contains("[phone]") && onChain.contains("dead on arrival"))
+
+            let file = dir.appendingPathComponent("data/offchain-complaints.jsonl")
+            let text = try String(contentsOf: file, encoding: .utf8)
+            #expect(text.contains(phone) && text.contains(txid))
+            for url in [file, dir.appendingPathComponent("phone-salt")] {
+                let mode = try FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? Int
+                #expect(mode == 0o600, "\(url.lastPathComponent)")
+            }
+
+            let regulatorView = try await signedGet(client, "/v1/crab/complaints", as: try identity(.regulator, "reg"))
+            let c = try #require(regulatorView.json["complaints"]?.arrayValue?.first)
+            #expect(c["txid"]?.stringValue == txid && c["contactPhone"]?.stringValue == phone)
+            #expect(c["phoneHash"]?.stringValue?.count == 64 && c["known"] == .bool(true))
+            let associationView = try await signedGet(client, "/v1/crab/complaints", as: try identity(.association, "assoc"))
+            #expect(associationView.json["complaints"]?.arrayValue?.first?["contactPhone"] == nil)
+
+            let refused: [(JSONValue, String)] = [
+                (.object(["code": .string(ring.uri), "phone": .string("12ab5"), "text": .string("x")]), "bad_args"),
+                (.object(["code": .string(ring.uri), "phone": .string("1234"), "text": .string("x")]), "bad_args"),
+                (.object(["code": .string(ring.uri), "text": .string("x")]), "bad_args"),
+                (.object(["code": .string("nope"), "phone": .string(phone), "text": .string("x")]), "bad_code"),
+                (
+                    .object([
+                        "code": .string(ring.uri), "phone": .string(phone), "text": .string(String(repeating: "a", count: 501)),
+                    ]), "bad_args"
+                ),
+                (
+                    .object(["code": .string(ring.uri), "phone": .string(phone), "text": .string("x"), "name": .string("Li")]),
+                    "malformed"
+                ),
+            ]
+            for (bad, code) in refused {
+                let reply = try await client.call(.post, "/v1/complaints", body: bad.canonicalBytes)
+                #expect(
+                    reply.status == .badRequest && reply.code == code, "\(bad.canonicalString): \(reply.json.canonicalString)")
+            }
+            #expect(node.mempool.count == 0)
+        }
+    }
+
+    // MARK: sweep
+
+    @Test func theSweeperSubmitsDueCouponsOnceAndOnlyOnTheFirstValidator() async throws {
+        try await withCrabNode { node, _, season, _ in
+            let s = try #require(season)
+            let sweeper = CrabSweeper(
+                node: node, identity: try consortium.nodeIdentity(), interval: .seconds(60), logger: Logger(label: "sweep"))
+            #expect(CrabSweeper.isSweeper(node))
+            #expect(sweeper.sweepOnce() == nil)
+            // Sixty-one days on, coupon 2 (issued, unredeemed) is a candidate.
+            let later = Fixtures.now + 61 * Self.day
+            let id = try #require(sweeper.sweepOnce(now: later))
+            #expect(sweeper.sweepOnce(pending: id, now: later) == id)
+            #expect(node.mempool.count == 1)
+            try node.produceBlock()
+            let stored = try #require(try node.store.transaction(id))
+            #expect(stored.result.error == nil && stored.method == "sweep")
+            #expect(String(decoding: stored.transaction.body, as: UTF8.self).contains(Self.gcn(s.coupons[1].key)))
+        }
+    }
+}
+
+/// A validator reached in process: serves its final blocks and takes forwarded submissions.
+struct ValidatorSource: BlockSource {
+    let node: ChainNode
+    var name: String { node.config.nodeId }
+
+    func blocks(from: UInt64, limit: Int) async throws -> [UInt8] {
+        BlockSyncBatch.encode(try node.finalBlocks(from: from, limit: limit))
+    }
+
+    func submit(_ body: [UInt8]) async throws {
+        try node.submit(try JSONDecoder().decode(TransactionSubmission.self, from: Data(body)).decode())
+    }
+}
