@@ -110,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "xiangchain",
             dependencies: [
-                "ChainCore", "Identity", "Storage", "Node", "API", "Consensus", "P2P",
+                "ChainCore", "Identity", "Storage", "Node", "API", "Consensus", "P2P", "CrabTraceContract",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

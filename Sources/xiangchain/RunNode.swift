@@ -2,6 +2,7 @@ import API
 import ArgumentParser
 import ChainCore
 import Consensus
+import CrabTraceContract
 import EvidenceContract
 import Execution
 import Foundation
@@ -29,7 +30,7 @@ enum NodeRunner {
         let genesis = nodeHome.genesis
         let node = try ChainNode(
             genesis: genesis, config: config, databasePath: nodeHome.databasePath, nodeKey: nodeHome.key,
-            contracts: [EvidenceContract()], logger: logger)
+            contracts: [EvidenceContract(), CrabTraceContract(config: CrabTraceConfig())], logger: logger)
         let height = try node.store.tip()?.height ?? 0
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         func add(_ service: some Service) {
