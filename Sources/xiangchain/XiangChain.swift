@@ -8,7 +8,8 @@ struct XiangChain: AsyncParsableCommand {
         abstract: "XiangChain: a consortium blockchain for traceability, notarisation and supervision.",
         subcommands: [
             ObserverCommand.self,
-            InitCommand.self, IdentityCommand.self, SoloCommand.self, NodeCommand.self, DevnetCommand.self, TxCommand.self,
+            InitCommand.self, IdentityCommand.self, SoloCommand.self, NodeCommand.self, DevnetCommand.self, DemoCommand.self,
+            TxCommand.self,
             VerifyProofCommand.self,
         ]
     )
