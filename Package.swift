@@ -176,7 +176,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ProcessTests",
-            dependencies: ["ChainCore", "ChainTesting", "Identity", "Node"],
+            dependencies: ["ChainCore", "ChainTesting", "Identity", "Node", "CrabTraceContract", "Storage"],
             swiftSettings: swiftSettings
         ),
         .target(

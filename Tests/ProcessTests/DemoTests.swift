@@ -1,7 +1,9 @@
 import ChainCore
 import ChainTesting
+import CrabTraceContract
 import Foundation
 import Node
+import Storage
 import Testing
 
 #if canImport(Glibc)
@@ -98,6 +100,18 @@ import Testing
             #expect(again.output.contains("already seeded"), "\(again.output)")
             #expect(try Data(contentsOf: marker) == before)
             for n in nodes { #expect(n.stop(signal: SIGTERM) == 0) }
+
+            // Every printed highlight verifies as the summary says, read from node 0's committed state.
+            let store = try BlockStore(path: dir.appendingPathComponent("nodes/0/data/chain.sqlite").path)
+            let queries = CrabQueries(state: store)
+            for h in highlights {
+                let expect = h["expect"]?.stringValue ?? ""
+                let status = String(expect.prefix { $0 != " " })
+                let reasons = expect.split(whereSeparator: { "[], ".contains($0) }).dropFirst().map(String.init)
+                let v = try queries.verify(code: try #require(h["uri"]?.stringValue))
+                #expect(v.status.rawValue == status, "\(h["name"]?.stringValue ?? ""): \(v.json.canonicalString)")
+                #expect(Set(reasons).isSubset(of: Set(v.reasons)), "\(h["name"]?.stringValue ?? ""): \(v.reasons)")
+            }
         }
     }
 }
