@@ -96,7 +96,7 @@ struct DemoRecord: Codable, Sendable {
             "  \(c["rings_commissioned"] ?? 0) rings commissioned, \(c["rings_tagged"] ?? 0) crabs tagged in \(c["lots"] ?? 0) lots, \(c["boxes"] ?? 0) boxes, \(c["coupons_issued"] ?? 0) coupons issued, \(c["scans"] ?? 0) scans, \(c["refused"] ?? 0) transactions refused on purpose"
         )
         lines.append("  members:")
-        for m in members {
+        for m in members.sorted(by: { $0.org < $1.org }) {
             lines.append("    \(m.org)  \(m.role.padding(toLength: 9, withPad: " ", startingAt: 0))  \(m.name)")
         }
         lines.append("")

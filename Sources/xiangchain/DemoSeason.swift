@@ -88,21 +88,22 @@ struct DemoSeason {
         let generator = CodeGenerator(resolver: Self.resolver)
 
         // 1. Members and the season.
-        _ = try await run(
-            cast.members.map {
+        let registerSteps: [DemoStep] =
+            (cast.members.map {
                 DemoStep(label: "register \($0.role) \($0.org)", signer: assoc, method: "register_member", args: $0.args)
             })
-        _ = try await run([
-            DemoStep(
-                label: "open season \(season)", signer: assoc, method: "open_season",
-                args: .object([
-                    "season": .string(season), "opensAt": .int(opensAt), "closesAt": .int(closesAt), "capPerMu": .int(300),
-                    "couponValidityDays": .int(90),
-                    "sizes": .array(["2.5", "3.0", "3.5", "4.0", "4.5", "5.0", "5.5", "6.0"].map { .number($0) }),
-                    "maxScans": .int(5), "scanWindowHours": .int(24), "lateScanDays": .int(60), "shipWithinDays": .int(3),
-                    "breakerPercent": .int(95),
-                ]))
-        ])
+        let openSteps: [DemoStep] =
+            ([
+                DemoStep(
+                    label: "open season \(season)", signer: assoc, method: "open_season",
+                    args: .object([
+                        "season": .string(season), "opensAt": .int(opensAt), "closesAt": .int(closesAt), "capPerMu": .int(300),
+                        "couponValidityDays": .int(90),
+                        "sizes": .array(["2.5", "3.0", "3.5", "4.0", "4.5", "5.0", "5.5", "6.0"].map { .number($0) }),
+                        "maxScans": .int(5), "scanWindowHours": .int(24), "lateScanDays": .int(60), "shipWithinDays": .int(3),
+                        "breakerPercent": .int(95),
+                    ]))
+            ])
 
         // 2. Quotas, rings commissioned in two big batches, allocated 200 per farm household.
         let rings = try generator.rings(gtin: Self.gtin, serials: 1...Self.ringCount, prefix: "YC\(yy)", width: 5, using: &rng)
@@ -124,9 +125,9 @@ struct DemoSeason {
                             chunk.map { .object(["serial": .string(Self.serial($0.key)), "secretHash": .string($0.secretHash)]) }),
                     ])))
         }
-        _ = try await run(batch2)
-        _ = try await run(
-            cast.farms.enumerated().map { i, farm in
+        let quotaCommissionSteps: [DemoStep] = (batch2)
+        let allocateSteps: [DemoStep] =
+            (cast.farms.enumerated().map { i, farm in
                 DemoStep(
                     label: "allocate rings to \(farm.actor.key)", signer: assoc, method: "allocate_rings",
                     args: .object([
@@ -150,8 +151,8 @@ struct DemoSeason {
                     ? ("male", Int.random(in: 200...290, using: &rng)) : ("female", Int.random(in: 150...205, using: &rng))
             }
         }
-        let tagged = try await run(
-            lots.map { lot in
+        let tagSteps: [DemoStep] =
+            (lots.map { lot in
                 DemoStep(
                     label: "tag harvest lot \(lot.number)", signer: lot.farm.actor.key, method: "tag_harvest",
                     args: .object([
@@ -167,8 +168,8 @@ struct DemoSeason {
                             }),
                     ]))
             })
-        let inspected = try await run(
-            lots.map { lot in
+        let inspectSteps: [DemoStep] =
+            (lots.map { lot in
                 let residues: JSONValue =
                     lot.pass
                     ? .object(["enrofloxacin": .string("ND"), "malachite_green": .string("ND"), "cadmium_mg_kg": .string("0.12")])
@@ -198,8 +199,8 @@ struct DemoSeason {
         for k in 0..<4 { try addBox(lots[0], 1 + 8 * k) }
         try addBox(lots[1], 201)
         try addBox(lots[2], 249)
-        _ = try await run(
-            boxes.map { box in
+        let packSteps: [DemoStep] =
+            (boxes.map { box in
                 DemoStep(
                     label: "pack box \(box.sscc) from lot \(box.lot.number)", signer: box.lot.farm.actor.key, method: "pack_box",
                     args: .object([
@@ -207,16 +208,16 @@ struct DemoSeason {
                         "serials": .array(box.serials.map { .string(serial($0)) }),
                     ]))
             })
-        _ = try await run(
-            boxes.map { box in
+        let shipSteps: [DemoStep] =
+            (boxes.map { box in
                 DemoStep(
                     label: "ship box \(box.sscc) to \(flagship.actor.org)", signer: box.lot.farm.actor.key, method: "ship",
                     args: .object([
                         "sscc": .string(box.sscc), "to": .string(flagship.actor.org), "carrier": .string(cast.logistics.org),
                     ]))
             })
-        _ = try await run(
-            boxes.map { box in
+        let receiveSteps: [DemoStep] =
+            (boxes.map { box in
                 DemoStep(
                     label: "receive box \(box.sscc)", signer: flagship.actor.key, method: "receive",
                     args: .object(["sscc": .string(box.sscc)]))
@@ -236,28 +237,30 @@ struct DemoSeason {
         let lotArgs = { (lot: Lot, reason: String) -> JSONValue in
             .object(["gtin": .string(Self.gtin), "lot": .string(lot.number), "reason": .string(reason)])
         }
-        let issued = try await run([
-            DemoStep(
-                label: "issue 80 coupons 3.0 liang × 8 (\(flagship.actor.key))", signer: flagship.actor.key,
-                method: "issue_coupons",
-                args: issueArgs(flagshipCoupons[...], size: "3.0", perCoupon: 8)),
-            DemoStep(
-                label: "issue 40 coupons 4.0 liang × 6 (\(online.actor.key))", signer: online.actor.key, method: "issue_coupons",
-                args: issueArgs(onlineCoupons[0..<40], size: "4.0", perCoupon: 6)),
-            DemoStep(
-                label: "recall lot \(lots[3].number) (failed inspection)", signer: reg, method: "recall",
-                args: lotArgs(lots[3], "检出恩诺沙星残留 (enrofloxacin residue); recalled")),
-            DemoStep(
-                label: "freeze lot \(lots[2].number)", signer: reg, method: "freeze_lot",
-                args: lotArgs(lots[2], "中湖7号围网水质复检未完成 (water quality re-test pending)")),
-        ])
+        let issueSteps: [DemoStep] =
+            ([
+                DemoStep(
+                    label: "issue 80 coupons 3.0 liang × 8 (\(flagship.actor.key))", signer: flagship.actor.key,
+                    method: "issue_coupons",
+                    args: issueArgs(flagshipCoupons[...], size: "3.0", perCoupon: 8)),
+                DemoStep(
+                    label: "issue 40 coupons 4.0 liang × 6 (\(online.actor.key))", signer: online.actor.key,
+                    method: "issue_coupons",
+                    args: issueArgs(onlineCoupons[0..<40], size: "4.0", perCoupon: 6)),
+                DemoStep(
+                    label: "recall lot \(lots[3].number) (failed inspection)", signer: reg, method: "recall",
+                    args: lotArgs(lots[3], "检出恩诺沙星残留 (enrofloxacin residue); recalled")),
+                DemoStep(
+                    label: "freeze lot \(lots[2].number)", signer: reg, method: "freeze_lot",
+                    args: lotArgs(lots[2], "中湖7号围网水质复检未完成 (water quality re-test pending)")),
+            ])
 
         // 6. Paper crabs: the online shop tries to sell 60 more coupons than its stock allows — refused.
         //    The flagship store sells three coupons.
         let holder = { (who: String) -> JSONValue in .string(Hash256.sha256(Array("XIANGCHAIN-DEMO-HOLDER\u{0}\(who)".utf8)).hex)
         }
-        let sold = try await run(
-            [
+        let sellSteps: [DemoStep] =
+            ([
                 DemoStep(
                     label: "over-issue 60 coupons 4.0 liang × 6 (\(online.actor.key))", signer: online.actor.key,
                     method: "issue_coupons", args: issueArgs(onlineCoupons[40..<100], size: "4.0", perCoupon: 6),
@@ -277,37 +280,41 @@ struct DemoSeason {
         let coupon1 = flagshipCoupons[0]
         let coupon2 = flagshipCoupons[1]
         let phone = JSONValue.string(Hash256.sha256(Array("XIANGCHAIN-DEMO-PHONE\u{0}13800001234".utf8)).hex)
-        let booked = try await run([
-            DemoStep(
-                label: "book redemption of coupon \(Self.gcn(coupon1.key)) in 上海", signer: cast.consumer.key,
-                method: "book_redemption",
-                args: .object([
-                    "gcn": .string(Self.gcn(coupon1.key)), "secretHash": .string(coupon1.secretHash), "phoneHash": phone,
-                    "city": .string("上海"),
-                ])),
-            DemoStep(
-                label: "redeem against the frozen lot: coupon \(Self.gcn(coupon2.key)), box \(boxes[5].sscc)",
-                signer: flagship.actor.key,
-                method: "redeem", args: .object(["gcn": .string(Self.gcn(coupon2.key)), "sscc": .string(boxes[5].sscc)]),
-                expectError: "lot_frozen"),
-        ])
-        let redeemed = try await run([
-            DemoStep(
-                label: "redeem coupon \(Self.gcn(coupon1.key)) against box \(boxes[0].sscc)", signer: flagship.actor.key,
-                method: "redeem", args: .object(["gcn": .string(Self.gcn(coupon1.key)), "sscc": .string(boxes[0].sscc)]))
-        ])
-        let shipped = try await run([
-            DemoStep(
-                label: "ship box \(boxes[0].sscc) to the buyer", signer: flagship.actor.key, method: "ship",
-                args: .object([
-                    "sscc": .string(boxes[0].sscc), "to": .string("consumer"), "carrier": .string(cast.logistics.org),
-                ]))
-        ])
-        let delivered = try await run([
-            DemoStep(
-                label: "deliver box \(boxes[0].sscc)", signer: cast.logistics.key, method: "receive",
-                args: .object(["sscc": .string(boxes[0].sscc)]))
-        ])
+        let bookSteps: [DemoStep] =
+            ([
+                DemoStep(
+                    label: "book redemption of coupon \(Self.gcn(coupon1.key)) in 上海", signer: cast.consumer.key,
+                    method: "book_redemption",
+                    args: .object([
+                        "gcn": .string(Self.gcn(coupon1.key)), "secretHash": .string(coupon1.secretHash), "phoneHash": phone,
+                        "city": .string("上海"),
+                    ])),
+                DemoStep(
+                    label: "redeem against the frozen lot: coupon \(Self.gcn(coupon2.key)), box \(boxes[5].sscc)",
+                    signer: flagship.actor.key,
+                    method: "redeem", args: .object(["gcn": .string(Self.gcn(coupon2.key)), "sscc": .string(boxes[5].sscc)]),
+                    expectError: "lot_frozen"),
+            ])
+        let redeemSteps: [DemoStep] =
+            ([
+                DemoStep(
+                    label: "redeem coupon \(Self.gcn(coupon1.key)) against box \(boxes[0].sscc)", signer: flagship.actor.key,
+                    method: "redeem", args: .object(["gcn": .string(Self.gcn(coupon1.key)), "sscc": .string(boxes[0].sscc)]))
+            ])
+        let shipConsumerSteps: [DemoStep] =
+            ([
+                DemoStep(
+                    label: "ship box \(boxes[0].sscc) to the buyer", signer: flagship.actor.key, method: "ship",
+                    args: .object([
+                        "sscc": .string(boxes[0].sscc), "to": .string("consumer"), "carrier": .string(cast.logistics.org),
+                    ]))
+            ])
+        let deliverSteps: [DemoStep] =
+            ([
+                DemoStep(
+                    label: "deliver box \(boxes[0].sscc)", signer: cast.logistics.key, method: "receive",
+                    args: .object(["sscc": .string(boxes[0].sscc)]))
+            ])
 
         // 8. Scans: the buyer's genuine crab in Shanghai; a ring in the store scanned in Suzhou and,
         //    cloned, in Beijing the same day; a forged ring that was never issued.
@@ -321,12 +328,33 @@ struct DemoSeason {
                     "code": .string(code.key.canonical), "secretHash": .string(code.secretHash), "city": .string(city),
                 ]))
         }
-        let scans1 = try await run([
-            scan(genuine, "上海", by: cast.consumer.key, "scan genuine ring in 上海"),
-            scan(cloned, "苏州", by: cast.gateway.key, "scan ring \(Self.serial(cloned.key)) in 苏州"),
-            scan(forged, "苏州", by: cast.gateway.key, "scan forged ring in 苏州"),
-        ])
-        let scans2 = try await run([scan(cloned, "北京", by: cast.gateway.key, "scan cloned ring in 北京")])
+        let scanSteps1: [DemoStep] =
+            ([
+                scan(genuine, "上海", by: cast.consumer.key, "scan genuine ring in 上海"),
+                scan(cloned, "苏州", by: cast.gateway.key, "scan ring \(Self.serial(cloned.key)) in 苏州"),
+                scan(forged, "苏州", by: cast.gateway.key, "scan forged ring in 苏州"),
+            ])
+        let scanSteps2: [DemoStep] = ([scan(cloned, "北京", by: cast.gateway.key, "scan cloned ring in 北京")])
+
+        // Submitted in ten rounds: the steps of a round do not depend on each other and share blocks.
+        let commissionSteps = quotaCommissionSteps.filter { $0.method == "commission_rings" }
+        let quotaSteps = quotaCommissionSteps.filter { $0.method == "grant_quota" }
+        let couponSteps = issueSteps.filter { $0.method == "issue_coupons" }
+        let regulatorSteps = issueSteps.filter { $0.method != "issue_coupons" }
+        _ = try await run(registerSteps + openSteps + commissionSteps)
+        _ = try await run(quotaSteps + allocateSteps)
+        _ = try await run(tagSteps + couponSteps)
+        _ = try await run(inspectSteps + packSteps + sellSteps)
+        _ = try await run(shipSteps + regulatorSteps + [bookSteps[0]])
+        _ = try await run(receiveSteps)
+        _ = try await run(redeemSteps + [bookSteps[1]])
+        _ = try await run(shipConsumerSteps + scanSteps1[1...])
+        _ = try await run(deliverSteps)
+        _ = try await run([scanSteps1[0]] + scanSteps2)
+        func steps(_ prefixes: String...) -> [TxOutcome] {
+            prefixes.compactMap { p in txs.first { $0.step.hasPrefix(p) } }
+        }
+        let gcn1 = Self.gcn(coupon1.key)
 
         // The record.
         let frozenRing = rings[248]
@@ -344,26 +372,33 @@ struct DemoSeason {
             highlight(
                 "genuine-ring", genuine,
                 "a male crab from 张建国's lot \(lots[0].number), inspected, redeemed with coupon \(Self.gcn(coupon1.key)), delivered to a buyer in 上海 and scanned there",
-                "genuine", [tagged[0], inspected[0], redeemed[0], delivered[0], scans1[0]]),
+                "genuine",
+                steps(
+                    "tag harvest lot \(lots[0].number)", "inspect lot \(lots[0].number)", "redeem coupon \(gcn1)", "deliver box",
+                    "scan genuine ring")),
             highlight(
                 "redeemed-coupon", coupon1, "a 3.0-liang × 8 gift coupon, booked in 上海 and redeemed against box \(boxes[0].sscc)",
-                "redeemed", [issued[0], sold[1], booked[0], redeemed[0], shipped[0]]),
+                "redeemed",
+                steps(
+                    "issue 80 coupons", "sell coupon \(gcn1)", "book redemption", "redeem coupon \(gcn1)",
+                    "ship box \(boxes[0].sscc) to the buyer")),
             highlight(
-                "live-coupon", liveCoupon, "a sold gift coupon not yet redeemed", "genuine", [issued[0], sold[3]]),
+                "live-coupon", liveCoupon, "a sold gift coupon not yet redeemed", "genuine",
+                steps("issue 80 coupons", "sell coupon \(Self.gcn(liveCoupon.key))")),
             highlight(
                 "forged-ring", forged, "a well-formed ring code that the association never commissioned",
                 "unknown [never_issued]",
-                [scans1[2]]),
+                steps("scan forged ring")),
             highlight(
                 "cloned-ring", cloned, "a genuine ring whose code was copied: scanned in 苏州, then in 北京 within 24 h",
-                "suspicious [two_cities, out_of_region]", [scans1[1], scans2[0]]),
+                "suspicious [two_cities, out_of_region]", steps("scan ring \(Self.serial(cloned.key))", "scan cloned ring")),
             highlight(
                 "frozen-lot-ring", frozenRing, "a crab of lot \(lots[2].number), frozen by the regulator",
                 "suspicious [lot_frozen]",
-                [inspected[2], issued[3], booked[1]]),
+                steps("inspect lot \(lots[2].number)", "freeze lot", "redeem against the frozen lot")),
             highlight(
                 "recalled-lot-ring", recalledRing, "a crab of lot \(lots[3].number), which failed inspection and was recalled",
-                "recalled", [inspected[3], issued[2]]),
+                "recalled", steps("inspect lot \(lots[3].number)", "recall lot")),
         ]
 
         var ringCodes: [DemoRecord.Code] = []
@@ -419,7 +454,7 @@ struct DemoSeason {
             counts: [
                 "rings_commissioned": rings.count, "rings_allocated": 600, "rings_tagged": lots.map(\.serials.count).reduce(0, +),
                 "lots": lots.count, "boxes": boxes.count, "coupons_issued": 120, "coupons_redeemed": 1,
-                "scans": scans1.count + scans2.count, "refused": txs.filter { $0.status == "failed" }.count,
+                "scans": scanSteps1.count + scanSteps2.count, "refused": txs.filter { $0.status == "failed" }.count,
                 "transactions": txs.count,
             ],
             members: cast.members.map {

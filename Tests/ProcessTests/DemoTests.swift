@@ -108,6 +108,7 @@ import Testing
                 let expect = h["expect"]?.stringValue ?? ""
                 let status = String(expect.prefix { $0 != " " })
                 let reasons = expect.split(whereSeparator: { "[], ".contains($0) }).dropFirst().map(String.init)
+                #expect(h["txids"]?.arrayValue?.isEmpty == false, "\(h.canonicalString)")
                 let v = try queries.verify(code: try #require(h["uri"]?.stringValue))
                 #expect(v.status.rawValue == status, "\(h["name"]?.stringValue ?? ""): \(v.json.canonicalString)")
                 #expect(Set(reasons).isSubset(of: Set(v.reasons)), "\(h["name"]?.stringValue ?? ""): \(v.reasons)")
