@@ -104,7 +104,7 @@ struct DemoRecord: Codable, Sendable {
         for h in highlights {
             lines.append("  \(h.name): \(h.shows)  → expect \(h.expect)")
             lines.append("    \(h.shortCode)")
-            lines.append("    curl '\(h.verifyCurlURL(node: node))'")
+            lines.append("    curl '\(h.verifyCurlURL(node: node))'   # city=苏州")
         }
         let refused = transactions.filter { $0.status == "failed" }
         if !refused.isEmpty {
@@ -129,9 +129,10 @@ struct DemoRecord: Codable, Sendable {
 }
 
 extension DemoRecord.Highlight {
-    /// `GET /v1/verify?code=…&city=苏州` on `node`, with the code's reserved characters escaped.
+    /// `GET /v1/verify?code=…&city=苏州` on `node`: the code's reserved characters and the city
+    /// percent-encoded (the HTTP parser refuses raw UTF-8 in a request line).
     func verifyCurlURL(node: String) -> String {
-        "\(node)/v1/verify?code=\(DemoRecord.Highlight.queryEscape(uri))&city=苏州"
+        "\(node)/v1/verify?code=\(DemoRecord.Highlight.queryEscape(uri))&city=\(DemoRecord.Highlight.strictEscape("苏州"))"
     }
 
     /// Escapes what would end or split a query value (`? = & # + %` and spaces), keeping `:` and `/` readable.
