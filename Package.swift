@@ -179,7 +179,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ProcessTests",
-            dependencies: ["ChainCore", "ChainTesting", "Identity", "Node"],
+            dependencies: [
+                "ChainCore", "ChainTesting", "Identity", "Node", "CrabTraceContract", "Storage", "API",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

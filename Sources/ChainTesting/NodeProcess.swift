@@ -135,6 +135,14 @@ public enum HTTP {
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, try JSONParser().parse(Array(data)))
     }
 
+    /// GET with extra headers; status and parsed JSON.
+    public static func get(_ url: URL, headers: [String: String]) async throws -> (Int, JSONValue) {
+        var req = URLRequest(url: url)
+        for (k, v) in headers { req.setValue(v, forHTTPHeaderField: k) }
+        let (data, response) = try await session.data(for: req)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, try JSONParser().parse(Array(data)))
+    }
+
     /// POST JSON bytes; status and parsed JSON.
     public static func post(_ url: URL, _ body: [UInt8]) async throws -> (Int, JSONValue) {
         var req = URLRequest(url: url)

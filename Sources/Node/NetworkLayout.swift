@@ -40,9 +40,11 @@ public struct NetworkLayout: Sendable {
     /// True when the directory already holds a genesis.
     public var exists: Bool { FileManager.default.fileExists(atPath: genesisURL.path) }
 
-    /// Creates a consortium: one CA and one validator per org, the genesis, and an admin identity per org.
+    /// Creates a consortium: one CA per org, one validator for each of the first `validators` orgs
+    /// (every org by default), the genesis, and an admin identity per org.
     public func create(
-        orgs: [String], suite: CryptoSuite, chainId: String, basePort: Int?, crabProducts: [String] = Self.demoCrabProducts
+        orgs: [String], suite: CryptoSuite, chainId: String, basePort: Int?, crabProducts: [String] = Self.demoCrabProducts,
+        validators validatorCount: Int? = nil
     ) throws -> Genesis {
         guard !orgs.isEmpty else { throw ChainError("bad_args", "give at least one org") }
         for org in orgs where !Self.isSafeName(org) {
@@ -65,7 +67,10 @@ public struct NetworkLayout: Sendable {
         let apiBase = basePort ?? 8080
         let p2pBase = basePort.map { $0 + 1000 } ?? 7000
         var validators: [Genesis.Validator] = []
-        for (k, ca) in cas.enumerated() {
+        // The first `validatorCount` orgs (all by default) run a validator each; the rest are
+        // member orgs with a CA and accounts but no node.
+        let running = min(max(validatorCount ?? cas.count, 1), cas.count)
+        for (k, ca) in cas.prefix(running).enumerated() {
             let home = nodeHome(k)
             try fm.createDirectory(at: home.appendingPathComponent("data"), withIntermediateDirectories: true)
             let key = SigningKey.generate(suite)
@@ -86,7 +91,7 @@ public struct NetworkLayout: Sendable {
         var withProducts = genesis
         withProducts.crabProducts = crabProducts
         try withProducts.write(to: genesisURL)
-        for k in cas.indices { try withProducts.write(to: nodeHome(k).appendingPathComponent("genesis.json")) }
+        for k in 0..<running { try withProducts.write(to: nodeHome(k).appendingPathComponent("genesis.json")) }
         for org in orgs { try issueIdentity(org: org, role: .admin, name: "\(org)-admin") }
         return withProducts
     }

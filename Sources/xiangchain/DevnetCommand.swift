@@ -20,6 +20,7 @@ struct DevnetCommand: AsyncParsableCommand {
     @Option(help: "API ports are P+k and p2p ports P+1000+k (default: API 8080+k, p2p 7000+k).") var basePort: Int?
     @Option(help: "Chain id when creating the network.") var chainId: String = "xiangchain-devnet"
     @Option(help: "Observer nodes (non-voting, following the chain) when creating the network.") var observers: Int = 0
+    @Flag(help: "Once every validator answers, seed the crab demo season (once per network; see D/demo.json).") var demo = false
 
     func validate() throws {
         guard (1...64).contains(nodes) else { throw ValidationError("--nodes must be 1–64") }
@@ -29,11 +30,15 @@ struct DevnetCommand: AsyncParsableCommand {
     func run() async throws {
         let layout = NetworkLayout(root: URL(fileURLWithPath: dir))
         if !layout.exists {
+            // The demo's members (three farms, two merchants, a lab, a carrier) each need an org of
+            // their own: add member orgs without a validator up to eight.
+            let orgCount = demo ? max(nodes, 8) : nodes
             _ = try layout.create(
-                orgs: (0..<nodes).map { "org\($0)" }, suite: .ed25519, chainId: chainId, basePort: basePort)
+                orgs: (0..<orgCount).map { "org\($0)" }, suite: .ed25519, chainId: chainId, basePort: basePort,
+                validators: nodes)
             for k in 0..<observers { try layout.addObserver(org: "org\(k % nodes)") }
             say(
-                "created a \(nodes)-validator network\(observers > 0 ? " with \(observers) observer\(observers == 1 ? "" : "s")" : "") in \(dir)"
+                "created a \(nodes)-validator network\(orgCount > nodes ? " of \(orgCount) orgs" : "")\(observers > 0 ? " with \(observers) observer\(observers == 1 ? "" : "s")" : "") in \(dir)"
             )
         } else {
             say("resuming the network in \(dir)")
@@ -64,7 +69,23 @@ struct DevnetCommand: AsyncParsableCommand {
             "identities (key.pem, cert.pem) in \(layout.root.appendingPathComponent("identities").path); Ctrl-C stops the network"
         )
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
-        for await _ in signals { break }
+        let root = dir
+        await withTaskGroup(of: Bool.self) { group in
+            if demo {
+                group.addTask {
+                    await seedDemo(layout, dir: root)
+                    return false
+                }
+            }
+            group.addTask {
+                for await _ in signals { break }
+                return true
+            }
+            for await stopped in group where stopped {
+                group.cancelAll()
+                break
+            }
+        }
         say("stopping \(children.count) nodes …")
         for (_, p) in children where p.isRunning { kill(p.processIdentifier, SIGTERM) }
         for (nodeId, p) in children {
@@ -74,7 +95,16 @@ struct DevnetCommand: AsyncParsableCommand {
     }
 }
 
-/// Prints a line and flushes, so the URLs show at once also when the output is piped.
-private func say(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+/// Seeds the demo season once all validators answer; reports failure without stopping the network.
+private func seedDemo(_ layout: NetworkLayout, dir: String) async {
+    do {
+        let urls = try DemoRunner.validatorAPIs(layout)
+        let ready = await DemoRunner.waitForAll(urls, timeout: .seconds(120))
+        if ready.count < urls.count {
+            say("demo: only \(ready.count) of \(urls.count) validators answer /v1/status; seeding anyway")
+        }
+        try await DemoRunner.run(layout: layout, candidates: ready + urls.filter { !ready.contains($0) }, dir: dir)
+    } catch {
+        say("demo: seeding failed: \(error)")
+    }
 }

@@ -14,6 +14,8 @@ struct InitCommand: ParsableCommand {
     @Option(help: "Crypto suite: ed25519 or p256.") var suite: CryptoSuite = .ed25519
     @Option(help: "Chain id (transactions name it).") var chainId: String = "xiangchain-local"
     @Option(help: "API ports are P+k and p2p ports P+1000+k (default: API 8080+k, p2p 7000+k).") var basePort: Int?
+    @Option(help: "Only the first K orgs run a validator; the others are member orgs (CA and accounts, no node).")
+    var validators: Int?
     @Option(help: "Observer nodes to create (observer k: API on the first API port + 100 + k).") var observers: Int = 0
 
     func validate() throws {
@@ -23,7 +25,8 @@ struct InitCommand: ParsableCommand {
     func run() throws {
         let layout = NetworkLayout(root: URL(fileURLWithPath: dir))
         let names = orgs.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        let genesis = try layout.create(orgs: names, suite: suite, chainId: chainId, basePort: basePort)
+        let genesis = try layout.create(
+            orgs: names, suite: suite, chainId: chainId, basePort: basePort, validators: validators)
         print("created chain \(genesis.chainId) (\(genesis.suite.rawValue)) in \(dir)")
         for (k, v) in genesis.validators.enumerated() {
             print("  validator \(v.nodeId) (\(v.org)): home \(layout.nodeHome(k).path)")

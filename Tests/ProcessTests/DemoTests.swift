@@ -1,0 +1,166 @@
+import API
+import ChainCore
+import ChainTesting
+import CrabTraceContract
+import Foundation
+import HTTPTypes
+import Identity
+import Node
+import Storage
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `xiangchain demo` against four real validator processes of an eight-org consortium (each farm,
+/// shop, the lab and the carrier an org of its own): the season is seeded through the API, its
+/// notable transactions are committed, the paper-crabs fraud is recorded as failed, every printed
+/// code gets its verdict from `/v1/verify`, the regulator's accountability trace of the redeemed
+/// coupon names the farm, lab, merchant and logistics signers with proofs that verify, and a second
+/// run seeds nothing.
+@Suite(.serialized) struct DemoTests {
+    @Test func demoSeedsTheCrabSeasonOnceAndTheRegulatorTracesARedeemedCoupon() async throws {
+        try await withTemporaryDirectory { dir in
+            let base = freePortBlock(count: 4)
+            let made = try await XiangChainBinary.run([
+                "init", "--dir", dir.path, "--orgs", (0..<8).map { "org\($0)" }.joined(separator: ","), "--validators", "4",
+                "--chain-id", "demo-test", "--base-port", String(base),
+            ])
+            #expect(made.status == 0, "\(made.output)")
+            for k in 0..<4 {
+                let url = dir.appendingPathComponent("nodes/\(k)/config.json")
+                var config = try NodeConfig.load(from: url)
+                config.consensusTimeoutMs = 1_000
+                config.emptyBlockDelayMs = 200
+                try config.write(to: url)
+            }
+            let nodes = try (0..<4).map { try NodeProcess(home: dir.appendingPathComponent("nodes/\($0)"), port: base + $0) }
+            for n in nodes { try await n.waitUntilReady() }
+            let api = nodes[0].baseURL.absoluteString
+
+            let first = try await XiangChainBinary.run(["demo", "--dir", dir.path, "--node", api])
+            #expect(first.status == 0, "\(first.output)\n\(nodes[0].logTail())")
+            #expect(first.output.contains("Seeded the Yangcheng Lake hairy crab season"), "\(first.output)")
+            #expect(first.output.contains("/v1/verify?code=https://id.xiangchain.example/01/"))
+
+            let marker = dir.appendingPathComponent("demo.json")
+            let record = try JSONParser().parse(Array(try Data(contentsOf: marker)))
+            let txs = try #require(record["transactions"]?.arrayValue)
+            #expect(txs.count > 30)
+            func tx(_ prefix: String) throws -> JSONValue {
+                try #require(txs.first { $0["step"]?.stringValue?.hasPrefix(prefix) == true }, "no step \(prefix)")
+            }
+            func onChain(_ txid: String) async throws -> JSONValue {
+                let (status, json) = try await HTTP.get(URL(string: "\(api)/v1/txs/\(txid)")!)
+                #expect(status == 200, "\(txid): \(json.canonicalString)")
+                return json
+            }
+
+            // The notable steps are committed on chain as the crab contract's methods.
+            for (step, method) in [
+                ("register farm", "register_member"), ("open season", "open_season"),
+                ("commission rings batch 1", "commission_rings"),
+                ("tag harvest lot", "tag_harvest"), ("inspect lot", "inspect_lot"), ("issue 80 coupons", "issue_coupons"),
+                ("freeze lot", "freeze_lot"), ("recall lot", "recall"), ("redeem coupon", "redeem"), ("deliver box", "receive"),
+                ("scan forged ring", "scan"), ("scan cloned ring", "scan"),
+            ] {
+                let t = try tx(step)
+                let json = try await onChain(try #require(t["txid"]?.stringValue))
+                #expect(json["status"]?.stringValue == "committed", "\(step): \(json.canonicalString)")
+                #expect(json["contract"]?.stringValue == "crab" && json["method"]?.stringValue == method, "\(step)")
+            }
+            // The cloned ring's second scan raised the two-city alert; the forged one never_issued.
+            let clone = try await onChain(try #require(try tx("scan cloned ring")["txid"]?.stringValue))
+            #expect(clone.canonicalString.contains("two_cities"), "\(clone.canonicalString)")
+            let forged = try await onChain(try #require(try tx("scan forged ring")["txid"]?.stringValue))
+            #expect(forged.canonicalString.contains("never_issued"), "\(forged.canonicalString)")
+
+            // Paper crabs: refused, and the refusal is on record with its reason.
+            let paper = try tx("over-issue")
+            let paperTxid = try #require(paper["txid"]?.stringValue)
+            let refused = try await onChain(paperTxid)
+            #expect(refused["status"]?.stringValue == "failed")
+            #expect(refused["error"]?["code"]?.stringValue == "paper_crabs", "\(refused.canonicalString)")
+            let frozen = try await onChain(try #require(try tx("redeem against the frozen lot")["txid"]?.stringValue))
+            #expect(frozen["error"]?["code"]?.stringValue == "lot_frozen", "\(frozen.canonicalString)")
+            let height = try #require(refused["height"]?.int64Value)
+            let (_, page) = try await HTTP.get(URL(string: "\(api)/v1/blocks?from=\(height)&limit=1")!)
+            let block = try #require(page["blocks"]?.arrayValue?.first)
+            #expect(block["txids"]?.arrayValue?.contains(.string(paperTxid)) == true, "\(block.canonicalString)")
+            #expect(first.output.contains(paperTxid))
+
+            // Highlights carry their secrets; identities exist on disk.
+            let highlights = try #require(record["highlights"]?.arrayValue)
+            let names = Set(highlights.compactMap { $0["name"]?.stringValue })
+            let wanted: Set<String> = ["genuine-ring", "forged-ring", "cloned-ring", "redeemed-coupon", "frozen-lot-ring"]
+            #expect(wanted.isSubset(of: names), "\(names)")
+            #expect(highlights.allSatisfy { $0["uri"]?.stringValue?.contains("?s=") == true })
+            #expect(record["rings"]?.arrayValue?.count == 601)
+            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("identities/farm-zhang/key.pem").path))
+
+            // Each printed code gets its verdict from the public verify endpoint.
+            for h in highlights {
+                let uri = try #require(h["uri"]?.stringValue)
+                let expect = String((h["expect"]?.stringValue ?? "").prefix { $0 != " " })
+                let query = "code=\(Self.escape(uri))&city=\(Self.escape("苏州"))"
+                let (status, v) = try await HTTP.get(URL(string: "\(api)/v1/verify?\(query)")!)
+                #expect(
+                    status == 200 && v["status"]?.stringValue == expect, "\(h["name"]?.stringValue ?? ""): \(v.canonicalString)")
+            }
+
+            // The regulator's accountability trace of the redeemed coupon, through another validator.
+            let coupon = try #require(highlights.first { $0["name"]?.stringValue == "redeemed-coupon" }?["uri"]?.stringValue)
+            let regulator = try SigningIdentity(directory: dir.appendingPathComponent("identities/amr-suzhou"))
+            let target = "/v1/trace/accountability?code=\(Self.escape(coupon))"
+            let url = URL(string: nodes[2].baseURL.absoluteString + target)!
+            #expect(try await HTTP.get(url).0 == 401)
+            let signed = try RequestAuthenticator.headers(
+                signing: regulator, method: "GET", target: target, timestamp: Int64(Date().timeIntervalSince1970 * 1000))
+            var headers: [String: String] = [:]
+            for field in signed { headers[field.name.rawName] = field.value }
+            let (traceStatus, trace) = try await HTTP.get(url, headers: headers)
+            #expect(traceStatus == 200, "\(trace.canonicalString)")
+            let accountable = Set((trace["accountable"]?.arrayValue ?? []).compactMap { $0["signer"]?["role"]?.stringValue })
+            let signers = Set((trace["entries"]?.arrayValue ?? []).compactMap { $0["signer"]?["role"]?.stringValue })
+            for role in ["farm", "lab", "merchant", "logistics"] {
+                #expect(signers.contains(role), "trace signers \(signers)")
+            }
+            #expect(accountable.contains("merchant") && accountable.contains("farm"), "accountable \(accountable)")
+            let genesis = try Genesis.load(from: dir.appendingPathComponent("genesis.json"))
+            let proofs = try #require(trace["proofs"]?.arrayValue)
+            #expect(!proofs.isEmpty)
+            for proof in proofs {
+                let report = try ProofVerifier.verify(
+                    proof: proof, suite: genesis.suite, validatorKeys: try genesis.validatorKeys(), quorum: genesis.quorum,
+                    chainId: genesis.chainId)
+                #expect(report.validSigners.count >= 3)
+            }
+
+            // A second run does not seed again: same record, no new transaction.
+            let before = try Data(contentsOf: marker)
+            let again = try await XiangChainBinary.run(["demo", "--dir", dir.path, "--node", api])
+            #expect(again.status == 0, "\(again.output)")
+            #expect(again.output.contains("already seeded"), "\(again.output)")
+            #expect(try Data(contentsOf: marker) == before)
+            for n in nodes { #expect(n.stop(signal: SIGTERM) == 0) }
+
+            // Every printed highlight verifies as the summary says, read from node 0's committed state.
+            let store = try BlockStore(path: dir.appendingPathComponent("nodes/0/data/chain.sqlite").path)
+            let queries = CrabQueries(state: store)
+            for h in highlights {
+                let expect = h["expect"]?.stringValue ?? ""
+                let status = String(expect.prefix { $0 != " " })
+                let reasons = expect.split(whereSeparator: { "[], ".contains($0) }).dropFirst().map(String.init)
+                #expect(h["txids"]?.arrayValue?.isEmpty == false, "\(h.canonicalString)")
+                let v = try queries.verify(code: try #require(h["uri"]?.stringValue))
+                #expect(v.status.rawValue == status, "\(h["name"]?.stringValue ?? ""): \(v.json.canonicalString)")
+                #expect(Set(reasons).isSubset(of: Set(v.reasons)), "\(h["name"]?.stringValue ?? ""): \(v.reasons)")
+            }
+        }
+    }
+
+    static func escape(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? s
+    }
+}
