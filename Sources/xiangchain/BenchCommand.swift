@@ -23,7 +23,12 @@ struct BenchCommand: AsyncParsableCommand {
             """)
 
     enum Workload: String, ExpressibleByArgument, CaseIterable {
+        /// 存证 puts.
         case evidence
+        /// The crab mix: scans, coupon issuance, harvest tagging, inspections, ring commissioning.
+        case crab
+        /// Half evidence, half crab.
+        case mixed
     }
 
     @Option(help: "Validators of the fresh network (ignored with --target).") var nodes: Int = 4
@@ -75,9 +80,32 @@ struct BenchCommand: AsyncParsableCommand {
         // Pre-sign, outside the measured window.
         let perSecond = Int(rate)
         let total = count ?? (perSecond.map { $0 * duration } ?? 4_000 * duration)
+        let run = UUID().uuidString
+        let calls: [BenchCall]
+        switch workload {
+        case .evidence:
+            calls = (0..<total).map { BenchCall.evidence(signer, $0, run: run) }
+        case .crab, .mixed:
+            guard let network else { throw ValidationError("the crab and mixed workloads need a fresh network (no --target)") }
+            let crabCount = workload == .crab ? total : total / 2
+            let crab = try await CrabWorkload.prepare(
+                layout: NetworkLayout(root: network.root), endpoint: first, chain: chainId, count: crabCount)
+            if workload == .crab {
+                calls = crab
+            } else {
+                // Alternate, so both kinds run through the whole window.
+                let evidence = (0..<(total - crabCount)).map { BenchCall.evidence(signer, $0, run: run) }
+                var mixed: [BenchCall] = []
+                mixed.reserveCapacity(total)
+                for i in 0..<max(crab.count, evidence.count) {
+                    if i < evidence.count { mixed.append(evidence[i]) }
+                    if i < crab.count { mixed.append(crab[i]) }
+                }
+                calls = mixed
+            }
+        }
         let signStart = ContinuousClock.now
-        let requests = try await Presigned.make(
-            count: total, batch: batch, signer: signer, chain: chainId, workload: workload)
+        let requests = try await Presigned.make(calls, batch: batch, chain: chainId)
         let signSeconds = (ContinuousClock.now - signStart).seconds
         printLine(
             "pre-signed \(total) transactions in \(String(format: "%.1f", signSeconds)) s (\(Int(Double(total) / max(signSeconds, 0.001))) signatures/s on \(machine.cores) cores)"
@@ -214,31 +242,23 @@ struct Presigned: Sendable {
 
     func ids(ofRequest i: Int) -> Range<Int> { (i * batch)..<min((i + 1) * batch, txids.count) }
 
-    static func make(count: Int, batch: Int, signer: SigningIdentity, chain: String, workload: BenchCommand.Workload)
-        async throws -> Presigned
-    {
-        let pem = signer.certificatePEM
+    /// Signs `calls` (on every core) and encodes them as request bodies of `batch` transactions.
+    static func make(_ calls: [BenchCall], batch: Int, chain: String) async throws -> Presigned {
         let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        let chunk = (count + cores - 1) / cores
+        let chunk = (calls.count + cores - 1) / cores
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
         let parts = try await withThrowingTaskGroup(of: (Int, [(String, JSONValue)]).self) { group in
             for c in 0..<cores {
-                let range = (c * chunk)..<min(count, (c + 1) * chunk)
+                let range = (c * chunk)..<min(calls.count, (c + 1) * chunk)
                 group.addTask {
                     var out: [(String, JSONValue)] = []
                     out.reserveCapacity(range.count)
-                    let now = Int64(Date().timeIntervalSince1970 * 1000)
                     for i in range {
-                        let args: JSONValue = .object([
-                            "hash": .string(Hash256.sha256(Array("bench-\(now)-\(i)".utf8)).hex), "kind": .string("bench"),
-                            "meta": .object(["n": .int(Int64(i))]),
-                        ])
-                        let tx = try signer.transaction(
-                            chain: chain, contract: "evidence", method: "put", args: args, nonce: "b\(now)-\(i)", timestamp: now)
-                        let envelope: JSONValue = .object([
-                            "body": .string(Data(tx.body).base64EncodedString()),
-                            "signature": .string(Data(tx.signature).base64EncodedString()), "signer": .string(pem),
-                        ])
-                        out.append((tx.txid, envelope))
+                        let call = calls[i]
+                        let tx = try call.signer.transaction(
+                            chain: chain, contract: call.contract, method: call.method, args: call.args, nonce: "b\(now)-\(i)",
+                            timestamp: now)
+                        out.append((tx.txid, Self.envelope(tx)))
                     }
                     return (c, out)
                 }
@@ -257,11 +277,39 @@ struct Presigned: Sendable {
         }
         return Presigned(bodies: bodies, txids: parts.map(\.0), batch: batch)
     }
+
+    /// The `POST /v1/txs` envelope of a transaction.
+    static func envelope(_ tx: SignedTransaction) -> JSONValue {
+        .object([
+            "body": .string(Data(tx.body).base64EncodedString()), "signature": .string(Data(tx.signature).base64EncodedString()),
+            "signer": .string(KeyPEM.certificatePEM(fromDER: tx.signerCertificate)),
+        ])
+    }
+}
+
+/// One transaction to sign: who, which contract method, which args.
+struct BenchCall: Sendable {
+    let signer: SigningIdentity
+    let contract: String
+    let method: String
+    let args: JSONValue
+
+    /// An evidence put of a unique document hash.
+    static func evidence(_ signer: SigningIdentity, _ i: Int, run: String) -> BenchCall {
+        BenchCall(
+            signer: signer, contract: "evidence", method: "put",
+            args: .object([
+                "hash": .string(Hash256.sha256(Array("bench-\(run)-\(i)".utf8)).hex), "kind": .string("bench"),
+                "meta": .object(["n": .int(Int64(i))]),
+            ]))
+    }
 }
 
 /// Polls one node's committed blocks and notes when each of our transactions was first seen committed.
 final class CommitWatcher: Sendable {
     let index: [String: Int]
+    /// Transaction ids by index.
+    let txids: [String]
     let fromHeight: Int64
     let seen: Mutex<[Int: Int64]> = Mutex([:])
     let expected = Atomic<Int>(-1)
@@ -271,6 +319,7 @@ final class CommitWatcher: Sendable {
         index.reserveCapacity(ids.count)
         for (i, id) in ids.enumerated() { index[id] = i }
         self.index = index
+        self.txids = ids
         self.fromHeight = fromHeight
     }
 
@@ -300,6 +349,8 @@ final class CommitWatcher: Sendable {
 /// A node API reached over one keep-alive connection at a time (for status and block polling).
 struct Endpoint: Sendable {
     let url: URL
+
+    init(url: URL) { self.url = url }
 
     init(_ url: URL) async throws { self.url = url }
 

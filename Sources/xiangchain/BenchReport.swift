@@ -31,8 +31,10 @@ final class LocalNetwork: Sendable {
         let layout = NetworkLayout(root: root)
         let base = basePort ?? Self.freeBase(count: nodes)
         if !layout.exists {
+            // At least four orgs, so the crab workload has a farm, a merchant and a lab of their own.
             _ = try layout.create(
-                orgs: (0..<nodes).map { "org\($0)" }, suite: .ed25519, chainId: "xiangchain-bench", basePort: base)
+                orgs: (0..<max(nodes, 4)).map { "org\($0)" }, suite: .ed25519, chainId: "xiangchain-bench", basePort: base,
+                validators: nodes)
         }
         let signerDir = layout.identityDir("bench-load")
         if !FileManager.default.fileExists(atPath: signerDir.path) {
@@ -174,6 +176,18 @@ struct Report {
             lostPerNode[url.absoluteString] = missing
         }
         let lost = lostPerNode.values.max() ?? 0
+        // Execution outcome of a sample of the acknowledged transactions (a failed one is committed
+        // with its error code, e.g. an invariant of the crab contract).
+        var executionFailed: [String: Int] = [:]
+        let sample =
+            accepted.count <= 200 ? accepted : stride(from: 0, to: accepted.count, by: accepted.count / 200).map { accepted[$0] }
+        let endpoint = Endpoint(url: urls[0])
+        for s in sample {
+            let t = try? await endpoint.get("/v1/txs/\(watcher.txids[s.index])")
+            if t?["status"]?.stringValue == "failed" {
+                executionFailed[t?["error"]?["code"]?.stringValue ?? "?", default: 0] += 1
+            }
+        }
         let committedTps = Double(inWindow) / Double(duration)
         let rss = network?.peakRSS() ?? [:]
         let committedTotal = committedAt.count
@@ -206,6 +220,10 @@ struct Report {
             "latencyMs": .object([
                 "p50": Self.number(pct(0.50), 1), "p95": Self.number(pct(0.95), 1), "p99": Self.number(pct(0.99), 1),
             ]),
+            "executionSample": .object([
+                "checked": .int(Int64(sample.count)), "failed": .int(Int64(executionFailed.values.reduce(0, +))),
+                "codes": .object(executionFailed.mapValues { .int(Int64($0)) }),
+            ]),
             "lost": .int(Int64(lost)), "lostPerNode": .object(lostPerNode.mapValues { .int(Int64($0)) }),
             "nodes": .array(nodes),
         ])
@@ -218,6 +236,7 @@ struct Report {
             committed         \(committedTotal) (\(inWindow) within the window)
             committed tx/s    \(String(format: "%.1f", committedTps))
             latency ms        p50 \(String(format: "%.0f", pct(0.5)))   p95 \(String(format: "%.0f", pct(0.95)))   p99 \(String(format: "%.0f", pct(0.99)))
+            execution         \(executionFailed.values.reduce(0, +)) of \(sample.count) sampled transactions failed in execution \(executionFailed.isEmpty ? "" : "\(executionFailed)")
             lost              \(lost) acknowledged transactions missing on some node
             \(nodeLines.joined(separator: "\n"))
             """

@@ -1,0 +1,230 @@
+import ChainCore
+import CrabTraceContract
+import Foundation
+import Identity
+import NIOHTTP1
+import Node
+
+/// The crab workload of `xiangchain bench`: a season is set up before the measured window
+/// (members, quota, rings commissioned and allocated, lots tagged), then the measured mix per 20
+/// transactions is 10 consumer scans of tagged rings, 4 coupon issues (5 coupons each), 3 harvest
+/// taggings (a new lot of 5 rings each), 2 lab inspections and 1 ring commissioning (5 rings).
+enum CrabWorkload {
+    static let gtin = "09521234543213"
+    static let season = "bench"
+    static let setupLots = 50
+    static let ringsPerSetupLot = 20
+
+    /// Sets the season up on the running network and returns the measured calls, unsigned.
+    static func prepare(layout: NetworkLayout, endpoint: Endpoint, chain: String, count: Int) async throws -> [BenchCall] {
+        func identity(_ name: String, _ org: String, _ role: Role) throws -> SigningIdentity {
+            let dir = layout.identityDir(name)
+            if !FileManager.default.fileExists(atPath: dir.path) { try layout.issueIdentity(org: org, role: role, name: name) }
+            return try SigningIdentity(directory: dir)
+        }
+        let association = try identity("bench-association", "org0", .association)
+        let farm = try identity("bench-farm", "org1", .farm)
+        let merchant = try identity("bench-merchant", "org2", .merchant)
+        let lab = try identity("bench-lab", "org3", .lab)
+        let consumer = try identity("bench-consumer", "org0", .consumer)
+
+        let tags = (count * 3 + 19) / 20
+        let measuredRings = tags * 5
+        let setupRings = setupLots * ringsPerSetupLot
+        var rng = SystemRandomNumberGenerator()
+        let codes = try CodeGenerator(resolver: "id.xiangchain.example").rings(
+            gtin: gtin, serials: 1...(setupRings + measuredRings), prefix: "B", width: 7, using: &rng)
+        let serials = codes.map { code -> String in
+            if case .sgtin(_, let s) = code.key { return s }
+            return ""
+        }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let day: Int64 = 86_400_000
+
+        // 1. Members, the season, the merchant's stock.
+        try await submitAndWait(
+            [
+                call(
+                    association, "register_member",
+                    [
+                        "org": .string("org1"), "role": .string("farm"), "name": .string("bench farm"), "licence": .string("B-1"),
+                        "areaMu": .int(100_000), "zone": .string("阳澄湖"),
+                    ]),
+                call(
+                    association, "register_member",
+                    [
+                        "org": .string("org2"), "role": .string("merchant"), "name": .string("bench merchant"),
+                        "licence": .string("B-2"), "salesRegion": .array([.string("苏州"), .string("上海")]),
+                    ]),
+                call(
+                    association, "register_member",
+                    [
+                        "org": .string("org3"), "role": .string("lab"), "name": .string("bench lab"), "licence": .string("B-3"),
+                    ]),
+            ], endpoint: endpoint, chain: chain)
+        try await submitAndWait(
+            [
+                call(
+                    association, "open_season",
+                    [
+                        "season": .string(season), "opensAt": .int(now - day), "closesAt": .int(now + 60 * day),
+                        "capPerMu": .int(600), "couponValidityDays": .int(90), "sizes": .array([.number("3.0"), .number("4.0")]),
+                        "maxScans": .int(10_000), "scanWindowHours": .int(24), "lateScanDays": .int(60),
+                        "shipWithinDays": .int(3),
+                    ])
+            ], endpoint: endpoint, chain: chain)
+        try await submitAndWait(
+            [
+                call(
+                    association, "grant_quota",
+                    [
+                        "season": .string(season), "org": .string("org2"), "crabs": .int(Int64(count * 4 / 20 * 5 + 100)),
+                    ])
+            ], endpoint: endpoint, chain: chain)
+        // 2. Every ring commissioned and allocated to the farm, 500 per transaction.
+        let chunks = stride(from: 0, to: codes.count, by: 500).map { $0..<min(codes.count, $0 + 500) }
+        try await submitAndWait(
+            chunks.map { r in
+                call(
+                    association, "commission_rings",
+                    [
+                        "gtin": .string(gtin),
+                        "rings": .array(
+                            r.map { .object(["serial": .string(serials[$0]), "secretHash": .string(codes[$0].secretHash)]) }),
+                    ])
+            }, endpoint: endpoint, chain: chain)
+        try await submitAndWait(
+            chunks.map { r in
+                call(
+                    association, "allocate_rings",
+                    [
+                        "org": .string("org1"), "season": .string(season), "gtin": .string(gtin),
+                        "serials": .array(r.map { .string(serials[$0]) }),
+                    ])
+            }, endpoint: endpoint, chain: chain)
+        // 3. Lots tagged before the window, to be scanned and inspected during it.
+        func tag(_ lot: String, _ range: Range<Int>) -> BenchCall {
+            call(
+                farm, "tag_harvest",
+                [
+                    "season": .string(season), "gtin": .string(gtin), "lot": .string(lot), "pond": .string("P1"),
+                    "zone": .string("阳澄湖"),
+                    "harvestedAt": .int(now - 3_600_000),
+                    "rings": .array(
+                        range.map {
+                            .object([
+                                "serial": .string(serials[$0]), "sex": .string($0 % 2 == 0 ? "male" : "female"),
+                                "weightG": .int(220),
+                            ])
+                        }
+                    ),
+                ])
+        }
+        try await submitAndWait(
+            (0..<setupLots).map { l in tag("S\(l)", (l * ringsPerSetupLot)..<((l + 1) * ringsPerSetupLot)) }, endpoint: endpoint,
+            chain: chain)
+
+        // The measured mix.
+        var out: [BenchCall] = []
+        out.reserveCapacity(count)
+        var nextTag = setupRings
+        var coupon = 0
+        var fresh = 0
+        let cities = ["苏州", "上海"]
+        for i in 0..<count {
+            switch i % 20 {
+            case 0..<10:
+                let n = (i * 7919) % setupRings
+                out.append(
+                    call(
+                        consumer, "scan",
+                        [
+                            "code": .string(codes[n].key.canonical), "secretHash": .string(codes[n].secretHash),
+                            "city": .string(cities[i % 2]),
+                        ]))
+            case 10..<14:
+                let gcns = (0..<5).map { k -> JSONValue in
+                    let body = String(format: "952123400027%07d", coupon * 5 + k)
+                    let key = "255/" + (GS1Key.appendingCheckDigit(String(body.prefix(12))) ?? "") + body.dropFirst(12)
+                    return .object([
+                        "gcn": .string(String(key.dropFirst(4))),
+                        "secretHash": .string(Hash256.sha256(Array("coupon-\(key)".utf8)).hex),
+                    ])
+                }
+                coupon += 1
+                out.append(
+                    call(
+                        merchant, "issue_coupons",
+                        [
+                            "season": .string(season), "coupons": .array(gcns), "sizeLiang": .number("3.0"),
+                            "crabsPerCoupon": .int(1),
+                        ]))
+            case 14..<17:
+                out.append(tag("M\(i)", nextTag..<min(nextTag + 5, codes.count)))
+                nextTag += 5
+            case 17..<19:
+                out.append(
+                    call(
+                        lab, "inspect_lot",
+                        [
+                            "gtin": .string(gtin), "lot": .string("S\(i % setupLots)"), "result": .string("pass"),
+                            "reportHash": .string(Hash256.sha256(Array("report-\(i)".utf8)).hex),
+                        ]))
+            default:
+                let serial = "N\(fresh)-\(UUID().uuidString.prefix(8))"
+                fresh += 1
+                out.append(
+                    call(
+                        association, "commission_rings",
+                        [
+                            "gtin": .string(gtin),
+                            "rings": .array([
+                                .object([
+                                    "serial": .string(serial), "secretHash": .string(Hash256.sha256(Array(serial.utf8)).hex),
+                                ])
+                            ]),
+                        ]))
+            }
+        }
+        return out
+    }
+
+    static func call(_ signer: SigningIdentity, _ method: String, _ args: [String: JSONValue]) -> BenchCall {
+        BenchCall(signer: signer, contract: "crab", method: method, args: .object(args))
+    }
+
+    /// Submits setup transactions (up to 100 per batch request) and waits until each is committed
+    /// successfully; a refused or failed setup step stops the benchmark with its reason.
+    static func submitAndWait(_ calls: [BenchCall], endpoint: Endpoint, chain: String) async throws {
+        let signed = try calls.enumerated().map { i, c in
+            try c.signer.transaction(chain: chain, contract: c.contract, method: c.method, args: c.args, nonce: "setup-\(UUID())")
+        }
+        for start in stride(from: 0, to: signed.count, by: 100) {
+            let part = signed[start..<min(signed.count, start + 100)]
+            let body = JSONValue.object(["txs": .array(part.map(Presigned.envelope))]).canonicalBytes
+            let reply = try await LoadConnection.with(host: endpoint.url.host ?? "127.0.0.1", port: endpoint.url.port ?? 80) {
+                try await $0(.POST, "/v1/txs/batch", body)
+            }
+            let results = (try? JSONParser().parse(reply.body))?["results"]?.arrayValue ?? []
+            if let refused = results.first(where: { $0["error"] != nil }) ?? (reply.status == 200 ? nil : .null) {
+                throw ChainError("bench_setup_failed", "setup refused: HTTP \(reply.status) \(refused.canonicalString)")
+            }
+        }
+        let deadline = ContinuousClock.now + .seconds(120)
+        for tx in signed {
+            while true {
+                let t = try? await endpoint.get("/v1/txs/\(tx.txid)")
+                if let status = t?["status"]?.stringValue, status != "pending" {
+                    guard status == "committed" else {
+                        throw ChainError("bench_setup_failed", "setup step failed: \(t?["error"]?.canonicalString ?? status)")
+                    }
+                    break
+                }
+                guard ContinuousClock.now < deadline else {
+                    throw ChainError("bench_setup_failed", "setup not committed in 120 s")
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+}
