@@ -1,6 +1,7 @@
 import ChainCore
 import Dispatch
 import Foundation
+import Node
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -174,4 +175,16 @@ func isFreeLocalPort(_ port: Int) -> Bool {
     addr.sin_port = UInt16(port).bigEndian
     let len = socklen_t(MemoryLayout<sockaddr_in>.size)
     return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } } == 0
+}
+
+/// Shortens the round timeout (1 s) and the empty-block pace (200 ms) of validators 0..<validators
+/// in a consortium directory, so that tests that kill and restart nodes move on quickly.
+public func quickenConsensus(_ dir: URL, validators: Int) throws {
+    for k in 0..<validators {
+        let url = dir.appendingPathComponent("nodes/\(k)/config.json")
+        var config = try NodeConfig.load(from: url)
+        config.consensusTimeoutMs = 1_000
+        config.emptyBlockDelayMs = 200
+        try config.write(to: url)
+    }
 }

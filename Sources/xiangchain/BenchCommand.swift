@@ -55,7 +55,7 @@ struct BenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let machine = Machine.current()
-        printLine("machine: \(machine.cores) cores, \(machine.cpuModel)")
+        say("machine: \(machine.cores) cores, \(machine.cpuModel)")
         var network: LocalNetwork?
         let urls: [URL]
         let signer: SigningIdentity
@@ -70,7 +70,7 @@ struct BenchCommand: AsyncParsableCommand {
             network = local
             urls = local.urls
             signer = local.signer
-            printLine("started \(nodes) validators in \(local.root.path)")
+            say("started \(nodes) validators in \(local.root.path)")
         }
         defer { network?.stop() }
         let first = try await Endpoint(urls[0])
@@ -107,7 +107,7 @@ struct BenchCommand: AsyncParsableCommand {
         let signStart = ContinuousClock.now
         let requests = try await Presigned.make(calls, batch: batch, chain: chainId)
         let signSeconds = (ContinuousClock.now - signStart).seconds
-        printLine(
+        say(
             "pre-signed \(total) transactions in \(String(format: "%.1f", signSeconds)) s (\(Int(Double(total) / max(signSeconds, 0.001))) signatures/s on \(machine.cores) cores)"
         )
 
@@ -147,10 +147,10 @@ struct BenchCommand: AsyncParsableCommand {
             signRate: Double(total) / max(signSeconds, 0.001),
             presigned: total, urls: urls, startHeight: startHeight, machine: machine, network: network, cpuBefore: cpuBefore,
             cpuAfter: cpuAfter, settings: settingsJSON)
-        printLine(report.table)
+        say(report.table)
         if let json {
             try Data(report.json.canonicalBytes).write(to: URL(fileURLWithPath: json))
-            printLine("wrote \(json)")
+            say("wrote \(json)")
         }
     }
 
@@ -394,9 +394,4 @@ struct Machine: Sendable {
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
     var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
-}
-
-/// Prints a line and flushes (so progress shows at once when piped).
-func printLine(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

@@ -40,22 +40,13 @@ final class LocalNetwork: Sendable {
         if !FileManager.default.fileExists(atPath: signerDir.path) {
             try layout.issueIdentity(org: "org0", role: .farm, name: "bench-load")
         }
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var processes: [(String, Process)] = []
         var urls: [URL] = []
         let genesis = try Genesis.load(from: layout.genesisURL)
         for k in genesis.validators.indices {
             let home = layout.nodeHome(k)
             let config = try NodeConfig.load(from: home.appendingPathComponent("config.json"))
-            let log = home.appendingPathComponent("node.log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
-            let handle = try FileHandle(forWritingTo: log)
-            let p = Process()
-            p.executableURL = executable
-            p.arguments = ["node", "--home", home.path]
-            p.standardOutput = handle
-            p.standardError = handle
-            try p.run()
+            let (p, _) = try NodeLauncher.start(home: home)
             processes.append((config.nodeId, p))
             urls.append(URL(string: "http://\(config.apiHost):\(config.apiPort)")!)
         }

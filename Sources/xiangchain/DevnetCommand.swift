@@ -44,23 +44,11 @@ struct DevnetCommand: AsyncParsableCommand {
             say("resuming the network in \(dir)")
         }
         let genesis = try Genesis.load(from: layout.genesisURL)
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var children: [(String, Process)] = []
         let homes = genesis.validators.indices.map { layout.nodeHome($0) } + layout.observerHomes
         for home in homes {
             let config = try NodeConfig.load(from: home.appendingPathComponent("config.json"))
-            let log = home.appendingPathComponent("node.log")
-            if !FileManager.default.fileExists(atPath: log.path) {
-                FileManager.default.createFile(atPath: log.path, contents: nil)
-            }
-            let handle = try FileHandle(forWritingTo: log)
-            handle.seekToEndOfFile()
-            let p = Process()
-            p.executableURL = executable
-            p.arguments = ["node", "--home", home.path]
-            p.standardOutput = handle
-            p.standardError = handle
-            try p.run()
+            let (p, log) = try NodeLauncher.start(home: home)
             children.append((config.nodeId, p))
             let role = genesis.validators.first { $0.nodeId == config.nodeId }.map { "validator of \($0.org)" } ?? "observer"
             say("  \(config.nodeId) (\(role)): API http://\(config.apiHost):\(config.apiPort)  log \(log.path)")
@@ -106,5 +94,25 @@ private func seedDemo(_ layout: NetworkLayout, dir: String) async {
         try await DemoRunner.run(layout: layout, candidates: ready + urls.filter { !ready.contains($0) }, dir: dir)
     } catch {
         say("demo: seeding failed: \(error)")
+    }
+}
+
+/// Starts `xiangchain node --home HOME` as a child process of this executable, its output
+/// appended to HOME/node.log.
+enum NodeLauncher {
+    static func start(home: URL) throws -> (Process, URL) {
+        let log = home.appendingPathComponent("node.log")
+        if !FileManager.default.fileExists(atPath: log.path) {
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+        }
+        let handle = try FileHandle(forWritingTo: log)
+        handle.seekToEndOfFile()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        p.arguments = ["node", "--home", home.path]
+        p.standardOutput = handle
+        p.standardError = handle
+        try p.run()
+        return (p, log)
     }
 }

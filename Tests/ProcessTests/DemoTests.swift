@@ -28,13 +28,7 @@ import Testing
                 "--chain-id", "demo-test", "--base-port", String(base),
             ])
             #expect(made.status == 0, "\(made.output)")
-            for k in 0..<4 {
-                let url = dir.appendingPathComponent("nodes/\(k)/config.json")
-                var config = try NodeConfig.load(from: url)
-                config.consensusTimeoutMs = 1_000
-                config.emptyBlockDelayMs = 200
-                try config.write(to: url)
-            }
+            try quickenConsensus(dir, validators: 4)
             let nodes = try (0..<4).map { try NodeProcess(home: dir.appendingPathComponent("nodes/\($0)"), port: base + $0) }
             for n in nodes { try await n.waitUntilReady() }
             let api = nodes[0].baseURL.absoluteString

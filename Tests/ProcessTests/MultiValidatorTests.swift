@@ -50,13 +50,7 @@ import Testing
                 "init", "--dir", dir.path, "--orgs", "org0,org1,org2,org3", "--chain-id", "bft-test", "--base-port", String(base),
             ])
             #expect(made.status == 0, "\(made.output)")
-            for k in 0..<4 {
-                let url = dir.appendingPathComponent("nodes/\(k)/config.json")
-                var config = try NodeConfig.load(from: url)
-                config.consensusTimeoutMs = 1_000
-                config.emptyBlockDelayMs = 200
-                try config.write(to: url)
-            }
+            try quickenConsensus(dir, validators: 4)
             let signer = try SigningIdentity(directory: dir.appendingPathComponent("identities/org1-admin"))
             let homes = (0..<4).map { dir.appendingPathComponent("nodes/\($0)") }
             var nodes = try (0..<4).map { try NodeProcess(home: homes[$0], port: base + $0) }

@@ -24,13 +24,7 @@ import Testing
             ])
             #expect(made.status == 0, "\(made.output)")
             #expect(made.output.contains("observer observer0 (org0)"))
-            for k in 0..<4 {
-                let url = dir.appendingPathComponent("nodes/\(k)/config.json")
-                var config = try NodeConfig.load(from: url)
-                config.consensusTimeoutMs = 1_000
-                config.emptyBlockDelayMs = 200
-                try config.write(to: url)
-            }
+            try quickenConsensus(dir, validators: 4)
             let observerHome = dir.appendingPathComponent("observers/0")
             let observerConfig = try NodeConfig.load(from: observerHome.appendingPathComponent("config.json"))
             #expect(observerConfig.syncFrom == (0..<4).map { "http://127.0.0.1:\(base + $0)" })
