@@ -111,10 +111,17 @@ public final class ChainNode: Sendable {
     /// Admits a transaction gossiped by another validator: verified like any other, and silently
     /// ignored when it is known, committed, invalid or the mempool is full (the sender has it).
     public func admitGossiped(_ tx: SignedTransaction, nowMillis: Int64 = ChainNode.nowMillis()) {
-        guard !mempool.contains(tx.id), let verified = try? verifier.verify(tx, nowMillis: nowMillis),
-            let committed = try? store.committedIDs(among: [tx.id]), committed.isEmpty
-        else { return }
-        try? mempool.add(verified)
+        admitGossiped([tx], nowMillis: nowMillis)
+    }
+
+    /// Admits a batch of gossiped transactions as `admitGossiped(_:nowMillis:)` does each one, with
+    /// one replay lookup in the store for the whole batch.
+    public func admitGossiped(_ txs: [SignedTransaction], nowMillis: Int64 = ChainNode.nowMillis()) {
+        let fresh = txs.compactMap { tx in mempool.contains(tx.id) ? nil : try? verifier.verify(tx, nowMillis: nowMillis) }
+        guard !fresh.isEmpty, let committed = try? store.committedIDs(among: fresh.map(\.id)) else { return }
+        for verified in fresh where !committed.contains(verified.id) {
+            try? mempool.add(verified)
+        }
     }
 
     /// Cuts, executes, seals and commits one block from up to `maxBlockTxs` waiting transactions.
