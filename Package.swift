@@ -14,6 +14,10 @@ let package = Package(
     products: [
         .executable(name: "xiangchain", targets: ["xiangchain"]),
         .library(name: "ChainCore", targets: ["ChainCore"]),
+        // For the micro-benchmarks package in Benchmarks/, which depends on this one by path.
+        .library(name: "Consensus", targets: ["Consensus"]),
+        .library(name: "Node", targets: ["Node"]),
+        .library(name: "ChainTesting", targets: ["ChainTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),

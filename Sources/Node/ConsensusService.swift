@@ -206,15 +206,16 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                 "validators": "\(validators.count)", "round": "\(replica.round)", "committed": "\(replica.committed.height)",
             ])
         let transport = self.transport
-        node.onAdmission { tx in transport.broadcast([2] + TransactionBatch.encode([tx])) }
+        let gossip = TransactionGossip { transport.broadcast($0) }
+        node.onAdmission { tx in gossip.add(tx) }
         try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await gossip.run() }
             group.addTask {
                 await self.transport.receive { from, bytes in
                     if bytes.first == 2 {
                         // Gossiped transactions go straight to the mempool, off the consensus loop.
-                        for tx in (try? TransactionBatch.decode(Array(bytes.dropFirst()), maxCount: 1024)) ?? [] {
-                            self.node.admitGossiped(tx)
-                        }
+                        let txs = (try? TransactionBatch.decode(Array(bytes.dropFirst()), maxCount: 1024)) ?? []
+                        self.node.admitGossiped(txs)
                     } else if let event = Self.parse(from: from, bytes) {
                         continuation.yield(event)
                     }
@@ -244,6 +245,7 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                 }
             }
             continuation.finish()
+            gossip.finish()
             group.cancelAll()
         }
         logger.info("consensus stopped")
