@@ -95,6 +95,7 @@ public final class ChainNode: Sendable {
     public func submit(_ tx: SignedTransaction, nowMillis: Int64 = ChainNode.nowMillis()) throws(ChainError)
         -> VerifiedTransaction
     {
+        try mempool.checkRoom()
         let verified = try verifier.verify(tx, nowMillis: nowMillis)
         let committed: Bool
         do {
@@ -117,6 +118,8 @@ public final class ChainNode: Sendable {
     /// Admits a batch of gossiped transactions as `admitGossiped(_:nowMillis:)` does each one, with
     /// one replay lookup in the store for the whole batch.
     public func admitGossiped(_ txs: [SignedTransaction], nowMillis: Int64 = ChainNode.nowMillis()) {
+        // When the pool is full, gossip is dropped before it costs a verification (the sender keeps it).
+        guard (try? mempool.checkRoom()) != nil else { return }
         let fresh = txs.compactMap { tx in mempool.contains(tx.id) ? nil : try? verifier.verify(tx, nowMillis: nowMillis) }
         guard !fresh.isEmpty, let committed = try? store.committedIDs(among: fresh.map(\.id)) else { return }
         for verified in fresh where !committed.contains(verified.id) {

@@ -36,6 +36,14 @@ public final class Mempool: Sendable {
         }
     }
 
+    /// Fails with `mempool_full` when no transaction can be added now: a cheap check made before
+    /// the signature is verified, so that overload is refused without spending CPU on it.
+    public func checkRoom() throws(ChainError) {
+        guard count < capacity else {
+            throw ChainError("mempool_full", "the mempool holds \(capacity) transactions; retry shortly")
+        }
+    }
+
     /// True when the id is waiting.
     public func contains(_ id: Hash256) -> Bool { state.withLock { $0.position[id] != nil } }
 

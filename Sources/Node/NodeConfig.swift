@@ -11,7 +11,7 @@ public struct NodeConfig: Codable, Sendable {
     /// P2P listen port.
     public var p2pPort: Int = 7000
     /// Most transactions waiting in the mempool; beyond it submissions get 503.
-    public var mempoolCapacity: Int = 50_000
+    public var mempoolCapacity: Int = 10_000
     /// Longest wait before a block is cut, milliseconds.
     public var blockIntervalMs: Int = 200
     /// Most transactions per block.
