@@ -30,11 +30,33 @@ public struct EPCISEvent: Sendable {
     /// Prefixes in scope for this event (document `@context` plus the event's own).
     public let namespaces: EPCISNamespaces
 
+    /// Top-level members the event hash leaves out, as the document declared them (a document
+    /// member whose local name is `ignoreFields`, e.g. `"repository-x:ignoreFields": ["repository-x:hash"]`:
+    /// fields a repository added after capture).
+    public let ignoredFields: Set<String>
+
     /// Creates an event (for hashing events read from elsewhere, e.g. query documents).
-    public init(index: Int, json: [String: JSONValue], namespaces: EPCISNamespaces) {
+    public init(index: Int, json: [String: JSONValue], namespaces: EPCISNamespaces, ignoredFields: Set<String> = []) {
         self.index = index
         self.json = json
         self.namespaces = namespaces.adding(context: json["@context"])
+        self.ignoredFields = ignoredFields
+    }
+
+    /// The fields a document declares as ignored for event hashing: the string items of every
+    /// member named `ignoreFields` (with any namespace prefix) at the document's top level, in
+    /// `epcisBody`, or in a query document's `queryResults` and `resultsBody`.
+    public static func declaredIgnoredFields(_ document: [String: JSONValue]) -> Set<String> {
+        let body = document["epcisBody"]?.objectValue
+        let results = body?["queryResults"]?.objectValue
+        let containers = [document, body, results, results?["resultsBody"]?.objectValue].compactMap { $0 }
+        var out = Set<String>()
+        for container in containers {
+            for (key, value) in container where key == "ignoreFields" || key.hasSuffix(":ignoreFields") {
+                for item in value.arrayValue ?? [] { if let s = item.stringValue { out.insert(s) } }
+            }
+        }
+        return out
     }
 
     /// `ObjectEvent`, `AggregationEvent`, ...

@@ -21,13 +21,15 @@ public enum EPCISEventHash {
 
     /// The canonical pre-hash string of `event`.
     public static func preHash(_ event: EPCISEvent) -> String {
-        PreHasher(namespaces: event.namespaces).event(event.json)
+        PreHasher(namespaces: event.namespaces, ignoredFields: event.ignoredFields).event(event.json)
     }
 }
 
 /// A field's canonical rendering before sorting: `name=value` or `name` + children.
 struct PreHasher {
     let namespaces: EPCISNamespaces
+    /// Document-declared fields to leave out (see `EPCISEvent.ignoredFields`).
+    var ignoredFields: Set<String> = []
 
     static let epcLists = ["epcList", "inputEPCList", "childEPCs", "outputEPCList"]
     static let quantityLists = ["quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"]
@@ -53,7 +55,9 @@ struct PreHasher {
             guard let v = e[key] else { continue }
             out += standard(key, v)
         }
-        let rest = e.filter { !Self.order.contains($0.key) && !Self.ignored.contains($0.key) }
+        let rest = e.filter {
+            !Self.order.contains($0.key) && !Self.ignored.contains($0.key) && !ignoredFields.contains($0.key)
+        }
         out += rest.flatMap { generic($0.key, $0.value, parent: "event") }.sorted(by: Self.less).joined()
         return out
     }

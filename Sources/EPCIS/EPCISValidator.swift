@@ -113,11 +113,12 @@ public struct EPCISValidator: Sendable {
             items = array
         }
         var events: [EPCISEvent] = []
+        let ignored = EPCISEvent.declaredIgnoredFields(doc)
         for (i, item) in items.enumerated() {
             guard let o = item.objectValue else {
                 throw ChainError("epcis_invalid", "event \(i) $: an event must be a JSON object")
             }
-            let event = EPCISEvent(index: i, json: o, namespaces: namespaces)
+            let event = EPCISEvent(index: i, json: o, namespaces: namespaces, ignoredFields: ignored)
             try EventChecker(index: i, namespaces: event.namespaces, limits: limits).check(o)
             events.append(event)
         }
