@@ -48,6 +48,15 @@ public struct CodeSheet: Sendable, Hashable {
         return try svgPages()[0]
     }
 
+    /// The QR code of one label; an encoding error names the label.
+    func encode(_ label: CodeLabel, number: Int) throws(ChainError) -> QRCode {
+        do throws(ChainError) {
+            return try QRCode(text: label.uri, level: level)
+        } catch {
+            throw ChainError(error.code, "label \(number) (\(label.shortCode)): \(error.message)")
+        }
+    }
+
     /// One SVG document per page, each holding up to `layout.labelsPerPage` labels.
     ///
     /// Throws the errors of ``QRCode/init(text:level:)`` for a label whose URI cannot be encoded,
@@ -58,12 +67,7 @@ public struct CodeSheet: Sendable, Hashable {
         var codes: [QRCode] = []
         codes.reserveCapacity(labels.count)
         for (index, label) in labels.enumerated() {
-            let code: QRCode
-            do throws(ChainError) {
-                code = try QRCode(text: label.uri, level: level)
-            } catch {
-                throw ChainError(error.code, "label \(index + 1) (\(label.shortCode)): \(error.message)")
-            }
+            let code = try encode(label, number: index + 1)
             let module = layout.symbolSide / Double(code.size + 2 * Self.quietZone)
             guard module >= layout.minimumModuleSize else {
                 throw ChainError(

@@ -17,12 +17,7 @@ extension CodeSheet {
         let digits = String(labels.count).count
         var files: [URL] = []
         for (index, label) in labels.enumerated() {
-            let code: QRCode
-            do throws(ChainError) {
-                code = try QRCode(text: label.uri, level: level)
-            } catch {
-                throw ChainError(error.code, "label \(index + 1) (\(label.shortCode)): \(error.message)")
-            }
+            let code = try encode(label, number: index + 1)
             let number = String(index + 1)
             let name = String(repeating: "0", count: digits - number.count) + number + "-" + Self.fileSafe(label.shortCode)
             let file = directory.appendingPathComponent(name + ".png")
