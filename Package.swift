@@ -94,10 +94,26 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Accounts",
+            dependencies: [
+                "ChainCore", "Identity",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AccountsTests",
+            dependencies: ["Accounts", "ChainTesting", "ChainCore", "Identity"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "API",
             dependencies: [
                 "ChainCore", "Identity", "Storage", "Execution", "Node", "Consensus", "EPCIS", "EPCISContract",
-                "CrabTraceContract",
+                "CrabTraceContract", "Accounts", "CodeSheet",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -116,6 +132,7 @@ let package = Package(
             name: "xiangchain",
             dependencies: [
                 "ChainCore", "Identity", "Storage", "Node", "API", "Consensus", "P2P", "EvidenceContract", "CrabTraceContract",
+                "Accounts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -176,6 +193,7 @@ let package = Package(
             name: "APITests",
             dependencies: [
                 "API", "Node", "ChainTesting", "ChainCore", "Identity", "EPCISContract", "CrabTraceContract", "EvidenceContract",
+                "Accounts",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -10,14 +10,17 @@ enum APIError {
             "decoding_failed", "invalid_parameter", "unknown_contract", "unknown_method", "epcis_bad_query", "bad_code":
             return .badRequest
         case "bad_signature", "bad_certificate", "unknown_ca", "certificate_expired", "certificate_not_yet_valid",
-            "wrong_suite", "unauthenticated", "stale_request":
+            "wrong_suite", "unauthenticated", "stale_request", "bad_credentials":
             return .unauthorized
-        case "role_not_allowed", "forbidden": return .forbidden
+        case "role_not_allowed", "forbidden", "account_suspended": return .forbidden
+        case "account_locked": return HTTPResponse.Status(code: 423, reasonPhrase: "Locked")
         case "not_found": return .notFound
         case "method_not_allowed": return .methodNotAllowed
         case "duplicate_tx", "already_exists": return .conflict
         case "too_large": return .contentTooLarge
-        case "mempool_full", "storage_unavailable", "upstream_unavailable", "gateway_unavailable": return .serviceUnavailable
+        case "mempool_full", "storage_unavailable", "upstream_unavailable", "gateway_unavailable",
+            "accounts_unavailable":
+            return .serviceUnavailable
         default: return .internalServerError
         }
     }

@@ -23,13 +23,16 @@ public struct ChainAPI: Sendable {
     let gateway: CrabGateway?
     /// Checks signed requests of the regulator's and association's routes.
     let authenticator: RequestAuthenticator
+    /// Console accounts (sessions, key custody, audit); nil when this node serves no console.
+    let console: ConsoleAccounts?
 
     /// Creates the API for a node (`consensus` reports BFT health, nil in solo mode; `sync` is the
     /// block sync of an observer; `gateway` signs consumers' scans and complaints).
     public init(
         node: ChainNode, maxWait: Duration = .seconds(30), consensus: (@Sendable () -> ConsensusStatus)? = nil,
-        sync: BlockSyncService? = nil, gateway: CrabGateway? = nil
+        sync: BlockSyncService? = nil, gateway: CrabGateway? = nil, console: ConsoleAccounts? = nil
     ) {
+        self.console = console
         self.node = node
         self.maxWait = maxWait
         self.consensus = consensus
@@ -61,6 +64,7 @@ public struct ChainAPI: Sendable {
         router.get("/v1/crab/complaints") { request, _ in try self.complaints(request) }
         router.get("/v1/crab/members/:org") { _, context in try self.member(context.parameters.require("org")) }
         router.get("/v1/crab/seasons/:id") { _, context in try self.season(context.parameters.require("id")) }
+        registerConsole(router)
         return router
     }
 
@@ -169,6 +173,14 @@ public struct ChainAPI: Sendable {
             try await admit()
             return JSONResponse.make(status: .accepted, .object(["txid": .string(tx.txid)]))
         }
+        return try await admitAndWait(tx, request, admit)
+    }
+
+    /// Registers `tx` for its commit, admits it, and answers `{txid, status, height, index, error?}`
+    /// once committed (or `pending` after the timeout).
+    func admitAndWait(
+        _ tx: SignedTransaction, _ request: Request, _ admit: @Sendable () async throws -> Void
+    ) async throws -> Response {
         var timeout = maxWait
         if let raw = request.uri.queryParameters.get("timeout") {
             guard let ms = Int(raw), ms > 0 else { throw ChainError("invalid_parameter", "timeout must be milliseconds > 0") }

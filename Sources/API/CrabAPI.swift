@@ -169,6 +169,11 @@ extension ChainAPI {
     /// the code's path with its signer, the accountable parties, and each transaction's inclusion proof.
     func accountability(_ request: Request) throws -> Response {
         _ = try authorize(request, roles: [.regulator])
+        return try accountabilityAnswer(request)
+    }
+
+    /// The answer of the accountability route, for a caller already known to be a regulator.
+    func accountabilityAnswer(_ request: Request) throws -> Response {
         let q = request.uri.queryParameters
         let format = q.get("format") ?? "json"
         guard format == "json" || format == "epcis" else {
@@ -197,6 +202,11 @@ extension ChainAPI {
     /// `GET /v1/crab/alerts?open=&after=&limit=&object=` (regulator, association).
     func alerts(_ request: Request) throws -> Response {
         _ = try authorize(request, roles: Self.oversightRoles)
+        return try alertsAnswer(request)
+    }
+
+    /// The answer of the alerts route, for a caller already authorised.
+    func alertsAnswer(_ request: Request) throws -> Response {
         let q = request.uri.queryParameters
         let openOnly = try Self.flag(q.get("open"), "open")
         let after = try Self.sequence(q.get("after"), "after")
@@ -219,11 +229,16 @@ extension ChainAPI {
     /// complaint this node took also carries `contactPhone` from the off-chain file.
     func complaints(_ request: Request) throws -> Response {
         let signer = try authorize(request, roles: Self.oversightRoles)
+        return try complaintsAnswer(request, role: signer.role)
+    }
+
+    /// The answer of the complaints route for an authorised caller of `role`.
+    func complaintsAnswer(_ request: Request, role: Role) throws -> Response {
         let q = request.uri.queryParameters
         let after = try Self.sequence(q.get("after"), "after")
         let limit = try Self.limit(q.get("limit"))
         var list = try crabQueries.complaints(after: after, limit: limit)
-        if signer.role == .regulator, let contacts = try gateway?.complaints.contacts(), !contacts.isEmpty {
+        if role == .regulator, let contacts = try gateway?.complaints.contacts(), !contacts.isEmpty {
             list = list.map { c in
                 guard var o = c.objectValue, let txid = o["txid"]?.stringValue, let phone = contacts[txid] else { return c }
                 o["contactPhone"] = .string(phone)

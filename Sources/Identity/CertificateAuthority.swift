@@ -49,6 +49,19 @@ public struct CertificateAuthority: Sendable {
         self.certificate = try Certificate(pemEncoded: certificatePEM)
     }
 
+    /// Loads a CA directory holding `ca.key.pem` and `ca.cert.pem`; the org is the certificate's subject O.
+    public init(directory: URL) throws {
+        let certPEM = try String(contentsOf: directory.appendingPathComponent("ca.cert.pem"), encoding: .utf8)
+        let keyPEM = try String(contentsOf: directory.appendingPathComponent("ca.key.pem"), encoding: .utf8)
+        let cert = try Certificate(pemEncoded: certPEM)
+        guard let org = cert.subjectAttribute(.RDNAttributeType.organizationName) else {
+            throw ChainError("bad_certificate", "the CA certificate in \(directory.path) has no organisation (O)")
+        }
+        self.org = org
+        self.key = try KeyPEM.decode(keyPEM)
+        self.certificate = cert
+    }
+
     init(org: String, key: SigningKey, certificate: Certificate) {
         self.org = org
         self.key = key

@@ -80,8 +80,9 @@ public struct NetworkLayout: Sendable {
             let certPEM = KeyPEM.certificatePEM(fromDER: try cert.derBytes())
             try writeSecret(KeyPEM.encode(key), to: home.appendingPathComponent("node.key.pem"))
             try certPEM.write(to: home.appendingPathComponent("node.cert.pem"), atomically: true, encoding: .utf8)
-            try NodeConfig(nodeId: nodeId, apiPort: apiBase + k, p2pPort: p2pBase + k).write(
-                to: home.appendingPathComponent("config.json"))
+            var config = NodeConfig(nodeId: nodeId, apiPort: apiBase + k, p2pPort: p2pBase + k)
+            config.accountCA = orgDir(ca.org).absoluteURL.standardizedFileURL.path
+            try config.write(to: home.appendingPathComponent("config.json"))
             validators.append(
                 Genesis.Validator(nodeId: nodeId, org: ca.org, certificate: certPEM, p2pAddress: "127.0.0.1:\(p2pBase + k)"))
         }
@@ -119,6 +120,7 @@ public struct NetworkLayout: Sendable {
             to: home.appendingPathComponent("node.cert.pem"), atomically: true, encoding: .utf8)
         var config = NodeConfig(nodeId: nodeId, apiPort: apiPort ?? firstAPI + 100 + k, p2pPort: 0)
         config.syncFrom = validatorConfigs.map { "http://\($0.apiHost):\($0.apiPort)" }
+        config.accountCA = orgDir(org).absoluteURL.standardizedFileURL.path
         try config.write(to: home.appendingPathComponent("config.json"))
         try genesis.write(to: home.appendingPathComponent("genesis.json"))
         return home

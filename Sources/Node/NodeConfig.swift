@@ -39,6 +39,9 @@ public struct NodeConfig: Codable, Sendable {
     public var resolver: String = "id.xiangchain.example"
     /// Pause between two crab sweeps (expired coupons, overdue shipments), seconds; 0 turns the sweeper off.
     public var sweepIntervalSeconds: Int = 60
+    /// Directory holding `ca.key.pem` and `ca.cert.pem` of the org CA that issues this node's
+    /// console accounts' certificates; nil: the console creates no accounts (`accounts_unavailable`).
+    public var accountCA: String?
 
     /// A config with defaults.
     public init(nodeId: String, apiPort: Int = 8080, p2pPort: Int = 7000) {
@@ -67,6 +70,7 @@ public struct NodeConfig: Codable, Sendable {
         syncIntervalMs = try c.decodeIfPresent(Int.self, forKey: .syncIntervalMs) ?? d.syncIntervalMs
         resolver = try c.decodeIfPresent(String.self, forKey: .resolver) ?? d.resolver
         sweepIntervalSeconds = try c.decodeIfPresent(Int.self, forKey: .sweepIntervalSeconds) ?? d.sweepIntervalSeconds
+        accountCA = try c.decodeIfPresent(String.self, forKey: .accountCA)
     }
 
     /// Loads `config.json`.

@@ -1,4 +1,5 @@
 import API
+import Accounts
 import ArgumentParser
 import ChainCore
 import Consensus
@@ -8,6 +9,7 @@ import EvidenceContract
 import Execution
 import Foundation
 import Hummingbird
+import Identity
 import Logging
 import Node
 import P2P
@@ -80,8 +82,15 @@ enum NodeRunner {
                 CrabSweeper(
                     node: node, identity: gateway.identity, interval: .seconds(config.sweepIntervalSeconds), logger: logger))
         }
+        // Console accounts: when the config names an account CA, or an accounts database exists.
+        var console: ConsoleAccounts?
+        if config.accountCA != nil || AccountStore.exists(home: home) {
+            console = ConsoleAccounts(
+                store: try AccountStore(home: home),
+                ca: try config.accountCA.map { try CertificateAuthority(directory: URL(fileURLWithPath: $0)) })
+        }
         add(
-            ChainAPI(node: node, consensus: statusSource, sync: sync, gateway: gateway).application(
+            ChainAPI(node: node, consensus: statusSource, sync: sync, gateway: gateway, console: console).application(
                 host: config.apiHost, port: config.apiPort, logger: logger))
         logger.info(
             "\(node.isObserver ? "observer" : "node") \(config.nodeId) of chain \(node.chainId) (\(genesis.validators.count) validators) at height \(height); API on http://\(config.apiHost):\(config.apiPort)"

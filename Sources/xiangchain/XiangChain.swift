@@ -8,7 +8,7 @@ struct XiangChain: AsyncParsableCommand {
         abstract: "XiangChain: a consortium blockchain for traceability, notarisation and supervision.",
         subcommands: [
             InitCommand.self, IdentityCommand.self, ObserverCommand.self, SoloCommand.self, NodeCommand.self, DevnetCommand.self,
-            DemoCommand.self, TxCommand.self, VerifyProofCommand.self, CodesCommand.self, BenchCommand.self,
+            DemoCommand.self, TxCommand.self, VerifyProofCommand.self, CodesCommand.self, BenchCommand.self, AccountCommand.self,
         ]
     )
 }

@@ -1,0 +1,399 @@
+import Accounts
+import ChainCore
+import CodeSheet
+import CrabTraceContract
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Identity
+import NIOCore
+import Node
+
+/// What the console routes need: the account store and the org CA that issues account certificates.
+public struct ConsoleAccounts: Sendable {
+    /// Accounts, sessions, audit.
+    public let store: AccountStore
+    /// The org CA (nil: accounts cannot be created or reset, `accounts_unavailable`).
+    public let ca: CertificateAuthority?
+
+    /// Creates the console's accounts.
+    public init(store: AccountStore, ca: CertificateAuthority?) {
+        self.store = store
+        self.ca = ca
+    }
+}
+
+/// The web console's routes under `/v1/console` (`docs/accounts.md`, `docs/openapi.yaml` tag `console`).
+extension ChainAPI {
+    /// Name of the session cookie.
+    static let sessionCookie = "xc_session"
+    /// Largest console request body (except `/v1/console/tx`), bytes.
+    static let maxConsoleBody = 16 * 1024
+    /// Most codes per `/v1/console/codes`.
+    static let maxConsoleCodes = 200
+
+    func registerConsole(_ router: Router<BasicRequestContext>) {
+        router.post("/v1/console/signin") { request, _ in try await self.signIn(request) }
+        router.post("/v1/console/signout") { request, _ in try self.signOut(request) }
+        router.get("/v1/console/me") { request, _ in
+            let (_, s) = try self.consoleSession(request)
+            return JSONResponse.make(.object(["account": s.account.json]))
+        }
+        router.post("/v1/console/tx") { request, _ in try await self.consoleTx(request) }
+        router.get("/v1/console/trace") { request, _ in
+            try await self.audited(request, "trace", roles: [.regulator], detail: request.uri.query ?? "") { _ in
+                try self.accountabilityAnswer(request)
+            }
+        }
+        router.get("/v1/console/alerts") { request, _ in
+            try await self.audited(request, "alerts", roles: Self.oversightRoles, detail: request.uri.query ?? "") { _ in
+                try self.alertsAnswer(request)
+            }
+        }
+        router.get("/v1/console/complaints") { request, _ in
+            try await self.audited(request, "complaints", roles: Self.oversightRoles, detail: request.uri.query ?? "") { s in
+                try self.complaintsAnswer(request, role: s.account.role)
+            }
+        }
+        router.get("/v1/console/accounts") { request, _ in
+            try await self.audited(request, "accounts.list", roles: [.admin], detail: "") { s in
+                let list = try self.accountsStore().accounts(org: s.account.org)
+                return JSONResponse.make(.object(["accounts": .array(list.map(\.adminJSON))]))
+            }
+        }
+        router.post("/v1/console/accounts") { request, _ in try await self.createAccount(request) }
+        router.post("/v1/console/accounts/:username/suspend") { request, context in
+            try await self.setStatus(request, context.parameters.require("username"), active: false)
+        }
+        router.post("/v1/console/accounts/:username/reinstate") { request, context in
+            try await self.setStatus(request, context.parameters.require("username"), active: true)
+        }
+        router.post("/v1/console/accounts/:username/reset") { request, context in
+            try await self.resetPassword(request, context.parameters.require("username"))
+        }
+        router.get("/v1/console/audit") { request, _ in
+            try await self.audited(request, "audit.read", roles: [.admin, .regulator], detail: request.uri.query ?? "") { s in
+                let q = request.uri.queryParameters
+                let after = try Self.sequence(q.get("after"), "after")
+                let limit = try Self.limit(q.get("limit"))
+                let org = s.account.role == .regulator ? nil : s.account.org
+                let entries = try self.accountsStore().auditEntries(org: org, after: after, limit: limit)
+                return JSONResponse.make(.object(["entries": .array(entries)]))
+            }
+        }
+        router.post("/v1/console/codes") { request, _ in try await self.codes(request) }
+    }
+
+    // MARK: sessions
+
+    func accountsStore() throws(ChainError) -> AccountStore {
+        guard let console else { throw ChainError("accounts_unavailable", "this node serves no console accounts") }
+        return console.store
+    }
+
+    /// The session token of a request: `Authorization: Bearer …` or the `xc_session` cookie.
+    static func sessionToken(_ request: Request) -> String? {
+        if let auth = request.headers[.authorization], auth.hasPrefix("Bearer ") {
+            let t = auth.dropFirst(7).trimmingCharacters(in: .whitespaces)
+            return t.isEmpty || t.utf8.count > 256 ? nil : t
+        }
+        for field in request.headers[values: .cookie] {
+            for part in field.split(separator: ";") {
+                let kv = part.trimmingCharacters(in: .whitespaces)
+                if kv.hasPrefix("\(sessionCookie)=") {
+                    let t = String(kv.dropFirst(sessionCookie.count + 1))
+                    return t.isEmpty || t.utf8.count > 256 ? nil : t
+                }
+            }
+        }
+        return nil
+    }
+
+    /// The caller's session (`unauthenticated` without a live one).
+    func consoleSession(_ request: Request) throws(ChainError) -> (AccountStore, Session) {
+        let store = try accountsStore()
+        guard let token = Self.sessionToken(request) else {
+            throw ChainError("unauthenticated", "sign in first: send the xc_session cookie or Authorization: Bearer <token>")
+        }
+        return (store, try store.session(token: token))
+    }
+
+    static func remote(_ request: Request) -> String {
+        request.headers[HTTPField.Name("X-Forwarded-For")!].map { String($0.prefix(200)) } ?? "-"
+    }
+
+    /// Runs a console action for a session holding one of `roles`, writing its outcome to the audit log.
+    func audited(
+        _ request: Request, _ action: String, roles: Set<Role>, detail: String,
+        _ body: (Session) async throws -> Response
+    ) async throws -> Response {
+        let (store, session) = try consoleSession(request)
+        func log(_ result: String) {
+            try? store.audit(
+                org: session.account.org, username: session.account.username, action: action, detail: detail,
+                result: result, remote: Self.remote(request))
+        }
+        guard roles.contains(session.account.role) else {
+            log("forbidden")
+            throw ChainError(
+                "forbidden",
+                "this route is for role \(roles.map(\.rawValue).sorted().joined(separator: " or ")); the account has \(session.account.role.rawValue)"
+            )
+        }
+        do {
+            let response = try await body(session)
+            log("ok")
+            return response
+        } catch let e as ChainError {
+            log(e.code)
+            throw e
+        } catch {
+            log("internal_error")
+            throw error
+        }
+    }
+
+    /// Reads a JSON object body of at most `limit` bytes with only `allowed` keys.
+    static func consoleBody(_ request: Request, limit: Int = maxConsoleBody, allowed: Set<String>) async throws
+        -> [String: JSONValue]
+    {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch {
+            throw ChainError("too_large", "request body exceeds \(limit) bytes")
+        }
+        let value: JSONValue
+        do {
+            value = try JSONParser(maxDepth: 32).parse(Array(buffer: buffer))
+        } catch {
+            throw ChainError("malformed_json", "request body is not valid JSON: \(error.message)")
+        }
+        guard let o = value.objectValue else { throw ChainError("malformed", "request body must be a JSON object") }
+        if let extra = o.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw ChainError("malformed", "unknown field \"\(extra)\"")
+        }
+        return o
+    }
+
+    static func string(_ o: [String: JSONValue], _ key: String, max: Int = 256) throws(ChainError) -> String {
+        guard let s = o[key]?.stringValue, s.utf8.count <= max else {
+            throw ChainError("bad_args", "\"\(key)\" must be a string of at most \(max) bytes")
+        }
+        return s
+    }
+
+    static func cookie(_ value: String, maxAge: Int) -> String {
+        "\(sessionCookie)=\(value); HttpOnly; SameSite=Strict; Path=/; Max-Age=\(maxAge)"
+    }
+
+    func signIn(_ request: Request) async throws -> Response {
+        let store = try accountsStore()
+        let o = try await Self.consoleBody(request, allowed: ["org", "username", "password"])
+        let org = try Self.string(o, "org", max: 64)
+        let username = try Self.string(o, "username", max: 64)
+        let password = try Self.string(o, "password", max: 1024)
+        func log(_ result: String) {
+            try? store.audit(
+                org: org, username: username, action: "signin", detail: "", result: result, remote: Self.remote(request))
+        }
+        do {
+            let s = try store.signIn(org: org, username: username, password: password)
+            log("ok")
+            // An account created offline (`xiangchain account create`) puts its real-name evidence at first sign-in.
+            if s.account.realNameTxid == nil {
+                _ = try? await submitRealName(store: store, account: s.account, identity: s.identity)
+            }
+            var headers = HTTPFields()
+            headers[.setCookie] = Self.cookie(s.token, maxAge: Int(AccountStore.maxSessionMillis / 1000))
+            return JSONResponse.make(
+                .object(["token": .string(s.token), "expiresAt": .int(s.expiresAt), "account": s.account.json]),
+                headers: headers)
+        } catch let locked as AccountLocked {
+            log("account_locked")
+            var headers = HTTPFields()
+            headers[.retryAfter] = String(locked.retryAfter)
+            return JSONResponse.make(
+                status: APIError.status(for: "account_locked"),
+                .object([
+                    "error": APIError.errorObject(
+                        ChainError("account_locked", "too many failed sign-ins; retry in \(locked.retryAfter) s")),
+                    "retryAfter": .int(locked.retryAfter),
+                ]), headers: headers)
+        } catch let e as ChainError {
+            log(e.code)
+            throw e
+        }
+    }
+
+    func signOut(_ request: Request) throws -> Response {
+        let (store, s) = try consoleSession(request)
+        try store.signOut(token: s.token)
+        try? store.audit(
+            org: s.account.org, username: s.account.username, action: "signout", detail: "", result: "ok",
+            remote: Self.remote(request))
+        var headers = HTTPFields()
+        headers[.setCookie] = Self.cookie("", maxAge: 0)
+        return Response(status: .noContent, headers: headers)
+    }
+
+    // MARK: signing on behalf
+
+    func consoleTx(_ request: Request) async throws -> Response {
+        let o = try await Self.consoleBody(
+            request, limit: node.config.maxBodyBytes, allowed: ["contract", "method", "args"])
+        let detail = "\(o["contract"]?.stringValue?.prefix(64) ?? "").\(o["method"]?.stringValue?.prefix(64) ?? "")"
+        return try await audited(request, "tx", roles: AccountStore.assignableRoles, detail: detail) { s in
+            let contract = try Self.string(o, "contract", max: 64)
+            let method = try Self.string(o, "method", max: 64)
+            guard let args = o["args"], args.objectValue != nil else {
+                throw ChainError("bad_args", "\"args\" must be an object")
+            }
+            let tx = try s.identity.transaction(
+                chain: node.chainId, contract: contract, method: method, args: args, timestamp: ChainNode.nowMillis())
+            return try await admitAndWait(tx, request) { try await self.submitAsGateway(tx) }
+        }
+    }
+
+    // MARK: admin
+
+    func accountCA() throws(ChainError) -> CertificateAuthority {
+        guard let ca = console?.ca else {
+            throw ChainError("accounts_unavailable", "this node has no account CA (accountCA in config.json)")
+        }
+        return ca
+    }
+
+    func createAccount(_ request: Request) async throws -> Response {
+        let o = try await Self.consoleBody(
+            request, allowed: ["username", "name", "idNumber", "phone", "role", "password"])
+        let detail = String((o["username"]?.stringValue ?? "").prefix(64))
+        return try await audited(request, "accounts.create", roles: [.admin], detail: detail) { s in
+            let username = try Self.string(o, "username", max: 64)
+            let ca = try accountCA()
+            guard ca.org == s.account.org else {
+                throw ChainError("forbidden", "this node's account CA is of org \(ca.org), not \(s.account.org)")
+            }
+            guard let role = Role(rawValue: try Self.string(o, "role", max: 32)) else {
+                throw ChainError("bad_args", "unknown role")
+            }
+            let new = NewAccount(
+                username: username, name: try Self.string(o, "name"), idNumber: try Self.string(o, "idNumber"),
+                phone: try Self.string(o, "phone"), role: role, password: try Self.string(o, "password", max: 1024))
+            let store = try accountsStore()
+            let (account, identity) = try store.create(new, ca: ca, suite: node.genesis.suite)
+            let txid = try await submitRealName(store: store, account: account, identity: identity)
+            return JSONResponse.make(
+                status: .created, .object(["account": account.adminJSON, "realNameTxid": txid.map { .string($0) } ?? .null]))
+        }
+    }
+
+    /// Signs `evidence.put {hash: realNameHash, kind: real-name, meta: {org, username, role}}` as the
+    /// account and submits it; returns its txid (nil when the node refused it; the account stays).
+    func submitRealName(store: AccountStore, account: Account, identity: SigningIdentity) async throws -> String? {
+        guard let hash = try store.realNameHash(org: account.org, username: account.username) else { return nil }
+        let args: JSONValue = .object([
+            "hash": .string(hash), "kind": .string("real-name"),
+            "meta": .object([
+                "org": .string(account.org), "username": .string(account.username), "role": .string(account.role.rawValue),
+            ]),
+        ])
+        let tx = try identity.transaction(
+            chain: node.chainId, contract: "evidence", method: "put", args: args, timestamp: ChainNode.nowMillis())
+        do {
+            try await submitAsGateway(tx)
+        } catch let e as ChainError {
+            try? store.audit(
+                org: account.org, username: account.username, action: "real-name.submit", detail: e.message,
+                result: e.code, remote: "-")
+            return nil
+        }
+        try store.setRealNameTxid(org: account.org, username: account.username, txid: tx.txid)
+        return tx.txid
+    }
+
+    func setStatus(_ request: Request, _ username: String, active: Bool) async throws -> Response {
+        try await audited(request, active ? "accounts.reinstate" : "accounts.suspend", roles: [.admin], detail: username) {
+            s in
+            guard username != s.account.username else { throw ChainError("bad_args", "an admin cannot suspend itself") }
+            let store = try accountsStore()
+            try store.setStatus(org: s.account.org, username: username, active: active)
+            let a = try store.account(org: s.account.org, username: username)
+            return JSONResponse.make(.object(["account": a?.adminJSON ?? .null]))
+        }
+    }
+
+    func resetPassword(_ request: Request, _ username: String) async throws -> Response {
+        let o = try await Self.consoleBody(request, allowed: ["password"])
+        return try await audited(request, "accounts.reset", roles: [.admin], detail: username) { s in
+            let ca = try accountCA()
+            guard ca.org == s.account.org else {
+                throw ChainError("forbidden", "this node's account CA is of org \(ca.org), not \(s.account.org)")
+            }
+            let store = try accountsStore()
+            try store.resetPassword(
+                org: s.account.org, username: username, password: try Self.string(o, "password", max: 1024), ca: ca,
+                suite: node.genesis.suite)
+            let a = try store.account(org: s.account.org, username: username)
+            return JSONResponse.make(.object(["account": a?.adminJSON ?? .null, "keyReplaced": .bool(true)]))
+        }
+    }
+
+    // MARK: codes
+
+    func codes(_ request: Request) async throws -> Response {
+        let o = try await Self.consoleBody(request, allowed: ["kind", "gtin", "gcnBase", "from", "count", "prefix"])
+        return try await audited(request, "codes", roles: [.association], detail: o["kind"]?.stringValue ?? "") { _ in
+            let kind = try Self.string(o, "kind", max: 16)
+            guard let from = o["from"]?.int64Value, from >= 0, from < 1_000_000 else {
+                throw ChainError("bad_args", "\"from\" must be an integer 0–999999")
+            }
+            guard let count = o["count"]?.int64Value, (1...Int64(Self.maxConsoleCodes)).contains(count) else {
+                throw ChainError("bad_args", "\"count\" must be 1–\(Self.maxConsoleCodes)")
+            }
+            let serials = Int(from)...Int(from + count - 1)
+            var rng = SystemRandomNumberGenerator()
+            let generator = CodeGenerator(resolver: node.config.resolver)
+            let codes: [GeneratedCode]
+            let commission: JSONValue
+            switch kind {
+            case "rings":
+                let gtin = try Self.string(o, "gtin", max: 14)
+                let prefix = o["prefix"] == nil ? "" : try Self.string(o, "prefix", max: 12)
+                codes = try generator.rings(gtin: gtin, serials: serials, prefix: prefix, width: 6, using: &rng)
+                commission = .object([
+                    "gtin": .string(gtin),
+                    "rings": .array(
+                        codes.map {
+                            .object(["serial": .string(Self.ringSerial($0.key)), "secretHash": .string($0.secretHash)])
+                        }),
+                ])
+            case "coupons":
+                let base = try Self.string(o, "gcnBase", max: 12)
+                codes = try generator.coupons(base12: base, serials: serials, width: 6, using: &rng)
+                commission = .object([
+                    "coupons": .array(
+                        codes.map { .object(["gcn": .string(Self.couponGCN($0.key)), "secretHash": .string($0.secretHash)]) })
+                ])
+            default:
+                throw ChainError("bad_args", "\"kind\" must be rings or coupons")
+            }
+            let labels = codes.map { CodeLabel(uri: $0.uri, shortCode: $0.shortCode, caption: $0.key.canonical) }
+            let pages = try CodeSheet(title: "\(kind) \(serials.lowerBound)–\(serials.upperBound)", labels: labels).svgPages()
+            var csv = "uri,short_code,key,secret\n"
+            for c in codes { csv += "\(c.uri),\(c.shortCode),\(c.key.canonical),\(c.secret)\n" }
+            return JSONResponse.make(
+                .object(["svg": .array(pages.map { .string($0) }), "commission": commission, "csv": .string(csv)]))
+        }
+    }
+
+    static func ringSerial(_ key: GS1Key) -> String {
+        if case .sgtin(_, let s) = key { return s }
+        return ""
+    }
+
+    static func couponGCN(_ key: GS1Key) -> String {
+        if case .gcn(let c) = key { return c }
+        return ""
+    }
+}

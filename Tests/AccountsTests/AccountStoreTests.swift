@@ -1,0 +1,170 @@
+import Accounts
+import ChainCore
+import ChainTesting
+import Foundation
+import Identity
+import Synchronization
+import Testing
+
+/// A clock tests move by hand.
+final class TestClock: Sendable {
+    let value = Mutex<Int64>(1_800_000_000_000)
+    var now: Int64 { value.withLock { $0 } }
+    func advance(_ ms: Int64) { value.withLock { $0 += ms } }
+}
+
+@Suite struct AccountStoreTests {
+    let consortium: TestConsortium
+    init() throws { consortium = try TestConsortium(orgs: ["org0", "org1"]) }
+
+    static let kdf = PasswordKDF(iterations: 1_000)
+
+    func withStore(_ body: (AccountStore, TestClock, URL) async throws -> Void) async throws {
+        try await withTemporaryDirectory { dir in
+            let clock = TestClock()
+            let store = try AccountStore(
+                path: dir.appendingPathComponent("accounts.sqlite").path, realNameSalt: Array(repeating: 7, count: 32),
+                kdf: Self.kdf, clock: { clock.now })
+            try await body(store, clock, dir)
+        }
+    }
+
+    func alice(_ role: Role = .farm, password: String = "correct horse") -> NewAccount {
+        NewAccount(
+            username: "alice", name: "张三", idNumber: "320500199001011234", phone: "13800000000", role: role,
+            password: password)
+    }
+
+    @Test func productionKDFIsSlow() {
+        #expect(PasswordKDF.production.iterations >= 310_000)
+    }
+
+    @Test func createAndSignIn() async throws {
+        try await withStore { store, _, _ in
+            let (account, identity) = try store.create(alice(), ca: consortium.cas["org0"]!, suite: .ed25519)
+            #expect(account.org == "org0" && account.role == .farm)
+            let membership = try consortium.membership()
+            let signer = try membership.verify(
+                certificateDER: identity.certificateDER, at: Date(timeIntervalSince1970: 1_800_000_000))
+            #expect(signer.0.role == .farm && signer.0.org == "org0")
+            let s = try store.signIn(org: "org0", username: "alice", password: "correct horse")
+            #expect(s.identity.certificateDER == identity.certificateDER)
+            #expect(try store.session(token: s.token).account.username == "alice")
+            #expect(errorCode { try store.create(alice(), ca: consortium.cas["org0"]!, suite: .ed25519) } == "already_exists")
+            // Same username in another org is another account.
+            _ = try store.create(alice(), ca: consortium.cas["org1"]!, suite: .ed25519)
+        }
+    }
+
+    @Test func secretsOnDiskAreNotPlain() async throws {
+        try await withStore { store, _, dir in
+            let (_, identity) = try store.create(alice(), ca: consortium.cas["org0"]!, suite: .ed25519)
+            let raw = try #require(try store.rawSecrets(org: "org0", username: "alice"))
+            #expect(raw.passwordHash != Array("correct horse".utf8))
+            #expect(raw.passwordHash.count == 32)
+            let pkcs8 = Array(KeyPEM.encode(identity.key).utf8)
+            #expect(raw.sealedKey != pkcs8)
+            let file = try Data(contentsOf: dir.appendingPathComponent("accounts.sqlite"))
+            let wal = (try? Data(contentsOf: dir.appendingPathComponent("accounts.sqlite-wal"))) ?? Data()
+            for blob in [file, wal] {
+                #expect(blob.range(of: Data(KeyPEM.encode(identity.key).utf8)) == nil)
+                #expect(blob.range(of: Data(identity.key.rawPrivateKey)) == nil)
+                #expect(blob.range(of: Data("correct horse".utf8)) == nil)
+            }
+        }
+    }
+
+    @Test func validation() async throws {
+        try await withStore { store, _, _ in
+            let ca = consortium.cas["org0"]!
+            var a = alice()
+            a.username = "Al"
+            #expect(errorCode { try store.create(a, ca: ca, suite: .ed25519) } == "bad_args")
+            a = alice(password: "short")
+            #expect(errorCode { try store.create(a, ca: ca, suite: .ed25519) } == "bad_args")
+            a = alice()
+            a.phone = "12ab5"
+            #expect(errorCode { try store.create(a, ca: ca, suite: .ed25519) } == "bad_args")
+            a = alice(.node)
+            #expect(errorCode { try store.create(a, ca: ca, suite: .ed25519) } == "bad_args")
+        }
+    }
+
+    @Test func lockOutAfterFiveFailures() async throws {
+        try await withStore { store, clock, _ in
+            _ = try store.create(alice(), ca: consortium.cas["org0"]!, suite: .ed25519)
+            for _ in 0..<4 {
+                #expect(
+                    errorCode { try store.signIn(org: "org0", username: "alice", password: "wrong password") }
+                        == "bad_credentials")
+            }
+            #expect(throws: AccountLocked.self) { try store.signIn(org: "org0", username: "alice", password: "wrong password") }
+            #expect(throws: AccountLocked.self) { try store.signIn(org: "org0", username: "alice", password: "correct horse") }
+            clock.advance(AccountStore.lockMillis + 1)
+            _ = try store.signIn(org: "org0", username: "alice", password: "correct horse")
+            #expect(errorCode { try store.signIn(org: "org0", username: "bob", password: "x") } == "bad_credentials")
+        }
+    }
+
+    @Test func suspendedAndReset() async throws {
+        try await withStore { store, _, _ in
+            let ca = consortium.cas["org0"]!
+            let (_, old) = try store.create(alice(), ca: ca, suite: .ed25519)
+            let s = try store.signIn(org: "org0", username: "alice", password: "correct horse")
+            try store.setStatus(org: "org0", username: "alice", active: false)
+            #expect(errorCode { try store.session(token: s.token) } == "unauthenticated")
+            #expect(
+                errorCode { try store.signIn(org: "org0", username: "alice", password: "correct horse") } == "account_suspended")
+            try store.setStatus(org: "org0", username: "alice", active: true)
+            let new = try store.resetPassword(org: "org0", username: "alice", password: "new password!", ca: ca, suite: .ed25519)
+            #expect(new.certificateDER != old.certificateDER)
+            #expect(
+                errorCode { try store.signIn(org: "org0", username: "alice", password: "correct horse") } == "bad_credentials")
+            let s2 = try store.signIn(org: "org0", username: "alice", password: "new password!")
+            #expect(s2.identity.certificateDER == new.certificateDER)
+        }
+    }
+
+    @Test func sessionsExpire() async throws {
+        try await withStore { store, clock, _ in
+            _ = try store.create(alice(), ca: consortium.cas["org0"]!, suite: .ed25519)
+            let idle = try store.signIn(org: "org0", username: "alice", password: "correct horse")
+            clock.advance(AccountStore.idleMillis - 1000)
+            _ = try store.session(token: idle.token)
+            clock.advance(AccountStore.idleMillis - 1000)
+            _ = try store.session(token: idle.token)
+            clock.advance(AccountStore.idleMillis + 1)
+            #expect(errorCode { try store.session(token: idle.token) } == "unauthenticated")
+            // Used every 7 hours, a session still ends 24 h after sign-in.
+            let busy = try store.signIn(org: "org0", username: "alice", password: "correct horse")
+            for _ in 0..<3 {
+                clock.advance(7 * 3_600_000)
+                _ = try store.session(token: busy.token)
+            }
+            clock.advance(3 * 3_600_000 + 1)
+            #expect(errorCode { try store.session(token: busy.token) } == "unauthenticated")
+            try store.signOut(token: busy.token)
+        }
+    }
+
+    @Test func auditRetention() async throws {
+        try await withStore { store, clock, _ in
+            try store.audit(org: "org0", username: "alice", action: "signin", detail: "", result: "ok", remote: "-")
+            clock.advance(100 * 86_400_000)
+            try store.audit(org: "org1", username: "bob", action: "signin", detail: "", result: "ok", remote: "-")
+            // A shorter retention is not honoured: nothing younger than 183 days goes.
+            #expect(try store.pruneAudit(retention: 86_400_000) == 0)
+            clock.advance(90 * 86_400_000)
+            #expect(try store.pruneAudit() == 1)
+            let rest = try store.auditEntries(org: nil, after: 0, limit: 10)
+            #expect(rest.count == 1 && rest[0]["org"]?.stringValue == "org1")
+        }
+    }
+
+    @Test func realNameHashIsSalted() async throws {
+        try await withStore { store, _, _ in
+            let h = store.realNameHash(name: "张三", idNumber: "1", phone: "13800000000")
+            #expect(h.count == 64 && h != Hash256.sha256(Array("张三\u{0}1\u{0}13800000000".utf8)).hex)
+        }
+    }
+}
