@@ -15,11 +15,21 @@ public struct ConsoleAccounts: Sendable {
     public let store: AccountStore
     /// The org CA (nil: accounts cannot be created or reset, `accounts_unavailable`).
     public let ca: CertificateAuthority?
+    /// CAs of member orgs without a node of their own whose accounts this node hosts (the
+    /// one-stop platform of, e.g., the association), by org.
+    public let hosted: [String: CertificateAuthority]
 
     /// Creates the console's accounts.
-    public init(store: AccountStore, ca: CertificateAuthority?) {
+    public init(store: AccountStore, ca: CertificateAuthority?, hosted: [CertificateAuthority] = []) {
         self.store = store
         self.ca = ca
+        self.hosted = Dictionary(hosted.map { ($0.org, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// The CA that issues accounts of `org` on this node, if any.
+    public func ca(for org: String) -> CertificateAuthority? {
+        if let ca, ca.org == org { return ca }
+        return hosted[org]
     }
 }
 
@@ -257,9 +267,13 @@ extension ChainAPI {
 
     // MARK: admin
 
-    func accountCA() throws(ChainError) -> CertificateAuthority {
-        guard let ca = console?.ca else {
+    /// The CA for accounts of `org`: the node's own org CA, or a hosted member org's.
+    func accountCA(for org: String) throws(ChainError) -> CertificateAuthority {
+        guard let console, console.ca != nil || !console.hosted.isEmpty else {
             throw ChainError("accounts_unavailable", "this node has no account CA (accountCA in config.json)")
+        }
+        guard let ca = console.ca(for: org) else {
+            throw ChainError("forbidden", "this node issues no accounts of org \(org)")
         }
         return ca
     }
@@ -270,10 +284,7 @@ extension ChainAPI {
         let detail = String((o["username"]?.stringValue ?? "").prefix(64))
         return try await audited(request, "accounts.create", roles: [.admin], detail: detail) { s in
             let username = try Self.string(o, "username", max: 64)
-            let ca = try accountCA()
-            guard ca.org == s.account.org else {
-                throw ChainError("forbidden", "this node's account CA is of org \(ca.org), not \(s.account.org)")
-            }
+            let ca = try accountCA(for: s.account.org)
             guard let role = Role(rawValue: try Self.string(o, "role", max: 32)) else {
                 throw ChainError("bad_args", "unknown role")
             }
@@ -326,10 +337,7 @@ extension ChainAPI {
     func resetPassword(_ request: Request, _ username: String) async throws -> Response {
         let o = try await Self.consoleBody(request, allowed: ["password"])
         return try await audited(request, "accounts.reset", roles: [.admin], detail: username) { s in
-            let ca = try accountCA()
-            guard ca.org == s.account.org else {
-                throw ChainError("forbidden", "this node's account CA is of org \(ca.org), not \(s.account.org)")
-            }
+            let ca = try accountCA(for: s.account.org)
             let store = try accountsStore()
             try store.resetPassword(
                 org: s.account.org, username: username, password: try Self.string(o, "password", max: 1024), ca: ca,

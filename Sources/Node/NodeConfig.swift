@@ -42,6 +42,9 @@ public struct NodeConfig: Codable, Sendable {
     /// Directory holding `ca.key.pem` and `ca.cert.pem` of the org CA that issues this node's
     /// console accounts' certificates; nil: the console creates no accounts (`accounts_unavailable`).
     public var accountCA: String?
+    /// CA directories of member orgs without a node of their own whose console accounts this
+    /// node hosts (e.g. the association's one-stop platform for small member firms).
+    public var hostedAccountCAs: [String] = []
 
     /// A config with defaults.
     public init(nodeId: String, apiPort: Int = 8080, p2pPort: Int = 7000) {
@@ -71,6 +74,7 @@ public struct NodeConfig: Codable, Sendable {
         resolver = try c.decodeIfPresent(String.self, forKey: .resolver) ?? d.resolver
         sweepIntervalSeconds = try c.decodeIfPresent(Int.self, forKey: .sweepIntervalSeconds) ?? d.sweepIntervalSeconds
         accountCA = try c.decodeIfPresent(String.self, forKey: .accountCA)
+        hostedAccountCAs = try c.decodeIfPresent([String].self, forKey: .hostedAccountCAs) ?? d.hostedAccountCAs
     }
 
     /// Loads `config.json`.

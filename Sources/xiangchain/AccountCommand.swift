@@ -30,19 +30,27 @@ struct AccountCreateCommand: ParsableCommand {
     @Option(help: "ID number.") var idNumber: String
     @Option(help: "Phone, 5–20 digits.") var phone: String
     @Option(help: "Password, at least 10 characters.") var password: String
+    @Option(help: "Org of the account when the node hosts several (default: the node's own accountCA).") var org: String?
 
     func run() throws {
-        let homeURL = URL(fileURLWithPath: home)
-        let nodeHome = try NodeHome(homeURL)
-        guard let caDir = nodeHome.config.accountCA else {
-            throw ValidationError("\(home)/config.json has no accountCA: set it to the org CA directory (D/orgs/<org>)")
-        }
         guard let r = Role(rawValue: role) else { throw ValidationError("unknown role \(role)") }
-        let ca = try CertificateAuthority(directory: URL(fileURLWithPath: caDir))
-        let store = try AccountStore(home: homeURL)
-        let (account, _) = try store.create(
-            NewAccount(username: username, name: name, idNumber: idNumber, phone: phone, role: r, password: password), ca: ca,
-            suite: nodeHome.genesis.suite)
+        let account = try Self.create(
+            home: URL(fileURLWithPath: home), org: org,
+            NewAccount(username: username, name: name, idNumber: idNumber, phone: phone, role: r, password: password))
         print(account.username)
+    }
+
+    /// Creates an account of `org` (default: the node's own org) in a node home, with a
+    /// certificate from that org's CA as listed in the node's config.
+    static func create(home: URL, org: String?, _ new: NewAccount) throws -> Account {
+        let nodeHome = try NodeHome(home)
+        let dirs = (nodeHome.config.accountCA.map { [$0] } ?? []) + nodeHome.config.hostedAccountCAs
+        let cas = try dirs.map { try CertificateAuthority(directory: URL(fileURLWithPath: $0)) }
+        guard let ca = org.map({ o in cas.first { $0.org == o } }) ?? cas.first else {
+            throw ValidationError(
+                "\(home.path)/config.json lists no account CA\(org.map { " of org \($0)" } ?? "") (accountCA, hostedAccountCAs)")
+        }
+        let store = try AccountStore(home: home)
+        return try store.create(new, ca: ca, suite: nodeHome.genesis.suite).0
     }
 }

@@ -37,6 +37,7 @@ struct DevnetCommand: AsyncParsableCommand {
                 orgs: (0..<orgCount).map { "org\($0)" }, suite: .ed25519, chainId: chainId, basePort: basePort,
                 validators: nodes)
             for k in 0..<observers { try layout.addObserver(org: "org\(k % nodes)") }
+            if demo { try DemoAccounts.create(layout: layout) }
             say(
                 "created a \(nodes)-validator network\(orgCount > nodes ? " of \(orgCount) orgs" : "")\(observers > 0 ? " with \(observers) observer\(observers == 1 ? "" : "s")" : "") in \(dir)"
             )
@@ -92,6 +93,10 @@ private func seedDemo(_ layout: NetworkLayout, dir: String) async {
             say("demo: only \(ready.count) of \(urls.count) validators answer /v1/status; seeding anyway")
         }
         try await DemoRunner.run(layout: layout, candidates: ready + urls.filter { !ready.contains($0) }, dir: dir)
+        if let lines = DemoAccounts.summary(layout: layout) {
+            say("")
+            for line in lines { say(line) }
+        }
     } catch {
         say("demo: seeding failed: \(error)")
     }

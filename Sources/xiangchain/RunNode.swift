@@ -84,10 +84,11 @@ enum NodeRunner {
         }
         // Console accounts: when the config names an account CA, or an accounts database exists.
         var console: ConsoleAccounts?
-        if config.accountCA != nil || AccountStore.exists(home: home) {
+        if config.accountCA != nil || !config.hostedAccountCAs.isEmpty || AccountStore.exists(home: home) {
             console = ConsoleAccounts(
                 store: try AccountStore(home: home),
-                ca: try config.accountCA.map { try CertificateAuthority(directory: URL(fileURLWithPath: $0)) })
+                ca: try config.accountCA.map { try CertificateAuthority(directory: URL(fileURLWithPath: $0)) },
+                hosted: try config.hostedAccountCAs.map { try CertificateAuthority(directory: URL(fileURLWithPath: $0)) })
         }
         add(
             ChainAPI(node: node, consensus: statusSource, sync: sync, gateway: gateway, console: console).application(
