@@ -59,7 +59,7 @@ extension TestClientProtocol {
     }
 
     /// Node of org0 with the org0 CA for accounts; admins `root` in org0 and org1, `reggie` (regulator), `ann` (association).
-    func withConsole(ca: Bool = true, _ body: @Sendable (Env) async throws -> Void) async throws {
+    func withConsole(ca: Bool = true, hosted: [String] = [], _ body: @Sendable (Env) async throws -> Void) async throws {
         try await withTemporaryDirectory { dir in
             var config = NodeConfig(nodeId: "node0")
             config.syncCommits = false
@@ -79,7 +79,8 @@ extension TestClientProtocol {
             }
             let api = ChainAPI(
                 node: node, maxWait: .seconds(5),
-                console: ConsoleAccounts(store: store, ca: ca ? consortium.cas["org0"] : nil))
+                console: ConsoleAccounts(
+                    store: store, ca: ca ? consortium.cas["org0"] : nil, hosted: hosted.compactMap { consortium.cas[$0] }))
             let app = Application(router: api.router())
             try await app.test(.router) { client in
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -249,6 +250,33 @@ extension TestClientProtocol {
                 try await c.console(.post, "/v1/console/accounts", token: a1, json: Self.farmBody("frank")).status == .forbidden)
             let audit1 = try await c.console(.get, "/v1/console/audit", token: a1)
             #expect(audit1.json["entries"]?.arrayValue?.allSatisfy { $0["org"]?.stringValue == "org1" } == true)
+        }
+    }
+
+    @Test func aHostingNodeIssuesAccountsOfItsHostedMemberOrgsOnly() async throws {
+        // The node of org0 also hosts org1 (a member without a node of its own).
+        try await withConsole(hosted: ["org1"]) { env in
+            let c = env.client
+            let a1 = try await token(env, "org1", "root")
+            let made = try await c.console(.post, "/v1/console/accounts", token: a1, json: Self.farmBody("frank"))
+            #expect(made.status == .created, "\(made.json)")
+            #expect(made.json["account"]?["org"]?.stringValue == "org1")
+            // The new account's certificate is org1's: its transactions are signed as org1.
+            let frank = try await token(env, "org1", "frank", "farm password 1")
+            let tx = try await c.console(
+                .post, "/v1/console/tx", token: frank,
+                json: .object(["contract": .string("evidence"), "method": .string("put"), "args": Fixtures.evidenceArgs()]))
+            #expect(tx.json["status"]?.stringValue == "committed", "\(tx.json)")
+            let id = try #require(Hash256(hex: tx.json["txid"]?.stringValue ?? ""))
+            let stored = try #require(try env.node.store.transaction(id))
+            #expect(stored.signerOrg == "org1" && stored.signerSubject == "frank")
+        }
+        try await withTemporaryDirectory { dir in
+            let store = try AccountStore(
+                path: dir.appendingPathComponent("a.sqlite").path, realNameSalt: [1], kdf: PasswordKDF(iterations: 1_000))
+            let hostedOnly = ConsoleAccounts(store: store, ca: nil, hosted: [try #require(consortium.cas["org1"])])
+            #expect(hostedOnly.ca(for: "org1")?.org == "org1")
+            #expect(hostedOnly.ca(for: "org0") == nil)
         }
     }
 
