@@ -85,8 +85,13 @@ enum NodeRunner {
         // Console accounts: when the config names an account CA, or an accounts database exists.
         var console: ConsoleAccounts?
         if config.accountCA != nil || !config.hostedAccountCAs.isEmpty || AccountStore.exists(home: home) {
+            let store = try AccountStore(home: home)
+            // Audit entries are kept at least 183 days; older ones go at each start.
+            if let pruned = try? store.pruneAudit(), pruned > 0 {
+                logger.info("pruned \(pruned) audit entries older than 183 days")
+            }
             console = ConsoleAccounts(
-                store: try AccountStore(home: home),
+                store: store,
                 ca: try config.accountCA.map { try CertificateAuthority(directory: URL(fileURLWithPath: $0)) },
                 hosted: try config.hostedAccountCAs.map { try CertificateAuthority(directory: URL(fileURLWithPath: $0)) })
         }
