@@ -50,13 +50,12 @@ def _port_free(port: int) -> bool:
 
 
 def free_base_port(nodes: int = 4) -> int:
-    """A base port P with P..P+n-1 (APIs) and P+1000.. (p2p) free."""
-    for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            p = s.getsockname()[1]
-        if p > 60000:
-            continue
+    """A base port P with P..P+n-1 (APIs) and P+1000.. (p2p) free, below Linux's ephemeral range
+    (32768+), where the browser and its driver pick their own ports."""
+    import random
+
+    for _ in range(500):
+        p = random.randrange(20000, 30000)
         if all(_port_free(p + k) and _port_free(p + 1000 + k) for k in range(nodes)):
             return p
     raise RuntimeError("no free port block")
@@ -121,6 +120,13 @@ class Devnet:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+        # Keep the logs of the last run for a failing test's reader.
+        keep = Path(tempfile.gettempdir()) / "xc-console-last"
+        shutil.rmtree(keep, ignore_errors=True)
+        keep.mkdir()
+        for log in [self.dir / "devnet.out", *sorted((self.dir / "net" / "nodes").glob("*/node.log"))]:
+            if log.exists():
+                shutil.copy(log, keep / (log.parent.name + "-" + log.name if log.name == "node.log" else log.name))
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
