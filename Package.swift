@@ -117,6 +117,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // The web console (static HTML, CSS and ES modules), served outside /v1 by ConsoleFiles.
+            resources: [.copy("Console")],
             swiftSettings: swiftSettings
         ),
         .target(

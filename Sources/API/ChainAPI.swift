@@ -45,6 +45,8 @@ public struct ChainAPI: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.middlewares.add(ErrorMiddleware())
+        // The web console's pages and files, outside /v1 (ConsoleFiles.swift).
+        router.middlewares.add(ConsoleMiddleware(console: .bundled))
         router.get("/v1/status") { _, _ in try self.status() }
         router.get("/v1/genesis") { _, _ in try self.genesisDocument() }
         router.post("/v1/txs") { request, context in try await self.submit(request, context) }

@@ -1,0 +1,163 @@
+// Checks a transaction's inclusion proof (GET /v1/txs/{txid}/proof) in the browser with WebCrypto:
+// the RFC 6962 / 9162 audit path from SHA-256(0x00 ‖ txid) to the tx root of the header the proof
+// carries as bytes, and, with the genesis, the validators' Ed25519 signatures over
+// "XIANGCHAIN-BLOCK-V1" ‖ SHA-256(header bytes). Same algorithm as docs/proofs.md and
+// clients/python verify_proof.
+
+const enc = new TextEncoder();
+
+export function hexToBytes(hex) {
+  if (typeof hex !== "string" || !/^([0-9a-f]{2})*$/.test(hex)) throw new Error("bad hex");
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
+  return out;
+}
+
+export function bytesToHex(b) { return [...b].map((x) => x.toString(16).padStart(2, "0")).join(""); }
+
+export function b64ToBytes(s) {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+function concat(...parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+export async function sha256(...parts) {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", concat(...parts)));
+}
+
+const leafHash = (data) => sha256(Uint8Array.of(0), data);
+const nodeHash = (l, r) => sha256(Uint8Array.of(1), l, r);
+
+function equal(a, b) { return a.length === b.length && a.every((x, i) => x === b[i]); }
+
+/** RFC 9162 §2.1.3.2: does `path` lead from leaf hash `leaf` at `index` to `root`? */
+export async function verifyInclusion(leaf, index, size, path, root) {
+  if (!(index >= 0 && index < size)) return false;
+  let fn = index, sn = size - 1, r = leaf;
+  for (const p of path) {
+    if (sn === 0) return false;
+    if ((fn & 1) || fn === sn) {
+      r = await nodeHash(p, r);
+      if (!(fn & 1)) { while (!(fn & 1) && fn !== 0) { fn >>= 1; sn >>= 1; } }
+    } else {
+      r = await nodeHash(r, p);
+    }
+    fn >>= 1; sn >>= 1;
+  }
+  return sn === 0 && equal(r, root);
+}
+
+/** Decodes BlockHeader.encoded (big-endian, length-prefixed strings). */
+export function decodeHeader(bytes) {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let p = 0;
+  const need = (n) => { if (p + n > bytes.length) throw new Error("header ends early"); };
+  const u16 = () => { need(2); const x = v.getUint16(p); p += 2; return x; };
+  const u32 = () => { need(4); const x = v.getUint32(p); p += 4; return x; };
+  const u64 = () => { need(8); const x = Number(v.getBigUint64(p)); p += 8; return x; };
+  const i64 = () => { need(8); const x = Number(v.getBigInt64(p)); p += 8; return x; };
+  const hash = () => { need(32); const x = bytes.slice(p, p + 32); p += 32; return x; };
+  const str = () => { const n = u32(); if (n > 1024) throw new Error("header field too long"); need(n); const s = new TextDecoder("utf-8", { fatal: true }).decode(bytes.slice(p, p + n)); p += n; return s; };
+  const version = u16();
+  if (version !== 1) throw new Error(`unknown header version ${version}`);
+  const h = {
+    version, chainId: str(), height: u64(), parentHash: hash(), timestamp: i64(), proposer: str(),
+    txCount: u32(), txRoot: hash(), execHeight: u64(), resultRoot: hash(), stateHash: hash(),
+  };
+  if (p !== bytes.length) throw new Error("trailing bytes after the header");
+  return h;
+}
+
+/** The raw 32-byte Ed25519 key of a PEM certificate: the SubjectPublicKeyInfo with OID 1.3.101.112. */
+export function ed25519KeyFromPem(pem) {
+  const der = b64ToBytes(pem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, ""));
+  // SEQUENCE(42) { SEQUENCE(5) { OID 1.3.101.112 }, BIT STRING(33) { 0 unused bits, 32 key bytes } }
+  const spki = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
+  outer: for (let i = 0; i + spki.length + 32 <= der.length; i++) {
+    for (let j = 0; j < spki.length; j++) if (der[i + j] !== spki[j]) continue outer;
+    return der.slice(i + spki.length, i + spki.length + 32);
+  }
+  return null;
+}
+
+export function quorum(n) { return n === 1 ? 1 : Math.floor((2 * n) / 3) + 1; }
+
+let ed25519Support = null;
+/** Does this browser's WebCrypto verify Ed25519? */
+export async function hasEd25519() {
+  if (ed25519Support === null) {
+    try {
+      await crypto.subtle.importKey("raw", new Uint8Array(32).fill(1), { name: "Ed25519" }, false, ["verify"]);
+      ed25519Support = true;
+    } catch { ed25519Support = false; }
+  }
+  return ed25519Support;
+}
+
+/**
+ * Verifies a proof. Returns {inclusion: {ok, why?, height}, signatures: {checked, valid: [ids], quorum, why?}}.
+ * Never throws: a malformed proof is reported as not verified.
+ */
+export async function verifyProof(proof, genesis) {
+  const out = { inclusion: { ok: false }, signatures: { checked: false, valid: [], quorum: 0 } };
+  let header, headerHash;
+  try {
+    const raw = b64ToBytes(proof.headerBytes ?? proof.header?.headerBytes);
+    header = decodeHeader(raw);
+    headerHash = await sha256(raw);
+    out.inclusion.height = header.height;
+    for (const claimed of [proof.headerHash, proof.header?.headerHash]) {
+      if (claimed !== undefined && claimed !== bytesToHex(headerHash)) throw new Error("headerBytes do not hash to headerHash");
+    }
+    if (proof.txRoot !== undefined && proof.txRoot !== bytesToHex(header.txRoot)) throw new Error("txRoot differs from the header's");
+    if (proof.height !== undefined && Number(proof.height) !== header.height) throw new Error("height differs from the header's");
+    if (Number(proof.treeSize) !== header.txCount) throw new Error("treeSize differs from the header's txCount");
+    const path = (proof.auditPath || []).map(hexToBytes);
+    if (path.some((p) => p.length !== 32)) throw new Error("bad audit path entry");
+    const txid = hexToBytes(proof.txid);
+    if (txid.length !== 32) throw new Error("bad txid");
+    const ok = await verifyInclusion(await leafHash(txid), Number(proof.leafIndex), Number(proof.treeSize), path, header.txRoot);
+    if (!ok) throw new Error("audit path does not lead to the header's tx root");
+    out.inclusion.ok = true;
+  } catch (e) {
+    out.inclusion.why = String(e.message || e);
+    return out;
+  }
+  if (!genesis) return out;
+  const validators = genesis.validators || [];
+  out.signatures.quorum = quorum(validators.length);
+  if (header.chainId !== genesis.chainId) { out.signatures.why = "chain"; return out; }
+  if (genesis.suite && !/ed25519/i.test(genesis.suite)) { out.signatures.why = "suite"; out.signatures.suite = genesis.suite; return out; }
+  if (!(await hasEd25519())) { out.signatures.why = "unsupported"; return out; }
+  const message = concat(enc.encode("XIANGCHAIN-BLOCK-V1"), headerHash);
+  const keys = new Map();
+  for (const v of validators) {
+    const raw = ed25519KeyFromPem(v.certificate || "");
+    if (raw) keys.set(String(v.nodeId), raw);
+  }
+  for (const s of proof.finality?.signatures || []) {
+    const id = s.validator;
+    if (!keys.has(id) || out.signatures.valid.includes(id)) continue;
+    try {
+      const key = await crypto.subtle.importKey("raw", keys.get(id), { name: "Ed25519" }, false, ["verify"]);
+      if (await crypto.subtle.verify({ name: "Ed25519" }, key, b64ToBytes(s.signature), message)) out.signatures.valid.push(id);
+    } catch { /* a bad signature is just not counted */ }
+  }
+  out.signatures.checked = true;
+  return out;
+}
+
+let genesisPromise = null;
+/** GET /v1/genesis once per page. */
+export function genesis() {
+  if (!genesisPromise) genesisPromise = fetch("/v1/genesis").then((r) => (r.ok ? r.json() : null)).catch(() => null);
+  return genesisPromise;
+}

@@ -1,0 +1,103 @@
+// The consumer's verify page: /verify?code=… or a GS1 Digital Link path (/01/…/21/…?s=SECRET).
+import { initPage, api, esc, fmtTime, fmtDate, friendly, note } from "./common.js";
+import { t } from "./i18n.js";
+import { bindCity } from "./city.js";
+
+initPage("home");
+const city = bindCity(document.getElementById("city"));
+const result = document.getElementById("result");
+let last = null;
+
+/** The full code from the address: ?code=… on /verify, else the Digital Link path with its ?s= secret. */
+export function codeFromLocation(loc = location) {
+  const params = new URLSearchParams(loc.search);
+  if (loc.pathname === "/verify") return params.get("code") || "";
+  const s = params.get("s");
+  return `${loc.origin}${loc.pathname}${s ? `?s=${encodeURIComponent(s)}` : ""}`;
+}
+
+const code = codeFromLocation();
+
+async function check() {
+  if (!code) {
+    result.innerHTML = `<p class="note info">${esc(t("verify.nocode"))} <a href="/">${esc(t("nav.home"))}</a></p>`;
+    return;
+  }
+  result.innerHTML = `<p class="muted">${esc(t("verify.loading"))}</p>`;
+  try {
+    last = await api(`/v1/verify?code=${encodeURIComponent(code)}&city=${encodeURIComponent(city())}`);
+    render();
+  } catch (e) {
+    last = null;
+    result.innerHTML = `<div class="note err" id="verify-error">${esc(friendly(e))}</div>`;
+  }
+  document.getElementById("complain").hidden = false;
+}
+
+function reasonText(r) {
+  const k = `r.${r}`;
+  const s = t(k);
+  return s === k ? r : s;
+}
+
+function render() {
+  const v = last;
+  const d = v.details || {};
+  const status = ["genuine", "unknown", "redeemed", "recalled", "suspicious"].includes(v.status) ? v.status : "suspicious";
+  const reasons = (v.reasons || []).filter((r) => !(status === "recalled" && r === "recalled"));
+  const showReasons = status === "suspicious" || status === "unknown" || (status === "recalled" && reasons.length);
+  const facts = [];
+  const add = (k, val) => { if (val !== null && val !== undefined && val !== "") facts.push([t(k), val]); };
+  if (d.farm) add("story.farm", d.farm.name || d.farm.org);
+  add("story.zone", d.zone);
+  add("story.pond", d.pond);
+  if (d.harvestedAt) add("story.harvest", fmtDate(d.harvestedAt));
+  add("story.lot", d.lot);
+  if (d.sex) add("story.sex", t(`sex.${d.sex}`));
+  if (d.weightG) add("story.weight", `${d.weightG} g`);
+  if (d.inspection) {
+    const pass = d.inspection.result === "pass";
+    facts.push([t("story.inspection"), `<span class="${pass ? "pass" : "fail"}">${esc(t(pass ? "story.pass" : "story.fail"))}</span> · ${esc(fmtDate(d.inspection.time))}${d.inspection.lab ? ` · ${esc(d.inspection.lab)}` : ""}`, true]);
+  }
+  if (d.merchant) add("story.merchant", d.merchant.name || d.merchant.org);
+  if (v.kind === "gcn" || d.sizeLiang) {
+    if (d.sizeLiang) add("story.size", t("story.sizeV", { size: d.sizeLiang, n: d.crabsPerCoupon ?? "?" }));
+    if (d.validUntil) add("story.validUntil", fmtDate(d.validUntil));
+    if (d.redeemedAt) add("story.redeemedAt", fmtTime(d.redeemedAt));
+  }
+  add("story.box", d.box);
+  add("story.season", d.season);
+  if (status !== "unknown") {
+    const n = v.scansBefore ?? d.scans ?? 0;
+    add("story.scans", n ? t("story.scansN", { n }) : t("story.never"));
+    if (d.firstScanAt) add("story.firstScan", fmtTime(d.firstScanAt));
+  }
+  result.innerHTML = `
+    <section class="verdict ${status}" id="verdict" data-status="${esc(v.status)}">
+      <div class="big">${esc(t(`v.${status}`))}</div>
+      <div class="sub">${esc(t(`v.${status}.sub`))}</div>
+      ${showReasons && reasons.length ? `<ul id="reasons">${reasons.map((r) => `<li data-reason="${esc(r)}">${esc(reasonText(r))}</li>`).join("")}</ul>` : ""}
+    </section>
+    ${facts.length ? `<section class="card" id="story"><h2>${esc(t("story.title"))}</h2><dl class="facts">
+      ${facts.map(([k, val, html]) => `<dt>${esc(k)}</dt><dd>${html ? val : esc(val)}</dd>`).join("")}</dl></section>` : ""}
+    <p class="muted mono">${esc(t("verify.code"))}: ${esc(v.object || "")}${v.asOf ? ` · ${esc(t("story.asOf", { h: v.asOf.height }))}` : ""}</p>`;
+}
+
+document.getElementById("again").addEventListener("click", check);
+document.addEventListener("xc:lang", () => { if (last) render(); });
+
+document.getElementById("complaint").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const out = document.getElementById("complaint-result");
+  const phone = document.getElementById("phone").value.trim();
+  const text = document.getElementById("text").value.trim();
+  try {
+    const r = await api("/v1/complaints", { method: "POST", body: { code, phone, text, city: city() } });
+    note(out, "ok", t("complain.ok", { txid: (r.txid || "").slice(0, 16) }));
+    e.target.reset();
+  } catch (err) {
+    note(out, "err", t("complain.err", { msg: friendly(err) }));
+  }
+});
+
+check();
