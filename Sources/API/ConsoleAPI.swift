@@ -351,8 +351,12 @@ extension ChainAPI {
 
     func codes(_ request: Request) async throws -> Response {
         let o = try await Self.consoleBody(request, allowed: ["kind", "gtin", "gcnBase", "from", "count", "prefix"])
-        return try await audited(request, "codes", roles: [.association], detail: o["kind"]?.stringValue ?? "") { _ in
+        // Rings are the association's; coupons are printed by the merchant that issues them (or the association).
+        return try await audited(request, "codes", roles: [.association, .merchant], detail: o["kind"]?.stringValue ?? "") { s in
             let kind = try Self.string(o, "kind", max: 16)
+            guard kind != "rings" || s.account.role == .association else {
+                throw ChainError("forbidden", "ring codes are commissioned by the association")
+            }
             guard let from = o["from"]?.int64Value, from >= 0, from < 1_000_000 else {
                 throw ChainError("bad_args", "\"from\" must be an integer 0–999999")
             }

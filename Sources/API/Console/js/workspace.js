@@ -25,7 +25,7 @@ const SPECS = {
     { method: "inspect_lot", fields: [["gtin", "text", GTIN], ["lot"], ["result", "select:pass,fail"], ["residues?", "json"], ["reportHash"]] },
   ],
   merchant: [
-    { method: "issue_coupons", codes: "coupons", fields: [["season", "text", String(year)], ["gtin", "text", "952123454321"], ["from", "number", "1"], ["count", "number", "10"], ["prefix?"], ["sizeLiang", "number", "3.0"], ["crabsPerCoupon", "number", "8"]] },
+    { method: "issue_coupons", codes: "coupons", fields: [["season", "text", String(year)], ["gcnBase", "text", "952123400026"], ["from", "number", "9001"], ["count", "number", "10"], ["sizeLiang", "number", "3.0"], ["crabsPerCoupon", "number", "8"]] },
     { method: "sell_coupon", fields: [["gcn"], ["toHolderHash?"]] },
     { method: "redeem", fields: [["gcn"], ["sscc"]] },
   ],
