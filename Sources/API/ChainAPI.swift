@@ -4,6 +4,7 @@ import Execution
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdWebSocket
 import Identity
 import Logging
 import NIOCore
@@ -73,8 +74,16 @@ public struct ChainAPI: Sendable {
     /// An application serving the API on `host:port`.
     public func application(host: String, port: Int, logger: Logger) -> some ApplicationProtocol {
         Application(
-            router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "xiangchain"),
-            logger: logger)
+            router: router(),
+            // HTTP/1 with a WebSocket upgrade for /v1/stream only (BlockStream.swift).
+            server: .http1WebSocketUpgrade { head, _, _ in
+                guard Self.isStream(head.path) else { return .dontUpgrade }
+                let from = Self.streamStart(query: head.path ?? "")
+                return .upgrade([:]) { inbound, outbound, _ in
+                    try await self.stream(from: from, inbound: inbound, outbound: outbound)
+                }
+            },
+            configuration: .init(address: .hostname(host, port: port), serverName: "xiangchain"), logger: logger)
     }
 
     // MARK: handlers
@@ -106,7 +115,7 @@ public struct ChainAPI: Sendable {
             .object([
                 "chainId": .string(node.chainId), "suite": .string(node.genesis.suite.rawValue),
                 "nodeId": .string(node.config.nodeId), "mode": .string(mode),
-                "consensus": consensusJSON, "sync": syncJSON,
+                "consensus": consensusJSON, "sync": syncJSON, "features": .array([.string("stream")]),
                 "height": .int(Int64(tip?.height ?? 0)), "lastBlockHash": .string((tip?.hash ?? .zero).hex),
                 "lastBlockTime": .int(tip?.timestamp ?? 0), "lastCommitAt": .int(tip?.timestamp ?? 0),
                 "genesisHash": .string(node.genesisHash.hex),

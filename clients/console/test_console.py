@@ -257,6 +257,8 @@ def test_explorer_shows_height_and_verifies_a_proof(net, desktop):
     WebDriverWait(desktop, 20).until(lambda d: d.find_element(By.ID, "height").text.isdigit())
     assert int(desktop.find_element(By.ID, "height").text) > 5
     assert desktop.find_element(By.ID, "mode").text == "bft"
+    # Live updates come over the node's WebSocket stream of committed blocks.
+    WebDriverWait(desktop, 15).until(lambda d: d.find_element(By.ID, "live").text == "实时推送")
     rows = desktop.find_elements(By.CSS_SELECTOR, "#blocks tbody tr")
     assert rows
     shot(desktop, "explorer.png")

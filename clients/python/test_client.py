@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import time
 import urllib.error
@@ -916,3 +917,65 @@ def test_crab_signed_requests_and_public_routes(fixture: str, request: pytest.Fi
     status, complaints = _http(node, "GET", "/v1/crab/complaints", xc.signed_request_headers(regulator, "GET", "/v1/crab/complaints"))
     assert status == 200 and complaints["complaints"][0]["contactPhone"] == "+8613900001111"
     assert "+8613900001111" not in json.dumps(trace)
+
+
+def _ws_frames(sock: socket.socket) -> Iterator[str]:
+    """Text messages of a server's WebSocket frames (RFC 6455; server frames are unmasked)."""
+    buf = b""
+
+    def need(n: int) -> bytes:
+        nonlocal buf
+        while len(buf) < n:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("stream closed")
+            buf += chunk
+        out, buf = buf[:n], buf[n:]
+        return out
+
+    while True:
+        b0, b1 = need(2)
+        length = b1 & 0x7F
+        if length == 126:
+            length = struct.unpack(">H", need(2))[0]
+        elif length == 127:
+            length = struct.unpack(">Q", need(8))[0]
+        payload = need(length)
+        if b0 & 0x0F == 0x1:
+            yield payload.decode("utf-8")
+
+
+@needs_binary
+def test_websocket_stream_sends_each_committed_block(solo: NodeProcess) -> None:
+    api = solo.api
+    status = api.status()
+    assert "stream" in status["features"]
+    sock = socket.create_connection(("127.0.0.1", solo.port), timeout=30)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        (
+            "GET /v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+    assert f"sec-websocket-accept: {accept}".lower() in head.decode().lower()
+    frames = _ws_frames(sock)
+    hello = json.loads(next(frames))
+    assert hello["type"] == "hello" and hello["height"] >= 0
+    ident = xc.Identity.load(str(solo.directory / "identities" / "org0-admin"))
+    tx = ident.transaction(status["chainId"], "evidence", "put", evidence_args("stream"))
+    assert api.submit(tx, wait=False)["http_status"] == 202
+    for _ in range(50):
+        message = json.loads(next(frames))
+        assert message["type"] == "block"
+        assert message["block"]["height"] > hello["height"]
+        if tx.txid in message["block"]["txids"]:
+            break
+    else:
+        raise AssertionError("the block with our transaction never came")
+    sock.close()
