@@ -100,10 +100,13 @@ struct DemoRecord: Codable, Sendable {
             lines.append("    \(m.org)  \(m.role.padding(toLength: 9, withPad: " ", startingAt: 0))  \(m.name)")
         }
         lines.append("")
-        lines.append("Codes to try (GET /v1/verify records each check on chain; the regulator traces with docs/api-auth.md):")
+        lines.append(
+            "Codes to try: open the link in a browser (the web console's verify page), or call the API with curl (each check is recorded on chain):"
+        )
         for h in highlights {
             lines.append("  \(h.name): \(h.shows)  → expect \(h.expect)")
             lines.append("    \(h.shortCode)")
+            lines.append("    open \(h.browserURL(node: node))")
             lines.append("    curl '\(h.verifyCurlURL(node: node))'   # city=苏州")
         }
         let refused = transactions.filter { $0.status == "failed" }
@@ -131,6 +134,13 @@ struct DemoRecord: Codable, Sendable {
 extension DemoRecord.Highlight {
     /// `GET /v1/verify?code=…&city=苏州` on `node`: the code's reserved characters and the city
     /// percent-encoded (the HTTP parser refuses raw UTF-8 in a request line).
+    /// The code's Digital Link path on the node: the web console's verify page, as a QR code
+    /// pointing at the node would open it.
+    func browserURL(node: String) -> String {
+        guard let u = URLComponents(string: uri) else { return "\(node)/verify" }
+        return node + u.percentEncodedPath + (u.percentEncodedQuery.map { "?" + $0 } ?? "")
+    }
+
     func verifyCurlURL(node: String) -> String {
         "\(node)/v1/verify?code=\(DemoRecord.Highlight.queryEscape(uri))&city=\(DemoRecord.Highlight.strictEscape("苏州"))"
     }
