@@ -159,14 +159,7 @@ public struct ChainAPI: Sendable {
     }
 
     func submit(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let limit = node.config.maxBodyBytes * 2 + 64 * 1024
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch {
-            throw ChainError("too_large", "request body exceeds \(limit) bytes")
-        }
-        let bytes = Array(buffer: buffer)
+        let bytes = try await Self.body(request, limit: node.config.maxBodyBytes * 2 + 64 * 1024)
         let tx = try Self.parseSubmission(bytes)
         let wait = request.uri.queryParameters.get("wait")
         guard wait == nil || wait == "commit" else {
@@ -215,6 +208,38 @@ public struct ChainAPI: Sendable {
         return JSONResponse.make(.object(o))
     }
 
+    /// The request body, refused with `too_large` over `limit` bytes.
+    static func body(_ request: Request, limit: Int) async throws -> [UInt8] {
+        do {
+            return Array(buffer: try await request.body.collect(upTo: limit))
+        } catch {
+            throw ChainError("too_large", "request body exceeds \(limit) bytes")
+        }
+    }
+
+    /// The request body as strict JSON (`too_large`, `malformed_json`).
+    static func jsonBody(_ request: Request, limit: Int, maxDepth: Int) async throws -> JSONValue {
+        let bytes = try await body(request, limit: limit)
+        do {
+            return try JSONParser(maxDepth: maxDepth).parse(bytes)
+        } catch {
+            throw ChainError("malformed_json", "request body is not valid JSON: \(error.message)")
+        }
+    }
+
+    /// The request body as a JSON object with no members but `allowed` (`malformed` otherwise).
+    static func jsonObjectBody(_ request: Request, limit: Int, maxDepth: Int, allowed: Set<String>) async throws
+        -> [String: JSONValue]
+    {
+        guard let o = try await jsonBody(request, limit: limit, maxDepth: maxDepth).objectValue else {
+            throw ChainError("malformed", "request body must be a JSON object")
+        }
+        if let extra = o.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw ChainError("malformed", "unknown field \"\(extra)\"")
+        }
+        return o
+    }
+
     /// Most transactions in one `POST /v1/txs/batch`.
     static let maxBatch = 1_000
 
@@ -224,19 +249,7 @@ public struct ChainAPI: Sendable {
     /// not such a list is refused whole (400); when every transaction was refused for lack of room
     /// (`mempool_full`), the answer is 503 with `Retry-After`.
     func submitBatch(_ request: Request) async throws -> Response {
-        let limit = Self.maxBatch * (node.config.maxBodyBytes * 2 + 4096)
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch {
-            throw ChainError("too_large", "request body exceeds \(limit) bytes")
-        }
-        let value: JSONValue
-        do {
-            value = try JSONParser(maxDepth: 5).parse(Array(buffer: buffer))
-        } catch {
-            throw ChainError("malformed_json", "request body is not valid JSON: \(error.message)")
-        }
+        let value = try await Self.jsonBody(request, limit: Self.maxBatch * (node.config.maxBodyBytes * 2 + 4096), maxDepth: 5)
         guard let o = value.objectValue, o.count == 1, let list = o["txs"]?.arrayValue else {
             throw ChainError("malformed", "request body must be {\"txs\": [ … ]}")
         }

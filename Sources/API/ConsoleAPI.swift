@@ -167,23 +167,7 @@ extension ChainAPI {
     static func consoleBody(_ request: Request, limit: Int = maxConsoleBody, allowed: Set<String>) async throws
         -> [String: JSONValue]
     {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch {
-            throw ChainError("too_large", "request body exceeds \(limit) bytes")
-        }
-        let value: JSONValue
-        do {
-            value = try JSONParser(maxDepth: 32).parse(Array(buffer: buffer))
-        } catch {
-            throw ChainError("malformed_json", "request body is not valid JSON: \(error.message)")
-        }
-        guard let o = value.objectValue else { throw ChainError("malformed", "request body must be a JSON object") }
-        if let extra = o.keys.sorted().first(where: { !allowed.contains($0) }) {
-            throw ChainError("malformed", "unknown field \"\(extra)\"")
-        }
-        return o
+        try await jsonObjectBody(request, limit: limit, maxDepth: 32, allowed: allowed)
     }
 
     static func string(_ o: [String: JSONValue], _ key: String, max: Int = 256) throws(ChainError) -> String {

@@ -93,22 +93,8 @@ extension ChainAPI {
         guard let gateway else {
             throw ChainError("gateway_unavailable", "this node takes no complaints: it has no gateway identity")
         }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: Self.maxComplaintBody)
-        } catch {
-            throw ChainError("too_large", "request body exceeds \(Self.maxComplaintBody) bytes")
-        }
-        let value: JSONValue
-        do {
-            value = try JSONParser(maxDepth: 2).parse(Array(buffer: buffer))
-        } catch {
-            throw ChainError("malformed_json", "request body is not valid JSON: \(error.message)")
-        }
-        guard let o = value.objectValue else { throw ChainError("malformed", "request body must be a JSON object") }
-        if let extra = o.keys.sorted().first(where: { !["code", "phone", "text", "city"].contains($0) }) {
-            throw ChainError("malformed", "unknown field \"\(extra)\"")
-        }
+        let o = try await Self.jsonObjectBody(
+            request, limit: Self.maxComplaintBody, maxDepth: 2, allowed: ["code", "phone", "text", "city"])
         guard let code = o["code"]?.stringValue else { throw ChainError("bad_code", "\"code\" must be a string") }
         let key = try DigitalLink.parse(code).key
         guard let phone = o["phone"]?.stringValue, Self.isPhone(phone) else {
