@@ -69,24 +69,34 @@ public struct FinalityCheck: Sendable {
         self.suite = suite
     }
 
-    /// The distinct validators whose signature over `header` verifies.
-    public func signers(of header: BlockHeader, _ signatures: [ValidatorSignature]) -> Set<String> {
+    /// The signatures over `header` that verify, one per validator of the set, in the given order.
+    public func validSignatures(of header: BlockHeader, _ signatures: [ValidatorSignature]) -> [ValidatorSignature] {
         let message = header.signingMessage
-        var valid = Set<String>()
-        for s in signatures where !valid.contains(s.validator) {
+        var seen = Set<String>()
+        var valid: [ValidatorSignature] = []
+        for s in signatures where !seen.contains(s.validator) {
             if let key = keys[s.validator], suite.verify(signature: s.signature, message: message, publicKey: key) {
-                valid.insert(s.validator)
+                seen.insert(s.validator)
+                valid.append(s)
             }
         }
         return valid
     }
 
-    /// Throws `no_quorum` unless at least `quorum` distinct validators signed `header`.
-    public func verify(_ header: BlockHeader, _ signatures: [ValidatorSignature]) throws(ChainError) {
-        let valid = signers(of: header, signatures).count
-        guard valid >= quorum else {
+    /// The signatures of a quorum or more that verify (`validSignatures`); throws `no_quorum` otherwise.
+    public func verify(_ header: BlockHeader, _ signatures: [ValidatorSignature]) throws(ChainError) -> [ValidatorSignature] {
+        let valid = validSignatures(of: header, signatures)
+        guard valid.count >= quorum else {
             throw ChainError(
-                "no_quorum", "block \(header.height) carries \(valid) valid validator signatures; finality needs \(quorum)")
+                "no_quorum",
+                "block \(header.height) carries \(valid.count) valid validator signatures; finality needs \(quorum)")
         }
+        return valid
+    }
+
+    /// Whether signatures already checked when they were stored name a quorum of distinct validators
+    /// of the set (no signature is verified again).
+    public func isFinal(stored signatures: [ValidatorSignature]) -> Bool {
+        Set(signatures.map(\.validator).filter { keys[$0] != nil }).count >= quorum
     }
 }

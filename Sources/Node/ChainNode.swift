@@ -170,29 +170,23 @@ public final class ChainNode: Sendable {
             txCount: UInt32(txs.count), txRoot: Block.txRoot(txs.map(\.transaction)), execHeight: height - 1,
             resultRoot: tip?.resultRoot ?? TransactionResult.root([]), stateHash: previousState)
         let block = Block(header: header, transactions: txs.map(\.transaction), signatures: [try sign(header)])
-        let outcome = try executor.execute(txs, height: height, time: time, state: store, previousStateHash: previousState)
-        try store.commit(
-            BlockCommit(
-                block: block, transactions: outcome.transactions, writes: outcome.writes, resultRoot: outcome.resultRoot,
-                stateHash: outcome.stateHash, consensusBlock: consensusBlock))
-        mempool.remove(txs.map(\.id))
-        notifier.notify(
-            outcome.transactions.map {
-                ($0.transaction.id, CommitOutcome(height: height, index: $0.index, error: $0.result.error))
-            })
+        try executeAndStore(block, txs, previousState: previousState, consensusBlock: consensusBlock)
         logger.debug("committed block", metadata: ["height": "\(height)", "txs": "\(txs.count)"])
         return block
     }
 
     /// Committed blocks from `height` on that already carry a quorum of finality signatures, at
     /// most `limit` of them and about `maxBytes` of transactions (at least one block when any is final).
+    /// Every stored signature was verified before it was stored (`addSignature` after
+    /// `ConsensusService.addFinality`, the node's own, or the valid ones of a certified block), so
+    /// serving a block counts signers without verifying them again.
     public func finalBlocks(from height: UInt64, limit: Int, maxBytes: Int = 4 << 20) throws -> [Block] {
         let finality = try finalityCheck()
         var blocks: [Block] = []
         var bytes = 0
         var h = height
         while blocks.count < limit, bytes < maxBytes, let b = try store.fullBlock(at: h) {
-            guard finality.signers(of: b.header, b.signatures).count >= finality.quorum else { break }
+            guard finality.isFinal(stored: b.signatures) else { break }
             blocks.append(b)
             bytes += b.transactions.reduce(256) { $0 + $1.body.count + $1.signature.count + $1.signerCertificate.count + 12 }
             h += 1
@@ -221,7 +215,8 @@ public final class ChainNode: Sendable {
             guard h.timestamp > (tip?.timestamp ?? Int64.min) else {
                 throw ChainError("bad_block", "block \(h.height) is not later than its parent")
             }
-            try finality.verify(h, block.signatures)
+            // Only the signatures that verify are stored with the block.
+            let signatures = try finality.verify(h, block.signatures)
             let expectedResults = tip?.resultRoot ?? TransactionResult.root([])
             let expectedState = tip?.stateHash ?? StateHash.genesis(genesisHash)
             guard h.resultRoot == expectedResults, h.stateHash == expectedState else {
@@ -240,18 +235,30 @@ public final class ChainNode: Sendable {
                 throw ChainError("bad_block", "block \(h.height) repeats a transaction")
             }
             let txs = try block.transactions.map { tx throws(ChainError) in try certifiedTransaction(tx, at: h.timestamp) }
-            let outcome = try executor.execute(
-                txs, height: h.height, time: h.timestamp, state: store, previousStateHash: expectedState)
-            try store.commit(
-                BlockCommit(
-                    block: block, transactions: outcome.transactions, writes: outcome.writes, resultRoot: outcome.resultRoot,
-                    stateHash: outcome.stateHash, consensusBlock: nil))
-            mempool.remove(txs.map(\.id))
-            notifier.notify(
-                outcome.transactions.map {
-                    ($0.transaction.id, CommitOutcome(height: h.height, index: $0.index, error: $0.result.error))
-                })
+            try executeAndStore(
+                Block(header: h, transactions: block.transactions, signatures: signatures), txs, previousState: expectedState,
+                consensusBlock: nil)
         }
+    }
+
+    /// Executes `block`'s transactions on the stored state, commits block, results and writes in one
+    /// SQLite transaction, and tells the mempool and anyone waiting.
+    func executeAndStore(
+        _ block: Block, _ txs: [VerifiedTransaction], previousState: Hash256,
+        consensusBlock: (id: Hash256, height: UInt64, bytes: [UInt8])?
+    ) throws {
+        let h = block.header
+        let outcome = try executor.execute(
+            txs, height: h.height, time: h.timestamp, state: store, previousStateHash: previousState)
+        try store.commit(
+            BlockCommit(
+                block: block, transactions: outcome.transactions, writes: outcome.writes, resultRoot: outcome.resultRoot,
+                stateHash: outcome.stateHash, consensusBlock: consensusBlock))
+        mempool.remove(txs.map(\.id))
+        notifier.notify(
+            outcome.transactions.map {
+                ($0.transaction.id, CommitOutcome(height: h.height, index: $0.index, error: $0.result.error))
+            })
     }
 
     /// A transaction of a certified block, with its signer. Validators verified it (at admission or

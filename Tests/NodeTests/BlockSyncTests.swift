@@ -130,7 +130,12 @@ struct StoreSource: BlockSource {
             #expect(try observer.store.tip() == nil)
 
             // A quorum-signed header that certifies another state than this node computed: divergence, not commit.
-            try observer.commitCertified(b1, finality: finality)
+            // A forged signature beside a valid quorum: the block commits, and only the valid ones are stored.
+            try observer.commitCertified(
+                Block(header: b1.header, transactions: b1.transactions, signatures: [forged] + b1.signatures), finality: finality)
+            let stored = try #require(try observer.store.fullBlock(at: 1)).signatures
+            #expect(!stored.contains(forged) && stored.count >= finality.quorum)
+            #expect(finality.validSignatures(of: b1.header, stored) == stored)
             var header = blocks[1].header
             header.stateHash = Hash256.sha256(Array("another state".utf8))
             let signatures = try (0..<3).map { k in
