@@ -17,9 +17,7 @@ import Testing
 /// `GET /v1/epcis/events` over a real node: captured GS1 examples and exported crab steps,
 /// each query parameter, pagination, bad queries, and the official JSON Schema.
 @Suite struct EPCISAPITests {
-    static let testdata = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("shared/testdata/epcis")
+    static let testdata = EPCISSchemaCheck.testdata
 
     let consortium: TestConsortium
     init() throws { consortium = try TestConsortium() }
@@ -119,37 +117,10 @@ import Testing
         s.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? s
     }
 
-    /// Validates with Python `jsonschema` against the official EPCIS 2.0 schema; skipped only when
-    /// python3 or jsonschema is missing (CI installs both).
+    /// Validates with Python `jsonschema` against the official EPCIS 2.0 schema (skipped only where
+    /// python3 or jsonschema is missing; CI has them).
     static func validateAgainstSchema(_ document: JSONValue) throws {
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        check.arguments = ["python3", "-c", "import jsonschema"]
-        try check.run()
-        check.waitUntilExit()
-        guard check.terminationStatus == 0 else { return }
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("xc-epcis-\(UUID().uuidString).json")
-        try Data(document.canonicalBytes).write(to: file)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [
-            "python3", "-c",
-            """
-            import json, sys, jsonschema
-            schema = json.load(open(sys.argv[1]))
-            doc = json.load(open(sys.argv[2]))
-            errors = list(jsonschema.Draft7Validator(schema).iter_errors(doc))
-            for e in errors[:5]: print(e.message, list(e.path))
-            sys.exit(1 if errors else 0)
-            """,
-            testdata.appendingPathComponent("gs1/EPCIS-JSON-Schema.json").path, file.path,
-        ]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        p.waitUntilExit()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(p.terminationStatus == 0, "schema: \(text)")
+        guard let errors = try EPCISSchemaCheck.errors(document) else { return }
+        #expect(errors.isEmpty, "schema: \(errors)")
     }
 }

@@ -1,11 +1,10 @@
 import ChainCore
+import ChainTesting
 import Foundation
 
 /// Shared test material in `<root>/shared/testdata/epcis`, beside the project checkout.
 enum EPCISTestData {
-    static let root: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("shared/testdata/epcis")
+    static let root: URL = EPCISSchemaCheck.testdata
 
     /// Paths (relative to `root`) of the JSON files under `folder`, recursively, sorted.
     static func files(_ folder: String) -> [String] {
