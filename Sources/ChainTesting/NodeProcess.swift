@@ -157,25 +157,7 @@ public enum HTTP {
 
 /// A base port P such that P..P+count−1 and P+1000..P+1000+count−1 are free on 127.0.0.1 now
 /// (the layout `init --base-port` uses for API and p2p ports).
-public func freePortBlock(count: Int) -> Int {
-    for _ in 0..<200 {
-        let base = Int.random(in: 20_000...40_000)
-        let ports = (0..<count).flatMap { [base + $0, base + 1000 + $0] }
-        if ports.allSatisfy(isFreeLocalPort) { return base }
-    }
-    return 45_000
-}
-
-func isFreeLocalPort(_ port: Int) -> Bool {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = UInt16(port).bigEndian
-    let len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } } == 0
-}
+public func freePortBlock(count: Int) -> Int { LocalPorts.freeBlock(count: count) }
 
 /// Shortens the round timeout (1 s) and the empty-block pace (200 ms) of validators 0..<validators
 /// in a consortium directory, so that tests that kill and restart nodes move on quickly.

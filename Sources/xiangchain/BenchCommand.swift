@@ -116,7 +116,7 @@ struct BenchCommand: AsyncParsableCommand {
         let t0 = ContinuousClock.now
         let outcome = try await withThrowingTaskGroup(of: [Submission].self) { group in
             group.addTask {
-                try await watcher.run(endpoint: first, start: t0, until: t0 + .seconds(duration) + .seconds(60), total: total)
+                try await watcher.run(endpoint: first, start: t0, until: t0 + .seconds(duration) + .seconds(60))
                 return []
             }
             let next = Counter()
@@ -328,10 +328,23 @@ final class CommitWatcher: Sendable {
 
     var commitTimes: [Int: Int64] { seen.withLock { $0 } }
 
-    func run(endpoint: Endpoint, start: ContinuousClock.Instant, until: ContinuousClock.Instant, total: Int) async throws {
+    func run(endpoint: Endpoint, start: ContinuousClock.Instant, until: ContinuousClock.Instant) async throws {
+        // One keep-alive connection for the whole run (it polls every 25 ms).
+        try await LoadConnection.with(host: endpoint.url.host ?? "127.0.0.1", port: endpoint.url.port ?? 80) { request in
+            try await poll(start: start, until: until) { path in
+                let reply = try await request(.GET, path, nil)
+                guard reply.status == 200 else { throw ChainError("bench_failed", "GET \(path) answered \(reply.status)") }
+                return try JSONParser().parse(reply.body)
+            }
+        }
+    }
+
+    func poll(start: ContinuousClock.Instant, until: ContinuousClock.Instant, get: (String) async throws -> JSONValue)
+        async throws
+    {
         var height = fromHeight
         while ContinuousClock.now < until {
-            let page = try await endpoint.get("/v1/blocks?from=\(height)&limit=100")
+            let page = try await get("/v1/blocks?from=\(height)&limit=100")
             let blocks = page["blocks"]?.arrayValue ?? []
             let now = (ContinuousClock.now - start).nanoseconds
             for b in blocks {

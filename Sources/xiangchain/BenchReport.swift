@@ -29,7 +29,7 @@ final class LocalNetwork: Sendable {
             dir.map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("xc-bench-\(UUID().uuidString)")
         let layout = NetworkLayout(root: root)
-        let base = basePort ?? Self.freeBase(count: nodes)
+        let base = basePort ?? LocalPorts.freeBlock(count: nodes)
         if !layout.exists {
             // At least four orgs, so the crab workload has a farm, a merchant and a lab of their own.
             _ = try layout.create(
@@ -105,26 +105,6 @@ final class LocalNetwork: Sendable {
         for (_, p) in processes where p.isRunning { kill(p.processIdentifier, SIGTERM) }
         for (_, p) in processes { p.waitUntilExit() }
         if removeOnStop { try? FileManager.default.removeItem(at: root) }
-    }
-
-    static func freeBase(count: Int) -> Int {
-        for _ in 0..<200 {
-            let base = Int.random(in: 20_000...40_000)
-            if (0..<count).flatMap({ [base + $0, base + 1000 + $0] }).allSatisfy(isFree) { return base }
-        }
-        return 45_000
-    }
-
-    static func isFree(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        return withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
     }
 }
 
