@@ -213,7 +213,7 @@ let package = Package(
         ),
         .target(
             name: "CrabTraceContract",
-            dependencies: ["ChainCore", "Execution", "Identity", "Storage"],
+            dependencies: ["ChainCore", "Execution", "Identity", "Storage", "EPCIS"],
             path: "Sources/Contracts/CrabTrace",
             swiftSettings: swiftSettings
         ),

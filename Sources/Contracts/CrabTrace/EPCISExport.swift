@@ -1,4 +1,5 @@
 import ChainCore
+import EPCIS
 
 /// Renders crab history as GS1 EPCIS 2.0 JSON-LD events and documents.
 ///
@@ -166,23 +167,6 @@ public struct EPCISExport: Sendable {
 
     static func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
 
-    /// Unix ms as ISO 8601 UTC with milliseconds, e.g. `2026-10-01T02:03:04.005Z`.
-    public static func iso8601(_ ms: Int64) -> String {
-        let secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
-        let milli = Int(ms - secs * 1000)
-        let days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400
-        let rem = Int(secs - days * 86400)
-        // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        let ms3 = milli < 10 ? "00\(milli)" : milli < 100 ? "0\(milli)" : "\(milli)"
-        return "\(year)-\(two(Int(month)))-\(two(Int(day)))T\(two(rem / 3600)):\(two(rem / 60 % 60)):\(two(rem % 60)).\(ms3)Z"
-    }
+    /// Unix ms as ISO 8601 UTC with milliseconds, e.g. `2026-10-01T02:03:04.005Z` (EPCIS's canonical time).
+    public static func iso8601(_ ms: Int64) -> String { EPCISTime(millis: ms).canonical }
 }
