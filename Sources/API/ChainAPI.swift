@@ -26,6 +26,8 @@ public struct ChainAPI: Sendable {
     let authenticator: RequestAuthenticator
     /// Console accounts (sessions, key custody, audit); nil when this node serves no console.
     let console: ConsoleAccounts?
+    /// The crab steps exported as EPCIS, per committed height (`GET /v1/epcis/events`).
+    let crabEPCIS = CrabEPCISCache()
 
     /// Creates the API for a node (`consensus` reports BFT health, nil in solo mode; `sync` is the
     /// block sync of an observer; `gateway` signs consumers' scans and complaints).

@@ -7,6 +7,7 @@ import Hummingbird
 import NIOCore
 import Node
 import Storage
+import Synchronization
 
 /// `GET /v1/epcis/events`: the EPCIS 2.0 query interface over everything the chain knows as
 /// EPCIS: events captured through the `epcis` contract, and every step of the `crab` contract
@@ -58,8 +59,21 @@ extension ChainAPI {
         return JSONResponse.make(document, headers: headers)
     }
 
-    /// Every `crab` step as an EPCIS event, with its CBV 2.0 event hash.
+    /// Every `crab` step as an EPCIS event, with its CBV 2.0 event hash. Exporting and hashing the
+    /// whole history is done once per committed height, not on every query.
     func crabEPCISEvents() throws -> [EPCISCandidate] {
+        let height = try node.store.tip()?.height ?? 0
+        let events: [(summary: EPCISEventSummary, record: JSONValue)]
+        if let cached = crabEPCIS.events(at: height) {
+            events = cached
+        } else {
+            events = try exportCrabEPCIS()
+            crabEPCIS.store(events, at: height)
+        }
+        return events.map { e in EPCISCandidate(summary: e.summary, record: { e.record }) }
+    }
+
+    func exportCrabEPCIS() throws -> [(summary: EPCISEventSummary, record: JSONValue)] {
         var entries: [HistoryEntry] = []
         var after: String?
         while entries.count < Self.maxEPCISScan {
@@ -69,11 +83,10 @@ extension ChainAPI {
             after = last.key
         }
         guard !entries.isEmpty else { return [] }
-        let queries = CrabQueries(state: node.store)
-        let export = EPCISExport(queries: queries)
-        let events = try export.events(for: entries)
+        let export = EPCISExport(queries: CrabQueries(state: node.store))
         let document = try EPCISDocument(
-            export.document(events: events, creationTime: 0), limits: EPCISLimits(maxEvents: Int.max, maxListItems: 100_000))
+            export.document(events: try export.events(for: entries), creationTime: 0),
+            limits: EPCISLimits(maxEvents: Int.max, maxListItems: 100_000))
         return document.events.map { event in
             let hash = event.hash
             let record: JSONValue = .object([
@@ -81,11 +94,25 @@ extension ChainAPI {
                 "namespaces": .object(
                     event.namespaces.prefixes.filter { EPCISNamespaces.standard[$0.key] == nil }.mapValues { .string($0) }),
             ])
-            return EPCISCandidate(summary: EPCISEventSummary(event: event, hash: hash), record: { record })
+            return (EPCISEventSummary(event: event, hash: hash), record)
         }
     }
 
     static func percent(_ s: String) -> String {
         s.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? s
+    }
+}
+
+/// The crab contract's steps exported as EPCIS events, kept for the committed height they were
+/// computed at (a later block replaces them).
+final class CrabEPCISCache: Sendable {
+    private let cached = Mutex<(height: UInt64, events: [(summary: EPCISEventSummary, record: JSONValue)])?>(nil)
+
+    func events(at height: UInt64) -> [(summary: EPCISEventSummary, record: JSONValue)]? {
+        cached.withLock { c in c.flatMap { $0.height == height ? $0.events : nil } }
+    }
+
+    func store(_ events: [(summary: EPCISEventSummary, record: JSONValue)], at height: UInt64) {
+        cached.withLock { $0 = (height, events) }
     }
 }

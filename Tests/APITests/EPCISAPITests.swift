@@ -108,6 +108,16 @@ import Testing
                 let r = try await client.call(.get, "/v1/epcis/events\(bad)")
                 #expect(r.status == .badRequest && r.code == "epcis_bad_query", "\(bad): \(r.json.canonicalString)")
             }
+            // A later crab step shows up: the exported events are recomputed for the new height.
+            let second = try commit(
+                node, association, contract: "crab", method: "commission_rings",
+                args: .object([
+                    "gtin": .string("09521234543213"),
+                    "rings": .array([.object(["serial": .string("R0002"), "secretHash": .string(secret)])]),
+                ]))
+            #expect(second.error == nil)
+            #expect(try await events("?MATCH_epc=\(Self.escape("https://id.gs1.org/01/09521234543213/21/R0002"))").1.count == 1)
+            #expect(try await events("").1.count == 4)
             // What we emit validates against the official schema.
             try Self.validateAgainstSchema(doc)
         }
