@@ -4,10 +4,17 @@ import Foundation
 /// The shared EPCIS test material beside the checkout (`<root>/shared/testdata/epcis`), and a
 /// check of documents against the official GS1 EPCIS 2.0 JSON Schema with Python `jsonschema`.
 public enum EPCISSchemaCheck {
-    /// `<root>/shared/testdata/epcis`, where `<root>` holds this project's checkout.
-    public static let testdata: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("shared/testdata/epcis")
+    /// The EPCIS test material: `$XC_SHARED_TESTDATA/epcis` when that is set (`.ci/run` sets it for
+    /// a checkout that does not sit beside `shared/`), else `<root>/shared/testdata/epcis`, where
+    /// `<root>` holds this project's checkout.
+    public static let testdata: URL = {
+        if let dir = ProcessInfo.processInfo.environment["XC_SHARED_TESTDATA"], !dir.isEmpty {
+            return URL(fileURLWithPath: dir).appendingPathComponent("epcis")
+        }
+        return URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("shared/testdata/epcis")
+    }()
 
     /// The schema violations of `document` (empty when it validates, draft-07 with format
     /// checking), or nil when python3, jsonschema or the schema file is missing here (CI has them).

@@ -2,7 +2,7 @@ import ChainCore
 import ChainTesting
 import Foundation
 
-/// Shared test material in `<root>/shared/testdata/epcis`, beside the project checkout.
+/// Shared test material (`EPCISSchemaCheck.testdata`: `<root>/shared/testdata/epcis` beside the checkout, or `$XC_SHARED_TESTDATA/epcis`).
 enum EPCISTestData {
     static let root: URL = EPCISSchemaCheck.testdata
 
