@@ -2,26 +2,27 @@ import ChainCore
 import HTTPTypes
 import Hummingbird
 
-/// The one place where error codes become HTTP statuses.
+/// The one place where error codes become HTTP statuses: each code's kind has one status.
 enum APIError {
-    static func status(for code: String) -> HTTPResponse.Status {
-        switch code {
-        case "malformed", "malformed_json", "malformed_body", "bad_base64", "bad_args", "wrong_chain", "stale_timestamp",
-            "decoding_failed", "invalid_parameter", "unknown_contract", "unknown_method", "epcis_bad_query", "bad_code":
-            return .badRequest
-        case "bad_signature", "bad_certificate", "unknown_ca", "certificate_expired", "certificate_not_yet_valid",
-            "wrong_suite", "unauthenticated", "stale_request", "bad_credentials":
-            return .unauthorized
-        case "role_not_allowed", "forbidden", "account_suspended": return .forbidden
-        case "account_locked": return HTTPResponse.Status(code: 423, reasonPhrase: "Locked")
-        case "not_found": return .notFound
-        case "method_not_allowed": return .methodNotAllowed
-        case "duplicate_tx", "already_exists": return .conflict
-        case "too_large": return .contentTooLarge
-        case "mempool_full", "storage_unavailable", "upstream_unavailable", "gateway_unavailable",
-            "accounts_unavailable":
-            return .serviceUnavailable
-        default: return .internalServerError
+    static func status(for code: ErrorCode) -> HTTPResponse.Status {
+        status(for: code.kind)
+    }
+
+    static func status(for kind: ErrorKind) -> HTTPResponse.Status {
+        switch kind {
+        case .invalid: return .badRequest
+        case .unauthenticated: return .unauthorized
+        case .forbidden: return .forbidden
+        case .notFound: return .notFound
+        case .methodNotAllowed: return .methodNotAllowed
+        case .conflict: return .conflict
+        case .tooLarge: return .contentTooLarge
+        case .rejected: return .unprocessableContent
+        case .locked: return HTTPResponse.Status(code: 423, reasonPhrase: "Locked")
+        case .rateLimited: return .tooManyRequests
+        case .peer: return .badGateway
+        case .unavailable: return .serviceUnavailable
+        case .fault: return .internalServerError
         }
     }
 
@@ -29,12 +30,12 @@ enum APIError {
     static func response(_ error: ChainError) -> Response {
         let status = status(for: error.code)
         var headers: HTTPFields = [:]
-        if status == .serviceUnavailable { headers[.retryAfter] = "1" }
+        if status == .serviceUnavailable || status == .tooManyRequests { headers[.retryAfter] = "1" }
         return JSONResponse.make(status: status, .object(["error": errorObject(error)]), headers: headers)
     }
 
     static func errorObject(_ error: ChainError) -> JSONValue {
-        .object(["code": .string(error.code), "message": .string(error.message)])
+        .object(["code": .string(error.code.rawValue), "message": .string(error.message)])
     }
 }
 
@@ -47,19 +48,21 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let e as ChainError {
             return APIError.response(e)
         } catch let e as any HTTPResponseError {
-            let code: String
+            // Hummingbird's own refusals (no route, body too large, bad request line) in the same shape.
+            let code: ErrorCode
             switch e.status {
-            case .notFound: code = "not_found"
-            case .contentTooLarge: code = "too_large"
-            case .methodNotAllowed: code = "method_not_allowed"
-            case .badRequest: code = "malformed"
-            default: code = "http_\(e.status.code)"
+            case .notFound: code = .notFound
+            case .contentTooLarge: code = .tooLarge
+            case .methodNotAllowed: code = .methodNotAllowed
+            case .unauthorized: code = .unauthenticated
+            case .forbidden: code = .forbidden
+            default: code = e.status.code < 500 ? .malformed : .internalError
             }
             let message =
                 e.status == .notFound ? "no route for \(request.method) \(request.uri.path)" : "\(e.status.reasonPhrase)"
             return JSONResponse.make(status: e.status, .object(["error": APIError.errorObject(ChainError(code, message))]))
         } catch {
-            return APIError.response(ChainError("internal_error", "\(error)"))
+            return APIError.response(ChainError(.internalError, "\(error)"))
         }
     }
 }

@@ -139,12 +139,12 @@ public struct ChainAPI: Sendable {
     func syncBlocks(_ request: Request) throws -> Response {
         let q = request.uri.queryParameters
         guard let raw = q.get("from"), let from = UInt64(raw), from >= 1 else {
-            throw ChainError("invalid_parameter", "from must be an integer ≥ 1")
+            throw ChainError(.invalidParameter, "from must be an integer ≥ 1")
         }
         var limit = 64
         if let raw = q.get("limit") {
             guard let v = Int(raw), (1...BlockSyncBatch.maxBlocks).contains(v) else {
-                throw ChainError("invalid_parameter", "limit must be 1–\(BlockSyncBatch.maxBlocks)")
+                throw ChainError(.invalidParameter, "limit must be 1–\(BlockSyncBatch.maxBlocks)")
             }
             limit = v
         }
@@ -165,7 +165,7 @@ public struct ChainAPI: Sendable {
         let tx = try Self.parseSubmission(bytes)
         let wait = request.uri.queryParameters.get("wait")
         guard wait == nil || wait == "commit" else {
-            throw ChainError("invalid_parameter", "wait must be \"commit\" when given")
+            throw ChainError(.invalidParameter, "wait must be \"commit\" when given")
         }
         // An observer checks the transaction like any node, then hands it to a validator; it sees
         // the commit through block sync.
@@ -189,7 +189,7 @@ public struct ChainAPI: Sendable {
     ) async throws -> Response {
         var timeout = maxWait
         if let raw = request.uri.queryParameters.get("timeout") {
-            guard let ms = Int(raw), ms > 0 else { throw ChainError("invalid_parameter", "timeout must be milliseconds > 0") }
+            guard let ms = Int(raw), ms > 0 else { throw ChainError(.invalidParameter, "timeout must be milliseconds > 0") }
             timeout = min(maxWait, .milliseconds(ms))
         }
         let ticket = node.notifier.register(tx.id)
@@ -215,7 +215,7 @@ public struct ChainAPI: Sendable {
         do {
             return Array(buffer: try await request.body.collect(upTo: limit))
         } catch {
-            throw ChainError("too_large", "request body exceeds \(limit) bytes")
+            throw ChainError(.tooLarge, "request body exceeds \(limit) bytes")
         }
     }
 
@@ -225,7 +225,7 @@ public struct ChainAPI: Sendable {
         do {
             return try JSONParser(maxDepth: maxDepth).parse(bytes)
         } catch {
-            throw ChainError("malformed_json", "request body is not valid JSON: \(error.message)")
+            throw ChainError(.malformedJSON, "request body is not valid JSON: \(error.message)")
         }
     }
 
@@ -234,10 +234,10 @@ public struct ChainAPI: Sendable {
         -> [String: JSONValue]
     {
         guard let o = try await jsonBody(request, limit: limit, maxDepth: maxDepth).objectValue else {
-            throw ChainError("malformed", "request body must be a JSON object")
+            throw ChainError(.malformed, "request body must be a JSON object")
         }
         if let extra = o.keys.sorted().first(where: { !allowed.contains($0) }) {
-            throw ChainError("malformed", "unknown field \"\(extra)\"")
+            throw ChainError(.malformed, "unknown field \"\(extra)\"")
         }
         return o
     }
@@ -253,10 +253,10 @@ public struct ChainAPI: Sendable {
     func submitBatch(_ request: Request) async throws -> Response {
         let value = try await Self.jsonBody(request, limit: Self.maxBatch * (node.config.maxBodyBytes * 2 + 4096), maxDepth: 5)
         guard let o = value.objectValue, o.count == 1, let list = o["txs"]?.arrayValue else {
-            throw ChainError("malformed", "request body must be {\"txs\": [ … ]}")
+            throw ChainError(.malformed, "request body must be {\"txs\": [ … ]}")
         }
         guard (1...Self.maxBatch).contains(list.count) else {
-            throw ChainError("malformed", "a batch holds 1–\(Self.maxBatch) transactions")
+            throw ChainError(.malformed, "a batch holds 1–\(Self.maxBatch) transactions")
         }
         var results: [JSONValue] = []
         results.reserveCapacity(list.count)
@@ -273,13 +273,13 @@ public struct ChainAPI: Sendable {
                 }
                 results.append(.object(["txid": .string(tx.txid), "status": .string("accepted")]))
             } catch let e as ChainError {
-                if e.code == "mempool_full" { full += 1 }
+                if e.code == .mempoolFull { full += 1 }
                 var r: [String: JSONValue] = ["error": APIError.errorObject(e)]
                 if let txid { r["txid"] = .string(txid) }
                 results.append(.object(r))
             }
         }
-        if full == list.count { throw ChainError("mempool_full", "the mempool is full; no transaction of the batch was taken") }
+        if full == list.count { throw ChainError(.mempoolFull, "the mempool is full; no transaction of the batch was taken") }
         return JSONResponse.make(.object(["results": .array(results)]))
     }
 
@@ -288,7 +288,7 @@ public struct ChainAPI: Sendable {
     static func forward(_ tx: SignedTransaction, _ bytes: [UInt8], node: ChainNode, sources: [any BlockSource]) async throws {
         _ = try node.verifier.verify(tx, nowMillis: ChainNode.nowMillis())
         guard try node.store.committedIDs(among: [tx.id]).isEmpty else {
-            throw ChainError("duplicate_tx", "transaction \(tx.id.hex) is already committed")
+            throw ChainError(.duplicateTx, "transaction \(tx.id.hex) is already committed")
         }
         var last: (any Error)?
         for source in sources {
@@ -301,7 +301,7 @@ public struct ChainAPI: Sendable {
                 last = error
             }
         }
-        throw ChainError("upstream_unavailable", "no validator took the transaction: \(last.map { "\($0)" } ?? "no sources")")
+        throw ChainError(.upstreamUnavailable, "no validator took the transaction: \(last.map { "\($0)" } ?? "no sources")")
     }
 
     /// Parses `{"body", "signature", "signer"}` strictly.
@@ -310,22 +310,22 @@ public struct ChainAPI: Sendable {
         do {
             value = try JSONParser(maxDepth: 4).parse(bytes)
         } catch {
-            throw ChainError("malformed_json", "request body is not valid JSON: \(error.message)")
+            throw ChainError(.malformedJSON, "request body is not valid JSON: \(error.message)")
         }
-        guard let o = value.objectValue else { throw ChainError("malformed", "request body must be a JSON object") }
+        guard let o = value.objectValue else { throw ChainError(.malformed, "request body must be a JSON object") }
         func field(_ name: String) throws(ChainError) -> String {
-            guard let s = o[name]?.stringValue else { throw ChainError("malformed", "\"\(name)\" must be a string") }
+            guard let s = o[name]?.stringValue else { throw ChainError(.malformed, "\"\(name)\" must be a string") }
             return s
         }
         if let extra = o.keys.sorted().first(where: { !["body", "signature", "signer"].contains($0) }) {
-            throw ChainError("malformed", "unknown field \"\(extra)\"")
+            throw ChainError(.malformed, "unknown field \"\(extra)\"")
         }
         return try TransactionSubmission(body: field("body"), signature: field("signature"), signer: field("signer")).decode()
     }
 
     static func parseTxid(_ raw: String) throws(ChainError) -> Hash256 {
         guard Hex.isLowercase(raw, byteCount: 32), let h = Hash256(hex: raw) else {
-            throw ChainError("invalid_parameter", "txid must be 64 lowercase hex characters")
+            throw ChainError(.invalidParameter, "txid must be 64 lowercase hex characters")
         }
         return h
     }
@@ -339,12 +339,12 @@ public struct ChainAPI: Sendable {
         if node.mempool.contains(id) {
             return JSONResponse.make(.object(["txid": .string(raw), "status": .string("pending")]))
         }
-        throw ChainError("not_found", "no transaction \(raw)")
+        throw ChainError(.notFound, "no transaction \(raw)")
     }
 
     func proof(_ raw: String) throws -> Response {
         let id = try Self.parseTxid(raw)
-        guard let proof = try proofJSON(id) else { throw ChainError("not_found", "no committed transaction \(raw)") }
+        guard let proof = try proofJSON(id) else { throw ChainError(.notFound, "no committed transaction \(raw)") }
         return JSONResponse.make(proof)
     }
 
@@ -355,7 +355,7 @@ public struct ChainAPI: Sendable {
         guard let path = MerkleTree.inclusionProof(index: t.index, leafHashes: leaves),
             var header = JSONViews.header(block.header).objectValue
         else {
-            throw ChainError("storage_corrupt", "transaction index outside its block")
+            throw ChainError(.storageCorrupt, "transaction index outside its block")
         }
         let headerBytes = JSONValue.string(Data(block.header.encoded).base64EncodedString())
         header["headerBytes"] = headerBytes
@@ -375,8 +375,8 @@ public struct ChainAPI: Sendable {
     }
 
     func block(_ raw: String) throws -> Response {
-        guard let h = UInt64(raw) else { throw ChainError("invalid_parameter", "height must be a non-negative integer") }
-        guard let b = try node.store.block(at: h) else { throw ChainError("not_found", "no block at height \(h)") }
+        guard let h = UInt64(raw) else { throw ChainError(.invalidParameter, "height must be a non-negative integer") }
+        guard let b = try node.store.block(at: h) else { throw ChainError(.notFound, "no block at height \(h)") }
         return JSONResponse.make(JSONViews.block(b))
     }
 
@@ -386,11 +386,11 @@ public struct ChainAPI: Sendable {
         var from = tipHeight > 19 ? tipHeight - 19 : 1
         var limit = 20
         if let raw = q.get("from") {
-            guard let v = UInt64(raw), v >= 1 else { throw ChainError("invalid_parameter", "from must be an integer ≥ 1") }
+            guard let v = UInt64(raw), v >= 1 else { throw ChainError(.invalidParameter, "from must be an integer ≥ 1") }
             from = v
         }
         if let raw = q.get("limit") {
-            guard let v = Int(raw), (1...100).contains(v) else { throw ChainError("invalid_parameter", "limit must be 1–100") }
+            guard let v = Int(raw), (1...100).contains(v) else { throw ChainError(.invalidParameter, "limit must be 1–100") }
             limit = v
         }
         let list = try node.store.blocks(from: from, limit: limit)
@@ -400,10 +400,10 @@ public struct ChainAPI: Sendable {
     func evidence(_ raw: String) throws -> Response {
         let hash = raw.lowercased()
         guard Hex.isLowercase(hash, byteCount: 32) else {
-            throw ChainError("invalid_parameter", "hash must be 64 hex characters")
+            throw ChainError(.invalidParameter, "hash must be 64 hex characters")
         }
         guard let bytes = try node.store.read("evidence/\(hash)") else {
-            throw ChainError("not_found", "no evidence for hash \(hash)")
+            throw ChainError(.notFound, "no evidence for hash \(hash)")
         }
         return JSONResponse.make(try JSONParser().parse(bytes))
     }

@@ -97,7 +97,7 @@ extension ChainAPI {
     // MARK: sessions
 
     func accountsStore() throws(ChainError) -> AccountStore {
-        guard let console else { throw ChainError("accounts_unavailable", "this node serves no console accounts") }
+        guard let console else { throw ChainError(.accountsUnavailable, "this node serves no console accounts") }
         return console.store
     }
 
@@ -123,7 +123,7 @@ extension ChainAPI {
     func consoleSession(_ request: Request) throws(ChainError) -> (AccountStore, Session) {
         let store = try accountsStore()
         guard let token = Self.sessionToken(request) else {
-            throw ChainError("unauthenticated", "sign in first: send the xc_session cookie or Authorization: Bearer <token>")
+            throw ChainError(.unauthenticated, "sign in first: send the xc_session cookie or Authorization: Bearer <token>")
         }
         return (store, try store.session(token: token))
     }
@@ -146,7 +146,7 @@ extension ChainAPI {
         guard roles.contains(session.account.role) else {
             log("forbidden")
             throw ChainError(
-                "forbidden",
+                .forbidden,
                 "this route is for role \(roles.map(\.rawValue).sorted().joined(separator: " or ")); the account has \(session.account.role.rawValue)"
             )
         }
@@ -155,7 +155,7 @@ extension ChainAPI {
             log("ok")
             return response
         } catch let e as ChainError {
-            log(e.code)
+            log(e.code.rawValue)
             throw e
         } catch {
             log("internal_error")
@@ -172,7 +172,7 @@ extension ChainAPI {
 
     static func string(_ o: [String: JSONValue], _ key: String, max: Int = 256) throws(ChainError) -> String {
         guard let s = o[key]?.stringValue, s.utf8.count <= max else {
-            throw ChainError("bad_args", "\"\(key)\" must be a string of at most \(max) bytes")
+            throw ChainError(.badArgs, "\"\(key)\" must be a string of at most \(max) bytes")
         }
         return s
     }
@@ -204,18 +204,18 @@ extension ChainAPI {
                 .object(["token": .string(s.token), "expiresAt": .int(s.expiresAt), "account": s.account.json]),
                 headers: headers)
         } catch let locked as AccountLocked {
-            log("account_locked")
+            log(ErrorCode.accountLocked.rawValue)
             var headers = HTTPFields()
             headers[.retryAfter] = String(locked.retryAfter)
             return JSONResponse.make(
-                status: APIError.status(for: "account_locked"),
+                status: APIError.status(for: ErrorCode.accountLocked),
                 .object([
                     "error": APIError.errorObject(
-                        ChainError("account_locked", "too many failed sign-ins; retry in \(locked.retryAfter) s")),
+                        ChainError(.accountLocked, "too many failed sign-ins; retry in \(locked.retryAfter) s")),
                     "retryAfter": .int(locked.retryAfter),
                 ]), headers: headers)
         } catch let e as ChainError {
-            log(e.code)
+            log(e.code.rawValue)
             throw e
         }
     }
@@ -241,7 +241,7 @@ extension ChainAPI {
             let contract = try Self.string(o, "contract", max: 64)
             let method = try Self.string(o, "method", max: 64)
             guard let args = o["args"], args.objectValue != nil else {
-                throw ChainError("bad_args", "\"args\" must be an object")
+                throw ChainError(.badArgs, "\"args\" must be an object")
             }
             let tx = try s.identity.transaction(
                 chain: node.chainId, contract: contract, method: method, args: args, timestamp: ChainNode.nowMillis())
@@ -254,10 +254,10 @@ extension ChainAPI {
     /// The CA for accounts of `org`: the node's own org CA, or a hosted member org's.
     func accountCA(for org: String) throws(ChainError) -> CertificateAuthority {
         guard let console, console.ca != nil || !console.hosted.isEmpty else {
-            throw ChainError("accounts_unavailable", "this node has no account CA (accountCA in config.json)")
+            throw ChainError(.accountsUnavailable, "this node has no account CA (accountCA in config.json)")
         }
         guard let ca = console.ca(for: org) else {
-            throw ChainError("forbidden", "this node issues no accounts of org \(org)")
+            throw ChainError(.forbidden, "this node issues no accounts of org \(org)")
         }
         return ca
     }
@@ -270,7 +270,7 @@ extension ChainAPI {
             let username = try Self.string(o, "username", max: 64)
             let ca = try accountCA(for: s.account.org)
             guard let role = Role(rawValue: try Self.string(o, "role", max: 32)) else {
-                throw ChainError("bad_args", "unknown role")
+                throw ChainError(.badArgs, "unknown role")
             }
             let new = NewAccount(
                 username: username, name: try Self.string(o, "name"), idNumber: try Self.string(o, "idNumber"),
@@ -300,7 +300,7 @@ extension ChainAPI {
         } catch let e as ChainError {
             try? store.audit(
                 org: account.org, username: account.username, action: "real-name.submit", detail: e.message,
-                result: e.code, remote: "-")
+                result: e.code.rawValue, remote: "-")
             return nil
         }
         try store.setRealNameTxid(org: account.org, username: account.username, txid: tx.txid)
@@ -310,7 +310,7 @@ extension ChainAPI {
     func setStatus(_ request: Request, _ username: String, active: Bool) async throws -> Response {
         try await audited(request, active ? "accounts.reinstate" : "accounts.suspend", roles: [.admin], detail: username) {
             s in
-            guard username != s.account.username else { throw ChainError("bad_args", "an admin cannot suspend itself") }
+            guard username != s.account.username else { throw ChainError(.badArgs, "an admin cannot suspend itself") }
             let store = try accountsStore()
             try store.setStatus(org: s.account.org, username: username, active: active)
             let a = try store.account(org: s.account.org, username: username)
@@ -339,13 +339,13 @@ extension ChainAPI {
         return try await audited(request, "codes", roles: [.association, .merchant], detail: o["kind"]?.stringValue ?? "") { s in
             let kind = try Self.string(o, "kind", max: 16)
             guard kind != "rings" || s.account.role == .association else {
-                throw ChainError("forbidden", "ring codes are commissioned by the association")
+                throw ChainError(.forbidden, "ring codes are commissioned by the association")
             }
             guard let from = o["from"]?.int64Value, from >= 0, from < 1_000_000 else {
-                throw ChainError("bad_args", "\"from\" must be an integer 0–999999")
+                throw ChainError(.badArgs, "\"from\" must be an integer 0–999999")
             }
             guard let count = o["count"]?.int64Value, (1...Int64(Self.maxConsoleCodes)).contains(count) else {
-                throw ChainError("bad_args", "\"count\" must be 1–\(Self.maxConsoleCodes)")
+                throw ChainError(.badArgs, "\"count\" must be 1–\(Self.maxConsoleCodes)")
             }
             let serials = Int(from)...Int(from + count - 1)
             var rng = SystemRandomNumberGenerator()
@@ -372,7 +372,7 @@ extension ChainAPI {
                         codes.map { .object(["gcn": .string(Self.couponGCN($0.key)), "secretHash": .string($0.secretHash)]) })
                 ])
             default:
-                throw ChainError("bad_args", "\"kind\" must be rings or coupons")
+                throw ChainError(.badArgs, "\"kind\" must be rings or coupons")
             }
             let labels = codes.map { CodeLabel(uri: $0.uri, shortCode: $0.shortCode, caption: $0.key.canonical) }
             let pages = try CodeSheet(title: "\(kind) \(serials.lowerBound)–\(serials.upperBound)", labels: labels).svgPages()

@@ -94,7 +94,7 @@ struct ConsoleMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         }
         guard let file = console.file(forPath: raw) else {
-            throw ChainError("not_found", "no page or file \(raw.prefix(200))")
+            throw ChainError(.notFound, "no page or file \(raw.prefix(200))")
         }
         var headers = HTTPFields()
         headers[.contentType] = file.contentType

@@ -55,7 +55,7 @@ extension ChainAPI {
         let q = request.uri.queryParameters
         let code = q.get("code") ?? ""
         guard let city = try Self.city(q.get("city")) else {
-            throw ChainError("invalid_parameter", "city is required: the city (not the address) where the code is scanned")
+            throw ChainError(.invalidParameter, "city is required: the city (not the address) where the code is scanned")
         }
         let printed = try DigitalLink.parse(code)
         let now = ChainNode.nowMillis()
@@ -81,7 +81,7 @@ extension ChainAPI {
             }
         } else {
             o["scanNotRecorded"] = APIError.errorObject(
-                ChainError("no_gateway", "this node has no gateway identity: the scan was not recorded"))
+                ChainError(.noGateway, "this node has no gateway identity: the scan was not recorded"))
         }
         return JSONResponse.make(.object(o))
     }
@@ -91,30 +91,30 @@ extension ChainAPI {
     /// the phone's digits inside `text` are replaced by `[phone]`; nothing else is changed.
     func complain(_ request: Request) async throws -> Response {
         guard let gateway else {
-            throw ChainError("gateway_unavailable", "this node takes no complaints: it has no gateway identity")
+            throw ChainError(.gatewayUnavailable, "this node takes no complaints: it has no gateway identity")
         }
         let o = try await Self.jsonObjectBody(
             request, limit: Self.maxComplaintBody, maxDepth: 2, allowed: ["code", "phone", "text", "city"])
-        guard let code = o["code"]?.stringValue else { throw ChainError("bad_code", "\"code\" must be a string") }
+        guard let code = o["code"]?.stringValue else { throw ChainError(.badCode, "\"code\" must be a string") }
         let key = try DigitalLink.parse(code).key
         guard let phone = o["phone"]?.stringValue, Self.isPhone(phone) else {
-            throw ChainError("bad_args", "\"phone\" must be 5–20 digits, optionally after a leading +")
+            throw ChainError(.badArgs, "\"phone\" must be 5–20 digits, optionally after a leading +")
         }
-        guard let rawText = o["text"]?.stringValue else { throw ChainError("bad_args", "\"text\" must be a string") }
+        guard let rawText = o["text"]?.stringValue else { throw ChainError(.badArgs, "\"text\" must be a string") }
         let digits = phone.hasPrefix("+") ? String(phone.dropFirst()) : phone
         let text = rawText.replacingOccurrences(of: digits, with: "[phone]")
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
             text.unicodeScalars.count <= Self.maxComplaintText
         else {
-            throw ChainError("bad_args", "\"text\" must be 1–\(Self.maxComplaintText) characters")
+            throw ChainError(.badArgs, "\"text\" must be 1–\(Self.maxComplaintText) characters")
         }
         var city: String?
         if let c = o["city"], c != .null {
-            guard let s = c.stringValue else { throw ChainError("bad_args", "\"city\" must be a string") }
+            guard let s = c.stringValue else { throw ChainError(.badArgs, "\"city\" must be a string") }
             do {
                 city = try Self.city(s)
             } catch {
-                throw ChainError("bad_args", "\"city\" must be 1–\(Self.maxCity) characters without control characters")
+                throw ChainError(.badArgs, "\"city\" must be 1–\(Self.maxCity) characters without control characters")
             }
         }
         let now = ChainNode.nowMillis()
@@ -135,17 +135,17 @@ extension ChainAPI {
 
     /// `GET /v1/crab/members/{org}`: a member's registration (no personal data).
     func member(_ org: String) throws -> Response {
-        guard Self.isName(org) else { throw ChainError("invalid_parameter", "org must be 1–64 characters without / or controls") }
-        guard let m = try crabQueries.member(org) else { throw ChainError("not_found", "no crab member \(org)") }
+        guard Self.isName(org) else { throw ChainError(.invalidParameter, "org must be 1–64 characters without / or controls") }
+        guard let m = try crabQueries.member(org) else { throw ChainError(.notFound, "no crab member \(org)") }
         return JSONResponse.make(m)
     }
 
     /// `GET /v1/crab/seasons/{id}`: a season's parameters.
     func season(_ id: String) throws -> Response {
         guard Self.isName(id) else {
-            throw ChainError("invalid_parameter", "season must be 1–64 characters without / or controls")
+            throw ChainError(.invalidParameter, "season must be 1–64 characters without / or controls")
         }
-        guard let s = try crabQueries.season(id) else { throw ChainError("not_found", "no season \(id)") }
+        guard let s = try crabQueries.season(id) else { throw ChainError(.notFound, "no season \(id)") }
         return JSONResponse.make(s)
     }
 
@@ -163,7 +163,7 @@ extension ChainAPI {
         let q = request.uri.queryParameters
         let format = q.get("format") ?? "json"
         guard format == "json" || format == "epcis" else {
-            throw ChainError("invalid_parameter", "format must be json or epcis")
+            throw ChainError(.invalidParameter, "format must be json or epcis")
         }
         let queries = crabQueries
         let trace = try queries.trace(code: q.get("code") ?? "")
@@ -176,7 +176,7 @@ extension ChainAPI {
         var proofs: [JSONValue] = []
         for e in trace.entries where seen.insert(e.txid).inserted {
             guard let id = Hash256(hex: e.txid), let proof = try proofJSON(id) else {
-                throw ChainError("storage_corrupt", "history names transaction \(e.txid), which is not committed")
+                throw ChainError(.storageCorrupt, "history names transaction \(e.txid), which is not committed")
             }
             proofs.append(proof)
         }
@@ -244,7 +244,7 @@ extension ChainAPI {
         guard !c.isEmpty, c.unicodeScalars.count <= maxCity,
             !c.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
         else {
-            throw ChainError("invalid_parameter", "city must be 1–\(maxCity) characters without control characters")
+            throw ChainError(.invalidParameter, "city must be 1–\(maxCity) characters without control characters")
         }
         return c
     }
@@ -265,20 +265,20 @@ extension ChainAPI {
         switch raw {
         case nil, "false": return false
         case "true": return true
-        default: throw ChainError("invalid_parameter", "\(name) must be true or false")
+        default: throw ChainError(.invalidParameter, "\(name) must be true or false")
         }
     }
 
     static func sequence(_ raw: String?, _ name: String) throws(ChainError) -> Int64 {
         guard let raw else { return 0 }
-        guard let v = Int64(raw), v >= 0 else { throw ChainError("invalid_parameter", "\(name) must be an integer ≥ 0") }
+        guard let v = Int64(raw), v >= 0 else { throw ChainError(.invalidParameter, "\(name) must be an integer ≥ 0") }
         return v
     }
 
     static func limit(_ raw: String?) throws(ChainError) -> Int {
         guard let raw else { return 100 }
         guard let v = Int(raw), (1...CrabQueries.maxPage).contains(v) else {
-            throw ChainError("invalid_parameter", "limit must be 1–\(CrabQueries.maxPage)")
+            throw ChainError(.invalidParameter, "limit must be 1–\(CrabQueries.maxPage)")
         }
         return v
     }

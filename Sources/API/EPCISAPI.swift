@@ -26,7 +26,7 @@ extension ChainAPI {
         var parameters: [String: String] = [:]
         for (key, value) in request.uri.queryParameters {
             guard parameters[String(key)] == nil else {
-                throw ChainError("epcis_bad_query", "query parameter \(key) is given twice")
+                throw ChainError(.epcisBadQuery, "query parameter \(key) is given twice")
             }
             parameters[String(key)] = String(value)
         }

@@ -62,11 +62,11 @@ public final class OffchainComplaints: Sendable {
         let line = JSONValue.object(o).canonicalBytes + [0x0A]
         try lock.withLock { _ in
             let fd = open(fileURL.path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-            guard fd >= 0 else { throw ChainError("storage_unavailable", "cannot open \(fileURL.path): errno \(errno)") }
+            guard fd >= 0 else { throw ChainError(.storageUnavailable, "cannot open \(fileURL.path): errno \(errno)") }
             defer { close(fd) }
             let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             guard written == line.count, fsync(fd) == 0 else {
-                throw ChainError("storage_unavailable", "cannot append to \(fileURL.path): errno \(errno)")
+                throw ChainError(.storageUnavailable, "cannot append to \(fileURL.path): errno \(errno)")
             }
         }
     }
@@ -87,18 +87,18 @@ public final class OffchainComplaints: Sendable {
     static func loadOrCreateSalt(_ url: URL) throws -> [UInt8] {
         if let text = try? String(contentsOf: url, encoding: .utf8) {
             guard let bytes = Hex.decode(text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count == 32 else {
-                throw ChainError("bad_config", "\(url.path) must hold 64 hex characters")
+                throw ChainError(.badConfig, "\(url.path) must hold 64 hex characters")
             }
             return bytes
         }
         var rng = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
         let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else { throw ChainError("storage_unavailable", "cannot create \(url.path): errno \(errno)") }
+        guard fd >= 0 else { throw ChainError(.storageUnavailable, "cannot create \(url.path): errno \(errno)") }
         defer { close(fd) }
         let text = Array((Hex.encode(bytes) + "\n").utf8)
         guard text.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == text.count, fsync(fd) == 0 else {
-            throw ChainError("storage_unavailable", "cannot write \(url.path): errno \(errno)")
+            throw ChainError(.storageUnavailable, "cannot write \(url.path): errno \(errno)")
         }
         return bytes
     }

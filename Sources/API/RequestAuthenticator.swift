@@ -61,17 +61,17 @@ public struct RequestAuthenticator: Sendable {
             let sigB64 = headers[Self.signatureHeader]
         else {
             throw ChainError(
-                "unauthenticated", "this route needs a signed request: X-XC-Certificate, X-XC-Timestamp and X-XC-Signature")
+                .unauthenticated, "this route needs a signed request: X-XC-Certificate, X-XC-Timestamp and X-XC-Signature")
         }
         guard stamp.utf8.count <= 16, stamp.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let time = Int64(stamp) else {
-            throw ChainError("unauthenticated", "X-XC-Timestamp must be unix milliseconds")
+            throw ChainError(.unauthenticated, "X-XC-Timestamp must be unix milliseconds")
         }
         guard abs(time - nowMillis) <= windowMillis else {
             throw ChainError(
-                "stale_request", "X-XC-Timestamp \(time) is more than \(windowMillis / 1000) s from the node clock \(nowMillis)")
+                .staleRequest, "X-XC-Timestamp \(time) is more than \(windowMillis / 1000) s from the node clock \(nowMillis)")
         }
         guard certB64.utf8.count <= Self.maxCertificateHeader, let der = Data(base64Encoded: certB64), !der.isEmpty else {
-            throw ChainError("bad_certificate", "X-XC-Certificate must be base64 of the certificate's DER bytes")
+            throw ChainError(.badCertificate, "X-XC-Certificate must be base64 of the certificate's DER bytes")
         }
         let (signer, publicKey) = try membership.verify(
             certificateDER: Array(der), at: Date(timeIntervalSince1970: Double(nowMillis) / 1000))
@@ -80,7 +80,7 @@ public struct RequestAuthenticator: Sendable {
                 signature: Array(signature), message: Self.requestMessage(method: method, target: target, timestamp: stamp),
                 publicKey: publicKey)
         else {
-            throw ChainError("bad_signature", "X-XC-Signature does not verify over the request with the certificate's key")
+            throw ChainError(.badSignature, "X-XC-Signature does not verify over the request with the certificate's key")
         }
         return signer
     }
@@ -92,7 +92,7 @@ public struct RequestAuthenticator: Sendable {
         let signer = try authenticate(method: method, target: target, headers: headers, nowMillis: nowMillis)
         guard roles.contains(signer.role) else {
             throw ChainError(
-                "forbidden",
+                .forbidden,
                 "this route is for role \(roles.map(\.rawValue).sorted().joined(separator: " or ")); the signer has \(signer.role.rawValue)"
             )
         }

@@ -96,25 +96,25 @@ public final class AccountStore: Sendable {
     public static func validate(_ a: NewAccount) throws(ChainError) {
         guard (3...32).contains(a.username.utf8.count),
             a.username.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5f || $0 == 0x2d })
-        else { throw ChainError("bad_args", "username must be 3–32 of [a-z0-9_-]") }
+        else { throw ChainError(.badArgs, "username must be 3–32 of [a-z0-9_-]") }
         try validatePassword(a.password)
         guard (5...20).contains(a.phone.utf8.count), a.phone.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-            throw ChainError("bad_args", "phone must be 5–20 digits")
+            throw ChainError(.badArgs, "phone must be 5–20 digits")
         }
         guard assignableRoles.contains(a.role) else {
             throw ChainError(
-                "bad_args", "role must be one of \(assignableRoles.map(\.rawValue).sorted().joined(separator: ", "))")
+                .badArgs, "role must be one of \(assignableRoles.map(\.rawValue).sorted().joined(separator: ", "))")
         }
         for (field, v) in [("name", a.name), ("idNumber", a.idNumber)] {
             guard !v.trimmingCharacters(in: .whitespaces).isEmpty, v.unicodeScalars.count <= 64,
                 !v.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
-            else { throw ChainError("bad_args", "\(field) must be 1–64 characters without control characters") }
+            else { throw ChainError(.badArgs, "\(field) must be 1–64 characters without control characters") }
         }
     }
 
     /// A password: 10–256 characters.
     public static func validatePassword(_ p: String) throws(ChainError) {
-        guard (10...256).contains(p.count) else { throw ChainError("bad_args", "password must be 10–256 characters") }
+        guard (10...256).contains(p.count) else { throw ChainError(.badArgs, "password must be 10–256 characters") }
     }
 
     // MARK: accounts
@@ -133,7 +133,7 @@ public final class AccountStore: Sendable {
             try Bool.fetchOne(
                 db, sql: "SELECT 1 FROM accounts WHERE org = ? AND username = ?", arguments: [ca.org, new.username]) ?? false
         }
-        guard !exists else { throw ChainError("already_exists", "account \(new.username) already exists in \(ca.org)") }
+        guard !exists else { throw ChainError(.alreadyExists, "account \(new.username) already exists in \(ca.org)") }
         let (identity, certPEM) = try issue(ca: ca, suite: suite, role: new.role, username: new.username)
         let secrets = try seal(password: new.password, key: identity.key)
         let hash = realNameHash(name: new.name, idNumber: new.idNumber, phone: new.phone)
@@ -152,7 +152,7 @@ public final class AccountStore: Sendable {
                     ])
             }
         } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
-            throw ChainError("already_exists", "account \(new.username) already exists in \(ca.org)")
+            throw ChainError(.alreadyExists, "account \(new.username) already exists in \(ca.org)")
         }
         let account = Account(
             org: ca.org, username: new.username, role: new.role, name: new.name, status: "active", createdAt: now,
@@ -182,7 +182,7 @@ public final class AccountStore: Sendable {
         let pwHash = try kdf.derive(password, salt: pwSalt)
         let wrap = SymmetricKey(data: try kdf.derive(password, salt: keySalt))
         let box = try AES.GCM.seal(Array(KeyPEM.encode(key).utf8), using: wrap)
-        guard let combined = box.combined else { throw ChainError("internal_error", "AES-GCM sealing failed") }
+        guard let combined = box.combined else { throw ChainError(.internalError, "AES-GCM sealing failed") }
         return Secrets(pwSalt: pwSalt, pwHash: pwHash, keySalt: keySalt, sealed: Array(combined))
     }
 
@@ -203,7 +203,7 @@ public final class AccountStore: Sendable {
     }
 
     static func account(_ row: Row) throws(ChainError) -> Account {
-        guard let role = Role(rawValue: row["role"]) else { throw ChainError("storage_corrupt", "unknown role in accounts") }
+        guard let role = Role(rawValue: row["role"]) else { throw ChainError(.storageCorrupt, "unknown role in accounts") }
         return Account(
             org: row["org"], username: row["username"], role: role, name: row["name"], status: row["status"],
             createdAt: row["created_at"], certificatePEM: row["certificate"], realNameTxid: row["real_name_txid"])
@@ -231,7 +231,7 @@ public final class AccountStore: Sendable {
                 arguments: [active ? "active" : "suspended", org, username])
             return db.changesCount
         }
-        guard changed == 1 else { throw ChainError("not_found", "no account \(username) in \(org)") }
+        guard changed == 1 else { throw ChainError(.notFound, "no account \(username) in \(org)") }
         if !active { try endSessions(org: org, username: username) }
     }
 
@@ -243,7 +243,7 @@ public final class AccountStore: Sendable {
     {
         try Self.validatePassword(password)
         guard let a = try account(org: org, username: username) else {
-            throw ChainError("not_found", "no account \(username) in \(org)")
+            throw ChainError(.notFound, "no account \(username) in \(org)")
         }
         let (identity, certPEM) = try issue(ca: ca, suite: suite, role: a.role, username: username)
         let s = try seal(password: password, key: identity.key)
@@ -274,7 +274,7 @@ public final class AccountStore: Sendable {
         else {
             // Spend the same time as a real check, so unknown names do not answer faster.
             _ = try kdf.derive(password, salt: Array(repeating: 0, count: 16))
-            throw ChainError("bad_credentials", "wrong organisation, username or password")
+            throw ChainError(.badCredentials, "wrong organisation, username or password")
         }
         let lockedUntil: Int64 = row["locked_until"]
         if lockedUntil > now { throw AccountLocked(retryAfter: (lockedUntil - now + 999) / 1000) }
@@ -294,14 +294,14 @@ public final class AccountStore: Sendable {
                 return Self.lockMillis / 1000
             }
             if let locked { throw AccountLocked(retryAfter: locked) }
-            throw ChainError("bad_credentials", "wrong organisation, username or password")
+            throw ChainError(.badCredentials, "wrong organisation, username or password")
         }
         let account = try Self.account(row)
-        guard account.status == "active" else { throw ChainError("account_suspended", "account \(username) is suspended") }
+        guard account.status == "active" else { throw ChainError(.accountSuspended, "account \(username) is suspended") }
         let wrap = SymmetricKey(data: try rowKDF.derive(password, salt: stored.keySalt))
         let pem = try AES.GCM.open(try AES.GCM.SealedBox(combined: stored.sealed), using: wrap)
         guard let pemString = String(bytes: pem, encoding: .utf8) else {
-            throw ChainError("storage_corrupt", "the account's key does not decrypt to PEM")
+            throw ChainError(.storageCorrupt, "the account's key does not decrypt to PEM")
         }
         let identity = try SigningIdentity(key: try KeyPEM.decode(pemString), certificatePEM: account.certificatePEM)
         let token = Data(PasswordKDF.randomBytes(32)).base64EncodedString()
@@ -355,7 +355,7 @@ public final class AccountStore: Sendable {
         }
         guard let found else {
             try? pool.write { db in try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [th]) }
-            throw ChainError("unauthenticated", "no session, or it has expired: sign in")
+            throw ChainError(.unauthenticated, "no session, or it has expired: sign in")
         }
         try? pool.write { db in
             try db.execute(sql: "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", arguments: [now, th])

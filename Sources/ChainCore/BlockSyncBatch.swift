@@ -88,7 +88,7 @@ public struct FinalityCheck: Sendable {
         let valid = validSignatures(of: header, signatures)
         guard valid.count >= quorum else {
             throw ChainError(
-                "no_quorum",
+                .noQuorum,
                 "block \(header.height) carries \(valid.count) valid validator signatures; finality needs \(quorum)")
         }
         return valid

@@ -44,7 +44,7 @@ public struct SigningKey: Sendable {
         do {
             backing = .ed25519(try Curve25519.Signing.PrivateKey(rawRepresentation: seed))
         } catch {
-            throw ChainError("bad_key", "an Ed25519 seed is 32 bytes")
+            throw ChainError(.badKey, "an Ed25519 seed is 32 bytes")
         }
     }
 
@@ -53,7 +53,7 @@ public struct SigningKey: Sendable {
         do {
             backing = .p256(try P256.Signing.PrivateKey(rawRepresentation: raw))
         } catch {
-            throw ChainError("bad_key", "a P-256 private key is a 32-byte scalar below the group order")
+            throw ChainError(.badKey, "a P-256 private key is a 32-byte scalar below the group order")
         }
     }
 

@@ -151,7 +151,7 @@ public struct JSONParser {
         var atEnd: Bool { pos >= bytes.count }
 
         func fail(_ message: String) -> ChainError {
-            ChainError("malformed_json", "\(message) at byte \(pos)")
+            ChainError(.malformedJSON, "\(message) at byte \(pos)")
         }
 
         mutating func skipWhitespace() {

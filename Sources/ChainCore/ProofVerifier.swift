@@ -22,7 +22,7 @@ public enum ProofVerifier {
         proof: JSONValue, suite: CryptoSuite, validatorKeys: [String: [UInt8]]?, quorum: Int = 1,
         chainId: String? = nil
     ) throws(ChainError) -> Report {
-        func fail(_ m: String) -> ChainError { ChainError("proof_invalid", m) }
+        func fail(_ m: String) -> ChainError { ChainError(.proofInvalid, m) }
         guard let txid = proof["txid"]?.stringValue, let id = Hash256(hex: txid) else { throw fail("txid missing") }
         guard let index = proof["leafIndex"]?.int64Value, let size = proof["treeSize"]?.int64Value, index >= 0, size > 0
         else { throw fail("leafIndex/treeSize missing") }

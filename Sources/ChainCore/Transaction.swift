@@ -25,36 +25,36 @@ public struct TransactionBody: Sendable, Hashable {
         do {
             value = try JSONParser().parse(bytes)
         } catch {
-            throw ChainError("malformed_body", "body is not valid JSON: \(error.message)")
+            throw ChainError(.malformedBody, "body is not valid JSON: \(error.message)")
         }
-        guard case .object(let o) = value else { throw ChainError("malformed_body", "body must be a JSON object") }
+        guard case .object(let o) = value else { throw ChainError(.malformedBody, "body must be a JSON object") }
         if let extra = o.keys.first(where: { !fields.contains($0) }) {
-            throw ChainError("malformed_body", "unknown body field \"\(extra)\"")
+            throw ChainError(.malformedBody, "unknown body field \"\(extra)\"")
         }
         func string(_ name: String) throws(ChainError) -> String {
             guard let s = o[name]?.stringValue else {
-                throw ChainError("malformed_body", "body field \"\(name)\" must be a string")
+                throw ChainError(.malformedBody, "body field \"\(name)\" must be a string")
             }
             return s
         }
         let chain = try string("chain")
         let nonce = try string("nonce")
         guard (1...64).contains(nonce.unicodeScalars.count) else {
-            throw ChainError("malformed_body", "nonce must be 1–64 characters (Unicode code points)")
+            throw ChainError(.malformedBody, "nonce must be 1–64 characters (Unicode code points)")
         }
         guard let ts = o["timestamp"]?.int64Value, ts >= 0 else {
-            throw ChainError("malformed_body", "timestamp must be a non-negative integer (unix milliseconds)")
+            throw ChainError(.malformedBody, "timestamp must be a non-negative integer (unix milliseconds)")
         }
         let contract = try string("contract")
         let method = try string("method")
         guard isName(contract, allowUppercase: false) else {
-            throw ChainError("malformed_body", "contract name must match [a-z][a-z0-9_]{0,63}")
+            throw ChainError(.malformedBody, "contract name must match [a-z][a-z0-9_]{0,63}")
         }
         guard isName(method, allowUppercase: true) else {
-            throw ChainError("malformed_body", "method name must match [a-z][a-zA-Z0-9_]{0,63}")
+            throw ChainError(.malformedBody, "method name must match [a-z][a-zA-Z0-9_]{0,63}")
         }
         guard let args = o["args"], case .object = args else {
-            throw ChainError("malformed_body", "args must be a JSON object")
+            throw ChainError(.malformedBody, "args must be a JSON object")
         }
         return TransactionBody(chain: chain, nonce: nonce, timestamp: ts, contract: contract, method: method, args: args)
     }

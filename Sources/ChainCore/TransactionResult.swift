@@ -40,7 +40,7 @@ public struct TransactionResult: Sendable, Hashable {
         var w = BinaryWriter()
         w.hash(txid)
         w.u8(error == nil ? 0 : 1)
-        w.string(error?.code ?? "")
+        w.string(error?.code.rawValue ?? "")
         w.string(error?.message ?? "")
         w.u32(UInt32(events.count))
         for e in events {
@@ -49,6 +49,25 @@ public struct TransactionResult: Sendable, Hashable {
             w.lengthPrefixed(e.data.canonicalBytes)
         }
         return w.bytes
+    }
+
+    /// Decodes `encoded` (the form results are stored and hashed in).
+    public init(decoding bytes: [UInt8]) throws(ChainError) {
+        var r = BinaryReader(bytes)
+        let txid = try r.hash()
+        let failed = try r.u8() == 1
+        let code = try r.string()
+        let message = try r.string()
+        let n = try r.u32()
+        var events: [ContractEvent] = []
+        for _ in 0..<n {
+            let contract = try r.string()
+            let name = try r.string()
+            let data = try JSONParser().parse(try r.lengthPrefixed())
+            events.append(ContractEvent(contract: contract, name: name, data: data))
+        }
+        try r.finish()
+        self.init(txid: txid, error: failed ? ChainError(ErrorCode(named: code), message) : nil, events: events)
     }
 
     /// The result root of a block's results, in block order.

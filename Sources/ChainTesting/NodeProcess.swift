@@ -97,12 +97,12 @@ public final class NodeProcess: @unchecked Sendable {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if process.isRunning == false {
-                throw ChainError("node_exited", "node exited with \(process.terminationStatus):\n\(logTail())")
+                throw ChainError(.nodeExited, "node exited with \(process.terminationStatus):\n\(logTail())")
             }
             if let (status, _) = try? await HTTP.get(baseURL.appendingPathComponent("v1/status")), status == 200 { return }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw ChainError("node_timeout", "node did not become ready:\n\(logTail())")
+        throw ChainError(.nodeTimeout, "node did not become ready:\n\(logTail())")
     }
 
     /// Sends a signal (SIGKILL, SIGTERM, ...) and waits for the process to end.

@@ -130,7 +130,7 @@ public func errorCode<T>(_ body: () throws -> T) -> String {
         _ = try body()
         return "(no error)"
     } catch let e as ChainError {
-        return e.code
+        return e.code.rawValue
     } catch {
         return "\(error)"
     }

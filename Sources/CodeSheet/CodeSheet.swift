@@ -41,7 +41,7 @@ public struct CodeSheet: Sendable, Hashable {
         try layout.validate()
         guard labels.count <= layout.labelsPerPage else {
             throw ChainError(
-                "sheet_overflow",
+                .sheetOverflow,
                 "\(labels.count) labels need \(pageCount) pages of \(layout.labelsPerPage); use svgPages()"
             )
         }
@@ -71,7 +71,7 @@ public struct CodeSheet: Sendable, Hashable {
             let module = layout.symbolSide / Double(code.size + 2 * Self.quietZone)
             guard module >= layout.minimumModuleSize else {
                 throw ChainError(
-                    "qr_too_dense",
+                    .qrTooDense,
                     "label \(index + 1) (\(label.shortCode)): its \(code.size)-module symbol would print with "
                         + "\(SVGNumber.format(module)) mm modules, under \(SVGNumber.format(layout.minimumModuleSize)) mm; "
                         + "shorten the URI or use fewer columns or rows"

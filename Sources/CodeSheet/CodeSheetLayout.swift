@@ -57,10 +57,10 @@ extension CodeSheet {
         /// Refuses grids that leave no room for a symbol.
         func validate() throws(ChainError) {
             guard (1...50).contains(columns), (1...50).contains(rows) else {
-                throw ChainError("bad_sheet_layout", "the grid needs 1 to 50 columns and rows, not \(columns) × \(rows)")
+                throw ChainError(.badSheetLayout, "the grid needs 1 to 50 columns and rows, not \(columns) × \(rows)")
             }
             guard pageWidth.isFinite, pageHeight.isFinite, margin >= 0, headerHeight >= 0, symbolSide > 0 else {
-                throw ChainError("bad_sheet_layout", "a \(columns) × \(rows) grid leaves no room for a QR Code on the page")
+                throw ChainError(.badSheetLayout, "a \(columns) × \(rows) grid leaves no room for a QR Code on the page")
             }
         }
     }

@@ -12,7 +12,7 @@ extension CodeSheet {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw ChainError("write_failed", "could not create \(directory.path): \(error)")
+            throw ChainError(.writeFailed, "could not create \(directory.path): \(error)")
         }
         let digits = String(labels.count).count
         var files: [URL] = []

@@ -61,11 +61,11 @@ public struct QRCode: Sendable, Hashable {
     public init(text: String, level: ErrorCorrection = .medium) throws(ChainError) {
         let bytes = Array(text.utf8)
         guard !bytes.isEmpty else {
-            throw ChainError("qr_text_empty", "a QR Code needs at least one byte of text")
+            throw ChainError(.qrTextEmpty, "a QR Code needs at least one byte of text")
         }
         guard bytes.count <= level.maximumByteCount else {
             throw ChainError(
-                "qr_text_too_long",
+                .qrTextTooLong,
                 "\(bytes.count) bytes do not fit a QR Code at level \(level.rawValue) "
                     + "(at most \(level.maximumByteCount))"
             )
@@ -79,13 +79,13 @@ public struct QRCode: Sendable, Hashable {
         }
         guard let code = result else {
             let reason = errno == 0 ? "unknown error" : String(cString: strerror(errno))
-            throw ChainError("qr_encode_failed", "libqrencode could not encode \(bytes.count) bytes: \(reason)")
+            throw ChainError(.qrEncodeFailed, "libqrencode could not encode \(bytes.count) bytes: \(reason)")
         }
         defer { QRcode_free(code) }
 
         let width = Int(code.pointee.width)
         guard width >= 21, let data = code.pointee.data else {
-            throw ChainError("qr_encode_failed", "libqrencode returned an empty symbol")
+            throw ChainError(.qrEncodeFailed, "libqrencode returned an empty symbol")
         }
         // Bit 0 of each byte is the module colour; the other bits describe its role.
         let count = width * width
@@ -105,10 +105,10 @@ public struct QRCode: Sendable, Hashable {
     /// Refuses render sizes that make no image or an unreasonably large one.
     static func checkRenderSize(moduleSize: Int, quietZone: Int) throws(ChainError) {
         guard (1...100).contains(moduleSize) else {
-            throw ChainError("qr_bad_render_size", "module size must be 1 to 100 pixels, not \(moduleSize)")
+            throw ChainError(.qrBadRenderSize, "module size must be 1 to 100 pixels, not \(moduleSize)")
         }
         guard (0...40).contains(quietZone) else {
-            throw ChainError("qr_bad_render_size", "quiet zone must be 0 to 40 modules, not \(quietZone)")
+            throw ChainError(.qrBadRenderSize, "quiet zone must be 0 to 40 modules, not \(quietZone)")
         }
     }
 }

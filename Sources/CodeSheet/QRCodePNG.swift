@@ -17,7 +17,7 @@ extension QRCode {
         do {
             try Data(bytes).write(to: url, options: .atomic)
         } catch {
-            throw ChainError("write_failed", "could not write \(url.path): \(error)")
+            throw ChainError(.writeFailed, "could not write \(url.path): \(error)")
         }
     }
 }

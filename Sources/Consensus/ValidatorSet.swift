@@ -12,10 +12,10 @@ public struct ValidatorSet: Sendable, Hashable {
     /// Creates a set; ids must be unique and each must have a key.
     public init(ids: [String], keys: [String: [UInt8]]) throws(ChainError) {
         guard !ids.isEmpty, Set(ids).count == ids.count else {
-            throw ChainError("bad_validator_set", "validator ids must be non-empty and unique")
+            throw ChainError(.badValidatorSet, "validator ids must be non-empty and unique")
         }
         guard ids.allSatisfy({ keys[$0] != nil }) else {
-            throw ChainError("bad_validator_set", "every validator needs a public key")
+            throw ChainError(.badValidatorSet, "every validator needs a public key")
         }
         self.ids = ids
         self.keys = keys

@@ -29,7 +29,7 @@ public struct EPCISQuery: Sendable, Equatable {
 
     /// Parses query parameters.
     public init(parameters: [String: String]) throws(ChainError) {
-        func bad(_ name: String, _ what: String) -> ChainError { ChainError("epcis_bad_query", "\(name): \(what)") }
+        func bad(_ name: String, _ what: String) -> ChainError { ChainError(.epcisBadQuery, "\(name): \(what)") }
         func list(_ name: String, _ raw: String) throws(ChainError) -> [String] {
             let items = raw.split(separator: ",").map { String($0).trimmingWhitespace }.filter { !$0.isEmpty }
             guard !items.isEmpty else { throw bad(name, "needs at least one value") }

@@ -2,7 +2,7 @@ import ChainCore
 
 /// Checks an EPCIS 2.0 capture document against the rules of the official JSON Schema
 /// (`EPCIS-JSON-Schema.json`, capture part) plus the CBV 2.0 vocabulary rules the schema does
-/// not enforce. Every failure is `ChainError("epcis_invalid", "<where> <path>: <what>")`, where
+/// not enforce. Every failure is `ChainError(.epcisInvalid, "<where> <path>: <what>")`, where
 /// `<where>` is `document` or `event <index>`.
 public struct EPCISValidator: Sendable {
     /// Size bounds.
@@ -45,7 +45,7 @@ public struct EPCISValidator: Sendable {
 
     /// Validates `value` and returns the document with its events.
     public func validate(_ value: JSONValue) throws(ChainError) -> EPCISDocument {
-        func fail(_ path: String, _ what: String) -> ChainError { ChainError("epcis_invalid", "document \(path): \(what)") }
+        func fail(_ path: String, _ what: String) -> ChainError { ChainError(.epcisInvalid, "document \(path): \(what)") }
         guard let doc = value.objectValue else { throw fail("$", "an EPCIS document must be a JSON object") }
         if let d = Self.depth(value, limit: limits.maxDepth), d > limits.maxDepth {
             throw fail("$", "nesting deeper than \(limits.maxDepth) levels")
@@ -116,7 +116,7 @@ public struct EPCISValidator: Sendable {
         let ignored = EPCISEvent.declaredIgnoredFields(doc)
         for (i, item) in items.enumerated() {
             guard let o = item.objectValue else {
-                throw ChainError("epcis_invalid", "event \(i) $: an event must be a JSON object")
+                throw ChainError(.epcisInvalid, "event \(i) $: an event must be a JSON object")
             }
             let event = EPCISEvent(index: i, json: o, namespaces: namespaces, ignoredFields: ignored)
             try EventChecker(index: i, namespaces: event.namespaces, limits: limits).check(o)
@@ -187,7 +187,7 @@ struct EventChecker {
     let limits: EPCISLimits
 
     func fail(_ path: String, _ what: String) -> ChainError {
-        ChainError("epcis_invalid", "event \(index) \(path): \(what)")
+        ChainError(.epcisInvalid, "event \(index) \(path): \(what)")
     }
 
     func check(_ e: [String: JSONValue]) throws(ChainError) {

@@ -49,10 +49,10 @@ public struct BlockExecutor: Sendable {
                 } catch {
                     // Only ChainError messages are deterministic; the text of any other error may
                     // differ between builds, and the message is hashed into the result root.
-                    failure = ChainError("contract_error", "the contract raised an error that is not a ChainError")
+                    failure = ChainError(.contractError, "the contract raised an error that is not a ChainError")
                 }
             } else {
-                failure = ChainError("unknown_contract", "no contract named \"\(vtx.body.contract)\"")
+                failure = ChainError(.unknownContract, "no contract named \"\(vtx.body.contract)\"")
             }
             if failure == nil {
                 for k in ctx.writeOrder {

@@ -39,18 +39,18 @@ public struct Arguments {
 
     /// Wraps a call's args; refuses members other than `allowed`.
     public init(_ args: JSONValue, allowed: Set<String>) throws(ChainError) {
-        guard let o = args.objectValue else { throw ChainError("bad_args", "args must be an object") }
+        guard let o = args.objectValue else { throw ChainError(.badArgs, "args must be an object") }
         if let extra = o.keys.sorted().first(where: { !allowed.contains($0) }) {
-            throw ChainError("bad_args", "unknown argument \"\(extra)\"")
+            throw ChainError(.badArgs, "unknown argument \"\(extra)\"")
         }
         object = o
     }
 
     /// A required string of 1...maxLength characters.
     public func string(_ name: String, maxLength: Int = 256) throws(ChainError) -> String {
-        guard let s = object[name]?.stringValue else { throw ChainError("bad_args", "\"\(name)\" must be a string") }
+        guard let s = object[name]?.stringValue else { throw ChainError(.badArgs, "\"\(name)\" must be a string") }
         guard !s.isEmpty, s.unicodeScalars.count <= maxLength else {
-            throw ChainError("bad_args", "\"\(name)\" must be 1–\(maxLength) characters (Unicode code points)")
+            throw ChainError(.badArgs, "\"\(name)\" must be 1–\(maxLength) characters (Unicode code points)")
         }
         return s
     }
@@ -64,7 +64,7 @@ public struct Arguments {
     /// A required integer within `range`.
     public func int(_ name: String, in range: ClosedRange<Int64>) throws(ChainError) -> Int64 {
         guard let v = object[name]?.int64Value, range.contains(v) else {
-            throw ChainError("bad_args", "\"\(name)\" must be an integer in \(range.lowerBound)...\(range.upperBound)")
+            throw ChainError(.badArgs, "\"\(name)\" must be an integer in \(range.lowerBound)...\(range.upperBound)")
         }
         return v
     }
@@ -72,7 +72,7 @@ public struct Arguments {
     /// An optional JSON object.
     public func optionalObject(_ name: String) throws(ChainError) -> [String: JSONValue]? {
         guard let v = object[name], v != .null else { return nil }
-        guard let o = v.objectValue else { throw ChainError("bad_args", "\"\(name)\" must be an object") }
+        guard let o = v.objectValue else { throw ChainError(.badArgs, "\"\(name)\" must be an object") }
         return o
     }
 

@@ -86,7 +86,7 @@ public final class ExecutionContext {
     public func requireRole(_ roles: Set<Role>, for step: String) throws(ChainError) {
         guard roles.contains(caller.role) else {
             throw ChainError(
-                "role_not_allowed",
+                .roleNotAllowed,
                 "\(step) needs role \(roles.map(\.rawValue).sorted().joined(separator: " or ")); signer has \(caller.role.rawValue)"
             )
         }

@@ -52,31 +52,31 @@ public struct TransactionVerifier: Sendable {
     /// Verifies `tx` against the node clock `nowMillis`.
     public func verify(_ tx: SignedTransaction, nowMillis: Int64) throws(ChainError) -> VerifiedTransaction {
         guard tx.body.count <= maxBodyBytes else {
-            throw ChainError("too_large", "body of \(tx.body.count) bytes exceeds the limit of \(maxBodyBytes)")
+            throw ChainError(.tooLarge, "body of \(tx.body.count) bytes exceeds the limit of \(maxBodyBytes)")
         }
         let body = try TransactionBody.parse(tx.body)
         guard body.chain == chainId else {
-            throw ChainError("wrong_chain", "transaction is for chain \"\(body.chain)\", this is \"\(chainId)\"")
+            throw ChainError(.wrongChain, "transaction is for chain \"\(body.chain)\", this is \"\(chainId)\"")
         }
         guard abs(body.timestamp - nowMillis) <= timestampTolerance else {
             throw ChainError(
-                "stale_timestamp",
+                .staleTimestamp,
                 "timestamp \(body.timestamp) is more than \(timestampTolerance / 1000) s from the node clock \(nowMillis)")
         }
         let (signer, publicKey) = try membership.verify(
             certificateDER: tx.signerCertificate, at: Date(timeIntervalSince1970: Double(nowMillis) / 1000))
         guard membership.suite.verify(signature: tx.signature, message: tx.body, publicKey: publicKey) else {
-            throw ChainError("bad_signature", "signature does not verify over the body bytes with the signer's key")
+            throw ChainError(.badSignature, "signature does not verify over the body bytes with the signer's key")
         }
         guard let contract = registry[body.contract] else {
-            throw ChainError("unknown_contract", "no contract named \"\(body.contract)\"")
+            throw ChainError(.unknownContract, "no contract named \"\(body.contract)\"")
         }
         guard let roles = contract.allowedRoles(method: body.method) else {
-            throw ChainError("unknown_method", "contract \(body.contract) has no method \"\(body.method)\"")
+            throw ChainError(.unknownMethod, "contract \(body.contract) has no method \"\(body.method)\"")
         }
         guard roles.contains(signer.role) else {
             throw ChainError(
-                "role_not_allowed",
+                .roleNotAllowed,
                 "\(body.contract).\(body.method) needs role \(roles.map(\.rawValue).sorted().joined(separator: " or ")); signer has \(signer.role.rawValue)"
             )
         }

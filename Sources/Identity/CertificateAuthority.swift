@@ -55,7 +55,7 @@ public struct CertificateAuthority: Sendable {
         let keyPEM = try String(contentsOf: directory.appendingPathComponent("ca.key.pem"), encoding: .utf8)
         let cert = try Certificate(pemEncoded: certPEM)
         guard let org = cert.subjectAttribute(.RDNAttributeType.organizationName) else {
-            throw ChainError("bad_certificate", "the CA certificate in \(directory.path) has no organisation (O)")
+            throw ChainError(.badCertificate, "the CA certificate in \(directory.path) has no organisation (O)")
         }
         self.org = org
         self.key = try KeyPEM.decode(keyPEM)

@@ -27,10 +27,10 @@ public enum KeyPEM {
         do {
             doc = try PEMDocument(pemString: pem)
         } catch {
-            throw ChainError("bad_key", "not a PEM document")
+            throw ChainError(.badKey, "not a PEM document")
         }
         guard doc.discriminator == "PRIVATE KEY" else {
-            throw ChainError("bad_key", "expected a PKCS#8 \"PRIVATE KEY\" PEM, got \"\(doc.discriminator)\"")
+            throw ChainError(.badKey, "expected a PKCS#8 \"PRIVATE KEY\" PEM, got \"\(doc.discriminator)\"")
         }
         let der = doc.derBytes
         if der.count == 48, Array(der.prefix(16)) == ed25519PKCS8Prefix {
@@ -39,7 +39,7 @@ public enum KeyPEM {
         if let key = try? P256.Signing.PrivateKey(derRepresentation: der) {
             return SigningKey(key)
         }
-        throw ChainError("bad_key", "unsupported private key (expected Ed25519 or P-256)")
+        throw ChainError(.badKey, "unsupported private key (expected Ed25519 or P-256)")
     }
 
     /// The DER bytes of the first certificate in a PEM string (a chain may follow it).
@@ -47,14 +47,14 @@ public enum KeyPEM {
         let doc: PEMDocument
         do {
             guard let first = try PEMDocument.parseMultiple(pemString: pem).first else {
-                throw ChainError("bad_certificate", "signer holds no PEM block")
+                throw ChainError(.badCertificate, "signer holds no PEM block")
             }
             doc = first
         } catch {
-            throw ChainError("bad_certificate", "signer is not a PEM certificate")
+            throw ChainError(.badCertificate, "signer is not a PEM certificate")
         }
         guard doc.discriminator == "CERTIFICATE" else {
-            throw ChainError("bad_certificate", "expected a \"CERTIFICATE\" PEM, got \"\(doc.discriminator)\"")
+            throw ChainError(.badCertificate, "expected a \"CERTIFICATE\" PEM, got \"\(doc.discriminator)\"")
         }
         return doc.derBytes
     }
@@ -101,10 +101,10 @@ extension KeyPEM {
         do {
             cert = try Certificate(derEncoded: try certificateDER(fromPEM: pem))
         } catch {
-            throw ChainError("bad_certificate", "certificate does not parse")
+            throw ChainError(.badCertificate, "certificate does not parse")
         }
         guard let key = cert.publicKey.rawBytes(for: suite) else {
-            throw ChainError("wrong_suite", "certificate key is not a \(suite.rawValue) key")
+            throw ChainError(.wrongSuite, "certificate key is not a \(suite.rawValue) key")
         }
         return key
     }

@@ -17,7 +17,7 @@ public struct OrganizationCA: Sendable {
         do {
             self.certificate = try Certificate(pemEncoded: certificatePEM)
         } catch {
-            throw ChainError("bad_certificate", "CA certificate of org \(name) does not parse")
+            throw ChainError(.badCertificate, "CA certificate of org \(name) does not parse")
         }
     }
 }
@@ -65,11 +65,11 @@ public final class MembershipService: Sendable {
         }
         guard time >= verified.notBefore else {
             throw ChainError(
-                "certificate_not_yet_valid",
+                .certificateNotYetValid,
                 "certificate of \(verified.identity.subject) is not valid until \(verified.notBefore)")
         }
         guard time <= verified.notAfter else {
-            throw ChainError("certificate_expired", "certificate of \(verified.identity.subject) expired at \(verified.notAfter)")
+            throw ChainError(.certificateExpired, "certificate of \(verified.identity.subject) expired at \(verified.notAfter)")
         }
         return (verified.identity, verified.publicKey)
     }
@@ -79,27 +79,27 @@ public final class MembershipService: Sendable {
         do {
             cert = try Certificate(derEncoded: der)
         } catch {
-            throw ChainError("bad_certificate", "signer certificate does not parse as X.509")
+            throw ChainError(.badCertificate, "signer certificate does not parse as X.509")
         }
         guard
             let org = orgs.first(where: {
                 $0.certificate.subject == cert.issuer && $0.certificate.publicKey.isValidSignature(cert.signature, for: cert)
             })
         else {
-            throw ChainError("unknown_ca", "signer certificate is not issued by the CA of any consortium organisation")
+            throw ChainError(.unknownCA, "signer certificate is not issued by the CA of any consortium organisation")
         }
         if let constraints = try? cert.extensions.basicConstraints, case .isCertificateAuthority = constraints {
-            throw ChainError("bad_certificate", "a CA certificate cannot sign transactions")
+            throw ChainError(.badCertificate, "a CA certificate cannot sign transactions")
         }
         guard cert.subjectAttribute(.RDNAttributeType.organizationName) == org.name else {
-            throw ChainError("bad_certificate", "certificate subject O does not match its issuing org \(org.name)")
+            throw ChainError(.badCertificate, "certificate subject O does not match its issuing org \(org.name)")
         }
         guard let ou = cert.subjectAttribute(.RDNAttributeType.organizationalUnitName), let role = Role(rawValue: ou) else {
-            throw ChainError("bad_certificate", "certificate subject OU does not name a known role")
+            throw ChainError(.badCertificate, "certificate subject OU does not name a known role")
         }
         let subject = cert.subjectAttribute(.RDNAttributeType.commonName) ?? ""
         guard let key = cert.publicKey.rawBytes(for: suite) else {
-            throw ChainError("wrong_suite", "certificate key is not a \(suite.rawValue) key, as this chain requires")
+            throw ChainError(.wrongSuite, "certificate key is not a \(suite.rawValue) key, as this chain requires")
         }
         let caNotAfter = org.certificate.notValidAfter
         return Verified(

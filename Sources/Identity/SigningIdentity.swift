@@ -74,10 +74,10 @@ public struct TransactionSubmission: Codable, Sendable {
     /// Decodes the envelope's parts; errors name the bad field.
     public func decode() throws(ChainError) -> SignedTransaction {
         guard let bodyBytes = Data(base64Encoded: body) else {
-            throw ChainError("bad_base64", "\"body\" is not valid base64")
+            throw ChainError(.badBase64, "\"body\" is not valid base64")
         }
         guard let sig = Data(base64Encoded: signature) else {
-            throw ChainError("bad_base64", "\"signature\" is not valid base64")
+            throw ChainError(.badBase64, "\"signature\" is not valid base64")
         }
         let der = try KeyPEM.certificateDER(fromPEM: signer)
         return SignedTransaction(body: Array(bodyBytes), signature: Array(sig), signerCertificate: der)

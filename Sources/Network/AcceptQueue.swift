@@ -24,7 +24,7 @@ final class AcceptQueue<Element: Sendable>: Sendable {
     /// Creates the element with `make` and queues it; throws `shutting_down` (without calling `make`) once closed.
     func admit(_ make: () throws -> Element) throws -> Void {
         let handOver = try state.withLock { s -> (CheckedContinuation<Element?, Never>, Element)? in
-            guard !s.closed else { throw ChainError("shutting_down", "the listener is closing") }
+            guard !s.closed else { throw ChainError(.shuttingDown, "the listener is closing") }
             let element = try make()
             if let waiter = s.waiter {
                 s.waiter = nil

@@ -24,9 +24,9 @@ struct FrameParser: Sendable {
         guard let length = buffer.getInteger(at: buffer.readerIndex, endianness: .big, as: UInt32.self) else {
             return nil
         }
-        guard length > 0 else { throw ChainError("malformed_frame", "zero-length frame") }
+        guard length > 0 else { throw ChainError(.malformedFrame, "zero-length frame") }
         guard UInt64(length) <= UInt64(nextFrameLimit) else {
-            throw ChainError("frame_too_large", "frame of \(length) bytes exceeds the limit of \(nextFrameLimit)")
+            throw ChainError(.frameTooLarge, "frame of \(length) bytes exceeds the limit of \(nextFrameLimit)")
         }
         let size = Int(length)
         guard buffer.readableBytes - 4 >= size else { return nil }
@@ -39,7 +39,7 @@ struct FrameParser: Sendable {
     /// Checks what is left when the stream ends: a partial frame is `truncated_frame`.
     func finish(remaining buffer: ByteBuffer) throws(ChainError) {
         guard buffer.readableBytes == 0 else {
-            throw ChainError("truncated_frame", "stream ended inside a frame (\(buffer.readableBytes) bytes left over)")
+            throw ChainError(.truncatedFrame, "stream ended inside a frame (\(buffer.readableBytes) bytes left over)")
         }
     }
 
@@ -100,7 +100,7 @@ final class FrameEncoder: ChannelOutboundHandler, Sendable {
         guard payload.readableBytes > 0, payload.readableBytes <= maxFrameSize else {
             promise?.fail(
                 ChainError(
-                    "frame_too_large", "refusing to write a frame of \(payload.readableBytes) bytes (limit \(maxFrameSize))"))
+                    .frameTooLarge, "refusing to write a frame of \(payload.readableBytes) bytes (limit \(maxFrameSize))"))
             return
         }
         var header = context.channel.allocator.buffer(capacity: 4)

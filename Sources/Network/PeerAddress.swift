@@ -9,8 +9,8 @@ public struct PeerAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// An address from its parts; fails on a port outside 0–65535 or an empty host.
     public init(host: String, port: Int) throws(ChainError) {
-        guard !host.isEmpty else { throw ChainError("bad_address", "empty host") }
-        guard (0...65535).contains(port) else { throw ChainError("bad_address", "port \(port) is outside 0–65535") }
+        guard !host.isEmpty else { throw ChainError(.badAddress, "empty host") }
+        guard (0...65535).contains(port) else { throw ChainError(.badAddress, "port \(port) is outside 0–65535") }
         self.host = host
         self.port = port
     }
@@ -21,13 +21,13 @@ public struct PeerAddress: Sendable, Hashable, CustomStringConvertible {
         let portText: Substring
         if text.hasPrefix("[") {
             guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
-                throw ChainError("bad_address", "\"\(text)\" is not [ipv6]:port")
+                throw ChainError(.badAddress, "\"\(text)\" is not [ipv6]:port")
             }
             host = text[text.index(after: text.startIndex)..<close]
             portText = text[text.index(close, offsetBy: 2)...]
         } else {
             guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") else {
-                throw ChainError("bad_address", "\"\(text)\" is not host:port")
+                throw ChainError(.badAddress, "\"\(text)\" is not host:port")
             }
             host = text[..<colon]
             portText = text[text.index(after: colon)...]
@@ -35,7 +35,7 @@ public struct PeerAddress: Sendable, Hashable, CustomStringConvertible {
         guard !portText.isEmpty, portText.allSatisfy(\.isASCII), portText.allSatisfy(\.isNumber), portText.count <= 5,
             let port = Int(portText)
         else {
-            throw ChainError("bad_address", "\"\(text)\" has no valid port")
+            throw ChainError(.badAddress, "\"\(text)\" has no valid port")
         }
         try self.init(host: String(host), port: port)
     }

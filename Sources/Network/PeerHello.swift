@@ -54,21 +54,21 @@ struct PeerHello: Sendable, Hashable {
         var r = BinaryReader(payload, maxFieldLength: maxNameLength)
         do throws(ChainError) {
             guard try r.u8() == FrameKind.hello.rawValue else {
-                throw ChainError("bad_hello", "the first frame is not a hello")
+                throw ChainError(.badHello, "the first frame is not a hello")
             }
             var magic: [UInt8] = []
             for _ in 0..<4 { magic.append(try r.u8()) }
-            guard magic == Self.magic else { throw ChainError("bad_hello", "hello does not start with XCHN") }
+            guard magic == Self.magic else { throw ChainError(.badHello, "hello does not start with XCHN") }
             let version = try r.u16()
             guard version == currentVersion else {
-                throw ChainError("unsupported_version", "peer speaks protocol version \(version), this node \(currentVersion)")
+                throw ChainError(.unsupportedVersion, "peer speaks protocol version \(version), this node \(currentVersion)")
             }
             let chainId = try r.string()
             let nodeId = try r.string()
             try r.finish()
             return PeerHello(version: version, chainId: chainId, nodeId: nodeId)
-        } catch let e where e.code == "decoding_failed" {
-            throw ChainError("bad_hello", "hello does not parse: \(e.message)")
+        } catch let e where e.code == .decodingFailed {
+            throw ChainError(.badHello, "hello does not parse: \(e.message)")
         }
     }
 }

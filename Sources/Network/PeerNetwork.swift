@@ -151,19 +151,19 @@ public final class PeerNetwork: Service, Sendable {
         validators: [ValidatorPeer], eventLoopGroup: any EventLoopGroup, logger: Logger
     ) throws(ChainError) {
         guard configuration.maxFrameSize >= PeerHello.maxFrameSize, configuration.maxFrameSize <= Int(UInt32.max) else {
-            throw ChainError("bad_config", "maxFrameSize must be between \(PeerHello.maxFrameSize) and \(UInt32.max) bytes")
+            throw ChainError(.badConfig, "maxFrameSize must be between \(PeerHello.maxFrameSize) and \(UInt32.max) bytes")
         }
         guard !configuration.nodeId.isEmpty, configuration.nodeId.utf8.count <= PeerHello.maxNameLength,
             !configuration.chainId.isEmpty, configuration.chainId.utf8.count <= PeerHello.maxNameLength
         else {
-            throw ChainError("bad_config", "node id and chain id must be 1–\(PeerHello.maxNameLength) bytes")
+            throw ChainError(.badConfig, "node id and chain id must be 1–\(PeerHello.maxNameLength) bytes")
         }
         let trust = try PeerTrust(
             identity: identity, caCertificatesPEM: caCertificatesPEM, validators: validators,
             tlsShutdownTimeout: configuration.tlsShutdownTimeout)
         if let me = trust.validators[configuration.nodeId], me.certificateDER != identity.certificateDER {
             throw ChainError(
-                "certificate_mismatch", "the validator set lists another certificate for this node (\(configuration.nodeId))")
+                .certificateMismatch, "the validator set lists another certificate for this node (\(configuration.nodeId))")
         }
         self.configuration = configuration
         self.identity = identity
@@ -221,7 +221,7 @@ public final class PeerNetwork: Service, Sendable {
         let ownId = configuration.nodeId
         let connection = try state.withLock { s throws(ChainError) -> Connection? in
             guard nodeId != ownId, s.trust.validators[nodeId] != nil else {
-                throw ChainError("unknown_peer", "\(nodeId) is not another validator of the current set")
+                throw ChainError(.unknownPeer, "\(nodeId) is not another validator of the current set")
             }
             return s.connections[nodeId]
         }
@@ -279,7 +279,7 @@ public final class PeerNetwork: Service, Sendable {
     /// `already_running` on a second call.
     public func run() async throws {
         try state.withLock { s throws(ChainError) in
-            guard s.phase == .idle else { throw ChainError("already_running", "a PeerNetwork runs once") }
+            guard s.phase == .idle else { throw ChainError(.alreadyRunning, "a PeerNetwork runs once") }
             s.phase = .running
         }
         defer { stop() }
@@ -315,7 +315,7 @@ public final class PeerNetwork: Service, Sendable {
                 }
                 .bind(host: address.host, port: address.port).get()
         } catch {
-            throw ChainError("bind_failed", "cannot listen on \(address): \(error)")
+            throw ChainError(.bindFailed, "cannot listen on \(address): \(error)")
         }
     }
 
@@ -325,7 +325,7 @@ public final class PeerNetwork: Service, Sendable {
         guard takeHandshakeSlot() else {
             handshakeFailures.add(1, ordering: .relaxed)
             logger.warning("refusing connection: too many handshakes in progress")
-            throw ChainError("too_many_handshakes", "too many inbound handshakes in progress")
+            throw ChainError(.tooManyHandshakes, "too many inbound handshakes in progress")
         }
         do {
             try accepted.admit {
@@ -356,7 +356,7 @@ public final class PeerNetwork: Service, Sendable {
             group.cancelAll()
         }
         if listenerFailed {
-            throw ChainError("listener_failed", "the peer listener on \(configuration.listenAddress) closed unexpectedly")
+            throw ChainError(.listenerFailed, "the peer listener on \(configuration.listenAddress) closed unexpectedly")
         }
     }
 
@@ -471,41 +471,41 @@ public final class PeerNetwork: Service, Sendable {
             certificate = first == nil ? nil : try await channel.nioSSL_peerCertificate().get()
         } catch {
             if timedOut.isSet {
-                throw ChainError("handshake_timeout", "no verified hello within \(configuration.handshakeTimeout)")
+                throw ChainError(.handshakeTimeout, "no verified hello within \(configuration.handshakeTimeout)")
             }
             if let e = error as? ChainError { throw e }
-            throw ChainError("handshake_failed", "\(error)")
+            throw ChainError(.handshakeFailed, "\(error)")
         }
         guard let first else {
             if timedOut.isSet {
-                throw ChainError("handshake_timeout", "no verified hello within \(configuration.handshakeTimeout)")
+                throw ChainError(.handshakeTimeout, "no verified hello within \(configuration.handshakeTimeout)")
             }
-            throw ChainError("handshake_failed", "the peer closed the connection before its hello")
+            throw ChainError(.handshakeFailed, "the peer closed the connection before its hello")
         }
         guard let certificate, let der = try? certificate.toDERBytes() else {
-            throw ChainError("handshake_failed", "the peer presented no certificate")
+            throw ChainError(.handshakeFailed, "the peer presented no certificate")
         }
         guard let peer = currentTrust.validator(certificateDER: der) else {
             throw ChainError(
-                "not_a_validator",
+                .notAValidator,
                 "the peer's certificate (SHA-256 \(Hash256.sha256(der).hex)) is not one of the current validators'")
         }
         let hello = try PeerHello.decode(Array(first.readableBytesView))
         guard hello.chainId == configuration.chainId else {
-            throw ChainError("wrong_chain", "\(peer.nodeId) is on chain \"\(hello.chainId)\", not \"\(configuration.chainId)\"")
+            throw ChainError(.wrongChain, "\(peer.nodeId) is on chain \"\(hello.chainId)\", not \"\(configuration.chainId)\"")
         }
         guard hello.nodeId == peer.nodeId else {
             throw ChainError(
-                "node_id_mismatch", "the certificate of \(peer.nodeId) was used to claim node id \"\(hello.nodeId)\"")
+                .nodeIDMismatch, "the certificate of \(peer.nodeId) was used to claim node id \"\(hello.nodeId)\"")
         }
-        guard peer.nodeId != ownId else { throw ChainError("self_connection", "connected to itself") }
+        guard peer.nodeId != ownId else { throw ChainError(.selfConnection, "connected to itself") }
         if let expected {
             guard peer.nodeId == expected.nodeId else {
-                throw ChainError("unexpected_peer", "dialed \(expected.nodeId) but \(peer.nodeId) answered")
+                throw ChainError(.unexpectedPeer, "dialed \(expected.nodeId) but \(peer.nodeId) answered")
             }
         } else {
             guard peer.nodeId.precedesAsNodeId(ownId) else {
-                throw ChainError("wrong_dial_direction", "\(peer.nodeId) dialed, but the lower node id (\(ownId)) dials")
+                throw ChainError(.wrongDialDirection, "\(peer.nodeId) dialed, but the lower node id (\(ownId)) dials")
             }
         }
         return peer
@@ -658,7 +658,7 @@ public final class PeerNetwork: Service, Sendable {
     private func checkSize(_ bytes: [UInt8]) throws(ChainError) {
         guard bytes.count <= configuration.maxMessageSize else {
             throw ChainError(
-                "message_too_large", "message of \(bytes.count) bytes exceeds the limit of \(configuration.maxMessageSize)")
+                .messageTooLarge, "message of \(bytes.count) bytes exceeds the limit of \(configuration.maxMessageSize)")
         }
     }
 

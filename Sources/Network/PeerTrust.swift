@@ -31,15 +31,15 @@ struct PeerTrust: Sendable {
         var byId: [String: ValidatorPeer] = [:]
         var byFingerprint: [Hash256: String] = [:]
         for v in validators {
-            guard byId[v.nodeId] == nil else { throw ChainError("bad_validator", "validator \(v.nodeId) is listed twice") }
+            guard byId[v.nodeId] == nil else { throw ChainError(.badValidator, "validator \(v.nodeId) is listed twice") }
             guard byFingerprint[v.fingerprint] == nil else {
                 throw ChainError(
-                    "bad_validator", "validators \(byFingerprint[v.fingerprint] ?? "") and \(v.nodeId) share a certificate")
+                    .badValidator, "validators \(byFingerprint[v.fingerprint] ?? "") and \(v.nodeId) share a certificate")
             }
             byId[v.nodeId] = v
             byFingerprint[v.fingerprint] = v.nodeId
         }
-        guard !caCertificatesPEM.isEmpty else { throw ChainError("bad_trust_roots", "no CA certificates to trust") }
+        guard !caCertificatesPEM.isEmpty else { throw ChainError(.badTrustRoots, "no CA certificates to trust") }
         self.validators = byId
         self.nodeIdByFingerprint = byFingerprint
 
@@ -49,19 +49,19 @@ struct PeerTrust: Sendable {
         do {
             leaf = try NIOSSLCertificate(bytes: identity.certificateDER, format: .der)
         } catch {
-            throw ChainError("bad_certificate", "node certificate is not usable for TLS: \(error)")
+            throw ChainError(.badCertificate, "node certificate is not usable for TLS: \(error)")
         }
         do {
             key = try NIOSSLPrivateKey(bytes: Array(KeyPEM.encode(identity.key).utf8), format: .pem)
         } catch {
-            throw ChainError("bad_key", "node key is not usable for TLS: \(error)")
+            throw ChainError(.badKey, "node key is not usable for TLS: \(error)")
         }
         for pem in caCertificatesPEM {
             let der = try KeyPEM.certificateDER(fromPEM: pem)
             do {
                 roots.append(try NIOSSLCertificate(bytes: der, format: .der))
             } catch {
-                throw ChainError("bad_trust_roots", "a CA certificate is not usable for TLS: \(error)")
+                throw ChainError(.badTrustRoots, "a CA certificate is not usable for TLS: \(error)")
             }
         }
 
@@ -79,7 +79,7 @@ struct PeerTrust: Sendable {
             serverContext = try NIOSSLContext(configuration: server)
             clientContext = try NIOSSLContext(configuration: client)
         } catch {
-            throw ChainError("tls_setup_failed", "cannot build the TLS contexts: \(error)")
+            throw ChainError(.tlsSetupFailed, "cannot build the TLS contexts: \(error)")
         }
     }
 

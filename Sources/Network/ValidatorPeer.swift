@@ -21,18 +21,18 @@ public struct ValidatorPeer: Sendable, Hashable {
         do {
             names = try NIOSSLCertificate(bytes: certificateDER, format: .der).subjectName
         } catch {
-            throw ChainError("bad_certificate", "certificate of validator \(nodeId) does not parse as X.509")
+            throw ChainError(.badCertificate, "certificate of validator \(nodeId) does not parse as X.509")
         }
         let commonName = names.first { $0.type == .commonName }?.value
         let unit = names.first { $0.type == .organizationalUnit }?.value
         guard commonName == nodeId else {
-            throw ChainError("bad_validator", "certificate CN of validator \(nodeId) is not its node id")
+            throw ChainError(.badValidator, "certificate CN of validator \(nodeId) is not its node id")
         }
         guard unit == Role.node.rawValue else {
-            throw ChainError("bad_validator", "certificate of validator \(nodeId) does not carry the node role")
+            throw ChainError(.badValidator, "certificate of validator \(nodeId) does not carry the node role")
         }
         guard !nodeId.isEmpty, nodeId.utf8.count <= PeerHello.maxNameLength else {
-            throw ChainError("bad_validator", "node id must be 1–\(PeerHello.maxNameLength) bytes")
+            throw ChainError(.badValidator, "node id must be 1–\(PeerHello.maxNameLength) bytes")
         }
         self.nodeId = nodeId
         self.certificateDER = certificateDER

@@ -46,7 +46,7 @@ public struct HTTPBlockSource: BlockSource {
     /// A source at `baseURL`; fails `bad_config` for anything but an http(s) URL.
     public init(_ base: String, timeout: TimeInterval = 10) throws(ChainError) {
         guard let url = URL(string: base), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
-            throw ChainError("bad_config", "sync source \"\(base)\" is not an http(s) URL")
+            throw ChainError(.badConfig, "sync source \"\(base)\" is not an http(s) URL")
         }
         baseURL = url
         self.timeout = timeout
@@ -57,9 +57,9 @@ public struct HTTPBlockSource: BlockSource {
     public func blocks(from: UInt64, limit: Int) async throws -> [UInt8] {
         guard
             var components = URLComponents(url: baseURL.appendingPathComponent("v1/sync/blocks"), resolvingAgainstBaseURL: false)
-        else { throw ChainError("bad_config", "bad sync source URL") }
+        else { throw ChainError(.badConfig, "bad sync source URL") }
         components.queryItems = [URLQueryItem(name: "from", value: "\(from)"), URLQueryItem(name: "limit", value: "\(limit)")]
-        guard let url = components.url else { throw ChainError("bad_config", "bad sync source URL") }
+        guard let url = components.url else { throw ChainError(.badConfig, "bad sync source URL") }
         var request = URLRequest(url: url, timeoutInterval: timeout)
         request.httpMethod = "GET"
         let (data, response) = try await Self.session.data(for: request)
@@ -84,13 +84,13 @@ public struct HTTPBlockSource: BlockSource {
 
     /// Turns a non-2xx answer into the source's own `ChainError`.
     static func check(_ response: URLResponse, _ data: Data) throws {
-        guard let http = response as? HTTPURLResponse else { throw ChainError("sync_failed", "not an HTTP response") }
+        guard let http = response as? HTTPURLResponse else { throw ChainError(.syncFailed, "not an HTTP response") }
         guard (200..<300).contains(http.statusCode) else {
             let error = try? JSONParser().parse(Array(data))["error"]
             if let code = error?["code"]?.stringValue, let message = error?["message"]?.stringValue {
-                throw ChainError(code, message)
+                throw ChainError(ErrorCode(named: code, unknownKind: .peer), message)
             }
-            throw ChainError("sync_failed", "source answered HTTP \(http.statusCode)")
+            throw ChainError(.syncFailed, "source answered HTTP \(http.statusCode)")
         }
     }
 }
@@ -122,7 +122,7 @@ public final class BlockSyncService: Service, Sendable {
     public var status: SyncStatus { statusBox.withLock { $0 } }
 
     public func run() async throws {
-        guard !sources.isEmpty else { throw ChainError("bad_config", "an observer needs at least one sync source") }
+        guard !sources.isEmpty else { throw ChainError(.badConfig, "an observer needs at least one sync source") }
         let finality = try node.finalityCheck()
         var index = 0
         var failures = 0

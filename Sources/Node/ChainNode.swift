@@ -70,12 +70,12 @@ public final class ChainNode: Sendable {
         isObserver = !genesis.validators.contains(where: { $0.nodeId == config.nodeId })
         guard !isObserver || !config.syncFrom.isEmpty else {
             throw ChainError(
-                "not_a_validator",
+                .notAValidator,
                 "node \(config.nodeId) is not a validator of chain \(genesis.chainId), and has no syncFrom sources to observe from"
             )
         }
         guard nodeKey.suite == genesis.suite else {
-            throw ChainError("wrong_suite", "node key is \(nodeKey.suite.rawValue); the chain uses \(genesis.suite.rawValue)")
+            throw ChainError(.wrongSuite, "node key is \(nodeKey.suite.rawValue); the chain uses \(genesis.suite.rawValue)")
         }
         store = try BlockStore(path: databasePath, synchronousFull: config.syncCommits)
         try store.bindGenesis(hash: genesisHash, chainId: genesis.chainId)
@@ -101,9 +101,9 @@ public final class ChainNode: Sendable {
         do {
             committed = try store.committedIDs(among: [tx.id]).contains(tx.id)
         } catch {
-            throw ChainError("storage_unavailable", "cannot check for replay: \(error)")
+            throw ChainError(.storageUnavailable, "cannot check for replay: \(error)")
         }
-        guard !committed else { throw ChainError("duplicate_tx", "transaction \(tx.id.hex) is already committed") }
+        guard !committed else { throw ChainError(.duplicateTx, "transaction \(tx.id.hex) is already committed") }
         try mempool.add(verified)
         admissionListener.withLock { $0 }?.call(tx)
         return verified
@@ -207,13 +207,13 @@ public final class ChainNode: Sendable {
             let h = block.header
             let tip = try store.tip()
             guard h.chainId == genesis.chainId else {
-                throw ChainError("wrong_chain", "block is of chain \"\(h.chainId)\", this is \"\(genesis.chainId)\"")
+                throw ChainError(.wrongChain, "block is of chain \"\(h.chainId)\", this is \"\(genesis.chainId)\"")
             }
             guard h.height == (tip?.height ?? 0) + 1, h.parentHash == (tip?.hash ?? .zero), h.execHeight == h.height - 1 else {
-                throw ChainError("not_next_block", "block \(h.height) does not extend the stored tip \(tip?.height ?? 0)")
+                throw ChainError(.notNextBlock, "block \(h.height) does not extend the stored tip \(tip?.height ?? 0)")
             }
             guard h.timestamp > (tip?.timestamp ?? Int64.min) else {
-                throw ChainError("bad_block", "block \(h.height) is not later than its parent")
+                throw ChainError(.badBlock, "block \(h.height) is not later than its parent")
             }
             // Only the signatures that verify are stored with the block.
             let signatures = try finality.verify(h, block.signatures)
@@ -221,18 +221,18 @@ public final class ChainNode: Sendable {
             let expectedState = tip?.stateHash ?? StateHash.genesis(genesisHash)
             guard h.resultRoot == expectedResults, h.stateHash == expectedState else {
                 throw ChainError(
-                    "sync_diverged",
+                    .syncDiverged,
                     "block \(h.height) certifies state \(h.stateHash.hex) and results \(h.resultRoot.hex) for block \(h.height - 1); this node computed \(expectedState.hex) and \(expectedResults.hex)"
                 )
             }
             guard Int(h.txCount) == block.transactions.count, Block.txRoot(block.transactions) == h.txRoot else {
-                throw ChainError("bad_block", "block \(h.height)'s transactions do not match its header")
+                throw ChainError(.badBlock, "block \(h.height)'s transactions do not match its header")
             }
             var ids = Set<Hash256>()
             guard block.transactions.allSatisfy({ ids.insert($0.id).inserted }),
                 try store.committedIDs(among: Array(ids)).isEmpty
             else {
-                throw ChainError("bad_block", "block \(h.height) repeats a transaction")
+                throw ChainError(.badBlock, "block \(h.height) repeats a transaction")
             }
             let txs = try block.transactions.map { tx throws(ChainError) in try certifiedTransaction(tx, at: h.timestamp) }
             try executeAndStore(
@@ -271,7 +271,7 @@ public final class ChainNode: Sendable {
         let (signer, publicKey) = try membership.verify(
             certificateDER: tx.signerCertificate, at: Date(timeIntervalSince1970: Double(time) / 1000))
         guard membership.suite.verify(signature: tx.signature, message: tx.body, publicKey: publicKey) else {
-            throw ChainError("bad_signature", "a transaction of a certified block does not verify")
+            throw ChainError(.badSignature, "a transaction of a certified block does not verify")
         }
         return VerifiedTransaction(transaction: tx, body: body, signer: signer)
     }

@@ -99,6 +99,8 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     let pending = PendingBlocks()
     let statusBox = Mutex(ConsensusStatus())
     let finalityBuffer = Mutex<[UInt64: [(String, Hash256, [UInt8])]]>([:])
+    /// How far above its tip this node keeps finality signatures for blocks it has not committed yet.
+    static var finalityWindow: UInt64 { 64 }
 
     /// Creates the service for `node`.
     public init(node: ChainNode, transport: Transport, config: ConsensusConfig, emptyBlockDelay: Duration, logger: Logger) throws
@@ -329,8 +331,14 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     func addFinality(from: String, height: UInt64, headerHash: Hash256, signature: [UInt8]) throws {
         guard let key = validators.keys[from] else { return }
         guard let stored = try node.store.block(at: height) else {
+            // A signature can outrun this node's own commit of the block: keep it for a while, but
+            // only for the next few heights and once per validator, so a validator cannot grow
+            // the buffer (it holds at most finalityWindow × validators entries).
+            let tip = try node.store.tip()?.height ?? 0
+            guard height > tip, height - tip <= Self.finalityWindow else { return }
             finalityBuffer.withLock { buffer in
-                guard buffer.count < 4096 else { return }
+                buffer = buffer.filter { $0.key > tip }
+                guard buffer[height]?.contains(where: { $0.0 == from }) != true else { return }
                 buffer[height, default: []].append((from, headerHash, signature))
             }
             return

@@ -71,16 +71,16 @@ public struct Genesis: Codable, Sendable {
         do {
             g = try JSONDecoder().decode(Genesis.self, from: data)
         } catch {
-            throw ChainError("bad_genesis", "\(url.path) is not a valid genesis document: \(error)")
+            throw ChainError(.badGenesis, "\(url.path) is not a valid genesis document: \(error)")
         }
-        guard !g.validators.isEmpty else { throw ChainError("bad_genesis", "genesis lists no validators") }
+        guard !g.validators.isEmpty else { throw ChainError(.badGenesis, "genesis lists no validators") }
         guard NetworkLayout.isSafeName(g.chainId) else {
-            throw ChainError("bad_genesis", "chain id must be 1–64 of [A-Za-z0-9_-]")
+            throw ChainError(.badGenesis, "chain id must be 1–64 of [A-Za-z0-9_-]")
         }
         for v in g.validators where !NetworkLayout.isSafeName(v.nodeId) {
-            throw ChainError("bad_genesis", "validator node id \"\(v.nodeId)\" must be 1–64 of [A-Za-z0-9_-]")
+            throw ChainError(.badGenesis, "validator node id \"\(v.nodeId)\" must be 1–64 of [A-Za-z0-9_-]")
         }
-        guard Set(g.orgs.map(\.name)).count == g.orgs.count else { throw ChainError("bad_genesis", "duplicate org names") }
+        guard Set(g.orgs.map(\.name)).count == g.orgs.count else { throw ChainError(.badGenesis, "duplicate org names") }
         return g
     }
 

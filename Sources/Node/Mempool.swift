@@ -26,10 +26,10 @@ public final class Mempool: Sendable {
     public func add(_ tx: VerifiedTransaction) throws(ChainError) {
         try state.withLock { s throws(ChainError) in
             guard s.position[tx.id] == nil else {
-                throw ChainError("duplicate_tx", "transaction \(tx.id.hex) was already accepted")
+                throw ChainError(.duplicateTx, "transaction \(tx.id.hex) was already accepted")
             }
             guard s.position.count < capacity else {
-                throw ChainError("mempool_full", "the mempool holds \(capacity) transactions; retry shortly")
+                throw ChainError(.mempoolFull, "the mempool holds \(capacity) transactions; retry shortly")
             }
             s.position[tx.id] = s.entries.count
             s.entries.append(tx)
@@ -40,7 +40,7 @@ public final class Mempool: Sendable {
     /// the signature is verified, so that overload is refused without spending CPU on it.
     public func checkRoom() throws(ChainError) {
         guard count < capacity else {
-            throw ChainError("mempool_full", "the mempool holds \(capacity) transactions; retry shortly")
+            throw ChainError(.mempoolFull, "the mempool holds \(capacity) transactions; retry shortly")
         }
     }
 

@@ -46,13 +46,13 @@ public struct NetworkLayout: Sendable {
         orgs: [String], suite: CryptoSuite, chainId: String, basePort: Int?, crabProducts: [String] = Self.demoCrabProducts,
         validators validatorCount: Int? = nil
     ) throws -> Genesis {
-        guard !orgs.isEmpty else { throw ChainError("bad_args", "give at least one org") }
+        guard !orgs.isEmpty else { throw ChainError(.badArgs, "give at least one org") }
         for org in orgs where !Self.isSafeName(org) {
-            throw ChainError("bad_args", "org name \"\(org)\" must be 1–64 of [A-Za-z0-9_-]")
+            throw ChainError(.badArgs, "org name \"\(org)\" must be 1–64 of [A-Za-z0-9_-]")
         }
-        guard Set(orgs).count == orgs.count else { throw ChainError("bad_args", "org names must be unique") }
-        guard Self.isSafeName(chainId) else { throw ChainError("bad_args", "chain id must be 1–64 of [A-Za-z0-9_-]") }
-        guard !exists else { throw ChainError("already_exists", "\(root.path) already holds a network") }
+        guard Set(orgs).count == orgs.count else { throw ChainError(.badArgs, "org names must be unique") }
+        guard Self.isSafeName(chainId) else { throw ChainError(.badArgs, "chain id must be 1–64 of [A-Za-z0-9_-]") }
+        guard !exists else { throw ChainError(.alreadyExists, "\(root.path) already holds a network") }
         let fm = FileManager.default
         try fm.createDirectory(at: root, withIntermediateDirectories: true)
         var cas: [CertificateAuthority] = []
@@ -129,7 +129,7 @@ public struct NetworkLayout: Sendable {
     private func loadCA(_ org: String) throws -> CertificateAuthority {
         let caDir = orgDir(org)
         guard FileManager.default.fileExists(atPath: caDir.path) else {
-            throw ChainError("not_found", "no org \"\(org)\" in \(root.path)")
+            throw ChainError(.notFound, "no org \"\(org)\" in \(root.path)")
         }
         return try CertificateAuthority(
             org: org,
@@ -143,12 +143,12 @@ public struct NetworkLayout: Sendable {
     /// Issues a key and certificate for `name` under `org`'s CA into `D/identities/<name>`.
     @discardableResult
     public func issueIdentity(org: String, role: Role, name: String, validityDays: Int = 730) throws -> URL {
-        guard Self.isSafeName(name) else { throw ChainError("bad_args", "identity name must be 1–64 of [A-Za-z0-9_-]") }
+        guard Self.isSafeName(name) else { throw ChainError(.badArgs, "identity name must be 1–64 of [A-Za-z0-9_-]") }
         let ca = try loadCA(org)
         let genesis = try Genesis.load(from: genesisURL)
         let dir = identityDir(name)
         guard !FileManager.default.fileExists(atPath: dir.path) else {
-            throw ChainError("already_exists", "identity \(name) already exists")
+            throw ChainError(.alreadyExists, "identity \(name) already exists")
         }
         let key = SigningKey.generate(genesis.suite)
         let cert = try ca.issue(role: role, name: name, subjectKey: key, validity: Double(validityDays) * 86400)

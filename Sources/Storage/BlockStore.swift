@@ -22,7 +22,7 @@ public final class BlockStore: StateScanner, Sendable {
         do {
             pool = try DatabasePool(path: path, configuration: config)
         } catch {
-            throw ChainError("storage_unavailable", "cannot open database \(path): \(error)")
+            throw ChainError(.storageUnavailable, "cannot open database \(path): \(error)")
         }
         try migrator.migrate(pool)
     }
@@ -116,10 +116,11 @@ public final class BlockStore: StateScanner, Sendable {
 
     /// Keeps a valid, not yet committed consensus block.
     public func storeConsensusBlock(id: Hash256, height: UInt64, bytes: [UInt8]) throws {
+        let height = try Self.column(height)
         try pool.write { db in
             try db.execute(
                 sql: "INSERT OR IGNORE INTO consensus_blocks (id, height, committed, data) VALUES (?, ?, 0, ?)",
-                arguments: [Data(id.bytes), Int64(height), Data(bytes)])
+                arguments: [Data(id.bytes), height, Data(bytes)])
         }
     }
 
@@ -145,13 +146,14 @@ public final class BlockStore: StateScanner, Sendable {
     }
 
     static func markConsensusCommitted(_ db: Database, id: Hash256, height: UInt64, bytes: [UInt8]) throws {
+        let height = try column(height)
         try db.execute(
             sql: """
                 INSERT INTO consensus_blocks (id, height, committed, data) VALUES (?, ?, 1, ?)
                 ON CONFLICT(id) DO UPDATE SET committed = 1
                 """,
-            arguments: [Data(id.bytes), Int64(height), Data(bytes)])
-        try db.execute(sql: "DELETE FROM consensus_blocks WHERE committed = 0 AND height <= ?", arguments: [Int64(height)])
+            arguments: [Data(id.bytes), height, Data(bytes)])
+        try db.execute(sql: "DELETE FROM consensus_blocks WHERE committed = 0 AND height <= ?", arguments: [height])
         try db.execute(
             sql:
                 "INSERT INTO consensus_state (key, value) VALUES ('committed', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -162,9 +164,10 @@ public final class BlockStore: StateScanner, Sendable {
     /// Returns the block's signatures afterwards, or nil when there is no such block.
     @discardableResult
     public func addSignature(_ signature: ValidatorSignature, height: UInt64) throws -> [ValidatorSignature]? {
-        try pool.write { db in
+        guard let height = Int64(exactly: height) else { return nil }
+        return try pool.write { db in
             guard
-                let raw = try Data.fetchOne(db, sql: "SELECT signatures FROM blocks WHERE height = ?", arguments: [Int64(height)])
+                let raw = try Data.fetchOne(db, sql: "SELECT signatures FROM blocks WHERE height = ?", arguments: [height])
             else { return nil }
             var sigs = try Self.decodeSignatures(Array(raw))
             guard !sigs.contains(where: { $0.validator == signature.validator }) else { return sigs }
@@ -172,7 +175,7 @@ public final class BlockStore: StateScanner, Sendable {
             sigs.sort { $0.validator < $1.validator }
             try db.execute(
                 sql: "UPDATE blocks SET signatures = ? WHERE height = ?",
-                arguments: [Data(Self.encodeSignatures(sigs)), Int64(height)])
+                arguments: [Data(Self.encodeSignatures(sigs)), height])
             return sigs
         }
     }
@@ -182,7 +185,7 @@ public final class BlockStore: StateScanner, Sendable {
         try pool.write { db in
             if let existing = try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'genesis'") {
                 guard Array(existing) == hash.bytes else {
-                    throw ChainError("genesis_mismatch", "database \(self.path) belongs to another genesis")
+                    throw ChainError(.genesisMismatch, "database \(self.path) belongs to another genesis")
                 }
             } else {
                 try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('genesis', ?)", arguments: [Data(hash.bytes)])
@@ -216,7 +219,7 @@ public final class BlockStore: StateScanner, Sendable {
             let tipHash = try tip.map { try Self.hash($0["hash"]) } ?? .zero
             guard header.height == tipHeight + 1, header.parentHash == tipHash else {
                 throw ChainError(
-                    "not_next_block", "block \(header.height) does not extend the stored tip \(tipHeight)")
+                    .notNextBlock, "block \(header.height) does not extend the stored tip \(tipHeight)")
             }
             try db.execute(
                 sql: """
@@ -302,14 +305,15 @@ public final class BlockStore: StateScanner, Sendable {
 
     /// Committed contract events named `name` of `contract`, oldest first, from block `fromHeight`.
     public func events(contract: String, name: String, fromHeight: UInt64 = 0, limit: Int) throws -> [StoredEvent] {
-        try pool.read { db in
+        guard let fromHeight = Int64(exactly: fromHeight) else { return [] }
+        return try pool.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
                     SELECT height, idx, seq, data FROM events WHERE contract = ? AND name = ? AND height >= ?
                     ORDER BY height, idx, seq LIMIT ?
                     """,
-                arguments: [contract, name, Int64(fromHeight), limit]
+                arguments: [contract, name, fromHeight, limit]
             ).map { row in
                 StoredEvent(
                     height: UInt64(row["height"] as Int64), index: row["idx"], seq: row["seq"], contract: contract,
@@ -355,14 +359,17 @@ public final class BlockStore: StateScanner, Sendable {
     }
 
     private func block(_ db: Database, height: UInt64) throws -> StoredBlock? {
+        // Heights come from requests and peers: one above Int64.max names no block (SQLite
+        // integers are signed), it must not trap converting.
+        guard let height = Int64(exactly: height) else { return nil }
         guard
             let row = try Row.fetchOne(
                 db, sql: "SELECT header, signatures, result_root, state_hash FROM blocks WHERE height = ?",
-                arguments: [Int64(height)])
+                arguments: [height])
         else { return nil }
         let header = try BlockHeader(decoding: Array(row["header"] as Data))
         let txids = try Data.fetchAll(
-            db, sql: "SELECT txid FROM txs WHERE height = ? ORDER BY idx", arguments: [Int64(height)]
+            db, sql: "SELECT txid FROM txs WHERE height = ? ORDER BY idx", arguments: [height]
         ).map { try Self.hash($0) }
         return StoredBlock(
             header: header, hash: header.hash, signatures: try Self.decodeSignatures(Array(row["signatures"] as Data)),
@@ -386,7 +393,7 @@ public final class BlockStore: StateScanner, Sendable {
             return StoredTransaction(
                 transaction: tx, height: UInt64(row["height"] as Int64), index: row["idx"], contract: row["contract"],
                 method: row["method"], signerOrg: row["signer_org"], signerRole: row["signer_role"],
-                signerSubject: row["signer_subject"], result: try Self.decodeResult(Array(row["result"] as Data)))
+                signerSubject: row["signer_subject"], result: try TransactionResult(decoding: Array(row["result"] as Data)))
         }
     }
 
@@ -408,8 +415,14 @@ public final class BlockStore: StateScanner, Sendable {
         try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM txs") ?? 0 }
     }
 
+    /// A height as an SQLite integer (signed 64-bit); one beyond `Int64.max` is refused, not trapped on.
+    static func column(_ height: UInt64) throws(ChainError) -> Int64 {
+        guard let h = Int64(exactly: height) else { throw ChainError(.badHeight, "height \(height) is out of range") }
+        return h
+    }
+
     static func hash(_ data: Data?) throws -> Hash256 {
-        guard let data, let h = Hash256(Array(data)) else { throw ChainError("storage_corrupt", "stored hash is not 32 bytes") }
+        guard let data, let h = Hash256(Array(data)) else { throw ChainError(.storageCorrupt, "stored hash is not 32 bytes") }
         return h
     }
 
@@ -432,23 +445,5 @@ public final class BlockStore: StateScanner, Sendable {
         }
         try r.finish()
         return out
-    }
-
-    static func decodeResult(_ bytes: [UInt8]) throws -> TransactionResult {
-        var r = BinaryReader(bytes)
-        let txid = try r.hash()
-        let failed = try r.u8() == 1
-        let code = try r.string()
-        let message = try r.string()
-        let n = try r.u32()
-        var events: [ContractEvent] = []
-        for _ in 0..<n {
-            let contract = try r.string()
-            let name = try r.string()
-            let data = try JSONParser().parse(try r.lengthPrefixed())
-            events.append(ContractEvent(contract: contract, name: name, data: data))
-        }
-        try r.finish()
-        return TransactionResult(txid: txid, error: failed ? ChainError(code, message) : nil, events: events)
     }
 }

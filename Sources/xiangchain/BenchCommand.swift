@@ -333,7 +333,7 @@ final class CommitWatcher: Sendable {
         try await LoadConnection.with(host: endpoint.url.host ?? "127.0.0.1", port: endpoint.url.port ?? 80) { request in
             try await poll(start: start, until: until) { path in
                 let reply = try await request(.GET, path, nil)
-                guard reply.status == 200 else { throw ChainError("bench_failed", "GET \(path) answered \(reply.status)") }
+                guard reply.status == 200 else { throw ChainError(.benchFailed, "GET \(path) answered \(reply.status)") }
                 return try JSONParser().parse(reply.body)
             }
         }
@@ -371,7 +371,7 @@ struct Endpoint: Sendable {
         let reply = try await LoadConnection.with(host: url.host ?? "127.0.0.1", port: url.port ?? 80) { request in
             try await request(.GET, path, nil)
         }
-        guard reply.status == 200 else { throw ChainError("bench_failed", "GET \(path) answered \(reply.status)") }
+        guard reply.status == 200 else { throw ChainError(.benchFailed, "GET \(path) answered \(reply.status)") }
         return try JSONParser().parse(reply.body)
     }
 

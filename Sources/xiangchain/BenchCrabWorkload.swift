@@ -207,7 +207,7 @@ enum CrabWorkload {
             }
             let results = (try? JSONParser().parse(reply.body))?["results"]?.arrayValue ?? []
             if let refused = results.first(where: { $0["error"] != nil }) ?? (reply.status == 200 ? nil : .null) {
-                throw ChainError("bench_setup_failed", "setup refused: HTTP \(reply.status) \(refused.canonicalString)")
+                throw ChainError(.benchSetupFailed, "setup refused: HTTP \(reply.status) \(refused.canonicalString)")
             }
         }
         let deadline = ContinuousClock.now + .seconds(120)
@@ -216,12 +216,12 @@ enum CrabWorkload {
                 let t = try? await endpoint.get("/v1/txs/\(tx.txid)")
                 if let status = t?["status"]?.stringValue, status != "pending" {
                     guard status == "committed" else {
-                        throw ChainError("bench_setup_failed", "setup step failed: \(t?["error"]?.canonicalString ?? status)")
+                        throw ChainError(.benchSetupFailed, "setup step failed: \(t?["error"]?.canonicalString ?? status)")
                     }
                     break
                 }
                 guard ContinuousClock.now < deadline else {
-                    throw ChainError("bench_setup_failed", "setup not committed in 120 s")
+                    throw ChainError(.benchSetupFailed, "setup not committed in 120 s")
                 }
                 try await Task.sleep(for: .milliseconds(100))
             }

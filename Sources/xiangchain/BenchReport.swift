@@ -64,7 +64,7 @@ final class LocalNetwork: Sendable {
                 }
                 guard ContinuousClock.now < deadline else {
                     network.stop()
-                    throw ChainError("bench_failed", "the network did not come up; logs in \(root.path)/nodes/*/node.log")
+                    throw ChainError(.benchFailed, "the network did not come up; logs in \(root.path)/nodes/*/node.log")
                 }
                 try await Task.sleep(for: .milliseconds(200))
             }

@@ -84,7 +84,7 @@ struct DemoCast: Sendable {
     static func plan(orgs: [String]) throws -> DemoCast {
         guard orgs.count >= 4 else {
             throw ChainError(
-                "demo_needs_orgs",
+                .demoNeedsOrgs,
                 "the crab demo needs at least 4 orgs (farm, merchant, lab, logistics members); this network has \(orgs.count)")
         }
         let home = orgs[0]

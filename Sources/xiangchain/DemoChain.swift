@@ -47,25 +47,25 @@ struct DemoChain: Sendable {
     static func chainId(at base: URL) async throws -> String {
         let (code, body) = try await APIClient.get(base.appendingPathComponent("v1/status"))
         guard code == 200, let id = try JSONParser().parse(body)["chainId"]?.stringValue else {
-            throw ChainError("node_unavailable", "cannot read the chain id from \(base.absoluteString)/v1/status (HTTP \(code))")
+            throw ChainError(.nodeUnavailable, "cannot read the chain id from \(base.absoluteString)/v1/status (HTTP \(code))")
         }
         return id
     }
 
     /// Submits one step and waits until it is committed; checks the expected outcome.
     func run(_ step: DemoStep) async throws -> TxOutcome {
-        guard let signer = signers[step.signer] else { throw ChainError("demo_failed", "no identity for \(step.signer)") }
+        guard let signer = signers[step.signer] else { throw ChainError(.demoFailed, "no identity for \(step.signer)") }
         let tx = try signer.transaction(chain: chainId, contract: "crab", method: step.method, args: step.args)
         let envelope = try JSONEncoder().encode(TransactionSubmission(tx))
         guard let url = URL(string: base.appendingPathComponent("v1/txs").absoluteString + "?wait=commit") else {
-            throw ChainError("bad_args", "bad node URL \(base)")
+            throw ChainError(.badArgs, "bad node URL \(base)")
         }
         let (code, body) = try await APIClient.post(url, json: Array(envelope))
         var answer = try JSONParser().parse(body)
         guard code == 200 || code == 202 else {
             let e = answer["error"]
             throw ChainError(
-                "demo_failed",
+                .demoFailed,
                 "\(step.label) (\(step.method)) was refused by the node: HTTP \(code) \(e?["code"]?.stringValue ?? "") \(e?["message"]?.stringValue ?? "")"
             )
         }
@@ -73,7 +73,7 @@ struct DemoChain: Sendable {
         var polls = 0
         while answer["status"]?.stringValue == "pending" {
             polls += 1
-            guard polls < 240 else { throw ChainError("demo_failed", "\(step.label): transaction \(tx.txid) is still pending") }
+            guard polls < 240 else { throw ChainError(.demoFailed, "\(step.label): transaction \(tx.txid) is still pending") }
             try await Task.sleep(for: .milliseconds(250))
             let (c, b) = try await APIClient.get(base.appendingPathComponent("v1/txs/\(tx.txid)"))
             if c == 200 { answer = try JSONParser().parse(b) }
@@ -84,7 +84,7 @@ struct DemoChain: Sendable {
             message: answer["error"]?["message"]?.stringValue)
         if outcome.error != step.expectError {
             throw ChainError(
-                "demo_failed",
+                .demoFailed,
                 "\(step.label) (\(step.method), tx \(tx.txid)): expected \(step.expectError ?? "success"), got \(outcome.error.map { "\($0): \(outcome.message ?? "")" } ?? "success")"
             )
         }

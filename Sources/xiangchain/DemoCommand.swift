@@ -80,7 +80,7 @@ enum DemoRunner {
         }
         guard let node else {
             throw ChainError(
-                "node_unavailable",
+                .nodeUnavailable,
                 "no node answers at \(candidates.map(\.absoluteString).joined(separator: ", ")); start the network first")
         }
         say("seeding the crab demo season through \(node.absoluteString) …")

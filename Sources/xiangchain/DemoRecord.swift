@@ -19,6 +19,12 @@ struct DemoRecord: Codable, Sendable {
         var verifyURL: String
         /// Transactions behind it.
         var txids: [String]
+        /// Where its buyer checks it (the city the demo's own scans used); records seeded before
+        /// this field existed mean 苏州.
+        var city: String?
+
+        /// The city a check of this code names.
+        var checkCity: String { city ?? "苏州" }
     }
 
     /// An identity the demo uses.
@@ -107,7 +113,7 @@ struct DemoRecord: Codable, Sendable {
             lines.append("  \(h.name): \(h.shows)  → expect \(h.expect)")
             lines.append("    \(h.shortCode)")
             lines.append("    open \(h.browserURL(node: node))")
-            lines.append("    curl '\(h.verifyCurlURL(node: node))'   # city=苏州")
+            lines.append("    curl '\(h.verifyCurlURL(node: node))'   # city=\(h.checkCity)")
         }
         let refused = transactions.filter { $0.status == "failed" }
         if !refused.isEmpty {
@@ -132,8 +138,6 @@ struct DemoRecord: Codable, Sendable {
 }
 
 extension DemoRecord.Highlight {
-    /// `GET /v1/verify?code=…&city=苏州` on `node`: the code's reserved characters and the city
-    /// percent-encoded (the HTTP parser refuses raw UTF-8 in a request line).
     /// The code's Digital Link path on the node: the web console's verify page, as a QR code
     /// pointing at the node would open it.
     func browserURL(node: String) -> String {
@@ -141,8 +145,10 @@ extension DemoRecord.Highlight {
         return node + u.percentEncodedPath + (u.percentEncodedQuery.map { "?" + $0 } ?? "")
     }
 
+    /// `GET /v1/verify?code=…&city=…` on `node`: the code's reserved characters and the city
+    /// percent-encoded (the HTTP parser refuses raw UTF-8 in a request line).
     func verifyCurlURL(node: String) -> String {
-        "\(node)/v1/verify?code=\(DemoRecord.Highlight.queryEscape(uri))&city=\(DemoRecord.Highlight.strictEscape("苏州"))"
+        "\(node)/v1/verify?code=\(DemoRecord.Highlight.queryEscape(uri))&city=\(DemoRecord.Highlight.strictEscape(checkCity))"
     }
 
     /// Escapes what would end or split a query value (`? = & # + %` and spaces), keeping `:` and `/` readable.

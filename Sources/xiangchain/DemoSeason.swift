@@ -193,7 +193,7 @@ struct DemoSeason {
         var boxes: [Box] = []
         func addBox(_ lot: Lot, _ first: Int) throws {
             let ref = "30952123" + String(format: "%09d", (Int(yy) ?? 0) * 10_000_000 + boxes.count + 1)
-            guard let sscc = GS1Key.appendingCheckDigit(ref) else { throw ChainError("demo_failed", "bad SSCC \(ref)") }
+            guard let sscc = GS1Key.appendingCheckDigit(ref) else { throw ChainError(.demoFailed, "bad SSCC \(ref)") }
             boxes.append(Box(sscc: sscc, lot: lot, serials: Array(first..<first + 8)))
         }
         for k in 0..<4 { try addBox(lots[0], 1 + 8 * k) }
@@ -360,13 +360,16 @@ struct DemoSeason {
         let frozenRing = rings[248]
         let recalledRing = rings[400]
         let liveCoupon = flagshipCoupons[2]
-        func highlight(_ name: String, _ code: GeneratedCode, _ shows: String, _ expect: String, _ outcomes: [TxOutcome])
-            -> DemoRecord.Highlight
-        {
-            let query = "code=\(DemoRecord.Highlight.strictEscape(code.uri))&city=\(DemoRecord.Highlight.strictEscape("苏州"))"
+        // A code's check names the city its buyer is in: a check of the genuine ring from 苏州, a
+        // day after its buyer scanned it in 上海, would rightly read two_cities.
+        func highlight(
+            _ name: String, _ code: GeneratedCode, _ shows: String, _ expect: String, _ outcomes: [TxOutcome],
+            city: String = "苏州"
+        ) -> DemoRecord.Highlight {
+            let query = "code=\(DemoRecord.Highlight.strictEscape(code.uri))&city=\(DemoRecord.Highlight.strictEscape(city))"
             return DemoRecord.Highlight(
                 name: name, shows: shows, expect: expect, uri: code.uri, shortCode: code.shortCode,
-                verifyURL: "\(node.absoluteString)/v1/verify?\(query)", txids: outcomes.map(\.txid))
+                verifyURL: "\(node.absoluteString)/v1/verify?\(query)", txids: outcomes.map(\.txid), city: city)
         }
         let highlights = [
             highlight(
@@ -375,13 +378,15 @@ struct DemoSeason {
                 "genuine",
                 steps(
                     "tag harvest lot \(lots[0].number)", "inspect lot \(lots[0].number)", "redeem coupon \(gcn1)", "deliver box",
-                    "scan genuine ring")),
+                    "scan genuine ring"),
+                city: "上海"),
             highlight(
                 "redeemed-coupon", coupon1, "a 3.0-liang × 8 gift coupon, booked in 上海 and redeemed against box \(boxes[0].sscc)",
                 "redeemed",
                 steps(
                     "issue 80 coupons", "sell coupon \(gcn1)", "book redemption", "redeem coupon \(gcn1)",
-                    "ship box \(boxes[0].sscc) to the buyer")),
+                    "ship box \(boxes[0].sscc) to the buyer"),
+                city: "上海"),
             highlight(
                 "live-coupon", liveCoupon, "a sold gift coupon not yet redeemed", "genuine",
                 steps("issue 80 coupons", "sell coupon \(Self.gcn(liveCoupon.key))")),

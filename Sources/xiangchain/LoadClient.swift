@@ -47,7 +47,7 @@ struct LoadConnection {
                     case .end: return Reply(status: status, body: bytes)
                     }
                 }
-                throw ChainError("connection_closed", "the node closed the connection mid-answer")
+                throw ChainError(.connectionClosed, "the node closed the connection mid-answer")
             }
         }
     }

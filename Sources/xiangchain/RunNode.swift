@@ -56,7 +56,7 @@ enum NodeRunner {
             add(SoloProducer(node: node, logger: logger))
         } else {
             guard let me = genesis.validators.first(where: { $0.nodeId == config.nodeId }) else {
-                throw ChainError("not_a_validator", "\(config.nodeId) is not a validator of this chain")
+                throw ChainError(.notAValidator, "\(config.nodeId) is not a validator of this chain")
             }
             let listen = try PeerAddress(host: "127.0.0.1", port: try PeerAddress(parsing: me.p2pAddress).port)
             let network = try PeerNetwork(

@@ -46,7 +46,7 @@ struct TxCommand: AsyncParsableCommand {
         guard let base = URL(string: node) else { throw ValidationError("--node is not a URL") }
         let (code, statusBytes) = try await APIClient.get(base.appendingPathComponent("v1/status"))
         guard code == 200, let chain = try JSONParser().parse(statusBytes)["chainId"]?.stringValue else {
-            throw ChainError("node_unavailable", "cannot read chain id from \(node)/v1/status (HTTP \(code))")
+            throw ChainError(.nodeUnavailable, "cannot read chain id from \(node)/v1/status (HTTP \(code))")
         }
         let tx = try signer.transaction(chain: chain, contract: contract, method: method, args: argsValue)
         let envelope = try JSONEncoder().encode(TransactionSubmission(tx))

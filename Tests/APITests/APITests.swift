@@ -333,4 +333,24 @@ extension TestClientProtocol {
             }
         }
     }
+
+    /// Heights parse as UInt64; SQLite integers are signed. One anonymous request with a height at
+    /// or above 2^63 used to trap converting it and kill the node.
+    @Test(arguments: ["9223372036854775808", "18446744073709551615", "9223372036854775807"])
+    func heightsBeyondTheStoredRangeAreAnsweredNotTrappedOn(height: String) async throws {
+        try await withNode { node, client in
+            let one = try await client.call(.get, "/v1/blocks/\(height)")
+            #expect(one.status == .notFound)
+            #expect(one.code == "not_found")
+            let list = try await client.call(.get, "/v1/blocks?from=\(height)")
+            #expect(list.status == .ok)
+            #expect(list.json["blocks"]?.arrayValue?.isEmpty == true)
+            let sync = try await client.execute(uri: "/v1/sync/blocks?from=\(height)", method: .get) { r in r }
+            #expect(sync.status == .ok)
+            #expect(try BlockSyncBatch.decode(Array(buffer: sync.body), maxTxs: 10, maxBlockBytes: 1 << 20).isEmpty)
+            #expect(try await client.call(.get, "/v1/status").status == .ok)
+            #expect(
+                try node.store.events(contract: "evidence", name: "evidence_put", fromHeight: UInt64(height)!, limit: 10).isEmpty)
+        }
+    }
 }

@@ -43,7 +43,7 @@ import Testing
         try node.submit(tx)
         try node.produceBlock()
         let stored = try #require(try node.store.transaction(tx.id))
-        return StoredTransactionSummary(error: stored.result.error?.code, events: stored.result.events.map(\.data))
+        return StoredTransactionSummary(error: stored.result.error?.code.rawValue, events: stored.result.events.map(\.data))
     }
 
     struct StoredTransactionSummary {

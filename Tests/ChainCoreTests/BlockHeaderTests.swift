@@ -36,7 +36,7 @@ import Testing
     @Test func resultEncodingDistinguishesFailures() {
         let id = Hash256.sha256([9])
         let ok = TransactionResult(txid: id, error: nil, events: [])
-        let failed = TransactionResult(txid: id, error: ChainError("already_exists", "x"), events: [])
+        let failed = TransactionResult(txid: id, error: ChainError(.alreadyExists, "x"), events: [])
         #expect(ok.encoded != failed.encoded)
         #expect(TransactionResult.root([ok]) != TransactionResult.root([failed]))
     }

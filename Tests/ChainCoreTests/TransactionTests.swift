@@ -88,7 +88,7 @@ enum Vectors {
             _ = try TransactionBody.parse(Array(body.utf8))
             Issue.record("accepted \(body)")
         } catch {
-            #expect(error.code == "malformed_body")
+            #expect(error.code.rawValue == "malformed_body")
             #expect(error.message.contains(mentions), "\(error.message)")
         }
     }

@@ -76,7 +76,7 @@ import Testing
         let code = try QRCode(text: "crab")
         for (scale, quiet) in [(0, 4), (101, 4), (4, -1), (4, 41)] {
             let error = #expect(throws: ChainError.self) { try code.png(scale: scale, quietZone: quiet) }
-            #expect(error?.code == "qr_bad_render_size")
+            #expect(error?.code.rawValue == "qr_bad_render_size")
         }
     }
 }

@@ -41,7 +41,7 @@ import Testing
     }
 
     @Test func emptyTextIsRefused() {
-        #expect(throws: ChainError("qr_text_empty", "a QR Code needs at least one byte of text")) {
+        #expect(throws: ChainError(.qrTextEmpty, "a QR Code needs at least one byte of text")) {
             try QRCode(text: "")
         }
     }
@@ -53,13 +53,13 @@ import Testing
         #expect(code.version == 40)
         #expect(code.size == 177)
         let error = #expect(throws: ChainError.self) { try QRCode(text: longest + "a", level: level) }
-        #expect(error?.code == "qr_text_too_long")
+        #expect(error?.code.rawValue == "qr_text_too_long")
     }
 
     @Test func lengthCountsUTF8BytesNotCharacters() {
         // 800 CJK characters are 2400 UTF-8 bytes, more than level M's 2331.
         let error = #expect(throws: ChainError.self) { try QRCode(text: String(repeating: "蟹", count: 800)) }
-        #expect(error?.code == "qr_text_too_long")
+        #expect(error?.code.rawValue == "qr_text_too_long")
     }
 
     @Test func textWithNULBytesIsEncodedWhole() throws {

@@ -111,7 +111,7 @@ import Testing
         let sheet = CodeSheet(title: "t", labels: (1...45).map(Self.label))
         #expect(sheet.pageCount == 3)
         let error = #expect(throws: ChainError.self) { try sheet.svg() }
-        #expect(error?.code == "sheet_overflow")
+        #expect(error?.code.rawValue == "sheet_overflow")
         let pages = try sheet.svgPages()
         #expect(pages.count == 3)
         let counts = try pages.map { try SVGDocument($0).elements(named: "path").count }
@@ -129,7 +129,7 @@ import Testing
     @Test func unencodableLabelNamesTheLabel() throws {
         let sheet = CodeSheet(title: "t", labels: [Self.label(1), CodeLabel(uri: "", shortCode: "BAD", caption: "")])
         let error = #expect(throws: ChainError.self) { try sheet.svgPages() }
-        #expect(error?.code == "qr_text_empty")
+        #expect(error?.code.rawValue == "qr_text_empty")
         #expect(error?.message.contains("label 2 (BAD)") == true)
     }
 
@@ -138,7 +138,7 @@ import Testing
         let sheet = CodeSheet(
             title: "t", labels: [CodeLabel(uri: uri, shortCode: "D", caption: "")], layout: .a4(columns: 8, rows: 10))
         let error = #expect(throws: ChainError.self) { try sheet.svg() }
-        #expect(error?.code == "qr_too_dense")
+        #expect(error?.code.rawValue == "qr_too_dense")
     }
 
     @Test func gridWithoutRoomIsRefused() throws {
@@ -146,7 +146,7 @@ import Testing
             let error = #expect(throws: ChainError.self) {
                 try CodeSheet(title: "t", labels: [Self.label(1)], layout: layout).svg()
             }
-            #expect(error?.code == "bad_sheet_layout")
+            #expect(error?.code.rawValue == "bad_sheet_layout")
         }
     }
 

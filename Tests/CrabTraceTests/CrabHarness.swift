@@ -76,7 +76,7 @@ final class CrabHarness {
         let before = state.values
         let (tx, writes) = try run(role, org, method, args)
         #expect(
-            tx.result.error?.code == code, "\(method): \(tx.result.error?.description ?? "succeeded")",
+            tx.result.error?.code.rawValue == code, "\(method): \(tx.result.error?.description ?? "succeeded")",
             sourceLocation: sourceLocation)
         #expect(writes.isEmpty, sourceLocation: sourceLocation)
         #expect(tx.result.events.isEmpty, sourceLocation: sourceLocation)

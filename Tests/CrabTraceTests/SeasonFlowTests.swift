@@ -192,7 +192,7 @@ import Testing
         for (role, org, method, args) in cases {
             let before = h.state.values
             let (tx, writes) = try h.run(role, org, method, args)
-            let code = tx.result.error?.code ?? "(none)"
+            let code = tx.result.error?.code.rawValue ?? "(none)"
             #expect(["bad_args", "bad_code"].contains(code), "\(method) \(args.canonicalString.prefix(120)): \(code)")
             #expect(writes.isEmpty && h.state.values == before)
         }

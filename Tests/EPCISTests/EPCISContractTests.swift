@@ -82,7 +82,7 @@ import Testing
         let e = Self.event()
         let dup = try raw(.merchant, Self.capture([e, e]))
         let out1 = try executor.execute([dup], height: 1, time: 1, state: MemoryState(), previousStateHash: .zero)
-        #expect(out1.transactions[0].result.error?.code == "epcis_duplicate")
+        #expect(out1.transactions[0].result.error?.code.rawValue == "epcis_duplicate")
         #expect(out1.writes.isEmpty)
         let first = try raw(.merchant, Self.capture([e]))
         // Same event re-serialised: another eventTime spelling and a URN turned Digital Link.
@@ -92,11 +92,11 @@ import Testing
         let out = try executor.execute([first, second], height: 1, time: 1, state: MemoryState(), previousStateHash: .zero)
         #expect(out.transactions[0].result.error == nil)
         let err = try #require(out.transactions[1].result.error)
-        #expect(err.code == "epcis_duplicate" && err.message.contains("ni:///sha-256;"))
+        #expect(err.code.rawValue == "epcis_duplicate" && err.message.contains("ni:///sha-256;"))
         var state = MemoryState()
         state.apply(out.writes)
         let later = try executor.execute([second], height: 2, time: 2, state: state, previousStateHash: out.stateHash)
-        #expect(later.transactions[0].result.error?.code == "epcis_duplicate")
+        #expect(later.transactions[0].result.error?.code.rawValue == "epcis_duplicate")
     }
 
     @Test(arguments: [
@@ -114,7 +114,7 @@ import Testing
             #expect(out.transactions[0].result.error == nil)
         } else {
             let e = try #require(out.transactions[0].result.error)
-            #expect(e.code == "role_not_allowed" && e.message.contains(Self.crabGTIN), "\(e.message)")
+            #expect(e.code.rawValue == "role_not_allowed" && e.message.contains(Self.crabGTIN), "\(e.message)")
             #expect(out.writes.isEmpty)
         }
         // Other products: any member role.
@@ -129,13 +129,13 @@ import Testing
         #expect(contract.config.crabGTIN(in: urn) == Self.crabGTIN)
         let t = try raw(.lab, Self.capture([Self.event(epc: urn, bizStep: "shipping")]))
         let out = try executor.execute([t], height: 1, time: 1, state: MemoryState(), previousStateHash: .zero)
-        #expect(out.transactions[0].result.error?.code == "role_not_allowed")
+        #expect(out.transactions[0].result.error?.code.rawValue == "role_not_allowed")
     }
 
     @Test func nodeIdentitiesCannotCaptureAndUnknownMethodsFail() throws {
         let txs = [try raw(.node, Self.capture([Self.event()])), try raw(.farm, Self.capture([Self.event()]), method: "delete")]
         let out = try executor.execute(txs, height: 1, time: 1, state: MemoryState(), previousStateHash: .zero)
-        #expect(out.transactions.map { $0.result.error?.code } == ["role_not_allowed", "unknown_method"])
+        #expect(out.transactions.map { $0.result.error?.code.rawValue } == ["role_not_allowed", "unknown_method"])
     }
 
     @Test func hostileArgumentsFailCleanly() throws {
@@ -156,7 +156,7 @@ import Testing
         ]
         let txs = try cases.map { try raw(.farm, $0.0) }
         let out = try executor.execute(txs, height: 1, time: 1, state: MemoryState(), previousStateHash: .zero)
-        #expect(out.transactions.map { $0.result.error?.code } == cases.map(\.1))
+        #expect(out.transactions.map { $0.result.error?.code.rawValue } == cases.map(\.1))
         #expect(out.writes.isEmpty)
     }
 
@@ -169,7 +169,8 @@ import Testing
         // Some official examples repeat events of others (same hash): those are refused as duplicates.
         for (i, r) in out.transactions.enumerated() {
             #expect(
-                r.result.error == nil || r.result.error?.code == "epcis_duplicate", "\(i): \(String(describing: r.result.error))")
+                r.result.error == nil || r.result.error?.code.rawValue == "epcis_duplicate",
+                "\(i): \(String(describing: r.result.error))")
         }
         #expect(out.transactions.filter { $0.result.error == nil }.count > 30)
     }

@@ -50,7 +50,7 @@ import Testing
     ])
     func badParametersFail(p: [String: String]) {
         let e = #expect(throws: ChainError.self) { try EPCISQuery(parameters: p) }
-        #expect(e?.code == "epcis_bad_query")
+        #expect(e?.code.rawValue == "epcis_bad_query")
         #expect(e?.message.contains(p.keys.first!) == true)
     }
 

@@ -52,7 +52,7 @@ import Testing
             _ = try EPCISDocument(value)
             Issue.record("\(file) was accepted")
         } catch {
-            #expect(error.code == "epcis_invalid")
+            #expect(error.code.rawValue == "epcis_invalid")
             #expect(error.message.contains(phrase), "\(file): \(error.message)")
         }
     }
@@ -138,7 +138,7 @@ import Testing
         case .success: #expect(valid, "accepted \(extra)")
         case .failure(let e):
             #expect(!valid, "refused \(extra): \(e.message)")
-            #expect(e.code == "epcis_invalid")
+            #expect(e.code.rawValue == "epcis_invalid")
         }
     }
 

@@ -55,7 +55,7 @@ import Testing
         let b = try tx(.merchant, Fixtures.evidenceArgs(hash: hash, kind: "other"))
         // Within one block ...
         let out = try executor.execute([a, b], height: 1, time: 1, state: MemoryState(), previousStateHash: .zero)
-        #expect(out.transactions[1].result.error?.code == "already_exists")
+        #expect(out.transactions[1].result.error?.code.rawValue == "already_exists")
         #expect(out.transactions[1].result.events.isEmpty)
         #expect(out.writes.count == 1)
         #expect(try JSONParser().parse(out.writes[0].value!)["kind"]?.stringValue == "doc")
@@ -63,7 +63,7 @@ import Testing
         var state = MemoryState()
         state.apply(out.writes)
         let again = try executor.execute([b], height: 2, time: 2, state: state, previousStateHash: out.stateHash)
-        #expect(again.transactions[0].result.error?.code == "already_exists")
+        #expect(again.transactions[0].result.error?.code.rawValue == "already_exists")
         #expect(again.writes.isEmpty)
     }
 
@@ -83,7 +83,7 @@ import Testing
     func badArgumentsFailWithBadArgs(args: JSONValue, mentions: String) throws {
         let out = try executor.execute([try tx(.farm, args)], height: 1, time: 1, state: MemoryState(), previousStateHash: .zero)
         let e = try #require(out.transactions[0].result.error)
-        #expect(e.code == "bad_args")
+        #expect(e.code.rawValue == "bad_args")
         #expect(e.message.contains(mentions))
         #expect(out.writes.isEmpty)
     }
@@ -93,7 +93,7 @@ import Testing
         let out = try executor.execute(
             [try tx(.farm, Fixtures.evidenceArgs(meta: ["blob": big]))], height: 1, time: 1, state: MemoryState(),
             previousStateHash: .zero)
-        #expect(out.transactions[0].result.error?.code == "meta_too_large")
+        #expect(out.transactions[0].result.error?.code.rawValue == "meta_too_large")
         #expect(out.writes.isEmpty)
     }
 
@@ -106,7 +106,7 @@ import Testing
                 _ = try tx(role, Fixtures.evidenceArgs(), method: method, contract: contract)
                 Issue.record("admitted \(contract).\(method) by \(role)")
             } catch let e as ChainError {
-                #expect(e.code == code)
+                #expect(e.code.rawValue == code)
             }
         }
     }
@@ -118,7 +118,8 @@ import Testing
             try raw(.farm, contract: "evidence", method: "delete", args: .object([:])),
         ]
         let out = try executor.execute(txs, height: 1, time: 1, state: MemoryState(), previousStateHash: .zero)
-        #expect(out.transactions.map { $0.result.error?.code } == ["role_not_allowed", "unknown_contract", "unknown_method"])
+        #expect(
+            out.transactions.map { $0.result.error?.code.rawValue } == ["role_not_allowed", "unknown_contract", "unknown_method"])
         #expect(out.writes.isEmpty)
     }
 
@@ -134,7 +135,7 @@ import Testing
 
     @Test func stateReadFaultAbortsTheBlockInsteadOfFailingTheTransaction() throws {
         struct Broken: StateReader {
-            func read(_ key: String) throws -> [UInt8]? { throw ChainError("disk", "gone") }
+            func read(_ key: String) throws -> [UInt8]? { throw ChainError(.storageUnavailable, "gone") }
         }
         #expect(throws: StateReadFault.self) {
             try executor.execute(

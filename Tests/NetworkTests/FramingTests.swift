@@ -15,7 +15,7 @@ import Testing
             try body()
             return "(no error)"
         } catch let e as ChainError {
-            return e.code
+            return e.code.rawValue
         } catch {
             return "\(error)"
         }
@@ -94,7 +94,7 @@ import Testing
                 // Waiting for more: never more than one frame's worth is pending.
                 #expect(buffer.readableBytes < limit + 4)
             } catch {
-                #expect(["frame_too_large", "malformed_frame"].contains(error.code))
+                #expect(["frame_too_large", "malformed_frame"].contains(error.code.rawValue))
             }
         }
     }
@@ -105,7 +105,7 @@ import Testing
         #expect(try channel.readInbound(as: ByteBuffer.self).map { Array($0.readableBytesView) } == [1, 2])
         var huge = ByteBuffer()
         huge.writeInteger(UInt32.max, endianness: .big)
-        #expect(throws: ChainError("frame_too_large", "frame of 4294967295 bytes exceeds the limit of 1024")) {
+        #expect(throws: ChainError(.frameTooLarge, "frame of 4294967295 bytes exceeds the limit of 1024")) {
             try channel.writeInbound(huge)
         }
         _ = try? channel.finish()
@@ -145,7 +145,7 @@ import Testing
                 _ = try PeerHello.decode(bytes)
                 return "(no error)"
             } catch {
-                return error.code
+                return error.code.rawValue
             }
         }
         #expect(code([]) == "bad_hello")

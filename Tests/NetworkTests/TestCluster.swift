@@ -131,8 +131,10 @@ func withRunning<T: Sendable>(_ networks: [PeerNetwork], _ body: () async throws
 }
 
 /// Polls `condition` until it holds; fails the test after `timeout`.
+/// Waits are generous: on a loaded 2-core machine (CI, parallel builds) binding four TLS listeners
+/// took more than 10 s; a wait only costs time when something is slow.
 func eventually(
-    _ what: String, timeout: Duration = .seconds(10), _ condition: () throws -> Bool
+    _ what: String, timeout: Duration = .seconds(30), _ condition: () throws -> Bool
 ) async throws {
     let clock = ContinuousClock()
     let deadline = clock.now + timeout

@@ -16,7 +16,7 @@ struct StoreSource: BlockSource {
     var name: String { failing ? "broken" : node.config.nodeId }
 
     func blocks(from: UInt64, limit: Int) async throws -> [UInt8] {
-        if failing { throw ChainError("sync_failed", "source unreachable") }
+        if failing { throw ChainError(.syncFailed, "source unreachable") }
         return BlockSyncBatch.encode(try node.finalBlocks(from: from, limit: limit))
     }
 

@@ -24,7 +24,7 @@ struct ChainBuilder {
                 transaction: t, height: height, index: i, contract: "evidence", method: "put", signerOrg: "org0",
                 signerRole: "farm", signerSubject: "f",
                 result: TransactionResult(
-                    txid: t.id, error: i % 2 == 0 ? nil : ChainError("already_exists", "dup"),
+                    txid: t.id, error: i % 2 == 0 ? nil : ChainError(.alreadyExists, "dup"),
                     events: [ContractEvent(contract: "evidence", name: "evidence_put", data: .object(["i": .int(i)]))]))
         }
         let writes = [
@@ -150,6 +150,26 @@ struct ChainBuilder {
             builder = before
             try store.commit(builder.next(txCount: 1))
             #expect(try store.tip()?.height == 2)
+        }
+    }
+
+    /// Heights come from requests and peers as UInt64; above Int64.max there is no block, and the
+    /// store answers so instead of trapping on the conversion to an SQLite integer.
+    @Test func heightsBeyondInt64NameNoBlockAndWritesAreRefused() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try BlockStore(path: dir.appendingPathComponent("chain.sqlite").path)
+            try store.bindGenesis(hash: Hash256.sha256([1]), chainId: "c")
+            var builder = ChainBuilder()
+            try store.commit(builder.next(txCount: 2))
+            for h in [UInt64(1) << 63, UInt64.max] {
+                #expect(try store.block(at: h) == nil)
+                #expect(try store.fullBlock(at: h) == nil)
+                #expect(try store.blocks(from: h, limit: 5).isEmpty)
+                #expect(try store.events(contract: "evidence", name: "evidence_put", fromHeight: h, limit: 5).isEmpty)
+                #expect(try store.addSignature(ValidatorSignature(validator: "node1", signature: [1]), height: h) == nil)
+                #expect(throws: ChainError.self) { try store.storeConsensusBlock(id: .zero, height: h, bytes: [1]) }
+                #expect(throws: ChainError.self) { try store.recordCommittedConsensusBlock(id: .zero, height: h, bytes: [1]) }
+            }
         }
     }
 }

@@ -10,7 +10,7 @@ extension Arguments {
     /// A required 64-hex-character hash, lowercased.
     func hash64(_ name: String) throws(ChainError) -> String {
         guard let s = self[name]?.stringValue, let h = Self.parseHash64(s) else {
-            throw ChainError("bad_args", "\"\(name)\" must be 64 hex characters (a salted SHA-256 hash)")
+            throw ChainError(.badArgs, "\"\(name)\" must be 64 hex characters (a salted SHA-256 hash)")
         }
         return h
     }
@@ -30,7 +30,7 @@ extension Arguments {
     func identifier(_ name: String, maxLength: Int = 64) throws(ChainError) -> String {
         let s = try string(name, maxLength: maxLength)
         guard Self.isIdentifier(s) else {
-            throw ChainError("bad_args", "\"\(name)\" may only hold letters, digits, \".\", \"_\" and \"-\"")
+            throw ChainError(.badArgs, "\"\(name)\" may only hold letters, digits, \".\", \"_\" and \"-\"")
         }
         return s
     }
@@ -54,7 +54,7 @@ extension Arguments {
     /// A required array of 1...`maxItems` elements.
     func array(_ name: String, maxItems: Int) throws(ChainError) -> [JSONValue] {
         guard let a = self[name]?.arrayValue, !a.isEmpty, a.count <= maxItems else {
-            throw ChainError("bad_args", "\"\(name)\" must be an array of 1–\(maxItems) items")
+            throw ChainError(.badArgs, "\"\(name)\" must be an array of 1–\(maxItems) items")
         }
         return a
     }
@@ -65,9 +65,9 @@ extension Arguments {
         var seen = Set<String>()
         for v in try array(name, maxItems: maxItems) {
             guard let s = v.stringValue, !s.isEmpty, s.unicodeScalars.count <= maxLength else {
-                throw ChainError("bad_args", "\"\(name)\" items must be strings of 1–\(maxLength) characters")
+                throw ChainError(.badArgs, "\"\(name)\" items must be strings of 1–\(maxLength) characters")
             }
-            guard seen.insert(s).inserted else { throw ChainError("bad_args", "\"\(name)\" lists \"\(s)\" twice") }
+            guard seen.insert(s).inserted else { throw ChainError(.badArgs, "\"\(name)\" lists \"\(s)\" twice") }
             out.append(s)
         }
         return out
@@ -75,14 +75,14 @@ extension Arguments {
 
     /// A required boolean.
     func bool(_ name: String) throws(ChainError) -> Bool {
-        guard let b = self[name]?.boolValue else { throw ChainError("bad_args", "\"\(name)\" must be true or false") }
+        guard let b = self[name]?.boolValue else { throw ChainError(.badArgs, "\"\(name)\" must be true or false") }
         return b
     }
 
     /// A required choice among `values`.
     func choice(_ name: String, _ values: Set<String>) throws(ChainError) -> String {
         guard let s = self[name]?.stringValue, values.contains(s) else {
-            throw ChainError("bad_args", "\"\(name)\" must be one of \(values.sorted().joined(separator: ", "))")
+            throw ChainError(.badArgs, "\"\(name)\" must be one of \(values.sorted().joined(separator: ", "))")
         }
         return s
     }
@@ -96,7 +96,7 @@ extension Arguments {
     func smallObject(_ name: String, maxBytes: Int) throws(ChainError) -> [String: JSONValue]? {
         guard let o = try optionalObject(name) else { return nil }
         guard JSONValue.object(o).canonicalBytes.count <= maxBytes else {
-            throw ChainError("bad_args", "\"\(name)\" is larger than \(maxBytes) bytes")
+            throw ChainError(.badArgs, "\"\(name)\" is larger than \(maxBytes) bytes")
         }
         return o
     }
@@ -104,7 +104,7 @@ extension Arguments {
     /// A liang size with at most one decimal (e.g. 3.5), as tenths of a liang, within 1–200 tenths.
     func tenthsOfLiang(_ name: String) throws(ChainError) -> Int64 {
         guard let v = self[name], let t = Self.tenths(v) else {
-            throw ChainError("bad_args", "\"\(name)\" must be a size in liang with at most one decimal, 0.1–20")
+            throw ChainError(.badArgs, "\"\(name)\" must be a size in liang with at most one decimal, 0.1–20")
         }
         return t
     }

@@ -17,7 +17,7 @@ extension CrabTraceContract {
 
     func existingBox(_ key: GS1Key, _ s: CrabStep) throws -> Record {
         guard let box = try s.record(CrabKeys.object(key)) else {
-            throw ChainError("unknown_box", "box \(key.canonical) was never packed")
+            throw ChainError(.unknownBox, "box \(key.canonical) was never packed")
         }
         return box
     }
@@ -29,22 +29,22 @@ extension CrabTraceContract {
         let gtin = try a.gtin()
         let serials = try a.stringList("serials", maxItems: Self.maxRingsPerBox, maxLength: GS1Key.maxSerialLength)
         guard try s.record(CrabKeys.object(key)) == nil else {
-            throw ChainError("box_exists", "box \(key.canonical) was already packed; an SSCC is used once")
+            throw ChainError(.boxExists, "box \(key.canonical) was already packed; an SSCC is used once")
         }
         guard case .sscc(let sscc) = key else { return }
         for serial in serials {
             let rk = GS1Key.sgtin(gtin: gtin, serial: try GS1Key.checkedSerial(serial))
             guard var ring = try s.record(CrabKeys.object(rk)) else {
-                throw ChainError("unknown_ring", "ring \(rk.canonical) was never commissioned")
+                throw ChainError(.unknownRing, "ring \(rk.canonical) was never commissioned")
             }
-            guard ring.str("status") == "tagged" else { throw ChainError("not_tagged", "ring \(rk.canonical) is not on a crab") }
+            guard ring.str("status") == "tagged" else { throw ChainError(.notTagged, "ring \(rk.canonical) is not on a crab") }
             guard ring["box"] == nil, ring.str("custodian") == s.caller.org else {
-                throw ChainError("not_custodian", "\(s.caller.org) does not hold ring \(rk.canonical) outside a box")
+                throw ChainError(.notCustodian, "\(s.caller.org) does not hold ring \(rk.canonical) outside a box")
             }
-            if ring.flag("recalled") { throw ChainError("recalled", "ring \(rk.canonical) is recalled") }
+            if ring.flag("recalled") { throw ChainError(.recalled, "ring \(rk.canonical) is recalled") }
             var boxes = ring["boxes"]?.arrayValue ?? []
             guard boxes.count < Self.maxBoxesPerRing else {
-                throw ChainError("bad_args", "ring \(rk.canonical) has been boxed \(Self.maxBoxesPerRing) times")
+                throw ChainError(.badArgs, "ring \(rk.canonical) has been boxed \(Self.maxBoxesPerRing) times")
             }
             boxes.append(.string(sscc))
             ring["boxes"] = .array(boxes)
@@ -69,7 +69,7 @@ extension CrabTraceContract {
         let key = try boxKey(a)
         var box = try existingBox(key, s)
         try requireHolder(box, key, s)
-        guard box["coupon"] == nil else { throw ChainError("box_used", "box \(key.canonical) was delivered against a coupon") }
+        guard box["coupon"] == nil else { throw ChainError(.boxUsed, "box \(key.canonical) was delivered against a coupon") }
         let gtin = box.str("gtin") ?? ""
         for v in box["rings"]?.arrayValue ?? [] {
             let rk = GS1Key.sgtin(gtin: gtin, serial: v.stringValue ?? "")
@@ -86,10 +86,10 @@ extension CrabTraceContract {
 
     private func requireHolder(_ box: Record, _ key: GS1Key, _ s: CrabStep) throws {
         guard box.str("custodian") == s.caller.org else {
-            throw ChainError("not_custodian", "box \(key.canonical) is held by \(box.str("custodian") ?? "nobody")")
+            throw ChainError(.notCustodian, "box \(key.canonical) is held by \(box.str("custodian") ?? "nobody")")
         }
         guard ["packed", "received"].contains(box.str("status") ?? "") else {
-            throw ChainError("bad_state", "box \(key.canonical) is \(box.str("status") ?? "?")")
+            throw ChainError(.badState, "box \(key.canonical) is \(box.str("status") ?? "?")")
         }
     }
 
@@ -104,7 +104,7 @@ extension CrabTraceContract {
         try requireHolder(box, key, s)
         if to != Self.consumerDestination {
             guard let m = try s.record(CrabKeys.member(to)), !m.flag("suspended") else {
-                throw ChainError("not_a_member", "\"to\": \(to) is not an active member")
+                throw ChainError(.notAMember, "\"to\": \(to) is not an active member")
             }
         }
         if let carrier { _ = try s.activeMember(carrier, role: .logistics, field: "carrier") }
@@ -135,11 +135,11 @@ extension CrabTraceContract {
         let key = try boxKey(a)
         var box = try existingBox(key, s)
         guard box.str("status") == "in_transit", let to = box.str("to") else {
-            throw ChainError("bad_state", "box \(key.canonical) is not in transit")
+            throw ChainError(.badState, "box \(key.canonical) is not in transit")
         }
         let deliverer = box.str("carrier") ?? box.str("from")
         let allowed = to == Self.consumerDestination ? s.caller.org == deliverer : s.caller.org == to
-        guard allowed else { throw ChainError("not_custodian", "\(s.caller.org) cannot receive box \(key.canonical)") }
+        guard allowed else { throw ChainError(.notCustodian, "\(s.caller.org) cannot receive box \(key.canonical)") }
         box["status"] = .string(to == Self.consumerDestination ? "delivered" : "received")
         box["custodian"] = .string(to)
         box["receivedAt"] = .int(s.now)

@@ -66,7 +66,7 @@ public struct CodeGenerator {
     ) throws(ChainError) -> [GeneratedCode] {
         let g = try GS1Key.checkedGTIN(gtin)
         guard serials.lowerBound >= 0, serials.count <= Self.maxBatch else {
-            throw ChainError("bad_args", "serials must be non-negative and at most \(Self.maxBatch) per batch")
+            throw ChainError(.badArgs, "serials must be non-negative and at most \(Self.maxBatch) per batch")
         }
         var out: [GeneratedCode] = []
         for n in serials {
@@ -83,12 +83,12 @@ public struct CodeGenerator {
         base12: String, serials: ClosedRange<Int>, width: Int = 6, using rng: inout some RandomNumberGenerator
     ) throws(ChainError) -> [GeneratedCode] {
         guard base12.utf8.count == 12, let base = GS1Key.appendingCheckDigit(base12) else {
-            throw ChainError("bad_args", "a GCN base is 12 digits (company prefix + coupon reference)")
+            throw ChainError(.badArgs, "a GCN base is 12 digits (company prefix + coupon reference)")
         }
         guard serials.lowerBound >= 0, serials.count <= Self.maxBatch, (1...12).contains(width),
             String(serials.upperBound).count <= width
         else {
-            throw ChainError("bad_args", "coupon serials must fit \(width) digits and at most \(Self.maxBatch) per batch")
+            throw ChainError(.badArgs, "coupon serials must fit \(width) digits and at most \(Self.maxBatch) per batch")
         }
         var out: [GeneratedCode] = []
         for n in serials {

@@ -33,7 +33,7 @@ extension CrabTraceContract {
 
     func existingCoupon(_ key: GS1Key, _ s: CrabStep) throws -> Record {
         guard let c = try s.record(CrabKeys.object(key)) else {
-            throw ChainError("unknown_coupon", "coupon \(key.canonical) was never issued")
+            throw ChainError(.unknownCoupon, "coupon \(key.canonical) was never issued")
         }
         return c
     }
@@ -59,25 +59,25 @@ extension CrabTraceContract {
         let items = try a.array("coupons", maxItems: Self.maxCouponsPerTx)
         let se = try season(seasonId, s)
         guard (se["sizes"]?.arrayValue ?? []).compactMap(Arguments.tenths).contains(size) else {
-            throw ChainError("bad_args", "\"sizeLiang\" is not one of season \(seasonId)'s sizes")
+            throw ChainError(.badArgs, "\"sizeLiang\" is not one of season \(seasonId)'s sizes")
         }
         let latest = s.now + se.int("couponValidityDays") * Self.day
         let validUntil = try a.optionalInt("validUntil", in: 0...Self.maxTime) ?? latest
         guard validUntil > s.now, validUntil <= latest else {
             throw ChainError(
-                "bad_args", "\"validUntil\" must be after now and at most \(se.int("couponValidityDays")) days ahead")
+                .badArgs, "\"validUntil\" must be after now and at most \(se.int("couponValidityDays")) days ahead")
         }
         let org = s.caller.org
         var st = try s.record(CrabKeys.stock(seasonId, org)) ?? [:]
         if st.flag("issuanceSuspended") {
-            throw ChainError("issuance_suspended", "coupon issuance of \(org) is suspended by the circuit breaker")
+            throw ChainError(.issuanceSuspended, "coupon issuance of \(org) is suspended by the circuit breaker")
         }
         let granted = st.int("granted")
         let wanted = Int64(items.count) * perCoupon
         let committed = st.int("promised") + st.int("delivered")
         guard committed + wanted <= granted else {
             throw ChainError(
-                "paper_crabs",
+                .paperCrabs,
                 "\(org) has \(granted) crabs granted, \(committed) promised or delivered; \(wanted) more would be paper crabs")
         }
         var seen = Set<String>()
@@ -86,7 +86,7 @@ extension CrabTraceContract {
             let key = try couponKey(c)
             let hash = try c.hash64("secretHash")
             guard seen.insert(key.canonical).inserted, try s.record(CrabKeys.object(key)) == nil else {
-                throw ChainError("coupon_reused", "coupon \(key.canonical) was already issued")
+                throw ChainError(.couponReused, "coupon \(key.canonical) was already issued")
             }
             guard case .gcn(let gcn) = key else { continue }
             s.put(
@@ -118,7 +118,7 @@ extension CrabTraceContract {
     private func ownCoupon(_ key: GS1Key, _ s: CrabStep) throws -> Record {
         let c = try existingCoupon(key, s)
         guard c.str("merchant") == s.caller.org else {
-            throw ChainError("not_owner", "coupon \(key.canonical) was issued by \(c.str("merchant") ?? "?")")
+            throw ChainError(.notOwner, "coupon \(key.canonical) was issued by \(c.str("merchant") ?? "?")")
         }
         return c
     }
@@ -126,20 +126,20 @@ extension CrabTraceContract {
     /// The coupon must be live and inside its validity.
     func requireLive(_ c: Record, _ key: GS1Key, _ s: CrabStep) throws {
         switch c.str("status") ?? "" {
-        case CouponStatus.redeemed: throw ChainError("already_redeemed", "coupon \(key.canonical) was already redeemed")
-        case CouponStatus.expired: throw ChainError("coupon_expired", "coupon \(key.canonical) has expired")
-        case CouponStatus.refunded: throw ChainError("coupon_refunded", "coupon \(key.canonical) was refunded")
-        case CouponStatus.recalled: throw ChainError("recalled", "coupon \(key.canonical) is recalled")
+        case CouponStatus.redeemed: throw ChainError(.alreadyRedeemed, "coupon \(key.canonical) was already redeemed")
+        case CouponStatus.expired: throw ChainError(.couponExpired, "coupon \(key.canonical) has expired")
+        case CouponStatus.refunded: throw ChainError(.couponRefunded, "coupon \(key.canonical) was refunded")
+        case CouponStatus.recalled: throw ChainError(.recalled, "coupon \(key.canonical) is recalled")
         default: break
         }
         guard s.now <= c.int("validUntil") else {
-            throw ChainError("coupon_expired", "coupon \(key.canonical) was valid until \(c.int("validUntil"))")
+            throw ChainError(.couponExpired, "coupon \(key.canonical) was valid until \(c.int("validUntil"))")
         }
     }
 
     private func requireSecret(_ c: Record, _ hash: String?, _ key: GS1Key) throws {
         guard let hash, hash == c.str("secretHash") else {
-            throw ChainError("bad_secret", "the secret presented for \(key.canonical) does not match")
+            throw ChainError(.badSecret, "the secret presented for \(key.canonical) does not match")
         }
     }
 
@@ -151,7 +151,7 @@ extension CrabTraceContract {
         var c = try ownCoupon(key, s)
         try requireLive(c, key, s)
         guard c.str("status") == CouponStatus.issued else {
-            throw ChainError("bad_state", "coupon \(key.canonical) was already sold")
+            throw ChainError(.badState, "coupon \(key.canonical) was already sold")
         }
         c["status"] = .string(CouponStatus.sold)
         c["holderHash"] = holder.map { .string($0) }
@@ -168,7 +168,7 @@ extension CrabTraceContract {
         let presented = try a.optionalHash64("secretHash")
         var c = try existingCoupon(key, s)
         if s.caller.role == .merchant {
-            guard c.str("merchant") == s.caller.org else { throw ChainError("not_owner", "coupon \(key.canonical) is not yours") }
+            guard c.str("merchant") == s.caller.org else { throw ChainError(.notOwner, "coupon \(key.canonical) is not yours") }
         } else {
             try requireSecret(c, presented, key)
         }
@@ -205,15 +205,15 @@ extension CrabTraceContract {
         try requireLive(c, key, s)
         var box = try existingBox(bk, s)
         guard box.str("custodian") == s.caller.org, ["packed", "received"].contains(box.str("status") ?? "") else {
-            throw ChainError("not_custodian", "\(s.caller.org) does not hold box \(bk.canonical)")
+            throw ChainError(.notCustodian, "\(s.caller.org) does not hold box \(bk.canonical)")
         }
         guard box["coupon"] == nil else {
-            throw ChainError("box_used", "box \(bk.canonical) was already delivered against a coupon")
+            throw ChainError(.boxUsed, "box \(bk.canonical) was already delivered against a coupon")
         }
         let serials = (box["rings"]?.arrayValue ?? []).compactMap(\.stringValue)
         guard Int64(serials.count) == c.int("crabsPerCoupon") else {
             throw ChainError(
-                "wrong_count", "coupon \(key.canonical) is for \(c.int("crabsPerCoupon")) crabs; the box holds \(serials.count)")
+                .wrongCount, "coupon \(key.canonical) is for \(c.int("crabsPerCoupon")) crabs; the box holds \(serials.count)")
         }
         let size = c["sizeLiang"].flatMap(Arguments.tenths) ?? 0
         let minWeight = size * 5 - 10
@@ -224,15 +224,15 @@ extension CrabTraceContract {
         for serial in serials {
             let rk = GS1Key.sgtin(gtin: gtin, serial: serial)
             guard let ring = try s.record(CrabKeys.object(rk)) else {
-                throw ChainError("unknown_ring", "ring \(rk.canonical) was never commissioned")
+                throw ChainError(.unknownRing, "ring \(rk.canonical) was never commissioned")
             }
             guard ring.int("weightG") >= minWeight else {
                 throw ChainError(
-                    "wrong_size",
+                    .wrongSize,
                     "ring \(rk.canonical) weighs \(ring.int("weightG")) g; size \(size / 10).\(size % 10) liang needs ≥ \(minWeight) g"
                 )
             }
-            if ring.flag("recalled") { throw ChainError("recalled", "ring \(rk.canonical) is recalled") }
+            if ring.flag("recalled") { throw ChainError(.recalled, "ring \(rk.canonical) is recalled") }
             let lotNo = ring.str("lot") ?? ""
             let lot: Record
             if let l = lots[lotNo] {
@@ -242,13 +242,13 @@ extension CrabTraceContract {
                 lots[lotNo] = lot
             }
             guard let insp = lot["inspection"]?.objectValue else {
-                throw ChainError("not_inspected", "lot \(lotNo) of ring \(rk.canonical) has not been inspected")
+                throw ChainError(.notInspected, "lot \(lotNo) of ring \(rk.canonical) has not been inspected")
             }
             guard insp.str("result") == "pass" else {
-                throw ChainError("inspection_failed", "lot \(lotNo) of ring \(rk.canonical) failed inspection")
+                throw ChainError(.inspectionFailed, "lot \(lotNo) of ring \(rk.canonical) failed inspection")
             }
-            if lot.flag("recalled") { throw ChainError("recalled", "lot \(lotNo) is recalled") }
-            if lot.flag("frozen") { throw ChainError("lot_frozen", "lot \(lotNo) is frozen: \(lot.str("frozenReason") ?? "")") }
+            if lot.flag("recalled") { throw ChainError(.recalled, "lot \(lotNo) is recalled") }
+            if lot.flag("frozen") { throw ChainError(.lotFrozen, "lot \(lotNo) is frozen: \(lot.str("frozenReason") ?? "")") }
             rings.append((rk, ring))
         }
         for (rk, var ring) in rings {
@@ -309,11 +309,11 @@ extension CrabTraceContract {
             let key = GS1Key.gcn(try GS1Key.checkedGCN(g))
             let c = try existingCoupon(key, s)
             if s.caller.role == .merchant, c.str("merchant") != s.caller.org {
-                throw ChainError("not_owner", "coupon \(key.canonical) is not yours")
+                throw ChainError(.notOwner, "coupon \(key.canonical) is not yours")
             }
             guard try expireIfDue(key, s) else {
                 throw ChainError(
-                    "not_expired", "coupon \(key.canonical) is \(c.str("status") ?? "?") and valid until \(c.int("validUntil"))")
+                    .notExpired, "coupon \(key.canonical) is \(c.str("status") ?? "?") and valid until \(c.int("validUntil"))")
             }
         }
     }

@@ -140,7 +140,7 @@ public struct CrabQueries: Sendable {
         let key = printed.key
         switch key {
         case .sgtin, .gcn: break
-        default: throw ChainError("bad_code", "only ring and coupon codes can be verified")
+        default: throw ChainError(.badCode, "only ring and coupon codes can be verified")
         }
         func unknown(_ reason: String) -> Verdict {
             Verdict(status: .unknown, reasons: [reason], object: key.canonical, kind: key.kind, details: [:])

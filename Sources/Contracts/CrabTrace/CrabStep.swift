@@ -40,7 +40,7 @@ final class CrabStep {
 
     func record(_ key: String) throws -> Record? {
         guard let v = try ctx.getJSON(key) else { return nil }
-        guard let o = v.objectValue else { throw ChainError("corrupt_state", "record \(key) is not an object") }
+        guard let o = v.objectValue else { throw ChainError(.corruptState, "record \(key) is not an object") }
         return o
     }
 
@@ -57,19 +57,19 @@ final class CrabStep {
     func requireActiveMember() throws {
         guard let m = try record(CrabKeys.member(caller.org)), m.str("role") == caller.role.rawValue else {
             throw ChainError(
-                "not_a_member", "org \(caller.org) is not a registered \(caller.role.rawValue) member of the association")
+                .notAMember, "org \(caller.org) is not a registered \(caller.role.rawValue) member of the association")
         }
         if m.flag("suspended") {
-            throw ChainError("member_suspended", "member \(caller.org) is suspended: \(m.str("suspendedReason") ?? "")")
+            throw ChainError(.memberSuspended, "member \(caller.org) is suspended: \(m.str("suspendedReason") ?? "")")
         }
     }
 
     /// An active member `org` with role `role`, or the given error.
     func activeMember(_ org: String, role: Role, field: String) throws -> Record {
         guard let m = try record(CrabKeys.member(org)), m.str("role") == role.rawValue else {
-            throw ChainError("not_a_member", "\"\(field)\": \(org) is not a registered \(role.rawValue) member")
+            throw ChainError(.notAMember, "\"\(field)\": \(org) is not a registered \(role.rawValue) member")
         }
-        if m.flag("suspended") { throw ChainError("member_suspended", "\"\(field)\": member \(org) is suspended") }
+        if m.flag("suspended") { throw ChainError(.memberSuspended, "\"\(field)\": member \(org) is suspended") }
         return m
     }
 

@@ -41,7 +41,7 @@ public struct CrabTraceContract: Contract {
 
     public func execute(method: String, args: JSONValue, context: ExecutionContext) throws {
         guard let roles = Self.methodRoles[method] else {
-            throw ChainError("unknown_method", "crab has no method \"\(method)\"")
+            throw ChainError(.unknownMethod, "crab has no method \"\(method)\"")
         }
         try context.requireRole(roles, for: "crab.\(method)")
         let step = CrabStep(context: context, method: method, config: config)
@@ -77,7 +77,7 @@ public struct CrabTraceContract: Contract {
         case "close_alert": try closeAlert(args, step)
         case "sweep": try sweep(args, step)
         case "declare_error": try declareError(args, step)
-        default: throw ChainError("unknown_method", "crab has no method \"\(method)\"")
+        default: throw ChainError(.unknownMethod, "crab has no method \"\(method)\"")
         }
         step.finish()
     }

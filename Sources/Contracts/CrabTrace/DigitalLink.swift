@@ -65,7 +65,7 @@ public enum DigitalLink {
         while let b = it.popFirst() {
             if b == UInt8(ascii: "%") {
                 guard it.count >= 2, let v = Hex.decode(String(decoding: it.prefix(2), as: UTF8.self)), v.count == 1 else {
-                    throw ChainError("bad_code", "bad percent-encoding")
+                    throw ChainError(.badCode, "bad percent-encoding")
                 }
                 bytes.append(v[0])
                 it = it.dropFirst(2)
@@ -73,7 +73,7 @@ public enum DigitalLink {
                 bytes.append(b)
             }
         }
-        guard bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { throw ChainError("bad_code", "code values must be ASCII") }
+        guard bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { throw ChainError(.badCode, "code values must be ASCII") }
         return String(decoding: bytes, as: UTF8.self)
     }
 
@@ -81,20 +81,20 @@ public enum DigitalLink {
     /// Fails with `bad_code` on anything malformed: too long, non-ASCII, wrong AI, bad check digit.
     public static func parse(_ text: String) throws(ChainError) -> PrintedCode {
         let trimmed = text.trimmingASCIIWhitespace()
-        guard !trimmed.isEmpty else { throw ChainError("bad_code", "empty code") }
+        guard !trimmed.isEmpty else { throw ChainError(.badCode, "empty code") }
         guard trimmed.utf8.count <= maxCodeLength else {
-            throw ChainError("bad_code", "a code is at most \(maxCodeLength) bytes")
+            throw ChainError(.badCode, "a code is at most \(maxCodeLength) bytes")
         }
         guard trimmed.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-            throw ChainError("bad_code", "a code is printable ASCII without spaces")
+            throw ChainError(.badCode, "a code is printable ASCII without spaces")
         }
         let lower = trimmed.lowercased()
         if lower.hasPrefix("https://") || lower.hasPrefix("http://") {
             let rest = trimmed.drop(while: { $0 != ":" }).dropFirst(3)
-            guard let slash = rest.firstIndex(of: "/") else { throw ChainError("bad_code", "the URI has no path") }
+            guard let slash = rest.firstIndex(of: "/") else { throw ChainError(.badCode, "the URI has no path") }
             let host = rest[..<slash]
             guard !host.isEmpty, host.utf8.allSatisfy({ isHostByte($0) }) else {
-                throw ChainError("bad_code", "bad resolver host")
+                throw ChainError(.badCode, "bad resolver host")
             }
             return try parsePath(rest[rest.index(after: slash)...], allowPrefix: true)
         }
@@ -122,15 +122,15 @@ public enum DigitalLink {
             for param in query.split(separator: "&", omittingEmptySubsequences: true) {
                 let parts = param.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 guard parts[0] == "s" else { continue }
-                guard secret == nil, parts.count == 2 else { throw ChainError("bad_code", "one secret \"s\" per code") }
+                guard secret == nil, parts.count == 2 else { throw ChainError(.badCode, "one secret \"s\" per code") }
                 secret = try normalizeSecret(parts[1][...])
             }
         }
         let segs = path.split(separator: "/", omittingEmptySubsequences: false)
-        guard segs.count <= 16, segs.allSatisfy({ !$0.isEmpty }) else { throw ChainError("bad_code", "malformed path") }
+        guard segs.count <= 16, segs.allSatisfy({ !$0.isEmpty }) else { throw ChainError(.badCode, "malformed path") }
         let s = segs
         if s.count >= 4, s[s.count - 4] == "01", s[s.count - 2] == "21" || s[s.count - 2] == "10" {
-            guard allowPrefix || s.count == 4 else { throw ChainError("bad_code", "unexpected path segments") }
+            guard allowPrefix || s.count == 4 else { throw ChainError(.badCode, "unexpected path segments") }
             let gtin = try GS1Key.checkedGTIN(String(s[s.count - 3]))
             let value = try percentDecode(s[s.count - 1])
             if s[s.count - 2] == "21" {
@@ -139,7 +139,7 @@ public enum DigitalLink {
             return PrintedCode(key: .lot(gtin: gtin, lot: try GS1Key.checkedLot(value)), secret: secret)
         }
         guard s.count >= 2, allowPrefix || s.count == 2 else {
-            throw ChainError("bad_code", "the path names no GS1 key this chain tracks")
+            throw ChainError(.badCode, "the path names no GS1 key this chain tracks")
         }
         let value = String(s[s.count - 1])
         let key: GS1Key
@@ -147,8 +147,8 @@ public enum DigitalLink {
         case "00": key = .sscc(try GS1Key.checkedSSCC(value))
         case "255": key = .gcn(try GS1Key.checkedGCN(value))
         case "414": key = .gln(try GS1Key.checkedGLN(value))
-        case "01": throw ChainError("bad_code", "a GTIN alone names a product, not an object; add /21/<serial>")
-        default: throw ChainError("bad_code", "unsupported application identifier \"\(s[s.count - 2])\"")
+        case "01": throw ChainError(.badCode, "a GTIN alone names a product, not an object; add /21/<serial>")
+        default: throw ChainError(.badCode, "unsupported application identifier \"\(s[s.count - 2])\"")
         }
         return PrintedCode(key: key, secret: secret)
     }
@@ -174,7 +174,7 @@ public enum DigitalLink {
             } else if take("10") {
                 key = .lot(gtin: gtin, lot: try GS1Key.checkedLot(String(body)))
             } else {
-                throw ChainError("bad_code", "(01) must be followed by (21) serial or (10) lot")
+                throw ChainError(.badCode, "(01) must be followed by (21) serial or (10) lot")
             }
         } else if take("00") {
             key = .sscc(try GS1Key.checkedSSCC(String(body)))
@@ -183,7 +183,7 @@ public enum DigitalLink {
         } else if take("414") {
             key = .gln(try GS1Key.checkedGLN(String(body)))
         } else {
-            throw ChainError("bad_code", "unsupported application identifier")
+            throw ChainError(.badCode, "unsupported application identifier")
         }
         return PrintedCode(key: key, secret: secret)
     }
@@ -194,7 +194,7 @@ public enum DigitalLink {
             s.utf8.allSatisfy({ CodeSecret.alphabet.utf8.contains($0) })
         else {
             throw ChainError(
-                "bad_code", "a secret is \(CodeSecret.minLength)–\(CodeSecret.maxLength) characters of Crockford base32")
+                .badCode, "a secret is \(CodeSecret.minLength)–\(CodeSecret.maxLength) characters of Crockford base32")
         }
         return s
     }

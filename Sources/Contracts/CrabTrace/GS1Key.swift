@@ -78,26 +78,26 @@ public enum GS1Key: Sendable, Hashable {
     /// A GTIN-14 (a GTIN-8, -12 or -13 is padded with leading zeros); fails with `bad_code`.
     public static func checkedGTIN(_ text: String) throws(ChainError) -> String {
         guard text.utf8.count <= 14, [8, 12, 13, 14].contains(text.utf8.count), digits(text) != nil else {
-            throw ChainError("bad_code", "a GTIN must be 8, 12, 13 or 14 digits")
+            throw ChainError(.badCode, "a GTIN must be 8, 12, 13 or 14 digits")
         }
         let padded = String(repeating: "0", count: 14 - text.utf8.count) + text
         guard hasValidCheckDigit(padded, length: 14) else {
-            throw ChainError("bad_code", "GTIN \(padded) has a wrong check digit")
+            throw ChainError(.badCode, "GTIN \(padded) has a wrong check digit")
         }
         return padded
     }
 
     /// An SSCC-18; fails with `bad_code`.
     public static func checkedSSCC(_ text: String) throws(ChainError) -> String {
-        guard text.utf8.count == 18, digits(text) != nil else { throw ChainError("bad_code", "an SSCC must be 18 digits") }
-        guard hasValidCheckDigit(text, length: 18) else { throw ChainError("bad_code", "SSCC \(text) has a wrong check digit") }
+        guard text.utf8.count == 18, digits(text) != nil else { throw ChainError(.badCode, "an SSCC must be 18 digits") }
+        guard hasValidCheckDigit(text, length: 18) else { throw ChainError(.badCode, "SSCC \(text) has a wrong check digit") }
         return text
     }
 
     /// A GLN-13; fails with `bad_code`.
     public static func checkedGLN(_ text: String) throws(ChainError) -> String {
-        guard text.utf8.count == 13, digits(text) != nil else { throw ChainError("bad_code", "a GLN must be 13 digits") }
-        guard hasValidCheckDigit(text, length: 13) else { throw ChainError("bad_code", "GLN \(text) has a wrong check digit") }
+        guard text.utf8.count == 13, digits(text) != nil else { throw ChainError(.badCode, "a GLN must be 13 digits") }
+        guard hasValidCheckDigit(text, length: 13) else { throw ChainError(.badCode, "GLN \(text) has a wrong check digit") }
         return text
     }
 
@@ -105,10 +105,10 @@ public enum GS1Key: Sendable, Hashable {
     public static func checkedGCN(_ text: String) throws(ChainError) -> String {
         let n = text.utf8.count
         guard n >= 13, n <= 25, digits(text) != nil else {
-            throw ChainError("bad_code", "a GCN must be 13 digits with check digit plus an optional serial of up to 12 digits")
+            throw ChainError(.badCode, "a GCN must be 13 digits with check digit plus an optional serial of up to 12 digits")
         }
         guard hasValidCheckDigit(String(text.prefix(13)), length: 13) else {
-            throw ChainError("bad_code", "GCN \(text) has a wrong check digit")
+            throw ChainError(.badCode, "GCN \(text) has a wrong check digit")
         }
         return text
     }
@@ -131,7 +131,7 @@ public enum GS1Key: Sendable, Hashable {
     /// An AI 21 serial (1–20 characters of set 82); fails with `bad_code`.
     public static func checkedSerial(_ text: String) throws(ChainError) -> String {
         guard !text.isEmpty, text.utf8.count <= maxSerialLength, isCharacterSet82(text) else {
-            throw ChainError("bad_code", "a serial must be 1–\(maxSerialLength) characters of GS1 character set 82")
+            throw ChainError(.badCode, "a serial must be 1–\(maxSerialLength) characters of GS1 character set 82")
         }
         return text
     }
@@ -139,7 +139,7 @@ public enum GS1Key: Sendable, Hashable {
     /// An AI 10 lot number (1–20 characters of set 82); fails with `bad_code`.
     public static func checkedLot(_ text: String) throws(ChainError) -> String {
         guard !text.isEmpty, text.utf8.count <= maxLotLength, isCharacterSet82(text) else {
-            throw ChainError("bad_code", "a lot number must be 1–\(maxLotLength) characters of GS1 character set 82")
+            throw ChainError(.badCode, "a lot number must be 1–\(maxLotLength) characters of GS1 character set 82")
         }
         return text
     }

@@ -10,7 +10,7 @@ extension CrabTraceContract {
 
     func existingLot(_ key: GS1Key, _ s: CrabStep) throws -> Record {
         guard let lot = try s.record(CrabKeys.object(key)) else {
-            throw ChainError("unknown_lot", "lot \(key.canonical) has no tagged crabs")
+            throw ChainError(.unknownLot, "lot \(key.canonical) has no tagged crabs")
         }
         return lot
     }
@@ -51,7 +51,7 @@ extension CrabTraceContract {
         let a = try Arguments(args, allowed: ["gtin", "lot", "serial", "gcn", "reason"])
         let reason = try a.string("reason", maxLength: 500)
         let targets = [a["lot"], a["serial"], a["gcn"]].compactMap { $0 }.count
-        guard targets == 1 else { throw ChainError("bad_args", "recall exactly one of \"lot\", \"serial\" or \"gcn\"") }
+        guard targets == 1 else { throw ChainError(.badArgs, "recall exactly one of \"lot\", \"serial\" or \"gcn\"") }
         let key: GS1Key
         if a["gcn"] != nil {
             key = .gcn(try GS1Key.checkedGCN(try a.string("gcn", maxLength: 25)))
@@ -63,7 +63,7 @@ extension CrabTraceContract {
         } else if a["serial"] != nil {
             key = .sgtin(gtin: try a.gtin(), serial: try GS1Key.checkedSerial(try a.string("serial", maxLength: 20)))
             guard var ring = try s.record(CrabKeys.object(key)) else {
-                throw ChainError("unknown_ring", "ring \(key.canonical) was never commissioned")
+                throw ChainError(.unknownRing, "ring \(key.canonical) was never commissioned")
             }
             ring["recalled"] = .bool(true)
             ring["recallReason"] = .string(reason)

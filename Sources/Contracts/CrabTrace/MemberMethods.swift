@@ -12,7 +12,7 @@ extension CrabTraceContract {
         let org = try a.identifier("org")
         let role = try a.choice("role", ["farm", "merchant", "lab", "logistics"])
         guard try s.record(CrabKeys.member(org)) == nil else {
-            throw ChainError("already_exists", "member \(org) is already registered")
+            throw ChainError(.alreadyExists, "member \(org) is already registered")
         }
         var m: Record = ["org": .string(org), "role": .string(role), "registeredAt": .int(s.now), "suspended": .bool(false)]
         try fillMember(&m, a, role: role, creating: true)
@@ -25,7 +25,7 @@ extension CrabTraceContract {
         let a = try Arguments(args, allowed: ["org", "name", "licence", "areaMu", "zone", "salesRegion", "gln"])
         let org = try a.identifier("org")
         guard var m = try s.record(CrabKeys.member(org)), let role = m.str("role") else {
-            throw ChainError("not_a_member", "\(org) is not a registered member")
+            throw ChainError(.notAMember, "\(org) is not a registered member")
         }
         try fillMember(&m, a, role: role, creating: false)
         s.put(CrabKeys.member(org), m)
@@ -43,7 +43,7 @@ extension CrabTraceContract {
         }
         if let gln = try a.optionalString("gln", maxLength: 13) { m["gln"] = .string(try GS1Key.checkedGLN(gln)) }
         if role == "farm", m["areaMu"] == nil || m["zone"] == nil {
-            throw ChainError("bad_args", "a farm needs \"areaMu\" and \"zone\"")
+            throw ChainError(.badArgs, "a farm needs \"areaMu\" and \"zone\"")
         }
     }
 
@@ -53,7 +53,7 @@ extension CrabTraceContract {
         let org = try a.identifier("org")
         let reason: String? = try suspended ? a.string("reason", maxLength: 500) : a.optionalString("reason", maxLength: 500)
         guard var m = try s.record(CrabKeys.member(org)) else {
-            throw ChainError("not_a_member", "\(org) is not a registered member")
+            throw ChainError(.notAMember, "\(org) is not a registered member")
         }
         m["suspended"] = .bool(suspended)
         m["suspendedReason"] = suspended ? .string(reason ?? "") : nil
@@ -73,16 +73,16 @@ extension CrabTraceContract {
         let season = try a.identifier("season", maxLength: 16)
         let opens = try a.int("opensAt", in: 0...Self.maxTime)
         let closes = try a.int("closesAt", in: 0...Self.maxTime)
-        guard closes > opens else { throw ChainError("bad_args", "\"closesAt\" must be after \"opensAt\"") }
+        guard closes > opens else { throw ChainError(.badArgs, "\"closesAt\" must be after \"opensAt\"") }
         var sizes: [JSONValue] = []
         for v in try a.array("sizes", maxItems: 32) {
             guard let t = Arguments.tenths(v) else {
-                throw ChainError("bad_args", "\"sizes\" items must be liang sizes with at most one decimal, 0.1–20")
+                throw ChainError(.badArgs, "\"sizes\" items must be liang sizes with at most one decimal, 0.1–20")
             }
             sizes.append(liangJSON(t))
         }
         guard try s.record(CrabKeys.season(season)) == nil else {
-            throw ChainError("already_exists", "season \(season) is already open")
+            throw ChainError(.alreadyExists, "season \(season) is already open")
         }
         let r: Record = [
             "season": .string(season), "opensAt": .int(opens), "closesAt": .int(closes),
@@ -105,7 +105,7 @@ extension CrabTraceContract {
 
     func season(_ id: String, _ s: CrabStep) throws -> Record {
         guard let r = try s.record(CrabKeys.season(id)) else {
-            throw ChainError("unknown_season", "season \(id) has not been opened")
+            throw ChainError(.unknownSeason, "season \(id) has not been opened")
         }
         return r
     }
@@ -123,7 +123,7 @@ extension CrabTraceContract {
         let committed = st.int("promised") + st.int("delivered")
         guard crabs >= committed else {
             throw ChainError(
-                "paper_crabs", "\(org) already promised or delivered \(committed) crabs; quota \(crabs) is below that")
+                .paperCrabs, "\(org) already promised or delivered \(committed) crabs; quota \(crabs) is below that")
         }
         st["granted"] = .int(crabs)
         s.put(CrabKeys.stock(seasonId, org), st)
@@ -136,7 +136,7 @@ extension CrabTraceContract {
         let seasonId = try a.identifier("season", maxLength: 16)
         let org = try a.identifier("org")
         guard var st = try s.record(CrabKeys.stock(seasonId, org)) else {
-            throw ChainError("no_quota", "\(org) has no quota in season \(seasonId)")
+            throw ChainError(.noQuota, "\(org) has no quota in season \(seasonId)")
         }
         st["issuanceSuspended"] = .bool(false)
         s.put(CrabKeys.stock(seasonId, org), st)

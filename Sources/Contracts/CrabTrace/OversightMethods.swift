@@ -12,8 +12,8 @@ extension CrabTraceContract {
         let a = try Arguments(args, allowed: ["seq", "note"])
         let seq = try a.int("seq", in: 1...Int64.max)
         let note = try a.string("note", maxLength: 500)
-        guard var alert = try s.record(CrabKeys.alert(seq)) else { throw ChainError("unknown_alert", "no alert \(seq)") }
-        guard alert.flag("open") else { throw ChainError("bad_state", "alert \(seq) is already closed") }
+        guard var alert = try s.record(CrabKeys.alert(seq)) else { throw ChainError(.unknownAlert, "no alert \(seq)") }
+        guard alert.flag("open") else { throw ChainError(.badState, "alert \(seq) is already closed") }
         alert["open"] = .bool(false)
         alert["closedBy"] = s.signerJSON
         alert["closedAt"] = .int(s.now)
@@ -61,13 +61,13 @@ extension CrabTraceContract {
         let a = try Arguments(args, allowed: ["txid", "reason", "note", "correction"])
         let txid = try a.string("txid", maxLength: 64).lowercased()
         guard Hex.isLowercase(txid, byteCount: 32) else {
-            throw ChainError("bad_args", "\"txid\" must be 64 hex characters")
+            throw ChainError(.badArgs, "\"txid\" must be 64 hex characters")
         }
         let reason = try a.choice("reason", ["did_not_occur", "incorrect_data"])
         let note = try a.optionalString("note", maxLength: 500)
         let correction = try a.smallObject("correction", maxBytes: 2048)
         guard let original = try s.record(CrabKeys.tx(txid)) else {
-            throw ChainError("unknown_tx", "no crab step was recorded by transaction \(txid)")
+            throw ChainError(.unknownTx, "no crab step was recorded by transaction \(txid)")
         }
         let signer = original["signer"]?.objectValue ?? [:]
         guard
@@ -75,11 +75,11 @@ extension CrabTraceContract {
                 || (signer.str("org") == s.caller.org && signer.str("role") == s.caller.role.rawValue)
         else {
             throw ChainError(
-                "not_signer",
+                .notSigner,
                 "only \(signer.str("org") ?? "?")'s \(signer.str("role") ?? "?") or the regulator may declare this error")
         }
         guard try s.record(CrabKeys.errorDeclaration(txid)) == nil else {
-            throw ChainError("already_declared", "transaction \(txid) already has an error declaration")
+            throw ChainError(.alreadyDeclared, "transaction \(txid) already has an error declaration")
         }
         var data: Record = ["declaredTxid": .string(txid), "reason": .string(reason), "originalStep": original["step"] ?? .null]
         if let note { data["note"] = .string(note) }

@@ -18,7 +18,7 @@ extension CrabTraceContract {
             let hash = try r.hash64("secretHash")
             let key = GS1Key.sgtin(gtin: gtin, serial: serial)
             guard seen.insert(serial).inserted, try s.record(CrabKeys.object(key)) == nil else {
-                throw ChainError("ring_reused", "ring \(key.canonical) is already commissioned")
+                throw ChainError(.ringReused, "ring \(key.canonical) is already commissioned")
             }
             s.put(
                 CrabKeys.object(key),
@@ -41,10 +41,10 @@ extension CrabTraceContract {
         for serial in try a.stringList("serials", maxItems: Self.maxRingsPerTx, maxLength: GS1Key.maxSerialLength) {
             let key = GS1Key.sgtin(gtin: gtin, serial: try GS1Key.checkedSerial(serial))
             guard var ring = try s.record(CrabKeys.object(key)) else {
-                throw ChainError("unknown_ring", "ring \(key.canonical) was never commissioned")
+                throw ChainError(.unknownRing, "ring \(key.canonical) was never commissioned")
             }
             guard ring.str("status") == "commissioned" else {
-                throw ChainError("ring_reused", "ring \(key.canonical) is already \(ring.str("status") ?? "used")")
+                throw ChainError(.ringReused, "ring \(key.canonical) is already \(ring.str("status") ?? "used")")
             }
             ring["status"] = .string("allocated")
             ring["allocatedTo"] = .string(org)
@@ -70,18 +70,18 @@ extension CrabTraceContract {
         let rings = try a.array("rings", maxItems: Self.maxRingsPerTx)
         let se = try season(seasonId, s)
         guard let farm = try s.record(CrabKeys.member(s.caller.org)) else {
-            throw ChainError("not_a_member", "org \(s.caller.org) is not registered")
+            throw ChainError(.notAMember, "org \(s.caller.org) is not registered")
         }
         // Invariant 4: in season, in the registered zone.
         guard s.now >= se.int("opensAt"), s.now <= se.int("closesAt") else {
             throw ChainError(
-                "out_of_season", "season \(seasonId) is open from \(se.int("opensAt")) to \(se.int("closesAt")); now is \(s.now)")
+                .outOfSeason, "season \(seasonId) is open from \(se.int("opensAt")) to \(se.int("closesAt")); now is \(s.now)")
         }
         guard harvestedAt >= se.int("opensAt"), harvestedAt <= s.now else {
-            throw ChainError("out_of_season", "harvestedAt must lie between the season's opening and now")
+            throw ChainError(.outOfSeason, "harvestedAt must lie between the season's opening and now")
         }
         guard zone == farm.str("zone") else {
-            throw ChainError("wrong_zone", "farm \(s.caller.org) is registered in zone \(farm.str("zone") ?? "?"), not \(zone)")
+            throw ChainError(.wrongZone, "farm \(s.caller.org) is registered in zone \(farm.str("zone") ?? "?"), not \(zone)")
         }
         // Invariant 1: tagged this season + new ≤ area × cap.
         let cap = farm.int("areaMu") * se.int("capPerMu")
@@ -89,7 +89,7 @@ extension CrabTraceContract {
         let total = tagged.int("count") + Int64(rings.count)
         guard total <= cap else {
             throw ChainError(
-                "quota_exceeded", "farm \(s.caller.org) may tag \(cap) rings in season \(seasonId); this would make \(total)")
+                .quotaExceeded, "farm \(s.caller.org) may tag \(cap) rings in season \(seasonId); this would make \(total)")
         }
         tagged["count"] = .int(total)
         s.put(CrabKeys.tagged(seasonId, s.caller.org), tagged)
@@ -103,10 +103,10 @@ extension CrabTraceContract {
             ]
         guard lot.str("farm") == s.caller.org, lot.str("season") == seasonId else {
             throw ChainError(
-                "lot_conflict", "lot \(lotNo) belongs to \(lot.str("farm") ?? "?") in season \(lot.str("season") ?? "?")")
+                .lotConflict, "lot \(lotNo) belongs to \(lot.str("farm") ?? "?") in season \(lot.str("season") ?? "?")")
         }
         guard lot["inspection"] == nil else {
-            throw ChainError("lot_closed", "lot \(lotNo) was already inspected; tag new crabs into a new lot")
+            throw ChainError(.lotClosed, "lot \(lotNo) was already inspected; tag new crabs into a new lot")
         }
         lot["count"] = .int(lot.int("count") + Int64(rings.count))
         s.put(CrabKeys.object(lotKey), lot)
@@ -119,15 +119,15 @@ extension CrabTraceContract {
             let weight = try r.int("weightG", in: 1...2000)
             let key = GS1Key.sgtin(gtin: gtin, serial: serial)
             guard var ring = try s.record(CrabKeys.object(key)) else {
-                throw ChainError("unknown_ring", "ring \(key.canonical) was never commissioned")
+                throw ChainError(.unknownRing, "ring \(key.canonical) was never commissioned")
             }
             guard seen.insert(serial).inserted, ring.str("status") != "tagged" else {
-                throw ChainError("ring_reused", "ring \(key.canonical) is already on a crab")
+                throw ChainError(.ringReused, "ring \(key.canonical) is already on a crab")
             }
             guard ring.str("status") == "allocated", ring.str("allocatedTo") == s.caller.org, ring.str("season") == seasonId
             else {
                 throw ChainError(
-                    "ring_not_allocated", "ring \(key.canonical) is not allocated to \(s.caller.org) for season \(seasonId)")
+                    .ringNotAllocated, "ring \(key.canonical) is not allocated to \(s.caller.org) for season \(seasonId)")
             }
             ring["status"] = .string("tagged")
             ring["lot"] = .string(lotNo)

@@ -11,7 +11,7 @@ extension CrabTraceContract {
     func codeArgument(_ a: Arguments) throws -> GS1Key {
         let code = try DigitalLink.parse(try a.string("code", maxLength: DigitalLink.maxCodeLength))
         guard code.secret == nil else {
-            throw ChainError("bad_args", "\"code\" must not carry the secret; send its salted hash as \"secretHash\"")
+            throw ChainError(.badArgs, "\"code\" must not carry the secret; send its salted hash as \"secretHash\"")
         }
         return code.key
     }
@@ -30,7 +30,7 @@ extension CrabTraceContract {
         let claimedAt = try a.optionalInt("at", in: 0...Self.maxTime)
         switch key {
         case .sgtin, .gcn: break
-        default: throw ChainError("bad_args", "only ring and coupon codes are scanned")
+        default: throw ChainError(.badArgs, "only ring and coupon codes are scanned")
         }
         var data: Record = ["city": .string(city)]
         if let claimedAt { data["claimedAt"] = .int(claimedAt) }

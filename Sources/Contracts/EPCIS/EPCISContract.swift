@@ -27,27 +27,27 @@ public struct EPCISContract: Contract {
     public func execute(method: String, args: JSONValue, context: ExecutionContext) throws {
         switch method {
         case "capture": try capture(args, context)
-        default: throw ChainError("unknown_method", "epcis has no method \"\(method)\"")
+        default: throw ChainError(.unknownMethod, "epcis has no method \"\(method)\"")
         }
     }
 
     func capture(_ args: JSONValue, _ ctx: ExecutionContext) throws {
         try ctx.requireRole(EPCISConfig.writers, for: "epcis.capture")
         let a = try Arguments(args, allowed: ["document"])
-        guard let raw = a["document"] else { throw ChainError("bad_args", "\"document\" (an EPCISDocument object) is required") }
-        guard raw.objectValue != nil else { throw ChainError("bad_args", "\"document\" must be a JSON object") }
+        guard let raw = a["document"] else { throw ChainError(.badArgs, "\"document\" (an EPCISDocument object) is required") }
+        guard raw.objectValue != nil else { throw ChainError(.badArgs, "\"document\" must be a JSON object") }
         let document = try EPCISDocument(raw, limits: config.limits)
-        guard !document.events.isEmpty else { throw ChainError("epcis_invalid", "document epcisBody.eventList: no events") }
+        guard !document.events.isEmpty else { throw ChainError(.epcisInvalid, "document epcisBody.eventList: no events") }
         let namespaces = document.namespaces.prefixes.filter { EPCISNamespaces.standard[$0.key] != $0.value }
         var seen = Set<String>()
         var planned: [(EPCISEvent, String)] = []
         for event in document.events {
             let hash = event.hash
             guard seen.insert(hash).inserted, try ctx.get("event/" + hash) == nil else {
-                throw ChainError("epcis_duplicate", "event \(event.index): an event with hash \(hash) is already recorded")
+                throw ChainError(.epcisDuplicate, "event \(event.index): an event with hash \(hash) is already recorded")
             }
             if let id = event.eventID, try ctx.get("id/" + id) != nil, !id.hasPrefix("ni:///") {
-                throw ChainError("epcis_duplicate", "event \(event.index): eventID \(id) is already recorded")
+                throw ChainError(.epcisDuplicate, "event \(event.index): eventID \(id) is already recorded")
             }
             try checkRole(event, ctx)
             planned.append((event, hash))
@@ -78,7 +78,7 @@ public struct EPCISContract: Contract {
             let allowed = roles.map(\.rawValue).sorted()
             let stepName = step.map { $0.replacing("https://ref.gs1.org/cbv/BizStep-", with: "") } ?? "(none)"
             throw ChainError(
-                "role_not_allowed",
+                .roleNotAllowed,
                 "event \(event.index): crab product \(gtin) with bizStep \(stepName) needs role "
                     + (allowed.isEmpty
                         ? "(none: this bizStep is not allowed for crab products)" : allowed.joined(separator: " or "))

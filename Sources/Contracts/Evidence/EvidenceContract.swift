@@ -26,7 +26,7 @@ public struct EvidenceContract: Contract {
     public func execute(method: String, args: JSONValue, context: ExecutionContext) throws {
         switch method {
         case "put": try put(args, context)
-        default: throw ChainError("unknown_method", "evidence has no method \"\(method)\"")
+        default: throw ChainError(.unknownMethod, "evidence has no method \"\(method)\"")
         }
     }
 
@@ -35,16 +35,16 @@ public struct EvidenceContract: Contract {
         let a = try Arguments(args, allowed: ["hash", "kind", "meta"])
         let hash = try a.string("hash", maxLength: 64).lowercased()
         guard Hex.isLowercase(hash, byteCount: 32) else {
-            throw ChainError("bad_args", "\"hash\" must be 64 hex characters (a SHA-256 digest)")
+            throw ChainError(.badArgs, "\"hash\" must be 64 hex characters (a SHA-256 digest)")
         }
         let kind = try a.string("kind", maxLength: 64)
         let meta = JSONValue.object(try a.optionalObject("meta") ?? [:])
         let metaSize = meta.canonicalBytes.count
         guard metaSize <= Self.maxMetaBytes else {
-            throw ChainError("meta_too_large", "meta is \(metaSize) bytes; the limit is \(Self.maxMetaBytes)")
+            throw ChainError(.metaTooLarge, "meta is \(metaSize) bytes; the limit is \(Self.maxMetaBytes)")
         }
         guard try ctx.get(hash) == nil else {
-            throw ChainError("already_exists", "evidence for hash \(hash) is already recorded")
+            throw ChainError(.alreadyExists, "evidence for hash \(hash) is already recorded")
         }
         let record = JSONValue.object([
             "hash": .string(hash), "kind": .string(kind), "meta": meta, "txid": .string(ctx.txid.hex),
