@@ -213,7 +213,7 @@ let package = Package(
         ),
         .target(
             name: "CrabTraceContract",
-            dependencies: ["ChainCore", "Execution", "Identity", "Storage", "EPCIS"],
+            dependencies: ["ChainCore", "Execution", "Identity", "EPCIS"],
             path: "Sources/Contracts/CrabTrace",
             swiftSettings: swiftSettings
         ),
@@ -230,7 +230,7 @@ let package = Package(
         ),
         .target(
             name: "EPCISContract",
-            dependencies: ["EPCIS", "ChainCore", "Execution", "Identity", "Storage"],
+            dependencies: ["EPCIS", "ChainCore", "Execution", "Identity"],
             path: "Sources/Contracts/EPCIS",
             swiftSettings: swiftSettings
         ),

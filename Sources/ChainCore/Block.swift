@@ -102,6 +102,52 @@ public struct ValidatorSignature: Sendable, Hashable, Codable {
     }
 }
 
+extension ValidatorSignature {
+    /// Most signatures in one encoded list.
+    public static let maxListCount = 1024
+
+    /// Writes a list: u32 count, then per signature the validator id (string) and the
+    /// length-prefixed signature bytes. The one encoding of a block's signatures, on disk and in
+    /// sync batches.
+    public static func write(_ list: [ValidatorSignature], to w: inout BinaryWriter) {
+        w.u32(UInt32(list.count))
+        for s in list {
+            w.string(s.validator)
+            w.lengthPrefixed(s.signature)
+        }
+    }
+
+    /// Reads a list written by `write(_:to:)`; refuses more than `maxListCount` signatures and
+    /// validator ids over 256 bytes.
+    public static func readList(from r: inout BinaryReader) throws(ChainError) -> [ValidatorSignature] {
+        let count = Int(try r.u32())
+        guard count <= maxListCount else { throw .decoding("block carries \(count) signatures") }
+        var out: [ValidatorSignature] = []
+        out.reserveCapacity(count)
+        for _ in 0..<count {
+            let validator = try r.string()
+            guard validator.utf8.count <= 256 else { throw .decoding("validator id over 256 bytes") }
+            out.append(ValidatorSignature(validator: validator, signature: try r.lengthPrefixed()))
+        }
+        return out
+    }
+
+    /// A list alone, as bytes.
+    public static func encodeList(_ list: [ValidatorSignature]) -> [UInt8] {
+        var w = BinaryWriter()
+        write(list, to: &w)
+        return w.bytes
+    }
+
+    /// A list alone, from bytes (no trailing bytes).
+    public static func decodeList(_ bytes: [UInt8]) throws(ChainError) -> [ValidatorSignature] {
+        var r = BinaryReader(bytes)
+        let list = try readList(from: &r)
+        try r.finish()
+        return list
+    }
+}
+
 /// A committed block: header, transactions in order, and the signatures that make it final
 /// (one proposer signature in solo mode; a quorum certificate's votes under BFT).
 public struct Block: Sendable {

@@ -7,8 +7,6 @@
 public enum BlockSyncBatch {
     /// Most blocks in one batch.
     public static let maxBlocks = 256
-    /// Most signatures carried per block.
-    public static let maxSignatures = 1024
 
     /// Encodes blocks.
     public static func encode(_ blocks: [Block]) -> [UInt8] {
@@ -18,11 +16,7 @@ public enum BlockSyncBatch {
         for b in blocks {
             w.lengthPrefixed(b.header.encoded)
             w.lengthPrefixed(TransactionBatch.encode(b.transactions))
-            w.u32(UInt32(b.signatures.count))
-            for s in b.signatures {
-                w.string(s.validator)
-                w.lengthPrefixed(s.signature)
-            }
+            ValidatorSignature.write(b.signatures, to: &w)
         }
         return w.bytes
     }
@@ -38,14 +32,7 @@ public enum BlockSyncBatch {
         for _ in 0..<n {
             let header = try BlockHeader(decoding: try r.lengthPrefixed())
             let txs = try TransactionBatch.decode(try r.lengthPrefixed(), maxCount: maxTxs)
-            let count = Int(try r.u32())
-            guard count <= maxSignatures else { throw .decoding("block carries \(count) signatures") }
-            var signatures: [ValidatorSignature] = []
-            for _ in 0..<count {
-                let validator = try r.string()
-                guard validator.utf8.count <= 256 else { throw .decoding("validator id over 256 bytes") }
-                signatures.append(ValidatorSignature(validator: validator, signature: try r.lengthPrefixed()))
-            }
+            let signatures = try ValidatorSignature.readList(from: &r)
             blocks.append(Block(header: header, transactions: txs, signatures: signatures))
         }
         try r.finish()

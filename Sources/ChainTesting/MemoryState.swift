@@ -1,5 +1,5 @@
 import ChainCore
-import Storage
+import Execution
 
 /// Committed state held in memory, for pure execution and query tests: reads, prefix scans in
 /// UTF-8 byte order (as SQLite orders keys), and applying a block's writes.

@@ -1,6 +1,5 @@
 import ChainCore
 import Identity
-import Storage
 
 /// Raised when committed state cannot be read: a fault of the node, not of the transaction,
 /// so block execution stops instead of recording a non-deterministic failure.

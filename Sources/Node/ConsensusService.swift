@@ -134,9 +134,9 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
 
     func makeReplica() throws -> Replica<SuiteCrypto> {
         let store = node.store
-        let safety = try store.consensusSafety().map { try SafetyData.decode($0) }
-        let committed = try store.committedConsensusBlock().map { try ConsensusBlock.decode($0) }
-        let stored = try store.pendingConsensusBlocks().compactMap { try? ConsensusBlock.decode($0) }
+        let safety = try store.consensus.safety().map { try SafetyData.decode($0) }
+        let committed = try store.consensus.committedBlock().map { try ConsensusBlock.decode($0) }
+        let stored = try store.consensus.pendingBlocks().compactMap { try? ConsensusBlock.decode($0) }
         for b in stored {
             let txids = (try? TransactionBatch.decode(b.payload, maxCount: node.config.maxBlockTxs))?.map(\.id) ?? []
             pending.record(b, txids: txids, verified: nil)
@@ -273,9 +273,9 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     func carryOut(_ action: ConsensusAction) async throws {
         switch action {
         case .persist(let s):
-            try node.store.saveConsensusSafety(s.encoded)
+            try node.store.consensus.saveSafety(s.encoded)
         case .storeBlock(let b):
-            try node.store.storeConsensusBlock(id: b.id, height: b.height, bytes: b.encoded)
+            try node.store.consensus.storeBlock(id: b.id, height: b.height, bytes: b.encoded)
             if !pending.contains(b.id) {
                 let txids = (try? TransactionBatch.decode(b.payload, maxCount: node.config.maxBlockTxs))?.map(\.id) ?? []
                 pending.record(b, txids: txids, verified: nil)
@@ -309,7 +309,7 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                 try addFinality(from: from, height: block.header.height, headerHash: hash, signature: sig)
             }
         } else {
-            try node.store.recordCommittedConsensusBlock(id: b.id, height: b.height, bytes: record.bytes)
+            try node.store.consensus.recordCommitted(id: b.id, height: b.height, bytes: record.bytes)
         }
         pending.drop(upTo: b.height)
         statusBox.withLock {
@@ -359,7 +359,7 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         var list: [ConsensusBlock] = []
         var cursor = id
         let limit = min(Int(count), ConsensusMessage.maxBlocksPerResponse)
-        while list.count < limit, let raw = try? node.store.consensusBlock(id: cursor), let b = try? ConsensusBlock.decode(raw),
+        while list.count < limit, let raw = try? node.store.consensus.block(id: cursor), let b = try? ConsensusBlock.decode(raw),
             !b.isGenesis
         {
             list.append(b)

@@ -5,14 +5,19 @@ import GRDB
 /// The chain on disk: blocks, transactions, results, contract state and indexes in one SQLite
 /// database (WAL mode). Each block is committed in one SQLite transaction, so a crash at any
 /// instant leaves either the whole block or none of it.
-public final class BlockStore: StateScanner, Sendable {
+public final class BlockStore: Sendable {
     let pool: DatabasePool
     /// Path of the database file.
     public let path: String
+    /// Consensus safety data and consensus blocks, in the same database (a chain block and the
+    /// consensus block it comes from commit in one SQLite transaction).
+    public let consensus: ConsensusStore
 
     /// Opens (creating if needed) the database at `path`.
-    /// - Parameter synchronousFull: fsync at every commit (survives power loss, not only process death).
-    public init(path: String, synchronousFull: Bool = true) throws {
+    /// - Parameters:
+    ///   - synchronousFull: fsync at every commit (survives power loss, not only process death).
+    ///   - retainedConsensusBlocks: heights of committed consensus blocks kept for peers' fetches.
+    public init(path: String, synchronousFull: Bool = true, retainedConsensusBlocks: Int = 10_000) throws {
         self.path = path
         var config = Configuration()
         config.prepareDatabase { db in
@@ -24,6 +29,7 @@ public final class BlockStore: StateScanner, Sendable {
         } catch {
             throw ChainError(.storageUnavailable, "cannot open database \(path): \(error)")
         }
+        consensus = ConsensusStore(pool: pool, retainedCommitted: retainedConsensusBlocks)
         try migrator.migrate(pool)
     }
 
@@ -88,78 +94,6 @@ public final class BlockStore: StateScanner, Sendable {
         return m
     }
 
-    // MARK: consensus state
-
-    /// Stores the consensus safety data (synchronously durable when `synchronousFull`).
-    public func saveConsensusSafety(_ bytes: [UInt8]) throws {
-        try pool.write { db in
-            try db.execute(
-                sql:
-                    "INSERT INTO consensus_state (key, value) VALUES ('safety', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                arguments: [Data(bytes)])
-        }
-    }
-
-    /// The stored consensus safety data.
-    public func consensusSafety() throws -> [UInt8]? {
-        try pool.read { db in
-            try Data.fetchOne(db, sql: "SELECT value FROM consensus_state WHERE key = 'safety'").map { Array($0) }
-        }
-    }
-
-    /// The consensus block of the last committed chain block.
-    public func committedConsensusBlock() throws -> [UInt8]? {
-        try pool.read { db in
-            try Data.fetchOne(db, sql: "SELECT value FROM consensus_state WHERE key = 'committed'").map { Array($0) }
-        }
-    }
-
-    /// Keeps a valid, not yet committed consensus block.
-    public func storeConsensusBlock(id: Hash256, height: UInt64, bytes: [UInt8]) throws {
-        let height = try Self.column(height)
-        try pool.write { db in
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO consensus_blocks (id, height, committed, data) VALUES (?, ?, 0, ?)",
-                arguments: [Data(id.bytes), height, Data(bytes)])
-        }
-    }
-
-    /// The stored consensus blocks not yet committed, lowest first.
-    public func pendingConsensusBlocks() throws -> [[UInt8]] {
-        try pool.read { db in
-            try Data.fetchAll(db, sql: "SELECT data FROM consensus_blocks WHERE committed = 0 ORDER BY height").map { Array($0) }
-        }
-    }
-
-    /// A stored consensus block (committed or not) by id.
-    public func consensusBlock(id: Hash256) throws -> [UInt8]? {
-        try pool.read { db in
-            try Data.fetchOne(db, sql: "SELECT data FROM consensus_blocks WHERE id = ?", arguments: [Data(id.bytes)]).map {
-                Array($0)
-            }
-        }
-    }
-
-    /// Records a committed consensus block that produced no chain block (it held no new transactions).
-    public func recordCommittedConsensusBlock(id: Hash256, height: UInt64, bytes: [UInt8]) throws {
-        try pool.write { db in try Self.markConsensusCommitted(db, id: id, height: height, bytes: bytes) }
-    }
-
-    static func markConsensusCommitted(_ db: Database, id: Hash256, height: UInt64, bytes: [UInt8]) throws {
-        let height = try column(height)
-        try db.execute(
-            sql: """
-                INSERT INTO consensus_blocks (id, height, committed, data) VALUES (?, ?, 1, ?)
-                ON CONFLICT(id) DO UPDATE SET committed = 1
-                """,
-            arguments: [Data(id.bytes), height, Data(bytes)])
-        try db.execute(sql: "DELETE FROM consensus_blocks WHERE committed = 0 AND height <= ?", arguments: [height])
-        try db.execute(
-            sql:
-                "INSERT INTO consensus_state (key, value) VALUES ('committed', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            arguments: [Data(bytes)])
-    }
-
     /// Adds a validator's finality signature to the block at `height` (once per validator).
     /// Returns the block's signatures afterwards, or nil when there is no such block.
     @discardableResult
@@ -169,13 +103,13 @@ public final class BlockStore: StateScanner, Sendable {
             guard
                 let raw = try Data.fetchOne(db, sql: "SELECT signatures FROM blocks WHERE height = ?", arguments: [height])
             else { return nil }
-            var sigs = try Self.decodeSignatures(Array(raw))
+            var sigs = try ValidatorSignature.decodeList(Array(raw))
             guard !sigs.contains(where: { $0.validator == signature.validator }) else { return sigs }
             sigs.append(signature)
             sigs.sort { $0.validator < $1.validator }
             try db.execute(
                 sql: "UPDATE blocks SET signatures = ? WHERE height = ?",
-                arguments: [Data(Self.encodeSignatures(sigs)), height])
+                arguments: [Data(ValidatorSignature.encodeList(sigs)), height])
             return sigs
         }
     }
@@ -228,7 +162,7 @@ public final class BlockStore: StateScanner, Sendable {
                     """,
                 arguments: [
                     Int64(header.height), Data(header.hash.bytes), Data(header.encoded),
-                    Data(Self.encodeSignatures(c.block.signatures)), header.timestamp, Int64(header.txCount),
+                    Data(ValidatorSignature.encodeList(c.block.signatures)), header.timestamp, Int64(header.txCount),
                     Data(c.resultRoot.bytes), Data(c.stateHash.bytes),
                 ])
             let certInsert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO certs (fingerprint, der) VALUES (?, ?)")
@@ -255,7 +189,7 @@ public final class BlockStore: StateScanner, Sendable {
                 }
             }
             if let cb = c.consensusBlock {
-                try Self.markConsensusCommitted(db, id: cb.id, height: cb.height, bytes: cb.bytes)
+                try self.consensus.markCommitted(db, id: cb.id, height: cb.height, bytes: cb.bytes)
             }
             let put = try db.cachedStatement(
                 sql:
@@ -372,7 +306,7 @@ public final class BlockStore: StateScanner, Sendable {
             db, sql: "SELECT txid FROM txs WHERE height = ? ORDER BY idx", arguments: [height]
         ).map { try Self.hash($0) }
         return StoredBlock(
-            header: header, hash: header.hash, signatures: try Self.decodeSignatures(Array(row["signatures"] as Data)),
+            header: header, hash: header.hash, signatures: try ValidatorSignature.decodeList(Array(row["signatures"] as Data)),
             txids: txids, resultRoot: try Self.hash(row["result_root"]), stateHash: try Self.hash(row["state_hash"]))
     }
 
@@ -426,24 +360,4 @@ public final class BlockStore: StateScanner, Sendable {
         return h
     }
 
-    static func encodeSignatures(_ sigs: [ValidatorSignature]) -> [UInt8] {
-        var w = BinaryWriter()
-        w.u32(UInt32(sigs.count))
-        for s in sigs {
-            w.string(s.validator)
-            w.lengthPrefixed(s.signature)
-        }
-        return w.bytes
-    }
-
-    static func decodeSignatures(_ bytes: [UInt8]) throws -> [ValidatorSignature] {
-        var r = BinaryReader(bytes)
-        let n = try r.u32()
-        var out: [ValidatorSignature] = []
-        for _ in 0..<n {
-            out.append(ValidatorSignature(validator: try r.string(), signature: try r.lengthPrefixed()))
-        }
-        try r.finish()
-        return out
-    }
 }

@@ -167,9 +167,28 @@ struct ChainBuilder {
                 #expect(try store.blocks(from: h, limit: 5).isEmpty)
                 #expect(try store.events(contract: "evidence", name: "evidence_put", fromHeight: h, limit: 5).isEmpty)
                 #expect(try store.addSignature(ValidatorSignature(validator: "node1", signature: [1]), height: h) == nil)
-                #expect(throws: ChainError.self) { try store.storeConsensusBlock(id: .zero, height: h, bytes: [1]) }
-                #expect(throws: ChainError.self) { try store.recordCommittedConsensusBlock(id: .zero, height: h, bytes: [1]) }
+                #expect(throws: ChainError.self) { try store.consensus.storeBlock(id: .zero, height: h, bytes: [1]) }
+                #expect(throws: ChainError.self) { try store.consensus.recordCommitted(id: .zero, height: h, bytes: [1]) }
             }
+        }
+    }
+
+    /// An idle chain commits an empty consensus block per second; committed ones are kept only for
+    /// a window (peers fetch recent ones), so the store does not grow while nothing happens.
+    @Test func committedConsensusBlocksArePrunedBehindAWindow() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try BlockStore(
+                path: dir.appendingPathComponent("chain.sqlite").path, synchronousFull: false, retainedConsensusBlocks: 50)
+            for h in UInt64(1)...300 {
+                let id = Hash256.sha256(Array("block \(h)".utf8))
+                try store.consensus.storeBlock(id: id, height: h, bytes: [UInt8(h % 256)])
+                try store.consensus.recordCommitted(id: id, height: h, bytes: [UInt8(h % 256)])
+            }
+            #expect(try store.consensus.block(id: Hash256.sha256(Array("block 300".utf8))) != nil)
+            #expect(try store.consensus.block(id: Hash256.sha256(Array("block 251".utf8))) != nil)
+            #expect(try store.consensus.block(id: Hash256.sha256(Array("block 249".utf8))) == nil)
+            #expect(try store.consensus.block(id: Hash256.sha256(Array("block 1".utf8))) == nil)
+            #expect(try store.consensus.committedBlock() == [UInt8(300 % 256)])
         }
     }
 }

@@ -1,5 +1,5 @@
 import ChainCore
-import Storage
+import Execution
 
 /// Read-only queries over committed crab state, for the HTTP layer. No I/O beyond the scanner.
 public struct CrabQueries: Sendable {

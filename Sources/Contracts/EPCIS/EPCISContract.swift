@@ -2,7 +2,6 @@ import ChainCore
 import EPCIS
 import Execution
 import Identity
-import Storage
 
 /// EPCIS 2.0 event capture (GS1 traceability events on chain).
 ///

@@ -1,6 +1,6 @@
 import ChainCore
 import EPCIS
-import Storage
+import Execution
 
 /// Answers EPCIS queries from committed chain data: the `epcis_event` contract events select the
 /// matching events, their full records are read from state (`epcis/event/<hash>`).

@@ -1,0 +1,91 @@
+import ChainCore
+import Foundation
+import GRDB
+
+/// What consensus keeps on disk, in the chain's database: the replica's safety data, the
+/// consensus blocks not yet committed (a block may be certified while every replica restarts,
+/// and then only stored copies can complete it), and the recent committed ones, which peers fetch.
+public final class ConsensusStore: Sendable {
+    let pool: DatabasePool
+    /// How many heights of committed consensus blocks are kept below the last committed one.
+    let retainedCommitted: Int64
+
+    init(pool: DatabasePool, retainedCommitted: Int) {
+        self.pool = pool
+        self.retainedCommitted = Int64(max(1, retainedCommitted))
+    }
+
+    /// Stores the consensus safety data (synchronously durable when `synchronousFull`).
+    public func saveSafety(_ bytes: [UInt8]) throws {
+        try pool.write { db in
+            try db.execute(
+                sql:
+                    "INSERT INTO consensus_state (key, value) VALUES ('safety', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                arguments: [Data(bytes)])
+        }
+    }
+
+    /// The stored consensus safety data.
+    public func safety() throws -> [UInt8]? {
+        try pool.read { db in
+            try Data.fetchOne(db, sql: "SELECT value FROM consensus_state WHERE key = 'safety'").map { Array($0) }
+        }
+    }
+
+    /// The consensus block of the last committed chain block.
+    public func committedBlock() throws -> [UInt8]? {
+        try pool.read { db in
+            try Data.fetchOne(db, sql: "SELECT value FROM consensus_state WHERE key = 'committed'").map { Array($0) }
+        }
+    }
+
+    /// Keeps a valid, not yet committed consensus block.
+    public func storeBlock(id: Hash256, height: UInt64, bytes: [UInt8]) throws {
+        let height = try BlockStore.column(height)
+        try pool.write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO consensus_blocks (id, height, committed, data) VALUES (?, ?, 0, ?)",
+                arguments: [Data(id.bytes), height, Data(bytes)])
+        }
+    }
+
+    /// The stored consensus blocks not yet committed, lowest first.
+    public func pendingBlocks() throws -> [[UInt8]] {
+        try pool.read { db in
+            try Data.fetchAll(db, sql: "SELECT data FROM consensus_blocks WHERE committed = 0 ORDER BY height").map { Array($0) }
+        }
+    }
+
+    /// A stored consensus block (committed or not) by id.
+    public func block(id: Hash256) throws -> [UInt8]? {
+        try pool.read { db in
+            try Data.fetchOne(db, sql: "SELECT data FROM consensus_blocks WHERE id = ?", arguments: [Data(id.bytes)]).map {
+                Array($0)
+            }
+        }
+    }
+
+    /// Records a committed consensus block that produced no chain block (it held no new transactions).
+    public func recordCommitted(id: Hash256, height: UInt64, bytes: [UInt8]) throws {
+        try pool.write { db in try self.markCommitted(db, id: id, height: height, bytes: bytes) }
+    }
+
+    func markCommitted(_ db: Database, id: Hash256, height: UInt64, bytes: [UInt8]) throws {
+        let height = try BlockStore.column(height)
+        try db.execute(
+            sql: """
+                INSERT INTO consensus_blocks (id, height, committed, data) VALUES (?, ?, 1, ?)
+                ON CONFLICT(id) DO UPDATE SET committed = 1
+                """,
+            arguments: [Data(id.bytes), height, Data(bytes)])
+        try db.execute(sql: "DELETE FROM consensus_blocks WHERE committed = 0 AND height <= ?", arguments: [height])
+        // Committed consensus blocks are kept for a while to answer peers' fetches, then pruned
+        // (an idle chain commits an empty consensus block per second).
+        try db.execute(
+            sql: "DELETE FROM consensus_blocks WHERE committed = 1 AND height < ?", arguments: [height - retainedCommitted])
+        try db.execute(
+            sql:
+                "INSERT INTO consensus_state (key, value) VALUES ('committed', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            arguments: [Data(bytes)])
+    }
+}
