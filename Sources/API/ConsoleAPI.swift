@@ -87,8 +87,8 @@ extension ChainAPI {
                 let after = try Self.sequence(q.get("after"), "after")
                 let limit = try Self.limit(q.get("limit"))
                 let org = s.account.role == .regulator ? nil : s.account.org
-                let entries = try self.accountsStore().auditEntries(org: org, after: after, limit: limit)
-                return JSONResponse.make(.object(["entries": .array(entries)]))
+                let entries = try self.accountsStore().auditLog.entries(org: org, after: after, limit: limit)
+                return JSONResponse.make(.object(["entries": .array(entries.map(JSONViews.audit))]))
             }
         }
         router.post("/v1/console/codes") { request, _ in try await self.codes(request) }
@@ -125,7 +125,7 @@ extension ChainAPI {
         guard let token = Self.sessionToken(request) else {
             throw ChainError(.unauthenticated, "sign in first: send the xc_session cookie or Authorization: Bearer <token>")
         }
-        return (store, try store.session(token: token))
+        return (store, try store.sessions.session(token: token))
     }
 
     static func remote(_ request: Request) -> String {
@@ -139,7 +139,7 @@ extension ChainAPI {
     ) async throws -> Response {
         let (store, session) = try consoleSession(request)
         func log(_ result: String) {
-            try? store.audit(
+            try? store.auditLog.append(
                 org: session.account.org, username: session.account.username, action: action, detail: detail,
                 result: result, remote: Self.remote(request))
         }
@@ -188,7 +188,7 @@ extension ChainAPI {
         let username = try Self.string(o, "username", max: 64)
         let password = try Self.string(o, "password", max: 1024)
         func log(_ result: String) {
-            try? store.audit(
+            try? store.auditLog.append(
                 org: org, username: username, action: "signin", detail: "", result: result, remote: Self.remote(request))
         }
         do {
@@ -222,8 +222,8 @@ extension ChainAPI {
 
     func signOut(_ request: Request) throws -> Response {
         let (store, s) = try consoleSession(request)
-        try store.signOut(token: s.token)
-        try? store.audit(
+        try store.sessions.end(token: s.token)
+        try? store.auditLog.append(
             org: s.account.org, username: s.account.username, action: "signout", detail: "", result: "ok",
             remote: Self.remote(request))
         var headers = HTTPFields()
@@ -298,7 +298,7 @@ extension ChainAPI {
         do {
             try await submitAsGateway(tx)
         } catch let e as ChainError {
-            try? store.audit(
+            try? store.auditLog.append(
                 org: account.org, username: account.username, action: "real-name.submit", detail: e.message,
                 result: e.code.rawValue, remote: "-")
             return nil

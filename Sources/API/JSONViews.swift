@@ -1,3 +1,4 @@
+import Accounts
 import ChainCore
 import Foundation
 import Identity
@@ -54,5 +55,13 @@ enum JSONViews {
         if let blockTime { o["blockTime"] = .int(blockTime) }
         if let e = t.result.error { o["error"] = APIError.errorObject(e) }
         return .object(o)
+    }
+
+    /// An audit log entry.
+    static func audit(_ e: AuditEntry) -> JSONValue {
+        .object([
+            "seq": .int(e.seq), "time": .int(e.time), "org": .string(e.org), "username": .string(e.username),
+            "action": .string(e.action), "detail": .string(e.detail), "result": .string(e.result), "remote": .string(e.remote),
+        ])
     }
 }

@@ -1,5 +1,6 @@
 import ChainCore
 import Foundation
+import Identity
 import Synchronization
 
 #if canImport(Glibc)
@@ -30,7 +31,7 @@ public final class OffchainComplaints: Sendable {
         for dir in [saltURL.deletingLastPathComponent(), fileURL.deletingLastPathComponent()] {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         }
-        salt = try Self.loadOrCreateSalt(saltURL)
+        salt = try SecretFile.loadOrCreateKey(saltURL)
     }
 
     /// The files of a node home: `<home>/phone-salt` and `<home>/data/offchain-complaints.jsonl`.
@@ -82,24 +83,5 @@ public final class OffchainComplaints: Sendable {
             out[txid] = phone
         }
         return out
-    }
-
-    static func loadOrCreateSalt(_ url: URL) throws -> [UInt8] {
-        if let text = try? String(contentsOf: url, encoding: .utf8) {
-            guard let bytes = Hex.decode(text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count == 32 else {
-                throw ChainError(.badConfig, "\(url.path) must hold 64 hex characters")
-            }
-            return bytes
-        }
-        var rng = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else { throw ChainError(.storageUnavailable, "cannot create \(url.path): errno \(errno)") }
-        defer { close(fd) }
-        let text = Array((Hex.encode(bytes) + "\n").utf8)
-        guard text.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == text.count, fsync(fd) == 0 else {
-            throw ChainError(.storageUnavailable, "cannot write \(url.path): errno \(errno)")
-        }
-        return bytes
     }
 }

@@ -77,7 +77,7 @@ public struct Session: Sendable {
 
     /// When the session ends unless used again: 8 h idle, 24 h at most.
     public var expiresAt: Int64 {
-        min(lastSeenAt + AccountStore.idleMillis, createdAt + AccountStore.maxSessionMillis)
+        min(lastSeenAt + SessionStore.idleMillis, createdAt + SessionStore.maxSessionMillis)
     }
 }
 

@@ -1,90 +1,61 @@
 import ChainCore
-import Crypto
 import Foundation
 import GRDB
 import Identity
-import Synchronization
 
-/// Staff accounts, sessions and the audit log of one node, in their own SQLite file
-/// (`<home>/data/accounts.sqlite`, WAL). Described in `docs/accounts.md`.
+/// Staff accounts of one node: real-name data (off chain), the password check and the sealed
+/// key of each, status and lock-out; with the node's sessions and audit log beside it, in the
+/// same database (`<home>/data/accounts.sqlite`). Described in `docs/accounts.md`.
 public final class AccountStore: Sendable {
     /// Sessions end after this long without use.
-    public static let idleMillis: Int64 = 8 * 3_600_000
+    public static var idleMillis: Int64 { SessionStore.idleMillis }
     /// Sessions end this long after sign-in whatever their use.
-    public static let maxSessionMillis: Int64 = 24 * 3_600_000
+    public static var maxSessionMillis: Int64 { SessionStore.maxSessionMillis }
     /// Consecutive failed sign-ins that lock an account.
-    public static let maxFailures = 5
+    public static var maxFailures: Int { SignInLockout.maxFailures }
     /// How long a lock lasts.
-    public static let lockMillis: Int64 = 15 * 60_000
-    /// Audit rows younger than this are never pruned (183 days).
-    public static let auditRetentionMillis: Int64 = 183 * 86_400_000
+    public static var lockMillis: Int64 { SignInLockout.lockMillis }
     /// Roles an account may hold.
     public static let assignableRoles: Set<Role> = [.admin, .association, .farm, .merchant, .lab, .logistics, .regulator]
 
-    let pool: DatabasePool
+    let database: AccountDatabase
+    var pool: DatabasePool { database.pool }
     /// The password KDF (slow in production).
     public let kdf: PasswordKDF
+    let sealer: KeySealer
     let realNameSalt: [UInt8]
     let clock: @Sendable () -> Int64
-    let live = Mutex<[String: Session]>([:])
+    /// Signed-in sessions.
+    public let sessions: SessionStore
+    /// The audit log.
+    public let auditLog: AuditLog
 
     /// Opens (creating) the store at `path`; `realNameSalt` is the node's secret salt of real-name hashes.
     public init(
         path: String, realNameSalt: [UInt8], kdf: PasswordKDF = .production,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
     ) throws {
-        var config = Configuration()
-        config.busyMode = .timeout(5)
-        pool = try DatabasePool(path: path, configuration: config)
+        database = try AccountDatabase(path: path)
         self.kdf = kdf
+        sealer = KeySealer(kdf: kdf)
         self.realNameSalt = realNameSalt
         self.clock = clock
-        try pool.write { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE IF NOT EXISTS accounts (
-                      org TEXT NOT NULL, username TEXT NOT NULL, role TEXT NOT NULL, name TEXT NOT NULL,
-                      id_number TEXT NOT NULL, phone TEXT NOT NULL, status TEXT NOT NULL,
-                      kdf_iterations INTEGER NOT NULL, pw_salt BLOB NOT NULL, pw_hash BLOB NOT NULL,
-                      key_salt BLOB NOT NULL, key_sealed BLOB NOT NULL, certificate TEXT NOT NULL,
-                      failed INTEGER NOT NULL DEFAULT 0, locked_until INTEGER NOT NULL DEFAULT 0,
-                      created_at INTEGER NOT NULL, real_name_hash TEXT NOT NULL, real_name_txid TEXT,
-                      PRIMARY KEY (org, username));
-                    CREATE TABLE IF NOT EXISTS sessions (
-                      token_hash TEXT PRIMARY KEY, org TEXT NOT NULL, username TEXT NOT NULL,
-                      created_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL);
-                    CREATE TABLE IF NOT EXISTS audit (
-                      seq INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, org TEXT NOT NULL,
-                      username TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL, result TEXT NOT NULL,
-                      remote TEXT NOT NULL);
-                    CREATE INDEX IF NOT EXISTS audit_org ON audit(org, seq);
-                    """)
-            // Sessions do not survive a restart: their keys lived in memory only.
-            try db.execute(sql: "DELETE FROM sessions")
-        }
-        try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        sessions = try SessionStore(pool: database.pool, clock: clock)
+        auditLog = AuditLog(pool: database.pool, clock: clock)
     }
 
     /// The store of a node home: `<home>/data/accounts.sqlite`, salt `<home>/real-name-salt` (0600, made on first use).
     public convenience init(home: URL, kdf: PasswordKDF = .production) throws {
         let data = home.appendingPathComponent("data")
-        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        try SecretFile.createPrivateDirectory(data)
         try self.init(
             path: data.appendingPathComponent("accounts.sqlite").path,
-            realNameSalt: try Self.loadOrCreateSalt(home.appendingPathComponent("real-name-salt")), kdf: kdf)
+            realNameSalt: try SecretFile.loadOrCreateKey(home.appendingPathComponent("real-name-salt")), kdf: kdf)
     }
 
     /// True when `<home>/data/accounts.sqlite` exists.
     public static func exists(home: URL) -> Bool {
         FileManager.default.fileExists(atPath: home.appendingPathComponent("data/accounts.sqlite").path)
-    }
-
-    static func loadOrCreateSalt(_ url: URL) throws -> [UInt8] {
-        if let d = try? Data(contentsOf: url), d.count == 32 { return Array(d) }
-        let salt = PasswordKDF.randomBytes(32)
-        try Data(salt).write(to: url, options: .atomic)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
-        return salt
     }
 
     /// Node time now, unix ms.
@@ -135,7 +106,7 @@ public final class AccountStore: Sendable {
         }
         guard !exists else { throw ChainError(.alreadyExists, "account \(new.username) already exists in \(ca.org)") }
         let (identity, certPEM) = try issue(ca: ca, suite: suite, role: new.role, username: new.username)
-        let secrets = try seal(password: new.password, key: identity.key)
+        let secrets = try sealer.seal(password: new.password, key: identity.key)
         let hash = realNameHash(name: new.name, idNumber: new.idNumber, phone: new.phone)
         do {
             try pool.write { db in
@@ -146,9 +117,9 @@ public final class AccountStore: Sendable {
                         VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
-                        ca.org, new.username, new.role.rawValue, new.name, new.idNumber, new.phone, kdf.iterations,
-                        Data(secrets.pwSalt), Data(secrets.pwHash), Data(secrets.keySalt), Data(secrets.sealed), certPEM, now,
-                        hash,
+                        ca.org, new.username, new.role.rawValue, new.name, new.idNumber, new.phone, secrets.iterations,
+                        Data(secrets.passwordSalt), Data(secrets.passwordHash), Data(secrets.keySalt), Data(secrets.sealedKey),
+                        certPEM, now, hash,
                     ])
             }
         } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
@@ -166,24 +137,6 @@ public final class AccountStore: Sendable {
             role: role, name: username, subjectKey: key, now: Date(timeIntervalSince1970: Double(clock()) / 1000))
         let identity = try SigningIdentity(key: key, certificate: cert)
         return (identity, identity.certificatePEM)
-    }
-
-    struct Secrets {
-        var pwSalt: [UInt8]
-        var pwHash: [UInt8]
-        var keySalt: [UInt8]
-        var sealed: [UInt8]
-    }
-
-    /// Hashes the password and encrypts the key's PKCS#8 under a second derivation (separate salt).
-    func seal(password: String, key: SigningKey) throws -> Secrets {
-        let pwSalt = PasswordKDF.randomBytes(16)
-        let keySalt = PasswordKDF.randomBytes(16)
-        let pwHash = try kdf.derive(password, salt: pwSalt)
-        let wrap = SymmetricKey(data: try kdf.derive(password, salt: keySalt))
-        let box = try AES.GCM.seal(Array(KeyPEM.encode(key).utf8), using: wrap)
-        guard let combined = box.combined else { throw ChainError(.internalError, "AES-GCM sealing failed") }
-        return Secrets(pwSalt: pwSalt, pwHash: pwHash, keySalt: keySalt, sealed: Array(combined))
     }
 
     /// Records the txid of the account's real-name evidence.
@@ -232,7 +185,7 @@ public final class AccountStore: Sendable {
             return db.changesCount
         }
         guard changed == 1 else { throw ChainError(.notFound, "no account \(username) in \(org)") }
-        if !active { try endSessions(org: org, username: username) }
+        if !active { try sessions.endAll(org: org, username: username) }
     }
 
     /// Sets a new password. The old key cannot be decrypted without the old password, so the
@@ -246,24 +199,26 @@ public final class AccountStore: Sendable {
             throw ChainError(.notFound, "no account \(username) in \(org)")
         }
         let (identity, certPEM) = try issue(ca: ca, suite: suite, role: a.role, username: username)
-        let s = try seal(password: password, key: identity.key)
+        let s = try sealer.seal(password: password, key: identity.key)
         try pool.write { db in
             try db.execute(
                 sql: """
                     UPDATE accounts SET kdf_iterations = ?, pw_salt = ?, pw_hash = ?, key_salt = ?, key_sealed = ?,
-                      certificate = ?, failed = 0, locked_until = 0 WHERE org = ? AND username = ?
+                      certificate = ? WHERE org = ? AND username = ?
                     """,
                 arguments: [
-                    kdf.iterations, Data(s.pwSalt), Data(s.pwHash), Data(s.keySalt), Data(s.sealed), certPEM, org, username,
+                    s.iterations, Data(s.passwordSalt), Data(s.passwordHash), Data(s.keySalt), Data(s.sealedKey), certPEM, org,
+                    username,
                 ])
+            try SignInLockout.clear(db, org: org, username: username)
         }
-        try endSessions(org: org, username: username)
+        try sessions.endAll(org: org, username: username)
         return identity
     }
 
-    // MARK: sessions
+    // MARK: sign-in
 
-    /// Signs in: checks lock, password and status; on success decrypts the key into a new session.
+    /// Signs in: checks lock, password and status; on success opens the key into a new session.
     /// Throws `bad_credentials` (unknown user or wrong password alike), `AccountLocked`, `account_suspended`.
     public func signIn(org: String, username: String, password: String) throws -> Session {
         let now = clock()
@@ -272,163 +227,34 @@ public final class AccountStore: Sendable {
                 try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE org = ? AND username = ?", arguments: [org, username])
             })
         else {
-            // Spend the same time as a real check, so unknown names do not answer faster.
-            _ = try kdf.derive(password, salt: Array(repeating: 0, count: 16))
+            sealer.spendCheckTime(password)
             throw ChainError(.badCredentials, "wrong organisation, username or password")
         }
-        let lockedUntil: Int64 = row["locked_until"]
-        if lockedUntil > now { throw AccountLocked(retryAfter: (lockedUntil - now + 999) / 1000) }
-        let stored = KDFRow(row)
-        let rowKDF = PasswordKDF(iterations: stored.iterations)
-        guard PasswordKDF.equal(try rowKDF.derive(password, salt: stored.pwSalt), stored.pwHash) else {
+        if let seconds = try pool.read({ db in try SignInLockout.lockedFor(db, org: org, username: username, now: now) }) {
+            throw AccountLocked(retryAfter: seconds)
+        }
+        let sealed = Self.sealed(row)
+        guard try KeySealer.matches(password, sealed) else {
             let locked = try pool.write { db -> Int64? in
-                try db.execute(
-                    sql: "UPDATE accounts SET failed = failed + 1 WHERE org = ? AND username = ?", arguments: [org, username])
-                let failed =
-                    try Int.fetchOne(
-                        db, sql: "SELECT failed FROM accounts WHERE org = ? AND username = ?", arguments: [org, username]) ?? 0
-                guard failed >= Self.maxFailures else { return nil }
-                try db.execute(
-                    sql: "UPDATE accounts SET failed = 0, locked_until = ? WHERE org = ? AND username = ?",
-                    arguments: [now + Self.lockMillis, org, username])
-                return Self.lockMillis / 1000
+                // A lock set by a parallel attempt since the check above counts too.
+                if let seconds = try SignInLockout.lockedFor(db, org: org, username: username, now: now) { return seconds }
+                return try SignInLockout.recordFailure(db, org: org, username: username, now: now)
             }
             if let locked { throw AccountLocked(retryAfter: locked) }
             throw ChainError(.badCredentials, "wrong organisation, username or password")
         }
         let account = try Self.account(row)
         guard account.status == "active" else { throw ChainError(.accountSuspended, "account \(username) is suspended") }
-        let wrap = SymmetricKey(data: try rowKDF.derive(password, salt: stored.keySalt))
-        let pem = try AES.GCM.open(try AES.GCM.SealedBox(combined: stored.sealed), using: wrap)
-        guard let pemString = String(bytes: pem, encoding: .utf8) else {
-            throw ChainError(.storageCorrupt, "the account's key does not decrypt to PEM")
-        }
-        let identity = try SigningIdentity(key: try KeyPEM.decode(pemString), certificatePEM: account.certificatePEM)
-        let token = Data(PasswordKDF.randomBytes(32)).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-        let session = Session(token: token, account: account, identity: identity, createdAt: now, lastSeenAt: now)
-        let th = Self.tokenHash(token)
-        try pool.write { db in
-            try db.execute(
-                sql: "UPDATE accounts SET failed = 0, locked_until = 0 WHERE org = ? AND username = ?",
-                arguments: [org, username])
-            try db.execute(
-                sql: "INSERT INTO sessions (token_hash, org, username, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [th, org, username, now, now])
-        }
-        live.withLock { $0[th] = session }
-        return session
+        let identity = try SigningIdentity(key: try KeySealer.openKey(password, sealed), certificatePEM: account.certificatePEM)
+        try pool.write { db in try SignInLockout.clear(db, org: org, username: username) }
+        return try sessions.start(account: account, identity: identity)
     }
 
-    struct KDFRow {
-        var iterations: Int
-        var pwSalt: [UInt8]
-        var pwHash: [UInt8]
-        var keySalt: [UInt8]
-        var sealed: [UInt8]
-        init(_ row: Row) {
-            iterations = row["kdf_iterations"]
-            pwSalt = Array((row["pw_salt"] as Data?) ?? Data())
-            pwHash = Array((row["pw_hash"] as Data?) ?? Data())
-            keySalt = Array((row["key_salt"] as Data?) ?? Data())
-            sealed = Array((row["key_sealed"] as Data?) ?? Data())
-        }
-    }
-
-    /// Hex SHA-256 of a token, as stored.
-    static func tokenHash(_ token: String) -> String { Hash256.sha256(Array(token.utf8)).hex }
-
-    /// The live session of `token`, touched (`unauthenticated` when unknown or expired).
-    public func session(token: String) throws(ChainError) -> Session {
-        let now = clock()
-        let th = Self.tokenHash(token)
-        let found: Session? = live.withLock { sessions in
-            guard var s = sessions[th] else { return nil }
-            guard now < s.expiresAt else {
-                sessions[th] = nil
-                return nil
-            }
-            s.lastSeenAt = now
-            sessions[th] = s
-            return s
-        }
-        guard let found else {
-            try? pool.write { db in try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [th]) }
-            throw ChainError(.unauthenticated, "no session, or it has expired: sign in")
-        }
-        try? pool.write { db in
-            try db.execute(sql: "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", arguments: [now, th])
-        }
-        return found
-    }
-
-    /// Ends a session.
-    public func signOut(token: String) throws {
-        let th = Self.tokenHash(token)
-        _ = live.withLock { $0.removeValue(forKey: th) }
-        try pool.write { db in try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [th]) }
-    }
-
-    func endSessions(org: String, username: String) throws {
-        live.withLock { $0 = $0.filter { $0.value.account.org != org || $0.value.account.username != username } }
-        try pool.write { db in
-            try db.execute(sql: "DELETE FROM sessions WHERE org = ? AND username = ?", arguments: [org, username])
-        }
-    }
-
-    // MARK: audit
-
-    /// Appends one audit entry.
-    public func audit(org: String, username: String, action: String, detail: String, result: String, remote: String) throws {
-        let now = clock()
-        try pool.write { db in
-            try db.execute(
-                sql: "INSERT INTO audit (time, org, username, action, detail, result, remote) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                arguments: [now, org, username, action, String(detail.prefix(1000)), result, String(remote.prefix(200))])
-        }
-    }
-
-    /// Audit entries after `after` (seq), oldest first; only `org`'s when given.
-    public func auditEntries(org: String?, after: Int64, limit: Int) throws -> [JSONValue] {
-        try pool.read { db in
-            let rows =
-                if let org {
-                    try Row.fetchAll(
-                        db, sql: "SELECT * FROM audit WHERE org = ? AND seq > ? ORDER BY seq LIMIT ?",
-                        arguments: [org, after, limit])
-                } else {
-                    try Row.fetchAll(
-                        db, sql: "SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [after, limit])
-                }
-            return rows.map(Self.auditEntry)
-        }
-    }
-
-    static func auditEntry(_ r: Row) -> JSONValue {
-        let seq: Int64 = r["seq"]
-        let time: Int64 = r["time"]
-        let org: String = r["org"]
-        let username: String = r["username"]
-        let action: String = r["action"]
-        let detail: String = r["detail"]
-        let result: String = r["result"]
-        let remote: String = r["remote"]
-        let o: [String: JSONValue] = [
-            "seq": .int(seq), "time": .int(time), "org": .string(org), "username": .string(username),
-            "action": .string(action), "detail": .string(detail), "result": .string(result), "remote": .string(remote),
-        ]
-        return .object(o)
-    }
-
-    /// Removes audit rows older than `retention` (never less than 183 days); returns how many.
-    @discardableResult
-    public func pruneAudit(retention: Int64 = AccountStore.auditRetentionMillis) throws -> Int {
-        let cutoff = clock() - max(retention, Self.auditRetentionMillis)
-        return try pool.write { db in
-            try db.execute(sql: "DELETE FROM audit WHERE time < ?", arguments: [cutoff])
-            return db.changesCount
-        }
+    static func sealed(_ row: Row) -> KeySealer.Sealed {
+        KeySealer.Sealed(
+            iterations: row["kdf_iterations"], passwordSalt: Array((row["pw_salt"] as Data?) ?? Data()),
+            passwordHash: Array((row["pw_hash"] as Data?) ?? Data()), keySalt: Array((row["key_salt"] as Data?) ?? Data()),
+            sealedKey: Array((row["key_sealed"] as Data?) ?? Data()))
     }
 
     /// Raw columns of an account, for tests that check what is on disk.
@@ -436,8 +262,8 @@ public final class AccountStore: Sendable {
         try pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE org = ? AND username = ?", arguments: [org, username])
         }.map { r in
-            let k = KDFRow(r)
-            return (k.pwHash, k.sealed)
+            let k = Self.sealed(r)
+            return (k.passwordHash, k.sealedKey)
         }
     }
 }

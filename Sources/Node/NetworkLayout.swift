@@ -167,8 +167,7 @@ public struct NetworkLayout: Sendable {
     }
 
     private func writeSecret(_ text: String, to url: URL) throws {
-        try text.write(to: url, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
+        try SecretFile.write(text, to: url)
     }
 }
 

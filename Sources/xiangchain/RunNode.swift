@@ -87,7 +87,7 @@ enum NodeRunner {
         if config.accountCA != nil || !config.hostedAccountCAs.isEmpty || AccountStore.exists(home: home) {
             let store = try AccountStore(home: home)
             // Audit entries are kept at least 183 days; older ones go at each start.
-            if let pruned = try? store.pruneAudit(), pruned > 0 {
+            if let pruned = try? store.auditLog.prune(), pruned > 0 {
                 logger.info("pruned \(pruned) audit entries older than 183 days")
             }
             console = ConsoleAccounts(

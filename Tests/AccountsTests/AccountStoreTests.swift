@@ -49,7 +49,7 @@ final class TestClock: Sendable {
             #expect(signer.0.role == .farm && signer.0.org == "org0")
             let s = try store.signIn(org: "org0", username: "alice", password: "correct horse")
             #expect(s.identity.certificateDER == identity.certificateDER)
-            #expect(try store.session(token: s.token).account.username == "alice")
+            #expect(try store.sessions.session(token: s.token).account.username == "alice")
             #expect(errorCode { try store.create(alice(), ca: consortium.cas["org0"]!, suite: .ed25519) } == "already_exists")
             // Same username in another org is another account.
             _ = try store.create(alice(), ca: consortium.cas["org1"]!, suite: .ed25519)
@@ -112,7 +112,7 @@ final class TestClock: Sendable {
             let (_, old) = try store.create(alice(), ca: ca, suite: .ed25519)
             let s = try store.signIn(org: "org0", username: "alice", password: "correct horse")
             try store.setStatus(org: "org0", username: "alice", active: false)
-            #expect(errorCode { try store.session(token: s.token) } == "unauthenticated")
+            #expect(errorCode { try store.sessions.session(token: s.token) } == "unauthenticated")
             #expect(
                 errorCode { try store.signIn(org: "org0", username: "alice", password: "correct horse") } == "account_suspended")
             try store.setStatus(org: "org0", username: "alice", active: true)
@@ -130,34 +130,34 @@ final class TestClock: Sendable {
             _ = try store.create(alice(), ca: consortium.cas["org0"]!, suite: .ed25519)
             let idle = try store.signIn(org: "org0", username: "alice", password: "correct horse")
             clock.advance(AccountStore.idleMillis - 1000)
-            _ = try store.session(token: idle.token)
+            _ = try store.sessions.session(token: idle.token)
             clock.advance(AccountStore.idleMillis - 1000)
-            _ = try store.session(token: idle.token)
+            _ = try store.sessions.session(token: idle.token)
             clock.advance(AccountStore.idleMillis + 1)
-            #expect(errorCode { try store.session(token: idle.token) } == "unauthenticated")
+            #expect(errorCode { try store.sessions.session(token: idle.token) } == "unauthenticated")
             // Used every 7 hours, a session still ends 24 h after sign-in.
             let busy = try store.signIn(org: "org0", username: "alice", password: "correct horse")
             for _ in 0..<3 {
                 clock.advance(7 * 3_600_000)
-                _ = try store.session(token: busy.token)
+                _ = try store.sessions.session(token: busy.token)
             }
             clock.advance(3 * 3_600_000 + 1)
-            #expect(errorCode { try store.session(token: busy.token) } == "unauthenticated")
-            try store.signOut(token: busy.token)
+            #expect(errorCode { try store.sessions.session(token: busy.token) } == "unauthenticated")
+            try store.sessions.end(token: busy.token)
         }
     }
 
     @Test func auditRetention() async throws {
         try await withStore { store, clock, _ in
-            try store.audit(org: "org0", username: "alice", action: "signin", detail: "", result: "ok", remote: "-")
+            try store.auditLog.append(org: "org0", username: "alice", action: "signin", detail: "", result: "ok", remote: "-")
             clock.advance(100 * 86_400_000)
-            try store.audit(org: "org1", username: "bob", action: "signin", detail: "", result: "ok", remote: "-")
+            try store.auditLog.append(org: "org1", username: "bob", action: "signin", detail: "", result: "ok", remote: "-")
             // A shorter retention is not honoured: nothing younger than 183 days goes.
-            #expect(try store.pruneAudit(retention: 86_400_000) == 0)
+            #expect(try store.auditLog.prune(retention: 86_400_000) == 0)
             clock.advance(90 * 86_400_000)
-            #expect(try store.pruneAudit() == 1)
-            let rest = try store.auditEntries(org: nil, after: 0, limit: 10)
-            #expect(rest.count == 1 && rest[0]["org"]?.stringValue == "org1")
+            #expect(try store.auditLog.prune() == 1)
+            let rest = try store.auditLog.entries(org: nil, after: 0, limit: 10)
+            #expect(rest.count == 1 && rest[0].org == "org1")
         }
     }
 

@@ -1,0 +1,45 @@
+import ChainCore
+import Foundation
+import GRDB
+import Identity
+
+/// The node's accounts database, `<home>/data/accounts.sqlite` (WAL, owner-only): the schema of
+/// accounts, sessions and the audit log, shared by the stores that use it.
+final class AccountDatabase: Sendable {
+    let pool: DatabasePool
+    let path: String
+
+    init(path: String) throws {
+        self.path = path
+        var config = Configuration()
+        config.busyMode = .timeout(5)
+        pool = try DatabasePool(path: path, configuration: config)
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE IF NOT EXISTS accounts (
+                      org TEXT NOT NULL, username TEXT NOT NULL, role TEXT NOT NULL, name TEXT NOT NULL,
+                      id_number TEXT NOT NULL, phone TEXT NOT NULL, status TEXT NOT NULL,
+                      kdf_iterations INTEGER NOT NULL, pw_salt BLOB NOT NULL, pw_hash BLOB NOT NULL,
+                      key_salt BLOB NOT NULL, key_sealed BLOB NOT NULL, certificate TEXT NOT NULL,
+                      failed INTEGER NOT NULL DEFAULT 0, locked_until INTEGER NOT NULL DEFAULT 0,
+                      created_at INTEGER NOT NULL, real_name_hash TEXT NOT NULL, real_name_txid TEXT,
+                      PRIMARY KEY (org, username));
+                    CREATE TABLE IF NOT EXISTS sessions (
+                      token_hash TEXT PRIMARY KEY, org TEXT NOT NULL, username TEXT NOT NULL,
+                      created_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL);
+                    CREATE TABLE IF NOT EXISTS audit (
+                      seq INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, org TEXT NOT NULL,
+                      username TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL, result TEXT NOT NULL,
+                      remote TEXT NOT NULL);
+                    CREATE INDEX IF NOT EXISTS audit_org ON audit(org, seq);
+                    """)
+        }
+        try migrator.migrate(pool)
+        // The database and its WAL and shared-memory files are the owner's only.
+        for suffix in ["", "-wal", "-shm"] {
+            try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path + suffix)
+        }
+    }
+}
