@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(
@@ -88,10 +89,54 @@ let package = Package(
         .target(
             name: "Node",
             dependencies: [
-                "ChainCore", "Identity", "Storage", "Execution", "EvidenceContract", "CrabTraceContract", "Consensus", "P2P",
+                "ChainCore", "Identity", "Storage", "Execution", "Consensus", "P2P", "ChainClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The one client of the node's HTTP API (CLI, demo, bench, observers, tests).
+        .target(
+            name: "ChainClient",
+            dependencies: [
+                "ChainCore", "Identity",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The one way node processes are started (devnet, bench, tests).
+        .target(
+            name: "Launcher",
+            dependencies: ["ChainCore", "ChainClient", "Node", "Identity"],
+            swiftSettings: swiftSettings
+        ),
+        // Assembles a node from its home: configuration → services → ServiceGroup; owns the
+        // chain's contract set.
+        .target(
+            name: "NodeRuntime",
+            dependencies: [
+                "ChainCore", "Identity", "Storage", "Execution", "Node", "API", "Consensus", "P2P", "Accounts",
+                "EvidenceContract", "CrabTraceContract", "EPCISContract",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The crab season demo (`devnet --demo`, `demo`).
+        .target(
+            name: "Demo",
+            dependencies: [
+                "ChainCore", "Identity", "Node", "NodeRuntime", "Accounts", "CrabTraceContract", "ChainClient", "Launcher",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `xiangchain bench`.
+        .target(
+            name: "Bench",
+            dependencies: ["ChainCore", "Identity", "Node", "CrabTraceContract", "ChainClient", "Launcher"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -126,7 +171,8 @@ let package = Package(
         .target(
             name: "ChainTesting",
             dependencies: [
-                "ChainCore", "Consensus", "Identity", "Storage", "Execution", "Node", "EvidenceContract",
+                "ChainCore", "Consensus", "Identity", "Storage", "Execution", "Node", "EvidenceContract", "ChainClient",
+                "Launcher",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -135,17 +181,10 @@ let package = Package(
         .executableTarget(
             name: "xiangchain",
             dependencies: [
-                "ChainCore", "Identity", "Storage", "Node", "API", "Consensus", "P2P", "EvidenceContract", "CrabTraceContract",
-                "Accounts",
+                "ChainCore", "Identity", "Node", "NodeRuntime", "Demo", "Bench", "Launcher", "ChainClient", "CodeSheet",
+                "CrabTraceContract", "Accounts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                "CodeSheet", "CrabTraceContract", "EPCISContract", "EvidenceContract",
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,13 +1,10 @@
+import ChainClient
 import ChainCore
 import Foundation
 import Logging
 import ServiceLifecycle
 import Storage
 import Synchronization
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 
 /// Block sync health of an observer, for `GET /v1/status`.
 public struct SyncStatus: Sendable {
@@ -38,60 +35,21 @@ public protocol BlockSource: Sendable {
 
 /// A validator's HTTP API as a block source.
 public struct HTTPBlockSource: BlockSource {
-    /// The API base URL, e.g. `http://127.0.0.1:8080`.
-    public let baseURL: URL
-    /// Per-request timeout.
-    public let timeout: TimeInterval
+    let client: ChainClient
 
-    /// A source at `baseURL`; fails `bad_config` for anything but an http(s) URL.
-    public init(_ base: String, timeout: TimeInterval = 10) throws(ChainError) {
-        guard let url = URL(string: base), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
-            throw ChainError(.badConfig, "sync source \"\(base)\" is not an http(s) URL")
-        }
-        baseURL = url
-        self.timeout = timeout
+    /// A source at `base`; fails `bad_config` for anything but an http(s) URL.
+    public init(_ base: String, timeout: Duration = .seconds(10)) throws(ChainError) {
+        client = try ChainClient(base, timeout: timeout)
     }
 
-    public var name: String { baseURL.absoluteString }
+    public var name: String { client.baseURL.absoluteString }
 
     public func blocks(from: UInt64, limit: Int) async throws -> [UInt8] {
-        guard
-            var components = URLComponents(url: baseURL.appendingPathComponent("v1/sync/blocks"), resolvingAgainstBaseURL: false)
-        else { throw ChainError(.badConfig, "bad sync source URL") }
-        components.queryItems = [URLQueryItem(name: "from", value: "\(from)"), URLQueryItem(name: "limit", value: "\(limit)")]
-        guard let url = components.url else { throw ChainError(.badConfig, "bad sync source URL") }
-        var request = URLRequest(url: url, timeoutInterval: timeout)
-        request.httpMethod = "GET"
-        let (data, response) = try await Self.session.data(for: request)
-        try Self.check(response, data)
-        return Array(data)
+        try await client.syncBlocks(from: from, limit: limit)
     }
 
     public func submit(_ body: [UInt8]) async throws {
-        var request = URLRequest(url: baseURL.appendingPathComponent("v1/txs"), timeoutInterval: timeout)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(body)
-        let (data, response) = try await Self.session.data(for: request)
-        try Self.check(response, data)
-    }
-
-    static let session: URLSession = {
-        let c = URLSessionConfiguration.ephemeral
-        c.httpMaximumConnectionsPerHost = 4
-        return URLSession(configuration: c)
-    }()
-
-    /// Turns a non-2xx answer into the source's own `ChainError`.
-    static func check(_ response: URLResponse, _ data: Data) throws {
-        guard let http = response as? HTTPURLResponse else { throw ChainError(.syncFailed, "not an HTTP response") }
-        guard (200..<300).contains(http.statusCode) else {
-            let error = try? JSONParser().parse(Array(data))["error"]
-            if let code = error?["code"]?.stringValue, let message = error?["message"]?.stringValue {
-                throw ChainError(ErrorCode(named: code, unknownKind: .peer), message)
-            }
-            throw ChainError(.syncFailed, "source answered HTTP \(http.statusCode)")
-        }
+        _ = try await client.submit(envelope: body)
     }
 }
 

@@ -77,6 +77,13 @@ public struct NodeConfig: Codable, Sendable {
         hostedAccountCAs = try c.decodeIfPresent([String].self, forKey: .hostedAccountCAs) ?? d.hostedAccountCAs
     }
 
+    /// The URL of this node's API as reached from the same machine (a wildcard listen host is
+    /// reached through loopback).
+    public var apiURL: String {
+        let host = ["0.0.0.0", "::", "[::]", ""].contains(apiHost) ? "127.0.0.1" : apiHost
+        return "http://\(host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host):\(apiPort)"
+    }
+
     /// Loads `config.json`.
     public static func load(from url: URL) throws -> NodeConfig {
         try JSONDecoder().decode(NodeConfig.self, from: Data(contentsOf: url))

@@ -4,6 +4,7 @@ import ChainCore
 import Foundation
 import Identity
 import Node
+import NodeRuntime
 
 /// `xiangchain account`: console accounts of a node, offline.
 struct AccountCommand: ParsableCommand {
@@ -34,23 +35,9 @@ struct AccountCreateCommand: ParsableCommand {
 
     func run() throws {
         guard let r = Role(rawValue: role) else { throw ValidationError("unknown role \(role)") }
-        let account = try Self.create(
+        let account = try HomeAccounts.create(
             home: URL(fileURLWithPath: home), org: org,
             NewAccount(username: username, name: name, idNumber: idNumber, phone: phone, role: r, password: password))
         print(account.username)
-    }
-
-    /// Creates an account of `org` (default: the node's own org) in a node home, with a
-    /// certificate from that org's CA as listed in the node's config.
-    static func create(home: URL, org: String?, _ new: NewAccount) throws -> Account {
-        let nodeHome = try NodeHome(home)
-        let dirs = (nodeHome.config.accountCA.map { [$0] } ?? []) + nodeHome.config.hostedAccountCAs
-        let cas = try dirs.map { try CertificateAuthority(directory: URL(fileURLWithPath: $0)) }
-        guard let ca = org.map({ o in cas.first { $0.org == o } }) ?? cas.first else {
-            throw ValidationError(
-                "\(home.path)/config.json lists no account CA\(org.map { " of org \($0)" } ?? "") (accountCA, hostedAccountCAs)")
-        }
-        let store = try AccountStore(home: home)
-        return try store.create(new, ca: ca, suite: nodeHome.genesis.suite).0
     }
 }

@@ -1,6 +1,9 @@
 import ArgumentParser
+import ChainClient
 import ChainCore
+import Demo
 import Foundation
+import Launcher
 import Node
 import UnixSignals
 
@@ -45,14 +48,10 @@ struct DevnetCommand: AsyncParsableCommand {
             say("resuming the network in \(dir)")
         }
         let genesis = try Genesis.load(from: layout.genesisURL)
-        var children: [(String, Process)] = []
-        let homes = genesis.validators.indices.map { layout.nodeHome($0) } + layout.observerHomes
-        for home in homes {
-            let config = try NodeConfig.load(from: home.appendingPathComponent("config.json"))
-            let (p, log) = try NodeLauncher.start(home: home)
-            children.append((config.nodeId, p))
-            let role = genesis.validators.first { $0.nodeId == config.nodeId }.map { "validator of \($0.org)" } ?? "observer"
-            say("  \(config.nodeId) (\(role)): API http://\(config.apiHost):\(config.apiPort)  log \(log.path)")
+        let network = try LocalNetwork.start(layout, observers: true)
+        for (nodeId, node, client) in network.nodes {
+            let role = genesis.validators.first { $0.nodeId == nodeId }.map { "validator of \($0.org)" } ?? "observer"
+            say("  \(nodeId) (\(role)): API \(client.baseURL.absoluteString)  log \(node.logURL.path)")
         }
         say(
             "identities (key.pem, cert.pem) in \(layout.root.appendingPathComponent("identities").path); Ctrl-C stops the network"
@@ -75,11 +74,9 @@ struct DevnetCommand: AsyncParsableCommand {
                 break
             }
         }
-        say("stopping \(children.count) nodes …")
-        for (_, p) in children where p.isRunning { kill(p.processIdentifier, SIGTERM) }
-        for (nodeId, p) in children {
-            p.waitUntilExit()
-            say("  \(nodeId) exited with status \(p.terminationStatus)")
+        say("stopping \(network.nodes.count) nodes …")
+        for (nodeId, status) in await network.stop(signal: SIGTERM) {
+            say("  \(nodeId) exited with status \(status)")
         }
     }
 }
@@ -99,25 +96,5 @@ private func seedDemo(_ layout: NetworkLayout, dir: String) async {
         }
     } catch {
         say("demo: seeding failed: \(error)")
-    }
-}
-
-/// Starts `xiangchain node --home HOME` as a child process of this executable, its output
-/// appended to HOME/node.log.
-enum NodeLauncher {
-    static func start(home: URL) throws -> (Process, URL) {
-        let log = home.appendingPathComponent("node.log")
-        if !FileManager.default.fileExists(atPath: log.path) {
-            FileManager.default.createFile(atPath: log.path, contents: nil)
-        }
-        let handle = try FileHandle(forWritingTo: log)
-        handle.seekToEndOfFile()
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        p.arguments = ["node", "--home", home.path]
-        p.standardOutput = handle
-        p.standardError = handle
-        try p.run()
-        return (p, log)
     }
 }

@@ -1,30 +1,9 @@
 import ArgumentParser
+import ChainClient
 import ChainCore
 import Foundation
 import Identity
 import Node
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
-/// Minimal HTTP calls to a node's API.
-enum APIClient {
-    static func get(_ url: URL) async throws -> (Int, [UInt8]) {
-        let (data, response) = try await URLSession.shared.data(from: url)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, Array(data))
-    }
-
-    static func post(_ url: URL, json: [UInt8]) async throws -> (Int, [UInt8]) {
-        var req = URLRequest(url: url)
-        req.httpMethod = "POST"
-        req.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        req.httpBody = Data(json)
-        req.timeoutInterval = 60
-        let (data, response) = try await URLSession.shared.data(for: req)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, Array(data))
-    }
-}
 
 struct TxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -43,19 +22,13 @@ struct TxCommand: AsyncParsableCommand {
         let argsBytes = try argsFile.map { Array(try Data(contentsOf: URL(fileURLWithPath: $0))) } ?? Array(args.utf8)
         let argsValue = try JSONParser().parse(argsBytes)
         guard case .object = argsValue else { throw ValidationError("--args must be a JSON object") }
-        guard let base = URL(string: node) else { throw ValidationError("--node is not a URL") }
-        let (code, statusBytes) = try await APIClient.get(base.appendingPathComponent("v1/status"))
-        guard code == 200, let chain = try JSONParser().parse(statusBytes)["chainId"]?.stringValue else {
-            throw ChainError(.nodeUnavailable, "cannot read chain id from \(node)/v1/status (HTTP \(code))")
-        }
-        let tx = try signer.transaction(chain: chain, contract: contract, method: method, args: argsValue)
+        let client = try ChainClient(node)
+        let tx = try signer.transaction(chain: try await client.chainId(), contract: contract, method: method, args: argsValue)
         let envelope = try JSONEncoder().encode(TransactionSubmission(tx))
-        var url = base.appendingPathComponent("v1/txs")
-        if !noWait { url = URL(string: url.absoluteString + "?wait=commit")! }
-        let (status, body) = try await APIClient.post(url, json: Array(envelope))
-        print(String(decoding: body, as: UTF8.self))
-        guard (200..<300).contains(status) else { throw ExitCode(1) }
-        if let s = try? JSONParser().parse(body)["status"]?.stringValue, s == "failed" { throw ExitCode(2) }
+        let reply = try await client.post(noWait ? "/v1/txs" : "/v1/txs?wait=commit", body: Array(envelope))
+        print(String(decoding: reply.body, as: UTF8.self))
+        guard reply.succeeded else { throw ExitCode(1) }
+        if reply.json?["status"]?.stringValue == "failed" { throw ExitCode(2) }
     }
 }
 

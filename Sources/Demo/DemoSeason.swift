@@ -1,3 +1,4 @@
+import ChainClient
 import ChainCore
 import CrabTraceContract
 import Foundation
@@ -66,8 +67,8 @@ struct DemoSeason {
         let started = ContinuousClock.now
         let genesis = try Genesis.load(from: layout.genesisURL)
         let cast = try DemoCast.plan(orgs: genesis.orgs.map(\.name))
-        let chainId = try await DemoChain.chainId(at: node)
-        let chain = DemoChain(base: node, chainId: chainId, signers: try cast.identities(in: layout))
+        let client = try ChainClient(node)
+        let chain = DemoChain(client: client, chainId: try await client.chainId(), signers: try cast.identities(in: layout))
         var txs: [TxOutcome] = []
         func run(_ steps: [DemoStep]) async throws -> [TxOutcome] {
             let out = try await chain.all(steps)
@@ -453,7 +454,7 @@ struct DemoSeason {
         let elapsed = ContinuousClock.now - started
         let fmt = ISO8601DateFormatter()
         return DemoRecord(
-            chainId: chainId, node: node.absoluteString, season: season, seededAt: fmt.string(from: Date()),
+            chainId: chain.chainId, node: node.absoluteString, season: season, seededAt: fmt.string(from: Date()),
             seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
             story: Self.story(season: season, lots: lots.map(\.number)),
             counts: [

@@ -1,117 +1,20 @@
+import ChainClient
 import ChainCore
 import Foundation
 import Identity
+import Launcher
 import Node
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// A fresh network for the benchmark: one `xiangchain node` process per validator, real TLS and
-/// SQLite, in a directory of its own.
-final class LocalNetwork: Sendable {
-    let root: URL
-    let urls: [URL]
-    let signer: SigningIdentity
-    let processes: [(String, Process)]
-    let removeOnStop: Bool
-
-    private init(root: URL, urls: [URL], signer: SigningIdentity, processes: [(String, Process)], removeOnStop: Bool) {
-        self.root = root
-        self.urls = urls
-        self.signer = signer
-        self.processes = processes
-        self.removeOnStop = removeOnStop
-    }
-
-    static func start(nodes: Int, dir: String?, basePort: Int?) async throws -> LocalNetwork {
-        let root =
-            dir.map { URL(fileURLWithPath: $0) }
-            ?? FileManager.default.temporaryDirectory.appendingPathComponent("xc-bench-\(UUID().uuidString)")
-        let layout = NetworkLayout(root: root)
-        let base = basePort ?? LocalPorts.freeBlock(count: nodes)
-        if !layout.exists {
-            // At least four orgs, so the crab workload has a farm, a merchant and a lab of their own.
-            _ = try layout.create(
-                orgs: (0..<max(nodes, 4)).map { "org\($0)" }, suite: .ed25519, chainId: "xiangchain-bench", basePort: base,
-                validators: nodes)
-        }
-        let signerDir = layout.identityDir("bench-load")
-        if !FileManager.default.fileExists(atPath: signerDir.path) {
-            try layout.issueIdentity(org: "org0", role: .farm, name: "bench-load")
-        }
-        var processes: [(String, Process)] = []
-        var urls: [URL] = []
-        let genesis = try Genesis.load(from: layout.genesisURL)
-        for k in genesis.validators.indices {
-            let home = layout.nodeHome(k)
-            let config = try NodeConfig.load(from: home.appendingPathComponent("config.json"))
-            let (p, _) = try NodeLauncher.start(home: home)
-            processes.append((config.nodeId, p))
-            urls.append(URL(string: "http://\(config.apiHost):\(config.apiPort)")!)
-        }
-        let network = LocalNetwork(
-            root: root, urls: urls, signer: try SigningIdentity(directory: signerDir), processes: processes,
-            removeOnStop: dir == nil)
-        // Ready when every node answers and, under BFT, sees all its peers.
-        let deadline = ContinuousClock.now + .seconds(60)
-        for url in urls {
-            while true {
-                if let s = try? await Endpoint(url).status(),
-                    nodes == 1 || (s["consensus"]?["peersConnected"]?.arrayValue?.count ?? 0) == nodes - 1
-                {
-                    break
-                }
-                guard ContinuousClock.now < deadline else {
-                    network.stop()
-                    throw ChainError(.benchFailed, "the network did not come up; logs in \(root.path)/nodes/*/node.log")
-                }
-                try await Task.sleep(for: .milliseconds(200))
-            }
-        }
-        return network
-    }
-
-    /// CPU seconds (user + system) used so far by each node process.
-    func cpuSeconds() -> [String: Double] {
-        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-        var out: [String: Double] = [:]
-        for (id, p) in processes {
-            guard let stat = try? String(contentsOfFile: "/proc/\(p.processIdentifier)/stat", encoding: .utf8),
-                let close = stat.lastIndex(of: ")")
-            else { continue }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            // After the command: state is field 3 overall, utime 14 and stime 15 → offsets 11 and 12 here.
-            guard fields.count > 12, let u = Double(fields[11]), let s = Double(fields[12]) else { continue }
-            out[id] = (u + s) / ticks
-        }
-        return out
-    }
-
-    /// Peak resident set size of each node process, MiB (VmHWM).
-    func peakRSS() -> [String: Double] {
-        var out: [String: Double] = [:]
-        for (id, p) in processes {
-            guard let status = try? String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8),
-                let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-                let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
-            else { continue }
-            out[id] = kb / 1024
-        }
-        return out
-    }
-
-    func stop() {
-        for (_, p) in processes where p.isRunning { kill(p.processIdentifier, SIGTERM) }
-        for (_, p) in processes { p.waitUntilExit() }
-        if removeOnStop { try? FileManager.default.removeItem(at: root) }
-    }
-}
-
 /// The benchmark's result, as a table and as JSON.
-struct Report {
-    let json: JSONValue
-    let table: String
+public struct Report: Sendable {
+    /// The figures as JSON (the `--json` file).
+    public let json: JSONValue
+    /// The figures as a table for people.
+    public let table: String
 
     static func make(
         submissions: [Submission], watcher: CommitWatcher, start: ContinuousClock.Instant, duration: Int, signRate: Double,
@@ -120,8 +23,9 @@ struct Report {
     ) async throws -> Report {
         let committedAt = watcher.commitTimes
         let accepted = submissions.filter(\.accepted)
-        let refused = submissions.filter { $0.code == "mempool_full" }.count
-        let failed = submissions.filter { !$0.accepted && $0.code != "mempool_full" }
+        let full = ErrorCode.mempoolFull.rawValue
+        let refused = submissions.filter { $0.code == full }.count
+        let failed = submissions.filter { !$0.accepted && $0.code != full }
         let windowNs = Int64(duration) * 1_000_000_000
         let inWindow = committedAt.values.filter { $0 <= windowNs }.count
         let lastCommit = committedAt.values.max() ?? 0
@@ -152,9 +56,9 @@ struct Report {
         var executionFailed: [String: Int] = [:]
         let sample =
             accepted.count <= 200 ? accepted : stride(from: 0, to: accepted.count, by: accepted.count / 200).map { accepted[$0] }
-        let endpoint = Endpoint(url: urls[0])
+        let first = try ChainClient(urls[0])
         for s in sample {
-            let t = try? await endpoint.get("/v1/txs/\(watcher.txids[s.index])")
+            let t = try? await first.transaction(watcher.txids[s.index])
             if t?["status"]?.stringValue == "failed" {
                 executionFailed[t?["error"]?["code"]?.stringValue ?? "?", default: 0] += 1
             }
@@ -164,7 +68,7 @@ struct Report {
         let committedTotal = committedAt.count
         var nodes: [JSONValue] = []
         var nodeLines: [String] = []
-        for (id, _) in network?.processes ?? [] {
+        for id in network?.nodes.map(\.nodeId) ?? [] {
             let cpu = (cpuAfter[id] ?? 0) - (cpuBefore[id] ?? 0)
             let per1000 = committedTotal > 0 ? cpu / Double(committedTotal) * 1000 : 0
             nodes.append(
@@ -223,7 +127,7 @@ struct Report {
         var found = Set<Int>()
         var height = from
         while true {
-            let page = try await Endpoint(url).get("/v1/blocks?from=\(height)&limit=100")
+            let page = try await ChainClient(url).get("/v1/blocks?from=\(height)&limit=100")
             let blocks = page["blocks"]?.arrayValue ?? []
             for b in blocks {
                 for id in b["txids"]?.arrayValue ?? [] { if let i = id.stringValue.flatMap({ index[$0] }) { found.insert(i) } }

@@ -1,8 +1,8 @@
+import ChainClient
 import ChainCore
 import CrabTraceContract
 import Foundation
 import Identity
-import NIOHTTP1
 import Node
 
 /// The crab workload of `xiangchain bench`: a season is set up before the measured window
@@ -16,7 +16,7 @@ enum CrabWorkload {
     static let ringsPerSetupLot = 20
 
     /// Sets the season up on the running network and returns the measured calls, unsigned.
-    static func prepare(layout: NetworkLayout, endpoint: Endpoint, chain: String, count: Int) async throws -> [BenchCall] {
+    static func prepare(layout: NetworkLayout, client: ChainClient, chain: String, count: Int) async throws -> [BenchCall] {
         func identity(_ name: String, _ org: String, _ role: Role) throws -> SigningIdentity {
             let dir = layout.identityDir(name)
             if !FileManager.default.fileExists(atPath: dir.path) { try layout.issueIdentity(org: org, role: role, name: name) }
@@ -61,7 +61,7 @@ enum CrabWorkload {
                     [
                         "org": .string("org3"), "role": .string("lab"), "name": .string("bench lab"), "licence": .string("B-3"),
                     ]),
-            ], endpoint: endpoint, chain: chain)
+            ], client: client, chain: chain)
         try await submitAndWait(
             [
                 call(
@@ -72,7 +72,7 @@ enum CrabWorkload {
                         "maxScans": .int(10_000), "scanWindowHours": .int(24), "lateScanDays": .int(60),
                         "shipWithinDays": .int(3),
                     ])
-            ], endpoint: endpoint, chain: chain)
+            ], client: client, chain: chain)
         try await submitAndWait(
             [
                 call(
@@ -80,7 +80,7 @@ enum CrabWorkload {
                     [
                         "season": .string(season), "org": .string("org2"), "crabs": .int(Int64(count * 4 / 20 * 5 + 100)),
                     ])
-            ], endpoint: endpoint, chain: chain)
+            ], client: client, chain: chain)
         // 2. Every ring commissioned and allocated to the farm, 500 per transaction.
         let chunks = stride(from: 0, to: codes.count, by: 500).map { $0..<min(codes.count, $0 + 500) }
         try await submitAndWait(
@@ -92,7 +92,7 @@ enum CrabWorkload {
                         "rings": .array(
                             r.map { .object(["serial": .string(serials[$0]), "secretHash": .string(codes[$0].secretHash)]) }),
                     ])
-            }, endpoint: endpoint, chain: chain)
+            }, client: client, chain: chain)
         try await submitAndWait(
             chunks.map { r in
                 call(
@@ -101,7 +101,7 @@ enum CrabWorkload {
                         "org": .string("org1"), "season": .string(season), "gtin": .string(gtin),
                         "serials": .array(r.map { .string(serials[$0]) }),
                     ])
-            }, endpoint: endpoint, chain: chain)
+            }, client: client, chain: chain)
         // 3. Lots tagged before the window, to be scanned and inspected during it.
         func tag(_ lot: String, _ range: Range<Int>) -> BenchCall {
             call(
@@ -121,7 +121,7 @@ enum CrabWorkload {
                 ])
         }
         try await submitAndWait(
-            (0..<setupLots).map { l in tag("S\(l)", (l * ringsPerSetupLot)..<((l + 1) * ringsPerSetupLot)) }, endpoint: endpoint,
+            (0..<setupLots).map { l in tag("S\(l)", (l * ringsPerSetupLot)..<((l + 1) * ringsPerSetupLot)) }, client: client,
             chain: chain)
 
         // The measured mix.
@@ -195,35 +195,22 @@ enum CrabWorkload {
 
     /// Submits setup transactions (up to 100 per batch request) and waits until each is committed
     /// successfully; a refused or failed setup step stops the benchmark with its reason.
-    static func submitAndWait(_ calls: [BenchCall], endpoint: Endpoint, chain: String) async throws {
-        let signed = try calls.enumerated().map { i, c in
+    static func submitAndWait(_ calls: [BenchCall], client: ChainClient, chain: String) async throws {
+        let signed = try calls.map { c in
             try c.signer.transaction(chain: chain, contract: c.contract, method: c.method, args: c.args, nonce: "setup-\(UUID())")
         }
         for start in stride(from: 0, to: signed.count, by: 100) {
-            let part = signed[start..<min(signed.count, start + 100)]
-            let body = JSONValue.object(["txs": .array(part.map(Presigned.envelope))]).canonicalBytes
-            let reply = try await LoadConnection.with(host: endpoint.url.host ?? "127.0.0.1", port: endpoint.url.port ?? 80) {
-                try await $0(.POST, "/v1/txs/batch", body)
-            }
-            let results = (try? JSONParser().parse(reply.body))?["results"]?.arrayValue ?? []
-            if let refused = results.first(where: { $0["error"] != nil }) ?? (reply.status == 200 ? nil : .null) {
-                throw ChainError(.benchSetupFailed, "setup refused: HTTP \(reply.status) \(refused.canonicalString)")
+            let part = Array(signed[start..<min(signed.count, start + 100)])
+            let results = try await client.submitBatch(part)
+            if let refused = results.first(where: { $0.error != nil }) {
+                throw ChainError(.benchSetupFailed, "setup refused: \(refused.error.map(String.init(describing:)) ?? "")")
             }
         }
-        let deadline = ContinuousClock.now + .seconds(120)
         for tx in signed {
-            while true {
-                let t = try? await endpoint.get("/v1/txs/\(tx.txid)")
-                if let status = t?["status"]?.stringValue, status != "pending" {
-                    guard status == "committed" else {
-                        throw ChainError(.benchSetupFailed, "setup step failed: \(t?["error"]?.canonicalString ?? status)")
-                    }
-                    break
-                }
-                guard ContinuousClock.now < deadline else {
-                    throw ChainError(.benchSetupFailed, "setup not committed in 120 s")
-                }
-                try await Task.sleep(for: .milliseconds(100))
+            let outcome = try await client.waitForCommit(tx.txid, timeout: .seconds(120))
+            guard outcome.status == "committed" else {
+                throw ChainError(
+                    .benchSetupFailed, "setup step failed: \(outcome.error.map(String.init(describing:)) ?? outcome.status)")
             }
         }
     }

@@ -3,18 +3,19 @@ import ChainCore
 import Foundation
 import Identity
 import Node
+import NodeRuntime
 
 /// Console accounts for the demo cast, so a newcomer can sign in to the web console at once.
 ///
 /// Each account lives on the node of its org; member orgs without a node of their own are hosted
 /// by node 0 (the association's one-stop platform: its config lists their CAs in
 /// `hostedAccountCAs`). All demo accounts share one password, printed by `devnet --demo`.
-enum DemoAccounts {
+public enum DemoAccounts {
     static let password = "demo-password-2026"
     static let file = "console-accounts.json"
 
     /// Creates the accounts offline (before the nodes start) and writes `D/console-accounts.json`.
-    static func create(layout: NetworkLayout) throws {
+    public static func create(layout: NetworkLayout) throws {
         let genesis = try Genesis.load(from: layout.genesisURL)
         let cast = try DemoCast.plan(orgs: genesis.orgs.map(\.name))
         let nodeOfOrg = Dictionary(
@@ -36,7 +37,7 @@ enum DemoAccounts {
             let new = NewAccount(
                 username: actor.key, name: actor.name, idNumber: String(format: "32050019800101%04d", i),
                 phone: String(format: "1391234%04d", i), role: actor.role, password: password)
-            _ = try AccountCreateCommand.create(home: home, org: actor.org, new)
+            _ = try HomeAccounts.create(home: home, org: actor.org, new)
             rows.append(
                 .object([
                     "org": .string(actor.org), "username": .string(actor.key), "role": .string(actor.role.rawValue),
@@ -48,7 +49,7 @@ enum DemoAccounts {
     }
 
     /// The sign-in lines to print, from `D/console-accounts.json` (nil when there is none).
-    static func summary(layout: NetworkLayout) -> [String]? {
+    public static func summary(layout: NetworkLayout) -> [String]? {
         guard let data = try? Data(contentsOf: layout.root.appendingPathComponent(file)),
             let doc = try? JSONParser().parse(Array(data)), let rows = doc["accounts"]?.arrayValue
         else { return nil }

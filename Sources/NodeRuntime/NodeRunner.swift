@@ -1,6 +1,5 @@
 import API
 import Accounts
-import ArgumentParser
 import ChainCore
 import Consensus
 import CrabTraceContract
@@ -8,7 +7,6 @@ import EPCISContract
 import EvidenceContract
 import Execution
 import Foundation
-import Hummingbird
 import Identity
 import Logging
 import Node
@@ -17,9 +15,11 @@ import ServiceLifecycle
 import Storage
 import UnixSignals
 
-/// Starts a node from its home directory and serves until SIGINT/SIGTERM.
-enum NodeRunner {
-    static func run(home: URL, apiHost: String?, apiPort: Int?) async throws {
+/// Assembles a node from its home directory (configuration → services → `ServiceGroup`) and
+/// serves until SIGINT/SIGTERM.
+public enum NodeRunner {
+    /// Runs the validator or observer whose home is `home`; `apiHost`/`apiPort` override its config.
+    public static func run(home: URL, apiHost: String?, apiPort: Int?) async throws {
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
             h.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
@@ -33,7 +33,7 @@ enum NodeRunner {
         let genesis = nodeHome.genesis
         let node = try ChainNode(
             genesis: genesis, config: config, databasePath: nodeHome.databasePath, nodeKey: nodeHome.key,
-            contracts: contracts(config, genesis: genesis), logger: logger)
+            contracts: ChainContracts.all(config: config, genesis: genesis), logger: logger)
         // The node signs consumers' crab scans and complaints, and the periodic sweep, as itself (role node).
         let gateway = try CrabGateway.load(home: home)
         let height = try node.store.tip()?.height ?? 0
@@ -104,45 +104,5 @@ enum NodeRunner {
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-    }
-
-    /// The contracts every node of a chain runs (they must be the same on every node, observers included).
-    static func contracts(_ config: NodeConfig, genesis: Genesis) -> [any Contract] {
-        [
-            EvidenceContract(), CrabTraceContract(config: CrabTraceConfig(resolver: config.resolver)),
-            EPCISContract(config: EPCISConfig(crabGTINs: genesis.crabProducts ?? [])),
-        ]
-    }
-}
-
-struct SoloCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "solo",
-        abstract: "Run a single-validator chain in DIR (created with one org, org0, on first use).")
-
-    @Option(help: "Consortium directory; created if missing.") var dir: String
-    @Option(help: "API host.") var apiHost: String = "127.0.0.1"
-    @Option(help: "API port.") var apiPort: Int = 8080
-
-    func run() async throws {
-        let layout = NetworkLayout(root: URL(fileURLWithPath: dir))
-        if !layout.exists {
-            _ = try layout.create(orgs: ["org0"], suite: .ed25519, chainId: "xiangchain-local", basePort: nil)
-            print("created a single-validator chain in \(dir); identity org0-admin in \(layout.identityDir("org0-admin").path)")
-        }
-        try await NodeRunner.run(home: layout.nodeHome(0), apiHost: apiHost, apiPort: apiPort)
-    }
-}
-
-struct NodeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "node", abstract: "Run the validator or observer whose home is HOME (D/nodes/<k>, D/observers/<k>).")
-
-    @Option(help: "Node home directory.") var home: String
-    @Option(help: "Override the API host.") var apiHost: String?
-    @Option(help: "Override the API port.") var apiPort: Int?
-
-    func run() async throws {
-        try await NodeRunner.run(home: URL(fileURLWithPath: home), apiHost: apiHost, apiPort: apiPort)
     }
 }

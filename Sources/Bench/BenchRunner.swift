@@ -1,0 +1,433 @@
+import ChainClient
+import ChainCore
+import Foundation
+import Identity
+import Launcher
+import Node
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What `xiangchain bench` loads.
+public enum BenchWorkload: String, Sendable, CaseIterable {
+    /// 存证 puts.
+    case evidence
+    /// The crab mix: scans, coupon issuance, harvest tagging, inspections, ring commissioning.
+    case crab
+    /// Half evidence, half crab.
+    case mixed
+}
+
+/// The settings of one benchmark run.
+public struct BenchSettings: Sendable {
+    /// Validators of the fresh network (ignored with `targets`).
+    public var nodes: Int
+    /// API URLs of running nodes to load instead of starting a network.
+    public var targets: [URL]?
+    /// With `targets`: the identity directory that signs the load.
+    public var identity: URL?
+    /// Concurrent HTTP connections.
+    public var clients: Int
+    /// Offered transactions per second; nil: as fast as the network takes them.
+    public var perSecond: Int?
+    /// Measured window, seconds.
+    public var duration: Int
+    /// The workload.
+    public var workload: BenchWorkload
+    /// Transactions per request (more than 1 uses `POST /v1/txs/batch`).
+    public var batch: Int
+    /// Transactions to pre-sign (default: rate × duration, or 4,000/s × duration at max).
+    public var count: Int?
+    /// Directory of the fresh network (default: a temporary one, removed afterwards).
+    public var dir: URL?
+    /// API ports P+k, p2p P+1000+k for the fresh network (default: free ports).
+    public var basePort: Int?
+
+    /// Creates settings.
+    public init(
+        nodes: Int, targets: [URL]?, identity: URL?, clients: Int, perSecond: Int?, duration: Int, workload: BenchWorkload,
+        batch: Int, count: Int?, dir: URL?, basePort: Int?
+    ) {
+        self.nodes = nodes
+        self.targets = targets
+        self.identity = identity
+        self.clients = clients
+        self.perSecond = perSecond
+        self.duration = duration
+        self.workload = workload
+        self.batch = batch
+        self.count = count
+        self.dir = dir
+        self.basePort = basePort
+    }
+
+    var json: JSONValue {
+        .object([
+            "nodes": .int(Int64(targets?.count ?? nodes)), "clients": .int(Int64(clients)),
+            "rate": .string(perSecond.map(String.init) ?? "max"), "durationSeconds": .int(Int64(duration)),
+            "workload": .string(workload.rawValue), "batch": .int(Int64(batch)),
+            "target": targets.map { .string($0.map(\.absoluteString).joined(separator: ",")) } ?? .null,
+        ])
+    }
+}
+
+/// Measures committed tx/s and commit latency of a real network (`docs/performance.md`).
+public enum BenchRunner {
+    /// Runs the benchmark: starts a fresh network (or targets running nodes), pre-signs outside
+    /// the measured window, submits from `clients` connections, and reports.
+    public static func run(_ s: BenchSettings) async throws -> Report {
+        let machine = Machine.current()
+        say("machine: \(machine.cores) cores, \(machine.cpuModel)")
+        var network: LocalNetwork?
+        var root: URL?
+        let urls: [URL]
+        let signer: SigningIdentity
+        if let targets = s.targets {
+            urls = targets
+            guard let identity = s.identity else { throw ChainError(.badConfig, "loading running nodes needs an identity") }
+            signer = try SigningIdentity(directory: identity)
+        } else {
+            let dir =
+                s.dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("xc-bench-\(UUID().uuidString)")
+            let layout = try prepareNetwork(at: dir, nodes: s.nodes, basePort: s.basePort)
+            let local = try LocalNetwork.start(layout)
+            network = local
+            root = dir
+            do {
+                try await local.waitUntilReady(meshed: true, timeout: .seconds(60))
+            } catch {
+                _ = await local.stop()
+                throw ChainError(.benchFailed, "the network did not come up; logs in \(dir.path)/nodes/*/node.log")
+            }
+            urls = local.urls
+            signer = try SigningIdentity(directory: layout.identityDir("bench-load"))
+            say("started \(s.nodes) validators in \(dir.path)")
+        }
+        do {
+            let report = try await measure(s, urls: urls, signer: signer, network: network, machine: machine)
+            if let network { _ = await network.stop() }
+            if s.dir == nil, let root { try? FileManager.default.removeItem(at: root) }
+            return report
+        } catch {
+            if let network { _ = await network.stop() }
+            if s.dir == nil, let root { try? FileManager.default.removeItem(at: root) }
+            throw error
+        }
+    }
+
+    /// The network directory of a fresh benchmark network: at least four orgs (so the crab
+    /// workload has a farm, a merchant and a lab of their own) and the load's identity.
+    static func prepareNetwork(at root: URL, nodes: Int, basePort: Int?) throws -> NetworkLayout {
+        let layout = NetworkLayout(root: root)
+        if !layout.exists {
+            _ = try layout.create(
+                orgs: (0..<max(nodes, 4)).map { "org\($0)" }, suite: .ed25519, chainId: "xiangchain-bench",
+                basePort: basePort ?? LocalPorts.freeBlock(count: nodes), validators: nodes)
+        }
+        if !FileManager.default.fileExists(atPath: layout.identityDir("bench-load").path) {
+            try layout.issueIdentity(org: "org0", role: .farm, name: "bench-load")
+        }
+        return layout
+    }
+
+    static func measure(
+        _ s: BenchSettings, urls: [URL], signer: SigningIdentity, network: LocalNetwork?, machine: Machine
+    ) async throws -> Report {
+        let first = try ChainClient(urls[0])
+        let status = try await first.status()
+        let chainId = status["chainId"]?.stringValue ?? ""
+        let startHeight = status["height"]?.int64Value ?? 0
+
+        // Pre-sign, outside the measured window.
+        let total = s.count ?? ((s.perSecond ?? 4_000) * s.duration)
+        let run = UUID().uuidString
+        let calls: [BenchCall]
+        switch s.workload {
+        case .evidence:
+            calls = (0..<total).map { BenchCall.evidence(signer, $0, run: run) }
+        case .crab, .mixed:
+            guard let network else {
+                throw ChainError(.badConfig, "the crab and mixed workloads need a fresh network (no --target)")
+            }
+            let crabCount = s.workload == .crab ? total : total / 2
+            let crab = try await CrabWorkload.prepare(layout: network.layout, client: first, chain: chainId, count: crabCount)
+            if s.workload == .crab {
+                calls = crab
+            } else {
+                // Alternate, so both kinds run through the whole window.
+                let evidence = (0..<(total - crabCount)).map { BenchCall.evidence(signer, $0, run: run) }
+                var mixed: [BenchCall] = []
+                mixed.reserveCapacity(total)
+                for i in 0..<max(crab.count, evidence.count) {
+                    if i < evidence.count { mixed.append(evidence[i]) }
+                    if i < crab.count { mixed.append(crab[i]) }
+                }
+                calls = mixed
+            }
+        }
+        let signStart = ContinuousClock.now
+        let requests = try await Presigned.make(calls, batch: s.batch, chain: chainId)
+        let signSeconds = (ContinuousClock.now - signStart).seconds
+        say(
+            "pre-signed \(total) transactions in \(String(format: "%.1f", signSeconds)) s (\(Int(Double(total) / max(signSeconds, 0.001))) signatures/s on \(machine.cores) cores)"
+        )
+
+        // One connection per client (and one for the watcher): the pool is sized for them.
+        let cpuBefore = network?.cpuSeconds() ?? [:]
+        let watcher = CommitWatcher(ids: requests.txids, fromHeight: startHeight + 1)
+        let duration = s.duration
+        let (outcome, t0) = try await ConnectionPool.with(connections: s.clients + 4) { pool in
+            let watcherClient = try ChainClient(urls[0], pool: pool)
+            let clients = try (0..<s.clients).map { try ChainClient(urls[$0 % urls.count], pool: pool) }
+            let t0 = ContinuousClock.now
+            let all = try await withThrowingTaskGroup(of: [Submission].self) { group in
+                group.addTask {
+                    try await watcher.run(client: watcherClient, start: t0, until: t0 + .seconds(duration) + .seconds(60))
+                    return []
+                }
+                let next = Counter()
+                for client in clients {
+                    group.addTask {
+                        try await Self.client(
+                            client, requests: requests, next: next, start: t0, duration: .seconds(duration),
+                            perSecond: s.perSecond, batch: s.batch)
+                    }
+                }
+                var all: [Submission] = []
+                var finishedClients = 0
+                while let part = try await group.next() {
+                    all += part
+                    finishedClients += 1
+                    if finishedClients == s.clients {
+                        // Submission is over: let the watcher drain what was acknowledged, then stop it.
+                        watcher.expect(all.filter(\.accepted).count)
+                    }
+                }
+                return all
+            }
+            return (all, t0)
+        }
+        let cpuAfter = network?.cpuSeconds() ?? [:]
+        return try await Report.make(
+            submissions: outcome, watcher: watcher, start: t0, duration: s.duration,
+            signRate: Double(total) / max(signSeconds, 0.001), presigned: total, urls: urls, startHeight: startHeight,
+            machine: machine, network: network, cpuBefore: cpuBefore, cpuAfter: cpuAfter, settings: s.json)
+    }
+
+    /// One client: takes the next request, waits for its slot when the rate is fixed, submits,
+    /// and records what happened. At `max`, a 503 is retried after a short pause; at a fixed rate
+    /// it counts as refused (the open loop does not slow down).
+    static func client(
+        _ client: ChainClient, requests: Presigned, next: Counter, start: ContinuousClock.Instant, duration: Duration,
+        perSecond: Int?, batch: Int
+    ) async throws -> [Submission] {
+        var out: [Submission] = []
+        let end = start + duration
+        let path = batch == 1 ? "/v1/txs" : "/v1/txs/batch"
+        while true {
+            let i = next.take()
+            guard i < requests.bodies.count else { return out }
+            if let perSecond {
+                let due = start + .nanoseconds(Int64(Double(i * batch) / Double(perSecond) * 1e9))
+                if due >= end { return out }
+                if due > ContinuousClock.now { try await Task.sleep(until: due) }
+            } else if ContinuousClock.now >= end {
+                return out
+            }
+            let ids = requests.ids(ofRequest: i)
+            while true {
+                let sent = ContinuousClock.now
+                let reply = try await client.post(path, body: requests.bodies[i])
+                let at = (sent - start).nanoseconds
+                if reply.status == 503, perSecond == nil, ContinuousClock.now < end {
+                    try await Task.sleep(for: .milliseconds(50))
+                    continue
+                }
+                out += Submission.from(reply: reply, ids: ids, submittedAtNs: at, batch: batch > 1)
+                break
+            }
+        }
+    }
+}
+
+/// A shared counter handing out request indices.
+final class Counter: Sendable {
+    private let value = Atomic<Int>(0)
+
+    /// The next index.
+    func take() -> Int { value.add(1, ordering: .relaxed).oldValue }
+}
+
+/// What happened to one submitted transaction.
+struct Submission: Sendable {
+    let index: Int
+    let submittedAtNs: Int64
+    let accepted: Bool
+    /// The refusal code when not accepted (`mempool_full` counts as refused, the rest as failed).
+    let code: String?
+
+    static func from(reply: ChainReply, ids: Range<Int>, submittedAtNs: Int64, batch: Bool) -> [Submission] {
+        let json = reply.json
+        if batch, reply.status == 200, let results = json?["results"]?.arrayValue, results.count == ids.count {
+            return zip(ids, results).map { i, r in
+                Submission(
+                    index: i, submittedAtNs: submittedAtNs, accepted: r["status"]?.stringValue == "accepted",
+                    code: r["error"]?["code"]?.stringValue)
+            }
+        }
+        let accepted = reply.status == 202 || reply.status == 200
+        let code = accepted ? nil : (json?["error"]?["code"]?.stringValue ?? "http_\(reply.status)")
+        return ids.map { Submission(index: $0, submittedAtNs: submittedAtNs, accepted: accepted, code: code) }
+    }
+}
+
+/// Transactions signed before the measured window, as ready-to-send request bodies.
+struct Presigned: Sendable {
+    /// Request bodies (one transaction each, or a batch).
+    let bodies: [[UInt8]]
+    /// Transaction ids (hex), in order.
+    let txids: [String]
+    let batch: Int
+
+    func ids(ofRequest i: Int) -> Range<Int> { (i * batch)..<min((i + 1) * batch, txids.count) }
+
+    /// Signs `calls` (on every core) and encodes them as request bodies of `batch` transactions.
+    static func make(_ calls: [BenchCall], batch: Int, chain: String) async throws -> Presigned {
+        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let chunk = (calls.count + cores - 1) / cores
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let parts = try await withThrowingTaskGroup(of: (Int, [(String, JSONValue)]).self) { group in
+            for c in 0..<cores {
+                let range = (c * chunk)..<min(calls.count, (c + 1) * chunk)
+                group.addTask {
+                    var out: [(String, JSONValue)] = []
+                    out.reserveCapacity(range.count)
+                    for i in range {
+                        let call = calls[i]
+                        let tx = try call.signer.transaction(
+                            chain: chain, contract: call.contract, method: call.method, args: call.args, nonce: "b\(now)-\(i)",
+                            timestamp: now)
+                        out.append((tx.txid, Self.envelope(tx)))
+                    }
+                    return (c, out)
+                }
+            }
+            var parts: [(Int, [(String, JSONValue)])] = []
+            for try await p in group { parts.append(p) }
+            return parts.sorted { $0.0 < $1.0 }.flatMap(\.1)
+        }
+        var bodies: [[UInt8]] = []
+        var start = 0
+        while start < parts.count {
+            let slice = parts[start..<min(parts.count, start + batch)]
+            bodies.append(
+                batch == 1 ? slice.first!.1.canonicalBytes : JSONValue.object(["txs": .array(slice.map(\.1))]).canonicalBytes)
+            start += batch
+        }
+        return Presigned(bodies: bodies, txids: parts.map(\.0), batch: batch)
+    }
+
+    /// The `POST /v1/txs` envelope of a transaction.
+    static func envelope(_ tx: SignedTransaction) -> JSONValue {
+        let e = TransactionSubmission(tx)
+        return .object(["body": .string(e.body), "signature": .string(e.signature), "signer": .string(e.signer)])
+    }
+}
+
+/// One transaction to sign: who, which contract method, which args.
+struct BenchCall: Sendable {
+    let signer: SigningIdentity
+    let contract: String
+    let method: String
+    let args: JSONValue
+
+    /// An evidence put of a unique document hash.
+    static func evidence(_ signer: SigningIdentity, _ i: Int, run: String) -> BenchCall {
+        BenchCall(
+            signer: signer, contract: "evidence", method: "put",
+            args: .object([
+                "hash": .string(Hash256.sha256(Array("bench-\(run)-\(i)".utf8)).hex), "kind": .string("bench"),
+                "meta": .object(["n": .int(Int64(i))]),
+            ]))
+    }
+}
+
+/// Polls one node's committed blocks and notes when each of our transactions was first seen committed.
+final class CommitWatcher: Sendable {
+    let index: [String: Int]
+    /// Transaction ids by index.
+    let txids: [String]
+    let fromHeight: Int64
+    let seen: Mutex<[Int: Int64]> = Mutex([:])
+    let expected = Atomic<Int>(-1)
+
+    init(ids: [String], fromHeight: Int64) {
+        var index: [String: Int] = [:]
+        index.reserveCapacity(ids.count)
+        for (i, id) in ids.enumerated() { index[id] = i }
+        self.index = index
+        self.txids = ids
+        self.fromHeight = fromHeight
+    }
+
+    /// Tells the watcher how many acknowledged transactions to wait for before it stops.
+    func expect(_ n: Int) { expected.store(n, ordering: .relaxed) }
+
+    var commitTimes: [Int: Int64] { seen.withLock { $0 } }
+
+    func run(client: ChainClient, start: ContinuousClock.Instant, until: ContinuousClock.Instant) async throws {
+        try await poll(start: start, until: until) { path in try await client.get(path) }
+    }
+
+    func poll(start: ContinuousClock.Instant, until: ContinuousClock.Instant, get: (String) async throws -> JSONValue)
+        async throws
+    {
+        var height = fromHeight
+        while ContinuousClock.now < until {
+            let page = try await get("/v1/blocks?from=\(height)&limit=100")
+            let blocks = page["blocks"]?.arrayValue ?? []
+            let now = (ContinuousClock.now - start).nanoseconds
+            for b in blocks {
+                let ids = (b["txids"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap { index[$0] } }
+                seen.withLock { s in for i in ids where s[i] == nil { s[i] = now } }
+            }
+            height += Int64(blocks.count)
+            let target = expected.load(ordering: .relaxed)
+            if target >= 0, seen.withLock({ $0.count }) >= target { return }
+            if blocks.count < 100 { try await Task.sleep(for: .milliseconds(25)) }
+        }
+    }
+}
+
+/// The machine the benchmark runs on.
+struct Machine: Sendable {
+    let cores: Int
+    let cpuModel: String
+    let memoryGiB: Double
+
+    static func current() -> Machine {
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model =
+            info.split(separator: "\n").first { $0.hasPrefix("model name") }.map {
+                String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces)
+            } ?? "unknown"
+        return Machine(
+            cores: ProcessInfo.processInfo.activeProcessorCount, cpuModel: model,
+            memoryGiB: Double(ProcessInfo.processInfo.physicalMemory) / Double(1 << 30))
+    }
+
+    var json: JSONValue {
+        .object([
+            "cores": .int(Int64(cores)), "cpuModel": .string(cpuModel),
+            "memoryGiB": .number(String(format: "%.1f", memoryGiB)),
+            "os": .string(ProcessInfo.processInfo.operatingSystemVersionString),
+        ])
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
+}
