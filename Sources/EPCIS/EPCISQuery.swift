@@ -167,3 +167,46 @@ public enum EPCISQueryDocument {
         ])
     }
 }
+
+/// One event a query can return: what queries match on, and how to load its full record
+/// (`{hash, event, namespaces}`) when it is on the page.
+public struct EPCISCandidate: Sendable {
+    /// What queries match on.
+    public let summary: EPCISEventSummary
+    /// Loads the record.
+    public let record: @Sendable () throws -> JSONValue?
+
+    /// Creates a candidate.
+    public init(summary: EPCISEventSummary, record: @escaping @Sendable () throws -> JSONValue?) {
+        self.summary = summary
+        self.record = record
+    }
+}
+
+/// Answers EPCIS queries over candidate events from any number of sources (events captured by
+/// the `epcis` contract, the crab contract's steps exported as EPCIS): the API and the tests run
+/// this same code.
+public enum EPCISQueryEngine {
+    /// One page of results.
+    public struct Page: Sendable {
+        /// The `EPCISQueryDocument`.
+        public let document: JSONValue
+        /// Token for the next page, nil on the last one.
+        public let nextPageToken: String?
+        /// Events that matched, over all pages.
+        public let matched: Int
+    }
+
+    /// The page of `query` over `candidates`, ordered by event time then hash; `nowMillis` is
+    /// the document's creation date.
+    public static func run(_ query: EPCISQuery, candidates: [EPCISCandidate], nowMillis: Int64) throws -> Page {
+        var matched = candidates.filter { query.matches($0.summary) }
+        matched.sort { ($0.summary.eventTime, $0.summary.hash) < ($1.summary.eventTime, $1.summary.hash) }
+        let page = matched.dropFirst(query.offset).prefix(query.perPage)
+        let records = try page.compactMap { try $0.record() }
+        let end = query.offset + page.count
+        return Page(
+            document: EPCISQueryDocument.build(records: records, createdMillis: nowMillis),
+            nextPageToken: end < matched.count ? String(end) : nil, matched: matched.count)
+    }
+}

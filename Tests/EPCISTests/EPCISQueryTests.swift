@@ -83,23 +83,23 @@ import Testing
                     StoredEvent(height: 3, index: i, seq: j, contract: e.contract, name: e.name, data: e.data.canonicalString))
             }
         }
-        let shipping = try EPCISQueryRunner.run(
-            EPCISQuery(parameters: ["EQ_bizStep": "shipping", "perPage": "1"]), events: stored, state: state, nowMillis: 5)
+        let candidates = CapturedEPCISEvents.candidates(stored, state: state)
+        let shipping = try EPCISQueryEngine.run(
+            EPCISQuery(parameters: ["EQ_bizStep": "shipping", "perPage": "1"]), candidates: candidates, nowMillis: 5)
         let list = shipping.document["epcisBody"]?["queryResults"]?["resultsBody"]?["eventList"]?.arrayValue ?? []
         #expect(list.count == 1 && shipping.nextPageToken == "1")
         #expect(list[0]["eventID"]?.stringValue?.hasPrefix("ni:///sha-256;") == true)
         #expect(list[0]["bizStep"]?.stringValue == "shipping")
-        let page2 = try EPCISQueryRunner.run(
-            EPCISQuery(parameters: ["EQ_bizStep": "shipping", "perPage": "1", "nextPageToken": "1"]), events: stored,
-            state: state,
+        let page2 = try EPCISQueryEngine.run(
+            EPCISQuery(parameters: ["EQ_bizStep": "shipping", "perPage": "1", "nextPageToken": "1"]), candidates: candidates,
             nowMillis: 5)
         #expect(page2.nextPageToken == nil)
-        let byID = try EPCISQueryRunner.run(
-            EPCISQuery(parameters: ["EQ_eventID": "urn:uuid:r1"]), events: stored, state: state, nowMillis: 5)
+        let byID = try EPCISQueryEngine.run(
+            EPCISQuery(parameters: ["EQ_eventID": "urn:uuid:r1"]), candidates: candidates, nowMillis: 5)
         let found = byID.document["epcisBody"]?["queryResults"]?["resultsBody"]?["eventList"]?.arrayValue ?? []
         #expect(found.count == 1 && found[0]["eventID"]?.stringValue == "urn:uuid:r1")
         // The emitted document is a valid EPCIS document again (round trip) and keeps the hashes.
-        let all = try EPCISQueryRunner.run(EPCISQuery(parameters: [:]), events: stored, state: state, nowMillis: 5)
+        let all = try EPCISQueryEngine.run(EPCISQuery(parameters: [:]), candidates: candidates, nowMillis: 5)
         let reparsed = try EPCISDocument(all.document)
         #expect(reparsed.events.count == 3)
         let summaries = stored.compactMap {

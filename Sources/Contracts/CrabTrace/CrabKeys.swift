@@ -29,6 +29,8 @@ public enum CrabKeys {
     public static func seasonObject(_ season: String) -> String { "season:\(season)" }
     /// History entry `seq` of `object`.
     public static func history(_ object: String, _ seq: Int64) -> String { "hist/\(object)/\(pad(seq, 8))" }
+    /// Prefix of every object's history.
+    public static let allHistoryPrefix = "hist/"
     /// Prefix of the history of `object`.
     public static func historyPrefix(_ object: String) -> String { "hist/\(object)/" }
     /// History counter of `object`.

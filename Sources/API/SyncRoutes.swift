@@ -2,18 +2,50 @@ import ChainCore
 import HTTPTypes
 import Hummingbird
 import HummingbirdWebSocket
-import Logging
 import NIOCore
 import Node
 import Storage
 
-/// `GET /v1/stream` (WebSocket): committed blocks as they are stored, one JSON text message each.
+/// How other nodes and live views follow the chain: `GET /v1/sync/blocks` (final blocks with
+/// their signatures, for observers) and the WebSocket `GET /v1/stream` of committed blocks.
 ///
-/// On connect the node sends `{"type":"hello","height":H}`; then `{"type":"block","block":{…}}`
-/// (the shape of `GET /v1/blocks/{height}`) for every block committed after H, in order, or from
-/// `?from=N` when given (at most 100 blocks back). The node checks its store every 250 ms; a client
-/// that closes the socket ends the stream. Messages the client sends are ignored.
-extension ChainAPI {
+/// The stream: on connect the node sends `{"type":"hello","height":H}`; then
+/// `{"type":"block","block":{…}}` (the shape of `GET /v1/blocks/{height}`) for every block
+/// committed after H, in order, or from `?from=N` when given (at most 100 blocks back). The node
+/// checks its store every 250 ms; a client that closes the socket ends the stream. Messages the
+/// client sends are ignored.
+struct SyncRoutes: Sendable {
+    let api: APIContext
+    var node: ChainNode { api.node }
+
+    var routes: RouteCollection<BasicRequestContext> {
+        let r = RouteCollection(context: BasicRequestContext.self)
+        r.get("sync/blocks") { request, _ in try self.syncBlocks(request) }
+        return r
+    }
+
+    /// `GET /v1/sync/blocks?from=H&limit=N`: committed blocks from H with their finality
+    /// signatures, as a binary `BlockSyncBatch`; it stops before the first block that does not yet
+    /// carry a quorum of signatures, and after about 4 MiB.
+    func syncBlocks(_ request: Request) throws -> Response {
+        let q = request.uri.queryParameters
+        guard let raw = q.get("from"), let from = UInt64(raw), from >= 1 else {
+            throw ChainError(.invalidParameter, "from must be an integer ≥ 1")
+        }
+        var limit = 64
+        if let raw = q.get("limit") {
+            guard let v = Int(raw), (1...BlockSyncBatch.maxBlocks).contains(v) else {
+                throw ChainError(.invalidParameter, "limit must be 1–\(BlockSyncBatch.maxBlocks)")
+            }
+            limit = v
+        }
+        let blocks = try node.finalBlocks(from: from, limit: limit)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/octet-stream"
+        return Response(
+            status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: BlockSyncBatch.encode(blocks))))
+    }
+
     /// The path of the stream.
     static let streamPath = "/v1/stream"
     /// Most blocks replayed for `?from=`.

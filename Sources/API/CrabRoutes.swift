@@ -8,9 +8,26 @@ import NIOCore
 import Node
 import Storage
 
-/// The crab anti-counterfeiting routes (registered in `ChainAPI.router()`, described in
-/// `docs/openapi.yaml` under the tag `crab`; signed requests in `docs/api-auth.md`).
-extension ChainAPI {
+/// The crab anti-counterfeiting routes (described in `docs/openapi.yaml` under the tag `crab`;
+/// signed requests in `docs/api-auth.md`): the public verify and complaint routes, whose
+/// transactions the node's gateway identity signs, and the regulator's and association's reads.
+struct CrabRoutes: Sendable {
+    let api: APIContext
+    var node: ChainNode { api.node }
+    var gateway: CrabGateway? { api.gateway }
+
+    var routes: RouteCollection<BasicRequestContext> {
+        let r = RouteCollection(context: BasicRequestContext.self)
+        r.get("verify") { request, _ in try await self.verify(request) }
+        r.post("complaints") { request, _ in try await self.complain(request) }
+        r.get("trace/accountability") { request, _ in try self.accountability(request) }
+        r.get("crab/alerts") { request, _ in try self.alerts(request) }
+        r.get("crab/complaints") { request, _ in try self.complaints(request) }
+        r.get("crab/members/:org") { _, context in try self.member(context.parameters.require("org")) }
+        r.get("crab/seasons/:id") { _, context in try self.season(context.parameters.require("id")) }
+        return r
+    }
+
     /// Longest city name, Unicode code points.
     static let maxCity = 64
     /// Longest complaint text, Unicode code points (the contract's bound).
@@ -27,19 +44,9 @@ extension ChainAPI {
 
     /// Authenticates a signed request (`RequestAuthenticator`) and requires one of `roles`.
     func authorize(_ request: Request, roles: Set<Role>) throws(ChainError) -> SignerIdentity {
-        try authenticator.authorize(
+        try api.authenticator.authorize(
             method: request.method.rawValue, target: request.head.path ?? request.uri.string, headers: request.headers,
             nowMillis: ChainNode.nowMillis(), roles: roles)
-    }
-
-    /// Admits a transaction the gateway signed: into this node's mempool, or, on an observer, to a validator.
-    func submitAsGateway(_ tx: SignedTransaction) async throws {
-        if let sync {
-            let bytes = Array(try JSONEncoder().encode(TransactionSubmission(tx)))
-            try await Self.forward(tx, bytes, node: node, sources: sync.sources)
-        } else {
-            try node.submit(tx)
-        }
     }
 
     // MARK: public
@@ -74,7 +81,7 @@ extension ChainAPI {
             do {
                 let tx = try gateway.identity.transaction(
                     chain: node.chainId, contract: "crab", method: "scan", args: args, timestamp: now)
-                try await submitAsGateway(tx)
+                try await api.admission.submit(tx)
                 o["scanRecorded"] = .object(["txid": .string(tx.txid), "city": .string(city), "status": .string("pending")])
             } catch let e as ChainError {
                 o["scanNotRecorded"] = APIError.errorObject(e)
@@ -93,7 +100,7 @@ extension ChainAPI {
         guard let gateway else {
             throw ChainError(.gatewayUnavailable, "this node takes no complaints: it has no gateway identity")
         }
-        let o = try await Self.jsonObjectBody(
+        let o = try await RequestInput.jsonObjectBody(
             request, limit: Self.maxComplaintBody, maxDepth: 2, allowed: ["code", "phone", "text", "city"])
         guard let code = o["code"]?.stringValue else { throw ChainError(.badCode, "\"code\" must be a string") }
         let key = try DigitalLink.parse(code).key
@@ -127,7 +134,7 @@ extension ChainAPI {
             chain: node.chainId, contract: "crab", method: "complain", args: .object(args), timestamp: now)
         try gateway.complaints.append(
             txid: tx.txid, phone: phone, phoneHash: phoneHash, object: key.canonical, city: city, receivedAt: now)
-        try await submitAsGateway(tx)
+        try await api.admission.submit(tx)
         return JSONResponse.make(
             status: .accepted,
             .object(["txid": .string(tx.txid), "object": .string(key.canonical), "status": .string("pending")]))
@@ -175,7 +182,7 @@ extension ChainAPI {
         var seen = Set<String>()
         var proofs: [JSONValue] = []
         for e in trace.entries where seen.insert(e.txid).inserted {
-            guard let id = Hash256(hex: e.txid), let proof = try proofJSON(id) else {
+            guard let id = Hash256(hex: e.txid), let proof = try api.proofJSON(id) else {
                 throw ChainError(.storageCorrupt, "history names transaction \(e.txid), which is not committed")
             }
             proofs.append(proof)
@@ -194,9 +201,9 @@ extension ChainAPI {
     /// The answer of the alerts route, for a caller already authorised.
     func alertsAnswer(_ request: Request) throws -> Response {
         let q = request.uri.queryParameters
-        let openOnly = try Self.flag(q.get("open"), "open")
-        let after = try Self.sequence(q.get("after"), "after")
-        let limit = try Self.limit(q.get("limit"))
+        let openOnly = try RequestInput.flag(q.get("open"), "open")
+        let after = try RequestInput.sequence(q.get("after"), "after")
+        let limit = try RequestInput.limit(q.get("limit"), max: CrabQueries.maxPage)
         var list: [JSONValue]
         if let object = q.get("object") {
             let key = try DigitalLink.parse(object).key.canonical
@@ -221,8 +228,8 @@ extension ChainAPI {
     /// The answer of the complaints route for an authorised caller of `role`.
     func complaintsAnswer(_ request: Request, role: Role) throws -> Response {
         let q = request.uri.queryParameters
-        let after = try Self.sequence(q.get("after"), "after")
-        let limit = try Self.limit(q.get("limit"))
+        let after = try RequestInput.sequence(q.get("after"), "after")
+        let limit = try RequestInput.limit(q.get("limit"), max: CrabQueries.maxPage)
         var list = try crabQueries.complaints(after: after, limit: limit)
         if role == .regulator, let contacts = try gateway?.complaints.contacts(), !contacts.isEmpty {
             list = list.map { c in
@@ -259,27 +266,5 @@ extension ChainAPI {
     static func isName(_ s: String) -> Bool {
         (1...64).contains(s.unicodeScalars.count)
             && !s.unicodeScalars.contains { $0 == "/" || $0.properties.generalCategory == .control }
-    }
-
-    static func flag(_ raw: String?, _ name: String) throws(ChainError) -> Bool {
-        switch raw {
-        case nil, "false": return false
-        case "true": return true
-        default: throw ChainError(.invalidParameter, "\(name) must be true or false")
-        }
-    }
-
-    static func sequence(_ raw: String?, _ name: String) throws(ChainError) -> Int64 {
-        guard let raw else { return 0 }
-        guard let v = Int64(raw), v >= 0 else { throw ChainError(.invalidParameter, "\(name) must be an integer ≥ 0") }
-        return v
-    }
-
-    static func limit(_ raw: String?) throws(ChainError) -> Int {
-        guard let raw else { return 100 }
-        guard let v = Int(raw), (1...CrabQueries.maxPage).contains(v) else {
-            throw ChainError(.invalidParameter, "limit must be 1–\(CrabQueries.maxPage)")
-        }
-        return v
     }
 }

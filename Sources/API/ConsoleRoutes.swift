@@ -8,6 +8,7 @@ import Hummingbird
 import Identity
 import NIOCore
 import Node
+import Storage
 
 /// What the console routes need: the account store and the org CA that issues account certificates.
 public struct ConsoleAccounts: Sendable {
@@ -33,8 +34,15 @@ public struct ConsoleAccounts: Sendable {
     }
 }
 
-/// The web console's routes under `/v1/console` (`docs/accounts.md`, `docs/openapi.yaml` tag `console`).
-extension ChainAPI {
+/// The web console's routes under `/v1/console` (`docs/accounts.md`, `docs/openapi.yaml` tag
+/// `console`): sign-in sessions, signing on behalf of the account, the oversight reads (shared
+/// with the signed-request routes), account administration, the audit log and code sheets.
+struct ConsoleRoutes: Sendable {
+    let api: APIContext
+    /// The crab routes whose answers the console's oversight reads share.
+    let crab: CrabRoutes
+    var node: ChainNode { api.node }
+    var console: ConsoleAccounts? { api.console }
     /// Name of the session cookie.
     static let sessionCookie = "xc_session"
     /// Largest console request body (except `/v1/console/tx`), bytes.
@@ -42,56 +50,59 @@ extension ChainAPI {
     /// Most codes per `/v1/console/codes`.
     static let maxConsoleCodes = 200
 
-    func registerConsole(_ router: Router<BasicRequestContext>) {
-        router.post("/v1/console/signin") { request, _ in try await self.signIn(request) }
-        router.post("/v1/console/signout") { request, _ in try self.signOut(request) }
-        router.get("/v1/console/me") { request, _ in
+    var routes: RouteCollection<BasicRequestContext> {
+        let router = RouteCollection(context: BasicRequestContext.self)
+        router.post("signin") { request, _ in try await self.signIn(request) }
+        router.post("signout") { request, _ in try self.signOut(request) }
+        router.get("me") { request, _ in
             let (_, s) = try self.consoleSession(request)
             return JSONResponse.make(.object(["account": s.account.json]))
         }
-        router.post("/v1/console/tx") { request, _ in try await self.consoleTx(request) }
-        router.get("/v1/console/trace") { request, _ in
+        router.post("tx") { request, _ in try await self.consoleTx(request) }
+        router.get("trace") { request, _ in
             try await self.audited(request, "trace", roles: [.regulator], detail: request.uri.query ?? "") { _ in
-                try self.accountabilityAnswer(request)
+                try self.crab.accountabilityAnswer(request)
             }
         }
-        router.get("/v1/console/alerts") { request, _ in
-            try await self.audited(request, "alerts", roles: Self.oversightRoles, detail: request.uri.query ?? "") { _ in
-                try self.alertsAnswer(request)
+        router.get("alerts") { request, _ in
+            try await self.audited(request, "alerts", roles: CrabRoutes.oversightRoles, detail: request.uri.query ?? "") { _ in
+                try self.crab.alertsAnswer(request)
             }
         }
-        router.get("/v1/console/complaints") { request, _ in
-            try await self.audited(request, "complaints", roles: Self.oversightRoles, detail: request.uri.query ?? "") { s in
-                try self.complaintsAnswer(request, role: s.account.role)
+        router.get("complaints") { request, _ in
+            try await self.audited(request, "complaints", roles: CrabRoutes.oversightRoles, detail: request.uri.query ?? "") {
+                s in
+                try self.crab.complaintsAnswer(request, role: s.account.role)
             }
         }
-        router.get("/v1/console/accounts") { request, _ in
+        router.get("accounts") { request, _ in
             try await self.audited(request, "accounts.list", roles: [.admin], detail: "") { s in
                 let list = try self.accountsStore().accounts(org: s.account.org)
                 return JSONResponse.make(.object(["accounts": .array(list.map(\.adminJSON))]))
             }
         }
-        router.post("/v1/console/accounts") { request, _ in try await self.createAccount(request) }
-        router.post("/v1/console/accounts/:username/suspend") { request, context in
+        router.post("accounts") { request, _ in try await self.createAccount(request) }
+        router.post("accounts/:username/suspend") { request, context in
             try await self.setStatus(request, context.parameters.require("username"), active: false)
         }
-        router.post("/v1/console/accounts/:username/reinstate") { request, context in
+        router.post("accounts/:username/reinstate") { request, context in
             try await self.setStatus(request, context.parameters.require("username"), active: true)
         }
-        router.post("/v1/console/accounts/:username/reset") { request, context in
+        router.post("accounts/:username/reset") { request, context in
             try await self.resetPassword(request, context.parameters.require("username"))
         }
-        router.get("/v1/console/audit") { request, _ in
+        router.get("audit") { request, _ in
             try await self.audited(request, "audit.read", roles: [.admin, .regulator], detail: request.uri.query ?? "") { s in
                 let q = request.uri.queryParameters
-                let after = try Self.sequence(q.get("after"), "after")
-                let limit = try Self.limit(q.get("limit"))
+                let after = try RequestInput.sequence(q.get("after"), "after")
+                let limit = try RequestInput.limit(q.get("limit"), max: CrabQueries.maxPage)
                 let org = s.account.role == .regulator ? nil : s.account.org
                 let entries = try self.accountsStore().auditLog.entries(org: org, after: after, limit: limit)
                 return JSONResponse.make(.object(["entries": .array(entries.map(JSONViews.audit))]))
             }
         }
-        router.post("/v1/console/codes") { request, _ in try await self.codes(request) }
+        router.post("codes") { request, _ in try await self.codes(request) }
+        return router
     }
 
     // MARK: sessions
@@ -167,7 +178,7 @@ extension ChainAPI {
     static func consoleBody(_ request: Request, limit: Int = maxConsoleBody, allowed: Set<String>) async throws
         -> [String: JSONValue]
     {
-        try await jsonObjectBody(request, limit: limit, maxDepth: 32, allowed: allowed)
+        try await RequestInput.jsonObjectBody(request, limit: limit, maxDepth: 32, allowed: allowed)
     }
 
     static func string(_ o: [String: JSONValue], _ key: String, max: Int = 256) throws(ChainError) -> String {
@@ -245,7 +256,7 @@ extension ChainAPI {
             }
             let tx = try s.identity.transaction(
                 chain: node.chainId, contract: contract, method: method, args: args, timestamp: ChainNode.nowMillis())
-            return try await admitAndWait(tx, request) { try await self.submitAsGateway(tx) }
+            return try await api.admitAndWait(tx, request)
         }
     }
 
@@ -296,7 +307,7 @@ extension ChainAPI {
         let tx = try identity.transaction(
             chain: node.chainId, contract: "evidence", method: "put", args: args, timestamp: ChainNode.nowMillis())
         do {
-            try await submitAsGateway(tx)
+            try await api.admission.submit(tx)
         } catch let e as ChainError {
             try? store.auditLog.append(
                 org: account.org, username: account.username, action: "real-name.submit", detail: e.message,

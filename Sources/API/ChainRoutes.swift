@@ -1,0 +1,210 @@
+import ChainCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Identity
+import NIOCore
+import Node
+import Storage
+
+/// The chain's own routes: status, genesis, transactions (submit, batch, look up, prove), blocks
+/// and evidence.
+struct ChainRoutes: Sendable {
+    let api: APIContext
+    var node: ChainNode { api.node }
+
+    var routes: RouteCollection<BasicRequestContext> {
+        let r = RouteCollection(context: BasicRequestContext.self)
+        r.get("status") { _, _ in try self.status() }
+        r.get("genesis") { _, _ in try self.genesisDocument() }
+        r.post("txs") { request, _ in try await self.submit(request) }
+        r.post("txs/batch") { request, _ in try await self.submitBatch(request) }
+        r.get("txs/:txid") { _, context in try self.transaction(context.parameters.require("txid")) }
+        r.get("txs/:txid/proof") { _, context in try self.proof(context.parameters.require("txid")) }
+        r.get("blocks") { request, _ in try self.blocks(request) }
+        r.get("blocks/:height") { _, context in try self.block(context.parameters.require("height")) }
+        r.get("evidence/:hash") { _, context in try self.evidence(context.parameters.require("hash")) }
+        return r
+    }
+
+    func status() throws -> Response {
+        let tip = try node.store.tip()
+        var consensusJSON = JSONValue.null
+        var syncJSON = JSONValue.null
+        if let s = api.sync?.status {
+            var o: [String: JSONValue] = [
+                "sources": .array(s.sources.map { .string($0) }), "source": .string(s.source),
+                "lastFetchAt": .int(s.lastFetchAt), "lastBlockAt": .int(s.lastBlockAt), "blocksSynced": .int(s.blocksSynced),
+                "healthy": .bool(s.lastError == nil && s.lastFetchAt > 0),
+            ]
+            if let e = s.lastError { o["lastError"] = .string(e) }
+            syncJSON = .object(o)
+        }
+        if let c = api.consensus?() {
+            var o: [String: JSONValue] = [
+                "round": .int(Int64(c.round)), "leader": .string(c.leader), "highQCRound": .int(Int64(c.highQCRound)),
+                "lastProgressAt": .int(c.lastProgressAt), "peersConnected": .array(c.peersConnected.map { .string($0) }),
+                "validators": .int(c.validators), "quorum": .int(c.quorum),
+                "healthy": .bool(c.stalled == nil),
+            ]
+            if let why = c.stalled { o["stalled"] = .string(why) }
+            consensusJSON = .object(o)
+        }
+        return JSONResponse.make(
+            .object([
+                "chainId": .string(node.chainId), "suite": .string(node.genesis.suite.rawValue),
+                "nodeId": .string(node.config.nodeId), "mode": .string(mode),
+                "consensus": consensusJSON, "sync": syncJSON, "features": .array([.string("stream")]),
+                "height": .int(Int64(tip?.height ?? 0)), "lastBlockHash": .string((tip?.hash ?? .zero).hex),
+                "lastBlockTime": .int(tip?.timestamp ?? 0), "lastCommitAt": .int(tip?.timestamp ?? 0),
+                "genesisHash": .string(node.genesisHash.hex),
+                "validators": .array(
+                    node.genesis.validators.map { .object(["nodeId": .string($0.nodeId), "org": .string($0.org)]) }),
+                "orgs": .array(node.genesis.orgs.map { .string($0.name) }),
+                "mempool": .object([
+                    "size": .int(node.mempool.count), "capacity": .int(node.mempool.capacity),
+                ]),
+            ]))
+    }
+
+    /// solo, bft or observer.
+    var mode: String { node.isObserver ? "observer" : api.consensus == nil ? "solo" : "bft" }
+
+    func genesisDocument() throws -> Response {
+        let data = try JSONEncoder().encode(node.genesis)
+        return JSONResponse.make(try JSONParser().parse(Array(data)))
+    }
+
+    func submit(_ request: Request) async throws -> Response {
+        let bytes = try await RequestInput.body(request, limit: node.config.maxBodyBytes * 2 + 64 * 1024)
+        let tx = try Self.parseSubmission(bytes)
+        let wait = request.uri.queryParameters.get("wait")
+        guard wait == nil || wait == "commit" else {
+            throw ChainError(.invalidParameter, "wait must be \"commit\" when given")
+        }
+        guard wait == "commit" else {
+            try await api.admission.submit(tx, envelope: bytes)
+            return JSONResponse.make(status: .accepted, .object(["txid": .string(tx.txid)]))
+        }
+        return try await api.admitAndWait(tx, request, envelope: bytes)
+    }
+
+    /// Most transactions in one `POST /v1/txs/batch`.
+    static let maxBatch = 1_000
+
+    /// `POST /v1/txs/batch` `{"txs": [envelope, …]}`: admits each transaction as `POST /v1/txs`
+    /// would, without waiting for commit. Answers 200 with one result per transaction, in order:
+    /// `{"txid", "status": "accepted"}` or `{"txid"?, "error": {code, message}}`. A body that is
+    /// not such a list is refused whole (400); when every transaction was refused for lack of room
+    /// (`mempool_full`), the answer is 503 with `Retry-After`.
+    func submitBatch(_ request: Request) async throws -> Response {
+        let value = try await RequestInput.jsonBody(
+            request, limit: Self.maxBatch * (node.config.maxBodyBytes * 2 + 4096), maxDepth: 5)
+        guard let o = value.objectValue, o.count == 1, let list = o["txs"]?.arrayValue else {
+            throw ChainError(.malformed, "request body must be {\"txs\": [ … ]}")
+        }
+        guard (1...Self.maxBatch).contains(list.count) else {
+            throw ChainError(.malformed, "a batch holds 1–\(Self.maxBatch) transactions")
+        }
+        var results: [JSONValue] = []
+        results.reserveCapacity(list.count)
+        var full = 0
+        for item in list {
+            var txid: String?
+            do {
+                let envelope = item.canonicalBytes
+                let tx = try Self.parseSubmission(envelope)
+                txid = tx.txid
+                try await api.admission.submit(tx, envelope: envelope)
+                results.append(.object(["txid": .string(tx.txid), "status": .string("accepted")]))
+            } catch let e as ChainError {
+                if e.code == .mempoolFull { full += 1 }
+                var r: [String: JSONValue] = ["error": APIError.errorObject(e)]
+                if let txid { r["txid"] = .string(txid) }
+                results.append(.object(r))
+            }
+        }
+        if full == list.count {
+            throw ChainError(.mempoolFull, "the mempool is full; no transaction of the batch was taken")
+        }
+        return JSONResponse.make(.object(["results": .array(results)]))
+    }
+
+    /// Parses `{"body", "signature", "signer"}` strictly.
+    static func parseSubmission(_ bytes: [UInt8]) throws(ChainError) -> SignedTransaction {
+        let value: JSONValue
+        do {
+            value = try JSONParser(maxDepth: 4).parse(bytes)
+        } catch {
+            throw ChainError(.malformedJSON, "request body is not valid JSON: \(error.message)")
+        }
+        guard let o = value.objectValue else { throw ChainError(.malformed, "request body must be a JSON object") }
+        func field(_ name: String) throws(ChainError) -> String {
+            guard let s = o[name]?.stringValue else { throw ChainError(.malformed, "\"\(name)\" must be a string") }
+            return s
+        }
+        if let extra = o.keys.sorted().first(where: { !["body", "signature", "signer"].contains($0) }) {
+            throw ChainError(.malformed, "unknown field \"\(extra)\"")
+        }
+        return try TransactionSubmission(body: field("body"), signature: field("signature"), signer: field("signer")).decode()
+    }
+
+    static func parseTxid(_ raw: String) throws(ChainError) -> Hash256 {
+        guard Hex.isLowercase(raw, byteCount: 32), let h = Hash256(hex: raw) else {
+            throw ChainError(.invalidParameter, "txid must be 64 lowercase hex characters")
+        }
+        return h
+    }
+
+    func transaction(_ raw: String) throws -> Response {
+        let id = try Self.parseTxid(raw)
+        if let t = try node.store.transaction(id) {
+            let time = try node.store.block(at: t.height)?.header.timestamp
+            return JSONResponse.make(JSONViews.transaction(t, blockTime: time))
+        }
+        if node.mempool.contains(id) {
+            return JSONResponse.make(.object(["txid": .string(raw), "status": .string("pending")]))
+        }
+        throw ChainError(.notFound, "no transaction \(raw)")
+    }
+
+    func proof(_ raw: String) throws -> Response {
+        let id = try Self.parseTxid(raw)
+        guard let proof = try api.proofJSON(id) else { throw ChainError(.notFound, "no committed transaction \(raw)") }
+        return JSONResponse.make(proof)
+    }
+
+    func block(_ raw: String) throws -> Response {
+        guard let h = UInt64(raw) else { throw ChainError(.invalidParameter, "height must be a non-negative integer") }
+        guard let b = try node.store.block(at: h) else { throw ChainError(.notFound, "no block at height \(h)") }
+        return JSONResponse.make(JSONViews.block(b))
+    }
+
+    func blocks(_ request: Request) throws -> Response {
+        let q = request.uri.queryParameters
+        let tipHeight = try node.store.tip()?.height ?? 0
+        var from = tipHeight > 19 ? tipHeight - 19 : 1
+        var limit = 20
+        if let raw = q.get("from") {
+            guard let v = UInt64(raw), v >= 1 else { throw ChainError(.invalidParameter, "from must be an integer ≥ 1") }
+            from = v
+        }
+        if let raw = q.get("limit") {
+            guard let v = Int(raw), (1...100).contains(v) else { throw ChainError(.invalidParameter, "limit must be 1–100") }
+            limit = v
+        }
+        let list = try node.store.blocks(from: from, limit: limit)
+        return JSONResponse.make(.object(["height": .int(Int64(tipHeight)), "blocks": .array(list.map(JSONViews.block))]))
+    }
+
+    func evidence(_ raw: String) throws -> Response {
+        let hash = raw.lowercased()
+        guard Hex.isLowercase(hash, byteCount: 32) else {
+            throw ChainError(.invalidParameter, "hash must be 64 hex characters")
+        }
+        guard let bytes = try node.store.read("evidence/\(hash)") else {
+            throw ChainError(.notFound, "no evidence for hash \(hash)")
+        }
+        return JSONResponse.make(try JSONParser().parse(bytes))
+    }
+}

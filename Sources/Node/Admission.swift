@@ -1,0 +1,73 @@
+import ChainClient
+import ChainCore
+import Execution
+import Foundation
+import Identity
+import Storage
+
+/// The one way a transaction enters the chain through this node, whoever brings it (a client's
+/// `POST /v1/txs`, a batch, a console session, the node's own gateway for consumers): a validator
+/// admits it into its mempool; an observer checks it as any node would and forwards it to the
+/// first validator that takes it, then sees the commit through block sync.
+public struct Admission: Sendable {
+    /// The node.
+    public let node: ChainNode
+    /// An observer's validators; nil on a validator.
+    public let upstream: [any BlockSource]?
+
+    /// The admission of `node`; `upstream` are an observer's sync sources.
+    public init(node: ChainNode, upstream: [any BlockSource]?) {
+        self.node = node
+        self.upstream = upstream
+    }
+
+    /// Admits `tx`. `envelope` is the client's `POST /v1/txs` body when there is one (an observer
+    /// forwards those bytes unchanged).
+    public func submit(_ tx: SignedTransaction, envelope: [UInt8]? = nil) async throws {
+        guard let upstream else {
+            try node.submit(tx)
+            return
+        }
+        _ = try node.verifier.verify(tx, nowMillis: ChainNode.nowMillis())
+        guard try node.store.committedIDs(among: [tx.id]).isEmpty else {
+            throw ChainError(.duplicateTx, "transaction \(tx.id.hex) is already committed")
+        }
+        let bytes = try envelope ?? Array(JSONEncoder().encode(TransactionSubmission(tx)))
+        var last: (any Error)?
+        for source in upstream {
+            do {
+                try await source.submit(bytes)
+                return
+            } catch let e as ChainError where Self.isFinal(e) {
+                // A validator's own refusal is the answer; only unreachable sources are skipped.
+                throw e
+            } catch {
+                last = error
+            }
+        }
+        throw ChainError(.upstreamUnavailable, "no validator took the transaction: \(last.map { "\($0)" } ?? "no sources")")
+    }
+
+    /// Registers `tx` for its commit, admits it, and waits up to `timeout`; nil when it is not
+    /// committed by then.
+    public func submitAndWait(_ tx: SignedTransaction, envelope: [UInt8]? = nil, timeout: Duration) async throws
+        -> CommitOutcome?
+    {
+        let ticket = node.notifier.register(tx.id)
+        do {
+            try await submit(tx, envelope: envelope)
+        } catch {
+            node.notifier.cancel(ticket)
+            throw error
+        }
+        return await node.notifier.wait(ticket, timeout: timeout)
+    }
+
+    /// A refusal that another validator would repeat (a client error), as opposed to a failure to reach it.
+    static func isFinal(_ e: ChainError) -> Bool {
+        switch e.code.kind {
+        case .unavailable, .peer, .fault: false
+        default: true
+        }
+    }
+}
