@@ -81,6 +81,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "GovernanceContract",
+            dependencies: ["ChainCore", "Execution", "Identity"],
+            path: "Sources/Contracts/Governance",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "EvidenceContract",
             dependencies: ["ChainCore", "Execution"],
             path: "Sources/Contracts/Evidence",
@@ -118,7 +124,7 @@ let package = Package(
             name: "NodeRuntime",
             dependencies: [
                 "ChainCore", "Identity", "Storage", "Execution", "Node", "API", "Consensus", "P2P", "Accounts",
-                "EvidenceContract", "CrabTraceContract", "EPCISContract",
+                "EvidenceContract", "CrabTraceContract", "EPCISContract", "GovernanceContract",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -185,6 +191,13 @@ let package = Package(
                 "CrabTraceContract", "Accounts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GovernanceTests",
+            dependencies: [
+                "GovernanceContract", "EvidenceContract", "ChainTesting", "Execution", "Identity", "ChainCore", "Node", "Storage",
             ],
             swiftSettings: swiftSettings
         ),

@@ -96,6 +96,14 @@ extension ErrorCode {
     /// A key file or key bytes do not parse as a key of the suite.
     public static let badKey = ErrorCode(
         "bad_key", .invalid, area: "Identity and signatures", "a key file or key bytes do not parse as a key of the suite")
+    /// The signer's org may not hold its certificate's role (the chain's role policy).
+    public static let roleNotPermitted = ErrorCode(
+        "role_not_permitted", .forbidden, area: "Identity and signatures",
+        "the signer's org may not hold its certificate's role (the chain's role policy)")
+    /// The certificate, or the CA that issued it, is revoked.
+    public static let certificateRevoked = ErrorCode(
+        "certificate_revoked", .unauthenticated, area: "Identity and signatures",
+        "the certificate, or the CA that issued it, is revoked")
     /// The signer's role may not call this method.
     public static let roleNotAllowed = ErrorCode(
         "role_not_allowed", .forbidden, area: "Identity and signatures", "the signer's role may not call this method")
@@ -395,6 +403,25 @@ extension ErrorCode {
     /// An EPCIS query parameter is unknown, repeated or malformed.
     public static let epcisBadQuery = ErrorCode(
         "epcis_bad_query", .invalid, area: "EPCIS", "an EPCIS query parameter is unknown, repeated or malformed")
+    // MARK: Governance
+
+    /// No proposal with that id.
+    public static let proposalNotFound = ErrorCode(
+        "proposal_not_found", .rejected, area: "Governance", "no proposal with that id")
+    /// The proposal was already applied, rejected or failed.
+    public static let proposalClosed = ErrorCode(
+        "proposal_closed", .rejected, area: "Governance", "the proposal was already applied, rejected or failed")
+    /// The proposal's time to collect votes has passed.
+    public static let proposalExpired = ErrorCode(
+        "proposal_expired", .rejected, area: "Governance", "the proposal's time to collect votes has passed")
+    /// The org has already voted on the proposal.
+    public static let alreadyVoted = ErrorCode(
+        "already_voted", .rejected, area: "Governance", "the org has already voted on the proposal")
+    /// A change does not apply to the configuration as it is (names, certificates, what must remain).
+    public static let changeNotApplicable = ErrorCode(
+        "change_not_applicable", .rejected, area: "Governance",
+        "a change does not apply to the configuration as it is (names, certificates, what must remain)")
+
     // MARK: Labels and QR codes
 
     /// A QR Code needs at least one byte.
@@ -444,7 +471,8 @@ extension ErrorCode {
         .malformed, .malformedJSON, .malformedBody, .badBase64, .decodingFailed, .invalidParameter, .tooLarge, .methodNotAllowed,
         .notFound, .wrongChain, .staleTimestamp, .unknownContract, .unknownMethod, .badArgs, .duplicateTx, .mempoolFull,
         .upstreamUnavailable, .contractError, .badSignature, .badCertificate, .unknownCA, .certificateExpired,
-        .certificateNotYetValid, .wrongSuite, .badKey, .roleNotAllowed, .unauthenticated, .staleRequest, .badCredentials,
+        .certificateNotYetValid, .wrongSuite, .badKey, .roleNotPermitted, .certificateRevoked, .roleNotAllowed, .unauthenticated,
+        .staleRequest, .badCredentials,
         .forbidden, .accountSuspended, .accountLocked, .accountsUnavailable, .alreadyExists, .internalError, .storageUnavailable,
         .storageCorrupt, .genesisMismatch, .badHeight, .notNextBlock, .badBlock, .noQuorum, .syncDiverged, .syncFailed,
         .proofInvalid, .badGenesis, .badConfig, .notAValidator, .badValidatorSet, .badValidator, .badTrustRoots, .tlsSetupFailed,
@@ -456,7 +484,8 @@ extension ErrorCode {
         .wrongZone, .lotClosed, .lotConflict, .unknownLot, .notInspected, .inspectionFailed, .lotFrozen, .recalled, .unknownBox,
         .boxExists, .boxUsed, .notCustodian, .unknownCoupon, .couponReused, .couponExpired, .couponRefunded, .alreadyRedeemed,
         .notOwner, .notExpired, .badState, .wrongSize, .wrongCount, .unknownAlert, .unknownTx, .alreadyDeclared, .notSigner,
-        .corruptState, .gatewayUnavailable, .noGateway, .epcisInvalid, .epcisDuplicate, .epcisBadQuery, .qrTextEmpty,
+        .corruptState, .gatewayUnavailable, .noGateway, .epcisInvalid, .epcisDuplicate, .epcisBadQuery, .proposalNotFound,
+        .proposalClosed, .proposalExpired, .alreadyVoted, .changeNotApplicable, .qrTextEmpty,
         .qrTextTooLong, .qrTooDense, .qrBadRenderSize, .qrEncodeFailed, .badSheetLayout, .sheetOverflow, .nodeUnavailable,
         .nodeExited, .nodeTimeout, .demoFailed, .demoNeedsOrgs, .benchFailed, .benchSetupFailed,
     ]

@@ -21,8 +21,10 @@ public struct TestConsortium: Sendable {
     public var nodeKey: SigningKey { nodeKeys[0] }
 
     /// Creates orgs; the first `validators` of them host one validator each (`node0`, `node1`, …).
+    /// `roles` gives orgs a role policy (the roles each may hold); without it any org may hold any role.
     public init(
-        orgs: [String] = ["org0", "org1"], validators: Int = 1, suite: CryptoSuite = .ed25519, chainId: String = "test-chain"
+        orgs: [String] = ["org0", "org1"], validators: Int = 1, suite: CryptoSuite = .ed25519, chainId: String = "test-chain",
+        roles: [String: [Role]]? = nil
     )
         throws
     {
@@ -45,7 +47,9 @@ public struct TestConsortium: Sendable {
         nodeKeys = keys
         genesis = Genesis(
             chainId: chainId, suite: suite, createdAt: 0,
-            orgs: try orgs.map { Genesis.Org(name: $0, caCertificate: try cas[$0]!.certificatePEM) }, validators: entries)
+            orgs: try orgs.map { org in
+                Genesis.Org(name: org, caCertificate: try cas[org]!.certificatePEM, roles: roles.map { $0[org] ?? [] })
+            }, validators: entries)
     }
 
     /// A new identity with `role` in `org`.
@@ -63,6 +67,9 @@ public struct TestConsortium: Sendable {
 
     /// The membership service of the genesis.
     public func membership() throws -> MembershipService { try genesis.membership() }
+
+    /// The membership cache of the genesis configuration (what admission uses).
+    public func memberships() throws -> MembershipCache { try MembershipCache(genesis.initialConfig) }
 
     /// Validator `k`'s node on the SQLite file `directory/node<k>.sqlite`, running `contracts`
     /// (the evidence contract unless told otherwise).

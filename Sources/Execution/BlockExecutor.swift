@@ -1,4 +1,5 @@
 import ChainCore
+import Foundation
 import Identity
 import Storage
 
@@ -22,15 +23,26 @@ public struct ExecutionOutcome: Sendable {
 public struct BlockExecutor: Sendable {
     /// The contracts.
     public let registry: ContractRegistry
+    /// The chain configuration in force for each block; nil: every admitted signer executes (tests
+    /// of contracts alone).
+    public let configSource: ConfigSource?
 
     /// Creates an executor.
-    public init(registry: ContractRegistry) { self.registry = registry }
+    public init(registry: ContractRegistry, configSource: ConfigSource? = nil) {
+        self.registry = registry
+        self.configSource = configSource
+    }
 
     /// Executes `transactions` as block `height` with timestamp `time`.
     public func execute(
         _ transactions: [VerifiedTransaction], height: UInt64, time: Int64, state: any StateReader, previousStateHash: Hash256
     ) throws -> ExecutionOutcome {
         let blockState = BlockState(committed: state)
+        // Signers are checked against the configuration as of the start of the block: a
+        // certificate revoked, or a role withdrawn from its org, by a proposal that passed in an
+        // earlier block fails here even when a node admitted it before.
+        let membership = try configSource.map { source in try source.membership(for: try source.config(in: state)) }
+        let blockDate = Date(timeIntervalSince1970: Double(time) / 1000)
         var order: [String] = []
         var records: [StoredTransaction] = []
         records.reserveCapacity(transactions.count)
@@ -39,7 +51,16 @@ public struct BlockExecutor: Sendable {
                 contract: vtx.body.contract, caller: vtx.signer, txid: vtx.id, height: height, blockTime: time,
                 blockState: blockState)
             var failure: ChainError?
-            if let contract = registry[vtx.body.contract] {
+            if let membership {
+                do {
+                    _ = try membership.verify(certificateDER: vtx.transaction.signerCertificate, at: blockDate)
+                } catch {
+                    failure = error
+                }
+            }
+            if failure != nil {
+                // Refused by the configuration: the contract does not run.
+            } else if let contract = registry[vtx.body.contract] {
                 do {
                     try contract.execute(method: vtx.body.method, args: vtx.body.args, context: ctx)
                 } catch let e as ChainError {

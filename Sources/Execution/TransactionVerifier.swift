@@ -27,8 +27,9 @@ public struct VerifiedTransaction: Sendable {
 public struct TransactionVerifier: Sendable {
     /// The chain id transactions must name.
     public let chainId: String
-    /// Certificates and roles.
-    public let membership: MembershipService
+    /// Certificates and roles under the configuration in force now.
+    public var membership: MembershipService { memberships.service }
+    let memberships: MembershipCache
     /// Largest accepted body, bytes.
     public let maxBodyBytes: Int
     /// How far a transaction's timestamp may be from the node's clock, milliseconds.
@@ -39,12 +40,12 @@ public struct TransactionVerifier: Sendable {
 
     /// Creates a verifier.
     public init(
-        chainId: String, membership: MembershipService, registry: ContractRegistry, maxBodyBytes: Int = 128 * 1024,
+        chainId: String, memberships: MembershipCache, registry: ContractRegistry, maxBodyBytes: Int = 128 * 1024,
         timestampTolerance: Int64 = 600_000
     ) {
         self.registry = registry
         self.chainId = chainId
-        self.membership = membership
+        self.memberships = memberships
         self.maxBodyBytes = maxBodyBytes
         self.timestampTolerance = timestampTolerance
     }
@@ -63,6 +64,7 @@ public struct TransactionVerifier: Sendable {
                 .staleTimestamp,
                 "timestamp \(body.timestamp) is more than \(timestampTolerance / 1000) s from the node clock \(nowMillis)")
         }
+        let membership = self.membership
         let (signer, publicKey) = try membership.verify(
             certificateDER: tx.signerCertificate, at: Date(timeIntervalSince1970: Double(nowMillis) / 1000))
         guard membership.suite.verify(signature: tx.signature, message: tx.body, publicKey: publicKey) else {

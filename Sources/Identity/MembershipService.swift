@@ -4,32 +4,28 @@ import SwiftASN1
 import Synchronization
 import X509
 
-/// An organisation of the consortium and its CA certificate, as listed in the genesis.
-public struct OrganizationCA: Sendable {
-    /// Organisation name (the O of its members' certificates).
-    public let name: String
-    /// The CA certificate.
-    public let certificate: Certificate
-
-    /// Parses the CA certificate PEM.
-    public init(name: String, certificatePEM: String) throws(ChainError) {
-        self.name = name
-        do {
-            self.certificate = try Certificate(pemEncoded: certificatePEM)
-        } catch {
-            throw ChainError(.badCertificate, "CA certificate of org \(name) does not parse")
-        }
-    }
-}
-
-/// Decides who signed what: verifies that a certificate chains to a consortium org's CA, is
-/// within its validity, names a known role, and carries a key of the chain's suite.
+/// Decides who signed what under one version of the chain configuration: a certificate must be
+/// issued by a root or a registered intermediate CA of a member org, be within its validity (and
+/// its issuer's), name its org in subject O and a role the org may hold in subject OU, carry a
+/// key of the chain's suite, and be neither revoked nor issued by a revoked CA.
 ///
-/// Verified certificates are cached by fingerprint (the validity window is checked every time).
+/// Verified certificates are cached by fingerprint (the validity window is checked every time);
+/// a new configuration gets a new service (`MembershipCache`).
 public final class MembershipService: Sendable {
     /// The chain's crypto suite.
     public let suite: CryptoSuite
-    let orgs: [OrganizationCA]
+    /// The configuration this service checks against.
+    public let config: ChainConfig
+    let issuers: [IssuingCA]
+
+    /// A CA that may issue member certificates.
+    struct IssuingCA: Sendable {
+        let org: String
+        let certificate: Certificate
+        let fingerprint: String
+        /// The roles it may issue (nil: whatever the org may hold).
+        let roles: Set<Role>?
+    }
 
     struct Verified: Sendable {
         let identity: SignerIdentity
@@ -41,14 +37,48 @@ public final class MembershipService: Sendable {
     private let cache = Mutex<[[UInt8]: Verified]>([:])
     private static let cacheLimit = 50_000
 
-    /// Creates the service for the genesis orgs.
-    public init(suite: CryptoSuite, orgs: [OrganizationCA]) {
-        self.suite = suite
-        self.orgs = orgs
+    /// Creates the service for a configuration; CA certificates that do not parse are refused
+    /// (`bad_certificate`).
+    public init(config: ChainConfig) throws(ChainError) {
+        suite = config.suite
+        self.config = config
+        var issuers: [IssuingCA] = []
+        for org in config.orgs {
+            for pem in org.roots {
+                let cert = try Self.parse(pem, what: "a CA certificate of org \(org.name)")
+                issuers.append(
+                    IssuingCA(org: org.name, certificate: cert, fingerprint: try Self.fingerprint(cert), roles: nil))
+            }
+            for issuer in org.issuers {
+                let cert = try Self.parse(issuer.certificate, what: "an issuing CA certificate of org \(org.name)")
+                issuers.append(
+                    IssuingCA(
+                        org: org.name, certificate: cert, fingerprint: try Self.fingerprint(cert), roles: Set(issuer.roles)))
+            }
+        }
+        self.issuers = issuers
+    }
+
+    static func parse(_ pem: String, what: String) throws(ChainError) -> Certificate {
+        do {
+            return try Certificate(pemEncoded: pem)
+        } catch {
+            throw ChainError(.badCertificate, "\(what) does not parse")
+        }
+    }
+
+    static func fingerprint(_ cert: Certificate) throws(ChainError) -> String {
+        do {
+            var s = DER.Serializer()
+            try s.serialize(cert)
+            return Hash256.sha256(s.serializedBytes).hex
+        } catch {
+            throw ChainError(.badCertificate, "a CA certificate does not serialise")
+        }
     }
 
     /// The organisation names.
-    public var orgNames: [String] { orgs.map(\.name) }
+    public var orgNames: [String] { config.orgs.map(\.name) }
 
     /// Verifies a certificate at `time` and returns the identity and the raw public key.
     public func verify(certificateDER der: [UInt8], at time: Date) throws(ChainError) -> (SignerIdentity, [UInt8]) {
@@ -69,12 +99,29 @@ public final class MembershipService: Sendable {
                 "certificate of \(verified.identity.subject) is not valid until \(verified.notBefore)")
         }
         guard time <= verified.notAfter else {
-            throw ChainError(.certificateExpired, "certificate of \(verified.identity.subject) expired at \(verified.notAfter)")
+            throw ChainError(
+                .certificateExpired, "certificate of \(verified.identity.subject) expired at \(verified.notAfter)")
         }
         return (verified.identity, verified.publicKey)
     }
 
-    private func verifyUncached(der: [UInt8], fingerprint: Hash256) throws(ChainError) -> Verified {
+    /// The identity and key of a certificate issued by a member org's CA, without the checks of
+    /// validity, role policy and revocation: for transactions of blocks a quorum certified, whose
+    /// fate the executor decides under the configuration of their block.
+    public func identify(certificateDER der: [UInt8]) throws(ChainError) -> (SignerIdentity, [UInt8]) {
+        let (cert, issuer, identity) = try parseMember(der: der, fingerprint: Hash256.sha256(der))
+        guard let key = cert.publicKey.rawBytes(for: suite) else {
+            throw ChainError(.wrongSuite, "certificate key is not a \(suite.rawValue) key, as this chain requires")
+        }
+        _ = issuer
+        return (identity, key)
+    }
+
+    /// Parses a member certificate and finds its issuer: chain to a member CA, not a CA itself,
+    /// O of the issuing org, OU a known role.
+    private func parseMember(der: [UInt8], fingerprint: Hash256) throws(ChainError)
+        -> (Certificate, IssuingCA, SignerIdentity)
+    {
         let cert: Certificate
         do {
             cert = try Certificate(derEncoded: der)
@@ -82,7 +129,7 @@ public final class MembershipService: Sendable {
             throw ChainError(.badCertificate, "signer certificate does not parse as X.509")
         }
         guard
-            let org = orgs.first(where: {
+            let issuer = issuers.first(where: {
                 $0.certificate.subject == cert.issuer && $0.certificate.publicKey.isValidSignature(cert.signature, for: cert)
             })
         else {
@@ -91,22 +138,67 @@ public final class MembershipService: Sendable {
         if let constraints = try? cert.extensions.basicConstraints, case .isCertificateAuthority = constraints {
             throw ChainError(.badCertificate, "a CA certificate cannot sign transactions")
         }
-        guard cert.subjectAttribute(.RDNAttributeType.organizationName) == org.name else {
-            throw ChainError(.badCertificate, "certificate subject O does not match its issuing org \(org.name)")
+        guard cert.subjectAttribute(.RDNAttributeType.organizationName) == issuer.org else {
+            throw ChainError(.badCertificate, "certificate subject O does not match its issuing org \(issuer.org)")
         }
         guard let ou = cert.subjectAttribute(.RDNAttributeType.organizationalUnitName), let role = Role(rawValue: ou) else {
             throw ChainError(.badCertificate, "certificate subject OU does not name a known role")
         }
         let subject = cert.subjectAttribute(.RDNAttributeType.commonName) ?? ""
+        return (
+            cert, issuer,
+            SignerIdentity(org: issuer.org, role: role, subject: subject, certificateFingerprint: fingerprint.hex)
+        )
+    }
+
+    private func verifyUncached(der: [UInt8], fingerprint: Hash256) throws(ChainError) -> Verified {
+        let (cert, issuer, identity) = try parseMember(der: der, fingerprint: fingerprint)
+        let role = identity.role
+        let subject = identity.subject
+        guard let org = config.org(issuer.org), org.permits(role), issuer.roles.map({ $0.contains(role) }) ?? true else {
+            throw ChainError(
+                .roleNotPermitted,
+                "org \(issuer.org) may not hold role \(role.rawValue) (the chain's role policy); \(subject)'s certificate is refused"
+            )
+        }
+        guard !config.isRevoked(fingerprint.hex) else {
+            throw ChainError(.certificateRevoked, "the certificate of \(subject) (\(issuer.org)) is revoked")
+        }
+        guard !config.isRevoked(issuer.fingerprint) else {
+            throw ChainError(.certificateRevoked, "the CA that issued \(subject)'s certificate (\(issuer.org)) is revoked")
+        }
         guard let key = cert.publicKey.rawBytes(for: suite) else {
             throw ChainError(.wrongSuite, "certificate key is not a \(suite.rawValue) key, as this chain requires")
         }
-        let caNotAfter = org.certificate.notValidAfter
         return Verified(
-            identity: SignerIdentity(org: org.name, role: role, subject: subject, certificateFingerprint: fingerprint.hex),
+            identity: identity,
             publicKey: key,
-            notBefore: max(cert.notValidBefore, org.certificate.notValidBefore),
-            notAfter: min(cert.notValidAfter, caNotAfter)
+            notBefore: max(cert.notValidBefore, issuer.certificate.notValidBefore),
+            notAfter: min(cert.notValidAfter, issuer.certificate.notValidAfter)
         )
+    }
+}
+
+/// The membership service of the configuration in force now, replaced as governance changes the
+/// configuration (admission, signed requests and console sessions use the latest one).
+public final class MembershipCache: Sendable {
+    private let current: Mutex<MembershipService>
+
+    /// Starts with `config`.
+    public init(_ config: ChainConfig) throws(ChainError) {
+        current = Mutex(try MembershipService(config: config))
+    }
+
+    /// The service now.
+    public var service: MembershipService { current.withLock { $0 } }
+
+    /// The service for `config`: the current one when it is of the same version, else a new one
+    /// (which becomes current when it is newer).
+    public func service(for config: ChainConfig) throws(ChainError) -> MembershipService {
+        let now = service
+        if now.config.version == config.version && now.config == config { return now }
+        let fresh = try MembershipService(config: config)
+        current.withLock { if config.version >= $0.config.version { $0 = fresh } }
+        return fresh
     }
 }

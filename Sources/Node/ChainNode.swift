@@ -27,6 +27,13 @@ public final class ChainNode: Sendable {
     public let notifier = CommitNotifier()
     /// Contract execution.
     public let executor: BlockExecutor
+    /// Where the chain configuration in force comes from (genesis, then governance).
+    public let configSource: ConfigSource
+    let currentConfig: Mutex<ChainConfig>
+    struct ConfigListener: Sendable {
+        let call: @Sendable (ChainConfig) -> Void
+    }
+    let configListeners = Mutex<[ConfigListener]>([])
     let nodeKey: SigningKey
     let logger: Logger
     let production = Mutex<Void>(())
@@ -80,11 +87,33 @@ public final class ChainNode: Sendable {
         store = try BlockStore(path: databasePath, synchronousFull: config.syncCommits)
         try store.bindGenesis(hash: genesisHash, chainId: genesis.chainId)
         let registry = ContractRegistry(contracts)
+        configSource = try ConfigSource(initial: genesis.initialConfig)
+        let stored = try configSource.config(in: store)
+        currentConfig = Mutex(stored)
+        _ = try configSource.membership(for: stored)
         verifier = TransactionVerifier(
-            chainId: genesis.chainId, membership: try genesis.membership(), registry: registry,
+            chainId: genesis.chainId, memberships: configSource.memberships, registry: registry,
             maxBodyBytes: config.maxBodyBytes, timestampTolerance: config.timestampToleranceMs)
         mempool = Mempool(capacity: config.mempoolCapacity)
-        executor = BlockExecutor(registry: registry)
+        executor = BlockExecutor(registry: registry, configSource: configSource)
+    }
+
+    /// The chain configuration in force after the last committed block.
+    public var chainConfig: ChainConfig { currentConfig.withLock { $0 } }
+
+    /// Calls `listener` with the new configuration after each block that changed it.
+    public func onConfigChange(_ listener: @escaping @Sendable (ChainConfig) -> Void) {
+        configListeners.withLock { $0.append(ConfigListener(call: listener)) }
+    }
+
+    /// Reloads the configuration after a block that wrote it: admission's membership follows at
+    /// once, then the listeners (peer network, consensus, status).
+    func configChanged() throws {
+        let fresh = try configSource.config(in: store)
+        _ = try configSource.membership(for: fresh)
+        currentConfig.withLock { $0 = fresh }
+        logger.info("chain configuration changed", metadata: ["version": "\(fresh.version)", "epoch": "\(fresh.epoch)"])
+        for l in configListeners.withLock({ $0 }) { l.call(fresh) }
     }
 
     /// Node clock, unix milliseconds.
@@ -234,7 +263,7 @@ public final class ChainNode: Sendable {
             else {
                 throw ChainError(.badBlock, "block \(h.height) repeats a transaction")
             }
-            let txs = try block.transactions.map { tx throws(ChainError) in try certifiedTransaction(tx, at: h.timestamp) }
+            let txs = try block.transactions.map { tx in try certifiedTransaction(tx, at: h.timestamp) }
             try executeAndStore(
                 Block(header: h, transactions: block.transactions, signatures: signatures), txs, previousState: expectedState,
                 consensusBlock: nil)
@@ -255,6 +284,7 @@ public final class ChainNode: Sendable {
                 block: block, transactions: outcome.transactions, writes: outcome.writes, resultRoot: outcome.resultRoot,
                 stateHash: outcome.stateHash, consensusBlock: consensusBlock))
         mempool.remove(txs.map(\.id))
+        if outcome.writes.contains(where: { $0.key == ConfigSource.stateKey }) { try configChanged() }
         notifier.notify(
             outcome.transactions.map {
                 ($0.transaction.id, CommitOutcome(height: h.height, index: $0.index, error: $0.result.error))
@@ -264,12 +294,13 @@ public final class ChainNode: Sendable {
     /// A transaction of a certified block, with its signer. Validators verified it (at admission or
     /// at the block's time) before voting; here the signature and certificate are checked again at
     /// the block's time, and only the clock-distance rule of admission is not applied.
-    func certifiedTransaction(_ tx: SignedTransaction, at time: Int64) throws(ChainError) -> VerifiedTransaction {
+    func certifiedTransaction(_ tx: SignedTransaction, at time: Int64) throws -> VerifiedTransaction {
         if let v = try? verifier.verify(tx, nowMillis: time) { return v }
         let body = try TransactionBody.parse(tx.body)
-        let membership = verifier.membership
-        let (signer, publicKey) = try membership.verify(
-            certificateDER: tx.signerCertificate, at: Date(timeIntervalSince1970: Double(time) / 1000))
+        // The certificate's issuer as of the block's start (the executor applies that
+        // configuration's role policy, revocations and validity to it).
+        let membership = try configSource.membership(for: try configSource.config(in: store))
+        let (signer, publicKey) = try membership.identify(certificateDER: tx.signerCertificate)
         guard membership.suite.verify(signature: tx.signature, message: tx.body, publicKey: publicKey) else {
             throw ChainError(.badSignature, "a transaction of a certified block does not verify")
         }

@@ -12,11 +12,18 @@ public struct Genesis: Codable, Sendable {
         public var name: String
         /// CA certificate, PEM.
         public var caCertificate: String
+        /// The roles its certificates may hold (besides `admin`); absent in genesis files made
+        /// before role policies (then any role, and `/v1/status` warns).
+        public var roles: [Role]?
+        /// Its API address, from its org card.
+        public var apiURL: String?
 
         /// Creates an org entry.
-        public init(name: String, caCertificate: String) {
+        public init(name: String, caCertificate: String, roles: [Role]? = nil, apiURL: String? = nil) {
             self.name = name
             self.caCertificate = caCertificate
+            self.roles = roles
+            self.apiURL = apiURL
         }
     }
 
@@ -54,6 +61,8 @@ public struct Genesis: Codable, Sendable {
     /// the crab role table to events about them). Chain-wide, so every node executes alike; absent
     /// in older genesis files (no products).
     public var crabProducts: [String]?
+    /// The approval policy of governance; absent: `ChainConfig.ApprovalPolicy.standard`.
+    public var approval: ChainConfig.ApprovalPolicy?
 
     /// Creates a genesis document.
     public init(chainId: String, suite: CryptoSuite, createdAt: Int64, orgs: [Org], validators: [Validator]) {
@@ -99,10 +108,27 @@ public struct Genesis: Codable, Sendable {
         }
     }
 
-    /// The membership service for this genesis.
+    /// The chain configuration the genesis starts with (version 0).
+    public var initialConfig: ChainConfig {
+        var parameters = ChainConfig.Parameters()
+        parameters.crabProducts = crabProducts
+        return ChainConfig(
+            suite: suite,
+            orgs: orgs.map {
+                ChainConfig.Org(
+                    name: $0.name, roots: [$0.caCertificate],
+                    roles: $0.roles.map { Array(Set($0)).sorted { $0.rawValue < $1.rawValue } },
+                    apiURL: $0.apiURL)
+            }.sorted { $0.name < $1.name },
+            validators: validators.map {
+                ChainConfig.Validator(nodeId: $0.nodeId, org: $0.org, certificate: $0.certificate, p2pAddress: $0.p2pAddress)
+            },
+            parameters: parameters, approval: approval ?? .standard)
+    }
+
+    /// The membership service of the genesis configuration.
     public func membership() throws -> MembershipService {
-        MembershipService(
-            suite: suite, orgs: try orgs.map { try OrganizationCA(name: $0.name, certificatePEM: $0.caCertificate) })
+        try MembershipService(config: initialConfig)
     }
 }
 

@@ -2,6 +2,7 @@ import CrabTraceContract
 import EPCISContract
 import EvidenceContract
 import Execution
+import GovernanceContract
 import Node
 
 /// The contracts a chain runs. Consensus-critical: every node of a chain, observers included,
@@ -10,6 +11,7 @@ public enum ChainContracts {
     /// Every contract of the chain described by `genesis`, as `config` configures the node.
     public static func all(config: NodeConfig, genesis: Genesis) -> [any Contract] {
         [
+            GovernanceContract(initial: genesis.initialConfig),
             EvidenceContract(), CrabTraceContract(config: CrabTraceConfig(resolver: config.resolver)),
             EPCISContract(config: EPCISConfig(crabGTINs: genesis.crabProducts ?? [])),
         ]

@@ -79,7 +79,7 @@ import Testing
         try h.refused("unknown_method", .association, "assoc", "nosuch", .object([:]))
         // Admission through the verifier refuses a wrong role before execution.
         let verifier = TransactionVerifier(
-            chainId: "test-chain", membership: try h.consortium.membership(), registry: ContractRegistry([contract]))
+            chainId: "test-chain", memberships: try h.consortium.memberships(), registry: ContractRegistry([contract]))
         let t = try h.identity(.farm, "farmA").transaction(
             chain: "test-chain", contract: "crab", method: "open_season", args: .object([:]))
         #expect(errorCode { try verifier.verify(t, nowMillis: Fixtures.now) } == "role_not_allowed")

@@ -18,7 +18,7 @@ import Testing
     init() throws {
         consortium = try TestConsortium()
         verifier = TransactionVerifier(
-            chainId: "test-chain", membership: try consortium.membership(), registry: ContractRegistry([contract]))
+            chainId: "test-chain", memberships: try consortium.memberships(), registry: ContractRegistry([contract]))
         executor = BlockExecutor(registry: ContractRegistry([contract]))
     }
 

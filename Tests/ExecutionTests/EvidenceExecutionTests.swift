@@ -15,7 +15,7 @@ import Testing
     init() throws {
         consortium = try TestConsortium()
         verifier = TransactionVerifier(
-            chainId: "test-chain", membership: try consortium.membership(), registry: ContractRegistry([EvidenceContract()]))
+            chainId: "test-chain", memberships: try consortium.memberships(), registry: ContractRegistry([EvidenceContract()]))
     }
 
     func tx(_ role: Role = .farm, _ args: JSONValue, method: String = "put", contract: String = "evidence") throws

@@ -1,0 +1,183 @@
+import ChainCore
+import ChainTesting
+import EvidenceContract
+import Execution
+import Foundation
+import GovernanceContract
+import Identity
+import Node
+import Storage
+import Testing
+
+/// A chain executed block by block in memory, with the governance contract and the per-block
+/// configuration check, as a node runs them.
+final class GovChain {
+    let consortium: TestConsortium
+    let source: ConfigSource
+    let executor: BlockExecutor
+    let verifier: TransactionVerifier
+    var state = MemoryState()
+    var height: UInt64 = 0
+    var time = Int64(Date().timeIntervalSince1970 * 1000)
+
+    init(_ consortium: TestConsortium) throws {
+        self.consortium = consortium
+        source = try ConfigSource(initial: consortium.genesis.initialConfig)
+        let registry = ContractRegistry([GovernanceContract(initial: consortium.genesis.initialConfig), EvidenceContract()])
+        executor = BlockExecutor(registry: registry, configSource: source)
+        verifier = TransactionVerifier(chainId: "test-chain", memberships: source.memberships, registry: registry)
+    }
+
+    var config: ChainConfig { get throws { try source.config(in: state) } }
+
+    /// Signs a call as `id`.
+    func tx(_ id: SigningIdentity, _ contract: String, _ method: String, _ args: JSONValue) throws -> SignedTransaction {
+        try id.transaction(chain: "test-chain", contract: contract, method: method, args: args, timestamp: time)
+    }
+
+    /// Admission as a node does it now (latest configuration); the error code, or nil when admitted.
+    func admissionError(_ t: SignedTransaction) -> String? {
+        do {
+            _ = try verifier.verify(t, nowMillis: time)
+            return nil
+        } catch {
+            return error.code.rawValue
+        }
+    }
+
+    /// Executes one block of transactions (signers identified without admission's checks, as for
+    /// a block built elsewhere); returns each one's error code or nil.
+    @discardableResult
+    func block(_ txs: [SignedTransaction]) throws -> [String?] {
+        height += 1
+        time += 1000
+        let membership = try source.membership(for: try config)
+        let verified = try txs.map { t in
+            let (signer, _) = try membership.identify(certificateDER: t.signerCertificate)
+            return VerifiedTransaction(transaction: t, body: try TransactionBody.parse(t.body), signer: signer)
+        }
+        let out = try executor.execute(verified, height: height, time: time, state: state, previousStateHash: .zero)
+        state.apply(out.writes)
+        _ = try source.membership(for: try config)
+        return out.transactions.map { $0.result.error?.code.rawValue }
+    }
+
+    func evidence(_ id: SigningIdentity) throws -> SignedTransaction {
+        try tx(id, "evidence", "put", Fixtures.evidenceArgs(hash: Fixtures.randomHash()))
+    }
+
+    func propose(_ admin: SigningIdentity, _ changes: [GovernanceChange], lifetimeMs: Int64? = nil) throws -> SignedTransaction {
+        var o: [String: JSONValue] = ["changes": .array(changes.map(\.json)), "description": .string("test proposal")]
+        if let lifetimeMs { o["lifetimeMs"] = .int(lifetimeMs) }
+        return try tx(admin, "governance", "propose", .object(o))
+    }
+
+    func vote(_ admin: SigningIdentity, _ id: String, approve: Bool = true) throws -> SignedTransaction {
+        try tx(admin, "governance", approve ? "approve" : "reject", .object(["proposal": .string(id)]))
+    }
+}
+
+@Suite struct GovernanceTests {
+    /// Four orgs with a role policy: the association, the regulator, a farm and a shop.
+    static func consortium() throws -> TestConsortium {
+        try TestConsortium(
+            orgs: ["assoc", "amr", "farm1", "shop1"], validators: 1,
+            roles: ["assoc": [.association, .node], "amr": [.regulator], "farm1": [.farm], "shop1": [.merchant]])
+    }
+
+    @Test func aPrivilegedRoleMintedByAMemberOrgIsRefusedAtAdmissionAndInExecution() throws {
+        let c = try Self.consortium()
+        let chain = try GovChain(c)
+        // The shop's CA mints itself an association and a regulator certificate.
+        for role in [Role.association, .regulator] {
+            let forged = try c.identity(role, org: "shop1", name: "self-made-\(role.rawValue)")
+            #expect(chain.admissionError(try chain.evidence(forged)) == "role_not_permitted")
+            #expect(try chain.block([try chain.evidence(forged)]) == ["role_not_permitted"])
+            #expect(throws: ChainError.self) { try c.membership().verify(certificateDER: forged.certificateDER, at: Date()) }
+        }
+        // The real ones pass.
+        let regulator = try c.identity(.regulator, org: "amr")
+        #expect(chain.admissionError(try chain.evidence(regulator)) == nil)
+        #expect(try chain.block([try chain.evidence(regulator)]) == [nil])
+    }
+
+    @Test func aFifthOrgJoinsByProposalAndApprovalsThenItsFarmTransacts() throws {
+        let c = try Self.consortium()
+        let chain = try GovChain(c)
+        let admins = try ["assoc", "amr", "farm1", "shop1"].map { try c.identity(.admin, org: $0) }
+        let newCA = try CertificateAuthority.create(org: "farm2", suite: .ed25519)
+        let farmKey = SigningKey.generate(.ed25519)
+        let farm2 = try SigningIdentity(
+            key: farmKey, certificate: try newCA.issue(role: .farm, name: "farm-2", subjectKey: farmKey))
+        #expect(chain.admissionError(try chain.evidence(farm2)) == "unknown_ca")
+        let proposal = try chain.propose(
+            admins[0], [.addOrg(name: "farm2", caCertificate: try newCA.certificatePEM, roles: [.farm], apiURL: nil)])
+        #expect(try chain.block([proposal]) == [nil])
+        // One approval more is two of four: not more than half.
+        #expect(try chain.block([try chain.vote(admins[1], "P-000001")]) == [nil])
+        #expect(try chain.config.version == 0)
+        #expect(chain.admissionError(try chain.evidence(farm2)) == "unknown_ca")
+        // The third approval passes it; from the next block on, farm2's farm signs.
+        #expect(try chain.block([try chain.vote(admins[2], "P-000001")]) == [nil])
+        #expect(try chain.config.version == 1)
+        #expect(try chain.config.org("farm2")?.roles == [.farm])
+        #expect(chain.admissionError(try chain.evidence(farm2)) == nil)
+        #expect(try chain.block([try chain.evidence(farm2)]) == [nil])
+        // A vote after it closed is refused.
+        #expect(try chain.block([try chain.vote(admins[3], "P-000001")]) == ["proposal_closed"])
+    }
+
+    @Test func nothingChangesBelowTheThresholdAfterExpiryOrForNonAdmins() throws {
+        let c = try Self.consortium()
+        let chain = try GovChain(c)
+        let assoc = try c.identity(.admin, org: "assoc")
+        let amr = try c.identity(.admin, org: "amr")
+        let change = GovernanceChange.setParameters(
+            {
+                var p = ChainConfig.Parameters()
+                p.mempoolCapacity = 500
+                return p
+            }())
+        // A non-admin cannot propose or vote: refused at admission and in execution.
+        let farmer = try c.identity(.farm, org: "farm1")
+        let byFarmer = try chain.propose(farmer, [change])
+        #expect(chain.admissionError(byFarmer) == "role_not_allowed")
+        #expect(try chain.block([byFarmer]) == ["role_not_allowed"])
+        // Below the threshold: nothing changes; after expiry votes are refused.
+        #expect(try chain.block([try chain.propose(assoc, [change], lifetimeMs: 60_000)]) == [nil])
+        #expect(try chain.block([try chain.vote(amr, "P-000001")]) == [nil])
+        #expect(try chain.config.parameters.mempoolCapacity == nil)
+        chain.time += 120_000
+        #expect(try chain.block([try chain.vote(try c.identity(.admin, org: "farm1"), "P-000001")]) == ["proposal_expired"])
+        #expect(try chain.config.version == 0)
+        // The same org cannot vote twice; rejections that make the threshold unreachable close it.
+        #expect(try chain.block([try chain.propose(assoc, [change])]) == [nil])
+        #expect(try chain.block([try chain.vote(assoc, "P-000002")]) == ["already_voted"])
+        #expect(try chain.block([try chain.vote(amr, "P-000002", approve: false)]) == [nil])
+        #expect(try chain.block([try chain.vote(try c.identity(.admin, org: "shop1"), "P-000002", approve: false)]) == [nil])
+        #expect(try chain.block([try chain.vote(try c.identity(.admin, org: "farm1"), "P-000002")]) == ["proposal_closed"])
+        #expect(try chain.config.version == 0)
+        // A change that cannot apply is refused when proposed.
+        #expect(try chain.block([try chain.propose(assoc, [.removeValidator(nodeId: "node0")])]) == ["change_not_applicable"])
+    }
+
+    @Test func aRevokedIdentitysNextTransactionIsRefused() throws {
+        let c = try Self.consortium()
+        let chain = try GovChain(c)
+        let farmer = try c.identity(.farm, org: "farm1", name: "lost-phone")
+        #expect(try chain.block([try chain.evidence(farmer)]) == [nil])
+        let admin = try c.identity(.admin, org: "farm1")
+        // An org may revoke only its own certificates, and at once.
+        let other = try c.identity(.merchant, org: "shop1")
+        let foreign = try chain.tx(
+            admin, "governance", "revoke_own", .object(["certificates": .array([.string(other.certificatePEM)])]))
+        #expect(try chain.block([foreign]) == ["forbidden"])
+        let revoke = try chain.tx(
+            admin, "governance", "revoke_own", .object(["certificates": .array([.string(farmer.certificatePEM)])]))
+        // A transaction in the same block still runs: the revocation counts from the next block.
+        #expect(try chain.block([revoke, try chain.evidence(farmer)]) == [nil, nil])
+        #expect(chain.admissionError(try chain.evidence(farmer)) == "certificate_revoked")
+        #expect(try chain.block([try chain.evidence(farmer)]) == ["certificate_revoked"])
+        #expect(try chain.block([try chain.evidence(try c.identity(.farm, org: "farm1"))]) == [nil])
+    }
+}
