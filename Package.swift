@@ -165,7 +165,7 @@ let package = Package(
             name: "API",
             dependencies: [
                 "ChainCore", "Identity", "Storage", "Execution", "Node", "Consensus", "EPCIS", "EPCISContract",
-                "CrabTraceContract", "Accounts", "CodeSheet",
+                "CrabTraceContract", "Accounts", "CodeSheet", "GovernanceContract",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -188,7 +188,7 @@ let package = Package(
             name: "xiangchain",
             dependencies: [
                 "ChainCore", "Identity", "Node", "NodeRuntime", "Demo", "Bench", "Launcher", "ChainClient", "CodeSheet",
-                "CrabTraceContract", "Accounts",
+                "CrabTraceContract", "Accounts", "GovernanceContract",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],

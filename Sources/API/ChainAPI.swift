@@ -22,7 +22,7 @@ public struct ChainAPI: Sendable {
     ) {
         api = APIContext(
             node: node, admission: Admission(node: node, upstream: sync?.sources), maxWait: maxWait, consensus: consensus,
-            sync: sync, gateway: gateway, authenticator: RequestAuthenticator(membership: node.verifier.membership),
+            sync: sync, gateway: gateway, authenticator: RequestAuthenticator(memberships: node.configSource.memberships),
             console: console, crabEPCIS: CrabEPCISCache())
     }
 
@@ -37,6 +37,7 @@ public struct ChainAPI: Sendable {
         router.addRoutes(SyncRoutes(api: api).routes, atPath: "/v1")
         router.addRoutes(crab.routes, atPath: "/v1")
         router.addRoutes(EPCISRoutes(api: api).routes, atPath: "/v1/epcis")
+        router.addRoutes(GovernanceRoutes(api: api).routes, atPath: "/v1/governance")
         router.addRoutes(ConsoleRoutes(api: api, crab: crab).routes, atPath: "/v1/console")
         return router
     }

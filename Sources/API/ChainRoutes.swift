@@ -29,6 +29,7 @@ struct ChainRoutes: Sendable {
 
     func status() throws -> Response {
         let tip = try node.store.tip()
+        let config = node.chainConfig
         var consensusJSON = JSONValue.null
         var syncJSON = JSONValue.null
         if let s = api.sync?.status {
@@ -59,8 +60,13 @@ struct ChainRoutes: Sendable {
                 "lastBlockTime": .int(tip?.timestamp ?? 0), "lastCommitAt": .int(tip?.timestamp ?? 0),
                 "genesisHash": .string(node.genesisHash.hex),
                 "validators": .array(
-                    node.genesis.validators.map { .object(["nodeId": .string($0.nodeId), "org": .string($0.org)]) }),
-                "orgs": .array(node.genesis.orgs.map { .string($0.name) }),
+                    config.validators.map { .object(["nodeId": .string($0.nodeId), "org": .string($0.org)]) }),
+                "orgs": .array(config.orgs.map { .string($0.name) }),
+                "configuration": .object([
+                    "version": .int(Int64(config.version)), "epoch": .int(Int64(config.epoch)),
+                    "hash": .string(config.hash.hex), "rolePolicy": .bool(config.hasRolePolicy),
+                ]),
+                "warnings": .array(GovernanceRoutes.warnings(config, now: ChainNode.nowMillis()).map(JSONValue.string)),
                 "mempool": .object([
                     "size": .int(node.mempool.count), "capacity": .int(node.mempool.capacity),
                 ]),

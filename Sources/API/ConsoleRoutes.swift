@@ -2,6 +2,7 @@ import Accounts
 import ChainCore
 import CodeSheet
 import CrabTraceContract
+import Execution
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -136,7 +137,22 @@ struct ConsoleRoutes: Sendable {
         guard let token = Self.sessionToken(request) else {
             throw ChainError(.unauthenticated, "sign in first: send the xc_session cookie or Authorization: Bearer <token>")
         }
-        return (store, try store.sessions.session(token: token))
+        let session = try store.sessions.session(token: token)
+        try checkCertificate(session, store: store)
+        return (store, session)
+    }
+
+    /// The session's certificate must still be good under the chain configuration in force (its
+    /// org may hold its role; it is not revoked); otherwise the session ends.
+    func checkCertificate(_ session: Session, store: AccountStore) throws(ChainError) {
+        do {
+            _ = try node.verifier.membership.verify(
+                certificateDER: session.identity.certificateDER,
+                at: Date(timeIntervalSince1970: Double(ChainNode.nowMillis()) / 1000))
+        } catch {
+            try? store.sessions.end(token: session.token)
+            throw error
+        }
     }
 
     static func remote(_ request: Request) -> String {
@@ -204,6 +220,7 @@ struct ConsoleRoutes: Sendable {
         }
         do {
             let s = try store.signIn(org: org, username: username, password: password)
+            try checkCertificate(s, store: store)
             log("ok")
             // An account created offline (`xiangchain account create`) puts its real-name evidence at first sign-in.
             if s.account.realNameTxid == nil {
@@ -283,6 +300,11 @@ struct ConsoleRoutes: Sendable {
             guard let role = Role(rawValue: try Self.string(o, "role", max: 32)) else {
                 throw ChainError(.badArgs, "unknown role")
             }
+            // The chain's role policy: an org's console creates only roles the org may hold.
+            guard let org = node.chainConfig.org(ca.org), org.permits(role) else {
+                throw ChainError(
+                    .roleNotPermitted, "org \(ca.org) may not hold role \(role.rawValue) under the chain's role policy")
+            }
             let new = NewAccount(
                 username: username, name: try Self.string(o, "name"), idNumber: try Self.string(o, "idNumber"),
                 phone: try Self.string(o, "phone"), role: role, password: try Self.string(o, "password", max: 1024))
@@ -325,7 +347,30 @@ struct ConsoleRoutes: Sendable {
             let store = try accountsStore()
             try store.setStatus(org: s.account.org, username: username, active: active)
             let a = try store.account(org: s.account.org, username: username)
-            return JSONResponse.make(.object(["account": a?.adminJSON ?? .null]))
+            var o: [String: JSONValue] = ["account": a?.adminJSON ?? .null]
+            if !active, let a {
+                // Suspension also revokes the account's certificate on chain (the org's own
+                // revocation, signed by this admin): its key signs nothing from the next block on.
+                // Reinstating needs a password reset, which issues a new key and certificate.
+                o["revocation"] = await revoke(a, by: s)
+            }
+            return JSONResponse.make(.object(o))
+        }
+    }
+
+    /// Submits `governance.revoke_own` of the account's certificate signed by `admin`; the answer's
+    /// `{txid}` or `{error}`.
+    func revoke(_ account: Account, by admin: Session) async -> JSONValue {
+        do {
+            let tx = try admin.identity.transaction(
+                chain: node.chainId, contract: "governance", method: "revoke_own",
+                args: .object(["certificates": .array([.string(account.certificatePEM)])]), timestamp: ChainNode.nowMillis())
+            try await api.admission.submit(tx)
+            return .object(["txid": .string(tx.txid)])
+        } catch let e as ChainError {
+            return .object(["error": APIError.errorObject(e)])
+        } catch {
+            return .object(["error": APIError.errorObject(ChainError(.internalError, "\(error)"))])
         }
     }
 

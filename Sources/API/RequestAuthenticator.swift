@@ -24,14 +24,15 @@ public struct RequestAuthenticator: Sendable {
     /// Largest accepted certificate header, characters.
     static let maxCertificateHeader = 16 * 1024
 
-    /// Certificates and roles of the consortium.
-    public let membership: MembershipService
+    /// Certificates and roles of the consortium, under the configuration in force.
+    public var membership: MembershipService { memberships.service }
+    let memberships: MembershipCache
     /// Largest distance between the request's timestamp and the node clock, milliseconds.
     public let windowMillis: Int64
 
     /// Creates an authenticator (default window ±5 minutes).
-    public init(membership: MembershipService, windowMillis: Int64 = 300_000) {
-        self.membership = membership
+    public init(memberships: MembershipCache, windowMillis: Int64 = 300_000) {
+        self.memberships = memberships
         self.windowMillis = windowMillis
     }
 
@@ -73,6 +74,7 @@ public struct RequestAuthenticator: Sendable {
         guard certB64.utf8.count <= Self.maxCertificateHeader, let der = Data(base64Encoded: certB64), !der.isEmpty else {
             throw ChainError(.badCertificate, "X-XC-Certificate must be base64 of the certificate's DER bytes")
         }
+        let membership = self.membership
         let (signer, publicKey) = try membership.verify(
             certificateDER: Array(der), at: Date(timeIntervalSince1970: Double(nowMillis) / 1000))
         guard sigB64.utf8.count <= 1024, let signature = Data(base64Encoded: sigB64),

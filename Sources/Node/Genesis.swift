@@ -17,13 +17,19 @@ public struct Genesis: Codable, Sendable {
         public var roles: [Role]?
         /// Its API address, from its org card.
         public var apiURL: String?
+        /// Its intermediate CAs (e.g. of its nodes' console accounts), each limited to some roles.
+        public var issuers: [ChainConfig.Issuer]?
 
         /// Creates an org entry.
-        public init(name: String, caCertificate: String, roles: [Role]? = nil, apiURL: String? = nil) {
+        public init(
+            name: String, caCertificate: String, roles: [Role]? = nil, apiURL: String? = nil,
+            issuers: [ChainConfig.Issuer]? = nil
+        ) {
             self.name = name
             self.caCertificate = caCertificate
             self.roles = roles
             self.apiURL = apiURL
+            self.issuers = issuers
         }
     }
 

@@ -159,7 +159,8 @@ public struct NetworkLayout: Sendable {
         return dir
     }
 
-    static func isSafeName(_ s: String) -> Bool {
+    /// 1–64 of [A-Za-z0-9_-]: names of orgs, nodes, chains and identities.
+    public static func isSafeName(_ s: String) -> Bool {
         (1...64).contains(s.utf8.count)
             && s.utf8.allSatisfy {
                 ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7a) || $0 == 0x2d || $0 == 0x5f
