@@ -25,7 +25,7 @@ public enum DemoAccounts {
         let node0 = layout.nodeHome(0).appendingPathComponent("config.json")
         var config0 = try NodeConfig.load(from: node0)
         for org in Set(cast.actors.filter { roles.contains($0.role) && nodeOfOrg[$0.org] == nil }.map(\.org)).sorted() {
-            let dir = layout.orgDir(org).absoluteURL.standardizedFileURL.path
+            let dir = layout.consoleCADir(org).absoluteURL.standardizedFileURL.path
             if !config0.hostedAccountCAs.contains(dir) { config0.hostedAccountCAs.append(dir) }
         }
         try config0.write(to: node0)

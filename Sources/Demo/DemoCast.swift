@@ -63,7 +63,8 @@ struct DemoMember: Sendable {
 /// merchant, lab, logistics) need four orgs. On a 4-org devnet org0 holds the association, the
 /// regulator, the verification gateway and the lab; the three farm households share one
 /// cooperative org and the two shops one dealer org. With 8 or more orgs every farm, shop, the
-/// lab and the carrier get an org of their own and org0 keeps the association and the regulator.
+/// lab and the carrier get an org of their own and org0 keeps the association (and the regulator
+/// up to 8 orgs; from 9 the ninth org is the market regulator's).
 struct DemoCast: Sendable {
     let association: DemoActor
     let regulator: DemoActor
@@ -158,12 +159,26 @@ struct DemoCast: Sendable {
         members.append(DemoMember(org: labOrg, role: "lab", name: lab.name, licence: "CMA 201910000001"))
         members.append(DemoMember(org: logisticsOrg, role: "logistics", name: logistics.name, licence: "苏交运管许可苏字320500000001号"))
 
+        // The market regulator is an org of its own from 9 orgs on (the role policy then binds the
+        // regulator role to it alone).
+        let regulatorOrg = orgs.count >= 9 ? orgs[8] : home
         return DemoCast(
             association: DemoActor(key: "assoc-secretariat", name: "苏州市阳澄湖大闸蟹行业协会 秘书处", role: .association, org: home),
-            regulator: DemoActor(key: "amr-suzhou", name: "苏州市市场监督管理局", role: .regulator, org: home),
+            regulator: DemoActor(key: "amr-suzhou", name: "苏州市市场监督管理局", role: .regulator, org: regulatorOrg),
             gateway: DemoActor(key: "verify-gateway", name: "扫码验真网关", role: .node, org: home),
             consumer: DemoActor(key: "consumer-li", name: "李女士 (上海买家)", role: .consumer, org: home),
             lab: lab, logistics: logistics, farms: farms, merchants: merchants, members: members)
+    }
+
+    /// The role policy that fits the cast: each org holds the roles its actors play, and the
+    /// orgs of the first `validators` orgs also hold the node role.
+    static func rolePolicy(orgs: [String], validators: Int) throws -> [String: [Role]] {
+        let cast = try plan(orgs: orgs)
+        var out: [String: Set<Role>] = [:]
+        for org in orgs { out[org] = [] }
+        for actor in cast.actors { out[actor.org, default: []].insert(actor.role) }
+        for org in orgs.prefix(validators) { out[org, default: []].insert(.node) }
+        return out.mapValues { $0.sorted { $0.rawValue < $1.rawValue } }
     }
 
     /// Issues (or reuses) every actor's key and certificate under `D/identities/<name>` and loads them.

@@ -1,11 +1,21 @@
 import ChainClient
 import ChainCore
 import Foundation
+import Identity
 import Launcher
 import Node
 
 /// Finds a node that answers and runs the demo against it; shared by `demo` and `devnet --demo`.
 public enum DemoRunner {
+    /// Orgs of a demo network: three farms, two shops, the lab and the carrier each an org of
+    /// their own, the association's org (org0) and the market regulator's (org8).
+    public static let orgCount = 9
+
+    /// The role policy of a demo network of `orgs` whose first `validators` orgs run validators.
+    public static func rolePolicy(orgs: [String], validators: Int) throws -> [String: [Role]] {
+        try DemoCast.rolePolicy(orgs: orgs, validators: validators)
+    }
+
     /// The validators' API URLs from their configs, in order.
     public static func validatorAPIs(_ layout: NetworkLayout) throws -> [URL] {
         let genesis = try Genesis.load(from: layout.genesisURL)

@@ -34,10 +34,40 @@ public struct CertificateAuthority: Sendable {
             subject: name,
             signatureAlgorithm: signatureAlgorithm(suite),
             extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
+                // Path length 1: the root may issue intermediate CAs (e.g. of console accounts).
+                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 1))
                 Critical(KeyUsage(keyCertSign: true, cRLSign: true))
             },
             issuerPrivateKey: privateKey
+        )
+        return CertificateAuthority(org: org, key: key, certificate: cert)
+    }
+
+    /// Issues an intermediate CA of the same org (e.g. for a node's console accounts), named
+    /// `name`, that may issue end-entity certificates only. Its roles are limited on chain, when
+    /// the org registers it (`governance.register_issuer`) or lists it in its card.
+    public func issueIntermediate(
+        name: String, now: Date = Date(), validity: TimeInterval = 5 * 365 * 86400
+    ) throws -> CertificateAuthority {
+        let key = SigningKey.generate(self.key.suite)
+        let subject = try DistinguishedName {
+            OrganizationName(org)
+            CommonName(name)
+        }
+        let cert = try Certificate(
+            version: .v3,
+            serialNumber: Certificate.SerialNumber(),
+            publicKey: CertificateAuthority.certificatePrivateKey(key).publicKey,
+            notValidBefore: now.addingTimeInterval(-300),
+            notValidAfter: min(now.addingTimeInterval(validity), certificate.notValidAfter),
+            issuer: certificate.subject,
+            subject: subject,
+            signatureAlgorithm: CertificateAuthority.signatureAlgorithm(self.key.suite),
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
+                Critical(KeyUsage(keyCertSign: true, cRLSign: true))
+            },
+            issuerPrivateKey: CertificateAuthority.certificatePrivateKey(self.key)
         )
         return CertificateAuthority(org: org, key: key, certificate: cert)
     }
@@ -71,7 +101,7 @@ public struct CertificateAuthority: Sendable {
     /// Issues a certificate for `subjectKey` with the given role and account name.
     public func issue(
         role: Role, name: String, subjectKey: SigningKey, now: Date = Date(),
-        validity: TimeInterval = 2 * 365 * 86400, dnsNames: [String] = []
+        validity: TimeInterval = 2 * 365 * 86400, dnsNames: [String] = [], ipAddresses: [[UInt8]] = []
     ) throws -> Certificate {
         let subject = try DistinguishedName {
             OrganizationName(org)
@@ -85,15 +115,17 @@ public struct CertificateAuthority: Sendable {
             serialNumber: Certificate.SerialNumber(),
             publicKey: subjectPublic,
             notValidBefore: now.addingTimeInterval(-300),
-            notValidAfter: now.addingTimeInterval(validity),
+            notValidAfter: min(now.addingTimeInterval(validity), certificate.notValidAfter),
             issuer: certificate.subject,
             subject: subject,
             signatureAlgorithm: CertificateAuthority.signatureAlgorithm(key.suite),
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
                 Critical(KeyUsage(digitalSignature: true))
-                if !dnsNames.isEmpty {
-                    SubjectAlternativeNames(dnsNames.map { GeneralName.dnsName($0) })
+                if !dnsNames.isEmpty || !ipAddresses.isEmpty {
+                    SubjectAlternativeNames(
+                        dnsNames.map { GeneralName.dnsName($0) }
+                            + ipAddresses.map { GeneralName.ipAddress(ASN1OctetString(contentBytes: $0[...])) })
                 }
             },
             issuerPrivateKey: issuerKey

@@ -40,11 +40,29 @@ public struct NetworkLayout: Sendable {
     /// True when the directory already holds a genesis.
     public var exists: Bool { FileManager.default.fileExists(atPath: genesisURL.path) }
 
-    /// Creates a consortium: one CA per org, one validator for each of the first `validators` orgs
-    /// (every org by default), the genesis, and an admin identity per org.
+    /// Directory of an org's console-accounts CA (an intermediate of its root).
+    public func consoleCADir(_ org: String) -> URL { orgDir(org).appendingPathComponent("console-ca") }
+
+    /// The role policy of a local network when none is given: org0 runs the platform and may hold
+    /// every role; the other orgs are members (farm, merchant, logistics, consumer, node).
+    public static func defaultRoles(for orgs: [String]) -> [String: [Role]] {
+        var out: [String: [Role]] = [:]
+        for (i, org) in orgs.enumerated() {
+            out[org] =
+                i == 0
+                ? [.association, .regulator, .lab, .logistics, .farm, .merchant, .consumer, .node]
+                : [.farm, .merchant, .logistics, .consumer, .node]
+        }
+        return out
+    }
+
+    /// Creates a consortium on this machine: each org's key ceremony (`OrgKit`: root CA, console
+    /// CA, admin identity, and a validator for each of the first `validators` orgs, every org by
+    /// default), then the genesis built from their cards, with `roles` as the role policy
+    /// (default: `defaultRoles`).
     public func create(
         orgs: [String], suite: CryptoSuite, chainId: String, basePort: Int?, crabProducts: [String] = Self.demoCrabProducts,
-        validators validatorCount: Int? = nil
+        validators validatorCount: Int? = nil, roles: [String: [Role]]? = nil
     ) throws -> Genesis {
         guard !orgs.isEmpty else { throw ChainError(.badArgs, "give at least one org") }
         for org in orgs where !Self.isSafeName(org) {
@@ -53,48 +71,39 @@ public struct NetworkLayout: Sendable {
         guard Set(orgs).count == orgs.count else { throw ChainError(.badArgs, "org names must be unique") }
         guard Self.isSafeName(chainId) else { throw ChainError(.badArgs, "chain id must be 1–64 of [A-Za-z0-9_-]") }
         guard !exists else { throw ChainError(.alreadyExists, "\(root.path) already holds a network") }
-        let fm = FileManager.default
-        try fm.createDirectory(at: root, withIntermediateDirectories: true)
-        var cas: [CertificateAuthority] = []
-        for org in orgs {
-            let ca = try CertificateAuthority.create(org: org, suite: suite)
-            let dir = orgDir(org)
-            try fm.createDirectory(at: dir, withIntermediateDirectories: true)
-            try writeSecret(KeyPEM.encode(ca.key), to: dir.appendingPathComponent("ca.key.pem"))
-            try ca.certificatePEM.write(to: dir.appendingPathComponent("ca.cert.pem"), atomically: true, encoding: .utf8)
-            cas.append(ca)
-        }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let policy = roles ?? Self.defaultRoles(for: orgs)
+        // Local ports: API P+k, p2p P+1000+k (local-network convention only).
         let apiBase = basePort ?? 8080
         let p2pBase = basePort.map { $0 + 1000 } ?? 7000
-        var validators: [Genesis.Validator] = []
         // The first `validatorCount` orgs (all by default) run a validator each; the rest are
         // member orgs with a CA and accounts but no node.
-        let running = min(max(validatorCount ?? cas.count, 1), cas.count)
-        for (k, ca) in cas.prefix(running).enumerated() {
-            let home = nodeHome(k)
-            try fm.createDirectory(at: home.appendingPathComponent("data"), withIntermediateDirectories: true)
-            let key = SigningKey.generate(suite)
-            let nodeId = "node\(k)"
-            let cert = try ca.issue(
-                role: .node, name: nodeId, subjectKey: key, validity: 10 * 365 * 86400, dnsNames: ["localhost"])
-            let certPEM = KeyPEM.certificatePEM(fromDER: try cert.derBytes())
-            try writeSecret(KeyPEM.encode(key), to: home.appendingPathComponent("node.key.pem"))
-            try certPEM.write(to: home.appendingPathComponent("node.cert.pem"), atomically: true, encoding: .utf8)
-            var config = NodeConfig(nodeId: nodeId, apiPort: apiBase + k, p2pPort: p2pBase + k)
-            config.accountCA = orgDir(ca.org).absoluteURL.standardizedFileURL.path
-            try config.write(to: home.appendingPathComponent("config.json"))
-            validators.append(
-                Genesis.Validator(nodeId: nodeId, org: ca.org, certificate: certPEM, p2pAddress: "127.0.0.1:\(p2pBase + k)"))
+        let running = min(max(validatorCount ?? orgs.count, 1), orgs.count)
+        var cards: [OrgCard] = []
+        for (i, org) in orgs.enumerated() {
+            let nodes =
+                i < running
+                ? [
+                    OrgKit.NodePlan(
+                        nodeId: "node\(i)", p2pListenHost: "127.0.0.1", p2pPort: p2pBase + i,
+                        p2pAdvertise: "127.0.0.1:\(p2pBase + i)", apiListenHost: "127.0.0.1", apiPort: apiBase + i,
+                        apiURL: "http://127.0.0.1:\(apiBase + i)", hosts: ["localhost", "127.0.0.1"], validator: true)
+                ] : []
+            var orgRoles = policy[org] ?? []
+            if !nodes.isEmpty, !orgRoles.contains(.node) { orgRoles.append(.node) }
+            let layout = self
+            cards.append(
+                try OrgKit.create(
+                    org: org, suite: suite, roles: orgRoles, nodes: nodes,
+                    paths: OrgKit.Paths(
+                        rootCA: orgDir(org), consoleCA: consoleCADir(org), admin: identityDir("\(org)-admin"),
+                        nodeHome: { _, _ in layout.nodeHome(i) })))
         }
-        let genesis = Genesis(
-            chainId: chainId, suite: suite, createdAt: Int64(Date().timeIntervalSince1970 * 1000),
-            orgs: try cas.map { Genesis.Org(name: $0.org, caCertificate: try $0.certificatePEM) }, validators: validators)
-        var withProducts = genesis
-        withProducts.crabProducts = crabProducts
-        try withProducts.write(to: genesisURL)
-        for k in 0..<running { try withProducts.write(to: nodeHome(k).appendingPathComponent("genesis.json")) }
-        for org in orgs { try issueIdentity(org: org, role: .admin, name: "\(org)-admin") }
-        return withProducts
+        let genesis = try GenesisBuilder.build(
+            chainId: chainId, cards: cards, createdAt: Int64(Date().timeIntervalSince1970 * 1000), crabProducts: crabProducts)
+        try genesis.write(to: genesisURL)
+        for k in 0..<running { try genesis.write(to: nodeHome(k).appendingPathComponent("genesis.json")) }
+        return genesis
     }
 
     /// Adds an observer run by `org`: a node certificate from the org's CA (node id `observer<k>`),
@@ -119,8 +128,8 @@ public struct NetworkLayout: Sendable {
         try KeyPEM.certificatePEM(fromDER: try cert.derBytes()).write(
             to: home.appendingPathComponent("node.cert.pem"), atomically: true, encoding: .utf8)
         var config = NodeConfig(nodeId: nodeId, apiPort: apiPort ?? firstAPI + 100 + k, p2pPort: 0)
-        config.syncFrom = validatorConfigs.map { "http://\($0.apiHost):\($0.apiPort)" }
-        config.accountCA = orgDir(org).absoluteURL.standardizedFileURL.path
+        config.syncFrom = validatorConfigs.map(\.apiURL)
+        config.accountCA = consoleCADir(org).absoluteURL.standardizedFileURL.path
         try config.write(to: home.appendingPathComponent("config.json"))
         try genesis.write(to: home.appendingPathComponent("genesis.json"))
         return home
@@ -146,6 +155,13 @@ public struct NetworkLayout: Sendable {
         guard Self.isSafeName(name) else { throw ChainError(.badArgs, "identity name must be 1–64 of [A-Za-z0-9_-]") }
         let ca = try loadCA(org)
         let genesis = try Genesis.load(from: genesisURL)
+        // The chain would refuse it: say so now (the genesis policy; governance may change it later).
+        if let member = genesis.initialConfig.org(org), !member.permits(role) {
+            throw ChainError(
+                .roleNotPermitted,
+                "org \(org) may not hold role \(role.rawValue): the chain's role policy gives it \((member.roles ?? []).map(\.rawValue).joined(separator: ", ")) (change it with a governance proposal)"
+            )
+        }
         let dir = identityDir(name)
         guard !FileManager.default.fileExists(atPath: dir.path) else {
             throw ChainError(.alreadyExists, "identity \(name) already exists")

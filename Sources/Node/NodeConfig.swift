@@ -8,6 +8,8 @@ public struct NodeConfig: Codable, Sendable {
     public var apiHost: String = "127.0.0.1"
     /// API listen port.
     public var apiPort: Int = 8080
+    /// P2P listen host (`0.0.0.0`: every interface; peers reach the address the genesis lists).
+    public var p2pListenHost: String = "0.0.0.0"
     /// P2P listen port.
     public var p2pPort: Int = 7000
     /// Most transactions waiting in the mempool; beyond it submissions get 503.
@@ -60,6 +62,8 @@ public struct NodeConfig: Codable, Sendable {
         apiHost = try c.decodeIfPresent(String.self, forKey: .apiHost) ?? d.apiHost
         apiPort = try c.decodeIfPresent(Int.self, forKey: .apiPort) ?? d.apiPort
         p2pPort = try c.decodeIfPresent(Int.self, forKey: .p2pPort) ?? d.p2pPort
+        // Homes made before the setting listened on loopback.
+        p2pListenHost = try c.decodeIfPresent(String.self, forKey: .p2pListenHost) ?? "127.0.0.1"
         mempoolCapacity = try c.decodeIfPresent(Int.self, forKey: .mempoolCapacity) ?? d.mempoolCapacity
         blockIntervalMs = try c.decodeIfPresent(Int.self, forKey: .blockIntervalMs) ?? d.blockIntervalMs
         maxBlockTxs = try c.decodeIfPresent(Int.self, forKey: .maxBlockTxs) ?? d.maxBlockTxs

@@ -55,10 +55,10 @@ public enum NodeRunner {
         } else if genesis.validators.count == 1 {
             add(SoloProducer(node: node, logger: logger))
         } else {
-            guard let me = genesis.validators.first(where: { $0.nodeId == config.nodeId }) else {
+            guard genesis.validators.contains(where: { $0.nodeId == config.nodeId }) else {
                 throw ChainError(.notAValidator, "\(config.nodeId) is not a validator of this chain")
             }
-            let listen = try PeerAddress(host: "127.0.0.1", port: try PeerAddress(parsing: me.p2pAddress).port)
+            let listen = try PeerAddress(host: config.p2pListenHost, port: config.p2pPort)
             let network = try PeerNetwork(
                 configuration: PeerNetworkConfiguration(chainId: genesis.chainId, nodeId: config.nodeId, listenAddress: listen),
                 nodeKey: nodeHome.key,

@@ -34,11 +34,12 @@ struct DevnetCommand: AsyncParsableCommand {
         let layout = NetworkLayout(root: URL(fileURLWithPath: dir))
         if !layout.exists {
             // The demo's members (three farms, two merchants, a lab, a carrier) each need an org of
-            // their own: add member orgs without a validator up to eight.
-            let orgCount = demo ? max(nodes, 8) : nodes
+            // their own, and the market regulator one: add member orgs without a validator up to nine.
+            let orgCount = demo ? max(nodes, DemoRunner.orgCount) : nodes
+            let orgNames = (0..<orgCount).map { "org\($0)" }
             _ = try layout.create(
-                orgs: (0..<orgCount).map { "org\($0)" }, suite: .ed25519, chainId: chainId, basePort: basePort,
-                validators: nodes)
+                orgs: orgNames, suite: .ed25519, chainId: chainId, basePort: basePort, validators: nodes,
+                roles: demo ? try DemoRunner.rolePolicy(orgs: orgNames, validators: nodes) : nil)
             for k in 0..<observers { try layout.addObserver(org: "org\(k % nodes)") }
             if demo { try DemoAccounts.create(layout: layout) }
             say(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChainCore
+import Demo
 import Foundation
 import Identity
 import Node
@@ -17,6 +18,13 @@ struct InitCommand: ParsableCommand {
     @Option(help: "Only the first K orgs run a validator; the others are member orgs (CA and accounts, no node).")
     var validators: Int?
     @Option(help: "Observer nodes to create (observer k: API on the first API port + 100 + k).") var observers: Int = 0
+    @Option(
+        help:
+            "ORG=role,role: the roles an org may hold (repeat per org). Default: the first org every role, the others farm, merchant, logistics, consumer and node."
+    )
+    var roles: [String] = []
+    @Flag(help: "Give the orgs the roles of the crab demo's cast (`xiangchain demo`); needs at least 4 orgs.") var demoRoles =
+        false
 
     func validate() throws {
         guard (0...16).contains(observers) else { throw ValidationError("--observers must be 0–16") }
@@ -25,8 +33,24 @@ struct InitCommand: ParsableCommand {
     func run() throws {
         let layout = NetworkLayout(root: URL(fileURLWithPath: dir))
         let names = orgs.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        var policy: [String: [Role]]?
+        if demoRoles {
+            policy = try DemoRunner.rolePolicy(orgs: names, validators: validators ?? names.count)
+        }
+        for spec in roles {
+            let parts = spec.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, names.contains(String(parts[0])) else {
+                throw ValidationError("--roles takes ORG=role,role for an org of --orgs")
+            }
+            let list = try parts[1].split(separator: ",").map { r in
+                guard let role = Role(rawValue: String(r)) else { throw ValidationError("unknown role \(r)") }
+                return role
+            }
+            if policy == nil { policy = NetworkLayout.defaultRoles(for: names) }
+            policy?[String(parts[0])] = list
+        }
         let genesis = try layout.create(
-            orgs: names, suite: suite, chainId: chainId, basePort: basePort, validators: validators)
+            orgs: names, suite: suite, chainId: chainId, basePort: basePort, validators: validators, roles: policy)
         print("created chain \(genesis.chainId) (\(genesis.suite.rawValue)) in \(dir)")
         for (k, v) in genesis.validators.enumerated() {
             print("  validator \(v.nodeId) (\(v.org)): home \(layout.nodeHome(k).path)")

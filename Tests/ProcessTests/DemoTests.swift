@@ -24,8 +24,8 @@ import Testing
         try await withTemporaryDirectory { dir in
             let base = freePortBlock(count: 4)
             let made = try await XiangChainBinary.run([
-                "init", "--dir", dir.path, "--orgs", (0..<8).map { "org\($0)" }.joined(separator: ","), "--validators", "4",
-                "--chain-id", "demo-test", "--base-port", String(base),
+                "init", "--dir", dir.path, "--orgs", (0..<9).map { "org\($0)" }.joined(separator: ","), "--validators", "4",
+                "--chain-id", "demo-test", "--base-port", String(base), "--demo-roles",
             ])
             #expect(made.status == 0, "\(made.output)")
             try quickenConsensus(dir, validators: 4)
