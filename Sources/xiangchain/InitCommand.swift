@@ -72,18 +72,44 @@ struct IdentityCommand: ParsableCommand {
 
     struct Issue: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Issue a key and certificate under an org's CA into D/identities/<name>.")
+            abstract:
+                "Issue a key and certificate under an org's CA: into D/identities/<name> of a local network, or with --ca into --out."
+        )
 
-        @Option(help: "Consortium directory made by init.") var dir: String
-        @Option(help: "Organisation whose CA signs.") var org: String
+        @Option(help: "Consortium directory made by init.") var dir: String?
+        @Option(help: "Organisation whose CA signs (with --dir).") var org: String?
+        @Option(help: "A CA directory (ca.key.pem, ca.cert.pem), e.g. D/ca or D/console-ca of `org init`.") var ca: String?
+        @Option(help: "With --ca: the directory to write key.pem and cert.pem to.") var out: String?
         @Option(help: "Role: \(Role.allCases.map(\.rawValue).joined(separator: ", ")).") var role: Role
         @Option(help: "Account name (certificate CN).") var name: String
         @Option(help: "Validity in days.") var days: Int = 730
 
         func run() throws {
-            let out = try NetworkLayout(root: URL(fileURLWithPath: dir)).issueIdentity(
+            if let ca {
+                guard let out else { throw ValidationError("--ca needs --out") }
+                let authority = try CertificateAuthority(directory: URL(fileURLWithPath: ca))
+                // The org's card, when the CA is in an `org init` directory, says which roles it asked for.
+                let card = URL(fileURLWithPath: ca).deletingLastPathComponent().appendingPathComponent("card.json")
+                if let c = try? OrgCard.load(from: card), role != .admin, !c.roles.contains(role) {
+                    throw ChainError(
+                        .roleNotPermitted,
+                        "org \(c.org) asked for roles \(c.roles.map(\.rawValue).joined(separator: ", ")), not \(role.rawValue): the chain would refuse it"
+                    )
+                }
+                let key = SigningKey.generate(authority.key.suite)
+                let cert = try authority.issue(role: role, name: name, subjectKey: key, validity: Double(days) * 86400)
+                let dirURL = URL(fileURLWithPath: out)
+                try SecretFile.createPrivateDirectory(dirURL)
+                try SecretFile.write(KeyPEM.encode(key), to: dirURL.appendingPathComponent("key.pem"))
+                try KeyPEM.certificatePEM(fromDER: try cert.derBytes()).write(
+                    to: dirURL.appendingPathComponent("cert.pem"), atomically: true, encoding: .utf8)
+                print("issued \(role.rawValue) identity \(name) of \(authority.org): \(out)/key.pem, cert.pem")
+                return
+            }
+            guard let dir, let org else { throw ValidationError("give --dir and --org, or --ca and --out") }
+            let path = try NetworkLayout(root: URL(fileURLWithPath: dir)).issueIdentity(
                 org: org, role: role, name: name, validityDays: days)
-            print("issued \(role.rawValue) identity \(name) of \(org): \(out.path)/key.pem, cert.pem")
+            print("issued \(role.rawValue) identity \(name) of \(org): \(path.path)/key.pem, cert.pem")
         }
     }
 }
