@@ -167,6 +167,8 @@ let package = Package(
                 "ChainCore", "Identity", "Storage", "Execution", "Node", "Consensus", "EPCIS", "EPCISContract",
                 "CrabTraceContract", "Accounts", "CodeSheet", "GovernanceContract",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -3,6 +3,7 @@ import CrabTraceContract
 import Execution
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import NIOCore
@@ -42,19 +43,43 @@ public struct ChainAPI: Sendable {
         return router
     }
 
+    /// How the HTTP server protects itself from clients that hold connections or send malformed
+    /// requests (`docs/architecture.md`, limits).
+    public struct ServerLimits: Sendable {
+        /// Most open HTTP connections; beyond it new ones wait in the listen backlog.
+        public var maxConnections: Int = 2048
+        /// A connection with no request in flight for this long is closed.
+        public var idleTimeout: Duration = .seconds(30)
+
+        /// The defaults.
+        public init() {}
+    }
+
     /// An application serving the API on `host:port`.
-    public func application(host: String, port: Int, logger: Logger) -> some ApplicationProtocol {
+    public func application(host: String, port: Int, limits: ServerLimits = ServerLimits(), logger: Logger)
+        -> some ApplicationProtocol
+    {
         let stream = SyncRoutes(api: api)
+        let idle = TimeAmount.milliseconds(Int64(limits.idleTimeout.components.seconds * 1000))
+        // HTTP/1 with a WebSocket upgrade for /v1/stream only (SyncRoutes), malformed requests
+        // answered and closed, idle connections closed, the number of connections bounded.
+        let server = HTTPServerBuilder { responder in
+            GuardedChildChannel(
+                inner: HTTP1WebSocketUpgradeChannel(
+                    responder: responder, configuration: .init(http1: .init(idleTimeout: idle))
+                ) { head, _, _ in
+                    guard SyncRoutes.isStream(head.path) else { return .dontUpgrade }
+                    let from = SyncRoutes.streamStart(query: head.path ?? "")
+                    return .upgrade([:]) { inbound, outbound, _ in
+                        try await stream.stream(from: from, inbound: inbound, outbound: outbound)
+                    }
+                })
+        }
         return Application(
-            router: router(),
-            // HTTP/1 with a WebSocket upgrade for /v1/stream only (SyncRoutes).
-            server: .http1WebSocketUpgrade { head, _, _ in
-                guard SyncRoutes.isStream(head.path) else { return .dontUpgrade }
-                let from = SyncRoutes.streamStart(query: head.path ?? "")
-                return .upgrade([:]) { inbound, outbound, _ in
-                    try await stream.stream(from: from, inbound: inbound, outbound: outbound)
-                }
-            },
-            configuration: .init(address: .hostname(host, port: port), serverName: "xiangchain"), logger: logger)
+            router: router(), server: server,
+            configuration: .init(
+                address: .hostname(host, port: port), serverName: "xiangchain",
+                availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)),
+            logger: logger)
     }
 }

@@ -104,8 +104,9 @@ struct ChainRoutes: Sendable {
     /// not such a list is refused whole (400); when every transaction was refused for lack of room
     /// (`mempool_full`), the answer is 503 with `Retry-After`.
     func submitBatch(_ request: Request) async throws -> Response {
-        let value = try await RequestInput.jsonBody(
-            request, limit: Self.maxBatch * (node.config.maxBodyBytes * 2 + 4096), maxDepth: 5)
+        // Read no more than the limit (16 MiB by default, about 25,000 typical transactions): a
+        // body that claims more is refused before it is parsed or buffered further.
+        let value = try await RequestInput.jsonBody(request, limit: node.config.maxBatchBytes, maxDepth: 5)
         guard let o = value.objectValue, o.count == 1, let list = o["txs"]?.arrayValue else {
             throw ChainError(.malformed, "request body must be {\"txs\": [ … ]}")
         }

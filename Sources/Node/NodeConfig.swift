@@ -23,6 +23,12 @@ public struct NodeConfig: Codable, Sendable {
     public var maxBlockBytes: Int = 8 << 20
     /// Largest transaction body, bytes.
     public var maxBodyBytes: Int = 128 * 1024
+    /// Largest `POST /v1/txs/batch` body, bytes (read no further: a larger one is refused with 413).
+    public var maxBatchBytes: Int = 16 << 20
+    /// Most open HTTP connections of the API; beyond it new ones wait in the listen backlog.
+    public var maxHTTPConnections: Int = 2048
+    /// An HTTP connection with no request in flight for this long is closed, seconds.
+    public var httpIdleTimeoutSeconds: Int = 30
     /// Accepted distance between a transaction's timestamp and the node clock, milliseconds.
     public var timestampToleranceMs: Int64 = 600_000
     /// fsync each committed block (true keeps committed blocks through power loss).
@@ -69,6 +75,9 @@ public struct NodeConfig: Codable, Sendable {
         maxBlockTxs = try c.decodeIfPresent(Int.self, forKey: .maxBlockTxs) ?? d.maxBlockTxs
         maxBlockBytes = try c.decodeIfPresent(Int.self, forKey: .maxBlockBytes) ?? d.maxBlockBytes
         maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? d.maxBodyBytes
+        maxBatchBytes = try c.decodeIfPresent(Int.self, forKey: .maxBatchBytes) ?? d.maxBatchBytes
+        maxHTTPConnections = try c.decodeIfPresent(Int.self, forKey: .maxHTTPConnections) ?? d.maxHTTPConnections
+        httpIdleTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .httpIdleTimeoutSeconds) ?? d.httpIdleTimeoutSeconds
         timestampToleranceMs = try c.decodeIfPresent(Int64.self, forKey: .timestampToleranceMs) ?? d.timestampToleranceMs
         syncCommits = try c.decodeIfPresent(Bool.self, forKey: .syncCommits) ?? d.syncCommits
         consensusTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .consensusTimeoutMs) ?? d.consensusTimeoutMs

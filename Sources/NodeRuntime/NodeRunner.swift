@@ -95,9 +95,12 @@ public enum NodeRunner {
                 ca: try config.accountCA.map { try CertificateAuthority(directory: URL(fileURLWithPath: $0)) },
                 hosted: try config.hostedAccountCAs.map { try CertificateAuthority(directory: URL(fileURLWithPath: $0)) })
         }
+        var limits = ChainAPI.ServerLimits()
+        limits.maxConnections = min(config.maxHTTPConnections, FileLimits.raiseSoftLimit() * 3 / 4)
+        limits.idleTimeout = .seconds(max(1, config.httpIdleTimeoutSeconds))
         add(
             ChainAPI(node: node, consensus: statusSource, sync: sync, gateway: gateway, console: console).application(
-                host: config.apiHost, port: config.apiPort, logger: logger))
+                host: config.apiHost, port: config.apiPort, limits: limits, logger: logger))
         logger.info(
             "\(node.isObserver ? "observer" : "node") \(config.nodeId) of chain \(node.chainId) (\(genesis.validators.count) validators) at height \(height); API on http://\(config.apiHost):\(config.apiPort)"
         )
