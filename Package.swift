@@ -258,7 +258,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CrabTraceTests",
-            dependencies: ["CrabTraceContract", "ChainTesting", "Execution", "Identity", "Storage", "ChainCore"],
+            dependencies: ["CrabTraceContract", "ChainTesting", "Execution", "Identity", "Storage", "ChainCore", "EPCIS"],
             swiftSettings: swiftSettings
         ),
         .target(
