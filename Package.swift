@@ -273,7 +273,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CrabTraceTests",
-            dependencies: ["CrabTraceContract", "ChainTesting", "Execution", "Identity", "Storage", "ChainCore"],
+            dependencies: ["CrabTraceContract", "ChainTesting", "Execution", "Identity", "Storage", "ChainCore", "EPCIS"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -299,14 +299,15 @@ let package = Package(
             pkgConfig: "libqrencode",
             providers: [.apt(["libqrencode-dev"])]
         ),
+        // QR label sheets, and the crab contract's code batches printed on them.
         .target(
             name: "CodeSheet",
-            dependencies: ["CQREncode", "ChainCore"],
+            dependencies: ["CQREncode", "ChainCore", "CrabTraceContract"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "CodeSheetTests",
-            dependencies: ["CodeSheet", "ChainCore"],
+            dependencies: ["CodeSheet", "ChainCore", "CrabTraceContract"],
             swiftSettings: swiftSettings
         ),
     ]

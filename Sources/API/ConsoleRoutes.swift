@@ -405,47 +405,25 @@ struct ConsoleRoutes: Sendable {
             }
             let serials = Int(from)...Int(from + count - 1)
             var rng = SystemRandomNumberGenerator()
-            let generator = CodeGenerator(resolver: node.config.resolver)
-            let codes: [GeneratedCode]
-            let commission: JSONValue
+            let resolver = node.config.resolver
+            let batch: CodeBatch
             switch kind {
             case "rings":
                 let gtin = try Self.string(o, "gtin", max: 14)
                 let prefix = o["prefix"] == nil ? "" : try Self.string(o, "prefix", max: 12)
-                codes = try generator.rings(gtin: gtin, serials: serials, prefix: prefix, width: 6, using: &rng)
-                commission = .object([
-                    "gtin": .string(gtin),
-                    "rings": .array(
-                        codes.map {
-                            .object(["serial": .string(Self.ringSerial($0.key)), "secretHash": .string($0.secretHash)])
-                        }),
-                ])
+                batch = try CodeBatch.rings(
+                    gtin: gtin, serials: serials, prefix: prefix, width: 6, resolver: resolver, using: &rng)
             case "coupons":
                 let base = try Self.string(o, "gcnBase", max: 12)
-                codes = try generator.coupons(base12: base, serials: serials, width: 6, using: &rng)
-                commission = .object([
-                    "coupons": .array(
-                        codes.map { .object(["gcn": .string(Self.couponGCN($0.key)), "secretHash": .string($0.secretHash)]) })
-                ])
+                batch = try CodeBatch.coupons(base12: base, serials: serials, width: 6, resolver: resolver, using: &rng)
             default:
                 throw ChainError(.badArgs, "\"kind\" must be rings or coupons")
             }
-            let labels = codes.map { CodeLabel(uri: $0.uri, shortCode: $0.shortCode, caption: $0.key.canonical) }
-            let pages = try CodeSheet(title: "\(kind) \(serials.lowerBound)–\(serials.upperBound)", labels: labels).svgPages()
-            var csv = "uri,short_code,key,secret\n"
-            for c in codes { csv += "\(c.uri),\(c.shortCode),\(c.key.canonical),\(c.secret)\n" }
+            let pages = try batch.sheet().svgPages()
             return JSONResponse.make(
-                .object(["svg": .array(pages.map { .string($0) }), "commission": commission, "csv": .string(csv)]))
+                .object([
+                    "svg": .array(pages.map { .string($0) }), "commission": batch.commission, "csv": .string(batch.csv),
+                ]))
         }
-    }
-
-    static func ringSerial(_ key: GS1Key) -> String {
-        if case .sgtin(_, let s) = key { return s }
-        return ""
-    }
-
-    static func couponGCN(_ key: GS1Key) -> String {
-        if case .gcn(let c) = key { return c }
-        return ""
     }
 }

@@ -73,14 +73,11 @@ struct CrabRoutes: Sendable {
         o["asOf"] = .object(["height": .int(Int64(tip?.height ?? 0)), "time": .int(tip?.timestamp ?? 0)])
         o["scanRecorded"] = .null
         if let gateway {
-            let args: JSONValue = .object([
-                "code": .string(printed.key.canonical),
-                "secretHash": .string(CodeSecret.hash(key: printed.key, secret: printed.secret ?? "")),
-                "city": .string(city),
-            ])
+            let call = CrabCall.scan(
+                code: printed.key.canonical, secretHash: CodeSecret.hash(key: printed.key, secret: printed.secret ?? ""),
+                city: city)
             do {
-                let tx = try gateway.identity.transaction(
-                    chain: node.chainId, contract: "crab", method: "scan", args: args, timestamp: now)
+                let tx = try gateway.identity.transaction(chain: node.chainId, call: call, timestamp: now)
                 try await api.admission.submit(tx)
                 o["scanRecorded"] = .object(["txid": .string(tx.txid), "city": .string(city), "status": .string("pending")])
             } catch let e as ChainError {
@@ -126,12 +123,8 @@ struct CrabRoutes: Sendable {
         }
         let now = ChainNode.nowMillis()
         let phoneHash = gateway.complaints.phoneHash(phone)
-        var args: [String: JSONValue] = [
-            "code": .string(key.canonical), "phoneHash": .string(phoneHash), "text": .string(text),
-        ]
-        if let city { args["city"] = .string(city) }
-        let tx = try gateway.identity.transaction(
-            chain: node.chainId, contract: "crab", method: "complain", args: .object(args), timestamp: now)
+        let call = CrabCall.complain(code: key.canonical, phoneHash: phoneHash, text: text, city: city)
+        let tx = try gateway.identity.transaction(chain: node.chainId, call: call, timestamp: now)
         try gateway.complaints.append(
             txid: tx.txid, phone: phone, phoneHash: phoneHash, object: key.canonical, city: city, receivedAt: now)
         try await api.admission.submit(tx)

@@ -34,10 +34,7 @@ enum CrabWorkload {
         var rng = SystemRandomNumberGenerator()
         let codes = try CodeGenerator(resolver: "id.xiangchain.example").rings(
             gtin: gtin, serials: 1...(setupRings + measuredRings), prefix: "B", width: 7, using: &rng)
-        let serials = codes.map { code -> String in
-            if case .sgtin(_, let s) = code.key { return s }
-            return ""
-        }
+        let serials = codes.map { $0.key.serial ?? "" }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let day: Int64 = 86_400_000
 
@@ -45,80 +42,49 @@ enum CrabWorkload {
         try await submitAndWait(
             [
                 call(
-                    association, "register_member",
-                    [
-                        "org": .string("org1"), "role": .string("farm"), "name": .string("bench farm"), "licence": .string("B-1"),
-                        "areaMu": .int(100_000), "zone": .string("阳澄湖"),
-                    ]),
+                    association,
+                    CrabCall.registerMember(
+                        org: "org1", role: .farm, name: "bench farm", licence: "B-1", areaMu: 100_000, zone: "阳澄湖")),
                 call(
-                    association, "register_member",
-                    [
-                        "org": .string("org2"), "role": .string("merchant"), "name": .string("bench merchant"),
-                        "licence": .string("B-2"), "salesRegion": .array([.string("苏州"), .string("上海")]),
-                    ]),
-                call(
-                    association, "register_member",
-                    [
-                        "org": .string("org3"), "role": .string("lab"), "name": .string("bench lab"), "licence": .string("B-3"),
-                    ]),
+                    association,
+                    CrabCall.registerMember(
+                        org: "org2", role: .merchant, name: "bench merchant", licence: "B-2", salesRegion: ["苏州", "上海"])),
+                call(association, CrabCall.registerMember(org: "org3", role: .lab, name: "bench lab", licence: "B-3")),
             ], client: client, chain: chain)
         try await submitAndWait(
             [
                 call(
-                    association, "open_season",
-                    [
-                        "season": .string(season), "opensAt": .int(now - day), "closesAt": .int(now + 60 * day),
-                        "capPerMu": .int(600), "couponValidityDays": .int(90), "sizes": .array([.number("3.0"), .number("4.0")]),
-                        "maxScans": .int(10_000), "scanWindowHours": .int(24), "lateScanDays": .int(60),
-                        "shipWithinDays": .int(3),
-                    ])
+                    association,
+                    CrabCall.openSeason(
+                        season: season, opensAt: now - day, closesAt: now + 60 * day, capPerMu: 600, couponValidityDays: 90,
+                        sizes: [LiangSize(tenths: 30), LiangSize(tenths: 40)], maxScans: 10_000, scanWindowHours: 24,
+                        lateScanDays: 60, shipWithinDays: 3))
             ], client: client, chain: chain)
         try await submitAndWait(
             [
-                call(
-                    association, "grant_quota",
-                    [
-                        "season": .string(season), "org": .string("org2"), "crabs": .int(Int64(count * 4 / 20 * 5 + 100)),
-                    ])
+                call(association, CrabCall.grantQuota(season: season, org: "org2", crabs: Int64(count * 4 / 20 * 5 + 100)))
             ], client: client, chain: chain)
         // 2. Every ring commissioned and allocated to the farm, 500 per transaction.
         let chunks = stride(from: 0, to: codes.count, by: 500).map { $0..<min(codes.count, $0 + 500) }
         try await submitAndWait(
             chunks.map { r in
-                call(
-                    association, "commission_rings",
-                    [
-                        "gtin": .string(gtin),
-                        "rings": .array(
-                            r.map { .object(["serial": .string(serials[$0]), "secretHash": .string(codes[$0].secretHash)]) }),
-                    ])
+                call(association, CrabCall.commissionRings(gtin: gtin, rings: r.map { CrabCall.Ring(codes[$0]) }))
             }, client: client, chain: chain)
         try await submitAndWait(
             chunks.map { r in
                 call(
-                    association, "allocate_rings",
-                    [
-                        "org": .string("org1"), "season": .string(season), "gtin": .string(gtin),
-                        "serials": .array(r.map { .string(serials[$0]) }),
-                    ])
+                    association, CrabCall.allocateRings(org: "org1", season: season, gtin: gtin, serials: r.map { serials[$0] }))
             }, client: client, chain: chain)
         // 3. Lots tagged before the window, to be scanned and inspected during it.
         func tag(_ lot: String, _ range: Range<Int>) -> BenchCall {
             call(
-                farm, "tag_harvest",
-                [
-                    "season": .string(season), "gtin": .string(gtin), "lot": .string(lot), "pond": .string("P1"),
-                    "zone": .string("阳澄湖"),
-                    "harvestedAt": .int(now - 3_600_000),
-                    "rings": .array(
-                        range.map {
-                            .object([
-                                "serial": .string(serials[$0]), "sex": .string($0 % 2 == 0 ? "male" : "female"),
-                                "weightG": .int(220),
-                            ])
-                        }
-                    ),
-                ])
+                farm,
+                CrabCall.tagHarvest(
+                    season: season, gtin: gtin, lot: lot, pond: "P1", zone: "阳澄湖", harvestedAt: now - 3_600_000,
+                    rings: range.map {
+                        CrabCall.TaggedRing(serial: serials[$0], sex: $0 % 2 == 0 ? .male : .female, weightG: 220)
+                    }
+                ))
         }
         try await submitAndWait(
             (0..<setupLots).map { l in tag("S\(l)", (l * ringsPerSetupLot)..<((l + 1) * ringsPerSetupLot)) }, client: client,
@@ -137,60 +103,48 @@ enum CrabWorkload {
                 let n = (i * 7919) % setupRings
                 out.append(
                     call(
-                        consumer, "scan",
-                        [
-                            "code": .string(codes[n].key.canonical), "secretHash": .string(codes[n].secretHash),
-                            "city": .string(cities[i % 2]),
-                        ]))
+                        consumer,
+                        CrabCall.scan(code: codes[n].key.canonical, secretHash: codes[n].secretHash, city: cities[i % 2])))
             case 10..<14:
-                let gcns = (0..<5).map { k -> JSONValue in
+                let coupons = (0..<5).map { k -> CrabCall.Coupon in
                     let body = String(format: "952123400027%07d", coupon * 5 + k)
-                    let key = "255/" + (GS1Key.appendingCheckDigit(String(body.prefix(12))) ?? "") + body.dropFirst(12)
-                    return .object([
-                        "gcn": .string(String(key.dropFirst(4))),
-                        "secretHash": .string(Hash256.sha256(Array("coupon-\(key)".utf8)).hex),
-                    ])
+                    let key = GS1Key.gcn((GS1Key.appendingCheckDigit(String(body.prefix(12))) ?? "") + body.dropFirst(12))
+                    return CrabCall.Coupon(
+                        gcn: key.gcnValue ?? "", secretHash: Hash256.sha256(Array("coupon-\(key.canonical)".utf8)).hex)
                 }
                 coupon += 1
                 out.append(
                     call(
-                        merchant, "issue_coupons",
-                        [
-                            "season": .string(season), "coupons": .array(gcns), "sizeLiang": .number("3.0"),
-                            "crabsPerCoupon": .int(1),
-                        ]))
+                        merchant,
+                        CrabCall.issueCoupons(
+                            season: season, coupons: coupons, sizeLiang: LiangSize(tenths: 30), crabsPerCoupon: 1)
+                    ))
             case 14..<17:
                 out.append(tag("M\(i)", nextTag..<min(nextTag + 5, codes.count)))
                 nextTag += 5
             case 17..<19:
                 out.append(
                     call(
-                        lab, "inspect_lot",
-                        [
-                            "gtin": .string(gtin), "lot": .string("S\(i % setupLots)"), "result": .string("pass"),
-                            "reportHash": .string(Hash256.sha256(Array("report-\(i)".utf8)).hex),
-                        ]))
+                        lab,
+                        CrabCall.inspectLot(
+                            gtin: gtin, lot: "S\(i % setupLots)", result: .pass,
+                            reportHash: Hash256.sha256(Array("report-\(i)".utf8)).hex)))
             default:
                 let serial = "N\(fresh)-\(UUID().uuidString.prefix(8))"
                 fresh += 1
                 out.append(
                     call(
-                        association, "commission_rings",
-                        [
-                            "gtin": .string(gtin),
-                            "rings": .array([
-                                .object([
-                                    "serial": .string(serial), "secretHash": .string(Hash256.sha256(Array(serial.utf8)).hex),
-                                ])
-                            ]),
-                        ]))
+                        association,
+                        CrabCall.commissionRings(
+                            gtin: gtin, rings: [CrabCall.Ring(serial: serial, secretHash: Hash256.sha256(Array(serial.utf8)).hex)]
+                        )))
             }
         }
         return out
     }
 
-    static func call(_ signer: SigningIdentity, _ method: String, _ args: [String: JSONValue]) -> BenchCall {
-        BenchCall(signer: signer, contract: "crab", method: method, args: .object(args))
+    static func call(_ signer: SigningIdentity, _ call: ContractCall) -> BenchCall {
+        BenchCall(signer: signer, contract: call.contract, method: call.method, args: call.args)
     }
 
     /// Submits setup transactions (up to 100 per batch request) and waits until each is committed

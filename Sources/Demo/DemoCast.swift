@@ -36,7 +36,7 @@ struct DemoMerchant: Sendable {
 /// A crab-contract member: one org registered in one role (the contract keys members by org).
 struct DemoMember: Sendable {
     let org: String
-    let role: String
+    let role: CrabCall.MemberRole
     let name: String
     let licence: String
     var areaMu: Int?
@@ -44,16 +44,11 @@ struct DemoMember: Sendable {
     var salesRegion: [String]?
     var gln: String?
 
-    /// `register_member` arguments.
-    var args: JSONValue {
-        var a: [String: JSONValue] = [
-            "org": .string(org), "role": .string(role), "name": .string(name), "licence": .string(licence),
-        ]
-        if let areaMu { a["areaMu"] = .int(areaMu) }
-        if let zone { a["zone"] = .string(zone) }
-        if let salesRegion { a["salesRegion"] = .array(salesRegion.map { .string($0) }) }
-        if let gln { a["gln"] = .string(gln) }
-        return .object(a)
+    /// The `register_member` call.
+    var call: ContractCall {
+        CrabCall.registerMember(
+            org: org, role: role, name: name, licence: licence, areaMu: areaMu.map(Int64.init), zone: zone,
+            salesRegion: salesRegion, gln: gln)
     }
 }
 
@@ -143,7 +138,7 @@ struct DemoCast: Sendable {
                 : "阳澄湖莲花岛大闸蟹养殖专业合作社 (\(mine.map { String($0.actor.name.split(separator: " ")[0]) }.joined(separator: "、")))"
             members.append(
                 DemoMember(
-                    org: org, role: "farm", name: name, licence: "苏渔养证(2026)第\(310 + members.count)号",
+                    org: org, role: .farm, name: name, licence: "苏渔养证(2026)第\(310 + members.count)号",
                     areaMu: mine.map(\.areaMu).reduce(0, +), zone: mine[0].zone,
                     gln: GS1Key.appendingCheckDigit("95212340000\(members.count + 1)")))
         }
@@ -153,11 +148,11 @@ struct DemoCast: Sendable {
             for m in mine { for c in m.salesRegion where !region.contains(c) { region.append(c) } }
             members.append(
                 DemoMember(
-                    org: org, role: "merchant", name: mine.count == 1 ? mine[0].actor.name : "苏州阳澄湖蟹庄贸易有限公司",
+                    org: org, role: .merchant, name: mine.count == 1 ? mine[0].actor.name : "苏州阳澄湖蟹庄贸易有限公司",
                     licence: "91320500MA1DEMO\(members.count)X", salesRegion: region))
         }
-        members.append(DemoMember(org: labOrg, role: "lab", name: lab.name, licence: "CMA 201910000001"))
-        members.append(DemoMember(org: logisticsOrg, role: "logistics", name: logistics.name, licence: "苏交运管许可苏字320500000001号"))
+        members.append(DemoMember(org: labOrg, role: .lab, name: lab.name, licence: "CMA 201910000001"))
+        members.append(DemoMember(org: logisticsOrg, role: .logistics, name: logistics.name, licence: "苏交运管许可苏字320500000001号"))
 
         // The market regulator is an org of its own from 9 orgs on (the role policy then binds the
         // regulator role to it alone).

@@ -26,9 +26,11 @@ struct TxOutcome: Sendable, Codable {
 struct DemoStep: Sendable {
     let label: String
     let signer: String
-    let method: String
-    let args: JSONValue
+    let call: ContractCall
     var expectError: String?
+
+    /// The crab method called.
+    var method: String { call.method }
 }
 
 /// Signs crab transactions and submits them to one node, waiting for each commit.
@@ -43,7 +45,7 @@ struct DemoChain: Sendable {
     /// Submits one step and waits until it is committed; checks the expected outcome.
     func run(_ step: DemoStep) async throws -> TxOutcome {
         guard let signer = signers[step.signer] else { throw ChainError(.demoFailed, "no identity for \(step.signer)") }
-        let tx = try signer.transaction(chain: chainId, contract: "crab", method: step.method, args: step.args)
+        let tx = try signer.transaction(chain: chainId, call: step.call)
         let answer: SubmitOutcome
         do {
             answer = try await client.submitAndWait(tx)

@@ -87,54 +87,46 @@ struct DemoSeason {
         let zoneOf = Dictionary(cast.members.map { ($0.org, $0.zone ?? "") }, uniquingKeysWith: { a, _ in a })
         var rng = SystemRandomNumberGenerator()
         let generator = CodeGenerator(resolver: Self.resolver)
+        func gcn(_ coupon: GeneratedCode) -> String { coupon.key.gcnValue ?? "" }
 
         // 1. Members and the season.
         let registerSteps: [DemoStep] =
             (cast.members.map {
-                DemoStep(label: "register \($0.role) \($0.org)", signer: assoc, method: "register_member", args: $0.args)
+                DemoStep(label: "register \($0.role.rawValue) \($0.org)", signer: assoc, call: $0.call)
             })
         let openSteps: [DemoStep] =
             ([
                 DemoStep(
-                    label: "open season \(season)", signer: assoc, method: "open_season",
-                    args: .object([
-                        "season": .string(season), "opensAt": .int(opensAt), "closesAt": .int(closesAt), "capPerMu": .int(300),
-                        "couponValidityDays": .int(90),
-                        "sizes": .array(["2.5", "3.0", "3.5", "4.0", "4.5", "5.0", "5.5", "6.0"].map { .number($0) }),
-                        "maxScans": .int(5), "scanWindowHours": .int(24), "lateScanDays": .int(60), "shipWithinDays": .int(3),
-                        "breakerPercent": .int(95),
-                    ]))
+                    label: "open season \(season)", signer: assoc,
+                    call: CrabCall.openSeason(
+                        season: season, opensAt: opensAt, closesAt: closesAt, capPerMu: 300, couponValidityDays: 90,
+                        sizes: [25, 30, 35, 40, 45, 50, 55, 60].map { LiangSize(tenths: $0) }, maxScans: 5, scanWindowHours: 24,
+                        lateScanDays: 60, shipWithinDays: 3, breakerPercent: 95))
             ])
 
         // 2. Quotas, rings commissioned in two big batches, allocated 200 per farm household.
         let rings = try generator.rings(gtin: Self.gtin, serials: 1...Self.ringCount, prefix: "YC\(yy)", width: 5, using: &rng)
-        let serial = { (n: Int) -> String in Self.serial(rings[n - 1].key) }
+        let serial = { (n: Int) -> String in rings[n - 1].key.serial ?? "" }
         var quotas: [String: Int] = [:]
         for m in cast.merchants { quotas[m.actor.org, default: 0] += m.quota }
         var batch2: [DemoStep] = quotas.sorted { $0.key < $1.key }.map { org, crabs in
             DemoStep(
-                label: "grant quota \(org)", signer: assoc, method: "grant_quota",
-                args: .object(["season": .string(season), "org": .string(org), "crabs": .int(crabs)]))
+                label: "grant quota \(org)", signer: assoc,
+                call: CrabCall.grantQuota(season: season, org: org, crabs: Int64(crabs)))
         }
         for (i, chunk) in [rings[0..<300], rings[300..<Self.ringCount]].enumerated() {
             batch2.append(
                 DemoStep(
-                    label: "commission rings batch \(i + 1)", signer: assoc, method: "commission_rings",
-                    args: .object([
-                        "gtin": .string(Self.gtin),
-                        "rings": .array(
-                            chunk.map { .object(["serial": .string(Self.serial($0.key)), "secretHash": .string($0.secretHash)]) }),
-                    ])))
+                    label: "commission rings batch \(i + 1)", signer: assoc,
+                    call: CrabCall.commissionRings(gtin: Self.gtin, rings: chunk.map(CrabCall.Ring.init))))
         }
         let quotaCommissionSteps: [DemoStep] = (batch2)
         let allocateSteps: [DemoStep] =
             (cast.farms.enumerated().map { i, farm in
                 DemoStep(
-                    label: "allocate rings to \(farm.actor.key)", signer: assoc, method: "allocate_rings",
-                    args: .object([
-                        "org": .string(farm.actor.org), "season": .string(season), "gtin": .string(Self.gtin),
-                        "serials": .array((i * 200 + 1...i * 200 + 200).map { .string(serial($0)) }),
-                    ]))
+                    label: "allocate rings to \(farm.actor.key)", signer: assoc,
+                    call: CrabCall.allocateRings(
+                        org: farm.actor.org, season: season, gtin: Self.gtin, serials: (i * 200 + 1...i * 200 + 200).map(serial)))
             })
 
         // 3. Harvest: four lots tagged (sex and weight per crab), then inspected; lu's lot fails.
@@ -144,45 +136,38 @@ struct DemoSeason {
             Lot(number: "YC\(yy)-W02", farm: cast.farms[1], serials: 249...272, harvestDay: 41, pass: true),
             Lot(number: "YC\(yy)-L01", farm: cast.farms[2], serials: 401...424, harvestDay: 35, pass: false),
         ]
-        var crabs: [Int: (sex: String, weightG: Int)] = [:]
+        var crabs: [Int: (sex: CrabCall.Sex, weightG: Int)] = [:]
         for lot in lots {
             for n in lot.serials {
                 crabs[n] =
                     n % 2 == 1
-                    ? ("male", Int.random(in: 200...290, using: &rng)) : ("female", Int.random(in: 150...205, using: &rng))
+                    ? (.male, Int.random(in: 200...290, using: &rng)) : (.female, Int.random(in: 150...205, using: &rng))
             }
         }
         let tagSteps: [DemoStep] =
             (lots.map { lot in
                 DemoStep(
-                    label: "tag harvest lot \(lot.number)", signer: lot.farm.actor.key, method: "tag_harvest",
-                    args: .object([
-                        "season": .string(season), "gtin": .string(Self.gtin), "lot": .string(lot.number),
-                        "pond": .string(lot.farm.pond), "zone": .string(zoneOf[lot.farm.actor.org] ?? lot.farm.zone),
-                        "harvestedAt": .int(max(opensAt, min(opensAt + lot.harvestDay * day + 6 * 3_600_000, nowMs - 3_600_000))),
-                        "rings": .array(
-                            lot.serials.map { n in
-                                .object([
-                                    "serial": .string(serial(n)), "sex": .string(crabs[n]?.sex ?? "male"),
-                                    "weightG": .int(crabs[n]?.weightG ?? 200),
-                                ])
-                            }),
-                    ]))
+                    label: "tag harvest lot \(lot.number)", signer: lot.farm.actor.key,
+                    call: CrabCall.tagHarvest(
+                        season: season, gtin: Self.gtin, lot: lot.number, pond: lot.farm.pond,
+                        zone: zoneOf[lot.farm.actor.org] ?? lot.farm.zone,
+                        harvestedAt: max(opensAt, min(opensAt + lot.harvestDay * day + 6 * 3_600_000, nowMs - 3_600_000)),
+                        rings: lot.serials.map { n in
+                            CrabCall.TaggedRing(
+                                serial: serial(n), sex: crabs[n]?.sex ?? .male, weightG: Int64(crabs[n]?.weightG ?? 200))
+                        }))
             })
         let inspectSteps: [DemoStep] =
             (lots.map { lot in
-                let residues: JSONValue =
+                let residues: [String: JSONValue] =
                     lot.pass
-                    ? .object(["enrofloxacin": .string("ND"), "malachite_green": .string("ND"), "cadmium_mg_kg": .string("0.12")])
-                    : .object(["enrofloxacin": .string("86 µg/kg (limit 0)"), "malachite_green": .string("ND")])
+                    ? ["enrofloxacin": .string("ND"), "malachite_green": .string("ND"), "cadmium_mg_kg": .string("0.12")]
+                    : ["enrofloxacin": .string("86 µg/kg (limit 0)"), "malachite_green": .string("ND")]
                 return DemoStep(
                     label: "inspect lot \(lot.number) (\(lot.pass ? "pass" : "fail"))", signer: cast.lab.key,
-                    method: "inspect_lot",
-                    args: .object([
-                        "gtin": .string(Self.gtin), "lot": .string(lot.number), "result": .string(lot.pass ? "pass" : "fail"),
-                        "residues": residues,
-                        "reportHash": .string(Hash256.sha256(Array("检测报告 \(lot.number) \(season)".utf8)).hex),
-                    ]))
+                    call: CrabCall.inspectLot(
+                        gtin: Self.gtin, lot: lot.number, result: lot.pass ? .pass : .fail, residues: residues,
+                        reportHash: Hash256.sha256(Array("检测报告 \(lot.number) \(season)".utf8)).hex))
             })
 
         // 4. Gift boxes of 8 (4 male, 4 female), packed at the farm, carried cold-chain to the flagship store.
@@ -203,118 +188,96 @@ struct DemoSeason {
         let packSteps: [DemoStep] =
             (boxes.map { box in
                 DemoStep(
-                    label: "pack box \(box.sscc) from lot \(box.lot.number)", signer: box.lot.farm.actor.key, method: "pack_box",
-                    args: .object([
-                        "sscc": .string(box.sscc), "gtin": .string(Self.gtin),
-                        "serials": .array(box.serials.map { .string(serial($0)) }),
-                    ]))
+                    label: "pack box \(box.sscc) from lot \(box.lot.number)", signer: box.lot.farm.actor.key,
+                    call: CrabCall.packBox(sscc: box.sscc, gtin: Self.gtin, serials: box.serials.map(serial)))
             })
         let shipSteps: [DemoStep] =
             (boxes.map { box in
                 DemoStep(
-                    label: "ship box \(box.sscc) to \(flagship.actor.org)", signer: box.lot.farm.actor.key, method: "ship",
-                    args: .object([
-                        "sscc": .string(box.sscc), "to": .string(flagship.actor.org), "carrier": .string(cast.logistics.org),
-                    ]))
+                    label: "ship box \(box.sscc) to \(flagship.actor.org)", signer: box.lot.farm.actor.key,
+                    call: CrabCall.ship(sscc: box.sscc, to: .member(flagship.actor.org), carrier: cast.logistics.org))
             })
         let receiveSteps: [DemoStep] =
             (boxes.map { box in
                 DemoStep(
-                    label: "receive box \(box.sscc)", signer: flagship.actor.key, method: "receive",
-                    args: .object(["sscc": .string(box.sscc)]))
+                    label: "receive box \(box.sscc)", signer: flagship.actor.key, call: CrabCall.receive(sscc: box.sscc))
             })
 
         // 5. Coupons (蟹券): the flagship store sells 3.0-liang × 8 gift coupons, the online shop 4.0-liang × 6;
         //    the regulator recalls the failed lot and freezes another pending a water-quality check.
         let flagshipCoupons = try generator.coupons(base12: "952123400026", serials: 1...80, using: &rng)
         let onlineCoupons = try generator.coupons(base12: "952123400046", serials: 1...100, using: &rng)
-        func issueArgs(_ codes: ArraySlice<GeneratedCode>, size: String, perCoupon: Int) -> JSONValue {
-            .object([
-                "season": .string(season), "sizeLiang": .number(size), "crabsPerCoupon": .int(perCoupon),
-                "coupons": .array(
-                    codes.map { .object(["gcn": .string(Self.gcn($0.key)), "secretHash": .string($0.secretHash)]) }),
-            ])
-        }
-        let lotArgs = { (lot: Lot, reason: String) -> JSONValue in
-            .object(["gtin": .string(Self.gtin), "lot": .string(lot.number), "reason": .string(reason)])
+        func issueCall(_ codes: ArraySlice<GeneratedCode>, size: LiangSize, perCoupon: Int64) -> ContractCall {
+            CrabCall.issueCoupons(
+                season: season, coupons: codes.map(CrabCall.Coupon.init), sizeLiang: size, crabsPerCoupon: perCoupon)
         }
         let issueSteps: [DemoStep] =
             ([
                 DemoStep(
                     label: "issue 80 coupons 3.0 liang × 8 (\(flagship.actor.key))", signer: flagship.actor.key,
-                    method: "issue_coupons",
-                    args: issueArgs(flagshipCoupons[...], size: "3.0", perCoupon: 8)),
+                    call: issueCall(flagshipCoupons[...], size: LiangSize(tenths: 30), perCoupon: 8)),
                 DemoStep(
                     label: "issue 40 coupons 4.0 liang × 6 (\(online.actor.key))", signer: online.actor.key,
-                    method: "issue_coupons",
-                    args: issueArgs(onlineCoupons[0..<40], size: "4.0", perCoupon: 6)),
+                    call: issueCall(onlineCoupons[0..<40], size: LiangSize(tenths: 40), perCoupon: 6)),
                 DemoStep(
-                    label: "recall lot \(lots[3].number) (failed inspection)", signer: reg, method: "recall",
-                    args: lotArgs(lots[3], "检出恩诺沙星残留 (enrofloxacin residue); recalled")),
+                    label: "recall lot \(lots[3].number) (failed inspection)", signer: reg,
+                    call: CrabCall.recall(
+                        .lot(gtin: Self.gtin, lot: lots[3].number), reason: "检出恩诺沙星残留 (enrofloxacin residue); recalled")),
                 DemoStep(
-                    label: "freeze lot \(lots[2].number)", signer: reg, method: "freeze_lot",
-                    args: lotArgs(lots[2], "中湖7号围网水质复检未完成 (water quality re-test pending)")),
+                    label: "freeze lot \(lots[2].number)", signer: reg,
+                    call: CrabCall.freezeLot(
+                        gtin: Self.gtin, lot: lots[2].number, reason: "中湖7号围网水质复检未完成 (water quality re-test pending)")),
             ])
 
         // 6. Paper crabs: the online shop tries to sell 60 more coupons than its stock allows — refused.
         //    The flagship store sells three coupons.
-        let holder = { (who: String) -> JSONValue in .string(Hash256.sha256(Array("XIANGCHAIN-DEMO-HOLDER\u{0}\(who)".utf8)).hex)
-        }
+        let holder = { (who: String) -> String in Hash256.sha256(Array("XIANGCHAIN-DEMO-HOLDER\u{0}\(who)".utf8)).hex }
         let sellSteps: [DemoStep] =
             ([
                 DemoStep(
                     label: "over-issue 60 coupons 4.0 liang × 6 (\(online.actor.key))", signer: online.actor.key,
-                    method: "issue_coupons", args: issueArgs(onlineCoupons[40..<100], size: "4.0", perCoupon: 6),
+                    call: issueCall(onlineCoupons[40..<100], size: LiangSize(tenths: 40), perCoupon: 6),
                     expectError: "paper_crabs")
             ]
                 + (0..<3).map { i in
                     DemoStep(
-                        label: "sell coupon \(Self.gcn(flagshipCoupons[i].key))", signer: flagship.actor.key,
-                        method: "sell_coupon",
-                        args: .object([
-                            "gcn": .string(Self.gcn(flagshipCoupons[i].key)), "toHolderHash": holder("buyer-\(i + 1)"),
-                        ]))
+                        label: "sell coupon \(gcn(flagshipCoupons[i]))", signer: flagship.actor.key,
+                        call: CrabCall.sellCoupon(gcn: gcn(flagshipCoupons[i]), toHolderHash: holder("buyer-\(i + 1)")))
                 })
 
         // 7. Redemption: the buyer in Shanghai books coupon 1, the store redeems it against box 1 and
         //    ships it cold-chain; coupon 2 against the frozen lot's box is refused.
         let coupon1 = flagshipCoupons[0]
         let coupon2 = flagshipCoupons[1]
-        let phone = JSONValue.string(Hash256.sha256(Array("XIANGCHAIN-DEMO-PHONE\u{0}13800001234".utf8)).hex)
+        let phone = Hash256.sha256(Array("XIANGCHAIN-DEMO-PHONE\u{0}13800001234".utf8)).hex
         let bookSteps: [DemoStep] =
             ([
                 DemoStep(
-                    label: "book redemption of coupon \(Self.gcn(coupon1.key)) in 上海", signer: cast.consumer.key,
-                    method: "book_redemption",
-                    args: .object([
-                        "gcn": .string(Self.gcn(coupon1.key)), "secretHash": .string(coupon1.secretHash), "phoneHash": phone,
-                        "city": .string("上海"),
-                    ])),
+                    label: "book redemption of coupon \(gcn(coupon1)) in 上海", signer: cast.consumer.key,
+                    call: CrabCall.bookRedemption(
+                        gcn: gcn(coupon1), secretHash: coupon1.secretHash, phoneHash: phone, city: "上海")),
                 DemoStep(
-                    label: "redeem against the frozen lot: coupon \(Self.gcn(coupon2.key)), box \(boxes[5].sscc)",
-                    signer: flagship.actor.key,
-                    method: "redeem", args: .object(["gcn": .string(Self.gcn(coupon2.key)), "sscc": .string(boxes[5].sscc)]),
+                    label: "redeem against the frozen lot: coupon \(gcn(coupon2)), box \(boxes[5].sscc)",
+                    signer: flagship.actor.key, call: CrabCall.redeem(gcn: gcn(coupon2), sscc: boxes[5].sscc),
                     expectError: "lot_frozen"),
             ])
         let redeemSteps: [DemoStep] =
             ([
                 DemoStep(
-                    label: "redeem coupon \(Self.gcn(coupon1.key)) against box \(boxes[0].sscc)", signer: flagship.actor.key,
-                    method: "redeem", args: .object(["gcn": .string(Self.gcn(coupon1.key)), "sscc": .string(boxes[0].sscc)]))
+                    label: "redeem coupon \(gcn(coupon1)) against box \(boxes[0].sscc)", signer: flagship.actor.key,
+                    call: CrabCall.redeem(gcn: gcn(coupon1), sscc: boxes[0].sscc))
             ])
         let shipConsumerSteps: [DemoStep] =
             ([
                 DemoStep(
-                    label: "ship box \(boxes[0].sscc) to the buyer", signer: flagship.actor.key, method: "ship",
-                    args: .object([
-                        "sscc": .string(boxes[0].sscc), "to": .string("consumer"), "carrier": .string(cast.logistics.org),
-                    ]))
+                    label: "ship box \(boxes[0].sscc) to the buyer", signer: flagship.actor.key,
+                    call: CrabCall.ship(sscc: boxes[0].sscc, to: .consumer, carrier: cast.logistics.org))
             ])
         let deliverSteps: [DemoStep] =
             ([
                 DemoStep(
-                    label: "deliver box \(boxes[0].sscc)", signer: cast.logistics.key, method: "receive",
-                    args: .object(["sscc": .string(boxes[0].sscc)]))
+                    label: "deliver box \(boxes[0].sscc)", signer: cast.logistics.key,
+                    call: CrabCall.receive(sscc: boxes[0].sscc))
             ])
 
         // 8. Scans: the buyer's genuine crab in Shanghai; a ring in the store scanned in Suzhou and,
@@ -324,15 +287,13 @@ struct DemoSeason {
         let forged = generator.make(.sgtin(gtin: Self.gtin, serial: "YC\(yy)88888"), using: &rng)
         func scan(_ code: GeneratedCode, _ city: String, by signer: String, _ label: String) -> DemoStep {
             DemoStep(
-                label: label, signer: signer, method: "scan",
-                args: .object([
-                    "code": .string(code.key.canonical), "secretHash": .string(code.secretHash), "city": .string(city),
-                ]))
+                label: label, signer: signer,
+                call: CrabCall.scan(code: code.key.canonical, secretHash: code.secretHash, city: city))
         }
         let scanSteps1: [DemoStep] =
             ([
                 scan(genuine, "上海", by: cast.consumer.key, "scan genuine ring in 上海"),
-                scan(cloned, "苏州", by: cast.gateway.key, "scan ring \(Self.serial(cloned.key)) in 苏州"),
+                scan(cloned, "苏州", by: cast.gateway.key, "scan ring \(cloned.key.serial ?? "") in 苏州"),
                 scan(forged, "苏州", by: cast.gateway.key, "scan forged ring in 苏州"),
             ])
         let scanSteps2: [DemoStep] = ([scan(cloned, "北京", by: cast.gateway.key, "scan cloned ring in 北京")])
@@ -355,7 +316,7 @@ struct DemoSeason {
         func steps(_ prefixes: String...) -> [TxOutcome] {
             prefixes.compactMap { p in txs.first { $0.step.hasPrefix(p) } }
         }
-        let gcn1 = Self.gcn(coupon1.key)
+        let gcn1 = gcn(coupon1)
 
         // The record.
         let frozenRing = rings[248]
@@ -375,7 +336,7 @@ struct DemoSeason {
         let highlights = [
             highlight(
                 "genuine-ring", genuine,
-                "a male crab from 张建国's lot \(lots[0].number), inspected, redeemed with coupon \(Self.gcn(coupon1.key)), delivered to a buyer in 上海 and scanned there",
+                "a male crab from 张建国's lot \(lots[0].number), inspected, redeemed with coupon \(gcn1), delivered to a buyer in 上海 and scanned there",
                 "genuine",
                 steps(
                     "tag harvest lot \(lots[0].number)", "inspect lot \(lots[0].number)", "redeem coupon \(gcn1)", "deliver box",
@@ -390,14 +351,14 @@ struct DemoSeason {
                 city: "上海"),
             highlight(
                 "live-coupon", liveCoupon, "a sold gift coupon not yet redeemed", "genuine",
-                steps("issue 80 coupons", "sell coupon \(Self.gcn(liveCoupon.key))")),
+                steps("issue 80 coupons", "sell coupon \(gcn(liveCoupon))")),
             highlight(
                 "forged-ring", forged, "a well-formed ring code that the association never commissioned",
                 "unknown [never_issued]",
                 steps("scan forged ring")),
             highlight(
                 "cloned-ring", cloned, "a genuine ring whose code was copied: scanned in 苏州, then in 北京 within 24 h",
-                "suspicious [two_cities, out_of_region]", steps("scan ring \(Self.serial(cloned.key))", "scan cloned ring")),
+                "suspicious [two_cities, out_of_region]", steps("scan ring \(cloned.key.serial ?? "")", "scan cloned ring")),
             highlight(
                 "frozen-lot-ring", frozenRing, "a crab of lot \(lots[2].number), frozen by the regulator",
                 "suspicious [lot_frozen]",
@@ -415,7 +376,7 @@ struct DemoSeason {
             let farm = cast.farms[min(i / 200, cast.farms.count - 1)]
             var state = "allocated to \(farm.actor.key), not yet on a crab"
             if let lot = lots.first(where: { $0.serials.contains(n) }), let c = crabs[n] {
-                state = "\(c.sex) \(c.weightG) g, lot \(lot.number)"
+                state = "\(c.sex.rawValue) \(c.weightG) g, lot \(lot.number)"
                 if let sscc = boxOf[n] { state += ", box \(sscc)" }
             }
             ringCodes.append(DemoRecord.Code(key: code.key.canonical, uri: code.uri, shortCode: code.shortCode, state: state))
@@ -465,7 +426,8 @@ struct DemoSeason {
             ],
             members: cast.members.map {
                 DemoRecord.Member(
-                    org: $0.org, role: $0.role, name: $0.name, areaMu: $0.areaMu, zone: $0.zone, salesRegion: $0.salesRegion)
+                    org: $0.org, role: $0.role.rawValue, name: $0.name, areaMu: $0.areaMu, zone: $0.zone,
+                    salesRegion: $0.salesRegion)
             },
             identities: cast.actors.map {
                 DemoRecord.Identity(
@@ -483,15 +445,5 @@ struct DemoSeason {
             "A buyer in 上海 books coupon 1; the store redeems it against box 1 (a redemption against the frozen lot's box is refused, lot_frozen), ships it and the carrier delivers it; the buyer scans a ring.",
             "A ring still in the store is scanned in 苏州 and, cloned, in 北京 the same day (two_cities, out_of_region); a forged ring code is scanned in 苏州 (never_issued).",
         ]
-    }
-
-    static func serial(_ key: GS1Key) -> String {
-        if case .sgtin(_, let s) = key { return s }
-        return ""
-    }
-
-    static func gcn(_ key: GS1Key) -> String {
-        if case .gcn(let g) = key { return g }
-        return ""
     }
 }

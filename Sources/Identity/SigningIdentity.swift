@@ -46,6 +46,15 @@ public struct SigningIdentity: Sendable {
             chain: chain, nonce: nonce, timestamp: timestamp, contract: contract, method: method, args: args)
         return try sign(body: body)
     }
+
+    /// Builds, signs and returns a transaction for `call`.
+    public func transaction(
+        chain: String, call: ContractCall, nonce: String = UUID().uuidString,
+        timestamp: Int64 = Int64(Date().timeIntervalSince1970 * 1000)
+    ) throws -> SignedTransaction {
+        try transaction(
+            chain: chain, contract: call.contract, method: call.method, args: call.args, nonce: nonce, timestamp: timestamp)
+    }
 }
 
 /// The JSON envelope of `POST /v1/txs`: `{"body": base64, "signature": base64, "signer": PEM}`.

@@ -53,9 +53,7 @@ public struct CrabSweeper: Service {
             let queries = CrabQueries(state: node.store, config: CrabTraceConfig(resolver: node.config.resolver))
             let candidates = try queries.sweepCandidates(now: now)
             guard !candidates.isEmpty else { return nil }
-            let tx = try identity.transaction(
-                chain: node.chainId, contract: "crab", method: "sweep",
-                args: .object(["gcns": .array(candidates.map { .string($0) })]))
+            let tx = try identity.transaction(chain: node.chainId, call: CrabCall.sweep(gcns: candidates))
             try node.submit(tx)
             logger.info("crab sweep submitted", metadata: ["txid": "\(tx.txid)", "coupons": "\(candidates.count)"])
             return tx.id

@@ -47,59 +47,30 @@ struct CodesCommand: ParsableCommand {
 
     func run() throws {
         var rng = SystemRandomNumberGenerator()
-        let generator = CodeGenerator(resolver: resolver)
         let serials = from...(from + count - 1)
-        let codes: [GeneratedCode]
-        let commission: JSONValue
+        let batch: CodeBatch
         switch kind {
         case .rings:
-            codes = try generator.rings(gtin: gtin ?? "", serials: serials, prefix: prefix, width: width, using: &rng)
-            commission = .object([
-                "gtin": .string(Self.gtin(of: codes[0].key) ?? gtin ?? ""),
-                "rings": .array(
-                    codes.map {
-                        .object(["serial": .string(Self.serial(of: $0.key) ?? ""), "secretHash": .string($0.secretHash)])
-                    }),
-            ])
+            batch = try CodeBatch.rings(
+                gtin: gtin ?? "", serials: serials, prefix: prefix, width: width, resolver: resolver, using: &rng)
         case .coupons:
-            codes = try generator.coupons(base12: gcnBase ?? "", serials: serials, width: width, using: &rng)
-            commission = .object([
-                "coupons": .array(
-                    codes.map { .object(["gcn": .string(Self.gcn(of: $0.key) ?? ""), "secretHash": .string($0.secretHash)]) })
-            ])
+            batch = try CodeBatch.coupons(
+                base12: gcnBase ?? "", serials: serials, width: width, resolver: resolver, using: &rng)
         }
         let dir = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let labels = codes.map { CodeLabel(uri: $0.uri, shortCode: $0.shortCode, caption: "\(caption) · \($0.key.canonical)") }
-        let sheet = CodeSheet(title: "\(caption) — \(kind.rawValue) \(from)–\(from + count - 1)", labels: labels)
+        let sheet = batch.sheet(caption: caption)
         let pages = try sheet.svgPages()
         for (i, page) in pages.enumerated() {
             try Data(page.utf8).write(to: dir.appendingPathComponent("sheet-\(i + 1).svg"))
         }
         if png { _ = try sheet.writePNGs(to: dir.appendingPathComponent("png")) }
-        var csv = "uri,short_code,key,secret\n"
-        for c in codes { csv += "\(c.uri),\(c.shortCode),\(c.key.canonical),\(c.secret)\n" }
         let csvURL = dir.appendingPathComponent("codes.csv")
-        try Data(csv.utf8).write(to: csvURL)
+        try Data(batch.csv.utf8).write(to: csvURL)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: csvURL.path)
-        try Data(commission.canonicalBytes).write(to: dir.appendingPathComponent("commission.json"))
+        try Data(batch.commission.canonicalBytes).write(to: dir.appendingPathComponent("commission.json"))
         print(
-            "wrote \(codes.count) \(kind.rawValue): \(pages.count) sheet(s) in \(dir.path), codes.csv (secrets, mode 600), commission.json (hashes only)"
+            "wrote \(batch.codes.count) \(kind.rawValue): \(pages.count) sheet(s) in \(dir.path), codes.csv (secrets, mode 600), commission.json (hashes only)"
         )
-    }
-
-    static func gtin(of key: GS1Key) -> String? {
-        if case .sgtin(let g, _) = key { return g }
-        return nil
-    }
-
-    static func serial(of key: GS1Key) -> String? {
-        if case .sgtin(_, let s) = key { return s }
-        return nil
-    }
-
-    static func gcn(of key: GS1Key) -> String? {
-        if case .gcn(let c) = key { return c }
-        return nil
     }
 }

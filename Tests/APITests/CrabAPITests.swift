@@ -56,26 +56,16 @@ import Testing
     /// Submits one signed crab transaction, commits it in its own block and expects success.
     @discardableResult
     func step(
-        _ node: ChainNode, _ role: Role, _ org: String, _ method: String, _ args: JSONValue,
-        sourceLocation: SourceLocation = #_sourceLocation
+        _ node: ChainNode, _ role: Role, _ org: String, _ call: ContractCall, sourceLocation: SourceLocation = #_sourceLocation
     ) throws -> String {
-        let tx = try identity(role, org).transaction(chain: Self.chain, contract: "crab", method: method, args: args)
+        let tx = try identity(role, org).transaction(chain: Self.chain, call: call)
         try node.submit(tx)
         try node.produceBlock()
         let stored = try #require(try node.store.transaction(tx.id), sourceLocation: sourceLocation)
         #expect(
-            stored.result.error == nil, "\(method): \(stored.result.error?.description ?? "")", sourceLocation: sourceLocation)
+            stored.result.error == nil, "\(call.method): \(stored.result.error?.description ?? "")",
+            sourceLocation: sourceLocation)
         return tx.txid
-    }
-
-    static func serial(_ key: GS1Key) -> String {
-        if case .sgtin(_, let s) = key { return s }
-        return ""
-    }
-
-    static func gcn(_ key: GS1Key) -> String {
-        if case .gcn(let g) = key { return g }
-        return ""
     }
 
     /// Members farmA, merch, lab, logi; season 2026 open now; rings 1–8 in lot L1 and 9–10 in lot
@@ -84,87 +74,55 @@ import Testing
     /// lot L2 recalled by the regulator.
     func setUpSeason(_ node: ChainNode) throws -> Season {
         let now = Fixtures.now
-        for (org, role) in [("farmA", "farm"), ("merch", "merchant"), ("lab", "lab"), ("logi", "logistics")] {
-            var a: [String: JSONValue] = [
-                "org": .string(org), "role": .string(role), "name": .string("\(org) Co."), "licence": .string("L-\(org)"),
-            ]
-            if role == "farm" {
-                a["areaMu"] = .int(1)
-                a["zone"] = .string("lake-east")
-            }
-            try step(node, .association, "assoc", "register_member", .object(a))
+        for (org, role) in [("farmA", CrabCall.MemberRole.farm), ("merch", .merchant), ("lab", .lab), ("logi", .logistics)] {
+            try step(
+                node, .association, "assoc",
+                CrabCall.registerMember(
+                    org: org, role: role, name: "\(org) Co.", licence: "L-\(org)", areaMu: role == .farm ? 1 : nil,
+                    zone: role == .farm ? "lake-east" : nil))
         }
         try step(
-            node, .association, "assoc", "open_season",
-            .object([
-                "season": .string("2026"), "opensAt": .int(now - Self.day), "closesAt": .int(now + 90 * Self.day),
-                "capPerMu": .int(20), "couponValidityDays": .int(60), "sizes": .array([.number("3.0")]),
-                "maxScans": .int(5), "scanWindowHours": .int(24), "lateScanDays": .int(30), "shipWithinDays": .int(3),
-            ]))
+            node, .association, "assoc",
+            CrabCall.openSeason(
+                season: "2026", opensAt: now - Self.day, closesAt: now + 90 * Self.day, capPerMu: 20, couponValidityDays: 60,
+                sizes: [LiangSize(tenths: 30)], maxScans: 5, scanWindowHours: 24, lateScanDays: 30, shipWithinDays: 3))
         var rng = SystemRandomNumberGenerator()
         let generator = CodeGenerator(resolver: "id.xiangchain.example")
         let rings = try generator.rings(gtin: Self.gtin, serials: 1...10, prefix: "R", width: 4, using: &rng)
+        let serials = rings.map { $0.key.serial ?? "" }
         try step(
-            node, .association, "assoc", "commission_rings",
-            .object([
-                "gtin": .string(Self.gtin),
-                "rings": .array(
-                    rings.map { .object(["serial": .string(Self.serial($0.key)), "secretHash": .string($0.secretHash)]) }),
-            ]))
+            node, .association, "assoc", CrabCall.commissionRings(gtin: Self.gtin, rings: rings.map(CrabCall.Ring.init)))
         try step(
-            node, .association, "assoc", "allocate_rings",
-            .object([
-                "org": .string("farmA"), "season": .string("2026"), "gtin": .string(Self.gtin),
-                "serials": .array(rings.map { .string(Self.serial($0.key)) }),
-            ]))
+            node, .association, "assoc",
+            CrabCall.allocateRings(org: "farmA", season: "2026", gtin: Self.gtin, serials: serials))
         for (lot, range) in [("L1", 0..<8), ("L2", 8..<10)] {
             try step(
-                node, .farm, "farmA", "tag_harvest",
-                .object([
-                    "season": .string("2026"), "gtin": .string(Self.gtin), "lot": .string(lot), "pond": .string("P7"),
-                    "zone": .string("lake-east"), "harvestedAt": .int(Fixtures.now - 1000),
-                    "rings": .array(
-                        rings[range].map {
-                            .object(["serial": .string(Self.serial($0.key)), "sex": .string("male"), "weightG": .int(210)])
-                        }),
-                ]))
+                node, .farm, "farmA",
+                CrabCall.tagHarvest(
+                    season: "2026", gtin: Self.gtin, lot: lot, pond: "P7", zone: "lake-east", harvestedAt: Fixtures.now - 1000,
+                    rings: serials[range].map { CrabCall.TaggedRing(serial: $0, sex: .male, weightG: 210) }))
             try step(
-                node, .lab, "lab", "inspect_lot",
-                .object([
-                    "gtin": .string(Self.gtin), "lot": .string(lot), "result": .string("pass"),
-                    "reportHash": .string(Fixtures.randomHash()),
-                ]))
+                node, .lab, "lab",
+                CrabCall.inspectLot(gtin: Self.gtin, lot: lot, result: .pass, reportHash: Fixtures.randomHash()))
         }
         try step(
-            node, .farm, "farmA", "pack_box",
-            .object([
-                "sscc": .string(Self.ssccA), "gtin": .string(Self.gtin),
-                "serials": .array(rings[0..<4].map { .string(Self.serial($0.key)) }),
-            ]))
-        try step(
-            node, .farm, "farmA", "ship",
-            .object(["sscc": .string(Self.ssccA), "to": .string("merch"), "carrier": .string("logi")]))
-        try step(node, .merchant, "merch", "receive", .object(["sscc": .string(Self.ssccA)]))
-        try step(
-            node, .association, "assoc", "grant_quota",
-            .object(["season": .string("2026"), "org": .string("merch"), "crabs": .int(100)]))
+            node, .farm, "farmA", CrabCall.packBox(sscc: Self.ssccA, gtin: Self.gtin, serials: Array(serials[0..<4])))
+        try step(node, .farm, "farmA", CrabCall.ship(sscc: Self.ssccA, to: .member("merch"), carrier: "logi"))
+        try step(node, .merchant, "merch", CrabCall.receive(sscc: Self.ssccA))
+        try step(node, .association, "assoc", CrabCall.grantQuota(season: "2026", org: "merch", crabs: 100))
         let coupons = try generator.coupons(base12: "952123400001", serials: 1...2, using: &rng)
         try step(
-            node, .merchant, "merch", "issue_coupons",
-            .object([
-                "season": .string("2026"), "sizeLiang": .number("3.0"), "crabsPerCoupon": .int(4),
-                "coupons": .array(
-                    coupons.map { .object(["gcn": .string(Self.gcn($0.key)), "secretHash": .string($0.secretHash)]) }),
-            ]))
-        let gcn1 = Self.gcn(coupons[0].key)
-        try step(node, .merchant, "merch", "redeem", .object(["gcn": .string(gcn1), "sscc": .string(Self.ssccA)]))
+            node, .merchant, "merch",
+            CrabCall.issueCoupons(
+                season: "2026", coupons: coupons.map(CrabCall.Coupon.init), sizeLiang: LiangSize(tenths: 30),
+                crabsPerCoupon: 4))
+        let gcn1 = coupons[0].key.gcnValue ?? ""
+        try step(node, .merchant, "merch", CrabCall.redeem(gcn: gcn1, sscc: Self.ssccA))
+        try step(node, .merchant, "merch", CrabCall.ship(sscc: Self.ssccA, to: .consumer, carrier: "logi"))
+        try step(node, .logistics, "logi", CrabCall.receive(sscc: Self.ssccA))
         try step(
-            node, .merchant, "merch", "ship",
-            .object(["sscc": .string(Self.ssccA), "to": .string("consumer"), "carrier": .string("logi")]))
-        try step(node, .logistics, "logi", "receive", .object(["sscc": .string(Self.ssccA)]))
-        try step(
-            node, .regulator, "reg", "recall",
-            .object(["gtin": .string(Self.gtin), "lot": .string("L2"), "reason": .string("residue found in a retest")]))
+            node, .regulator, "reg",
+            CrabCall.recall(.lot(gtin: Self.gtin, lot: "L2"), reason: "residue found in a retest"))
         return Season(rings: rings, coupons: coupons)
     }
 
@@ -491,7 +449,7 @@ import Testing
             try node.produceBlock()
             let stored = try #require(try node.store.transaction(id))
             #expect(stored.result.error == nil && stored.method == "sweep")
-            #expect(String(decoding: stored.transaction.body, as: UTF8.self).contains(Self.gcn(s.coupons[1].key)))
+            #expect(String(decoding: stored.transaction.body, as: UTF8.self).contains(try #require(s.coupons[1].key.gcnValue)))
         }
     }
 }

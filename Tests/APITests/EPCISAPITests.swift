@@ -46,6 +46,10 @@ import Testing
         return StoredTransactionSummary(error: stored.result.error?.code.rawValue, events: stored.result.events.map(\.data))
     }
 
+    func commit(_ node: ChainNode, _ id: SigningIdentity, _ call: ContractCall) throws -> StoredTransactionSummary {
+        try commit(node, id, contract: call.contract, method: call.method, args: call.args)
+    }
+
     struct StoredTransactionSummary {
         let error: String?
         let events: [JSONValue]
@@ -66,11 +70,9 @@ import Testing
             let association = try consortium.identity(.association)
             let secret = Hash256.sha256(Array("s".utf8)).hex
             let crab = try commit(
-                node, association, contract: "crab", method: "commission_rings",
-                args: .object([
-                    "gtin": .string("09521234543213"),
-                    "rings": .array([.object(["serial": .string("R0001"), "secretHash": .string(secret)])]),
-                ]))
+                node, association,
+                CrabCall.commissionRings(
+                    gtin: "09521234543213", rings: [CrabCall.Ring(serial: "R0001", secretHash: secret)]))
             #expect(crab.error == nil)
 
             func events(_ query: String) async throws -> (HTTPResponse.Status, [JSONValue], JSONValue) {
@@ -110,11 +112,9 @@ import Testing
             }
             // A later crab step shows up: the exported events are recomputed for the new height.
             let second = try commit(
-                node, association, contract: "crab", method: "commission_rings",
-                args: .object([
-                    "gtin": .string("09521234543213"),
-                    "rings": .array([.object(["serial": .string("R0002"), "secretHash": .string(secret)])]),
-                ]))
+                node, association,
+                CrabCall.commissionRings(
+                    gtin: "09521234543213", rings: [CrabCall.Ring(serial: "R0002", secretHash: secret)]))
             #expect(second.error == nil)
             #expect(try await events("?MATCH_epc=\(Self.escape("https://id.gs1.org/01/09521234543213/21/R0002"))").1.count == 1)
             #expect(try await events("").1.count == 4)

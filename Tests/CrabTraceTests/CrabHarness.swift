@@ -46,7 +46,7 @@ final class CrabHarness {
         return VerifiedTransaction(transaction: t, body: try TransactionBody.parse(t.body), signer: signer)
     }
 
-    /// Executes one transaction as the next block and commits its writes.
+    /// Executes one transaction with raw arguments as the next block and commits its writes.
     @discardableResult
     func run(_ role: Role, _ org: String, _ method: String, _ args: JSONValue) throws -> (StoredTransaction, [StateWrite]) {
         height += 1
@@ -58,17 +58,31 @@ final class CrabHarness {
         return (out.transactions[0], out.writes)
     }
 
+    /// Executes one call as the next block and commits its writes.
+    @discardableResult
+    func run(_ role: Role, _ org: String, _ call: ContractCall) throws -> (StoredTransaction, [StateWrite]) {
+        try run(role, org, call.method, call.args)
+    }
+
     /// Runs a step that must succeed.
     @discardableResult
-    func ok(_ role: Role, _ org: String, _ method: String, _ args: JSONValue, sourceLocation: SourceLocation = #_sourceLocation)
+    func ok(_ role: Role, _ org: String, _ call: ContractCall, sourceLocation: SourceLocation = #_sourceLocation)
         throws -> StoredTransaction
     {
-        let (tx, _) = try run(role, org, method, args)
-        #expect(tx.result.error == nil, "\(method): \(tx.result.error?.description ?? "")", sourceLocation: sourceLocation)
+        let (tx, _) = try run(role, org, call)
+        #expect(tx.result.error == nil, "\(call.method): \(tx.result.error?.description ?? "")", sourceLocation: sourceLocation)
         return tx
     }
 
     /// Runs a step that must fail with `code`, write nothing and leave state unchanged.
+    func refused(
+        _ code: String, _ role: Role, _ org: String, _ call: ContractCall, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        try refused(code, role, org, call.method, call.args, sourceLocation: sourceLocation)
+    }
+
+    /// Runs a step with raw (e.g. deliberately malformed) arguments that must fail with `code`,
+    /// write nothing and leave state unchanged.
     func refused(
         _ code: String, _ role: Role, _ org: String, _ method: String, _ args: JSONValue,
         sourceLocation: SourceLocation = #_sourceLocation
@@ -85,38 +99,35 @@ final class CrabHarness {
 
     // MARK: fixtures
 
-    func member(_ org: String, _ role: String, extra: [String: JSONValue] = [:]) throws {
-        var a: [String: JSONValue] = [
-            "org": .string(org), "role": .string(role), "name": .string("\(org) Co."), "licence": .string("L-\(org)"),
-        ]
-        if role == "farm" {
-            a["areaMu"] = .int(1)
-            a["zone"] = .string("lake-east")
-        }
-        for (k, v) in extra { a[k] = v }
-        try ok(.association, "assoc", "register_member", .object(a))
+    /// Registers `org` as a member; a farm gets 1 mu in zone "lake-east" unless `zone` says otherwise.
+    func member(
+        _ org: String, _ role: CrabCall.MemberRole, zone: String? = nil, salesRegion: [String]? = nil, gln: String? = nil
+    ) throws {
+        try ok(
+            .association, "assoc",
+            CrabCall.registerMember(
+                org: org, role: role, name: "\(org) Co.", licence: "L-\(org)", areaMu: role == .farm ? 1 : nil,
+                zone: role == .farm ? zone ?? "lake-east" : zone, salesRegion: salesRegion, gln: gln))
     }
 
-    func openSeason(capPerMu: Int = 10, extra: [String: JSONValue] = [:]) throws {
-        var a: [String: JSONValue] = [
-            "season": .string("2026"), "opensAt": .int(Self.seasonOpens), "closesAt": .int(Self.seasonOpens + 90 * Self.day),
-            "capPerMu": .int(capPerMu), "couponValidityDays": .int(60),
-            "sizes": .array([.number("3.0"), .number("4.0"), .number("4.5"), .number("2.5")]),
-            "maxScans": .int(5), "scanWindowHours": .int(24), "lateScanDays": .int(30), "shipWithinDays": .int(3),
-        ]
-        for (k, v) in extra { a[k] = v }
-        try ok(.association, "assoc", "open_season", .object(a))
+    func openSeason(capPerMu: Int64 = 10, breakerPercent: Int64? = nil) throws {
+        try ok(
+            .association, "assoc",
+            CrabCall.openSeason(
+                season: "2026", opensAt: Self.seasonOpens, closesAt: Self.seasonOpens + 90 * Self.day, capPerMu: capPerMu,
+                couponValidityDays: 60, sizes: [30, 40, 45, 25].map { LiangSize(tenths: $0) }, maxScans: 5,
+                scanWindowHours: 24, lateScanDays: 30, shipWithinDays: 3, breakerPercent: breakerPercent))
     }
 
     /// Registers farmA, farmB, merch (sales region Suzhou, Shanghai), merch2, lab, logi and opens season 2026.
-    func setUpMembersAndSeason(capPerMu: Int = 10, seasonExtra: [String: JSONValue] = [:]) throws {
-        try member("farmA", "farm", extra: ["gln": .string("9521234000006")])
-        try member("farmB", "farm", extra: ["zone": .string("pond-west")])
-        try member("merch", "merchant", extra: ["salesRegion": .array([.string("Suzhou"), .string("Shanghai")])])
-        try member("merch2", "merchant")
-        try member("lab", "lab")
-        try member("logi", "logistics")
-        try openSeason(capPerMu: capPerMu, extra: seasonExtra)
+    func setUpMembersAndSeason(capPerMu: Int64 = 10, breakerPercent: Int64? = nil) throws {
+        try member("farmA", .farm, gln: "9521234000006")
+        try member("farmB", .farm, zone: "pond-west")
+        try member("merch", .merchant, salesRegion: ["Suzhou", "Shanghai"])
+        try member("merch2", .merchant)
+        try member("lab", .lab)
+        try member("logi", .logistics)
+        try openSeason(capPerMu: capPerMu, breakerPercent: breakerPercent)
     }
 
     /// Generates ring codes `R<n>` for the range and commissions them.
@@ -124,19 +135,8 @@ final class CrabHarness {
     func commission(_ range: ClosedRange<Int>) throws -> [GeneratedCode] {
         let codes = try generator.rings(gtin: Self.gtin, serials: range, prefix: "R", width: 4, using: &rng)
         for c in codes { secrets[c.key.canonical] = c.secret }
-        try ok(
-            .association, "assoc", "commission_rings",
-            .object([
-                "gtin": .string(Self.gtin),
-                "rings": .array(
-                    codes.map { .object(["serial": .string(serial($0.key)), "secretHash": .string($0.secretHash)]) }),
-            ]))
+        try ok(.association, "assoc", CrabCall.commissionRings(gtin: Self.gtin, rings: codes.map(CrabCall.Ring.init)))
         return codes
-    }
-
-    func serial(_ key: GS1Key) -> String {
-        if case .sgtin(_, let s) = key { return s }
-        return ""
     }
 
     static func serials(_ range: ClosedRange<Int>) -> [String] {
@@ -145,74 +145,63 @@ final class CrabHarness {
 
     func allocate(_ range: ClosedRange<Int>, to org: String = "farmA") throws {
         try ok(
-            .association, "assoc", "allocate_rings",
-            .object([
-                "org": .string(org), "season": .string("2026"), "gtin": .string(Self.gtin),
-                "serials": .array(Self.serials(range).map { .string($0) }),
-            ]))
+            .association, "assoc",
+            CrabCall.allocateRings(org: org, season: "2026", gtin: Self.gtin, serials: Self.serials(range)))
     }
 
-    func tagArgs(_ range: ClosedRange<Int>, lot: String = "L1", weight: Int = 210, zone: String = "lake-east") -> JSONValue {
-        .object([
-            "season": .string("2026"), "gtin": .string(Self.gtin), "lot": .string(lot), "pond": .string("P7"),
-            "zone": .string(zone), "harvestedAt": .int(time),
-            "rings": .array(
-                Self.serials(range).map {
-                    .object(["serial": .string($0), "sex": .string("male"), "weightG": .int(Int64(weight))])
-                }),
-        ])
+    /// Rings `R<n>` of the range on male crabs of `weight` grams.
+    func taggedRings(_ range: ClosedRange<Int>, weight: Int64 = 210) -> [CrabCall.TaggedRing] {
+        Self.serials(range).map { CrabCall.TaggedRing(serial: $0, sex: .male, weightG: weight) }
     }
 
-    func lotArgs(_ lot: String = "L1", _ extra: [String: JSONValue] = [:]) -> JSONValue {
-        var a: [String: JSONValue] = ["gtin": .string(Self.gtin), "lot": .string(lot)]
-        for (k, v) in extra { a[k] = v }
-        return .object(a)
+    /// `tag_harvest` of the range into `lot` from pond P7, harvested now.
+    func tagCall(
+        _ range: ClosedRange<Int>, lot: String = "L1", weight: Int64 = 210, zone: String = "lake-east",
+        season: String = "2026"
+    ) -> ContractCall {
+        tagCall(rings: taggedRings(range, weight: weight), lot: lot, zone: zone, season: season)
     }
 
-    func inspect(_ lot: String = "L1", result: String = "pass") throws {
+    /// `tag_harvest` of `rings` into `lot` from pond P7, harvested now.
+    func tagCall(
+        rings: [CrabCall.TaggedRing], lot: String = "L1", zone: String = "lake-east", season: String = "2026"
+    ) -> ContractCall {
+        CrabCall.tagHarvest(
+            season: season, gtin: Self.gtin, lot: lot, pond: "P7", zone: zone, harvestedAt: time, rings: rings)
+    }
+
+    func inspect(_ lot: String = "L1", result: CrabCall.InspectionResult = .pass) throws {
         try ok(
-            .lab, "lab", "inspect_lot",
-            lotArgs(
-                lot,
-                [
-                    "result": .string(result), "reportHash": .string(Fixtures.randomHash()),
-                    "residues": .object(["enrofloxacin": .string("ND")]),
-                ]))
+            .lab, "lab",
+            CrabCall.inspectLot(
+                gtin: Self.gtin, lot: lot, result: result, residues: ["enrofloxacin": .string("ND")],
+                reportHash: Fixtures.randomHash()))
     }
 
     func pack(_ sscc: String, _ range: ClosedRange<Int>, role: Role = .farm, org: String = "farmA") throws {
-        try ok(
-            role, org, "pack_box",
-            .object([
-                "sscc": .string(sscc), "gtin": .string(Self.gtin), "serials": .array(Self.serials(range).map { .string($0) }),
-            ]))
+        try ok(role, org, CrabCall.packBox(sscc: sscc, gtin: Self.gtin, serials: Self.serials(range)))
     }
 
     /// Generates coupon codes and issues them for merch.
     @discardableResult
-    func issue(_ serials: ClosedRange<Int>, org: String = "merch", size: String = "3.0", perCoupon: Int = 4) throws
-        -> [GeneratedCode]
-    {
-        let codes = try issueArgs(serials, size: size, perCoupon: perCoupon)
-        try ok(.merchant, org, "issue_coupons", codes.1)
+    func issue(
+        _ serials: ClosedRange<Int>, org: String = "merch", size: LiangSize = LiangSize(tenths: 30), perCoupon: Int64 = 4
+    ) throws -> [GeneratedCode] {
+        let codes = try issueCall(serials, size: size, perCoupon: perCoupon)
+        try ok(.merchant, org, codes.1)
         return codes.0
     }
 
-    func issueArgs(_ serials: ClosedRange<Int>, size: String = "3.0", perCoupon: Int = 4) throws -> ([GeneratedCode], JSONValue) {
+    func issueCall(_ serials: ClosedRange<Int>, size: LiangSize = LiangSize(tenths: 30), perCoupon: Int64 = 4) throws
+        -> ([GeneratedCode], ContractCall)
+    {
         let codes = try generator.coupons(base12: "952123400001", serials: serials, using: &rng)
         for c in codes { secrets[c.key.canonical] = c.secret }
         return (
             codes,
-            .object([
-                "season": .string("2026"), "sizeLiang": .number(size), "crabsPerCoupon": .int(Int64(perCoupon)),
-                "coupons": .array(codes.map { .object(["gcn": .string(gcn($0.key)), "secretHash": .string($0.secretHash)]) }),
-            ])
+            CrabCall.issueCoupons(
+                season: "2026", coupons: codes.map(CrabCall.Coupon.init), sizeLiang: size, crabsPerCoupon: perCoupon)
         )
-    }
-
-    func gcn(_ key: GS1Key) -> String {
-        if case .gcn(let g) = key { return g }
-        return ""
     }
 
     func ringKey(_ n: Int) -> GS1Key { .sgtin(gtin: Self.gtin, serial: Self.serials(n...n)[0]) }
@@ -224,8 +213,8 @@ final class CrabHarness {
 
     func secretHash(_ key: GS1Key) -> String { CodeSecret.hash(key: key, secret: secrets[key.canonical] ?? "WRONG000") }
 
-    func scanArgs(_ key: GS1Key, city: String, hash: String? = nil) -> JSONValue {
-        .object(["code": .string(key.canonical), "secretHash": .string(hash ?? secretHash(key)), "city": .string(city)])
+    func scanCall(_ key: GS1Key, city: String, hash: String? = nil) -> ContractCall {
+        CrabCall.scan(code: key.canonical, secretHash: hash ?? secretHash(key), city: city)
     }
 
     func record(_ key: GS1Key) throws -> [String: JSONValue] {
@@ -239,17 +228,15 @@ final class CrabHarness {
         try setUpMembersAndSeason()
         try commission(1...8)
         try allocate(1...8)
-        try ok(.farm, "farmA", "tag_harvest", tagArgs(1...8))
+        try ok(.farm, "farmA", tagCall(1...8))
         try inspect()
         try pack(Self.ssccA, 1...4)
         try pack(Self.ssccB, 5...8)
         for sscc in [Self.ssccA, Self.ssccB] {
-            try ok(.farm, "farmA", "ship", .object(["sscc": .string(sscc), "to": .string("merch"), "carrier": .string("logi")]))
-            try ok(.merchant, "merch", "receive", .object(["sscc": .string(sscc)]))
+            try ok(.farm, "farmA", CrabCall.ship(sscc: sscc, to: .member("merch"), carrier: "logi"))
+            try ok(.merchant, "merch", CrabCall.receive(sscc: sscc))
         }
-        try ok(
-            .association, "assoc", "grant_quota",
-            .object(["season": .string("2026"), "org": .string("merch"), "crabs": .int(100)]))
+        try ok(.association, "assoc", CrabCall.grantQuota(season: "2026", org: "merch", crabs: 100))
         return try issue(1...3)
     }
 

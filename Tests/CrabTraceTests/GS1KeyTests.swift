@@ -17,6 +17,18 @@ import Testing
         #expect(try GS1Key.checkedGLN("9521234000006") == "9521234000006")
     }
 
+    @Test func partsOfAKey() {
+        let ring = GS1Key.sgtin(gtin: "09521234543213", serial: "R0001")
+        #expect(ring.gtin == "09521234543213" && ring.serial == "R0001" && ring.gcnValue == nil)
+        let lot = GS1Key.lot(gtin: "09521234543213", lot: "L1")
+        #expect(lot.gtin == "09521234543213" && lot.serial == nil && lot.gcnValue == nil)
+        let coupon = GS1Key.gcn("9521234000014123")
+        #expect(coupon.gcnValue == "9521234000014123" && coupon.gtin == nil && coupon.serial == nil)
+        for other in [GS1Key.sscc("106141411234567897"), .gln("9521234000006")] {
+            #expect(other.gtin == nil && other.serial == nil && other.gcnValue == nil)
+        }
+    }
+
     @Test(arguments: [
         "09521234543214", "0952123454321", "0952123454321X", "", "095212345432130",
     ])

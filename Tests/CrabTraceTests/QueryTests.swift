@@ -26,32 +26,29 @@ import Testing
         let h = try CrabHarness()
         let coupons = try h.setUpRedeemable()
         // Suspicious: frozen lot.
-        try h.ok(.regulator, "reg", "freeze_lot", h.lotArgs("L1", ["reason": .string("check")]))
+        try h.ok(.regulator, "reg", CrabCall.freezeLot(gtin: CrabHarness.gtin, lot: "L1", reason: "check"))
         let frozen = try h.queries.verify(code: h.printed(h.ringKey(1)))
         #expect(frozen.status == .suspicious && frozen.reasons.contains("lot_frozen"))
-        try h.ok(.regulator, "reg", "unfreeze_lot", h.lotArgs("L1"))
+        try h.ok(.regulator, "reg", CrabCall.unfreezeLot(gtin: CrabHarness.gtin, lot: "L1"))
         // Suspicious: an open alert (two cities).
-        try h.ok(.node, "gw", "scan", h.scanArgs(h.ringKey(2), city: "Suzhou"))
-        try h.ok(.node, "gw", "scan", h.scanArgs(h.ringKey(2), city: "Shanghai"))
+        try h.ok(.node, "gw", h.scanCall(h.ringKey(2), city: "Suzhou"))
+        try h.ok(.node, "gw", h.scanCall(h.ringKey(2), city: "Shanghai"))
         #expect(try h.queries.verify(code: h.printed(h.ringKey(2))).reasons == ["two_cities"])
         // Recalled: one ring; a coupon.
-        try h.ok(
-            .regulator, "reg", "recall",
-            .object(["gtin": .string(CrabHarness.gtin), "serial": .string("R0003"), "reason": .string("x")]))
+        try h.ok(.regulator, "reg", CrabCall.recall(.ring(gtin: CrabHarness.gtin, serial: "R0003"), reason: "x"))
         #expect(try h.queries.verify(code: h.printed(h.ringKey(3))).status == .recalled)
-        try h.ok(.regulator, "reg", "recall", .object(["gcn": .string(h.gcn(coupons[2].key)), "reason": .string("fraud")]))
+        try h.ok(.regulator, "reg", CrabCall.recall(.coupon(gcn: try #require(coupons[2].key.gcnValue)), reason: "fraud"))
         #expect(try h.queries.verify(code: h.printed(coupons[2].key)).status == .recalled)
         #expect(try h.queries.stock(season: "2026", org: "merch")?["promised"]?.int64Value == 8)
         // Redeemed coupon; a live one is genuine, and suspicious once past validity at the given time.
-        try h.ok(
-            .merchant, "merch", "redeem", .object(["gcn": .string(h.gcn(coupons[0].key)), "sscc": .string(CrabHarness.ssccB)]))
+        try h.ok(.merchant, "merch", CrabCall.redeem(gcn: try #require(coupons[0].key.gcnValue), sscc: CrabHarness.ssccB))
         #expect(try h.queries.verify(code: h.printed(coupons[0].key)).status == .redeemed)
         let live = try h.queries.verify(code: h.printed(coupons[1].key))
         #expect(live.status == .genuine && live.details["merchant"]?["org"]?.stringValue == "merch")
         let late = try h.queries.verify(code: h.printed(coupons[1].key), now: h.time + 70 * CrabHarness.day)
         #expect(late.status == .suspicious && late.reasons == ["coupon_expired"])
         // Suspicious: suspended farm; a ring never tagged.
-        try h.ok(.regulator, "reg", "suspend_member", .object(["org": .string("farmA"), "reason": .string("fraud")]))
+        try h.ok(.regulator, "reg", CrabCall.suspendMember(org: "farmA", reason: "fraud"))
         #expect(try h.queries.verify(code: h.printed(h.ringKey(4))).reasons.contains("farm_suspended"))
         try h.commission(9...9)
         #expect(try h.queries.verify(code: h.printed(h.ringKey(9))).reasons.contains("not_tagged"))
@@ -62,12 +59,9 @@ import Testing
         let h = try CrabHarness()
         _ = try h.setUpRedeemable()
         let phone = Fixtures.randomHash()
+        try h.ok(.consumer, "gw", CrabCall.complain(code: h.ringKey(1).canonical, phoneHash: phone, text: "dead crab"))
         try h.ok(
-            .consumer, "gw", "complain",
-            .object(["code": .string(h.ringKey(1).canonical), "phoneHash": .string(phone), "text": .string("dead crab")]))
-        try h.ok(
-            .consumer, "gw", "complain",
-            .object(["code": .string("(01)\(CrabHarness.gtin)(21)FAKE"), "phoneHash": .string(phone), "text": .string("fake?")]))
+            .consumer, "gw", CrabCall.complain(code: "(01)\(CrabHarness.gtin)(21)FAKE", phoneHash: phone, text: "fake?"))
         let list = try h.queries.complaints()
         #expect(list.count == 2)
         #expect(list[0]["known"]?.boolValue == true && list[1]["known"]?.boolValue == false)
@@ -83,30 +77,21 @@ import Testing
     func fullTrace() throws -> (CrabHarness, AccountabilityTrace) {
         let h = try CrabHarness()
         let coupons = try h.setUpRedeemable()
-        let gcn = h.gcn(coupons[0].key)
-        try h.ok(.merchant, "merch", "sell_coupon", .object(["gcn": .string(gcn)]))
+        let gcn = try #require(coupons[0].key.gcnValue)
+        try h.ok(.merchant, "merch", CrabCall.sellCoupon(gcn: gcn))
         try h.ok(
-            .consumer, "gw", "book_redemption",
-            .object([
-                "gcn": .string(gcn), "secretHash": .string(h.secretHash(coupons[0].key)),
-                "phoneHash": .string(Fixtures.randomHash()), "city": .string("Suzhou"),
-            ]))
-        try h.ok(.merchant, "merch", "redeem", .object(["gcn": .string(gcn), "sscc": .string(CrabHarness.ssccA)]))
-        try h.ok(
-            .merchant, "merch", "ship",
-            .object(["sscc": .string(CrabHarness.ssccA), "to": .string("consumer"), "carrier": .string("logi")]))
-        try h.ok(.logistics, "logi", "receive", .object(["sscc": .string(CrabHarness.ssccA)]))
-        try h.ok(.node, "gw", "scan", h.scanArgs(h.ringKey(1), city: "Suzhou"))
+            .consumer, "gw",
+            CrabCall.bookRedemption(
+                gcn: gcn, secretHash: h.secretHash(coupons[0].key), phoneHash: Fixtures.randomHash(), city: "Suzhou"))
+        try h.ok(.merchant, "merch", CrabCall.redeem(gcn: gcn, sscc: CrabHarness.ssccA))
+        try h.ok(.merchant, "merch", CrabCall.ship(sscc: CrabHarness.ssccA, to: .consumer, carrier: "logi"))
+        try h.ok(.logistics, "logi", CrabCall.receive(sscc: CrabHarness.ssccA))
+        try h.ok(.node, "gw", h.scanCall(h.ringKey(1), city: "Suzhou"))
         let inspect = try #require(try h.queries.history("01/\(CrabHarness.gtin)/10/L1").first { $0.step == "inspect_lot" })
         try h.ok(
-            .lab, "lab", "declare_error",
-            .object([
-                "txid": .string(inspect.txid), "reason": .string("incorrect_data"),
-                "correction": .object(["residues": .string("ND")]),
-            ]))
-        try h.ok(
-            .regulator, "reg", "recall",
-            .object(["gtin": .string(CrabHarness.gtin), "serial": .string("R0002"), "reason": .string("x")]))
+            .lab, "lab",
+            CrabCall.declareError(txid: inspect.txid, reason: .incorrectData, correction: ["residues": .string("ND")]))
+        try h.ok(.regulator, "reg", CrabCall.recall(.ring(gtin: CrabHarness.gtin, serial: "R0002"), reason: "x"))
         return (h, try h.queries.trace(code: h.printed(coupons[0].key)))
     }
 

@@ -11,21 +11,16 @@ import Testing
         let h = try CrabHarness()
         let coupons = try h.setUpRedeemable()
         let coupon = coupons[0].key
-        let gcn = h.gcn(coupon)
+        let gcn = try #require(coupon.gcnValue)
+        try h.ok(.merchant, "merch", CrabCall.sellCoupon(gcn: gcn, toHolderHash: Fixtures.randomHash()))
         try h.ok(
-            .merchant, "merch", "sell_coupon", .object(["gcn": .string(gcn), "toHolderHash": .string(Fixtures.randomHash())]))
-        try h.ok(
-            .node, "gw", "book_redemption",
-            .object([
-                "gcn": .string(gcn), "secretHash": .string(h.secretHash(coupon)), "phoneHash": .string(Fixtures.randomHash()),
-                "city": .string("Shanghai"),
-            ]))
-        try h.ok(.merchant, "merch", "redeem", .object(["gcn": .string(gcn), "sscc": .string(CrabHarness.ssccA)]))
-        try h.ok(
-            .merchant, "merch", "ship",
-            .object(["sscc": .string(CrabHarness.ssccA), "to": .string("consumer"), "carrier": .string("logi")]))
-        try h.ok(.logistics, "logi", "receive", .object(["sscc": .string(CrabHarness.ssccA)]))
-        try h.ok(.consumer, "gw", "scan", h.scanArgs(h.ringKey(1), city: "Shanghai"))
+            .node, "gw",
+            CrabCall.bookRedemption(
+                gcn: gcn, secretHash: h.secretHash(coupon), phoneHash: Fixtures.randomHash(), city: "Shanghai"))
+        try h.ok(.merchant, "merch", CrabCall.redeem(gcn: gcn, sscc: CrabHarness.ssccA))
+        try h.ok(.merchant, "merch", CrabCall.ship(sscc: CrabHarness.ssccA, to: .consumer, carrier: "logi"))
+        try h.ok(.logistics, "logi", CrabCall.receive(sscc: CrabHarness.ssccA))
+        try h.ok(.consumer, "gw", h.scanCall(h.ringKey(1), city: "Shanghai"))
 
         // Stock moved from promised to delivered.
         let stock = try #require(try h.queries.stock(season: "2026", org: "merch")?.objectValue)
@@ -91,12 +86,12 @@ import Testing
         try h.commission(1...2)
         try h.allocate(1...2)
         // An org with no registration, and a registered org whose registered role differs.
-        try h.refused("not_a_member", .farm, "merch2", "tag_harvest", h.tagArgs(1...1))
-        try h.refused("not_a_member", .farm, "reg", "tag_harvest", h.tagArgs(1...1))
-        try h.ok(.regulator, "reg", "suspend_member", .object(["org": .string("farmA"), "reason": .string("fraud")]))
-        try h.refused("member_suspended", .farm, "farmA", "tag_harvest", h.tagArgs(1...1))
-        try h.ok(.regulator, "reg", "reinstate_member", .object(["org": .string("farmA")]))
-        try h.ok(.farm, "farmA", "tag_harvest", h.tagArgs(1...1))
+        try h.refused("not_a_member", .farm, "merch2", h.tagCall(1...1))
+        try h.refused("not_a_member", .farm, "reg", h.tagCall(1...1))
+        try h.ok(.regulator, "reg", CrabCall.suspendMember(org: "farmA", reason: "fraud"))
+        try h.refused("member_suspended", .farm, "farmA", h.tagCall(1...1))
+        try h.ok(.regulator, "reg", CrabCall.reinstateMember(org: "farmA"))
+        try h.ok(.farm, "farmA", h.tagCall(1...1))
         #expect(try h.queries.member("farmA")?["suspended"]?.boolValue == false)
     }
 
@@ -105,22 +100,16 @@ import Testing
         try h.setUpMembersAndSeason()
         try h.commission(1...2)
         try h.allocate(1...2)
-        let tag = try h.ok(.farm, "farmA", "tag_harvest", h.tagArgs(1...2))
+        let tag = try h.ok(.farm, "farmA", h.tagCall(1...2))
         let txid = tag.result.txid.hex
+        try h.refused("not_signer", .farm, "farmB", CrabCall.declareError(txid: txid, reason: .incorrectData))
         try h.refused(
-            "not_signer", .farm, "farmB", "declare_error", .object(["txid": .string(txid), "reason": .string("incorrect_data")]))
-        try h.refused(
-            "unknown_tx", .farm, "farmA", "declare_error",
-            .object(["txid": .string(Fixtures.randomHash()), "reason": .string("incorrect_data")]))
+            "unknown_tx", .farm, "farmA", CrabCall.declareError(txid: Fixtures.randomHash(), reason: .incorrectData))
         try h.ok(
-            .farm, "farmA", "declare_error",
-            .object([
-                "txid": .string(txid), "reason": .string("incorrect_data"), "note": .string("pond was P8"),
-                "correction": .object(["pond": .string("P8")]),
-            ]))
-        try h.refused(
-            "already_declared", .regulator, "reg", "declare_error",
-            .object(["txid": .string(txid), "reason": .string("did_not_occur")]))
+            .farm, "farmA",
+            CrabCall.declareError(
+                txid: txid, reason: .incorrectData, note: "pond was P8", correction: ["pond": .string("P8")]))
+        try h.refused("already_declared", .regulator, "reg", CrabCall.declareError(txid: txid, reason: .didNotOccur))
         let hist = try h.queries.history(h.ringKey(1).canonical)
         #expect(hist.map(\.step) == ["commission_rings", "allocate_rings", "tag_harvest", "declare_error"])
         #expect(hist[2].data["pond"]?.stringValue == "P7")  // the original stays

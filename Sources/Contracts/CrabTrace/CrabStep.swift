@@ -11,17 +11,6 @@ final class CrabStep {
     private(set) var touched: [String] = []
     private var touchedSet = Set<String>()
 
-    /// CBV 2.0 business step per method.
-    static let bizSteps: [String: String] = [
-        "commission_rings": "commissioning", "allocate_rings": "other", "tag_harvest": "commissioning",
-        "inspect_lot": "inspecting", "pack_box": "packing", "unpack_box": "unpacking", "ship": "shipping",
-        "receive": "receiving", "issue_coupons": "commissioning", "sell_coupon": "retail_selling",
-        "transfer_coupon": "other", "book_redemption": "reserving", "redeem": "dispensing",
-        "refund_coupon": "decommissioning", "expire_coupons": "decommissioning", "scan": "other", "complain": "other",
-        "freeze_lot": "holding", "unfreeze_lot": "holding", "recall": "holding", "sweep": "decommissioning",
-        "declare_error": "other",
-    ]
-
     init(context: ExecutionContext, method: String, config: CrabTraceConfig) {
         self.ctx = context
         self.method = method
@@ -81,7 +70,7 @@ final class CrabStep {
             "object": .string(object), "seq": .int(seq), "step": .string(s), "signer": signerJSON,
             "txid": .string(ctx.txid.hex), "height": .int(Int64(ctx.height)), "time": .int(now), "data": .object(data),
         ]
-        if let b = Self.bizSteps[s] { entry["bizStep"] = .string(b) }
+        if let b = CrabTraceContract.method(named: s)?.bizStep { entry["bizStep"] = .string(b) }
         put(CrabKeys.history(object, seq), entry)
         if touchedSet.insert(object).inserted { touched.append(object) }
     }

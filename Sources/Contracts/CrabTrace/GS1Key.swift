@@ -44,6 +44,26 @@ public enum GS1Key: Sendable, Hashable {
         }
     }
 
+    /// The GTIN-14 of a ring or lot key; nil for other kinds.
+    public var gtin: String? {
+        switch self {
+        case .sgtin(let g, _), .lot(let g, _): g
+        default: nil
+        }
+    }
+
+    /// The serial (AI 21) of a ring key; nil for other kinds.
+    public var serial: String? {
+        if case .sgtin(_, let s) = self { return s }
+        return nil
+    }
+
+    /// The Global Coupon Number (AI 255) of a coupon key; nil for other kinds.
+    public var gcnValue: String? {
+        if case .gcn(let c) = self { return c }
+        return nil
+    }
+
     // MARK: validation
 
     /// The GS1 mod-10 check digit for `digits` (the payload without its check digit).
