@@ -251,7 +251,7 @@ let package = Package(
             name: "APITests",
             dependencies: [
                 "API", "Node", "ChainTesting", "ChainCore", "Identity", "EPCISContract", "CrabTraceContract", "EvidenceContract",
-                "Accounts",
+                "Accounts", "NodeRuntime",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

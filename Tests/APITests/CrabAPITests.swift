@@ -10,6 +10,7 @@ import Identity
 import Logging
 import NIOCore
 import Node
+import NodeRuntime
 import Storage
 import Testing
 

@@ -49,7 +49,7 @@ import Testing
         try h.refused("unknown_method", .association, "assoc", "nosuch", .object([:]))
         // Admission refuses it with the same code, before execution.
         let verifier = TransactionVerifier(
-            chainId: "test-chain", membership: try h.consortium.membership(), registry: ContractRegistry([contract]))
+            chainId: "test-chain", memberships: try h.consortium.memberships(), registry: ContractRegistry([contract]))
         let t = try h.identity(.association, "assoc").transaction(
             chain: "test-chain", contract: "crab", method: "nosuch", args: .object([:]))
         #expect(errorCode { try verifier.verify(t, nowMillis: Fixtures.now) } == "unknown_method")

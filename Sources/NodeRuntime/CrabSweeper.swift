@@ -2,6 +2,7 @@ import ChainCore
 import CrabTraceContract
 import Identity
 import Logging
+import Node
 import ServiceLifecycle
 
 /// Every `interval`, submits `crab.sweep` with the coupons due for it (expired live coupons,
