@@ -260,7 +260,7 @@ let package = Package(
         .testTarget(
             name: "ProcessTests",
             dependencies: [
-                "ChainCore", "ChainTesting", "Identity", "Node", "CrabTraceContract", "Storage", "API",
+                "ChainCore", "ChainClient", "ChainTesting", "Identity", "Node", "CrabTraceContract", "Storage", "API",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -73,7 +73,7 @@ public struct ChainAPI: Sendable {
                     return .upgrade([:]) { inbound, outbound, _ in
                         try await stream.stream(from: from, inbound: inbound, outbound: outbound)
                     }
-                })
+                }, firstRequestTimeout: idle)
         }
         return Application(
             router: router(), server: server,

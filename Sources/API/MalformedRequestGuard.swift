@@ -45,13 +45,65 @@ final class MalformedRequestHandler: ChannelInboundHandler, RemovableChannelHand
     }
 }
 
-/// A child channel that adds `MalformedRequestHandler` behind the HTTP parser of `inner`.
+/// Closes a connection whose first request head (up to the blank line) has not arrived within
+/// `timeout` of connecting: a client that connects and sends nothing, or trickles bytes, holds
+/// no connection for long. Once the head is in, it leaves the pipeline (the HTTP server's own
+/// idle timeout covers the time between later requests).
+final class FirstRequestTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    let timeout: TimeAmount
+    private var timer: Scheduled<Void>?
+    private var tail: [UInt8] = []
+
+    init(timeout: TimeAmount) { self.timeout = timeout }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let channel = context.channel
+        timer = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = unwrapInboundIn(data).readableBytesView
+        // The head ends at the first CRLF CRLF, which may straddle two reads.
+        let done = Self.containsEnd(tail + bytes.prefix(3)) || bytes.withUnsafeBytes { Self.containsEnd($0) }
+        tail = Array((tail + bytes.suffix(3)).suffix(3))
+        context.fireChannelRead(data)
+        if done {
+            timer?.cancel()
+            timer = nil
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        }
+    }
+
+    static func containsEnd<C: RandomAccessCollection>(_ c: C) -> Bool where C.Element == UInt8, C.Index == Int {
+        guard c.count >= 4 else { return false }
+        var i = c.startIndex
+        while i <= c.endIndex - 4 {
+            if c[i] == 13, c[i + 1] == 10, c[i + 2] == 13, c[i + 3] == 10 { return true }
+            i += 1
+        }
+        return false
+    }
+}
+
+/// A child channel that adds `MalformedRequestHandler` behind the HTTP parser of `inner`, and
+/// `FirstRequestTimeoutHandler` in front of it.
 struct GuardedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
     let inner: Inner
+    let firstRequestTimeout: TimeAmount
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Inner.Value> {
         inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
             try channel.pipeline.syncOperations.addHandler(MalformedRequestHandler(), position: .last)
+            try channel.pipeline.syncOperations.addHandler(
+                FirstRequestTimeoutHandler(timeout: firstRequestTimeout), position: .first)
             return value
         }
     }

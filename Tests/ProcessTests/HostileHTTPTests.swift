@@ -1,0 +1,138 @@
+import ChainClient
+import ChainCore
+import ChainTesting
+import Dispatch
+import Foundation
+import Node
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What anonymous clients can do to a node's HTTP server, against the real binary.
+@Suite(.serialized) struct HostileHTTPTests {
+    /// Sends `bytes` on a new connection and reads until the server closes it or `timeout`.
+    /// Runs on a dispatch thread (blocking socket calls). Returns what came back and whether the
+    /// server closed the connection.
+    static func exchange(port: Int, _ bytes: [UInt8], timeout: Double) async -> (reply: String, closed: Bool) {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                defer { close(fd) }
+                var addr = sockaddr_in()
+                addr.sin_family = sa_family_t(AF_INET)
+                addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+                addr.sin_port = UInt16(port).bigEndian
+                let ok = withUnsafePointer(to: &addr) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
+                }
+                guard ok == 0 else { return continuation.resume(returning: ("connect failed", true)) }
+                var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1e6))
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+                _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                var out: [UInt8] = []
+                var buffer = [UInt8](repeating: 0, count: 65536)
+                while true {
+                    let n = recv(fd, &buffer, buffer.count, 0)
+                    if n > 0 {
+                        out += buffer[0..<n]
+                    } else {
+                        continuation.resume(returning: (String(decoding: out, as: UTF8.self), n == 0 || errno == ECONNRESET))
+                        return
+                    }
+                }
+            }
+        }
+    }
+
+    /// A solo node with small bounds, so that the tests exercise them quickly.
+    static func withNode(_ body: (Int, NodeProcess) async throws -> Void) async throws {
+        try await withTemporaryDirectory { dir in
+            let made = try await XiangChainBinary.run(["init", "--dir", dir.path, "--orgs", "org0"])
+            #expect(made.status == 0, "\(made.output)")
+            let configURL = dir.appendingPathComponent("nodes/0/config.json")
+            var config = try NodeConfig.load(from: configURL)
+            config.httpIdleTimeoutSeconds = 2
+            config.maxHTTPConnections = 40
+            config.maxBatchBytes = 1 << 20
+            try config.write(to: configURL)
+            let port = freeLocalPort()
+            let node = try NodeProcess(home: dir.appendingPathComponent("nodes/0"), port: port)
+            try await node.waitUntilReady()
+            try await body(port, node)
+            #expect(node.stop(signal: SIGTERM) == 0)
+        }
+    }
+
+    @Test func malformedRequestsGetAnAnswerAndAClose() async throws {
+        try await Self.withNode { port, _ in
+            let cases: [([UInt8], String)] = [
+                (Array("GET /v1/verify?code=x&city=苏州 HTTP/1.1\r\nHost: a\r\n\r\n".utf8), "400"),
+                (Array("GET /".utf8) + [UInt8](repeating: 0x61, count: 100_000) + Array(" HTTP/1.1\r\n\r\n".utf8), "431"),
+                (
+                    Array("GET /v1/status HTTP/1.1\r\nX: ".utf8) + [UInt8](repeating: 0x62, count: 100_000)
+                        + Array("\r\n\r\n".utf8), "431"
+                ),
+                (Array("GARBAGE\r\n\r\n".utf8), "400"),
+            ]
+            for (bytes, status) in cases {
+                let (reply, closed) = await Self.exchange(port: port, bytes, timeout: 5)
+                #expect(reply.hasPrefix("HTTP/1.1 \(status)"), "\(reply.prefix(120))")
+                #expect(reply.contains("\"error\":{\"code\":"), "\(reply.prefix(200))")
+                #expect(closed)
+            }
+        }
+    }
+
+    @Test func idleConnectionsAreClosedAndManyOfThemDoNotStopTheNode() async throws {
+        try await Self.withNode { port, node in
+            // An idle connection (nothing sent) is closed after the idle timeout (2 s here).
+            let start = ContinuousClock.now
+            let (_, closed) = await Self.exchange(port: port, [], timeout: 15)
+            #expect(closed)
+            #expect(ContinuousClock.now - start < .seconds(10))
+            // 120 idle connections (three times the bound): the status still answers.
+            let holders = (0..<120).map { _ in Task { await Self.exchange(port: port, [], timeout: 20) } }
+            try await Task.sleep(for: .milliseconds(300))
+            let asked = ContinuousClock.now
+            let status = try await node.client.fetch("/v1/status")
+            #expect(status.status == 200)
+            #expect(ContinuousClock.now - asked < .seconds(15))
+            for h in holders { _ = await h.value }
+        }
+    }
+
+    @Test func aHugeBatchIsRefusedBeforeItIsRead() async throws {
+        try await Self.withNode { port, node in
+            let rssBefore = Self.rssMiB(node.pid)
+            // Three 40 MB bodies at once, against a 1 MiB batch limit.
+            let huge =
+                Array(
+                    "POST /v1/txs/batch HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 40000000\r\n\r\n{\"txs\":[\""
+                        .utf8)
+                + [UInt8](repeating: 0x41, count: 40_000_000)
+            let replies = await withTaskGroup(of: String.self) { group in
+                for _ in 0..<3 { group.addTask { await Self.exchange(port: port, huge, timeout: 30).reply } }
+                var out: [String] = []
+                for await r in group { out.append(r) }
+                return out
+            }
+            for r in replies { #expect(r.hasPrefix("HTTP/1.1 413"), "\(r.prefix(120))") }
+            let grown = Self.rssMiB(node.pid) - rssBefore
+            #expect(grown < 100, "RSS grew by \(grown) MiB")
+            let after = try await node.client.fetch("/v1/status")
+            #expect(after.status == 200)
+        }
+    }
+
+    static func rssMiB(_ pid: Int32) -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return 0 }
+        return kb / 1024
+    }
+}
