@@ -28,9 +28,10 @@ public struct ChainAPI: Sendable {
     }
 
     /// The router with every route.
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public func router() -> Router<NodeRequestContext> {
+        let router = Router(context: NodeRequestContext.self)
         router.middlewares.add(ErrorMiddleware())
+        router.middlewares.add(ClientAddressMiddleware(trustedProxies: Set(api.node.config.trustedProxies)))
         // The web console's pages and files, outside /v1 (ConsoleFiles.swift).
         router.middlewares.add(ConsoleMiddleware(console: .bundled))
         let crab = CrabRoutes(api: api)

@@ -13,8 +13,8 @@ struct ChainRoutes: Sendable {
     let api: APIContext
     var node: ChainNode { api.node }
 
-    var routes: RouteCollection<BasicRequestContext> {
-        let r = RouteCollection(context: BasicRequestContext.self)
+    var routes: RouteCollection<NodeRequestContext> {
+        let r = RouteCollection(context: NodeRequestContext.self)
         r.get("status") { _, _ in try self.status() }
         r.get("genesis") { _, _ in try self.genesisDocument() }
         r.post("txs") { request, _ in try await self.submit(request) }

@@ -51,8 +51,8 @@ struct ConsoleRoutes: Sendable {
     /// Most codes per `/v1/console/codes`.
     static let maxConsoleCodes = 200
 
-    var routes: RouteCollection<BasicRequestContext> {
-        let router = RouteCollection(context: BasicRequestContext.self)
+    var routes: RouteCollection<NodeRequestContext> {
+        let router = RouteCollection(context: NodeRequestContext.self)
         router.post("signin") { request, _ in try await self.signIn(request) }
         router.post("signout") { request, _ in try self.signOut(request) }
         router.get("me") { request, _ in
@@ -155,9 +155,8 @@ struct ConsoleRoutes: Sendable {
         }
     }
 
-    static func remote(_ request: Request) -> String {
-        request.headers[HTTPField.Name("X-Forwarded-For")!].map { String($0.prefix(200)) } ?? "-"
-    }
+    /// The client's address (`RequestOrigin`: the connection's peer, or what a trusted proxy says).
+    static func remote(_ request: Request) -> String { RequestOrigin.address }
 
     /// Runs a console action for a session holding one of `roles`, writing its outcome to the audit log.
     func audited(
@@ -219,7 +218,10 @@ struct ConsoleRoutes: Sendable {
                 org: org, username: username, action: "signin", detail: "", result: result, remote: Self.remote(request))
         }
         do {
-            let s = try store.signIn(org: org, username: username, password: password)
+            let source = Self.remote(request)
+            let s = try await store.hashing.run {
+                try store.signIn(org: org, username: username, password: password, source: source)
+            }
             try checkCertificate(s, store: store)
             log("ok")
             // An account created offline (`xiangchain account create`) puts its real-name evidence at first sign-in.
@@ -231,16 +233,16 @@ struct ConsoleRoutes: Sendable {
             return JSONResponse.make(
                 .object(["token": .string(s.token), "expiresAt": .int(s.expiresAt), "account": s.account.json]),
                 headers: headers)
-        } catch let locked as AccountLocked {
-            log(ErrorCode.accountLocked.rawValue)
+        } catch let throttled as SignInThrottled {
+            log(ErrorCode.tooManyRequests.rawValue)
             var headers = HTTPFields()
-            headers[.retryAfter] = String(locked.retryAfter)
+            headers[.retryAfter] = String(throttled.retryAfter)
             return JSONResponse.make(
-                status: APIError.status(for: ErrorCode.accountLocked),
+                status: APIError.status(for: ErrorCode.tooManyRequests),
                 .object([
                     "error": APIError.errorObject(
-                        ChainError(.accountLocked, "too many failed sign-ins; retry in \(locked.retryAfter) s")),
-                    "retryAfter": .int(locked.retryAfter),
+                        ChainError(.tooManyRequests, "too many failed sign-ins; retry in \(throttled.retryAfter) s")),
+                    "retryAfter": .int(throttled.retryAfter),
                 ]), headers: headers)
         } catch let e as ChainError {
             log(e.code.rawValue)
@@ -309,7 +311,8 @@ struct ConsoleRoutes: Sendable {
                 username: username, name: try Self.string(o, "name"), idNumber: try Self.string(o, "idNumber"),
                 phone: try Self.string(o, "phone"), role: role, password: try Self.string(o, "password", max: 1024))
             let store = try accountsStore()
-            let (account, identity) = try store.create(new, ca: ca, suite: node.genesis.suite)
+            let suite = node.genesis.suite
+            let (account, identity) = try await store.hashing.run { try store.create(new, ca: ca, suite: suite) }
             let txid = try await submitRealName(store: store, account: account, identity: identity)
             return JSONResponse.make(
                 status: .created, .object(["account": account.adminJSON, "realNameTxid": txid.map { .string($0) } ?? .null]))
@@ -379,9 +382,11 @@ struct ConsoleRoutes: Sendable {
         return try await audited(request, "accounts.reset", roles: [.admin], detail: username) { s in
             let ca = try accountCA(for: s.account.org)
             let store = try accountsStore()
-            try store.resetPassword(
-                org: s.account.org, username: username, password: try Self.string(o, "password", max: 1024), ca: ca,
-                suite: node.genesis.suite)
+            let password = try Self.string(o, "password", max: 1024)
+            let (org, suite) = (s.account.org, node.genesis.suite)
+            _ = try await store.hashing.run {
+                try store.resetPassword(org: org, username: username, password: password, ca: ca, suite: suite)
+            }
             let a = try store.account(org: s.account.org, username: username)
             return JSONResponse.make(.object(["account": a?.adminJSON ?? .null, "keyReplaced": .bool(true)]))
         }

@@ -16,8 +16,8 @@ struct CrabRoutes: Sendable {
     var node: ChainNode { api.node }
     var gateway: CrabGateway? { api.gateway }
 
-    var routes: RouteCollection<BasicRequestContext> {
-        let r = RouteCollection(context: BasicRequestContext.self)
+    var routes: RouteCollection<NodeRequestContext> {
+        let r = RouteCollection(context: NodeRequestContext.self)
         r.get("verify") { request, _ in try await self.verify(request) }
         r.post("complaints") { request, _ in try await self.complain(request) }
         r.get("trace/accountability") { request, _ in try self.accountability(request) }

@@ -19,8 +19,8 @@ struct EPCISRoutes: Sendable {
     /// Most captured events considered per query.
     static let maxCapturedScan = 200_000
 
-    var routes: RouteCollection<BasicRequestContext> {
-        let r = RouteCollection(context: BasicRequestContext.self)
+    var routes: RouteCollection<NodeRequestContext> {
+        let r = RouteCollection(context: NodeRequestContext.self)
         r.get("events") { request, _ in try self.events(request) }
         return r
     }

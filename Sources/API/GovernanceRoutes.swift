@@ -16,8 +16,8 @@ struct GovernanceRoutes: Sendable {
     var node: ChainNode { api.node }
     var queries: GovernanceQueries { GovernanceQueries(state: node.store, initial: node.configSource.initial) }
 
-    var routes: RouteCollection<BasicRequestContext> {
-        let r = RouteCollection(context: BasicRequestContext.self)
+    var routes: RouteCollection<NodeRequestContext> {
+        let r = RouteCollection(context: NodeRequestContext.self)
         r.get("config") { _, _ in try self.config() }
         r.get("proposals") { request, _ in try self.proposals(request) }
         r.get("proposals/:id") { _, context in try self.proposal(context.parameters.require("id")) }

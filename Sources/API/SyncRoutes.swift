@@ -18,8 +18,8 @@ struct SyncRoutes: Sendable {
     let api: APIContext
     var node: ChainNode { api.node }
 
-    var routes: RouteCollection<BasicRequestContext> {
-        let r = RouteCollection(context: BasicRequestContext.self)
+    var routes: RouteCollection<NodeRequestContext> {
+        let r = RouteCollection(context: NodeRequestContext.self)
         r.get("sync/blocks") { request, _ in try self.syncBlocks(request) }
         return r
     }

@@ -11,10 +11,10 @@ public final class AccountStore: Sendable {
     public static var idleMillis: Int64 { SessionStore.idleMillis }
     /// Sessions end this long after sign-in whatever their use.
     public static var maxSessionMillis: Int64 { SessionStore.maxSessionMillis }
-    /// Consecutive failed sign-ins that lock an account.
-    public static var maxFailures: Int { SignInLockout.maxFailures }
-    /// How long a lock lasts.
-    public static var lockMillis: Int64 { SignInLockout.lockMillis }
+    /// Failed sign-ins from one address on one account before that address is held back.
+    public static var maxFailures: Int { SignInThrottle.maxFailures }
+    /// How long it is held back.
+    public static var lockMillis: Int64 { SignInThrottle.blockMillis }
     /// Roles an account may hold.
     public static let assignableRoles: Set<Role> = [.admin, .association, .farm, .merchant, .lab, .logistics, .regulator]
 
@@ -29,6 +29,10 @@ public final class AccountStore: Sendable {
     public let sessions: SessionStore
     /// The audit log.
     public let auditLog: AuditLog
+    /// Failed sign-ins by account and address.
+    public let throttle = SignInThrottle()
+    /// Where password hashing runs (off the cooperative thread pool).
+    public let hashing: HashingQueue
 
     /// Opens (creating) the store at `path`; `realNameSalt` is the node's secret salt of real-name hashes.
     public init(
@@ -42,6 +46,7 @@ public final class AccountStore: Sendable {
         self.clock = clock
         sessions = try SessionStore(pool: database.pool, clock: clock)
         auditLog = AuditLog(pool: database.pool, clock: clock)
+        hashing = HashingQueue()
     }
 
     /// The store of a node home: `<home>/data/accounts.sqlite`, salt `<home>/real-name-salt` (0600, made on first use).
@@ -210,7 +215,6 @@ public final class AccountStore: Sendable {
                     s.iterations, Data(s.passwordSalt), Data(s.passwordHash), Data(s.keySalt), Data(s.sealedKey), certPEM, org,
                     username,
                 ])
-            try SignInLockout.clear(db, org: org, username: username)
         }
         try sessions.endAll(org: org, username: username)
         return identity
@@ -218,35 +222,35 @@ public final class AccountStore: Sendable {
 
     // MARK: sign-in
 
-    /// Signs in: checks lock, password and status; on success opens the key into a new session.
-    /// Throws `bad_credentials` (unknown user or wrong password alike), `AccountLocked`, `account_suspended`.
-    public func signIn(org: String, username: String, password: String) throws -> Session {
+    /// Signs in from client address `source`: checks the throttle, the password and the status;
+    /// on success opens the key into a new session. Throws `bad_credentials` (unknown user or
+    /// wrong password alike), `SignInThrottled` (too many failures from this address, for known
+    /// and unknown names alike), `account_suspended`. Blocks for the password hash: call it from
+    /// `hashing` on a server.
+    public func signIn(org: String, username: String, password: String, source: String = "-") throws -> Session {
         let now = clock()
-        guard
-            let row = try pool.read({ db in
-                try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE org = ? AND username = ?", arguments: [org, username])
-            })
-        else {
+        try throttle.check(org: org, username: username, source: source, now: now)
+        let row = try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE org = ? AND username = ?", arguments: [org, username])
+        }
+        let matches: Bool
+        if let row {
+            matches = try KeySealer.matches(password, Self.sealed(row))
+        } else {
             sealer.spendCheckTime(password)
-            throw ChainError(.badCredentials, "wrong organisation, username or password")
+            matches = false
         }
-        if let seconds = try pool.read({ db in try SignInLockout.lockedFor(db, org: org, username: username, now: now) }) {
-            throw AccountLocked(retryAfter: seconds)
-        }
-        let sealed = Self.sealed(row)
-        guard try KeySealer.matches(password, sealed) else {
-            let locked = try pool.write { db -> Int64? in
-                // A lock set by a parallel attempt since the check above counts too.
-                if let seconds = try SignInLockout.lockedFor(db, org: org, username: username, now: now) { return seconds }
-                return try SignInLockout.recordFailure(db, org: org, username: username, now: now)
+        guard matches, let row else {
+            if let blocked = throttle.recordFailure(org: org, username: username, source: source, now: now) {
+                throw SignInThrottled(retryAfter: blocked)
             }
-            if let locked { throw AccountLocked(retryAfter: locked) }
             throw ChainError(.badCredentials, "wrong organisation, username or password")
         }
+        throttle.recordSuccess(org: org, username: username, source: source)
         let account = try Self.account(row)
         guard account.status == "active" else { throw ChainError(.accountSuspended, "account \(username) is suspended") }
-        let identity = try SigningIdentity(key: try KeySealer.openKey(password, sealed), certificatePEM: account.certificatePEM)
-        try pool.write { db in try SignInLockout.clear(db, org: org, username: username) }
+        let identity = try SigningIdentity(
+            key: try KeySealer.openKey(password, Self.sealed(row)), certificatePEM: account.certificatePEM)
         return try sessions.start(account: account, identity: identity)
     }
 

@@ -125,10 +125,10 @@ extension ErrorCode {
     /// The console account is suspended.
     public static let accountSuspended = ErrorCode(
         "account_suspended", .forbidden, area: "Signed requests and console", "the console account is suspended")
-    /// Too many failed sign-ins: the account is locked for a while.
-    public static let accountLocked = ErrorCode(
-        "account_locked", .locked, area: "Signed requests and console",
-        "too many failed sign-ins: the account is locked for a while")
+    /// Too many requests from this client (failed sign-ins, lookups, submissions): retry after Retry-After.
+    public static let tooManyRequests = ErrorCode(
+        "too_many_requests", .rateLimited, area: "Signed requests and console",
+        "too many requests from this client (failed sign-ins, lookups, submissions): retry after Retry-After")
     /// This node serves no console accounts.
     public static let accountsUnavailable = ErrorCode(
         "accounts_unavailable", .unavailable, area: "Signed requests and console", "this node serves no console accounts")
@@ -473,7 +473,8 @@ extension ErrorCode {
         .upstreamUnavailable, .contractError, .badSignature, .badCertificate, .unknownCA, .certificateExpired,
         .certificateNotYetValid, .wrongSuite, .badKey, .roleNotPermitted, .certificateRevoked, .roleNotAllowed, .unauthenticated,
         .staleRequest, .badCredentials,
-        .forbidden, .accountSuspended, .accountLocked, .accountsUnavailable, .alreadyExists, .internalError, .storageUnavailable,
+        .forbidden, .accountSuspended, .tooManyRequests, .accountsUnavailable, .alreadyExists, .internalError,
+        .storageUnavailable,
         .storageCorrupt, .genesisMismatch, .badHeight, .notNextBlock, .badBlock, .noQuorum, .syncDiverged, .syncFailed,
         .proofInvalid, .badGenesis, .badConfig, .notAValidator, .badValidatorSet, .badValidator, .badTrustRoots, .tlsSetupFailed,
         .writeFailed, .badAddress, .bindFailed, .listenerFailed, .alreadyRunning, .shuttingDown, .badHello, .unsupportedVersion,

@@ -29,6 +29,9 @@ public struct NodeConfig: Codable, Sendable {
     public var maxHTTPConnections: Int = 2048
     /// An HTTP connection with no request in flight for this long is closed, seconds.
     public var httpIdleTimeoutSeconds: Int = 30
+    /// Addresses of reverse proxies whose `X-Forwarded-For` names the client (for throttling,
+    /// rate limits and the audit log); from anyone else the header is ignored.
+    public var trustedProxies: [String] = []
     /// Accepted distance between a transaction's timestamp and the node clock, milliseconds.
     public var timestampToleranceMs: Int64 = 600_000
     /// fsync each committed block (true keeps committed blocks through power loss).
@@ -78,6 +81,7 @@ public struct NodeConfig: Codable, Sendable {
         maxBatchBytes = try c.decodeIfPresent(Int.self, forKey: .maxBatchBytes) ?? d.maxBatchBytes
         maxHTTPConnections = try c.decodeIfPresent(Int.self, forKey: .maxHTTPConnections) ?? d.maxHTTPConnections
         httpIdleTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .httpIdleTimeoutSeconds) ?? d.httpIdleTimeoutSeconds
+        trustedProxies = try c.decodeIfPresent([String].self, forKey: .trustedProxies) ?? d.trustedProxies
         timestampToleranceMs = try c.decodeIfPresent(Int64.self, forKey: .timestampToleranceMs) ?? d.timestampToleranceMs
         syncCommits = try c.decodeIfPresent(Bool.self, forKey: .syncCommits) ?? d.syncCommits
         consensusTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .consensusTimeoutMs) ?? d.consensusTimeoutMs

@@ -90,19 +90,54 @@ final class TestClock: Sendable {
         }
     }
 
-    @Test func lockOutAfterFiveFailures() async throws {
+    @Test func fiveFailuresHoldBackThatAddressOnlyAndUnknownNamesLookTheSame() async throws {
         try await withStore { store, clock, _ in
             _ = try store.create(alice(), ca: consortium.cas["org0"]!, suite: .ed25519)
-            for _ in 0..<4 {
-                #expect(
-                    errorCode { try store.signIn(org: "org0", username: "alice", password: "wrong password") }
-                        == "bad_credentials")
+            let attacker = "203.0.113.9"
+            for name in ["alice", "nobody"] {
+                for _ in 0..<4 {
+                    #expect(
+                        errorCode { try store.signIn(org: "org0", username: name, password: "wrong password", source: attacker) }
+                            == "bad_credentials")
+                }
+                // The fifth failure holds this address back, for a known and an unknown name alike.
+                #expect(throws: SignInThrottled.self) {
+                    try store.signIn(org: "org0", username: name, password: "wrong password", source: attacker)
+                }
             }
-            #expect(throws: AccountLocked.self) { try store.signIn(org: "org0", username: "alice", password: "wrong password") }
-            #expect(throws: AccountLocked.self) { try store.signIn(org: "org0", username: "alice", password: "correct horse") }
+            #expect(throws: SignInThrottled.self) {
+                try store.signIn(org: "org0", username: "alice", password: "correct horse", source: attacker)
+            }
+            // The owner, from another address, is not locked out.
+            _ = try store.signIn(org: "org0", username: "alice", password: "correct horse", source: "198.51.100.7")
             clock.advance(AccountStore.lockMillis + 1)
-            _ = try store.signIn(org: "org0", username: "alice", password: "correct horse")
-            #expect(errorCode { try store.signIn(org: "org0", username: "bob", password: "x") } == "bad_credentials")
+            _ = try store.signIn(org: "org0", username: "alice", password: "correct horse", source: attacker)
+        }
+    }
+
+    /// Parallel wrong guesses cannot slip past the count: the check and the count are one step.
+    @Test func parallelGuessesAreCountedExactly() async throws {
+        try await withStore { store, _, _ in
+            _ = try store.create(alice(), ca: consortium.cas["org0"]!, suite: .ed25519)
+            let outcomes = await withTaskGroup(of: String.self) { group in
+                for _ in 0..<40 {
+                    group.addTask {
+                        do {
+                            _ = try store.signIn(org: "org0", username: "alice", password: "wrong password", source: "x")
+                            return "ok"
+                        } catch is SignInThrottled {
+                            return "throttled"
+                        } catch {
+                            return "wrong"
+                        }
+                    }
+                }
+                var out: [String] = []
+                for await o in group { out.append(o) }
+                return out
+            }
+            #expect(outcomes.filter { $0 == "wrong" }.count <= AccountStore.maxFailures)
+            #expect(!outcomes.contains("ok"))
         }
     }
 
@@ -166,5 +201,39 @@ final class TestClock: Sendable {
             let h = store.realNameHash(name: "张三", idNumber: "1", phone: "13800000000")
             #expect(h.count == 64 && h != Hash256.sha256(Array("张三\u{0}1\u{0}13800000000".utf8)).hex)
         }
+    }
+
+    /// Password hashing runs on the queue's own threads, with a bounded queue: a burst beyond it
+    /// is refused at once instead of occupying the cooperative thread pool.
+    @Test func hashingIsQueuedOffThePoolAndBounded() async throws {
+        let queue = HashingQueue(threads: 1, maxWaiting: 8)
+        let outcomes = await withTaskGroup(of: String.self) { group in
+            for _ in 0..<24 {
+                group.addTask {
+                    do {
+                        _ = try await queue.run { usleep(50_000) }
+                        return "done"
+                    } catch let e as ChainError {
+                        return e.code.rawValue
+                    } catch {
+                        return "other"
+                    }
+                }
+            }
+            // The cooperative pool stays free while the queue works.
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(10))
+                return "pool"
+            }
+            var out: [String] = []
+            for await o in group { out.append(o) }
+            return out
+        }
+        #expect(outcomes.filter { $0 == "done" }.count == 8)
+        #expect(outcomes.filter { $0 == "too_many_requests" }.count == 16)
+        // One thread, 50 ms each: the pool's task (10 ms) ends before the second hash does.
+        let pool = try #require(outcomes.firstIndex(of: "pool"))
+        let done = outcomes.indices.filter { outcomes[$0] == "done" }
+        #expect(pool < done[1])
     }
 }
