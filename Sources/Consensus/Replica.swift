@@ -54,6 +54,13 @@ public struct InjectedFaults: Sendable {
     public var acceptCertificatesWith: Int?
     /// Vote for a TC-justified proposal even when its QC is older than the TC's highest QC.
     public var ignoreTCHighQCRule = false
+    /// The broken vote rule: vote for any valid proposal of a higher round, without "extends the
+    /// previous round's QC, or is justified by a TC whose highest QC it does not go below".
+    public var voteWithoutJustification = false
+    /// The broken timeout rule: time out without its checks (`highQC.round ≥ lock`,
+    /// `r ≥ highestVotedRound`) and without recording the round as voted, so that the replica
+    /// still votes in a round after timing out in it.
+    public var timeoutWithoutRecording = false
 
     /// No faults.
     public init() {}
@@ -213,7 +220,7 @@ public struct Replica<Crypto: ConsensusCrypto> {
         let extendsQC = r == b.qc.round + 1
         let justifiedByTC =
             tc.map { $0.round + 1 == r && (b.qc.round >= $0.highQCRound || faults.ignoreTCHighQCRule) } ?? false
-        guard extendsQC || justifiedByTC else { return }
+        guard extendsQC || justifiedByTC || faults.voteWithoutJustification else { return }
         safety.highestVotedRound = max(safety.highestVotedRound, r)
         safety.highestQCRound = max(safety.highestQCRound, b.qc.round)
         safety.highQC = highQC
@@ -254,9 +261,12 @@ public struct Replica<Crypto: ConsensusCrypto> {
     // MARK: certificates and rounds
 
     mutating func onQC(_ qc: QuorumCertificate, from: String?) {
-        if qc.round > highQC.round { highQC = qc }
+        let raised = qc.round > highQC.round
+        if raised { highQC = qc }
         tryCommit(qc, from: from)
         advance(to: qc.round + 1, tc: nil)
+        // A leader that could not propose yet (its highest QC was below its TC's) may now.
+        if raised, validators.leader(of: round) == id, lastProposedRound < round { propose(tc: enteredByTC) }
     }
 
     mutating func onTC(_ tc: TimeoutCertificate) {
@@ -282,7 +292,9 @@ public struct Replica<Crypto: ConsensusCrypto> {
         let justification: TimeoutCertificate?
         if highQC.round + 1 == r {
             justification = nil
-        } else if let t = tc ?? highTC, t.round + 1 == r {
+        } else if let t = tc ?? highTC, t.round + 1 == r, highQC.round >= t.highQCRound {
+            // (Below the TC's highest QC round, correct replicas would refuse the block: wait
+            // for that QC, which a timeout or proposal brings.)
             justification = t
         } else {
             return
@@ -320,13 +332,15 @@ public struct Replica<Crypto: ConsensusCrypto> {
             out.append(.scheduleTimer(round: r, afterMs: timeoutDuration() * 2))
             return
         }
-        guard highQC.round >= safety.highestQCRound, r >= safety.highestVotedRound, r > highQC.round,
-            r == highQC.round + 1 || enteredByTC != nil
+        guard
+            faults.timeoutWithoutRecording
+                || (highQC.round >= safety.highestQCRound && r >= safety.highestVotedRound && r > highQC.round
+                    && (r == highQC.round + 1 || enteredByTC != nil))
         else {
             scheduleTimer()
             return
         }
-        safety.highestVotedRound = max(safety.highestVotedRound, r)
+        if !faults.timeoutWithoutRecording { safety.highestVotedRound = max(safety.highestVotedRound, r) }
         safety.highQC = highQC
         safety.highTC = highTC
         out.append(.persist(safety))
@@ -340,13 +354,17 @@ public struct Replica<Crypto: ConsensusCrypto> {
     }
 
     mutating func onTimeout(_ t: TimeoutMessage, tc: TimeoutCertificate?) {
-        if let tc, tc.round + 1 == t.round, tc.round >= round, valid(tc) { onTC(tc) }
-        guard validators.contains(t.signer),
-            crypto.verify(
+        let authentic =
+            validators.contains(t.signer)
+            && crypto.verify(
                 signer: t.signer, message: TimeoutMessage.signingBytes(round: t.round, highQCRound: t.highQC.round),
-                signature: t.signature), valid(t.highQC)
-        else { return }
-        onQC(t.highQC, from: t.signer == id ? nil : t.signer)
+                signature: t.signature)
+            && valid(t.highQC)
+        // The sender's highest QC before its TC: a leader that enters its round by this TC must
+        // propose on the highest QC it can know (the TC's highest QC round may be the sender's).
+        if authentic { onQC(t.highQC, from: t.signer == id ? nil : t.signer) }
+        if let tc, tc.round + 1 == t.round, tc.round >= round, valid(tc) { onTC(tc) }
+        guard authentic else { return }
         guard t.round >= round else { return }
         var forRound = timeouts[t.round, default: [:]]
         guard forRound[t.signer] == nil else { return }
