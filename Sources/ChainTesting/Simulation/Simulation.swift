@@ -19,6 +19,9 @@ public struct SimulationReport: Sendable, CustomStringConvertible {
     /// True when no violation was found.
     public var passed: Bool { violations.isEmpty }
 
+    /// True when a safety check (not only liveness) failed.
+    public var unsafe: Bool { violations.contains { !$0.hasPrefix("liveness") && !$0.hasPrefix("event budget") } }
+
     public var description: String {
         "seed \(seed) [\(scenario)] \(passed ? "passed" : "FAILED: \(violations.prefix(3).joined(separator: "; "))") "
             + "heights=\(heights.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ",")) "
@@ -27,14 +30,17 @@ public struct SimulationReport: Sendable, CustomStringConvertible {
 }
 
 /// A deterministic simulation of a whole validator network from one seed: an in-memory network
-/// with random delays, drops, duplicates, reordering and partitions that heal; crashes and
-/// restarts from each replica's persisted state; Byzantine replicas. It checks safety after every
-/// commit and liveness after the network heals.
+/// with random delays, drops, duplicates, reordering and partitions that heal (in time, or per
+/// round as in Twins); crashes and restarts from each replica's persisted state; Byzantine
+/// replicas, including twins (two correct instances of one validator) and leaders that try to
+/// fork. It checks safety after every commit and message, and liveness after the network heals.
 ///
-/// Checks: no two correct replicas commit different blocks at one height; every commit is backed
-/// by a valid quorum certificate on a child one round later (2-chain); no correct replica sends
-/// two different votes in a round, or votes in a round it timed out in; no two quorum
-/// certificates ever certify different blocks in one round.
+/// Checks: no two correct replicas commit different blocks at one height; every certified block
+/// of a round at or above a committed block's round extends that block (the lemma the safety
+/// proof rests on, so a broken rule is seen even when no replica goes on to commit the fork);
+/// every commit is backed by a valid quorum certificate on a child one round later (2-chain); no
+/// correct replica sends two different votes in a round, or votes in a round it timed out in; no
+/// two quorum certificates ever certify different blocks in one round.
 public final class Simulation {
     enum Event {
         case deliver(to: Int, from: Int, bytes: [UInt8])
@@ -42,6 +48,8 @@ public final class Simulation {
         case crash(Int)
         case restart(Int)
         case noise(Int)
+        /// A Byzantine leader that withheld its proposal checks whether the round timed out.
+        case adversary(node: Int, block: ConsensusBlock, until: Int, legal: Bool)
     }
 
     /// The seed.
@@ -49,9 +57,13 @@ public final class Simulation {
     /// The scenario.
     public let scenario: Scenario
     var rng: SeededGenerator
+    /// Validator identities, by validator index.
     let ids: [String]
+    /// The identity each node runs (twins share one).
+    let nodeID: [String]
     let validators: ValidatorSet
     let genesisID: Hash256
+    /// Crypto by validator index.
     let cryptos: [SimCrypto]
     let config: ConsensusConfig
 
@@ -65,47 +77,77 @@ public final class Simulation {
     var messages = 0
     var processed = 0
 
+    // The oracle's view: every block and certificate that crossed the network.
     var canonical: [UInt64: Hash256] = [:]
+    /// Blocks committed directly (the last block of a commit, the parent of its QC's block), by round.
+    var directlyCommitted: [(round: UInt64, block: ConsensusBlock)] = []
     var allBlocks: [Hash256: ConsensusBlock] = [:]
     var qcByRound: [UInt64: Hash256] = [:]
+    var certified: [(round: UInt64, id: Hash256)] = []
+    var seenQCs: Set<QuorumCertificate> = []
+    var validQCs: Set<QuorumCertificate> = []
     var votesSent: [Int: [UInt64: Hash256]] = [:]
     var timedOut: [Int: Set<UInt64>] = [:]
     var violations: [String] = []
     var heightAtHeal: [Int: UInt64] = [:]
     var healed = false
 
+    // The adversary's view (it sees the network, as an adversary that controls it would).
+    var knownQCs: [QuorumCertificate] = []
+    var knownQCIDs: Set<Hash256> = []
+    var knownTCs: [UInt64: TimeoutCertificate] = [:]
+    var timeoutPool: [UInt64: [String: TimeoutSignature]] = [:]
+    var votePool: [VoteData: [String: SignerSignature]] = [:]
+    var proposalPlans: [Int: [Hash256: [Int: [(ConsensusMessage, Int)]]]] = [:]
+    var timeoutLies: [Int: [UInt64: TimeoutMessage]] = [:]
+    var adversaryVotes: [Int: Set<Hash256>] = [:]
+
     /// Most events processed before the run is declared stuck.
     public var eventBudget = 3_000_000
     /// Prints every event and action (for replaying one seed by hand).
     public var trace = false
+    /// Whether each commit is checked for its 2-chain justification. Off, a broken commit rule
+    /// must show up as a fork or a certified conflict instead.
+    public var checkCommitJustification = true
+    /// Whether correct replicas' votes are checked one by one (two votes in a round, a vote after
+    /// a timeout). Off, a broken vote or timeout rule must show up as a fork or certified conflict.
+    public var checkVoteConduct = true
 
     /// A run of `scenario` (by default the one `seed` picks).
     public init(seed: UInt64, scenario: Scenario? = nil) {
         self.seed = seed
-        self.scenario = scenario ?? Scenario.random(seed: seed)
+        let scenario = scenario ?? Scenario.random(seed: seed)
+        self.scenario = scenario
         rng = SeededGenerator(seed: seed)
-        let names = (0..<self.scenario.validators).map { "v\($0)" }
+        let names = (0..<scenario.validators).map { "v\($0)" }
         ids = names
+        nodeID = names + scenario.twins.map { names[$0] }
         validators = SimCrypto.validatorSet(names)
         genesisID = Hash256.sha256(Array("sim-genesis-\(seed)".utf8))
         cryptos = names.map { SimCrypto(selfID: $0, ids: names) }
         var c = ConsensusConfig()
-        c.baseTimeoutMs = self.scenario.baseTimeoutMs
+        c.baseTimeoutMs = scenario.baseTimeoutMs
         config = c
-        replicas = Array(repeating: nil, count: ids.count)
-        incarnation = Array(repeating: 0, count: ids.count)
-        disk = Array(repeating: nil, count: ids.count)
-        diskCommitted = Array(repeating: .genesis(genesisID), count: ids.count)
-        diskBlocks = Array(repeating: [:], count: ids.count)
+        let count = scenario.nodes
+        replicas = Array(repeating: nil, count: count)
+        incarnation = Array(repeating: 0, count: count)
+        disk = Array(repeating: nil, count: count)
+        diskCommitted = Array(repeating: .genesis(genesisID), count: count)
+        diskBlocks = Array(repeating: [:], count: count)
     }
 
-    func isCorrect(_ i: Int) -> Bool { scenario.byzantine[i] == nil }
+    /// Nodes that run the correct protocol with an identity of their own: the ones checked.
+    func isCorrect(_ i: Int) -> Bool {
+        i < scenario.validators && scenario.byzantine[i] == nil && !scenario.twins.contains(i)
+    }
+
+    func crypto(_ i: Int) -> SimCrypto { cryptos[i < ids.count ? i : scenario.twins[i - ids.count]] }
 
     func makeReplica(_ i: Int) -> Replica<SimCrypto> {
-        let me = ids[i]
+        let me = nodeID[i]
         let hooks = PayloadHooks(make: { round, _ in Array("\(me)/\(round)".utf8) }, now: { 0 })
         var r = Replica(
-            validators: validators, crypto: cryptos[i], genesisID: genesisID, config: config, hooks: hooks, safety: disk[i],
+            validators: validators, crypto: crypto(i), genesisID: genesisID, config: config, hooks: hooks, safety: disk[i],
             committed: diskCommitted[i],
             storedBlocks: diskBlocks[i].values.sorted { $0.height < $1.height || ($0.height == $1.height && $0.id < $1.id) })
         if isCorrect(i) { r.faults = scenario.faults }
@@ -119,8 +161,10 @@ public final class Simulation {
             queue.push(.crash(c.node), at: c.at)
             queue.push(.restart(c.node), at: c.restart)
         }
-        for (i, b) in scenario.byzantine where b == .garbage { queue.push(.noise(i), at: 50 + i) }
-        for i in ids.indices {
+        for (i, b) in scenario.byzantine.sorted(by: { $0.key < $1.key }) where b == .garbage {
+            queue.push(.noise(i), at: 50 + i)
+        }
+        for i in nodeID.indices {
             replicas[i] = makeReplica(i)
             step(i, .start)
         }
@@ -137,7 +181,10 @@ public final class Simulation {
             switch event {
             case .deliver(let to, let from, let bytes):
                 guard replicas[to] != nil, let message = try? ConsensusMessage.decode(bytes) else { continue }
-                step(to, .message(from: ids[from], message))
+                if let b = scenario.byzantine[to], b.forks, case .proposal(let block, _) = message {
+                    adversaryVote(to, for: block)
+                }
+                step(to, .message(from: nodeID[from], message))
             case .timer(let node, let round, let inc):
                 guard inc == incarnation[node], replicas[node] != nil else { continue }
                 step(node, .timer(round: round))
@@ -146,22 +193,24 @@ public final class Simulation {
             case .noise(let node):
                 sendNoise(node)
                 if now < deadline { queue.push(.noise(node), at: now + Int.random(in: 50...400, using: &rng)) }
+            case .adversary(let node, let block, let until, let legal):
+                proposeAfterWithholding(node, block, until: until, legal: legal)
             }
             if healed, livenessReached() { break }
         }
         if violations.isEmpty, !livenessReached() {
             if !healed { heal() }
-            for i in ids.indices where isCorrect(i) {
+            for i in nodeID.indices where isCorrect(i) {
                 let h = diskCommitted[i].height
                 if h < heightAtHeal[i, default: 0] + UInt64(scenario.commitsAfterHeal) {
                     violations.append(
-                        "liveness: \(ids[i]) committed \(h - heightAtHeal[i, default: 0]) blocks in the \(scenario.livenessWindow) ms after the heal"
+                        "liveness: \(nodeID[i]) committed \(h - heightAtHeal[i, default: 0]) blocks in the \(scenario.livenessWindow) ms after the heal"
                     )
                 }
             }
         }
         var heights: [String: UInt64] = [:]
-        for i in ids.indices where isCorrect(i) { heights[ids[i]] = diskCommitted[i].height }
+        for i in nodeID.indices where isCorrect(i) { heights[nodeID[i]] = diskCommitted[i].height }
         return SimulationReport(
             seed: seed, scenario: scenario, violations: violations, heights: heights, messages: messages, endTime: now)
     }
@@ -169,13 +218,13 @@ public final class Simulation {
     func heal() {
         if trace { print("t=\(now) ---- HEAL ----") }
         healed = true
-        for i in ids.indices where replicas[i] == nil { restart(i) }
-        for i in ids.indices { heightAtHeal[i] = diskCommitted[i].height }
+        for i in nodeID.indices where replicas[i] == nil { restart(i) }
+        for i in nodeID.indices { heightAtHeal[i] = diskCommitted[i].height }
     }
 
     func livenessReached() -> Bool {
         healed
-            && ids.indices.allSatisfy {
+            && nodeID.indices.allSatisfy {
                 !isCorrect($0) || diskCommitted[$0].height >= heightAtHeal[$0, default: 0] + UInt64(scenario.commitsAfterHeal)
             }
     }
@@ -199,7 +248,7 @@ public final class Simulation {
         replicas[i] = r
         if trace {
             print(
-                "t=\(now) \(ids[i]) round=\(r.round) hvr=\(r.safety.highestVotedRound) hqc=\(r.highQC.round) htc=\(r.highTC?.round ?? 0) committed=\(r.committed.height) <- \(Self.brief(event))"
+                "t=\(now) \(i):\(nodeID[i]) round=\(r.round) hvr=\(r.safety.highestVotedRound) hqc=\(r.highQC.round) htc=\(r.highTC?.round ?? 0) committed=\(r.committed.height) <- \(Self.brief(event))"
             )
             for a in actions { print("      -> \(Self.brief(a))") }
         }
@@ -219,9 +268,9 @@ public final class Simulation {
             case .persist(let s): disk[i] = s
             case .storeBlock(let b): diskBlocks[i][b.id] = b
             case .send(let to, let m):
-                if let j = ids.firstIndex(of: to) { transmit(i, j, m) }
+                for j in nodeID.indices where j != i && nodeID[j] == to { transmit(i, j, m) }
             case .broadcast(let m):
-                for j in ids.indices where j != i { transmit(i, j, m) }
+                for j in nodeID.indices where j != i { transmit(i, j, m) }
             case .commit(let blocks, let qc): checkCommit(i, blocks, qc)
             case .scheduleTimer(let round, let ms):
                 queue.push(.timer(node: i, round: round, incarnation: incarnation[i]), at: now + ms)
@@ -240,11 +289,12 @@ public final class Simulation {
     static func brief(_ m: ConsensusMessage) -> String {
         switch m {
         case .proposal(let b, let tc):
-            return "proposal(r\(b.round) h\(b.height) qc\(b.qc.round)\(tc.map { " tc\($0.round)" } ?? "") by \(b.author))"
-        case .vote(let v): return "vote(r\(v.data.round) by \(v.signer))"
+            return
+                "proposal(r\(b.round) h\(b.height) qc\(b.qc.round)\(tc.map { " tc\($0.round)/\($0.highQCRound)" } ?? "") by \(b.author) \(b.id.hex.prefix(6)))"
+        case .vote(let v): return "vote(r\(v.data.round) \(v.data.blockID.hex.prefix(6)) by \(v.signer))"
         case .timeout(let t, let tc):
             return "timeout(r\(t.round) qc\(t.highQC.round)\(tc.map { " tc\($0.round)" } ?? "") by \(t.signer))"
-        case .blockRequest(let id, _): return "blockRequest(\(id.hex.prefix(8)))"
+        case .blockRequest(let id, _): return "blockRequest(\(id.hex.prefix(6)))"
         case .blockResponse(let bs): return "blockResponse(\(bs.map { "h\($0.height)" }))"
         }
     }
@@ -262,13 +312,23 @@ public final class Simulation {
 
     // MARK: the network
 
+    /// The round a message belongs to, for round partitions (fetching is not partitioned by round).
+    static func round(of message: ConsensusMessage) -> UInt64? {
+        switch message {
+        case .proposal(let b, _): return b.round
+        case .vote(let v): return v.data.round
+        case .timeout(let t, _): return t.round
+        case .blockRequest, .blockResponse: return nil
+        }
+    }
+
     func transmit(_ i: Int, _ j: Int, _ message: ConsensusMessage) {
         observe(i, message)
         guard let behavior = scenario.byzantine[i] else {
-            deliver(i, j, message.encoded)
+            deliver(i, j, message.encoded, round: Self.round(of: message))
             return
         }
-        let crypto = cryptos[i]
+        let crypto = crypto(i)
         switch behavior {
         case .silent:
             return
@@ -279,13 +339,15 @@ public final class Simulation {
                     round: b.round, parent: b.qc, payload: b.payload + [0xEE], timestamp: b.timestamp, crypto: crypto)
                 observe(i, .proposal(twin, tc: tc))
                 let pair = [message.encoded, ConsensusMessage.proposal(twin, tc: tc).encoded]
-                deliver(i, j, pair[j % 2])
-                if rng.chance(0.5) { deliver(i, j, pair[1 - j % 2], extraDelay: Int.random(in: 0...300, using: &rng)) }
+                deliver(i, j, pair[j % 2], round: b.round)
+                if rng.chance(0.5) {
+                    deliver(i, j, pair[1 - j % 2], extraDelay: Int.random(in: 0...300, using: &rng), round: b.round)
+                }
             } else {
-                deliver(i, j, message.encoded)
+                deliver(i, j, message.encoded, round: Self.round(of: message))
             }
         case .doubleVote:
-            deliver(i, j, message.encoded)
+            deliver(i, j, message.encoded, round: Self.round(of: message))
             if case .vote(let v) = message {
                 let fake = VoteData(
                     blockID: Hash256.sha256(Array("fake-\(v.data.round)-\(rng.next())".utf8)), round: v.data.round,
@@ -293,7 +355,7 @@ public final class Simulation {
                 deliver(
                     i, j,
                     ConsensusMessage.vote(Vote(data: fake, signer: crypto.selfID, signature: crypto.sign(fake.signingBytes)))
-                        .encoded)
+                        .encoded, round: v.data.round)
             }
         case .garbage:
             var bytes = message.encoded
@@ -315,12 +377,181 @@ public final class Simulation {
                     round: b.round, parent: signedForged, payload: [0xBA, 0xD0], timestamp: 0, crypto: crypto)
                 deliver(i, j, ConsensusMessage.proposal(bad, tc: nil).encoded)
             }
+        case .staleQC, .staleTC, .withhold, .forker:
+            switch message {
+            case .proposal(let b, let tc):
+                if proposalPlans[i]?[b.id] == nil { proposalPlans[i, default: [:]][b.id] = planProposal(i, b, tc, behavior) }
+                // One network delay for the whole sequence, so that a carrier arrives before its fork.
+                let base = Int.random(in: scenario.delay, using: &rng)
+                for (k, (m, extra)) in (proposalPlans[i]?[b.id]?[j] ?? []).enumerated() {
+                    deliver(i, j, m.encoded, extraDelay: extra, round: b.round, fixedDelay: base + k)
+                }
+            case .timeout(let t, let tc) where behavior != .withhold:
+                let lie = timeoutLie(i, t)
+                deliver(i, j, ConsensusMessage.timeout(lie, tc: tc).encoded, round: t.round)
+            default:
+                deliver(i, j, message.encoded, round: Self.round(of: message))
+            }
+        }
+    }
+
+    // MARK: the adversary
+
+    /// An old QC to build a fork on: below `round`, the genesis QC or an older certified block.
+    func oldQC(below round: UInt64) -> QuorumCertificate? {
+        guard round > 0 else { return nil }
+        let older = knownQCs.filter { $0.round < round }
+        if older.isEmpty || rng.chance(0.4) { return .genesis(genesisID) }
+        return older[Int.random(in: 0..<older.count, using: &rng)]
+    }
+
+    /// Who gets what from a Byzantine leader's proposal `b`: per recipient, messages and extra delays.
+    func planProposal(_ i: Int, _ b: ConsensusBlock, _ tc: TimeoutCertificate?, _ behavior: ByzantineBehavior) -> [Int: [(
+        ConsensusMessage, Int
+    )]] {
+        let honest = ConsensusMessage.proposal(b, tc: tc)
+        let others = nodeID.indices.filter { $0 != i }
+        if let own = replicas[i]?.highQC { noteQC(own) }
+        var plan: [Int: [(ConsensusMessage, Int)]] = [:]
+        for j in others { plan[j] = [(honest, 0)] }
+        var strategy = behavior
+        if behavior == .forker {
+            strategy = [ByzantineBehavior.staleQC, .staleTC, .equivocate, .withhold, .forker].randomElement(using: &rng)!
+        }
+        var crafted: ConsensusMessage?
+        // Sent just before the fork: moves the receiver into round b.round (with the QC or TC that
+        // justifies it), so that it is in the fork's round when the fork arrives.
+        var carrier: ConsensusMessage?
+        switch strategy {
+        case .staleQC:
+            if let old = oldQC(below: b.qc.round) {
+                let c = ConsensusBlock(
+                    round: b.round, parent: old, payload: b.payload + [0x5A], timestamp: b.timestamp, crypto: crypto(i))
+                crafted = .proposal(c, tc: nil)
+                carrier = .timeout(lie(i, round: b.round, qc: b.qc), tc: tc)
+            }
+        case .staleTC:
+            if let t = tc ?? knownTCs[b.round - 1] {
+                guard let old = oldQC(below: t.highQCRound) else { break }
+                let c = ConsensusBlock(
+                    round: b.round, parent: old, payload: b.payload + [0x7C], timestamp: b.timestamp, crypto: crypto(i))
+                crafted = .proposal(c, tc: t)
+            } else if b.qc.round + 1 == b.round {
+                // Withhold the QC of the previous round: everyone times out in it, and the TC
+                // then justifies a proposal on an older QC.
+                for j in others { plan[j] = [] }
+                queue.push(.adversary(node: i, block: b, until: now + 4 * scenario.baseTimeoutMs, legal: false), at: now + 100)
+                return plan
+            }
+        case .equivocate:
+            let c = ConsensusBlock(
+                round: b.round, parent: b.qc, payload: b.payload + [0xEE], timestamp: b.timestamp, crypto: crypto(i))
+            crafted = .proposal(c, tc: tc)
+        case .withhold where b.qc.round + 1 == b.round:
+            // Withhold the QC of the previous round (formed from the votes sent to this leader):
+            // the round times out, and a valid block on the highest other QC the TC allows
+            // follows; the withheld QC comes out later in this node's timeouts.
+            for j in others { plan[j] = [] }
+            queue.push(.adversary(node: i, block: b, until: now + 4 * scenario.baseTimeoutMs, legal: true), at: now + 100)
+            return plan
+        case .withhold:
+            // A quorum (with the sender) gets it now, or nobody; the rest much later.
+            let late = baseDelayForWithholding()
+            let now = rng.chance(0.3) ? [] : Array(others.shuffled(using: &rng).prefix(validators.quorum - 1))
+            for j in others where !now.contains(j) { plan[j] = [(honest, late)] }
+        default:
+            break
+        }
+        guard let crafted, case .proposal(let c, _) = crafted else { return plan }
+        observe(i, crafted)
+        // All get the fork, or a split: some the fork, some the honest block, some both.
+        let everyone = rng.chance(0.5)
+        for j in others {
+            var messages: [(ConsensusMessage, Int)]
+            if everyone {
+                messages = [(crafted, 0)]
+            } else {
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0: messages = [(crafted, 0)]
+                case 1: messages = [(honest, 0)]
+                default: messages = [(crafted, 0), (honest, Int.random(in: 0...300, using: &rng))].shuffled(using: &rng)
+                }
+            }
+            if let carrier { messages.insert((carrier, 0), at: 0) }
+            plan[j] = messages
+        }
+        adversaryVote(i, for: c)
+        return plan
+    }
+
+    /// A withholding leader waits for the TC of the round before its own, then proposes on a QC
+    /// older than the TC allows (`legal` false), or on the highest QC the TC allows other than
+    /// the one it withheld (`legal`).
+    func proposeAfterWithholding(_ i: Int, _ b: ConsensusBlock, until: Int, legal: Bool) {
+        guard let own = replicas[i]?.highQC else { return }
+        noteQC(own)
+        guard let t = knownTCs[b.round - 1] else {
+            if now < until { queue.push(.adversary(node: i, block: b, until: until, legal: legal), at: now + 50) }
+            return
+        }
+        let parent: QuorumCertificate?
+        if legal {
+            let allowed = knownQCs.filter { $0.round >= t.highQCRound && $0.round < b.round && $0.blockID != b.qc.blockID }
+            parent =
+                allowed.isEmpty
+                ? (b.qc.round >= t.highQCRound ? b.qc : nil) : allowed[Int.random(in: 0..<allowed.count, using: &rng)]
+        } else {
+            parent = oldQC(below: t.highQCRound)
+        }
+        guard let parent else { return }
+        let c = ConsensusBlock(
+            round: b.round, parent: parent, payload: b.payload + [legal ? 0x7E : 0x7D], timestamp: b.timestamp, crypto: crypto(i))
+        let m = ConsensusMessage.proposal(c, tc: t)
+        observe(i, m)
+        for j in nodeID.indices where j != i { deliver(i, j, m.encoded, round: b.round) }
+        adversaryVote(i, for: c)
+    }
+
+    func baseDelayForWithholding() -> Int {
+        Int.random(in: scenario.baseTimeoutMs...(3 * scenario.baseTimeoutMs), using: &rng)
+    }
+
+    /// A Byzantine timeout for `t.round` that claims an old QC (it lowers a TC's highest QC round).
+    func timeoutLie(_ i: Int, _ t: TimeoutMessage) -> TimeoutMessage {
+        if let lie = timeoutLies[i]?[t.round] { return lie }
+        let told = oldQC(below: t.highQC.round).map { lie(i, round: t.round, qc: $0) } ?? t
+        timeoutLies[i, default: [:]][t.round] = told
+        return told
+    }
+
+    /// A timeout of node `i` for `round` claiming `qc` as its highest.
+    func lie(_ i: Int, round: UInt64, qc: QuorumCertificate) -> TimeoutMessage {
+        let c = crypto(i)
+        return TimeoutMessage(
+            round: round, highQC: qc, signer: c.selfID,
+            signature: c.sign(TimeoutMessage.signingBytes(round: round, highQCRound: qc.round)))
+    }
+
+    /// A Byzantine node votes for every block it sees (it helps any fork reach a quorum).
+    func adversaryVote(_ i: Int, for b: ConsensusBlock) {
+        guard adversaryVotes[i, default: []].insert(b.id).inserted else { return }
+        let c = crypto(i)
+        let v = Vote(data: b.voteData, signer: c.selfID, signature: c.sign(b.voteData.signingBytes))
+        poolVote(v)
+        let vote = ConsensusMessage.vote(v)
+        let leader = validators.leader(of: b.round + 1)
+        for j in nodeID.indices where nodeID[j] == leader {
+            if j == i {
+                queue.push(.deliver(to: i, from: i, bytes: vote.encoded), at: now + 1)
+            } else {
+                deliver(i, j, vote.encoded, round: b.round)
+            }
         }
     }
 
     func sendNoise(_ i: Int) {
         guard replicas[i] != nil else { return }
-        let j = Int.random(in: 0..<ids.count, using: &rng)
+        let j = Int.random(in: 0..<nodeID.count, using: &rng)
         guard j != i else { return }
         let length = Int.random(in: 0...300, using: &rng)
         var junk = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
@@ -331,7 +562,9 @@ public final class Simulation {
         deliver(i, j, junk)
     }
 
-    func deliver(_ i: Int, _ j: Int, _ bytes: [UInt8], extraDelay: Int = 0) {
+    func deliver(
+        _ i: Int, _ j: Int, _ bytes: [UInt8], extraDelay: Int = 0, round: UInt64? = nil, fixedDelay: Int? = nil
+    ) {
         messages += 1
         if !healed {
             if rng.chance(scenario.dropRate) { return }
@@ -340,8 +573,13 @@ public final class Simulation {
                 let gj = p.groups.firstIndex { $0.contains(j) }
                 if gi != gj { return }
             }
+            if let round, let groups = scenario.roundPartitions[round] {
+                let gi = groups.firstIndex { $0.contains(i) }
+                let gj = groups.firstIndex { $0.contains(j) }
+                if gi != gj { return }
+            }
         }
-        let delay = Int.random(in: scenario.delay, using: &rng) + extraDelay
+        let delay = (fixedDelay ?? Int.random(in: scenario.delay, using: &rng)) + extraDelay
         queue.push(.deliver(to: j, from: i, bytes: bytes), at: now + delay)
         if rng.chance(scenario.duplicateRate) {
             queue.push(.deliver(to: j, from: i, bytes: bytes), at: now + Int.random(in: scenario.delay, using: &rng))
@@ -352,19 +590,24 @@ public final class Simulation {
 
     func observe(_ i: Int, _ message: ConsensusMessage) {
         switch message {
-        case .proposal(let b, _):
+        case .proposal(let b, let tc):
             allBlocks[b.id] = b
             noteQC(b.qc)
-        case .timeout(let t, _):
+            if let tc { noteTC(tc) }
+        case .timeout(let t, let tc):
             noteQC(t.highQC)
+            if let tc { noteTC(tc) }
             if isCorrect(i) { timedOut[i, default: []].insert(t.round) }
+            poolTimeout(t)
         case .vote(let v):
-            guard isCorrect(i) else { return }
+            poolVote(v)
+            guard isCorrect(i), checkVoteConduct else { return }
             if let earlier = votesSent[i]?[v.data.round], earlier != v.data.blockID {
-                violations.append("seed \(seed): correct replica \(ids[i]) voted for two blocks in round \(v.data.round)")
+                violations.append("seed \(seed): correct replica \(nodeID[i]) voted for two blocks in round \(v.data.round)")
             }
             if timedOut[i]?.contains(v.data.round) == true {
-                violations.append("seed \(seed): correct replica \(ids[i]) voted in round \(v.data.round) after timing out in it")
+                violations.append(
+                    "seed \(seed): correct replica \(nodeID[i]) voted in round \(v.data.round) after timing out in it")
             }
             votesSent[i, default: [:]][v.data.round] = v.data.blockID
         case .blockResponse(let blocks):
@@ -373,42 +616,118 @@ public final class Simulation {
         }
     }
 
+    /// A quorum of votes certifies a block whether or not anyone assembles the QC: the oracle
+    /// (and the adversary) assemble it from the votes they see.
+    func poolVote(_ v: Vote) {
+        guard votePool[v.data]?[v.signer] == nil, validators.contains(v.signer),
+            cryptos[0].verify(signer: v.signer, message: v.data.signingBytes, signature: v.signature)
+        else { return }
+        votePool[v.data, default: [:]][v.signer] = SignerSignature(signer: v.signer, signature: v.signature)
+        if let pool = votePool[v.data], pool.count == validators.quorum {
+            noteQC(QuorumCertificate(data: v.data, votes: Array(pool.values)))
+        }
+    }
+
+    /// The adversary gathers the timeouts it sees into TCs of its own.
+    func poolTimeout(_ t: TimeoutMessage) {
+        guard knownTCs[t.round] == nil, timeoutPool[t.round]?[t.signer] == nil,
+            cryptos[0].verify(
+                signer: t.signer, message: TimeoutMessage.signingBytes(round: t.round, highQCRound: t.highQC.round),
+                signature: t.signature)
+        else { return }
+        timeoutPool[t.round, default: [:]][t.signer] = TimeoutSignature(
+            signer: t.signer, highQCRound: t.highQC.round, signature: t.signature)
+        if let pool = timeoutPool[t.round], pool.count >= validators.quorum {
+            noteTC(TimeoutCertificate(round: t.round, entries: Array(pool.values)))
+            timeoutPool[t.round] = nil
+        }
+    }
+
+    func noteTC(_ tc: TimeoutCertificate) {
+        guard knownTCs[tc.round] == nil, tc.verify(validators: validators, crypto: cryptos[0]) else { return }
+        knownTCs[tc.round] = tc
+    }
+
     func noteQC(_ qc: QuorumCertificate) {
-        guard qc.round > 0, qc.verify(validators: validators, crypto: cryptos[0], genesisID: genesisID) else { return }
+        guard qc.round > 0, seenQCs.insert(qc).inserted,
+            qc.verify(validators: validators, crypto: cryptos[0], genesisID: genesisID)
+        else { return }
+        validQCs.insert(qc)
+        if knownQCIDs.insert(qc.blockID).inserted {
+            knownQCs.append(qc)
+            certified.append((qc.round, qc.blockID))
+            checkCertified(qc.blockID, round: qc.round)
+        }
         if let other = qcByRound[qc.round], other != qc.blockID {
             violations.append("seed \(seed): two quorum certificates for different blocks in round \(qc.round)")
         }
         qcByRound[qc.round] = qc.blockID
     }
 
+    /// Whether block `id` extends `b` (or is it); nil when an ancestor is unknown.
+    func extends(_ id: Hash256, _ b: ConsensusBlock) -> Bool? {
+        var cursor = id
+        while true {
+            if cursor == b.id { return true }
+            if cursor == genesisID { return b.isGenesis }
+            guard let c = allBlocks[cursor] else { return nil }
+            if c.height <= b.height { return false }
+            cursor = c.parentID
+        }
+    }
+
+    /// A certified block must extend every directly committed block of a round at or below its
+    /// own (the lemma of the safety argument; an ancestor committed only through its descendant
+    /// may have certified siblings of higher rounds below that descendant's round).
+    func checkCertified(_ id: Hash256, round: UInt64) {
+        guard let b = directlyCommitted.last(where: { $0.round <= round })?.block else { return }
+        if extends(id, b) == false {
+            violations.append(
+                "seed \(seed): a quorum certified a block of round \(round) that does not extend the block committed at height \(b.height) (round \(b.round))"
+            )
+        }
+    }
+
     func checkCommit(_ i: Int, _ blocks: [ConsensusBlock], _ qc: QuorumCertificate) {
         guard let last = blocks.last else { return }
         if isCorrect(i) {
-            if !qc.verify(validators: validators, crypto: cryptos[0], genesisID: genesisID) {
-                violations.append("seed \(seed): \(ids[i]) committed on a certificate without a valid quorum")
+            if !validQCs.contains(qc), !qc.verify(validators: validators, crypto: cryptos[0], genesisID: genesisID) {
+                violations.append("seed \(seed): \(nodeID[i]) committed on a certificate without a valid quorum")
             }
             noteQC(qc)
-            if let child = allBlocks[qc.blockID] {
+            if !checkCommitJustification {
+                // Only the fork checks below.
+            } else if let child = allBlocks[qc.blockID] {
                 if child.parentID != last.id || child.round != last.round + 1 {
                     violations.append(
-                        "seed \(seed): \(ids[i]) committed block at round \(last.round) without a 2-chain (certified child at round \(child.round))"
+                        "seed \(seed): \(nodeID[i]) committed block at round \(last.round) without a 2-chain (certified child at round \(child.round))"
                     )
                 }
             } else {
-                violations.append("seed \(seed): \(ids[i]) committed on a certificate for a block never proposed")
+                violations.append("seed \(seed): \(nodeID[i]) committed on a certificate for a block never proposed")
             }
             var expected = diskCommitted[i].height + 1
             for b in blocks {
                 if b.height != expected {
-                    violations.append("seed \(seed): \(ids[i]) committed height \(b.height), expected \(expected)")
+                    violations.append("seed \(seed): \(nodeID[i]) committed height \(b.height), expected \(expected)")
                 }
                 expected += 1
+                allBlocks[b.id] = b
                 if let prior = canonical[b.height], prior != b.id {
                     violations.append(
-                        "seed \(seed): FORK at height \(b.height): \(ids[i]) committed a block different from another correct replica's"
+                        "seed \(seed): FORK at height \(b.height): \(nodeID[i]) committed a block different from another correct replica's"
                     )
                 }
-                canonical[b.height] = b.id
+                canonical[b.height] = canonical[b.height] ?? b.id
+            }
+            if !directlyCommitted.contains(where: { $0.block.id == last.id }) {
+                let at = directlyCommitted.firstIndex { $0.round > last.round } ?? directlyCommitted.endIndex
+                directlyCommitted.insert((last.round, last), at: at)
+                for c in certified where c.round >= last.round && extends(c.id, last) == false {
+                    violations.append(
+                        "seed \(seed): \(nodeID[i]) committed height \(last.height) (round \(last.round)) but a quorum certified a block of round \(c.round) that does not extend it"
+                    )
+                }
             }
         }
         diskCommitted[i] = last
