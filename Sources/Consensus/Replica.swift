@@ -36,6 +36,12 @@ public struct ConsensusConfig: Sendable {
     public var maxBackoffExponent: Int = 3
     /// Blocks asked for per fetch.
     public var fetchBatch: UInt32 = 64
+    /// How far above its current round a replica keeps votes and timeouts (one per signer and
+    /// round); anything further ahead is dropped. A replica that is further behind catches up
+    /// through the QCs and TCs that proposals and timeouts carry, not through these.
+    public var futureRounds: UInt64 = 16
+    /// Committed blocks kept in memory to answer peers' fetches (a node serves older ones from its store).
+    public var keptCommittedBlocks = 256
 
     /// Defaults.
     public init() {}
@@ -114,16 +120,33 @@ public struct Replica<Crypto: ConsensusCrypto> {
     /// Consecutive rounds entered by timeout (drives back-off).
     public private(set) var consecutiveTimeouts = 0
 
+    // Everything a peer can make a replica keep is bounded (see `Footprint`): votes and timeouts
+    // to a window of rounds and one per signer and round, proposals to a few per round, fetches
+    // to blocks that a QC or a proposal refers to.
     var blocks: [Hash256: ConsensusBlock] = [:]
-    var votes: [UInt64: [VoteData: [String: SignerSignature]]] = [:]
-    var timeouts: [UInt64: [String: TimeoutMessage]] = [:]
+    /// Votes for blocks of round r (this replica leads r+1): each signer's first vote only.
+    var votes: [UInt64: [String: Vote]] = [:]
+    /// Timeouts of round r: each signer's first only, without its QC (already taken in).
+    var timeouts: [UInt64: [String: TimeoutSignature]] = [:]
     var lastProposedRound: UInt64 = 0
     var myTimeout: TimeoutMessage?
-    var pendingProposals: [Hash256: [(ConsensusBlock, TimeoutCertificate?)]] = [:]
+    /// Proposals of the current round whose parent is being fetched.
+    var pendingProposals: [(block: ConsensusBlock, tc: TimeoutCertificate?)] = []
+    /// Proposals taken into the block tree, per recent round (an equivocating leader cannot fill it).
+    var proposalsAccepted: [UInt64: Int] = [:]
     var pendingCommits: [QuorumCertificate] = []
     /// Fetches in flight, by block and peer asked; cleared each round so lost requests are retried.
     var requested: Set<[UInt8]> = []
+    /// Blocks asked for (a response must start with one of them, or a known block, and go down
+    /// the parent links); kept until they arrive.
+    var wanted: [Hash256] = []
     var out: [ConsensusAction] = []
+
+    static var maxPendingProposals: Int { 4 }
+    static var maxProposalsPerRound: Int { 2 }
+    static var maxPendingCommits: Int { 16 }
+    static var maxRequested: Int { 256 }
+    static var maxWanted: Int { 64 }
 
     /// This replica's id.
     public var id: String { crypto.selfID }
@@ -175,6 +198,14 @@ public struct Replica<Crypto: ConsensusCrypto> {
     /// A block this replica knows (for serving sync and for tests).
     public func block(_ id: Hash256) -> ConsensusBlock? { blocks[id] }
 
+    /// How much this replica holds in memory, per collection (for tests and the node's status).
+    public var footprint: Footprint {
+        Footprint(
+            blocks: blocks.count, votes: votes.values.reduce(0) { $0 + $1.count },
+            timeouts: timeouts.values.reduce(0) { $0 + $1.count }, pendingProposals: pendingProposals.count,
+            pendingCommits: pendingCommits.count, fetches: requested.count + wanted.count)
+    }
+
     // MARK: verification
 
     var quorumNeeded: Int { faults.acceptCertificatesWith ?? validators.quorum }
@@ -204,12 +235,21 @@ public struct Replica<Crypto: ConsensusCrypto> {
         }
         onQC(block.qc, from: from)
         if let tc { onTC(tc) }
-        guard blocks[block.parentID] != nil else {
-            pendingProposals[block.parentID, default: []].append((block, tc))
-            fetch(block.parentID, from: from)
-            return
+        if blocks[block.id] == nil {
+            // Only recent rounds' proposals, a few per round: a leader cannot fill memory with
+            // equivocations or with blocks for rounds nobody has reached.
+            guard block.round <= round, block.round + 2 >= round,
+                proposalsAccepted[block.round, default: 0] < Self.maxProposalsPerRound
+            else { return }
+            guard blocks[block.parentID] != nil else {
+                guard block.round == round, pendingProposals.count < Self.maxPendingProposals else { return }
+                pendingProposals.append((block, tc))
+                fetch(block.parentID, from: from)
+                return
+            }
+            proposalsAccepted[block.round, default: 0] += 1
+            insert(block)
         }
-        insert(block)
         guard block.round == round, hooks.validate(block) else { return }
         voteIfSafe(block, tc: tc)
     }
@@ -246,15 +286,16 @@ public struct Replica<Crypto: ConsensusCrypto> {
 
     mutating func onVote(_ v: Vote) {
         let r = v.data.round
-        guard validators.leader(of: r + 1) == id, r + 1 >= round, validators.contains(v.signer),
+        guard validators.leader(of: r + 1) == id, r + 1 >= round, r <= round + config.futureRounds,
+            votes[r]?[v.signer] == nil, validators.contains(v.signer),
             crypto.verify(signer: v.signer, message: v.data.signingBytes, signature: v.signature)
         else { return }
-        var forBlock = votes[r, default: [:]][v.data, default: [:]]
-        guard forBlock[v.signer] == nil else { return }
-        forBlock[v.signer] = SignerSignature(signer: v.signer, signature: v.signature)
-        votes[r, default: [:]][v.data] = forBlock
-        if forBlock.count == validators.quorum {
-            onQC(QuorumCertificate(data: v.data, votes: Array(forBlock.values)), from: nil)
+        votes[r, default: [:]][v.signer] = v
+        let same = votes[r, default: [:]].values.filter { $0.data == v.data }
+        if same.count == validators.quorum {
+            onQC(
+                QuorumCertificate(data: v.data, votes: same.map { SignerSignature(signer: $0.signer, signature: $0.signature) }),
+                from: nil)
         }
     }
 
@@ -282,6 +323,8 @@ public struct Replica<Crypto: ConsensusCrypto> {
         votes = votes.filter { $0.key + 2 >= r }
         requested.removeAll()
         timeouts = timeouts.filter { $0.key + 1 >= r }
+        pendingProposals.removeAll { $0.block.round < r }
+        proposalsAccepted = proposalsAccepted.filter { $0.key + 2 >= r }
         scheduleTimer()
         if validators.leader(of: r) == id { propose(tc: tc) }
     }
@@ -364,75 +407,77 @@ public struct Replica<Crypto: ConsensusCrypto> {
         // propose on the highest QC it can know (the TC's highest QC round may be the sender's).
         if authentic { onQC(t.highQC, from: t.signer == id ? nil : t.signer) }
         if let tc, tc.round + 1 == t.round, tc.round >= round, valid(tc) { onTC(tc) }
-        guard authentic else { return }
-        guard t.round >= round else { return }
+        guard authentic, t.round >= round, t.round <= round + config.futureRounds else { return }
         var forRound = timeouts[t.round, default: [:]]
         guard forRound[t.signer] == nil else { return }
-        forRound[t.signer] = t
+        forRound[t.signer] = TimeoutSignature(signer: t.signer, highQCRound: t.highQC.round, signature: t.signature)
         timeouts[t.round] = forRound
         // f+1 timeouts mean at least one correct replica gave up on this round: join it.
         if forRound.count == validators.faultTolerance + 1, t.round == round, myTimeout == nil {
             localTimeout()
         }
-        if timeouts[t.round]?.count == validators.quorum {
-            let entries = timeouts[t.round]!.values.map {
-                TimeoutSignature(signer: $0.signer, highQCRound: $0.highQC.round, signature: $0.signature)
-            }
-            onTC(TimeoutCertificate(round: t.round, entries: entries))
+        if let entries = timeouts[t.round], entries.count == validators.quorum {
+            onTC(TimeoutCertificate(round: t.round, entries: Array(entries.values)))
         }
     }
 
     // MARK: commit
 
+    /// Commits the parent of `qc`'s block when the two are in consecutive rounds (the QC's vote
+    /// data names the parent and its round; a quorum signed them, so at least one correct
+    /// replica checked them against the block), with every uncommitted ancestor.
     mutating func tryCommit(_ qc: QuorumCertificate, from: String?) {
-        guard qc.round > 0 else { return }
-        guard let child = blocks[qc.blockID] else {
-            rememberCommit(qc)
-            if let from { fetch(qc.blockID, from: from) }
-            return
-        }
-        guard let parent = blocks[child.parentID] else {
-            rememberCommit(qc)
-            if let from { fetch(child.parentID, from: from) }
-            return
-        }
-        guard child.round == parent.round + 1 || faults.commitWithoutConsecutiveRounds else { return }
-        guard parent.height > committed.height else { return }
-        var chain = [parent]
-        var cursor = parent
-        while cursor.height > committed.height + 1 {
-            guard let p = blocks[cursor.parentID] else {
+        guard qc.round > 0, qc.height > committed.height + 1 else { return }
+        guard qc.data.round == qc.data.parentRound + 1 || faults.commitWithoutConsecutiveRounds else { return }
+        var chain: [ConsensusBlock] = []
+        var cursor = qc.data.parentID
+        while true {
+            guard let b = blocks[cursor] else {
                 rememberCommit(qc)
-                if let from { fetch(cursor.parentID, from: from) }
+                if let from { fetch(cursor, from: from) }
                 return
             }
-            chain.append(p)
-            cursor = p
+            if b.height <= committed.height { break }
+            chain.append(b)
+            cursor = b.parentID
         }
         // A correct replica only ever extends what it committed; anything else is a fork and is not committed.
-        guard cursor.parentID == committed.id else { return }
+        guard let parent = chain.first, cursor == committed.id else { return }
         committed = parent
         out.append(.commit(chain.reversed(), certificate: qc))
-        pendingCommits.removeAll { $0.round <= qc.round }
+        pendingCommits.removeAll { $0.height <= committed.height + 1 }
         prune()
     }
 
     mutating func rememberCommit(_ qc: QuorumCertificate) {
         if !pendingCommits.contains(qc) { pendingCommits.append(qc) }
-        if pendingCommits.count > 16 { pendingCommits.removeFirst(pendingCommits.count - 16) }
+        if pendingCommits.count > Self.maxPendingCommits {
+            pendingCommits.removeFirst(pendingCommits.count - Self.maxPendingCommits)
+        }
     }
 
-    /// Keeps the block tree small: drops blocks well below the committed height.
+    /// Keeps the block tree small: the uncommitted blocks, and the last committed ones (to serve
+    /// peers that fall behind); dropped forks of the committed chain go.
     mutating func prune() {
-        guard blocks.count > 4096 else { return }
-        let floor = committed.height > 1024 ? committed.height - 1024 : 0
-        blocks = blocks.filter { $0.value.height >= floor }
+        guard blocks.count > 2 * config.keptCommittedBlocks else { return }
+        var keep = Set<Hash256>()
+        var cursor: ConsensusBlock? = committed
+        while let b = cursor, keep.count < config.keptCommittedBlocks {
+            keep.insert(b.id)
+            cursor = blocks[b.parentID]
+        }
+        blocks = blocks.filter { $0.value.height > committed.height || keep.contains($0.key) }
     }
 
     // MARK: fetching
 
     mutating func fetch(_ blockID: Hash256, from: String) {
-        guard from != id, requested.insert(blockID.bytes + Array(from.utf8)).inserted else { return }
+        if !wanted.contains(blockID) {
+            wanted.append(blockID)
+            if wanted.count > Self.maxWanted { wanted.removeFirst(wanted.count - Self.maxWanted) }
+        }
+        guard from != id, requested.count < Self.maxRequested, requested.insert(blockID.bytes + Array(from.utf8)).inserted
+        else { return }
         out.append(.send(to: from, .blockRequest(id: blockID, count: config.fetchBatch)))
     }
 
@@ -447,34 +492,62 @@ public struct Replica<Crypto: ConsensusCrypto> {
         if !list.isEmpty { out.append(.send(to: from, .blockResponse(list))) }
     }
 
+    /// Takes in a chain of blocks, highest first, that starts at a block this replica asked for
+    /// (or knows) and goes down parent links; anything else in the response is ignored.
     mutating func onBlockResponse(_ list: [ConsensusBlock], from: String) {
         var added = false
-        for b in list where blocks[b.id] == nil && validBlock(b) {
-            insert(b)
-            added = true
+        var expected: Hash256?
+        var lowest: ConsensusBlock?
+        for b in list {
+            if let e = expected {
+                guard b.id == e else { break }
+            } else {
+                guard wanted.contains(b.id) || blocks[b.id] != nil else { break }
+            }
+            guard b.height > committed.height else { break }
+            if blocks[b.id] == nil {
+                guard validBlock(b) else { break }
+                insert(b)
+                added = true
+            }
+            wanted.removeAll { $0 == b.id }
+            requested.remove(b.id.bytes + Array(from.utf8))
+            expected = b.parentID
+            lowest = b
         }
-        for b in list { requested.remove(b.id.bytes + Array(from.utf8)) }
-        guard added else { return }
+        guard added, let lowest else { return }
         // The lowest block's parent may still be missing: keep walking back.
-        if let lowest = list.min(by: { $0.height < $1.height }), lowest.height > committed.height + 1,
-            blocks[lowest.parentID] == nil
-        {
+        if lowest.height > committed.height + 1, blocks[lowest.parentID] == nil {
             fetch(lowest.parentID, from: from)
         }
-        // Sorted, so that replaying a simulation seed gives the same action order in every process.
-        let ready = pendingProposals.keys.filter { blocks[$0] != nil }.sorted {
-            blocks[$0]!.height < blocks[$1]!.height || (blocks[$0]!.height == blocks[$1]!.height && $0 < $1)
-        }
-        for parent in ready {
-            for (block, tc) in pendingProposals.removeValue(forKey: parent) ?? [] {
-                onProposal(block, tc: tc, from: from)
-            }
-        }
+        let ready = pendingProposals.filter { blocks[$0.block.parentID] != nil }
+        pendingProposals.removeAll { blocks[$0.block.parentID] != nil }
+        for (block, tc) in ready { onProposal(block, tc: tc, from: from) }
         for qc in pendingCommits { tryCommit(qc, from: from) }
     }
 
     mutating func insert(_ b: ConsensusBlock) {
         guard blocks.updateValue(b, forKey: b.id) == nil else { return }
         if b.height > committed.height { out.append(.storeBlock(b)) }
+    }
+}
+
+/// The sizes of a replica's in-memory collections: each is bounded whatever peers send.
+public struct Footprint: Sendable, Hashable, CustomStringConvertible {
+    /// Blocks in the tree (uncommitted, and the last committed ones).
+    public var blocks: Int
+    /// Votes held for rounds this replica leads next.
+    public var votes: Int
+    /// Timeouts held.
+    public var timeouts: Int
+    /// Proposals waiting for their parent.
+    public var pendingProposals: Int
+    /// Certificates waiting for blocks to commit.
+    public var pendingCommits: Int
+    /// Fetches in flight and blocks asked for.
+    public var fetches: Int
+
+    public var description: String {
+        "blocks=\(blocks) votes=\(votes) timeouts=\(timeouts) pendingProposals=\(pendingProposals) pendingCommits=\(pendingCommits) fetches=\(fetches)"
     }
 }

@@ -49,7 +49,7 @@ import Testing
                 s.crashBetweenActions = 0.1
                 s.healAt = 15_000
                 return s
-            }, seeds: 0..<60)
+            }, seeds: 0..<150)
         #expect(caught != nil)
         print("send before persist caught: \(caught.map(\.description) ?? "never")")
     }

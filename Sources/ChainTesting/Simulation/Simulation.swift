@@ -72,6 +72,9 @@ public final class Simulation {
     var disk: [SafetyData?]
     var diskCommitted: [ConsensusBlock]
     var diskBlocks: [[Hash256: ConsensusBlock]]
+    /// Each node's store of committed blocks, from which it answers fetches its replica cannot
+    /// (after a restart the replica holds only its last committed block), as the node does.
+    var diskChain: [[Hash256: ConsensusBlock]]
     var queue = EventQueue<Event>()
     var now = 0
     var messages = 0
@@ -134,6 +137,7 @@ public final class Simulation {
         disk = Array(repeating: nil, count: count)
         diskCommitted = Array(repeating: .genesis(genesisID), count: count)
         diskBlocks = Array(repeating: [:], count: count)
+        diskChain = Array(repeating: [:], count: count)
     }
 
     /// Nodes that run the correct protocol with an identity of their own: the ones checked.
@@ -244,8 +248,11 @@ public final class Simulation {
 
     func step(_ i: Int, _ event: ConsensusEvent) {
         guard var r = replicas[i] else { return }
-        let actions = r.handle(event)
+        var actions = r.handle(event)
         replicas[i] = r
+        if case .message(let from, .blockRequest(let id, let count)) = event, actions.isEmpty {
+            actions = serveFromStore(i, id, count: count, to: from)
+        }
         if trace {
             print(
                 "t=\(now) \(i):\(nodeID[i]) round=\(r.round) hvr=\(r.safety.highestVotedRound) hqc=\(r.highQC.round) htc=\(r.highTC?.round ?? 0) committed=\(r.committed.height) <- \(Self.brief(event))"
@@ -276,6 +283,17 @@ public final class Simulation {
                 queue.push(.timer(node: i, round: round, incarnation: incarnation[i]), at: now + ms)
             }
         }
+    }
+
+    /// What `ConsensusService.serveFromStore` does: the committed chain from `id` down.
+    func serveFromStore(_ i: Int, _ id: Hash256, count: UInt32, to peer: String) -> [ConsensusAction] {
+        var list: [ConsensusBlock] = []
+        var cursor = id
+        while list.count < min(Int(count), ConsensusMessage.maxBlocksPerResponse), let b = diskChain[i][cursor] {
+            list.append(b)
+            cursor = b.parentID
+        }
+        return list.isEmpty ? [] : [.send(to: peer, .blockResponse(list))]
     }
 
     static func brief(_ e: ConsensusEvent) -> String {
@@ -731,6 +749,7 @@ public final class Simulation {
             }
         }
         diskCommitted[i] = last
+        for b in blocks { diskChain[i][b.id] = b }
         diskBlocks[i] = diskBlocks[i].filter { $0.value.height > last.height }
     }
 }
