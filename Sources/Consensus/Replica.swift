@@ -6,8 +6,8 @@ public enum ConsensusEvent: Sendable {
     case start
     /// A message from a peer (already decoded; signatures not yet checked).
     case message(from: String, ConsensusMessage)
-    /// The timer armed for `round` fired.
-    case timer(round: UInt64)
+    /// The timer armed for `round` of `epoch` fired.
+    case timer(round: UInt64, epoch: UInt64 = 0)
 }
 
 /// Outputs of a replica, to be carried out in order by its driver.
@@ -24,8 +24,8 @@ public enum ConsensusAction: Sendable, Hashable {
     case storeBlock(ConsensusBlock)
     /// These blocks are final, in height order; `certificate` is the QC whose 2-chain commits the last one.
     case commit([ConsensusBlock], certificate: QuorumCertificate)
-    /// Call back with `.timer(round:)` after `afterMs` milliseconds.
-    case scheduleTimer(round: UInt64, afterMs: Int)
+    /// Call back with `.timer(round:epoch:)` after `afterMs` milliseconds.
+    case scheduleTimer(round: UInt64, afterMs: Int, epoch: UInt64 = 0)
 }
 
 /// Tunables of the protocol.
@@ -60,6 +60,12 @@ public struct InjectedFaults: Sendable {
     public var acceptCertificatesWith: Int?
     /// Vote for a TC-justified proposal even when its QC is older than the TC's highest QC.
     public var ignoreTCHighQCRule = false
+    /// The broken epoch switch: after it, keep counting the previous epoch's validators' votes
+    /// and timeouts (as if they were still validators).
+    public var countRetiredValidators = false
+    /// The broken epoch switch: go on executing the blocks committed after the one that ended
+    /// the epoch (instead of dropping them with the rest of the action list).
+    public var executePastEpochEnd = false
     /// The broken vote rule: vote for any valid proposal of a higher round, without "extends the
     /// previous round's QC, or is justified by a TC whose highest QC it does not go below".
     public var voteWithoutJustification = false
@@ -94,18 +100,30 @@ public struct PayloadHooks: Sendable {
     }
 }
 
-/// One replica of the 2-chain HotStuff (Jolteon / DiemBFT v4) protocol as a deterministic state
-/// machine: `handle` takes an event and returns the actions to carry out, in order. No clocks,
-/// sockets or disks: time, payloads and crypto are injected.
+/// One replica of the 2-chain HotStuff (Jolteon / DiemBFT v4) protocol for one epoch, as a
+/// deterministic state machine: `handle` takes an event and returns the actions to carry out, in
+/// order. No clocks, sockets or disks: time, payloads and crypto are injected.
+///
+/// An epoch has a validator set and a root: the block it starts from (the genesis for epoch 0,
+/// else the block that ended the previous epoch), certified by a virtual QC of round 0. A replica
+/// whose id is not in the set follows passively: it verifies and commits, never votes, times out
+/// or proposes. `EpochManager` moves from one epoch's replica to the next.
 public struct Replica<Crypto: ConsensusCrypto> {
     /// The validators.
     public let validators: ValidatorSet
+    /// The epoch.
+    public let epoch: UInt64
+    /// The virtual QC of the block the epoch starts from.
+    public let rootQC: QuorumCertificate
     let crypto: Crypto
     let config: ConsensusConfig
     let hooks: PayloadHooks
     /// Bugs to inject (simulation only).
     public var faults = InjectedFaults()
-    let genesisID: Hash256
+    /// Validators of the previous epoch, still counted with `faults.countRetiredValidators`.
+    public var retiredValidators: ValidatorSet?
+    /// Whether this replica votes (its id is in the set).
+    public let isVoter: Bool
 
     /// Durable safety state.
     public private(set) var safety: SafetyData
@@ -151,24 +169,42 @@ public struct Replica<Crypto: ConsensusCrypto> {
     /// This replica's id.
     public var id: String { crypto.selfID }
 
-    /// A replica at genesis, or restarted from its persisted safety data and last committed block.
+    /// A replica at genesis (epoch 0), or restarted from its persisted safety data and last committed block.
     public init(
         validators: ValidatorSet, crypto: Crypto, genesisID: Hash256, config: ConsensusConfig = ConsensusConfig(),
         hooks: PayloadHooks, safety: SafetyData? = nil, committed: ConsensusBlock? = nil, storedBlocks: [ConsensusBlock] = []
     ) {
+        self.init(
+            epoch: 0, validators: validators, crypto: crypto, rootID: genesisID, rootHeight: 0, config: config, hooks: hooks,
+            safety: safety, committed: committed, storedBlocks: storedBlocks)
+    }
+
+    /// A replica of `epoch`, which starts from block `rootID` at `rootHeight`; restarted from its
+    /// persisted safety data and last committed block when given. Safety data of another epoch,
+    /// a committed block that is not of this epoch (the root itself, of the previous one) and
+    /// stored blocks of other epochs are set aside: the epoch then starts fresh from its root.
+    public init(
+        epoch: UInt64, validators: ValidatorSet, crypto: Crypto, rootID: Hash256, rootHeight: UInt64,
+        config: ConsensusConfig = ConsensusConfig(), hooks: PayloadHooks, safety: SafetyData? = nil,
+        committed: ConsensusBlock? = nil, storedBlocks: [ConsensusBlock] = []
+    ) {
         self.validators = validators
+        self.epoch = epoch
         self.crypto = crypto
         self.config = config
         self.hooks = hooks
-        self.genesisID = genesisID
-        let s = safety ?? .initial(genesisID: genesisID)
+        let rootQC = QuorumCertificate.root(epoch: epoch, blockID: rootID, height: rootHeight)
+        self.rootQC = rootQC
+        self.isVoter = validators.contains(crypto.selfID)
+        let s = safety.flatMap { $0.epoch == epoch ? $0 : nil } ?? .initial(root: rootQC)
         self.safety = s
         self.highQC = s.highQC
         self.highTC = s.highTC
-        let c = committed ?? .genesis(genesisID)
+        let root = ConsensusBlock.root(epoch: epoch, blockID: rootID, height: rootHeight)
+        let c = committed.flatMap { $0.epoch == epoch && $0.height > rootHeight && !$0.isGenesis ? $0 : nil } ?? root
         self.committed = c
         self.blocks[c.id] = c
-        for b in storedBlocks where b.height > c.height { self.blocks[b.id] = b }
+        for b in storedBlocks where b.epoch == epoch && b.height > c.height { self.blocks[b.id] = b }
         self.round = max(s.highQC.round + 1, s.highestVotedRound, (s.highTC?.round ?? 0) + 1)
         self.lastProposedRound = max(s.highestVotedRound, s.lastProposedRound)
     }
@@ -178,18 +214,22 @@ public struct Replica<Crypto: ConsensusCrypto> {
         out = []
         switch event {
         case .start:
+            guard isVoter else { break }
             scheduleTimer()
             if validators.leader(of: round) == id, highQC.round + 1 == round { propose(tc: nil) }
-        case .timer(let r):
-            if r == round { localTimeout() }
+        case .timer(let r, let e):
+            if e == epoch, r == round, isVoter { localTimeout() }
         case .message(let from, let message):
-            guard validators.contains(from) else { break }
             switch message {
-            case .proposal(let block, let tc): onProposal(block, tc: tc, from: from)
-            case .vote(let vote): onVote(vote)
-            case .timeout(let t, let tc): onTimeout(t, tc: tc)
+            // Anyone may fetch and be answered (the transport authenticates peers), and a QC
+            // proves itself: followers that are not validators use these.
             case .blockRequest(let blockID, let count): onBlockRequest(blockID, count: count, from: from)
             case .blockResponse(let list): onBlockResponse(list, from: from)
+            case .commitProof(let qc): if valid(qc) { onQC(qc, from: from) }
+            case .proofRequest: break
+            case .proposal(let block, let tc): if isSigner(from) { onProposal(block, tc: tc, from: from) }
+            case .vote(let vote): if isSigner(from) { onVote(vote) }
+            case .timeout(let t, let tc): if isSigner(from) { onTimeout(t, tc: tc) }
             }
         }
         return out
@@ -210,12 +250,24 @@ public struct Replica<Crypto: ConsensusCrypto> {
 
     var quorumNeeded: Int { faults.acceptCertificatesWith ?? validators.quorum }
 
+    /// Whose signatures count: the validators (and, with the injected fault, the previous epoch's).
+    var signers: ValidatorSet {
+        guard faults.countRetiredValidators, let retired = retiredValidators else { return validators }
+        let extra = retired.ids.filter { !validators.contains($0) }
+        return (try? ValidatorSet(ids: validators.ids + extra, keys: validators.keys.merging(retired.keys) { a, _ in a }))
+            ?? validators
+    }
+
+    func isSigner(_ id: String) -> Bool {
+        validators.contains(id) || (faults.countRetiredValidators && retiredValidators?.contains(id) == true)
+    }
+
     func valid(_ qc: QuorumCertificate) -> Bool {
-        qc.verify(validators: validators, crypto: crypto, genesisID: genesisID, minimumSigners: quorumNeeded)
+        qc.verify(validators: signers, crypto: crypto, root: rootQC, minimumSigners: quorumNeeded)
     }
 
     func valid(_ tc: TimeoutCertificate) -> Bool {
-        tc.verify(validators: validators, crypto: crypto, minimumSigners: quorumNeeded)
+        tc.verify(validators: signers, crypto: crypto, epoch: epoch, minimumSigners: quorumNeeded)
     }
 
     func validBlock(_ b: ConsensusBlock) -> Bool {
@@ -255,6 +307,7 @@ public struct Replica<Crypto: ConsensusCrypto> {
     }
 
     mutating func voteIfSafe(_ b: ConsensusBlock, tc: TimeoutCertificate?) {
+        guard isVoter else { return }
         let r = b.round
         guard r > safety.highestVotedRound || faults.voteTwiceInARound, r > b.qc.round else { return }
         let extendsQC = r == b.qc.round + 1
@@ -286,8 +339,8 @@ public struct Replica<Crypto: ConsensusCrypto> {
 
     mutating func onVote(_ v: Vote) {
         let r = v.data.round
-        guard validators.leader(of: r + 1) == id, r + 1 >= round, r <= round + config.futureRounds,
-            votes[r]?[v.signer] == nil, validators.contains(v.signer),
+        guard v.data.epoch == epoch, validators.leader(of: r + 1) == id, r + 1 >= round, r <= round + config.futureRounds,
+            votes[r]?[v.signer] == nil, isSigner(v.signer),
             crypto.verify(signer: v.signer, message: v.data.signingBytes, signature: v.signature)
         else { return }
         votes[r, default: [:]][v.signer] = v
@@ -358,7 +411,8 @@ public struct Replica<Crypto: ConsensusCrypto> {
     }
 
     mutating func scheduleTimer() {
-        out.append(.scheduleTimer(round: round, afterMs: timeoutDuration()))
+        guard isVoter else { return }
+        out.append(.scheduleTimer(round: round, afterMs: timeoutDuration(), epoch: epoch))
     }
 
     /// The TC that justified entering the current round, if it was entered by timeout.
@@ -368,11 +422,12 @@ public struct Replica<Crypto: ConsensusCrypto> {
     }
 
     mutating func localTimeout() {
+        guard isVoter else { return }
         let r = round
         if let mine = myTimeout {
             // Still stuck in this round: say it again (it may have been lost) and wait longer.
             out.append(.broadcast(.timeout(mine, tc: enteredByTC)))
-            out.append(.scheduleTimer(round: r, afterMs: timeoutDuration() * 2))
+            out.append(.scheduleTimer(round: r, afterMs: timeoutDuration() * 2, epoch: epoch))
             return
         }
         guard
@@ -389,18 +444,19 @@ public struct Replica<Crypto: ConsensusCrypto> {
         out.append(.persist(safety))
         let t = TimeoutMessage(
             round: r, highQC: highQC, signer: id,
-            signature: crypto.sign(TimeoutMessage.signingBytes(round: r, highQCRound: highQC.round)))
+            signature: crypto.sign(TimeoutMessage.signingBytes(epoch: epoch, round: r, highQCRound: highQC.round)))
         myTimeout = t
         out.append(.broadcast(.timeout(t, tc: enteredByTC)))
-        out.append(.scheduleTimer(round: r, afterMs: timeoutDuration()))
+        out.append(.scheduleTimer(round: r, afterMs: timeoutDuration(), epoch: epoch))
         onTimeout(t, tc: nil)
     }
 
     mutating func onTimeout(_ t: TimeoutMessage, tc: TimeoutCertificate?) {
         let authentic =
-            validators.contains(t.signer)
+            isSigner(t.signer)
             && crypto.verify(
-                signer: t.signer, message: TimeoutMessage.signingBytes(round: t.round, highQCRound: t.highQC.round),
+                signer: t.signer,
+                message: TimeoutMessage.signingBytes(epoch: t.epoch, round: t.round, highQCRound: t.highQC.round),
                 signature: t.signature)
             && valid(t.highQC)
         // The sender's highest QC before its TC: a leader that enters its round by this TC must
@@ -417,7 +473,7 @@ public struct Replica<Crypto: ConsensusCrypto> {
             localTimeout()
         }
         if let entries = timeouts[t.round], entries.count == validators.quorum {
-            onTC(TimeoutCertificate(round: t.round, entries: Array(entries.values)))
+            onTC(TimeoutCertificate(epoch: epoch, round: t.round, entries: Array(entries.values)))
         }
     }
 
