@@ -164,6 +164,47 @@ import Testing
         }
     }
 
+    @Test func countingTheOldSetAfterTheSwitchIsCaught() async {
+        // v1 is replaced by v4 and goes on voting in the new epoch: replicas that still count the
+        // old set's votes form certificates without a quorum of the new set.
+        let caught = await firstSafetyViolation(
+            { _ in
+                var s = Scenario(name: "bug:count-retired")
+                s.byzantine = [1: .retiredVoter]
+                s.reconfigurations = [Reconfiguration(at: 300, validators: [0, 4, 2, 3])]
+                s.faults.countRetiredValidators = true
+                return s
+            }, seeds: 0..<40)
+        #expect(caught != nil)
+        #expect(caught?.violations.first?.contains("without a valid quorum of epoch 1") == true)
+        print("counting the old set after the switch caught: \(caught.map(\.description) ?? "never")")
+    }
+
+    @Test func executingPastTheEndOfAnEpochIsCaught() async {
+        // Blocks committed in the same action after the one that ended the epoch are executed
+        // instead of dropped: replicas that committed the epoch's last block alone went on in the
+        // new epoch from it, so the chains diverge at the next height.
+        let caught = await firstSafetyViolation(
+            { seed in Self.family("reconfiguration", seed) { $0.executePastEpochEnd = true } }, seeds: 0..<60)
+        #expect(caught != nil)
+        print("executing past the end of an epoch caught: \(caught.map(\.description) ?? "never")")
+    }
+
+    @Test func theEpochSwitchIsSafeUnderTheSameAdversaries() async {
+        for seed: UInt64 in 0..<30 {
+            await Task.yield()
+            var s = Scenario(name: "control:epochs")
+            s.byzantine = [1: seed % 2 == 0 ? .retiredVoter : .staleEpoch]
+            s.reconfigurations = [
+                Reconfiguration(at: 300, validators: [0, 4, 2, 3]), Reconfiguration(at: 900, validators: [0, 4, 2, 3, 5]),
+            ]
+            s.dropRate = seed % 3 == 0 ? 0.05 : 0
+            let report = Simulation(seed: seed, scenario: s).run()
+            #expect(report.passed, "\(report)")
+            #expect(report.epochs.values.allSatisfy { $0 == 2 }, "\(report)")
+        }
+    }
+
     /// Exploration aid: `XC_EXPLORE=<fault>` runs every family with that fault and prints which
     /// seeds catch it (fault names as in `explorationFaults`).
     @Test func explore() async {
@@ -174,6 +215,8 @@ import Testing
             "timeout": { $0.timeoutWithoutRecording = true },
             "commit": { $0.commitWithoutConsecutiveRounds = true },
             "tc": { $0.ignoreTCHighQCRule = true },
+            "retired": { $0.countRetiredValidators = true },
+            "pastEnd": { $0.executePastEpochEnd = true },
             "none": { _ in },
         ]
         guard let fault = faults[name] else { return }

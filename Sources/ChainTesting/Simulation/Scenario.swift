@@ -22,9 +22,33 @@ public enum ByzantineBehavior: String, Sendable, CaseIterable {
     /// Every fork attempt, chosen at random each round: stale QC, stale TC, equivocation,
     /// withholding; votes for every proposal it sees and times out claiming an old QC.
     case forker
+    /// Ignores changes of the validator set: goes on in the epoch it started in (proposing,
+    /// voting and timing out there) as if nothing had changed.
+    case staleEpoch
+    /// Once removed from the validator set, goes on signing votes for every block of the new
+    /// epoch it sees (they must not count).
+    case retiredVoter
 
     /// The behaviours that try to fork the chain (they need the adversary's view of certificates).
     public var forks: Bool { [.staleQC, .staleTC, .withhold, .forker].contains(self) }
+
+    /// The behaviours of the seed suite's Byzantine families (the epoch ones need reconfigurations).
+    public static var withoutEpochs: [ByzantineBehavior] { allCases.filter { $0 != .staleEpoch && $0 != .retiredVoter } }
+}
+
+/// A change of the validator set, proposed by leaders from `at` ms on until a block carrying it
+/// is committed and executed: that block ends the epoch, and the next one has `validators`.
+public struct Reconfiguration: Sendable {
+    /// When leaders start proposing it, simulated ms.
+    public var at: Int
+    /// The new set, as identity indices (`v0`, `v1`, …) in leader order.
+    public var validators: [Int]
+
+    /// A change to `validators` from `at` on.
+    public init(at: Int, validators: [Int]) {
+        self.at = at
+        self.validators = validators
+    }
 }
 
 /// A network split: replicas in different groups cannot talk from `start` to `end` (ms).
@@ -101,12 +125,19 @@ public struct Scenario: Sendable, CustomStringConvertible {
     public var commitsAfterHeal = 3
     /// Consensus timing.
     public var baseTimeoutMs = 600
+    /// Changes of the validator set, in order (the first starts epoch 1).
+    public var reconfigurations: [Reconfiguration] = []
 
     /// A scenario named `name` with defaults.
     public init(name: String) { self.name = name }
 
-    /// Number of nodes (validators and twins).
-    public var nodes: Int { validators + twins.count }
+    /// Number of identities: the first `validators` form epoch 0; reconfigurations may bring in others.
+    public var identities: Int {
+        max(validators, (reconfigurations.flatMap(\.validators).max() ?? 0) + 1)
+    }
+
+    /// Number of nodes (identities and twins).
+    public var nodes: Int { identities + twins.count }
 
     public var description: String {
         var parts = ["\(name) n=\(validators)"]
@@ -121,6 +152,7 @@ public struct Scenario: Sendable, CustomStringConvertible {
             parts.append("roundPartitions=\(roundPartitions.sorted { $0.key < $1.key }.map { "r\($0.key):\($0.value)" })")
         }
         if !crashes.isEmpty { parts.append("crashes=\(crashes.map { "\($0.node)@\($0.at)-\($0.restart)" })") }
+        if !reconfigurations.isEmpty { parts.append("reconfigurations=\(reconfigurations.map { "\($0.validators)@\($0.at)" })") }
         if crashBetweenActions > 0 { parts.append("crashBetweenActions=\(crashBetweenActions)") }
         parts.append("heal@\(healAt)")
         return parts.joined(separator: " ")
@@ -129,7 +161,7 @@ public struct Scenario: Sendable, CustomStringConvertible {
     /// The scenario families the seed suite draws from.
     public static let families = [
         "happy", "lossy", "partition", "crash-restart", "equivocating-leader", "double-voter", "garbage", "silent-leader",
-        "chaos", "twins", "forking-leader",
+        "chaos", "twins", "forking-leader", "reconfiguration",
     ]
 
     /// A scenario derived entirely from `seed`.
@@ -137,6 +169,7 @@ public struct Scenario: Sendable, CustomStringConvertible {
         var rng = SeededGenerator(seed: seed ^ 0x5EED)
         let family = families[Int(seed % UInt64(families.count))]
         if family == "twins" { return twins(seed: seed) }
+        if family == "reconfiguration" { return reconfiguration(seed: seed) }
         var s = Scenario(name: family)
         s.validators = rng.chance(0.2) ? 7 : 4
         let n = s.validators
@@ -195,13 +228,62 @@ public struct Scenario: Sendable, CustomStringConvertible {
             if rng.chance(0.3) { randomPartition() }
             if rng.chance(0.3) { randomCrashes(1) }
         case "chaos":
-            randomByzantine(ByzantineBehavior.allCases.randomElement(using: &rng)!)
+            randomByzantine(ByzantineBehavior.withoutEpochs.randomElement(using: &rng)!)
             s.dropRate = Double.random(in: 0...0.2, using: &rng)
             s.duplicateRate = Double.random(in: 0...0.05, using: &rng)
             randomPartition()
             randomCrashes(1)
             s.crashBetweenActions = 0.005
         default: break
+        }
+        return s
+    }
+
+    /// A scenario with one to three changes of the validator set (add, remove, replace), under
+    /// delays, drops, crashes, partitions and a Byzantine validator (among them one that goes on
+    /// in the old epoch, and one that goes on voting after it was removed).
+    public static func reconfiguration(seed: UInt64) -> Scenario {
+        var rng = SeededGenerator(seed: seed ^ 0xE90C)
+        var s = Scenario(name: "reconfiguration")
+        s.validators = rng.chance(0.2) ? 7 : 4
+        s.delay = 1...Int.random(in: 20...120, using: &rng)
+        s.healAt = Int.random(in: 3_000...8_000, using: &rng)
+        var set = Array(0..<s.validators)
+        var next = s.validators
+        var at = Int.random(in: 100...1_500, using: &rng)
+        for _ in 0..<Int.random(in: 1...3, using: &rng) {
+            switch Int.random(in: 0..<3, using: &rng) {
+            case 0 where set.count < 8:
+                set.append(next)
+                next += 1
+            case 1 where set.count > 4:
+                set.remove(at: Int.random(in: 0..<set.count, using: &rng))
+            default:
+                set[Int.random(in: 0..<set.count, using: &rng)] = next
+                next += 1
+            }
+            s.reconfigurations.append(Reconfiguration(at: at, validators: set))
+            at += Int.random(in: 200...2_000, using: &rng)
+        }
+        if rng.chance(0.3) { s.dropRate = Double.random(in: 0.01...0.15, using: &rng) }
+        if rng.chance(0.3) {
+            let n = s.identities
+            let cut = Int.random(in: 1..<n, using: &rng)
+            let order = (0..<n).shuffled(using: &rng)
+            let start = Int.random(in: 0...s.healAt / 2, using: &rng)
+            s.partitions.append(Partition(groups: [Array(order[..<cut]), Array(order[cut...])], start: start, end: s.healAt))
+        }
+        if rng.chance(0.3) {
+            let crashAt = Int.random(in: 0...s.healAt, using: &rng)
+            s.crashes.append(
+                Crash(
+                    node: Int.random(in: 0..<s.identities, using: &rng), at: crashAt,
+                    restart: min(s.healAt, crashAt + Int.random(in: 100...3_000, using: &rng))))
+        }
+        if rng.chance(0.5) {
+            // One Byzantine validator of the first set (the smallest set keeps at most f of them).
+            let behaviors: [ByzantineBehavior] = [.staleEpoch, .retiredVoter, .equivocate, .silent, .forker]
+            s.byzantine[Int.random(in: 0..<s.validators, using: &rng)] = behaviors.randomElement(using: &rng)!
         }
         return s
     }
