@@ -76,6 +76,26 @@ import Testing
         #expect(throws: ChainError.self) { try ConsensusMessage.decode(bytes) }
     }
 
+    /// The test vectors of docs/consensus.md ("Wire format").
+    @Test func wireTestVectors() throws {
+        func hex(_ b: [UInt8]) -> String { b.map { String($0, radix: 16) }.map { $0.count == 1 ? "0" + $0 : $0 }.joined() }
+        let data = VoteData(
+            epoch: 1, blockID: Hash256.sha256([1]), round: 2, height: 3, parentID: Hash256.sha256([2]), parentRound: 1)
+        let vote = ConsensusMessage.vote(Vote(data: data, signer: "v1", signature: [0xAA, 0xBB]))
+        #expect(
+            hex(vote.encoded)
+                == "0202" + "0000000000000001" + "4bf5122f344554c53bde2ebb8cd2b7e3d1600ad631c385a5d7cce23c7785459a"
+                + "0000000000000002" + "0000000000000003" + "dbc1b4c900ffe48d575b5da5c638040125f65db0fe3e24494b76ea986457d986"
+                + "0000000000000001" + "000000027631" + "00000002aabb")
+        #expect(
+            hex(data.signingBytes)
+                == "00000012" + hex(Array("XIANGCHAIN-VOTE-V2".utf8)) + "0000000000000001"
+                + "4bf5122f344554c53bde2ebb8cd2b7e3d1600ad631c385a5d7cce23c7785459a" + "0000000000000002" + "0000000000000003"
+                + "dbc1b4c900ffe48d575b5da5c638040125f65db0fe3e24494b76ea986457d986" + "0000000000000001")
+        #expect(hex(ConsensusMessage.proofRequest(epoch: 5).encoded) == "02070000000000000005")
+        #expect(try ConsensusMessage.decode(vote.encoded) == vote)
+    }
+
     @Test func signaturesOfOneEpochNeverCountInAnother() {
         let validators = set(["v0", "v1", "v2", "v3"])
         let data1 = VoteData(
