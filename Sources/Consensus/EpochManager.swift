@@ -126,8 +126,10 @@ public struct EpochManager<Crypto: ConsensusCrypto> {
         switch event {
         case .start:
             return replica.handle(event)
-        case .timer(_, let epoch):
+        case .timer(_, let epoch), .proposalDue(_, let epoch):
             return epoch == current.epoch ? replica.handle(event) : []
+        case .payloadReady:
+            return replica.handle(event)
         case .message(let from, let message):
             guard let epoch = message.epoch, epoch != current.epoch else {
                 if case .proofRequest = message { return [] }

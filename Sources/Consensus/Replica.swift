@@ -8,6 +8,12 @@ public enum ConsensusEvent: Sendable {
     case message(from: String, ConsensusMessage)
     /// The timer armed for `round` of `epoch` fired.
     case timer(round: UInt64, epoch: UInt64 = 0)
+    /// The driver has something to propose now (its mempool was empty): a leader that deferred
+    /// its empty proposal proposes.
+    case payloadReady
+    /// The delay armed by `scheduleProposal` for `round` of `epoch` passed: a leader that still
+    /// defers proposes (an empty block).
+    case proposalDue(round: UInt64, epoch: UInt64 = 0)
 }
 
 /// Outputs of a replica, to be carried out in order by its driver.
@@ -26,6 +32,9 @@ public enum ConsensusAction: Sendable, Hashable {
     case commit([ConsensusBlock], certificate: QuorumCertificate)
     /// Call back with `.timer(round:epoch:)` after `afterMs` milliseconds.
     case scheduleTimer(round: UInt64, afterMs: Int, epoch: UInt64 = 0)
+    /// This leader defers an empty proposal: call back with `.proposalDue(round:epoch:)` after
+    /// `afterMs` milliseconds, or with `.payloadReady` as soon as there is something to propose.
+    case scheduleProposal(round: UInt64, afterMs: Int, epoch: UInt64 = 0)
 }
 
 /// Tunables of the protocol.
@@ -42,6 +51,11 @@ public struct ConsensusConfig: Sendable {
     public var futureRounds: UInt64 = 16
     /// Committed blocks kept in memory to answer peers' fetches (a node serves older ones from its store).
     public var keptCommittedBlocks = 256
+    /// How long a leader with nothing to propose waits for something (`payloadReady`) before it
+    /// proposes an empty block, ms; 0 proposes at once. It never waits while the block it extends
+    /// or that block's parent has a payload (their commits travel in the next proposals), and at
+    /// most half the round timeout.
+    public var emptyProposalDelayMs = 0
 
     /// Defaults.
     public init() {}
@@ -87,16 +101,21 @@ public struct PayloadHooks: Sendable {
     public var validate: @Sendable (ConsensusBlock) -> Bool
     /// Proposer clock, unix ms.
     public var now: @Sendable () -> Int64
+    /// Whether a payload has nothing in it (such proposals can be deferred, see
+    /// `ConsensusConfig.emptyProposalDelayMs`).
+    public var isEmpty: @Sendable ([UInt8]) -> Bool
 
     /// Creates hooks.
     public init(
         make: @escaping @Sendable (UInt64, Hash256) -> [UInt8],
         validate: @escaping @Sendable (ConsensusBlock) -> Bool = { _ in true },
-        now: @escaping @Sendable () -> Int64
+        now: @escaping @Sendable () -> Int64,
+        isEmpty: @escaping @Sendable ([UInt8]) -> Bool = { _ in false }
     ) {
         self.make = make
         self.validate = validate
         self.now = now
+        self.isEmpty = isEmpty
     }
 }
 
@@ -147,6 +166,8 @@ public struct Replica<Crypto: ConsensusCrypto> {
     /// Timeouts of round r: each signer's first only, without its QC (already taken in).
     var timeouts: [UInt64: [String: TimeoutSignature]] = [:]
     var lastProposedRound: UInt64 = 0
+    /// The round whose empty proposal this leader defers, and the TC that justifies it.
+    var deferred: (round: UInt64, tc: TimeoutCertificate?)?
     var myTimeout: TimeoutMessage?
     /// Proposals of the current round whose parent is being fetched.
     var pendingProposals: [(block: ConsensusBlock, tc: TimeoutCertificate?)] = []
@@ -219,6 +240,10 @@ public struct Replica<Crypto: ConsensusCrypto> {
             if validators.leader(of: round) == id, highQC.round + 1 == round { propose(tc: nil) }
         case .timer(let r, let e):
             if e == epoch, r == round, isVoter { localTimeout() }
+        case .payloadReady:
+            if let d = deferred, d.round == round { propose(tc: d.tc, force: true) }
+        case .proposalDue(let r, let e):
+            if e == epoch, let d = deferred, d.round == r, r == round { propose(tc: d.tc, force: true) }
         case .message(let from, let message):
             switch message {
             // Anyone may fetch and be answered (the transport authenticates peers), and a QC
@@ -382,7 +407,7 @@ public struct Replica<Crypto: ConsensusCrypto> {
         if validators.leader(of: r) == id { propose(tc: tc) }
     }
 
-    mutating func propose(tc: TimeoutCertificate?) {
+    mutating func propose(tc: TimeoutCertificate?, force: Bool = false) {
         let r = round
         guard lastProposedRound < r else { return }
         let justification: TimeoutCertificate?
@@ -395,15 +420,38 @@ public struct Replica<Crypto: ConsensusCrypto> {
         } else {
             return
         }
+        let payload = hooks.make(r, highQC.blockID)
+        let delay = min(config.emptyProposalDelayMs, config.baseTimeoutMs / 2)
+        if !force, delay > 0, hooks.isEmpty(payload), !carriesPayloadCommit {
+            // Nothing to order, and no payload's commit waits on this proposal: wait a little for
+            // a transaction (the driver owns time and the mempool).
+            if deferred?.round != r {
+                deferred = (r, justification)
+                out.append(.scheduleProposal(round: r, afterMs: delay, epoch: epoch))
+            }
+            return
+        }
+        deferred = nil
         lastProposedRound = r
-        let block = ConsensusBlock(
-            round: r, parent: highQC, payload: hooks.make(r, highQC.blockID), timestamp: hooks.now(), crypto: crypto)
+        let block = ConsensusBlock(round: r, parent: highQC, payload: payload, timestamp: hooks.now(), crypto: crypto)
         // Durable before the proposal leaves: after a crash here, this leader must not propose
         // another block in round r.
         safety.lastProposedRound = r
         out.append(.persist(safety))
         out.append(.broadcast(.proposal(block, tc: justification)))
         onProposal(block, tc: justification, from: id)
+    }
+
+    /// Whether the block the next proposal extends, or its parent, has a payload: the next
+    /// proposals carry the QCs that commit them, so they must not wait.
+    var carriesPayloadCommit: Bool {
+        var cursor = blocks[highQC.blockID]
+        for _ in 0..<2 {
+            guard let b = cursor, !b.isGenesis else { return false }
+            if !hooks.isEmpty(b.payload) { return true }
+            cursor = blocks[b.parentID]
+        }
+        return false
     }
 
     func timeoutDuration() -> Int {

@@ -288,7 +288,7 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             transport.broadcast([0] + m.encoded)
         case .commit(let blocks, _):
             for b in blocks { try commit(b) }
-        case .scheduleTimer:
+        case .scheduleTimer, .scheduleProposal:
             break
         }
     }

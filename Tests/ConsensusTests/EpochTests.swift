@@ -184,7 +184,7 @@ import Testing
                 case .broadcast(let message):
                     for j in EpochTests.universe.indices where j != i { inbox.append((j, me, message)) }
                 case .scheduleTimer(let round, _, let epoch): timers[i] = (round, epoch)
-                case .commit, .persist, .storeBlock: break
+                case .commit, .persist, .storeBlock, .scheduleProposal: break
                 }
             }
         }

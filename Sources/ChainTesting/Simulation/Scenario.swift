@@ -127,6 +127,12 @@ public struct Scenario: Sendable, CustomStringConvertible {
     public var baseTimeoutMs = 600
     /// Changes of the validator set, in order (the first starts epoch 1).
     public var reconfigurations: [Reconfiguration] = []
+    /// Times (ms) at which a transaction reaches every node's mempool. With any, payloads hold
+    /// only the pending transactions (a block without them is empty), and a leader with nothing to
+    /// propose defers for `emptyProposalDelayMs`.
+    public var transactions: [Int] = []
+    /// `ConsensusConfig.emptyProposalDelayMs` of every replica.
+    public var emptyProposalDelayMs = 0
 
     /// A scenario named `name` with defaults.
     public init(name: String) { self.name = name }

@@ -18,6 +18,8 @@ public struct SimulationReport: Sendable, CustomStringConvertible {
     public let messages: Int
     /// Simulated time at the end, ms.
     public let endTime: Int
+    /// Per scenario transaction (by index), ms from its arrival until every correct node executed it.
+    public var transactionLatencies: [Int: Int] = [:]
 
     /// True when no violation was found.
     public var passed: Bool { violations.isEmpty }
@@ -65,6 +67,8 @@ public final class Simulation {
         case noise(Int)
         /// A Byzantine leader that withheld its proposal checks whether the round timed out.
         case adversary(node: Int, block: ConsensusBlock, until: Int, legal: Bool)
+        case proposalDue(node: Int, round: UInt64, epoch: UInt64, incarnation: Int)
+        case transaction(Int)
     }
 
     /// A crash in the middle of an action list.
@@ -100,6 +104,9 @@ public final class Simulation {
     var diskEnded: [[EpochEnd]]
     /// Reconfigurations each node has executed.
     var applied: [Int]
+    /// Scenario transactions in each node's mempool, and when each node executed each one.
+    var mempool: [Set<Int>]
+    var executedTx: [Int: [Int: Int]] = [:]
     var queue = EventQueue<Event>()
     var now = 0
     var messages = 0
@@ -158,6 +165,7 @@ public final class Simulation {
         cryptos = names.map { SimCrypto(selfID: $0, ids: names) }
         var c = ConsensusConfig()
         c.baseTimeoutMs = scenario.baseTimeoutMs
+        c.emptyProposalDelayMs = scenario.emptyProposalDelayMs
         config = c
         let count = scenario.nodes
         payloadExtra = (0..<count).map { _ in PayloadExtra() }
@@ -172,6 +180,7 @@ public final class Simulation {
         diskEpoch = Array(repeating: first, count: count)
         diskEnded = Array(repeating: [], count: count)
         applied = Array(repeating: 0, count: count)
+        mempool = Array(repeating: [], count: count)
         epochs[0] = first
         if scenario.reconfigurations.isEmpty {
             for i in 0..<count { heightAtFinalEpoch[i] = 0 }
@@ -194,7 +203,11 @@ public final class Simulation {
     func makeManager(_ i: Int) -> EpochManager<SimCrypto> {
         let me = nodeID[i]
         let extra = payloadExtra[i]
-        let hooks = PayloadHooks(make: { round, _ in Array("\(me)/\(round)".utf8) + extra.bytes.withLock { $0 } }, now: { 0 })
+        let marker = Array("|".utf8)
+        let idle = !scenario.transactions.isEmpty
+        let hooks = PayloadHooks(
+            make: { round, _ in Array("\(me)/\(round)".utf8) + extra.bytes.withLock { $0 } }, now: { 0 },
+            isEmpty: { payload in idle && !payload.contains(marker[0]) })
         let c = crypto(i)
         return EpochManager(
             current: diskEpoch[i], ended: diskEnded[i], makeCrypto: { _ in c }, config: config, hooks: hooks, safety: disk[i],
@@ -213,6 +226,7 @@ public final class Simulation {
         for (i, b) in scenario.byzantine.sorted(by: { $0.key < $1.key }) where b == .garbage {
             queue.push(.noise(i), at: 50 + i)
         }
+        for (k, at) in scenario.transactions.enumerated() { queue.push(.transaction(k), at: at) }
         for i in nodeID.indices {
             managers[i] = makeManager(i)
             step(i, .start)
@@ -247,6 +261,15 @@ public final class Simulation {
                 if now < deadline { queue.push(.noise(node), at: now + Int.random(in: 50...400, using: &rng)) }
             case .adversary(let node, let block, let until, let legal):
                 proposeAfterWithholding(node, block, until: until, legal: legal)
+            case .proposalDue(let node, let round, let epoch, let inc):
+                guard inc == incarnation[node], managers[node] != nil else { continue }
+                step(node, .proposalDue(round: round, epoch: epoch))
+            case .transaction(let k):
+                // It reaches every mempool (gossip); each driver tells its replica.
+                for i in nodeID.indices {
+                    mempool[i].insert(k)
+                    step(i, .payloadReady)
+                }
             }
             if healed, livenessReached() { break }
         }
@@ -271,9 +294,14 @@ public final class Simulation {
             heights[nodeID[i]] = diskCommitted[i].height
             epochsReached[nodeID[i]] = diskEpoch[i].epoch
         }
-        return SimulationReport(
+        var report = SimulationReport(
             seed: seed, scenario: scenario, violations: violations, heights: heights, epochs: epochsReached,
             messages: messages, endTime: now)
+        for (k, at) in scenario.transactions.enumerated() {
+            let times = nodeID.indices.filter(isCorrect).map { executedTx[k]?[$0] }
+            if times.allSatisfy({ $0 != nil }) { report.transactionLatencies[k] = times.map { $0! }.max()! - at }
+        }
+        return report
     }
 
     func heal() {
@@ -306,12 +334,14 @@ public final class Simulation {
         step(i, .start)
     }
 
-    /// The reconfiguration a node's leader should propose now: the next one it has not executed, once due.
+    /// What a node's leader adds to its payload now: the transactions in its mempool, and the
+    /// next reconfiguration it has not executed, once due (last, so that execution finds it).
     func updatePayloadExtra(_ i: Int) {
         let k = applied[i]
         var extra: [UInt8] = []
+        if !mempool[i].isEmpty { extra += Array("|tx:\(mempool[i].sorted().map(String.init).joined(separator: ","))".utf8) }
         if k < scenario.reconfigurations.count, scenario.reconfigurations[k].at <= now {
-            extra = Array("|reconfig:\(k + 1)".utf8)
+            extra += Array("|reconfig:\(k + 1)".utf8)
         }
         payloadExtra[i].bytes.withLock { $0 = extra }
     }
@@ -376,6 +406,8 @@ public final class Simulation {
             for b in blocks { _ = execute(i, b, qc) }
         case .scheduleTimer(let round, let ms, let epoch):
             queue.push(.timer(node: i, round: round, epoch: epoch, incarnation: incarnation[i]), at: now + ms)
+        case .scheduleProposal(let round, let ms, let epoch):
+            queue.push(.proposalDue(node: i, round: round, epoch: epoch, incarnation: incarnation[i]), at: now + ms)
         }
     }
 
@@ -387,6 +419,10 @@ public final class Simulation {
         diskCommitted[i] = block
         diskChain[i][block.id] = block
         diskBlocks[i] = diskBlocks[i].filter { $0.value.height > block.height }
+        for tx in Self.transactions(in: block.payload) where executedTx[tx]?[i] == nil {
+            executedTx[tx, default: [:]][i] = now
+            mempool[i].remove(tx)
+        }
         let k = applied[i] + 1
         guard k <= scenario.reconfigurations.count, block.payload.ends(with: Array("|reconfig:\(k)".utf8)) else {
             return nil
@@ -409,6 +445,13 @@ public final class Simulation {
         return next
     }
 
+    /// The scenario transactions a payload carries (`…|tx:1,2…`).
+    static func transactions(in payload: [UInt8]) -> [Int] {
+        let parts = String(decoding: payload, as: UTF8.self).split(separator: "|").dropFirst()
+        guard let list = parts.first(where: { $0.hasPrefix("tx:") }) else { return [] }
+        return list.dropFirst(3).split(separator: ",").compactMap { Int($0) }
+    }
+
     /// What `ConsensusService.serveFromStore` does: the committed chain from `id` down.
     func serveFromStore(_ i: Int, _ id: Hash256, count: UInt32, to peer: String) -> [ConsensusAction] {
         var list: [ConsensusBlock] = []
@@ -424,6 +467,8 @@ public final class Simulation {
         switch e {
         case .start: return "start"
         case .timer(let r, let epoch): return "timer(\(r)e\(epoch))"
+        case .payloadReady: return "payloadReady"
+        case .proposalDue(let r, let epoch): return "proposalDue(\(r)e\(epoch))"
         case .message(let from, let m): return "\(brief(m)) from \(from)"
         }
     }
@@ -451,6 +496,7 @@ public final class Simulation {
         case .storeBlock(let b): return "store h\(b.height)r\(b.round)"
         case .commit(let bs, let qc): return "commit \(bs.map { "h\($0.height)r\($0.round)" }) by qc r\(qc.round)"
         case .scheduleTimer(let r, let ms, let e): return "timer e\(e) r\(r) +\(ms)"
+        case .scheduleProposal(let r, let ms, let e): return "propose e\(e) r\(r) within \(ms)"
         }
     }
 
