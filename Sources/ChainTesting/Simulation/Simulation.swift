@@ -118,6 +118,7 @@ public final class Simulation {
     var canonical: [UInt64: Hash256] = [:]
     /// Blocks committed directly (the parent of a commit's QC block), by epoch, ordered by round.
     var directlyCommitted: [UInt64: [(round: UInt64, block: ConsensusBlock)]] = [:]
+    var directlyCommittedIDs: Set<Hash256> = []
     var allBlocks: [Hash256: ConsensusBlock] = [:]
     var qcByRound: [EpochRound: Hash256] = [:]
     var certified: [(epoch: UInt64, round: UInt64, id: Hash256)] = []
@@ -398,9 +399,13 @@ public final class Simulation {
         case .persist(let s): disk[i] = s
         case .storeBlock(let b): diskBlocks[i][b.id] = b
         case .send(let to, let m):
-            for j in nodeID.indices where j != i && nodeID[j] == to { transmit(i, j, m) }
+            observe(i, m)
+            let bytes = m.encoded
+            for j in nodeID.indices where j != i && nodeID[j] == to { transmit(i, j, m, bytes) }
         case .broadcast(let m):
-            for j in nodeID.indices where j != i { transmit(i, j, m) }
+            observe(i, m)
+            let bytes = m.encoded
+            for j in nodeID.indices where j != i { transmit(i, j, m, bytes) }
         case .commit(let blocks, let qc):
             // Not reached: the manager's loop hands committed blocks to `execute`.
             for b in blocks { _ = execute(i, b, qc) }
@@ -512,10 +517,11 @@ public final class Simulation {
         }
     }
 
-    func transmit(_ i: Int, _ j: Int, _ message: ConsensusMessage) {
-        observe(i, message)
+    /// Sends `message` (already observed, and encoded as `bytes`) from node `i` to node `j`, as
+    /// a Byzantine sender tampers with it.
+    func transmit(_ i: Int, _ j: Int, _ message: ConsensusMessage, _ bytes: [UInt8]) {
         guard let behavior = scenario.byzantine[i] else {
-            deliver(i, j, message.encoded, round: Self.round(of: message))
+            deliver(i, j, bytes, round: Self.round(of: message))
             return
         }
         let crypto = crypto(i)
@@ -523,23 +529,23 @@ public final class Simulation {
         case .silent:
             return
         case .staleEpoch, .retiredVoter:
-            deliver(i, j, message.encoded, round: Self.round(of: message))
+            deliver(i, j, bytes, round: Self.round(of: message))
         case .equivocate:
             // Half the replicas get one block, half its twin; some get both, in either order.
             if case .proposal(let b, let tc) = message {
                 let twin = ConsensusBlock(
                     round: b.round, parent: b.qc, payload: b.payload + [0xEE], timestamp: b.timestamp, crypto: crypto)
                 observe(i, .proposal(twin, tc: tc))
-                let pair = [message.encoded, ConsensusMessage.proposal(twin, tc: tc).encoded]
+                let pair = [bytes, ConsensusMessage.proposal(twin, tc: tc).encoded]
                 deliver(i, j, pair[j % 2], round: b.round)
                 if rng.chance(0.5) {
                     deliver(i, j, pair[1 - j % 2], extraDelay: Int.random(in: 0...300, using: &rng), round: b.round)
                 }
             } else {
-                deliver(i, j, message.encoded, round: Self.round(of: message))
+                deliver(i, j, bytes, round: Self.round(of: message))
             }
         case .doubleVote:
-            deliver(i, j, message.encoded, round: Self.round(of: message))
+            deliver(i, j, bytes, round: Self.round(of: message))
             if case .vote(let v) = message {
                 let fake = VoteData(
                     epoch: v.data.epoch, blockID: Hash256.sha256(Array("fake-\(v.data.round)-\(rng.next())".utf8)),
@@ -550,11 +556,11 @@ public final class Simulation {
                         .encoded, round: v.data.round)
             }
         case .garbage:
-            var bytes = message.encoded
-            if rng.chance(0.3), !bytes.isEmpty {
-                bytes[Int.random(in: 0..<bytes.count, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng)
+            var garbled = bytes
+            if rng.chance(0.3), !garbled.isEmpty {
+                garbled[Int.random(in: 0..<garbled.count, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng)
             }
-            deliver(i, j, bytes)
+            deliver(i, j, garbled)
             if case .proposal(let b, _) = message {
                 // A proposal whose certificate carries only the sender's own vote.
                 let data = VoteData(
@@ -579,7 +585,7 @@ public final class Simulation {
                 let lie = timeoutLie(i, t)
                 deliver(i, j, ConsensusMessage.timeout(lie, tc: tc).encoded, round: t.round)
             default:
-                deliver(i, j, message.encoded, round: Self.round(of: message))
+                deliver(i, j, bytes, round: Self.round(of: message))
             }
         }
     }
@@ -925,7 +931,7 @@ public final class Simulation {
             )
         }
         canonical[b.height] = canonical[b.height] ?? b.id
-        guard direct, !(directlyCommitted[b.epoch]?.contains { $0.block.id == b.id } ?? false) else { return }
+        guard direct, directlyCommittedIDs.insert(b.id).inserted else { return }
         var list = directlyCommitted[b.epoch] ?? []
         list.insert((b.round, b), at: list.firstIndex { $0.round > b.round } ?? list.endIndex)
         directlyCommitted[b.epoch] = list
