@@ -1,7 +1,9 @@
 import ChainCore
 
-/// What a vote is about: a block and its parent, by id and round.
+/// What a vote is about: a block and its parent, by id and round, in one epoch.
 public struct VoteData: Sendable, Hashable {
+    /// The epoch (validator set) the vote belongs to; signatures of one epoch never count in another.
+    public let epoch: UInt64
     /// The voted block.
     public let blockID: Hash256
     /// Its round.
@@ -14,7 +16,8 @@ public struct VoteData: Sendable, Hashable {
     public let parentRound: UInt64
 
     /// Creates vote data.
-    public init(blockID: Hash256, round: UInt64, height: UInt64, parentID: Hash256, parentRound: UInt64) {
+    public init(epoch: UInt64 = 0, blockID: Hash256, round: UInt64, height: UInt64, parentID: Hash256, parentRound: UInt64) {
+        self.epoch = epoch
         self.blockID = blockID
         self.round = round
         self.height = height
@@ -22,15 +25,18 @@ public struct VoteData: Sendable, Hashable {
         self.parentRound = parentRound
     }
 
-    /// The bytes a validator signs to vote.
+    /// The bytes a validator signs to vote: epoch 0 as before epochs existed (`XIANGCHAIN-VOTE-V1`),
+    /// later epochs under their own tag with the epoch (`XIANGCHAIN-VOTE-V2 ‖ epoch`).
     public var signingBytes: [UInt8] {
         var w = BinaryWriter()
-        w.string("XIANGCHAIN-VOTE-V1")
-        write(into: &w)
+        w.string(epoch == 0 ? "XIANGCHAIN-VOTE-V1" : "XIANGCHAIN-VOTE-V2")
+        if epoch != 0 { w.u64(epoch) }
+        writeFields(into: &w)
         return w.bytes
     }
 
-    func write(into w: inout BinaryWriter) {
+    /// The fields without the epoch (the layout of wire version 1 and of epoch-0 hashes).
+    func writeFields(into w: inout BinaryWriter) {
         w.hash(blockID)
         w.u64(round)
         w.u64(height)
@@ -38,8 +44,16 @@ public struct VoteData: Sendable, Hashable {
         w.u64(parentRound)
     }
 
-    static func read(_ r: inout BinaryReader) throws(ChainError) -> VoteData {
-        VoteData(blockID: try r.hash(), round: try r.u64(), height: try r.u64(), parentID: try r.hash(), parentRound: try r.u64())
+    func write(into w: inout BinaryWriter, version: UInt8) {
+        if version >= 2 { w.u64(epoch) }
+        writeFields(into: &w)
+    }
+
+    static func read(_ r: inout BinaryReader, version: UInt8) throws(ChainError) -> VoteData {
+        let epoch = version >= 2 ? try r.u64() : 0
+        return VoteData(
+            epoch: epoch, blockID: try r.hash(), round: try r.u64(), height: try r.u64(), parentID: try r.hash(),
+            parentRound: try r.u64())
     }
 }
 
@@ -93,18 +107,36 @@ public struct QuorumCertificate: Sendable, Hashable {
     public var blockID: Hash256 { data.blockID }
     /// Height of the certified block.
     public var height: UInt64 { data.height }
+    /// Epoch of the certificate.
+    public var epoch: UInt64 { data.epoch }
 
     /// The genesis QC, certifying the genesis block.
     public static func genesis(_ genesisID: Hash256) -> QuorumCertificate {
-        QuorumCertificate(data: VoteData(blockID: genesisID, round: 0, height: 0, parentID: .zero, parentRound: 0), votes: [])
+        root(epoch: 0, blockID: genesisID, height: 0)
+    }
+
+    /// The virtual QC an epoch starts from: round 0, unsigned, certifying the block that ended the
+    /// previous epoch (the chain's genesis for epoch 0), as the genesis QC does for the chain.
+    public static func root(epoch: UInt64, blockID: Hash256, height: UInt64) -> QuorumCertificate {
+        QuorumCertificate(
+            data: VoteData(epoch: epoch, blockID: blockID, round: 0, height: height, parentID: .zero, parentRound: 0), votes: [])
     }
 
     /// Checks the certificate: the genesis QC exactly, or a quorum of distinct validators'
-    /// valid signatures.
+    /// valid signatures (epoch 0).
     public func verify<C: ConsensusCrypto>(
         validators: ValidatorSet, crypto: C, genesisID: Hash256, minimumSigners: Int? = nil
     ) -> Bool {
-        if data.round == 0 { return self == .genesis(genesisID) }
+        verify(validators: validators, crypto: crypto, root: .genesis(genesisID), minimumSigners: minimumSigners)
+    }
+
+    /// Checks the certificate in the epoch `root` starts: of that epoch, and either `root` itself
+    /// or a quorum of distinct validators' valid signatures.
+    public func verify<C: ConsensusCrypto>(
+        validators: ValidatorSet, crypto: C, root: QuorumCertificate, minimumSigners: Int? = nil
+    ) -> Bool {
+        guard data.epoch == root.data.epoch else { return false }
+        if data.round == 0 { return self == root }
         let needed = minimumSigners ?? validators.quorum
         var seen = Set<String>()
         let message = data.signingBytes
@@ -135,10 +167,15 @@ public struct TimeoutMessage: Sendable, Hashable {
         self.signature = signature
     }
 
-    /// The bytes signed for a timeout of `round` with a highest QC of `highQCRound`.
-    public static func signingBytes(round: UInt64, highQCRound: UInt64) -> [UInt8] {
+    /// Its epoch: that of its highest QC (a timeout is only valid with a QC of its own epoch).
+    public var epoch: UInt64 { highQC.data.epoch }
+
+    /// The bytes signed for a timeout of `round` with a highest QC of `highQCRound`: epoch 0 as
+    /// before epochs existed, later epochs under their own tag with the epoch.
+    public static func signingBytes(epoch: UInt64 = 0, round: UInt64, highQCRound: UInt64) -> [UInt8] {
         var w = BinaryWriter()
-        w.string("XIANGCHAIN-TIMEOUT-V1")
+        w.string(epoch == 0 ? "XIANGCHAIN-TIMEOUT-V1" : "XIANGCHAIN-TIMEOUT-V2")
+        if epoch != 0 { w.u64(epoch) }
         w.u64(round)
         w.u64(highQCRound)
         return w.bytes
@@ -164,13 +201,16 @@ public struct TimeoutSignature: Sendable, Hashable {
 
 /// A timeout certificate: a quorum of timeouts for one round.
 public struct TimeoutCertificate: Sendable, Hashable {
+    /// The epoch of the timeouts.
+    public let epoch: UInt64
     /// The round that timed out.
     public let round: UInt64
     /// The timeouts, sorted by signer.
     public let entries: [TimeoutSignature]
 
     /// Creates a certificate.
-    public init(round: UInt64, entries: [TimeoutSignature]) {
+    public init(epoch: UInt64 = 0, round: UInt64, entries: [TimeoutSignature]) {
+        self.epoch = epoch
         self.round = round
         self.entries = entries.sorted { $0.signer < $1.signer }
     }
@@ -178,12 +218,16 @@ public struct TimeoutCertificate: Sendable, Hashable {
     /// The highest QC round among the signers: a proposal after this TC must extend a QC at least this high.
     public var highQCRound: UInt64 { entries.map(\.highQCRound).max() ?? 0 }
 
-    /// Checks a quorum of distinct validators' valid timeout signatures.
-    public func verify<C: ConsensusCrypto>(validators: ValidatorSet, crypto: C, minimumSigners: Int? = nil) -> Bool {
+    /// Checks a quorum of distinct validators' valid timeout signatures (and, with `epoch`, that
+    /// it is of that epoch).
+    public func verify<C: ConsensusCrypto>(
+        validators: ValidatorSet, crypto: C, epoch: UInt64? = nil, minimumSigners: Int? = nil
+    ) -> Bool {
+        if let epoch, epoch != self.epoch { return false }
         var seen = Set<String>()
         for e in entries {
             guard validators.contains(e.signer), seen.insert(e.signer).inserted else { return false }
-            let message = TimeoutMessage.signingBytes(round: round, highQCRound: e.highQCRound)
+            let message = TimeoutMessage.signingBytes(epoch: self.epoch, round: round, highQCRound: e.highQCRound)
             guard crypto.verify(signer: e.signer, message: message, signature: e.signature) else { return false }
         }
         return seen.count >= (minimumSigners ?? validators.quorum)

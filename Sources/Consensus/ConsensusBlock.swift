@@ -58,24 +58,37 @@ public struct ConsensusBlock: Sendable, Hashable {
 
     /// The genesis block of a chain: its id is the genesis document's hash, certified by the genesis QC.
     public static func genesis(_ genesisHash: Hash256) -> ConsensusBlock {
-        ConsensusBlock(
-            round: 0, height: 0, parentID: .zero, qc: .genesis(genesisHash), payload: [], author: "", timestamp: 0,
-            signature: [], id: genesisHash)
+        root(epoch: 0, blockID: genesisHash, height: 0)
     }
 
-    /// True for the genesis block.
-    public var isGenesis: Bool { round == 0 && height == 0 }
+    /// The stand-in for the block an epoch starts from (the last block of the previous epoch, or
+    /// the genesis): round 0 of the epoch, certified by the epoch's virtual root QC, with that
+    /// block's id and height.
+    public static func root(epoch: UInt64, blockID: Hash256, height: UInt64) -> ConsensusBlock {
+        ConsensusBlock(
+            round: 0, height: height, parentID: .zero, qc: .root(epoch: epoch, blockID: blockID, height: height), payload: [],
+            author: "", timestamp: 0, signature: [], id: blockID)
+    }
+
+    /// True for the root of an epoch (the genesis block, or the stand-in for the block that ended
+    /// the previous epoch); proposed blocks have rounds from 1.
+    public var isGenesis: Bool { round == 0 }
+
+    /// The epoch the block was proposed in (that of the QC it carries).
+    public var epoch: UInt64 { qc.data.epoch }
 
     static func computeID(
         round: UInt64, height: UInt64, parentID: Hash256, qc: QuorumCertificate, payload: [UInt8], author: String,
         timestamp: Int64
     ) -> Hash256 {
         var w = BinaryWriter()
-        w.string("XIANGCHAIN-CBLOCK-V1")
+        // Epoch 0 hashes as before epochs existed; later epochs under their own tag.
+        w.string(qc.data.epoch == 0 ? "XIANGCHAIN-CBLOCK-V1" : "XIANGCHAIN-CBLOCK-V2")
+        if qc.data.epoch != 0 { w.u64(qc.data.epoch) }
         w.u64(round)
         w.u64(height)
         w.hash(parentID)
-        qc.data.write(into: &w)
+        qc.data.writeFields(into: &w)
         w.hash(Hash256.sha256(payload))
         w.string(author)
         w.i64(timestamp)
@@ -87,22 +100,37 @@ public struct ConsensusBlock: Sendable, Hashable {
 
     /// The vote data for this block.
     public var voteData: VoteData {
-        VoteData(blockID: id, round: round, height: height, parentID: parentID, parentRound: qc.round)
+        VoteData(epoch: epoch, blockID: id, round: round, height: height, parentID: parentID, parentRound: qc.round)
     }
 }
 
 extension ConsensusBlock {
-    /// The block's bytes, as inside a proposal (for storing it).
+    /// The block's bytes, for storing it: an epoch-0 block as inside a version-1 message (as
+    /// stored before epochs existed), a later one as `0xFF` then its version-2 layout.
     public var encoded: [UInt8] {
         var w = BinaryWriter()
-        ConsensusMessage.write(self, &w)
+        if epoch == 0 {
+            ConsensusMessage.write(self, &w, version: 1)
+        } else {
+            w.u8(Self.epochMarker)
+            ConsensusMessage.write(self, &w, version: 2)
+        }
         return w.bytes
     }
+
+    /// A stored block's first byte when it carries an epoch (an epoch-0 block starts with the
+    /// high byte of its round, which is 0 below 2^56).
+    static let epochMarker: UInt8 = 0xFF
 
     /// Reads bytes made by `encoded`.
     public static func decode(_ bytes: [UInt8]) throws(ChainError) -> ConsensusBlock {
         var r = BinaryReader(bytes)
-        let b = try ConsensusMessage.readBlock(&r)
+        var version: UInt8 = 1
+        if bytes.first == epochMarker {
+            _ = try r.u8()
+            version = 2
+        }
+        let b = try ConsensusMessage.readBlock(&r, version: version)
         try r.finish()
         return b
     }

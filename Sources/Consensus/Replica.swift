@@ -6,8 +6,14 @@ public enum ConsensusEvent: Sendable {
     case start
     /// A message from a peer (already decoded; signatures not yet checked).
     case message(from: String, ConsensusMessage)
-    /// The timer armed for `round` fired.
-    case timer(round: UInt64)
+    /// The timer armed for `round` of `epoch` fired.
+    case timer(round: UInt64, epoch: UInt64 = 0)
+    /// The driver has something to propose now (its mempool was empty): a leader that deferred
+    /// its empty proposal proposes.
+    case payloadReady
+    /// The delay armed by `scheduleProposal` for `round` of `epoch` passed: a leader that still
+    /// defers proposes (an empty block).
+    case proposalDue(round: UInt64, epoch: UInt64 = 0)
 }
 
 /// Outputs of a replica, to be carried out in order by its driver.
@@ -24,8 +30,11 @@ public enum ConsensusAction: Sendable, Hashable {
     case storeBlock(ConsensusBlock)
     /// These blocks are final, in height order; `certificate` is the QC whose 2-chain commits the last one.
     case commit([ConsensusBlock], certificate: QuorumCertificate)
-    /// Call back with `.timer(round:)` after `afterMs` milliseconds.
-    case scheduleTimer(round: UInt64, afterMs: Int)
+    /// Call back with `.timer(round:epoch:)` after `afterMs` milliseconds.
+    case scheduleTimer(round: UInt64, afterMs: Int, epoch: UInt64 = 0)
+    /// This leader defers an empty proposal: call back with `.proposalDue(round:epoch:)` after
+    /// `afterMs` milliseconds, or with `.payloadReady` as soon as there is something to propose.
+    case scheduleProposal(round: UInt64, afterMs: Int, epoch: UInt64 = 0)
 }
 
 /// Tunables of the protocol.
@@ -36,6 +45,17 @@ public struct ConsensusConfig: Sendable {
     public var maxBackoffExponent: Int = 3
     /// Blocks asked for per fetch.
     public var fetchBatch: UInt32 = 64
+    /// How far above its current round a replica keeps votes and timeouts (one per signer and
+    /// round); anything further ahead is dropped. A replica that is further behind catches up
+    /// through the QCs and TCs that proposals and timeouts carry, not through these.
+    public var futureRounds: UInt64 = 16
+    /// Committed blocks kept in memory to answer peers' fetches (a node serves older ones from its store).
+    public var keptCommittedBlocks = 256
+    /// How long a leader with nothing to propose waits for something (`payloadReady`) before it
+    /// proposes an empty block, ms; 0 proposes at once. It never waits while the block it extends
+    /// or that block's parent has a payload (their commits travel in the next proposals), and at
+    /// most half the round timeout.
+    public var emptyProposalDelayMs = 0
 
     /// Defaults.
     public init() {}
@@ -54,6 +74,19 @@ public struct InjectedFaults: Sendable {
     public var acceptCertificatesWith: Int?
     /// Vote for a TC-justified proposal even when its QC is older than the TC's highest QC.
     public var ignoreTCHighQCRule = false
+    /// The broken epoch switch: after it, keep counting the previous epoch's validators' votes
+    /// and timeouts (as if they were still validators).
+    public var countRetiredValidators = false
+    /// The broken epoch switch: go on executing the blocks committed after the one that ended
+    /// the epoch (instead of dropping them with the rest of the action list).
+    public var executePastEpochEnd = false
+    /// The broken vote rule: vote for any valid proposal of a higher round, without "extends the
+    /// previous round's QC, or is justified by a TC whose highest QC it does not go below".
+    public var voteWithoutJustification = false
+    /// The broken timeout rule: time out without its checks (`highQC.round ≥ lock`,
+    /// `r ≥ highestVotedRound`) and without recording the round as voted, so that the replica
+    /// still votes in a round after timing out in it.
+    public var timeoutWithoutRecording = false
 
     /// No faults.
     public init() {}
@@ -68,31 +101,48 @@ public struct PayloadHooks: Sendable {
     public var validate: @Sendable (ConsensusBlock) -> Bool
     /// Proposer clock, unix ms.
     public var now: @Sendable () -> Int64
+    /// Whether a payload has nothing in it (such proposals can be deferred, see
+    /// `ConsensusConfig.emptyProposalDelayMs`).
+    public var isEmpty: @Sendable ([UInt8]) -> Bool
 
     /// Creates hooks.
     public init(
         make: @escaping @Sendable (UInt64, Hash256) -> [UInt8],
         validate: @escaping @Sendable (ConsensusBlock) -> Bool = { _ in true },
-        now: @escaping @Sendable () -> Int64
+        now: @escaping @Sendable () -> Int64,
+        isEmpty: @escaping @Sendable ([UInt8]) -> Bool = { _ in false }
     ) {
         self.make = make
         self.validate = validate
         self.now = now
+        self.isEmpty = isEmpty
     }
 }
 
-/// One replica of the 2-chain HotStuff (Jolteon / DiemBFT v4) protocol as a deterministic state
-/// machine: `handle` takes an event and returns the actions to carry out, in order. No clocks,
-/// sockets or disks: time, payloads and crypto are injected.
+/// One replica of the 2-chain HotStuff (Jolteon / DiemBFT v4) protocol for one epoch, as a
+/// deterministic state machine: `handle` takes an event and returns the actions to carry out, in
+/// order. No clocks, sockets or disks: time, payloads and crypto are injected.
+///
+/// An epoch has a validator set and a root: the block it starts from (the genesis for epoch 0,
+/// else the block that ended the previous epoch), certified by a virtual QC of round 0. A replica
+/// whose id is not in the set follows passively: it verifies and commits, never votes, times out
+/// or proposes. `EpochManager` moves from one epoch's replica to the next.
 public struct Replica<Crypto: ConsensusCrypto> {
     /// The validators.
     public let validators: ValidatorSet
+    /// The epoch.
+    public let epoch: UInt64
+    /// The virtual QC of the block the epoch starts from.
+    public let rootQC: QuorumCertificate
     let crypto: Crypto
     let config: ConsensusConfig
     let hooks: PayloadHooks
     /// Bugs to inject (simulation only).
     public var faults = InjectedFaults()
-    let genesisID: Hash256
+    /// Validators of the previous epoch, still counted with `faults.countRetiredValidators`.
+    public var retiredValidators: ValidatorSet?
+    /// Whether this replica votes (its id is in the set).
+    public let isVoter: Bool
 
     /// Durable safety state.
     public private(set) var safety: SafetyData
@@ -107,38 +157,75 @@ public struct Replica<Crypto: ConsensusCrypto> {
     /// Consecutive rounds entered by timeout (drives back-off).
     public private(set) var consecutiveTimeouts = 0
 
+    // Everything a peer can make a replica keep is bounded (see `Footprint`): votes and timeouts
+    // to a window of rounds and one per signer and round, proposals to a few per round, fetches
+    // to blocks that a QC or a proposal refers to.
     var blocks: [Hash256: ConsensusBlock] = [:]
-    var votes: [UInt64: [VoteData: [String: SignerSignature]]] = [:]
-    var timeouts: [UInt64: [String: TimeoutMessage]] = [:]
+    /// Votes for blocks of round r (this replica leads r+1): each signer's first vote only.
+    var votes: [UInt64: [String: Vote]] = [:]
+    /// Timeouts of round r: each signer's first only, without its QC (already taken in).
+    var timeouts: [UInt64: [String: TimeoutSignature]] = [:]
     var lastProposedRound: UInt64 = 0
+    /// The round whose empty proposal this leader defers, and the TC that justifies it.
+    var deferred: (round: UInt64, tc: TimeoutCertificate?)?
     var myTimeout: TimeoutMessage?
-    var pendingProposals: [Hash256: [(ConsensusBlock, TimeoutCertificate?)]] = [:]
+    /// Proposals of the current round whose parent is being fetched.
+    var pendingProposals: [(block: ConsensusBlock, tc: TimeoutCertificate?)] = []
+    /// Proposals taken into the block tree, per recent round (an equivocating leader cannot fill it).
+    var proposalsAccepted: [UInt64: Int] = [:]
     var pendingCommits: [QuorumCertificate] = []
     /// Fetches in flight, by block and peer asked; cleared each round so lost requests are retried.
     var requested: Set<[UInt8]> = []
+    /// Blocks asked for (a response must start with one of them, or a known block, and go down
+    /// the parent links); kept until they arrive.
+    var wanted: [Hash256] = []
     var out: [ConsensusAction] = []
+
+    static var maxPendingProposals: Int { 4 }
+    static var maxProposalsPerRound: Int { 2 }
+    static var maxPendingCommits: Int { 16 }
+    static var maxRequested: Int { 256 }
+    static var maxWanted: Int { 64 }
 
     /// This replica's id.
     public var id: String { crypto.selfID }
 
-    /// A replica at genesis, or restarted from its persisted safety data and last committed block.
+    /// A replica at genesis (epoch 0), or restarted from its persisted safety data and last committed block.
     public init(
         validators: ValidatorSet, crypto: Crypto, genesisID: Hash256, config: ConsensusConfig = ConsensusConfig(),
         hooks: PayloadHooks, safety: SafetyData? = nil, committed: ConsensusBlock? = nil, storedBlocks: [ConsensusBlock] = []
     ) {
+        self.init(
+            epoch: 0, validators: validators, crypto: crypto, rootID: genesisID, rootHeight: 0, config: config, hooks: hooks,
+            safety: safety, committed: committed, storedBlocks: storedBlocks)
+    }
+
+    /// A replica of `epoch`, which starts from block `rootID` at `rootHeight`; restarted from its
+    /// persisted safety data and last committed block when given. Safety data of another epoch,
+    /// a committed block that is not of this epoch (the root itself, of the previous one) and
+    /// stored blocks of other epochs are set aside: the epoch then starts fresh from its root.
+    public init(
+        epoch: UInt64, validators: ValidatorSet, crypto: Crypto, rootID: Hash256, rootHeight: UInt64,
+        config: ConsensusConfig = ConsensusConfig(), hooks: PayloadHooks, safety: SafetyData? = nil,
+        committed: ConsensusBlock? = nil, storedBlocks: [ConsensusBlock] = []
+    ) {
         self.validators = validators
+        self.epoch = epoch
         self.crypto = crypto
         self.config = config
         self.hooks = hooks
-        self.genesisID = genesisID
-        let s = safety ?? .initial(genesisID: genesisID)
+        let rootQC = QuorumCertificate.root(epoch: epoch, blockID: rootID, height: rootHeight)
+        self.rootQC = rootQC
+        self.isVoter = validators.contains(crypto.selfID)
+        let s = safety.flatMap { $0.epoch == epoch ? $0 : nil } ?? .initial(root: rootQC)
         self.safety = s
         self.highQC = s.highQC
         self.highTC = s.highTC
-        let c = committed ?? .genesis(genesisID)
+        let root = ConsensusBlock.root(epoch: epoch, blockID: rootID, height: rootHeight)
+        let c = committed.flatMap { $0.epoch == epoch && $0.height > rootHeight && !$0.isGenesis ? $0 : nil } ?? root
         self.committed = c
         self.blocks[c.id] = c
-        for b in storedBlocks where b.height > c.height { self.blocks[b.id] = b }
+        for b in storedBlocks where b.epoch == epoch && b.height > c.height { self.blocks[b.id] = b }
         self.round = max(s.highQC.round + 1, s.highestVotedRound, (s.highTC?.round ?? 0) + 1)
         self.lastProposedRound = max(s.highestVotedRound, s.lastProposedRound)
     }
@@ -148,18 +235,26 @@ public struct Replica<Crypto: ConsensusCrypto> {
         out = []
         switch event {
         case .start:
+            guard isVoter else { break }
             scheduleTimer()
             if validators.leader(of: round) == id, highQC.round + 1 == round { propose(tc: nil) }
-        case .timer(let r):
-            if r == round { localTimeout() }
+        case .timer(let r, let e):
+            if e == epoch, r == round, isVoter { localTimeout() }
+        case .payloadReady:
+            if let d = deferred, d.round == round { propose(tc: d.tc, force: true) }
+        case .proposalDue(let r, let e):
+            if e == epoch, let d = deferred, d.round == r, r == round { propose(tc: d.tc, force: true) }
         case .message(let from, let message):
-            guard validators.contains(from) else { break }
             switch message {
-            case .proposal(let block, let tc): onProposal(block, tc: tc, from: from)
-            case .vote(let vote): onVote(vote)
-            case .timeout(let t, let tc): onTimeout(t, tc: tc)
+            // Anyone may fetch and be answered (the transport authenticates peers), and a QC
+            // proves itself: followers that are not validators use these.
             case .blockRequest(let blockID, let count): onBlockRequest(blockID, count: count, from: from)
             case .blockResponse(let list): onBlockResponse(list, from: from)
+            case .commitProof(let qc): if valid(qc) { onQC(qc, from: from) }
+            case .proofRequest: break
+            case .proposal(let block, let tc): if isSigner(from) { onProposal(block, tc: tc, from: from) }
+            case .vote(let vote): if isSigner(from) { onVote(vote) }
+            case .timeout(let t, let tc): if isSigner(from) { onTimeout(t, tc: tc) }
             }
         }
         return out
@@ -168,16 +263,36 @@ public struct Replica<Crypto: ConsensusCrypto> {
     /// A block this replica knows (for serving sync and for tests).
     public func block(_ id: Hash256) -> ConsensusBlock? { blocks[id] }
 
+    /// How much this replica holds in memory, per collection (for tests and the node's status).
+    public var footprint: Footprint {
+        Footprint(
+            blocks: blocks.count, votes: votes.values.reduce(0) { $0 + $1.count },
+            timeouts: timeouts.values.reduce(0) { $0 + $1.count }, pendingProposals: pendingProposals.count,
+            pendingCommits: pendingCommits.count, fetches: requested.count + wanted.count)
+    }
+
     // MARK: verification
 
     var quorumNeeded: Int { faults.acceptCertificatesWith ?? validators.quorum }
 
+    /// Whose signatures count: the validators (and, with the injected fault, the previous epoch's).
+    var signers: ValidatorSet {
+        guard faults.countRetiredValidators, let retired = retiredValidators else { return validators }
+        let extra = retired.ids.filter { !validators.contains($0) }
+        return (try? ValidatorSet(ids: validators.ids + extra, keys: validators.keys.merging(retired.keys) { a, _ in a }))
+            ?? validators
+    }
+
+    func isSigner(_ id: String) -> Bool {
+        validators.contains(id) || (faults.countRetiredValidators && retiredValidators?.contains(id) == true)
+    }
+
     func valid(_ qc: QuorumCertificate) -> Bool {
-        qc.verify(validators: validators, crypto: crypto, genesisID: genesisID, minimumSigners: quorumNeeded)
+        qc.verify(validators: signers, crypto: crypto, root: rootQC, minimumSigners: quorumNeeded)
     }
 
     func valid(_ tc: TimeoutCertificate) -> Bool {
-        tc.verify(validators: validators, crypto: crypto, minimumSigners: quorumNeeded)
+        tc.verify(validators: signers, crypto: crypto, epoch: epoch, minimumSigners: quorumNeeded)
     }
 
     func validBlock(_ b: ConsensusBlock) -> Bool {
@@ -197,23 +312,33 @@ public struct Replica<Crypto: ConsensusCrypto> {
         }
         onQC(block.qc, from: from)
         if let tc { onTC(tc) }
-        guard blocks[block.parentID] != nil else {
-            pendingProposals[block.parentID, default: []].append((block, tc))
-            fetch(block.parentID, from: from)
-            return
+        if blocks[block.id] == nil {
+            // Only recent rounds' proposals, a few per round: a leader cannot fill memory with
+            // equivocations or with blocks for rounds nobody has reached.
+            guard block.round <= round, block.round + 2 >= round,
+                proposalsAccepted[block.round, default: 0] < Self.maxProposalsPerRound
+            else { return }
+            guard blocks[block.parentID] != nil else {
+                guard block.round == round, pendingProposals.count < Self.maxPendingProposals else { return }
+                pendingProposals.append((block, tc))
+                fetch(block.parentID, from: from)
+                return
+            }
+            proposalsAccepted[block.round, default: 0] += 1
+            insert(block)
         }
-        insert(block)
         guard block.round == round, hooks.validate(block) else { return }
         voteIfSafe(block, tc: tc)
     }
 
     mutating func voteIfSafe(_ b: ConsensusBlock, tc: TimeoutCertificate?) {
+        guard isVoter else { return }
         let r = b.round
         guard r > safety.highestVotedRound || faults.voteTwiceInARound, r > b.qc.round else { return }
         let extendsQC = r == b.qc.round + 1
         let justifiedByTC =
             tc.map { $0.round + 1 == r && (b.qc.round >= $0.highQCRound || faults.ignoreTCHighQCRule) } ?? false
-        guard extendsQC || justifiedByTC else { return }
+        guard extendsQC || justifiedByTC || faults.voteWithoutJustification else { return }
         safety.highestVotedRound = max(safety.highestVotedRound, r)
         safety.highestQCRound = max(safety.highestQCRound, b.qc.round)
         safety.highQC = highQC
@@ -239,24 +364,28 @@ public struct Replica<Crypto: ConsensusCrypto> {
 
     mutating func onVote(_ v: Vote) {
         let r = v.data.round
-        guard validators.leader(of: r + 1) == id, r + 1 >= round, validators.contains(v.signer),
+        guard v.data.epoch == epoch, validators.leader(of: r + 1) == id, r + 1 >= round, r <= round + config.futureRounds,
+            votes[r]?[v.signer] == nil, isSigner(v.signer),
             crypto.verify(signer: v.signer, message: v.data.signingBytes, signature: v.signature)
         else { return }
-        var forBlock = votes[r, default: [:]][v.data, default: [:]]
-        guard forBlock[v.signer] == nil else { return }
-        forBlock[v.signer] = SignerSignature(signer: v.signer, signature: v.signature)
-        votes[r, default: [:]][v.data] = forBlock
-        if forBlock.count == validators.quorum {
-            onQC(QuorumCertificate(data: v.data, votes: Array(forBlock.values)), from: nil)
+        votes[r, default: [:]][v.signer] = v
+        let same = votes[r, default: [:]].values.filter { $0.data == v.data }
+        if same.count == validators.quorum {
+            onQC(
+                QuorumCertificate(data: v.data, votes: same.map { SignerSignature(signer: $0.signer, signature: $0.signature) }),
+                from: nil)
         }
     }
 
     // MARK: certificates and rounds
 
     mutating func onQC(_ qc: QuorumCertificate, from: String?) {
-        if qc.round > highQC.round { highQC = qc }
+        let raised = qc.round > highQC.round
+        if raised { highQC = qc }
         tryCommit(qc, from: from)
         advance(to: qc.round + 1, tc: nil)
+        // A leader that could not propose yet (its highest QC was below its TC's) may now.
+        if raised, validators.leader(of: round) == id, lastProposedRound < round { propose(tc: enteredByTC) }
     }
 
     mutating func onTC(_ tc: TimeoutCertificate) {
@@ -272,24 +401,39 @@ public struct Replica<Crypto: ConsensusCrypto> {
         votes = votes.filter { $0.key + 2 >= r }
         requested.removeAll()
         timeouts = timeouts.filter { $0.key + 1 >= r }
+        pendingProposals.removeAll { $0.block.round < r }
+        proposalsAccepted = proposalsAccepted.filter { $0.key + 2 >= r }
         scheduleTimer()
         if validators.leader(of: r) == id { propose(tc: tc) }
     }
 
-    mutating func propose(tc: TimeoutCertificate?) {
+    mutating func propose(tc: TimeoutCertificate?, force: Bool = false) {
         let r = round
         guard lastProposedRound < r else { return }
         let justification: TimeoutCertificate?
         if highQC.round + 1 == r {
             justification = nil
-        } else if let t = tc ?? highTC, t.round + 1 == r {
+        } else if let t = tc ?? highTC, t.round + 1 == r, highQC.round >= t.highQCRound {
+            // (Below the TC's highest QC round, correct replicas would refuse the block: wait
+            // for that QC, which a timeout or proposal brings.)
             justification = t
         } else {
             return
         }
+        let payload = hooks.make(r, highQC.blockID)
+        let delay = min(config.emptyProposalDelayMs, config.baseTimeoutMs / 2)
+        if !force, delay > 0, hooks.isEmpty(payload), !carriesPayloadCommit {
+            // Nothing to order, and no payload's commit waits on this proposal: wait a little for
+            // a transaction (the driver owns time and the mempool).
+            if deferred?.round != r {
+                deferred = (r, justification)
+                out.append(.scheduleProposal(round: r, afterMs: delay, epoch: epoch))
+            }
+            return
+        }
+        deferred = nil
         lastProposedRound = r
-        let block = ConsensusBlock(
-            round: r, parent: highQC, payload: hooks.make(r, highQC.blockID), timestamp: hooks.now(), crypto: crypto)
+        let block = ConsensusBlock(round: r, parent: highQC, payload: payload, timestamp: hooks.now(), crypto: crypto)
         // Durable before the proposal leaves: after a crash here, this leader must not propose
         // another block in round r.
         safety.lastProposedRound = r
@@ -298,12 +442,25 @@ public struct Replica<Crypto: ConsensusCrypto> {
         onProposal(block, tc: justification, from: id)
     }
 
+    /// Whether the block the next proposal extends, or its parent, has a payload: the next
+    /// proposals carry the QCs that commit them, so they must not wait.
+    var carriesPayloadCommit: Bool {
+        var cursor = blocks[highQC.blockID]
+        for _ in 0..<2 {
+            guard let b = cursor, !b.isGenesis else { return false }
+            if !hooks.isEmpty(b.payload) { return true }
+            cursor = blocks[b.parentID]
+        }
+        return false
+    }
+
     func timeoutDuration() -> Int {
         config.baseTimeoutMs << min(consecutiveTimeouts, config.maxBackoffExponent)
     }
 
     mutating func scheduleTimer() {
-        out.append(.scheduleTimer(round: round, afterMs: timeoutDuration()))
+        guard isVoter else { return }
+        out.append(.scheduleTimer(round: round, afterMs: timeoutDuration(), epoch: epoch))
     }
 
     /// The TC that justified entering the current round, if it was entered by timeout.
@@ -313,108 +470,118 @@ public struct Replica<Crypto: ConsensusCrypto> {
     }
 
     mutating func localTimeout() {
+        guard isVoter else { return }
         let r = round
         if let mine = myTimeout {
             // Still stuck in this round: say it again (it may have been lost) and wait longer.
             out.append(.broadcast(.timeout(mine, tc: enteredByTC)))
-            out.append(.scheduleTimer(round: r, afterMs: timeoutDuration() * 2))
+            out.append(.scheduleTimer(round: r, afterMs: timeoutDuration() * 2, epoch: epoch))
             return
         }
-        guard highQC.round >= safety.highestQCRound, r >= safety.highestVotedRound, r > highQC.round,
-            r == highQC.round + 1 || enteredByTC != nil
+        guard
+            faults.timeoutWithoutRecording
+                || (highQC.round >= safety.highestQCRound && r >= safety.highestVotedRound && r > highQC.round
+                    && (r == highQC.round + 1 || enteredByTC != nil))
         else {
             scheduleTimer()
             return
         }
-        safety.highestVotedRound = max(safety.highestVotedRound, r)
+        if !faults.timeoutWithoutRecording { safety.highestVotedRound = max(safety.highestVotedRound, r) }
         safety.highQC = highQC
         safety.highTC = highTC
         out.append(.persist(safety))
         let t = TimeoutMessage(
             round: r, highQC: highQC, signer: id,
-            signature: crypto.sign(TimeoutMessage.signingBytes(round: r, highQCRound: highQC.round)))
+            signature: crypto.sign(TimeoutMessage.signingBytes(epoch: epoch, round: r, highQCRound: highQC.round)))
         myTimeout = t
         out.append(.broadcast(.timeout(t, tc: enteredByTC)))
-        out.append(.scheduleTimer(round: r, afterMs: timeoutDuration()))
+        out.append(.scheduleTimer(round: r, afterMs: timeoutDuration(), epoch: epoch))
         onTimeout(t, tc: nil)
     }
 
     mutating func onTimeout(_ t: TimeoutMessage, tc: TimeoutCertificate?) {
+        let authentic =
+            isSigner(t.signer)
+            && crypto.verify(
+                signer: t.signer,
+                message: TimeoutMessage.signingBytes(epoch: t.epoch, round: t.round, highQCRound: t.highQC.round),
+                signature: t.signature)
+            && valid(t.highQC)
+        // The sender's highest QC before its TC: a leader that enters its round by this TC must
+        // propose on the highest QC it can know (the TC's highest QC round may be the sender's).
+        if authentic { onQC(t.highQC, from: t.signer == id ? nil : t.signer) }
         if let tc, tc.round + 1 == t.round, tc.round >= round, valid(tc) { onTC(tc) }
-        guard validators.contains(t.signer),
-            crypto.verify(
-                signer: t.signer, message: TimeoutMessage.signingBytes(round: t.round, highQCRound: t.highQC.round),
-                signature: t.signature), valid(t.highQC)
-        else { return }
-        onQC(t.highQC, from: t.signer == id ? nil : t.signer)
-        guard t.round >= round else { return }
+        guard authentic, t.round >= round, t.round <= round + config.futureRounds else { return }
         var forRound = timeouts[t.round, default: [:]]
         guard forRound[t.signer] == nil else { return }
-        forRound[t.signer] = t
+        forRound[t.signer] = TimeoutSignature(signer: t.signer, highQCRound: t.highQC.round, signature: t.signature)
         timeouts[t.round] = forRound
         // f+1 timeouts mean at least one correct replica gave up on this round: join it.
         if forRound.count == validators.faultTolerance + 1, t.round == round, myTimeout == nil {
             localTimeout()
         }
-        if timeouts[t.round]?.count == validators.quorum {
-            let entries = timeouts[t.round]!.values.map {
-                TimeoutSignature(signer: $0.signer, highQCRound: $0.highQC.round, signature: $0.signature)
-            }
-            onTC(TimeoutCertificate(round: t.round, entries: entries))
+        if let entries = timeouts[t.round], entries.count == validators.quorum {
+            onTC(TimeoutCertificate(epoch: epoch, round: t.round, entries: Array(entries.values)))
         }
     }
 
     // MARK: commit
 
+    /// Commits the parent of `qc`'s block when the two are in consecutive rounds (the QC's vote
+    /// data names the parent and its round; a quorum signed them, so at least one correct
+    /// replica checked them against the block), with every uncommitted ancestor.
     mutating func tryCommit(_ qc: QuorumCertificate, from: String?) {
-        guard qc.round > 0 else { return }
-        guard let child = blocks[qc.blockID] else {
-            rememberCommit(qc)
-            if let from { fetch(qc.blockID, from: from) }
-            return
-        }
-        guard let parent = blocks[child.parentID] else {
-            rememberCommit(qc)
-            if let from { fetch(child.parentID, from: from) }
-            return
-        }
-        guard child.round == parent.round + 1 || faults.commitWithoutConsecutiveRounds else { return }
-        guard parent.height > committed.height else { return }
-        var chain = [parent]
-        var cursor = parent
-        while cursor.height > committed.height + 1 {
-            guard let p = blocks[cursor.parentID] else {
+        guard qc.round > 0, qc.height > committed.height + 1 else { return }
+        guard qc.data.round == qc.data.parentRound + 1 || faults.commitWithoutConsecutiveRounds else { return }
+        var chain: [ConsensusBlock] = []
+        var cursor = qc.data.parentID
+        while true {
+            guard let b = blocks[cursor] else {
                 rememberCommit(qc)
-                if let from { fetch(cursor.parentID, from: from) }
+                if let from { fetch(cursor, from: from) }
                 return
             }
-            chain.append(p)
-            cursor = p
+            if b.height <= committed.height { break }
+            chain.append(b)
+            cursor = b.parentID
         }
         // A correct replica only ever extends what it committed; anything else is a fork and is not committed.
-        guard cursor.parentID == committed.id else { return }
+        guard let parent = chain.first, cursor == committed.id else { return }
         committed = parent
         out.append(.commit(chain.reversed(), certificate: qc))
-        pendingCommits.removeAll { $0.round <= qc.round }
+        pendingCommits.removeAll { $0.height <= committed.height + 1 }
         prune()
     }
 
     mutating func rememberCommit(_ qc: QuorumCertificate) {
         if !pendingCommits.contains(qc) { pendingCommits.append(qc) }
-        if pendingCommits.count > 16 { pendingCommits.removeFirst(pendingCommits.count - 16) }
+        if pendingCommits.count > Self.maxPendingCommits {
+            pendingCommits.removeFirst(pendingCommits.count - Self.maxPendingCommits)
+        }
     }
 
-    /// Keeps the block tree small: drops blocks well below the committed height.
+    /// Keeps the block tree small: the uncommitted blocks, and the last committed ones (to serve
+    /// peers that fall behind); dropped forks of the committed chain go.
     mutating func prune() {
-        guard blocks.count > 4096 else { return }
-        let floor = committed.height > 1024 ? committed.height - 1024 : 0
-        blocks = blocks.filter { $0.value.height >= floor }
+        guard blocks.count > 2 * config.keptCommittedBlocks else { return }
+        var keep = Set<Hash256>()
+        var cursor: ConsensusBlock? = committed
+        while let b = cursor, keep.count < config.keptCommittedBlocks {
+            keep.insert(b.id)
+            cursor = blocks[b.parentID]
+        }
+        blocks = blocks.filter { $0.value.height > committed.height || keep.contains($0.key) }
     }
 
     // MARK: fetching
 
     mutating func fetch(_ blockID: Hash256, from: String) {
-        guard from != id, requested.insert(blockID.bytes + Array(from.utf8)).inserted else { return }
+        if !wanted.contains(blockID) {
+            wanted.append(blockID)
+            if wanted.count > Self.maxWanted { wanted.removeFirst(wanted.count - Self.maxWanted) }
+        }
+        guard from != id, requested.count < Self.maxRequested, requested.insert(blockID.bytes + Array(from.utf8)).inserted
+        else { return }
         out.append(.send(to: from, .blockRequest(id: blockID, count: config.fetchBatch)))
     }
 
@@ -429,34 +596,62 @@ public struct Replica<Crypto: ConsensusCrypto> {
         if !list.isEmpty { out.append(.send(to: from, .blockResponse(list))) }
     }
 
+    /// Takes in a chain of blocks, highest first, that starts at a block this replica asked for
+    /// (or knows) and goes down parent links; anything else in the response is ignored.
     mutating func onBlockResponse(_ list: [ConsensusBlock], from: String) {
         var added = false
-        for b in list where blocks[b.id] == nil && validBlock(b) {
-            insert(b)
-            added = true
+        var expected: Hash256?
+        var lowest: ConsensusBlock?
+        for b in list {
+            if let e = expected {
+                guard b.id == e else { break }
+            } else {
+                guard wanted.contains(b.id) || blocks[b.id] != nil else { break }
+            }
+            guard b.height > committed.height else { break }
+            if blocks[b.id] == nil {
+                guard validBlock(b) else { break }
+                insert(b)
+                added = true
+            }
+            wanted.removeAll { $0 == b.id }
+            requested.remove(b.id.bytes + Array(from.utf8))
+            expected = b.parentID
+            lowest = b
         }
-        for b in list { requested.remove(b.id.bytes + Array(from.utf8)) }
-        guard added else { return }
+        guard added, let lowest else { return }
         // The lowest block's parent may still be missing: keep walking back.
-        if let lowest = list.min(by: { $0.height < $1.height }), lowest.height > committed.height + 1,
-            blocks[lowest.parentID] == nil
-        {
+        if lowest.height > committed.height + 1, blocks[lowest.parentID] == nil {
             fetch(lowest.parentID, from: from)
         }
-        // Sorted, so that replaying a simulation seed gives the same action order in every process.
-        let ready = pendingProposals.keys.filter { blocks[$0] != nil }.sorted {
-            blocks[$0]!.height < blocks[$1]!.height || (blocks[$0]!.height == blocks[$1]!.height && $0 < $1)
-        }
-        for parent in ready {
-            for (block, tc) in pendingProposals.removeValue(forKey: parent) ?? [] {
-                onProposal(block, tc: tc, from: from)
-            }
-        }
+        let ready = pendingProposals.filter { blocks[$0.block.parentID] != nil }
+        pendingProposals.removeAll { blocks[$0.block.parentID] != nil }
+        for (block, tc) in ready { onProposal(block, tc: tc, from: from) }
         for qc in pendingCommits { tryCommit(qc, from: from) }
     }
 
     mutating func insert(_ b: ConsensusBlock) {
         guard blocks.updateValue(b, forKey: b.id) == nil else { return }
         if b.height > committed.height { out.append(.storeBlock(b)) }
+    }
+}
+
+/// The sizes of a replica's in-memory collections: each is bounded whatever peers send.
+public struct Footprint: Sendable, Hashable, CustomStringConvertible {
+    /// Blocks in the tree (uncommitted, and the last committed ones).
+    public var blocks: Int
+    /// Votes held for rounds this replica leads next.
+    public var votes: Int
+    /// Timeouts held.
+    public var timeouts: Int
+    /// Proposals waiting for their parent.
+    public var pendingProposals: Int
+    /// Certificates waiting for blocks to commit.
+    public var pendingCommits: Int
+    /// Fetches in flight and blocks asked for.
+    public var fetches: Int
+
+    public var description: String {
+        "blocks=\(blocks) votes=\(votes) timeouts=\(timeouts) pendingProposals=\(pendingProposals) pendingCommits=\(pendingCommits) fetches=\(fetches)"
     }
 }

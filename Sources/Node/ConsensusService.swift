@@ -232,10 +232,10 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                         serveFromStore(id, count: count, to: from)
                     }
                     for action in actions {
-                        if case .scheduleTimer(let round, let ms) = action {
+                        if case .scheduleTimer(let round, let ms, let epoch) = action {
                             group.addTask {
                                 try? await Task.sleep(for: .milliseconds(ms))
-                                continuation.yield(.consensus(.timer(round: round)))
+                                continuation.yield(.consensus(.timer(round: round, epoch: epoch)))
                             }
                         } else {
                             try await carryOut(action)
@@ -290,7 +290,7 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             transport.broadcast([0] + m.encoded)
         case .commit(let blocks, _):
             for b in blocks { try commit(b) }
-        case .scheduleTimer:
+        case .scheduleTimer, .scheduleProposal:
             break
         }
     }

@@ -23,7 +23,7 @@ import Testing
                 case .send(let to, let m): inbox.append((ids.firstIndex(of: to)!, ids[i], m))
                 case .broadcast(let m): for j in ids.indices where j != i { inbox.append((j, ids[i], m)) }
                 case .commit(let blocks, _): committed[i] += blocks.map(\.id)
-                case .persist, .scheduleTimer, .storeBlock: break
+                case .persist, .scheduleTimer, .scheduleProposal, .storeBlock: break
                 }
             }
         }
