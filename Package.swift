@@ -242,7 +242,7 @@ let package = Package(
         .testTarget(
             name: "NodeTests",
             dependencies: [
-                "Node", "Consensus", "ChainTesting", "Identity", "Storage",
+                "Node", "Consensus", "ChainTesting", "Identity", "Storage", "GovernanceContract", "EvidenceContract", "Execution",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -14,7 +14,7 @@ struct APIContext: Sendable {
     /// Longest `wait=commit` wait.
     let maxWait: Duration
     /// Consensus health, under BFT.
-    let consensus: (@Sendable () -> ConsensusStatus)?
+    let consensus: (@Sendable () -> ConsensusStatus?)?
     /// An observer's block sync.
     let sync: BlockSyncService?
     /// Signs consumers' crab transactions; nil when this node records no scans and takes no complaints.

@@ -18,7 +18,7 @@ public struct ChainAPI: Sendable {
     /// Creates the API for a node (`consensus` reports BFT health, nil in solo mode; `sync` is the
     /// block sync of an observer; `gateway` signs consumers' scans and complaints).
     public init(
-        node: ChainNode, maxWait: Duration = .seconds(30), consensus: (@Sendable () -> ConsensusStatus)? = nil,
+        node: ChainNode, maxWait: Duration = .seconds(30), consensus: (@Sendable () -> ConsensusStatus?)? = nil,
         sync: BlockSyncService? = nil, gateway: CrabGateway? = nil, console: ConsoleAccounts? = nil
     ) {
         api = APIContext(

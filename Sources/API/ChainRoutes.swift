@@ -41,7 +41,7 @@ struct ChainRoutes: Sendable {
             if let e = s.lastError { o["lastError"] = .string(e) }
             syncJSON = .object(o)
         }
-        if let c = api.consensus?() {
+        if let c = api.consensus?() ?? nil {
             var o: [String: JSONValue] = [
                 "round": .int(Int64(c.round)), "leader": .string(c.leader), "highQCRound": .int(Int64(c.highQCRound)),
                 "lastProgressAt": .int(c.lastProgressAt), "peersConnected": .array(c.peersConnected.map { .string($0) }),
@@ -74,7 +74,7 @@ struct ChainRoutes: Sendable {
     }
 
     /// solo, bft or observer.
-    var mode: String { node.isObserver ? "observer" : api.consensus == nil ? "solo" : "bft" }
+    var mode: String { node.isObserver ? "observer" : node.genesis.validators.count == 1 ? "solo" : "bft" }
 
     func genesisDocument() throws -> Response {
         let data = try JSONEncoder().encode(node.genesis)

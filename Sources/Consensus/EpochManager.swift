@@ -197,8 +197,13 @@ public struct EpochManager<Crypto: ConsensusCrypto> {
     /// that catches up with `certificate`). Starts the next epoch from that block (its virtual
     /// root QC), and returns the new epoch's first actions: persist its fresh safety data, start,
     /// and take in the buffered messages.
+    ///
+    /// `root` names the next epoch's root (its virtual block id and height) when the driver derives
+    /// it from its executed chain (a node uses the hash and height of the chain block that `lastBlock`
+    /// became, which validators joining from block sync also know); by default it is `lastBlock`.
     public mutating func endEpoch(
-        lastBlock: ConsensusBlock, certificate: QuorumCertificate, committedAfter: [ConsensusBlock] = [], next: ValidatorSet
+        lastBlock: ConsensusBlock, certificate: QuorumCertificate, committedAfter: [ConsensusBlock] = [], next: ValidatorSet,
+        root: (id: Hash256, height: UInt64)? = nil
     ) -> [ConsensusAction] {
         let old = current
         ended.append(
@@ -206,7 +211,9 @@ public struct EpochManager<Crypto: ConsensusCrypto> {
                 info: old, lastBlockID: lastBlock.id, lastHeight: lastBlock.height, proof: certificate,
                 tail: Array(committedAfter.prefix(ConsensusMessage.maxBlocksPerResponse))))
         if ended.count > Self.keptEpochEnds { ended.removeFirst(ended.count - Self.keptEpochEnds) }
-        current = EpochInfo(epoch: old.epoch + 1, validators: next, rootID: lastBlock.id, rootHeight: lastBlock.height)
+        current = EpochInfo(
+            epoch: old.epoch + 1, validators: next, rootID: root?.id ?? lastBlock.id, rootHeight: root?.height ?? lastBlock.height
+        )
         var r = Replica(
             epoch: current.epoch, validators: next, crypto: makeCrypto(next), rootID: current.rootID,
             rootHeight: current.rootHeight, config: config, hooks: hooks)

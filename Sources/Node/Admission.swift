@@ -24,7 +24,8 @@ public struct Admission: Sendable {
     /// Admits `tx`. `envelope` is the client's `POST /v1/txs` body when there is one (an observer
     /// forwards those bytes unchanged).
     public func submit(_ tx: SignedTransaction, envelope: [UInt8]? = nil) async throws {
-        guard let upstream else {
+        // A node outside the validator set in force hands transactions to a validator.
+        guard let upstream, node.isObserver else {
             try node.submit(tx)
             return
         }

@@ -81,7 +81,6 @@ public final class BlockSyncService: Service, Sendable {
 
     public func run() async throws {
         guard !sources.isEmpty else { throw ChainError(.badConfig, "an observer needs at least one sync source") }
-        let finality = try node.finalityCheck()
         var index = 0
         var failures = 0
         logger.info("block sync started", metadata: ["sources": "\(sources.map(\.name))"])
@@ -89,7 +88,7 @@ public final class BlockSyncService: Service, Sendable {
             let source = sources[index % sources.count]
             var committed = 0
             do {
-                committed = try await syncOnce(from: source, finality: finality)
+                committed = try await syncOnce(from: source)
                 failures = 0
             } catch {
                 failures += 1
@@ -108,7 +107,7 @@ public final class BlockSyncService: Service, Sendable {
     }
 
     /// Fetches and commits one batch from `source`; returns how many blocks were committed.
-    func syncOnce(from source: any BlockSource, finality: FinalityCheck) async throws -> Int {
+    func syncOnce(from source: any BlockSource) async throws -> Int {
         let from = (try node.store.tip()?.height ?? 0) + 1
         let bytes = try await source.blocks(from: from, limit: batch)
         let blocks = try BlockSyncBatch.decode(
@@ -120,7 +119,7 @@ public final class BlockSyncService: Service, Sendable {
         }
         var done = 0
         for b in blocks {
-            try node.commitCertified(b, finality: finality)
+            try node.commitCertified(b)
             done += 1
             statusBox.withLock {
                 $0.blocksSynced += 1

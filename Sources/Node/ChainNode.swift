@@ -34,6 +34,9 @@ public final class ChainNode: Sendable {
         let call: @Sendable (ChainConfig) -> Void
     }
     let configListeners = Mutex<[ConfigListener]>([])
+    let finalityCache = Mutex<[UInt64: FinalityCheck]>([:])
+    let epochCache = Mutex<[(epoch: UInt64, firstHeight: UInt64, changedAt: UInt64, validators: [ChainConfig.Validator])]?>(
+        nil)
     let nodeKey: SigningKey
     let logger: Logger
     let production = Mutex<Void>(())
@@ -55,13 +58,54 @@ public final class ChainNode: Sendable {
     /// The chain id.
     public var chainId: String { genesis.chainId }
 
-    /// True for a node outside the validator set: it follows the chain through block sync,
-    /// serves reads, and takes no part in consensus.
-    public let isObserver: Bool
+    /// True for a node outside the validator set in force: it follows the chain through block
+    /// sync, serves reads, and takes no part in consensus.
+    public var isObserver: Bool { !chainConfig.validators.contains(where: { $0.nodeId == config.nodeId }) }
 
-    /// The check a committed header must pass to be final: a quorum of the genesis validators.
-    public func finalityCheck() throws -> FinalityCheck {
-        FinalityCheck(keys: try genesis.validatorKeys(), quorum: genesis.quorum, suite: genesis.suite)
+    /// The check the header of the block at `height` must pass to be final: a quorum of the
+    /// validators in force at the start of that block (the genesis ones, until governance
+    /// changes them; `docs/governance.md`, epochs).
+    public func finalityCheck(forHeight height: UInt64) throws -> FinalityCheck {
+        let epoch = try epochs().last(where: { $0.firstHeight <= height })?.epoch ?? 0
+        if let hit = finalityCache.withLock({ $0[epoch] }) { return hit }
+        let validators = try validators(forHeight: height)
+        var keys: [String: [UInt8]] = [:]
+        for v in validators { keys[v.nodeId] = try KeyPEM.publicKey(certificatePEM: v.certificate, suite: genesis.suite) }
+        let check = FinalityCheck(
+            keys: keys, quorum: validators.count == 1 ? 1 : validators.count * 2 / 3 + 1, suite: genesis.suite)
+        finalityCache.withLock { $0[epoch] = check }
+        return check
+    }
+
+    /// The validator epochs recorded by governance, oldest first: the first height of each and
+    /// its validators.
+    public func epochs() throws -> [(epoch: UInt64, firstHeight: UInt64, changedAt: UInt64, validators: [ChainConfig.Validator])]
+    {
+        if let cached = epochCache.withLock({ $0 }) { return cached }
+        var out: [(epoch: UInt64, firstHeight: UInt64, changedAt: UInt64, validators: [ChainConfig.Validator])] = []
+        for e in try store.scan(prefix: "governance/epoch/", after: nil, limit: 100_000) {
+            let v = try JSONParser().parse(e.value)
+            guard let epoch = v["epoch"]?.int64Value, let first = v["firstHeight"]?.int64Value,
+                let changed = v["changedAtHeight"]?.int64Value, let list = v["validators"]?.arrayValue
+            else { throw ChainError(.storageCorrupt, "epoch record \(e.key) does not decode") }
+            let validators = list.compactMap { o -> ChainConfig.Validator? in
+                guard let id = o["nodeId"]?.stringValue, let org = o["org"]?.stringValue,
+                    let cert = o["certificate"]?.stringValue, let address = o["p2pAddress"]?.stringValue
+                else { return nil }
+                return ChainConfig.Validator(nodeId: id, org: org, certificate: cert, p2pAddress: address)
+            }
+            out.append((UInt64(epoch), UInt64(first), UInt64(changed), validators))
+        }
+        epochCache.withLock { $0 = out }
+        return out
+    }
+
+    /// The validators in force at the start of the block at `height`.
+    public func validators(forHeight height: UInt64) throws -> [ChainConfig.Validator] {
+        guard let epoch = try epochs().last(where: { $0.firstHeight <= height }) else {
+            return genesis.initialConfig.validators
+        }
+        return epoch.validators
     }
 
     /// Opens the node's store and binds it to the genesis.
@@ -74,13 +118,6 @@ public final class ChainNode: Sendable {
         self.config = config
         self.nodeKey = nodeKey
         self.logger = logger
-        isObserver = !genesis.validators.contains(where: { $0.nodeId == config.nodeId })
-        guard !isObserver || !config.syncFrom.isEmpty else {
-            throw ChainError(
-                .notAValidator,
-                "node \(config.nodeId) is not a validator of chain \(genesis.chainId), and has no syncFrom sources to observe from"
-            )
-        }
         guard nodeKey.suite == genesis.suite else {
             throw ChainError(.wrongSuite, "node key is \(nodeKey.suite.rawValue); the chain uses \(genesis.suite.rawValue)")
         }
@@ -90,6 +127,13 @@ public final class ChainNode: Sendable {
         configSource = try ConfigSource(initial: genesis.initialConfig)
         let stored = try configSource.config(in: store)
         currentConfig = Mutex(stored)
+        // A node outside the validator set in force follows the chain by block sync.
+        guard stored.validators.contains(where: { $0.nodeId == config.nodeId }) || !config.syncFrom.isEmpty else {
+            throw ChainError(
+                .notAValidator,
+                "node \(config.nodeId) is not a validator of chain \(genesis.chainId), and has no syncFrom sources to observe from"
+            )
+        }
         _ = try configSource.membership(for: stored)
         verifier = TransactionVerifier(
             chainId: genesis.chainId, memberships: configSource.memberships, registry: registry,
@@ -111,6 +155,8 @@ public final class ChainNode: Sendable {
     func configChanged() throws {
         let fresh = try configSource.config(in: store)
         _ = try configSource.membership(for: fresh)
+        epochCache.withLock { $0 = nil }
+        finalityCache.withLock { $0.removeAll() }
         currentConfig.withLock { $0 = fresh }
         logger.info("chain configuration changed", metadata: ["version": "\(fresh.version)", "epoch": "\(fresh.epoch)"])
         for l in configListeners.withLock({ $0 }) { l.call(fresh) }
@@ -210,12 +256,11 @@ public final class ChainNode: Sendable {
     /// `ConsensusService.addFinality`, the node's own, or the valid ones of a certified block), so
     /// serving a block counts signers without verifying them again.
     public func finalBlocks(from height: UInt64, limit: Int, maxBytes: Int = 4 << 20) throws -> [Block] {
-        let finality = try finalityCheck()
         var blocks: [Block] = []
         var bytes = 0
         var h = height
         while blocks.count < limit, bytes < maxBytes, let b = try store.fullBlock(at: h) {
-            guard finality.isFinal(stored: b.signatures) else { break }
+            guard try finalityCheck(forHeight: h).isFinal(stored: b.signatures) else { break }
             blocks.append(b)
             bytes += b.transactions.reduce(256) { $0 + $1.body.count + $1.signature.count + $1.signerCertificate.count + 12 }
             h += 1
@@ -231,7 +276,7 @@ public final class ChainNode: Sendable {
     /// previous block (`sync_diverged` otherwise: this node's execution disagrees with the
     /// quorum's); its transactions match the header's count and root and repeat none committed;
     /// each transaction's signature and certificate verify. Nothing is stored unless every check passes.
-    public func commitCertified(_ block: Block, finality: FinalityCheck) throws {
+    public func commitCertified(_ block: Block) throws {
         try production.withLock { _ in
             let h = block.header
             let tip = try store.tip()
@@ -244,8 +289,9 @@ public final class ChainNode: Sendable {
             guard h.timestamp > (tip?.timestamp ?? Int64.min) else {
                 throw ChainError(.badBlock, "block \(h.height) is not later than its parent")
             }
-            // Only the signatures that verify are stored with the block.
-            let signatures = try finality.verify(h, block.signatures)
+            // Only the signatures that verify are stored with the block; they must be a quorum of
+            // the validators in force at the start of this block.
+            let signatures = try finalityCheck(forHeight: h.height).verify(h, block.signatures)
             let expectedResults = tip?.resultRoot ?? TransactionResult.root([])
             let expectedState = tip?.stateHash ?? StateHash.genesis(genesisHash)
             guard h.resultRoot == expectedResults, h.stateHash == expectedState else {

@@ -28,6 +28,10 @@ public struct ConsensusStatus: Sendable {
     public var quorum = 0
     /// Why the chain cannot make progress, when that is known.
     public var stalled: String?
+    /// The validator-set epoch.
+    public var epoch: UInt64 = 0
+    /// False for a node that follows the epoch without voting (it left the set).
+    public var voter = true
 }
 
 /// Block bookkeeping between proposal and commit: which transactions each uncommitted block holds
@@ -77,9 +81,11 @@ final class PendingBlocks: Sendable {
     func drop(upTo height: UInt64) { entries.withLock { $0 = $0.filter { $0.value.height > height } } }
 }
 
-/// The BFT consensus of a multi-validator chain, as a service: feeds the replica with peer
-/// messages and timers, carries out its actions in order (persisting before sending), executes and
-/// stores committed blocks, and gathers validators' finality signatures on each chain block.
+/// The BFT consensus of a multi-validator chain, as a service: feeds the epoch manager (the
+/// replica of the current validator-set epoch) with peer messages and timers, carries out its
+/// actions in order (persisting before sending), executes and stores committed blocks, switches
+/// epochs at the block whose execution changed the validator set (`docs/consensus.md`), and
+/// gathers validators' finality signatures on each chain block.
 ///
 /// Messages on the transport start with a channel byte: 0 = consensus, 1 = finality signature,
 /// 2 = transactions gossiped from one validator's clients to the others.
@@ -92,7 +98,6 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     let node: ChainNode
     let transport: Transport
     let logger: Logger
-    let validators: ValidatorSet
     let config: ConsensusConfig
     /// How long a leader with nothing to propose waits before proposing an empty block.
     let emptyBlockDelay: Duration
@@ -108,13 +113,40 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         self.node = node
         self.transport = transport
         self.logger = logger
+        var config = config
+        // A leader with nothing to propose defers its empty proposal this long, unless
+        // transactions arrive or an ancestor awaits its commit (the replica's pacing).
+        if config.emptyProposalDelayMs == 0 {
+            config.emptyProposalDelayMs = Int(
+                emptyBlockDelay.components.seconds * 1000 + emptyBlockDelay.components.attoseconds / 1_000_000_000_000_000)
+        }
         self.config = config
         self.emptyBlockDelay = emptyBlockDelay
-        validators = try ValidatorSet(ids: node.genesis.validators.map(\.nodeId), keys: node.genesis.validatorKeys())
+        let set = try Self.validatorSet(node.chainConfig.validators, suite: node.genesis.suite)
         statusBox.withLock {
-            $0.validators = validators.count
-            $0.quorum = validators.quorum
+            $0.validators = set.count
+            $0.quorum = set.quorum
         }
+    }
+
+    /// The consensus validator set of configuration validators (leader order, keys from their certificates).
+    static func validatorSet(_ validators: [ChainConfig.Validator], suite: CryptoSuite) throws -> ValidatorSet {
+        var keys: [String: [UInt8]] = [:]
+        for v in validators { keys[v.nodeId] = try KeyPEM.publicKey(certificatePEM: v.certificate, suite: suite) }
+        return try ValidatorSet(ids: validators.map(\.nodeId), keys: keys)
+    }
+
+    /// The epoch the executed chain is in: its number and validators from the configuration; its
+    /// root is the chain block whose execution made the last change (the genesis for epoch 0).
+    func currentEpoch() throws -> EpochInfo {
+        let config = node.chainConfig
+        let set = try Self.validatorSet(config.validators, suite: node.genesis.suite)
+        guard config.epoch > 0 else { return .genesis(validators: set, genesisID: node.genesisHash) }
+        guard let last = try node.epochs().last, last.epoch == config.epoch, let root = try node.store.block(at: last.changedAt)
+        else {
+            throw ChainError(.storageCorrupt, "epoch \(config.epoch) has no record of the block that started it")
+        }
+        return EpochInfo(epoch: config.epoch, validators: set, rootID: root.hash, rootHeight: last.changedAt)
     }
 
     /// Consensus health now.
@@ -132,7 +164,7 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         return s
     }
 
-    func makeReplica() throws -> Replica<SuiteCrypto> {
+    func makeManager() throws -> EpochManager<SuiteCrypto> {
         let store = node.store
         let safety = try store.consensus.safety().map { try SafetyData.decode($0) }
         let committed = try store.consensus.committedBlock().map { try ConsensusBlock.decode($0) }
@@ -146,6 +178,7 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         let maxTxs = node.config.maxBlockTxs
         let maxBytes = node.config.maxBlockBytes
         let tolerance = node.config.timestampToleranceMs
+        let empty = TransactionBatch.encode([])
         let hooks = PayloadHooks(
             make: { _, parent in
                 let candidates = node.mempool.peek(max: maxTxs, excluding: pending.txids(inChainFrom: parent))
@@ -155,10 +188,13 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                 block.payload.count <= maxBytes
                     && Self.validate(block, node: node, pending: pending, maxTxs: maxTxs, tolerance: tolerance)
             },
-            now: { ChainNode.nowMillis() })
-        return Replica(
-            validators: validators, crypto: SuiteCrypto(selfID: node.config.nodeId, key: node.signingKey, validators: validators),
-            genesisID: node.genesisHash, config: config, hooks: hooks, safety: safety, committed: committed, storedBlocks: stored)
+            now: { ChainNode.nowMillis() },
+            isEmpty: { $0 == empty })
+        let selfID = node.config.nodeId
+        let key = node.signingKey
+        return EpochManager(
+            current: try currentEpoch(), makeCrypto: { set in SuiteCrypto(selfID: selfID, key: key, validators: set) },
+            config: config, hooks: hooks, safety: safety, committed: committed, storedBlocks: stored)
     }
 
     /// The encoded batch of the longest prefix of `txs` that fits in `maxBytes`.
@@ -200,16 +236,22 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     }
 
     public func run() async throws {
-        var replica = try makeReplica()
+        var manager = try makeManager()
         let (events, continuation) = AsyncStream.makeStream(of: LoopEvent.self)
         logger.info(
             "consensus started",
             metadata: [
-                "validators": "\(validators.count)", "round": "\(replica.round)", "committed": "\(replica.committed.height)",
+                "epoch": "\(manager.current.epoch)", "validators": "\(manager.current.validators.count)",
+                "round": "\(manager.replica.round)", "committed": "\(manager.replica.committed.height)",
             ])
         let transport = self.transport
         let gossip = TransactionGossip { transport.broadcast($0) }
-        node.onAdmission { tx in gossip.add(tx) }
+        node.onAdmission { tx in
+            gossip.add(tx)
+            // A leader that deferred an empty proposal proposes now.
+            continuation.yield(.consensus(.payloadReady))
+        }
+        updatePeers(previous: nil)
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await gossip.run() }
             group.addTask {
@@ -218,6 +260,7 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                         // Gossiped transactions go straight to the mempool, off the consensus loop.
                         let txs = (try? TransactionBatch.decode(Array(bytes.dropFirst()), maxCount: 1024)) ?? []
                         self.node.admitGossiped(txs)
+                        if !txs.isEmpty { continuation.yield(.consensus(.payloadReady)) }
                     } else if let event = Self.parse(from: from, bytes) {
                         continuation.yield(event)
                     }
@@ -227,21 +270,53 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             for await event in events.cancelOnGracefulShutdown() {
                 switch event {
                 case .consensus(let e):
-                    let actions = replica.handle(e)
-                    if case .message(let from, .blockRequest(let id, let count)) = e, actions.isEmpty {
+                    var queue = manager.handle(e)
+                    if case .message(let from, .blockRequest(let id, let count)) = e, queue.isEmpty {
                         serveFromStore(id, count: count, to: from)
                     }
-                    for action in actions {
-                        if case .scheduleTimer(let round, let ms, let epoch) = action {
+                    var i = 0
+                    while i < queue.count {
+                        let action = queue[i]
+                        i += 1
+                        switch action {
+                        case .scheduleTimer(let round, let ms, let epoch):
                             group.addTask {
                                 try? await Task.sleep(for: .milliseconds(ms))
                                 continuation.yield(.consensus(.timer(round: round, epoch: epoch)))
                             }
-                        } else {
+                        case .scheduleProposal(let round, let ms, let epoch):
+                            group.addTask {
+                                try? await Task.sleep(for: .milliseconds(ms))
+                                continuation.yield(.consensus(.proposalDue(round: round, epoch: epoch)))
+                            }
+                        case .commit(let blocks, let certificate):
+                            // Blocks in order; at the first whose execution changed the validator
+                            // set the epoch ends: the rest of this list is dropped and the next
+                            // epoch's actions are carried out instead.
+                            for (k, block) in blocks.enumerated() {
+                                let before = node.chainConfig
+                                let chainBlock = try commit(block)
+                                let after = node.chainConfig
+                                guard after.epoch != before.epoch, let chainBlock else { continue }
+                                let next = try Self.validatorSet(after.validators, suite: node.genesis.suite)
+                                queue = manager.endEpoch(
+                                    lastBlock: block, certificate: certificate, committedAfter: Array(blocks.dropFirst(k + 1)),
+                                    next: next, root: (chainBlock.header.hash, chainBlock.header.height))
+                                i = 0
+                                logger.info(
+                                    "epoch switch",
+                                    metadata: [
+                                        "epoch": "\(manager.current.epoch)", "validators": "\(next.ids)",
+                                        "rootHeight": "\(chainBlock.header.height)", "voter": "\(manager.replica.isVoter)",
+                                    ])
+                                updatePeers(previous: before.validators)
+                                break
+                            }
+                        default:
                             try await carryOut(action)
                         }
                     }
-                    updateStatus(replica)
+                    updateStatus(manager)
                 case .finality(let from, let height, let hash, let signature):
                     try addFinality(from: from, height: height, headerHash: hash, signature: signature)
                 }
@@ -251,6 +326,15 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             group.cancelAll()
         }
         logger.info("consensus stopped")
+    }
+
+    /// Tells the transport which validators to keep connections with: those in force, and the
+    /// previous epoch's (whose messages may still carry what a lagging peer needs), and the CAs.
+    func updatePeers(previous: [ChainConfig.Validator]?) {
+        let config = node.chainConfig
+        var list = config.validators
+        for v in previous ?? [] where !list.contains(where: { $0.nodeId == v.nodeId }) { list.append(v) }
+        transport.setValidators(list, caCertificates: config.orgs.flatMap(\.roots))
     }
 
     static func parse(from: String, _ bytes: [UInt8]) -> LoopEvent? {
@@ -283,22 +367,22 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         case .send(let to, let m):
             transport.send(to: to, [0] + m.encoded)
         case .broadcast(let m):
-            if case .proposal(let b, _) = m, b.payload == TransactionBatch.encode([]) {
-                // Nothing to order: pace empty blocks instead of spinning rounds as fast as the network allows.
-                try await Task.sleep(for: emptyBlockDelay)
-            }
             transport.broadcast([0] + m.encoded)
         case .commit(let blocks, _):
-            for b in blocks { try commit(b) }
+            for b in blocks { _ = try commit(b) }
         case .scheduleTimer, .scheduleProposal:
             break
         }
     }
 
-    func commit(_ b: ConsensusBlock) throws {
+    /// Executes and stores a committed consensus block; returns the chain block it became (nil
+    /// for a block that carried no new transaction).
+    @discardableResult
+    func commit(_ b: ConsensusBlock) throws -> Block? {
         let txs = pending.verified(b.id) ?? verifyAtCommit(b)
         let record = (id: b.id, height: b.height, bytes: b.encoded)
-        if let block = try node.commitBlock(txs, proposer: b.author, timestamp: b.timestamp, consensusBlock: record) {
+        let chainBlock = try node.commitBlock(txs, proposer: b.author, timestamp: b.timestamp, consensusBlock: record)
+        if let block = chainBlock {
             var w = BinaryWriter()
             w.u64(block.header.height)
             w.hash(block.header.hash)
@@ -316,6 +400,7 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             $0.committedRound = b.round
             $0.lastProgressAt = ChainNode.nowMillis()
         }
+        return chainBlock
     }
 
     /// The transactions of a committed block this node did not validate before. A quorum voted
@@ -329,7 +414,8 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     }
 
     func addFinality(from: String, height: UInt64, headerHash: Hash256, signature: [UInt8]) throws {
-        guard let key = validators.keys[from] else { return }
+        // The signer must be a validator in force at that height (a set changes between epochs).
+        guard let key = try node.finalityCheck(forHeight: height).keys[from] else { return }
         guard let stored = try node.store.block(at: height) else {
             // A signature can outrun this node's own commit of the block: keep it for a while, but
             // only for the next few heights and once per validator, so a validator cannot grow
@@ -368,12 +454,20 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         if !list.isEmpty { transport.send(to: peer, [0] + ConsensusMessage.blockResponse(list).encoded) }
     }
 
-    func updateStatus(_ replica: Replica<SuiteCrypto>) {
+    func updateStatus(_ manager: EpochManager<SuiteCrypto>) {
+        let replica = manager.replica
+        let set = manager.current.validators
         statusBox.withLock { s in
-            if replica.highQC.round > s.highQCRound { s.lastProgressAt = ChainNode.nowMillis() }
+            if replica.highQC.round > s.highQCRound || s.epoch != manager.current.epoch {
+                s.lastProgressAt = ChainNode.nowMillis()
+            }
+            s.epoch = manager.current.epoch
             s.round = replica.round
-            s.leader = validators.leader(of: replica.round)
+            s.leader = set.leader(of: replica.round)
             s.highQCRound = replica.highQC.round
+            s.validators = set.count
+            s.quorum = set.quorum
+            s.voter = replica.isVoter
             if s.lastProgressAt == 0 { s.lastProgressAt = ChainNode.nowMillis() }
         }
     }

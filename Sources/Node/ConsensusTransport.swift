@@ -1,3 +1,4 @@
+import Identity
 import P2P
 
 /// How the consensus service reaches the other validators: the TLS peer network in a node, an
@@ -11,6 +12,14 @@ public protocol ConsensusTransport: Sendable {
     func receive(_ handler: @escaping @Sendable (String, [UInt8]) -> Void) async
     /// Validators connected now.
     var connectedPeers: [String] { get }
+    /// The validators to keep connections with (those in force and the previous epoch's), and the
+    /// CA certificates their node certificates chain to.
+    func setValidators(_ validators: [ChainConfig.Validator], caCertificates: [String])
+}
+
+extension ConsensusTransport {
+    /// A transport whose peers are fixed ignores changes.
+    public func setValidators(_ validators: [ChainConfig.Validator], caCertificates: [String]) {}
 }
 
 /// `ConsensusTransport` over the mutual-TLS peer network.
@@ -32,4 +41,15 @@ public struct PeerTransport: ConsensusTransport {
     }
 
     public var connectedPeers: [String] { network.connectedPeers }
+
+    public func setValidators(_ validators: [ChainConfig.Validator], caCertificates: [String]) {
+        let peers = validators.compactMap { v in
+            try? ValidatorPeer(nodeId: v.nodeId, certificatePEM: v.certificate, address: v.p2pAddress)
+        }
+        do {
+            try network.update(validators: peers, caCertificatesPEM: caCertificates)
+        } catch {
+            // The set in force could not be applied (a certificate that does not parse): keep the old one.
+        }
+    }
 }

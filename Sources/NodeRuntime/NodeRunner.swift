@@ -44,38 +44,20 @@ public enum NodeRunner {
                     service: service, successTerminationBehavior: .gracefullyShutdownGroup,
                     failureTerminationBehavior: .gracefullyShutdownGroup))
         }
-        var statusSource: (@Sendable () -> ConsensusStatus)?
-        var sync: BlockSyncService?
-        if node.isObserver {
-            let service = BlockSyncService(
+        var statusSource: (@Sendable () -> ConsensusStatus?)?
+        // Block sync for a node outside the validator set (an observer, or a validator-to-be).
+        let sync =
+            config.syncFrom.isEmpty
+            ? nil
+            : BlockSyncService(
                 node: node, sources: try config.syncFrom.map { try HTTPBlockSource($0) },
                 interval: .milliseconds(config.syncIntervalMs), logger: logger)
-            sync = service
-            add(service)
-        } else if genesis.validators.count == 1 {
-            add(SoloProducer(node: node, logger: logger))
+        if genesis.validators.count == 1 {
+            if let sync, node.isObserver { add(sync) } else { add(SoloProducer(node: node, logger: logger)) }
         } else {
-            guard genesis.validators.contains(where: { $0.nodeId == config.nodeId }) else {
-                throw ChainError(.notAValidator, "\(config.nodeId) is not a validator of this chain")
-            }
-            let listen = try PeerAddress(host: config.p2pListenHost, port: config.p2pPort)
-            let network = try PeerNetwork(
-                configuration: PeerNetworkConfiguration(chainId: genesis.chainId, nodeId: config.nodeId, listenAddress: listen),
-                nodeKey: nodeHome.key,
-                certificatePEM: String(contentsOf: home.appendingPathComponent("node.cert.pem"), encoding: .utf8),
-                caCertificatesPEM: genesis.orgs.map(\.caCertificate),
-                validators: try genesis.validators.map {
-                    try ValidatorPeer(nodeId: $0.nodeId, certificatePEM: $0.certificate, address: $0.p2pAddress)
-                },
-                logger: logger)
-            var consensusConfig = ConsensusConfig()
-            consensusConfig.baseTimeoutMs = config.consensusTimeoutMs
-            let consensus = try ConsensusService(
-                node: node, transport: PeerTransport(network: network), config: consensusConfig,
-                emptyBlockDelay: .milliseconds(config.emptyBlockDelayMs), logger: logger)
-            statusSource = { consensus.status }
-            add(network)
-            add(consensus)
+            let participation = Participation(node: node, home: home, sync: sync, logger: logger)
+            statusSource = { participation.status }
+            add(participation)
         }
         if config.sweepIntervalSeconds > 0, CrabSweeper.isSweeper(node) {
             add(

@@ -251,7 +251,7 @@ import Testing
             @Sendable func catchUp() throws {
                 let from = (try observer.store.tip()?.height ?? 0) + 1
                 for b in try validator.finalBlocks(from: from, limit: 256) {
-                    try observer.commitCertified(b, finality: try validator.finalityCheck())
+                    try observer.commitCertified(b)
                 }
             }
             try catchUp()

@@ -97,10 +97,10 @@ struct StoreSource: BlockSource {
             let blocks = try source.finalBlocks(from: 1, limit: 256)
             try #require(blocks.count >= 2)
             let observer = try cluster.consortium.observer(in: dir)
-            let finality = try observer.finalityCheck()
+            let finality = try observer.finalityCheck(forHeight: 1)
             let b1 = blocks[0]
             func refused(_ block: Block) -> String {
-                errorCode { try observer.commitCertified(block, finality: finality) }
+                errorCode { try observer.commitCertified(block) }
             }
             // Fewer signatures than a quorum; one validator's signature repeated; a signature by a non-validator.
             let valid = b1.signatures.filter { finality.keys[$0.validator] != nil }
@@ -132,7 +132,7 @@ struct StoreSource: BlockSource {
             // A quorum-signed header that certifies another state than this node computed: divergence, not commit.
             // A forged signature beside a valid quorum: the block commits, and only the valid ones are stored.
             try observer.commitCertified(
-                Block(header: b1.header, transactions: b1.transactions, signatures: [forged] + b1.signatures), finality: finality)
+                Block(header: b1.header, transactions: b1.transactions, signatures: [forged] + b1.signatures))
             let stored = try #require(try observer.store.fullBlock(at: 1)).signatures
             #expect(!stored.contains(forged) && stored.count >= finality.quorum)
             #expect(finality.validSignatures(of: b1.header, stored) == stored)
@@ -146,7 +146,7 @@ struct StoreSource: BlockSource {
                 refused(Block(header: header, transactions: blocks[1].transactions, signatures: signatures)) == "sync_diverged")
             #expect(try observer.store.tip()?.height == 1)
             // The genuine block still goes in.
-            try observer.commitCertified(blocks[1], finality: finality)
+            try observer.commitCertified(blocks[1])
             #expect(try observer.store.tip()?.hash == blocks[1].header.hash)
         }
     }

@@ -66,7 +66,13 @@ public struct GovernanceContract: Contract {
                 .object([
                     "epoch": .int(Int64(new.epoch)), "firstHeight": .int(Int64(ctx.height + 1)),
                     "changedAtHeight": .int(Int64(ctx.height)), "cause": .string(cause),
-                    "validators": .array(new.validators.map { .string($0.nodeId) }),
+                    "validators": .array(
+                        new.validators.map {
+                            .object([
+                                "nodeId": .string($0.nodeId), "org": .string($0.org), "certificate": .string($0.certificate),
+                                "p2pAddress": .string($0.p2pAddress),
+                            ])
+                        }),
                 ]))
         }
         ctx.emit(
