@@ -45,7 +45,8 @@ struct ChainRoutes: Sendable {
             var o: [String: JSONValue] = [
                 "round": .int(Int64(c.round)), "leader": .string(c.leader), "highQCRound": .int(Int64(c.highQCRound)),
                 "lastProgressAt": .int(c.lastProgressAt), "peersConnected": .array(c.peersConnected.map { .string($0) }),
-                "validators": .int(c.validators), "quorum": .int(c.quorum),
+                "validators": .int(c.validators), "quorum": .int(c.quorum), "epoch": .int(Int64(c.epoch)),
+                "voter": .bool(c.voter),
                 "healthy": .bool(c.stalled == nil),
             ]
             if let why = c.stalled { o["stalled"] = .string(why) }

@@ -1,0 +1,168 @@
+import ChainClient
+import ChainCore
+import ChainTesting
+import Foundation
+import Identity
+import Node
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Governance with real processes, real TLS and the command line, as operators do it: a fifth org
+/// made by its own key ceremony joins a running 4-validator network by proposal and approvals,
+/// its farm transacts, its node (started from block sync) becomes a validator, and an original
+/// validator is removed, all under load; nothing acknowledged is lost and the validators of the
+/// new set hold the same chain.
+@Suite(.serialized) struct GovernanceProcessTests {
+    func cli(_ args: [String]) async throws -> String {
+        let r = try await XiangChainBinary.run(args)
+        #expect(r.status == 0, "xiangchain \(args.prefix(3).joined(separator: " ")): \(r.output)")
+        return r.output
+    }
+
+    func waitUntil(_ timeout: Duration, _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if (try? await condition()) == true { return true }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        return false
+    }
+
+    @Test func aFifthOrgJoinsItsNodeBecomesAValidatorAndAnOriginalOneLeavesUnderLoad() async throws {
+        try await withTemporaryDirectory { dir in
+            let base = freePortBlock(count: 5)
+            _ = try await cli([
+                "init", "--dir", dir.path, "--orgs", "org0,org1,org2,org3", "--chain-id", "gov-test", "--base-port", String(base),
+            ])
+            try quickenConsensus(dir, validators: 4)
+            let org4 = dir.appendingPathComponent("org4")
+            _ = try await cli([
+                "org", "init", "--org", "org4", "--dir", org4.path, "--roles", "farm",
+                "--node", "node4,127.0.0.1:\(base + 1004),http://127.0.0.1:\(base + 4),listen=127.0.0.1",
+            ])
+            let homes = (0..<4).map { dir.appendingPathComponent("nodes/\($0)") }
+            var nodes = try (0..<4).map { try NodeProcess(home: homes[$0], port: base + $0) }
+            for n in nodes { try await n.waitUntilReady() }
+            let url = { (k: Int) in "http://127.0.0.1:\(base + k)" }
+            let admin = { (org: String) in dir.appendingPathComponent("identities/\(org)-admin").path }
+
+            // Load from org1's admin, to validators 1–3, all along.
+            let signer = try SigningIdentity(directory: URL(fileURLWithPath: admin("org1")))
+            let acknowledged = Mutex<[String]>([])
+            let loading = Atomic<Bool>(true)
+            let clients = try (1...3).map { try ChainClient(url($0)) }
+            let load = Task {
+                var i = 0
+                while loading.load(ordering: .relaxed) {
+                    let tx = try signer.transaction(
+                        chain: "gov-test", contract: "evidence", method: "put", args: Fixtures.evidenceArgs())
+                    if (try? await clients[i % 3].submit(tx)) != nil { acknowledged.withLock { $0.append(tx.txid) } }
+                    i += 1
+                    try await Task.sleep(for: .milliseconds(30))
+                }
+            }
+
+            // org4's farm is refused until org4 is admitted.
+            _ = try await cli([
+                "identity", "issue", "--ca", org4.appendingPathComponent("ca").path, "--out",
+                org4.appendingPathComponent("identities/farm-a").path, "--role", "farm", "--name", "farm-a",
+            ])
+            let farmTx = { () -> [String] in
+                [
+                    "tx", "--identity", org4.appendingPathComponent("identities/farm-a").path, "--contract", "evidence",
+                    "--method", "put", "--args", Fixtures.evidenceArgs().canonicalString, "--node", url(1),
+                ]
+            }
+            let refused = try await XiangChainBinary.run(farmTx())
+            #expect(refused.status != 0 && refused.output.contains("unknown_ca"), "\(refused.output)")
+
+            // Admit org4 with its validator: critical, so 3 of the 4 orgs approve.
+            _ = try await cli([
+                "gov", "propose", "--identity", admin("org0"), "--node", url(0), "--description", "admit org4 and its node",
+                "--add-org", org4.appendingPathComponent("card.json").path, "--with-validators",
+            ])
+            for org in ["org1", "org2"] {
+                _ = try await cli(["gov", "approve", "P-000001", "--identity", admin(org), "--node", url(2)])
+            }
+            func epochEverywhere(_ epoch: Int64, _ which: ClosedRange<Int>) async throws -> Bool {
+                try await waitUntil(.seconds(30)) {
+                    for k in which where try await ChainClient(url(k)).status()["configuration"]?["epoch"]?.int64Value != epoch {
+                        return false
+                    }
+                    return true
+                }
+            }
+            #expect(try await epochEverywhere(1, 0...3))
+            // Its farm transacts now.
+            _ = try await cli(farmTx())
+
+            // org4's node: install the genesis, start it; it syncs, then joins consensus.
+            _ = try await cli([
+                "org", "install", "--dir", org4.path, "--genesis", dir.appendingPathComponent("genesis.json").path,
+            ])
+            var config4 = try NodeConfig.load(from: org4.appendingPathComponent("nodes/node4/config.json"))
+            config4.consensusTimeoutMs = 1_000
+            config4.emptyBlockDelayMs = 200
+            try config4.write(to: org4.appendingPathComponent("nodes/node4/config.json"))
+            let node4 = try NodeProcess(home: org4.appendingPathComponent("nodes/node4"), port: base + 4)
+            try await node4.waitUntilReady()
+            #expect(
+                try await waitUntil(.seconds(60)) {
+                    let s = try await ChainClient(url(4)).status()
+                    return s["mode"]?.stringValue == "bft" && s["consensus"]?["voter"]?.boolValue == true
+                }, "\(node4.logTail())")
+
+            // Remove node0: critical, 4 of the 5 orgs.
+            _ = try await cli([
+                "gov", "propose", "--identity", admin("org0"), "--node", url(1), "--description", "retire node0",
+                "--remove-validator", "node0",
+            ])
+            for (org, k) in [("org1", 1), ("org2", 2)] {
+                _ = try await cli(["gov", "approve", "P-000002", "--identity", admin(org), "--node", url(k)])
+            }
+            _ = try await cli([
+                "gov", "approve", "P-000002", "--identity", org4.appendingPathComponent("admin").path, "--node", url(4),
+            ])
+            #expect(try await epochEverywhere(2, 1...4))
+            nodes[0].stop(signal: SIGKILL)
+
+            // The new set goes on without node0; everything acknowledged is on every validator of it.
+            try await Task.sleep(for: .seconds(2))
+            loading.store(false, ordering: .relaxed)
+            _ = try? await load.value
+            let all = acknowledged.withLock { $0 }
+            #expect(all.count > 20)
+            for k in 1...4 {
+                let client = try ChainClient(url(k))
+                #expect(
+                    try await waitUntil(.seconds(60)) {
+                        for txid in all where try await client.transaction(txid)?["status"]?.stringValue != "committed" {
+                            return false
+                        }
+                        return true
+                    }, "node\(k) misses acknowledged transactions")
+            }
+            let tips = try await (1...4).asyncMap { try await ChainClient(url($0)).status()["lastBlockHash"]?.stringValue }
+            #expect(
+                try await waitUntil(.seconds(30)) {
+                    Set(try await (1...4).asyncMap { try await ChainClient(url($0)).status()["lastBlockHash"]?.stringValue })
+                        .count == 1
+                }, "\(tips)")
+            for n in nodes.dropFirst() { #expect(n.stop(signal: SIGTERM) == 0) }
+            #expect(node4.stop(signal: SIGTERM) == 0)
+            nodes.removeAll()
+        }
+    }
+}
+
+extension ClosedRange where Bound == Int {
+    func asyncMap<T>(_ transform: (Int) async throws -> T) async rethrows -> [T] {
+        var out: [T] = []
+        for i in self { out.append(try await transform(i)) }
+        return out
+    }
+}
