@@ -116,7 +116,8 @@ struct OrgInstallCommand: ParsableCommand {
         } else {
             // Not a founding org: it joins a running chain by governance (`gov propose --add-org`);
             // its nodes follow the chain by block sync until the chain makes them validators.
-            print("org \(card.org) is not in this genesis: it joins by a governance proposal of its card; its nodes sync meanwhile")
+            print(
+                "org \(card.org) is not in this genesis: it joins by a governance proposal of its card; its nodes sync meanwhile")
         }
         let validatorAPIs = g.orgs.compactMap(\.apiURL)
         for n in card.nodes {
