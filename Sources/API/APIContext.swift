@@ -68,6 +68,9 @@ struct APIContext: Sendable {
                 "signatures": JSONViews.signatures(block.signatures),
             ]),
             "status": .string(t.result.succeeded ? "committed" : "failed"),
+            // The validator-set changes up to the block's epoch, each signed by the set before it:
+            // with them the proof checks from the genesis alone.
+            "epochs": .array(try node.epochProof(forHeight: t.height)),
         ])
     }
 }

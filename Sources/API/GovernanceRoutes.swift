@@ -55,7 +55,14 @@ struct GovernanceRoutes: Sendable {
 
     /// `GET /v1/governance/epochs`: each validator-set change and the height its epoch starts at.
     func epochs() throws -> Response {
-        JSONResponse.make(.object(["epochs": .array(try queries.epochs())]))
+        let list = try queries.epochs().map { record -> JSONValue in
+            var o = record.objectValue ?? [:]
+            if let n = record["epoch"]?.int64Value, let change = try node.epochChange(UInt64(n)) {
+                o["change"] = change.json(signatures: try node.store.epochSignatures(epoch: UInt64(n)))
+            }
+            return .object(o)
+        }
+        return JSONResponse.make(.object(["epochs": .array(list)]))
     }
 
     /// What operators should act on: no role policy, certificates that expire within 30 days.

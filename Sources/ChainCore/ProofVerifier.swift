@@ -52,7 +52,45 @@ public enum ProofVerifier {
                 root: header.txRoot)
         else { throw fail("audit path does not lead to the header's tx root") }
         var valid: [String] = []
-        if let keys = validatorKeys {
+        var keys = validatorKeys
+        var quorum = quorum
+        if var current = validatorKeys, let epochs = proof["epochs"]?.arrayValue, !epochs.isEmpty {
+            // From the genesis set to the set of the block's epoch, each change signed by a
+            // quorum of the set before it.
+            let chain = chainId ?? header.chainId
+            var expected: UInt64 = 1
+            var lastFirst: UInt64 = 0
+            var currentQuorum = quorum
+            for e in epochs {
+                let (change, sigs) = try EpochChange.parse(e, chainId: chain)
+                guard change.epoch == expected, change.firstHeight > lastFirst else {
+                    throw fail("epoch changes must follow each other from epoch 1")
+                }
+                guard change.firstHeight <= header.height else {
+                    throw fail("epoch \(change.epoch) starts after the block: it does not belong in this proof")
+                }
+                var signed = Set<String>()
+                for sig in sigs where !signed.contains(sig.validator) {
+                    if let key = current[sig.validator],
+                        suite.verify(signature: sig.signature, message: change.signingMessage, publicKey: key)
+                    {
+                        signed.insert(sig.validator)
+                    }
+                }
+                guard signed.count >= currentQuorum else {
+                    throw fail(
+                        "epoch \(change.epoch) is signed by \(signed.count) validator(s) of the set before it; \(currentQuorum) needed"
+                    )
+                }
+                current = Dictionary(change.validators.map { ($0.nodeId, $0.publicKey) }, uniquingKeysWith: { a, _ in a })
+                currentQuorum = EpochChange.quorum(of: change.validators.count)
+                expected += 1
+                lastFirst = change.firstHeight
+            }
+            keys = current
+            quorum = currentQuorum
+        }
+        if let keys {
             let sigs = proof["finality"]?["signatures"]?.arrayValue ?? []
             var seen = Set<String>()
             for s in sigs {
@@ -68,6 +106,6 @@ public enum ProofVerifier {
                 throw fail("\(valid.count) valid validator signature(s); \(quorum) needed")
             }
         }
-        return Report(txid: txid, height: header.height, validSigners: valid, signaturesChecked: validatorKeys != nil)
+        return Report(txid: txid, height: header.height, validSigners: valid, signaturesChecked: keys != nil)
     }
 }

@@ -111,3 +111,13 @@ public func quickenConsensus(_ dir: URL, validators: Int) throws {
         try config.write(to: url)
     }
 }
+
+/// Runs `program` (looked up on PATH) to completion off the cooperative pool; nil when it is not
+/// installed.
+public func runTool(_ program: String, _ args: [String]) async throws -> (status: Int32, output: String)? {
+    let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+        .map { URL(fileURLWithPath: String($0)).appendingPathComponent(program) }
+        .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    guard let path else { return nil }
+    return try await CommandRunner.run(path, args)
+}

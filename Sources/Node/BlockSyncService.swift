@@ -20,6 +20,8 @@ public struct SyncStatus: Sendable {
     public var blocksSynced = 0
     /// The last failure, when the latest attempt failed.
     public var lastError: String?
+    /// When epoch-change signatures were last fetched, unix ms.
+    var lastEpochFetchAt: Int64 = 0
 }
 
 /// Where an observer fetches committed blocks: one source's `GET /v1/sync/blocks`.
@@ -29,6 +31,8 @@ public protocol BlockSource: Sendable {
     /// Forwards a client's transaction submission (`POST /v1/txs` body) to a validator; throws the
     /// validator's `ChainError` when it refuses.
     func submit(_ body: [UInt8]) async throws
+    /// The signatures the source holds of each validator-set change (`GET /v1/governance/epochs`).
+    func epochSignatures() async throws -> [UInt64: [ValidatorSignature]]
     /// A name for logs and status.
     var name: String { get }
 }
@@ -50,6 +54,20 @@ public struct HTTPBlockSource: BlockSource {
 
     public func submit(_ body: [UInt8]) async throws {
         _ = try await client.submit(envelope: body)
+    }
+
+    public func epochSignatures() async throws -> [UInt64: [ValidatorSignature]] {
+        var out: [UInt64: [ValidatorSignature]] = [:]
+        for e in try await client.get("/v1/governance/epochs")["epochs"]?.arrayValue?.prefix(1024) ?? [] {
+            guard let n = e["epoch"]?.int64Value, n > 0, let list = e["change"]?["signatures"]?.arrayValue else { continue }
+            out[UInt64(n)] = list.prefix(1024).compactMap { s in
+                guard let v = s["validator"]?.stringValue, v.utf8.count <= 128,
+                    let b = s["signature"]?.stringValue.flatMap({ Data(base64Encoded: $0) }), b.count <= 256
+                else { return nil }
+                return ValidatorSignature(validator: v, signature: [UInt8](b))
+            }
+        }
+        return out
     }
 }
 
@@ -127,6 +145,22 @@ public final class BlockSyncService: Service, Sendable {
             }
         }
         if done > 0 { logger.debug("synced blocks", metadata: ["to": "\(from + UInt64(done) - 1)", "source": "\(source.name)"]) }
+        if done == 0 { try await fetchEpochSignatures(from: source) }
         return done
+    }
+
+    /// Validators gossip their signatures of validator-set changes among themselves; an observer
+    /// (caught up) fetches the ones it lacks from its source, each checked against the set before
+    /// the change, at most every 5 s, so the proofs it serves carry them.
+    func fetchEpochSignatures(from source: any BlockSource) async throws {
+        let now = ChainNode.nowMillis()
+        guard statusBox.withLock({ now - $0.lastEpochFetchAt >= 5_000 }) else { return }
+        let lacking = try node.epochsLackingSignatures()
+        guard !lacking.isEmpty else { return }
+        statusBox.withLock { $0.lastEpochFetchAt = now }
+        let held = try await source.epochSignatures()
+        for epoch in lacking {
+            for signature in held[epoch] ?? [] { try node.addEpochSignature(signature, epoch: epoch) }
+        }
     }
 }

@@ -151,8 +151,10 @@ public final class ChainNode: Sendable {
     }
 
     /// Reloads the configuration after a block that wrote it: admission's membership follows at
-    /// once, then the listeners (peer network, consensus, status).
+    /// once, then the listeners (peer network, consensus, status). When the validator set changed,
+    /// this node, if it was a validator of the set before, signs the epoch change for light clients.
     func configChanged() throws {
+        let previous = chainConfig
         let fresh = try configSource.config(in: store)
         _ = try configSource.membership(for: fresh)
         epochCache.withLock { $0 = nil }
@@ -160,6 +162,64 @@ public final class ChainNode: Sendable {
         currentConfig.withLock { $0 = fresh }
         logger.info("chain configuration changed", metadata: ["version": "\(fresh.version)", "epoch": "\(fresh.epoch)"])
         for l in configListeners.withLock({ $0 }) { l.call(fresh) }
+        if fresh.epoch != previous.epoch, let change = try epochChange(fresh.epoch),
+            previous.validators.contains(where: { $0.nodeId == config.nodeId })
+        {
+            let signature = ValidatorSignature(validator: config.nodeId, signature: try nodeKey.sign(change.signingMessage))
+            try store.addEpochSignature(signature, epoch: change.epoch)
+            for l in epochListeners.withLock({ $0 }) { l.call(change, signature) }
+        }
+    }
+
+    struct EpochListener: Sendable {
+        let call: @Sendable (EpochChange, ValidatorSignature) -> Void
+    }
+    let epochListeners = Mutex<[EpochListener]>([])
+
+    /// Calls `listener` with this node's signature of each epoch change it signs (consensus
+    /// gossips it to the other validators).
+    public func onEpochSigned(_ listener: @escaping @Sendable (EpochChange, ValidatorSignature) -> Void) {
+        epochListeners.withLock { $0.append(EpochListener(call: listener)) }
+    }
+
+    /// The statement of the change to `epoch` (from governance's epoch record), nil when unknown.
+    public func epochChange(_ epoch: UInt64) throws -> EpochChange? {
+        guard let e = try epochs().first(where: { $0.epoch == epoch }) else { return nil }
+        return EpochChange(
+            chainId: genesis.chainId, epoch: e.epoch, firstHeight: e.firstHeight,
+            validators: try e.validators.map {
+                EpochChange.Member(
+                    nodeId: $0.nodeId, publicKey: try KeyPEM.publicKey(certificatePEM: $0.certificate, suite: genesis.suite))
+            })
+    }
+
+    /// Stores another validator's signature of an epoch change after checking it against the set
+    /// before that change; false when it does not verify.
+    @discardableResult
+    public func addEpochSignature(_ signature: ValidatorSignature, epoch: UInt64) throws -> Bool {
+        if try store.epochSignatures(epoch: epoch).contains(where: { $0.validator == signature.validator }) { return true }
+        guard epoch > 0, let change = try epochChange(epoch),
+            let key = try finalityCheck(forHeight: change.firstHeight - 1).keys[signature.validator],
+            genesis.suite.verify(signature: signature.signature, message: change.signingMessage, publicKey: key)
+        else { return false }
+        try store.addEpochSignature(signature, epoch: epoch)
+        return true
+    }
+
+    /// Epoch changes this node holds fewer than a quorum of signatures of (the set before each);
+    /// an observer fetches those from its sync source.
+    public func epochsLackingSignatures() throws -> [UInt64] {
+        try epochs().filter { $0.epoch > 0 }.compactMap { e in
+            let check = try finalityCheck(forHeight: e.firstHeight - 1)
+            return try store.epochSignatures(epoch: e.epoch).count < check.quorum ? e.epoch : nil
+        }
+    }
+
+    /// The epoch changes a proof of a block at `height` needs, oldest first, as JSON.
+    public func epochProof(forHeight height: UInt64) throws -> [JSONValue] {
+        try epochs().filter { $0.firstHeight <= height }.compactMap { e in
+            try epochChange(e.epoch).map { $0.json(signatures: try store.epochSignatures(epoch: e.epoch)) }
+        }
     }
 
     /// Node clock, unix milliseconds.

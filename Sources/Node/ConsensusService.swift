@@ -88,11 +88,13 @@ final class PendingBlocks: Sendable {
 /// gathers validators' finality signatures on each chain block.
 ///
 /// Messages on the transport start with a channel byte: 0 = consensus, 1 = finality signature,
-/// 2 = transactions gossiped from one validator's clients to the others.
+/// 2 = transactions gossiped from one validator's clients to the others, 3 = a validator's
+/// signature of an epoch change (for light clients' proofs).
 public final class ConsensusService<Transport: ConsensusTransport>: Service, Sendable {
     enum LoopEvent: Sendable {
         case consensus(ConsensusEvent)
         case finality(from: String, height: UInt64, headerHash: Hash256, signature: [UInt8])
+        case epochSignature(from: String, epoch: UInt64, signature: [UInt8])
     }
 
     let node: ChainNode
@@ -246,6 +248,7 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             ])
         let transport = self.transport
         let gossip = TransactionGossip { transport.broadcast($0) }
+        node.onEpochSigned { change, signature in transport.broadcast(Self.epochSignatureMessage(change.epoch, signature)) }
         node.onAdmission { tx in
             gossip.add(tx)
             // A leader that deferred an empty proposal proposes now.
@@ -254,6 +257,15 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         updatePeers(previous: nil)
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await gossip.run() }
+            group.addTask {
+                // A signature sent once may miss a peer not yet connected or not yet at that
+                // epoch: this node's signatures of the last few epoch changes are sent again
+                // every few seconds (a handful of small messages; receivers skip ones they hold).
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(3))
+                    self.regossipEpochSignatures()
+                }
+            }
             group.addTask {
                 await self.transport.receive { from, bytes in
                     if bytes.first == 2 {
@@ -319,6 +331,11 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                     updateStatus(manager)
                 case .finality(let from, let height, let hash, let signature):
                     try addFinality(from: from, height: height, headerHash: hash, signature: signature)
+                case .epochSignature(let from, let epoch, let signature):
+                    // Only changes this node knows of (it executed them) are kept; others are dropped.
+                    if epoch <= node.chainConfig.epoch {
+                        try node.addEpochSignature(ValidatorSignature(validator: from, signature: signature), epoch: epoch)
+                    }
                 }
             }
             continuation.finish()
@@ -326,6 +343,23 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             group.cancelAll()
         }
         logger.info("consensus stopped")
+    }
+
+    static func epochSignatureMessage(_ epoch: UInt64, _ signature: ValidatorSignature) -> [UInt8] {
+        var w = BinaryWriter()
+        w.u64(epoch)
+        w.lengthPrefixed(signature.signature)
+        return [3] + w.bytes
+    }
+
+    func regossipEpochSignatures() {
+        let current = node.chainConfig.epoch
+        guard current > 0 else { return }
+        for epoch in (current >= 3 ? current - 2 : 1)...current {
+            guard let own = try? node.store.epochSignatures(epoch: epoch).first(where: { $0.validator == node.config.nodeId })
+            else { continue }
+            transport.broadcast(Self.epochSignatureMessage(epoch, own))
+        }
     }
 
     /// Tells the transport which validators to keep connections with: those in force, and the
@@ -349,6 +383,10 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             guard let height = try? r.u64(), let hash = try? r.hash(), let sig = try? r.lengthPrefixed(), (try? r.finish()) != nil
             else { return nil }
             return .finality(from: from, height: height, headerHash: hash, signature: sig)
+        case 3:
+            var r = BinaryReader(body, maxFieldLength: 1024)
+            guard let epoch = try? r.u64(), let sig = try? r.lengthPrefixed(), (try? r.finish()) != nil else { return nil }
+            return .epochSignature(from: from, epoch: epoch, signature: sig)
         default:
             return nil
         }

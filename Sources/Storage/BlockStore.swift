@@ -91,7 +91,41 @@ public final class BlockStore: Sendable {
                     CREATE INDEX consensus_blocks_height ON consensus_blocks(committed, height);
                     """)
         }
+        m.registerMigration("v3-epoch-signatures") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE epoch_signatures (
+                        epoch INTEGER NOT NULL,
+                        validator TEXT NOT NULL,
+                        signature BLOB NOT NULL,
+                        PRIMARY KEY (epoch, validator)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return m
+    }
+
+    // MARK: epoch changes
+
+    /// Keeps a validator's signature of the change to `epoch` (once per validator).
+    public func addEpochSignature(_ signature: ValidatorSignature, epoch: UInt64) throws {
+        let epoch = try Self.column(epoch)
+        try pool.write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO epoch_signatures (epoch, validator, signature) VALUES (?, ?, ?)",
+                arguments: [epoch, signature.validator, Data(signature.signature)])
+        }
+    }
+
+    /// The stored signatures of the change to `epoch`, by validator id.
+    public func epochSignatures(epoch: UInt64) throws -> [ValidatorSignature] {
+        guard let epoch = Int64(exactly: epoch) else { return [] }
+        return try pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT validator, signature FROM epoch_signatures WHERE epoch = ? ORDER BY validator",
+                arguments: [epoch]
+            ).map { ValidatorSignature(validator: $0["validator"], signature: Array($0["signature"] as Data)) }
+        }
     }
 
     /// Adds a validator's finality signature to the block at `height` (once per validator).

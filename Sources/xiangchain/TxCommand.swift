@@ -63,7 +63,15 @@ struct VerifyProofCommand: AsyncParsableCommand {
             proof: proof, suite: suite, validatorKeys: keys, quorum: quorum, chainId: chainId)
         print("OK: transaction \(report.txid) is included in block \(report.height)")
         if report.signaturesChecked {
-            print("   sealed by \(report.validSigners.joined(separator: ", ")) (quorum \(quorum))")
+            let epochs = proof["epochs"]?.arrayValue?.count ?? 0
+            if epochs > 0 {
+                print(
+                    "   following \(epochs) validator-set change\(epochs == 1 ? "" : "s") from the genesis, each signed by the set before it"
+                )
+            }
+            print(
+                "   sealed by \(report.validSigners.joined(separator: ", ")) (quorum \(epochs > 0 ? "of the block's epoch" : String(quorum)))"
+            )
         } else {
             print("   signatures NOT checked: pass --genesis to check them against the chain's validators")
         }

@@ -467,4 +467,7 @@ struct ValidatorSource: BlockSource {
     func submit(_ body: [UInt8]) async throws {
         try node.submit(try JSONDecoder().decode(TransactionSubmission.self, from: Data(body)).decode())
     }
+
+    /// This single-validator chain never changes its validator set.
+    func epochSignatures() async throws -> [UInt64: [ValidatorSignature]] { [:] }
 }

@@ -21,6 +21,12 @@ struct StoreSource: BlockSource {
     }
 
     func submit(_ body: [UInt8]) async throws {}
+
+    func epochSignatures() async throws -> [UInt64: [ValidatorSignature]] {
+        var out: [UInt64: [ValidatorSignature]] = [:]
+        for e in try node.epochs() where e.epoch > 0 { out[e.epoch] = try node.store.epochSignatures(epoch: e.epoch) }
+        return out
+    }
 }
 
 @Suite(.serialized) struct BlockSyncTests {

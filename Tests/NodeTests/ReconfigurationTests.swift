@@ -132,6 +132,21 @@ import Testing
                 for k in [2, 3, 4] {
                     for h in 1...height { #expect(try nodes[k].store.block(at: h)?.hash == nodes[1].store.block(at: h)?.hash) }
                 }
+                // Validators gossip their signatures of each change until all hold a quorum;
+                // an observer syncing afterwards fetches them, so its proofs carry them too.
+                #expect(try await waitUntil { try [1, 2, 3, 4].allSatisfy { try nodes[$0].epochsLackingSignatures().isEmpty } })
+                let observer = try consortium.observer(in: dir, contracts: contracts)
+                let sync = BlockSyncService(
+                    node: observer, sources: [StoreSource(node: nodes[1])], interval: .milliseconds(50),
+                    logger: Logger(label: "observer"))
+                group.addTask { try await sync.run() }
+                #expect(
+                    try await waitUntil {
+                        try observer.store.tip()?.height ?? 0 >= height && observer.epochsLackingSignatures().isEmpty
+                    })
+                let proofEpochs = try observer.epochProof(forHeight: height)
+                #expect(proofEpochs.count == 2)
+                #expect(proofEpochs.allSatisfy { ($0["signatures"]?.arrayValue?.count ?? 0) >= 3 }, "\(proofEpochs)")
                 group.cancelAll()
             }
         }

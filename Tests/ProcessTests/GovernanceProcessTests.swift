@@ -32,6 +32,30 @@ import Testing
         return false
     }
 
+    /// Runs the console's proof verifier under Node (WebCrypto Ed25519) on a proof file; nil when
+    /// Node is not installed.
+    func verifyInJavaScript(proof: URL, genesis: URL, in dir: URL) async throws -> JSONValue? {
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let module = dir.appendingPathComponent("proof.mjs")
+        try? FileManager.default.removeItem(at: module)
+        try FileManager.default.copyItem(at: root.appendingPathComponent("Sources/API/Console/js/proof.js"), to: module)
+        let script = dir.appendingPathComponent("verify.mjs")
+        try Data(
+            """
+            import { readFileSync } from "node:fs";
+            if (!globalThis.crypto?.subtle) globalThis.crypto = (await import("node:crypto")).webcrypto;
+            const { verifyProof } = await import("./proof.mjs");
+            const r = await verifyProof(JSON.parse(readFileSync(process.argv[2])), JSON.parse(readFileSync(process.argv[3])));
+            console.log(JSON.stringify(r));
+            """.utf8
+        ).write(to: script)
+        guard let r = try await runTool("node", [script.path, proof.path, genesis.path]) else { return nil }
+        #expect(r.status == 0, "\(r.output)")
+        let line = r.output.split(separator: "\n").last.map(String.init) ?? ""
+        return try JSONParser().parse(Array(line.utf8))
+    }
+
     @Test func aFifthOrgJoinsItsNodeBecomesAValidatorAndAnOriginalOneLeavesUnderLoad() async throws {
         try await withTemporaryDirectory { dir in
             let base = freePortBlock(count: 5)
@@ -152,6 +176,54 @@ import Testing
                     Set(try await (1...4).asyncMap { try await ChainClient(url($0)).status()["lastBlockHash"]?.stringValue })
                         .count == 1
                 }, "\(tips)")
+            // Proofs check from the genesis alone: a transaction of the last epoch (signed by a set
+            // the genesis never named) through the two signed epoch changes, and one of epoch 0.
+            let genesisPath = dir.appendingPathComponent("genesis.json").path
+            // Epoch-change signatures travel by gossip, sent again until peers hold them: wait for
+            // node1 to hold a quorum of the set before each change.
+            #expect(
+                try await waitUntil(.seconds(30)) {
+                    let epochs = try await ChainClient(url(1)).get("/v1/governance/epochs")["epochs"]?.arrayValue ?? []
+                    let counts = epochs.filter { ($0["epoch"]?.int64Value ?? 0) > 0 }
+                        .compactMap { $0["change"]?["signatures"]?.arrayValue?.count }
+                    return counts.count == 2 && counts[0] >= 3 && counts[1] >= 4
+                }, "epoch-change signatures did not reach node1")
+            for txid in [all.first!, all.last!] {
+                let proof = try await ChainClient(url(1)).get("/v1/txs/\(txid)/proof")
+                let file = dir.appendingPathComponent("proof-\(txid.prefix(8)).json")
+                try Data(proof.canonicalBytes).write(to: file)
+                let out = try await cli(["verify-proof", file.path, "--genesis", genesisPath])
+                #expect(out.contains("OK: transaction"), "\(out)")
+                if txid == all.last! {
+                    #expect(proof["epochs"]?.arrayValue?.count == 2, "\(proof["epochs"]?.canonicalString ?? "")")
+                    #expect(out.contains("following 2 validator-set changes"), "\(out)")
+                    // The browser's verifier (the console's proof.js, run by Node's WebCrypto) agrees.
+                    let genesisJSON = dir.appendingPathComponent("genesis-api.json")
+                    try Data(try await ChainClient(url(1)).get("/v1/genesis").canonicalBytes).write(to: genesisJSON)
+                    let browser = try await verifyInJavaScript(proof: file, genesis: genesisJSON, in: dir)
+                    if let browser {
+                        #expect(browser["inclusion"]?["ok"]?.boolValue == true, "\(browser.canonicalString)")
+                        #expect(browser["signatures"]?["epochs"]?.int64Value == 2, "\(browser.canonicalString)")
+                        let valid = browser["signatures"]?["valid"]?.arrayValue?.count ?? 0
+                        #expect(valid >= 3 && Int64(valid) >= browser["signatures"]?["quorum"]?.int64Value ?? 99)
+                    }
+                    // Without the changes' signatures, the new set proves nothing.
+                    var forged = proof.objectValue ?? [:]
+                    forged["epochs"] = .array(
+                        (proof["epochs"]?.arrayValue ?? []).map { e in
+                            var o = e.objectValue ?? [:]
+                            o["signatures"] = .array([])
+                            return .object(o)
+                        })
+                    try Data(JSONValue.object(forged).canonicalBytes).write(to: file)
+                    let refused = try await XiangChainBinary.run(["verify-proof", file.path, "--genesis", genesisPath])
+                    #expect(refused.status != 0 && refused.output.contains("epoch 1 is signed by 0"), "\(refused.output)")
+                    if let browser = try await verifyInJavaScript(proof: file, genesis: genesisJSON, in: dir) {
+                        #expect(browser["signatures"]?["why"]?.stringValue == "epochs", "\(browser.canonicalString)")
+                        #expect(browser["signatures"]?["detail"]?.stringValue?.contains("epoch 1 is signed by 0") == true)
+                    }
+                }
+            }
             for n in nodes.dropFirst() { #expect(n.stop(signal: SIGTERM) == 0) }
             #expect(node4.stop(signal: SIGTERM) == 0)
             nodes.removeAll()

@@ -1,7 +1,9 @@
 // Checks a transaction's inclusion proof (GET /v1/txs/{txid}/proof) in the browser with WebCrypto:
 // the RFC 6962 / 9162 audit path from SHA-256(0x00 ‖ txid) to the tx root of the header the proof
 // carries as bytes, and, with the genesis, the validators' Ed25519 signatures over
-// "XIANGCHAIN-BLOCK-V1" ‖ SHA-256(header bytes). Same algorithm as docs/proofs.md and
+// "XIANGCHAIN-BLOCK-V1" ‖ SHA-256(header bytes). When the validator set changed since the genesis,
+// the proof's "epochs" carry each change signed by a quorum of the set before it; they are
+// followed from the genesis set to the block's. Same algorithm as docs/proofs.md and
 // clients/python verify_proof.
 
 const enc = new TextEncoder();
@@ -138,10 +140,21 @@ export async function verifyProof(proof, genesis) {
   if (genesis.suite && !/ed25519/i.test(genesis.suite)) { out.signatures.why = "suite"; out.signatures.suite = genesis.suite; return out; }
   if (!(await hasEd25519())) { out.signatures.why = "unsupported"; return out; }
   const message = concat(enc.encode("XIANGCHAIN-BLOCK-V1"), headerHash);
-  const keys = new Map();
+  let keys = new Map();
   for (const v of validators) {
     const raw = ed25519KeyFromPem(v.certificate || "");
     if (raw) keys.set(String(v.nodeId), raw);
+  }
+  try {
+    const followed = await followEpochs(proof.epochs || [], keys, out.signatures.quorum, genesis.chainId, header.height);
+    keys = followed.keys;
+    out.signatures.quorum = followed.quorum;
+    out.signatures.epochs = followed.count;
+  } catch (e) {
+    out.signatures.checked = true;
+    out.signatures.why = "epochs";
+    out.signatures.detail = String(e.message || e);
+    return out;
   }
   for (const s of proof.finality?.signatures || []) {
     const id = s.validator;
@@ -153,6 +166,50 @@ export async function verifyProof(proof, genesis) {
   }
   out.signatures.checked = true;
   return out;
+}
+
+function u32be(n) { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, n); return b; }
+function u64be(n) { const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, BigInt(n)); return b; }
+function lengthPrefixed(bytes) { return concat(u32be(bytes.length), bytes); }
+
+/** The bytes the set before an epoch change signs (EpochChange.signingMessage). */
+export function epochMessage(chainId, change) {
+  const parts = [
+    lengthPrefixed(enc.encode("XIANGCHAIN-EPOCH-V1")), lengthPrefixed(enc.encode(chainId)),
+    u64be(change.epoch), u64be(change.firstHeight), u32be(change.validators.length),
+  ];
+  for (const v of change.validators) parts.push(lengthPrefixed(enc.encode(String(v.nodeId))), lengthPrefixed(b64ToBytes(v.publicKey)));
+  return concat(...parts);
+}
+
+/**
+ * Follows the signed validator-set changes from the genesis set: each change must be the next
+ * epoch, start no later than the block, and carry valid signatures of a quorum of the set before
+ * it. Returns the keys and quorum of the block's set; throws when the chain of changes breaks.
+ */
+export async function followEpochs(epochs, keys, q, chainId, height) {
+  let expected = 1, lastFirst = 0, count = 0;
+  if (!Array.isArray(epochs) || epochs.length > 1024) throw new Error("bad epochs list");
+  for (const change of epochs) {
+    if (!Array.isArray(change.validators) || change.validators.length === 0 || change.validators.length > 1024) throw new Error("bad epoch change");
+    if (Number(change.epoch) !== expected || !(Number(change.firstHeight) > lastFirst)) throw new Error("epoch changes must follow each other from epoch 1");
+    if (Number(change.firstHeight) > height) throw new Error(`epoch ${change.epoch} starts after the block`);
+    const message = epochMessage(chainId, change);
+    const signed = new Set();
+    for (const s of change.signatures || []) {
+      const id = String(s.validator);
+      if (!keys.has(id) || signed.has(id)) continue;
+      try {
+        const key = await crypto.subtle.importKey("raw", keys.get(id), { name: "Ed25519" }, false, ["verify"]);
+        if (await crypto.subtle.verify({ name: "Ed25519" }, key, b64ToBytes(s.signature), message)) signed.add(id);
+      } catch { /* not counted */ }
+    }
+    if (signed.size < q) throw new Error(`epoch ${change.epoch} is signed by ${signed.size} validator(s) of the set before it; ${q} needed`);
+    keys = new Map(change.validators.map((v) => [String(v.nodeId), b64ToBytes(v.publicKey)]));
+    q = quorum(change.validators.length);
+    expected += 1; lastFirst = Number(change.firstHeight); count += 1;
+  }
+  return { keys, quorum: q, count };
 }
 
 let genesisPromise = null;

@@ -10,7 +10,10 @@ export function describe(r) {
     : `<div class="note err proof-inclusion" data-ok="false">✘ ${esc(t("ex.inclusion.bad", { why: r.inclusion.why || "" }))}</div>`);
   const s = r.signatures;
   if (r.inclusion.ok) {
-    if (s.checked) {
+    if (s.why === "epochs") {
+      lines.push(`<div class="note err proof-sigs proof-epochs" data-ok="false">✘ ${esc(t("ex.epochs.bad", { why: s.detail || "" }))}</div>`);
+    } else if (s.checked) {
+      if (s.epochs) lines.push(`<div class="note ok proof-epochs" data-ok="true">✔ ${esc(t("ex.epochs.ok", { n: s.epochs }))}</div>`);
       const ok = s.valid.length >= s.quorum;
       lines.push(`<div class="note ${ok ? "ok" : "err"} proof-sigs" data-valid="${s.valid.length}" data-quorum="${s.quorum}">${ok ? "✔" : "✘"} ${esc(t("ex.sigs", { n: s.valid.length, q: s.quorum }))} (${esc(s.valid.join(", "))})</div>`);
     } else if (s.why === "unsupported") {
