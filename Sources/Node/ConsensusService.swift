@@ -104,6 +104,8 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     /// How long a leader with nothing to propose waits before proposing an empty block.
     let emptyBlockDelay: Duration
     let pending = PendingBlocks()
+    /// The epoch whose configuration the peer network was last given.
+    let peersEpoch = Atomic<UInt64>(0)
     let statusBox = Mutex(ConsensusStatus())
     let finalityBuffer = Mutex<[UInt64: [(String, Hash256, [UInt8])]]>([:])
     /// How far above its tip this node keeps finality signatures for blocks it has not committed yet.
@@ -255,6 +257,12 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             continuation.yield(.consensus(.payloadReady))
         }
         updatePeers(previous: nil)
+        // Other configuration changes in the same epoch (a revoked certificate, a CA added or
+        // removed) reach the peer network at once; an epoch's own change is applied at the switch.
+        node.onConfigChange { [weak self] fresh in
+            guard let self, fresh.epoch == self.peersEpoch.load(ordering: .relaxed) else { return }
+            self.updatePeers(previous: nil)
+        }
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await gossip.run() }
             group.addTask {
@@ -366,9 +374,19 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     /// previous epoch's (whose messages may still carry what a lagging peer needs), and the CAs.
     func updatePeers(previous: [ChainConfig.Validator]?) {
         let config = node.chainConfig
+        peersEpoch.store(config.epoch, ordering: .relaxed)
+        transport.setValidators(Self.peers(config, previous: previous), caCertificates: config.orgs.flatMap(\.roots))
+    }
+
+    /// The validators to keep connections with under `config`: its set and `previous`, less any
+    /// whose certificate is revoked (a revoked node's connections close at once).
+    static func peers(_ config: ChainConfig, previous: [ChainConfig.Validator]?) -> [ChainConfig.Validator] {
         var list = config.validators
         for v in previous ?? [] where !list.contains(where: { $0.nodeId == v.nodeId }) { list.append(v) }
-        transport.setValidators(list, caCertificates: config.orgs.flatMap(\.roots))
+        return list.filter { v in
+            guard let der = try? KeyPEM.certificateDER(fromPEM: v.certificate) else { return false }
+            return !config.isRevoked(Hash256.sha256(der).hex)
+        }
     }
 
     static func parse(from: String, _ bytes: [UInt8]) -> LoopEvent? {
