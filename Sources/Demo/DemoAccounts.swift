@@ -44,6 +44,21 @@ public enum DemoAccounts {
                     "name": .string(actor.name), "console": .string("http://\(config.apiHost):\(config.apiPort)/"),
                 ]))
         }
+        // An admin account for each org that runs a node: governance (proposals and votes) from
+        // the console's governance page.
+        for (k, v) in genesis.validators.enumerated() where nodeOfOrg[v.org] == k {
+            let home = layout.nodeHome(k)
+            let config = try NodeConfig.load(from: home.appendingPathComponent("config.json"))
+            let new = NewAccount(
+                username: "admin-\(v.org)", name: "\(v.org) 管理员", idNumber: String(format: "32050019700101%04d", k),
+                phone: String(format: "1381234%04d", k), role: .admin, password: password)
+            _ = try HomeAccounts.create(home: home, org: v.org, new)
+            rows.append(
+                .object([
+                    "org": .string(v.org), "username": .string("admin-\(v.org)"), "role": .string("admin"),
+                    "name": .string("\(v.org) 管理员"), "console": .string("http://\(config.apiHost):\(config.apiPort)/"),
+                ]))
+        }
         let doc: JSONValue = .object(["password": .string(password), "accounts": .array(rows)])
         try Data(doc.canonicalBytes).write(to: layout.root.appendingPathComponent(file))
     }

@@ -25,6 +25,7 @@ from typing import Any, Dict, Optional
 import pytest
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is needed for the console tests")
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -92,6 +93,10 @@ class Devnet:
         """The printed URI on this node: same path and ?s= secret, host 127.0.0.1:port."""
         u = urllib.parse.urlsplit(uri)
         return f"{self.url}{u.path}{'?' + u.query if u.query else ''}"
+
+    def demo_orgs(self) -> list:
+        genesis = json.loads((self.dir / "net" / "genesis.json").read_text())
+        return [o["name"] for o in genesis["orgs"]]
 
     def org_of(self, actor: str) -> str:
         for i in self.demo.get("identities", []):
@@ -254,11 +259,12 @@ def test_complaint_from_the_verify_page(net, phone):
 
 def test_explorer_shows_height_and_verifies_a_proof(net, desktop):
     desktop.get(net.url + "/explorer")
-    WebDriverWait(desktop, 20).until(lambda d: d.find_element(By.ID, "height").text.isdigit())
-    assert int(desktop.find_element(By.ID, "height").text) > 5
-    assert desktop.find_element(By.ID, "mode").text == "bft"
+    # The page redraws these as blocks arrive: an element found may be replaced before it is read.
+    live = dict(ignored_exceptions=[StaleElementReferenceException])
+    WebDriverWait(desktop, 20, **live).until(lambda d: (h := d.find_element(By.ID, "height").text).isdigit() and int(h) > 5)
+    WebDriverWait(desktop, 20, **live).until(lambda d: d.find_element(By.ID, "mode").text == "bft")
     # Live updates come over the node's WebSocket stream of committed blocks.
-    WebDriverWait(desktop, 15).until(lambda d: d.find_element(By.ID, "live").text == "实时推送")
+    WebDriverWait(desktop, 15, **live).until(lambda d: d.find_element(By.ID, "live").text == "实时推送")
     rows = desktop.find_elements(By.CSS_SELECTOR, "#blocks tbody tr")
     assert rows
     shot(desktop, "explorer.png")
@@ -352,3 +358,75 @@ def test_regulator_traces_the_redeemed_coupon(net, desktop):
     desktop.find_element(By.CSS_SELECTOR, ".verify-step").click()
     assert wait(desktop, ".proof-out .proof-inclusion", 30).get_attribute("data-ok") == "true"
     shot(desktop, "desk.png")
+
+
+# ------------------------------------------------------------------------------------------------
+# Governance
+
+
+def sign_in_as(d, url: str, org: str, username: str) -> None:
+    """Signs in on the node at `url` (an org's accounts live on its own node)."""
+    d.get(f"{url}/signin?org={org}")
+    WebDriverWait(d, 10).until(lambda x: len(x.find_elements(By.CSS_SELECTOR, "#org option")) > 0)
+    from selenium.webdriver.support.ui import Select
+
+    Select(d.find_element(By.ID, "org")).select_by_value(org)
+    d.find_element(By.ID, "username").send_keys(username)
+    d.find_element(By.ID, "password").send_keys(PASSWORD)
+    d.find_element(By.CSS_SELECTOR, "#signin button").click()
+    WebDriverWait(d, 20).until(lambda x: "/signin" not in x.current_url)
+
+
+def test_org_admins_propose_and_approve_on_the_governance_page(net, desktop):
+    # Anyone reads the configuration and the history; voting needs an org admin's session.
+    desktop.get(net.url + "/governance")
+    wait(desktop, "#orgs tbody tr")
+    assert len(desktop.find_elements(By.CSS_SELECTOR, "#orgs tbody tr")) == len(net.demo_orgs())
+    assert desktop.find_elements(By.CSS_SELECTOR, "button[data-vote]") == []
+
+    # org0's admin proposes revoking a (made-up) certificate: an ordinary change, so more than
+    # half of the 9 member orgs must approve; the proposer's org approves by proposing.
+    fingerprint = "ab" * 32
+    sign_in_as(desktop, net.url, "org0", "admin-org0")
+    desktop.get(net.url + "/governance")
+    form = wait(desktop, "#propose-form")
+    from selenium.webdriver.support.ui import Select
+
+    Select(form.find_element(By.NAME, "kind")).select_by_value("revoke")
+    form.find_element(By.NAME, "fingerprints").send_keys(fingerprint)
+    form.find_element(By.NAME, "description").send_keys("吊销遗失的测试证书")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(desktop, 60).until(lambda d: "已上链" in form.text or "被拒" in form.text)
+    assert "已上链" in form.text, form.text
+    card = wait(desktop, "#open article.proposal", 30)
+    pid = card.get_attribute("data-id")
+    assert "吊销 1 张证书" in card.text, card.text
+    assert card.find_element(By.CSS_SELECTOR, ".tally").get_attribute("data-approvals") == "1"
+    assert card.find_element(By.CSS_SELECTOR, ".tally").get_attribute("data-needed") == "5"
+    assert card.find_elements(By.CSS_SELECTOR, "button[data-vote]") == []  # org0 has voted
+    shot(desktop, "governance-open.png")
+
+    # Three more orgs approve from the command line with their admins' identities.
+    for org in ("org2", "org3", "org4"):
+        out = subprocess.run(
+            [BIN, "gov", "approve", pid, "--identity", str(net.dir / "net" / "identities" / f"{org}-admin"), "--node", net.url],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert out.returncode == 0, out.stdout + out.stderr
+
+    # org1's admin casts the deciding vote in the console; the proposal moves to the history, applied.
+    desktop.find_element(By.ID, "signout").click()
+    WebDriverWait(desktop, 10).until(EC.url_contains("/signin"))
+    # (the next admin's accounts are on their org's own node, node1)
+    node1 = f"http://127.0.0.1:{net.base + 1}"
+    sign_in_as(desktop, node1, "org1", "admin-org1")
+    desktop.get(node1 + "/governance")
+    card = wait(desktop, f"#open article.proposal[data-id='{pid}']", 30)
+    assert card.find_element(By.CSS_SELECTOR, ".tally").get_attribute("data-approvals") == "4"
+    card.find_element(By.CSS_SELECTOR, "button[data-vote=approve]").click()
+    done = wait(desktop, f"#history article.proposal[data-id='{pid}'][data-status=applied]", 60)
+    assert "已生效" in done.text, done.text
+    config = json.loads(urllib.request.urlopen(net.url + "/v1/governance/config", timeout=10).read())
+    assert fingerprint in config["config"]["revoked"]
+    shot(desktop, "governance.png")
+    assert severe(desktop) == []

@@ -26,7 +26,7 @@ public struct GovernanceQueries: Sendable {
         guard let raw = try state.read("governance/" + GovernanceKeys.proposal(id)),
             let p = Proposal(json: try JSONParser().parse(raw))
         else { return nil }
-        return Self.view(p, now: now)
+        return Self.view(p, now: now, config: try config())
     }
 
     /// Proposals, newest first, at most `limit`; only those open at `now` when `openOnly`.
@@ -42,7 +42,8 @@ public struct GovernanceQueries: Sendable {
             after = last.key
         }
         let list = out.reversed().filter { !openOnly || $0.status(at: now) == "open" }
-        return list.prefix(limit).map { Self.view($0, now: now) }
+        let config = try config()
+        return list.prefix(limit).map { Self.view($0, now: now, config: config) }
     }
 
     /// The epochs after the genesis, oldest first.
@@ -52,10 +53,19 @@ public struct GovernanceQueries: Sendable {
         }
     }
 
-    static func view(_ p: Proposal, now: Int64) -> JSONValue {
+    /// A proposal for readers: its status now, its changes in words, and where its votes stand
+    /// among the member orgs of `config` (`needed`: the approvals its threshold asks for now).
+    static func view(_ p: Proposal, now: Int64, config: ChainConfig) -> JSONValue {
         var o = p.json.objectValue ?? [:]
         o["status"] = .string(p.status(at: now))
         o["summary"] = .array(p.changes.map { .string(GovernanceText.describe($0)) })
+        let members = Set(config.orgs.map(\.name))
+        let needed = (0...members.count).first { config.approval.passes(approvals: $0, of: members.count, critical: p.critical) }
+        o["tally"] = .object([
+            "approvals": .int(p.approvals.filter { members.contains($0.org) }.count),
+            "rejections": .int(p.rejections.filter { members.contains($0.org) }.count),
+            "orgs": .int(members.count), "needed": .int(needed ?? members.count),
+        ])
         return .object(o)
     }
 }

@@ -73,6 +73,7 @@ export function initPage(active) {
   const links = [
     ["/", "nav.home", "home"], ["/explorer", "nav.explorer", "explorer"],
     ["/workspace", "nav.workspace", "workspace"], ["/desk", "nav.desk", "desk"],
+    ["/governance", "nav.governance", "governance"],
   ];
   top.innerHTML = `
     <a class="brand" href="/"><img src="/img/logo.svg" alt="" width="28" height="28"><span data-i18n="app.name"></span></a>
