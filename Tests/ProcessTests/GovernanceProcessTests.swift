@@ -56,6 +56,16 @@ import Testing
         return try JSONParser().parse(Array(line.utf8))
     }
 
+    /// Runs the Python client's offline verifier on a proof file; nil when Python is not installed.
+    func verifyInPython(proof: URL, genesis: String, expectValid: Bool = true) async throws -> String? {
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let script = root.appendingPathComponent("clients/python/xiangchain_client.py").path
+        guard let r = try await runTool("python3", [script, "verify", proof.path, genesis]) else { return nil }
+        #expect((r.status == 0) == expectValid, "\(r.output)")
+        return r.output
+    }
+
     @Test func aFifthOrgJoinsItsNodeBecomesAValidatorAndAnOriginalOneLeavesUnderLoad() async throws {
         try await withTemporaryDirectory { dir in
             let base = freePortBlock(count: 5)
@@ -197,7 +207,10 @@ import Testing
                 if txid == all.last! {
                     #expect(proof["epochs"]?.arrayValue?.count == 2, "\(proof["epochs"]?.canonicalString ?? "")")
                     #expect(out.contains("following 2 validator-set changes"), "\(out)")
-                    // The browser's verifier (the console's proof.js, run by Node's WebCrypto) agrees.
+                    // The Python client agrees...
+                    let python = try await verifyInPython(proof: file, genesis: genesisPath)
+                    if let python { #expect(python.contains("following 2 validator-set change(s)"), "\(python)") }
+                    // ...and so does the browser's verifier (the console's proof.js, run by Node's WebCrypto).
                     let genesisJSON = dir.appendingPathComponent("genesis-api.json")
                     try Data(try await ChainClient(url(1)).get("/v1/genesis").canonicalBytes).write(to: genesisJSON)
                     let browser = try await verifyInJavaScript(proof: file, genesis: genesisJSON, in: dir)
@@ -218,6 +231,9 @@ import Testing
                     try Data(JSONValue.object(forged).canonicalBytes).write(to: file)
                     let refused = try await XiangChainBinary.run(["verify-proof", file.path, "--genesis", genesisPath])
                     #expect(refused.status != 0 && refused.output.contains("epoch 1 is signed by 0"), "\(refused.output)")
+                    if let python = try await verifyInPython(proof: file, genesis: genesisPath, expectValid: false) {
+                        #expect(python.contains("INVALID: epoch 1 is signed by 0"), "\(python)")
+                    }
                     if let browser = try await verifyInJavaScript(proof: file, genesis: genesisJSON, in: dir) {
                         #expect(browser["signatures"]?["why"]?.stringValue == "epochs", "\(browser.canonicalString)")
                         #expect(browser["signatures"]?["detail"]?.stringValue?.contains("epoch 1 is signed by 0") == true)

@@ -651,6 +651,7 @@ class ProofReport:
     header_hash: str
     valid_signers: List[str] = field(default_factory=list)
     signatures_checked: bool = False
+    epochs_followed: int = 0
 
 
 def _hex32(value: Any, what: str) -> bytes:
@@ -680,6 +681,75 @@ def _b64(value: Any, what: str) -> bytes:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError) as e:
         raise ProofError(f"{what} is not valid base64") from e
+
+
+EPOCH_DOMAIN = b"XIANGCHAIN-EPOCH-V1"
+
+
+def _lp(data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + data
+
+
+def epoch_signing_message(chain_id: str, change: Mapping[str, Any]) -> bytes:
+    """The bytes the validator set before an epoch change signs (docs/proofs.md §4a)."""
+    out = _lp(EPOCH_DOMAIN) + _lp(chain_id.encode("utf-8"))
+    members = change.get("validators")
+    if not isinstance(members, list):
+        raise ProofError("epoch change without validators")
+    out += struct.pack(">QQI", _int(change.get("epoch"), "epoch"), _int(change.get("firstHeight"), "firstHeight"), len(members))
+    for m in members:
+        if not isinstance(m, Mapping):
+            raise ProofError("bad epoch validator")
+        out += _lp(str(m.get("nodeId")).encode("utf-8")) + _lp(_b64(m.get("publicKey"), "publicKey"))
+    return out
+
+
+def public_key_from_raw(raw: bytes, suite: str) -> Any:
+    """A validator key from its raw form: 32-byte Ed25519, or the 65-byte uncompressed P-256 point."""
+    if suite == "ed25519":
+        return ed25519.Ed25519PublicKey.from_public_bytes(raw)
+    return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+
+
+def follow_epochs(
+    epochs: Any, keys: Dict[str, Any], need: int, chain_id: str, suite: str, height: int
+) -> Tuple[Dict[str, Any], int, int]:
+    """Follows signed validator-set changes from the genesis set (docs/proofs.md §4a); returns
+    the keys and quorum of the block's set and how many changes were followed."""
+    if not isinstance(epochs, list) or len(epochs) > 1024:
+        raise ProofError("bad epochs list")
+    expected, last_first = 1, 0
+    for change in epochs:
+        if not isinstance(change, Mapping):
+            raise ProofError("bad epoch change")
+        epoch, first = _int(change.get("epoch"), "epoch"), _int(change.get("firstHeight"), "firstHeight")
+        if epoch != expected or first <= last_first:
+            raise ProofError("epoch changes must follow each other from epoch 1")
+        if first > height:
+            raise ProofError(f"epoch {epoch} starts after the block: it does not belong in this proof")
+        message = epoch_signing_message(chain_id, change)
+        signed = set()
+        for s in change.get("signatures") or []:
+            if not isinstance(s, Mapping):
+                continue
+            v = s.get("validator")
+            if v not in keys or v in signed:
+                continue
+            try:
+                sig = _b64(s.get("signature"), "signature")
+            except ProofError:
+                continue
+            if verify_signature(keys[v], sig, message):
+                signed.add(v)
+        if len(signed) < need:
+            raise ProofError(f"epoch {epoch} is signed by {len(signed)} validator(s) of the set before it; {need} needed")
+        try:
+            keys = {str(m["nodeId"]): public_key_from_raw(_b64(m.get("publicKey"), "publicKey"), suite) for m in change["validators"]}
+        except (ValueError, KeyError, TypeError) as e:
+            raise ProofError(f"epoch {epoch} lists a bad validator key: {e}") from None
+        need = quorum(len(keys))
+        expected, last_first = expected + 1, first
+    return keys, need, expected - 1
 
 
 def verify_proof(
@@ -743,6 +813,9 @@ def verify_proof(
         raise ProofError(f"header is for chain {header.chain_id!r}, genesis is {genesis.get('chainId')!r}")
     keys = validator_keys(genesis)
     need = quorum(len(keys))
+    keys, need, report.epochs_followed = follow_epochs(
+        proof.get("epochs") or [], keys, need, str(genesis.get("chainId")), str(genesis.get("suite")), header.height
+    )
     finality = proof.get("finality") if isinstance(proof.get("finality"), Mapping) else {}
     message = header.signing_message
     for s in finality.get("signatures") or []:
@@ -863,8 +936,9 @@ def _main(argv: Sequence[str]) -> int:
     except ProofError as e:
         print(f"INVALID: {e}")
         return 1
+    following = f", following {report.epochs_followed} validator-set change(s)" if report.epochs_followed else ""
     print(f"OK: transaction {report.txid} is in block {report.height} ({report.header_hash}),"
-          f" sealed by {', '.join(report.valid_signers)}")
+          f" sealed by {', '.join(report.valid_signers)}{following}")
     return 0
 
 
