@@ -4,9 +4,11 @@ import Execution
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOSSL
 import Node
 
 /// The node's HTTP/JSON API under `/v1` (described in `docs/openapi.yaml`) and the web console,
@@ -56,15 +58,16 @@ public struct ChainAPI: Sendable {
         public init() {}
     }
 
-    /// An application serving the API on `host:port`.
-    public func application(host: String, port: Int, limits: ServerLimits = ServerLimits(), logger: Logger)
-        -> some ApplicationProtocol
-    {
+    /// An application serving the API on `host:port`, over HTTPS when `tls` is given (the node's
+    /// API certificate and key), plain HTTP otherwise.
+    public func application(
+        host: String, port: Int, limits: ServerLimits = ServerLimits(), tls: TLSConfiguration? = nil, logger: Logger
+    ) throws -> some ApplicationProtocol {
         let stream = SyncRoutes(api: api)
         let idle = TimeAmount.milliseconds(Int64(limits.idleTimeout.components.seconds * 1000))
         // HTTP/1 with a WebSocket upgrade for /v1/stream only (SyncRoutes), malformed requests
         // answered and closed, idle connections closed, the number of connections bounded.
-        let server = HTTPServerBuilder { responder in
+        let plain = HTTPServerBuilder { responder in
             GuardedChildChannel(
                 inner: HTTP1WebSocketUpgradeChannel(
                     responder: responder, configuration: .init(http1: .init(idleTimeout: idle))
@@ -76,11 +79,45 @@ public struct ChainAPI: Sendable {
                     }
                 }, firstRequestTimeout: idle)
         }
+        // TLS in front of it all: the first-request timeout also bounds a stalled handshake.
+        let server = try tls.map { try HTTPServerBuilder.tls(plain, tlsConfiguration: $0) } ?? plain
         return Application(
             router: router(), server: server,
             configuration: .init(
                 address: .hostname(host, port: port), serverName: "xiangchain",
                 availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)),
             logger: logger)
+    }
+}
+
+/// The API's HTTPS settings from PEM files.
+public enum APITLS {
+    /// A server configuration from a certificate chain (leaf first) and its private key, both PEM;
+    /// TLS 1.2 or later (phones of a few years back), the library's default ciphers. `bad_config`
+    /// when a file cannot be read or does not hold what it should.
+    public static func configuration(certificateChain: String, privateKey: String) throws(ChainError) -> TLSConfiguration {
+        let chain: [NIOSSLCertificate]
+        let key: NIOSSLPrivateKey
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(certificateChain)
+        } catch {
+            throw ChainError(.badConfig, "API certificate \(certificateChain): \(error)")
+        }
+        guard !chain.isEmpty else { throw ChainError(.badConfig, "API certificate \(certificateChain) holds no certificate") }
+        do {
+            key = try NIOSSLPrivateKey(file: privateKey, format: .pem)
+        } catch {
+            throw ChainError(.badConfig, "API key \(privateKey): \(error)")
+        }
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        tls.minimumTLSVersion = .tlsv12
+        // Building the context checks that the key belongs to the leaf certificate, so that a
+        // mismatch stops the node at start rather than failing every handshake.
+        do {
+            _ = try NIOSSLContext(configuration: tls)
+        } catch {
+            throw ChainError(.badConfig, "API key \(privateKey) does not fit certificate \(certificateChain): \(error)")
+        }
+        return tls
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import Identity
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// One answer of a node's API: status, headers and body.
 public struct ChainReply: Sendable {
@@ -75,7 +76,7 @@ public struct ChainClient: Sendable {
 
     /// A client of the node at `base` (an http or https URL); `bad_config` for anything else.
     public init(
-        _ base: String, http: HTTPClient = .shared, timeout: Duration = .seconds(30), maxResponseBytes: Int = 64 << 20
+        _ base: String, http: HTTPClient = .chainDefault, timeout: Duration = .seconds(30), maxResponseBytes: Int = 64 << 20
     ) throws(ChainError) {
         var text = base
         while text.hasSuffix("/") { text.removeLast() }
@@ -90,7 +91,7 @@ public struct ChainClient: Sendable {
     }
 
     /// A client of the node at `url`.
-    public init(_ url: URL, http: HTTPClient = .shared, timeout: Duration = .seconds(30)) throws(ChainError) {
+    public init(_ url: URL, http: HTTPClient = .chainDefault, timeout: Duration = .seconds(30)) throws(ChainError) {
         try self.init(url.absoluteString, http: http, timeout: timeout)
     }
 
@@ -260,6 +261,26 @@ extension Duration {
         let (s, atto) = components
         let (ns, overflow) = s.multipliedReportingOverflow(by: 1_000_000_000)
         return overflow ? .max : ns + atto / 1_000_000_000
+    }
+}
+
+extension HTTPClient {
+    /// The HTTP client a `ChainClient` uses unless given one: AsyncHTTPClient's shared client,
+    /// which trusts the system's CA certificates for HTTPS; when `XIANGCHAIN_CA_FILE` names a PEM
+    /// file, one that trusts its certificates too (a consortium's own CA for its nodes' APIs).
+    public static let chainDefault: HTTPClient = {
+        guard let path = ProcessInfo.processInfo.environment["XIANGCHAIN_CA_FILE"], !path.isEmpty else { return .shared }
+        return trusting(caFile: path)
+    }()
+
+    /// A new client that trusts the certificates of the PEM file `caFile` besides the system's
+    /// (shut it down when done).
+    public static func trusting(caFile: String) -> HTTPClient {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.additionalTrustRoots = [.file(caFile)]
+        var configuration = HTTPClient.Configuration()
+        configuration.tlsConfiguration = tls
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 }
 

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import ChainClient
 import ChainCore
 import Dispatch
@@ -37,10 +38,13 @@ public final class NodeProcess: Sendable {
     /// A client of its API.
     public let client: ChainClient
 
-    /// Starts `xiangchain node --home home --api-port port`.
-    public init(home: URL, port: Int) throws {
-        baseURL = URL(string: "http://127.0.0.1:\(port)")!
-        client = try ChainClient(baseURL)
+    /// Starts `xiangchain node --home home --api-port port`; `scheme` and `http` say how its API
+    /// is reached (https with a client trusting the node's CA when the config names a certificate).
+    public init(home: URL, port: Int, scheme: String = "http", host: String = "127.0.0.1", http: HTTPClient = .chainDefault)
+        throws
+    {
+        baseURL = URL(string: "\(scheme)://\(host):\(port)")!
+        client = try ChainClient(baseURL, http: http)
         node = try LaunchedNode(executable: XiangChainBinary.url, home: home, arguments: ["--api-port", String(port)])
     }
 

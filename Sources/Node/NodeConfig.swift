@@ -32,6 +32,12 @@ public struct NodeConfig: Codable, Sendable {
     /// Addresses of reverse proxies whose `X-Forwarded-For` names the client (for throttling,
     /// rate limits and the audit log); from anyone else the header is ignored.
     public var trustedProxies: [String] = []
+    /// HTTPS for the API: the certificate chain (PEM, leaf first) and its key, as paths (relative
+    /// ones from the node's home). Both or neither; without them the API speaks plain HTTP
+    /// (behind a TLS-terminating proxy, or on a closed network).
+    public var apiTLSCertificate: String?
+    /// See `apiTLSCertificate`.
+    public var apiTLSKey: String?
     /// Accepted distance between a transaction's timestamp and the node clock, milliseconds.
     public var timestampToleranceMs: Int64 = 600_000
     /// fsync each committed block (true keeps committed blocks through power loss).
@@ -82,6 +88,8 @@ public struct NodeConfig: Codable, Sendable {
         maxHTTPConnections = try c.decodeIfPresent(Int.self, forKey: .maxHTTPConnections) ?? d.maxHTTPConnections
         httpIdleTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .httpIdleTimeoutSeconds) ?? d.httpIdleTimeoutSeconds
         trustedProxies = try c.decodeIfPresent([String].self, forKey: .trustedProxies) ?? d.trustedProxies
+        apiTLSCertificate = try c.decodeIfPresent(String.self, forKey: .apiTLSCertificate)
+        apiTLSKey = try c.decodeIfPresent(String.self, forKey: .apiTLSKey)
         timestampToleranceMs = try c.decodeIfPresent(Int64.self, forKey: .timestampToleranceMs) ?? d.timestampToleranceMs
         syncCommits = try c.decodeIfPresent(Bool.self, forKey: .syncCommits) ?? d.syncCommits
         consensusTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .consensusTimeoutMs) ?? d.consensusTimeoutMs
@@ -98,7 +106,8 @@ public struct NodeConfig: Codable, Sendable {
     /// reached through loopback).
     public var apiURL: String {
         let host = ["0.0.0.0", "::", "[::]", ""].contains(apiHost) ? "127.0.0.1" : apiHost
-        return "http://\(host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host):\(apiPort)"
+        let scheme = apiTLSCertificate == nil ? "http" : "https"
+        return "\(scheme)://\(host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host):\(apiPort)"
     }
 
     /// Loads `config.json`.

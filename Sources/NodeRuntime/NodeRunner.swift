@@ -9,6 +9,7 @@ import Execution
 import Foundation
 import Identity
 import Logging
+import NIOSSL
 import Node
 import P2P
 import ServiceLifecycle
@@ -80,11 +81,19 @@ public enum NodeRunner {
         var limits = ChainAPI.ServerLimits()
         limits.maxConnections = min(config.maxHTTPConnections, FileLimits.raiseSoftLimit() * 3 / 4)
         limits.idleTimeout = .seconds(max(1, config.httpIdleTimeoutSeconds))
+        var tls: TLSConfiguration?
+        switch (config.apiTLSCertificate, config.apiTLSKey) {
+        case (nil, nil): tls = nil
+        case (let cert?, let key?):
+            func resolve(_ path: String) -> String { path.hasPrefix("/") ? path : home.appendingPathComponent(path).path }
+            tls = try APITLS.configuration(certificateChain: resolve(cert), privateKey: resolve(key))
+        default: throw ChainError(.badConfig, "apiTLSCertificate and apiTLSKey go together: give both or neither")
+        }
         add(
-            ChainAPI(node: node, consensus: statusSource, sync: sync, gateway: gateway, console: console).application(
-                host: config.apiHost, port: config.apiPort, limits: limits, logger: logger))
+            try ChainAPI(node: node, consensus: statusSource, sync: sync, gateway: gateway, console: console).application(
+                host: config.apiHost, port: config.apiPort, limits: limits, tls: tls, logger: logger))
         logger.info(
-            "\(node.isObserver ? "observer" : "node") \(config.nodeId) of chain \(node.chainId) (\(genesis.validators.count) validators) at height \(height); API on http://\(config.apiHost):\(config.apiPort)"
+            "\(node.isObserver ? "observer" : "node") \(config.nodeId) of chain \(node.chainId) (\(genesis.validators.count) validators) at height \(height); API on \(config.apiTLSCertificate == nil ? "http" : "https")://\(config.apiHost):\(config.apiPort)"
         )
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
