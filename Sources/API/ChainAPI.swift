@@ -109,7 +109,8 @@ public enum APITLS {
         } catch {
             throw ChainError(.badConfig, "API key \(privateKey): \(error)")
         }
-        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         tls.minimumTLSVersion = .tlsv12
         // Building the context checks that the key belongs to the leaf certificate, so that a
         // mismatch stops the node at start rather than failing every handshake.
