@@ -48,6 +48,17 @@ public final class NodeProcess: Sendable {
         node = try LaunchedNode(executable: XiangChainBinary.url, home: home, arguments: ["--api-port", String(port)])
     }
 
+    /// Starts `ip netns exec NAMESPACE xiangchain node --home home` (the addresses and ports
+    /// from its config), reached at `apiURL`, each request bounded by `timeout`.
+    public init(home: URL, namespace: String, apiURL: URL, timeout: Duration = .seconds(5)) throws {
+        baseURL = apiURL
+        client = try ChainClient(apiURL, timeout: timeout)
+        let ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let ip else { throw ChainError(.badConfig, "iproute2's ip is not installed") }
+        node = try LaunchedNode(
+            executable: URL(fileURLWithPath: ip), prefix: ["netns", "exec", namespace, XiangChainBinary.url.path], home: home)
+    }
+
     /// Process id.
     public var pid: Int32 { node.pid }
 

@@ -16,8 +16,11 @@ public final class LaunchedNode: @unchecked Sendable {
     /// Its log file.
     public let logURL: URL
 
-    /// Starts `EXECUTABLE node --home HOME ARGS…`.
-    public init(executable: URL = LaunchedNode.currentExecutable, home: URL, arguments: [String] = []) throws {
+    /// Starts `EXECUTABLE PREFIX… node --home HOME ARGS…` (a prefix runs the node through a
+    /// wrapper: `ip` with `netns exec NS xiangchain` runs it in a network namespace).
+    public init(
+        executable: URL = LaunchedNode.currentExecutable, prefix: [String] = [], home: URL, arguments: [String] = []
+    ) throws {
         self.home = home
         logURL = home.appendingPathComponent("node.log")
         if !FileManager.default.fileExists(atPath: logURL.path) {
@@ -26,7 +29,7 @@ public final class LaunchedNode: @unchecked Sendable {
         let handle = try FileHandle(forWritingTo: logURL)
         handle.seekToEndOfFile()
         process.executableURL = executable
-        process.arguments = ["node", "--home", home.path] + arguments
+        process.arguments = prefix + ["node", "--home", home.path] + arguments
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
