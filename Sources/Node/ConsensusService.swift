@@ -111,10 +111,18 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     /// How far above its tip this node keeps finality signatures for blocks it has not committed yet.
     static var finalityWindow: UInt64 { 64 }
 
+    /// Rounds this node stays out of after a restore from backup (see `VoteFence`).
+    let voteFence: VoteFence?
+    /// Own messages held back by the fence.
+    let heldBack = Atomic<Int>(0)
+
     /// Creates the service for `node`.
-    public init(node: ChainNode, transport: Transport, config: ConsensusConfig, emptyBlockDelay: Duration, logger: Logger) throws
-    {
+    public init(
+        node: ChainNode, transport: Transport, config: ConsensusConfig, emptyBlockDelay: Duration, voteFence: VoteFence? = nil,
+        logger: Logger
+    ) throws {
         self.node = node
+        self.voteFence = voteFence
         self.transport = transport
         self.logger = logger
         var config = config
@@ -421,14 +429,27 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                 pending.record(b, txids: txids, verified: nil)
             }
         case .send(let to, let m):
+            if holdBack(m) { return }
             transport.send(to: to, [0] + m.encoded)
         case .broadcast(let m):
+            if holdBack(m) { return }
             transport.broadcast([0] + m.encoded)
         case .commit(let blocks, _):
             for b in blocks { _ = try commit(b) }
         case .scheduleTimer, .scheduleProposal:
             break
         }
+    }
+
+    /// True when the vote fence keeps this own proposal, vote or timeout from being sent.
+    func holdBack(_ m: ConsensusMessage) -> Bool {
+        guard let voteFence, voteFence.holdsBack(m) else { return false }
+        if heldBack.wrappingAdd(1, ordering: .relaxed).oldValue == 0 {
+            logger.warning(
+                "restored from a backup: sending no proposal, vote or timeout until past the vote fence",
+                metadata: ["fenceEpoch": "\(voteFence.epoch)", "fenceRound": "\(voteFence.round)"])
+        }
+        return true
     }
 
     /// Executes and stores a committed consensus block; returns the chain block it became (nil

@@ -70,7 +70,7 @@ final class Participation: Service, Sendable {
         consensusConfig.baseTimeoutMs = chain.parameters.roundTimeoutMs ?? config.consensusTimeoutMs
         let service = try ConsensusService(
             node: node, transport: PeerTransport(network: network), config: consensusConfig,
-            emptyBlockDelay: .milliseconds(config.emptyBlockDelayMs), logger: logger)
+            emptyBlockDelay: .milliseconds(config.emptyBlockDelayMs), voteFence: try VoteFence.load(home: home), logger: logger)
         consensus.withLock { $0 = service }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await network.run() }
