@@ -127,9 +127,13 @@ public func quickenConsensus(_ dir: URL, validators: Int) throws {
     }
 }
 
-/// Runs `program` (looked up on PATH) to completion off the cooperative pool; nil when it is not
+/// Runs `program` (an absolute path, or looked up on PATH) to completion off the cooperative pool; nil when it is not
 /// installed.
 public func runTool(_ program: String, _ args: [String]) async throws -> (status: Int32, output: String)? {
+    if program.hasPrefix("/") {
+        guard FileManager.default.isExecutableFile(atPath: program) else { return nil }
+        return try await CommandRunner.run(URL(fileURLWithPath: program), args)
+    }
     let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
         .map { URL(fileURLWithPath: String($0)).appendingPathComponent(program) }
         .first { FileManager.default.isExecutableFile(atPath: $0.path) }

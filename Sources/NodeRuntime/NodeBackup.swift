@@ -31,14 +31,25 @@ public enum NodeBackup {
         relative == "node.log" || relative.hasSuffix("-wal") || relative.hasSuffix("-shm") || relative.hasSuffix("-journal")
     }
 
-    /// Copies the node home `home` into the new directory `out` (mode 0700).
+    /// Copies the node home `home` (a symbolic link to one is followed) into the new directory
+    /// `out` (mode 0700); a failed backup leaves no partial directory behind.
     public static func backup(home: URL, to out: URL) throws -> Manifest {
         let fm = FileManager.default
-        let config = try NodeConfig.load(from: home.appendingPathComponent("config.json"))
-        let genesis = try Genesis.load(from: home.appendingPathComponent("genesis.json"))
         if fm.fileExists(atPath: out.path), !((try? fm.contentsOfDirectory(atPath: out.path))?.isEmpty ?? true) {
             throw ChainError(.alreadyExists, "\(out.path) exists and is not empty")
         }
+        do {
+            return try copy(home: home.resolvingSymlinksInPath(), to: out)
+        } catch {
+            try? fm.removeItem(at: out)
+            throw error
+        }
+    }
+
+    static func copy(home: URL, to out: URL) throws -> Manifest {
+        let fm = FileManager.default
+        let config = try NodeConfig.load(from: home.appendingPathComponent("config.json"))
+        let genesis = try Genesis.load(from: home.appendingPathComponent("genesis.json"))
         try fm.createDirectory(at: out, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         var files: [String: String] = [:]
         var height: UInt64 = 0
