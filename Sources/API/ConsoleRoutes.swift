@@ -137,6 +137,7 @@ struct ConsoleRoutes: Sendable {
         guard let token = Self.sessionToken(request) else {
             throw ChainError(.unauthenticated, "sign in first: send the xc_session cookie or Authorization: Bearer <token>")
         }
+        try Self.checkSameOrigin(request)
         let session = try store.sessions.session(token: token)
         try checkCertificate(session, store: store)
         return (store, session)
@@ -203,8 +204,34 @@ struct ConsoleRoutes: Sendable {
         return s
     }
 
-    static func cookie(_ value: String, maxAge: Int) -> String {
-        "\(sessionCookie)=\(value); HttpOnly; SameSite=Strict; Path=/; Max-Age=\(maxAge)"
+    /// The session cookie: HttpOnly, SameSite=Strict, and Secure when the node serves HTTPS.
+    static func cookie(_ value: String, maxAge: Int, secure: Bool) -> String {
+        "\(sessionCookie)=\(value); HttpOnly; SameSite=Strict; Path=/; Max-Age=\(maxAge)\(secure ? "; Secure" : "")"
+    }
+
+    /// True when this node's API speaks HTTPS (its cookies are then sent over HTTPS only).
+    var secureCookies: Bool { api.node.config.apiTLSCertificate != nil }
+
+    /// A request authenticated by the session cookie alone (no Authorization header) that changes
+    /// something must come from the console's own pages: JSON (a cross-site form can only send
+    /// form or text bodies), and from the node's own origin when the browser names one.
+    static func checkSameOrigin(_ request: Request) throws(ChainError) {
+        guard request.headers[.authorization] == nil, request.method != .get, request.method != .head else { return }
+        let type = request.headers[.contentType]?.lowercased() ?? ""
+        guard type.hasPrefix("application/json") else {
+            throw ChainError(
+                .forbidden,
+                "a request signed in by cookie must send Content-Type: application/json (cross-site forms are refused)")
+        }
+        if let origin = request.headers[.origin] {
+            // Browsers leave default ports out of both Origin and Host, so they compare as they are.
+            let authority = (request.head.authority ?? "").lowercased()
+            let url = URL(string: origin)
+            let originAuthority = (url?.host ?? "").lowercased() + (url?.port.map { ":\($0)" } ?? "")
+            guard url?.host != nil, originAuthority == authority else {
+                throw ChainError(.forbidden, "cross-origin request refused (Origin \(origin.prefix(100)) is not this node)")
+            }
+        }
     }
 
     func signIn(_ request: Request) async throws -> Response {
@@ -229,7 +256,7 @@ struct ConsoleRoutes: Sendable {
                 _ = try? await submitRealName(store: store, account: s.account, identity: s.identity)
             }
             var headers = HTTPFields()
-            headers[.setCookie] = Self.cookie(s.token, maxAge: Int(AccountStore.maxSessionMillis / 1000))
+            headers[.setCookie] = Self.cookie(s.token, maxAge: Int(AccountStore.maxSessionMillis / 1000), secure: secureCookies)
             return JSONResponse.make(
                 .object(["token": .string(s.token), "expiresAt": .int(s.expiresAt), "account": s.account.json]),
                 headers: headers)
@@ -257,7 +284,7 @@ struct ConsoleRoutes: Sendable {
             org: s.account.org, username: s.account.username, action: "signout", detail: "", result: "ok",
             remote: Self.remote(request))
         var headers = HTTPFields()
-        headers[.setCookie] = Self.cookie("", maxAge: 0)
+        headers[.setCookie] = Self.cookie("", maxAge: 0, secure: secureCookies)
         return Response(status: .noContent, headers: headers)
     }
 

@@ -59,10 +59,16 @@ extension TestClientProtocol {
     }
 
     /// Node of org0 with the org0 CA for accounts; admins `root` in org0 and org1, `reggie` (regulator), `ann` (association).
-    func withConsole(ca: Bool = true, hosted: [String] = [], _ body: @Sendable (Env) async throws -> Void) async throws {
+    func withConsole(
+        ca: Bool = true, hosted: [String] = [], https: Bool = false, _ body: @Sendable (Env) async throws -> Void
+    ) async throws {
         try await withTemporaryDirectory { dir in
             var config = NodeConfig(nodeId: "node0")
             config.syncCommits = false
+            if https {
+                config.apiTLSCertificate = "tls/cert.pem"
+                config.apiTLSKey = "tls/key.pem"
+            }
             let node = try consortium.node(in: dir, config: config, contracts: [EvidenceContract(), CrabTraceContract()])
             let clock = ConsoleClock()
             let store = try AccountStore(
@@ -101,6 +107,57 @@ extension TestClientProtocol {
         let r = try await env.client.signIn(org, user, password)
         #expect(r.status == .ok, "\(r.json)")
         return try #require(r.json["token"]?.stringValue)
+    }
+
+    /// Cross-site request forgery: a signed-in browser visiting another site must not be made to
+    /// act. A request riding on the session cookie alone must be JSON from the node's own origin.
+    @Test func cookieOnlyRequestsMustBeJSONFromTheNodesOwnOrigin() async throws {
+        try await withConsole { env in
+            let token = try await token(env, "org0", "root")
+            func create(_ user: String, headers: [(HTTPField.Name, String)]) async throws -> HTTPResponse.Status {
+                var fields = HTTPFields()
+                for (k, v) in headers { fields[k] = v }
+                return try await env.client.execute(
+                    uri: "/v1/console/accounts", method: .post, headers: fields,
+                    body: ByteBuffer(bytes: Self.farmBody(user).canonicalBytes)
+                ) { $0.status }
+            }
+            let cookie = "xc_session=\(token)"
+            // What a cross-site HTML form can send: text/plain with the cookie.
+            #expect(try await create("csrf1", headers: [(.cookie, cookie), (.contentType, "text/plain")]) == .forbidden)
+            #expect(try await create("csrf2", headers: [(.cookie, cookie)]) == .forbidden)
+            // JSON, but from another origin.
+            #expect(
+                try await create(
+                    "csrf3", headers: [(.cookie, cookie), (.contentType, "application/json"), (.origin, "https://evil.example")])
+                    == .forbidden)
+            #expect(
+                try await create("csrf4", headers: [(.cookie, cookie), (.contentType, "application/json"), (.origin, "null")])
+                    == .forbidden)
+            // The console's own fetch: JSON, same origin (no Origin header in this in-process client).
+            #expect(try await create("fiona", headers: [(.cookie, cookie), (.contentType, "application/json")]) == .created)
+            // An API client with the bearer token is not a browser: no such rule.
+            #expect(
+                try await create("frank", headers: [(.authorization, "Bearer \(token)"), (.contentType, "text/plain")])
+                    == .created)
+            // Reads are not affected.
+            let me = try await env.client.execute(
+                uri: "/v1/console/me", method: .get, headers: [.cookie: cookie]
+            ) { $0.status }
+            #expect(me == .ok)
+        }
+    }
+
+    @Test func theSessionCookieIsSecureWhenTheNodeServesHTTPS() async throws {
+        try await withConsole(https: true) { env in
+            let r = try await env.client.signIn("org0", "root", Self.password)
+            #expect(r.headers[.setCookie]?.contains("; Secure") == true, "\(r.headers)")
+            #expect(r.headers[.setCookie]?.contains("HttpOnly") == true)
+        }
+        try await withConsole { env in
+            let r = try await env.client.signIn("org0", "root", Self.password)
+            #expect(r.headers[.setCookie]?.contains("Secure") == false)
+        }
     }
 
     static func farmBody(_ username: String = "fiona") -> JSONValue {

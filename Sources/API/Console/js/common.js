@@ -10,23 +10,25 @@ export class ApiError extends Error {
   }
 }
 
+// The session token lives only in the HttpOnly session cookie, out of reach of scripts; the page
+// keeps the signed-in account (name, org, role) to draw itself.
 export const session = {
-  get token() { return sessionStorage.getItem("xc.token"); },
+  get signedIn() { return this.account !== null; },
   get account() {
     try { return JSON.parse(sessionStorage.getItem("xc.account") || "null"); } catch { return null; }
   },
-  save(token, account) {
-    sessionStorage.setItem("xc.token", token);
+  save(account) {
+    sessionStorage.removeItem("xc.token");
     sessionStorage.setItem("xc.account", JSON.stringify(account));
   },
   clear() { sessionStorage.removeItem("xc.token"); sessionStorage.removeItem("xc.account"); },
 };
 
-/** Calls the node's API; resolves to the parsed JSON, rejects with ApiError. */
+/** Calls the node's API; resolves to the parsed JSON, rejects with ApiError. Signed-in calls
+ * (`auth`) ride on the session cookie. */
 export async function api(path, { method = "GET", body, auth = false } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (auth && session.token) headers.Authorization = `Bearer ${session.token}`;
   let res;
   try {
     res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "same-origin" });
@@ -89,7 +91,7 @@ export function initPage(active) {
   const so = document.getElementById("signout");
   if (so) {
     so.addEventListener("click", async () => {
-      try { await api("/v1/console/signout", { method: "POST", auth: true }); } catch { /* signed out locally anyway */ }
+      try { await api("/v1/console/signout", { method: "POST", body: {}, auth: true }); } catch { /* signed out locally anyway */ }
       session.clear();
       location.href = "/signin";
     });

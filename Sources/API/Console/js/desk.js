@@ -12,7 +12,7 @@ const PARTIES = ["farm", "lab", "merchant", "logistics", "consumer"];
 let lastTrace = null;
 
 function signed() {
-  if (session.token && session.account) return true;
+  if (session.signedIn) return true;
   who.innerHTML = `<div class="note info" id="need-signin">${esc(t("ws.need"))} <a href="/signin?next=/desk">${esc(t("nav.signin"))}</a></div>`;
   return false;
 }

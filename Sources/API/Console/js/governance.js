@@ -71,7 +71,7 @@ function card(p, vote) {
     ${buttons}</article>`;
 }
 
-function isAdmin() { return !!(session.token && session.account && session.account.role === "admin"); }
+function isAdmin() { return !!(session.signedIn && session.account.role === "admin"); }
 
 async function load() {
   let config, proposals, status;
@@ -165,7 +165,7 @@ function fillProposeForm(c) {
 }
 
 async function main() {
-  if (session.token && session.account) {
+  if (session.signedIn) {
     const a = session.account;
     who.innerHTML = `<p class="muted" id="account">${esc(a.name || a.username)} · ${esc(a.org)} · ${esc(t(`role.${a.role}`))}${isAdmin() ? "" : ` · ${esc(t("gov.readonly"))}`}</p>`;
   } else {

@@ -18,7 +18,7 @@ document.getElementById("signin").addEventListener("submit", async (e) => {
   };
   try {
     const r = await api("/v1/console/signin", { method: "POST", body });
-    session.save(r.token, r.account);
+    session.save(r.account);
     note(msg, "ok", t("si.ok", { name: r.account.name || r.account.username, role: t(`role.${r.account.role}`) }));
     const next = new URLSearchParams(location.search).get("next");
     location.href = next && next.startsWith("/") && !next.startsWith("//") ? next : r.account.role === "regulator" ? "/desk" : "/workspace";

@@ -58,7 +58,7 @@ async function withCodes(spec, args, out) {
 
 async function main() {
   const acct = session.account;
-  if (!session.token || !acct) {
+  if (!session.signedIn || !acct) {
     who.innerHTML = `<div class="note info">${esc(t("ws.need"))} <a href="/signin?next=/workspace">${esc(t("nav.signin"))}</a></div>`;
     return;
   }
