@@ -78,6 +78,48 @@ struct APIContext: Sendable {
 /// Reading request bodies and query parameters: size limits, strict JSON, allowed members and
 /// bounded integers, the same for every route.
 enum RequestInput {
+    /// The query's parameters (the first of repeated names), percent-decoded (`+` is a space);
+    /// `invalid_parameter` for a percent-escape that is malformed or does not decode to UTF-8,
+    /// rather than a silent replacement character.
+    static func strictQuery(_ request: Request) throws(ChainError) -> [String: String] {
+        var out: [String: String] = [:]
+        for pair in (request.uri.query ?? "").split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = try decode(parts[0], what: "a parameter name")
+            let value = try decode(parts.count > 1 ? parts[1] : "", what: "parameter \(name.prefix(32))")
+            if out[name] == nil { out[name] = value }
+        }
+        return out
+    }
+
+    static func decode(_ raw: Substring, what: String) throws(ChainError) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(raw.utf8.count)
+        var it = raw.utf8.makeIterator()
+        func hex(_ c: UInt8?) -> UInt8? {
+            switch c {
+            case let c? where c >= 0x30 && c <= 0x39: return c - 0x30
+            case let c? where c >= 0x41 && c <= 0x46: return c - 0x41 + 10
+            case let c? where c >= 0x61 && c <= 0x66: return c - 0x61 + 10
+            default: return nil
+            }
+        }
+        while let c = it.next() {
+            if c == UInt8(ascii: "%") {
+                guard let hi = hex(it.next()), let lo = hex(it.next()) else {
+                    throw ChainError(.invalidParameter, "\(what): malformed percent-escape")
+                }
+                bytes.append(hi << 4 | lo)
+            } else {
+                bytes.append(c == UInt8(ascii: "+") ? 0x20 : c)
+            }
+        }
+        guard let s = String(validating: bytes, as: UTF8.self) else {
+            throw ChainError(.invalidParameter, "\(what) is not valid UTF-8")
+        }
+        return s
+    }
+
     /// The request body, refused with `too_large` over `limit` bytes.
     static func body(_ request: Request, limit: Int) async throws -> [UInt8] {
         do {

@@ -59,9 +59,9 @@ struct CrabRoutes: Sendable {
     /// the verdict (`details.scans`, `scansBefore`) are committed ones and do not include this scan.
     /// A code without secret is recorded with the hash of an empty secret (a mismatch).
     func verify(_ request: Request) async throws -> Response {
-        let q = request.uri.queryParameters
-        let code = q.get("code") ?? ""
-        guard let city = try Self.city(q.get("city")) else {
+        let q = try RequestInput.strictQuery(request)
+        let code = q["code"] ?? ""
+        guard let city = try Self.city(q["city"]) else {
             throw ChainError(.invalidParameter, "city is required: the city (not the address) where the code is scanned")
         }
         let printed = try DigitalLink.parse(code)
@@ -79,7 +79,10 @@ struct CrabRoutes: Sendable {
             do {
                 let tx = try gateway.identity.transaction(chain: node.chainId, call: call, timestamp: now)
                 try await api.admission.submit(tx)
-                o["scanRecorded"] = .object(["txid": .string(tx.txid), "city": .string(city), "status": .string("pending")])
+                o["scanRecorded"] = .object([
+                    "txid": .string(tx.txid), "city": .string(city), "status": .string("pending"),
+                    "note": .string(Self.pendingScanNote),
+                ])
             } catch let e as ChainError {
                 o["scanNotRecorded"] = APIError.errorObject(e)
             }
@@ -235,18 +238,32 @@ struct CrabRoutes: Sendable {
             .object(["complaints": .array(list), "next": list.count == limit ? (list.last?["seq"] ?? .null) : .null]))
     }
 
+    /// What `scanRecorded.status: pending` means, in the answer itself.
+    static let pendingScanNote =
+        "submitted, not yet committed: it counts once committed (GET /v1/txs/{txid}) and is lost if the node stops before"
+
     // MARK: parameters
 
-    /// A city: 1–64 code points, no control characters, trimmed; nil when absent.
+    /// A city: 1–64 code points, trimmed; nil when absent. Refused: control and format characters
+    /// (bidi overrides and isolates, zero-width joiners, which make a name display as another),
+    /// line and paragraph separators, unassigned and private-use code points.
     static func city(_ raw: String?) throws(ChainError) -> String? {
         guard let raw else { return nil }
         let c = raw.trimmingCharacters(in: .whitespaces)
-        guard !c.isEmpty, c.unicodeScalars.count <= maxCity,
-            !c.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
-        else {
-            throw ChainError(.invalidParameter, "city must be 1–\(maxCity) characters without control characters")
+        guard !c.isEmpty, c.unicodeScalars.count <= maxCity, !c.unicodeScalars.contains(where: isHiddenOrInvisible) else {
+            throw ChainError(
+                .invalidParameter,
+                "city must be 1–\(maxCity) characters without control, format (bidi), separator, unassigned or private-use characters"
+            )
         }
         return c
+    }
+
+    static func isHiddenOrInvisible(_ u: Unicode.Scalar) -> Bool {
+        switch u.properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator, .unassigned, .privateUse, .surrogate: return true
+        default: return false
+        }
     }
 
     /// `+` then 5–20 ASCII digits, or just the digits.

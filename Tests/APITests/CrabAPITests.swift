@@ -167,6 +167,9 @@ import Testing
             #expect(d["scans"]?.int64Value == 0 && r.json["scansBefore"]?.int64Value == 0)
             let txid = try #require(r.json["scanRecorded"]?["txid"]?.stringValue)
             #expect(r.json["scanRecorded"]?["city"]?.stringValue == "Suzhou")
+            // Pending is said plainly: not durable until committed.
+            #expect(r.json["scanRecorded"]?["status"]?.stringValue == "pending")
+            #expect(r.json["scanRecorded"]?["note"]?.stringValue?.contains("lost if the node stops") == true)
             #expect(node.mempool.contains(try #require(Hash256(hex: txid))))
 
             try node.produceBlock()
@@ -228,6 +231,21 @@ import Testing
             #expect(noCity.status == .badRequest && noCity.code == "invalid_parameter")
             let longCity = try await verify(client, ring.uri, city: String(repeating: "x", count: 65))
             #expect(longCity.status == .badRequest && longCity.code == "invalid_parameter")
+            // Names that display as another: bidi overrides and isolates, zero-width characters,
+            // separators, private use.
+            for city in [
+                "苏州\u{202E}州苏", "\u{2067}Suzhou", "Su\u{200B}zhou", "Su\u{2028}zhou", "\u{E000}Suzhou", "Suzhou\u{200F}",
+            ] {
+                let r = try await verify(client, ring.uri, city: city)
+                #expect(r.status == .badRequest && r.code == "invalid_parameter", "\(city.unicodeScalars.map { $0.value })")
+            }
+            // Invalid UTF-8 and broken escapes are refused, not replaced.
+            for query in ["city=%FF%FE", "city=%E8%8B", "city=Su%zhou", "city=%", "city=%C0%AF"] {
+                let r = try await client.call(.get, "/v1/verify?code=\(Self.q(ring.uri))&\(query)")
+                #expect(r.status == .badRequest && r.code == "invalid_parameter", "\(query): \(r.json.canonicalString)")
+            }
+            let chinese = try await verify(client, ring.uri, city: "苏州")
+            #expect(chinese.status == .ok)
 
             let r = try await verify(client, ring.uri)
             #expect(r.json["status"]?.stringValue == "genuine")
