@@ -21,6 +21,9 @@ import UnixSignals
 public enum NodeRunner {
     /// Runs the validator or observer whose home is `home`; `apiHost`/`apiPort` override its config.
     public static func run(home: URL, apiHost: String?, apiPort: Int?) async throws {
+        // Everything the node creates (databases and their WAL and shared-memory files, the data
+        // directory, complaint contacts) is its operator's alone: 0600 files, 0700 directories.
+        umask(0o077)
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
             h.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info

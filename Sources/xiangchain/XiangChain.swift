@@ -1,5 +1,9 @@
 import ArgumentParser
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The XiangChain command-line tool.
 @main
 struct XiangChain: AsyncParsableCommand {
@@ -12,4 +16,11 @@ struct XiangChain: AsyncParsableCommand {
             GovCommand.self, OrgCommand.self, GenesisCommand.self, BackupCommand.self, RestoreCommand.self,
         ]
     )
+
+    /// Files and directories the tool creates (keys, homes, databases, backups) are created
+    /// private (0600 and 0700), never world-readable for a moment before a chmod.
+    static func main() async {
+        umask(0o077)
+        await main(nil)
+    }
 }

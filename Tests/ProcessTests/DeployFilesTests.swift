@@ -130,6 +130,26 @@ import Testing
             ])
             #expect(check.status == 0 && check.output.contains("is whole"), "\(check.output)")
 
+            // Everything the node and the tool wrote is private: the databases with their WAL and
+            // shared-memory files, the data directory, the keys.
+            let home = org.appendingPathComponent("nodes/node0")
+            func mode(_ url: URL) throws -> Int {
+                (try FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? Int ?? -1) & 0o777
+            }
+            #expect(try mode(home.appendingPathComponent("data")) == 0o700)
+            let dataFiles = try FileManager.default.contentsOfDirectory(atPath: home.appendingPathComponent("data").path)
+            #expect(dataFiles.contains { $0.hasSuffix("-wal") }, "\(dataFiles)")
+            for name in dataFiles {
+                #expect(try mode(home.appendingPathComponent("data/\(name)")) == 0o600, "data/\(name)")
+            }
+            for name in ["node.key.pem", "config.json", "phone-salt"]
+            where FileManager.default.fileExists(
+                atPath: home.appendingPathComponent(name).path)
+            {
+                #expect(try mode(home.appendingPathComponent(name)) == 0o600, "\(name)")
+            }
+            #expect(try mode(org.appendingPathComponent("ca/ca.key.pem")) == 0o600)
+
             // Stopped as systemd stops it: SIGTERM, clean exit well within TimeoutStopSec.
             kill(process.processIdentifier, SIGTERM)
             let deadline = ContinuousClock.now + .seconds(30)
