@@ -1,0 +1,158 @@
+import ChainCore
+import EPCIS
+import Foundation
+import Testing
+
+/// EPCIS XML documents hash like their JSON-LD twins and match the reference vectors.
+@Suite struct EPCISXMLTests {
+    /// The reference vectors kept with the tests (`Vectors/README.md`).
+    static let vectorRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Vectors/epcis-event-hash-generator")
+
+    /// A vector file: in the shared material (`shared/…`) or kept here (`own/…`).
+    static func url(_ path: String) -> URL {
+        if path.hasPrefix("own/") { return vectorRoot.appendingPathComponent(String(path.dropFirst(4))) }
+        return EPCISTestData.root.appendingPathComponent("event-hash/" + path.dropFirst(7))
+    }
+
+    static func files(_ folder: String, _ ext: String) -> [String] {
+        let shared = EPCISTestData.root.appendingPathComponent("event-hash/" + folder).path
+        let own = vectorRoot.appendingPathComponent(folder).path
+        let list: (String, String) -> [String] = { dir, tag in
+            ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix("." + ext) }.sorted()
+                .map { tag + folder + "/" + $0 }
+        }
+        return list(shared, "shared/") + list(own, "own/")
+    }
+
+    static func stem(_ path: String) -> String { String(path[..<(path.lastIndex(of: ".") ?? path.endIndex)]) }
+
+    static func lines(_ path: String) -> [String]? {
+        guard let d = try? Data(contentsOf: url(path)) else { return nil }
+        return String(decoding: d, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty }
+    }
+
+    static func xmlEvents(_ path: String) throws -> [EPCISEvent] {
+        try EPCISXML.events(Array(try Data(contentsOf: url(path))))
+    }
+
+    static func jsonEvents(_ path: String) throws -> [EPCISEvent] {
+        let doc = try JSONParser().parse(Array(try Data(contentsOf: url(path))))
+        return EPCISEventHashTests.events(doc)
+    }
+
+    /// Every XML example that has reference hashes.
+    static let xmlVectors = files("examples", "xml").filter { lines(stem($0) + ".hashes") != nil }
+    /// JSON-LD examples kept here (the shared ones are `EPCISEventHashTests`' job).
+    static let ownJSONVectors = files("examples", "jsonld").filter { $0.hasPrefix("own/") && lines(stem($0) + ".hashes") != nil }
+
+    @Test func thereAreVectors() {
+        #expect(Self.xmlVectors.count == 17)
+        #expect(Self.ownJSONVectors.count == 3)
+    }
+
+    static func check(_ path: String, _ events: [EPCISEvent]) {
+        let expected = lines(stem(path) + ".hashes") ?? []
+        let pre = lines(stem(path) + ".prehashes") ?? []
+        #expect(events.count == expected.count, "\(path): \(events.count) events, \(expected.count) hashes")
+        for (i, e) in events.enumerated() where i < expected.count {
+            #expect(
+                e.hash == expected[i],
+                "\(path)#\(i)\n ours: \(EPCISEventHash.preHash(e))\n ref:  \(i < pre.count ? pre[i] : "(no prehash)")")
+        }
+    }
+
+    @Test(arguments: xmlVectors)
+    func xmlHashesMatchTheReference(path: String) throws {
+        Self.check(path, try Self.xmlEvents(path))
+    }
+
+    @Test(arguments: ownJSONVectors)
+    func keptJSONHashesMatchTheReference(path: String) throws {
+        Self.check(path, try Self.jsonEvents(path))
+    }
+
+    /// Every XML example with a JSON-LD twin gives the same hashes, event by event.
+    @Test func xmlAndJSONTwinsHashTheSame() throws {
+        var twins = 0
+        for xml in Self.files("examples", "xml") {
+            let json = Self.stem(xml) + ".jsonld"
+            guard FileManager.default.fileExists(atPath: Self.url(json).path) else { continue }
+            twins += 1
+            let a = try Self.xmlEvents(xml).map(\.hash)
+            let b = try Self.jsonEvents(json).map(\.hash)
+            #expect(a == b, "\(xml)")
+        }
+        #expect(twins >= 10)
+    }
+
+    @Test func expectedEqualGroupsHashEqual() throws {
+        let groups = Self.files("expected_equal", "xml")
+        #expect(groups.count == 10)
+        for path in groups {
+            let events = try Self.xmlEvents(path)
+            #expect(events.count >= 2, "\(path)")
+            #expect(Set(events.map(\.hash)).count == 1, "\(path): \(Set(events.map(\.hash)).count) distinct hashes")
+        }
+    }
+
+    static func doc(_ body: String) -> [UInt8] {
+        Array(
+            """
+            <epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2" xmlns:ex="https://ns.example.com/epcis/" \
+            schemaVersion="2.0" creationDate="2020-01-01T00:00:00Z"><EPCISBody><EventList>\(body)</EventList></EPCISBody></epcis:EPCISDocument>
+            """.utf8)
+    }
+
+    static let event =
+        "<ObjectEvent><eventTime>2020-01-01T00:00:00Z</eventTime><eventTimeZoneOffset>+00:00</eventTimeZoneOffset>"
+        + "<epcList><epc>urn:epc:id:sgtin:0614141.107346.1</epc></epcList><action>OBSERVE</action>"
+        + "<ex:note a=\"1\">hi &amp; <![CDATA[<there>]]></ex:note></ObjectEvent>"
+
+    @Test func readsEntitiesCDATAAndAttributes() throws {
+        let events = try EPCISXML.events(Self.doc(Self.event))
+        #expect(events.count == 1)
+        #expect(events.first?.json["ex:note"] == .object(["a": .string("1"), "#text": .string("hi & <there>")]))
+        #expect(EPCISEventHash.preHash(events[0]).hasSuffix("{https://ns.example.com/epcis/}note=hi & <there>a=1"))
+    }
+
+    /// A clashing prefix (the document binds `gs1` elsewhere) gets a fresh one; the hash sees the IRI.
+    @Test func clashingPrefixesAreRenamed() throws {
+        let body = Self.event.replacingOccurrences(of: "ex:note", with: "gs1:note")
+            .replacingOccurrences(of: "<ObjectEvent>", with: "<ObjectEvent xmlns:gs1=\"https://other.example/\">")
+        let e = try #require(try EPCISXML.events(Self.doc(body)).first)
+        #expect(EPCISEventHash.preHash(e).contains("{https://other.example/}note="))
+    }
+
+    @Test(arguments: [
+        ("<!DOCTYPE x [<!ENTITY a \"b\">]><x/>", "document type"),
+        ("<a><b></a>", "closes"),
+        ("<a>&bogus;</a>", "entity"),
+        ("<a>&#0;</a>", "entity"),
+        ("<a x='1' x='2'/>", "repeated"),
+        ("<p:a/>", "undeclared"),
+        ("<a>", "end of input"),
+        ("<a/><b/>", "after the root"),
+        ("", "no root"),
+        ("<a b='<'/>", "'<'"),
+        ("<a><!-- open", "comment"),
+    ])
+    func malformedXMLIsRefused(input: String, what: String) {
+        do {
+            _ = try XMLReader.parse(Array(input.utf8))
+            Issue.record("accepted \(input)")
+        } catch {
+            #expect(error.code == .epcisInvalid)
+            #expect(error.message.contains(what), "\(error.message)")
+        }
+    }
+
+    @Test func resourcesAreBounded() {
+        let deep = String(repeating: "<a>", count: 10_000) + String(repeating: "</a>", count: 10_000)
+        #expect(throws: ChainError.self) { try XMLReader.parse(Array(deep.utf8)) }
+        let wide = "<r>" + String(repeating: "<a/>", count: 300) + "</r>"
+        #expect(throws: ChainError.self) { try XMLReader.parse(Array(wide.utf8), limits: XMLLimits(maxElements: 100)) }
+        #expect(throws: ChainError.self) { try XMLReader.parse(Array(wide.utf8), limits: XMLLimits(maxBytes: 100)) }
+        #expect(throws: ChainError.self) { try EPCISXML.events(Array("<r><a/></r>".utf8)) }
+    }
+}
