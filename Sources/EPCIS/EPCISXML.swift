@@ -12,7 +12,7 @@ import ChainCore
 /// `{sensorMetadata, sensorReport: [...]}` with attributes as members. Extension elements keep
 /// the document's prefix (`example:myField`, a fresh `nsN` prefix when the document's clashes),
 /// declared in the event's namespaces; an element with attributes or children becomes an object
-/// (its own text as `#text`), repeated elements an array.
+/// (its own text as `#text`), repeated elements an array; `xsi:` attributes are typing, not data.
 public enum EPCISXML {
     /// The events of an EPCIS XML capture or query document, with the fields the document
     /// declares ignored (`ignoreFields`) applied.
@@ -64,6 +64,10 @@ public enum EPCISXML {
             isStandard(c) && (c.local == "extension" || c.local == "baseExtension") ? dissolved(c.children) : [c]
         }
     }
+
+    /// `xsi:` attributes (`xsi:type="xsd:integer"` on an extension element) say how XML types a
+    /// value; JSON-LD says it with the value itself, so they are not members.
+    static let schemaInstance = "http://www.w3.org/2001/XMLSchema-instance"
 
     static let epcLists: Set<String> = ["epcList", "childEPCs", "inputEPCList", "outputEPCList"]
     static let quantityLists: Set<String> = ["quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"]
@@ -128,9 +132,13 @@ public enum EPCISXML {
         mutating func generic(_ e: XMLTree) -> JSONValue {
             let children = EPCISXML.dissolved(e.children)
             let text = e.text.trimmingWhitespace
-            if children.isEmpty && e.attributes.isEmpty { return .string(text) }
+            if children.isEmpty && !e.attributes.contains(where: { $0.namespace != EPCISXML.schemaInstance }) {
+                return .string(text)
+            }
             var o: [String: JSONValue] = [:]
-            for a in e.attributes { o[key(namespace: a.namespace, prefix: a.prefix, local: a.local)] = .string(a.value) }
+            for a in e.attributes where a.namespace != EPCISXML.schemaInstance {
+                o[key(namespace: a.namespace, prefix: a.prefix, local: a.local)] = .string(a.value)
+            }
             members(children, into: &o) { m, c in m.generic(c) }
             if !text.isEmpty { o["#text"] = .string(text) }
             return .object(o)

@@ -40,8 +40,9 @@ public struct XMLLimits: Sendable {
 
 /// A small, bounded, non-validating XML 1.0 reader with namespaces. It reads elements,
 /// attributes, character data, CDATA sections and character/predefined entity references;
-/// comments, processing instructions and the XML declaration are skipped. Document type
-/// declarations are refused (no entity expansion at all), so input size bounds the work.
+/// comments, processing instructions, the XML declaration and a bare `<!DOCTYPE name>` are
+/// skipped. Document type declarations with an internal subset are refused (no entity
+/// declarations, so no entity expansion at all): input size bounds the work.
 /// Every failure is `epcis_invalid` with the line of the problem.
 public struct XMLReader {
     let b: [UInt8]
@@ -95,8 +96,19 @@ public struct XMLReader {
                 try skip(past: "?>", what: "processing instruction")
             } else if starts(with: "<!--") {
                 try skip(past: "-->", what: "comment")
+            } else if starts(with: "<!DOCTYPE") {
+                // A bare `<!DOCTYPE name [SYSTEM "..."]>` (GS1's examples carry `<!DOCTYPE project>`)
+                // declares nothing; an internal subset could declare entities and is refused.
+                while i < b.count, b[i] != UInt8(ascii: ">") {
+                    guard b[i] != UInt8(ascii: "[") else {
+                        throw fail("document type declarations with an internal subset are not accepted")
+                    }
+                    i += 1
+                }
+                guard i < b.count else { throw fail("unterminated document type declaration") }
+                i += 1
             } else if starts(with: "<!") {
-                throw fail("document type declarations are not accepted")
+                throw fail("declarations are not accepted outside elements")
             } else {
                 return
             }
