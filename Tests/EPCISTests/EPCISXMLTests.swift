@@ -153,6 +153,27 @@ import Testing
         #expect(EPCISEvent(index: 0, json: json, namespaces: xml.namespaces).hash == xml.hash)
     }
 
+    /// EPCIS 1.2 wraps later fields in `extension`/`baseExtension` (and TransformationEvent in an
+    /// `extension` of the event list): the same event as 2.0 writes it, the same hash.
+    @Test func version12WrappersAreDissolved() throws {
+        let body20 =
+            "<TransformationEvent><eventTime>2020-01-01T00:00:00Z</eventTime><eventTimeZoneOffset>+00:00</eventTimeZoneOffset>"
+            + "<eventID>urn:uuid:1</eventID><inputEPCList><epc>urn:epc:id:sgtin:0614141.107346.1</epc></inputEPCList>"
+            + "<outputQuantityList><quantityElement><epcClass>urn:epc:class:lgtin:0614141.107346.L1</epcClass>"
+            + "<quantity>2.50</quantity><uom>KGM</uom></quantityElement></outputQuantityList></TransformationEvent>"
+        let body12 =
+            "<extension><TransformationEvent><eventTime>2020-01-01T01:00:00+01:00</eventTime>"
+            + "<eventTimeZoneOffset>+00:00</eventTimeZoneOffset><baseExtension><eventID>urn:uuid:2</eventID></baseExtension>"
+            + "<inputEPCList><epc>https://id.gs1.org/01/10614141073464/21/1</epc></inputEPCList><extension>"
+            + "<outputQuantityList><quantityElement><epcClass>https://example.com/01/10614141073464/10/L1</epcClass>"
+            + "<quantity>2.5</quantity><uom>KGM</uom></quantityElement></outputQuantityList></extension>"
+            + "</TransformationEvent></extension>"
+        let a = try #require(try EPCISXML.events(Self.doc(body20)).first)
+        let b = try #require(try EPCISXML.events(Self.doc(body12)).first)
+        #expect(b.type == "TransformationEvent" && b.eventID == "urn:uuid:2")
+        #expect(a.hash == b.hash)
+    }
+
     /// A clashing prefix (the document binds `gs1` elsewhere) gets a fresh one; the hash sees the IRI.
     @Test func clashingPrefixesAreRenamed() throws {
         let body = Self.event.replacingOccurrences(of: "ex:note", with: "gs1:note")
