@@ -27,7 +27,6 @@ public enum EPCISXML {
         for list in ignoreLists(root, depth: 3) { for f in list.children { ignored.insert(mapper.key(f)) } }
         var events: [EPCISEvent] = []
         for element in dissolved(list.children) {
-            mapper.declare(element)
             let json = mapper.event(element)
             events.append(EPCISEvent(index: events.count, json: json, namespaces: mapper.namespaces, ignoredFields: ignored))
         }
