@@ -1,17 +1,32 @@
 import ChainCore
 import Crypto
 
-/// The CBV 2.0 event hash (§8.9): a canonical "pre-hash" string of the event's business content
-/// hashed with SHA-256 and written `ni:///sha-256;<hex>?ver=CBV2.0`. Serialisation details
-/// (member order, whitespace, URN vs Digital Link, time zone, CURIEs) do not change the hash;
-/// `eventID`, `recordTime` and comments are left out.
+/// The CBV 2.0 event hash ("EPCIS Event Hash ID", CBV 2.0 §8.9): a canonical pre-hash string of
+/// the event's business content, hashed with SHA-256 and written `ni:///sha-256;<hex>?ver=CBV2.0`
+/// (RFC 6920). Serialisation details (JSON-LD or XML, member order, whitespace, URN or Digital
+/// Link, time zone, CURIEs, number spelling) do not change it.
 ///
-/// Layout follows the reference implementation (epcis-event-hash-generator): `eventType=...`,
-/// then the standard fields in a fixed order, each `name=value` or `name` followed by its
-/// children, values within one list sorted; then every remaining field (business transactions,
-/// sources, destinations, ilmd, error declaration, user extensions as `{namespace}local`) sorted
-/// as strings. Nested standard objects (readPoint, sensor elements) put their own extensions
-/// after their standard members.
+/// The hash is always SHA-256, whatever crypto suite the chain uses: it is a GS1 identifier that
+/// other systems recompute.
+///
+/// Pre-hash, rule by rule (`docs/epcis.md` has the full text and every deliberate difference
+/// from the reference implementation, RalphTro/epcis-event-hash-generator):
+/// - `eventType=<type>`, then in this order when present: `eventTime`, `eventTimeZoneOffset`,
+///   `certificationInfo`, `epcList`, `parentID`, `inputEPCList`, `childEPCs`, `quantityList`,
+///   `childQuantityList`, `inputQuantityList`, `outputEPCList`, `outputQuantityList`, `action`,
+///   `transformationID`, `bizStep`, `disposition`, `persistentDisposition` (`set`, `unset`),
+///   `readPoint` (`id`), `bizLocation` (`id`), `sensorElementList` (`sensorMetadata`, then
+///   `sensorReport`s, each with its members in the standard order, then its extensions);
+/// - then, sorted as strings: `bizTransactionList`, `sourceList`, `destinationList` (items
+///   `type=…` + `bizTransaction=…`/`source=…`/`destination=…`, sorted), `ilmd` and user
+///   extensions, written `{namespace}localName[=value]` followed by their sorted children;
+/// - left out: `eventID`, `recordTime`, `errorDeclaration` (an error declaration keeps the hash
+///   of the event it corrects), `@context`, comments, and fields the document declares ignored;
+/// - values trimmed; times in UTC with exactly three fraction digits, rounded half up; numbers
+///   in the canonical form of `CanonicalNumber`; CBV values (bare, URN or CURIE) as their
+///   `https://ref.gs1.org/cbv/...` or `https://gs1.org/voc/...` URI; GS1 identifiers as
+///   constrained canonical Digital Link URIs (`GS1Identifier`); empty values and empty lists
+///   leave no trace; list items and same-named siblings sorted by UTF-8 code units.
 public enum EPCISEventHash {
     /// The `ni:` hash URI of `event`.
     public static func hash(_ event: EPCISEvent) -> String {
@@ -25,20 +40,23 @@ public enum EPCISEventHash {
     }
 }
 
-/// A field's canonical rendering before sorting: `name=value` or `name` + children.
+/// Builds pre-hash strings (see `EPCISEventHash`).
 struct PreHasher {
     let namespaces: EPCISNamespaces
     /// Document-declared fields to leave out (see `EPCISEvent.ignoredFields`).
     var ignoredFields: Set<String> = []
 
-    static let epcLists = ["epcList", "inputEPCList", "childEPCs", "outputEPCList"]
-    static let quantityLists = ["quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"]
+    static let epcLists: Set<String> = ["epcList", "inputEPCList", "childEPCs", "outputEPCList"]
+    static let quantityLists: Set<String> = ["quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"]
+    /// The canonical property order up to the sensor elements.
     static let order: [String] = [
         "eventTime", "eventTimeZoneOffset", "certificationInfo", "epcList", "parentID", "inputEPCList", "childEPCs",
         "quantityList", "childQuantityList", "inputQuantityList", "outputEPCList", "outputQuantityList", "action",
         "transformationID", "bizStep", "disposition", "persistentDisposition", "readPoint", "bizLocation", "sensorElementList",
     ]
-    static let ignored: Set<String> = ["type", "eventID", "recordTime", "@context", "comment", "rdfs:comment"]
+    static let ordered = Set(order)
+    /// Event members that never enter the pre-hash.
+    static let excluded: Set<String> = ["type", "eventID", "recordTime", "errorDeclaration", "@context"]
     static let metadataOrder = [
         "time", "startTime", "endTime", "deviceID", "deviceMetadata", "rawData", "dataProcessingMethod", "bizRules",
     ]
@@ -47,7 +65,11 @@ struct PreHasher {
         "chemicalSubstance", "value", "component", "stringValue", "booleanValue", "hexBinaryValue", "uriValue", "minValue",
         "maxValue", "meanValue", "sDev", "percRank", "percValue", "uom", "coordinateReferenceSystem",
     ]
-    static let timeFields: Set<String> = ["eventTime", "time", "startTime", "endTime", "declarationTime"]
+    static let timeFields: Set<String> = ["eventTime", "time", "startTime", "endTime"]
+    /// The three lists whose items pair a type with a value.
+    static let typedLists: [String: String] = [
+        "bizTransactionList": "bizTransaction", "sourceList": "source", "destinationList": "destination",
+    ]
 
     func event(_ e: [String: JSONValue]) -> String {
         var out = "eventType=" + (e["type"]?.stringValue ?? "")
@@ -55,75 +77,147 @@ struct PreHasher {
             guard let v = e[key] else { continue }
             out += standard(key, v)
         }
-        let rest = e.filter {
-            !Self.order.contains($0.key) && !Self.ignored.contains($0.key) && !ignoredFields.contains($0.key)
+        var rest: [String] = []
+        for key in Self.order {
+            if let v = e[key], let left = leftovers(key, v) { rest.append(left) }
         }
-        out += rest.flatMap { generic($0.key, $0.value, parent: "event") }.sorted(by: Self.less).joined()
-        return out
+        for (key, value) in e where !Self.ordered.contains(key) && !Self.excluded.contains(key) && !ignoredFields.contains(key) {
+            if let member = Self.typedLists[key] {
+                rest += typedList(key, member: member, value)
+            } else if !isComment(key) {
+                rest += generic(key, value)
+            }
+        }
+        return out + rest.sorted(by: Self.less).joined()
     }
 
-    /// Byte-wise string order (as Python sorts str by code point; UTF-8 bytes order the same).
-    static func less(_ a: String, _ b: String) -> Bool { Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8)) }
+    /// Code-unit order of UTF-8 (the same as Unicode code point order).
+    static func less(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
 
+    static func sortedJoined(_ items: [String]) -> String { items.sorted(by: less).joined() }
+
+    /// A member of the canonical property order.
     func standard(_ key: String, _ v: JSONValue) -> String {
+        if Self.epcLists.contains(key) {
+            let items = (v.arrayValue ?? [v]).map { leaf("epc", $0) }.filter { !$0.isEmpty }
+            return items.isEmpty ? "" : key + Self.sortedJoined(items)
+        }
+        if Self.quantityLists.contains(key) {
+            let items = (v.arrayValue ?? [v]).map { q -> String in
+                let fields = ["epcClass", "quantity", "uom"].map { k in q[k].map { leaf(k, $0) } ?? "" }.joined()
+                return fields.isEmpty ? "" : "quantityElement" + fields
+            }.filter { !$0.isEmpty }
+            return items.isEmpty ? "" : key + Self.sortedJoined(items)
+        }
         switch key {
-        case _ where Self.epcLists.contains(key):
-            let items = (v.arrayValue ?? []).compactMap { $0.stringValue }.map { "epc=" + value($0, field: "epc") }
-            return items.isEmpty ? "" : key + items.sorted(by: Self.less).joined()
-        case _ where Self.quantityLists.contains(key):
-            let items = (v.arrayValue ?? []).map { q -> String in
-                "quantityElement" + ["epcClass", "quantity", "uom"].map { k in q[k].map { leaf(k, $0) } ?? "" }.joined()
-            }
-            return items.isEmpty ? "" : key + items.sorted(by: Self.less).joined()
         case "certificationInfo":
-            let items = (v.arrayValue ?? [v]).map { leaf(key, $0) }.filter { !$0.isEmpty }
-            return items.sorted(by: Self.less).joined()
+            return Self.sortedJoined((v.arrayValue ?? [v]).map { leaf(key, $0) })
         case "persistentDisposition":
             var out = ""
             for k in ["set", "unset"] {
-                out += (v[k]?.arrayValue ?? []).map { leaf(k, $0, field: "disposition") }.sorted(by: Self.less).joined()
+                out += Self.sortedJoined((v[k].map { $0.arrayValue ?? [$0] } ?? []).map { leaf(k, $0, field: "disposition") })
             }
             return out.isEmpty ? "" : key + out
         case "readPoint", "bizLocation":
             return structured(key, v, order: ["id"])
         case "sensorElementList":
-            let items = (v.arrayValue ?? []).map { el -> String in
-                let o = el.objectValue ?? [:]
-                var s = "sensorElement"
+            let items = (v.arrayValue ?? [v]).map { el -> String in
+                guard let o = el.objectValue else { return "" }
+                var s = ""
                 if let m = o["sensorMetadata"] { s += structured("sensorMetadata", m, order: Self.metadataOrder) }
-                s += (o["sensorReport"]?.arrayValue ?? []).map { structured("sensorReport", $0, order: Self.reportOrder) }
-                    .sorted(by: Self.less).joined()
-                s += extras(o, known: ["sensorMetadata", "sensorReport"])
-                return s
-            }
-            return items.isEmpty ? "" : key + items.sorted(by: Self.less).joined()
+                let reports = o["sensorReport"].map { $0.arrayValue ?? [$0] } ?? []
+                s += Self.sortedJoined(reports.map { structured("sensorReport", $0, order: Self.reportOrder) })
+                s += extensions(o, known: ["sensorMetadata", "sensorReport"])
+                return s.isEmpty ? "" : "sensorElement" + s
+            }.filter { !$0.isEmpty }
+            return items.isEmpty ? "" : key + Self.sortedJoined(items)
         default:
             return leaf(key, v)
         }
     }
 
-    /// `name` + ordered standard members + sorted extensions.
+    /// `name` + its standard members in `order` + its extensions sorted; "" when all are empty.
     func structured(_ name: String, _ v: JSONValue, order: [String]) -> String {
         guard let o = v.objectValue else { return leaf(name, v) }
         var s = ""
         for k in order {
             guard let m = o[k] else { continue }
-            s += (m.arrayValue ?? [m]).map { leaf(k, $0, field: name + "." + k) }.sorted(by: Self.less).joined()
+            s += Self.sortedJoined((m.arrayValue ?? [m]).map { leaf(k, $0, field: name + "." + k) })
         }
-        s += extras(o, known: Set(order))
+        s += extensions(o, known: Set(order))
         return s.isEmpty ? "" : name + s
     }
 
-    func extras(_ o: [String: JSONValue], known: Set<String>) -> String {
-        o.filter { !known.contains($0.key) }.flatMap { generic($0.key, $0.value, parent: "") }.sorted(by: Self.less).joined()
+    /// The members of `o` outside `known` that are user extensions (namespaced), rendered and sorted.
+    func extensions(_ o: [String: JSONValue], known: Set<String>) -> String {
+        Self.sortedJoined(
+            o.filter { !known.contains($0.key) && !isComment($0.key) && isExtension($0.key) }.flatMap {
+                generic($0.key, $0.value)
+            })
     }
 
-    /// `name=value` for a scalar, "" for an empty one.
+    /// A namespaced member name: a declared prefix or a full IRI.
+    func isExtension(_ key: String) -> Bool { expandedName(key).hasPrefix("{") || key.contains("://") }
+
+    /// Members of a nested standard object that are neither its standard members nor user
+    /// extensions (a bare `bizRules` on a sensor report, an unknown member of a quantity element).
+    /// The reference implementation leaves them where its ordered pass cannot place them and
+    /// writes them with the generic remainder of the event, under the names of the objects that
+    /// hold them (`sensorElementList sensorElement sensorReport bizRules=...`); so do we.
+    func stray(_ v: JSONValue, known: Set<String>) -> [String] {
+        guard let o = v.objectValue else { return [] }
+        return o.filter {
+            !known.contains($0.key) && !isComment($0.key) && !isExtension($0.key) && !$0.key.hasPrefix("#")
+                && !$0.key.hasPrefix("@")
+        }
+        .flatMap { generic($0.key, $0.value) }
+    }
+
+    /// The remainder rendering of the stray members below `key` (see `stray`), nil when there are none.
+    func leftovers(_ key: String, _ v: JSONValue) -> String? {
+        func wrap(_ name: String, _ parts: [String]) -> String? { parts.isEmpty ? nil : name + Self.sortedJoined(parts) }
+        if Self.quantityLists.contains(key) {
+            let items = (v.arrayValue ?? [v]).compactMap {
+                wrap("quantityElement", stray($0, known: ["epcClass", "quantity", "uom"]))
+            }
+            return wrap(key, items)
+        }
+        switch key {
+        case "readPoint", "bizLocation": return wrap(key, stray(v, known: ["id"]))
+        case "persistentDisposition": return wrap(key, stray(v, known: ["set", "unset"]))
+        case "sensorElementList":
+            let items = (v.arrayValue ?? [v]).compactMap { el -> String? in
+                guard let o = el.objectValue else { return nil }
+                var parts = stray(el, known: ["sensorMetadata", "sensorReport"])
+                if let m = o["sensorMetadata"], let left = wrap("sensorMetadata", stray(m, known: Set(Self.metadataOrder))) {
+                    parts.append(left)
+                }
+                for r in o["sensorReport"].map({ $0.arrayValue ?? [$0] }) ?? [] {
+                    if let left = wrap("sensorReport", stray(r, known: Set(Self.reportOrder))) { parts.append(left) }
+                }
+                return wrap("sensorElement", parts)
+            }
+            return wrap(key, items)
+        default: return nil
+        }
+    }
+
+    /// `bizTransactionList`, `sourceList` or `destinationList`: `type=` before the value in each item.
+    func typedList(_ key: String, member: String, _ v: JSONValue) -> [String] {
+        let typeField = key == "bizTransactionList" ? "bizTransaction.type" : "sourceDest.type"
+        let items = (v.arrayValue ?? [v]).map { el -> String in
+            (el["type"].map { leaf("type", $0, field: typeField) } ?? "") + (el[member].map { leaf(member, $0) } ?? "")
+        }.filter { !$0.isEmpty }
+        return items.isEmpty ? [] : [key + Self.sortedJoined(items)]
+    }
+
+    /// `name=value` for a scalar; "" for an empty or absent one.
     func leaf(_ name: String, _ v: JSONValue, field: String? = nil) -> String {
-        guard let text = scalar(v, field: field ?? name) else { return "" }
-        return text.isEmpty ? "" : name + "=" + text
+        guard let text = scalar(v, field: field ?? name), !text.isEmpty else { return "" }
+        return name + "=" + text
     }
 
+    /// The canonical text of a scalar (nil for objects, arrays and null).
     func scalar(_ v: JSONValue, field: String) -> String? {
         switch v {
         case .string(let s):
@@ -131,42 +225,30 @@ struct PreHasher {
             let last = field.split(separator: ".").last.map(String.init) ?? field
             if Self.timeFields.contains(last), let time = EPCISTime(t) { return time.canonical }
             return value(t, field: field)
-        case .number(let n): return Self.number(n) ?? n
+        case .number(let n): return CanonicalNumber.canonical(n) ?? n
         case .bool(let b): return b ? "true" : "false"
         default: return nil
         }
     }
 
-    /// Renderings of a non-standard field: one per array element, objects as name + sorted children.
-    func generic(_ key: String, _ v: JSONValue, parent: String) -> [String] {
-        if parent == "event", key == "bizTransactionList" || key == "sourceList" || key == "destinationList" {
-            let member = key == "bizTransactionList" ? "bizTransaction" : key == "sourceList" ? "source" : "destination"
-            let items = (v.arrayValue ?? []).map { el -> String in
-                let typeField = key == "bizTransactionList" ? "bizTransaction.type" : "sourceDest.type"
-                return (el["type"].map { leaf("type", $0, field: typeField) } ?? "") + (el[member].map { leaf(member, $0) } ?? "")
-            }
-            return items.isEmpty ? [] : [key + items.sorted(by: Self.less).joined()]
-        }
-        if parent == "event", key == "errorDeclaration", let o = v.objectValue {
-            var parts: [String] = []
-            for (k, m) in o {
-                switch k {
-                case "declarationTime": parts.append(leaf(k, m))
-                case "reason": parts.append(leaf(k, m, field: "errorDeclaration.reason"))
-                case "correctiveEventIDs":
-                    let ids = (m.arrayValue ?? []).map { leaf("correctiveEventID", $0) }.sorted(by: Self.less).joined()
-                    if !ids.isEmpty { parts.append(k + ids) }
-                default: parts += generic(k, m, parent: "")
-                }
-            }
-            return [key + parts.sorted(by: Self.less).joined()]
-        }
+    /// True for comment members, which never count (`rdfs:comment`, `comment`).
+    func isComment(_ key: String) -> Bool {
+        key == "comment" || key == "rdfs:comment" || expandedName(key) == "{http://www.w3.org/2000/01/rdf-schema#}comment"
+    }
+
+    /// Renderings of an extension member: one per array item; an object as its name, its text
+    /// (`#text`, from XML elements with attributes) and its sorted children; null as nothing
+    /// (JSON-LD drops null members).
+    func generic(_ key: String, _ v: JSONValue) -> [String] {
         let name = expandedName(key)
         switch v {
-        case .array(let items): return items.flatMap { generic(key, $0, parent: parent) }
+        case .array(let items): return items.flatMap { generic(key, $0) }
         case .object(let o):
-            return [name + o.flatMap { generic($0.key, $0.value, parent: "") }.sorted(by: Self.less).joined()]
-        case .null: return [name]
+            var s = name
+            if let text = o["#text"].flatMap({ scalar($0, field: key) }), !text.isEmpty { s += "=" + text }
+            let children = o.filter { $0.key != "#text" && !isComment($0.key) && !$0.key.hasPrefix("@") }
+            return [s + Self.sortedJoined(children.flatMap { generic($0.key, $0.value) })]
+        case .null: return []
         default:
             let text = scalar(v, field: key) ?? ""
             return [text.isEmpty ? name : name + "=" + text]
@@ -179,7 +261,7 @@ struct PreHasher {
         return "{" + e.namespace + "}" + e.local
     }
 
-    /// Canonical form of a string value: CBV values as web URIs, numbers without padding,
+    /// Canonical form of a string value: CBV values as web URIs, numbers in canonical form,
     /// GS1 identifiers as canonical Digital Link URIs.
     func value(_ raw: String, field: String) -> String {
         var s = raw
@@ -190,10 +272,9 @@ struct PreHasher {
         }
         switch field {
         case "bizStep": return CBVVocabulary.bizStep.canonical(s)
-        case "disposition", "set", "unset": return CBVVocabulary.disposition.canonical(s)
+        case "disposition": return CBVVocabulary.disposition.canonical(s)
         case "bizTransaction.type": return CBVVocabulary.bizTransactionType.canonical(s)
         case "sourceDest.type": return CBVVocabulary.sourceDestType.canonical(s)
-        case "errorDeclaration.reason": return CBVVocabulary.errorReason.canonical(s)
         case "sensorReport.component": return CBVVocabulary.component.canonical(s)
         case "sensorReport.type": return CBVVocabulary.measurementType.canonical(s)
         case "sensorReport.exception": return CBVVocabulary.sensorAlertType.canonical(s)
@@ -203,7 +284,7 @@ struct PreHasher {
             s = web + s.dropFirst(urn.count)
             break
         }
-        if let n = Self.number(s) { return n }
+        if let n = CanonicalNumber.canonical(s) { return n }
         return GS1Identifier.canonicalDigitalLink(s) ?? s
     }
 
@@ -214,36 +295,6 @@ struct PreHasher {
         ("urn:epcglobal:cbv:sdt:", "https://ref.gs1.org/cbv/SDT-"),
         ("urn:epcglobal:cbv:er:", "https://ref.gs1.org/cbv/ER-"),
     ]
-
-    /// A decimal literal in its shortest form (`26.0` → `26`, `+0.50` → `0.5`); nil when `s` is not a number.
-    static func number(_ s: String) -> String? {
-        let b = Array(s.utf8)
-        var i = 0
-        if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
-        var digits = 0
-        while i < b.count, b[i] >= 48, b[i] <= 57 {
-            i += 1
-            digits += 1
-        }
-        if i < b.count, b[i] == UInt8(ascii: ".") {
-            i += 1
-            while i < b.count, b[i] >= 48, b[i] <= 57 {
-                i += 1
-                digits += 1
-            }
-        }
-        guard digits > 0 else { return nil }
-        if i < b.count, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
-            i += 1
-            if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
-            let start = i
-            while i < b.count, b[i] >= 48, b[i] <= 57 { i += 1 }
-            guard i > start else { return nil }
-        }
-        guard i == b.count, let d = Double(s), d.isFinite else { return nil }
-        if d == d.rounded(), abs(d) < 9.0e18 { return String(Int64(d)) }
-        return "\(d)"
-    }
 }
 
 extension String {

@@ -93,18 +93,18 @@ public struct EPCISEventSummary: Sendable, Equatable {
     public let eventTime: Int64
     /// All EPCs and class ids named by the event.
     public let epcs: [String]
-    /// The contract state key of the stored record (`event/<hash>`).
+    /// The contract state key of the stored record (`event/<hash>`; `decl/<hash>` for an error declaration).
     public let key: String
 
-    /// Describes a validated event.
-    public init(event: EPCISEvent, hash: String) {
+    /// Describes a validated event stored under `key` (default `event/<hash>`).
+    public init(event: EPCISEvent, hash: String, key: String? = nil) {
         self.hash = hash
         eventID = event.eventID
         type = event.type
         bizStep = event.bizStep
         eventTime = event.eventTimeMillis
         epcs = event.epcs
-        key = "event/" + hash
+        self.key = key ?? "event/" + hash
     }
 
     /// Reads a summary back from its JSON form; nil when it is not one.

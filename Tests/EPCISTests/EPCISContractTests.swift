@@ -99,6 +99,43 @@ import Testing
         #expect(later.transactions[0].result.error?.code.rawValue == "epcis_duplicate")
     }
 
+    /// EPCIS 2.0 error declarations: the erroneous event again, with `errorDeclaration` and the
+    /// same eventID. Its hash is the erroneous event's; it is recorded beside it, once.
+    @Test func anErrorDeclarationIsRecordedBesideTheEventItDeclares() throws {
+        let original = Self.event(eventID: "urn:uuid:decl-1")
+        var declared = original
+        declared["errorDeclaration"] = .object([
+            "declarationTime": .string("2024-05-02T00:00:00Z"), "reason": .string("incorrect_data"),
+        ])
+        let hash = try EPCISDocument(Self.document([original])).events[0].hash
+        let txs = [
+            try raw(.merchant, Self.capture([original])), try raw(.merchant, Self.capture([declared])),
+            try raw(.merchant, Self.capture([declared])), try raw(.merchant, Self.capture([original])),
+        ]
+        let out = try executor.execute(txs, height: 1, time: 1, state: MemoryState(), previousStateHash: .zero)
+        let codes = out.transactions.map { $0.result.error?.code.rawValue }
+        #expect(codes == [nil, nil, "epcis_duplicate", "epcis_duplicate"])
+        #expect(out.transactions[2].result.error?.message.contains("error declaration") == true)
+        let keys = Set(out.writes.map(\.key))
+        #expect(keys == ["epcis/event/\(hash)", "epcis/decl/\(hash)", "epcis/id/urn:uuid:decl-1"])
+        let record = try JSONParser().parse(out.writes.first { $0.key == "epcis/decl/\(hash)" }!.value!)
+        #expect(record["hash"]?.stringValue == hash && record["event"]?["errorDeclaration"] != nil)
+        let idWrite = try JSONParser().parse(out.writes.first { $0.key == "epcis/id/urn:uuid:decl-1" }!.value!)
+        #expect(idWrite.stringValue == hash)
+        let summary = try #require(EPCISEventSummary(json: out.transactions[1].result.events[0].data))
+        #expect(summary.key == "decl/\(hash)" && summary.hash == hash)
+        // Both come back from a query for that event id.
+        var state = MemoryState()
+        state.apply(out.writes)
+        let stored = out.transactions.flatMap(\.result.events).compactMap { EPCISEventSummary(json: $0.data) }
+        let candidates = stored.map { s in
+            EPCISCandidate(summary: s) { [state] in try state.read("epcis/" + s.key).map { try JSONParser().parse($0) } }
+        }
+        let page = try EPCISQueryEngine.run(
+            try EPCISQuery(parameters: ["EQ_eventID": hash]), candidates: candidates, nowMillis: 0)
+        #expect(page.matched == 2)
+    }
+
     @Test(arguments: [
         (Role.association, "commissioning", nil as String?, true), (.farm, "commissioning", nil, true),
         (.farm, "retail_selling", nil, false), (.lab, "inspecting", nil, true), (.lab, "shipping", nil, false),

@@ -75,6 +75,57 @@ import Testing
         #expect(a.hash == b.hash)
     }
 
+    static func event(_ extra: [String: JSONValue], context: JSONValue? = nil) -> EPCISEvent {
+        var json: [String: JSONValue] = [
+            "type": .string("TransactionEvent"), "eventTime": .string("2024-03-01T10:00:00Z"),
+            "eventTimeZoneOffset": .string("+00:00"), "action": .string("ADD"),
+        ]
+        json.merge(extra) { $1 }
+        return EPCISEvent(index: 0, json: json, namespaces: EPCISNamespaces(context: context))
+    }
+
+    /// The choices docs/epcis.md lists where the algorithm text and the reference code differ.
+    @Test func rulesWhereTheReferenceCodeDiffers() {
+        let ex: JSONValue = .object(["ex": .string("https://ns.example.com/x"), "ex1": .string("https://ns.example.com/y/")])
+        // The text's order: epcList before parentID.
+        let both = Self.event([
+            "parentID": .string("urn:epc:id:sscc:0614141.1234567890"),
+            "epcList": .array([.string("urn:epc:id:sgtin:0614141.107346.1")]),
+        ])
+        #expect(EPCISEventHash.preHash(both).contains("epc=https://id.gs1.org/01/10614141073464/21/1parentID="))
+        // A typed item is type first whatever the member order, and needs no type.
+        let items: [JSONValue] = [
+            .object(["bizTransaction": .string("urn:x:1"), "type": .string("po")]),
+            .object(["bizTransaction": .string("urn:x:2")]),
+        ]
+        let typed = EPCISEventHash.preHash(Self.event(["bizTransactionList": .array(items)]))
+        #expect(
+            typed.contains("bizTransactionListbizTransaction=urn:x:2type=https://ref.gs1.org/cbv/BTT-pobizTransaction=urn:x:1"))
+        // Booleans as JSON writes them; CURIE sensor types expanded; a nested extension stays
+        // with its parent whatever its namespace IRI ends with.
+        let sensor = Self.event(
+            [
+                "sensorElementList": .array([
+                    .object([
+                        "sensorReport": .array([.object(["type": .string("gs1:Humidity"), "booleanValue": .bool(true)])]),
+                        "ex:note": .string("n"),
+                    ])
+                ]),
+                "readPoint": .object(["ex1:gate": .string("G")]),
+            ], context: ex)
+        let pre = EPCISEventHash.preHash(sensor)
+        #expect(pre.contains("readPoint{https://ns.example.com/y/}gate=G"))
+        #expect(pre.contains("sensorReporttype=https://gs1.org/voc/HumiditybooleanValue=true{https://ns.example.com/x}note=n"))
+        // A fourth fraction digit that carries into the next second.
+        let late = Self.event(["eventTime": .string("2024-03-01T10:00:59.9995Z")])
+        #expect(EPCISEventHash.preHash(late).contains("eventTime=2024-03-01T10:01:00.000Z"))
+        // An error declaration does not change the hash of the event it is declared on.
+        let declared = Self.event([
+            "errorDeclaration": .object(["declarationTime": .string("2024-03-02T00:00:00Z"), "reason": .string("incorrect_data")])
+        ])
+        #expect(declared.hash == Self.event([:]).hash)
+    }
+
     @Test(arguments: [
         ("urn:epc:id:sgtin:0614141.107346.2017", "https://id.gs1.org/01/10614141073464/21/2017"),
         ("urn:epc:id:sscc:0614141.1234567890", "https://id.gs1.org/00/106141412345678908"),

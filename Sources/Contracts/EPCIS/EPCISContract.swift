@@ -9,7 +9,9 @@ import Identity
 /// CBV 2.0 hash, refuses an event whose hash is already recorded (`epcis_duplicate`, also for
 /// repeats inside one document), checks the signer's role for events about configured crab
 /// products (`role_not_allowed`), then stores each event under `event/<hash>` and, when the
-/// document gave one, `id/<eventID>` → hash, and emits one `epcis_event` per event.
+/// document gave one, `id/<eventID>` → hash, and emits one `epcis_event` per event. An error
+/// declaration (an event with `errorDeclaration`, which has the hash of the event it declares
+/// erroneous) is stored under `decl/<hash>`, once per hash.
 public struct EPCISContract: Contract {
     /// "epcis".
     public let name = "epcis"
@@ -39,20 +41,26 @@ public struct EPCISContract: Contract {
         guard !document.events.isEmpty else { throw ChainError(.epcisInvalid, "document epcisBody.eventList: no events") }
         let namespaces = document.namespaces.prefixes.filter { EPCISNamespaces.standard[$0.key] != $0.value }
         var seen = Set<String>()
-        var planned: [(EPCISEvent, String)] = []
+        var planned: [(event: EPCISEvent, hash: String, key: String)] = []
         for event in document.events {
             let hash = event.hash
-            guard seen.insert(hash).inserted, try ctx.get("event/" + hash) == nil else {
-                throw ChainError(.epcisDuplicate, "event \(event.index): an event with hash \(hash) is already recorded")
+            // An error declaration is the erroneous event again with `errorDeclaration` (EPCIS 2.0
+            // §7.4.1.3); the event hash leaves that member out, so it has the erroneous event's hash
+            // and eventID and is kept beside it, once.
+            let declaration = event.json["errorDeclaration"] != nil
+            let key = (declaration ? "decl/" : "event/") + hash
+            guard seen.insert(key).inserted, try ctx.get(key) == nil else {
+                let what = declaration ? "an error declaration for the event with hash" : "an event with hash"
+                throw ChainError(.epcisDuplicate, "event \(event.index): \(what) \(hash) is already recorded")
             }
-            if let id = event.eventID, try ctx.get("id/" + id) != nil, !id.hasPrefix("ni:///") {
+            if !declaration, let id = event.eventID, try ctx.get("id/" + id) != nil, !id.hasPrefix("ni:///") {
                 throw ChainError(.epcisDuplicate, "event \(event.index): eventID \(id) is already recorded")
             }
             try checkRole(event, ctx)
-            planned.append((event, hash))
+            planned.append((event, hash, key))
         }
-        for (event, hash) in planned {
-            let summary = EPCISEventSummary(event: event, hash: hash)
+        for (event, hash, key) in planned {
+            let summary = EPCISEventSummary(event: event, hash: hash, key: key)
             let record = JSONValue.object([
                 "hash": .string(hash), "event": .object(event.json), "index": .int(event.index),
                 "namespaces": .object(namespaces.mapValues(JSONValue.string)),
@@ -63,7 +71,7 @@ public struct EPCISContract: Contract {
                 ]),
             ])
             ctx.putJSON(summary.key, record)
-            if let id = event.eventID { ctx.putJSON("id/" + id, .string(hash)) }
+            if let id = event.eventID, !summary.key.hasPrefix("decl/") { ctx.putJSON("id/" + id, .string(hash)) }
             ctx.emit("epcis_event", summary.json)
         }
     }
