@@ -57,7 +57,7 @@ enum CrabWorkload {
                     association,
                     CrabCall.openSeason(
                         season: season, opensAt: now - day, closesAt: now + 60 * day, capPerMu: 600, couponValidityDays: 90,
-                        sizes: [LiangSize(tenths: 30), LiangSize(tenths: 40)], maxScans: 10_000, scanWindowHours: 24,
+                        sizes: [LiangSize(tenths: 30), LiangSize(tenths: 40)], maxScans: 1000, scanWindowHours: 24,
                         lateScanDays: 60, shipWithinDays: 3))
             ], client: client, chain: chain)
         try await submitAndWait(

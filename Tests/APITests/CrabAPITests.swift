@@ -129,8 +129,11 @@ import Testing
 
     static func q(_ s: String) -> String { s.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? s }
 
-    func verify(_ client: any TestClientProtocol, _ code: String, city: String = "Suzhou") async throws -> Reply {
-        try await client.call(.get, "/v1/verify?code=\(Self.q(code))&city=\(Self.q(city))")
+    func verify(_ client: any TestClientProtocol, _ code: String, city: String = "Suzhou", device: String? = nil)
+        async throws -> Reply
+    {
+        try await client.call(
+            .get, "/v1/verify?code=\(Self.q(code))&city=\(Self.q(city))" + (device.map { "&device=\($0)" } ?? ""))
     }
 
     /// A GET signed as `identity` (or unsigned when nil), with the timestamp and target that are signed.
@@ -164,7 +167,9 @@ import Testing
             #expect(d["harvestedAt"]?.int64Value != nil)
             #expect(d["inspection"]?["result"]?.stringValue == "pass" && d["inspection"]?["lab"] != nil)
             #expect(d["merchant"]?["org"]?.stringValue == "merch")
-            #expect(d["scans"]?.int64Value == 0 && r.json["scansBefore"]?.int64Value == 0)
+            // The verdict counts this check: the first.
+            #expect(d["scans"]?.int64Value == 1 && r.json["scansBefore"]?.int64Value == 0)
+            #expect(d["firstScanCity"]?.stringValue == "Suzhou")
             let txid = try #require(r.json["scanRecorded"]?["txid"]?.stringValue)
             #expect(r.json["scanRecorded"]?["city"]?.stringValue == "Suzhou")
             #expect(node.mempool.contains(try #require(Hash256(hex: txid))))
@@ -179,7 +184,7 @@ import Testing
             // The short code works too, and the committed scan is counted.
             let again = try await verify(client, ring.shortCode)
             #expect(again.json["status"]?.stringValue == "genuine")
-            #expect(again.json["details"]?["scans"]?.int64Value == 1 && again.json["scansBefore"]?.int64Value == 1)
+            #expect(again.json["details"]?["scans"]?.int64Value == 2 && again.json["scansBefore"]?.int64Value == 1)
             #expect(again.json["details"]?["firstScanAt"]?.int64Value != nil)
         }
     }
@@ -187,8 +192,8 @@ import Testing
     @Test func forgedWrongSecretRedeemedRecalledAndTwoCitiesGetTheirVerdicts() async throws {
         try await withCrabNode { node, client, season, _ in
             let s = try #require(season)
-            func status(_ code: String, city: String = "Suzhou") async throws -> (String?, [String]) {
-                let r = try await verify(client, code, city: city)
+            func status(_ code: String, city: String = "Suzhou", device: String? = nil) async throws -> (String?, [String]) {
+                let r = try await verify(client, code, city: city, device: device)
                 #expect(r.status == .ok, "\(r.json.canonicalString)")
                 try node.produceBlock()
                 return (r.json["status"]?.stringValue, r.json["reasons"]?.arrayValue?.compactMap(\.stringValue) ?? [])
@@ -203,12 +208,55 @@ import Testing
             #expect(try await status(s.coupons[0].uri).0 == "redeemed")
             #expect(try await status(s.coupons[1].uri).0 == "genuine")
             #expect(try await status(s.ring(9).uri).0 == "recalled")
-            #expect(try await status(s.ring(5).uri, city: "Suzhou").0 == "genuine")
-            #expect(try await status(s.ring(5).uri, city: "Beijing").0 == "genuine")
-            let (verdict, reasons) = try await status(s.ring(5).uri, city: "Beijing")
+            #expect(try await status(s.ring(5).uri, city: "Suzhou", device: "phoneA").0 == "genuine")
+            // The same phone in another city is its buyer travelling.
+            #expect(try await status(s.ring(5).uri, city: "Shanghai", device: "phoneA").0 == "genuine")
+            // Another phone in Beijing the same day: this very check is told two_cities.
+            let (verdict, reasons) = try await status(s.ring(5).uri, city: "Beijing", device: "phoneB")
             #expect(verdict == "suspicious" && reasons.contains("two_cities"), "\(reasons)")
             // Every scan went on chain and committed.
             #expect(node.mempool.count == 0)
+        }
+    }
+
+    /// Issue 12, items 1 and 2 through the public route: lookups of a genuine ring's printed serial
+    /// without (or with a wrong) secret never change what its buyer reads; one buyer's reloads and
+    /// a family's checks of a gift coupon stay genuine with a count and the first check time.
+    @Test func strangersCannotPoisonAGenuineRingAndRepeatChecksStayGenuine() async throws {
+        try await withCrabNode { node, client, season, _ in
+            let s = try #require(season)
+            let ring = s.ring(1)
+            for i in 0..<6 {
+                let bare = try await verify(client, DigitalLink.shortCode(ring.key), city: i % 2 == 0 ? "Beijing" : "Suzhou")
+                #expect(bare.json["status"]?.stringValue == "unknown", "\(bare.json.canonicalString)")
+                let wrong = DigitalLink.uri(ring.key, resolver: "id.xiangchain.example", secret: "ZZZZ999\(i)")
+                _ = try await verify(client, wrong, city: "Beijing", device: "script")
+                try node.produceBlock()
+            }
+            // 7 checks by its Shanghai buyer's phone, then the real code reads genuine.
+            for n in 1...7 {
+                let r = try await verify(client, ring.uri, city: "Shanghai", device: "buyer1")
+                #expect(r.json["status"]?.stringValue == "genuine", "\(r.json.canonicalString)")
+                #expect(r.json["details"]?["scans"]?.int64Value == Int64(n))
+                try node.produceBlock()
+            }
+            // A gift coupon checked by its giver (Suzhou) and the receiver's family (Shanghai).
+            let coupon = s.coupons[1]
+            for (n, (city, device)) in [
+                ("Suzhou", "giver"), ("Suzhou", "giver"), ("Shanghai", "receiver"), ("Shanghai", "mother"),
+                ("Shanghai", "father"), ("Shanghai", "receiver"), ("Shanghai", "receiver"),
+            ].enumerated() {
+                let r = try await verify(client, coupon.uri, city: city, device: device)
+                #expect(r.json["status"]?.stringValue == "genuine", "check \(n + 1): \(r.json.canonicalString)")
+                try node.produceBlock()
+            }
+            let last = try await verify(client, coupon.uri, city: "Shanghai", device: "receiver")
+            #expect(last.json["details"]?["scans"]?.int64Value == 8 && last.json["details"]?["devices"]?.int64Value == 4)
+            #expect(last.json["details"]?["firstScanCity"]?.stringValue == "Suzhou")
+            let bad = try await verify(client, ring.uri, device: "bad*id")
+            #expect(bad.status == .badRequest && bad.code == "invalid_parameter")
+            let long = try await verify(client, ring.uri, device: String(repeating: "d", count: 65))
+            #expect(long.status == .badRequest && long.code == "invalid_parameter")
         }
     }
 
@@ -344,19 +392,35 @@ import Testing
     @Test func alertsComplaintsMembersAndSeasonsAnswerTheRightReaders() async throws {
         try await withCrabNode { node, client, season, _ in
             let s = try #require(season)
+            // A wrong secret raises nothing on the genuine ring; a forged serial raises never_issued.
             _ = try await verify(client, DigitalLink.uri(s.ring(3).key, resolver: "x.example", secret: "ZZZZ9999"))
+            let forged = GS1Key.sgtin(gtin: Self.gtin, serial: "R0999")
+            _ = try await verify(client, DigitalLink.uri(forged, resolver: "x.example", secret: "ZZZZ9999"))
+            _ = try await verify(client, s.ring(4).uri, city: "Suzhou", device: "a")
+            _ = try await verify(client, s.ring(4).uri, city: "Beijing", device: "b")
             try node.produceBlock()
             let association = try identity(.association, "assoc")
             let alerts = try await signedGet(client, "/v1/crab/alerts?open=true&limit=10", as: association)
             #expect(alerts.status == .ok, "\(alerts.json.canonicalString)")
             let list = alerts.json["alerts"]?.arrayValue ?? []
-            #expect(
-                list.contains {
-                    $0["kind"]?.stringValue == "never_issued" && $0["object"]?.stringValue == s.ring(3).key.canonical
-                })
+            #expect(list.first?["object"]?.stringValue == s.ring(4).key.canonical, "newest first")
+            #expect(list.contains { $0["kind"]?.stringValue == "never_issued" && $0["object"]?.stringValue == forged.canonical })
+            #expect(!list.contains { $0["object"]?.stringValue == s.ring(3).key.canonical })
+            #expect(alerts.json["openCount"]?.int64Value == Int64(list.count))
+            #expect(alerts.json["openByKind"]?["never_issued"]?.int64Value == 1)
             let byObject = try await signedGet(
-                client, "/v1/crab/alerts?object=\(Self.q(s.ring(3).key.canonical))", as: try identity(.regulator, "reg"))
+                client, "/v1/crab/alerts?object=\(Self.q(forged.canonical))", as: try identity(.regulator, "reg"))
             #expect(byObject.json["alerts"]?.arrayValue?.count == 1)
+            let byKind = try await signedGet(client, "/v1/crab/alerts?kind=two_cities", as: association)
+            #expect(byKind.json["alerts"]?.arrayValue?.map { $0["kind"] } == [.string("two_cities")])
+            let paged = try await signedGet(client, "/v1/crab/alerts?open=true&limit=1", as: association)
+            let next = try #require(paged.json["next"]?.int64Value)
+            let second = try await signedGet(client, "/v1/crab/alerts?open=true&limit=1&before=\(next)", as: association)
+            #expect(second.json["alerts"]?.arrayValue?.first?["seq"] != paged.json["alerts"]?.arrayValue?.first?["seq"])
+            for bad in ["kind=nope", "before=-1", "open=maybe", "object=source:xyz"] {
+                let r = try await signedGet(client, "/v1/crab/alerts?\(bad)", as: association)
+                #expect(r.status == .badRequest && r.code == "invalid_parameter", "\(bad): \(r.json.canonicalString)")
+            }
             let logistics = try await signedGet(client, "/v1/crab/alerts", as: try identity(.logistics, "logi"))
             #expect(logistics.status == .forbidden)
             #expect(try await signedGet(client, "/v1/crab/complaints", as: nil).status == .unauthorized)

@@ -31,8 +31,8 @@ import Testing
         #expect(frozen.status == .suspicious && frozen.reasons.contains("lot_frozen"))
         try h.ok(.regulator, "reg", CrabCall.unfreezeLot(gtin: CrabHarness.gtin, lot: "L1"))
         // Suspicious: an open alert (two cities).
-        try h.ok(.node, "gw", h.scanCall(h.ringKey(2), city: "Suzhou"))
-        try h.ok(.node, "gw", h.scanCall(h.ringKey(2), city: "Shanghai"))
+        try h.ok(.node, "gw", h.scanCall(h.ringKey(2), city: "Suzhou", device: 1))
+        try h.ok(.node, "gw", h.scanCall(h.ringKey(2), city: "Shanghai", device: 2))
         #expect(try h.queries.verify(code: h.printed(h.ringKey(2))).reasons == ["two_cities"])
         // Recalled: one ring; a coupon.
         try h.ok(.regulator, "reg", CrabCall.recall(.ring(gtin: CrabHarness.gtin, serial: "R0003"), reason: "x"))

@@ -1,10 +1,11 @@
 // The consumer's verify page: /verify?code=… or a GS1 Digital Link path (/01/…/21/…?s=SECRET).
 import { initPage, api, esc, fmtTime, fmtDate, friendly, note } from "./common.js";
 import { t } from "./i18n.js";
-import { bindCity } from "./city.js";
+import { bindCity, deviceId } from "./city.js";
 
 initPage("home");
-const city = bindCity(document.getElementById("city"));
+// No check before the consumer has said where they are: the first choice starts it.
+const city = bindCity(document.getElementById("city"), () => { if (!last) check(); });
 const result = document.getElementById("result");
 let last = null;
 
@@ -23,9 +24,15 @@ async function check() {
     result.innerHTML = `<p class="note info">${esc(t("verify.nocode"))} <a href="/">${esc(t("nav.home"))}</a></p>`;
     return;
   }
+  if (!city()) {
+    result.innerHTML = `<p class="note info" id="pick-city">${esc(t("verify.pickcity"))}</p>`;
+    document.getElementById("city").focus();
+    return;
+  }
   result.innerHTML = `<p class="muted">${esc(t("verify.loading"))}</p>`;
   try {
-    last = await api(`/v1/verify?code=${encodeURIComponent(code)}&city=${encodeURIComponent(city())}`);
+    const q = `code=${encodeURIComponent(code)}&city=${encodeURIComponent(city())}&device=${deviceId()}`;
+    last = await api(`/v1/verify?${q}`);
     render();
   } catch (e) {
     last = null;
@@ -68,7 +75,8 @@ function render() {
   add("story.box", d.box);
   add("story.season", d.season);
   if (status !== "unknown") {
-    const n = v.scansBefore ?? d.scans ?? 0;
+    // The count includes this check (when the node recorded it), with the first check's time.
+    const n = d.scans ?? 0;
     add("story.scans", n ? t("story.scansN", { n }) : t("story.never"));
     if (d.firstScanAt) add("story.firstScan", fmtTime(d.firstScanAt));
   }
