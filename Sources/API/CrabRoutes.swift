@@ -64,6 +64,11 @@ struct CrabRoutes: Sendable {
     /// committed count before it. A code without its secret, or with a wrong one, is recorded as a
     /// failed check of its source and changes nothing about the genuine object.
     func verify(_ request: Request) async throws -> Response {
+        let now = ChainNode.nowMillis()
+        let address = RequestOrigin.address
+        if let wait = api.limits.verifyPerClient?.take(address, now: now) {
+            return PublicRateLimits.refusal(wait, "too many lookups from this address")
+        }
         let q = request.uri.queryParameters
         let code = q.get("code") ?? ""
         guard let city = try Self.city(q.get("city")) else {
@@ -74,9 +79,14 @@ struct CrabRoutes: Sendable {
             throw ChainError(.invalidParameter, "device must be 1–64 characters of A–Z, a–z, 0–9, - and _")
         }
         let printed = try DigitalLink.parse(code)
-        let now = ChainNode.nowMillis()
-        let address = RequestOrigin.address
-        let device = gateway?.deviceHash(device: deviceId.map { "id:\($0)" } ?? "addr:\(address)", object: printed.key.canonical)
+        if let wait = api.limits.verifyPerCode?.take(printed.key.canonical, now: now) {
+            return PublicRateLimits.refusal(wait, "too many lookups of this code")
+        }
+        // Past the node's scan budget the lookup is answered without recording (or counting) the check.
+        let overBudget = gateway != nil && api.limits.scanBudget?.take("scan", now: now) != nil
+        let device =
+            overBudget
+            ? nil : gateway?.deviceHash(device: deviceId.map { "id:\($0)" } ?? "addr:\(address)", object: printed.key.canonical)
         let check = device.map { ScanObservation(city: city, device: $0, time: now) }
         let before = try crabQueries.verify(code: code, now: now)
         let verdict = try check.map { try crabQueries.verify(code: code, now: now, check: $0) } ?? before
@@ -96,6 +106,9 @@ struct CrabRoutes: Sendable {
             } catch let e as ChainError {
                 o["scanNotRecorded"] = APIError.errorObject(e)
             }
+        } else if overBudget {
+            o["scanNotRecorded"] = APIError.errorObject(
+                ChainError(.tooManyRequests, "this node's budget of recorded checks is spent for this minute"))
         } else {
             o["scanNotRecorded"] = APIError.errorObject(
                 ChainError(.noGateway, "this node has no gateway identity: the scan was not recorded"))
@@ -117,6 +130,9 @@ struct CrabRoutes: Sendable {
     func complain(_ request: Request) async throws -> Response {
         guard let gateway else {
             throw ChainError(.gatewayUnavailable, "this node takes no complaints: it has no gateway identity")
+        }
+        if let wait = api.limits.complaintsPerClient?.take(RequestOrigin.address, now: ChainNode.nowMillis()) {
+            return PublicRateLimits.refusal(wait, "too many complaints from this address")
         }
         let o = try await RequestInput.jsonObjectBody(
             request, limit: Self.maxComplaintBody, maxDepth: 2, allowed: ["code", "phone", "text", "city"])

@@ -34,12 +34,13 @@ import Testing
     }
 
     func withCrabNode(
-        gateway: Bool = true, season: Bool = true,
+        gateway: Bool = true, season: Bool = true, configure: @Sendable (inout NodeConfig) -> Void = { _ in },
         _ body: @Sendable (ChainNode, any TestClientProtocol, Season?, URL) async throws -> Void
     ) async throws {
         try await withTemporaryDirectory { dir in
             var config = NodeConfig(nodeId: "node0")
             config.syncCommits = false
+            configure(&config)
             let node = try consortium.node(in: dir, config: config, contracts: [CrabTraceContract()])
             let gw =
                 gateway
@@ -257,6 +258,69 @@ import Testing
             #expect(bad.status == .badRequest && bad.code == "invalid_parameter")
             let long = try await verify(client, ring.uri, device: String(repeating: "d", count: 65))
             #expect(long.status == .badRequest && long.code == "invalid_parameter")
+        }
+    }
+
+    /// Issue 12, item 3: lookups are limited per client address and per code (429 with
+    /// `Retry-After`), and a flood of lookups adds no more checks to the chain than the node's budget.
+    @Test func lookupsAreRateLimitedAndAFloodAddsNoMoreThanTheScanBudget() async throws {
+        try await withCrabNode(configure: {
+            $0.verifyPerMinutePerClient = 8
+            $0.verifyPerMinutePerCode = 3
+            $0.complaintsPerHourPerClient = 2
+        }) { node, client, season, _ in
+            let s = try #require(season)
+            for _ in 0..<3 { #expect(try await verify(client, s.ring(1).uri).status == .ok) }
+            let perCode = try await verify(client, s.ring(1).uri)
+            #expect(perCode.status == .tooManyRequests && perCode.code == "too_many_requests", "\(perCode.json.canonicalString)")
+            let wait = try #require(perCode.headers[.retryAfter].flatMap { Int($0) })
+            #expect((1...60).contains(wait) && perCode.json["retryAfter"]?.int64Value == Int64(wait))
+            // Other codes still answer until the address's own limit (8 a minute, refusals included).
+            for n in 2...5 { #expect(try await verify(client, s.ring(n).uri).status == .ok) }
+            let perClient = try await verify(client, s.ring(6).uri)
+            #expect(perClient.status == .tooManyRequests && perClient.headers[.retryAfter] != nil)
+            // Bad input counts too: a script cannot probe for free.
+            #expect(try await verify(client, "garbage").status == .tooManyRequests)
+            #expect(node.mempool.count == 7)
+            // Complaints: 2 an hour from one address.
+            func complain() async throws -> Reply {
+                try await client.call(
+                    .post, "/v1/complaints",
+                    body: JSONValue.object([
+                        "code": .string(s.ring(1).uri), "phone": .string("13912345678"), "text": .string("x"),
+                    ]).canonicalBytes)
+            }
+            #expect(try await complain().status == .accepted)
+            #expect(try await complain().status == .accepted)
+            let third = try await complain()
+            #expect(third.status == .tooManyRequests && third.headers[.retryAfter] != nil)
+        }
+        // The flood: 10,000 lookups of 40 codes against a budget of 25 recorded checks a minute.
+        try await withCrabNode(configure: {
+            $0.verifyPerMinutePerClient = 0
+            $0.verifyPerMinutePerCode = 0
+            $0.scanBudgetPerMinute = 25
+        }) { node, client, season, _ in
+            let s = try #require(season)
+            let codes =
+                (1...8).map { s.ring($0).uri }
+                + (0..<32).map {
+                    DigitalLink.uri(.sgtin(gtin: Self.gtin, serial: "F\($0)"), resolver: "x.example", secret: "K7Q2M9XZ")
+                }
+            let height = try node.store.tip()?.height ?? 0
+            var answered = 0
+            var notRecorded = 0
+            for i in 0..<10_000 {
+                let r = try await verify(client, codes[i % codes.count])
+                if r.status == .ok { answered += 1 }
+                if r.json["scanNotRecorded"]?["code"]?.stringValue == "too_many_requests" { notRecorded += 1 }
+            }
+            #expect(answered == 10_000)
+            #expect(notRecorded == 10_000 - 25)
+            #expect(node.mempool.count == 25)
+            try node.produceBlock()
+            let block = try #require(try node.store.block(at: height + 1))
+            #expect(block.txids.count == 25)
         }
     }
 
