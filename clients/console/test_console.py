@@ -364,3 +364,32 @@ def test_regulator_traces_the_redeemed_coupon(net, desktop):
     desktop.find_element(By.CSS_SELECTOR, ".verify-step").click()
     assert wait(desktop, ".proof-out .proof-inclusion", 30).get_attribute("data-ok") == "true"
     shot(desktop, "desk.png")
+
+
+def test_regulator_filters_pages_and_closes_alerts_on_the_desk(net, desktop):
+    from selenium.webdriver.support.ui import Select
+
+    sign_in(desktop, net, "amr-suzhou")
+    WebDriverWait(desktop, 20).until(EC.url_contains("/desk"))
+    WebDriverWait(desktop, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#alerts tr[data-seq]")) > 0)
+    seqs = [int(r.get_attribute("data-seq")) for r in desktop.find_elements(By.CSS_SELECTOR, "#alerts tr[data-seq]")]
+    assert seqs == sorted(seqs, reverse=True), seqs  # newest first
+    assert "共" in desktop.find_element(By.ID, "alert-count").text
+    # Filter: the forged ring's never_issued alert only (closing it changes no verdict a later test reads).
+    Select(desktop.find_element(By.ID, "alert-kind")).select_by_value("never_issued")
+    WebDriverWait(desktop, 20).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#alerts tr[data-seq]")
+        and all("从未被登记" in r.text for r in d.find_elements(By.CSS_SELECTOR, "#alerts tr[data-seq]"))
+    )
+    rows = desktop.find_elements(By.CSS_SELECTOR, "#alerts tr[data-seq]")
+    before = len(rows)
+    # Nothing ticked: the desk says so and submits nothing.
+    desktop.find_element(By.ID, "close-note").send_keys("伪造码已移交公安")
+    desktop.find_element(By.CSS_SELECTOR, "#close-alerts button").click()
+    assert "请先勾选" in wait(desktop, "#close-out").text
+    rows[0].find_element(By.CSS_SELECTOR, ".pick").click()
+    desktop.find_element(By.CSS_SELECTOR, "#close-alerts button").click()
+    WebDriverWait(desktop, 60).until(lambda d: "已上链" in d.find_element(By.ID, "close-out").text)
+    WebDriverWait(desktop, 20).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#alerts tr[data-seq]")) == before - 1)
+    shot(desktop, "desk-alerts.png")
+    assert severe(desktop) == []
