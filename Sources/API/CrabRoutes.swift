@@ -82,10 +82,16 @@ struct CrabRoutes: Sendable {
         if let wait = api.limits.verifyPerCode?.take(printed.key.canonical, now: now) {
             return PublicRateLimits.refusal(wait, "too many lookups of this code")
         }
+        // Box stickers and lot codes are printed in clear: answered, never recorded as a check.
+        let checkable: Bool
+        switch printed.key {
+        case .sgtin, .gcn: checkable = true
+        default: checkable = false
+        }
         // Past the node's scan budget the lookup is answered without recording (or counting) the check.
-        let overBudget = gateway != nil && api.limits.scanBudget?.take("scan", now: now) != nil
+        let overBudget = checkable && gateway != nil && api.limits.scanBudget?.take("scan", now: now) != nil
         let device =
-            overBudget
+            overBudget || !checkable
             ? nil : gateway?.deviceHash(device: deviceId.map { "id:\($0)" } ?? "addr:\(address)", object: printed.key.canonical)
         let check = device.map { ScanObservation(city: city, device: $0, time: now) }
         let before = try crabQueries.verify(code: code, now: now)
@@ -106,6 +112,9 @@ struct CrabRoutes: Sendable {
             } catch let e as ChainError {
                 o["scanNotRecorded"] = APIError.errorObject(e)
             }
+        } else if !checkable {
+            o["scanNotRecorded"] = APIError.errorObject(
+                ChainError(.badCode, "box stickers and lot codes carry no secret: their checks are not recorded"))
         } else if overBudget {
             o["scanNotRecorded"] = APIError.errorObject(
                 ChainError(.tooManyRequests, "this node's budget of recorded checks is spent for this minute"))

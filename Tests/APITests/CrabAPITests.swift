@@ -324,12 +324,42 @@ import Testing
         }
     }
 
+    /// Issue 12, item 9: a box sticker and a lot code get a verdict (contents, custody, the lot's
+    /// farm, inspection and recall state), not an error; they are not recorded as checks.
+    @Test func boxStickersAndLotCodesGetTheirVerdicts() async throws {
+        try await withCrabNode { node, client, season, _ in
+            _ = try #require(season)
+            let box = try await verify(client, "https://id.xiangchain.example/00/\(Self.ssccA)")
+            #expect(box.status == .ok && box.json["status"]?.stringValue == "genuine", "\(box.json.canonicalString)")
+            #expect(box.json["kind"]?.stringValue == "sscc")
+            let d = try #require(box.json["details"])
+            #expect(d["crabs"]?.int64Value == 4 && d["lots"] == .array([.string("L1")]))
+            #expect(d["custodian"]?["org"]?.stringValue == "consumer" && d["status"]?.stringValue == "delivered", "\(d)")
+            #expect(d["packedBy"]?["name"]?.stringValue == "farmA Co.")
+            #expect(d["farm"]?["name"]?.stringValue == "farmA Co." && d["inspection"]?["result"]?.stringValue == "pass")
+            #expect(box.json["scanRecorded"] == .null && box.json["scanNotRecorded"] != nil)
+            let lot = try await verify(client, "(01)\(Self.gtin)(10)L1")
+            #expect(
+                lot.json["status"]?.stringValue == "genuine" && lot.json["kind"]?.stringValue == "lot",
+                "\(lot.json.canonicalString)")
+            #expect(lot.json["details"]?["count"]?.int64Value == 8 && lot.json["details"]?["zone"]?.stringValue == "lake-east")
+            let recalled = try await verify(client, "https://id.xiangchain.example/01/\(Self.gtin)/10/L2")
+            #expect(recalled.json["status"]?.stringValue == "recalled", "\(recalled.json.canonicalString)")
+            let unknownBox = try await verify(
+                client, "https://id.xiangchain.example/00/\(GS1Key.appendingCheckDigit("10614141123456790")!)")
+            #expect(
+                unknownBox.json["status"]?.stringValue == "unknown"
+                    && unknownBox.json["reasons"] == .array([.string("never_issued")]))
+            #expect(node.mempool.count == 0)
+        }
+    }
+
     @Test func badCodesAndCitiesAreRefusedAndANodeWithoutGatewayRecordsNothing() async throws {
         try await withCrabNode(gateway: false) { node, client, season, _ in
             let ring = try #require(season).ring(1)
             let bad = [
                 "", "hello", "https://id.xiangchain.example/01/09521234543214/21/R0001?s=K7Q2M9XZ",
-                "https://id.xiangchain.example/00/\(Self.ssccA)", "(01)\(Self.gtin)(21)R0001#SHORT",
+                "https://id.xiangchain.example/414/9521234000013", "(01)\(Self.gtin)(21)R0001#SHORT",
                 String(repeating: "9", count: 600), "https://id.xiangchain.example/01/\(Self.gtin)",
             ]
             for code in bad {

@@ -251,6 +251,26 @@ def test_verdicts_of_the_other_demo_codes_and_the_code_box(net, phone):
     assert severe(phone) == []
 
 
+def test_box_sticker_and_lot_code_on_the_consumer_page(net, phone):
+    # The first ring of the demo lies in a box of lot N: both printed codes answer in Chinese.
+    import re
+
+    state = next(r["state"] for r in net.demo["rings"] if re.search(r"lot \S+, box \d{18}", r["state"]))
+    lot, sscc = re.search(r"lot (\S+), box (\d{18})", state).groups()
+    gtin = net.demo["rings"][0]["key"].split("/")[1]
+    verdict = open_code(phone, f"{net.url}/00/{sscc}")
+    assert verdict.get_attribute("data-status") in ("genuine", "suspicious", "recalled"), verdict.text
+    story = wait(phone, "#story").text
+    assert "蟹数" in story and "批次" in story and "养殖场" in story, story
+    phone.get(f"{net.url}/01/{gtin}/10/{lot}")
+    verdict = wait(phone, "#verdict")
+    assert verdict.get_attribute("data-status") in ("genuine", "suspicious", "recalled"), verdict.text
+    assert "检测结果" in wait(phone, "#story").text
+    assert phone.find_elements(By.ID, "verify-error") == []
+    shot(phone, "verify-box-phone.png")
+    assert severe(phone) == []
+
+
 def test_complaint_from_the_verify_page(net, phone):
     open_code(phone, net.local(net.highlight("forged-ring")["uri"]))
     phone.find_element(By.ID, "phone").send_keys("13800138000")

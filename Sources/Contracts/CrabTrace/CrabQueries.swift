@@ -265,7 +265,8 @@ public struct CrabQueries: Sendable {
         let key = printed.key
         switch key {
         case .sgtin, .gcn: break
-        default: throw ChainError(.badCode, "only ring and coupon codes can be verified")
+        case .sscc, .lot: return try verifyBoxOrLot(key)
+        default: throw ChainError(.badCode, "only ring, coupon, box and lot codes can be verified")
         }
         func unknown(_ reason: String) -> Verdict {
             Verdict(status: .unknown, reasons: [reason], object: key.canonical, kind: key.kind, details: [:])
@@ -338,6 +339,57 @@ public struct CrabQueries: Sendable {
         let status: VerdictStatus =
             recalled ? .recalled : redeemed ? .redeemed : reasons.isEmpty ? .genuine : .suspicious
         if recalled { reasons.insert("recalled", at: 0) }
+        return Verdict(status: status, reasons: reasons, object: key.canonical, kind: key.kind, details: details)
+    }
+
+    /// The verdict on a box sticker (SSCC) or a lot code, printed in clear (no secret, nothing
+    /// recorded): a lot's farm, zone, pond, harvest, inspection, frozen and recall state; a box's
+    /// contents (crab count, lot, the lot's facts), custodian and shipping state. A recalled lot, or a
+    /// box holding a recalled crab or a crab of a recalled lot, is `recalled`; a frozen, failed or
+    /// uninspected lot is `suspicious`; a key never recorded is `unknown [never_issued]`.
+    func verifyBoxOrLot(_ key: GS1Key) throws -> Verdict {
+        guard let r = try record(CrabKeys.object(key)) else {
+            return Verdict(status: .unknown, reasons: ["never_issued"], object: key.canonical, kind: key.kind, details: [:])
+        }
+        var reasons: [String] = []
+        var recalled = false
+        var details: [String: JSONValue] = ["uri": .string(DigitalLink.uri(key, resolver: config.resolver))]
+        switch key {
+        case .lot(_, let lot):
+            details["lot"] = .string(lot)
+            details["count"] = r["count"] ?? .null
+            try describeLot(r, into: &details, reasons: &reasons, recalled: &recalled)
+        case .sscc:
+            let serials = (r["rings"]?.arrayValue ?? []).compactMap(\.stringValue)
+            details["crabs"] = .int(Int64(serials.count))
+            for k in ["status", "coupon"] { details[k] = r[k] ?? .null }
+            for (field, org) in [("custodian", r.str("custodian")), ("packedBy", r.str("packedBy"))] {
+                guard let org else { continue }
+                details[field] = .object(["org": .string(org), "name": try record(CrabKeys.member(org))?["name"] ?? .null])
+            }
+            var lots: [String] = []
+            if let gtin = r.str("gtin") {
+                for serial in serials {
+                    guard let ring = try record(CrabKeys.object(.sgtin(gtin: gtin, serial: serial))) else { continue }
+                    if ring.flag("recalled") { recalled = true }
+                    if let lot = ring.str("lot"), !lots.contains(lot) { lots.append(lot) }
+                }
+                details["lots"] = .array(lots.map { .string($0) })
+                for lotNo in lots {
+                    guard let lot = try record(CrabKeys.object(.lot(gtin: gtin, lot: lotNo))) else { continue }
+                    var lotReasons: [String] = []
+                    try describeLot(lot, into: &details, reasons: &lotReasons, recalled: &recalled)
+                    for reason in lotReasons where !reasons.contains(reason) { reasons.append(reason) }
+                }
+            }
+        default:
+            break
+        }
+        for a in try alerts(object: key.canonical) where a["open"]?.boolValue == true {
+            if let kind = a["kind"]?.stringValue, !reasons.contains(kind) { reasons.append(kind) }
+        }
+        if recalled { reasons.insert("recalled", at: 0) }
+        let status: VerdictStatus = recalled ? .recalled : reasons.isEmpty ? .genuine : .suspicious
         return Verdict(status: status, reasons: reasons, object: key.canonical, kind: key.kind, details: details)
     }
 

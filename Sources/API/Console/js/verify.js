@@ -73,8 +73,14 @@ function render() {
     if (d.redeemedAt) add("story.redeemedAt", fmtTime(d.redeemedAt));
   }
   add("story.box", d.box);
+  // A box sticker: its crabs, lots, holder and shipping state; a lot code: its size.
+  if (d.crabs !== undefined) add("story.crabs", t("story.crabsN", { n: d.crabs }));
+  if (Array.isArray(d.lots) && d.lots.length) add("story.lot", d.lots.join(", "));
+  if (d.custodian) add("story.custodian", d.custodian.org === "consumer" ? t("party.consumer") : d.custodian.name || d.custodian.org);
+  if (v.kind === "sscc" && d.status) add("story.boxStatus", t(`box.${d.status}`));
+  if (v.kind === "lot" && d.count) add("story.crabs", t("story.crabsN", { n: d.count }));
   add("story.season", d.season);
-  if (status !== "unknown") {
+  if (status !== "unknown" && (v.kind === "sgtin" || v.kind === "gcn")) {
     // The count includes this check (when the node recorded it), with the first check's time.
     const n = d.scans ?? 0;
     add("story.scans", n ? t("story.scansN", { n }) : t("story.never"));
