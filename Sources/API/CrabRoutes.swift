@@ -167,12 +167,18 @@ struct CrabRoutes: Sendable {
                 throw ChainError(.badArgs, "\"city\" must be 1–\(Self.maxCity) characters without control characters")
             }
         }
+        if let city, PersonalData.contains(in: city) {
+            throw ChainError(.personalData, "\"city\" holds what looks like a phone or ID number: give the city only")
+        }
         let now = ChainNode.nowMillis()
         let phoneHash = gateway.complaints.phoneHash(phone)
-        let call = CrabCall.complain(code: key.canonical, phoneHash: phoneHash, text: text, city: city)
+        // The text stays off chain (it may hold anything the consumer typed); the chain gets its salted hash.
+        let textHash = gateway.saltedHash("XIANGCHAIN-COMPLAINT-V1", [text])
+        let call = CrabCall.complain(code: key.canonical, phoneHash: phoneHash, textHash: textHash, city: city)
         let tx = try gateway.identity.transaction(chain: node.chainId, call: call, timestamp: now)
         try gateway.complaints.append(
-            txid: tx.txid, phone: phone, phoneHash: phoneHash, object: key.canonical, city: city, receivedAt: now)
+            txid: tx.txid, phone: phone, phoneHash: phoneHash, object: key.canonical, city: city, receivedAt: now,
+            text: text, textHash: textHash)
         try await api.admission.submit(tx)
         return JSONResponse.make(
             status: .accepted,
@@ -278,10 +284,13 @@ struct CrabRoutes: Sendable {
         let after = try RequestInput.sequence(q.get("after"), "after")
         let limit = try RequestInput.limit(q.get("limit"), max: CrabQueries.maxPage)
         var list = try crabQueries.complaints(after: after, limit: limit)
-        if role == .regulator, let contacts = try gateway?.complaints.contacts(), !contacts.isEmpty {
+        // The text and the phone of complaints this node took come from its off-chain file: the
+        // text for both oversight roles, the phone for the regulator.
+        if let entries = try gateway?.complaints.entries(), !entries.isEmpty {
             list = list.map { c in
-                guard var o = c.objectValue, let txid = o["txid"]?.stringValue, let phone = contacts[txid] else { return c }
-                o["contactPhone"] = .string(phone)
+                guard var o = c.objectValue, let txid = o["txid"]?.stringValue, let e = entries[txid] else { return c }
+                if let text = e.text { o["text"] = .string(text) }
+                if role == .regulator { o["contactPhone"] = .string(e.phone) }
                 return .object(o)
             }
         }

@@ -538,7 +538,9 @@ import Testing
             let phone = "+8613912345678"
             let body = JSONValue.object([
                 "code": .string(ring.uri), "phone": .string(phone),
-                "text": .string("The crab was dead on arrival. Call me on 8613912345678."), "city": .string("Suzhou"),
+                "text": .string(
+                    "The crab was dead on arrival. Call me on 8613912345678, or 一三九 一二三四 五六七八; ID 32050219900101123X."),
+                "city": .string("Suzhou"),
             ])
             let r = try await client.call(.post, "/v1/complaints", body: body.canonicalBytes)
             #expect(r.status == .accepted, "\(r.json.canonicalString)")
@@ -549,8 +551,12 @@ import Testing
             let stored = try #require(try node.store.transaction(id))
             #expect(stored.result.error == nil && stored.method == "complain" && stored.signerRole == "node")
             let onChain = String(decoding: stored.transaction.body, as: UTF8.self)
+            // Issue 12, item 6: no free text on chain, only its salted hash; the public tx view neither.
             #expect(!onChain.contains("13912345678") && !onChain.contains(ring.secret))
-            #expect(onChain.contains("[phone]") && onChain.contains("dead on arrival"))
+            #expect(!onChain.contains("dead on arrival") && !onChain.contains("一三九") && !onChain.contains("19900101"))
+            #expect(onChain.contains("textHash"))
+            let publicView = try await client.call(.get, "/v1/txs/\(txid)")
+            #expect(publicView.status == .ok && !publicView.json.canonicalString.contains("dead on arrival"))
 
             let file = dir.appendingPathComponent("data/offchain-complaints.jsonl")
             let text = try String(contentsOf: file, encoding: .utf8)
@@ -564,8 +570,17 @@ import Testing
             let c = try #require(regulatorView.json["complaints"]?.arrayValue?.first)
             #expect(c["txid"]?.stringValue == txid && c["contactPhone"]?.stringValue == phone)
             #expect(c["phoneHash"]?.stringValue?.count == 64 && c["known"] == .bool(true))
+            #expect(c["text"]?.stringValue?.contains("dead on arrival") == true && c["textHash"]?.stringValue?.count == 64)
             let associationView = try await signedGet(client, "/v1/crab/complaints", as: try identity(.association, "assoc"))
             #expect(associationView.json["complaints"]?.arrayValue?.first?["contactPhone"] == nil)
+            #expect(associationView.json["complaints"]?.arrayValue?.first?["text"]?.stringValue?.contains("dead") == true)
+            // The city goes on chain: a phone number there is refused before anything is written.
+            let sneaky = try await client.call(
+                .post, "/v1/complaints",
+                body: JSONValue.object([
+                    "code": .string(ring.uri), "phone": .string(phone), "text": .string("x"), "city": .string("苏州 139-1234-5678"),
+                ]).canonicalBytes)
+            #expect(sneaky.status == .badRequest && sneaky.code == "personal_data", "\(sneaky.json.canonicalString)")
 
             let refused: [(JSONValue, String)] = [
                 (.object(["code": .string(ring.uri), "phone": .string("12ab5"), "text": .string("x")]), "bad_args"),

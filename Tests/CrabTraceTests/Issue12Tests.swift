@@ -149,4 +149,38 @@ import Testing
         let one = try h.queries.alerts(object: open.canonical)
         #expect(one.count == 1 && one.first?["repeats"]?.int64Value == 3)
     }
+
+    /// Item 6: a phone or ID number never reaches the chain in a complaint, whatever its spelling;
+    /// the gateway's form carries only the text's hash.
+    @Test func complaintsRefusePhoneAndIDNumbersInAnySpelling() throws {
+        let h = try CrabHarness()
+        _ = try h.setUpRedeemable()
+        let ring = h.ringKey(1).canonical
+        let variants = [
+            "商家不认，电话 139 1234 5678", "call me +86-139-1234-5678", "手机１３９１２３４５６７８", "一三九一二三四五六七八 找我",
+            "身份证 32050219900101123X", "ID 320502199001011234", "座机 (0512) 6523-8888", "幺三九.一二三四.五六七八",
+        ]
+        for text in variants {
+            try h.refused(
+                "personal_data", .consumer, "gw", CrabCall.complain(code: ring, phoneHash: Fixtures.randomHash(), text: text))
+        }
+        try h.refused(
+            "personal_data", .consumer, "gw",
+            CrabCall.complain(code: ring, phoneHash: Fixtures.randomHash(), text: "假蟹", city: "苏州 13912345678"))
+        // Codes, dates and counts are not personal data.
+        try h.ok(
+            .consumer, "gw",
+            CrabCall.complain(
+                code: ring, phoneHash: Fixtures.randomHash(), text: "扣 YC2600011 在 2026-10-05 买的 8 只，3.5 两，不符"))
+        // The gateway's form: the text's hash only.
+        let hash = Fixtures.randomHash()
+        try h.ok(.node, "gw", CrabCall.complain(code: ring, phoneHash: Fixtures.randomHash(), textHash: hash, city: "上海"))
+        let stored = try h.queries.complaints(after: 0, limit: 10)
+        #expect(stored.count == 2 && stored.last?["textHash"]?.stringValue == hash && stored.last?["text"] == nil)
+        #expect(stored.first?["textHash"]?.stringValue?.count == 64)
+        try h.refused(
+            "bad_args", .node, "gw", "complain",
+            .object(["code": .string(ring), "phoneHash": .string(hash), "text": .string("x"), "textHash": .string(hash)]))
+        #expect(PersonalData.numbers(in: "电话：一三九 一二三四 五六七八") == ["13912345678"])
+    }
 }

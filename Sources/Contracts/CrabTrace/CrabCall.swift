@@ -347,6 +347,16 @@ public enum CrabCall {
             ["code": .string(code), "phoneHash": .string(phoneHash), "text": .string(text), "city": city.map { .string($0) }])
     }
 
+    /// `complain` with the text kept off chain: only its salted hash (the gateway's form).
+    public static func complain(code: String, phoneHash: String, textHash: String, city: String? = nil) -> ContractCall {
+        call(
+            "complain",
+            [
+                "code": .string(code), "phoneHash": .string(phoneHash), "textHash": .string(textHash),
+                "city": city.map { .string($0) },
+            ])
+    }
+
     // MARK: oversight
 
     /// `close_alert` (association or regulator).

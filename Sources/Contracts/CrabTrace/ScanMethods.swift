@@ -106,23 +106,37 @@ extension CrabTraceContract {
         }
     }
 
-    /// `complain {code, phoneHash, text, city?}` (consumer or gateway). The code may be unknown (a complaint about a forgery).
-    /// `text` must hold no personal data (the gateway strips it); the phone is a salted hash.
+    /// `complain {code, phoneHash, textHash | text, city?}` (consumer or gateway). The code may be
+    /// unknown (a complaint about a forgery). The HTTP gateway keeps the text off chain and sends its
+    /// salted hash (`textHash`, 64 hex); a consumer signing directly may send `text` (1–500 characters),
+    /// refused with `personal_data` when it, or the city, holds what looks like a phone or ID number
+    /// in any spelling (`PersonalData`). The record keeps `textHash` (SHA-256 of the text when given).
     func complain(_ args: JSONValue, _ s: CrabStep) throws {
-        let a = try Arguments(args, allowed: ["code", "phoneHash", "text", "city"])
+        let a = try Arguments(args, allowed: ["code", "phoneHash", "text", "textHash", "city"])
         let key = try codeArgument(a)
         let phone = try a.hash64("phoneHash")
-        let text = try a.string("text", maxLength: 500)
         let city = try a.optionalString("city", maxLength: 64)
+        let text = try a.optionalString("text", maxLength: 500)
+        let given = try a.optionalHash64("textHash")
+        guard (text == nil) != (given == nil) else {
+            throw ChainError(.badArgs, "a complaint has either \"text\" or \"textHash\"")
+        }
+        for (field, value) in [("text", text), ("city", city)] {
+            if let value, PersonalData.contains(in: value) {
+                throw ChainError(.personalData, "\"\(field)\" holds what looks like a phone or ID number")
+            }
+        }
+        let textHash = given ?? Hash256.sha256(Array((text ?? "").utf8)).hex
         let seq = try s.nextCounter(CrabKeys.complaintCount)
         let known = try s.record(CrabKeys.object(key)) != nil
         var c: Record = [
             "seq": .int(seq), "object": .string(key.canonical), "known": .bool(known), "phoneHash": .string(phone),
-            "text": .string(text), "time": .int(s.now), "height": .int(Int64(s.ctx.height)), "txid": .string(s.ctx.txid.hex),
-            "open": .bool(true),
+            "textHash": .string(textHash), "time": .int(s.now), "height": .int(Int64(s.ctx.height)),
+            "txid": .string(s.ctx.txid.hex), "open": .bool(true),
         ]
+        if let text { c["text"] = .string(text) }
         if let city { c["city"] = .string(city) }
         s.put(CrabKeys.complaint(seq), c)
-        try s.history(key.canonical, ["complaint": .int(seq), "text": .string(text)])
+        try s.history(key.canonical, ["complaint": .int(seq), "textHash": .string(textHash)])
     }
 }
