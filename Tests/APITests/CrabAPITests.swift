@@ -310,17 +310,21 @@ import Testing
             let height = try node.store.tip()?.height ?? 0
             var answered = 0
             var notRecorded = 0
+            let started = ChainNode.nowMillis()
             for i in 0..<10_000 {
                 let r = try await verify(client, codes[i % codes.count])
                 if r.status == .ok { answered += 1 }
                 if r.json["scanNotRecorded"]?["code"]?.stringValue == "too_many_requests" { notRecorded += 1 }
             }
+            // The budget is per minute: on a loaded machine the flood may span more than one window.
+            let windows = Int((ChainNode.nowMillis() - started) / 60_000) + 1
+            let recorded = 10_000 - notRecorded
             #expect(answered == 10_000)
-            #expect(notRecorded == 10_000 - 25)
-            #expect(node.mempool.count == 25)
+            #expect(recorded >= 25 && recorded <= 25 * windows, "\(recorded) recorded in \(windows) window(s)")
+            #expect(node.mempool.count == recorded)
             try node.produceBlock()
             let block = try #require(try node.store.block(at: height + 1))
-            #expect(block.txids.count == 25)
+            #expect(block.txids.count == recorded)
         }
     }
 
