@@ -92,7 +92,7 @@ function render() {
       <div class="sub">${esc(t(`v.${status}.sub`))}</div>
       ${showReasons && reasons.length ? `<ul id="reasons">${reasons.map((r) => `<li data-reason="${esc(r)}">${esc(reasonText(r))}</li>`).join("")}</ul>` : ""}
     </section>
-    ${facts.length ? `<section class="card" id="story"><h2>${esc(t("story.title"))}</h2><dl class="facts">
+    ${facts.length ? `<section class="card" id="story"><h2>${esc(t(v.kind === "sscc" ? "story.titleBox" : v.kind === "lot" ? "story.titleLot" : "story.title"))}</h2><dl class="facts">
       ${facts.map(([k, val, html]) => `<dt>${esc(k)}</dt><dd>${html ? val : esc(val)}</dd>`).join("")}</dl></section>` : ""}
     <p class="muted mono">${esc(t("verify.code"))}: ${esc(v.object || "")}${v.asOf ? ` · ${esc(t("story.asOf", { h: v.asOf.height }))}` : ""}</p>`;
 }
