@@ -25,6 +25,8 @@ struct APIContext: Sendable {
     let console: ConsoleAccounts?
     /// The crab steps exported as EPCIS, per committed height.
     let crabEPCIS: CrabEPCISCache
+    /// Rate limits of the public crab routes.
+    let limits: PublicRateLimits
 
     /// Admits `tx` and answers `{txid, status, height, index, error?}` once committed (or
     /// `pending` after the request's `timeout`, at most `maxWait`).

@@ -26,7 +26,7 @@ public struct ChainAPI: Sendable {
         api = APIContext(
             node: node, admission: Admission(node: node, upstream: sync?.sources), maxWait: maxWait, consensus: consensus,
             sync: sync, gateway: gateway, authenticator: RequestAuthenticator(memberships: node.configSource.memberships),
-            console: console, crabEPCIS: CrabEPCISCache())
+            console: console, crabEPCIS: CrabEPCISCache(), limits: PublicRateLimits(config: node.config))
     }
 
     /// The router with every route.

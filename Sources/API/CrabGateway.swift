@@ -17,6 +17,28 @@ public struct CrabGateway: Sendable {
         self.complaints = complaints
     }
 
+    /// The salted hash the chain gets for the consumer's device checking `object`: hex SHA-256 of
+    /// `"XIANGCHAIN-DEVICE-V1" ‖ 0 ‖ salt ‖ 0 ‖ device ‖ 0 ‖ object`, where `device` is the page's
+    /// own device id (or the client address when it sends none). Unlinkable between codes.
+    public func deviceHash(device: String, object: String) -> String {
+        saltedHash("XIANGCHAIN-DEVICE-V1", [device, object])
+    }
+
+    /// The salted hash the chain gets for the client address a check came from (failed checks are
+    /// counted by it): hex SHA-256 of `"XIANGCHAIN-SOURCE-V1" ‖ 0 ‖ salt ‖ 0 ‖ address`.
+    public func sourceHash(address: String) -> String { saltedHash("XIANGCHAIN-SOURCE-V1", [address]) }
+
+    func saltedHash(_ domain: String, _ parts: [String]) -> String {
+        var bytes = Array(domain.utf8)
+        bytes.append(0)
+        bytes += complaints.salt
+        for p in parts {
+            bytes.append(0)
+            bytes += Array(p.utf8)
+        }
+        return Hash256.sha256(bytes).hex
+    }
+
     /// The gateway of a node home: `node.key.pem`, `node.cert.pem`, and the off-chain complaint files.
     public static func load(home: URL) throws -> CrabGateway {
         let key = try KeyPEM.decode(String(contentsOf: home.appendingPathComponent("node.key.pem"), encoding: .utf8))

@@ -51,31 +51,60 @@ struct CrabRoutes: Sendable {
 
     // MARK: public
 
-    /// `GET /v1/verify?code=…&city=…`: the verdict on committed state, and the scan recorded on chain.
+    /// `GET /v1/verify?code=…&city=…&device=…`: the verdict on committed state counting this check,
+    /// and the check recorded on chain.
     ///
-    /// `city` is required (a scan without a place would later look like a second city). When this
-    /// node has a gateway identity it signs `crab.scan {code (without secret), secretHash, city}`
-    /// and submits it without waiting: `scanRecorded {txid, city, status: pending}`. The counts in
-    /// the verdict (`details.scans`, `scansBefore`) are committed ones and do not include this scan.
-    /// A code without secret is recorded with the hash of an empty secret (a mismatch).
+    /// `city` is required (a scan without a place would later look like a second city). `device` is
+    /// the page's own random device id (1–64 of `A–Z a–z 0–9 - _`, kept by the browser); without it
+    /// the client address stands for the device. When this node has a gateway identity it signs
+    /// `crab.scan {code (without secret), secretHash, city, device, source}` with the salted hashes
+    /// of the device (per code) and of the client address, and submits it without waiting:
+    /// `scanRecorded {txid, city, status: pending}`. The verdict counts this check as the chain will
+    /// (`details.scans` includes it; an alert it raises is among the reasons); `scansBefore` is the
+    /// committed count before it. A code without its secret, or with a wrong one, is recorded as a
+    /// failed check of its source and changes nothing about the genuine object.
     func verify(_ request: Request) async throws -> Response {
+        let now = ChainNode.nowMillis()
+        let address = RequestOrigin.address
+        if let wait = api.limits.verifyPerClient?.take(address, now: now) {
+            return PublicRateLimits.refusal(wait, "too many lookups from this address")
+        }
         let q = try RequestInput.strictQuery(request)
         let code = q["code"] ?? ""
         guard let city = try Self.city(q["city"]) else {
             throw ChainError(.invalidParameter, "city is required: the city (not the address) where the code is scanned")
         }
+        let deviceId = q["device"]
+        if let d = deviceId, !Self.isDeviceId(d) {
+            throw ChainError(.invalidParameter, "device must be 1–64 characters of A–Z, a–z, 0–9, - and _")
+        }
         let printed = try DigitalLink.parse(code)
-        let now = ChainNode.nowMillis()
-        let verdict = try crabQueries.verify(code: code, now: now)
+        if let wait = api.limits.verifyPerCode?.take(printed.key.canonical, now: now) {
+            return PublicRateLimits.refusal(wait, "too many lookups of this code")
+        }
+        // Box stickers and lot codes are printed in clear: answered, never recorded as a check.
+        let checkable: Bool
+        switch printed.key {
+        case .sgtin, .gcn: checkable = true
+        default: checkable = false
+        }
+        // Past the node's scan budget the lookup is answered without recording (or counting) the check.
+        let overBudget = checkable && gateway != nil && api.limits.scanBudget?.take("scan", now: now) != nil
+        let device =
+            overBudget || !checkable
+            ? nil : gateway?.deviceHash(device: deviceId.map { "id:\($0)" } ?? "addr:\(address)", object: printed.key.canonical)
+        let check = device.map { ScanObservation(city: city, device: $0, time: now) }
+        let before = try crabQueries.verify(code: code, now: now)
+        let verdict = try check.map { try crabQueries.verify(code: code, now: now, check: $0) } ?? before
         let tip = try node.store.tip()
         var o = verdict.json.objectValue ?? [:]
-        o["scansBefore"] = .int(verdict.details["scans"]?.int64Value ?? 0)
+        o["scansBefore"] = .int(before.details["scans"]?.int64Value ?? 0)
         o["asOf"] = .object(["height": .int(Int64(tip?.height ?? 0)), "time": .int(tip?.timestamp ?? 0)])
         o["scanRecorded"] = .null
-        if let gateway {
+        if let gateway, let device {
             let call = CrabCall.scan(
                 code: printed.key.canonical, secretHash: CodeSecret.hash(key: printed.key, secret: printed.secret ?? ""),
-                city: city)
+                city: city, device: device, source: gateway.sourceHash(address: address))
             do {
                 let tx = try gateway.identity.transaction(chain: node.chainId, call: call, timestamp: now)
                 try await api.admission.submit(tx)
@@ -86,11 +115,25 @@ struct CrabRoutes: Sendable {
             } catch let e as ChainError {
                 o["scanNotRecorded"] = APIError.errorObject(e)
             }
+        } else if !checkable {
+            o["scanNotRecorded"] = APIError.errorObject(
+                ChainError(.badCode, "box stickers and lot codes carry no secret: their checks are not recorded"))
+        } else if overBudget {
+            o["scanNotRecorded"] = APIError.errorObject(
+                ChainError(.tooManyRequests, "this node's budget of recorded checks is spent for this minute"))
         } else {
             o["scanNotRecorded"] = APIError.errorObject(
                 ChainError(.noGateway, "this node has no gateway identity: the scan was not recorded"))
         }
         return JSONResponse.make(.object(o))
+    }
+
+    /// A page's device id: 1–64 of `A–Z a–z 0–9 - _`.
+    static func isDeviceId(_ s: String) -> Bool {
+        (1...64).contains(s.utf8.count)
+            && s.utf8.allSatisfy { c in
+                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D || c == 0x5F
+            }
     }
 
     /// `POST /v1/complaints {code, phone, text, city?}`: the gateway signs `crab.complain` with the
@@ -99,6 +142,9 @@ struct CrabRoutes: Sendable {
     func complain(_ request: Request) async throws -> Response {
         guard let gateway else {
             throw ChainError(.gatewayUnavailable, "this node takes no complaints: it has no gateway identity")
+        }
+        if let wait = api.limits.complaintsPerClient?.take(RequestOrigin.address, now: ChainNode.nowMillis()) {
+            return PublicRateLimits.refusal(wait, "too many complaints from this address")
         }
         let o = try await RequestInput.jsonObjectBody(
             request, limit: Self.maxComplaintBody, maxDepth: 2, allowed: ["code", "phone", "text", "city"])
@@ -124,12 +170,18 @@ struct CrabRoutes: Sendable {
                 throw ChainError(.badArgs, "\"city\" must be 1–\(Self.maxCity) characters without control characters")
             }
         }
+        if let city, PersonalData.contains(in: city) {
+            throw ChainError(.personalData, "\"city\" holds what looks like a phone or ID number: give the city only")
+        }
         let now = ChainNode.nowMillis()
         let phoneHash = gateway.complaints.phoneHash(phone)
-        let call = CrabCall.complain(code: key.canonical, phoneHash: phoneHash, text: text, city: city)
+        // The text stays off chain (it may hold anything the consumer typed); the chain gets its salted hash.
+        let textHash = gateway.saltedHash("XIANGCHAIN-COMPLAINT-V1", [text])
+        let call = CrabCall.complain(code: key.canonical, phoneHash: phoneHash, textHash: textHash, city: city)
         let tx = try gateway.identity.transaction(chain: node.chainId, call: call, timestamp: now)
         try gateway.complaints.append(
-            txid: tx.txid, phone: phone, phoneHash: phoneHash, object: key.canonical, city: city, receivedAt: now)
+            txid: tx.txid, phone: phone, phoneHash: phoneHash, object: key.canonical, city: city, receivedAt: now,
+            text: text, textHash: textHash)
         try await api.admission.submit(tx)
         return JSONResponse.make(
             status: .accepted,
@@ -188,7 +240,8 @@ struct CrabRoutes: Sendable {
         return JSONResponse.make(.object(o))
     }
 
-    /// `GET /v1/crab/alerts?open=&after=&limit=&object=` (regulator, association).
+    /// `GET /v1/crab/alerts?open=&kind=&object=&before=&limit=` (regulator, association): alerts
+    /// newest first, `{alerts, next, openCount, openByKind}`; pass `next` as `before` for the next page.
     func alerts(_ request: Request) throws -> Response {
         _ = try authorize(request, roles: Self.oversightRoles)
         return try alertsAnswer(request)
@@ -197,21 +250,28 @@ struct CrabRoutes: Sendable {
     /// The answer of the alerts route, for a caller already authorised.
     func alertsAnswer(_ request: Request) throws -> Response {
         let q = request.uri.queryParameters
-        let openOnly = try RequestInput.flag(q.get("open"), "open")
-        let after = try RequestInput.sequence(q.get("after"), "after")
+        let open = try q.get("open").map { try RequestInput.flag($0, "open") }
+        let before = try q.get("before").map { try RequestInput.sequence($0, "before") }
         let limit = try RequestInput.limit(q.get("limit"), max: CrabQueries.maxPage)
-        var list: [JSONValue]
-        if let object = q.get("object") {
-            let key = try DigitalLink.parse(object).key.canonical
-            list = try crabQueries.alerts(object: key).filter {
-                (!openOnly || $0["open"]?.boolValue == true) && ($0["seq"]?.int64Value ?? 0) > after
-            }
-            list = Array(list.prefix(limit))
-        } else {
-            list = try crabQueries.alerts(openOnly: openOnly, limit: limit, after: after)
+        let kind = q.get("kind")
+        if let kind, AlertKind(rawValue: kind) == nil {
+            throw ChainError(
+                .invalidParameter, "kind must be one of \(AlertKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        return JSONResponse.make(
-            .object(["alerts": .array(list), "next": list.count == limit ? (list.last?["seq"] ?? .null) : .null]))
+        var object: String?
+        if let raw = q.get("object") {
+            if raw.hasPrefix("source:") {
+                guard raw.utf8.count == 71,
+                    raw.utf8.dropFirst(7).allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) })
+                else { throw ChainError(.invalidParameter, "object source:<hash> needs 64 lowercase hex characters") }
+                object = raw
+            } else {
+                object = try DigitalLink.parse(raw).key.canonical
+            }
+        }
+        let page = try crabQueries.alertPage(
+            filter: CrabQueries.AlertFilter(open: open, kind: kind, object: object), before: before, limit: limit)
+        return JSONResponse.make(page.json)
     }
 
     /// `GET /v1/crab/complaints?after=&limit=` (regulator, association). For the regulator, each
@@ -227,10 +287,13 @@ struct CrabRoutes: Sendable {
         let after = try RequestInput.sequence(q.get("after"), "after")
         let limit = try RequestInput.limit(q.get("limit"), max: CrabQueries.maxPage)
         var list = try crabQueries.complaints(after: after, limit: limit)
-        if role == .regulator, let contacts = try gateway?.complaints.contacts(), !contacts.isEmpty {
+        // The text and the phone of complaints this node took come from its off-chain file: the
+        // text for both oversight roles, the phone for the regulator.
+        if let entries = try gateway?.complaints.entries(), !entries.isEmpty {
             list = list.map { c in
-                guard var o = c.objectValue, let txid = o["txid"]?.stringValue, let phone = contacts[txid] else { return c }
-                o["contactPhone"] = .string(phone)
+                guard var o = c.objectValue, let txid = o["txid"]?.stringValue, let e = entries[txid] else { return c }
+                if let text = e.text { o["text"] = .string(text) }
+                if role == .regulator { o["contactPhone"] = .string(e.phone) }
                 return .object(o)
             }
         }

@@ -9,7 +9,8 @@ import Synchronization
     import Darwin
 #endif
 
-/// Consumers' phone numbers, kept off chain on this node so the regulator's desk can call back.
+/// Consumers' phone numbers and complaint texts, kept off chain on this node so the desk can read
+/// them and call back (the chain gets the text's salted hash only).
 ///
 /// The chain gets only `phoneHash = hex SHA-256("XIANGCHAIN-PHONE-V1" ‖ 0x00 ‖ salt ‖ 0x00 ‖ phone)`,
 /// where `salt` is 32 random bytes made on first use and kept in the node home (`phone-salt`, 0600).
@@ -52,14 +53,17 @@ public final class OffchainComplaints: Sendable {
     }
 
     /// Appends one complaint's contact line.
-    public func append(txid: String, phone: String, phoneHash: String, object: String, city: String?, receivedAt: Int64)
-        throws
-    {
+    public func append(
+        txid: String, phone: String, phoneHash: String, object: String, city: String?, receivedAt: Int64,
+        text: String? = nil, textHash: String? = nil
+    ) throws {
         var o: [String: JSONValue] = [
             "txid": .string(txid), "phone": .string(phone), "phoneHash": .string(phoneHash), "object": .string(object),
             "receivedAt": .int(receivedAt),
         ]
         if let city { o["city"] = .string(city) }
+        if let text { o["text"] = .string(text) }
+        if let textHash { o["textHash"] = .string(textHash) }
         let line = JSONValue.object(o).canonicalBytes + [0x0A]
         try lock.withLock { _ in
             let fd = open(fileURL.path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
@@ -82,6 +86,19 @@ public final class OffchainComplaints: Sendable {
                 throw ChainError(.storageUnavailable, "cannot append to \(fileURL.path): errno \(errno)")
             }
         }
+    }
+
+    /// Phone and text (kept off chain) by complaint txid (lines that do not parse are skipped).
+    public func entries() throws -> [String: (phone: String, text: String?)] {
+        guard let data = lock.withLock({ _ in try? Data(contentsOf: fileURL) }) else { return [:] }
+        var out: [String: (phone: String, text: String?)] = [:]
+        for line in data.split(separator: 0x0A) {
+            guard let o = (try? JSONParser().parse(Array(line)))?.objectValue, let txid = o["txid"]?.stringValue,
+                let phone = o["phone"]?.stringValue
+            else { continue }
+            out[txid] = (phone, o["text"]?.stringValue)
+        }
+        return out
     }
 
     /// Phone numbers by complaint txid (lines that do not parse are skipped).

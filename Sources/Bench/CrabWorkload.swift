@@ -25,7 +25,7 @@ enum CrabWorkload {
         let association = try identity("bench-association", "org0", .association)
         let farm = try identity("bench-farm", "org1", .farm)
         let merchant = try identity("bench-merchant", "org2", .merchant)
-        let lab = try identity("bench-lab", "org3", .lab)
+        let lab = try identity("bench-lab", "org0", .lab)
         let consumer = try identity("bench-consumer", "org0", .consumer)
 
         let tags = (count * 3 + 19) / 20
@@ -49,7 +49,7 @@ enum CrabWorkload {
                     association,
                     CrabCall.registerMember(
                         org: "org2", role: .merchant, name: "bench merchant", licence: "B-2", salesRegion: ["苏州", "上海"])),
-                call(association, CrabCall.registerMember(org: "org3", role: .lab, name: "bench lab", licence: "B-3")),
+                call(association, CrabCall.registerMember(org: "org0", role: .lab, name: "bench lab", licence: "B-3")),
             ], client: client, chain: chain)
         try await submitAndWait(
             [
@@ -57,7 +57,7 @@ enum CrabWorkload {
                     association,
                     CrabCall.openSeason(
                         season: season, opensAt: now - day, closesAt: now + 60 * day, capPerMu: 600, couponValidityDays: 90,
-                        sizes: [LiangSize(tenths: 30), LiangSize(tenths: 40)], maxScans: 10_000, scanWindowHours: 24,
+                        sizes: [LiangSize(tenths: 30), LiangSize(tenths: 40)], maxScans: 1000, scanWindowHours: 24,
                         lateScanDays: 60, shipWithinDays: 3))
             ], client: client, chain: chain)
         try await submitAndWait(

@@ -292,6 +292,10 @@ extension ErrorCode {
     /// Coupons would promise more crabs than the merchant's stock.
     public static let paperCrabs = ErrorCode(
         "paper_crabs", .rejected, area: "Crab traceability", "coupons would promise more crabs than the merchant's stock")
+    /// Free text would put a phone or ID number on chain.
+    public static let personalData = ErrorCode(
+        "personal_data", .invalid, area: "Crab traceability",
+        "free text holds what looks like a phone or ID number: personal data never goes on chain")
     /// The circuit breaker suspended the merchant's coupon issuance.
     public static let issuanceSuspended = ErrorCode(
         "issuance_suspended", .rejected, area: "Crab traceability", "the circuit breaker suspended the merchant's coupon issuance"
@@ -481,7 +485,8 @@ extension ErrorCode {
         .handshakeFailed, .handshakeTimeout, .tooManyHandshakes, .certificateMismatch, .nodeIDMismatch, .unexpectedPeer,
         .unknownPeer, .selfConnection, .wrongDialDirection, .frameTooLarge, .messageTooLarge, .malformedFrame, .truncatedFrame,
         .connectionClosed, .metaTooLarge, .badCode, .badSecret, .notAMember, .memberSuspended, .unknownSeason, .outOfSeason,
-        .noQuota, .quotaExceeded, .paperCrabs, .issuanceSuspended, .ringReused, .ringNotAllocated, .unknownRing, .notTagged,
+        .noQuota, .quotaExceeded, .paperCrabs, .personalData, .issuanceSuspended, .ringReused, .ringNotAllocated, .unknownRing,
+        .notTagged,
         .wrongZone, .lotClosed, .lotConflict, .unknownLot, .notInspected, .inspectionFailed, .lotFrozen, .recalled, .unknownBox,
         .boxExists, .boxUsed, .notCustodian, .unknownCoupon, .couponReused, .couponExpired, .couponRefunded, .alreadyRedeemed,
         .notOwner, .notExpired, .badState, .wrongSize, .wrongCount, .unknownAlert, .unknownTx, .alreadyDeclared, .notSigner,

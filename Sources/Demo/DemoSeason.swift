@@ -285,10 +285,14 @@ struct DemoSeason {
         let genuine = rings[0]
         let cloned = rings[8]
         let forged = generator.make(.sgtin(gtin: Self.gtin, serial: "YC\(yy)88888"), using: &rng)
+        // Each scan is made by a phone of its own (the device hash a gateway would make of it): the
+        // clone's two scans are two devices in two cities.
         func scan(_ code: GeneratedCode, _ city: String, by signer: String, _ label: String) -> DemoStep {
-            DemoStep(
+            let device = Hash256.sha256(Array("demo-device:\(label)".utf8)).hex
+            return DemoStep(
                 label: label, signer: signer,
-                call: CrabCall.scan(code: code.key.canonical, secretHash: code.secretHash, city: city))
+                call: CrabCall.scan(
+                    code: code.key.canonical, secretHash: code.secretHash, city: city, device: device, source: device))
         }
         let scanSteps1: [DemoStep] =
             ([

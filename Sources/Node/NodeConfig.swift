@@ -56,6 +56,15 @@ public struct NodeConfig: Codable, Sendable {
     public var resolver: String = "id.xiangchain.example"
     /// Pause between two crab sweeps (expired coupons, overdue shipments), seconds; 0 turns the sweeper off.
     public var sweepIntervalSeconds: Int = 60
+    /// `GET /v1/verify` lookups one client address may make per minute (429 past it; 0: no limit).
+    public var verifyPerMinutePerClient: Int = 60
+    /// `GET /v1/verify` lookups of one code per minute, from everyone (429 past it; 0: no limit).
+    public var verifyPerMinutePerCode: Int = 30
+    /// `POST /v1/complaints` one client address may make per hour (429 past it; 0: no limit).
+    public var complaintsPerHourPerClient: Int = 10
+    /// Most consumer checks the gateway records on chain per minute; past it lookups are still
+    /// answered but not recorded (0: no budget).
+    public var scanBudgetPerMinute: Int = 600
     /// Directory holding `ca.key.pem` and `ca.cert.pem` of the org CA that issues this node's
     /// console accounts' certificates; nil: the console creates no accounts (`accounts_unavailable`).
     public var accountCA: String?
@@ -98,6 +107,12 @@ public struct NodeConfig: Codable, Sendable {
         syncIntervalMs = try c.decodeIfPresent(Int.self, forKey: .syncIntervalMs) ?? d.syncIntervalMs
         resolver = try c.decodeIfPresent(String.self, forKey: .resolver) ?? d.resolver
         sweepIntervalSeconds = try c.decodeIfPresent(Int.self, forKey: .sweepIntervalSeconds) ?? d.sweepIntervalSeconds
+        verifyPerMinutePerClient =
+            try c.decodeIfPresent(Int.self, forKey: .verifyPerMinutePerClient) ?? d.verifyPerMinutePerClient
+        verifyPerMinutePerCode = try c.decodeIfPresent(Int.self, forKey: .verifyPerMinutePerCode) ?? d.verifyPerMinutePerCode
+        complaintsPerHourPerClient =
+            try c.decodeIfPresent(Int.self, forKey: .complaintsPerHourPerClient) ?? d.complaintsPerHourPerClient
+        scanBudgetPerMinute = try c.decodeIfPresent(Int.self, forKey: .scanBudgetPerMinute) ?? d.scanBudgetPerMinute
         accountCA = try c.decodeIfPresent(String.self, forKey: .accountCA)
         hostedAccountCAs = try c.decodeIfPresent([String].self, forKey: .hostedAccountCAs) ?? d.hostedAccountCAs
     }

@@ -34,12 +34,13 @@ import Testing
     }
 
     func withCrabNode(
-        gateway: Bool = true, season: Bool = true,
+        gateway: Bool = true, season: Bool = true, configure: @Sendable (inout NodeConfig) -> Void = { _ in },
         _ body: @Sendable (ChainNode, any TestClientProtocol, Season?, URL) async throws -> Void
     ) async throws {
         try await withTemporaryDirectory { dir in
             var config = NodeConfig(nodeId: "node0")
             config.syncCommits = false
+            configure(&config)
             let node = try consortium.node(in: dir, config: config, contracts: [CrabTraceContract()])
             let gw =
                 gateway
@@ -129,8 +130,11 @@ import Testing
 
     static func q(_ s: String) -> String { s.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? s }
 
-    func verify(_ client: any TestClientProtocol, _ code: String, city: String = "Suzhou") async throws -> Reply {
-        try await client.call(.get, "/v1/verify?code=\(Self.q(code))&city=\(Self.q(city))")
+    func verify(_ client: any TestClientProtocol, _ code: String, city: String = "Suzhou", device: String? = nil)
+        async throws -> Reply
+    {
+        try await client.call(
+            .get, "/v1/verify?code=\(Self.q(code))&city=\(Self.q(city))" + (device.map { "&device=\($0)" } ?? ""))
     }
 
     /// A GET signed as `identity` (or unsigned when nil), with the timestamp and target that are signed.
@@ -164,7 +168,9 @@ import Testing
             #expect(d["harvestedAt"]?.int64Value != nil)
             #expect(d["inspection"]?["result"]?.stringValue == "pass" && d["inspection"]?["lab"] != nil)
             #expect(d["merchant"]?["org"]?.stringValue == "merch")
-            #expect(d["scans"]?.int64Value == 0 && r.json["scansBefore"]?.int64Value == 0)
+            // The verdict counts this check: the first.
+            #expect(d["scans"]?.int64Value == 1 && r.json["scansBefore"]?.int64Value == 0)
+            #expect(d["firstScanCity"]?.stringValue == "Suzhou")
             let txid = try #require(r.json["scanRecorded"]?["txid"]?.stringValue)
             #expect(r.json["scanRecorded"]?["city"]?.stringValue == "Suzhou")
             // Pending is said plainly: not durable until committed.
@@ -182,7 +188,7 @@ import Testing
             // The short code works too, and the committed scan is counted.
             let again = try await verify(client, ring.shortCode)
             #expect(again.json["status"]?.stringValue == "genuine")
-            #expect(again.json["details"]?["scans"]?.int64Value == 1 && again.json["scansBefore"]?.int64Value == 1)
+            #expect(again.json["details"]?["scans"]?.int64Value == 2 && again.json["scansBefore"]?.int64Value == 1)
             #expect(again.json["details"]?["firstScanAt"]?.int64Value != nil)
         }
     }
@@ -190,8 +196,8 @@ import Testing
     @Test func forgedWrongSecretRedeemedRecalledAndTwoCitiesGetTheirVerdicts() async throws {
         try await withCrabNode { node, client, season, _ in
             let s = try #require(season)
-            func status(_ code: String, city: String = "Suzhou") async throws -> (String?, [String]) {
-                let r = try await verify(client, code, city: city)
+            func status(_ code: String, city: String = "Suzhou", device: String? = nil) async throws -> (String?, [String]) {
+                let r = try await verify(client, code, city: city, device: device)
                 #expect(r.status == .ok, "\(r.json.canonicalString)")
                 try node.produceBlock()
                 return (r.json["status"]?.stringValue, r.json["reasons"]?.arrayValue?.compactMap(\.stringValue) ?? [])
@@ -206,11 +212,151 @@ import Testing
             #expect(try await status(s.coupons[0].uri).0 == "redeemed")
             #expect(try await status(s.coupons[1].uri).0 == "genuine")
             #expect(try await status(s.ring(9).uri).0 == "recalled")
-            #expect(try await status(s.ring(5).uri, city: "Suzhou").0 == "genuine")
-            #expect(try await status(s.ring(5).uri, city: "Beijing").0 == "genuine")
-            let (verdict, reasons) = try await status(s.ring(5).uri, city: "Beijing")
+            #expect(try await status(s.ring(5).uri, city: "Suzhou", device: "phoneA").0 == "genuine")
+            // The same phone in another city is its buyer travelling.
+            #expect(try await status(s.ring(5).uri, city: "Shanghai", device: "phoneA").0 == "genuine")
+            // Another phone in Beijing the same day: this very check is told two_cities.
+            let (verdict, reasons) = try await status(s.ring(5).uri, city: "Beijing", device: "phoneB")
             #expect(verdict == "suspicious" && reasons.contains("two_cities"), "\(reasons)")
             // Every scan went on chain and committed.
+            #expect(node.mempool.count == 0)
+        }
+    }
+
+    /// Issue 12, items 1 and 2 through the public route: lookups of a genuine ring's printed serial
+    /// without (or with a wrong) secret never change what its buyer reads; one buyer's reloads and
+    /// a family's checks of a gift coupon stay genuine with a count and the first check time.
+    @Test func strangersCannotPoisonAGenuineRingAndRepeatChecksStayGenuine() async throws {
+        try await withCrabNode { node, client, season, _ in
+            let s = try #require(season)
+            let ring = s.ring(1)
+            for i in 0..<6 {
+                let bare = try await verify(client, DigitalLink.shortCode(ring.key), city: i % 2 == 0 ? "Beijing" : "Suzhou")
+                #expect(bare.json["status"]?.stringValue == "unknown", "\(bare.json.canonicalString)")
+                let wrong = DigitalLink.uri(ring.key, resolver: "id.xiangchain.example", secret: "ZZZZ999\(i)")
+                _ = try await verify(client, wrong, city: "Beijing", device: "script")
+                try node.produceBlock()
+            }
+            // 7 checks by its Shanghai buyer's phone, then the real code reads genuine.
+            for n in 1...7 {
+                let r = try await verify(client, ring.uri, city: "Shanghai", device: "buyer1")
+                #expect(r.json["status"]?.stringValue == "genuine", "\(r.json.canonicalString)")
+                #expect(r.json["details"]?["scans"]?.int64Value == Int64(n))
+                try node.produceBlock()
+            }
+            // A gift coupon checked by its giver (Suzhou) and the receiver's family (Shanghai).
+            let coupon = s.coupons[1]
+            for (n, (city, device)) in [
+                ("Suzhou", "giver"), ("Suzhou", "giver"), ("Shanghai", "receiver"), ("Shanghai", "mother"),
+                ("Shanghai", "father"), ("Shanghai", "receiver"), ("Shanghai", "receiver"),
+            ].enumerated() {
+                let r = try await verify(client, coupon.uri, city: city, device: device)
+                #expect(r.json["status"]?.stringValue == "genuine", "check \(n + 1): \(r.json.canonicalString)")
+                try node.produceBlock()
+            }
+            let last = try await verify(client, coupon.uri, city: "Shanghai", device: "receiver")
+            #expect(last.json["details"]?["scans"]?.int64Value == 8 && last.json["details"]?["devices"]?.int64Value == 4)
+            #expect(last.json["details"]?["firstScanCity"]?.stringValue == "Suzhou")
+            let bad = try await verify(client, ring.uri, device: "bad*id")
+            #expect(bad.status == .badRequest && bad.code == "invalid_parameter")
+            let long = try await verify(client, ring.uri, device: String(repeating: "d", count: 65))
+            #expect(long.status == .badRequest && long.code == "invalid_parameter")
+        }
+    }
+
+    /// Issue 12, item 3: lookups are limited per client address and per code (429 with
+    /// `Retry-After`), and a flood of lookups adds no more checks to the chain than the node's budget.
+    @Test func lookupsAreRateLimitedAndAFloodAddsNoMoreThanTheScanBudget() async throws {
+        try await withCrabNode(configure: {
+            $0.verifyPerMinutePerClient = 8
+            $0.verifyPerMinutePerCode = 3
+            $0.complaintsPerHourPerClient = 2
+        }) { node, client, season, _ in
+            let s = try #require(season)
+            for _ in 0..<3 { #expect(try await verify(client, s.ring(1).uri).status == .ok) }
+            let perCode = try await verify(client, s.ring(1).uri)
+            #expect(perCode.status == .tooManyRequests && perCode.code == "too_many_requests", "\(perCode.json.canonicalString)")
+            let wait = try #require(perCode.headers[.retryAfter].flatMap { Int($0) })
+            #expect((1...60).contains(wait) && perCode.json["retryAfter"]?.int64Value == Int64(wait))
+            // Other codes still answer until the address's own limit (8 a minute, refusals included).
+            for n in 2...5 { #expect(try await verify(client, s.ring(n).uri).status == .ok) }
+            let perClient = try await verify(client, s.ring(6).uri)
+            #expect(perClient.status == .tooManyRequests && perClient.headers[.retryAfter] != nil)
+            // Bad input counts too: a script cannot probe for free.
+            #expect(try await verify(client, "garbage").status == .tooManyRequests)
+            #expect(node.mempool.count == 7)
+            // Complaints: 2 an hour from one address.
+            func complain() async throws -> Reply {
+                try await client.call(
+                    .post, "/v1/complaints",
+                    body: JSONValue.object([
+                        "code": .string(s.ring(1).uri), "phone": .string("13912345678"), "text": .string("x"),
+                    ]).canonicalBytes)
+            }
+            #expect(try await complain().status == .accepted)
+            #expect(try await complain().status == .accepted)
+            let third = try await complain()
+            #expect(third.status == .tooManyRequests && third.headers[.retryAfter] != nil)
+        }
+        // The flood: 10,000 lookups of 40 codes against a budget of 25 recorded checks a minute.
+        try await withCrabNode(configure: {
+            $0.verifyPerMinutePerClient = 0
+            $0.verifyPerMinutePerCode = 0
+            $0.scanBudgetPerMinute = 25
+        }) { node, client, season, _ in
+            let s = try #require(season)
+            let codes =
+                (1...8).map { s.ring($0).uri }
+                + (0..<32).map {
+                    DigitalLink.uri(.sgtin(gtin: Self.gtin, serial: "F\($0)"), resolver: "x.example", secret: "K7Q2M9XZ")
+                }
+            let height = try node.store.tip()?.height ?? 0
+            var answered = 0
+            var notRecorded = 0
+            let started = ChainNode.nowMillis()
+            for i in 0..<10_000 {
+                let r = try await verify(client, codes[i % codes.count])
+                if r.status == .ok { answered += 1 }
+                if r.json["scanNotRecorded"]?["code"]?.stringValue == "too_many_requests" { notRecorded += 1 }
+            }
+            // The budget is per minute: on a loaded machine the flood may span more than one window.
+            let windows = Int((ChainNode.nowMillis() - started) / 60_000) + 1
+            let recorded = 10_000 - notRecorded
+            #expect(answered == 10_000)
+            #expect(recorded >= 25 && recorded <= 25 * windows, "\(recorded) recorded in \(windows) window(s)")
+            #expect(node.mempool.count == recorded)
+            try node.produceBlock()
+            let block = try #require(try node.store.block(at: height + 1))
+            #expect(block.txids.count == recorded)
+        }
+    }
+
+    /// Issue 12, item 9: a box sticker and a lot code get a verdict (contents, custody, the lot's
+    /// farm, inspection and recall state), not an error; they are not recorded as checks.
+    @Test func boxStickersAndLotCodesGetTheirVerdicts() async throws {
+        try await withCrabNode { node, client, season, _ in
+            _ = try #require(season)
+            let box = try await verify(client, "https://id.xiangchain.example/00/\(Self.ssccA)")
+            #expect(box.status == .ok && box.json["status"]?.stringValue == "genuine", "\(box.json.canonicalString)")
+            #expect(box.json["kind"]?.stringValue == "sscc")
+            let d = try #require(box.json["details"])
+            #expect(d["crabs"]?.int64Value == 4 && d["lots"] == .array([.string("L1")]))
+            #expect(d["custodian"]?["org"]?.stringValue == "consumer" && d["status"]?.stringValue == "delivered", "\(d)")
+            #expect(d["packedBy"]?["name"]?.stringValue == "farmA Co.")
+            #expect(d["farm"]?["name"]?.stringValue == "farmA Co." && d["inspection"]?["result"]?.stringValue == "pass")
+            #expect(box.json["scanRecorded"] == .null && box.json["scanNotRecorded"] != nil)
+            let lot = try await verify(client, "(01)\(Self.gtin)(10)L1")
+            #expect(
+                lot.json["status"]?.stringValue == "genuine" && lot.json["kind"]?.stringValue == "lot",
+                "\(lot.json.canonicalString)")
+            #expect(lot.json["details"]?["count"]?.int64Value == 8 && lot.json["details"]?["zone"]?.stringValue == "lake-east")
+            let recalled = try await verify(client, "https://id.xiangchain.example/01/\(Self.gtin)/10/L2")
+            #expect(recalled.json["status"]?.stringValue == "recalled", "\(recalled.json.canonicalString)")
+            let unknownBox = try await verify(
+                client, "https://id.xiangchain.example/00/\(GS1Key.appendingCheckDigit("10614141123456790")!)")
+            #expect(
+                unknownBox.json["status"]?.stringValue == "unknown"
+                    && unknownBox.json["reasons"] == .array([.string("never_issued")]))
             #expect(node.mempool.count == 0)
         }
     }
@@ -220,7 +366,7 @@ import Testing
             let ring = try #require(season).ring(1)
             let bad = [
                 "", "hello", "https://id.xiangchain.example/01/09521234543214/21/R0001?s=K7Q2M9XZ",
-                "https://id.xiangchain.example/00/\(Self.ssccA)", "(01)\(Self.gtin)(21)R0001#SHORT",
+                "https://id.xiangchain.example/414/9521234000013", "(01)\(Self.gtin)(21)R0001#SHORT",
                 String(repeating: "9", count: 600), "https://id.xiangchain.example/01/\(Self.gtin)",
             ]
             for code in bad {
@@ -362,19 +508,35 @@ import Testing
     @Test func alertsComplaintsMembersAndSeasonsAnswerTheRightReaders() async throws {
         try await withCrabNode { node, client, season, _ in
             let s = try #require(season)
+            // A wrong secret raises nothing on the genuine ring; a forged serial raises never_issued.
             _ = try await verify(client, DigitalLink.uri(s.ring(3).key, resolver: "x.example", secret: "ZZZZ9999"))
+            let forged = GS1Key.sgtin(gtin: Self.gtin, serial: "R0999")
+            _ = try await verify(client, DigitalLink.uri(forged, resolver: "x.example", secret: "ZZZZ9999"))
+            _ = try await verify(client, s.ring(4).uri, city: "Suzhou", device: "a")
+            _ = try await verify(client, s.ring(4).uri, city: "Beijing", device: "b")
             try node.produceBlock()
             let association = try identity(.association, "assoc")
             let alerts = try await signedGet(client, "/v1/crab/alerts?open=true&limit=10", as: association)
             #expect(alerts.status == .ok, "\(alerts.json.canonicalString)")
             let list = alerts.json["alerts"]?.arrayValue ?? []
-            #expect(
-                list.contains {
-                    $0["kind"]?.stringValue == "never_issued" && $0["object"]?.stringValue == s.ring(3).key.canonical
-                })
+            #expect(list.first?["object"]?.stringValue == s.ring(4).key.canonical, "newest first")
+            #expect(list.contains { $0["kind"]?.stringValue == "never_issued" && $0["object"]?.stringValue == forged.canonical })
+            #expect(!list.contains { $0["object"]?.stringValue == s.ring(3).key.canonical })
+            #expect(alerts.json["openCount"]?.int64Value == Int64(list.count))
+            #expect(alerts.json["openByKind"]?["never_issued"]?.int64Value == 1)
             let byObject = try await signedGet(
-                client, "/v1/crab/alerts?object=\(Self.q(s.ring(3).key.canonical))", as: try identity(.regulator, "reg"))
+                client, "/v1/crab/alerts?object=\(Self.q(forged.canonical))", as: try identity(.regulator, "reg"))
             #expect(byObject.json["alerts"]?.arrayValue?.count == 1)
+            let byKind = try await signedGet(client, "/v1/crab/alerts?kind=two_cities", as: association)
+            #expect(byKind.json["alerts"]?.arrayValue?.map { $0["kind"] } == [.string("two_cities")])
+            let paged = try await signedGet(client, "/v1/crab/alerts?open=true&limit=1", as: association)
+            let next = try #require(paged.json["next"]?.int64Value)
+            let second = try await signedGet(client, "/v1/crab/alerts?open=true&limit=1&before=\(next)", as: association)
+            #expect(second.json["alerts"]?.arrayValue?.first?["seq"] != paged.json["alerts"]?.arrayValue?.first?["seq"])
+            for bad in ["kind=nope", "before=-1", "open=maybe", "object=source:xyz"] {
+                let r = try await signedGet(client, "/v1/crab/alerts?\(bad)", as: association)
+                #expect(r.status == .badRequest && r.code == "invalid_parameter", "\(bad): \(r.json.canonicalString)")
+            }
             let logistics = try await signedGet(client, "/v1/crab/alerts", as: try identity(.logistics, "logi"))
             #expect(logistics.status == .forbidden)
             #expect(try await signedGet(client, "/v1/crab/complaints", as: nil).status == .unauthorized)
@@ -398,7 +560,9 @@ import Testing
             let phone = "+8613912345678"
             let body = JSONValue.object([
                 "code": .string(ring.uri), "phone": .string(phone),
-                "text": .string("The crab was dead on arrival. Call me on 8613912345678."), "city": .string("Suzhou"),
+                "text": .string(
+                    "The crab was dead on arrival. Call me on 8613912345678, or 一三九 一二三四 五六七八; ID 32050219900101123X."),
+                "city": .string("Suzhou"),
             ])
             let r = try await client.call(.post, "/v1/complaints", body: body.canonicalBytes)
             #expect(r.status == .accepted, "\(r.json.canonicalString)")
@@ -409,8 +573,12 @@ import Testing
             let stored = try #require(try node.store.transaction(id))
             #expect(stored.result.error == nil && stored.method == "complain" && stored.signerRole == "node")
             let onChain = String(decoding: stored.transaction.body, as: UTF8.self)
+            // Issue 12, item 6: no free text on chain, only its salted hash; the public tx view neither.
             #expect(!onChain.contains("13912345678") && !onChain.contains(ring.secret))
-            #expect(onChain.contains("[phone]") && onChain.contains("dead on arrival"))
+            #expect(!onChain.contains("dead on arrival") && !onChain.contains("一三九") && !onChain.contains("19900101"))
+            #expect(onChain.contains("textHash"))
+            let publicView = try await client.call(.get, "/v1/txs/\(txid)")
+            #expect(publicView.status == .ok && !publicView.json.canonicalString.contains("dead on arrival"))
 
             let file = dir.appendingPathComponent("data/offchain-complaints.jsonl")
             let text = try String(contentsOf: file, encoding: .utf8)
@@ -424,8 +592,17 @@ import Testing
             let c = try #require(regulatorView.json["complaints"]?.arrayValue?.first)
             #expect(c["txid"]?.stringValue == txid && c["contactPhone"]?.stringValue == phone)
             #expect(c["phoneHash"]?.stringValue?.count == 64 && c["known"] == .bool(true))
+            #expect(c["text"]?.stringValue?.contains("dead on arrival") == true && c["textHash"]?.stringValue?.count == 64)
             let associationView = try await signedGet(client, "/v1/crab/complaints", as: try identity(.association, "assoc"))
             #expect(associationView.json["complaints"]?.arrayValue?.first?["contactPhone"] == nil)
+            #expect(associationView.json["complaints"]?.arrayValue?.first?["text"]?.stringValue?.contains("dead") == true)
+            // The city goes on chain: a phone number there is refused before anything is written.
+            let sneaky = try await client.call(
+                .post, "/v1/complaints",
+                body: JSONValue.object([
+                    "code": .string(ring.uri), "phone": .string(phone), "text": .string("x"), "city": .string("苏州 139-1234-5678"),
+                ]).canonicalBytes)
+            #expect(sneaky.status == .badRequest && sneaky.code == "personal_data", "\(sneaky.json.canonicalString)")
 
             let refused: [(JSONValue, String)] = [
                 (.object(["code": .string(ring.uri), "phone": .string("12ab5"), "text": .string("x")]), "bad_args"),

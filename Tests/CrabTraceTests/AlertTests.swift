@@ -20,10 +20,12 @@ import Testing
         #expect(tx.result.events.map(\.name).contains("alert"))
         #expect(try kinds(h, forged.canonical) == ["never_issued"])
         #expect(try h.queries.history(forged.canonical).first?.data["city"]?.stringValue == "Suzhou")
-        // A real serial with a wrong secret.
-        try h.ok(.node, "gw", h.scanCall(h.ringKey(1), city: "Suzhou", hash: Fixtures.randomHash()))
-        let a = try h.queries.alerts(object: h.ringKey(1).canonical)
-        #expect(a.first?["details"]?["reason"]?.stringValue == "secret_mismatch")
+        // A real serial with a wrong secret: nothing on the genuine ring, a failed check of its source.
+        try h.ok(.node, "gw", h.scanCall(h.ringKey(1), city: "Suzhou", hash: Fixtures.randomHash(), source: 7))
+        #expect(try h.queries.alerts(object: h.ringKey(1).canonical).isEmpty)
+        #expect(try h.queries.failedChecks(object: h.ringKey(1).canonical)?["count"]?.int64Value == 1)
+        let source = try #require(try h.queries.failedChecks(source: CrabHarness.device(7)))
+        #expect(source["lastReason"]?.stringValue == "secret_mismatch")
         // A genuine ring never put on a crab.
         try h.ok(.node, "gw", h.scanCall(h.ringKey(2), city: "Suzhou"))
         #expect(try h.queries.alerts(object: h.ringKey(2).canonical).first?["details"]?["reason"]?.stringValue == "not_tagged")
@@ -37,21 +39,30 @@ import Testing
         let h = try CrabHarness()
         _ = try h.setUpRedeemable()
         let ring = h.ringKey(1)
-        try h.ok(.node, "gw", h.scanCall(ring, city: "Suzhou"))
+        try h.ok(.node, "gw", h.scanCall(ring, city: "Suzhou", device: 1))
         #expect(try kinds(h, ring.canonical).isEmpty)
         h.time += 2 * 3_600_000
-        try h.ok(.node, "gw", h.scanCall(ring, city: "Beijing"))
+        // The same device in another city is one buyer travelling: nothing.
+        try h.ok(.node, "gw", h.scanCall(ring, city: "Shanghai", device: 1))
+        #expect(try kinds(h, ring.canonical).isEmpty)
+        // Another device in another city within the window: two cities (and Beijing is out of region).
+        try h.ok(.node, "gw", h.scanCall(ring, city: "Beijing", device: 2))
         #expect(try kinds(h, ring.canonical) == ["two_cities", "out_of_region"])
         // Another ring: two cities more than 24 h apart raise nothing (both in the sales region).
         let other = h.ringKey(2)
-        try h.ok(.node, "gw", h.scanCall(other, city: "Suzhou"))
+        try h.ok(.node, "gw", h.scanCall(other, city: "Suzhou", device: 1))
         h.time += 25 * 3_600_000
-        try h.ok(.node, "gw", h.scanCall(other, city: "Shanghai"))
+        try h.ok(.node, "gw", h.scanCall(other, city: "Shanghai", device: 2))
         #expect(try kinds(h, other.canonical).isEmpty)
-        // maxScans is 5: the sixth scan raises once.
-        for _ in 0..<5 { try h.ok(.node, "gw", h.scanCall(other, city: "Shanghai")) }
+        // Page loads are not devices: the same five devices again raise nothing.
+        for d in 1...5 { try h.ok(.node, "gw", h.scanCall(other, city: "Shanghai", device: d)) }
+        for d in 1...5 { try h.ok(.node, "gw", h.scanCall(other, city: "Shanghai", device: d)) }
+        #expect(try kinds(h, other.canonical).isEmpty)
+        #expect(try h.queries.verify(code: h.printed(other)).details["scans"]?.int64Value == 12)
+        // maxScans is 5: a sixth distinct device raises once.
+        try h.ok(.node, "gw", h.scanCall(other, city: "Shanghai", device: 6))
         #expect(try kinds(h, other.canonical) == ["too_many_scans"])
-        try h.ok(.node, "gw", h.scanCall(other, city: "Shanghai"))
+        try h.ok(.node, "gw", h.scanCall(other, city: "Shanghai", device: 7))
         #expect(try kinds(h, other.canonical) == ["too_many_scans"])
     }
 

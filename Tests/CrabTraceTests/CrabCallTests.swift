@@ -106,10 +106,19 @@ import Testing
         try ok(
             .consumer, "gw",
             CrabCall.complain(code: rings[0].key.canonical, phoneHash: Fixtures.randomHash(), text: "late", city: "Suzhou"))
-        // A wrong secret raises an alert, which the regulator closes.
-        try ok(.node, "gw", CrabCall.scan(code: rings[1].key.canonical, secretHash: Fixtures.randomHash(), city: "Suzhou"))
+        // A forged code raises an alert, which the regulator closes; the policy and a batch close.
+        let forged = GS1Key.sgtin(gtin: gtin, serial: "FORGED1")
+        try ok(
+            .node, "gw",
+            CrabCall.scan(
+                code: forged.canonical, secretHash: Fixtures.randomHash(), city: "Suzhou", device: Fixtures.randomHash(),
+                source: Fixtures.randomHash()))
         let alert = try #require(try h.queries.alerts(openOnly: true).first?["seq"]?.int64Value)
         try ok(.regulator, "reg", CrabCall.closeAlert(seq: alert, note: "looked into it"))
+        try ok(.association, "assoc", CrabCall.setScanPolicy(maxFailuresPerSource: 1, failureWindowHours: 1))
+        try ok(.node, "gw", CrabCall.scan(code: forged.canonical, secretHash: Fixtures.randomHash(), city: "Suzhou"))
+        let open = try h.queries.alertPage(filter: .init(open: true)).alerts.compactMap { $0["seq"]?.int64Value }
+        try ok(.regulator, "reg", CrabCall.closeAlerts(seqs: open, note: "one forger"))
 
         // Time-based steps and error declarations.
         h.time = validUntil + CrabHarness.day

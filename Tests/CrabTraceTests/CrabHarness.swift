@@ -213,9 +213,17 @@ final class CrabHarness {
 
     func secretHash(_ key: GS1Key) -> String { CodeSecret.hash(key: key, secret: secrets[key.canonical] ?? "WRONG000") }
 
-    func scanCall(_ key: GS1Key, city: String, hash: String? = nil) -> ContractCall {
-        CrabCall.scan(code: key.canonical, secretHash: hash ?? secretHash(key), city: city)
+    /// A consumer's check of `key` in `city`; `device` names the consumer's device (default: the signer's).
+    func scanCall(_ key: GS1Key, city: String, hash: String? = nil, device: Int? = nil, source: Int? = nil)
+        -> ContractCall
+    {
+        CrabCall.scan(
+            code: key.canonical, secretHash: hash ?? secretHash(key), city: city, device: device.map(Self.device),
+            source: source.map(Self.device))
     }
+
+    /// A device (or source) hash as the gateway makes it: 64 hex characters.
+    static func device(_ n: Int) -> String { Hash256.sha256(Array("device-\(n)".utf8)).hex }
 
     func record(_ key: GS1Key) throws -> [String: JSONValue] {
         try #require(try queries.object(key)?.objectValue)

@@ -18,7 +18,10 @@ import Testing
         #expect(wrong.status == .unknown && wrong.reasons == ["secret_mismatch"] && wrong.details.isEmpty)
         // The typed short code works like the QR.
         #expect(try h.queries.verify(code: DigitalLink.shortCode(ring, secret: h.secrets[ring.canonical])).status == .genuine)
-        #expect(errorCode { try h.queries.verify(code: "(00)106141411234567897") } == "bad_code")
+        #expect(errorCode { try h.queries.verify(code: "(414)9521234000013") } == "bad_code")
+        // A box sticker never packed: unknown, not an error (issue 12, item 9).
+        let neverPacked = "(00)" + (GS1Key.appendingCheckDigit("10614141123456799") ?? "")
+        #expect(try h.queries.verify(code: neverPacked).reasons == ["never_issued"])
         #expect(errorCode { try h.queries.verify(code: "garbage") } == "bad_code")
     }
 
@@ -31,8 +34,8 @@ import Testing
         #expect(frozen.status == .suspicious && frozen.reasons.contains("lot_frozen"))
         try h.ok(.regulator, "reg", CrabCall.unfreezeLot(gtin: CrabHarness.gtin, lot: "L1"))
         // Suspicious: an open alert (two cities).
-        try h.ok(.node, "gw", h.scanCall(h.ringKey(2), city: "Suzhou"))
-        try h.ok(.node, "gw", h.scanCall(h.ringKey(2), city: "Shanghai"))
+        try h.ok(.node, "gw", h.scanCall(h.ringKey(2), city: "Suzhou", device: 1))
+        try h.ok(.node, "gw", h.scanCall(h.ringKey(2), city: "Shanghai", device: 2))
         #expect(try h.queries.verify(code: h.printed(h.ringKey(2))).reasons == ["two_cities"])
         // Recalled: one ring; a coupon.
         try h.ok(.regulator, "reg", CrabCall.recall(.ring(gtin: CrabHarness.gtin, serial: "R0003"), reason: "x"))

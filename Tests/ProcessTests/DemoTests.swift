@@ -93,7 +93,10 @@ import Testing
             #expect(record["rings"]?.arrayValue?.count == 601)
             #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("identities/farm-zhang/key.pem").path))
 
-            // Each printed code gets its verdict from the public verify endpoint.
+            // Each printed code gets its verdict from the public verify endpoint. Each check is itself
+            // a scan the gateway submits without waiting; the test waits for every one to commit, so
+            // the state read after the nodes stop holds them all, however fast the nodes are.
+            var checks: [String] = []
             for h in highlights {
                 let uri = try #require(h["uri"]?.stringValue)
                 let expect = String((h["expect"]?.stringValue ?? "").prefix { $0 != " " })
@@ -103,6 +106,14 @@ import Testing
                 let (status, v) = try await HTTP.get(URL(string: "\(api)/v1/verify?\(query)")!)
                 #expect(
                     status == 200 && v["status"]?.stringValue == expect, "\(h["name"]?.stringValue ?? ""): \(v.canonicalString)")
+                checks.append(try #require(v["scanRecorded"]?["txid"]?.stringValue, "\(v.canonicalString)"))
+            }
+            for txid in checks {
+                let settled = try await Self.waitUntil(.seconds(60)) {
+                    let (_, json) = try await HTTP.get(URL(string: "\(api)/v1/txs/\(txid)")!)
+                    return json["status"]?.stringValue == "committed"
+                }
+                #expect(settled, "the check \(txid) was not committed")
             }
 
             // The regulator's accountability trace of the redeemed coupon, through another validator.
@@ -154,6 +165,15 @@ import Testing
                 #expect(Set(reasons).isSubset(of: Set(v.reasons)), "\(h["name"]?.stringValue ?? ""): \(v.reasons)")
             }
         }
+    }
+
+    static func waitUntil(_ timeout: Duration, _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if (try? await condition()) == true { return true }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return false
     }
 
     static func escape(_ s: String) -> String {

@@ -174,6 +174,20 @@ def wait(d, css: str, timeout: float = 20):
     return WebDriverWait(d, timeout).until(EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
 
 
+def open_code(d, uri: str, city: str = "苏州"):
+    """Opens a code's verify page; in a browser that has no city yet the page asks first and checks
+    nothing until one is chosen."""
+    from selenium.webdriver.support.ui import Select
+
+    d.get(uri)
+    select = Select(d.find_element(By.ID, "city"))
+    if not select.first_selected_option.get_attribute("value"):
+        wait(d, "#pick-city")
+        assert d.find_elements(By.CSS_SELECTOR, "#verdict") == []
+        select.select_by_visible_text(city)
+    return wait(d, "#verdict")
+
+
 def severe(d):
     return [e for e in d.get_log("browser") if e.get("level") == "SEVERE"]
 
@@ -190,14 +204,15 @@ def shot(d, name: str) -> None:
 def test_genuine_ring_on_a_phone(net, phone):
     h = net.highlight("genuine-ring")
     assert h["expect"] == "genuine"
-    phone.get(net.local(h["uri"]))
-    verdict = wait(phone, "#verdict")
+    # No default city: the page asks before the first check; the buyer is in 上海.
+    verdict = open_code(phone, net.local(h["uri"]), h.get("city", "苏州"))
     assert verdict.get_attribute("data-status") == "genuine"
     assert "正品" in verdict.text
     story = wait(phone, "#story").text
     assert "养殖场" in story and "检测结果" in story and "合格" in story, story
     assert "阳澄湖" in story, story  # the farm's name and zone
     assert "商家" in story
+    assert "含本次" in story, story  # the count includes this check
     assert phone.execute_script("return document.documentElement.scrollWidth") <= 375
     shot(phone, "verify-genuine-phone.png")
     # English on request, remembered.
@@ -210,8 +225,7 @@ def test_genuine_ring_on_a_phone(net, phone):
 
 def test_forged_ring_is_never_issued(net, phone):
     h = net.highlight("forged-ring")
-    phone.get(net.local(h["uri"]))
-    verdict = wait(phone, "#verdict")
+    verdict = open_code(phone, net.local(h["uri"]))
     assert verdict.get_attribute("data-status") == "unknown"
     assert "未登记" in verdict.text and "疑似伪造" in verdict.text
     assert phone.find_elements(By.CSS_SELECTOR, "#story") == []
@@ -222,8 +236,7 @@ def test_forged_ring_is_never_issued(net, phone):
 def test_verdicts_of_the_other_demo_codes_and_the_code_box(net, phone):
     for name, word in (("redeemed-coupon", "已兑换"), ("recalled-lot-ring", "已召回"), ("cloned-ring", "可疑")):
         h = net.highlight(name)
-        phone.get(net.local(h["uri"]))
-        verdict = wait(phone, "#verdict")
+        verdict = open_code(phone, net.local(h["uri"]), h.get("city", "苏州"))
         assert verdict.get_attribute("data-status") == h["expect"].split()[0], name
         assert word in verdict.text, name
     cloned = phone.find_element(By.ID, "reasons").text
@@ -243,9 +256,28 @@ def test_verdicts_of_the_other_demo_codes_and_the_code_box(net, phone):
     assert severe(phone) == []
 
 
+def test_box_sticker_and_lot_code_on_the_consumer_page(net, phone):
+    # The first ring of the demo lies in a box of lot N: both printed codes answer in Chinese.
+    import re
+
+    state = next(r["state"] for r in net.demo["rings"] if re.search(r"lot \S+, box \d{18}", r["state"]))
+    lot, sscc = re.search(r"lot (\S+), box (\d{18})", state).groups()
+    gtin = net.demo["rings"][0]["key"].split("/")[1]
+    verdict = open_code(phone, f"{net.url}/00/{sscc}")
+    assert verdict.get_attribute("data-status") in ("genuine", "suspicious", "recalled"), verdict.text
+    story = wait(phone, "#story").text
+    assert "蟹数" in story and "批次" in story and "养殖场" in story, story
+    phone.get(f"{net.url}/01/{gtin}/10/{lot}")
+    verdict = wait(phone, "#verdict")
+    assert verdict.get_attribute("data-status") in ("genuine", "suspicious", "recalled"), verdict.text
+    assert "检测结果" in wait(phone, "#story").text
+    assert phone.find_elements(By.ID, "verify-error") == []
+    shot(phone, "verify-box-phone.png")
+    assert severe(phone) == []
+
+
 def test_complaint_from_the_verify_page(net, phone):
-    phone.get(net.local(net.highlight("forged-ring")["uri"]))
-    wait(phone, "#verdict")
+    open_code(phone, net.local(net.highlight("forged-ring")["uri"]))
     phone.find_element(By.ID, "phone").send_keys("13800138000")
     phone.find_element(By.ID, "text").send_keys("假蟹扣，商家不认 13800138000")
     phone.find_element(By.CSS_SELECTOR, "#complaint button").click()
@@ -429,4 +461,32 @@ def test_org_admins_propose_and_approve_on_the_governance_page(net, desktop):
     config = json.loads(urllib.request.urlopen(net.url + "/v1/governance/config", timeout=10).read())
     assert fingerprint in config["config"]["revoked"]
     shot(desktop, "governance.png")
+
+
+def test_regulator_filters_pages_and_closes_alerts_on_the_desk(net, desktop):
+    from selenium.webdriver.support.ui import Select
+
+    sign_in(desktop, net, "amr-suzhou")
+    WebDriverWait(desktop, 20).until(EC.url_contains("/desk"))
+    WebDriverWait(desktop, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#alerts tr[data-seq]")) > 0)
+    seqs = [int(r.get_attribute("data-seq")) for r in desktop.find_elements(By.CSS_SELECTOR, "#alerts tr[data-seq]")]
+    assert seqs == sorted(seqs, reverse=True), seqs  # newest first
+    assert "共" in desktop.find_element(By.ID, "alert-count").text
+    # Filter: the forged ring's never_issued alert only (closing it changes no verdict a later test reads).
+    Select(desktop.find_element(By.ID, "alert-kind")).select_by_value("never_issued")
+    WebDriverWait(desktop, 20).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#alerts tr[data-seq]")
+        and all("从未被登记" in r.text for r in d.find_elements(By.CSS_SELECTOR, "#alerts tr[data-seq]"))
+    )
+    rows = desktop.find_elements(By.CSS_SELECTOR, "#alerts tr[data-seq]")
+    before = len(rows)
+    # Nothing ticked: the desk says so and submits nothing.
+    desktop.find_element(By.ID, "close-note").send_keys("伪造码已移交公安")
+    desktop.find_element(By.CSS_SELECTOR, "#close-alerts button").click()
+    assert "请先勾选" in wait(desktop, "#close-out").text
+    rows[0].find_element(By.CSS_SELECTOR, ".pick").click()
+    desktop.find_element(By.CSS_SELECTOR, "#close-alerts button").click()
+    WebDriverWait(desktop, 60).until(lambda d: "已上链" in d.find_element(By.ID, "close-out").text)
+    WebDriverWait(desktop, 20).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#alerts tr[data-seq]")) == before - 1)
+    shot(desktop, "desk-alerts.png")
     assert severe(desktop) == []

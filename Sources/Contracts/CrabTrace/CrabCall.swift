@@ -327,11 +327,17 @@ public enum CrabCall {
 
     // MARK: consumers
 
-    /// `scan` (consumer or gateway): `code` without its secret, and the secret's salted hash.
-    public static func scan(code: String, secretHash: String, city: String, at: Int64? = nil) -> ContractCall {
+    /// `scan` (consumer or gateway): `code` without its secret, and the secret's salted hash;
+    /// `device` and `source` are the gateway's salted hashes of the consumer's device and address.
+    public static func scan(
+        code: String, secretHash: String, city: String, device: String? = nil, source: String? = nil, at: Int64? = nil
+    ) -> ContractCall {
         call(
             "scan",
-            ["code": .string(code), "secretHash": .string(secretHash), "city": .string(city), "at": at.map { .int($0) }])
+            [
+                "code": .string(code), "secretHash": .string(secretHash), "city": .string(city),
+                "device": device.map { .string($0) }, "source": source.map { .string($0) }, "at": at.map { .int($0) },
+            ])
     }
 
     /// `complain` (consumer or gateway): `text` without personal data, the phone as a salted hash.
@@ -341,11 +347,33 @@ public enum CrabCall {
             ["code": .string(code), "phoneHash": .string(phoneHash), "text": .string(text), "city": city.map { .string($0) }])
     }
 
+    /// `complain` with the text kept off chain: only its salted hash (the gateway's form).
+    public static func complain(code: String, phoneHash: String, textHash: String, city: String? = nil) -> ContractCall {
+        call(
+            "complain",
+            [
+                "code": .string(code), "phoneHash": .string(phoneHash), "textHash": .string(textHash),
+                "city": city.map { .string($0) },
+            ])
+    }
+
     // MARK: oversight
 
     /// `close_alert` (association or regulator).
     public static func closeAlert(seq: Int64, note: String) -> ContractCall {
         call("close_alert", ["seq": .int(seq), "note": .string(note)])
+    }
+
+    /// `close_alerts` (association or regulator): several alerts, one reason.
+    public static func closeAlerts(seqs: [Int64], note: String) -> ContractCall {
+        call("close_alerts", ["seqs": .array(seqs.map { .int($0) }), "note": .string(note)])
+    }
+
+    /// `set_scan_policy` (association): failed checks per source before `repeated_failures`.
+    public static func setScanPolicy(maxFailuresPerSource: Int64, failureWindowHours: Int64) -> ContractCall {
+        call(
+            "set_scan_policy",
+            ["maxFailuresPerSource": .int(maxFailuresPerSource), "failureWindowHours": .int(failureWindowHours)])
     }
 
     /// `sweep` (association, regulator or node): coupons to expire or check for late shipping.

@@ -81,6 +81,127 @@ public struct CrabQueries: Sendable {
         return out
     }
 
+    /// Which alerts the desk lists.
+    public struct AlertFilter: Sendable, Hashable {
+        /// `true`: open only; `false`: closed only; nil: both.
+        public var open: Bool?
+        /// One kind only (`AlertKind.rawValue`).
+        public var kind: String?
+        /// Alerts on one object only (canonical key, `member:<org>`, `source:<hash>` …).
+        public var object: String?
+
+        /// A filter.
+        public init(open: Bool? = nil, kind: String? = nil, object: String? = nil) {
+            self.open = open
+            self.kind = kind
+            self.object = object
+        }
+
+        func matches(_ a: JSONValue) -> Bool {
+            (open == nil || a["open"]?.boolValue == open) && (kind == nil || a["kind"]?.stringValue == kind)
+                && (object == nil || a["object"]?.stringValue == object)
+        }
+    }
+
+    /// One page of alerts, newest first.
+    public struct AlertPage: Sendable {
+        /// The alerts.
+        public let alerts: [JSONValue]
+        /// Pass as `before` for the next page; nil when there is none.
+        public let next: Int64?
+        /// Open alerts in all, and by kind.
+        public let openCount: Int64
+        /// Open alerts by kind.
+        public let openByKind: [String: Int64]
+
+        /// JSON rendering `{alerts, next, openCount, openByKind}`.
+        public var json: JSONValue {
+            .object([
+                "alerts": .array(alerts), "next": next.map { .int($0) } ?? .null, "openCount": .int(openCount),
+                "openByKind": .object(openByKind.mapValues { .int($0) }),
+            ])
+        }
+    }
+
+    /// Most alerts looked at for one page of a filtered listing; past it the page ends early with `next`.
+    public static let maxAlertsExamined = 5000
+
+    /// Alerts newest first, matching `filter`, with sequence numbers below `before` (all when nil), at
+    /// most `limit` per page. Open ones come from the open index; others are read downwards from the
+    /// newest, at most `maxAlertsExamined` per page.
+    public func alertPage(filter: AlertFilter = AlertFilter(), before: Int64? = nil, limit: Int = 50) throws -> AlertPage {
+        let lim = max(1, min(limit, Self.maxPage))
+        var out: [JSONValue] = []
+        var next: Int64?
+        if let object = filter.object {
+            let all = try scanAll("alertidx/\(object)/", limit: 100_000).compactMap { e in
+                (try? JSONParser().parse(e.value))?.int64Value
+            }
+            for seq in all.reversed() where before.map({ seq < $0 }) ?? true {
+                guard let a = try record(CrabKeys.alert(seq)).map(JSONValue.object), filter.matches(a) else { continue }
+                if out.count == lim {
+                    next = (out.last?["seq"]?.int64Value).map { $0 }
+                    break
+                }
+                out.append(a)
+            }
+        } else if filter.open == true {
+            let from = before.map { Self.prefix + CrabKeys.openAlert($0) }
+            var cursor = from
+            var examined = 0
+            outer: while out.count < lim, examined < Self.maxAlertsExamined {
+                let page = try state.scan(prefix: Self.prefix + CrabKeys.openAlertPrefix, after: cursor, limit: 200)
+                for e in page {
+                    examined += 1
+                    cursor = e.key
+                    guard let seq = (try? JSONParser().parse(e.value))?.int64Value,
+                        let a = try record(CrabKeys.alert(seq)).map(JSONValue.object), filter.matches(a)
+                    else { continue }
+                    out.append(a)
+                    if out.count == lim { break outer }
+                }
+                if page.count < 200 {
+                    cursor = nil
+                    break
+                }
+            }
+            if let c = cursor, let inv = Int64(c.dropFirst((Self.prefix + CrabKeys.openAlertPrefix).count)) {
+                next = CrabKeys.inverted(inv)
+            }
+        } else {
+            let newest =
+                try state.read(Self.prefix + CrabKeys.alertCount).flatMap { try? JSONParser().parse($0) }?
+                .int64Value ?? 0
+            var seq = min(newest, (before ?? Int64.max) - 1)
+            var examined = 0
+            while seq >= 1, out.count < lim, examined < Self.maxAlertsExamined {
+                examined += 1
+                if let a = try record(CrabKeys.alert(seq)).map(JSONValue.object), filter.matches(a) { out.append(a) }
+                seq -= 1
+            }
+            if seq >= 1 { next = seq + 1 }
+        }
+        func counter(_ key: String) throws -> Int64 {
+            try state.read(Self.prefix + key).flatMap { try? JSONParser().parse($0) }?.int64Value ?? 0
+        }
+        var byKind: [String: Int64] = [:]
+        for k in AlertKind.allCases {
+            let n = try counter(CrabKeys.openAlertCount(kind: k.rawValue))
+            if n > 0 { byKind[k.rawValue] = n }
+        }
+        return AlertPage(alerts: out, next: next, openCount: try counter(CrabKeys.openAlertCount), openByKind: byKind)
+    }
+
+    /// Failed checks counted against a source (`failsrc`) or an object (`failobj`), if any.
+    public func failedChecks(source: String) throws -> JSONValue? {
+        try record(CrabKeys.failedChecks(source: source)).map { .object($0) }
+    }
+
+    /// Failed checks (wrong or missing secret) made on one object, if any.
+    public func failedChecks(object: String) throws -> JSONValue? {
+        try record(CrabKeys.failedChecks(object: object)).map { .object($0) }
+    }
+
     /// Alerts recorded about one object.
     public func alerts(object: String) throws -> [JSONValue] {
         try scanAll("alertidx/\(object)/", limit: Self.maxPage).compactMap { e in
@@ -135,12 +256,17 @@ public struct CrabQueries: Sendable {
     /// otherwise `genuine`. A live coupon past its validity at `now` (unix ms, e.g. the chain tip's
     /// time) is `suspicious [coupon_expired]`. Fails with `bad_code` for malformed codes or keys
     /// other than ring or coupon.
-    public func verify(code: String, now: Int64? = nil) throws -> Verdict {
+    ///
+    /// With `check` (the consumer's check being made: city, device, node time) the verdict counts
+    /// it as the chain will (`ScanRules`): `details.scans` includes it, and an alert it raises is
+    /// among the reasons.
+    public func verify(code: String, now: Int64? = nil, check: ScanObservation? = nil) throws -> Verdict {
         let printed = try DigitalLink.parse(code)
         let key = printed.key
         switch key {
         case .sgtin, .gcn: break
-        default: throw ChainError(.badCode, "only ring and coupon codes can be verified")
+        case .sscc, .lot: return try verifyBoxOrLot(key)
+        default: throw ChainError(.badCode, "only ring, coupon, box and lot codes can be verified")
         }
         func unknown(_ reason: String) -> Verdict {
             Verdict(status: .unknown, reasons: [reason], object: key.canonical, kind: key.kind, details: [:])
@@ -152,9 +278,21 @@ public struct CrabQueries: Sendable {
         var reasons: [String] = []
         var recalled = false
         var redeemed = false
+        var counted = r
+        var checkAlerts: [String] = []
+        let countable = r.str("type") != "ring" || r.str("status") == "tagged"
+        if let check, countable {
+            let season = try r.str("season").flatMap { try record(CrabKeys.season($0)) } ?? [:]
+            let region = try r.str("merchant").flatMap { try record(CrabKeys.member($0)) }?["salesRegion"]?.arrayValue
+            let outcome = ScanRules.apply(
+                r, isRing: r.str("type") == "ring", season: season, salesRegion: region, merchant: r.str("merchant"), check)
+            counted = outcome.record
+            checkAlerts = outcome.alerts.map(\.0.rawValue)
+        }
         var details: [String: JSONValue] = [
-            "uri": .string(DigitalLink.uri(key, resolver: config.resolver)), "scans": .int(r.int("scans")),
-            "firstScanAt": r["firstScanAt"] ?? .null, "season": r["season"] ?? .null,
+            "uri": .string(DigitalLink.uri(key, resolver: config.resolver)), "scans": .int(counted.int("scans")),
+            "firstScanAt": counted["firstScanAt"] ?? .null, "firstScanCity": counted["firstScanCity"] ?? .null,
+            "devices": .int(counted.int("devicesSeen")), "season": r["season"] ?? .null,
         ]
         var merchantOrg = r.str("merchant")
         if case .sgtin(let gtin, _) = key {
@@ -197,9 +335,61 @@ public struct CrabQueries: Sendable {
         for a in try alerts(object: key.canonical) where a["open"]?.boolValue == true {
             if let kind = a["kind"]?.stringValue, !reasons.contains(kind) { reasons.append(kind) }
         }
+        for kind in checkAlerts where !reasons.contains(kind) { reasons.append(kind) }
         let status: VerdictStatus =
             recalled ? .recalled : redeemed ? .redeemed : reasons.isEmpty ? .genuine : .suspicious
         if recalled { reasons.insert("recalled", at: 0) }
+        return Verdict(status: status, reasons: reasons, object: key.canonical, kind: key.kind, details: details)
+    }
+
+    /// The verdict on a box sticker (SSCC) or a lot code, printed in clear (no secret, nothing
+    /// recorded): a lot's farm, zone, pond, harvest, inspection, frozen and recall state; a box's
+    /// contents (crab count, lot, the lot's facts), custodian and shipping state. A recalled lot, or a
+    /// box holding a recalled crab or a crab of a recalled lot, is `recalled`; a frozen, failed or
+    /// uninspected lot is `suspicious`; a key never recorded is `unknown [never_issued]`.
+    func verifyBoxOrLot(_ key: GS1Key) throws -> Verdict {
+        guard let r = try record(CrabKeys.object(key)) else {
+            return Verdict(status: .unknown, reasons: ["never_issued"], object: key.canonical, kind: key.kind, details: [:])
+        }
+        var reasons: [String] = []
+        var recalled = false
+        var details: [String: JSONValue] = ["uri": .string(DigitalLink.uri(key, resolver: config.resolver))]
+        switch key {
+        case .lot(_, let lot):
+            details["lot"] = .string(lot)
+            details["count"] = r["count"] ?? .null
+            try describeLot(r, into: &details, reasons: &reasons, recalled: &recalled)
+        case .sscc:
+            let serials = (r["rings"]?.arrayValue ?? []).compactMap(\.stringValue)
+            details["crabs"] = .int(Int64(serials.count))
+            for k in ["status", "coupon"] { details[k] = r[k] ?? .null }
+            for (field, org) in [("custodian", r.str("custodian")), ("packedBy", r.str("packedBy"))] {
+                guard let org else { continue }
+                details[field] = .object(["org": .string(org), "name": try record(CrabKeys.member(org))?["name"] ?? .null])
+            }
+            var lots: [String] = []
+            if let gtin = r.str("gtin") {
+                for serial in serials {
+                    guard let ring = try record(CrabKeys.object(.sgtin(gtin: gtin, serial: serial))) else { continue }
+                    if ring.flag("recalled") { recalled = true }
+                    if let lot = ring.str("lot"), !lots.contains(lot) { lots.append(lot) }
+                }
+                details["lots"] = .array(lots.map { .string($0) })
+                for lotNo in lots {
+                    guard let lot = try record(CrabKeys.object(.lot(gtin: gtin, lot: lotNo))) else { continue }
+                    var lotReasons: [String] = []
+                    try describeLot(lot, into: &details, reasons: &lotReasons, recalled: &recalled)
+                    for reason in lotReasons where !reasons.contains(reason) { reasons.append(reason) }
+                }
+            }
+        default:
+            break
+        }
+        for a in try alerts(object: key.canonical) where a["open"]?.boolValue == true {
+            if let kind = a["kind"]?.stringValue, !reasons.contains(kind) { reasons.append(kind) }
+        }
+        if recalled { reasons.insert("recalled", at: 0) }
+        let status: VerdictStatus = recalled ? .recalled : reasons.isEmpty ? .genuine : .suspicious
         return Verdict(status: status, reasons: reasons, object: key.canonical, kind: key.kind, details: details)
     }
 

@@ -76,16 +76,58 @@ final class CrabStep {
     }
 
     /// Records an alert (never refuses the transaction) and emits it as an event.
-    func alert(_ kind: AlertKind, object: String, _ details: Record = [:]) throws {
+    ///
+    /// One open alert per object and kind: while an alert of `kind` on `object` is open, a new
+    /// occurrence only counts on it (`repeats`, `lastAt`, `lastTxid`, the latest `details`), so a
+    /// flood of the same finding makes one entry on the desk. Returns the alert's sequence number.
+    @discardableResult
+    func alert(_ kind: AlertKind, object: String, _ details: Record = [:]) throws -> Int64 {
+        let openKey = CrabKeys.openAlertOf(object, kind.rawValue)
+        if let seq = try ctx.getJSON(openKey)?.int64Value, var a = try record(CrabKeys.alert(seq)), a.flag("open") {
+            a["repeats"] = .int(a.int("repeats") + 1)
+            a["lastAt"] = .int(now)
+            a["lastTxid"] = .string(ctx.txid.hex)
+            a["lastDetails"] = .object(details)
+            put(CrabKeys.alert(seq), a)
+            return seq
+        }
         let seq = try nextCounter(CrabKeys.alertCount)
         let a: Record = [
             "seq": .int(seq), "kind": .string(kind.rawValue), "object": .string(object), "details": .object(details),
             "txid": .string(ctx.txid.hex), "height": .int(Int64(ctx.height)), "time": .int(now), "open": .bool(true),
-            "raisedBy": signerJSON,
+            "raisedBy": signerJSON, "repeats": .int(0),
         ]
         put(CrabKeys.alert(seq), a)
         ctx.putJSON(CrabKeys.alertIndex(object, seq), .int(seq))
+        ctx.putJSON(openKey, .int(seq))
+        ctx.putJSON(CrabKeys.openAlert(seq), .int(seq))
+        try addToCounter(CrabKeys.openAlertCount, 1)
+        try addToCounter(CrabKeys.openAlertCount(kind: kind.rawValue), 1)
         ctx.emit("alert", .object(["seq": .int(seq), "kind": .string(kind.rawValue), "object": .string(object)]))
+        return seq
+    }
+
+    /// Marks alert `seq` closed with `note`; `bad_state` when it is already closed.
+    func closeAlert(_ seq: Int64, note: String) throws {
+        guard var alert = try record(CrabKeys.alert(seq)) else { throw ChainError(.unknownAlert, "no alert \(seq)") }
+        guard alert.flag("open") else { throw ChainError(.badState, "alert \(seq) is already closed") }
+        alert["open"] = .bool(false)
+        alert["closedBy"] = signerJSON
+        alert["closedAt"] = .int(now)
+        alert["note"] = .string(note)
+        put(CrabKeys.alert(seq), alert)
+        let kind = alert.str("kind") ?? ""
+        let openKey = CrabKeys.openAlertOf(alert.str("object") ?? "", kind)
+        if try ctx.getJSON(openKey)?.int64Value == seq { ctx.delete(openKey) }
+        ctx.delete(CrabKeys.openAlert(seq))
+        try addToCounter(CrabKeys.openAlertCount, -1)
+        try addToCounter(CrabKeys.openAlertCount(kind: kind), -1)
+        ctx.emit("alert_closed", .object(["seq": .int(seq)]))
+    }
+
+    /// Adds `delta` to the counter under `key` (never below 0).
+    func addToCounter(_ key: String, _ delta: Int64) throws {
+        ctx.putJSON(key, .int(max(0, (try ctx.getJSON(key)?.int64Value ?? 0) + delta)))
     }
 
     /// Writes the transaction index and emits the step event.

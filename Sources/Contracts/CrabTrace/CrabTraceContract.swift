@@ -57,6 +57,8 @@ public struct CrabTraceContract: Contract {
             try $0.suspendMember($1, $2, suspended: false)
         },
         CrabMethod("close_alert", roles: [.association, .regulator], bizStep: nil) { try $0.closeAlert($1, $2) },
+        CrabMethod("close_alerts", roles: [.association, .regulator], bizStep: nil) { try $0.closeAlerts($1, $2) },
+        CrabMethod("set_scan_policy", roles: [.association], bizStep: nil) { try $0.setScanPolicy($1, $2) },
         CrabMethod("sweep", roles: [.association, .regulator, .node], bizStep: "decommissioning") { try $0.sweep($1, $2) },
         CrabMethod(
             "declare_error", roles: [.association, .farm, .merchant, .lab, .logistics, .regulator, .consumer, .node],

@@ -88,7 +88,7 @@ extension CrabTraceContract {
             "season": .string(season), "opensAt": .int(opens), "closesAt": .int(closes),
             "capPerMu": .int(try a.int("capPerMu", in: 1...100_000)),
             "couponValidityDays": .int(try a.int("couponValidityDays", in: 1...3650)), "sizes": .array(sizes),
-            "maxScans": .int(try a.int("maxScans", in: 1...10_000)),
+            "maxScans": .int(try a.int("maxScans", in: 1...1000)),
             "scanWindowHours": .int(try a.int("scanWindowHours", in: 1...8760)),
             "lateScanDays": .int(try a.int("lateScanDays", in: 0...3650)),
             "shipWithinDays": .int(try a.int("shipWithinDays", in: 1...365)),

@@ -7,19 +7,46 @@ extension CrabTraceContract {
     /// Most coupons one sweep looks at.
     public static let maxSweep = 200
 
+    /// Most alerts closed by one `close_alerts`.
+    public static let maxAlertsPerClose = 200
+
     /// `close_alert {seq, note}` (association or regulator): the alert stays stored, marked closed.
     func closeAlert(_ args: JSONValue, _ s: CrabStep) throws {
         let a = try Arguments(args, allowed: ["seq", "note"])
         let seq = try a.int("seq", in: 1...Int64.max)
         let note = try a.string("note", maxLength: 500)
-        guard var alert = try s.record(CrabKeys.alert(seq)) else { throw ChainError(.unknownAlert, "no alert \(seq)") }
-        guard alert.flag("open") else { throw ChainError(.badState, "alert \(seq) is already closed") }
-        alert["open"] = .bool(false)
-        alert["closedBy"] = s.signerJSON
-        alert["closedAt"] = .int(s.now)
-        alert["note"] = .string(note)
-        s.put(CrabKeys.alert(seq), alert)
-        s.ctx.emit("alert_closed", .object(["seq": .int(seq)]))
+        try s.closeAlert(seq, note: note)
+    }
+
+    /// `close_alerts {seqs, note}` (association or regulator): closes several alerts with one reason;
+    /// every one must exist and be open, else nothing is closed.
+    func closeAlerts(_ args: JSONValue, _ s: CrabStep) throws {
+        let a = try Arguments(args, allowed: ["seqs", "note"])
+        let note = try a.string("note", maxLength: 500)
+        var seen = Set<Int64>()
+        for v in try a.array("seqs", maxItems: Self.maxAlertsPerClose) {
+            guard let seq = v.int64Value, seq >= 1, seen.insert(seq).inserted else {
+                throw ChainError(.badArgs, "\"seqs\" must list distinct alert numbers ≥ 1")
+            }
+            try s.closeAlert(seq, note: note)
+        }
+    }
+
+    /// Defaults of the scan policy.
+    static let defaultMaxFailuresPerSource: Int64 = 20
+    static let defaultFailureWindowHours: Int64 = 24
+
+    /// `set_scan_policy {maxFailuresPerSource, failureWindowHours}` (association): how many failed
+    /// checks (wrong or missing secret, unknown code) one source may make within the window before a
+    /// `repeated_failures` alert is raised on that source.
+    func setScanPolicy(_ args: JSONValue, _ s: CrabStep) throws {
+        let a = try Arguments(args, allowed: ["maxFailuresPerSource", "failureWindowHours"])
+        let policy: Record = [
+            "maxFailuresPerSource": .int(try a.int("maxFailuresPerSource", in: 1...1_000_000)),
+            "failureWindowHours": .int(try a.int("failureWindowHours", in: 1...8760)),
+        ]
+        s.put(CrabKeys.scanPolicy, policy)
+        try s.history("policy:scan", policy)
     }
 
     /// `sweep {gcns}` (association, regulator or node): time-based checks against the block time.

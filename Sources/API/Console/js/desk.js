@@ -69,14 +69,60 @@ async function trace(code) {
   }
 }
 
-async function lists() {
+// Open alerts, newest first, a page of 20 at a time, filtered by kind; ticked ones close with one reason.
+const KINDS = ["never_issued", "repeated_failures", "two_cities", "too_many_scans", "out_of_region", "late_scan", "capacity_exhausted", "not_shipped"];
+const kindSelect = document.getElementById("alert-kind");
+for (const k of KINDS) {
+  const o = new Option(t(`r.${k}`), k);
+  o.dataset.i18n = `r.${k}`;
+  kindSelect.add(o);
+}
+let alertsNext = null;
+
+function alertRow(x) {
+  const repeats = x.repeats ? ` <span class="muted">${esc(t("desk.repeats", { n: x.repeats }))}</span>` : "";
+  return `<tr data-seq="${x.seq}"><td><input type="checkbox" class="pick" value="${x.seq}" aria-label="#${x.seq}"></td>
+    <td>${esc(t(`r.${x.kind}`))}${repeats}</td><td class="mono">${esc(x.object)}</td><td>${esc(fmtTime(x.lastAt || x.time))}</td></tr>`;
+}
+
+async function loadAlerts(more = false) {
   const a = document.getElementById("alerts");
-  const c = document.getElementById("complaints");
+  const kind = kindSelect.value;
+  const q = `open=true&limit=20${kind ? `&kind=${encodeURIComponent(kind)}` : ""}${more && alertsNext ? `&before=${alertsNext}` : ""}`;
   try {
-    const r = await api("/v1/console/alerts?open=true", { auth: true });
+    const r = await api(`/v1/console/alerts?${q}`, { auth: true });
     const list = r.alerts || [];
-    a.innerHTML = list.length ? `<div class="table-wrap"><table><tbody>${list.map((x) => `<tr><td>${esc(t(`r.${x.kind}`))}</td><td class="mono">${esc(x.object)}</td><td>${esc(fmtTime(x.time))}</td></tr>`).join("")}</tbody></table></div>` : `<p class="muted">${esc(t("desk.none"))}</p>`;
+    document.getElementById("alert-count").textContent = t("desk.openCount", { n: r.openCount ?? list.length });
+    const body = a.querySelector("tbody");
+    if (more && body) body.insertAdjacentHTML("beforeend", list.map(alertRow).join(""));
+    else a.innerHTML = list.length ? `<div class="table-wrap"><table><tbody>${list.map(alertRow).join("")}</tbody></table></div>` : `<p class="muted">${esc(t("desk.none"))}</p>`;
+    alertsNext = r.next ?? null;
+    document.getElementById("alerts-more").hidden = alertsNext === null;
   } catch (err) { a.innerHTML = `<div class="note err">${esc(friendly(err))}</div>`; }
+}
+
+kindSelect.addEventListener("change", () => loadAlerts());
+document.getElementById("alerts-more").addEventListener("click", () => loadAlerts(true));
+document.getElementById("close-alerts").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const out = document.getElementById("close-out");
+  const seqs = [...document.querySelectorAll("#alerts .pick:checked")].map((b) => Number(b.value));
+  if (!seqs.length) {
+    out.innerHTML = `<div class="note err">${esc(t("desk.noneSelected"))}</div>`;
+    out.hidden = false;
+    return;
+  }
+  const note = document.getElementById("close-note").value.trim();
+  const r = await submitTx("close_alerts", { seqs, note }, out);
+  if (r?.status === "committed") {
+    document.getElementById("close-note").value = "";
+    loadAlerts();
+  }
+});
+
+async function lists() {
+  const c = document.getElementById("complaints");
+  await loadAlerts();
   try {
     const r = await api("/v1/console/complaints", { auth: true });
     const list = r.complaints || [];

@@ -7,6 +7,6 @@ document.getElementById("check").addEventListener("submit", (e) => {
   e.preventDefault();
   const code = document.getElementById("code").value.trim();
   if (!code) return;
-  localStorage.setItem("xc.city", city());
+  if (city()) localStorage.setItem("xc.city", city());
   location.href = `/verify?code=${encodeURIComponent(code)}`;
 });

@@ -1,10 +1,11 @@
 // The consumer's verify page: /verify?code=… or a GS1 Digital Link path (/01/…/21/…?s=SECRET).
 import { initPage, api, esc, fmtTime, fmtDate, friendly, note } from "./common.js";
 import { t } from "./i18n.js";
-import { bindCity } from "./city.js";
+import { bindCity, deviceId } from "./city.js";
 
 initPage("home");
-const city = bindCity(document.getElementById("city"));
+// No check before the consumer has said where they are: the first choice starts it.
+const city = bindCity(document.getElementById("city"), () => { if (!last) check(); });
 const result = document.getElementById("result");
 let last = null;
 
@@ -23,9 +24,15 @@ async function check() {
     result.innerHTML = `<p class="note info">${esc(t("verify.nocode"))} <a href="/">${esc(t("nav.home"))}</a></p>`;
     return;
   }
+  if (!city()) {
+    result.innerHTML = `<p class="note info" id="pick-city">${esc(t("verify.pickcity"))}</p>`;
+    document.getElementById("city").focus();
+    return;
+  }
   result.innerHTML = `<p class="muted">${esc(t("verify.loading"))}</p>`;
   try {
-    last = await api(`/v1/verify?code=${encodeURIComponent(code)}&city=${encodeURIComponent(city())}`);
+    const q = `code=${encodeURIComponent(code)}&city=${encodeURIComponent(city())}&device=${deviceId()}`;
+    last = await api(`/v1/verify?${q}`);
     render();
   } catch (e) {
     last = null;
@@ -66,9 +73,16 @@ function render() {
     if (d.redeemedAt) add("story.redeemedAt", fmtTime(d.redeemedAt));
   }
   add("story.box", d.box);
+  // A box sticker: its crabs, lots, holder and shipping state; a lot code: its size.
+  if (d.crabs !== undefined) add("story.crabs", t("story.crabsN", { n: d.crabs }));
+  if (Array.isArray(d.lots) && d.lots.length) add("story.lot", d.lots.join(", "));
+  if (d.custodian) add("story.custodian", d.custodian.org === "consumer" ? t("party.consumer") : d.custodian.name || d.custodian.org);
+  if (v.kind === "sscc" && d.status) add("story.boxStatus", t(`box.${d.status}`));
+  if (v.kind === "lot" && d.count) add("story.crabs", t("story.crabsN", { n: d.count }));
   add("story.season", d.season);
-  if (status !== "unknown") {
-    const n = v.scansBefore ?? d.scans ?? 0;
+  if (status !== "unknown" && (v.kind === "sgtin" || v.kind === "gcn")) {
+    // The count includes this check (when the node recorded it), with the first check's time.
+    const n = d.scans ?? 0;
     add("story.scans", n ? t("story.scansN", { n }) : t("story.never"));
     if (d.firstScanAt) add("story.firstScan", fmtTime(d.firstScanAt));
   }
@@ -78,7 +92,7 @@ function render() {
       <div class="sub">${esc(t(`v.${status}.sub`))}</div>
       ${showReasons && reasons.length ? `<ul id="reasons">${reasons.map((r) => `<li data-reason="${esc(r)}">${esc(reasonText(r))}</li>`).join("")}</ul>` : ""}
     </section>
-    ${facts.length ? `<section class="card" id="story"><h2>${esc(t("story.title"))}</h2><dl class="facts">
+    ${facts.length ? `<section class="card" id="story"><h2>${esc(t(v.kind === "sscc" ? "story.titleBox" : v.kind === "lot" ? "story.titleLot" : "story.title"))}</h2><dl class="facts">
       ${facts.map(([k, val, html]) => `<dt>${esc(k)}</dt><dd>${html ? val : esc(val)}</dd>`).join("")}</dl></section>` : ""}
     <p class="muted mono">${esc(t("verify.code"))}: ${esc(v.object || "")}${v.asOf ? ` · ${esc(t("story.asOf", { h: v.asOf.height }))}` : ""}</p>`;
 }
