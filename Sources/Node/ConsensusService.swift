@@ -190,9 +190,20 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         let maxTxs = node.config.maxBlockTxs
         let maxBytes = node.config.maxBlockBytes
         let tolerance = node.config.timestampToleranceMs
+        let logger = self.logger
         let empty = TransactionBatch.encode([])
         let hooks = PayloadHooks(
             make: { _, parent in
+                // Transactions past the timestamp tolerance can never be in a block: drop them
+                // rather than propose blocks every replica refuses. A second of margin covers the
+                // distance between this clock reading and the block's timestamp.
+                let now = ChainNode.nowMillis()
+                let expired = node.mempool.expire(before: now - tolerance + 1_000)
+                if !expired.isEmpty {
+                    logger.warning(
+                        "dropped transactions older than the timestamp tolerance from the mempool",
+                        metadata: ["count": "\(expired.count)", "first": "\(expired[0].hex)"])
+                }
                 let candidates = node.mempool.peek(max: maxTxs, excluding: pending.txids(inChainFrom: parent))
                 return Self.payload(candidates.map(\.transaction), maxBytes: maxBytes)
             },
@@ -236,6 +247,9 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             // The id covers only the body: reuse this node's verification only for the very same
             // bytes (a leader could pair a known body with another signature or certificate).
             if let known = node.mempool.transaction(tx.id), known.transaction == tx {
+                // The clock rule against the block's timestamp, as for transactions this node
+                // has not seen: every replica decides alike, whatever its mempool holds.
+                guard abs(known.body.timestamp - block.timestamp) <= tolerance else { return false }
                 verified.append(known)
             } else {
                 guard let v = try? node.verifier.verify(tx, nowMillis: block.timestamp) else { return false }

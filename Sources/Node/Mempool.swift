@@ -7,7 +7,8 @@ import Synchronization
 /// A transaction stays in the pool, in arrival order, until the block that holds it commits
 /// (`remove`). Block builders `peek` at the oldest ones, skipping those already in blocks that are
 /// proposed but not yet committed; so a proposal that dies loses nothing, and an id is never
-/// admitted twice. A full pool refuses with `mempool_full`; nothing is ever dropped silently.
+/// admitted twice. A full pool refuses with `mempool_full`. The only transactions dropped are
+/// those whose timestamp fell out of the admission tolerance before a block took them (`expire`).
 public final class Mempool: Sendable {
     struct State {
         var entries: [VerifiedTransaction?] = []
@@ -66,6 +67,19 @@ public final class Mempool: Sendable {
             }
             return out
         }
+    }
+
+    /// Drops the transactions whose timestamp is before `cutoff` (milliseconds): past the
+    /// admission tolerance no block may hold them any more, so they would wait for ever and make
+    /// every proposal holding them fail validation. Returns their ids (the node logs them; a
+    /// client polling `GET /v1/txs/{txid}` sees them unknown and may resubmit with a new timestamp).
+    @discardableResult
+    public func expire(before cutoff: Int64) -> [Hash256] {
+        let stale = state.withLock { s in
+            s.entries[s.head...].compactMap { $0 }.filter { $0.body.timestamp < cutoff }.map(\.id)
+        }
+        if !stale.isEmpty { remove(stale) }
+        return stale
     }
 
     /// Forgets transactions whose block committed (or that turned out to be committed already).

@@ -115,6 +115,41 @@ import Testing
         }
     }
 
+    /// Every replica applies the clock rule to a block's transactions against the block's
+    /// timestamp, whether or not its own mempool holds them; and a mempool drops what fell out of
+    /// the tolerance, so a leader does not keep proposing blocks the others refuse.
+    @Test func theClockRuleHoldsAlikeForKnownTransactionsAndStaleOnesExpire() async throws {
+        try await withTemporaryDirectory { dir in
+            let consortium = try TestConsortium(orgs: ["org0", "org1", "org2", "org3"], validators: 4)
+            let node = try consortium.node(in: dir, validator: 0)
+            let farm = try consortium.identity(.farm)
+            let now = ChainNode.nowMillis()
+            let old = try farm.transaction(
+                chain: "test-chain", contract: "evidence", method: "put", args: Fixtures.evidenceArgs(), timestamp: now - 500_000)
+            try node.submit(old)
+            #expect(node.mempool.contains(old.id))
+            let crypto = SuiteCrypto(
+                selfID: "node0", key: consortium.nodeKeys[0],
+                validators: try ValidatorSet(
+                    ids: consortium.genesis.validators.map(\.nodeId), keys: consortium.genesis.validatorKeys()))
+            func valid(timestamp: Int64) -> Bool {
+                ConsensusService<InMemoryTransport>.validate(
+                    ConsensusBlock(
+                        round: 4, parent: .genesis(node.genesisHash), payload: TransactionBatch.encode([old]),
+                        timestamp: timestamp,
+                        crypto: crypto),
+                    node: node, pending: PendingBlocks(), maxTxs: 100, tolerance: 600_000)
+            }
+            #expect(valid(timestamp: now))
+            // 700 s between the transaction and the block: refused, though this node holds it.
+            #expect(!valid(timestamp: now + 200_000))
+
+            #expect(node.mempool.expire(before: now - 600_000).isEmpty)
+            #expect(node.mempool.expire(before: now - 400_000) == [old.id])
+            #expect(!node.mempool.contains(old.id) && node.mempool.count == 0)
+        }
+    }
+
     @Test func aLeaderFillsBlocksUpToTheByteLimitExactly() {
         let txs = (0..<10).map { i in
             SignedTransaction(
