@@ -89,7 +89,8 @@ final class PendingBlocks: Sendable {
 ///
 /// Messages on the transport start with a channel byte: 0 = consensus, 1 = finality signature,
 /// 2 = transactions gossiped from one validator's clients to the others, 3 = a validator's
-/// signature of an epoch change (for light clients' proofs).
+/// signature of an epoch change (for light clients' proofs), 4 = a request for the sender's
+/// finality signatures of a range of heights (a validator that was down catching up on them).
 public final class ConsensusService<Transport: ConsensusTransport>: Service, Sendable {
     enum LoopEvent: Sendable {
         case consensus(ConsensusEvent)
@@ -111,6 +112,10 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     /// How far above its tip this node keeps finality signatures for blocks it has not committed yet.
     static var finalityWindow: UInt64 { 64 }
 
+    /// Heights up to which this node's blocks all hold a finality quorum (see `requestMissingFinality`).
+    let finalityComplete = Atomic<UInt64>(0)
+    /// When each peer's last finality request was served (milliseconds).
+    let finalityServed = Mutex<[String: Int64]>([:])
     /// Rounds this node stays out of after a restore from backup (see `VoteFence`).
     let voteFence: VoteFence?
     /// Own messages held back by the fence.
@@ -294,6 +299,7 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(3))
                     self.regossipEpochSignatures()
+                    self.requestMissingFinality()
                 }
             }
             group.addTask {
@@ -303,6 +309,8 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                         let txs = (try? TransactionBatch.decode(Array(bytes.dropFirst()), maxCount: 1024)) ?? []
                         self.node.admitGossiped(txs)
                         if !txs.isEmpty { continuation.yield(.consensus(.payloadReady)) }
+                    } else if bytes.first == 4 {
+                        self.serveFinality(to: from, Array(bytes.dropFirst()))
                     } else if let event = Self.parse(from: from, bytes) {
                         continuation.yield(event)
                     }
@@ -373,6 +381,62 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             group.cancelAll()
         }
         logger.info("consensus stopped")
+    }
+
+    /// Most heights one finality request covers.
+    static var finalityRequestSpan: UInt64 { 256 }
+
+    /// A validator that was down or started late missed the finality signatures its peers sent
+    /// when they committed: its blocks would have no quorum and its proofs would fail. Every few
+    /// seconds it looks at its last `finalityRequestSpan` blocks (below its tip, which may still
+    /// be collecting), from the lowest one without a quorum of valid signatures, and asks its
+    /// peers (channel 4: `u64 from, u32 count`); each answers with its own signatures.
+    func requestMissingFinality() {
+        guard let tip = try? node.store.tip()?.height, tip > 1 else { return }
+        let floor = max(
+            finalityComplete.load(ordering: .relaxed) + 1, tip > Self.finalityRequestSpan ? tip - Self.finalityRequestSpan : 1)
+        guard floor < tip, let blocks = try? node.store.blocks(from: floor, limit: Int(tip - floor)) else { return }
+        var lacking: UInt64?
+        for b in blocks {
+            guard let check = try? node.finalityCheck(forHeight: b.header.height) else { return }
+            let valid = Set(b.signatures.map(\.validator)).filter { check.keys[$0] != nil }.count
+            if valid < check.quorum {
+                lacking = b.header.height
+                break
+            }
+            finalityComplete.store(b.header.height, ordering: .relaxed)
+        }
+        guard let lacking else { return }
+        var w = BinaryWriter()
+        w.u64(lacking)
+        w.u32(UInt32(min(tip - lacking, Self.finalityRequestSpan)))
+        transport.broadcast([4] + w.bytes)
+    }
+
+    /// Answers a peer's finality request with this node's own signatures of those heights, at
+    /// most one request per peer every 2 s (a peer cannot make it read blocks without bound).
+    func serveFinality(to peer: String, _ body: [UInt8]) {
+        var r = BinaryReader(body, maxFieldLength: 16)
+        guard let from = try? r.u64(), let count = try? r.u32(), (try? r.finish()) != nil, from > 0 else { return }
+        let now = ChainNode.nowMillis()
+        let allowed = finalityServed.withLock { served in
+            if let last = served[peer], now - last < 2_000 { return false }
+            if served.count > 1024 { served.removeAll() }
+            served[peer] = now
+            return true
+        }
+        guard allowed else { return }
+        let span = Int(min(UInt64(count), Self.finalityRequestSpan))
+        guard let blocks = try? node.store.blocks(from: from, limit: span) else { return }
+        let me = node.config.nodeId
+        for b in blocks {
+            guard let own = b.signatures.first(where: { $0.validator == me }) else { continue }
+            var w = BinaryWriter()
+            w.u64(b.header.height)
+            w.hash(b.hash)
+            w.lengthPrefixed(own.signature)
+            transport.send(to: peer, [1] + w.bytes)
+        }
     }
 
     static func epochSignatureMessage(_ epoch: UInt64, _ signature: ValidatorSignature) -> [UInt8] {

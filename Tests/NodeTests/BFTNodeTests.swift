@@ -76,6 +76,19 @@ import Testing
                 cluster.hub.setDown("node3", false)
                 #expect(try await waitUntil(.seconds(60)) { try committedEverywhere(first + second + third, on: [0, 1, 2, 3]) })
                 #expect(try await waitUntil { try Set(nodes.map { try $0.store.tip()?.hash }).count == 1 })
+                // node3 missed the others' finality signatures of the blocks made while it was
+                // away; it asks for them, so its blocks (and the proofs it serves) hold a quorum.
+                let caughtUp = try #require(try nodes[3].store.tip()?.height)
+                let quorate = try await waitUntil(.seconds(30)) {
+                    try (1..<caughtUp).allSatisfy { h in
+                        let b = try nodes[3].store.block(at: h)!
+                        return b.signatures.filter {
+                            CryptoSuite.ed25519.verify(
+                                signature: $0.signature, message: b.header.signingMessage, publicKey: keys[$0.validator]!)
+                        }.count >= 3
+                    }
+                }
+                #expect(quorate, "node3's blocks lack finality signatures after it came back")
                 group.cancelAll()
             }
         }
