@@ -19,7 +19,7 @@ enum Vectors {
         #expect(Hex.encode(key.publicKeyBytes) == Vectors.publicKey)
         let body = Array(Vectors.body.utf8)
         #expect(body.count == 231)
-        #expect(SignedTransaction(body: body, signature: [], signerCertificate: []).txid == Vectors.txid)
+        #expect(SignedTransaction(body: body, signature: [], signerCertificate: [], hasher: .sha256).txid == Vectors.txid)
         #expect(Hex.encode(try key.sign(body)) == Vectors.signature)
         #expect(
             CryptoSuite.ed25519.verify(signature: Hex.decode(Vectors.signature)!, message: body, publicKey: key.publicKeyBytes))
