@@ -123,7 +123,7 @@ public struct Genesis: Codable, Sendable {
             suite: suite,
             orgs: orgs.map {
                 ChainConfig.Org(
-                    name: $0.name, roots: [$0.caCertificate],
+                    name: $0.name, roots: [$0.caCertificate], issuers: $0.issuers ?? [],
                     roles: $0.roles.map { Array(Set($0)).sorted { $0.rawValue < $1.rawValue } },
                     apiURL: $0.apiURL)
             }.sorted { $0.name < $1.name },
