@@ -56,6 +56,7 @@ import Testing
                 try nodes[i % 4].submit(tx)
             }
             let ids = txs.map(\.id)
+            var sealedHeight: UInt64 = 0
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for s in cluster.services { group.addTask { try await s.run() } }
                 let committed = try await waitUntil {
@@ -64,13 +65,27 @@ import Testing
                 #expect(committed)
                 let agreed = try await waitUntil { try Set(nodes.map { try $0.store.tip()?.hash }).count == 1 }
                 #expect(agreed)
+                // Finality signatures are gossiped after the commit: wait until node0 holds a
+                // quorum of SM2 signatures on every block.
+                let keys = try cluster.consortium.genesis.validatorKeys()
+                let sealed = try await waitUntil {
+                    let height = try nodes[0].store.tip()?.height ?? 0
+                    sealedHeight = height
+                    return try (1...max(height, 1)).allSatisfy { h in
+                        guard let b = try nodes[0].store.block(at: h) else { return false }
+                        return b.signatures.filter {
+                            CryptoSuite.sm2.verify(
+                                signature: $0.signature, message: b.header.signingMessage, publicKey: keys[$0.validator]!)
+                        }.count >= 3
+                    }
+                }
+                #expect(sealed)
                 group.cancelAll()
             }
 
             let keys = try cluster.consortium.genesis.validatorKeys()
-            let tip = try #require(try nodes[0].store.tip())
             var parent = Hash256.zero
-            for h in 1...tip.height {
+            for h in 1...max(sealedHeight, 1) {
                 let b = try #require(try nodes[0].store.block(at: h))
                 // Header ids, tx roots: SM3, with the RFC 6962 structure.
                 #expect(b.hash.bytes == SM3.hash(b.header.encoded) && b.hash != Hash256.sha256(b.header.encoded))
