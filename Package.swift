@@ -36,7 +36,33 @@ let package = Package(
     targets: [
         .target(
             name: "ChainCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CSMShim", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        // The system's OpenSSL 3 libcrypto (Debian: libssl-dev), for SM2, SM3, SM4 and SM2
+        // certificates (GB/T 32918, 32905, 32907); found through pkg-config, as CQREncode is.
+        .systemLibrary(
+            name: "CSMOpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        // Plain C functions over OpenSSL's EVP API: the only code that calls OpenSSL. ChainCore
+        // (SM2 keys, SM3, SM4) and Identity (SM2 certificates) wrap it.
+        .target(
+            name: "CSMShim",
+            dependencies: ["CSMOpenSSL"],
+            cSettings: [.define("OPENSSL_API_COMPAT", to: "30000"), .define("OPENSSL_NO_DEPRECATED")]
+        ),
+        // Test-only C helpers: the SM2 signature with a chosen k of the standards' examples
+        // (OpenSSL's EC/BN primitives), the SM4 million-round vector, foreign signatures.
+        .target(
+            name: "CSMTestSupport",
+            dependencies: ["CSMOpenSSL"],
+            cSettings: [.define("OPENSSL_API_COMPAT", to: "30000"), .define("OPENSSL_NO_DEPRECATED")]
+        ),
+        .testTarget(
+            name: "GMCryptoTests",
+            dependencies: ["ChainCore", "Identity", "CSMTestSupport", "ChainTesting"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -63,7 +89,7 @@ let package = Package(
         .target(
             name: "Identity",
             dependencies: [
-                "ChainCore",
+                "ChainCore", "CSMShim",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

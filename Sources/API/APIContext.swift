@@ -50,8 +50,9 @@ struct APIContext: Sendable {
     /// The inclusion proof of a committed transaction, as `GET /v1/txs/{txid}/proof` answers it; nil when not committed.
     func proofJSON(_ id: Hash256) throws -> JSONValue? {
         guard let t = try node.store.transaction(id), let block = try node.store.block(at: t.height) else { return nil }
-        let leaves = block.txids.map { MerkleTree.leafHash($0.bytes) }
-        guard let path = MerkleTree.inclusionProof(index: t.index, leafHashes: leaves),
+        let hasher = node.hasher
+        let leaves = block.txids.map { MerkleTree.leafHash($0.bytes, hasher: hasher) }
+        guard let path = MerkleTree.inclusionProof(index: t.index, leafHashes: leaves, hasher: hasher),
             var header = JSONViews.header(block.header).objectValue
         else {
             throw ChainError(.storageCorrupt, "transaction index outside its block")
@@ -63,6 +64,7 @@ struct APIContext: Sendable {
             "txid": .string(id.hex), "height": .int(Int64(t.height)), "leafIndex": .int(t.index),
             "treeSize": .int(leaves.count), "auditPath": .array(path.map { .string($0.hex) }),
             "txRoot": .string(block.header.txRoot.hex), "header": .object(header), "headerBytes": headerBytes,
+            "hashAlgorithm": .string(hasher.name),
             "headerHash": .string(block.hash.hex),
             "finality": .object([
                 "kind": .string(node.genesis.validators.count == 1 ? "solo" : "quorum"), "quorum": .int(node.genesis.quorum),

@@ -84,7 +84,7 @@ struct ChainRoutes: Sendable {
 
     func submit(_ request: Request) async throws -> Response {
         let bytes = try await RequestInput.body(request, limit: node.config.maxBodyBytes * 2 + 64 * 1024)
-        let tx = try Self.parseSubmission(bytes)
+        let tx = try Self.parseSubmission(bytes, hasher: node.hasher)
         let wait = request.uri.queryParameters.get("wait")
         guard wait == nil || wait == "commit" else {
             throw ChainError(.invalidParameter, "wait must be \"commit\" when given")
@@ -121,7 +121,7 @@ struct ChainRoutes: Sendable {
             var txid: String?
             do {
                 let envelope = item.canonicalBytes
-                let tx = try Self.parseSubmission(envelope)
+                let tx = try Self.parseSubmission(envelope, hasher: node.hasher)
                 txid = tx.txid
                 try await api.admission.submit(tx, envelope: envelope)
                 results.append(.object(["txid": .string(tx.txid), "status": .string("accepted")]))
@@ -139,7 +139,7 @@ struct ChainRoutes: Sendable {
     }
 
     /// Parses `{"body", "signature", "signer"}` strictly.
-    static func parseSubmission(_ bytes: [UInt8]) throws(ChainError) -> SignedTransaction {
+    static func parseSubmission(_ bytes: [UInt8], hasher: ChainHasher) throws(ChainError) -> SignedTransaction {
         let value: JSONValue
         do {
             value = try JSONParser(maxDepth: 4).parse(bytes)
@@ -154,7 +154,8 @@ struct ChainRoutes: Sendable {
         if let extra = o.keys.sorted().first(where: { !["body", "signature", "signer"].contains($0) }) {
             throw ChainError(.malformed, "unknown field \"\(extra)\"")
         }
-        return try TransactionSubmission(body: field("body"), signature: field("signature"), signer: field("signer")).decode()
+        return try TransactionSubmission(body: field("body"), signature: field("signature"), signer: field("signer")).decode(
+            hasher: hasher)
     }
 
     static func parseTxid(_ raw: String) throws(ChainError) -> Hash256 {

@@ -44,12 +44,15 @@ public struct BenchSettings: Sendable {
     public var dir: URL?
     /// API ports P+k, p2p P+1000+k for the fresh network (default: free ports).
     public var basePort: Int?
+    /// The crypto suite of the fresh network.
+    public var suite: CryptoSuite
 
     /// Creates settings.
     public init(
         nodes: Int, targets: [URL]?, identity: URL?, clients: Int, perSecond: Int?, duration: Int, workload: BenchWorkload,
-        batch: Int, count: Int?, dir: URL?, basePort: Int?
+        batch: Int, count: Int?, dir: URL?, basePort: Int?, suite: CryptoSuite = .ed25519
     ) {
+        self.suite = suite
         self.nodes = nodes
         self.targets = targets
         self.identity = identity
@@ -67,7 +70,7 @@ public struct BenchSettings: Sendable {
         .object([
             "nodes": .int(Int64(targets?.count ?? nodes)), "clients": .int(Int64(clients)),
             "rate": .string(perSecond.map(String.init) ?? "max"), "durationSeconds": .int(Int64(duration)),
-            "workload": .string(workload.rawValue), "batch": .int(Int64(batch)),
+            "workload": .string(workload.rawValue), "batch": .int(Int64(batch)), "suite": .string(suite.rawValue),
             "target": targets.map { .string($0.map(\.absoluteString).joined(separator: ",")) } ?? .null,
         ])
     }
@@ -91,7 +94,7 @@ public enum BenchRunner {
         } else {
             let dir =
                 s.dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("xc-bench-\(UUID().uuidString)")
-            let layout = try prepareNetwork(at: dir, nodes: s.nodes, basePort: s.basePort)
+            let layout = try prepareNetwork(at: dir, nodes: s.nodes, basePort: s.basePort, suite: s.suite)
             let local = try LocalNetwork.start(layout)
             network = local
             root = dir
@@ -119,11 +122,11 @@ public enum BenchRunner {
 
     /// The network directory of a fresh benchmark network: at least four orgs (so the crab
     /// workload has a farm, a merchant and a lab of their own) and the load's identity.
-    static func prepareNetwork(at root: URL, nodes: Int, basePort: Int?) throws -> NetworkLayout {
+    static func prepareNetwork(at root: URL, nodes: Int, basePort: Int?, suite: CryptoSuite = .ed25519) throws -> NetworkLayout {
         let layout = NetworkLayout(root: root)
         if !layout.exists {
             _ = try layout.create(
-                orgs: (0..<max(nodes, 4)).map { "org\($0)" }, suite: .ed25519, chainId: "xiangchain-bench",
+                orgs: (0..<max(nodes, 4)).map { "org\($0)" }, suite: suite, chainId: "xiangchain-bench",
                 basePort: basePort ?? LocalPorts.freeBlock(count: nodes), validators: nodes)
         }
         if !FileManager.default.fileExists(atPath: layout.identityDir("bench-load").path) {

@@ -1,4 +1,5 @@
-/// A block header. Its hash (SHA-256 of `encoded`) is the block id.
+/// A block header. Its hash (the chain's hash of `encoded`: SHA-256, or SM3 on an sm2 chain) is
+/// the block id.
 ///
 /// Order-then-execute: a header commits to its own transactions (`txRoot`) and to the execution
 /// results of an earlier block (`execHeight`, `resultRoot`, `stateHash`), normally its parent.
@@ -25,11 +26,13 @@ public struct BlockHeader: Sendable, Hashable {
     public var resultRoot: Hash256
     /// Hash chain of state writes through block `execHeight`.
     public var stateHash: Hash256
+    /// The chain's hash function, which makes the block id (not part of the encoding).
+    public let hasher: ChainHasher
 
     /// Creates a header.
     public init(
         chainId: String, height: UInt64, parentHash: Hash256, timestamp: Int64, proposer: String,
-        txCount: UInt32, txRoot: Hash256, execHeight: UInt64, resultRoot: Hash256, stateHash: Hash256
+        txCount: UInt32, txRoot: Hash256, execHeight: UInt64, resultRoot: Hash256, stateHash: Hash256, hasher: ChainHasher
     ) {
         self.chainId = chainId
         self.height = height
@@ -41,6 +44,7 @@ public struct BlockHeader: Sendable, Hashable {
         self.execHeight = execHeight
         self.resultRoot = resultRoot
         self.stateHash = stateHash
+        self.hasher = hasher
     }
 
     /// The canonical bytes (layout in `docs/proofs.md`).
@@ -61,10 +65,12 @@ public struct BlockHeader: Sendable, Hashable {
     }
 
     /// The block id.
-    public var hash: Hash256 { Hash256.sha256(encoded) }
+    public var hash: Hash256 { hasher.hash(encoded) }
 
-    /// Decodes canonical bytes; refuses unknown versions and trailing bytes.
-    public init(decoding bytes: [UInt8]) throws(ChainError) {
+    /// Decodes canonical bytes of a chain hashing with `hasher`; refuses unknown versions and
+    /// trailing bytes.
+    public init(decoding bytes: [UInt8], hasher: ChainHasher) throws(ChainError) {
+        self.hasher = hasher
         var r = BinaryReader(bytes, maxFieldLength: 1024)
         version = try r.u16()
         guard version == 1 else { throw .decoding("unknown header version \(version)") }
@@ -166,7 +172,7 @@ public struct Block: Sendable {
     }
 
     /// Tx root over the given transactions.
-    public static func txRoot(_ txs: [SignedTransaction]) -> Hash256 {
-        MerkleTree.root(leafHashes: txs.map { MerkleTree.leafHash($0.id.bytes) })
+    public static func txRoot(_ txs: [SignedTransaction], hasher: ChainHasher) -> Hash256 {
+        MerkleTree.root(leafHashes: txs.map { MerkleTree.leafHash($0.id.bytes, hasher: hasher) }, hasher: hasher)
     }
 }

@@ -23,15 +23,17 @@ public enum BlockSyncBatch {
 
     /// Decodes a batch; refuses unknown versions, more than `maxBlocks` blocks, more than
     /// `maxTxs` transactions in a block, oversized fields and trailing bytes.
-    public static func decode(_ bytes: [UInt8], maxTxs: Int, maxBlockBytes: Int) throws(ChainError) -> [Block] {
+    public static func decode(_ bytes: [UInt8], maxTxs: Int, maxBlockBytes: Int, hasher: ChainHasher) throws(ChainError)
+        -> [Block]
+    {
         var r = BinaryReader(bytes, maxFieldLength: maxBlockBytes)
         guard try r.u8() == 1 else { throw .decoding("unknown sync batch version") }
         let n = Int(try r.u32())
         guard n <= maxBlocks else { throw .decoding("sync batch of \(n) blocks exceeds \(maxBlocks)") }
         var blocks: [Block] = []
         for _ in 0..<n {
-            let header = try BlockHeader(decoding: try r.lengthPrefixed())
-            let txs = try TransactionBatch.decode(try r.lengthPrefixed(), maxCount: maxTxs)
+            let header = try BlockHeader(decoding: try r.lengthPrefixed(), hasher: hasher)
+            let txs = try TransactionBatch.decode(try r.lengthPrefixed(), maxCount: maxTxs, hasher: hasher)
             let signatures = try ValidatorSignature.readList(from: &r)
             blocks.append(Block(header: header, transactions: txs, signatures: signatures))
         }

@@ -96,6 +96,15 @@ extension ErrorCode {
     /// A key file or key bytes do not parse as a key of the suite.
     public static let badKey = ErrorCode(
         "bad_key", .invalid, area: "Identity and signatures", "a key file or key bytes do not parse as a key of the suite")
+    /// The bytes are not a signature of the chain's suite at all (SM2 and P-256: a DER SEQUENCE of two INTEGERs; Ed25519: 64 bytes).
+    public static let malformedSignature = ErrorCode(
+        "malformed_signature", .unauthenticated, area: "Identity and signatures",
+        "the bytes are not a signature of the chain's suite at all (SM2 and P-256: a DER SEQUENCE of two INTEGERs; Ed25519: 64 bytes)"
+    )
+    /// OpenSSL failed where it should not (SM2, SM3, SM4 and SM2 certificates go through it).
+    public static let cryptoFailure = ErrorCode(
+        "crypto_failure", .fault, area: "Identity and signatures",
+        "OpenSSL failed where it should not (SM2, SM3, SM4 and SM2 certificates go through it)")
     /// The signer's org may not hold its certificate's role (the chain's role policy).
     public static let roleNotPermitted = ErrorCode(
         "role_not_permitted", .forbidden, area: "Identity and signatures",
@@ -148,6 +157,10 @@ extension ErrorCode {
     /// Stored data does not decode: the node's database is damaged.
     public static let storageCorrupt = ErrorCode(
         "storage_corrupt", .fault, area: "Storage and chain", "stored data does not decode: the node's database is damaged")
+    /// Data sealed at rest (account keys, personal data) does not open: altered, or the wrong key.
+    public static let unsealFailed = ErrorCode(
+        "unseal_failed", .fault, area: "Storage and chain",
+        "data sealed at rest (account keys, personal data) does not open: altered, or the wrong key")
     /// The database belongs to another genesis.
     public static let genesisMismatch = ErrorCode(
         "genesis_mismatch", .fault, area: "Storage and chain", "the database belongs to another genesis")
@@ -475,11 +488,13 @@ extension ErrorCode {
         .malformed, .malformedJSON, .malformedBody, .badBase64, .decodingFailed, .invalidParameter, .tooLarge, .methodNotAllowed,
         .notFound, .wrongChain, .staleTimestamp, .unknownContract, .unknownMethod, .badArgs, .duplicateTx, .mempoolFull,
         .upstreamUnavailable, .contractError, .badSignature, .badCertificate, .unknownCA, .certificateExpired,
-        .certificateNotYetValid, .wrongSuite, .badKey, .roleNotPermitted, .certificateRevoked, .roleNotAllowed, .unauthenticated,
+        .certificateNotYetValid, .wrongSuite, .badKey, .malformedSignature, .cryptoFailure, .roleNotPermitted,
+        .certificateRevoked, .roleNotAllowed, .unauthenticated,
         .staleRequest, .badCredentials,
         .forbidden, .accountSuspended, .tooManyRequests, .accountsUnavailable, .alreadyExists, .internalError,
         .storageUnavailable,
-        .storageCorrupt, .genesisMismatch, .badHeight, .notNextBlock, .badBlock, .noQuorum, .syncDiverged, .syncFailed,
+        .storageCorrupt, .unsealFailed, .genesisMismatch, .badHeight, .notNextBlock, .badBlock, .noQuorum, .syncDiverged,
+        .syncFailed,
         .proofInvalid, .badGenesis, .badConfig, .notAValidator, .badValidatorSet, .badValidator, .badTrustRoots, .tlsSetupFailed,
         .writeFailed, .badAddress, .bindFailed, .listenerFailed, .alreadyRunning, .shuttingDown, .badHello, .unsupportedVersion,
         .handshakeFailed, .handshakeTimeout, .tooManyHandshakes, .certificateMismatch, .nodeIDMismatch, .unexpectedPeer,

@@ -1,41 +1,42 @@
-/// RFC 6962 / RFC 9162 Merkle trees: roots, inclusion proofs and their verification.
+/// RFC 6962 / RFC 9162 Merkle trees: roots, inclusion proofs and their verification, with the
+/// chain's hash function H (SHA-256, or SM3 on an sm2 chain: the same structure, another H).
 ///
-/// Leaf hash = SHA-256(0x00 ‖ data); interior node = SHA-256(0x01 ‖ left ‖ right); the root of
-/// the empty tree is SHA-256 of the empty string. A block's tx root uses the 32 raw bytes of each
-/// transaction id as the leaf data, in block order.
+/// Leaf hash = H(0x00 ‖ data); interior node = H(0x01 ‖ left ‖ right); the root of the empty
+/// tree is H of the empty string. A block's tx root uses the 32 raw bytes of each transaction id
+/// as the leaf data, in block order.
 public enum MerkleTree {
     /// The hash of one leaf's data.
-    public static func leafHash(_ data: [UInt8]) -> Hash256 {
-        Hash256.sha256(parts: [[0x00], data])
+    public static func leafHash(_ data: [UInt8], hasher: ChainHasher) -> Hash256 {
+        hasher.hash(parts: [[0x00], data])
     }
 
     /// The hash of an interior node.
-    public static func nodeHash(_ left: Hash256, _ right: Hash256) -> Hash256 {
-        Hash256.sha256(parts: [[0x01], left.bytes, right.bytes])
+    public static func nodeHash(_ left: Hash256, _ right: Hash256, hasher: ChainHasher) -> Hash256 {
+        hasher.hash(parts: [[0x01], left.bytes, right.bytes])
     }
 
     /// The tree head over already-hashed leaves.
-    public static func root(leafHashes: [Hash256]) -> Hash256 {
-        if leafHashes.isEmpty { return Hash256.sha256([UInt8]()) }
-        return subtreeRoot(leafHashes[...])
+    public static func root(leafHashes: [Hash256], hasher: ChainHasher) -> Hash256 {
+        if leafHashes.isEmpty { return hasher.hash([UInt8]()) }
+        return subtreeRoot(leafHashes[...], hasher)
     }
 
     /// The tree head over leaf data.
-    public static func root(leaves: [[UInt8]]) -> Hash256 {
-        root(leafHashes: leaves.map(leafHash))
+    public static func root(leaves: [[UInt8]], hasher: ChainHasher) -> Hash256 {
+        root(leafHashes: leaves.map { leafHash($0, hasher: hasher) }, hasher: hasher)
     }
 
     /// The audit path for the leaf at `index`, leaf level first (RFC 9162 §2.1.3.1).
-    public static func inclusionProof(index: Int, leafHashes: [Hash256]) -> [Hash256]? {
+    public static func inclusionProof(index: Int, leafHashes: [Hash256], hasher: ChainHasher) -> [Hash256]? {
         guard index >= 0, index < leafHashes.count else { return nil }
         var path: [Hash256] = []
-        buildPath(index, leafHashes[...], &path)
+        buildPath(index, leafHashes[...], &path, hasher)
         return path
     }
 
     /// Checks an inclusion proof (RFC 9162 §2.1.3.2).
     public static func verifyInclusion(
-        leafHash: Hash256, index: UInt64, treeSize: UInt64, proof: [Hash256], root: Hash256
+        leafHash: Hash256, index: UInt64, treeSize: UInt64, proof: [Hash256], root: Hash256, hasher: ChainHasher
     ) -> Bool {
         guard index < treeSize else { return false }
         var fn = index
@@ -44,7 +45,7 @@ public enum MerkleTree {
         for p in proof {
             if sn == 0 { return false }
             if fn & 1 == 1 || fn == sn {
-                r = nodeHash(p, r)
+                r = nodeHash(p, r, hasher: hasher)
                 if fn & 1 == 0 {
                     while fn & 1 == 0 && fn != 0 {
                         fn >>= 1
@@ -52,7 +53,7 @@ public enum MerkleTree {
                     }
                 }
             } else {
-                r = nodeHash(r, p)
+                r = nodeHash(r, p, hasher: hasher)
             }
             fn >>= 1
             sn >>= 1
@@ -67,23 +68,24 @@ public enum MerkleTree {
         return k
     }
 
-    static func subtreeRoot(_ leaves: ArraySlice<Hash256>) -> Hash256 {
+    static func subtreeRoot(_ leaves: ArraySlice<Hash256>, _ hasher: ChainHasher) -> Hash256 {
         if leaves.count == 1 { return leaves.first! }
         let k = split(leaves.count)
         let mid = leaves.startIndex + k
-        return nodeHash(subtreeRoot(leaves[leaves.startIndex..<mid]), subtreeRoot(leaves[mid...]))
+        return nodeHash(
+            subtreeRoot(leaves[leaves.startIndex..<mid], hasher), subtreeRoot(leaves[mid...], hasher), hasher: hasher)
     }
 
-    static func buildPath(_ m: Int, _ leaves: ArraySlice<Hash256>, _ path: inout [Hash256]) {
+    static func buildPath(_ m: Int, _ leaves: ArraySlice<Hash256>, _ path: inout [Hash256], _ hasher: ChainHasher) {
         guard leaves.count > 1 else { return }
         let k = split(leaves.count)
         let mid = leaves.startIndex + k
         if m < k {
-            buildPath(m, leaves[leaves.startIndex..<mid], &path)
-            path.append(subtreeRoot(leaves[mid...]))
+            buildPath(m, leaves[leaves.startIndex..<mid], &path, hasher)
+            path.append(subtreeRoot(leaves[mid...], hasher))
         } else {
-            buildPath(m - k, leaves[mid...], &path)
-            path.append(subtreeRoot(leaves[leaves.startIndex..<mid]))
+            buildPath(m - k, leaves[mid...], &path, hasher)
+            path.append(subtreeRoot(leaves[leaves.startIndex..<mid], hasher))
         }
     }
 }

@@ -17,7 +17,9 @@ public enum ProofVerifier {
         public let signaturesChecked: Bool
     }
 
-    /// Verifies `proof`; `validatorKeys` maps node id to raw public key. Throws `proof_invalid` on any mismatch.
+    /// Verifies `proof` with the hash function and signatures of `suite` (the genesis's; a proof's
+    /// own `hashAlgorithm` field is informative only); `validatorKeys` maps node id to raw public
+    /// key. Throws `proof_invalid` on any mismatch.
     public static func verify(
         proof: JSONValue, suite: CryptoSuite, validatorKeys: [String: [UInt8]]?, quorum: Int = 1,
         chainId: String? = nil
@@ -35,7 +37,7 @@ public enum ProofVerifier {
         guard let headerB64 = proof["headerBytes"]?.stringValue ?? proof["header"]?["headerBytes"]?.stringValue,
             let headerData = Data(base64Encoded: headerB64)
         else { throw fail("headerBytes missing or not base64") }
-        let header = try BlockHeader(decoding: Array(headerData))
+        let header = try BlockHeader(decoding: Array(headerData), hasher: suite.hasher)
         if let chainId, header.chainId != chainId {
             throw fail("block belongs to chain \(header.chainId), not \(chainId)")
         }
@@ -48,8 +50,8 @@ public enum ProofVerifier {
         guard UInt64(size) == UInt64(header.txCount) else { throw fail("treeSize differs from the header's txCount") }
         guard
             MerkleTree.verifyInclusion(
-                leafHash: MerkleTree.leafHash(id.bytes), index: UInt64(index), treeSize: UInt64(size), proof: path,
-                root: header.txRoot)
+                leafHash: MerkleTree.leafHash(id.bytes, hasher: suite.hasher), index: UInt64(index), treeSize: UInt64(size),
+                proof: path, root: header.txRoot, hasher: suite.hasher)
         else { throw fail("audit path does not lead to the header's tx root") }
         var valid: [String] = []
         var keys = validatorKeys

@@ -98,15 +98,15 @@ public struct SignedTransaction: Sendable, Hashable {
     public let signature: [UInt8]
     /// The signer's certificate, DER-encoded.
     public let signerCertificate: [UInt8]
-    /// SHA-256 of `body`.
+    /// The chain's hash of `body` (SHA-256, or SM3 on an sm2 chain).
     public let id: Hash256
 
-    /// Wraps the three parts and computes the id.
-    public init(body: [UInt8], signature: [UInt8], signerCertificate: [UInt8]) {
+    /// Wraps the three parts and computes the id with the chain's hash function.
+    public init(body: [UInt8], signature: [UInt8], signerCertificate: [UInt8], hasher: ChainHasher) {
         self.body = body
         self.signature = signature
         self.signerCertificate = signerCertificate
-        self.id = Hash256.sha256(body)
+        self.id = hasher.hash(body)
     }
 
     /// Lowercase hex id.

@@ -17,8 +17,8 @@ public enum TransactionBatch {
     }
 
     /// Decodes a payload; refuses more than `maxCount` transactions or fields over `maxFieldBytes`.
-    public static func decode(_ bytes: [UInt8], maxCount: Int, maxFieldBytes: Int = 1 << 20) throws(ChainError)
-        -> [SignedTransaction]
+    public static func decode(_ bytes: [UInt8], maxCount: Int, maxFieldBytes: Int = 1 << 20, hasher: ChainHasher)
+        throws(ChainError) -> [SignedTransaction]
     {
         var r = BinaryReader(bytes, maxFieldLength: maxFieldBytes)
         guard try r.u8() == 1 else { throw .decoding("unknown batch version") }
@@ -29,7 +29,8 @@ public enum TransactionBatch {
         for _ in 0..<n {
             txs.append(
                 SignedTransaction(
-                    body: try r.lengthPrefixed(), signature: try r.lengthPrefixed(), signerCertificate: try r.lengthPrefixed()))
+                    body: try r.lengthPrefixed(), signature: try r.lengthPrefixed(), signerCertificate: try r.lengthPrefixed(),
+                    hasher: hasher))
         }
         try r.finish()
         return txs

@@ -71,8 +71,8 @@ public struct TransactionResult: Sendable, Hashable {
     }
 
     /// The result root of a block's results, in block order.
-    public static func root(_ results: [TransactionResult]) -> Hash256 {
-        MerkleTree.root(leaves: results.map(\.encoded))
+    public static func root(_ results: [TransactionResult], hasher: ChainHasher) -> Hash256 {
+        MerkleTree.root(leaves: results.map(\.encoded), hasher: hasher)
     }
 }
 
@@ -96,12 +96,12 @@ public enum StateHash {
     static let domain = Array("XIANGCHAIN-STATE-V1".utf8)
 
     /// The state hash of a fresh chain, from the genesis document's hash.
-    public static func genesis(_ genesisHash: Hash256) -> Hash256 {
-        Hash256.sha256(parts: [domain, genesisHash.bytes])
+    public static func genesis(_ genesisHash: Hash256, hasher: ChainHasher) -> Hash256 {
+        hasher.hash(parts: [domain, genesisHash.bytes])
     }
 
     /// Folds one block's writes into the previous state hash.
-    public static func next(previous: Hash256, height: UInt64, writes: [StateWrite]) -> Hash256 {
+    public static func next(previous: Hash256, height: UInt64, writes: [StateWrite], hasher: ChainHasher) -> Hash256 {
         var w = BinaryWriter()
         let sorted = writes.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
         w.u32(UInt32(sorted.count))
@@ -116,6 +116,6 @@ public enum StateHash {
         }
         var h = BinaryWriter()
         h.u64(height)
-        return Hash256.sha256(parts: [domain, previous.bytes, h.bytes, Hash256.sha256(w.bytes).bytes])
+        return hasher.hash(parts: [domain, previous.bytes, h.bytes, hasher.hash(w.bytes).bytes])
     }
 }

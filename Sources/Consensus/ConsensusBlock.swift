@@ -19,7 +19,7 @@ public struct ConsensusBlock: Sendable, Hashable {
     public let timestamp: Int64
     /// The author's signature over `id`.
     public let signature: [UInt8]
-    /// SHA-256 over the fields above except the signature.
+    /// The chain's hash (SHA-256, or SM3 on an sm2 chain) over the fields above except the signature.
     public let id: Hash256
 
     /// Builds and signs a block.
@@ -34,13 +34,14 @@ public struct ConsensusBlock: Sendable, Hashable {
         self.author = crypto.selfID
         self.timestamp = timestamp
         self.id = Self.computeID(
-            round: round, height: height, parentID: parentID, qc: qc, payload: payload, author: author, timestamp: timestamp)
+            round: round, height: height, parentID: parentID, qc: qc, payload: payload, author: author, timestamp: timestamp,
+            hasher: crypto.hasher)
         self.signature = crypto.sign(Self.signingBytes(id))
     }
 
     init(
         round: UInt64, height: UInt64, parentID: Hash256, qc: QuorumCertificate, payload: [UInt8], author: String,
-        timestamp: Int64, signature: [UInt8], id: Hash256? = nil
+        timestamp: Int64, signature: [UInt8], id: Hash256? = nil, hasher: ChainHasher
     ) {
         self.round = round
         self.height = height
@@ -53,7 +54,8 @@ public struct ConsensusBlock: Sendable, Hashable {
         self.id =
             id
             ?? Self.computeID(
-                round: round, height: height, parentID: parentID, qc: qc, payload: payload, author: author, timestamp: timestamp)
+                round: round, height: height, parentID: parentID, qc: qc, payload: payload, author: author, timestamp: timestamp,
+                hasher: hasher)
     }
 
     /// The genesis block of a chain: its id is the genesis document's hash, certified by the genesis QC.
@@ -67,7 +69,7 @@ public struct ConsensusBlock: Sendable, Hashable {
     public static func root(epoch: UInt64, blockID: Hash256, height: UInt64) -> ConsensusBlock {
         ConsensusBlock(
             round: 0, height: height, parentID: .zero, qc: .root(epoch: epoch, blockID: blockID, height: height), payload: [],
-            author: "", timestamp: 0, signature: [], id: blockID)
+            author: "", timestamp: 0, signature: [], id: blockID, hasher: .sha256)
     }
 
     /// True for the root of an epoch (the genesis block, or the stand-in for the block that ended
@@ -79,7 +81,7 @@ public struct ConsensusBlock: Sendable, Hashable {
 
     static func computeID(
         round: UInt64, height: UInt64, parentID: Hash256, qc: QuorumCertificate, payload: [UInt8], author: String,
-        timestamp: Int64
+        timestamp: Int64, hasher: ChainHasher
     ) -> Hash256 {
         var w = BinaryWriter()
         // Epoch 0 hashes as before epochs existed; later epochs under their own tag.
@@ -89,10 +91,10 @@ public struct ConsensusBlock: Sendable, Hashable {
         w.u64(height)
         w.hash(parentID)
         qc.data.writeFields(into: &w)
-        w.hash(Hash256.sha256(payload))
+        w.hash(hasher.hash(payload))
         w.string(author)
         w.i64(timestamp)
-        return Hash256.sha256(w.bytes)
+        return hasher.hash(w.bytes)
     }
 
     /// The bytes an author signs for a block id.
@@ -122,15 +124,15 @@ extension ConsensusBlock {
     /// high byte of its round, which is 0 below 2^56).
     static let epochMarker: UInt8 = 0xFF
 
-    /// Reads bytes made by `encoded`.
-    public static func decode(_ bytes: [UInt8]) throws(ChainError) -> ConsensusBlock {
+    /// Reads bytes made by `encoded`, for a chain hashing with `hasher`.
+    public static func decode(_ bytes: [UInt8], hasher: ChainHasher) throws(ChainError) -> ConsensusBlock {
         var r = BinaryReader(bytes)
         var version: UInt8 = 1
         if bytes.first == epochMarker {
             _ = try r.u8()
             version = 2
         }
-        let b = try ConsensusMessage.readBlock(&r, version: version)
+        let b = try ConsensusMessage.readBlock(&r, version: version, hasher: hasher)
         try r.finish()
         return b
     }

@@ -91,15 +91,16 @@ public enum ConsensusMessage: Sendable, Hashable {
         return w.bytes
     }
 
-    /// Decodes wire bytes; refuses unknown versions and tags, truncation, oversized counts and trailing bytes.
-    public static func decode(_ bytes: [UInt8]) throws(ChainError) -> ConsensusMessage {
+    /// Decodes wire bytes of a chain hashing with `hasher` (block ids); refuses unknown versions
+    /// and tags, truncation, oversized counts and trailing bytes.
+    public static func decode(_ bytes: [UInt8], hasher: ChainHasher) throws(ChainError) -> ConsensusMessage {
         var r = BinaryReader(bytes)
         let v = try r.u8()
         guard v == 1 || v == 2 else { throw .decoding("unknown consensus message version") }
         let message: ConsensusMessage
         switch try r.u8() {
         case 1:
-            let b = try readBlock(&r, version: v)
+            let b = try readBlock(&r, version: v, hasher: hasher)
             let tc = try readOptionalTC(&r, version: v)
             message = .proposal(b, tc: tc)
         case 2:
@@ -115,7 +116,7 @@ public enum ConsensusMessage: Sendable, Hashable {
             let n = Int(try r.u32())
             guard n <= maxBlocksPerResponse else { throw .decoding("too many blocks in a response") }
             var blocks: [ConsensusBlock] = []
-            for _ in 0..<n { blocks.append(try readBlock(&r, version: v)) }
+            for _ in 0..<n { blocks.append(try readBlock(&r, version: v, hasher: hasher)) }
             message = .blockResponse(blocks)
         case 6 where v >= 2:
             message = .commitProof(try readQC(&r, version: v))
@@ -194,10 +195,11 @@ public enum ConsensusMessage: Sendable, Hashable {
         w.lengthPrefixed(b.signature)
     }
 
-    static func readBlock(_ r: inout BinaryReader, version: UInt8) throws(ChainError) -> ConsensusBlock {
+    static func readBlock(_ r: inout BinaryReader, version: UInt8, hasher: ChainHasher) throws(ChainError) -> ConsensusBlock {
         ConsensusBlock(
             round: try r.u64(), height: try r.u64(), parentID: try r.hash(), qc: try readQC(&r, version: version),
-            payload: try r.lengthPrefixed(), author: try r.string(), timestamp: try r.i64(), signature: try r.lengthPrefixed())
+            payload: try r.lengthPrefixed(), author: try r.string(), timestamp: try r.i64(), signature: try r.lengthPrefixed(),
+            hasher: hasher)
     }
 }
 

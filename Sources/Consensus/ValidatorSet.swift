@@ -44,6 +44,13 @@ public protocol ConsensusCrypto: Sendable {
     func sign(_ message: [UInt8]) -> [UInt8]
     /// True when `signature` is `signer`'s signature over `message`.
     func verify(signer: String, message: [UInt8], signature: [UInt8]) -> Bool
+    /// The chain's hash function, which makes block ids.
+    var hasher: ChainHasher { get }
+}
+
+extension ConsensusCrypto {
+    /// SHA-256, unless the crypto says otherwise (the simulation's keyed hash keeps it).
+    public var hasher: ChainHasher { .sha256 }
 }
 
 /// `ConsensusCrypto` over the chain's crypto suite and the validators' keys.
@@ -71,4 +78,7 @@ public struct SuiteCrypto: ConsensusCrypto {
         guard let k = keys[signer] else { return false }
         return suite.verify(signature: signature, message: message, publicKey: k)
     }
+
+    /// The suite's hash function.
+    public var hasher: ChainHasher { suite.hasher }
 }

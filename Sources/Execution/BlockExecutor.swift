@@ -26,11 +26,14 @@ public struct BlockExecutor: Sendable {
     /// The chain configuration in force for each block; nil: every admitted signer executes (tests
     /// of contracts alone).
     public let configSource: ConfigSource?
+    /// The chain's hash function, for the result root and the state hash.
+    public let hasher: ChainHasher
 
-    /// Creates an executor.
-    public init(registry: ContractRegistry, configSource: ConfigSource? = nil) {
+    /// Creates an executor for a chain hashing with `hasher`.
+    public init(registry: ContractRegistry, configSource: ConfigSource? = nil, hasher: ChainHasher) {
         self.registry = registry
         self.configSource = configSource
+        self.hasher = hasher
     }
 
     /// Executes `transactions` as block `height` with timestamp `time`.
@@ -90,7 +93,7 @@ public struct BlockExecutor: Sendable {
         }
         let writes = order.map { StateWrite(key: $0, value: blockState.overlay[Array($0.utf8)]!) }
         return ExecutionOutcome(
-            transactions: records, writes: writes, resultRoot: TransactionResult.root(records.map(\.result)),
-            stateHash: StateHash.next(previous: previousStateHash, height: height, writes: writes))
+            transactions: records, writes: writes, resultRoot: TransactionResult.root(records.map(\.result), hasher: hasher),
+            stateHash: StateHash.next(previous: previousStateHash, height: height, writes: writes, hasher: hasher))
     }
 }

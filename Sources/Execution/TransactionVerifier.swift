@@ -67,9 +67,10 @@ public struct TransactionVerifier: Sendable {
         let membership = self.membership
         let (signer, publicKey) = try membership.verify(
             certificateDER: tx.signerCertificate, at: Date(timeIntervalSince1970: Double(nowMillis) / 1000))
-        guard membership.suite.verify(signature: tx.signature, message: tx.body, publicKey: publicKey) else {
-            throw ChainError(.badSignature, "signature does not verify over the body bytes with the signer's key")
-        }
+        // `malformed_signature` when the bytes are not a signature of the chain's suite at all (an
+        // Ed25519 signature on an SM2 chain), `bad_signature` when they do not verify.
+        try membership.suite.check(
+            signature: tx.signature, message: tx.body, publicKey: publicKey, what: "the transaction's")
         guard let contract = registry[body.contract] else {
             throw ChainError(.unknownContract, "no contract named \"\(body.contract)\"")
         }

@@ -202,6 +202,6 @@ public struct ChainConfig: Codable, Sendable, Equatable {
         }
     }
 
-    /// SHA-256 of the canonical form.
-    public var hash: Hash256 { Hash256.sha256(canonicalBytes) }
+    /// The chain's hash (SHA-256, or SM3 on an sm2 chain) of the canonical form.
+    public var hash: Hash256 { suite.hasher.hash(canonicalBytes) }
 }

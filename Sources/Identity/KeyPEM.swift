@@ -18,10 +18,16 @@ public enum KeyPEM {
             return PEMDocument(type: "PRIVATE KEY", derBytes: der).pemString
         case .p256:
             return key.p256Key!.pemRepresentation
+        case .sm2:
+            // id-ecPublicKey on the SM2 curve (1.2.156.10197.1.301), as OpenSSL 3 writes it.
+            return key.sm2Key!.pemRepresentation
         }
     }
 
-    /// Reads a PKCS#8 PEM private key (Ed25519 or P-256).
+    /// The DER of the OID of the SM2 curve, 1.2.156.10197.1.301.
+    static let sm2CurveOID: [UInt8] = [0x06, 0x08, 0x2A, 0x81, 0x1C, 0xCF, 0x55, 0x01, 0x82, 0x2D]
+
+    /// Reads a PKCS#8 PEM private key (Ed25519, P-256 or SM2).
     public static func decode(_ pem: String) throws(ChainError) -> SigningKey {
         let doc: PEMDocument
         do {
@@ -36,10 +42,18 @@ public enum KeyPEM {
         if der.count == 48, Array(der.prefix(16)) == ed25519PKCS8Prefix {
             return try SigningKey(ed25519Seed: Array(der.suffix(32)))
         }
+        // An EC key on the SM2 curve (1.2.156.10197.1.301) goes to OpenSSL: BoringSSL would
+        // read the scalar as a P-256 key.
+        if der.firstRange(of: sm2CurveOID) != nil {
+            guard let key = try? SM2PrivateKey(pemRepresentation: pem) else {
+                throw ChainError(.badKey, "an SM2 private key that does not parse")
+            }
+            return SigningKey(key)
+        }
         if let key = try? P256.Signing.PrivateKey(derRepresentation: der) {
             return SigningKey(key)
         }
-        throw ChainError(.badKey, "unsupported private key (expected Ed25519 or P-256)")
+        throw ChainError(.badKey, "unsupported private key (expected Ed25519, P-256 or SM2)")
     }
 
     /// The DER bytes of the first certificate in a PEM string (a chain may follow it).
@@ -71,6 +85,7 @@ extension Certificate.PublicKey {
         switch suite {
         case .ed25519: return Curve25519.Signing.PublicKey(self).map { Array($0.rawRepresentation) }
         case .p256: return P256.Signing.PublicKey(self).map { Array($0.x963Representation) }
+        case .sm2: return nil  // swift-certificates has no SM2; such certificates are SM2Certificate
         }
     }
 }
@@ -97,13 +112,8 @@ extension Certificate {
 extension KeyPEM {
     /// The raw public key of a PEM certificate, for `suite`.
     public static func publicKey(certificatePEM pem: String, suite: CryptoSuite) throws(ChainError) -> [UInt8] {
-        let cert: Certificate
-        do {
-            cert = try Certificate(derEncoded: try certificateDER(fromPEM: pem))
-        } catch {
-            throw ChainError(.badCertificate, "certificate does not parse")
-        }
-        guard let key = cert.publicKey.rawBytes(for: suite) else {
+        let cert = try CertificateInfo(pem: pem)
+        guard let key = cert.publicKey(for: suite) else {
             throw ChainError(.wrongSuite, "certificate key is not a \(suite.rawValue) key")
         }
         return key

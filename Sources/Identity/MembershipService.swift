@@ -1,8 +1,6 @@
 import ChainCore
 import Foundation
-import SwiftASN1
 import Synchronization
-import X509
 
 /// Decides who signed what under one version of the chain configuration: a certificate must be
 /// issued by a root or a registered intermediate CA of a member org, be within its validity (and
@@ -21,7 +19,7 @@ public final class MembershipService: Sendable {
     /// A CA that may issue member certificates.
     struct IssuingCA: Sendable {
         let org: String
-        let certificate: Certificate
+        let certificate: CertificateInfo
         let fingerprint: String
         /// The roles it may issue (nil: whatever the org may hold).
         let roles: Set<Role>?
@@ -46,34 +44,22 @@ public final class MembershipService: Sendable {
         for org in config.orgs {
             for pem in org.roots {
                 let cert = try Self.parse(pem, what: "a CA certificate of org \(org.name)")
-                issuers.append(
-                    IssuingCA(org: org.name, certificate: cert, fingerprint: try Self.fingerprint(cert), roles: nil))
+                issuers.append(IssuingCA(org: org.name, certificate: cert, fingerprint: cert.fingerprint, roles: nil))
             }
             for issuer in org.issuers {
                 let cert = try Self.parse(issuer.certificate, what: "an issuing CA certificate of org \(org.name)")
                 issuers.append(
-                    IssuingCA(
-                        org: org.name, certificate: cert, fingerprint: try Self.fingerprint(cert), roles: Set(issuer.roles)))
+                    IssuingCA(org: org.name, certificate: cert, fingerprint: cert.fingerprint, roles: Set(issuer.roles)))
             }
         }
         self.issuers = issuers
     }
 
-    static func parse(_ pem: String, what: String) throws(ChainError) -> Certificate {
+    static func parse(_ pem: String, what: String) throws(ChainError) -> CertificateInfo {
         do {
-            return try Certificate(pemEncoded: pem)
+            return try CertificateInfo(pem: pem)
         } catch {
             throw ChainError(.badCertificate, "\(what) does not parse")
-        }
-    }
-
-    static func fingerprint(_ cert: Certificate) throws(ChainError) -> String {
-        do {
-            var s = DER.Serializer()
-            try s.serialize(cert)
-            return Hash256.sha256(s.serializedBytes).hex
-        } catch {
-            throw ChainError(.badCertificate, "a CA certificate does not serialise")
         }
     }
 
@@ -110,7 +96,7 @@ public final class MembershipService: Sendable {
     /// fate the executor decides under the configuration of their block.
     public func identify(certificateDER der: [UInt8]) throws(ChainError) -> (SignerIdentity, [UInt8]) {
         let (cert, issuer, identity) = try parseMember(der: der, fingerprint: Hash256.sha256(der))
-        guard let key = cert.publicKey.rawBytes(for: suite) else {
+        guard let key = cert.publicKey(for: suite) else {
             throw ChainError(.wrongSuite, "certificate key is not a \(suite.rawValue) key, as this chain requires")
         }
         _ = issuer
@@ -120,31 +106,27 @@ public final class MembershipService: Sendable {
     /// Parses a member certificate and finds its issuer: chain to a member CA, not a CA itself,
     /// O of the issuing org, OU a known role.
     private func parseMember(der: [UInt8], fingerprint: Hash256) throws(ChainError)
-        -> (Certificate, IssuingCA, SignerIdentity)
+        -> (CertificateInfo, IssuingCA, SignerIdentity)
     {
-        let cert: Certificate
+        let cert: CertificateInfo
         do {
-            cert = try Certificate(derEncoded: der)
+            cert = try CertificateInfo(der: der)
         } catch {
             throw ChainError(.badCertificate, "signer certificate does not parse as X.509")
         }
-        guard
-            let issuer = issuers.first(where: {
-                $0.certificate.subject == cert.issuer && $0.certificate.publicKey.isValidSignature(cert.signature, for: cert)
-            })
-        else {
+        guard let issuer = issuers.first(where: { cert.isIssued(by: $0.certificate) }) else {
             throw ChainError(.unknownCA, "signer certificate is not issued by the CA of any consortium organisation")
         }
-        if let constraints = try? cert.extensions.basicConstraints, case .isCertificateAuthority = constraints {
+        if cert.isCA {
             throw ChainError(.badCertificate, "a CA certificate cannot sign transactions")
         }
-        guard cert.subjectAttribute(.RDNAttributeType.organizationName) == issuer.org else {
+        guard cert.org == issuer.org else {
             throw ChainError(.badCertificate, "certificate subject O does not match its issuing org \(issuer.org)")
         }
-        guard let ou = cert.subjectAttribute(.RDNAttributeType.organizationalUnitName), let role = Role(rawValue: ou) else {
+        guard let ou = cert.unit, let role = Role(rawValue: ou) else {
             throw ChainError(.badCertificate, "certificate subject OU does not name a known role")
         }
-        let subject = cert.subjectAttribute(.RDNAttributeType.commonName) ?? ""
+        let subject = cert.commonName ?? ""
         return (
             cert, issuer,
             SignerIdentity(org: issuer.org, role: role, subject: subject, certificateFingerprint: fingerprint.hex)
@@ -167,14 +149,14 @@ public final class MembershipService: Sendable {
         guard !config.isRevoked(issuer.fingerprint) else {
             throw ChainError(.certificateRevoked, "the CA that issued \(subject)'s certificate (\(issuer.org)) is revoked")
         }
-        guard let key = cert.publicKey.rawBytes(for: suite) else {
+        guard let key = cert.publicKey(for: suite) else {
             throw ChainError(.wrongSuite, "certificate key is not a \(suite.rawValue) key, as this chain requires")
         }
         return Verified(
             identity: identity,
             publicKey: key,
-            notBefore: max(cert.notValidBefore, issuer.certificate.notValidBefore),
-            notAfter: min(cert.notValidAfter, issuer.certificate.notValidAfter)
+            notBefore: max(cert.notBefore, issuer.certificate.notBefore),
+            notAfter: min(cert.notAfter, issuer.certificate.notAfter)
         )
     }
 }

@@ -1,6 +1,5 @@
 import ChainCore
 import Foundation
-import X509
 
 /// A key and its certificate, able to sign transactions (used by the CLI, tests and clients).
 public struct SigningIdentity: Sendable {
@@ -10,9 +9,9 @@ public struct SigningIdentity: Sendable {
     public let certificateDER: [UInt8]
 
     /// Creates an identity from a key and its certificate.
-    public init(key: SigningKey, certificate: Certificate) throws {
+    public init(key: SigningKey, certificate: CertificateInfo) {
         self.key = key
-        self.certificateDER = try certificate.derBytes()
+        self.certificateDER = certificate.der
     }
 
     /// Creates an identity from a key and its certificate as PEM (e.g. a node's `node.key.pem` and `node.cert.pem`).
@@ -32,9 +31,9 @@ public struct SigningIdentity: Sendable {
     /// The certificate as PEM.
     public var certificatePEM: String { KeyPEM.certificatePEM(fromDER: certificateDER) }
 
-    /// Signs body bytes.
+    /// Signs body bytes; the id is the hash of the key's suite (SHA-256, or SM3 for SM2).
     public func sign(body: [UInt8]) throws -> SignedTransaction {
-        SignedTransaction(body: body, signature: try key.sign(body), signerCertificate: certificateDER)
+        SignedTransaction(body: body, signature: try key.sign(body), signerCertificate: certificateDER, hasher: key.suite.hasher)
     }
 
     /// Builds, signs and returns a transaction for `contract.method(args)`.
@@ -80,8 +79,8 @@ public struct TransactionSubmission: Codable, Sendable {
         signer = KeyPEM.certificatePEM(fromDER: tx.signerCertificate)
     }
 
-    /// Decodes the envelope's parts; errors name the bad field.
-    public func decode() throws(ChainError) -> SignedTransaction {
+    /// Decodes the envelope's parts for a chain hashing with `hasher`; errors name the bad field.
+    public func decode(hasher: ChainHasher) throws(ChainError) -> SignedTransaction {
         guard let bodyBytes = Data(base64Encoded: body) else {
             throw ChainError(.badBase64, "\"body\" is not valid base64")
         }
@@ -89,6 +88,6 @@ public struct TransactionSubmission: Codable, Sendable {
             throw ChainError(.badBase64, "\"signature\" is not valid base64")
         }
         let der = try KeyPEM.certificateDER(fromPEM: signer)
-        return SignedTransaction(body: Array(bodyBytes), signature: Array(sig), signerCertificate: der)
+        return SignedTransaction(body: Array(bodyBytes), signature: Array(sig), signerCertificate: der, hasher: hasher)
     }
 }

@@ -107,6 +107,8 @@ public final class PeerNetwork: Service, Sendable {
     }
 
     private let identity: NodeCredentials
+    /// The transport binding this node's hellos carry (`sm2` chains), else empty.
+    private let helloBinding: [UInt8]
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let inbox: Inbox
@@ -129,7 +131,7 @@ public final class PeerNetwork: Service, Sendable {
     ) throws(ChainError) {
         try self.init(
             configuration: configuration,
-            credentials: NodeCredentials(key: identity.key, certificateDER: identity.certificateDER),
+            credentials: try NodeCredentials(key: identity.key, certificateDER: identity.certificateDER),
             caCertificatesPEM: caCertificatesPEM, validators: validators, eventLoopGroup: eventLoopGroup, logger: logger)
     }
 
@@ -142,7 +144,7 @@ public final class PeerNetwork: Service, Sendable {
     ) throws(ChainError) {
         try self.init(
             configuration: configuration,
-            credentials: NodeCredentials(key: nodeKey, certificateDER: try KeyPEM.certificateDER(fromPEM: certificatePEM)),
+            credentials: try NodeCredentials(key: nodeKey, certificateDER: try KeyPEM.certificateDER(fromPEM: certificatePEM)),
             caCertificatesPEM: caCertificatesPEM, validators: validators, eventLoopGroup: eventLoopGroup, logger: logger)
     }
 
@@ -167,6 +169,7 @@ public final class PeerNetwork: Service, Sendable {
         }
         self.configuration = configuration
         self.identity = identity
+        self.helloBinding = try identity.binding(chainId: configuration.chainId, nodeId: configuration.nodeId)
         self.eventLoopGroup = eventLoopGroup
         var logger = logger
         logger[metadataKey: "node"] = "\(configuration.nodeId)"
@@ -329,7 +332,12 @@ public final class PeerNetwork: Service, Sendable {
         }
         do {
             try accepted.admit {
-                try makeFrameChannel(channel, tls: NIOSSLServerHandler(context: currentTrust.serverContext))
+                let trust = currentTrust
+                return try makeFrameChannel(
+                    channel,
+                    tls: trust.usesTransportBinding
+                        ? NIOSSLServerHandler(context: trust.serverContext, customVerificationCallback: Self.acceptAnyLeaf)
+                        : NIOSSLServerHandler(context: trust.serverContext))
             }
         } catch {
             releaseHandshakeSlot()
@@ -406,7 +414,12 @@ public final class PeerNetwork: Service, Sendable {
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             .connect(host: address.host, port: address.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let handler = try NIOSSLClientHandler(context: self.currentTrust.clientContext, serverHostname: nil)
+                    let trust = self.currentTrust
+                    let handler =
+                        trust.usesTransportBinding
+                        ? try NIOSSLClientHandler(
+                            context: trust.clientContext, serverHostname: nil, customVerificationCallback: Self.acceptAnyLeaf)
+                        : try NIOSSLClientHandler(context: trust.clientContext, serverHostname: nil)
                     return try self.makeFrameChannel(channel, tls: handler)
                 }
             }
@@ -452,6 +465,12 @@ public final class PeerNetwork: Service, Sendable {
         }
     }
 
+    /// TLS verification on an `sm2` chain: the TLS handshake still proves possession of the
+    /// presented transport key; whose key it is, the hello's SM2 binding decides (`handshake`).
+    private static func acceptAnyLeaf(_: [NIOSSLCertificate], _ promise: EventLoopPromise<NIOSSLVerificationResult>) {
+        promise.succeed(.certificateVerified)
+    }
+
     private func handshake(
         _ channel: any Channel, frames: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
         outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, expecting expected: ValidatorPeer?
@@ -466,7 +485,8 @@ public final class PeerNetwork: Service, Sendable {
         let first: ByteBuffer?
         let certificate: NIOSSLCertificate?
         do {
-            try await outbound.write(ByteBuffer(bytes: PeerHello(chainId: configuration.chainId, nodeId: ownId).encode()))
+            try await outbound.write(
+                ByteBuffer(bytes: PeerHello(chainId: configuration.chainId, nodeId: ownId, binding: helloBinding).encode()))
             first = try await frames.next()
             certificate = first == nil ? nil : try await channel.nioSSL_peerCertificate().get()
         } catch {
@@ -485,14 +505,42 @@ public final class PeerNetwork: Service, Sendable {
         guard let certificate, let der = try? certificate.toDERBytes() else {
             throw ChainError(.handshakeFailed, "the peer presented no certificate")
         }
-        guard let peer = currentTrust.validator(certificateDER: der) else {
-            throw ChainError(
-                .notAValidator,
-                "the peer's certificate (SHA-256 \(Hash256.sha256(der).hex)) is not one of the current validators'")
-        }
-        let hello = try PeerHello.decode(Array(first.readableBytesView))
-        guard hello.chainId == configuration.chainId else {
-            throw ChainError(.wrongChain, "\(peer.nodeId) is on chain \"\(hello.chainId)\", not \"\(configuration.chainId)\"")
+        let trust = currentTrust
+        let peer: ValidatorPeer
+        let hello: PeerHello
+        if trust.usesTransportBinding {
+            // sm2 chain: the TLS leaf is a transport certificate; the hello names the validator and
+            // carries its SM2 node key's signature over that certificate, for this chain.
+            hello = try PeerHello.decode(Array(first.readableBytesView))
+            guard hello.chainId == configuration.chainId else {
+                throw ChainError(
+                    .wrongChain, "\(hello.nodeId) is on chain \"\(hello.chainId)\", not \"\(configuration.chainId)\"")
+            }
+            guard let claimed = trust.validators[hello.nodeId], let key = claimed.sm2PublicKey else {
+                throw ChainError(.notAValidator, "\"\(hello.nodeId)\" is not one of the current validators")
+            }
+            let message = TransportCredentials.bindingMessage(
+                chainId: configuration.chainId, nodeId: hello.nodeId, certificateDER: der)
+            guard CryptoSuite.sm2.verify(signature: hello.binding, message: message, publicKey: key) else {
+                throw ChainError(
+                    .certificateMismatch,
+                    "the TLS certificate of \(hello.nodeId) is not certified by its SM2 node key (transport binding)")
+            }
+            peer = claimed
+        } else {
+            guard let known = trust.validator(certificateDER: der) else {
+                throw ChainError(
+                    .notAValidator,
+                    "the peer's certificate (SHA-256 \(Hash256.sha256(der).hex)) is not one of the current validators'")
+            }
+            peer = known
+            hello = try PeerHello.decode(Array(first.readableBytesView))
+            guard hello.chainId == configuration.chainId else {
+                throw ChainError(.wrongChain, "\(peer.nodeId) is on chain \"\(hello.chainId)\", not \"\(configuration.chainId)\"")
+            }
+            guard hello.binding.isEmpty else {
+                throw ChainError(.badHello, "\(peer.nodeId) sent a transport binding on a chain whose TLS uses node certificates")
+            }
         }
         guard hello.nodeId == peer.nodeId else {
             throw ChainError(

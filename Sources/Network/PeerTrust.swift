@@ -1,12 +1,72 @@
 import ChainCore
+import Crypto
+import Foundation
 import Identity
 import NIOCore
 import NIOSSL
+import X509
 
-/// A node's own key and the DER of its node certificate, as presented in TLS.
+/// A node's own key and the DER of its node certificate, as presented in TLS — or, on an `sm2`
+/// chain, its transport key and certificate in TLS and the node key's binding in the hello.
 struct NodeCredentials: Sendable {
     let key: SigningKey
     let certificateDER: [UInt8]
+    /// On an `sm2` chain: the TLS key the node key certifies (BoringSSL has no SM2).
+    let transport: TransportCredentials?
+
+    init(key: SigningKey, certificateDER: [UInt8]) throws(ChainError) {
+        self.key = key
+        self.certificateDER = certificateDER
+        transport = key.suite == .sm2 ? try TransportCredentials.generate() : nil
+    }
+
+    /// The hello's binding: the node key's signature over the transport certificate, for this
+    /// chain and node id; empty when TLS uses the node certificate itself.
+    func binding(chainId: String, nodeId: String) throws(ChainError) -> [UInt8] {
+        guard let transport else { return [] }
+        do {
+            return try key.sign(
+                TransportCredentials.bindingMessage(chainId: chainId, nodeId: nodeId, certificateDER: transport.certificateDER))
+        } catch {
+            throw ChainError(.tlsSetupFailed, "cannot sign the transport binding: \(error)")
+        }
+    }
+}
+
+/// The TLS key of a node of an `sm2` chain: a fresh P-256 key with a self-signed certificate,
+/// made at start. The node's SM2 key signs `bindingMessage` over it; peers accept the TLS leaf
+/// only with that signature, verified under the validator's SM2 key (`docs/network.md`).
+struct TransportCredentials: Sendable {
+    /// PKCS#8 PEM of the P-256 key.
+    let keyPEM: String
+    /// DER of the self-signed certificate.
+    let certificateDER: [UInt8]
+
+    static let domain = Array("XIANGCHAIN-TRANSPORT-V1".utf8)
+
+    /// `XIANGCHAIN-TRANSPORT-V1 ‖ chain id ‖ node id ‖ SHA-256(certificate DER)`, strings u32-length-prefixed.
+    static func bindingMessage(chainId: String, nodeId: String, certificateDER: [UInt8]) -> [UInt8] {
+        var w = BinaryWriter()
+        w.string(chainId)
+        w.string(nodeId)
+        return domain + w.bytes + Hash256.sha256(certificateDER).bytes
+    }
+
+    static func generate(now: Date = Date()) throws(ChainError) -> TransportCredentials {
+        let key = P256.Signing.PrivateKey()
+        do {
+            let name = try DistinguishedName { CommonName("xiangchain transport") }
+            let certificate = try Certificate(
+                version: .v3, serialNumber: Certificate.SerialNumber(),
+                publicKey: Certificate.PublicKey(key.publicKey), notValidBefore: now.addingTimeInterval(-300),
+                notValidAfter: now.addingTimeInterval(10 * 365 * 86400), issuer: name, subject: name,
+                signatureAlgorithm: .ecdsaWithSHA256, extensions: Certificate.Extensions(),
+                issuerPrivateKey: Certificate.PrivateKey(key))
+            return TransportCredentials(keyPEM: key.pemRepresentation, certificateDER: try certificate.derBytes())
+        } catch {
+            throw ChainError(.tlsSetupFailed, "cannot make the transport certificate: \(error)")
+        }
+    }
 }
 
 /// Who may connect, and the TLS contexts that enforce it: the org CAs as trust roots, and the exact
@@ -23,6 +83,9 @@ struct PeerTrust: Sendable {
     let serverContext: NIOSSLContext
     /// Context for connections this node dials.
     let clientContext: NIOSSLContext
+    /// True on an `sm2` chain: TLS runs on transport keys (any leaf passes the TLS handshake) and
+    /// a peer is identified by the SM2-signed binding in its hello.
+    let usesTransportBinding: Bool
 
     /// Builds the trust for `identity` among `validators`, with `caCertificatesPEM` as the only roots.
     init(
@@ -46,17 +109,22 @@ struct PeerTrust: Sendable {
         let leaf: NIOSSLCertificate
         let key: NIOSSLPrivateKey
         var roots: [NIOSSLCertificate] = []
+        usesTransportBinding = identity.transport != nil
         do {
-            leaf = try NIOSSLCertificate(bytes: identity.certificateDER, format: .der)
+            leaf = try NIOSSLCertificate(bytes: identity.transport?.certificateDER ?? identity.certificateDER, format: .der)
         } catch {
             throw ChainError(.badCertificate, "node certificate is not usable for TLS: \(error)")
         }
         do {
-            key = try NIOSSLPrivateKey(bytes: Array(KeyPEM.encode(identity.key).utf8), format: .pem)
+            key = try NIOSSLPrivateKey(
+                bytes: Array((identity.transport?.keyPEM ?? KeyPEM.encode(identity.key)).utf8), format: .pem)
         } catch {
             throw ChainError(.badKey, "node key is not usable for TLS: \(error)")
         }
-        for pem in caCertificatesPEM {
+        // On an sm2 chain BoringSSL can read neither the SM2 CAs nor the peers' certificates:
+        // the handshake's custom verification takes any leaf, and the hello's binding decides.
+        if usesTransportBinding { roots = [leaf] }
+        for pem in caCertificatesPEM where !usesTransportBinding {
             let der = try KeyPEM.certificateDER(fromPEM: pem)
             do {
                 roots.append(try NIOSSLCertificate(bytes: der, format: .der))

@@ -13,18 +13,20 @@ public struct ValidatorPeer: Sendable, Hashable {
     public let fingerprint: Hash256
     /// Where it listens for peers; nil when this node should only wait for it to dial.
     public let address: PeerAddress?
+    /// The SM2 key of its node certificate (on an `sm2` chain), which certifies its transport key.
+    let sm2PublicKey: [UInt8]?
 
     /// A validator from its certificate DER; fails unless the certificate is a node certificate
     /// (subject OU `node`) whose CN is `nodeId`.
     public init(nodeId: String, certificateDER: [UInt8], address: PeerAddress?) throws(ChainError) {
-        let names: [SSLCertificateName]
+        let certificate: CertificateInfo
         do {
-            names = try NIOSSLCertificate(bytes: certificateDER, format: .der).subjectName
+            certificate = try CertificateInfo(der: certificateDER)
         } catch {
             throw ChainError(.badCertificate, "certificate of validator \(nodeId) does not parse as X.509")
         }
-        let commonName = names.first { $0.type == .commonName }?.value
-        let unit = names.first { $0.type == .organizationalUnit }?.value
+        let commonName = certificate.commonName
+        let unit = certificate.unit
         guard commonName == nodeId else {
             throw ChainError(.badValidator, "certificate CN of validator \(nodeId) is not its node id")
         }
@@ -38,6 +40,7 @@ public struct ValidatorPeer: Sendable, Hashable {
         self.certificateDER = certificateDER
         self.fingerprint = Hash256.sha256(certificateDER)
         self.address = address
+        self.sm2PublicKey = certificate.publicKey(for: .sm2)
     }
 
     /// A validator from its genesis entry: node id, certificate PEM and `host:port` address (nil: do not dial).
@@ -50,14 +53,19 @@ public struct ValidatorPeer: Sendable, Hashable {
 
     /// The same validator at another address.
     public func with(address: PeerAddress?) -> ValidatorPeer {
-        ValidatorPeer(unchecked: nodeId, certificateDER: certificateDER, fingerprint: fingerprint, address: address)
+        ValidatorPeer(
+            unchecked: nodeId, certificateDER: certificateDER, fingerprint: fingerprint, address: address,
+            sm2PublicKey: sm2PublicKey)
     }
 
-    private init(unchecked nodeId: String, certificateDER: [UInt8], fingerprint: Hash256, address: PeerAddress?) {
+    private init(
+        unchecked nodeId: String, certificateDER: [UInt8], fingerprint: Hash256, address: PeerAddress?, sm2PublicKey: [UInt8]?
+    ) {
         self.nodeId = nodeId
         self.certificateDER = certificateDER
         self.fingerprint = fingerprint
         self.address = address
+        self.sm2PublicKey = sm2PublicKey
     }
 }
 

@@ -129,7 +129,7 @@ public final class BlockSyncService: Service, Sendable {
         let from = (try node.store.tip()?.height ?? 0) + 1
         let bytes = try await source.blocks(from: from, limit: batch)
         let blocks = try BlockSyncBatch.decode(
-            bytes, maxTxs: node.config.maxBlockTxs, maxBlockBytes: node.config.maxBlockBytes + (1 << 20))
+            bytes, maxTxs: node.config.maxBlockTxs, maxBlockBytes: node.config.maxBlockBytes + (1 << 20), hasher: node.hasher)
         statusBox.withLock {
             $0.source = source.name
             $0.lastFetchAt = ChainNode.nowMillis()

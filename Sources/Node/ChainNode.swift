@@ -121,7 +121,7 @@ public final class ChainNode: Sendable {
         guard nodeKey.suite == genesis.suite else {
             throw ChainError(.wrongSuite, "node key is \(nodeKey.suite.rawValue); the chain uses \(genesis.suite.rawValue)")
         }
-        store = try BlockStore(path: databasePath, synchronousFull: config.syncCommits)
+        store = try BlockStore(path: databasePath, hasher: genesis.suite.hasher, synchronousFull: config.syncCommits)
         try store.bindGenesis(hash: genesisHash, chainId: genesis.chainId)
         let registry = ContractRegistry(contracts)
         configSource = try ConfigSource(initial: genesis.initialConfig)
@@ -139,8 +139,11 @@ public final class ChainNode: Sendable {
             chainId: genesis.chainId, memberships: configSource.memberships, registry: registry,
             maxBodyBytes: config.maxBodyBytes, timestampTolerance: config.timestampToleranceMs)
         mempool = Mempool(capacity: config.mempoolCapacity)
-        executor = BlockExecutor(registry: registry, configSource: configSource)
+        executor = BlockExecutor(registry: registry, configSource: configSource, hasher: genesis.suite.hasher)
     }
+
+    /// The chain's hash function (SHA-256, or SM3 on an sm2 chain).
+    public var hasher: ChainHasher { genesis.suite.hasher }
 
     /// The chain configuration in force after the last committed block.
     public var chainConfig: ChainConfig { currentConfig.withLock { $0 } }
@@ -299,11 +302,12 @@ public final class ChainNode: Sendable {
         let tip = try store.tip()
         let height = (tip?.height ?? 0) + 1
         let time = max(timestamp, (tip?.timestamp ?? 0) + 1)
-        let previousState = tip?.stateHash ?? StateHash.genesis(genesisHash)
+        let previousState = tip?.stateHash ?? StateHash.genesis(genesisHash, hasher: hasher)
         let header = BlockHeader(
             chainId: genesis.chainId, height: height, parentHash: tip?.hash ?? .zero, timestamp: time, proposer: proposer,
-            txCount: UInt32(txs.count), txRoot: Block.txRoot(txs.map(\.transaction)), execHeight: height - 1,
-            resultRoot: tip?.resultRoot ?? TransactionResult.root([]), stateHash: previousState)
+            txCount: UInt32(txs.count), txRoot: Block.txRoot(txs.map(\.transaction), hasher: hasher), execHeight: height - 1,
+            resultRoot: tip?.resultRoot ?? TransactionResult.root([], hasher: hasher), stateHash: previousState,
+            hasher: hasher)
         let block = Block(header: header, transactions: txs.map(\.transaction), signatures: [try sign(header)])
         try executeAndStore(block, txs, previousState: previousState, consensusBlock: consensusBlock)
         logger.debug("committed block", metadata: ["height": "\(height)", "txs": "\(txs.count)"])
@@ -352,15 +356,15 @@ public final class ChainNode: Sendable {
             // Only the signatures that verify are stored with the block; they must be a quorum of
             // the validators in force at the start of this block.
             let signatures = try finalityCheck(forHeight: h.height).verify(h, block.signatures)
-            let expectedResults = tip?.resultRoot ?? TransactionResult.root([])
-            let expectedState = tip?.stateHash ?? StateHash.genesis(genesisHash)
+            let expectedResults = tip?.resultRoot ?? TransactionResult.root([], hasher: hasher)
+            let expectedState = tip?.stateHash ?? StateHash.genesis(genesisHash, hasher: hasher)
             guard h.resultRoot == expectedResults, h.stateHash == expectedState else {
                 throw ChainError(
                     .syncDiverged,
                     "block \(h.height) certifies state \(h.stateHash.hex) and results \(h.resultRoot.hex) for block \(h.height - 1); this node computed \(expectedState.hex) and \(expectedResults.hex)"
                 )
             }
-            guard Int(h.txCount) == block.transactions.count, Block.txRoot(block.transactions) == h.txRoot else {
+            guard Int(h.txCount) == block.transactions.count, Block.txRoot(block.transactions, hasher: hasher) == h.txRoot else {
                 throw ChainError(.badBlock, "block \(h.height)'s transactions do not match its header")
             }
             var ids = Set<Hash256>()

@@ -184,10 +184,12 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     func makeManager() throws -> EpochManager<SuiteCrypto> {
         let store = node.store
         let safety = try store.consensus.safety().map { try SafetyData.decode($0) }
-        let committed = try store.consensus.committedBlock().map { try ConsensusBlock.decode($0) }
-        let stored = try store.consensus.pendingBlocks().compactMap { try? ConsensusBlock.decode($0) }
+        let committed = try store.consensus.committedBlock().map { try ConsensusBlock.decode($0, hasher: self.node.hasher) }
+        let stored = try store.consensus.pendingBlocks().compactMap { try? ConsensusBlock.decode($0, hasher: self.node.hasher) }
         for b in stored {
-            let txids = (try? TransactionBatch.decode(b.payload, maxCount: node.config.maxBlockTxs))?.map(\.id) ?? []
+            let txids =
+                (try? TransactionBatch.decode(b.payload, maxCount: node.config.maxBlockTxs, hasher: self.node.hasher))?.map(\.id)
+                ?? []
             pending.record(b, txids: txids, verified: nil)
         }
         let node = self.node
@@ -241,7 +243,7 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     static func validate(_ block: ConsensusBlock, node: ChainNode, pending: PendingBlocks, maxTxs: Int, tolerance: Int64) -> Bool
     {
         guard abs(block.timestamp - ChainNode.nowMillis()) <= tolerance,
-            let txs = try? TransactionBatch.decode(block.payload, maxCount: maxTxs)
+            let txs = try? TransactionBatch.decode(block.payload, maxCount: maxTxs, hasher: node.hasher)
         else { return false }
         let earlier = pending.txids(inChainFrom: block.parentID)
         var seen = Set<Hash256>()
@@ -306,12 +308,14 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                 await self.transport.receive { from, bytes in
                     if bytes.first == 2 {
                         // Gossiped transactions go straight to the mempool, off the consensus loop.
-                        let txs = (try? TransactionBatch.decode(Array(bytes.dropFirst()), maxCount: 1024)) ?? []
+                        let txs =
+                            (try? TransactionBatch.decode(Array(bytes.dropFirst()), maxCount: 1024, hasher: self.node.hasher))
+                            ?? []
                         self.node.admitGossiped(txs)
                         if !txs.isEmpty { continuation.yield(.consensus(.payloadReady)) }
                     } else if bytes.first == 4 {
                         self.serveFinality(to: from, Array(bytes.dropFirst()))
-                    } else if let event = Self.parse(from: from, bytes) {
+                    } else if let event = Self.parse(from: from, bytes, hasher: self.node.hasher) {
                         continuation.yield(event)
                     }
                 }
@@ -475,12 +479,12 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         }
     }
 
-    static func parse(from: String, _ bytes: [UInt8]) -> LoopEvent? {
+    static func parse(from: String, _ bytes: [UInt8], hasher: ChainHasher) -> LoopEvent? {
         guard let channel = bytes.first else { return nil }
         let body = Array(bytes.dropFirst())
         switch channel {
         case 0:
-            guard let m = try? ConsensusMessage.decode(body) else { return nil }
+            guard let m = try? ConsensusMessage.decode(body, hasher: hasher) else { return nil }
             return .consensus(.message(from: from, m))
         case 1:
             var r = BinaryReader(body, maxFieldLength: 1024)
@@ -503,7 +507,9 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         case .storeBlock(let b):
             try node.store.consensus.storeBlock(id: b.id, height: b.height, bytes: b.encoded)
             if !pending.contains(b.id) {
-                let txids = (try? TransactionBatch.decode(b.payload, maxCount: node.config.maxBlockTxs))?.map(\.id) ?? []
+                let txids =
+                    (try? TransactionBatch.decode(b.payload, maxCount: node.config.maxBlockTxs, hasher: node.hasher))?.map(\.id)
+                    ?? []
                 pending.record(b, txids: txids, verified: nil)
             }
         case .send(let to, let m):
@@ -564,7 +570,9 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     /// have waited in a mempool longer than that), so this node keeps the same ones as the
     /// validators that voted.
     func verifyAtCommit(_ b: ConsensusBlock) -> [VerifiedTransaction] {
-        guard let txs = try? TransactionBatch.decode(b.payload, maxCount: node.config.maxBlockTxs) else { return [] }
+        guard let txs = try? TransactionBatch.decode(b.payload, maxCount: node.config.maxBlockTxs, hasher: node.hasher) else {
+            return []
+        }
         return txs.compactMap { try? node.certifiedTransaction($0, at: b.timestamp) }
     }
 
@@ -600,7 +608,8 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         var list: [ConsensusBlock] = []
         var cursor = id
         let limit = min(Int(count), ConsensusMessage.maxBlocksPerResponse)
-        while list.count < limit, let raw = try? node.store.consensus.block(id: cursor), let b = try? ConsensusBlock.decode(raw),
+        while list.count < limit, let raw = try? node.store.consensus.block(id: cursor),
+            let b = try? ConsensusBlock.decode(raw, hasher: node.hasher),
             !b.isGenesis
         {
             list.append(b)

@@ -106,11 +106,12 @@ public struct Genesis: Codable, Sendable {
         try enc.encode(self).write(to: url, options: .atomic)
     }
 
-    /// SHA-256 of the canonical JSON form (independent of whitespace and key order in the file).
+    /// The chain's hash (SHA-256, or SM3 on an sm2 chain) of the canonical JSON form
+    /// (independent of whitespace and key order in the file).
     public var hash: Hash256 {
         get throws {
             let data = try JSONEncoder().encode(self)
-            return Hash256.sha256(try JSONParser().parse(Array(data)).canonicalBytes)
+            return suite.hasher.hash(try JSONParser().parse(Array(data)).canonicalBytes)
         }
     }
 

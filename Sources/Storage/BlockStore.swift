@@ -12,13 +12,16 @@ public final class BlockStore: Sendable {
     /// Consensus safety data and consensus blocks, in the same database (a chain block and the
     /// consensus block it comes from commit in one SQLite transaction).
     public let consensus: ConsensusStore
+    /// The chain's hash function: transaction ids and block ids of what is read back.
+    public let hasher: ChainHasher
 
-    /// Opens (creating if needed) the database at `path`.
+    /// Opens (creating if needed) the database at `path` of a chain hashing with `hasher`.
     /// - Parameters:
     ///   - synchronousFull: fsync at every commit (survives power loss, not only process death).
     ///   - retainedConsensusBlocks: heights of committed consensus blocks kept for peers' fetches.
-    public init(path: String, synchronousFull: Bool = true, retainedConsensusBlocks: Int = 10_000) throws {
+    public init(path: String, hasher: ChainHasher, synchronousFull: Bool = true, retainedConsensusBlocks: Int = 10_000) throws {
         self.path = path
+        self.hasher = hasher
         var config = Configuration()
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronousFull ? "FULL" : "NORMAL")")
@@ -320,7 +323,7 @@ public final class BlockStore: Sendable {
             let txs = rows.map {
                 SignedTransaction(
                     body: Array($0["body"] as Data), signature: Array($0["signature"] as Data),
-                    signerCertificate: Array($0["der"] as Data))
+                    signerCertificate: Array($0["der"] as Data), hasher: hasher)
             }
             return Block(header: stored.header, transactions: txs, signatures: stored.signatures)
         }
@@ -335,7 +338,7 @@ public final class BlockStore: Sendable {
                 db, sql: "SELECT header, signatures, result_root, state_hash FROM blocks WHERE height = ?",
                 arguments: [height])
         else { return nil }
-        let header = try BlockHeader(decoding: Array(row["header"] as Data))
+        let header = try BlockHeader(decoding: Array(row["header"] as Data), hasher: hasher)
         let txids = try Data.fetchAll(
             db, sql: "SELECT txid FROM txs WHERE height = ? ORDER BY idx", arguments: [height]
         ).map { try Self.hash($0) }
@@ -357,7 +360,7 @@ public final class BlockStore: Sendable {
             else { return nil }
             let tx = SignedTransaction(
                 body: Array(row["body"] as Data), signature: Array(row["signature"] as Data),
-                signerCertificate: Array(row["der"] as Data))
+                signerCertificate: Array(row["der"] as Data), hasher: hasher)
             return StoredTransaction(
                 transaction: tx, height: UInt64(row["height"] as Int64), index: row["idx"], contract: row["contract"],
                 method: row["method"], signerOrg: row["signer_org"], signerRole: row["signer_role"],

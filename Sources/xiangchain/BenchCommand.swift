@@ -35,6 +35,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Write the result as JSON to this file.") var json: String?
     @Option(help: "Directory of the fresh network (default: a temporary one, removed afterwards).") var dir: String?
     @Option(help: "API ports P+k, p2p P+1000+k for the fresh network (default: free ports).") var basePort: Int?
+    @Option(help: "Crypto suite of the fresh network: ed25519, p256 or sm2.") var suite: CryptoSuite = .ed25519
 
     func validate() throws {
         guard (1...16).contains(nodes) else { throw ValidationError("--nodes must be 1–16") }
@@ -56,7 +57,7 @@ struct BenchCommand: AsyncParsableCommand {
         let settings = BenchSettings(
             nodes: nodes, targets: targets, identity: identity.map { URL(fileURLWithPath: $0) }, clients: clients,
             perSecond: Int(rate), duration: duration, workload: workload, batch: batch, count: count,
-            dir: dir.map { URL(fileURLWithPath: $0) }, basePort: basePort)
+            dir: dir.map { URL(fileURLWithPath: $0) }, basePort: basePort, suite: suite)
         let report = try await BenchRunner.run(settings)
         say(report.table)
         if let json {

@@ -23,6 +23,8 @@ struct DevnetCommand: AsyncParsableCommand {
     @Option(help: "API ports are P+k and p2p ports P+1000+k (default: API 8080+k, p2p 7000+k).") var basePort: Int?
     @Option(help: "Chain id when creating the network.") var chainId: String = "xiangchain-devnet"
     @Option(help: "Observer nodes (non-voting, following the chain) when creating the network.") var observers: Int = 0
+    @Option(help: "Crypto suite when creating the network: ed25519, p256 or sm2 (SM2/SM3, GB/T 32918 and 32905).")
+    var suite: CryptoSuite = .ed25519
     @Flag(help: "Once every validator answers, seed the crab demo season (once per network; see D/demo.json).") var demo = false
 
     func validate() throws {
@@ -38,7 +40,7 @@ struct DevnetCommand: AsyncParsableCommand {
             let orgCount = demo ? max(nodes, DemoRunner.orgCount) : nodes
             let orgNames = (0..<orgCount).map { "org\($0)" }
             _ = try layout.create(
-                orgs: orgNames, suite: .ed25519, chainId: chainId, basePort: basePort, validators: nodes,
+                orgs: orgNames, suite: suite, chainId: chainId, basePort: basePort, validators: nodes,
                 roles: demo ? try DemoRunner.rolePolicy(orgs: orgNames, validators: nodes) : nil)
             for k in 0..<observers { try layout.addObserver(org: "org\(k % nodes)") }
             if demo { try DemoAccounts.create(layout: layout) }

@@ -12,7 +12,7 @@ struct InitCommand: ParsableCommand {
 
     @Option(help: "Directory to create.") var dir: String
     @Option(help: "Comma-separated organisation names, one validator each.") var orgs: String = "org0"
-    @Option(help: "Crypto suite: ed25519 or p256.") var suite: CryptoSuite = .ed25519
+    @Option(help: "Crypto suite: ed25519, p256 or sm2 (SM2/SM3, GB/T 32918 and 32905).") var suite: CryptoSuite = .ed25519
     @Option(help: "Chain id (transactions name it).") var chainId: String = "xiangchain-local"
     @Option(help: "API ports are P+k and p2p ports P+1000+k (default: API 8080+k, p2p 7000+k).") var basePort: Int?
     @Option(help: "Only the first K orgs run a validator; the others are member orgs (CA and accounts, no node).")

@@ -29,7 +29,7 @@ struct OrgInitCommand: ParsableCommand {
     @Option(help: "Directory to create (keys, node homes, card).") var dir: String
     @Option(help: "Roles the org asks to hold, comma separated (node is added for orgs with nodes).") var roles: String
     @Option(help: "A node the org runs (see below); repeat for more.") var node: [String] = []
-    @Option(help: "Crypto suite: ed25519 or p256.") var suite: CryptoSuite = .ed25519
+    @Option(help: "Crypto suite: ed25519, p256 or sm2 (SM2/SM3, GB/T 32918 and 32905).") var suite: CryptoSuite = .ed25519
 
     func run() throws {
         let root = URL(fileURLWithPath: dir)

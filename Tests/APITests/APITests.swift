@@ -347,7 +347,8 @@ extension TestClientProtocol {
             #expect(list.json["blocks"]?.arrayValue?.isEmpty == true)
             let sync = try await client.execute(uri: "/v1/sync/blocks?from=\(height)", method: .get) { r in r }
             #expect(sync.status == .ok)
-            #expect(try BlockSyncBatch.decode(Array(buffer: sync.body), maxTxs: 10, maxBlockBytes: 1 << 20).isEmpty)
+            #expect(
+                try BlockSyncBatch.decode(Array(buffer: sync.body), maxTxs: 10, maxBlockBytes: 1 << 20, hasher: .sha256).isEmpty)
             #expect(try await client.call(.get, "/v1/status").status == .ok)
             #expect(
                 try node.store.events(contract: "evidence", name: "evidence_put", fromHeight: UInt64(height)!, limit: 10).isEmpty)

@@ -660,7 +660,7 @@ struct ValidatorSource: BlockSource {
     }
 
     func submit(_ body: [UInt8]) async throws {
-        try node.submit(try JSONDecoder().decode(TransactionSubmission.self, from: Data(body)).decode())
+        try node.submit(try JSONDecoder().decode(TransactionSubmission.self, from: Data(body)).decode(hasher: .sha256))
     }
 
     /// This single-validator chain never changes its validator set.

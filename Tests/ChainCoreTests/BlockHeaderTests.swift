@@ -4,10 +4,11 @@ import Testing
 @Suite struct BlockHeaderTests {
     let header = BlockHeader(
         chainId: "c", height: 7, parentHash: Hash256.sha256([1]), timestamp: 1_700_000_000_000, proposer: "node0",
-        txCount: 3, txRoot: Hash256.sha256([2]), execHeight: 6, resultRoot: Hash256.sha256([3]), stateHash: Hash256.sha256([4]))
+        txCount: 3, txRoot: Hash256.sha256([2]), execHeight: 6, resultRoot: Hash256.sha256([3]), stateHash: Hash256.sha256([4]),
+        hasher: .sha256)
 
     @Test func roundTripsAndHashesTheEncoding() throws {
-        let decoded = try BlockHeader(decoding: header.encoded)
+        let decoded = try BlockHeader(decoding: header.encoded, hasher: .sha256)
         #expect(decoded == header)
         #expect(header.hash == Hash256.sha256(header.encoded))
         #expect(header.signingMessage == Array("XIANGCHAIN-BLOCK-V1".utf8) + header.hash.bytes)
@@ -22,15 +23,15 @@ import Testing
     @Test func truncatedTrailingOrForeignVersionIsRefused() {
         let bytes = header.encoded
         for cut in [0, 1, 10, bytes.count - 1] {
-            #expect(throws: ChainError.self) { try BlockHeader(decoding: Array(bytes.prefix(cut))) }
+            #expect(throws: ChainError.self) { try BlockHeader(decoding: Array(bytes.prefix(cut)), hasher: .sha256) }
         }
-        #expect(throws: ChainError.self) { try BlockHeader(decoding: bytes + [0]) }
+        #expect(throws: ChainError.self) { try BlockHeader(decoding: bytes + [0], hasher: .sha256) }
         var v2 = bytes
         v2[1] = 2
-        #expect(throws: ChainError.self) { try BlockHeader(decoding: v2) }
+        #expect(throws: ChainError.self) { try BlockHeader(decoding: v2, hasher: .sha256) }
         var huge = bytes
         huge[2] = 0xff  // chain id length far beyond the input
-        #expect(throws: ChainError.self) { try BlockHeader(decoding: huge) }
+        #expect(throws: ChainError.self) { try BlockHeader(decoding: huge, hasher: .sha256) }
     }
 
     @Test func resultEncodingDistinguishesFailures() {
@@ -38,20 +39,21 @@ import Testing
         let ok = TransactionResult(txid: id, error: nil, events: [])
         let failed = TransactionResult(txid: id, error: ChainError(.alreadyExists, "x"), events: [])
         #expect(ok.encoded != failed.encoded)
-        #expect(TransactionResult.root([ok]) != TransactionResult.root([failed]))
+        #expect(TransactionResult.root([ok], hasher: .sha256) != TransactionResult.root([failed], hasher: .sha256))
     }
 
     @Test func stateHashDependsOnWritesNotTheirOrder() {
         let a = StateWrite(key: "k/a", value: [1])
         let b = StateWrite(key: "k/b", value: nil)
-        let start = StateHash.genesis(Hash256.sha256([0]))
+        let start = StateHash.genesis(Hash256.sha256([0]), hasher: .sha256)
         #expect(
-            StateHash.next(previous: start, height: 1, writes: [a, b])
-                == StateHash.next(previous: start, height: 1, writes: [b, a]))
+            StateHash.next(previous: start, height: 1, writes: [a, b], hasher: .sha256)
+                == StateHash.next(previous: start, height: 1, writes: [b, a], hasher: .sha256))
         #expect(
-            StateHash.next(previous: start, height: 1, writes: [a]) != StateHash.next(previous: start, height: 2, writes: [a]))
+            StateHash.next(previous: start, height: 1, writes: [a], hasher: .sha256)
+                != StateHash.next(previous: start, height: 2, writes: [a], hasher: .sha256))
         #expect(
-            StateHash.next(previous: start, height: 1, writes: [a])
-                != StateHash.next(previous: start, height: 1, writes: [StateWrite(key: "k/a", value: [2])]))
+            StateHash.next(previous: start, height: 1, writes: [a], hasher: .sha256)
+                != StateHash.next(previous: start, height: 1, writes: [StateWrite(key: "k/a", value: [2])], hasher: .sha256))
     }
 }

@@ -22,25 +22,27 @@ enum RFC6962 {
 
 @Suite struct MerkleTreeTests {
     @Test func emptyTreeRootIsHashOfEmptyString() {
-        #expect(MerkleTree.root(leafHashes: []).hex == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(
+            MerkleTree.root(leafHashes: [], hasher: .sha256).hex
+                == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
     }
 
     @Test(arguments: 1...8) func referenceRoots(size: Int) {
-        #expect(MerkleTree.root(leaves: Array(RFC6962.leaves.prefix(size))).hex == RFC6962.roots[size - 1])
+        #expect(MerkleTree.root(leaves: Array(RFC6962.leaves.prefix(size)), hasher: .sha256).hex == RFC6962.roots[size - 1])
     }
 
     @Test func referenceAuditPaths() {
         // Leaf, level-1 and level-2 subtree hashes of the 8-leaf reference tree.
-        let hashes = RFC6962.leaves.map(MerkleTree.leafHash)
+        let hashes = RFC6962.leaves.map { MerkleTree.leafHash($0, hasher: .sha256) }
         #expect(hashes[1].hex == "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7")
-        let path0 = MerkleTree.inclusionProof(index: 0, leafHashes: hashes)!.map(\.hex)
+        let path0 = MerkleTree.inclusionProof(index: 0, leafHashes: hashes, hasher: .sha256)!.map(\.hex)
         #expect(
             path0 == [
                 "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
                 "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
                 "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
             ])
-        let path5 = MerkleTree.inclusionProof(index: 5, leafHashes: hashes)!.map(\.hex)
+        let path5 = MerkleTree.inclusionProof(index: 5, leafHashes: hashes, hasher: .sha256)!.map(\.hex)
         #expect(
             path5 == [
                 "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
@@ -51,44 +53,51 @@ enum RFC6962 {
 
     @Test func everyProofOfEverySizeVerifiesAndTamperingFails() {
         for size in 1...40 {
-            let leaves = (0..<size).map { MerkleTree.leafHash([UInt8(truncatingIfNeeded: $0), 7]) }
-            let root = MerkleTree.root(leafHashes: leaves)
+            let leaves = (0..<size).map { MerkleTree.leafHash([UInt8(truncatingIfNeeded: $0), 7], hasher: .sha256) }
+            let root = MerkleTree.root(leafHashes: leaves, hasher: .sha256)
             for i in 0..<size {
-                let path = MerkleTree.inclusionProof(index: i, leafHashes: leaves)!
+                let path = MerkleTree.inclusionProof(index: i, leafHashes: leaves, hasher: .sha256)!
                 let ok = MerkleTree.verifyInclusion(
-                    leafHash: leaves[i], index: UInt64(i), treeSize: UInt64(size), proof: path, root: root)
+                    leafHash: leaves[i], index: UInt64(i), treeSize: UInt64(size), proof: path, root: root, hasher: .sha256)
                 #expect(ok, "size \(size) index \(i)")
                 // Wrong index, wrong size, extra or altered path element, wrong leaf: all refused.
                 if size > 1 {
                     #expect(
                         !MerkleTree.verifyInclusion(
-                            leafHash: leaves[i], index: UInt64((i + 1) % size), treeSize: UInt64(size), proof: path, root: root))
+                            leafHash: leaves[i], index: UInt64((i + 1) % size), treeSize: UInt64(size), proof: path, root: root,
+                            hasher: .sha256))
                 }
                 // The proof does not hold against the head of a larger tree.
-                let largerRoot = MerkleTree.root(leafHashes: leaves + [MerkleTree.leafHash([0xaa])])
+                let largerRoot = MerkleTree.root(
+                    leafHashes: leaves + [MerkleTree.leafHash([0xaa], hasher: .sha256)], hasher: .sha256)
                 #expect(
                     !MerkleTree.verifyInclusion(
-                        leafHash: leaves[i], index: UInt64(i), treeSize: UInt64(size + 1), proof: path, root: largerRoot))
+                        leafHash: leaves[i], index: UInt64(i), treeSize: UInt64(size + 1), proof: path, root: largerRoot,
+                        hasher: .sha256))
                 #expect(
                     !MerkleTree.verifyInclusion(
-                        leafHash: leaves[i], index: UInt64(i), treeSize: UInt64(size), proof: path + [root], root: root))
+                        leafHash: leaves[i], index: UInt64(i), treeSize: UInt64(size), proof: path + [root], root: root,
+                        hasher: .sha256))
                 if !path.isEmpty {
                     var bad = path
-                    bad[0] = MerkleTree.leafHash([0xff])
+                    bad[0] = MerkleTree.leafHash([0xff], hasher: .sha256)
                     #expect(
                         !MerkleTree.verifyInclusion(
-                            leafHash: leaves[i], index: UInt64(i), treeSize: UInt64(size), proof: bad, root: root))
+                            leafHash: leaves[i], index: UInt64(i), treeSize: UInt64(size), proof: bad, root: root, hasher: .sha256
+                        ))
                 }
                 #expect(
                     !MerkleTree.verifyInclusion(
-                        leafHash: MerkleTree.leafHash([0xee]), index: UInt64(i), treeSize: UInt64(size), proof: path, root: root))
+                        leafHash: MerkleTree.leafHash([0xee], hasher: .sha256), index: UInt64(i), treeSize: UInt64(size),
+                        proof: path, root: root, hasher: .sha256))
             }
         }
     }
 
     @Test func indexBeyondTreeIsRefused() {
-        let leaves = [MerkleTree.leafHash([1])]
-        #expect(MerkleTree.inclusionProof(index: 1, leafHashes: leaves) == nil)
-        #expect(!MerkleTree.verifyInclusion(leafHash: leaves[0], index: 1, treeSize: 1, proof: [], root: leaves[0]))
+        let leaves = [MerkleTree.leafHash([1], hasher: .sha256)]
+        #expect(MerkleTree.inclusionProof(index: 1, leafHashes: leaves, hasher: .sha256) == nil)
+        #expect(
+            !MerkleTree.verifyInclusion(leafHash: leaves[0], index: 1, treeSize: 1, proof: [], root: leaves[0], hasher: .sha256))
     }
 }

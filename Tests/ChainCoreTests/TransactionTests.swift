@@ -14,12 +14,35 @@ enum Vectors {
 }
 
 @Suite struct TransactionTests {
+    /// The SM2/SM3 vector of docs/transactions.md §10 (signature made by the openssl CLI).
+    @Test func sm2VectorsMatch() throws {
+        let key = try SigningKey(sm2Raw: Hex.decode("3945208f7b2144b13f36e38ac6d39f95889393692860b51a42fb81ef4df7c5b8")!)
+        let publicKey = Hex.decode(
+            "0409f9df311e5421a150dd7d161e4bc5c672179fad1833fc076bb08ff356f35020ccea490ce26775a52dc6ea718cc1aa600aed05fbf35e084a6632f6072da9ad13"
+        )!
+        #expect(key.publicKeyBytes == publicKey)
+        let body = Array(Vectors.body.utf8)
+        #expect(
+            SignedTransaction(body: body, signature: [], signerCertificate: [], hasher: .sm3).txid
+                == "497925f6c8aacef7f202cc57ac4621e8d39eaba1d14c04f7162e3158aa44e05f")
+        let signature = Hex.decode(
+            "3044022050c1b6b7e35ccdcf7d66844eccad03330cde6baf9bae69f65a6304db5eb836940220042db84a1441aaeb6ce6478e9d6fd60f1495773564a6f659924779c69cda9d03"
+        )!
+        #expect(CryptoSuite.sm2.verify(signature: signature, message: body, publicKey: publicKey))
+        #expect(!CryptoSuite.sm2.verify(signature: signature, message: body + [0x20], publicKey: publicKey))
+        let parsed = try SM2PublicKey(rawRepresentation: publicKey)
+        #expect(!parsed.verify(signature: signature, message: body, userID: []))
+        #expect(!parsed.verify(signature: signature, message: body, userID: Array("1234567812345679".utf8)))
+        // And a fresh signature by the node verifies the same way.
+        #expect(CryptoSuite.sm2.verify(signature: try key.sign(body), message: body, publicKey: publicKey))
+    }
+
     @Test func ed25519VectorsMatch() throws {
         let key = try SigningKey(ed25519Seed: Vectors.seed)
         #expect(Hex.encode(key.publicKeyBytes) == Vectors.publicKey)
         let body = Array(Vectors.body.utf8)
         #expect(body.count == 231)
-        #expect(SignedTransaction(body: body, signature: [], signerCertificate: []).txid == Vectors.txid)
+        #expect(SignedTransaction(body: body, signature: [], signerCertificate: [], hasher: .sha256).txid == Vectors.txid)
         #expect(Hex.encode(try key.sign(body)) == Vectors.signature)
         #expect(
             CryptoSuite.ed25519.verify(signature: Hex.decode(Vectors.signature)!, message: body, publicKey: key.publicKeyBytes))

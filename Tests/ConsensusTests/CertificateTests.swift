@@ -78,25 +78,25 @@ import Testing
         ]
         for m in messages {
             let bytes = m.encoded
-            #expect(try ConsensusMessage.decode(bytes) == m)
+            #expect(try ConsensusMessage.decode(bytes, hasher: .sha256) == m)
             for cut in [0, 1, 2, bytes.count / 2, bytes.count - 1] {
-                #expect(throws: ChainError.self) { try ConsensusMessage.decode(Array(bytes.prefix(cut))) }
+                #expect(throws: ChainError.self) { try ConsensusMessage.decode(Array(bytes.prefix(cut)), hasher: .sha256) }
             }
-            #expect(throws: ChainError.self) { try ConsensusMessage.decode(bytes + [0]) }
+            #expect(throws: ChainError.self) { try ConsensusMessage.decode(bytes + [0], hasher: .sha256) }
         }
         // The block id is recomputed from the fields, so a changed payload changes the id.
         var bytes = ConsensusMessage.proposal(block, tc: nil).encoded
         let payloadAt = bytes.count - (4 + 2 + 8 + 4 + 32) - 3
         bytes[payloadAt] ^= 0xff
-        if case .proposal(let altered, _) = try ConsensusMessage.decode(bytes) {
+        if case .proposal(let altered, _) = try ConsensusMessage.decode(bytes, hasher: .sha256) {
             #expect(altered.id != block.id)
         }
-        #expect(throws: ChainError.self) { try ConsensusMessage.decode([1, 5, 0xff, 0xff, 0xff, 0xff]) }
-        #expect(throws: ChainError.self) { try ConsensusMessage.decode([2, 1]) }
+        #expect(throws: ChainError.self) { try ConsensusMessage.decode([1, 5, 0xff, 0xff, 0xff, 0xff], hasher: .sha256) }
+        #expect(throws: ChainError.self) { try ConsensusMessage.decode([2, 1], hasher: .sha256) }
         var rng = SeededGenerator(seed: 1)
         for _ in 0..<2_000 {
             let junk = (0..<Int.random(in: 0...200, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
-            _ = try? ConsensusMessage.decode(junk)  // must not crash
+            _ = try? ConsensusMessage.decode(junk, hasher: .sha256)  // must not crash
         }
     }
 

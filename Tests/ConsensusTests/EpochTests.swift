@@ -26,10 +26,10 @@ import Testing
         #expect(data.signingBytes == w.bytes)
         let vote = ConsensusMessage.vote(Vote(data: data, signer: "v1", signature: [7]))
         #expect(vote.encoded.first == 1)
-        #expect(try ConsensusMessage.decode(vote.encoded) == vote)
+        #expect(try ConsensusMessage.decode(vote.encoded, hasher: .sha256) == vote)
         let block = ConsensusBlock(round: 1, parent: .genesis(genesis), payload: [1], timestamp: 0, crypto: crypto("v1"))
         #expect(block.encoded.first == 0)  // the high byte of the round, as stored before
-        #expect(try ConsensusBlock.decode(block.encoded) == block)
+        #expect(try ConsensusBlock.decode(block.encoded, hasher: .sha256) == block)
         let safety = SafetyData.initial(genesisID: genesis)
         #expect(safety.encoded.first == 2)
     }
@@ -57,13 +57,13 @@ import Testing
         ]
         for m in messages {
             #expect(m.encoded.first == 2)
-            #expect(try ConsensusMessage.decode(m.encoded) == m)
+            #expect(try ConsensusMessage.decode(m.encoded, hasher: .sha256) == m)
             #expect(m.epoch == 3)
             for cut in [1, 2, m.encoded.count / 2, m.encoded.count - 1] {
-                #expect(throws: ChainError.self) { try ConsensusMessage.decode(Array(m.encoded.prefix(cut))) }
+                #expect(throws: ChainError.self) { try ConsensusMessage.decode(Array(m.encoded.prefix(cut)), hasher: .sha256) }
             }
         }
-        #expect(try ConsensusBlock.decode(block.encoded) == block)
+        #expect(try ConsensusBlock.decode(block.encoded, hasher: .sha256) == block)
         #expect(block.encoded.first == 0xFF)
         var s = SafetyData.initial(root: root)
         s.highestVotedRound = 2
@@ -73,7 +73,7 @@ import Testing
         // A version-1 message cannot carry the new kinds.
         var bytes = ConsensusMessage.proofRequest(epoch: 0).encoded
         bytes[0] = 1
-        #expect(throws: ChainError.self) { try ConsensusMessage.decode(bytes) }
+        #expect(throws: ChainError.self) { try ConsensusMessage.decode(bytes, hasher: .sha256) }
     }
 
     /// The test vectors of docs/consensus.md ("Wire format").
@@ -93,7 +93,7 @@ import Testing
                 + "4bf5122f344554c53bde2ebb8cd2b7e3d1600ad631c385a5d7cce23c7785459a" + "0000000000000002" + "0000000000000003"
                 + "dbc1b4c900ffe48d575b5da5c638040125f65db0fe3e24494b76ea986457d986" + "0000000000000001")
         #expect(hex(ConsensusMessage.proofRequest(epoch: 5).encoded) == "02070000000000000005")
-        #expect(try ConsensusMessage.decode(vote.encoded) == vote)
+        #expect(try ConsensusMessage.decode(vote.encoded, hasher: .sha256) == vote)
     }
 
     @Test func signaturesOfOneEpochNeverCountInAnother() {

@@ -32,7 +32,7 @@ import Testing
         while !inbox.isEmpty, committed.map(\.count).min()! < 10, steps < 10_000 {
             let (to, from, m) = inbox.removeFirst()
             // Messages also cross the wire format.
-            run(to, replicas[to].handle(.message(from: from, try ConsensusMessage.decode(m.encoded))))
+            run(to, replicas[to].handle(.message(from: from, try ConsensusMessage.decode(m.encoded, hasher: suite.hasher))))
             steps += 1
         }
         #expect(committed.allSatisfy { $0.count >= 10 })

@@ -17,7 +17,7 @@ final class CrabHarness {
     static let seasonOpens: Int64 = 1_789_862_400_000
 
     let consortium: TestConsortium
-    let executor = BlockExecutor(registry: ContractRegistry([CrabTraceContract()]))
+    let executor = BlockExecutor(registry: ContractRegistry([CrabTraceContract()]), hasher: .sha256)
     var state = MemoryState()
     var height: UInt64 = 0
     var time: Int64 = CrabHarness.seasonOpens + CrabHarness.day

@@ -19,7 +19,7 @@ import Testing
         consortium = try TestConsortium()
         verifier = TransactionVerifier(
             chainId: "test-chain", memberships: try consortium.memberships(), registry: ContractRegistry([contract]))
-        executor = BlockExecutor(registry: ContractRegistry([contract]))
+        executor = BlockExecutor(registry: ContractRegistry([contract]), hasher: .sha256)
     }
 
     func raw(_ role: Role, _ args: JSONValue, method: String = "capture") throws -> VerifiedTransaction {

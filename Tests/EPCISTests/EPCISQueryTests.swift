@@ -58,7 +58,7 @@ import Testing
     @Test func queryDocumentsAreBuiltFromCommittedEvents() throws {
         let consortium = try TestConsortium()
         let contract = EPCISContract()
-        let executor = BlockExecutor(registry: ContractRegistry([contract]))
+        let executor = BlockExecutor(registry: ContractRegistry([contract]), hasher: .sha256)
         let id = try consortium.identity(.merchant)
         var txs: [VerifiedTransaction] = []
         for events in [

@@ -10,7 +10,7 @@ import Testing
 @Suite struct EvidenceExecutionTests {
     let consortium: TestConsortium
     let verifier: TransactionVerifier
-    let executor = BlockExecutor(registry: ContractRegistry([EvidenceContract()]))
+    let executor = BlockExecutor(registry: ContractRegistry([EvidenceContract()]), hasher: .sha256)
 
     init() throws {
         consortium = try TestConsortium()
@@ -165,7 +165,7 @@ struct KeyWriter: Contract {
             args: .object(["keys": .array([.string(composed), .string(decomposed)])]))
         let (signer, _) = try consortium.membership().verify(certificateDER: t.signerCertificate, at: Date())
         let v = VerifiedTransaction(transaction: t, body: try TransactionBody.parse(t.body), signer: signer)
-        let out = try BlockExecutor(registry: ContractRegistry([KeyWriter()])).execute(
+        let out = try BlockExecutor(registry: ContractRegistry([KeyWriter()]), hasher: .sha256).execute(
             [v], height: 1, time: 1, state: MemoryState(), previousStateHash: .zero)
         #expect(out.writes.count == 2)
         #expect(Set(out.writes.map { Array($0.key.utf8) }).count == 2)

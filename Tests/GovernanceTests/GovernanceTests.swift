@@ -24,7 +24,7 @@ final class GovChain {
         self.consortium = consortium
         source = try ConfigSource(initial: consortium.genesis.initialConfig)
         let registry = ContractRegistry([GovernanceContract(initial: consortium.genesis.initialConfig), EvidenceContract()])
-        executor = BlockExecutor(registry: registry, configSource: source)
+        executor = BlockExecutor(registry: registry, configSource: source, hasher: .sha256)
         verifier = TransactionVerifier(chainId: "test-chain", memberships: source.memberships, registry: registry)
     }
 

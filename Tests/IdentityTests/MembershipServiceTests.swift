@@ -70,17 +70,18 @@ import Testing
     @Test func submissionEnvelopeRoundTripsAndNamesBadFields() throws {
         let id = try consortium.identity(.farm)
         let tx = try id.transaction(chain: "test-chain", contract: "evidence", method: "put", args: .object([:]))
-        #expect(try TransactionSubmission(tx).decode() == tx)
+        #expect(try TransactionSubmission(tx).decode(hasher: .sha256) == tx)
         var bad = TransactionSubmission(tx)
         bad.body = "%%%"
         let badBody = bad
-        #expect(errorCode { try badBody.decode() } == "bad_base64")
+        #expect(errorCode { try badBody.decode(hasher: .sha256) } == "bad_base64")
         bad = TransactionSubmission(tx)
         bad.signer = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"
         let badSigner = bad
         let m = try consortium.membership()
         #expect(
-            errorCode { try m.verify(certificateDER: try badSigner.decode().signerCertificate, at: Date()) } == "bad_certificate")
+            errorCode { try m.verify(certificateDER: try badSigner.decode(hasher: .sha256).signerCertificate, at: Date()) }
+                == "bad_certificate")
     }
 
     @Test func aSignerFollowedByItsCAChainIsReadAsTheSigner() throws {
@@ -88,6 +89,6 @@ import Testing
         var envelope = TransactionSubmission(
             try id.transaction(chain: "test-chain", contract: "evidence", method: "put", args: .object([:])))
         envelope.signer += try consortium.cas["org0"]!.certificatePEM
-        #expect(try envelope.decode().signerCertificate == id.certificateDER)
+        #expect(try envelope.decode(hasher: .sha256).signerCertificate == id.certificateDER)
     }
 }

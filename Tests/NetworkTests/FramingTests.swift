@@ -156,8 +156,16 @@ import Testing
         badMagic[1] = 0x59
         #expect(code(badMagic) == "bad_hello")
         var futureVersion = good
-        futureVersion[6] = 2
+        futureVersion[6] = 3
         #expect(code(futureVersion) == "unsupported_version")
+        // Version 2 (sm2 chains) carries a transport binding; without one it is refused.
+        var noBinding = good
+        noBinding[6] = 2
+        #expect(code(noBinding) == "bad_hello")
+        let bound = PeerHello(chainId: "c", nodeId: "n", binding: [1, 2, 3])
+        #expect(bound.version == 2)
+        #expect((try? PeerHello.decode(bound.encode())) == bound)
+        #expect(code(Array(bound.encode().dropLast())) == "bad_hello")
         var hugeName = Array(good.prefix(7))
         hugeName += [0xFF, 0xFF, 0xFF, 0xFF]
         #expect(code(hugeName) == "bad_hello")

@@ -7,7 +7,7 @@ import ServiceLifecycle
 import Testing
 
 @Suite(.serialized) struct PeerNetworkTests {
-    @Test(arguments: [CryptoSuite.ed25519, .p256])
+    @Test(arguments: [CryptoSuite.ed25519, .p256, .sm2])
     func fourValidatorsFormAFullMeshAndExchangeMessages(suite: CryptoSuite) async throws {
         let cluster = try TestCluster(size: 4, suite: suite)
         let nets = try cluster.nodeIds.map { try cluster.network($0) }
@@ -69,6 +69,27 @@ import Testing
             try await connectMesh(cluster, nets)
             #expect(try fromPEM.send(to: "node0", [7]) == .queued)
             #expect(try await receive(1, on: nets[0]).first == InboundMessage(from: "node1", bytes: [7]))
+        }
+    }
+
+    @Test func onAnSM2ChainAPeerWhoseTransportKeyIsNotCertifiedByTheValidatorsSM2KeyIsRefused() async throws {
+        let cluster = try TestCluster(size: 2, suite: .sm2)
+        let honest = try cluster.network("node1")
+        // Another consortium's SM2 node key, claiming node0: its binding does not verify under
+        // node0's SM2 key in the validator set.
+        let stranger = try TestConsortium(orgs: ["org0"], suite: .sm2, chainId: TestCluster.chainId)
+        let forged = try stranger.identity(.node, org: "org0", name: "node0")
+        try await withRunning([honest]) {
+            try await eventually("listener") { honest.listeningAddress != nil }
+            let target = try cluster.validators(ports: ["node1": honest.listeningAddress!.port])
+            let rogueSelf = try ValidatorPeer(nodeId: "node0", certificateDER: forged.certificateDER, address: nil)
+            let rogue = try cluster.network("node0", identity: forged, validators: [rogueSelf, target[1]])
+            try await withRunning([rogue]) {
+                try await eventually("two refused handshakes") { honest.statistics.handshakesFailed >= 2 }
+                #expect(honest.connectedPeers.isEmpty)
+                #expect(rogue.connectedPeers.isEmpty)
+            }
+            #expect(cluster.recorder.contains("certificate_mismatch"))
         }
     }
 

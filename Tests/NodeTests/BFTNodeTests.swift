@@ -106,7 +106,8 @@ import Testing
             try node.submit(tx)
             // The same body, a forged signature: same txid, different bytes.
             let forged = SignedTransaction(
-                body: tx.body, signature: Array(repeating: 7, count: 64), signerCertificate: tx.signerCertificate)
+                body: tx.body, signature: Array(repeating: 7, count: 64), signerCertificate: tx.signerCertificate, hasher: .sha256
+            )
             #expect(forged.id == tx.id)
             let crypto = SuiteCrypto(
                 selfID: "node0", key: consortium.nodeKeys[0],
@@ -166,14 +167,15 @@ import Testing
     @Test func aLeaderFillsBlocksUpToTheByteLimitExactly() {
         let txs = (0..<10).map { i in
             SignedTransaction(
-                body: Array(repeating: UInt8(i), count: 100), signature: Array(repeating: 1, count: 64), signerCertificate: [0x30]
+                body: Array(repeating: UInt8(i), count: 100), signature: Array(repeating: 1, count: 64),
+                signerCertificate: [0x30], hasher: .sha256
             )
         }
         let perTx = 12 + 100 + 64 + 1
         for n in [0, 1, 3, 10] {
             let payload = ConsensusService<InMemoryTransport>.payload(txs, maxBytes: 5 + perTx * n)
             #expect(payload.count == 5 + perTx * n)
-            #expect((try? TransactionBatch.decode(payload, maxCount: 100))?.count == n)
+            #expect((try? TransactionBatch.decode(payload, maxCount: 100, hasher: .sha256))?.count == n)
         }
         #expect(ConsensusService<InMemoryTransport>.payload(txs, maxBytes: 5 + perTx * 3 - 1).count == 5 + perTx * 2)
     }

@@ -161,7 +161,9 @@ struct StoreSource: BlockSource {
         [UInt8](), [2], [1, 0, 0, 1, 1], [1, 0xff, 0xff, 0xff, 0xff], [1, 0, 0, 0, 1, 0, 0, 0, 3, 1, 2, 3],
     ])
     func hostileSyncBatchesFailToDecode(bytes: [UInt8]) {
-        #expect(errorCode { try BlockSyncBatch.decode(bytes, maxTxs: 10, maxBlockBytes: 1 << 20) } == "decoding_failed")
+        #expect(
+            errorCode { try BlockSyncBatch.decode(bytes, maxTxs: 10, maxBlockBytes: 1 << 20, hasher: .sha256) }
+                == "decoding_failed")
     }
 
     @Test func aSyncBatchRoundTripsAndRefusesTrailingBytes() async throws {
@@ -169,13 +171,16 @@ struct StoreSource: BlockSource {
             let cluster = try await committedChain(in: dir, count: 4)
             let blocks = try cluster.nodes[1].finalBlocks(from: 1, limit: 10)
             let bytes = BlockSyncBatch.encode(blocks)
-            let back = try BlockSyncBatch.decode(bytes, maxTxs: 2000, maxBlockBytes: 1 << 20)
+            let back = try BlockSyncBatch.decode(bytes, maxTxs: 2000, maxBlockBytes: 1 << 20, hasher: .sha256)
             #expect(back.map(\.header) == blocks.map(\.header))
             #expect(back.map(\.transactions) == blocks.map(\.transactions))
             #expect(back.map(\.signatures) == blocks.map(\.signatures))
             #expect(
-                errorCode { try BlockSyncBatch.decode(bytes + [0], maxTxs: 2000, maxBlockBytes: 1 << 20) } == "decoding_failed")
-            #expect(errorCode { try BlockSyncBatch.decode(bytes, maxTxs: 0, maxBlockBytes: 1 << 20) } == "decoding_failed")
+                errorCode { try BlockSyncBatch.decode(bytes + [0], maxTxs: 2000, maxBlockBytes: 1 << 20, hasher: .sha256) }
+                    == "decoding_failed")
+            #expect(
+                errorCode { try BlockSyncBatch.decode(bytes, maxTxs: 0, maxBlockBytes: 1 << 20, hasher: .sha256) }
+                    == "decoding_failed")
         }
     }
 

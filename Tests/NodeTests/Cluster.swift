@@ -15,8 +15,8 @@ struct Cluster {
     let services: [ConsensusService<InMemoryTransport>]
     let hub: InMemoryHub
 
-    init(in dir: URL) throws {
-        let consortium = try TestConsortium(orgs: ["org0", "org1", "org2", "org3"], validators: 4)
+    init(in dir: URL, suite: CryptoSuite = .ed25519) throws {
+        let consortium = try TestConsortium(orgs: ["org0", "org1", "org2", "org3"], validators: 4, suite: suite)
         let ids = (0..<4).map { "node\($0)" }
         let hub = InMemoryHub(ids: ids)
         var config = ConsensusConfig()

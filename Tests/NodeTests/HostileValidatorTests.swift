@@ -27,7 +27,7 @@ import Testing
             let frame = Self.finalityFrame(height: height)
             guard
                 case .finality(let from, let h, let hash, let sig)? = ConsensusService<InMemoryTransport>.parse(
-                    from: "node1", frame)
+                    from: "node1", frame, hasher: .sha256)
             else {
                 Issue.record("the frame does not parse as a finality message")
                 return

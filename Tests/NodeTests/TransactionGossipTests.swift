@@ -6,13 +6,14 @@ import Testing
 
 @Suite struct TransactionGossipTests {
     static func tx(_ i: Int) -> SignedTransaction {
-        SignedTransaction(body: Array("{\"n\":\(i)}".utf8), signature: [UInt8(i & 0xff)], signerCertificate: [1, 2, 3])
+        SignedTransaction(
+            body: Array("{\"n\":\(i)}".utf8), signature: [UInt8(i & 0xff)], signerCertificate: [1, 2, 3], hasher: .sha256)
     }
 
     static func decode(_ messages: [[UInt8]]) throws -> [SignedTransaction] {
         try messages.flatMap { m -> [SignedTransaction] in
             #expect(m.first == 2)
-            return try TransactionBatch.decode(Array(m.dropFirst()), maxCount: 1024)
+            return try TransactionBatch.decode(Array(m.dropFirst()), maxCount: 1024, hasher: .sha256)
         }
     }
 
@@ -32,7 +33,10 @@ import Testing
         let messages = sent.withLock { $0 }
         // Every transaction is delivered exactly once, in admission order, in batches of at most 256.
         #expect(try Self.decode(messages) == txs)
-        #expect(try messages.allSatisfy { try TransactionBatch.decode(Array($0.dropFirst()), maxCount: 1024).count <= 256 })
+        #expect(
+            try messages.allSatisfy {
+                try TransactionBatch.decode(Array($0.dropFirst()), maxCount: 1024, hasher: .sha256).count <= 256
+            })
         #expect(messages.count == 3)
         gossip.finish()
         runner.cancel()

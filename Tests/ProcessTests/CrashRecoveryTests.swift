@@ -78,10 +78,13 @@ import Testing
             while from <= height {
                 let (_, page) = try await HTTP.get(URL(string: "\(base.absoluteString)/v1/blocks?from=\(from)&limit=100")!)
                 for b in page["blocks"]?.arrayValue ?? [] {
-                    let header = try BlockHeader(decoding: Array(Data(base64Encoded: b["headerBytes"]!.stringValue!)!))
+                    let header = try BlockHeader(
+                        decoding: Array(Data(base64Encoded: b["headerBytes"]!.stringValue!)!), hasher: .sha256)
                     let txids = (b["txids"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(Hash256.init(hex:)) }
                     #expect(Int(header.txCount) == txids.count, "block \(header.height) is partial")
-                    #expect(MerkleTree.root(leafHashes: txids.map { MerkleTree.leafHash($0.bytes) }) == header.txRoot)
+                    #expect(
+                        MerkleTree.root(leafHashes: txids.map { MerkleTree.leafHash($0.bytes, hasher: .sha256) }, hasher: .sha256)
+                            == header.txRoot)
                     #expect(header.parentHash == parent, "block \(header.height) does not link to its parent")
                     parent = header.hash
                     from = Int64(header.height) + 1

@@ -153,7 +153,7 @@ import Testing
             for n in nodes { #expect(n.stop(signal: SIGTERM) == 0) }
 
             // Every printed highlight verifies as the summary says, read from node 0's committed state.
-            let store = try BlockStore(path: dir.appendingPathComponent("nodes/0/data/chain.sqlite").path)
+            let store = try BlockStore(path: dir.appendingPathComponent("nodes/0/data/chain.sqlite").path, hasher: .sha256)
             let queries = CrabQueries(state: store)
             for h in highlights {
                 let expect = h["expect"]?.stringValue ?? ""

@@ -12,13 +12,14 @@ struct ChainBuilder {
         let height = (tip?.height ?? 0) + 1
         var txs = (0..<txCount).map { i in
             SignedTransaction(
-                body: Array("tx-\(height)-\(i)-\(UUID())".utf8), signature: [1, 2], signerCertificate: [0x30, UInt8(i % 3)])
+                body: Array("tx-\(height)-\(i)-\(UUID())".utf8), signature: [1, 2], signerCertificate: [0x30, UInt8(i % 3)],
+                hasher: .sha256)
         }
         if let dup = duplicateOf { txs.append(dup) }
         let header = BlockHeader(
             chainId: "c", height: height, parentHash: tip?.hash ?? .zero, timestamp: Int64(height) * 1000, proposer: "node0",
-            txCount: UInt32(txs.count), txRoot: Block.txRoot(txs), execHeight: height - 1,
-            resultRoot: tip?.resultRoot ?? .zero, stateHash: tip?.stateHash ?? .zero)
+            txCount: UInt32(txs.count), txRoot: Block.txRoot(txs, hasher: .sha256), execHeight: height - 1,
+            resultRoot: tip?.resultRoot ?? .zero, stateHash: tip?.stateHash ?? .zero, hasher: .sha256)
         let records = txs.enumerated().map { i, t in
             StoredTransaction(
                 transaction: t, height: height, index: i, contract: "evidence", method: "put", signerOrg: "org0",
@@ -31,8 +32,8 @@ struct ChainBuilder {
             StateWrite(key: "evidence/h\(height)", value: Array("v\(height)".utf8)),
             StateWrite(key: "evidence/h\(height - 1)", value: nil),
         ]
-        let result = TransactionResult.root(records.map(\.result))
-        let state = StateHash.next(previous: tip?.stateHash ?? .zero, height: height, writes: writes)
+        let result = TransactionResult.root(records.map(\.result), hasher: .sha256)
+        let state = StateHash.next(previous: tip?.stateHash ?? .zero, height: height, writes: writes, hasher: .sha256)
         tip = ChainTip(height: height, hash: header.hash, timestamp: header.timestamp, resultRoot: result, stateHash: state)
         return BlockCommit(
             block: Block(header: header, transactions: txs, signatures: [ValidatorSignature(validator: "node0", signature: [9])]),
@@ -47,7 +48,7 @@ struct ChainBuilder {
             var builder = ChainBuilder()
             var commits: [BlockCommit] = []
             do {
-                let store = try BlockStore(path: path)
+                let store = try BlockStore(path: path, hasher: .sha256)
                 try store.bindGenesis(hash: Hash256.sha256([1]), chainId: "c")
                 for n in [3, 0, 5] {
                     let c = builder.next(txCount: n)
@@ -55,7 +56,7 @@ struct ChainBuilder {
                     commits.append(c)
                 }
             }
-            let store = try BlockStore(path: path)
+            let store = try BlockStore(path: path, hasher: .sha256)
             try store.bindGenesis(hash: Hash256.sha256([1]), chainId: "c")
             #expect(try store.tip() == builder.tip)
             #expect(try store.transactionCount() == 8)
@@ -73,7 +74,7 @@ struct ChainBuilder {
 
     @Test func prefixScansFollowKeyBytesAndAgreeWithTheInMemoryState() async throws {
         try await withTemporaryDirectory { dir in
-            let store = try BlockStore(path: dir.appendingPathComponent("chain.sqlite").path)
+            let store = try BlockStore(path: dir.appendingPathComponent("chain.sqlite").path, hasher: .sha256)
             try store.bindGenesis(hash: Hash256.sha256([1]), chainId: "c")
             var builder = ChainBuilder()
             let first = builder.next(txCount: 2)
@@ -114,7 +115,7 @@ struct ChainBuilder {
 
     @Test func aDifferentGenesisIsRefused() async throws {
         try await withTemporaryDirectory { dir in
-            let store = try BlockStore(path: dir.appendingPathComponent("c.sqlite").path)
+            let store = try BlockStore(path: dir.appendingPathComponent("c.sqlite").path, hasher: .sha256)
             try store.bindGenesis(hash: Hash256.sha256([1]), chainId: "c")
             #expect(throws: ChainError.self) { try store.bindGenesis(hash: Hash256.sha256([2]), chainId: "c") }
         }
@@ -122,7 +123,7 @@ struct ChainBuilder {
 
     @Test func aBlockThatDoesNotExtendTheTipIsRefusedWhole() async throws {
         try await withTemporaryDirectory { dir in
-            let store = try BlockStore(path: dir.appendingPathComponent("c.sqlite").path)
+            let store = try BlockStore(path: dir.appendingPathComponent("c.sqlite").path, hasher: .sha256)
             var builder = ChainBuilder()
             try store.commit(builder.next(txCount: 2))
             var fork = ChainBuilder()
@@ -134,7 +135,7 @@ struct ChainBuilder {
 
     @Test func aFailureMidBlockLeavesNoPartOfIt() async throws {
         try await withTemporaryDirectory { dir in
-            let store = try BlockStore(path: dir.appendingPathComponent("c.sqlite").path)
+            let store = try BlockStore(path: dir.appendingPathComponent("c.sqlite").path, hasher: .sha256)
             var builder = ChainBuilder()
             let first = builder.next(txCount: 2)
             try store.commit(first)
@@ -157,7 +158,7 @@ struct ChainBuilder {
     /// store answers so instead of trapping on the conversion to an SQLite integer.
     @Test func heightsBeyondInt64NameNoBlockAndWritesAreRefused() async throws {
         try await withTemporaryDirectory { dir in
-            let store = try BlockStore(path: dir.appendingPathComponent("chain.sqlite").path)
+            let store = try BlockStore(path: dir.appendingPathComponent("chain.sqlite").path, hasher: .sha256)
             try store.bindGenesis(hash: Hash256.sha256([1]), chainId: "c")
             var builder = ChainBuilder()
             try store.commit(builder.next(txCount: 2))
@@ -178,7 +179,8 @@ struct ChainBuilder {
     @Test func committedConsensusBlocksArePrunedBehindAWindow() async throws {
         try await withTemporaryDirectory { dir in
             let store = try BlockStore(
-                path: dir.appendingPathComponent("chain.sqlite").path, synchronousFull: false, retainedConsensusBlocks: 50)
+                path: dir.appendingPathComponent("chain.sqlite").path, hasher: .sha256, synchronousFull: false,
+                retainedConsensusBlocks: 50)
             for h in UInt64(1)...300 {
                 let id = Hash256.sha256(Array("block \(h)".utf8))
                 try store.consensus.storeBlock(id: id, height: h, bytes: [UInt8(h % 256)])

@@ -755,12 +755,12 @@ def test_e2e_p256_chain(p256_node: NodeProcess, tmp_path: Path) -> None:
     bad["finality"]["signatures"][0]["signature"] = base64.b64encode(bytes(64)).decode()
     with pytest.raises(xc.ProofError):
         xc.verify_proof(bad, genesis=genesis)
-    # A raw Ed25519 signature is not a valid signature on a P-256 chain.
+    # A raw Ed25519 signature is not a signature of the P-256 suite at all (not DER).
     fresh = xc.build_body(status["chainId"], "evidence", "put", evidence_args())
     ed_sig = ed25519.Ed25519PrivateKey.generate().sign(fresh)
     with pytest.raises(xc.APIError) as e:
         api.submit(xc.SignedTransaction(fresh, ed_sig, tx.signer_pem))
-    assert (e.value.status, e.value.code) == (401, "bad_signature")
+    assert (e.value.status, e.value.code) == (401, "malformed_signature")
 
 
 # ---------------------------------------------------------------------------------------------

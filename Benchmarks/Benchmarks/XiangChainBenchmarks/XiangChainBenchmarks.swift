@@ -26,7 +26,7 @@ let benchmarks: @Sendable () -> Void = {
         let verifier = try consortium.node(in: dir).verifier
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
-            let tx = try TransactionBatch.decode(batch, maxCount: 1)[0]
+            let tx = try TransactionBatch.decode(batch, maxCount: 1, hasher: .sha256)[0]
             blackHole(try verifier.verify(tx, nowMillis: Fixtures.now))
         }
     }
@@ -34,7 +34,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("Merkle root of 5,000 txids") { benchmark in
         let leaves = (0..<5000).map { _ in Hash256.sha256(Array(UUID().uuidString.utf8)).bytes }
         benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations { blackHole(MerkleTree.root(leaves: leaves)) }
+        for _ in benchmark.scaledIterations { blackHole(MerkleTree.root(leaves: leaves, hasher: .sha256)) }
     }
 
     Benchmark("block of 256 txs: execute + SQLite commit", configuration: .init(maxDuration: .seconds(5))) { benchmark in
@@ -70,6 +70,6 @@ let benchmarks: @Sendable () -> Void = {
         let genesis = ConsensusBlock.genesis(Hash256.sha256([1, 2, 3]))
         let message = ConsensusMessage.blockResponse([genesis])
         benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations { blackHole(try ConsensusMessage.decode(message.encoded)) }
+        for _ in benchmark.scaledIterations { blackHole(try ConsensusMessage.decode(message.encoded, hasher: .sha256)) }
     }
 }

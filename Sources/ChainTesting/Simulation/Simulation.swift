@@ -244,7 +244,7 @@ public final class Simulation {
             }
             switch event {
             case .deliver(let to, let from, let bytes):
-                guard managers[to] != nil, let message = try? ConsensusMessage.decode(bytes) else { continue }
+                guard managers[to] != nil, let message = try? ConsensusMessage.decode(bytes, hasher: .sha256) else { continue }
                 if let b = scenario.byzantine[to], case .proposal(let block, _) = message {
                     if b.forks { adversaryVote(to, for: block) }
                     if b == .retiredVoter, let m = managers[to], !m.replica.isVoter, block.epoch == m.current.epoch {

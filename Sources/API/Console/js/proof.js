@@ -111,6 +111,11 @@ export async function hasEd25519() {
 export async function verifyProof(proof, genesis) {
   const out = { inclusion: { ok: false }, signatures: { checked: false, valid: [], quorum: 0 } };
   let header, headerHash;
+  // An sm2 chain hashes with SM3, which WebCrypto lacks: say so rather than report a mismatch.
+  if (proof?.hashAlgorithm === "sm3" || /^sm2$/i.test(genesis?.suite || "")) {
+    out.inclusion.why = "the chain hashes with SM3 (suite sm2), which this browser cannot compute: check the proof with `xiangchain verify-proof`";
+    return out;
+  }
   try {
     const raw = b64ToBytes(proof.headerBytes ?? proof.header?.headerBytes);
     header = decodeHeader(raw);
