@@ -61,7 +61,8 @@ public enum NodeBackup {
             if relative.hasPrefix("data/"), relative.hasSuffix(".sqlite") {
                 try SQLiteSnapshot.copy(from: source.path, to: target.path)
                 if relative == "data/chain.sqlite" {
-                    height = try BlockStore(path: target.path, synchronousFull: false).tip()?.height ?? 0
+                    height =
+                        try BlockStore(path: target.path, hasher: genesis.suite.hasher, synchronousFull: false).tip()?.height ?? 0
                     for side in ["-wal", "-shm"] { try? fm.removeItem(atPath: target.path + side) }
                 }
             } else {

@@ -305,7 +305,8 @@ import Testing
                 let blocks = page["blocks"]?.arrayValue ?? []
                 guard !blocks.isEmpty else { break }
                 for b in blocks {
-                    let header = try BlockHeader(decoding: Array(Data(base64Encoded: b["headerBytes"]!.stringValue!)!))
+                    let header = try BlockHeader(
+                        decoding: Array(Data(base64Encoded: b["headerBytes"]!.stringValue!)!), hasher: .sha256)
                     guard Int64(header.height) <= final else { break }
                     hashes.append(header.hash)
                     for t in b["txids"]?.arrayValue ?? [] { if let id = t.stringValue { txids.insert(id) } }
