@@ -9,7 +9,7 @@ struct XiangChain: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, IdentityCommand.self, ObserverCommand.self, SoloCommand.self, NodeCommand.self, DevnetCommand.self,
             DemoCommand.self, TxCommand.self, VerifyProofCommand.self, CodesCommand.self, BenchCommand.self, AccountCommand.self,
-            GovCommand.self, OrgCommand.self, GenesisCommand.self,
+            GovCommand.self, OrgCommand.self, GenesisCommand.self, ContractCommand.self,
         ]
     )
 }
