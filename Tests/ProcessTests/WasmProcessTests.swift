@@ -161,6 +161,24 @@ import Testing
                 try ContractUpload.call(name: "loop", method: "increment", args: .object([:]), signer: farmer, chain: chain))
             #expect(refused.error?.code == .contractFrozen)
 
+            // Hostile reads of the query route: each gets its code, none changes anything.
+            let api = "http://127.0.0.1:\(base + 2)/v1/wasm/contracts"
+            let hostile: [(String, String, Int, String)] = [
+                ("loop", #"{"method":"increment"}"#, 422, "read_only"),
+                ("nope", #"{"method":"disclosure"}"#, 400, "unknown_contract"),
+                ("sanzi", #"{"method":"disclosure","extra":1}"#, 400, "malformed"),
+                ("sanzi", #"{"method":""}"#, 400, "malformed"),
+                ("sanzi", "not json", 400, "malformed_json"),
+                ("sanzi", #"{"method":"disclosure","args":{"village":"lianhua","bogus":1}}"#, 400, "bad_args"),
+                ("sanzi", #"{"method":"reviewQueue"}"#, 403, "role_not_allowed"),
+            ]
+            for (name, body, expected, code) in hostile {
+                let (s, reply) = try await HTTP.post(URL(string: "\(api)/\(name)/query")!, Array(body.utf8))
+                #expect(s == expected && reply["error"]?["code"]?.stringValue == code, "\(name) \(body): \(s) \(reply)")
+            }
+            let (missing, _) = try await HTTP.get(URL(string: "\(api)/nope")!)
+            #expect(missing == 404)
+
             // The four validators hold the same blocks (state hashes included) up to here.
             let height = after.height ?? 1
             var blocks: [JSONValue] = []
