@@ -58,11 +58,22 @@ struct ContractRoutes: Sendable {
             throw ChainError(.queryBusy, "the node runs \(Self.maxConcurrentQueries) contract queries already; retry later")
         }
         defer { _ = gate.running.subtract(1, ordering: .relaxed) }
-        let tip = try node.store.tip()
-        let outcome = try contract.query(
-            name, method: method, args: args,
-            signer: WasmSigner(org: "", role: "", subject: "", certificateFingerprint: ""), height: tip?.height ?? 0,
-            time: tip?.timestamp ?? 0, state: node.store, fuel: Self.queryFuel)
+        // A query runs up to its fuel on one thread: run it on a dispatch queue so the cooperative
+        // pool keeps serving requests (at most `maxConcurrentQueries` threads are taken).
+        let store = node.store
+        let contract = self.contract
+        let outcome = try await withCheckedThrowingContinuation { (c: CheckedContinuation<WasmCallOutcome, any Error>) in
+            DispatchQueue.global().async {
+                c.resume(
+                    with: Result {
+                        let tip = try store.tip()
+                        return try contract.query(
+                            name, method: method, args: args,
+                            signer: WasmSigner(org: "", role: "", subject: "", certificateFingerprint: ""),
+                            height: tip?.height ?? 0, time: tip?.timestamp ?? 0, state: store, fuel: Self.queryFuel)
+                    })
+            }
+        }
         if let error = outcome.error { throw error }
         return JSONResponse.make(.object(["result": outcome.result, "fuelUsed": .int(Int64(outcome.fuelUsed))]))
     }
