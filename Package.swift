@@ -32,6 +32,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // Pinned exactly: fuel costs and the call-depth limit of WebAssembly contracts follow from
+        // WasmKit's translator, so they are consensus rules and change only by a deliberate upgrade.
+        .package(url: "https://github.com/swiftwasm/WasmKit.git", exact: "0.4.2"),
     ],
     targets: [
         .target(
@@ -103,7 +106,37 @@ let package = Package(
         ),
         .target(
             name: "Execution",
-            dependencies: ["ChainCore", "Identity", "Storage"],
+            dependencies: [
+                "ChainCore", "Identity", "Storage",
+                .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "WasmParser", package: "WasmKit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The Embedded Swift SDK for WebAssembly contracts (sdk/Embedded, shipped as resources) and
+        // the builder behind `xiangchain contract build`.
+        .target(
+            name: "ContractSDK",
+            dependencies: ["ChainCore"],
+            path: "sdk",
+            exclude: ["README.md", "build-contract.sh"],
+            sources: ["ContractSDK.swift"],
+            resources: [.copy("Embedded")],
+            swiftSettings: swiftSettings
+        ),
+        // WebAssembly modules built from contracts/ and committed (the 三资 contract, the counter),
+        // shipped for the demo and the benchmark.
+        .target(
+            name: "ContractModules",
+            resources: [.copy("Modules")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WasmTests",
+            dependencies: [
+                "Execution", "ChainTesting", "ChainCore", "Identity", "ContractSDK", "ContractModules", "Node", "Storage",
+                .product(name: "WAT", package: "WasmKit"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -210,7 +243,7 @@ let package = Package(
             name: "ChainTesting",
             dependencies: [
                 "ChainCore", "Consensus", "Identity", "Storage", "Execution", "Node", "EvidenceContract", "ChainClient",
-                "Launcher",
+                "Launcher", "ContractModules",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -221,7 +254,7 @@ let package = Package(
             name: "xiangchain",
             dependencies: [
                 "ChainCore", "Identity", "Node", "NodeRuntime", "Demo", "Bench", "Launcher", "ChainClient", "CodeSheet",
-                "CrabTraceContract", "Accounts", "GovernanceContract",
+                "CrabTraceContract", "Accounts", "GovernanceContract", "ContractSDK",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
@@ -292,6 +325,7 @@ let package = Package(
             name: "ProcessTests",
             dependencies: [
                 "ChainCore", "ChainClient", "ChainTesting", "Identity", "Node", "CrabTraceContract", "Storage", "API",
+                "ContractModules",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

@@ -42,6 +42,7 @@ public struct ChainAPI: Sendable {
         router.addRoutes(crab.routes, atPath: "/v1")
         router.addRoutes(EPCISRoutes(api: api).routes, atPath: "/v1/epcis")
         router.addRoutes(GovernanceRoutes(api: api).routes, atPath: "/v1/governance")
+        router.addRoutes(ContractRoutes(api: api).routes, atPath: "/v1/wasm")
         router.addRoutes(ConsoleRoutes(api: api, crab: crab).routes, atPath: "/v1/console")
         return router
     }

@@ -439,6 +439,93 @@ extension ErrorCode {
         "change_not_applicable", .rejected, area: "Governance",
         "a change does not apply to the configuration as it is (names, certificates, what must remain)")
 
+    // MARK: WebAssembly contracts
+
+    /// A WebAssembly contract used up the transaction's fuel budget.
+    public static let outOfFuel = ErrorCode(
+        "out_of_fuel", .rejected, area: "WebAssembly contracts",
+        "a WebAssembly contract used up the transaction's fuel budget")
+    /// The block's WebAssembly fuel budget ran out before this transaction; submit it again.
+    public static let blockFuelExhausted = ErrorCode(
+        "block_fuel_exhausted", .unavailable, area: "WebAssembly contracts",
+        "the block's WebAssembly fuel budget ran out before this transaction; submit it again")
+    /// A WebAssembly contract trapped (unreachable, out-of-bounds access, division by zero, a bad pointer).
+    public static let trap = ErrorCode(
+        "trap", .rejected, area: "WebAssembly contracts",
+        "a WebAssembly contract trapped (unreachable, out-of-bounds access, division by zero, a bad pointer)")
+    /// A WebAssembly contract's memory or table went past its limit.
+    public static let memoryLimit = ErrorCode(
+        "memory_limit", .rejected, area: "WebAssembly contracts",
+        "a WebAssembly contract's memory or table went past its limit")
+    /// A WebAssembly contract's calls nested deeper than the interpreter stack allows.
+    public static let callDepth = ErrorCode(
+        "call_depth", .rejected, area: "WebAssembly contracts",
+        "a WebAssembly contract's calls nested deeper than the interpreter stack allows")
+    /// A WebAssembly host call broke a limit on keys, values, events, results or arguments.
+    public static let limitExceeded = ErrorCode(
+        "limit_exceeded", .rejected, area: "WebAssembly contracts",
+        "a WebAssembly host call broke a limit on keys, values, events, results or arguments")
+    /// A WebAssembly contract handed the host something malformed (a key that is not UTF-8, data that is not JSON).
+    public static let badHostCall = ErrorCode(
+        "bad_host_call", .rejected, area: "WebAssembly contracts",
+        "a WebAssembly contract handed the host something malformed (a key that is not UTF-8, data that is not JSON)")
+    /// A query of a WebAssembly contract tried to write state or emit an event.
+    public static let readOnly = ErrorCode(
+        "read_only", .rejected, area: "WebAssembly contracts",
+        "a query of a WebAssembly contract tried to write state or emit an event")
+    /// The contract is frozen by governance and takes no transactions.
+    public static let contractFrozen = ErrorCode(
+        "contract_frozen", .rejected, area: "WebAssembly contracts",
+        "the contract is frozen by governance and takes no transactions")
+    /// Not a valid WebAssembly module, or one the chain's rules refuse.
+    public static let invalidModule = ErrorCode(
+        "invalid_module", .invalid, area: "WebAssembly contracts",
+        "not a valid WebAssembly module, or one the chain's rules refuse")
+    /// The WebAssembly module is over the chain's size limit.
+    public static let moduleTooLarge = ErrorCode(
+        "module_too_large", .tooLarge, area: "WebAssembly contracts",
+        "the WebAssembly module is over the chain's size limit")
+    /// The module imports something other than the host functions of module xc.
+    public static let forbiddenImport = ErrorCode(
+        "forbidden_import", .invalid, area: "WebAssembly contracts",
+        "the module imports something other than the host functions of module xc")
+    /// The module uses floating-point types or instructions, which the chain refuses.
+    public static let floatInstruction = ErrorCode(
+        "float_instruction", .invalid, area: "WebAssembly contracts",
+        "the module uses floating-point types or instructions, which the chain refuses")
+    /// The module has a start function, which would run at instantiation.
+    public static let startFunction = ErrorCode(
+        "start_function", .invalid, area: "WebAssembly contracts",
+        "the module has a start function, which would run at instantiation")
+    /// The module lacks memory, xc_alloc or xc_call, or exports them with the wrong type.
+    public static let badExport = ErrorCode(
+        "bad_export", .invalid, area: "WebAssembly contracts",
+        "the module lacks memory, xc_alloc or xc_call, or exports them with the wrong type")
+    /// A table of the module starts larger than the chain's limit.
+    public static let tableLimit = ErrorCode(
+        "table_limit", .invalid, area: "WebAssembly contracts",
+        "a table of the module starts larger than the chain's limit")
+    /// No contract code with that hash is stored on chain.
+    public static let codeNotFound = ErrorCode(
+        "code_not_found", .notFound, area: "WebAssembly contracts",
+        "no contract code with that hash is stored on chain")
+    /// The chain configuration does not let the signer's org and role deploy contracts.
+    public static let notDeployer = ErrorCode(
+        "not_deployer", .forbidden, area: "WebAssembly contracts",
+        "the chain configuration does not let the signer's org and role deploy contracts")
+    /// A WebAssembly contract of that name exists already.
+    public static let contractExists = ErrorCode(
+        "contract_exists", .conflict, area: "WebAssembly contracts",
+        "a WebAssembly contract of that name exists already; upgrade it instead")
+    /// The uploaded parts of a module do not hash to the SHA-256 they were uploaded under.
+    public static let codeMismatch = ErrorCode(
+        "code_mismatch", .invalid, area: "WebAssembly contracts",
+        "the uploaded parts of a module do not hash to the SHA-256 they were uploaded under")
+    /// The node runs as many contract queries as it allows; retry later.
+    public static let queryBusy = ErrorCode(
+        "query_busy", .unavailable, area: "WebAssembly contracts",
+        "the node runs as many contract queries as it allows; retry later")
+
     // MARK: Labels and QR codes
 
     /// A QR Code needs at least one byte.
@@ -483,6 +570,10 @@ extension ErrorCode {
     public static let benchSetupFailed = ErrorCode(
         "bench_setup_failed", .fault, area: "Tools", "the benchmark's setup transactions were refused")
 
+    /// A contract's sources did not compile or link to WebAssembly.
+    public static let buildFailed = ErrorCode(
+        "build_failed", .invalid, area: "Tools", "a contract's sources did not compile or link to WebAssembly")
+
     /// Every code of the catalogue, in the order of `docs/errors.md`.
     public static let catalogue: [ErrorCode] = [
         .malformed, .malformedJSON, .malformedBody, .badBase64, .decodingFailed, .invalidParameter, .tooLarge, .methodNotAllowed,
@@ -506,8 +597,11 @@ extension ErrorCode {
         .boxExists, .boxUsed, .notCustodian, .unknownCoupon, .couponReused, .couponExpired, .couponRefunded, .alreadyRedeemed,
         .notOwner, .notExpired, .badState, .wrongSize, .wrongCount, .unknownAlert, .unknownTx, .alreadyDeclared, .notSigner,
         .corruptState, .gatewayUnavailable, .noGateway, .epcisInvalid, .epcisDuplicate, .epcisBadQuery, .proposalNotFound,
-        .proposalClosed, .proposalExpired, .alreadyVoted, .changeNotApplicable, .qrTextEmpty,
+        .proposalClosed, .proposalExpired, .alreadyVoted, .changeNotApplicable, .outOfFuel, .blockFuelExhausted, .trap,
+        .memoryLimit, .callDepth, .limitExceeded, .badHostCall, .readOnly, .contractFrozen, .invalidModule, .moduleTooLarge,
+        .forbiddenImport, .floatInstruction, .startFunction, .badExport, .tableLimit, .codeNotFound, .notDeployer,
+        .contractExists, .codeMismatch, .queryBusy, .qrTextEmpty,
         .qrTextTooLong, .qrTooDense, .qrBadRenderSize, .qrEncodeFailed, .badSheetLayout, .sheetOverflow, .nodeUnavailable,
-        .nodeExited, .nodeTimeout, .demoFailed, .demoNeedsOrgs, .benchFailed, .benchSetupFailed,
+        .nodeExited, .nodeTimeout, .demoFailed, .demoNeedsOrgs, .benchFailed, .benchSetupFailed, .buildFailed,
     ]
 }

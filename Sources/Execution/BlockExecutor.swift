@@ -44,7 +44,9 @@ public struct BlockExecutor: Sendable {
         // Signers are checked against the configuration as of the start of the block: a
         // certificate revoked, or a role withdrawn from its org, by a proposal that passed in an
         // earlier block fails here even when a node admitted it before.
-        let membership = try configSource.map { source in try source.membership(for: try source.config(in: state)) }
+        let config = try configSource.map { source in try source.config(in: state) }
+        var membership: MembershipService?
+        if let configSource, let config { membership = try configSource.membership(for: config) }
         let blockDate = Date(timeIntervalSince1970: Double(time) / 1000)
         var order: [String] = []
         var records: [StoredTransaction] = []
@@ -52,7 +54,7 @@ public struct BlockExecutor: Sendable {
         for (index, vtx) in transactions.enumerated() {
             let ctx = ExecutionContext(
                 contract: vtx.body.contract, caller: vtx.signer, txid: vtx.id, height: height, blockTime: time,
-                blockState: blockState)
+                blockState: blockState, chainConfig: config)
             var failure: ChainError?
             if let membership {
                 do {

@@ -22,14 +22,21 @@ public final class ExecutionContext {
     /// Timestamp of that block, unix milliseconds (the only clock a contract may use).
     public let blockTime: Int64
 
-    private let blockState: BlockState
+    /// The chain configuration in force for the block (nil when the executor runs without one).
+    public let chainConfig: ChainConfig?
+
+    let blockState: BlockState
     /// Keyed by the key's UTF-8 bytes: Swift's String equality treats canonically equivalent
     /// spellings as equal, while SQLite (and other nodes' stores) compare bytes.
     var writes: [[UInt8]: [UInt8]?] = [:]
     var writeOrder: [String] = []
     var events: [ContractEvent] = []
 
-    init(contract: String, caller: SignerIdentity, txid: Hash256, height: UInt64, blockTime: Int64, blockState: BlockState) {
+    init(
+        contract: String, caller: SignerIdentity, txid: Hash256, height: UInt64, blockTime: Int64, blockState: BlockState,
+        chainConfig: ChainConfig? = nil
+    ) {
+        self.chainConfig = chainConfig
         self.contract = contract
         self.caller = caller
         self.txid = txid
@@ -92,12 +99,59 @@ public final class ExecutionContext {
     }
 }
 
+extension ExecutionContext {
+    /// Entries of this contract's state whose key starts with `prefix` and sorts after `after`,
+    /// at most `limit`, in ascending byte order of the key; keys are returned without the
+    /// contract's namespace. Sees the block's earlier writes, not this transaction's own (the
+    /// WebAssembly runtime merges those itself). Needs committed state that can be scanned.
+    func scan(prefix: String, after: String?, limit: Int) throws -> [StateEntry] {
+        let namespace = Array("\(contract)/".utf8)
+        let full = namespace + Array(prefix.utf8)
+        let fullAfter = after.map { namespace + Array($0.utf8) }
+        func inRange(_ key: [UInt8]) -> Bool {
+            key.starts(with: full) && (fullAfter.map { $0.lexicographicallyPrecedes(key) } ?? true)
+        }
+        let overlaid = blockState.overlay.keys.filter(inRange)
+        guard let scanner = blockState.committed as? any StateScanner else {
+            throw StateReadFault(underlying: ChainError(.storageCorrupt, "committed state cannot be scanned"))
+        }
+        var entries: [([UInt8], [UInt8])] = []
+        do {
+            let committed = try scanner.scan(
+                prefix: String(decoding: full, as: UTF8.self),
+                after: fullAfter.map { String(decoding: $0, as: UTF8.self) }, limit: limit + overlaid.count)
+            let hidden = Set(overlaid)
+            for entry in committed {
+                let key = Array(entry.key.utf8)
+                if !hidden.contains(key) && inRange(key) { entries.append((key, entry.value)) }
+            }
+        } catch {
+            throw StateReadFault(underlying: error)
+        }
+        for key in overlaid {
+            if let value = blockState.overlay[key] ?? nil { entries.append((key, value)) }
+        }
+        entries.sort { $0.0.lexicographicallyPrecedes($1.0) }
+        return entries.prefix(limit).map {
+            StateEntry(key: String(decoding: $0.0.dropFirst(namespace.count), as: UTF8.self), value: $0.1)
+        }
+    }
+
+    /// Fuel the block's WebAssembly calls have used so far.
+    var blockFuelUsed: UInt64 {
+        get { blockState.wasmFuelUsed }
+        set { blockState.wasmFuelUsed = newValue }
+    }
+}
+
 /// State as seen inside one block: committed state plus the writes of the block's earlier
 /// successful transactions.
 final class BlockState {
     let committed: any StateReader
     /// Keyed by UTF-8 bytes, as in `ExecutionContext.writes`.
     var overlay: [[UInt8]: [UInt8]?] = [:]
+    /// Fuel used by the block's WebAssembly calls so far (failed ones included).
+    var wasmFuelUsed: UInt64 = 0
 
     init(committed: any StateReader) { self.committed = committed }
 

@@ -123,6 +123,25 @@ public struct ChainConfig: Codable, Sendable, Equatable {
         public var mempoolCapacity: Int?
         /// GTIN-14s of the crab products under the association's rules.
         public var crabProducts: [String]?
+        /// Who may upload, deploy, upgrade and freeze WebAssembly contracts: entries `org/role`,
+        /// where either side may be `*` (nil: `*/admin`, every org's admins; empty: nobody).
+        public var contractDeployers: [String]?
+        /// Fuel budget of one WebAssembly contract transaction (nil: 50,000,000).
+        public var contractTxFuel: Int?
+        /// Fuel budget of all WebAssembly contract transactions of one block (nil: 1,000,000,000).
+        public var contractBlockFuel: Int?
+
+        /// The deployers in force.
+        public var deployers: [String] { contractDeployers ?? ["*/admin"] }
+
+        /// Whether a signer of `org` with `role` may deploy contracts.
+        public func mayDeploy(org: String, role: String) -> Bool {
+            deployers.contains { entry in
+                let parts = entry.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+                guard parts.count == 2 else { return false }
+                return (parts[0] == "*" || parts[0] == org) && (parts[1] == "*" || parts[1] == role)
+            }
+        }
 
         /// No overrides: each node's own settings apply.
         public init() {}

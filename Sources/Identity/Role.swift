@@ -18,6 +18,10 @@ public enum Role: String, Sendable, Codable, CaseIterable {
     case regulator
     /// A consumer (identified when redeeming or complaining).
     case consumer
+    /// A village collective's clerk (村集体经济组织报账员), in the 三资 contract (`contracts/sanzi`).
+    case village
+    /// A township's rural economic station (镇农经站), the 三资 contract's reviewer.
+    case township
 }
 
 /// Who signed a transaction, as established from a verified certificate.

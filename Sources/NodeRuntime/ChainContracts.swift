@@ -13,7 +13,7 @@ public enum ChainContracts {
         [
             GovernanceContract(initial: genesis.initialConfig),
             EvidenceContract(), CrabTraceContract(config: CrabTraceConfig(resolver: config.resolver)),
-            EPCISContract(config: EPCISConfig(crabGTINs: genesis.crabProducts ?? [])),
+            EPCISContract(config: EPCISConfig(crabGTINs: genesis.crabProducts ?? [])), WasmContract(),
         ]
     }
 }

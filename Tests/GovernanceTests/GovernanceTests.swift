@@ -180,4 +180,31 @@ final class GovChain {
         #expect(try chain.block([try chain.evidence(farmer)]) == ["certificate_revoked"])
         #expect(try chain.block([try chain.evidence(try c.identity(.farm, org: "farm1"))]) == [nil])
     }
+
+    /// Who may deploy WebAssembly contracts and their fuel budgets are parameters a proposal sets.
+    @Test func setParametersCarriesTheContractDeployersAndFuelBudgets() throws {
+        let json = try JSONParser().parse(
+            Array(
+                #"{"type":"set_parameters","contractDeployers":["org1/farm","*/admin"],"contractTxFuel":1000000,"contractBlockFuel":9000000}"#
+                    .utf8))
+        let change = try GovernanceChange(json: json)
+        guard case .setParameters(let p) = change else {
+            Issue.record("not set_parameters: \(change)")
+            return
+        }
+        #expect(p.contractDeployers == ["org1/farm", "*/admin"])
+        #expect(p.contractTxFuel == 1_000_000 && p.contractBlockFuel == 9_000_000)
+        #expect(p.mayDeploy(org: "org1", role: "farm") && p.mayDeploy(org: "org9", role: "admin"))
+        #expect(!p.mayDeploy(org: "org0", role: "farm"))
+        #expect(try GovernanceChange(json: change.json) == change)
+        for bad in [
+            #"{"type":"set_parameters","contractDeployers":["farm"]}"#,
+            #"{"type":"set_parameters","contractDeployers":["/farm"]}"#,
+            #"{"type":"set_parameters","contractTxFuel":5}"#,
+        ] {
+            #expect(throws: ChainError.self) { try GovernanceChange(json: try JSONParser().parse(Array(bad.utf8))) }
+        }
+        #expect(!ChainConfig.Parameters().mayDeploy(org: "org0", role: "farm"))
+        #expect(ChainConfig.Parameters().mayDeploy(org: "org0", role: "admin"))
+    }
 }

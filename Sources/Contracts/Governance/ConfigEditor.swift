@@ -143,6 +143,9 @@ enum ConfigEditor {
             if let v = p.roundTimeoutMs { c.parameters.roundTimeoutMs = v }
             if let v = p.mempoolCapacity { c.parameters.mempoolCapacity = v }
             if let v = p.crabProducts { c.parameters.crabProducts = v }
+            if let v = p.contractDeployers { c.parameters.contractDeployers = v }
+            if let v = p.contractTxFuel { c.parameters.contractTxFuel = v }
+            if let v = p.contractBlockFuel { c.parameters.contractBlockFuel = v }
         case .setApprovalPolicy(let p):
             c.approval = p
         case .revoke(let fingerprints):

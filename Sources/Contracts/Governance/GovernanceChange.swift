@@ -68,6 +68,9 @@ public enum GovernanceChange: Sendable, Equatable {
             if let v = p.roundTimeoutMs { o["roundTimeoutMs"] = .int(Int64(v)) }
             if let v = p.mempoolCapacity { o["mempoolCapacity"] = .int(Int64(v)) }
             if let v = p.crabProducts { o["crabProducts"] = .array(v.map(JSONValue.string)) }
+            if let v = p.contractDeployers { o["contractDeployers"] = .array(v.map(JSONValue.string)) }
+            if let v = p.contractTxFuel { o["contractTxFuel"] = .int(Int64(v)) }
+            if let v = p.contractBlockFuel { o["contractBlockFuel"] = .int(Int64(v)) }
             return .object(o)
         case .setApprovalPolicy(let p):
             return .object([
@@ -158,7 +161,10 @@ public enum GovernanceChange: Sendable, Equatable {
             }
             self = .updateValidator(nodeId: try string("nodeId"), certificate: cert, p2pAddress: address)
         case "set_parameters":
-            try allowed(["maxBlockTxs", "maxBlockBytes", "roundTimeoutMs", "mempoolCapacity", "crabProducts"])
+            try allowed([
+                "maxBlockTxs", "maxBlockBytes", "roundTimeoutMs", "mempoolCapacity", "crabProducts", "contractDeployers",
+                "contractTxFuel", "contractBlockFuel",
+            ])
             var p = ChainConfig.Parameters()
             p.maxBlockTxs = try int("maxBlockTxs", 1...100_000).map { Int($0) }
             p.maxBlockBytes = try int("maxBlockBytes", 1024...(256 << 20)).map { Int($0) }
@@ -176,6 +182,24 @@ public enum GovernanceChange: Sendable, Equatable {
                     gtins.append(g)
                 }
                 p.crabProducts = gtins
+            }
+            p.contractTxFuel = try int("contractTxFuel", 100_000...10_000_000_000).map { Int($0) }
+            p.contractBlockFuel = try int("contractBlockFuel", 100_000...1_000_000_000_000).map { Int($0) }
+            if let list = o["contractDeployers"], list != .null {
+                guard let a = list.arrayValue, a.count <= 100 else {
+                    throw ChainError(.badArgs, "change set_parameters: \"contractDeployers\" must be a list of \"org/role\"")
+                }
+                var entries: [String] = []
+                for v in a {
+                    guard let e = v.stringValue, e.utf8.count <= 128,
+                        e.split(separator: "/", omittingEmptySubsequences: false).count == 2,
+                        e.split(separator: "/", omittingEmptySubsequences: false).allSatisfy({ !$0.isEmpty })
+                    else {
+                        throw ChainError(.badArgs, "change set_parameters: \(v.canonicalString) is not \"org/role\"")
+                    }
+                    entries.append(e)
+                }
+                p.contractDeployers = entries
             }
             guard p != ChainConfig.Parameters() else {
                 throw ChainError(.badArgs, "change set_parameters: give at least one parameter")
