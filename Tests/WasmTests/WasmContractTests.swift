@@ -24,7 +24,7 @@ import Testing
     func executor() throws -> BlockExecutor {
         BlockExecutor(
             registry: ContractRegistry([WasmContract()]),
-            configSource: try ConfigSource(initial: consortium.genesis.initialConfig))
+            configSource: try ConfigSource(initial: consortium.genesis.initialConfig), hasher: .sha256)
     }
 
     func tx(_ signer: SigningIdentity, _ method: String, _ args: JSONValue) throws -> VerifiedTransaction {
