@@ -98,6 +98,11 @@ public final class PeerNetwork: Service, Sendable {
         var nextGeneration: UInt64 = 0
         var nextConnectionId: UInt64 = 0
         var pendingHandshakes = 0
+        /// Inbound handshakes in progress per remote IP address.
+        var pendingByAddress: [String: Int] = [:]
+        /// Refusals since the last refusal warning, and when that was (uptime milliseconds).
+        var refusedSinceLog = 0
+        var lastRefusalLog: Int64 = -10_000
     }
 
     private final class Flag: Sendable {
@@ -325,9 +330,10 @@ public final class PeerNetwork: Service, Sendable {
     /// Sets up an accepted channel and queues it for the accept loop; runs on its event loop.
     /// A throw makes NIO close the channel.
     private func admit(_ channel: any Channel) throws {
-        guard takeHandshakeSlot() else {
+        let address = channel.remoteAddress?.ipAddress ?? "?"
+        guard takeHandshakeSlot(address: address) else {
             handshakeFailures.add(1, ordering: .relaxed)
-            logger.warning("refusing connection: too many handshakes in progress")
+            logRefusal(address: address)
             throw ChainError(.tooManyHandshakes, "too many inbound handshakes in progress")
         }
         do {
@@ -340,7 +346,7 @@ public final class PeerNetwork: Service, Sendable {
                         : NIOSSLServerHandler(context: trust.serverContext))
             }
         } catch {
-            releaseHandshakeSlot()
+            releaseHandshakeSlot(address: address)
             throw error
         }
     }
@@ -449,6 +455,7 @@ public final class PeerNetwork: Service, Sendable {
     /// Authenticates the peer, then serves the connection until it closes. Throws when the handshake fails.
     private func runConnection(_ channel: FrameChannel, direction: ConnectionDirection, expecting: ValidatorPeer?) async throws {
         let remote = channel.channel.remoteAddress.map { "\($0)" }
+        let address = channel.channel.remoteAddress?.ipAddress ?? "?"
         try await channel.executeThenClose { inbound, outbound in
             var frames = inbound.makeAsyncIterator()
             let peer: ValidatorPeer
@@ -456,10 +463,10 @@ public final class PeerNetwork: Service, Sendable {
                 peer = try await handshake(channel.channel, frames: &frames, outbound: outbound, expecting: expecting)
             } catch {
                 handshakeFailures.add(1, ordering: .relaxed)
-                if direction == .inbound { releaseHandshakeSlot() }
+                if direction == .inbound { releaseHandshakeSlot(address: address) }
                 throw error
             }
-            if direction == .inbound { releaseHandshakeSlot() }
+            if direction == .inbound { releaseHandshakeSlot(address: address) }
             await serve(
                 channel.channel, frames: &frames, outbound: outbound, peer: peer, direction: direction, remote: remote)
         }
@@ -667,17 +674,52 @@ public final class PeerNetwork: Service, Sendable {
         inbox.finish()
     }
 
-    private func takeHandshakeSlot() -> Bool {
+    /// A slot for an inbound handshake from `address`: at most `maxPendingHandshakesPerAddress`
+    /// per address, and `maxPendingHandshakes` in all for addresses that are not a validator's.
+    /// An outsider holding connections open therefore cannot lock the validators out: their
+    /// addresses (from the validator set) are not counted against the shared limit.
+    private func takeHandshakeSlot(address: String) -> Bool {
         let limit = configuration.maxPendingHandshakes
+        let perAddress = configuration.maxPendingHandshakesPerAddress
         return state.withLock { s in
-            guard s.pendingHandshakes < limit else { return false }
-            s.pendingHandshakes += 1
+            let mine = s.pendingByAddress[address, default: 0]
+            guard mine < perAddress else { return false }
+            let validator = s.trust.validators.values.contains { $0.address?.host == address }
+            if !validator {
+                guard s.pendingHandshakes < limit else { return false }
+                s.pendingHandshakes += 1
+            }
+            s.pendingByAddress[address] = mine + 1
             return true
         }
     }
 
-    private func releaseHandshakeSlot() {
-        state.withLock { $0.pendingHandshakes -= 1 }
+    private func releaseHandshakeSlot(address: String) {
+        state.withLock { s in
+            let validator = s.trust.validators.values.contains { $0.address?.host == address }
+            if !validator { s.pendingHandshakes = max(0, s.pendingHandshakes - 1) }
+            let left = s.pendingByAddress[address, default: 1] - 1
+            s.pendingByAddress[address] = left > 0 ? left : nil
+        }
+    }
+
+    /// One warning per 10 s at most, with the number of connections refused since the last.
+    private func logRefusal(address: String) {
+        let now = Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000)
+        let count: Int? = state.withLock { s in
+            s.refusedSinceLog += 1
+            guard now - s.lastRefusalLog >= 10_000 else { return nil }
+            defer {
+                s.refusedSinceLog = 0
+                s.lastRefusalLog = now
+            }
+            return s.refusedSinceLog
+        }
+        if let count {
+            logger.warning(
+                "refusing connections: too many handshakes in progress",
+                metadata: ["refused": "\(count)", "latest": "\(address)"])
+        }
     }
 
     private func dialTarget(_ request: DialRequest) -> ValidatorPeer? {

@@ -29,6 +29,8 @@ public struct PeerNetworkConfiguration: Sendable {
     public var tlsShutdownTimeout: Duration = .seconds(2)
     /// Inbound connections allowed to be in their handshake at once; more are closed on accept.
     public var maxPendingHandshakes: Int = 64
+    /// Inbound handshakes allowed at once from one IP address.
+    public var maxPendingHandshakesPerAddress: Int = 4
     /// The redial policy.
     public var reconnectBackoff = ReconnectBackoff()
 

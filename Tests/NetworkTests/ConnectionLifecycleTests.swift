@@ -108,6 +108,45 @@ import Testing
 }
 
 extension ConnectionLifecycleTests {
+    /// An outsider without a certificate opens many connections and never handshakes: it gets a
+    /// few slots per address, validators' addresses are not counted against the shared limit, so
+    /// validators still connect at once; the refusals are logged a few times, not once each.
+    @Test func connectionsHeldOpenByOutsidersDoNotLockValidatorsOut() async throws {
+        let cluster = try TestCluster(size: 2)
+        let victim = try cluster.network("node1") {
+            $0.handshakeTimeout = .seconds(30)
+            $0.maxPendingHandshakes = 8
+            $0.maxPendingHandshakesPerAddress = 4
+        }
+        let other = try cluster.network("node0")
+        try await withRunning([victim, other]) {
+            try await eventually("listeners") { victim.listeningAddress != nil && other.listeningAddress != nil }
+            let port = victim.listeningAddress!.port
+            var held: [any Channel] = []
+            for source in ["127.0.0.2", "127.0.0.3", "127.0.0.4"] {
+                for _ in 0..<20 {
+                    if let c = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                        .bind(to: try SocketAddress(ipAddress: source, port: 0))
+                        .connect(host: "127.0.0.1", port: port).get()
+                    {
+                        held.append(c)
+                    }
+                }
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            let open = held.filter { $0.isActive }.count
+            #expect(open <= 8, "\(open) outsider connections still open; at most 8 may wait for their handshake")
+            // The validators connect while the outsiders hold every slot they may have.
+            try await introduce(cluster, [victim, other])
+            try await eventually("validators connected", timeout: .seconds(10)) {
+                victim.connectedPeers.count == 1 && other.connectedPeers.count == 1
+            }
+            #expect(victim.statistics.handshakesFailed >= 60 - 8)
+            #expect(cluster.recorder.count("refusing connections") <= 2)
+            for c in held { try? await c.close() }
+        }
+    }
+
     @Test func busyPortAndSecondRunAreReported() async throws {
         let cluster = try TestCluster(size: 2)
         let first = try cluster.network("node0")

@@ -34,6 +34,11 @@ final class LogRecorder: Sendable {
         }
     }
 
+    /// Entries whose message contains `fragment`.
+    func count(_ fragment: String) -> Int {
+        entries.withLock { list in list.filter { $0.message.contains(fragment) }.count }
+    }
+
     func logger(_ label: String) -> Logger {
         Logger(label: label) { _ in RecordingLogHandler(recorder: self) }
     }
