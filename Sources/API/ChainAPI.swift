@@ -25,7 +25,9 @@ public struct ChainAPI: Sendable {
     ) {
         api = APIContext(
             node: node, admission: Admission(node: node, upstream: sync?.sources), maxWait: maxWait, consensus: consensus,
-            sync: sync, gateway: gateway, authenticator: RequestAuthenticator(memberships: node.configSource.memberships),
+            sync: sync, gateway: gateway,
+            authenticator: RequestAuthenticator(
+                memberships: node.configSource.memberships, chainId: node.chainId, nodeId: node.config.nodeId),
             console: console, crabEPCIS: CrabEPCISCache(), limits: PublicRateLimits(config: node.config))
     }
 

@@ -125,6 +125,10 @@ extension ErrorCode {
     public static let staleRequest = ErrorCode(
         "stale_request", .unauthenticated, area: "Signed requests and console",
         "a signed request's timestamp is outside the accepted window")
+    /// A signed request whose nonce this node has already accepted (a replay).
+    public static let replayedRequest = ErrorCode(
+        "replayed_request", .unauthenticated, area: "Signed requests and console",
+        "a signed request's nonce was already used with this node: sign each request anew")
     /// Wrong organisation, username or password.
     public static let badCredentials = ErrorCode(
         "bad_credentials", .unauthenticated, area: "Signed requests and console", "wrong organisation, username or password")
@@ -581,7 +585,7 @@ extension ErrorCode {
         .upstreamUnavailable, .contractError, .badSignature, .badCertificate, .unknownCA, .certificateExpired,
         .certificateNotYetValid, .wrongSuite, .badKey, .malformedSignature, .cryptoFailure, .roleNotPermitted,
         .certificateRevoked, .roleNotAllowed, .unauthenticated,
-        .staleRequest, .badCredentials,
+        .staleRequest, .replayedRequest, .badCredentials,
         .forbidden, .accountSuspended, .tooManyRequests, .accountsUnavailable, .alreadyExists, .internalError,
         .storageUnavailable,
         .storageCorrupt, .unsealFailed, .genesisMismatch, .badHeight, .notNextBlock, .badBlock, .noQuorum, .syncDiverged,

@@ -140,11 +140,13 @@ import Testing
     /// A GET signed as `identity` (or unsigned when nil), with the timestamp and target that are signed.
     func signedGet(
         _ client: any TestClientProtocol, _ uri: String, as identity: SigningIdentity?, timestamp: Int64 = Fixtures.now,
-        signedTarget: String? = nil
+        signedTarget: String? = nil, chain: String = "test-chain", node: String = "node0", nonce: String = UUID().uuidString
     ) async throws -> Reply {
         let headers =
             try identity.map {
-                try RequestAuthenticator.headers(signing: $0, method: "GET", target: signedTarget ?? uri, timestamp: timestamp)
+                try RequestAuthenticator.headers(
+                    signing: $0, chain: chain, node: node, method: "GET", target: signedTarget ?? uri, timestamp: timestamp,
+                    nonce: nonce)
             } ?? [:]
         return try await client.execute(uri: uri, method: .get, headers: headers, body: nil) { r in
             let bytes = Array(buffer: r.body)
@@ -460,6 +462,20 @@ import Testing
             let stranger = try TestConsortium(orgs: ["reg"]).identity(.regulator, org: "reg")
             let foreign = try await signedGet(client, uri, as: stranger)
             #expect(foreign.status == .unauthorized && foreign.code == "unknown_ca")
+
+            // Signed for another node or another chain: refused here.
+            let otherNode = try await signedGet(client, uri, as: regulator, node: "node1")
+            #expect(otherNode.status == .unauthorized && otherNode.code == "bad_signature")
+            let otherChain = try await signedGet(client, uri, as: regulator, chain: "another-chain")
+            #expect(otherChain.status == .unauthorized && otherChain.code == "bad_signature")
+            let shortNonce = try await signedGet(client, uri, as: regulator, nonce: "abc")
+            #expect(shortNonce.status == .unauthorized && shortNonce.code == "unauthenticated")
+            // Accepted once; the same request again is a replay.
+            let nonce = UUID().uuidString
+            let first = try await signedGet(client, uri, as: regulator, nonce: nonce)
+            #expect(first.status == .ok)
+            let replay = try await signedGet(client, uri, as: regulator, nonce: nonce)
+            #expect(replay.status == .unauthorized && replay.code == "replayed_request")
 
             let r = try await signedGet(client, uri, as: regulator)
             #expect(r.status == .ok, "\(r.json.canonicalString)")

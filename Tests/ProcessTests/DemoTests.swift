@@ -1,4 +1,5 @@
 import API
+import ChainClient
 import ChainCore
 import ChainTesting
 import CrabTraceContract
@@ -122,12 +123,20 @@ import Testing
             let target = "/v1/trace/accountability?code=\(Self.escape(coupon))"
             let url = URL(string: nodes[2].baseURL.absoluteString + target)!
             #expect(try await HTTP.get(url).0 == 401)
+            let status2 = try await nodes[2].client.status()
             let signed = try RequestAuthenticator.headers(
-                signing: regulator, method: "GET", target: target, timestamp: Int64(Date().timeIntervalSince1970 * 1000))
+                signing: regulator, chain: status2["chainId"]?.stringValue ?? "", node: status2["nodeId"]?.stringValue ?? "",
+                method: "GET", target: target, timestamp: Int64(Date().timeIntervalSince1970 * 1000))
             var headers: [String: String] = [:]
             for field in signed { headers[field.name.rawName] = field.value }
+            // Signed for node 2: another node refuses it (it names node 2, not that one).
+            let elsewhere = try await HTTP.get(URL(string: nodes[1].baseURL.absoluteString + target)!, headers: headers)
+            #expect(elsewhere.0 == 401 && elsewhere.1["error"]?["code"]?.stringValue == "bad_signature")
             let (traceStatus, trace) = try await HTTP.get(url, headers: headers)
             #expect(traceStatus == 200, "\(trace.canonicalString)")
+            // Sent again, the same request is a replay.
+            let replay = try await HTTP.get(url, headers: headers)
+            #expect(replay.0 == 401 && replay.1["error"]?["code"]?.stringValue == "replayed_request")
             let accountable = Set((trace["accountable"]?.arrayValue ?? []).compactMap { $0["signer"]?["role"]?.stringValue })
             let signers = Set((trace["entries"]?.arrayValue ?? []).compactMap { $0["signer"]?["role"]?.stringValue })
             for role in ["farm", "lab", "merchant", "logistics"] {

@@ -887,22 +887,29 @@ def test_crab_signed_requests_and_public_routes(fixture: str, request: pytest.Fi
     regulator = _issue(node, "regulator", f"reg-{fixture}")
     farm = _issue(node, "farm", f"farm-{fixture}")
     target = "/v1/trace/accountability?code=" + urllib.parse.quote(code, safe="")
+    st = _http(node, "GET", "/v1/status")[1]
+    here = {"chain_id": st["chainId"], "node_id": st["nodeId"]}
     assert _http(node, "GET", target)[0] == 401
-    assert _http(node, "GET", target, xc.signed_request_headers(farm, "GET", target))[1]["error"]["code"] == "forbidden"
-    stale = xc.signed_request_headers(regulator, "GET", target, int(time.time() * 1000) - 10 * 60_000)
+    assert _http(node, "GET", target, xc.signed_request_headers(farm, "GET", target, **here))[1]["error"]["code"] == "forbidden"
+    stale = xc.signed_request_headers(regulator, "GET", target, timestamp_ms=int(time.time() * 1000) - 10 * 60_000, **here)
     assert _http(node, "GET", target, stale)[1]["error"]["code"] == "stale_request"
-    tampered = xc.signed_request_headers(regulator, "GET", target + "&format=epcis")
+    tampered = xc.signed_request_headers(regulator, "GET", target + "&format=epcis", **here)
     assert _http(node, "GET", target, tampered)[1]["error"]["code"] == "bad_signature"
+    elsewhere = xc.signed_request_headers(regulator, "GET", target, st["chainId"], "some-other-node")
+    assert _http(node, "GET", target, elsewhere)[1]["error"]["code"] == "bad_signature"
+    once = xc.signed_request_headers(regulator, "GET", target, **here)
+    assert _http(node, "GET", target, once)[0] == 200
+    assert _http(node, "GET", target, once)[1]["error"]["code"] == "replayed_request"
     deadline = time.monotonic() + 30
     while True:
-        status, trace = _http(node, "GET", target, xc.signed_request_headers(regulator, "GET", target))
+        status, trace = _http(node, "GET", target, xc.signed_request_headers(regulator, "GET", target, **here))
         assert status == 200, trace
         if {e["step"] for e in trace["entries"]} >= {"scan", "complain"} or time.monotonic() > deadline:
             break
         time.sleep(0.3)
     assert {e["step"] for e in trace["entries"]} >= {"scan", "complain"}
     assert {p["txid"] for p in trace["proofs"]} == {e["txid"] for e in trace["entries"]}
-    status, complaints = _http(node, "GET", "/v1/crab/complaints", xc.signed_request_headers(regulator, "GET", "/v1/crab/complaints"))
+    status, complaints = _http(node, "GET", "/v1/crab/complaints", xc.signed_request_headers(regulator, "GET", "/v1/crab/complaints", **here))
     assert status == 200 and complaints["complaints"][0]["contactPhone"] == "+8613900001111"
     assert "+8613900001111" not in json.dumps(trace)
 

@@ -30,6 +30,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -361,16 +362,29 @@ class Identity:
         return self.sign(build_body(chain, contract, method, args, **kw))
 
 
-def signed_request_headers(identity: Identity, method: str, target: str, timestamp_ms: Optional[int] = None) -> Dict[str, str]:
-    """Headers of a signed API request (``docs/api-auth.md``): base64 certificate DER, unix ms,
-    and a signature over ``"XIANGCHAIN-REQUEST-V1\\n" + METHOD + "\\n" + target + "\\n" + timestamp``.
-    ``target`` is the path with its query exactly as it will be sent."""
+def signed_request_headers(
+    identity: Identity,
+    method: str,
+    target: str,
+    chain_id: str,
+    node_id: str,
+    timestamp_ms: Optional[int] = None,
+    nonce: Optional[str] = None,
+) -> Dict[str, str]:
+    """Headers of a signed API request (``docs/api-auth.md``): base64 certificate DER, unix ms, a
+    fresh nonce, and a signature over ``"XIANGCHAIN-REQUEST-V2\\n" + chain + "\\n" + node + "\\n" +
+    METHOD + "\\n" + target + "\\n" + timestamp + "\\n" + nonce``. ``target`` is the path with its
+    query exactly as it will be sent; ``chain_id`` and ``node_id`` are the receiving node's
+    (``chainId`` and ``nodeId`` of its ``/v1/status``): the request is good for that node only,
+    and only once."""
     ts = str(int(time.time() * 1000) if timestamp_ms is None else timestamp_ms)
-    message = f"XIANGCHAIN-REQUEST-V1\n{method.upper()}\n{target}\n{ts}".encode("utf-8")
+    nonce = nonce or uuid.uuid4().hex
+    message = f"XIANGCHAIN-REQUEST-V2\n{chain_id}\n{node_id}\n{method.upper()}\n{target}\n{ts}\n{nonce}".encode("utf-8")
     der = identity.certificate.public_bytes(serialization.Encoding.DER)
     return {
         "X-XC-Certificate": base64.b64encode(der).decode("ascii"),
         "X-XC-Timestamp": ts,
+        "X-XC-Nonce": nonce,
         "X-XC-Signature": base64.b64encode(sign_bytes(identity.private_key, message)).decode("ascii"),
     }
 
