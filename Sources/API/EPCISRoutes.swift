@@ -8,6 +8,7 @@ import Hummingbird
 import NIOCore
 import Node
 import Storage
+import Synchronization
 
 /// `GET /v1/epcis/events`: the EPCIS 2.0 query interface over everything the chain knows as
 /// EPCIS: events captured through the `epcis` contract, and every step of the `crab` contract
@@ -16,13 +17,31 @@ struct EPCISRoutes: Sendable {
     let api: APIContext
     var node: ChainNode { api.node }
 
-    /// Most captured events considered per query.
-    static let maxCapturedScan = 200_000
+    /// Most captured events considered per query (`epcisMaxScannedEvents` of the node config).
+    var maxCapturedScan: Int { max(1, node.config.epcisMaxScannedEvents) }
+
+    /// Most EPCIS queries running at once; beyond, `epcis_query_busy` (503).
+    static let maxConcurrentQueries = 2
+    let gate = QueryGate()
 
     var routes: RouteCollection<NodeRequestContext> {
         let r = RouteCollection(context: NodeRequestContext.self)
-        r.get("events") { request, _ in try self.events(request) }
+        r.get("events") { request, _ in try await self.bounded(request) }
         return r
+    }
+
+    /// A query reads and filters up to `maxCapturedScan` events: at most `maxConcurrentQueries`
+    /// at once, each on a dispatch thread, so that anonymous queries cannot starve the
+    /// cooperative pool that consensus and the other routes share.
+    func bounded(_ request: Request) async throws -> Response {
+        guard gate.running.add(1, ordering: .relaxed).newValue <= Self.maxConcurrentQueries else {
+            _ = gate.running.subtract(1, ordering: .relaxed)
+            throw ChainError(.epcisQueryBusy, "the node runs \(Self.maxConcurrentQueries) EPCIS queries already; retry shortly")
+        }
+        defer { _ = gate.running.subtract(1, ordering: .relaxed) }
+        return try await withCheckedThrowingContinuation { (c: CheckedContinuation<Response, any Error>) in
+            DispatchQueue.global().async { c.resume(with: Result { try self.events(request) }) }
+        }
     }
 
     func events(_ request: Request) throws -> Response {
@@ -38,8 +57,17 @@ struct EPCISRoutes: Sendable {
         let height = try store.tip()?.height ?? 0
         let queries = CrabQueries(state: store, config: CrabTraceConfig(resolver: node.config.resolver))
         let crab = try api.crabEPCIS.export(at: height) { try CrabEPCISEvents.export(queries) }
-        let candidates =
-            try CapturedEPCISEvents.candidates(events: store, state: store, limit: Self.maxCapturedScan) + crab.candidates
+        // One more than the limit is read, to tell "all of them" from "cut off": a cut-off
+        // answer would be silently wrong, so it is refused instead.
+        var captured = try CapturedEPCISEvents.candidates(events: store, state: store, limit: maxCapturedScan + 1)
+        if captured.count > maxCapturedScan {
+            captured.removeAll()
+            throw ChainError(
+                .epcisQueryTooLarge,
+                "this chain holds more than \(maxCapturedScan) captured EPCIS events, more than one query may consider; narrow the query (GE_recordTime)"
+            )
+        }
+        let candidates = captured + crab.candidates
         let page = try EPCISQueryEngine.run(query, candidates: candidates, nowMillis: ChainNode.nowMillis())
         var headers = HTTPFields()
         if let token = page.nextPageToken {

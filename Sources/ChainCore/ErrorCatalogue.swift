@@ -424,6 +424,13 @@ extension ErrorCode {
     /// An EPCIS query parameter is unknown, repeated or malformed.
     public static let epcisBadQuery = ErrorCode(
         "epcis_bad_query", .invalid, area: "EPCIS", "an EPCIS query parameter is unknown, repeated or malformed")
+    /// More captured events than one query may consider (EPCIS's QueryTooLargeException).
+    public static let epcisQueryTooLarge = ErrorCode(
+        "epcis_query_too_large", .tooLarge, area: "EPCIS",
+        "more captured events than one query may consider: narrow it (for example with GE_recordTime)")
+    /// The node runs as many EPCIS queries as it allows.
+    public static let epcisQueryBusy = ErrorCode(
+        "epcis_query_busy", .unavailable, area: "EPCIS", "the node runs as many EPCIS queries as it allows; retry later")
     // MARK: Governance
 
     /// No proposal with that id.
@@ -600,7 +607,9 @@ extension ErrorCode {
         .wrongZone, .lotClosed, .lotConflict, .unknownLot, .notInspected, .inspectionFailed, .lotFrozen, .recalled, .unknownBox,
         .boxExists, .boxUsed, .notCustodian, .unknownCoupon, .couponReused, .couponExpired, .couponRefunded, .alreadyRedeemed,
         .notOwner, .notExpired, .badState, .wrongSize, .wrongCount, .unknownAlert, .unknownTx, .alreadyDeclared, .notSigner,
-        .corruptState, .gatewayUnavailable, .noGateway, .epcisInvalid, .epcisDuplicate, .epcisBadQuery, .proposalNotFound,
+        .corruptState, .gatewayUnavailable, .noGateway, .epcisInvalid, .epcisDuplicate, .epcisBadQuery, .epcisQueryTooLarge,
+        .epcisQueryBusy,
+        .proposalNotFound,
         .proposalClosed, .proposalExpired, .alreadyVoted, .changeNotApplicable, .outOfFuel, .blockFuelExhausted, .trap,
         .memoryLimit, .callDepth, .limitExceeded, .badHostCall, .readOnly, .contractFrozen, .invalidModule, .moduleTooLarge,
         .forbiddenImport, .floatInstruction, .startFunction, .badExport, .tableLimit, .codeNotFound, .notDeployer,

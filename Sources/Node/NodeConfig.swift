@@ -65,6 +65,9 @@ public struct NodeConfig: Codable, Sendable {
     /// Most consumer checks the gateway records on chain per minute; past it lookups are still
     /// answered but not recorded (0: no budget).
     public var scanBudgetPerMinute: Int = 600
+    /// Most captured EPCIS events one query of `GET /v1/epcis/events` considers; a chain with
+    /// more refuses queries with `epcis_query_too_large` rather than answer from a part of them.
+    public var epcisMaxScannedEvents: Int = 200_000
     /// Directory holding `ca.key.pem` and `ca.cert.pem` of the org CA that issues this node's
     /// console accounts' certificates; nil: the console creates no accounts (`accounts_unavailable`).
     public var accountCA: String?
@@ -113,6 +116,7 @@ public struct NodeConfig: Codable, Sendable {
         complaintsPerHourPerClient =
             try c.decodeIfPresent(Int.self, forKey: .complaintsPerHourPerClient) ?? d.complaintsPerHourPerClient
         scanBudgetPerMinute = try c.decodeIfPresent(Int.self, forKey: .scanBudgetPerMinute) ?? d.scanBudgetPerMinute
+        epcisMaxScannedEvents = try c.decodeIfPresent(Int.self, forKey: .epcisMaxScannedEvents) ?? d.epcisMaxScannedEvents
         accountCA = try c.decodeIfPresent(String.self, forKey: .accountCA)
         hostedAccountCAs = try c.decodeIfPresent([String].self, forKey: .hostedAccountCAs) ?? d.hostedAccountCAs
     }

@@ -22,10 +22,14 @@ import Testing
     let consortium: TestConsortium
     init() throws { consortium = try TestConsortium() }
 
-    func withNode(_ body: @Sendable (ChainNode, any TestClientProtocol) async throws -> Void) async throws {
+    func withNode(
+        maxScanned: Int = 200_000, _ body: @Sendable (ChainNode, any TestClientProtocol) async throws -> Void
+    ) async throws {
         try await withTemporaryDirectory { dir in
+            var config = NodeConfig(nodeId: "node0")
+            config.epcisMaxScannedEvents = maxScanned
             let node = try ChainNode(
-                genesis: consortium.genesis, config: NodeConfig(nodeId: "node0"),
+                genesis: consortium.genesis, config: config,
                 databasePath: dir.appendingPathComponent("chain.sqlite").path, nodeKey: consortium.nodeKey,
                 contracts: [
                     EvidenceContract(), EPCISContract(config: EPCISConfig()), CrabTraceContract(config: CrabTraceConfig()),
@@ -120,6 +124,32 @@ import Testing
             #expect(try await events("").1.count == 4)
             // What we emit validates against the official schema.
             try Self.validateAgainstSchema(doc)
+        }
+    }
+
+    /// A chain with more captured events than one query may consider refuses queries with
+    /// `epcis_query_too_large` (413, EPCIS's QueryTooLargeException) instead of answering from a
+    /// silently cut part of them.
+    @Test func moreCapturedEventsThanAQueryConsidersIsRefusedNotCut() async throws {
+        try await withNode(maxScanned: 2) { node, client in
+            let farm = try consortium.identity(.farm, org: "org1")
+            let document = try JSONParser().parse(
+                Array(try Data(contentsOf: Self.testdata.appendingPathComponent("gs1/JSON/Example_9.6.1-ObjectEvent.jsonld"))))
+            #expect(
+                try commit(node, farm, contract: "epcis", method: "capture", args: .object(["document": document])).error == nil)
+            // Two captured events: all considered.
+            let ok = try await client.call(.get, "/v1/epcis/events")
+            #expect(ok.status == .ok)
+            #expect(ok.json["epcisBody"]?["queryResults"]?["resultsBody"]?["eventList"]?.arrayValue?.count == 2)
+            // A third: the query would see only part of them.
+            let other = try JSONParser().parse(
+                Array(
+                    try Data(
+                        contentsOf: Self.testdata.appendingPathComponent("gs1/JSON/Example_9.6.2-ObjectEvent.jsonld"))))
+            #expect(try commit(node, farm, contract: "epcis", method: "capture", args: .object(["document": other])).error == nil)
+            let refused = try await client.call(.get, "/v1/epcis/events?EQ_bizStep=shipping")
+            #expect(
+                refused.status == .contentTooLarge && refused.code == "epcis_query_too_large", "\(refused.json.canonicalString)")
         }
     }
 
