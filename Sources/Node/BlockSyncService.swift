@@ -22,6 +22,8 @@ public struct SyncStatus: Sendable {
     public var lastError: String?
     /// When epoch-change signatures were last fetched, unix ms.
     var lastEpochFetchAt: Int64 = 0
+    /// Since when the current source has been ahead of this node without serving a final block.
+    var aheadButNotFinalSince: Int64?
 }
 
 /// Where an observer fetches committed blocks: one source's `GET /v1/sync/blocks`.
@@ -33,6 +35,8 @@ public protocol BlockSource: Sendable {
     func submit(_ body: [UInt8]) async throws
     /// The signatures the source holds of each validator-set change (`GET /v1/governance/epochs`).
     func epochSignatures() async throws -> [UInt64: [ValidatorSignature]]
+    /// The height of the source's own chain (committed, final or not), nil when it cannot say.
+    func height() async throws -> UInt64?
     /// A name for logs and status.
     var name: String { get }
 }
@@ -47,6 +51,10 @@ public struct HTTPBlockSource: BlockSource {
     }
 
     public var name: String { client.baseURL.absoluteString }
+
+    public func height() async throws -> UInt64? {
+        try await client.status()["height"]?.int64Value.map { UInt64(max(0, $0)) }
+    }
 
     public func blocks(from: UInt64, limit: Int) async throws -> [UInt8] {
         try await client.syncBlocks(from: from, limit: limit)
@@ -81,11 +89,17 @@ public final class BlockSyncService: Service, Sendable {
     public let sources: [any BlockSource]
     let interval: Duration
     let batch: Int
+    /// How long a source may stay ahead of this node without serving a final block.
+    let stuckPatience: Duration
     let logger: Logger
     let statusBox: Mutex<SyncStatus>
 
     /// Creates the sync of `node` from `sources`.
-    public init(node: ChainNode, sources: [any BlockSource], interval: Duration, batch: Int = 64, logger: Logger) {
+    public init(
+        node: ChainNode, sources: [any BlockSource], interval: Duration, batch: Int = 64, stuckPatience: Duration = .seconds(5),
+        logger: Logger
+    ) {
+        self.stuckPatience = stuckPatience
         self.node = node
         self.sources = sources
         self.interval = interval
@@ -145,8 +159,36 @@ public final class BlockSyncService: Service, Sendable {
             }
         }
         if done > 0 { logger.debug("synced blocks", metadata: ["to": "\(from + UInt64(done) - 1)", "source": "\(source.name)"]) }
-        if done == 0 { try await fetchEpochSignatures(from: source) }
+        if done == 0 {
+            try checkSourceIsNotStuck(source, sourceHeight: try? await source.height(), ours: from - 1)
+            try await fetchEpochSignatures(from: source)
+        } else {
+            statusBox.withLock { $0.aheadButNotFinalSince = nil }
+        }
         return done
+    }
+
+    /// A source that holds blocks above this node's height but serves none of them (they lack a
+    /// quorum of finality signatures: a validator that restarted or started late) is no use: past
+    /// `stuckPatience` it counts as failed, so the status is no longer healthy and the next source
+    /// is tried. (A block just committed is briefly not final; hence the patience.)
+    func checkSourceIsNotStuck(_ source: any BlockSource, sourceHeight: UInt64?, ours: UInt64) throws(ChainError) {
+        let now = ChainNode.nowMillis()
+        guard let sourceHeight, sourceHeight > ours else {
+            statusBox.withLock { $0.aheadButNotFinalSince = nil }
+            return
+        }
+        let since = statusBox.withLock { s -> Int64 in
+            if s.aheadButNotFinalSince == nil { s.aheadButNotFinalSince = now }
+            return s.aheadButNotFinalSince ?? now
+        }
+        let patience = Int64(
+            stuckPatience.components.seconds * 1000 + stuckPatience.components.attoseconds / 1_000_000_000_000_000)
+        guard now - since >= patience else { return }
+        statusBox.withLock { $0.aheadButNotFinalSince = nil }
+        throw ChainError(
+            .syncFailed,
+            "source is at height \(sourceHeight) but serves no final block above \(ours): its blocks lack finality signatures")
     }
 
     /// Validators gossip their signatures of validator-set changes among themselves; an observer

@@ -681,4 +681,6 @@ struct ValidatorSource: BlockSource {
 
     /// This single-validator chain never changes its validator set.
     func epochSignatures() async throws -> [UInt64: [ValidatorSignature]] { [:] }
+
+    func height() async throws -> UInt64? { try node.store.tip()?.height }
 }

@@ -13,12 +13,17 @@ import Testing
 struct StoreSource: BlockSource {
     let node: ChainNode
     var failing = false
-    var name: String { failing ? "broken" : node.config.nodeId }
+    /// Serves nothing, as a validator whose blocks lack finality signatures does.
+    var unfinal = false
+    var name: String { failing ? "broken" : unfinal ? "unfinal" : node.config.nodeId }
 
     func blocks(from: UInt64, limit: Int) async throws -> [UInt8] {
         if failing { throw ChainError(.syncFailed, "source unreachable") }
+        if unfinal { return BlockSyncBatch.encode([]) }
         return BlockSyncBatch.encode(try node.finalBlocks(from: from, limit: limit))
     }
+
+    func height() async throws -> UInt64? { try node.store.tip()?.height }
 
     func submit(_ body: [UInt8]) async throws {}
 
@@ -57,6 +62,41 @@ struct StoreSource: BlockSource {
             group.cancelAll()
         }
         return cluster
+    }
+
+    /// A source ahead of the observer that serves no final block (a validator that restarted
+    /// and lacks its peers' finality signatures) is not healthy: past the patience it counts as
+    /// failed, the status says so, and the observer moves to the next source.
+    @Test func aSourceAheadThatServesNothingFinalIsLeftAndReported() async throws {
+        try await withTemporaryDirectory { dir in
+            let cluster = try await committedChain(in: dir, count: 8)
+            let source = cluster.nodes[0]
+            let observer = try cluster.consortium.observer(in: dir)
+            // Only the stuck source: reported unhealthy, nothing synced.
+            let stuck = BlockSyncService(
+                node: observer, sources: [StoreSource(node: source, unfinal: true)], interval: .milliseconds(20),
+                stuckPatience: .milliseconds(300), logger: .init(label: "sync"))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await stuck.run() }
+                let reported = try await waitUntil(.seconds(10)) {
+                    stuck.status.lastError?.contains("lack finality signatures") == true
+                }
+                #expect(reported)
+                group.cancelAll()
+            }
+            let stillAtGenesis = (try observer.store.tip()?.height ?? 0) == 0
+            #expect(stillAtGenesis)
+            // With a good source after it, the observer moves on and catches up.
+            let sync = BlockSyncService(
+                node: observer, sources: [StoreSource(node: source, unfinal: true), StoreSource(node: source)],
+                interval: .milliseconds(20), stuckPatience: .milliseconds(300), logger: .init(label: "sync"))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await sync.run() }
+                let caughtUp = try await waitUntil(.seconds(20)) { try observer.store.tip() == source.store.tip() }
+                #expect(caughtUp)
+                group.cancelAll()
+            }
+        }
     }
 
     @Test func anObserverFollowsTheChainAndComputesTheSameState() async throws {
