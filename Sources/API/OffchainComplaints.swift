@@ -66,20 +66,14 @@ public final class OffchainComplaints: Sendable {
         if let textHash { o["textHash"] = .string(textHash) }
         let line = JSONValue.object(o).canonicalBytes + [0x0A]
         try lock.withLock { _ in
-            let fd = open(fileURL.path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+            let fd = open(fileURL.path, O_RDWR | O_CREAT | O_APPEND, 0o600)
             guard fd >= 0 else { throw ChainError(.storageUnavailable, "cannot open \(fileURL.path): errno \(errno)") }
             defer { close(fd) }
             // A crash mid-write leaves a last line without its newline: end it first, so that the
             // torn fragment stays a line of its own (skipped by `contacts`) and this one is whole.
             var last: UInt8 = 0x0A
             let size = lseek(fd, 0, SEEK_END)
-            if size > 0 {
-                let readFD = open(fileURL.path, O_RDONLY)
-                if readFD >= 0 {
-                    _ = pread(readFD, &last, 1, size - 1)
-                    close(readFD)
-                }
-            }
+            if size > 0 { _ = pread(fd, &last, 1, size - 1) }
             let line = last == 0x0A ? line : [0x0A] + line
             let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             guard written == line.count, fsync(fd) == 0 else {

@@ -15,9 +15,14 @@ public enum XiangChainBinary {
     /// `$XIANGCHAIN_BIN`, or `.build/debug/xiangchain` under the package root.
     public static var url: URL {
         if let env = ProcessInfo.processInfo.environment["XIANGCHAIN_BIN"] { return URL(fileURLWithPath: env) }
+        return packageRoot.appendingPathComponent(".build/debug/xiangchain")
+    }
+
+    /// The package's root directory (scripts, deploy files, console sources live under it).
+    public static var packageRoot: URL {
         var root = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { root.deleteLastPathComponent() }
-        return root.appendingPathComponent(".build/debug/xiangchain")
+        return root
     }
 
     /// Runs a command to completion off the cooperative pool; returns exit status and combined output.

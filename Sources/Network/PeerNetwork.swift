@@ -99,10 +99,16 @@ public final class PeerNetwork: Service, Sendable {
         var nextConnectionId: UInt64 = 0
         var pendingHandshakes = 0
         /// Inbound handshakes in progress per remote IP address.
-        var pendingByAddress: [String: Int] = [:]
+        var pendingByAddress: [String: PendingSlots] = [:]
         /// Refusals since the last refusal warning, and when that was (uptime milliseconds).
         var refusedSinceLog = 0
         var lastRefusalLog: Int64 = -10_000
+    }
+
+    /// One address's handshakes in progress: all of them, and those counted in the shared limit.
+    private struct PendingSlots {
+        var total = 0
+        var shared = 0
     }
 
     private final class Flag: Sendable {
@@ -682,24 +688,30 @@ public final class PeerNetwork: Service, Sendable {
         let limit = configuration.maxPendingHandshakes
         let perAddress = configuration.maxPendingHandshakesPerAddress
         return state.withLock { s in
-            let mine = s.pendingByAddress[address, default: 0]
-            guard mine < perAddress else { return false }
-            let validator = s.trust.validators.values.contains { $0.address?.host == address }
-            if !validator {
+            var slots = s.pendingByAddress[address, default: PendingSlots()]
+            guard slots.total < perAddress else { return false }
+            if !s.trust.validators.values.contains(where: { $0.address?.host == address }) {
                 guard s.pendingHandshakes < limit else { return false }
                 s.pendingHandshakes += 1
+                slots.shared += 1
             }
-            s.pendingByAddress[address] = mine + 1
+            slots.total += 1
+            s.pendingByAddress[address] = slots
             return true
         }
     }
 
+    /// Gives back a slot of `address`; a shared one first (which kind it took is counted, so a
+    /// validator-set change in between cannot make the totals drift).
     private func releaseHandshakeSlot(address: String) {
         state.withLock { s in
-            let validator = s.trust.validators.values.contains { $0.address?.host == address }
-            if !validator { s.pendingHandshakes = max(0, s.pendingHandshakes - 1) }
-            let left = s.pendingByAddress[address, default: 1] - 1
-            s.pendingByAddress[address] = left > 0 ? left : nil
+            guard var slots = s.pendingByAddress[address] else { return }
+            if slots.shared > 0 {
+                slots.shared -= 1
+                s.pendingHandshakes -= 1
+            }
+            slots.total -= 1
+            s.pendingByAddress[address] = slots.total > 0 ? slots : nil
         }
     }
 

@@ -112,6 +112,8 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     /// How far above its tip this node keeps finality signatures for blocks it has not committed yet.
     static var finalityWindow: UInt64 { 64 }
 
+    /// When the mempool was last swept of transactions past the timestamp tolerance (ms).
+    let lastExpiry = Atomic<Int64>(0)
     /// Heights up to which this node's blocks all hold a finality quorum (see `requestMissingFinality`).
     let finalityComplete = Atomic<UInt64>(0)
     /// When each peer's last finality request was served (milliseconds).
@@ -198,14 +200,20 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         let maxBytes = node.config.maxBlockBytes
         let tolerance = node.config.timestampToleranceMs
         let logger = self.logger
+        let service = self
         let empty = TransactionBatch.encode([])
         let hooks = PayloadHooks(
             make: { _, parent in
                 // Transactions past the timestamp tolerance can never be in a block: drop them
-                // rather than propose blocks every replica refuses. A second of margin covers the
+                // rather than propose blocks every replica refuses. The mempool is scanned at most
+                // once a second (not per proposal); two seconds of margin cover that and the
                 // distance between this clock reading and the block's timestamp.
                 let now = ChainNode.nowMillis()
-                let expired = node.mempool.expire(before: now - tolerance + 1_000)
+                let last = service.lastExpiry.load(ordering: .relaxed)
+                let expired =
+                    now - last >= 1_000
+                        && service.lastExpiry.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged
+                    ? node.mempool.expire(before: now - tolerance + 2_000) : []
                 if !expired.isEmpty {
                     logger.warning(
                         "dropped transactions older than the timestamp tolerance from the mempool",

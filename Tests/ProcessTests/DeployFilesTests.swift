@@ -12,11 +12,7 @@ import Testing
 /// verify`, and their command lines, run as systemd would run them (paths moved into a temporary
 /// directory), start a node, back it up while it runs and stop it cleanly.
 @Suite(.serialized) struct DeployFilesTests {
-    static var root: URL {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url
-    }
+    static var root: URL { XiangChainBinary.packageRoot }
 
     /// A unit file with the install paths moved under `dir` and the instance `%i` filled in.
     static func unit(_ name: String, instance: String, dir: URL) throws -> String {

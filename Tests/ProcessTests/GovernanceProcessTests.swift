@@ -35,8 +35,7 @@ import Testing
     /// Runs the console's proof verifier under Node (WebCrypto Ed25519) on a proof file; nil when
     /// Node is not installed.
     func verifyInJavaScript(proof: URL, genesis: URL, in dir: URL) async throws -> JSONValue? {
-        var root = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let root = XiangChainBinary.packageRoot
         let module = dir.appendingPathComponent("proof.mjs")
         try? FileManager.default.removeItem(at: module)
         try FileManager.default.copyItem(at: root.appendingPathComponent("Sources/API/Console/js/proof.js"), to: module)
@@ -59,8 +58,7 @@ import Testing
 
     /// Runs the Python client's offline verifier on a proof file; nil when Python is not installed.
     func verifyInPython(proof: URL, genesis: String, expectValid: Bool = true) async throws -> String? {
-        var root = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let root = XiangChainBinary.packageRoot
         let script = root.appendingPathComponent("clients/python/xiangchain_client.py").path
         guard let r = try await runTool("python3", [script, "verify", proof.path, genesis]) else { return nil }
         #expect((r.status == 0) == expectValid, "\(r.output)")

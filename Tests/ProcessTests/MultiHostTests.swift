@@ -34,11 +34,7 @@ import Testing
         return parts.count == 3 ? (parts[0], parts[1], parts[2]) : ("20", "5", "0.01")
     }
 
-    static var root: URL {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url
-    }
+    static var root: URL { XiangChainBinary.packageRoot }
 
     /// Runs `ip ARGS`; throws with its output when it fails.
     @discardableResult
