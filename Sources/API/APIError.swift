@@ -15,8 +15,10 @@ enum APIError {
         case .forbidden: return .forbidden
         case .notFound: return .notFound
         case .methodNotAllowed: return .methodNotAllowed
+        case .notAcceptable: return .notAcceptable
         case .conflict: return .conflict
         case .tooLarge: return .contentTooLarge
+        case .unsupportedMediaType: return .unsupportedMediaType
         case .rejected: return .unprocessableContent
         case .locked: return HTTPResponse.Status(code: 423, reasonPhrase: "Locked")
         case .rateLimited: return .tooManyRequests

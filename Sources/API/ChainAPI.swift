@@ -42,10 +42,11 @@ public struct ChainAPI: Sendable {
         router.addRoutes(ChainRoutes(api: api).routes, atPath: "/v1")
         router.addRoutes(SyncRoutes(api: api).routes, atPath: "/v1")
         router.addRoutes(crab.routes, atPath: "/v1")
-        router.addRoutes(EPCISRoutes(api: api).routes, atPath: "/v1/epcis")
+        let console = ConsoleRoutes(api: api, crab: crab)
+        router.addRoutes(EPCISRoutes(api: api, console: console).routes, atPath: "/v1/epcis")
         router.addRoutes(GovernanceRoutes(api: api).routes, atPath: "/v1/governance")
         router.addRoutes(ContractRoutes(api: api).routes, atPath: "/v1/wasm")
-        router.addRoutes(ConsoleRoutes(api: api, crab: crab).routes, atPath: "/v1/console")
+        router.addRoutes(console.routes, atPath: "/v1/console")
         return router
     }
 

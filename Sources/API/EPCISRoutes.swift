@@ -15,6 +15,8 @@ import Synchronization
 /// exported as an EPCIS event (`EPCISQueryEngine` answers; tests run the same engine).
 struct EPCISRoutes: Sendable {
     let api: APIContext
+    /// Session checks of the capture routes (the REST binding signs with the account's key).
+    let console: ConsoleRoutes
     var node: ChainNode { api.node }
 
     /// Most captured events considered per query (`epcisMaxScannedEvents` of the node config).
@@ -23,29 +25,61 @@ struct EPCISRoutes: Sendable {
     /// Most EPCIS queries running at once; beyond, `epcis_query_busy` (503).
     static let maxConcurrentQueries = 2
     let gate = QueryGate()
+    /// Capture jobs admitted through this node (the REST binding's `GET /capture`).
+    let jobs = CaptureJobs()
 
     var routes: RouteCollection<NodeRequestContext> {
         let r = RouteCollection(context: NodeRequestContext.self)
-        r.get("events") { request, _ in try await self.bounded(request) }
+        r.add(middleware: EPCISProblemMiddleware())
+        r.get("events") { request, _ in
+            try EPCISBinding.checkVersion(request)
+            return try await self.bounded(request)
+        }
+        EPCISBinding(api: api, console: console, query: self, jobs: jobs).add(to: r)
         return r
     }
 
     /// A query reads and filters up to `maxCapturedScan` events: at most `maxConcurrentQueries`
     /// at once, each on a dispatch thread, so that anonymous queries cannot starve the
     /// cooperative pool that consensus and the other routes share.
-    func bounded(_ request: Request) async throws -> Response {
+    func bounded(_ request: Request, fixed: [String: String] = [:]) async throws -> Response {
+        try await gated { try self.events(request, fixed: fixed) }
+    }
+
+    /// Runs `work` on a dispatch thread when fewer than `maxConcurrentQueries` run; `epcis_query_busy` otherwise.
+    func gated<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         guard gate.running.add(1, ordering: .relaxed).newValue <= Self.maxConcurrentQueries else {
             _ = gate.running.subtract(1, ordering: .relaxed)
             throw ChainError(.epcisQueryBusy, "the node runs \(Self.maxConcurrentQueries) EPCIS queries already; retry shortly")
         }
         defer { _ = gate.running.subtract(1, ordering: .relaxed) }
-        return try await withCheckedThrowingContinuation { (c: CheckedContinuation<Response, any Error>) in
-            DispatchQueue.global().async { c.resume(with: Result { try self.events(request) }) }
+        return try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
+            DispatchQueue.global().async { c.resume(with: Result { try work() }) }
         }
     }
 
-    func events(_ request: Request) throws -> Response {
-        var parameters: [String: String] = [:]
+    /// The query of the request's parameters plus `fixed` (a path's filter, which the query
+    /// string may not give again), as a response with the paging and version headers.
+    func events(_ request: Request, fixed: [String: String] = [:]) throws -> Response {
+        let (page, parameters) = try self.page(request, fixed: fixed)
+        var headers = HTTPFields()
+        if let token = page.nextPageToken {
+            var next = parameters
+            next["nextPageToken"] = token
+            let q = next.sorted { $0.key < $1.key }.map { "\(Self.percent($0.key))=\(Self.percent($0.value))" }.joined(
+                separator: "&")
+            if let link = HTTPField.Name("Link") { headers[link] = "</v1/epcis/events?\(q)>; rel=\"next\"" }
+            if let name = HTTPField.Name("GS1-Next-Page-Token") { headers[name] = token }
+        }
+        EPCISBinding.addVersionHeaders(&headers)
+        return JSONResponse.make(page.document, headers: headers)
+    }
+
+    /// One page of the query of the request's parameters plus `fixed`, and the parameters.
+    func page(_ request: Request, fixed: [String: String] = [:]) throws -> (
+        page: EPCISQueryEngine.Page, parameters: [String: String]
+    ) {
+        var parameters: [String: String] = fixed
         for (key, value) in request.uri.queryParameters {
             guard parameters[String(key)] == nil else {
                 throw ChainError(.epcisBadQuery, "query parameter \(key) is given twice")
@@ -68,19 +102,7 @@ struct EPCISRoutes: Sendable {
             )
         }
         let candidates = captured + crab.candidates
-        let page = try EPCISQueryEngine.run(query, candidates: candidates, nowMillis: ChainNode.nowMillis())
-        var headers = HTTPFields()
-        if let token = page.nextPageToken {
-            var next = parameters
-            next["nextPageToken"] = token
-            let q = next.sorted { $0.key < $1.key }.map { "\(Self.percent($0.key))=\(Self.percent($0.value))" }.joined(
-                separator: "&")
-            if let link = HTTPField.Name("Link") { headers[link] = "</v1/epcis/events?\(q)>; rel=\"next\"" }
-            if let name = HTTPField.Name("GS1-Next-Page-Token") { headers[name] = token }
-        }
-        if let v = HTTPField.Name("GS1-EPCIS-Version") { headers[v] = "2.0.0" }
-        if let v = HTTPField.Name("GS1-CBV-Version") { headers[v] = "2.0.0" }
-        return JSONResponse.make(page.document, headers: headers)
+        return (try EPCISQueryEngine.run(query, candidates: candidates, nowMillis: ChainNode.nowMillis()), parameters)
     }
 
     static func percent(_ s: String) -> String {

@@ -428,6 +428,14 @@ extension ErrorCode {
     public static let epcisQueryTooLarge = ErrorCode(
         "epcis_query_too_large", .tooLarge, area: "EPCIS",
         "more captured events than one query may consider: narrow it (for example with GE_recordTime)")
+    /// The client asks for an EPCIS version this node does not speak (`GS1-EPCIS-Version`).
+    public static let epcisUnsupportedVersion = ErrorCode(
+        "epcis_unsupported_version", .notAcceptable, area: "EPCIS",
+        "the request asks for an EPCIS version other than 2.0 (GS1-EPCIS-Version, -Min, -Max)")
+    /// A capture body in a media type the route does not take.
+    public static let unsupportedMediaType = ErrorCode(
+        "unsupported_media_type", .unsupportedMediaType, area: "EPCIS",
+        "the body is not in a media type the route takes (capture: application/json, application/ld+json, application/xml)")
     /// The node runs as many EPCIS queries as it allows.
     public static let epcisQueryBusy = ErrorCode(
         "epcis_query_busy", .unavailable, area: "EPCIS", "the node runs as many EPCIS queries as it allows; retry later")
@@ -608,7 +616,7 @@ extension ErrorCode {
         .boxExists, .boxUsed, .notCustodian, .unknownCoupon, .couponReused, .couponExpired, .couponRefunded, .alreadyRedeemed,
         .notOwner, .notExpired, .badState, .wrongSize, .wrongCount, .unknownAlert, .unknownTx, .alreadyDeclared, .notSigner,
         .corruptState, .gatewayUnavailable, .noGateway, .epcisInvalid, .epcisDuplicate, .epcisBadQuery, .epcisQueryTooLarge,
-        .epcisQueryBusy,
+        .epcisQueryBusy, .epcisUnsupportedVersion, .unsupportedMediaType,
         .proposalNotFound,
         .proposalClosed, .proposalExpired, .alreadyVoted, .changeNotApplicable, .outOfFuel, .blockFuelExhausted, .trap,
         .memoryLimit, .callDepth, .limitExceeded, .badHostCall, .readOnly, .contractFrozen, .invalidModule, .moduleTooLarge,

@@ -11,10 +11,14 @@ public enum ErrorKind: String, Sendable, CaseIterable {
     case notFound
     /// The route exists, not for this method (405).
     case methodNotAllowed
+    /// The request asks for a version or representation the node does not serve (406).
+    case notAcceptable
     /// The request conflicts with what already exists (409).
     case conflict
     /// Too large (413).
     case tooLarge
+    /// The body's media type is not one the route takes (415).
+    case unsupportedMediaType
     /// Well-formed, but refused by a contract's rules (422).
     case rejected
     /// The account is locked for a while (423).

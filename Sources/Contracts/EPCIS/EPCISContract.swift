@@ -12,6 +12,14 @@ import Identity
 /// document gave one, `id/<eventID>` → hash, and emits one `epcis_event` per event. An error
 /// declaration (an event with `errorDeclaration`, which has the hash of the event it declares
 /// erroneous) is stored under `decl/<hash>`, once per hash.
+///
+/// Two optional arguments serve the GS1 REST binding's capture jobs (`docs/epcis.md`):
+/// `duplicates: "skip"` records the other events of a document when some are already on chain
+/// (each skipped one is reported as an `epcis_duplicate` event instead of failing the whole
+/// document), and `errors: "proceed"` (GS1-Capture-Error-Behaviour) records the events that pass
+/// the per-event checks and reports each refused one as an `epcis_rejected` event (default
+/// `rollback`: one refusal fails them all). A document that is not valid EPCIS fails whole in
+/// either mode.
 public struct EPCISContract: Contract {
     /// "epcis".
     public let name = "epcis"
@@ -34,9 +42,11 @@ public struct EPCISContract: Contract {
 
     func capture(_ args: JSONValue, _ ctx: ExecutionContext) throws {
         try ctx.requireRole(EPCISConfig.writers, for: "epcis.capture")
-        let a = try Arguments(args, allowed: ["document"])
+        let a = try Arguments(args, allowed: ["document", "duplicates", "errors"])
         guard let raw = a["document"] else { throw ChainError(.badArgs, "\"document\" (an EPCISDocument object) is required") }
         guard raw.objectValue != nil else { throw ChainError(.badArgs, "\"document\" must be a JSON object") }
+        let skipDuplicates = try Self.choice(a["duplicates"], "duplicates", ["fail", "skip"], default: "fail") == "skip"
+        let proceed = try Self.choice(a["errors"], "errors", ["rollback", "proceed"], default: "rollback") == "proceed"
         let document = try EPCISDocument(raw, limits: config.limits)
         guard !document.events.isEmpty else { throw ChainError(.epcisInvalid, "document epcisBody.eventList: no events") }
         let namespaces = document.namespaces.prefixes.filter { EPCISNamespaces.standard[$0.key] != $0.value }
@@ -49,14 +59,26 @@ public struct EPCISContract: Contract {
             // and eventID and is kept beside it, once.
             let declaration = event.json["errorDeclaration"] != nil
             let key = (declaration ? "decl/" : "event/") + hash
-            guard seen.insert(key).inserted, try ctx.get(key) == nil else {
+            var duplicate: String?
+            let recorded = try ctx.get(key) != nil
+            if !seen.insert(key).inserted || recorded {
                 let what = declaration ? "an error declaration for the event with hash" : "an event with hash"
-                throw ChainError(.epcisDuplicate, "event \(event.index): \(what) \(hash) is already recorded")
+                duplicate = "event \(event.index): \(what) \(hash) is already recorded"
+            } else if !declaration, let id = event.eventID, try ctx.get("id/" + id) != nil, !id.hasPrefix("ni:///") {
+                duplicate = "event \(event.index): eventID \(id) is already recorded"
             }
-            if !declaration, let id = event.eventID, try ctx.get("id/" + id) != nil, !id.hasPrefix("ni:///") {
-                throw ChainError(.epcisDuplicate, "event \(event.index): eventID \(id) is already recorded")
+            if let duplicate {
+                guard skipDuplicates else { throw ChainError(.epcisDuplicate, duplicate) }
+                ctx.emit("epcis_duplicate", Self.report(event, hash, ChainError(.epcisDuplicate, duplicate)))
+                continue
             }
-            try checkRole(event, ctx)
+            do {
+                try checkRole(event, ctx)
+            } catch {
+                guard proceed else { throw error }
+                ctx.emit("epcis_rejected", Self.report(event, hash, error))
+                continue
+            }
             planned.append((event, hash, key))
         }
         for (event, hash, key) in planned {
@@ -74,6 +96,27 @@ public struct EPCISContract: Contract {
             if let id = event.eventID, !summary.key.hasPrefix("decl/") { ctx.putJSON("id/" + id, .string(hash)) }
             ctx.emit("epcis_event", summary.json)
         }
+    }
+
+    /// `{index, hash, eventID?, code, message}`: one event the document's capture left out.
+    static func report(_ event: EPCISEvent, _ hash: String, _ error: ChainError) -> JSONValue {
+        var o: [String: JSONValue] = [
+            "index": .int(Int64(event.index)), "hash": .string(hash), "code": .string(error.code.rawValue),
+            "message": .string(error.message),
+        ]
+        if let id = event.eventID { o["eventID"] = .string(id) }
+        return .object(o)
+    }
+
+    /// The string value of an optional enumerated argument.
+    static func choice(_ value: JSONValue?, _ name: String, _ allowed: [String], default fallback: String) throws(ChainError)
+        -> String
+    {
+        guard let value else { return fallback }
+        guard let s = value.stringValue, allowed.contains(s) else {
+            throw ChainError(.badArgs, "\"\(name)\" must be one of \(allowed.map { "\"\($0)\"" }.joined(separator: ", "))")
+        }
+        return s
     }
 
     /// Events naming a configured crab GTIN need a role the table allows for their bizStep.
