@@ -226,7 +226,7 @@ let package = Package(
             name: "API",
             dependencies: [
                 "ChainCore", "Identity", "Storage", "Execution", "Node", "Consensus", "EPCIS", "EPCISContract",
-                "CrabTraceContract", "Accounts", "CodeSheet", "GovernanceContract",
+                "CrabTraceContract", "Accounts", "CodeSheet", "GovernanceContract", "CXSDShim",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -362,6 +362,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Debian's libqrencode, seen from Swift through a module map; CodeSheet wraps it.
+        // The system's libxml2 (Debian: libxml2-dev), for checking EPCIS XML captures against
+        // GS1's XML schemas; CXSDShim is the only code that calls it.
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
+        .target(name: "CXSDShim", dependencies: ["CLibXML2"]),
         .systemLibrary(
             name: "CQREncode",
             pkgConfig: "libqrencode",

@@ -27,6 +27,8 @@ struct APIContext: Sendable {
     let crabEPCIS: CrabEPCISCache
     /// Rate limits of the public crab routes.
     let limits: PublicRateLimits
+    /// GS1's EPCIS XML schemas; nil: no XML captures.
+    let xmlSchemas: EPCISXMLSchemas?
 
     /// Admits `tx` and answers `{txid, status, height, index, error?}` once committed (or
     /// `pending` after the request's `timeout`, at most `maxWait`).

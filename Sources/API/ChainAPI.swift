@@ -21,14 +21,16 @@ public struct ChainAPI: Sendable {
     /// block sync of an observer; `gateway` signs consumers' scans and complaints).
     public init(
         node: ChainNode, maxWait: Duration = .seconds(30), consensus: (@Sendable () -> ConsensusStatus?)? = nil,
-        sync: BlockSyncService? = nil, gateway: CrabGateway? = nil, console: ConsoleAccounts? = nil
+        sync: BlockSyncService? = nil, gateway: CrabGateway? = nil, console: ConsoleAccounts? = nil,
+        xmlSchemas: EPCISXMLSchemas? = nil
     ) {
         api = APIContext(
             node: node, admission: Admission(node: node, upstream: sync?.sources), maxWait: maxWait, consensus: consensus,
             sync: sync, gateway: gateway,
             authenticator: RequestAuthenticator(
                 memberships: node.configSource.memberships, chainId: node.chainId, nodeId: node.config.nodeId),
-            console: console, crabEPCIS: CrabEPCISCache(), limits: PublicRateLimits(config: node.config))
+            console: console, crabEPCIS: CrabEPCISCache(), limits: PublicRateLimits(config: node.config),
+            xmlSchemas: xmlSchemas)
     }
 
     /// The router with every route.

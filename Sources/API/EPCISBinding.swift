@@ -158,7 +158,7 @@ struct EPCISBinding: Sendable {
     func capture(_ request: Request) async throws -> Response {
         try Self.checkVersion(request)
         let behaviour = try Self.behaviour(request)
-        let document = try await Self.document(request, limit: node.config.maxBodyBytes)
+        let document = try await Self.document(request, limit: node.config.maxBodyBytes, schemas: api.xmlSchemas)
         return try await console.audited(request, "epcis.capture", roles: AccountStore.assignableRoles, detail: behaviour) {
             session in
             var args: [String: JSONValue] = ["document": document, "duplicates": .string("skip")]
@@ -235,10 +235,20 @@ struct EPCISBinding: Sendable {
     /// The capture document of the request as JSON-LD: JSON as given, XML read into the JSON-LD
     /// model (`EPCISXML`) with its namespaces in the `@context`. Either is validated whole here
     /// (400 `epcis_invalid` before anything is signed); the contract validates it again.
-    static func document(_ request: Request, limit: Int) async throws -> JSONValue {
+    static func document(_ request: Request, limit: Int, schemas: EPCISXMLSchemas?) async throws -> JSONValue {
         let type = (request.headers[.contentType] ?? "application/json").lowercased()
         if type.hasPrefix("application/xml") || type.hasPrefix("text/xml") {
+            guard let schemas else {
+                throw ChainError(
+                    .unsupportedMediaType,
+                    "this node takes XML captures only with GS1's EPCIS XML schemas configured (epcisXMLSchemas in config.json); send JSON-LD"
+                )
+            }
             let bytes = try await RequestInput.body(request, limit: maxXMLBytes)
+            // Our own bounded reader first (it refuses DTDs with an internal subset, so libxml2
+            // never sees an entity to expand), then GS1's schema, then the mapping.
+            let root = try XMLReader.parse(bytes)
+            try schemas.check(bytes, namespace: root.namespace)
             let events = try EPCISXML.events(bytes)
             guard !events.isEmpty else { throw ChainError(.epcisInvalid, "xml: the document has no events") }
             guard events.count <= EPCISLimits().maxEvents else {

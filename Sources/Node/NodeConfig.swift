@@ -68,6 +68,11 @@ public struct NodeConfig: Codable, Sendable {
     /// Most captured EPCIS events one query of `GET /v1/epcis/events` considers; a chain with
     /// more refuses queries with `epcis_query_too_large` rather than answer from a part of them.
     public var epcisMaxScannedEvents: Int = 200_000
+    /// Directory of GS1's EPCIS XML schemas (`2.0/EPCglobal-epcis-2_0.xsd`, optionally
+    /// `1.2/EPCglobal-epcis-1_2.xsd`, each with the files it imports), relative to the node home
+    /// unless absolute; XML captures are checked against them. Nil: the node takes no XML
+    /// captures (`unsupported_media_type`), JSON-LD only.
+    public var epcisXMLSchemas: String?
     /// Directory holding `ca.key.pem` and `ca.cert.pem` of the org CA that issues this node's
     /// console accounts' certificates; nil: the console creates no accounts (`accounts_unavailable`).
     public var accountCA: String?
@@ -117,6 +122,7 @@ public struct NodeConfig: Codable, Sendable {
             try c.decodeIfPresent(Int.self, forKey: .complaintsPerHourPerClient) ?? d.complaintsPerHourPerClient
         scanBudgetPerMinute = try c.decodeIfPresent(Int.self, forKey: .scanBudgetPerMinute) ?? d.scanBudgetPerMinute
         epcisMaxScannedEvents = try c.decodeIfPresent(Int.self, forKey: .epcisMaxScannedEvents) ?? d.epcisMaxScannedEvents
+        epcisXMLSchemas = try c.decodeIfPresent(String.self, forKey: .epcisXMLSchemas)
         accountCA = try c.decodeIfPresent(String.self, forKey: .accountCA)
         hostedAccountCAs = try c.decodeIfPresent([String].self, forKey: .hostedAccountCAs) ?? d.hostedAccountCAs
     }

@@ -92,8 +92,13 @@ public enum NodeRunner {
             tls = try APITLS.configuration(certificateChain: resolve(cert), privateKey: resolve(key))
         default: throw ChainError(.badConfig, "apiTLSCertificate and apiTLSKey go together: give both or neither")
         }
+        let xmlSchemas = try config.epcisXMLSchemas.map { dir in
+            try EPCISXMLSchemas(directory: dir.hasPrefix("/") ? URL(fileURLWithPath: dir) : home.appendingPathComponent(dir))
+        }
         add(
-            try ChainAPI(node: node, consensus: statusSource, sync: sync, gateway: gateway, console: console).application(
+            try ChainAPI(
+                node: node, consensus: statusSource, sync: sync, gateway: gateway, console: console, xmlSchemas: xmlSchemas
+            ).application(
                 host: config.apiHost, port: config.apiPort, limits: limits, tls: tls, logger: logger))
         logger.info(
             "\(node.isObserver ? "observer" : "node") \(config.nodeId) of chain \(node.chainId) (\(genesis.validators.count) validators) at height \(height); API on \(config.apiTLSCertificate == nil ? "http" : "https")://\(config.apiHost):\(config.apiPort)"

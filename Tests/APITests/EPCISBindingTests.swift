@@ -33,7 +33,9 @@ import Testing
         let labToken: String
     }
 
-    func withBinding(_ body: @Sendable (Env) async throws -> Void) async throws {
+    static let schemas = Result { try EPCISXMLSchemas(directory: testdata.appendingPathComponent("gs1/XSD")) }
+
+    func withBinding(xml: Bool = true, _ body: @Sendable (Env) async throws -> Void) async throws {
         try await withTemporaryDirectory { dir in
             var config = NodeConfig(nodeId: "node0")
             config.syncCommits = false
@@ -50,7 +52,8 @@ import Testing
             }
             let api = ChainAPI(
                 node: node, maxWait: .seconds(5),
-                console: ConsoleAccounts(store: store, ca: consortium.cas["org0"], hosted: [consortium.cas["org1"]!]))
+                console: ConsoleAccounts(store: store, ca: consortium.cas["org0"], hosted: [consortium.cas["org1"]!]),
+                xmlSchemas: xml ? try Self.schemas.get() : nil)
             let app = Application(router: api.router())
             try await app.test(.router) { client in
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -287,6 +290,61 @@ import Testing
             #expect(malformed.status == .badRequest)
             // The event, and its refused second capture: nothing else reached the chain.
             #expect(try env.node.store.transactionCount() == 2)
+        }
+    }
+
+    /// Every official GS1 XML capture example (not master data, not capture jobs) passes GS1's
+    /// schema of its version; a document the schema refuses is refused with its line.
+    @Test func theOfficialXMLExamplesPassGS1sSchemasAndBrokenOnesAreRefused() throws {
+        let schemas = try Self.schemas.get()
+        let root = Self.testdata.appendingPathComponent("gs1/XML")
+        let files = try #require(FileManager.default.enumerator(atPath: root.path)).compactMap { $0 as? String }
+            .filter { $0.hasSuffix(".xml") && !$0.contains("CaptureJob") && !$0.lowercased().contains("masterdata") }
+            .filter { !$0.hasPrefix("CBV/CBV-11.4") }
+        #expect(files.count >= 30)
+        for file in files {
+            let bytes = try Self.file("gs1/XML/\(file)")
+            let tree = try XMLReader.parse(bytes)
+            #expect(throws: Never.self, "\(file)") { try schemas.check(bytes, namespace: tree.namespace) }
+        }
+        let good = try Self.file("gs1/XML/Example_9.6.1-ObjectEvent-2020_06_18a.xml")
+        let text = String(decoding: good, as: UTF8.self)
+        // An element the schema does not allow where it stands, and a missing required one.
+        for broken in [
+            text.replacingOccurrences(of: "<action>OBSERVE</action>", with: "<action>LOOK</action>"),
+            text.replacingOccurrences(of: "<eventTimeZoneOffset>-06:00</eventTimeZoneOffset>", with: ""),
+            text.replacingOccurrences(of: "<epcList>", with: "<crabList/><epcList>"),
+        ] {
+            let bytes = Array(broken.utf8)
+            let error = #expect(throws: ChainError.self) {
+                try schemas.check(bytes, namespace: "urn:epcglobal:epcis:xsd:2")
+            }
+            #expect(error?.code == .epcisInvalid && error?.message.contains("line ") == true, "\(error?.message ?? "")")
+        }
+        #expect(throws: ChainError.self) { try schemas.check(good, namespace: "urn:example:not-epcis") }
+        #expect(throws: ChainError.self) { try schemas.check(Array("<x>".utf8), namespace: "urn:epcglobal:epcis:xsd:2") }
+        // A directory without the schemas is a configuration error, not a node that skips the check.
+        #expect(throws: ChainError.self) { try EPCISXMLSchemas(directory: URL(fileURLWithPath: "/nonexistent")) }
+    }
+
+    @Test func xmlCapturesAreCheckedAgainstTheSchemaOrRefusedWithoutOne() async throws {
+        let good = try Self.file("gs1/XML/Example_9.6.1-ObjectEvent-2020_06_18a.xml")
+        let broken = Array(
+            String(decoding: good, as: UTF8.self).replacingOccurrences(
+                of: "<action>OBSERVE</action>", with: "<action>LOOK</action>"
+            )
+            .utf8)
+        try await withBinding { env in
+            let r = try await Self.call(
+                env.client, .post, "/v1/epcis/capture", token: env.farmToken, type: "application/xml", body: broken)
+            #expect(r.status == .badRequest && r.json["error"]?["code"]?.stringValue == "epcis_invalid", "\(r.json)")
+            #expect(r.json["title"]?.stringValue?.contains("schema") == true)
+            #expect(try env.node.store.transactionCount() == 0)
+        }
+        try await withBinding(xml: false) { env in
+            let r = try await Self.call(
+                env.client, .post, "/v1/epcis/capture", token: env.farmToken, type: "application/xml", body: good)
+            #expect(r.status == .unsupportedMediaType, "\(r.json)")
         }
     }
 
