@@ -63,7 +63,9 @@ public enum NodeRunner {
             statusSource = { participation.status }
             add(participation)
         }
-        if config.sweepIntervalSeconds > 0, CrabSweeper.isSweeper(node) {
+        // On every validator (observers never sweep): the sweeper's failover order decides who
+        // sweeps what (CrabSweeper), so periodic work does not depend on one node.
+        if config.sweepIntervalSeconds > 0, !node.isObserver {
             add(
                 CrabSweeper(
                     node: node, identity: gateway.identity, interval: .seconds(config.sweepIntervalSeconds), logger: logger))
