@@ -1246,3 +1246,44 @@ def test_e2e_sm2_devnet_python_signed_transactions_and_proofs(sm2_devnet: SM2Dev
             api.submit(xc.SignedTransaction(body, sig, ident.certificate_pem, suite="sm2"))
         assert (e.value.status, e.value.code) == (401, code), sig.hex()
     assert api.submit(xc.SignedTransaction(body, good, ident.certificate_pem, suite="sm2"))["status"] == "committed"
+
+
+def _hmac_sm3(key: bytes, data: bytes) -> bytes:
+    """HMAC (RFC 2104) over SM3, block size 64, written out from the RFC (no OpenSSL)."""
+    if len(key) > 64:
+        key = xc.sm3(key)
+    key = key.ljust(64, b"\x00")
+    inner = xc.sm3(bytes(b ^ 0x36 for b in key), data)
+    return xc.sm3(bytes(b ^ 0x5C for b in key), inner)
+
+
+def test_sm4_sealed_box_vector_with_gmalg() -> None:
+    """docs/sealed-box.vector (the SM4 box that seals the node's data at rest on sm2 chains)
+    recomputed without OpenSSL: HKDF-SM3 (RFC 5869, no salt) for the two keys, SM4-CTR with
+    gmalg's SM4 block, HMAC-SM3 over version ‖ IV ‖ len(aad) ‖ aad ‖ ciphertext."""
+    v = dict(
+        line.split(" = ", 1)
+        for line in (REPO / "docs" / "sealed-box.vector").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    key, iv = bytes.fromhex(v["key"]), bytes.fromhex(v["iv"])
+    plaintext, aad = v["plaintext_utf8"].encode(), v["aad_utf8"].encode()
+    prk = _hmac_sm3(bytes(32), key)
+    okm, block = b"", b""
+    for i in range(1, 3):
+        block = _hmac_sm3(prk, block + b"XiangChain SM4-CTR+HMAC-SM3 sealed box v1" + bytes([i]))
+        okm += block
+    sm4_key, mac_key = okm[:16], okm[16:48]
+    assert (sm4_key.hex(), mac_key.hex()) == (v["sm4_key"], v["mac_key"])
+    cipher = gmalg.SM4(sm4_key)
+    counter = int.from_bytes(iv, "big")
+    stream = b""
+    while len(stream) < len(plaintext):
+        stream += cipher.encrypt(((counter + len(stream) // 16) % (1 << 128)).to_bytes(16, "big"))
+    ciphertext = bytes(p ^ s for p, s in zip(plaintext, stream))
+    assert ciphertext.hex() == v["ciphertext"]
+    tag = _hmac_sm3(mac_key, b"\x01" + iv + struct.pack(">Q", len(aad)) + aad + ciphertext)
+    assert tag.hex() == v["tag"]
+    assert (b"\x01" + iv + ciphertext + tag).hex() == v["box"]
+    # One changed byte of the aad, another tag.
+    assert _hmac_sm3(mac_key, b"\x01" + iv + struct.pack(">Q", len(aad)) + b"tenant=8" + ciphertext) != tag
