@@ -1215,6 +1215,13 @@ def test_e2e_sm2_devnet_python_signed_transactions_and_proofs(sm2_devnet: SM2Dev
         report = xc.verify_proof(proof, genesis=genesis, body=tx.body)
         assert len(report.valid_signers) >= 3 and report.signatures_checked
         assert run_cli_verify(proof, genesis_path, tmp_path).returncode == 0
+    # The client's own offline verifier (python3 xiangchain_client.py verify PROOF GENESIS).
+    proof_file = tmp_path / "sm2-proof.json"
+    proof_file.write_text(json.dumps(api.proof(txs[-1].txid)))
+    cli = subprocess.run(
+        ["python3", str(Path(xc.__file__)), "verify", str(proof_file), str(genesis_path)], capture_output=True, text=True
+    )
+    assert cli.returncode == 0 and cli.stdout.startswith("OK:"), cli.stdout + cli.stderr
     proof = api.proof(txs[0].txid)
     # Read as a SHA-256 chain, the same proof fails; a tampered seal or path fails.
     with pytest.raises(xc.ProofError):
