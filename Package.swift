@@ -219,7 +219,9 @@ let package = Package(
         ),
         .testTarget(
             name: "AccountsTests",
-            dependencies: ["Accounts", "ChainTesting", "ChainCore", "Identity"],
+            dependencies: [
+                "Accounts", "ChainTesting", "ChainCore", "Identity", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

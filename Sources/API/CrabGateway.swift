@@ -39,11 +39,13 @@ public struct CrabGateway: Sendable {
         return Hash256.sha256(bytes).hex
     }
 
-    /// The gateway of a node home: `node.key.pem`, `node.cert.pem`, and the off-chain complaint files.
-    public static func load(home: URL) throws -> CrabGateway {
+    /// The gateway of a node home: `node.key.pem`, `node.cert.pem`, and the off-chain complaint
+    /// files (sealed with `suite`'s cipher).
+    public static func load(home: URL, suite: CryptoSuite) throws -> CrabGateway {
         let key = try KeyPEM.decode(String(contentsOf: home.appendingPathComponent("node.key.pem"), encoding: .utf8))
         let cert = try String(contentsOf: home.appendingPathComponent("node.cert.pem"), encoding: .utf8)
         return CrabGateway(
-            identity: try SigningIdentity(key: key, certificatePEM: cert), complaints: try OffchainComplaints(home: home))
+            identity: try SigningIdentity(key: key, certificatePEM: cert),
+            complaints: try OffchainComplaints(home: home, suite: suite))
     }
 }

@@ -15,31 +15,120 @@ import Synchronization
 /// The chain gets only `phoneHash = hex SHA-256("XIANGCHAIN-PHONE-V1" ‖ 0x00 ‖ salt ‖ 0x00 ‖ phone)`,
 /// where `salt` is 32 random bytes made on first use and kept in the node home (`phone-salt`, 0600).
 /// Each node has its own salt, so the same phone hashes differently on two nodes. Every complaint
-/// taken by this node appends one JSON line `{txid, phone, phoneHash, object, city?, receivedAt}` to
-/// `data/offchain-complaints.jsonl` (0600) before its transaction is submitted; a line whose txid
-/// never commits is a complaint that did not reach the chain.
+/// taken by this node appends one JSON line `{txid, phoneHash, object, city?, receivedAt,
+/// textHash?, sealed}` to `data/offchain-complaints.jsonl` (0600) before its transaction is
+/// submitted; a line whose txid never commits is a complaint that did not reach the chain.
+///
+/// `sealed` is the base64 of `{phone, text?}` (canonical JSON) encrypted under the node's data key
+/// (`<home>/data-key`, 0600) with the suite's cipher (SM4 on `sm2` chains, AES-256-GCM otherwise;
+/// ``AtRestCipher``), bound to the line's txid. A file written by an older version (phone and
+/// text in plaintext) is rewritten sealed when opened.
 public final class OffchainComplaints: Sendable {
     /// Domain separation tag of the phone hash.
     public static let domain = "XIANGCHAIN-PHONE-V1"
     /// The append-only complaint file.
     public let fileURL: URL
     let salt: [UInt8]
+    let cipher: AtRestCipher
     let lock = Mutex<Void>(())
 
-    /// Opens (creating when missing) the salt at `saltURL` and the complaint file at `fileURL`.
-    public init(saltURL: URL, fileURL: URL) throws {
+    /// Opens (creating when missing) the salt at `saltURL`, the data key at `keyURL` (default:
+    /// `data-key` beside the salt) and the complaint file at `fileURL`; seals the contacts of an
+    /// older version's file.
+    public init(saltURL: URL, fileURL: URL, keyURL: URL? = nil, suite: CryptoSuite) throws {
         self.fileURL = fileURL
         for dir in [saltURL.deletingLastPathComponent(), fileURL.deletingLastPathComponent()] {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         }
         salt = try SecretFile.loadOrCreateKey(saltURL)
+        let keyURL = keyURL ?? saltURL.deletingLastPathComponent().appendingPathComponent("data-key")
+        cipher = try AtRestCipher(key: try SecretFile.loadOrCreateKey(keyURL), suite: suite)
+        try sealPlaintextLines()
     }
 
-    /// The files of a node home: `<home>/phone-salt` and `<home>/data/offchain-complaints.jsonl`.
-    public convenience init(home: URL) throws {
+    /// The files of a node home: `<home>/phone-salt`, `<home>/data-key` and
+    /// `<home>/data/offchain-complaints.jsonl`.
+    public convenience init(home: URL, suite: CryptoSuite) throws {
         try self.init(
             saltURL: home.appendingPathComponent("phone-salt"),
-            fileURL: home.appendingPathComponent("data/offchain-complaints.jsonl"))
+            fileURL: home.appendingPathComponent("data/offchain-complaints.jsonl"),
+            keyURL: home.appendingPathComponent("data-key"), suite: suite)
+    }
+
+    /// What a line's sealed contact is bound to: its txid.
+    static func context(_ txid: String) -> String { "XIANGCHAIN-COMPLAINT-V1\u{0}\(txid)" }
+
+    /// The line of one complaint: public fields in clear, phone and text sealed.
+    func sealedLine(_ o: [String: JSONValue]) throws -> [UInt8] {
+        guard let txid = o["txid"]?.stringValue else { throw ChainError(.internalError, "a complaint line without txid") }
+        var secret: [String: JSONValue] = [:]
+        if let phone = o["phone"] { secret["phone"] = phone }
+        if let text = o["text"] { secret["text"] = text }
+        var line = o
+        line["phone"] = nil
+        line["text"] = nil
+        let box = try cipher.seal(JSONValue.object(secret).canonicalBytes, context: Self.context(txid))
+        line["sealed"] = .string(Data(box).base64EncodedString())
+        return JSONValue.object(line).canonicalBytes + [0x0A]
+    }
+
+    /// Phone and text of a parsed line: opened from `sealed`, or as an older version wrote them.
+    /// Nil for a line that does not open (altered, another key, moved to another txid).
+    func contact(_ o: [String: JSONValue]) -> (txid: String, phone: String, text: String?)? {
+        guard let txid = o["txid"]?.stringValue else { return nil }
+        if let sealed = o["sealed"]?.stringValue {
+            guard let box = Data(base64Encoded: sealed),
+                let plain = try? cipher.open(Array(box), context: Self.context(txid)),
+                let secret = (try? JSONParser().parse(plain))?.objectValue, let phone = secret["phone"]?.stringValue
+            else { return nil }
+            return (txid, phone, secret["text"]?.stringValue)
+        }
+        guard let phone = o["phone"]?.stringValue else { return nil }
+        return (txid, phone, o["text"]?.stringValue)
+    }
+
+    /// Rewrites a file that holds plaintext contacts (an older version's) with every contact
+    /// sealed: a new file (0600, synced) renamed over the old one. Lines that do not parse (a
+    /// torn write) are dropped: they could hold part of a phone number and are never read.
+    /// Returns how many lines were sealed.
+    @discardableResult
+    func sealPlaintextLines() throws -> Int {
+        try lock.withLock { _ in
+            guard let data = try? Data(contentsOf: fileURL) else { return 0 }
+            var out: [UInt8] = []
+            var sealed = 0
+            var dropped = 0
+            for line in data.split(separator: 0x0A) {
+                guard let o = (try? JSONParser().parse(Array(line)))?.objectValue, o["txid"]?.stringValue != nil else {
+                    dropped += 1
+                    continue
+                }
+                if o["phone"] != nil || o["text"] != nil {
+                    out += try sealedLine(o)
+                    sealed += 1
+                } else {
+                    out += Array(line) + [0x0A]
+                }
+            }
+            guard sealed > 0 || dropped > 0 else { return 0 }
+            let temporary = fileURL.appendingPathExtension("sealing")
+            try? FileManager.default.removeItem(at: temporary)
+            let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+            guard fd >= 0 else { throw ChainError(.storageUnavailable, "cannot create \(temporary.path): errno \(errno)") }
+            let written = out.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            let synced = fsync(fd) == 0
+            close(fd)
+            guard written == out.count, synced, rename(temporary.path, fileURL.path) == 0 else {
+                try? FileManager.default.removeItem(at: temporary)
+                throw ChainError(.storageUnavailable, "cannot rewrite \(fileURL.path) sealed: errno \(errno)")
+            }
+            let dir = open(fileURL.deletingLastPathComponent().path, O_RDONLY)
+            if dir >= 0 {
+                _ = fsync(dir)
+                close(dir)
+            }
+            return sealed
+        }
     }
 
     /// The salted hash of a (validated) phone number, 64 lowercase hex characters.
@@ -64,7 +153,7 @@ public final class OffchainComplaints: Sendable {
         if let city { o["city"] = .string(city) }
         if let text { o["text"] = .string(text) }
         if let textHash { o["textHash"] = .string(textHash) }
-        let line = JSONValue.object(o).canonicalBytes + [0x0A]
+        let line = try sealedLine(o)
         try lock.withLock { _ in
             let fd = open(fileURL.path, O_RDWR | O_CREAT | O_APPEND, 0o600)
             guard fd >= 0 else { throw ChainError(.storageUnavailable, "cannot open \(fileURL.path): errno \(errno)") }
@@ -82,29 +171,20 @@ public final class OffchainComplaints: Sendable {
         }
     }
 
-    /// Phone and text (kept off chain) by complaint txid (lines that do not parse are skipped).
+    /// Phone and text (kept off chain) by complaint txid (lines that do not parse, and sealed
+    /// contacts that do not open — altered, another data key, moved to another txid — are skipped).
     public func entries() throws -> [String: (phone: String, text: String?)] {
         guard let data = lock.withLock({ _ in try? Data(contentsOf: fileURL) }) else { return [:] }
         var out: [String: (phone: String, text: String?)] = [:]
         for line in data.split(separator: 0x0A) {
-            guard let o = (try? JSONParser().parse(Array(line)))?.objectValue, let txid = o["txid"]?.stringValue,
-                let phone = o["phone"]?.stringValue
-            else { continue }
-            out[txid] = (phone, o["text"]?.stringValue)
+            guard let o = (try? JSONParser().parse(Array(line)))?.objectValue, let c = contact(o) else { continue }
+            out[c.txid] = (c.phone, c.text)
         }
         return out
     }
 
-    /// Phone numbers by complaint txid (lines that do not parse are skipped).
+    /// Phone numbers by complaint txid (lines that do not parse or do not open are skipped).
     public func contacts() throws -> [String: String] {
-        guard let data = lock.withLock({ _ in try? Data(contentsOf: fileURL) }) else { return [:] }
-        var out: [String: String] = [:]
-        for line in data.split(separator: 0x0A) {
-            guard let o = (try? JSONParser().parse(Array(line)))?.objectValue, let txid = o["txid"]?.stringValue,
-                let phone = o["phone"]?.stringValue
-            else { continue }
-            out[txid] = phone
-        }
-        return out
+        try entries().mapValues(\.phone)
     }
 }

@@ -3,8 +3,9 @@ import Foundation
 import GRDB
 import Identity
 
-/// The node's accounts database, `<home>/data/accounts.sqlite` (WAL, owner-only): the schema of
-/// accounts, sessions and the audit log, shared by the stores that use it.
+/// The node's accounts database, `<home>/data/accounts.sqlite` (WAL, owner-only, secure delete):
+/// the schema of accounts, sessions and the audit log, shared by the stores that use it. The
+/// personal columns of `accounts` (name, id_number, phone) hold sealed boxes (``AtRestCipher``).
 final class AccountDatabase: Sendable {
     let pool: DatabasePool
     let path: String
@@ -13,6 +14,9 @@ final class AccountDatabase: Sendable {
         self.path = path
         var config = Configuration()
         config.busyMode = .timeout(5)
+        // Deleted and overwritten content is zeroed, so that no personal data or key that was
+        // replaced lingers in free space of the file (docs/crypto.md, "Data at rest").
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
         pool = try DatabasePool(path: path, configuration: config)
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
@@ -35,6 +39,10 @@ final class AccountDatabase: Sendable {
                       remote TEXT NOT NULL);
                     CREATE INDEX IF NOT EXISTS audit_org ON audit(org, seq);
                     """)
+        }
+        // v2: how each account key is sealed (AES-256-GCM before; SM4 on sm2 chains from now on).
+        migrator.registerMigration("v2-key-scheme") { db in
+            try db.execute(sql: "ALTER TABLE accounts ADD COLUMN key_scheme TEXT NOT NULL DEFAULT 'aes-gcm'")
         }
         try migrator.migrate(pool)
         // The database and its WAL and shared-memory files are the owner's only.

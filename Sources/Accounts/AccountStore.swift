@@ -6,6 +6,11 @@ import Identity
 /// Staff accounts of one node: real-name data (off chain), the password check and the sealed
 /// key of each, status and lock-out; with the node's sessions and audit log beside it, in the
 /// same database (`<home>/data/accounts.sqlite`). Described in `docs/accounts.md`.
+///
+/// Personal data (name, ID number, phone) is encrypted at rest under the node's data key
+/// (`<home>/data-key`, 0600) with the suite's cipher (SM4 on `sm2` chains, AES-256-GCM
+/// otherwise; ``AtRestCipher``), each value bound to its org, username and column. Rows that an
+/// older version wrote in plaintext are encrypted when the store opens.
 public final class AccountStore: Sendable {
     /// Sessions end after this long without use.
     public static var idleMillis: Int64 { SessionStore.idleMillis }
@@ -23,6 +28,9 @@ public final class AccountStore: Sendable {
     /// The password KDF (slow in production).
     public let kdf: PasswordKDF
     let sealer: KeySealer
+    let cipher: AtRestCipher
+    /// The chain's suite: it picks the cipher of personal data and of sealed keys (SM4 on `sm2`).
+    public let suite: CryptoSuite
     let realNameSalt: [UInt8]
     let clock: @Sendable () -> Int64
     /// Signed-in sessions.
@@ -34,29 +42,39 @@ public final class AccountStore: Sendable {
     /// Where password hashing runs (off the cooperative thread pool).
     public let hashing: HashingQueue
 
-    /// Opens (creating) the store at `path`; `realNameSalt` is the node's secret salt of real-name hashes.
+    /// Opens (creating) the store at `path`; `realNameSalt` is the node's secret salt of real-name
+    /// hashes, `dataKey` the 32-byte key of personal data at rest, `suite` the chain's. Personal
+    /// data found in plaintext (written by an older version) is encrypted before this returns.
     public init(
-        path: String, realNameSalt: [UInt8], kdf: PasswordKDF = .production,
+        path: String, realNameSalt: [UInt8], dataKey: [UInt8], suite: CryptoSuite, kdf: PasswordKDF = .production,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
     ) throws {
         database = try AccountDatabase(path: path)
         self.kdf = kdf
-        sealer = KeySealer(kdf: kdf)
+        self.suite = suite
+        sealer = KeySealer(kdf: kdf, scheme: KeySealer.Scheme(suite: suite))
+        cipher = try AtRestCipher(key: dataKey, suite: suite)
         self.realNameSalt = realNameSalt
         self.clock = clock
         sessions = try SessionStore(pool: database.pool, clock: clock)
         auditLog = AuditLog(pool: database.pool, clock: clock)
         hashing = HashingQueue()
+        try sealPlaintextRows()
     }
 
-    /// The store of a node home: `<home>/data/accounts.sqlite`, salt `<home>/real-name-salt` (0600, made on first use).
-    public convenience init(home: URL, kdf: PasswordKDF = .production) throws {
+    /// The store of a node home: `<home>/data/accounts.sqlite`, salt `<home>/real-name-salt` and
+    /// data key `<home>/data-key` (0600, made on first use).
+    public convenience init(home: URL, suite: CryptoSuite, kdf: PasswordKDF = .production) throws {
         let data = home.appendingPathComponent("data")
         try SecretFile.createPrivateDirectory(data)
         try self.init(
             path: data.appendingPathComponent("accounts.sqlite").path,
-            realNameSalt: try SecretFile.loadOrCreateKey(home.appendingPathComponent("real-name-salt")), kdf: kdf)
+            realNameSalt: try SecretFile.loadOrCreateKey(home.appendingPathComponent("real-name-salt")),
+            dataKey: try SecretFile.loadOrCreateKey(home.appendingPathComponent(Self.dataKeyFile)), suite: suite, kdf: kdf)
     }
+
+    /// The data key's file in a node home.
+    public static let dataKeyFile = "data-key"
 
     /// True when `<home>/data/accounts.sqlite` exists.
     public static func exists(home: URL) -> Bool {
@@ -113,18 +131,21 @@ public final class AccountStore: Sendable {
         let (identity, certPEM) = try issue(ca: ca, suite: suite, role: new.role, username: new.username)
         let secrets = try sealer.seal(password: new.password, key: identity.key)
         let hash = realNameHash(name: new.name, idNumber: new.idNumber, phone: new.phone)
+        let sealed = try [new.name, new.idNumber, new.phone].enumerated().map { i, value in
+            Data(try cipher.seal(string: value, context: Self.context(ca.org, new.username, Self.personalColumns[i])))
+        }
         do {
             try pool.write { db in
                 try db.execute(
                     sql: """
                         INSERT INTO accounts (org, username, role, name, id_number, phone, status, kdf_iterations, pw_salt,
-                          pw_hash, key_salt, key_sealed, certificate, created_at, real_name_hash)
-                        VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?)
+                          pw_hash, key_salt, key_sealed, key_scheme, certificate, created_at, real_name_hash)
+                        VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
-                        ca.org, new.username, new.role.rawValue, new.name, new.idNumber, new.phone, secrets.iterations,
+                        ca.org, new.username, new.role.rawValue, sealed[0], sealed[1], sealed[2], secrets.iterations,
                         Data(secrets.passwordSalt), Data(secrets.passwordHash), Data(secrets.keySalt), Data(secrets.sealedKey),
-                        certPEM, now, hash,
+                        secrets.scheme.rawValue, certPEM, now, hash,
                     ])
             }
         } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
@@ -160,25 +181,100 @@ public final class AccountStore: Sendable {
         }
     }
 
-    static func account(_ row: Row) throws(ChainError) -> Account {
+    func account(_ row: Row) throws -> Account {
         guard let role = Role(rawValue: row["role"]) else { throw ChainError(.storageCorrupt, "unknown role in accounts") }
         return Account(
-            org: row["org"], username: row["username"], role: role, name: row["name"], status: row["status"],
+            org: row["org"], username: row["username"], role: role, name: try personal(row, "name"), status: row["status"],
             createdAt: row["created_at"], certificatePEM: row["certificate"], realNameTxid: row["real_name_txid"])
+    }
+
+    // MARK: personal data at rest
+
+    /// The columns of `accounts` that hold personal data, sealed.
+    static let personalColumns = ["name", "id_number", "phone"]
+
+    /// What a sealed value is bound to: its org, username and column.
+    static func context(_ org: String, _ username: String, _ column: String) -> String {
+        "XIANGCHAIN-ACCOUNT-V1\u{0}\(org)\u{0}\(username)\u{0}\(column)"
+    }
+
+    /// One personal column of a row, opened (`unseal_failed` when the box was altered, moved from
+    /// another row or column, or sealed under another data key).
+    func personal(_ row: Row, _ column: String) throws -> String {
+        let value: DatabaseValue = row[column]
+        switch value.storage {
+        case .blob(let data):
+            return try cipher.openString(Array(data), context: Self.context(row["org"], row["username"], column))
+        case .string:
+            // Plaintext was sealed when the store opened (sealPlaintextRows): text now was written
+            // behind the node's back.
+            throw ChainError(.storageCorrupt, "accounts.\(column) holds plaintext, not a sealed box")
+        default:
+            throw ChainError(.storageCorrupt, "accounts.\(column) is not a sealed box")
+        }
+    }
+
+    /// Name, ID number and phone of an account, opened (the admin's and the tests' view).
+    public func personalData(org: String, username: String) throws -> (name: String, idNumber: String, phone: String)? {
+        guard
+            let row = try pool.read({ db in
+                try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE org = ? AND username = ?", arguments: [org, username])
+            })
+        else { return nil }
+        return (try personal(row, "name"), try personal(row, "id_number"), try personal(row, "phone"))
+    }
+
+    /// Encrypts the personal data of rows that an older version stored in plaintext, then
+    /// rewrites the file (VACUUM, WAL truncated) so that no plaintext remains in free pages or
+    /// the WAL. Returns how many rows were sealed.
+    @discardableResult
+    func sealPlaintextRows() throws -> Int {
+        let plain = Self.personalColumns.map { "typeof(\($0)) = 'text'" }.joined(separator: " OR ")
+        let rows = try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT org, username, name, id_number, phone FROM accounts WHERE \(plain)")
+        }
+        guard !rows.isEmpty else { return 0 }
+        try pool.write { db in
+            for row in rows {
+                let org: String = row["org"]
+                let username: String = row["username"]
+                var values: [(any DatabaseValueConvertible)?] = []
+                for column in Self.personalColumns {
+                    let value: DatabaseValue = row[column]
+                    switch value.storage {
+                    case .string(let text):
+                        values.append(Data(try cipher.seal(string: text, context: Self.context(org, username, column))))
+                    case .blob(let data):
+                        values.append(data)
+                    default:
+                        throw ChainError(
+                            .storageCorrupt, "accounts.\(column) of \(username) in \(org) is neither text nor a sealed box")
+                    }
+                }
+                try db.execute(
+                    sql: "UPDATE accounts SET name = ?, id_number = ?, phone = ? WHERE org = ? AND username = ?",
+                    arguments: StatementArguments(values + [org, username]))
+            }
+        }
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "VACUUM")
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+        return rows.count
     }
 
     /// One account, or nil.
     public func account(org: String, username: String) throws -> Account? {
         try pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE org = ? AND username = ?", arguments: [org, username])
-        }.map(Self.account)
+        }.map { try self.account($0) }
     }
 
     /// The accounts of an org, by username.
     public func accounts(org: String) throws -> [Account] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM accounts WHERE org = ? ORDER BY username", arguments: [org])
-        }.map(Self.account)
+        }.map { try self.account($0) }
     }
 
     /// Suspends (ending its sessions) or reinstates an account (`not_found` when missing).
@@ -209,11 +305,11 @@ public final class AccountStore: Sendable {
             try db.execute(
                 sql: """
                     UPDATE accounts SET kdf_iterations = ?, pw_salt = ?, pw_hash = ?, key_salt = ?, key_sealed = ?,
-                      certificate = ? WHERE org = ? AND username = ?
+                      key_scheme = ?, certificate = ? WHERE org = ? AND username = ?
                     """,
                 arguments: [
-                    s.iterations, Data(s.passwordSalt), Data(s.passwordHash), Data(s.keySalt), Data(s.sealedKey), certPEM, org,
-                    username,
+                    s.iterations, Data(s.passwordSalt), Data(s.passwordHash), Data(s.keySalt), Data(s.sealedKey),
+                    s.scheme.rawValue, certPEM, org, username,
                 ])
         }
         try sessions.endAll(org: org, username: username)
@@ -247,27 +343,56 @@ public final class AccountStore: Sendable {
             throw ChainError(.badCredentials, "wrong organisation, username or password")
         }
         throttle.recordSuccess(org: org, username: username, source: source)
-        let account = try Self.account(row)
+        let account = try self.account(row)
         guard account.status == "active" else { throw ChainError(.accountSuspended, "account \(username) is suspended") }
-        let identity = try SigningIdentity(
-            key: try KeySealer.openKey(password, Self.sealed(row)), certificatePEM: account.certificatePEM)
+        let sealed = try Self.sealed(row)
+        let key = try KeySealer.openKey(password, sealed)
+        if sealed.scheme != sealer.scheme {
+            // A key sealed by an older version (AES-GCM) on an sm2 chain: sealed again with SM4,
+            // now that the password is at hand.
+            let s = try sealer.seal(password: password, key: key)
+            try pool.write { db in
+                try db.execute(
+                    sql: """
+                        UPDATE accounts SET kdf_iterations = ?, pw_salt = ?, pw_hash = ?, key_salt = ?, key_sealed = ?,
+                          key_scheme = ? WHERE org = ? AND username = ? AND key_sealed = ?
+                        """,
+                    arguments: [
+                        s.iterations, Data(s.passwordSalt), Data(s.passwordHash), Data(s.keySalt), Data(s.sealedKey),
+                        s.scheme.rawValue, org, username, Data(sealed.sealedKey),
+                    ])
+            }
+        }
+        let identity = try SigningIdentity(key: key, certificatePEM: account.certificatePEM)
         return try sessions.start(account: account, identity: identity)
     }
 
-    static func sealed(_ row: Row) -> KeySealer.Sealed {
-        KeySealer.Sealed(
+    static func sealed(_ row: Row) throws -> KeySealer.Sealed {
+        let schemeName: String = row["key_scheme"] ?? KeySealer.Scheme.aesGCM.rawValue
+        guard let scheme = KeySealer.Scheme(rawValue: schemeName) else {
+            throw ChainError(.storageCorrupt, "unknown key scheme \(schemeName) in accounts")
+        }
+        return KeySealer.Sealed(
             iterations: row["kdf_iterations"], passwordSalt: Array((row["pw_salt"] as Data?) ?? Data()),
             passwordHash: Array((row["pw_hash"] as Data?) ?? Data()), keySalt: Array((row["key_salt"] as Data?) ?? Data()),
-            sealedKey: Array((row["key_sealed"] as Data?) ?? Data()))
+            sealedKey: Array((row["key_sealed"] as Data?) ?? Data()), scheme: scheme)
     }
 
     /// Raw columns of an account, for tests that check what is on disk.
     public func rawSecrets(org: String, username: String) throws -> (passwordHash: [UInt8], sealedKey: [UInt8])? {
-        try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE org = ? AND username = ?", arguments: [org, username])
-        }.map { r in
-            let k = Self.sealed(r)
-            return (k.passwordHash, k.sealedKey)
-        }
+        try rawSealedKey(org: org, username: username).map { ($0.passwordHash, $0.sealedKey) }
+    }
+
+    /// The sealed key of an account and its scheme (`aes-gcm` or `sm4`), for tests.
+    public func rawSealedKey(org: String, username: String) throws -> (
+        passwordHash: [UInt8], sealedKey: [UInt8], scheme: String
+    )? {
+        guard
+            let r = try pool.read({ db in
+                try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE org = ? AND username = ?", arguments: [org, username])
+            })
+        else { return nil }
+        let k = try Self.sealed(r)
+        return (k.passwordHash, k.sealedKey, k.scheme.rawValue)
     }
 }

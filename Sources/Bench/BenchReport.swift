@@ -102,9 +102,11 @@ public struct Report: Sendable {
             "lost": .int(Int64(lost)), "lostPerNode": .object(lostPerNode.mapValues { .int(Int64($0)) }),
             "nodes": .array(nodes),
         ])
+        // The suite of a fresh network (with --target the nodes' own suite is not known here).
+        let suiteNote = settings["target"] == .null ? "suite \(settings["suite"]?.stringValue ?? "?"), " : ""
         let table = """
 
-            XiangChain bench — \(settings["workload"]?.stringValue ?? "") workload, \(urls.count) nodes, \(settings["clients"]?.int64Value ?? 0) clients, rate \(settings["rate"]?.stringValue ?? ""), \(duration) s
+            XiangChain bench — \(settings["workload"]?.stringValue ?? "") workload, \(suiteNote)\(urls.count) nodes, \(settings["clients"]?.int64Value ?? 0) clients, rate \(settings["rate"]?.stringValue ?? ""), \(duration) s
             machine           \(machine.cores) cores, \(machine.cpuModel)
             signing           \(Int(signRate)) signatures/s (pre-signed \(presigned), outside the window)
             submitted         \(submissions.count)   acknowledged \(accepted.count)   refused (503) \(refused)   failed \(failed.count)

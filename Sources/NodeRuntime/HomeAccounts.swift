@@ -18,7 +18,7 @@ public enum HomeAccounts {
                 .badConfig,
                 "\(home.path)/config.json lists no account CA\(org.map { " of org \($0)" } ?? "") (accountCA, hostedAccountCAs)")
         }
-        let store = try AccountStore(home: home)
+        let store = try AccountStore(home: home, suite: nodeHome.genesis.suite)
         return try store.create(new, ca: ca, suite: nodeHome.genesis.suite).0
     }
 }

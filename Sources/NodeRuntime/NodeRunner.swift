@@ -39,7 +39,7 @@ public enum NodeRunner {
             genesis: genesis, config: config, databasePath: nodeHome.databasePath, nodeKey: nodeHome.key,
             contracts: ChainContracts.all(config: config, genesis: genesis), logger: logger)
         // The node signs consumers' crab scans and complaints, and the periodic sweep, as itself (role node).
-        let gateway = try CrabGateway.load(home: home)
+        let gateway = try CrabGateway.load(home: home, suite: genesis.suite)
         let height = try node.store.tip()?.height ?? 0
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         func add(_ service: some Service) {
@@ -73,7 +73,7 @@ public enum NodeRunner {
         // Console accounts: when the config names an account CA, or an accounts database exists.
         var console: ConsoleAccounts?
         if config.accountCA != nil || !config.hostedAccountCAs.isEmpty || AccountStore.exists(home: home) {
-            let store = try AccountStore(home: home)
+            let store = try AccountStore(home: home, suite: genesis.suite)
             // Audit entries are kept at least 183 days; older ones go at each start.
             if let pruned = try? store.auditLog.prune(), pruned > 0 {
                 logger.info("pruned \(pruned) audit entries older than 183 days")

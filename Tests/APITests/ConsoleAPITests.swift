@@ -73,7 +73,8 @@ extension TestClientProtocol {
             let clock = ConsoleClock()
             let store = try AccountStore(
                 path: dir.appendingPathComponent("accounts.sqlite").path, realNameSalt: Array(repeating: 1, count: 32),
-                kdf: PasswordKDF(iterations: 1_000), clock: { clock.now })
+                dataKey: Array(repeating: 2, count: 32), suite: .ed25519, kdf: PasswordKDF(iterations: 1_000),
+                clock: { clock.now })
             for (org, user, role) in [
                 ("org0", "root", Role.admin), ("org1", "root", .admin), ("reg", "reggie", .regulator),
                 ("assoc", "ann", .association),
@@ -333,7 +334,8 @@ extension TestClientProtocol {
         }
         try await withTemporaryDirectory { dir in
             let store = try AccountStore(
-                path: dir.appendingPathComponent("a.sqlite").path, realNameSalt: [1], kdf: PasswordKDF(iterations: 1_000))
+                path: dir.appendingPathComponent("a.sqlite").path, realNameSalt: [1], dataKey: Array(repeating: 2, count: 32),
+                suite: .ed25519, kdf: PasswordKDF(iterations: 1_000))
             let hostedOnly = ConsoleAccounts(store: store, ca: nil, hosted: [try #require(consortium.cas["org1"])])
             #expect(hostedOnly.ca(for: "org1")?.org == "org1")
             #expect(hostedOnly.ca(for: "org0") == nil)

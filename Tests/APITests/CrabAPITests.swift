@@ -44,7 +44,9 @@ import Testing
             let node = try consortium.node(in: dir, config: config, contracts: [CrabTraceContract()])
             let gw =
                 gateway
-                ? CrabGateway(identity: try consortium.nodeIdentity(), complaints: try OffchainComplaints(home: dir)) : nil
+                ? CrabGateway(
+                    identity: try consortium.nodeIdentity(),
+                    complaints: try OffchainComplaints(home: dir, suite: consortium.suite)) : nil
             let s = season ? try setUpSeason(node) : nil
             let app = Application(router: ChainAPI(node: node, maxWait: .seconds(5), gateway: gw).router())
             try await app.test(.router) { client in try await body(node, client, s, dir) }
@@ -425,7 +427,7 @@ import Testing
                 node: observer, sources: [ValidatorSource(node: validator)], interval: .seconds(1), logger: Logger(label: "o"))
             let gateway = CrabGateway(
                 identity: try consortium.identity(.node, org: "reg", name: "observer0"),
-                complaints: try OffchainComplaints(home: dir.appendingPathComponent("observer")))
+                complaints: try OffchainComplaints(home: dir.appendingPathComponent("observer"), suite: consortium.suite))
             let app = Application(router: ChainAPI(node: observer, sync: sync, gateway: gateway).router())
             try await app.test(.router) { client in
                 let r = try await verify(client, season.ring(1).uri, city: "Wuxi")
@@ -598,8 +600,9 @@ import Testing
 
             let file = dir.appendingPathComponent("data/offchain-complaints.jsonl")
             let text = try String(contentsOf: file, encoding: .utf8)
-            #expect(text.contains(phone) && text.contains(txid))
-            for url in [file, dir.appendingPathComponent("phone-salt")] {
+            // Phone and text are sealed under the node's data key (docs/crypto.md, "Data at rest").
+            #expect(!text.contains(phone) && !text.contains("dead on arrival") && text.contains(txid))
+            for url in [file, dir.appendingPathComponent("phone-salt"), dir.appendingPathComponent("data-key")] {
                 let mode = try FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? Int
                 #expect(mode == 0o600, "\(url.lastPathComponent)")
             }

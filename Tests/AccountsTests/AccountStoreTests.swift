@@ -18,13 +18,14 @@ final class TestClock: Sendable {
     init() throws { consortium = try TestConsortium(orgs: ["org0", "org1"]) }
 
     static let kdf = PasswordKDF(iterations: 1_000)
+    static let dataKey = [UInt8](repeating: 9, count: 32)
 
     func withStore(_ body: (AccountStore, TestClock, URL) async throws -> Void) async throws {
         try await withTemporaryDirectory { dir in
             let clock = TestClock()
             let store = try AccountStore(
                 path: dir.appendingPathComponent("accounts.sqlite").path, realNameSalt: Array(repeating: 7, count: 32),
-                kdf: Self.kdf, clock: { clock.now })
+                dataKey: Self.dataKey, suite: .ed25519, kdf: Self.kdf, clock: { clock.now })
             try await body(store, clock, dir)
         }
     }

@@ -36,15 +36,21 @@ import Testing
     /// Node is not installed.
     func verifyInJavaScript(proof: URL, genesis: URL, in dir: URL) async throws -> JSONValue? {
         let root = XiangChainBinary.packageRoot
-        let module = dir.appendingPathComponent("proof.mjs")
-        try? FileManager.default.removeItem(at: module)
-        try FileManager.default.copyItem(at: root.appendingPathComponent("Sources/API/Console/js/proof.js"), to: module)
+        // proof.js and the module it imports (gm.js, SM3 and SM2), as ES modules.
+        let js = dir.appendingPathComponent("js")
+        try FileManager.default.createDirectory(at: js, withIntermediateDirectories: true)
+        for name in ["proof.js", "gm.js"] {
+            let target = js.appendingPathComponent(name)
+            try? FileManager.default.removeItem(at: target)
+            try FileManager.default.copyItem(at: root.appendingPathComponent("Sources/API/Console/js/\(name)"), to: target)
+        }
+        try Data(#"{"type": "module"}"#.utf8).write(to: js.appendingPathComponent("package.json"))
         let script = dir.appendingPathComponent("verify.mjs")
         try Data(
             """
             import { readFileSync } from "node:fs";
             if (!globalThis.crypto?.subtle) globalThis.crypto = (await import("node:crypto")).webcrypto;
-            const { verifyProof } = await import("./proof.mjs");
+            const { verifyProof } = await import("./js/proof.js");
             const r = await verifyProof(JSON.parse(readFileSync(process.argv[2])), JSON.parse(readFileSync(process.argv[3])));
             console.log(JSON.stringify(r));
             """.utf8

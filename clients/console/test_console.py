@@ -65,15 +65,17 @@ def free_base_port(nodes: int = 4) -> int:
 
 
 class Devnet:
-    """``xiangchain devnet --nodes 4 --demo`` as a subprocess; stopped with SIGINT."""
+    """``xiangchain devnet --nodes 4 --demo [--suite S]`` as a subprocess; stopped with SIGINT."""
 
-    def __init__(self) -> None:
+    def __init__(self, suite: str = "ed25519") -> None:
+        self.suite = suite
         self.dir = Path(tempfile.mkdtemp(prefix="xc-console-"))
         self.base = free_base_port()
         self.url = f"http://127.0.0.1:{self.base}"
         self.log = open(self.dir / "devnet.out", "w")
         self.proc = subprocess.Popen(
-            [BIN, "devnet", "--nodes", "4", "--dir", str(self.dir / "net"), "--base-port", str(self.base), "--demo"],
+            [BIN, "devnet", "--nodes", "4", "--dir", str(self.dir / "net"), "--base-port", str(self.base), "--demo",
+             "--suite", suite],
             stdout=self.log, stderr=subprocess.STDOUT,
         )
         marker = self.dir / "net" / "demo.json"

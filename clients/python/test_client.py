@@ -12,6 +12,8 @@ import datetime
 import hashlib
 import json
 import os
+import random
+import shutil
 import signal
 import socket
 import struct
@@ -674,6 +676,47 @@ def test_e2e_admission_errors(solo: NodeProcess) -> None:
         assert (e.value.status, e.value.code) == (want_status, want_code), path
 
 
+def check_commitments(api: xc.Client, genesis_path: Path) -> int:
+    """Recomputes every block's header hash, tx root, result root and state hash with the chain's
+    hash (SHA-256, or SM3 on an sm2 chain) and checks a validator signature on each header;
+    returns the number of blocks checked."""
+    genesis_bytes = genesis_path.read_bytes()
+    genesis = json.loads(genesis_bytes)
+    suite = genesis["suite"]
+    keys = xc.validator_keys(genesis)
+    tip = api.status()["height"]
+    state = xc.state_hash_genesis(xc.genesis_hash(genesis_bytes, suite), suite)
+    previous_hash = bytes(32)
+    previous_result_root = xc.merkle_root([], suite)
+    for h in range(1, tip + 1):
+        blk = api.get_exact(f"/v1/blocks/{h}")
+        header = xc.BlockHeader.decode(base64.b64decode(blk["headerBytes"]))
+        assert header.hash_for(suite).hex() == blk["hash"]
+        assert header.height == h and header.parent_hash == previous_hash and header.exec_height == h - 1
+        # Order-then-execute: this header carries the previous block's execution results.
+        assert header.result_root == previous_result_root
+        assert header.state_hash == state
+        assert header.tx_root == xc.merkle_root([xc.leaf_hash(bytes.fromhex(t), suite) for t in blk["txids"]], suite)
+        assert any(
+            xc.verify_signature(keys[s["validator"]], base64.b64decode(s["signature"]), header.signing_message_for(suite))
+            for s in blk["signatures"]
+        )
+        leaves = []
+        writes: Dict[str, Optional[bytes]] = {}
+        for txid in blk["txids"]:
+            view = api.get_exact(f"/v1/txs/{txid}")
+            leaves.append(xc.leaf_hash(xc.result_leaf(txid, view.get("error"), view["events"]), suite))
+            if view["status"] == "committed" and view["contract"] == "evidence":
+                digest = view["args"]["hash"].lower()
+                writes["evidence/" + digest] = xc.canonical_json(api.get_exact(f"/v1/evidence/{digest}"))
+        previous_result_root = xc.merkle_root(leaves, suite)
+        assert previous_result_root.hex() == blk["resultRoot"], h
+        state = xc.state_hash_next(state, h, writes, suite)
+        assert state.hex() == blk["stateHash"], h
+        previous_hash = header.hash_for(suite)
+    return tip
+
+
 @needs_binary
 def test_e2e_execution_commitments(solo: NodeProcess) -> None:
     """Recomputes every block's result root and state hash and checks the next header carries them."""
@@ -689,38 +732,7 @@ def test_e2e_execution_commitments(solo: NodeProcess) -> None:
     # One more block so the last batch block's results appear in a header.
     assert api.submit(ident.transaction(chain, "evidence", "put", evidence_args()))["status"] == "committed"
 
-    genesis = load_genesis(solo)
-    keys = xc.validator_keys(genesis)
-    tip = api.status()["height"]
-    state = xc.state_hash_genesis(xc.genesis_hash((solo.directory / "genesis.json").read_bytes()))
-    previous_hash = bytes(32)
-    previous_result_root = xc.merkle_root([])
-    for h in range(1, tip + 1):
-        blk = api.get_exact(f"/v1/blocks/{h}")
-        header = xc.BlockHeader.decode(base64.b64decode(blk["headerBytes"]))
-        assert header.hash.hex() == blk["hash"]
-        assert header.height == h and header.parent_hash == previous_hash and header.exec_height == h - 1
-        # Order-then-execute: this header carries the previous block's execution results.
-        assert header.result_root == previous_result_root
-        assert header.state_hash == state
-        assert header.tx_root == xc.merkle_root([xc.leaf_hash(bytes.fromhex(t)) for t in blk["txids"]])
-        assert any(
-            xc.verify_signature(keys[s["validator"]], base64.b64decode(s["signature"]), header.signing_message)
-            for s in blk["signatures"]
-        )
-        leaves = []
-        writes: Dict[str, Optional[bytes]] = {}
-        for txid in blk["txids"]:
-            view = api.get_exact(f"/v1/txs/{txid}")
-            leaves.append(xc.leaf_hash(xc.result_leaf(txid, view.get("error"), view["events"])))
-            if view["status"] == "committed" and view["contract"] == "evidence":
-                digest = view["args"]["hash"].lower()
-                writes["evidence/" + digest] = xc.canonical_json(api.get_exact(f"/v1/evidence/{digest}"))
-        previous_result_root = xc.merkle_root(leaves)
-        assert previous_result_root.hex() == blk["resultRoot"], h
-        state = xc.state_hash_next(state, h, writes)
-        assert state.hex() == blk["stateHash"], h
-        previous_hash = header.hash
+    check_commitments(api, solo.directory / "genesis.json")
 
 
 @needs_binary
@@ -974,3 +986,311 @@ def test_websocket_stream_sends_each_committed_block(solo: NodeProcess) -> None:
     else:
         raise AssertionError("the block with our transaction never came")
     sock.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# sm2 chains (SM2 signatures, SM3 hashes) through gmalg: docs/transactions.md §10, the standards'
+# examples, hostile signatures, and a real four-validator SM2 devnet
+# ---------------------------------------------------------------------------------------------
+
+gmalg = pytest.importorskip("gmalg", reason="gmalg is needed for sm2 chains")
+
+SM2_D = "3945208f7b2144b13f36e38ac6d39f95889393692860b51a42fb81ef4df7c5b8"
+SM2_PUBLIC = (
+    "0409f9df311e5421a150dd7d161e4bc5c672179fad1833fc076bb08ff356f35020"
+    "ccea490ce26775a52dc6ea718cc1aa600aed05fbf35e084a6632f6072da9ad13"
+)
+SM2_TXID = "497925f6c8aacef7f202cc57ac4621e8d39eaba1d14c04f7162e3158aa44e05f"
+SM2_SIGNATURE = (
+    "3044022050c1b6b7e35ccdcf7d66844eccad03330cde6baf9bae69f65a6304db5eb83694"
+    "0220042db84a1441aaeb6ce6478e9d6fd60f1495773564a6f659924779c69cda9d03"
+)
+# GB/T 32918.5 / GM/T 0003.5 Annex A: "message digest", default id, the standard's k.
+SM2_STANDARD_R = 0xF5A03B0648D2C4630EEAC513E1BB81A15944DA3827D5B74143AC7EACEEE720B3
+SM2_STANDARD_S = 0xB1B6AA29DF212FD8763182BC0D421CA1BB9038FD1F7F42D4840B69C485BBC1AA
+SM2_STANDARD_K = 0x59276E27D506861A16680F3AD9C02DCCEF3CC1FA3CDBE4CE6D54B80DEAC1BC21
+
+
+def test_sm3_standard_vectors() -> None:
+    # GB/T 32905-2016 Annex A.
+    assert xc.sm3(b"abc").hex() == "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+    assert xc.sm3(b"abcd" * 16).hex() == "debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732"
+    assert xc.chain_hash("sm2", b"ab", b"c") == xc.sm3(b"abc")
+    assert xc.chain_hash("p256", b"abc") == hashlib.sha256(b"abc").digest()
+    with pytest.raises(ValueError):
+        xc.chain_hash("rsa", b"abc")
+
+
+def test_sm2_docs_vector() -> None:
+    """docs/transactions.md §10, SM2 / SM3: the txid, the key and the openssl-made signature."""
+    assert xc.txid_of(VECTOR_BODY, "sm2") == SM2_TXID
+    key = xc.SM2PrivateKey(int(SM2_D, 16))
+    public = key.public_key()
+    assert public.point.hex() == SM2_PUBLIC
+    assert xc.suite_of_key(key) == xc.suite_of_key(public) == "sm2"
+    sig = bytes.fromhex(SM2_SIGNATURE)
+    assert xc.verify_signature(public, sig, VECTOR_BODY)
+    # Any other bytes, any other user id: refused.
+    assert not xc.verify_signature(public, sig, VECTOR_BODY.replace(b'"nonce":', b'"nonce": '))
+    assert not xc.verify_signature(xc.SM2PublicKey(public.point, b"1234567812345679"), sig, VECTOR_BODY)
+    assert not xc.verify_signature(xc.SM2PublicKey(public.point, b"ALICE123@YAHOO.COM"), sig, VECTOR_BODY)
+    # A fresh Python signature over the vector body verifies, and is DER.
+    mine = xc.sign_bytes(key, VECTOR_BODY)
+    assert mine[0] == 0x30 and xc.verify_signature(public, mine, VECTOR_BODY)
+    assert xc.SignedTransaction(VECTOR_BODY, mine, "", suite="sm2").txid == SM2_TXID
+
+
+def test_sm2_standard_example_with_its_k() -> None:
+    """GB/T 32918.5 Annex A: with the standard's k, gmalg reproduces r and s exactly, and the
+    standard's signature verifies through the client's verifier (default id)."""
+    d = bytes.fromhex(SM2_D)
+    signer = gmalg.SM2(sk=d, uid=xc.SM2_DEFAULT_ID, rnd_fn=lambda _bits: SM2_STANDARD_K)
+    r, s = signer.sign(b"message digest")
+    assert (int.from_bytes(r, "big"), int.from_bytes(s, "big")) == (SM2_STANDARD_R, SM2_STANDARD_S)
+    public = xc.SM2PublicKey(bytes.fromhex(SM2_PUBLIC))
+    sig = encode_dss_signature(SM2_STANDARD_R, SM2_STANDARD_S)
+    assert xc.verify_signature(public, sig, b"message digest")
+    assert not xc.verify_signature(public, sig, b"message digesT")
+
+
+def test_sm2_hostile_signatures_and_keys() -> None:
+    public = xc.SM2PublicKey(bytes.fromhex(SM2_PUBLIC))
+    sig = bytes.fromhex(SM2_SIGNATURE)
+    r, s = decode_dss_signature(sig)
+    n = xc.SM2_ORDER
+    bad = [
+        b"",
+        sig[:-1],  # truncated
+        sig + b"\x00",  # trailing byte
+        bytes(64),  # an Ed25519-shaped signature
+        sig[:2] + b"\x02\x21\x00" + sig[4:],  # r with a needless leading zero: not DER
+        encode_dss_signature(0, s),
+        encode_dss_signature(r, 0),
+        encode_dss_signature(r, s + n),  # same s modulo n, out of range
+        encode_dss_signature(r + n, s),
+    ]
+    for b in bad:
+        assert not xc.verify_signature(public, b, VECTOR_BODY), b.hex()
+    # A P-256 signature over the same body (valid DER) does not verify under the SM2 key.
+    p256 = ec.derive_private_key(int(P256_SCALAR, 16), ec.SECP256R1())
+    assert not xc.verify_signature(public, xc.sign_bytes(p256, VECTOR_BODY), VECTOR_BODY)
+    # Points off the curve, compressed or short points: not SM2 public keys.
+    off = bytearray(bytes.fromhex(SM2_PUBLIC))
+    off[-1] ^= 0x01
+    for raw in (bytes(off), bytes.fromhex(SM2_PUBLIC)[:33], bytes(65), b"\x02" + bytes.fromhex(SM2_PUBLIC)[1:33]):
+        with pytest.raises(ValueError):
+            xc.SM2PublicKey(raw)
+        with pytest.raises(ValueError):
+            xc.public_key_from_raw(raw, "sm2")
+    with pytest.raises(ValueError):
+        xc.SM2PrivateKey(0)
+    with pytest.raises(ValueError):
+        xc.SM2PrivateKey(n)
+
+
+def test_sm2_pkcs8_and_certificate_as_the_node_writes_them(tmp_path: Path) -> None:
+    """Keys made by the `openssl` command line (the node's OpenSSL writes the same PKCS#8) load, sign
+    in Python and verify with openssl; an openssl signature verifies in Python."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl command line not found")
+    key_pem = tmp_path / "key.pem"
+    subprocess.run([openssl, "genpkey", "-algorithm", "SM2", "-out", str(key_pem)], check=True, capture_output=True)
+    subprocess.run(
+        [openssl, "req", "-new", "-x509", "-key", str(key_pem), "-sm3", "-sigopt", "distid:1234567812345678",
+         "-subj", "/O=org0/OU=admin/CN=py", "-days", "1", "-out", str(tmp_path / "cert.pem")],
+        check=True, capture_output=True,
+    )
+    ident = xc.Identity.load(str(tmp_path))
+    assert (ident.suite, ident.org, ident.role, ident.name) == ("sm2", "org0", "admin", "py")
+    tx = ident.transaction("xc-sm2", "evidence", "put", evidence_args())
+    assert tx.txid == xc.sm3(tx.body).hex()
+    (tmp_path / "body").write_bytes(tx.body)
+    (tmp_path / "sig").write_bytes(tx.signature)
+    verify = [openssl, "pkeyutl", "-verify", "-rawin", "-digest", "sm3", "-certin", "-inkey", str(tmp_path / "cert.pem"),
+              "-in", str(tmp_path / "body"), "-sigfile", str(tmp_path / "sig")]
+    assert subprocess.run(verify + ["-pkeyopt", "distid:1234567812345678"], capture_output=True).returncode == 0
+    assert subprocess.run(verify + ["-pkeyopt", "distid:1234567812345679"], capture_output=True).returncode != 0
+    subprocess.run(
+        [openssl, "pkeyutl", "-sign", "-rawin", "-digest", "sm3", "-pkeyopt", "distid:1234567812345678",
+         "-inkey", str(key_pem), "-in", str(tmp_path / "body"), "-out", str(tmp_path / "osig")],
+        check=True, capture_output=True,
+    )
+    public = xc.public_key_from_certificate(ident.certificate_pem, "sm2")
+    assert xc.verify_signature(public, (tmp_path / "osig").read_bytes(), tx.body)
+    with pytest.raises(ValueError):
+        xc.public_key_from_certificate(ident.certificate_pem, "p256")
+    # A PKCS#8 whose stored public key is another key's is refused.
+    der = base64.b64decode("".join(key_pem.read_text().splitlines()[1:-1]))
+    other = xc.SM2PrivateKey.generate().public_key().point
+    at = der.index(public.point)
+    with pytest.raises(ValueError):
+        xc.SM2PrivateKey.from_pkcs8(der[:at] + other + der[at + 65 :])
+
+
+class SM2Devnet:
+    """``xiangchain devnet --suite sm2 --nodes 4`` as a subprocess; stopped with SIGINT."""
+
+    def __init__(self, root: Path):
+        self.dir = root / "net"
+        for _ in range(50):
+            self.base = random.randrange(20000, 30000)
+            if all(_bindable(self.base + k) and _bindable(self.base + 1000 + k) for k in range(4)):
+                break
+        self.log_path = root / "devnet.out"
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            [str(XIANGCHAIN_BIN), "devnet", "--suite", "sm2", "--nodes", "4", "--dir", str(self.dir),
+             "--base-port", str(self.base), "--chain-id", "xiangchain-sm2"],
+            stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        self.apis = [xc.Client(f"http://127.0.0.1:{self.base + k}", timeout=60) for k in range(4)]
+        deadline = time.monotonic() + 240
+        pending = set(range(4))
+        while pending:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the SM2 devnet did not start:\n" + self.log_path.read_text()[-4000:])
+            for k in list(pending):
+                try:
+                    self.apis[k].status()
+                    pending.discard(k)
+                except (urllib.error.URLError, ConnectionError, OSError, xc.APIError):
+                    pass
+            time.sleep(0.3)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+@pytest.fixture(scope="module")
+def sm2_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SM2Devnet]:
+    if not XIANGCHAIN_BIN.is_file():
+        pytest.skip(f"xiangchain binary not found at {XIANGCHAIN_BIN} (set XIANGCHAIN_BIN)")
+    net = SM2Devnet(tmp_path_factory.mktemp("sm2devnet"))
+    try:
+        yield net
+    finally:
+        net.stop()
+
+
+@needs_binary
+def test_e2e_sm2_devnet_python_signed_transactions_and_proofs(sm2_devnet: SM2Devnet, tmp_path: Path) -> None:
+    api = sm2_devnet.apis[0]
+    status = api.status()
+    assert (status["suite"], status["chainId"]) == ("sm2", "xiangchain-sm2")
+    genesis_path = sm2_devnet.dir / "genesis.json"
+    genesis = json.loads(genesis_path.read_bytes())
+    ident = xc.Identity.load(str(sm2_devnet.dir / "identities" / "org0-admin"))
+    assert ident.suite == "sm2"
+
+    # Python-signed transactions, sent to different validators, are committed; their txid is SM3.
+    txs = [ident.transaction(status["chainId"], "evidence", "put", evidence_args("sm2")) for _ in range(4)]
+    for k, tx in enumerate(txs):
+        outcome = sm2_devnet.apis[k].submit(tx)
+        assert outcome["status"] == "committed", outcome
+        assert outcome.get("txid", tx.txid) == tx.txid == xc.sm3(tx.body).hex()
+
+    # The node's own signatures (finality seals by four SM2 validators) verify in Python, and the
+    # proof verifies with SM3 throughout; the node's verify-proof agrees.
+    for tx in txs:
+        proof = api.proof(tx.txid)
+        assert proof["hashAlgorithm"] == "sm3"
+        report = xc.verify_proof(proof, genesis=genesis, body=tx.body)
+        assert len(report.valid_signers) >= 3 and report.signatures_checked
+        assert run_cli_verify(proof, genesis_path, tmp_path).returncode == 0
+    # The client's own offline verifier (python3 xiangchain_client.py verify PROOF GENESIS).
+    proof_file = tmp_path / "sm2-proof.json"
+    proof_file.write_text(json.dumps(api.proof(txs[-1].txid)))
+    cli = subprocess.run(
+        ["python3", str(Path(xc.__file__)), "verify", str(proof_file), str(genesis_path)], capture_output=True, text=True
+    )
+    assert cli.returncode == 0 and cli.stdout.startswith("OK:"), cli.stdout + cli.stderr
+    proof = api.proof(txs[0].txid)
+    # Read as a SHA-256 chain, the same proof fails; a tampered seal or path fails.
+    with pytest.raises(xc.ProofError):
+        xc.verify_proof(proof, suite="ed25519")
+    with pytest.raises(xc.ProofError):
+        xc.verify_proof(proof, genesis={**genesis, "suite": "ed25519"})
+    bad = copy.deepcopy(proof)
+    for s in bad["finality"]["signatures"]:
+        s["signature"] = flip_b64(s["signature"], 10)
+    with pytest.raises(xc.ProofError):
+        xc.verify_proof(bad, genesis=genesis)
+    # Every header, tx root, result root and state hash recomputed with SM3.
+    assert check_commitments(api, genesis_path) >= 1
+
+    # Hostile: an Ed25519 signature, a P-256 signature, a wrong user id, a malformed DER.
+    body = xc.build_body(status["chainId"], "evidence", "put", evidence_args())
+    p256 = ec.derive_private_key(int(P256_SCALAR, 16), ec.SECP256R1())
+    wrong_id = xc.SM2PrivateKey(ident.private_key.d, b"1234567812345679")
+    good = xc.sign_bytes(ident.private_key, body)
+    cases = [
+        (ed25519.Ed25519PrivateKey.generate().sign(body), "malformed_signature"),
+        (xc.sign_bytes(p256, body), "bad_signature"),
+        (xc.sign_bytes(wrong_id, body), "bad_signature"),
+        (good + b"\x00", "malformed_signature"),
+        (good[:-1], "malformed_signature"),
+    ]
+    for sig, code in cases:
+        with pytest.raises(xc.APIError) as e:
+            api.submit(xc.SignedTransaction(body, sig, ident.certificate_pem, suite="sm2"))
+        assert (e.value.status, e.value.code) == (401, code), sig.hex()
+    assert api.submit(xc.SignedTransaction(body, good, ident.certificate_pem, suite="sm2"))["status"] == "committed"
+
+
+def _hmac_sm3(key: bytes, data: bytes) -> bytes:
+    """HMAC (RFC 2104) over SM3, block size 64, written out from the RFC (no OpenSSL)."""
+    if len(key) > 64:
+        key = xc.sm3(key)
+    key = key.ljust(64, b"\x00")
+    inner = xc.sm3(bytes(b ^ 0x36 for b in key), data)
+    return xc.sm3(bytes(b ^ 0x5C for b in key), inner)
+
+
+def test_sm4_sealed_box_vector_with_gmalg() -> None:
+    """docs/sealed-box.vector (the SM4 box that seals the node's data at rest on sm2 chains)
+    recomputed without OpenSSL: HKDF-SM3 (RFC 5869, no salt) for the two keys, SM4-CTR with
+    gmalg's SM4 block, HMAC-SM3 over version ‖ IV ‖ len(aad) ‖ aad ‖ ciphertext."""
+    v = dict(
+        line.split(" = ", 1)
+        for line in (REPO / "docs" / "sealed-box.vector").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    key, iv = bytes.fromhex(v["key"]), bytes.fromhex(v["iv"])
+    plaintext, aad = v["plaintext_utf8"].encode(), v["aad_utf8"].encode()
+    prk = _hmac_sm3(bytes(32), key)
+    okm, block = b"", b""
+    for i in range(1, 3):
+        block = _hmac_sm3(prk, block + b"XiangChain SM4-CTR+HMAC-SM3 sealed box v1" + bytes([i]))
+        okm += block
+    sm4_key, mac_key = okm[:16], okm[16:48]
+    assert (sm4_key.hex(), mac_key.hex()) == (v["sm4_key"], v["mac_key"])
+    cipher = gmalg.SM4(sm4_key)
+    counter = int.from_bytes(iv, "big")
+    stream = b""
+    while len(stream) < len(plaintext):
+        stream += cipher.encrypt(((counter + len(stream) // 16) % (1 << 128)).to_bytes(16, "big"))
+    ciphertext = bytes(p ^ s for p, s in zip(plaintext, stream))
+    assert ciphertext.hex() == v["ciphertext"]
+    tag = _hmac_sm3(mac_key, b"\x01" + iv + struct.pack(">Q", len(aad)) + aad + ciphertext)
+    assert tag.hex() == v["tag"]
+    assert (b"\x01" + iv + ciphertext + tag).hex() == v["box"]
+    # One changed byte of the aad, another tag.
+    assert _hmac_sm3(mac_key, b"\x01" + iv + struct.pack(">Q", len(aad)) + b"tenant=8" + ciphertext) != tag

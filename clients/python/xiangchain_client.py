@@ -2,7 +2,8 @@
 
 It shows that nothing about XiangChain's wire formats is Swift-specific: this module builds and
 signs transaction bodies, submits them over HTTP, and checks inclusion proofs, header hashes and
-validator seals entirely on its own. It needs only the standard library and ``cryptography``.
+validator seals entirely on its own. It needs the standard library and ``cryptography``; on
+``sm2`` chains (SM2 signatures, SM3 hashes) also ``gmalg`` (pure-Python GB/T 32918 / 32905).
 
 The formats are described in ``docs/transactions.md`` and ``docs/proofs.md``; the HTTP API in
 ``docs/openapi.yaml``.
@@ -30,14 +31,19 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+
+try:  # only needed on sm2 chains
+    import gmalg
+except ImportError:  # pragma: no cover - reported when an SM2 key or hash is first used
+    gmalg = None
 
 __all__ = [
     "APIError",
@@ -47,10 +53,15 @@ __all__ = [
     "ProofError",
     "ProofReport",
     "SignedTransaction",
+    "SM2PrivateKey",
+    "SM2PublicKey",
+    "SM2_DEFAULT_ID",
     "BLOCK_SIGNING_DOMAIN",
     "STATE_DOMAIN",
     "build_body",
     "canonical_json",
+    "chain_hash",
+    "load_private_key_pem",
     "genesis_hash",
     "inclusion_path",
     "leaf_hash",
@@ -59,6 +70,7 @@ __all__ = [
     "node_hash",
     "quorum",
     "result_leaf",
+    "sm3",
     "state_hash_genesis",
     "state_hash_next",
     "txid_of",
@@ -75,7 +87,10 @@ STATE_DOMAIN = b"XIANGCHAIN-STATE-V1"
 #: Longest string field accepted when decoding a header (as the node does).
 HEADER_MAX_FIELD = 1024
 
-SUITES = ("ed25519", "p256")
+SUITES = ("ed25519", "p256", "sm2")
+
+#: The user id of SM2 signatures on XiangChain (GM/T 0009-2012's default; not OpenSSL's empty id).
+SM2_DEFAULT_ID = b"1234567812345678"
 
 
 def sha256(*parts: bytes) -> bytes:
@@ -84,6 +99,29 @@ def sha256(*parts: bytes) -> bytes:
     for p in parts:
         h.update(p)
     return h.digest()
+
+
+def _need_gmalg() -> Any:
+    if gmalg is None:
+        raise RuntimeError("sm2 chains need the gmalg package (python3 -m pip install gmalg)")
+    return gmalg
+
+
+def sm3(*parts: bytes) -> bytes:
+    """SM3 (GB/T 32905) over the concatenation of ``parts``."""
+    h = _need_gmalg().SM3()
+    for p in parts:
+        h.update(p)
+    return h.value()
+
+
+def chain_hash(suite: Optional[str], *parts: bytes) -> bytes:
+    """The hash a chain of ``suite`` defines (docs/crypto.md): SM3 on ``sm2``, else SHA-256."""
+    if suite == "sm2":
+        return sm3(*parts)
+    if suite is not None and suite not in SUITES:
+        raise ValueError(f"unknown suite {suite!r}")
+    return sha256(*parts)
 
 
 # --------------------------------------------------------------------------------------------
@@ -244,9 +282,9 @@ def build_body(
     return text.encode("utf-8") + canonical_json(args) + b"}"
 
 
-def txid_of(body: bytes) -> str:
-    """The transaction id: lowercase hex SHA-256 of the exact body bytes."""
-    return hashlib.sha256(body).hexdigest()
+def txid_of(body: bytes, suite: Optional[str] = None) -> str:
+    """The transaction id: lowercase hex SHA-256 (SM3 on ``sm2`` chains) of the exact body bytes."""
+    return chain_hash(suite, body).hex()
 
 
 # --------------------------------------------------------------------------------------------
@@ -254,8 +292,179 @@ def txid_of(body: bytes) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+# SM2 (GB/T 32918) on the recommended curve, through gmalg. `cryptography` cannot load SM2 keys
+# (OpenSSL's curve is not exposed), so the PKCS#8 and SubjectPublicKeyInfo forms are read here.
+
+_OID_EC_PUBLIC_KEY = bytes.fromhex("2a8648ce3d0201")  # 1.2.840.10045.2.1
+_OID_SM2_CURVE = bytes.fromhex("2a811ccf5501822d")  # 1.2.156.10197.1.301
+SM2_ORDER = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123
+
+
+def _der(data: bytes, pos: int = 0) -> Tuple[int, bytes, int]:
+    """One DER element at ``pos``: (tag, content, position after it). Definite lengths only."""
+    if pos + 2 > len(data):
+        raise ValueError("truncated DER")
+    tag, first = data[pos], data[pos + 1]
+    pos += 2
+    if first < 0x80:
+        length = first
+    else:
+        n = first & 0x7F
+        if n == 0 or n > 3 or pos + n > len(data):
+            raise ValueError("bad DER length")
+        length = int.from_bytes(data[pos : pos + n], "big")
+        pos += n
+    if pos + length > len(data):
+        raise ValueError("truncated DER")
+    return tag, data[pos : pos + length], pos + length
+
+
+def _der_children(content: bytes) -> List[Tuple[int, bytes]]:
+    out, pos = [], 0
+    while pos < len(content):
+        tag, value, pos = _der(content, pos)
+        out.append((tag, value))
+    return out
+
+
+def _sm2_point_from_spki(spki: bytes) -> bytes:
+    """The 65-byte point of an SM2 SubjectPublicKeyInfo; ValueError for anything else."""
+    tag, content, end = _der(spki)
+    if tag != 0x30 or end != len(spki):
+        raise ValueError("not a SubjectPublicKeyInfo")
+    (alg_tag, alg), (bits_tag, bits) = _der_children(content)
+    oids = [v for t, v in _der_children(alg) if t == 0x06]
+    if alg_tag != 0x30 or oids != [_OID_EC_PUBLIC_KEY, _OID_SM2_CURVE]:
+        raise ValueError("not an SM2 public key")
+    if bits_tag != 0x03 or len(bits) != 66 or bits[0] != 0:
+        raise ValueError("SM2 public key is not an uncompressed point")
+    return bits[1:]
+
+
+class SM2PublicKey:
+    """An SM2 public key (65-byte uncompressed point) with the user id its signatures use."""
+
+    def __init__(self, point: bytes, uid: bytes = SM2_DEFAULT_ID):
+        g = _need_gmalg()
+        if len(point) != 65 or point[0] != 4:
+            raise ValueError("an SM2 public key is a 65-byte uncompressed point")
+        if not g.SM2().verify_pk(point):
+            raise ValueError("the SM2 public key is not a point of the curve")
+        self.point = bytes(point)
+        self.uid = uid
+        self._sm2 = g.SM2(pk=self.point, uid=uid)
+
+    @classmethod
+    def from_spki(cls, spki: bytes, uid: bytes = SM2_DEFAULT_ID) -> "SM2PublicKey":
+        return cls(_sm2_point_from_spki(spki), uid)
+
+    def verify(self, signature: bytes, message: bytes) -> bool:
+        """SM2-with-SM3 over ``message``; ``signature`` must be strict DER ``SEQUENCE { r, s }``."""
+        try:
+            r, s = decode_dss_signature(signature)
+        except ValueError:
+            return False
+        if not (0 < r < SM2_ORDER and 0 < s < SM2_ORDER):
+            return False
+        if encode_dss_signature(r, s) != signature:  # only the one canonical DER form
+            return False
+        return bool(self._sm2.verify(message, r.to_bytes(32, "big"), s.to_bytes(32, "big")))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SM2PublicKey) and (self.point, self.uid) == (other.point, other.uid)
+
+    def __hash__(self) -> int:
+        return hash(self.point)
+
+
+class SM2PrivateKey:
+    """An SM2 private key; signs with SM3 and the user id (default ``1234567812345678``)."""
+
+    def __init__(self, d: int, uid: bytes = SM2_DEFAULT_ID):
+        g = _need_gmalg()
+        if not 0 < d < SM2_ORDER - 1:
+            raise ValueError("SM2 private scalar out of range")
+        self.d = d
+        self.uid = uid
+        raw = d.to_bytes(32, "big")
+        self._sm2 = g.SM2(sk=raw, uid=uid)
+        self._public = SM2PublicKey(g.SM2().generate_pk(raw), uid)
+
+    @classmethod
+    def generate(cls, uid: bytes = SM2_DEFAULT_ID) -> "SM2PrivateKey":
+        import secrets
+
+        return cls(1 + secrets.randbelow(SM2_ORDER - 2), uid)
+
+    @classmethod
+    def from_pkcs8(cls, der: bytes, uid: bytes = SM2_DEFAULT_ID) -> "SM2PrivateKey":
+        """Reads the PKCS#8 form the node writes (``key.pem``): an RFC 5915 EC key on the SM2 curve."""
+        tag, content, end = _der(der)
+        if tag != 0x30 or end != len(der):
+            raise ValueError("not a PKCS#8 private key")
+        items = _der_children(content)
+        if len(items) < 3 or items[0] != (0x02, b"\x00") or items[1][0] != 0x30 or items[2][0] != 0x04:
+            raise ValueError("not a PKCS#8 private key")
+        oids = [v for t, v in _der_children(items[1][1]) if t == 0x06]
+        if oids != [_OID_EC_PUBLIC_KEY, _OID_SM2_CURVE]:
+            raise ValueError("not an SM2 private key")
+        tag, ec_key, end = _der(items[2][1])
+        fields = _der_children(ec_key)
+        if tag != 0x30 or len(fields) < 2 or fields[0] != (0x02, b"\x01") or fields[1][0] != 0x04:
+            raise ValueError("bad SM2 private key")
+        key = cls(int.from_bytes(fields[1][1], "big"), uid)
+        for t, v in fields[2:]:
+            if t == 0xA1:  # the stored public key must be the key's own
+                _, bits, _ = _der(v)
+                if bits[1:] != key.public_key().point:
+                    raise ValueError("the SM2 key's stored public key does not match its scalar")
+        return key
+
+    def public_key(self) -> SM2PublicKey:
+        return self._public
+
+    def sign(self, message: bytes) -> bytes:
+        """SM2-with-SM3 over ``message`` (fresh random k), DER ``SEQUENCE { r, s }``."""
+        r, s = self._sm2.sign(message)
+        return encode_dss_signature(int.from_bytes(r, "big"), int.from_bytes(s, "big"))
+
+
+def load_private_key_pem(data: bytes) -> Any:
+    """A PKCS#8 PEM private key of any suite (Ed25519, P-256 or SM2)."""
+    try:
+        return serialization.load_pem_private_key(data, password=None)
+    except UnsupportedAlgorithm:
+        text = data.decode("ascii")
+        begin, end = "-----BEGIN PRIVATE KEY-----", "-----END PRIVATE KEY-----"
+        if begin not in text or end not in text:
+            raise
+        b64 = text.split(begin, 1)[1].split(end, 1)[0]
+        return SM2PrivateKey.from_pkcs8(base64.b64decode("".join(b64.split()), validate=True))
+
+
+def _certificate_public_key(cert: x509.Certificate) -> Any:
+    """A certificate's public key; SM2 keys (which ``cryptography`` cannot load) as :class:`SM2PublicKey`."""
+    try:
+        return cert.public_key()
+    except UnsupportedAlgorithm:
+        # TBSCertificate: [0] version, serial, signature, issuer, validity, subject, SPKI, ...
+        _, tbs, _ = _der(cert.tbs_certificate_bytes)
+        pos, index = 0, 0
+        while pos < len(tbs):
+            start = pos
+            tag, _, pos = _der(tbs, pos)
+            if tag == 0xA0:
+                continue
+            if index == 5:
+                return SM2PublicKey.from_spki(tbs[start:pos])
+            index += 1
+        raise ValueError("certificate without a public key")
+
+
 def suite_of_key(key: Any) -> str:
-    """``"ed25519"`` or ``"p256"`` for a private or public key object."""
+    """``"ed25519"``, ``"p256"`` or ``"sm2"`` for a private or public key object."""
+    if isinstance(key, (SM2PrivateKey, SM2PublicKey)):
+        return "sm2"
     if isinstance(key, (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey)):
         return "ed25519"
     if isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)):
@@ -266,16 +475,19 @@ def suite_of_key(key: Any) -> str:
 
 
 def sign_bytes(key: Any, message: bytes) -> bytes:
-    """Signs like the node expects: raw 64 bytes (Ed25519) or DER ECDSA-SHA256 (P-256)."""
+    """Signs like the node expects: raw 64 bytes (Ed25519), DER ECDSA-SHA256 (P-256) or DER
+    SM2-with-SM3 with the key's user id (SM2)."""
     suite = suite_of_key(key)
-    if suite == "ed25519":
+    if suite in ("ed25519", "sm2"):
         return key.sign(message)
     return key.sign(message, ec.ECDSA(hashes.SHA256()))
 
 
 def verify_signature(public_key: Any, signature: bytes, message: bytes) -> bool:
-    """True when ``signature`` is valid over ``message`` for ``public_key`` (either suite)."""
+    """True when ``signature`` is valid over ``message`` for ``public_key`` (any suite)."""
     try:
+        if suite_of_key(public_key) == "sm2":
+            return public_key.verify(signature, message)
         if suite_of_key(public_key) == "ed25519":
             if len(signature) != 64:
                 return False
@@ -290,7 +502,7 @@ def verify_signature(public_key: Any, signature: bytes, message: bytes) -> bool:
 def public_key_from_certificate(pem: str, suite: Optional[str] = None) -> Any:
     """The public key of a PEM certificate; checks it belongs to ``suite`` when given."""
     cert = x509.load_pem_x509_certificate(pem.encode("ascii"))
-    key = cert.public_key()
+    key = _certificate_public_key(cert)
     if suite is not None and suite_of_key(key) != suite:
         raise ValueError(f"certificate key is not a {suite} key")
     return key
@@ -298,15 +510,17 @@ def public_key_from_certificate(pem: str, suite: Optional[str] = None) -> Any:
 
 @dataclass(frozen=True)
 class SignedTransaction:
-    """Exact body bytes, the signature over them, and the signer's certificate (PEM)."""
+    """Exact body bytes, the signature over them, and the signer's certificate (PEM); ``suite``
+    decides the txid's hash (SM3 on ``sm2`` chains)."""
 
     body: bytes
     signature: bytes
     signer_pem: str
+    suite: str = "ed25519"
 
     @property
     def txid(self) -> str:
-        return txid_of(self.body)
+        return txid_of(self.body, self.suite)
 
     def envelope(self) -> Dict[str, str]:
         """The JSON envelope of ``POST /v1/txs``."""
@@ -325,14 +539,14 @@ class Identity:
         self.certificate_pem = certificate_pem
         self.certificate = x509.load_pem_x509_certificate(certificate_pem.encode("ascii"))
         self.suite = suite_of_key(private_key)
-        if suite_of_key(self.certificate.public_key()) != self.suite:
+        if suite_of_key(_certificate_public_key(self.certificate)) != self.suite:
             raise ValueError("key and certificate are of different suites")
 
     @classmethod
     def load(cls, directory: str) -> "Identity":
         """Loads ``key.pem`` (PKCS#8) and ``cert.pem`` from ``directory``."""
         with open(os.path.join(directory, "key.pem"), "rb") as f:
-            key = serialization.load_pem_private_key(f.read(), password=None)
+            key = load_private_key_pem(f.read())
         with open(os.path.join(directory, "cert.pem"), "r", encoding="ascii") as f:
             cert = f.read()
         return cls(key, cert)
@@ -355,7 +569,9 @@ class Identity:
 
     def sign(self, body: bytes) -> SignedTransaction:
         """Signs exact body bytes."""
-        return SignedTransaction(body=body, signature=sign_bytes(self.private_key, body), signer_pem=self.certificate_pem)
+        return SignedTransaction(
+            body=body, signature=sign_bytes(self.private_key, body), signer_pem=self.certificate_pem, suite=self.suite
+        )
 
     def transaction(self, chain: str, contract: str, method: str, args: Mapping[str, Any], **kw: Any) -> SignedTransaction:
         """Builds and signs a body for ``contract.method(args)``."""
@@ -394,14 +610,14 @@ def signed_request_headers(
 # --------------------------------------------------------------------------------------------
 
 
-def leaf_hash(data: bytes) -> bytes:
-    """SHA-256(0x00 || data)."""
-    return sha256(b"\x00", data)
+def leaf_hash(data: bytes, suite: Optional[str] = None) -> bytes:
+    """H(0x00 || data), H the chain hash of ``suite`` (SHA-256 unless ``sm2``)."""
+    return chain_hash(suite, b"\x00", data)
 
 
-def node_hash(left: bytes, right: bytes) -> bytes:
-    """SHA-256(0x01 || left || right)."""
-    return sha256(b"\x01", left, right)
+def node_hash(left: bytes, right: bytes, suite: Optional[str] = None) -> bytes:
+    """H(0x01 || left || right)."""
+    return chain_hash(suite, b"\x01", left, right)
 
 
 def _split(n: int) -> int:
@@ -412,18 +628,18 @@ def _split(n: int) -> int:
     return k
 
 
-def merkle_root(leaf_hashes: Sequence[bytes]) -> bytes:
-    """The RFC 6962 tree head over already-hashed leaves; SHA-256("") when empty."""
+def merkle_root(leaf_hashes: Sequence[bytes], suite: Optional[str] = None) -> bytes:
+    """The RFC 6962 tree head over already-hashed leaves; H("") when empty."""
     n = len(leaf_hashes)
     if n == 0:
-        return sha256(b"")
+        return chain_hash(suite, b"")
     if n == 1:
         return leaf_hashes[0]
     k = _split(n)
-    return node_hash(merkle_root(leaf_hashes[:k]), merkle_root(leaf_hashes[k:]))
+    return node_hash(merkle_root(leaf_hashes[:k], suite), merkle_root(leaf_hashes[k:], suite), suite)
 
 
-def inclusion_path(index: int, leaf_hashes: Sequence[bytes]) -> List[bytes]:
+def inclusion_path(index: int, leaf_hashes: Sequence[bytes], suite: Optional[str] = None) -> List[bytes]:
     """The audit path of leaf ``index``, leaf level first (RFC 9162 §2.1.3.1)."""
     n = len(leaf_hashes)
     if not 0 <= index < n:
@@ -432,11 +648,13 @@ def inclusion_path(index: int, leaf_hashes: Sequence[bytes]) -> List[bytes]:
         return []
     k = _split(n)
     if index < k:
-        return inclusion_path(index, leaf_hashes[:k]) + [merkle_root(leaf_hashes[k:])]
-    return inclusion_path(index - k, leaf_hashes[k:]) + [merkle_root(leaf_hashes[:k])]
+        return inclusion_path(index, leaf_hashes[:k], suite) + [merkle_root(leaf_hashes[k:], suite)]
+    return inclusion_path(index - k, leaf_hashes[k:], suite) + [merkle_root(leaf_hashes[:k], suite)]
 
 
-def verify_inclusion(leaf: bytes, index: int, tree_size: int, path: Sequence[bytes], root: bytes) -> bool:
+def verify_inclusion(
+    leaf: bytes, index: int, tree_size: int, path: Sequence[bytes], root: bytes, suite: Optional[str] = None
+) -> bool:
     """RFC 9162 §2.1.3.2: does ``path`` lead from leaf hash ``leaf`` at ``index`` to ``root``?"""
     if not 0 <= index < tree_size:
         return False
@@ -445,13 +663,13 @@ def verify_inclusion(leaf: bytes, index: int, tree_size: int, path: Sequence[byt
         if sn == 0:
             return False
         if fn & 1 or fn == sn:
-            r = node_hash(p, r)
+            r = node_hash(p, r, suite)
             if not fn & 1:
                 while not fn & 1 and fn != 0:
                     fn >>= 1
                     sn >>= 1
         else:
-            r = node_hash(r, p)
+            r = node_hash(r, p, suite)
         fn >>= 1
         sn >>= 1
     return sn == 0 and r == root
@@ -565,12 +783,20 @@ class BlockHeader:
 
     @property
     def hash(self) -> bytes:
+        """The block id on an Ed25519 or P-256 chain (SHA-256); see :meth:`hash_for`."""
         return sha256(self.encode())
+
+    def hash_for(self, suite: Optional[str]) -> bytes:
+        """The block id on a chain of ``suite`` (SM3 on ``sm2``)."""
+        return chain_hash(suite, self.encode())
 
     @property
     def signing_message(self) -> bytes:
         """What each validator signs: the domain tag, then the 32 header-hash bytes."""
         return BLOCK_SIGNING_DOMAIN + self.hash
+
+    def signing_message_for(self, suite: Optional[str]) -> bytes:
+        return BLOCK_SIGNING_DOMAIN + self.hash_for(suite)
 
     def json_view(self) -> Dict[str, Any]:
         """The header as the API shows it in JSON."""
@@ -610,24 +836,26 @@ def quorum(validator_count: int) -> int:
     return 1 if validator_count == 1 else (validator_count * 2) // 3 + 1
 
 
-def genesis_hash(genesis_bytes: bytes) -> bytes:
-    """SHA-256 of the canonical JSON of the genesis document (whitespace and key order ignored)."""
-    return sha256(canonical_json(load_json_exact(genesis_bytes)))
+def genesis_hash(genesis_bytes: bytes, suite: Optional[str] = None) -> bytes:
+    """H of the canonical JSON of the genesis document (whitespace and key order ignored)."""
+    return chain_hash(suite, canonical_json(load_json_exact(genesis_bytes)))
 
 
-def state_hash_genesis(genesis_digest: bytes) -> bytes:
+def state_hash_genesis(genesis_digest: bytes, suite: Optional[str] = None) -> bytes:
     """The state hash of a fresh chain."""
-    return sha256(STATE_DOMAIN, genesis_digest)
+    return chain_hash(suite, STATE_DOMAIN, genesis_digest)
 
 
-def state_hash_next(previous: bytes, height: int, writes: Mapping[str, Optional[bytes]]) -> bytes:
+def state_hash_next(
+    previous: bytes, height: int, writes: Mapping[str, Optional[bytes]], suite: Optional[str] = None
+) -> bytes:
     """Folds one block's net writes (key -> value, None = delete) into the previous state hash."""
     body = struct.pack(">I", len(writes))
     for key in sorted(writes, key=lambda k: k.encode("utf-8")):
         value = writes[key]
         body += _lp(key.encode("utf-8"))
         body += b"\x00" if value is None else b"\x01" + _lp(value)
-    return sha256(STATE_DOMAIN, previous, struct.pack(">Q", height), sha256(body))
+    return chain_hash(suite, STATE_DOMAIN, previous, struct.pack(">Q", height), chain_hash(suite, body))
 
 
 def result_leaf(txid: str, error: Optional[Mapping[str, str]], events: Sequence[Mapping[str, Any]]) -> bytes:
@@ -719,9 +947,12 @@ def epoch_signing_message(chain_id: str, change: Mapping[str, Any]) -> bytes:
 
 
 def public_key_from_raw(raw: bytes, suite: str) -> Any:
-    """A validator key from its raw form: 32-byte Ed25519, or the 65-byte uncompressed P-256 point."""
+    """A validator key from its raw form: 32-byte Ed25519, or the 65-byte uncompressed P-256 or
+    SM2 point."""
     if suite == "ed25519":
         return ed25519.Ed25519PublicKey.from_public_bytes(raw)
+    if suite == "sm2":
+        return SM2PublicKey(raw)
     return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
 
 
@@ -770,21 +1001,36 @@ def verify_proof(
     proof: Mapping[str, Any],
     genesis: Optional[Mapping[str, Any]] = None,
     body: Optional[bytes] = None,
+    suite: Optional[str] = None,
 ) -> ProofReport:
     """Verifies a proof from ``GET /v1/txs/{txid}/proof``; raises :class:`ProofError`.
 
+    The hash (SHA-256, or SM3 on ``sm2`` chains) comes from the genesis ``suite``, or from
+    ``suite`` when no genesis is given, never from the proof; the proof's ``hashAlgorithm``, when
+    present, must agree. Below, H is that hash.
+
     Steps: decode ``headerBytes``; recompute the header hash and the tx root check; follow the
-    audit path (RFC 9162) from SHA-256(0x00 || txid bytes) to the header's tx root; with
+    audit path (RFC 9162) from H(0x00 || txid bytes) to the header's tx root; with
     ``genesis``, require the header's chain id and a quorum of distinct validators whose
     signatures over ``"XIANGCHAIN-BLOCK-V1" || header hash`` verify with the keys in the genesis
-    certificates. With ``body``, also require that the txid is SHA-256 of those bytes.
+    certificates. With ``body``, also require that the txid is H of those bytes.
     Every unauthenticated convenience field of the proof (header JSON, hashes, height) must agree
     with what the header bytes say.
     """
+    if genesis is not None:
+        if suite is not None and suite != genesis.get("suite"):
+            raise ProofError(f"suite {suite!r} differs from the genesis suite {genesis.get('suite')!r}")
+        suite = genesis.get("suite")
+    suite = suite or "ed25519"
+    if suite not in SUITES:
+        raise ProofError(f"unknown suite {suite!r}")
+    algorithm = "sm3" if suite == "sm2" else "sha256"
+    if proof.get("hashAlgorithm") is not None and proof.get("hashAlgorithm") != algorithm:
+        raise ProofError(f"the proof says hashAlgorithm {proof.get('hashAlgorithm')!r}; a {suite} chain uses {algorithm}")
     txid_hex = proof.get("txid")
     txid = _hex32(txid_hex, "txid")
-    if body is not None and sha256(body) != txid:
-        raise ProofError("txid is not the SHA-256 of the given body")
+    if body is not None and chain_hash(suite, body) != txid:
+        raise ProofError(f"txid is not the {algorithm.upper()} of the given body")
     index = _int(proof.get("leafIndex"), "leafIndex")
     size = _int(proof.get("treeSize"), "treeSize")
     if index < 0 or size <= 0:
@@ -797,7 +1043,7 @@ def verify_proof(
     header_json = proof.get("header") if isinstance(proof.get("header"), Mapping) else {}
     raw = proof.get("headerBytes", header_json.get("headerBytes"))
     header = BlockHeader.decode(_b64(raw, "headerBytes"))
-    header_hash = header.hash.hex()
+    header_hash = header.hash_for(suite).hex()
 
     for claimed in (proof.get("headerHash"), header_json.get("headerHash")):
         if claimed is not None and claimed != header_hash:
@@ -816,7 +1062,7 @@ def verify_proof(
         raise ProofError("height differs from the header's")
     if size != header.tx_count:
         raise ProofError("treeSize differs from the header's txCount")
-    if not verify_inclusion(leaf_hash(txid), index, size, path, header.tx_root):
+    if not verify_inclusion(leaf_hash(txid, suite), index, size, path, header.tx_root, suite):
         raise ProofError("audit path does not lead to the header's tx root")
 
     report = ProofReport(txid=txid_hex, height=header.height, header=header, header_hash=header_hash)
@@ -831,7 +1077,7 @@ def verify_proof(
         proof.get("epochs") or [], keys, need, str(genesis.get("chainId")), str(genesis.get("suite")), header.height
     )
     finality = proof.get("finality") if isinstance(proof.get("finality"), Mapping) else {}
-    message = header.signing_message
+    message = header.signing_message_for(suite)
     for s in finality.get("signatures") or []:
         if not isinstance(s, Mapping):
             continue

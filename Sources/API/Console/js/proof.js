@@ -1,10 +1,13 @@
-// Checks a transaction's inclusion proof (GET /v1/txs/{txid}/proof) in the browser with WebCrypto:
-// the RFC 6962 / 9162 audit path from SHA-256(0x00 ‖ txid) to the tx root of the header the proof
-// carries as bytes, and, with the genesis, the validators' Ed25519 signatures over
-// "XIANGCHAIN-BLOCK-V1" ‖ SHA-256(header bytes). When the validator set changed since the genesis,
-// the proof's "epochs" carry each change signed by a quorum of the set before it; they are
-// followed from the genesis set to the block's. Same algorithm as docs/proofs.md and
-// clients/python verify_proof.
+// Checks a transaction's inclusion proof (GET /v1/txs/{txid}/proof) in the browser: the RFC 6962 /
+// 9162 audit path from H(0x00 ‖ txid) to the tx root of the header the proof carries as bytes,
+// and, with the genesis, the validators' signatures over "XIANGCHAIN-BLOCK-V1" ‖ H(header bytes).
+// H is SHA-256 (WebCrypto) or, on an sm2 chain, SM3; signatures are Ed25519 (WebCrypto) or SM2
+// with the user id 1234567812345678 (gm.js: WebCrypto has neither SM3 nor SM2). The suite comes
+// from the genesis, never from the proof. When the validator set changed since the genesis, the
+// proof's "epochs" carry each change signed by a quorum of the set before it; they are followed
+// from the genesis set to the block's. Same algorithm as docs/proofs.md and clients/python
+// verify_proof.
+import { sm3, sm2Verify, sm2KeyFromPem } from "./gm.js";
 
 const enc = new TextEncoder();
 
@@ -35,22 +38,24 @@ export async function sha256(...parts) {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", concat(...parts)));
 }
 
-const leafHash = (data) => sha256(Uint8Array.of(0), data);
-const nodeHash = (l, r) => sha256(Uint8Array.of(1), l, r);
+/** The chain hash of a suite: SM3 on sm2 chains, else SHA-256 (an async function of byte arrays). */
+export function chainHash(suite) {
+  return /^sm2$/i.test(suite || "") ? async (...parts) => sm3(...parts) : sha256;
+}
 
 function equal(a, b) { return a.length === b.length && a.every((x, i) => x === b[i]); }
 
-/** RFC 9162 §2.1.3.2: does `path` lead from leaf hash `leaf` at `index` to `root`? */
-export async function verifyInclusion(leaf, index, size, path, root) {
+/** RFC 9162 §2.1.3.2: does `path` lead from leaf hash `leaf` at `index` to `root`? `H` the chain hash. */
+export async function verifyInclusion(leaf, index, size, path, root, H = sha256) {
   if (!(index >= 0 && index < size)) return false;
   let fn = index, sn = size - 1, r = leaf;
   for (const p of path) {
     if (sn === 0) return false;
     if ((fn & 1) || fn === sn) {
-      r = await nodeHash(p, r);
+      r = await H(Uint8Array.of(1), p, r);
       if (!(fn & 1)) { while (!(fn & 1) && fn !== 0) { fn >>= 1; sn >>= 1; } }
     } else {
-      r = await nodeHash(r, p);
+      r = await H(Uint8Array.of(1), r, p);
     }
     fn >>= 1; sn >>= 1;
   }
@@ -104,6 +109,22 @@ export async function hasEd25519() {
   return ed25519Support;
 }
 
+const SUPPORTED = new Set(["ed25519", "sm2"]);
+
+/** The raw public key of a validator certificate for the suite (null when it holds none). */
+function keyFromPem(suite, pem) {
+  return suite === "sm2" ? sm2KeyFromPem(pem) : ed25519KeyFromPem(pem);
+}
+
+/** Does `signature` verify over `message` for the raw key `key` of the suite? Never throws. */
+export async function verifySignature(suite, key, signature, message) {
+  try {
+    if (suite === "sm2") return sm2Verify(key, signature, message);
+    const k = await crypto.subtle.importKey("raw", key, { name: "Ed25519" }, false, ["verify"]);
+    return await crypto.subtle.verify({ name: "Ed25519" }, k, signature, message);
+  } catch { return false; }
+}
+
 /**
  * Verifies a proof. Returns {inclusion: {ok, why?, height}, signatures: {checked, valid: [ids], quorum, why?}}.
  * Never throws: a malformed proof is reported as not verified.
@@ -111,15 +132,18 @@ export async function hasEd25519() {
 export async function verifyProof(proof, genesis) {
   const out = { inclusion: { ok: false }, signatures: { checked: false, valid: [], quorum: 0 } };
   let header, headerHash;
-  // An sm2 chain hashes with SM3, which WebCrypto lacks: say so rather than report a mismatch.
-  if (proof?.hashAlgorithm === "sm3" || /^sm2$/i.test(genesis?.suite || "")) {
-    out.inclusion.why = "the chain hashes with SM3 (suite sm2), which this browser cannot compute: check the proof with `xiangchain verify-proof`";
-    return out;
-  }
+  // The suite, and so the hash, comes from the genesis; without one, from the proof's own word.
+  const suite = String(genesis ? genesis.suite || "ed25519" : proof?.hashAlgorithm === "sm3" ? "sm2" : "ed25519").toLowerCase();
+  const H = chainHash(suite);
+  out.suite = suite;
   try {
+    const algorithm = suite === "sm2" ? "sm3" : "sha256";
+    if (proof?.hashAlgorithm !== undefined && proof.hashAlgorithm !== algorithm) {
+      throw new Error(`the proof says hashAlgorithm ${proof.hashAlgorithm}; a ${suite} chain uses ${algorithm}`);
+    }
     const raw = b64ToBytes(proof.headerBytes ?? proof.header?.headerBytes);
     header = decodeHeader(raw);
-    headerHash = await sha256(raw);
+    headerHash = await H(raw);
     out.inclusion.height = header.height;
     for (const claimed of [proof.headerHash, proof.header?.headerHash]) {
       if (claimed !== undefined && claimed !== bytesToHex(headerHash)) throw new Error("headerBytes do not hash to headerHash");
@@ -131,7 +155,7 @@ export async function verifyProof(proof, genesis) {
     if (path.some((p) => p.length !== 32)) throw new Error("bad audit path entry");
     const txid = hexToBytes(proof.txid);
     if (txid.length !== 32) throw new Error("bad txid");
-    const ok = await verifyInclusion(await leafHash(txid), Number(proof.leafIndex), Number(proof.treeSize), path, header.txRoot);
+    const ok = await verifyInclusion(await H(Uint8Array.of(0), txid), Number(proof.leafIndex), Number(proof.treeSize), path, header.txRoot, H);
     if (!ok) throw new Error("audit path does not lead to the header's tx root");
     out.inclusion.ok = true;
   } catch (e) {
@@ -142,16 +166,17 @@ export async function verifyProof(proof, genesis) {
   const validators = genesis.validators || [];
   out.signatures.quorum = quorum(validators.length);
   if (header.chainId !== genesis.chainId) { out.signatures.why = "chain"; return out; }
-  if (genesis.suite && !/ed25519/i.test(genesis.suite)) { out.signatures.why = "suite"; out.signatures.suite = genesis.suite; return out; }
-  if (!(await hasEd25519())) { out.signatures.why = "unsupported"; return out; }
+  if (!SUPPORTED.has(suite)) { out.signatures.why = "suite"; out.signatures.suite = genesis.suite; return out; }
+  if (suite === "ed25519" && !(await hasEd25519())) { out.signatures.why = "unsupported"; return out; }
   const message = concat(enc.encode("XIANGCHAIN-BLOCK-V1"), headerHash);
   let keys = new Map();
   for (const v of validators) {
-    const raw = ed25519KeyFromPem(v.certificate || "");
+    let raw = null;
+    try { raw = keyFromPem(suite, v.certificate || ""); } catch { /* no key: the validator is not counted */ }
     if (raw) keys.set(String(v.nodeId), raw);
   }
   try {
-    const followed = await followEpochs(proof.epochs || [], keys, out.signatures.quorum, genesis.chainId, header.height);
+    const followed = await followEpochs(proof.epochs || [], keys, out.signatures.quorum, genesis.chainId, header.height, suite);
     keys = followed.keys;
     out.signatures.quorum = followed.quorum;
     out.signatures.epochs = followed.count;
@@ -164,10 +189,9 @@ export async function verifyProof(proof, genesis) {
   for (const s of proof.finality?.signatures || []) {
     const id = s.validator;
     if (!keys.has(id) || out.signatures.valid.includes(id)) continue;
-    try {
-      const key = await crypto.subtle.importKey("raw", keys.get(id), { name: "Ed25519" }, false, ["verify"]);
-      if (await crypto.subtle.verify({ name: "Ed25519" }, key, b64ToBytes(s.signature), message)) out.signatures.valid.push(id);
-    } catch { /* a bad signature is just not counted */ }
+    let sig;
+    try { sig = b64ToBytes(s.signature); } catch { continue; /* a bad signature is just not counted */ }
+    if (await verifySignature(suite, keys.get(id), sig, message)) out.signatures.valid.push(id);
   }
   out.signatures.checked = true;
   return out;
@@ -192,7 +216,7 @@ export function epochMessage(chainId, change) {
  * epoch, start no later than the block, and carry valid signatures of a quorum of the set before
  * it. Returns the keys and quorum of the block's set; throws when the chain of changes breaks.
  */
-export async function followEpochs(epochs, keys, q, chainId, height) {
+export async function followEpochs(epochs, keys, q, chainId, height, suite = "ed25519") {
   let expected = 1, lastFirst = 0, count = 0;
   if (!Array.isArray(epochs) || epochs.length > 1024) throw new Error("bad epochs list");
   for (const change of epochs) {
@@ -204,10 +228,9 @@ export async function followEpochs(epochs, keys, q, chainId, height) {
     for (const s of change.signatures || []) {
       const id = String(s.validator);
       if (!keys.has(id) || signed.has(id)) continue;
-      try {
-        const key = await crypto.subtle.importKey("raw", keys.get(id), { name: "Ed25519" }, false, ["verify"]);
-        if (await crypto.subtle.verify({ name: "Ed25519" }, key, b64ToBytes(s.signature), message)) signed.add(id);
-      } catch { /* not counted */ }
+      let sig;
+      try { sig = b64ToBytes(s.signature); } catch { continue; /* not counted */ }
+      if (await verifySignature(suite, keys.get(id), sig, message)) signed.add(id);
     }
     if (signed.size < q) throw new Error(`epoch ${change.epoch} is signed by ${signed.size} validator(s) of the set before it; ${q} needed`);
     keys = new Map(change.validators.map((v) => [String(v.nodeId), b64ToBytes(v.publicKey)]));
