@@ -44,8 +44,9 @@ public struct ChainAPI: Sendable {
         router.addRoutes(crab.routes, atPath: "/v1")
         router.addRoutes(EPCISRoutes(api: api).routes, atPath: "/v1/epcis")
         router.addRoutes(GovernanceRoutes(api: api).routes, atPath: "/v1/governance")
-        router.addRoutes(ContractRoutes(api: api).routes, atPath: "/v1/wasm")
-        router.addRoutes(ConsoleRoutes(api: api, crab: crab).routes, atPath: "/v1/console")
+        let contracts = ContractRoutes(api: api)
+        router.addRoutes(contracts.routes, atPath: "/v1/wasm")
+        router.addRoutes(ConsoleRoutes(api: api, crab: crab, contracts: contracts).routes, atPath: "/v1/console")
         return router
     }
 
