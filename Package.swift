@@ -197,13 +197,16 @@ let package = Package(
             name: "Demo",
             dependencies: [
                 "ChainCore", "Identity", "Node", "NodeRuntime", "Accounts", "CrabTraceContract", "ChainClient", "Launcher",
+                "ContractModules",
             ],
             swiftSettings: swiftSettings
         ),
         // `xiangchain bench`.
         .target(
             name: "Bench",
-            dependencies: ["ChainCore", "Identity", "Node", "CrabTraceContract", "ChainClient", "Launcher"],
+            dependencies: [
+                "ChainCore", "Identity", "Node", "CrabTraceContract", "ChainClient", "Launcher", "Execution", "ContractModules",
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -317,7 +320,7 @@ let package = Package(
             name: "APITests",
             dependencies: [
                 "API", "Node", "ChainTesting", "ChainCore", "Identity", "EPCISContract", "CrabTraceContract", "EvidenceContract",
-                "Accounts", "NodeRuntime",
+                "Accounts", "NodeRuntime", "Execution",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

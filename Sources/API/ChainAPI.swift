@@ -44,10 +44,11 @@ public struct ChainAPI: Sendable {
         router.addRoutes(ChainRoutes(api: api).routes, atPath: "/v1")
         router.addRoutes(SyncRoutes(api: api).routes, atPath: "/v1")
         router.addRoutes(crab.routes, atPath: "/v1")
-        let console = ConsoleRoutes(api: api, crab: crab)
+        let contracts = ContractRoutes(api: api)
+        let console = ConsoleRoutes(api: api, crab: crab, contracts: contracts)
         router.addRoutes(EPCISRoutes(api: api, console: console).routes, atPath: "/v1/epcis")
         router.addRoutes(GovernanceRoutes(api: api).routes, atPath: "/v1/governance")
-        router.addRoutes(ContractRoutes(api: api).routes, atPath: "/v1/wasm")
+        router.addRoutes(contracts.routes, atPath: "/v1/wasm")
         router.addRoutes(console.routes, atPath: "/v1/console")
         return router
     }

@@ -10,7 +10,8 @@ import NIOCore
 /// request is answered only from that table, so no path a client sends (`..`, `%2e%2e`, `//`) can
 /// reach a file outside the folder. Page routes: `/` → `index.html`, `/verify` and the GS1 Digital
 /// Link paths a printed QR code points at (`/01/…`, `/255/…`, `/00/…`, `/414/…`) → `verify.html`,
-/// `/explorer`, `/signin`, `/workspace`, `/desk`, `/governance` → their pages.
+/// `/explorer`, `/signin`, `/workspace`, `/desk`, `/governance`, `/village` (三资 村务公开) and
+/// `/review` (the township reviewer's desk) → their pages.
 public struct ConsoleFiles: Sendable {
     /// One file: its bytes and content type.
     public struct File: Sendable {
@@ -65,7 +66,7 @@ public struct ConsoleFiles: Sendable {
         switch segments.first ?? "" {
         case "": return segments.count <= 1 ? files["index.html"] : nil
         case "verify": return segments.count == 1 ? files["verify.html"] : nil
-        case "explorer", "signin", "workspace", "desk", "governance":
+        case "explorer", "signin", "workspace", "desk", "governance", "village", "review":
             return segments.count == 1 ? files["\(segments[0]).html"] : nil
         case let first where Self.digitalLinkPrefixes.contains(first):
             return segments.count >= 2 ? files["verify.html"] : nil

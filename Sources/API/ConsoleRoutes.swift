@@ -42,6 +42,8 @@ struct ConsoleRoutes: Sendable {
     let api: APIContext
     /// The crab routes whose answers the console's oversight reads share.
     let crab: CrabRoutes
+    /// The WebAssembly contract routes, whose query gate the console's signed-in queries share.
+    let contracts: ContractRoutes
     var node: ChainNode { api.node }
     var console: ConsoleAccounts? { api.console }
     /// Name of the session cookie.
@@ -103,6 +105,7 @@ struct ConsoleRoutes: Sendable {
             }
         }
         router.post("codes") { request, _ in try await self.codes(request) }
+        router.post("wasm/query") { request, _ in try await self.wasmQuery(request) }
         return router
     }
 
@@ -303,6 +306,29 @@ struct ConsoleRoutes: Sendable {
             let tx = try s.identity.transaction(
                 chain: node.chainId, contract: contract, method: method, args: args, timestamp: ChainNode.nowMillis())
             return try await api.admitAndWait(tx, request)
+        }
+    }
+
+    /// `POST /v1/console/wasm/query {contract, method, args}`: a read-only query of a WebAssembly
+    /// contract as the signed-in account (org, role, subject and certificate fingerprint of its
+    /// certificate), for what a contract shows only to some roles (the 三资 reviewer's queue).
+    /// Same gate and fuel as the anonymous `POST /v1/wasm/contracts/{name}/query`; audited.
+    func wasmQuery(_ request: Request) async throws -> Response {
+        let o = try await Self.consoleBody(
+            request, limit: ContractRoutes.maxQueryBody, allowed: ["contract", "method", "args"])
+        let detail = "\(o["contract"]?.stringValue?.prefix(64) ?? "").\(o["method"]?.stringValue?.prefix(64) ?? "")"
+        return try await audited(request, "wasm.query", roles: AccountStore.assignableRoles, detail: detail) { s in
+            let contract = try Self.string(o, "contract", max: 64)
+            let method = try Self.string(o, "method", max: 128)
+            let args = o["args"] ?? .object([:])
+            guard args.objectValue != nil else { throw ChainError(.badArgs, "\"args\" must be an object") }
+            let der = s.identity.certificateDER
+            let signer = WasmSigner(
+                org: s.account.org, role: s.account.role.rawValue,
+                subject: (try? CertificateInfo(der: der))?.commonName ?? s.account.username,
+                certificateFingerprint: Hash256.sha256(der).hex)
+            let outcome = try await contracts.run(contract, method: method, args: args, signer: signer)
+            return JSONResponse.make(.object(["result": outcome.result, "fuelUsed": .int(Int64(outcome.fuelUsed))]))
         }
     }
 

@@ -53,6 +53,15 @@ struct ContractRoutes: Sendable {
             throw ChainError(.malformed, "\"method\" must be a string of 1–128 bytes")
         }
         let args = body["args"] ?? .object([:])
+        let outcome = try await run(
+            name, method: method, args: args, signer: WasmSigner(org: "", role: "", subject: "", certificateFingerprint: ""))
+        return JSONResponse.make(.object(["result": outcome.result, "fuelUsed": .int(Int64(outcome.fuelUsed))]))
+    }
+
+    /// Runs a read-only query of contract `name` as `signer` against committed state, within the
+    /// node's query gate and fuel; throws the call's failure. Shared by the anonymous query route
+    /// and the console's signed-in one (`POST /v1/console/wasm/query`).
+    func run(_ name: String, method: String, args: JSONValue, signer: WasmSigner) async throws -> WasmCallOutcome {
         guard gate.running.add(1, ordering: .relaxed).newValue <= Self.maxConcurrentQueries else {
             _ = gate.running.subtract(1, ordering: .relaxed)
             throw ChainError(.queryBusy, "the node runs \(Self.maxConcurrentQueries) contract queries already; retry later")
@@ -68,14 +77,13 @@ struct ContractRoutes: Sendable {
                     with: Result {
                         let tip = try store.tip()
                         return try contract.query(
-                            name, method: method, args: args,
-                            signer: WasmSigner(org: "", role: "", subject: "", certificateFingerprint: ""),
+                            name, method: method, args: args, signer: signer,
                             height: tip?.height ?? 0, time: tip?.timestamp ?? 0, state: store, fuel: Self.queryFuel)
                     })
             }
         }
         if let error = outcome.error { throw error }
-        return JSONResponse.make(.object(["result": outcome.result, "fuelUsed": .int(Int64(outcome.fuelUsed))]))
+        return outcome
     }
 }
 

@@ -21,7 +21,9 @@ public final class AccountStore: Sendable {
     /// How long it is held back.
     public static var lockMillis: Int64 { SignInThrottle.blockMillis }
     /// Roles an account may hold.
-    public static let assignableRoles: Set<Role> = [.admin, .association, .farm, .merchant, .lab, .logistics, .regulator]
+    public static let assignableRoles: Set<Role> = [
+        .admin, .association, .farm, .merchant, .lab, .logistics, .regulator, .village, .township,
+    ]
 
     let database: AccountDatabase
     var pool: DatabasePool { database.pool }

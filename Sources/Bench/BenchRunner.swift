@@ -18,6 +18,8 @@ public enum BenchWorkload: String, Sendable, CaseIterable {
     case crab
     /// Half evidence, half crab.
     case mixed
+    /// The 三资 WebAssembly contract: spending requests, register entries, booked expenses.
+    case wasm
 }
 
 /// The settings of one benchmark run.
@@ -121,13 +123,19 @@ public enum BenchRunner {
     }
 
     /// The network directory of a fresh benchmark network: at least four orgs (so the crab
-    /// workload has a farm, a merchant and a lab of their own) and the load's identity.
+    /// workload has a farm, a merchant and a lab of their own, and the wasm workload a village and
+    /// a township) and the load's identity.
     static func prepareNetwork(at root: URL, nodes: Int, basePort: Int?, suite: CryptoSuite = .ed25519) throws -> NetworkLayout {
         let layout = NetworkLayout(root: root)
         if !layout.exists {
+            let orgs = (0..<max(nodes, 4)).map { "org\($0)" }
+            // The default policy, plus the wasm workload's 三资 village (org1) and its township (org2).
+            var roles = NetworkLayout.defaultRoles(for: orgs)
+            roles[WasmWorkload.village, default: []].append(.village)
+            roles[WasmWorkload.township, default: []].append(.township)
             _ = try layout.create(
-                orgs: (0..<max(nodes, 4)).map { "org\($0)" }, suite: suite, chainId: "xiangchain-bench",
-                basePort: basePort ?? LocalPorts.freeBlock(count: nodes), validators: nodes)
+                orgs: orgs, suite: suite, chainId: "xiangchain-bench", basePort: basePort ?? LocalPorts.freeBlock(count: nodes),
+                validators: nodes, roles: roles)
         }
         if !FileManager.default.fileExists(atPath: layout.identityDir("bench-load").path) {
             try layout.issueIdentity(org: "org0", role: .farm, name: "bench-load")
@@ -150,6 +158,9 @@ public enum BenchRunner {
         switch s.workload {
         case .evidence:
             calls = (0..<total).map { BenchCall.evidence(signer, $0, run: run) }
+        case .wasm:
+            guard let network else { throw ChainError(.badConfig, "the wasm workload needs a fresh network (no --target)") }
+            calls = try await WasmWorkload.prepare(layout: network.layout, client: first, chain: chainId, count: total, run: run)
         case .crab, .mixed:
             guard let network else {
                 throw ChainError(.badConfig, "the crab and mixed workloads need a fresh network (no --target)")
@@ -213,10 +224,19 @@ public enum BenchRunner {
             return (all, t0)
         }
         let cpuAfter = network?.cpuSeconds() ?? [:]
-        return try await Report.make(
+        let report = try await Report.make(
             submissions: outcome, watcher: watcher, start: t0, duration: s.duration,
             signRate: Double(total) / max(signSeconds, 0.001), presigned: total, urls: urls, startHeight: startHeight,
             machine: machine, network: network, cpuBefore: cpuBefore, cpuAfter: cpuAfter, settings: s.json)
+        guard s.workload == .wasm, case .object(var json) = report.json else { return report }
+        // Fuel is deterministic: the same calls through the runtime in this process, after the window.
+        let fuel = try WasmWorkload.fuelPerTransaction()
+        json["fuelPerTransaction"] = fuel
+        let methods = (fuel.objectValue ?? [:]).keys.filter { fuel[$0]?.objectValue != nil }.sorted()
+        let line =
+            "fuel per tx       mean \(fuel["mean"]?.int64Value ?? 0) ("
+            + methods.map { "\($0) \(fuel[$0]?["mean"]?.int64Value ?? 0)" }.joined(separator: ", ") + ")"
+        return Report(json: .object(json), table: report.table + "\n" + line)
     }
 
     /// One client: takes the next request, waits for its slot when the rate is fixed, submits,

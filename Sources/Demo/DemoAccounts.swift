@@ -20,7 +20,7 @@ public enum DemoAccounts {
         let cast = try DemoCast.plan(orgs: genesis.orgs.map(\.name))
         let nodeOfOrg = Dictionary(
             genesis.validators.enumerated().map { ($0.element.org, $0.offset) }, uniquingKeysWith: { a, _ in a })
-        let roles: Set<Role> = [.association, .regulator, .farm, .merchant, .lab, .logistics]
+        let roles: Set<Role> = [.association, .regulator, .farm, .merchant, .lab, .logistics, .village, .township]
         // Node 0 hosts the member orgs that run no node.
         let node0 = layout.nodeHome(0).appendingPathComponent("config.json")
         var config0 = try NodeConfig.load(from: node0)

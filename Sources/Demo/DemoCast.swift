@@ -70,10 +70,18 @@ struct DemoCast: Sendable {
     let farms: [DemoFarm]
     let merchants: [DemoMerchant]
     let members: [DemoMember]
+    /// The village collective's clerk (三资 contract, role village): the village is this org.
+    let village: DemoActor
+    /// The township's rural economic station (role township), reviewer of the village.
+    let township: DemoActor
+    /// An admin of the home org, who uploads and deploys the 三资 contract (the chain's default
+    /// deployers are every org's admins). Not in `actors`: admins need no entry in the role policy.
+    let deployer: DemoActor
 
     /// Every actor, in story order.
     var actors: [DemoActor] {
         [association, regulator] + farms.map(\.actor) + [lab, logistics] + merchants.map(\.actor) + [gateway, consumer]
+            + [village, township]
     }
 
     /// Plans the cast for a network whose orgs are `orgs` (genesis order).
@@ -157,12 +165,19 @@ struct DemoCast: Sendable {
         // The market regulator is an org of its own from 9 orgs on (the role policy then binds the
         // regulator role to it alone).
         let regulatorOrg = orgs.count >= 9 ? orgs[8] : home
+        // The 三资 village and its township station are orgs of their own from 11 orgs on (org9,
+        // org10); on smaller networks the home org plays both (the contract tells them by role).
+        let villageOrg = orgs.count >= 11 ? orgs[9] : home
+        let townshipOrg = orgs.count >= 11 ? orgs[10] : home
         return DemoCast(
             association: DemoActor(key: "assoc-secretariat", name: "苏州市阳澄湖大闸蟹行业协会 秘书处", role: .association, org: home),
             regulator: DemoActor(key: "amr-suzhou", name: "苏州市市场监督管理局", role: .regulator, org: regulatorOrg),
             gateway: DemoActor(key: "verify-gateway", name: "扫码验真网关", role: .node, org: home),
             consumer: DemoActor(key: "consumer-li", name: "李女士 (上海买家)", role: .consumer, org: home),
-            lab: lab, logistics: logistics, farms: farms, merchants: merchants, members: members)
+            lab: lab, logistics: logistics, farms: farms, merchants: merchants, members: members,
+            village: DemoActor(key: "village-lianhua", name: "莲花村股份经济合作社 报账员", role: .village, org: villageOrg),
+            township: DemoActor(key: "township-yangchenghu", name: "阳澄湖镇农村经济服务站", role: .township, org: townshipOrg),
+            deployer: DemoActor(key: "contract-admin", name: "\(home) 管理员 (合约部署)", role: .admin, org: home))
     }
 
     /// The role policy that fits the cast: each org holds the roles its actors play, and the
@@ -179,7 +194,7 @@ struct DemoCast: Sendable {
     /// Issues (or reuses) every actor's key and certificate under `D/identities/<name>` and loads them.
     func identities(in layout: NetworkLayout) throws -> [String: SigningIdentity] {
         var out: [String: SigningIdentity] = [:]
-        for actor in actors {
+        for actor in actors + [deployer] {
             let dir = layout.identityDir(actor.identity)
             if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("cert.pem").path) {
                 try layout.issueIdentity(org: actor.org, role: actor.role, name: actor.identity)

@@ -54,6 +54,28 @@ struct DemoRecord: Codable, Sendable {
         var state: String
     }
 
+    /// The 三资 village the demo seeds (`DemoVillage`).
+    struct Village: Codable, Sendable {
+        /// The WebAssembly contract's name (`sanzi`).
+        var contract: String
+        /// The village id (its org) and name.
+        var village: String
+        var name: String
+        /// The township station's org, the reviewer.
+        var township: String
+        /// The public disclosure page (村务公开) and the reviewer's desk on the node.
+        var disclosureURL: String
+        var reviewURL: String
+        /// The pond the demo crab farm fishes, its lease, and the farm.
+        var pondItem: String
+        var pondLease: String
+        var pondFarm: String
+        var pondFarmOrg: String
+        /// Console accounts of the village clerk and the township reviewer.
+        var clerkAccount: String
+        var reviewerAccount: String
+    }
+
     var version = 1
     var chainId: String
     var node: String
@@ -71,6 +93,8 @@ struct DemoRecord: Codable, Sendable {
     var coupons: [Code]
     var boxes: [Code]
     var lots: [Code]
+    /// The 三资 village (records of demos seeded before it existed have none).
+    var village: Village?
 
     /// The outcome of the step labelled `step`.
     func tx(_ step: String) -> TxOutcome? { transactions.first { $0.step == step } }
@@ -114,6 +138,21 @@ struct DemoRecord: Codable, Sendable {
             lines.append("    \(h.shortCode)")
             lines.append("    open \(h.browserURL(node: node))")
             lines.append("    curl '\(h.verifyCurlURL(node: node))'   # city=\(h.checkCity)")
+        }
+        if let v = village {
+            lines.append("")
+            lines.append(
+                "三资监管 (rural collective assets, WebAssembly contract \(v.contract)): village \(v.village) \(v.name), township \(v.township)"
+            )
+            lines.append("  村务公开 disclosure (public):  open \(v.disclosureURL)")
+            lines.append(
+                "  township reviewer's desk:     open \(v.reviewURL)  (sign in as \(v.reviewerAccount), org \(v.township))")
+            lines.append(
+                "  crab farm \(v.pondFarm) (\(v.pondFarmOrg)) fishes pond \(v.pondItem), leased to it by open bidding: lease \(v.pondLease)"
+            )
+            lines.append(
+                "  curl -X POST \(node)/v1/wasm/contracts/\(v.contract)/query -H 'Content-Type: application/json' -d '{\"method\":\"get\",\"args\":{\"village\":\"\(v.village)\",\"kind\":\"lease\",\"id\":\"\(v.pondLease)\"}}'"
+            )
         }
         let refused = transactions.filter { $0.status == "failed" }
         if !refused.isEmpty {

@@ -8,8 +8,9 @@ import Node
 /// Finds a node that answers and runs the demo against it; shared by `demo` and `devnet --demo`.
 public enum DemoRunner {
     /// Orgs of a demo network: three farms, two shops, the lab and the carrier each an org of
-    /// their own, the association's org (org0) and the market regulator's (org8).
-    public static let orgCount = 9
+    /// their own, the association's org (org0), the market regulator's (org8), and the 三资
+    /// village (org9) and its township station (org10).
+    public static let orgCount = 11
 
     /// The role policy of a demo network of `orgs` whose first `validators` orgs run validators.
     public static func rolePolicy(orgs: [String], validators: Int) throws -> [String: [Role]] {

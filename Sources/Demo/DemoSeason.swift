@@ -307,16 +307,20 @@ struct DemoSeason {
         let quotaSteps = quotaCommissionSteps.filter { $0.method == "grant_quota" }
         let couponSteps = issueSteps.filter { $0.method == "issue_coupons" }
         let regulatorSteps = issueSteps.filter { $0.method != "issue_coupons" }
-        _ = try await run(registerSteps + openSteps + commissionSteps)
-        _ = try await run(quotaSteps + allocateSteps)
-        _ = try await run(tagSteps + couponSteps)
-        _ = try await run(inspectSteps + packSteps + sellSteps)
-        _ = try await run(shipSteps + regulatorSteps + [bookSteps[0]])
-        _ = try await run(receiveSteps)
-        _ = try await run(redeemSteps + [bookSteps[1]])
-        _ = try await run(shipConsumerSteps + scanSteps1[1...])
-        _ = try await run(deliverSteps)
-        _ = try await run([scanSteps1[0]] + scanSteps2)
+        // The 三资 village's rounds ride along with the season's first eight.
+        let villagePlan = DemoVillage(cast: cast, year: Int(season) ?? 2026)
+        var village = try villagePlan.rounds()
+        func also() -> [DemoStep] { village.isEmpty ? [] : village.removeFirst() }
+        _ = try await run(registerSteps + openSteps + commissionSteps + also())
+        _ = try await run(quotaSteps + allocateSteps + also())
+        _ = try await run(tagSteps + couponSteps + also())
+        _ = try await run(inspectSteps + packSteps + sellSteps + also())
+        _ = try await run(shipSteps + regulatorSteps + [bookSteps[0]] + also())
+        _ = try await run(receiveSteps + also())
+        _ = try await run(redeemSteps + [bookSteps[1]] + also())
+        _ = try await run(shipConsumerSteps + scanSteps1[1...] + also())
+        _ = try await run(deliverSteps + also())
+        _ = try await run([scanSteps1[0]] + scanSteps2 + also())
         func steps(_ prefixes: String...) -> [TxOutcome] {
             prefixes.compactMap { p in txs.first { $0.step.hasPrefix(p) } }
         }
@@ -433,11 +437,18 @@ struct DemoSeason {
                     org: $0.org, role: $0.role.rawValue, name: $0.name, areaMu: $0.areaMu, zone: $0.zone,
                     salesRegion: $0.salesRegion)
             },
-            identities: cast.actors.map {
+            identities: (cast.actors + [cast.deployer]).map {
                 DemoRecord.Identity(
                     actor: $0.key, name: $0.name, role: $0.role.rawValue, org: $0.org, dir: layout.identityDir($0.identity).path)
             },
-            highlights: highlights, transactions: txs, rings: ringCodes, coupons: couponCodes, boxes: boxCodes, lots: lotCodes)
+            highlights: highlights, transactions: txs, rings: ringCodes, coupons: couponCodes, boxes: boxCodes, lots: lotCodes,
+            village: DemoRecord.Village(
+                contract: DemoVillage.contract, village: villagePlan.village, name: DemoVillage.name,
+                township: villagePlan.township,
+                disclosureURL: "\(node.absoluteString)/village?v=\(villagePlan.village)",
+                reviewURL: "\(node.absoluteString)/review", pondItem: DemoVillage.pondItem, pondLease: DemoVillage.pondLease,
+                pondFarm: villagePlan.pondFarm.actor.key, pondFarmOrg: villagePlan.pondFarm.actor.org,
+                clerkAccount: cast.village.key, reviewerAccount: cast.township.key))
     }
 
     static func story(season: String, lots: [String]) -> [String] {

@@ -36,7 +36,8 @@ struct DevnetCommand: AsyncParsableCommand {
         let layout = NetworkLayout(root: URL(fileURLWithPath: dir))
         if !layout.exists {
             // The demo's members (three farms, two merchants, a lab, a carrier) each need an org of
-            // their own, and the market regulator one: add member orgs without a validator up to nine.
+            // their own, the market regulator one, and the 三资 village and township one each: add
+            // member orgs without a validator up to eleven.
             let orgCount = demo ? max(nodes, DemoRunner.orgCount) : nodes
             let orgNames = (0..<orgCount).map { "org\($0)" }
             _ = try layout.create(

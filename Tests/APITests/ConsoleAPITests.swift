@@ -4,6 +4,7 @@ import ChainCore
 import ChainTesting
 import CrabTraceContract
 import EvidenceContract
+import Execution
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -69,7 +70,8 @@ extension TestClientProtocol {
                 config.apiTLSCertificate = "tls/cert.pem"
                 config.apiTLSKey = "tls/key.pem"
             }
-            let node = try consortium.node(in: dir, config: config, contracts: [EvidenceContract(), CrabTraceContract()])
+            let node = try consortium.node(
+                in: dir, config: config, contracts: [EvidenceContract(), CrabTraceContract(), WasmContract()])
             let clock = ConsoleClock()
             let store = try AccountStore(
                 path: dir.appendingPathComponent("accounts.sqlite").path, realNameSalt: Array(repeating: 1, count: 32),
@@ -412,6 +414,85 @@ extension TestClientProtocol {
             #expect(
                 try await c.console(.get, "/v1/console/me", token: String(repeating: "x", count: 5000)).status == .unauthorized)
             #expect(try await c.console(.get, "/v1/console/me").code == "unauthenticated")
+        }
+    }
+
+    /// `POST /v1/console/wasm/query`: a WebAssembly contract's read-only query as the signed-in
+    /// account (the probe contract answers who it sees), where the anonymous route sees nobody;
+    /// hostile bodies are refused and nothing runs without a session.
+    @Test func wasmQueriesRunAsTheSignedInAccount() async throws {
+        try await withConsole { env in
+            let c = env.client
+            let admin = try await token(env, "org0", "root")
+            let regulator = try await token(env, "reg", "reggie")
+            // org0's admin (a deployer by default) uploads the probe module in two parts (a console
+            // body is at most 128 KiB) and deploys it.
+            let code = try ContractFixtures.module("probe")
+            let hash = Hash256.sha256(code).hex
+            let half = 64 * 1024
+            let parts = [Array(code[..<half]), Array(code[half...])]
+            var steps: [(String, JSONValue)] = parts.enumerated().map { i, part in
+                (
+                    "upload",
+                    .object([
+                        "sha256": .string(hash), "part": .int(Int64(i)), "parts": .int(2),
+                        "data": .string(Data(part).base64EncodedString()),
+                    ])
+                )
+            }
+            steps.append(("deploy", .object(["name": .string("probe"), "code": .string(hash)])))
+            for (method, args) in steps {
+                let tx = try await c.console(
+                    .post, "/v1/console/tx", token: admin,
+                    json: .object(["contract": .string("wasm"), "method": .string(method), "args": args]))
+                #expect(tx.json["status"]?.stringValue == "committed", "\(method): \(tx.json)")
+            }
+            let context = JSONValue.object(["contract": .string("probe"), "method": .string("context")])
+            let signed = try await c.console(.post, "/v1/console/wasm/query", token: regulator, json: context)
+            #expect(signed.status == .ok, "\(signed.json)")
+            let seen = signed.json["result"]
+            #expect(seen?["org"]?.stringValue == "reg" && seen?["role"]?.stringValue == "regulator", "\(signed.json)")
+            #expect(seen?["fingerprint"]?.stringValue?.utf8.count == 64 && seen?["tx"]?.stringValue == "")
+            #expect((signed.json["fuelUsed"]?.int64Value ?? 0) > 0)
+            // The anonymous route sees no signer.
+            let anonymous = try await c.console(
+                .post, "/v1/wasm/contracts/probe/query", json: .object(["method": .string("context")]))
+            #expect(anonymous.status == .ok && anonymous.json["result"]?["org"]?.stringValue == "", "\(anonymous.json)")
+            // The audit log has the signed query.
+            let audit = try await c.console(.get, "/v1/console/audit?limit=100", token: regulator)
+            #expect(audit.json.canonicalString.contains("wasm.query"), "\(audit.json)")
+
+            // Hostile: no session, bad bodies, unknown contract, a contract's own failure, too large.
+            #expect(try await c.console(.post, "/v1/console/wasm/query", json: context).status == .unauthorized)
+            for body: JSONValue in [
+                .object([:]), .object(["contract": .string("probe")]),
+                .object(["contract": .string("probe"), "method": .string("context"), "args": .int(1)]),
+                .object(["contract": .string("probe"), "method": .string("context"), "extra": .int(1)]),
+                .object(["contract": .int(1), "method": .string("context")]),
+                .object(["contract": .string("probe"), "method": .string(String(repeating: "m", count: 129))]),
+            ] {
+                let r = try await c.console(.post, "/v1/console/wasm/query", token: regulator, json: body)
+                #expect(r.status == .badRequest, "\(body): \(r.json)")
+            }
+            for raw in ["", "[]", "{", "{\"contract\":\"probe\",\"method\":\"context\",\"args\":{"] {
+                let r = try await c.console(.post, "/v1/console/wasm/query", token: regulator, raw: Array(raw.utf8))
+                #expect(r.status == .badRequest, "\(raw): \(r.status)")
+            }
+            let unknown = try await c.console(
+                .post, "/v1/console/wasm/query", token: regulator,
+                json: .object(["contract": .string("nope"), "method": .string("context")]))
+            #expect(unknown.code == "unknown_contract", "\(unknown.json)")
+            let fails = try await c.console(
+                .post, "/v1/console/wasm/query", token: regulator,
+                json: .object([
+                    "contract": .string("probe"), "method": .string("put"),
+                    "args": .object(["key": .string("k"), "value": .string("v")]),
+                ]))
+            #expect(fails.code == "read_only", "\(fails.json)")
+            let huge =
+                Array("{\"contract\":\"probe\",\"method\":\"echo\",\"args\":{\"x\":\"".utf8)
+                + Array(repeating: UInt8(ascii: "a"), count: 300 * 1024) + Array("\"}}".utf8)
+            #expect(try await c.console(.post, "/v1/console/wasm/query", token: regulator, raw: huge).status.code == 413)
         }
     }
 

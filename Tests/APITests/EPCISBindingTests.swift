@@ -43,7 +43,7 @@ import Testing
                 in: dir, config: config, contracts: [EPCISContract(config: EPCISConfig(crabGTINs: [Self.crabGTIN]))])
             let store = try AccountStore(
                 path: dir.appendingPathComponent("accounts.sqlite").path, realNameSalt: Array(repeating: 2, count: 32),
-                kdf: PasswordKDF(iterations: 1_000))
+                dataKey: Array(repeating: 3, count: 32), suite: .ed25519, kdf: PasswordKDF(iterations: 1_000))
             for (user, role) in [("farmer", Role.farm), ("tester", .lab)] {
                 _ = try store.create(
                     NewAccount(

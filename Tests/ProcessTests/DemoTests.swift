@@ -14,8 +14,9 @@ import Testing
     import Glibc
 #endif
 
-/// `xiangchain demo` against four real validator processes of an eight-org consortium (each farm,
-/// shop, the lab and the carrier an org of its own): the season is seeded through the API, its
+/// `xiangchain demo` against four real validator processes of an eleven-org consortium (each farm,
+/// shop, the lab, the carrier, the regulator, the 三资 village and its township an org of its own):
+/// the season and the village are seeded through the API, its
 /// notable transactions are committed, the paper-crabs fraud is recorded as failed, every printed
 /// code gets its verdict from `/v1/verify`, the regulator's accountability trace of the redeemed
 /// coupon names the farm, lab, merchant and logistics signers with proofs that verify, and a second
@@ -25,7 +26,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let base = freePortBlock(count: 4)
             let made = try await XiangChainBinary.run([
-                "init", "--dir", dir.path, "--orgs", (0..<9).map { "org\($0)" }.joined(separator: ","), "--validators", "4",
+                "init", "--dir", dir.path, "--orgs", (0..<11).map { "org\($0)" }.joined(separator: ","), "--validators", "4",
                 "--chain-id", "demo-test", "--base-port", String(base), "--demo-roles",
             ])
             #expect(made.status == 0, "\(made.output)")
@@ -152,6 +153,44 @@ import Testing
                     chainId: genesis.chainId)
                 #expect(report.validSigners.count >= 3)
             }
+
+            // The 三资 village: the contract deployed, the village's records as the demo tells them,
+            // and the crab farm's pond leased to it by bidding.
+            let village = try #require(record["village"])
+            #expect(village["village"]?.stringValue == "org9" && village["township"]?.stringValue == "org10")
+            #expect(first.output.contains("/village?v=org9"), "\(first.output)")
+            let (_, contractRecord) = try await HTTP.get(URL(string: "\(api)/v1/wasm/contracts/sanzi")!)
+            #expect(contractRecord["version"]?.int64Value == 1, "\(contractRecord.canonicalString)")
+            let (qs, disclosure) = try await HTTP.post(
+                URL(string: "\(api)/v1/wasm/contracts/sanzi/query")!,
+                JSONValue.object(["method": .string("disclosure"), "args": .object(["village": .string("org9")])]).canonicalBytes)
+            #expect(qs == 200, "\(disclosure.canonicalString)")
+            let d = try #require(disclosure["result"])
+            let lease = try #require(d["leases"]?.arrayValue?.first { $0["id"]?.stringValue == "lease-pond-12" })
+            #expect(lease["item"]?.stringValue == "pond-12" && lease["bidding"]?.stringValue == "bid-pond-12")
+            #expect(lease["tenant"]?.stringValue?.hasPrefix(village["pondFarmOrg"]?.stringValue ?? "?") == true)
+            #expect(lease["paidFen"]?.int64Value == 6_080_000)
+            let kinds = Set((d["alerts"]?.arrayValue ?? []).compactMap { $0["kind"]?.stringValue })
+            #expect(
+                kinds == ["payment_without_approval", "lease_without_bidding", "lease_below_reference", "lease_payment_overdue"],
+                "\(kinds)")
+            let status = Dictionary(
+                (d["spending"]?.arrayValue ?? []).map { ($0["id"]?.stringValue ?? "", $0["status"]?.stringValue ?? "") },
+                uniquingKeysWith: { a, _ in a })
+            #expect(status == ["sp-01": "approved", "sp-02": "approved", "sp-03": "pending"], "\(status)")
+            // Deterministic books: the months and the funds depend only on the season's year.
+            let year = try #require(record["season"]?.stringValue)
+            let months = (d["months"]?.arrayValue ?? []).map {
+                "\($0["month"]?.int64Value ?? 0):\($0["incomeFen"]?.int64Value ?? 0):\($0["spendingFen"]?.int64Value ?? 0)"
+            }
+            #expect(
+                months == ["\(year)03:6080000:0", "\(year)04:0:1200000", "\(year)05:0:16000000", "\(year)06:0:6500000"],
+                "\(months)")
+            // Opening balance, plus the rent received, less sp-01, sp-02 and the booked expense.
+            let balance: Int64 = 128_650_000 + 6_080_000 - 1_200_000 - 16_000_000 - 6_500_000
+            #expect(d["funds"]?["balanceFen"]?.int64Value == balance)
+            let refusedPay = try tx("三资: pay sp-03 before review")
+            #expect(refusedPay["error"]?.stringValue == "not_approved", "\(refusedPay.canonicalString)")
 
             // A second run does not seed again: same record, no new transaction.
             let before = try Data(contentsOf: marker)

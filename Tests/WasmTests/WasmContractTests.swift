@@ -143,6 +143,45 @@ import Testing
         #expect(try run([[try deploy("x", counter, admin)]], on: &state).codes == ["code_not_found"])
     }
 
+    @Test func deployersDiscardThePartsOfARefusedUpload() throws {
+        let admin = try consortium.identity(.admin)
+        let farm = try consortium.identity(.farm)
+        var state = MemoryState()
+        // A module of several parts whose last part is refused: the parts before it stay in state.
+        let forbidden = try ContractFixtures.module("forbidden")
+        let parts = try uploads(forbidden, admin)
+        #expect(parts.count >= 2)
+        let uploaded = try run([parts], on: &state).codes
+        #expect(uploaded == Array(repeating: nil, count: parts.count - 1) + ["forbidden_import"], "\(uploaded)")
+        let hash = Hash256.sha256(forbidden).hex
+        #expect(state.values.keys.sorted() == (0..<(parts.count - 1)).map { "wasm/part/\(hash)/\($0)" })
+        func discard(_ sha: JSONValue, _ signer: SigningIdentity) throws -> VerifiedTransaction {
+            try tx(signer, "discard", .object(["sha256": sha]))
+        }
+        // Only deployers; hostile arguments; then the parts go, and a second discard finds none.
+        let before = state.values
+        let refused = try run(
+            [
+                [
+                    try discard(.string(hash), farm), try discard(.string("XYZ"), admin),
+                    try discard(.string(hash.uppercased()), admin), try discard(.int(1), admin),
+                    try tx(admin, "discard", .object(["sha256": .string(hash), "extra": .int(1)])),
+                    try discard(.string(Hash256.sha256(Array("nothing".utf8)).hex), admin),
+                ]
+            ], on: &state)
+        #expect(
+            refused.codes == ["not_deployer", "bad_args", "bad_args", "bad_args", "bad_args", "not_found"], "\(refused.codes)")
+        #expect(state.values == before)
+        #expect(try run([[try discard(.string(hash), admin)]], on: &state).codes == [nil])
+        #expect(state.values.isEmpty)
+        #expect(try run([[try discard(.string(hash), admin)]], on: &state).codes == ["not_found"])
+        // Stored code is never discarded: a stored module has no parts left.
+        let counter = try #require(ContractModules.bytes("counter"))
+        _ = try run([try uploads(counter, admin)], on: &state)
+        #expect(try run([[try discard(.string(Hash256.sha256(counter).hex), admin)]], on: &state).codes == ["not_found"])
+        #expect(state.values.keys.contains("wasm/code/\(Hash256.sha256(counter).hex)"))
+    }
+
     @Test func aLoopRunsOutOfFuelWritesNothingAndTheBlockGoesOn() throws {
         let admin = try consortium.identity(.admin)
         let farm = try consortium.identity(.farm)

@@ -137,15 +137,42 @@ public enum CrabCall {
     /// `update_member` (association): only the fields given change.
     public static func updateMember(
         org: String, name: String? = nil, licence: String? = nil, areaMu: Int64? = nil, zone: String? = nil,
-        salesRegion: [String]? = nil, gln: String? = nil
+        salesRegion: [String]? = nil, gln: String? = nil, ponds: [Pond]? = nil
     ) -> ContractCall {
         call(
             "update_member",
             [
                 "org": .string(org), "name": name.map { .string($0) }, "licence": licence.map { .string($0) },
                 "areaMu": areaMu.map { .int($0) }, "zone": zone.map { .string($0) }, "salesRegion": salesRegion.map(strings),
-                "gln": gln.map { .string($0) },
+                "gln": gln.map { .string($0) }, "ponds": ponds.map { .array($0.map(\.json)) },
             ])
+    }
+
+    /// A farm's pond, optionally pointing to its lease in the 三资 WebAssembly contract.
+    public struct Pond: Sendable, Hashable {
+        /// The pond's name, as harvest lots name it.
+        public var pond: String
+        /// The contract (e.g. `sanzi`), the village and the lease id.
+        public var lease: (contract: String, village: String, id: String)?
+
+        /// Creates a pond entry.
+        public init(pond: String, lease: (contract: String, village: String, id: String)? = nil) {
+            self.pond = pond
+            self.lease = lease
+        }
+
+        var json: JSONValue {
+            var o: [String: JSONValue] = ["pond": .string(pond)]
+            if let lease {
+                o["lease"] = .object([
+                    "contract": .string(lease.contract), "village": .string(lease.village), "id": .string(lease.id),
+                ])
+            }
+            return .object(o)
+        }
+
+        public static func == (a: Pond, b: Pond) -> Bool { a.json == b.json }
+        public func hash(into h: inout Hasher) { h.combine(json) }
     }
 
     /// `suspend_member` (regulator).

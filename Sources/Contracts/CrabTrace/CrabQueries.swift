@@ -402,6 +402,13 @@ public struct CrabQueries: Sendable {
             if rec?.flag("suspended") == true { reasons.append("farm_suspended") }
         }
         for k in ["zone", "pond", "harvestedAt", "season"] where lot[k] != nil { details[k] = lot[k] }
+        // The pond's lease contract with the village collective (三资), when the farm names one.
+        if let farm = lot.str("farm"), let pond = lot.str("pond"),
+            let ponds = try record(CrabKeys.member(farm))?["ponds"]?.arrayValue,
+            let lease = ponds.first(where: { $0["pond"]?.stringValue == pond })?["lease"]
+        {
+            details["pondLease"] = lease
+        }
         if let insp = lot["inspection"]?.objectValue {
             details["inspection"] = .object([
                 "result": insp["result"] ?? .null, "time": insp["time"] ?? .null, "lab": insp["lab"] ?? .null,

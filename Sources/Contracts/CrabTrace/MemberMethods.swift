@@ -6,9 +6,10 @@ import Identity
 extension CrabTraceContract {
     static let maxCities = 64
 
-    /// `register_member {org, role, name, licence, areaMu?, zone?, salesRegion?, gln?}` (association).
+    /// `register_member {org, role, name, licence, areaMu?, zone?, salesRegion?, gln?, ponds?}` (association).
     func registerMember(_ args: JSONValue, _ s: CrabStep) throws {
-        let a = try Arguments(args, allowed: ["org", "role", "name", "licence", "areaMu", "zone", "salesRegion", "gln"])
+        let a = try Arguments(
+            args, allowed: ["org", "role", "name", "licence", "areaMu", "zone", "salesRegion", "gln", "ponds"])
         let org = try a.identifier("org")
         let role = try a.choice("role", ["farm", "merchant", "lab", "logistics"])
         guard try s.record(CrabKeys.member(org)) == nil else {
@@ -20,9 +21,10 @@ extension CrabTraceContract {
         try s.history(CrabKeys.memberObject(org), ["role": .string(role), "name": m["name"] ?? .null])
     }
 
-    /// `update_member {org, name?, licence?, areaMu?, zone?, salesRegion?, gln?}` (association); the role never changes.
+    /// `update_member {org, name?, licence?, areaMu?, zone?, salesRegion?, gln?, ponds?}` (association); the role never changes.
     func updateMember(_ args: JSONValue, _ s: CrabStep) throws {
-        let a = try Arguments(args, allowed: ["org", "name", "licence", "areaMu", "zone", "salesRegion", "gln"])
+        let a = try Arguments(
+            args, allowed: ["org", "name", "licence", "areaMu", "zone", "salesRegion", "gln", "ponds"])
         let org = try a.identifier("org")
         guard var m = try s.record(CrabKeys.member(org)), let role = m.str("role") else {
             throw ChainError(.notAMember, "\(org) is not a registered member")
@@ -42,9 +44,49 @@ extension CrabTraceContract {
             m["salesRegion"] = .array(try a.stringList("salesRegion", maxItems: Self.maxCities).map { .string($0) })
         }
         if let gln = try a.optionalString("gln", maxLength: 13) { m["gln"] = .string(try GS1Key.checkedGLN(gln)) }
+        if a["ponds"] != nil, a["ponds"] != .null {
+            guard role == "farm" else { throw ChainError(.badArgs, "only a farm has \"ponds\"") }
+            m["ponds"] = .array(try Self.ponds(a))
+        }
         if role == "farm", m["areaMu"] == nil || m["zone"] == nil {
             throw ChainError(.badArgs, "a farm needs \"areaMu\" and \"zone\"")
         }
+    }
+
+    /// Most ponds of one farm.
+    static let maxPonds = 32
+
+    /// A farm's `ponds`: up to 32 `{pond, lease?}`, each pond named (1–64 characters, unique) as its
+    /// harvest lots name it, and its lease a pointer to the collective's lease contract in the 三资
+    /// WebAssembly contract, `{contract, village, id}` (identifiers; not checked against that
+    /// contract's state, which a native contract does not read).
+    static func ponds(_ a: Arguments) throws(ChainError) -> [JSONValue] {
+        guard let list = a["ponds"]?.arrayValue, list.count <= maxPonds else {
+            throw ChainError(.badArgs, "\"ponds\" must be an array of at most \(maxPonds) ponds")
+        }
+        var out: [JSONValue] = []
+        var names: Set<String> = []
+        for item in list {
+            guard let o = item.objectValue, Set(o.keys).isSubset(of: ["pond", "lease"]), let pond = o["pond"]?.stringValue,
+                !pond.isEmpty, pond.count <= 64, names.insert(pond).inserted
+            else {
+                throw ChainError(.badArgs, "each of \"ponds\" is {pond, lease?} with a unique pond name of 1–64 characters")
+            }
+            var entry: [String: JSONValue] = ["pond": .string(pond)]
+            if let lease = o["lease"], lease != .null {
+                guard let l = lease.objectValue, Set(l.keys) == ["contract", "village", "id"],
+                    let contract = l["contract"]?.stringValue, let village = l["village"]?.stringValue,
+                    let id = l["id"]?.stringValue,
+                    [contract, village, id].allSatisfy({ $0.utf8.count <= 64 && Arguments.isIdentifier($0) })
+                else {
+                    throw ChainError(
+                        .badArgs, "a pond's \"lease\" is {contract, village, id}, identifiers of at most 64 characters")
+                }
+                entry["lease"] = .object(["contract": .string(contract), "village": .string(village), "id": .string(id)])
+            }
+            out.append(.object(entry))
+        }
+        return out
     }
 
     /// `suspend_member {org, reason}` / `reinstate_member {org, reason?}` (regulator).
@@ -147,6 +189,6 @@ extension CrabTraceContract {
 extension Arguments {
     /// Member fields present in an update, in a fixed order.
     var memberFieldsPresent: [String] {
-        ["org", "name", "licence", "areaMu", "zone", "salesRegion", "gln"].filter { self[$0] != nil }
+        ["org", "name", "licence", "areaMu", "zone", "salesRegion", "gln", "ponds"].filter { self[$0] != nil }
     }
 }

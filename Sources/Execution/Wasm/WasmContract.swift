@@ -38,7 +38,7 @@ public struct WasmContract: Contract {
         self.runtime = runtime
     }
 
-    static let methods: Set<String> = ["upload", "deploy", "upgrade", "freeze", "call"]
+    static let methods: Set<String> = ["upload", "discard", "deploy", "upgrade", "freeze", "call"]
 
     public func allowedRoles(method: String) -> Set<Role>? {
         // Who may deploy is the chain configuration's; who may call a method is the contract's.
@@ -48,6 +48,7 @@ public struct WasmContract: Contract {
     public func execute(method: String, args: JSONValue, context: ExecutionContext) throws {
         switch method {
         case "upload": try upload(args, context)
+        case "discard": try discard(args, context)
         case "deploy": try deploy(args, context, upgrade: false)
         case "upgrade": try deploy(args, context, upgrade: true)
         case "freeze": try freeze(args, context)
@@ -122,6 +123,26 @@ public struct WasmContract: Contract {
                 "sha256": .string(hash), "bytes": .int(Int64(code.count)),
                 "hostFunctions": .array(module.hostFunctions.map(JSONValue.string)),
             ]))
+    }
+
+    /// `discard {sha256}` (deployers): deletes the uploaded parts of a module that will never be
+    /// stored (refused at its last part, or abandoned), which otherwise stay in state under
+    /// `wasm/part/`. Fails `not_found` when no part of `sha256` is stored; stored code is never
+    /// touched.
+    func discard(_ args: JSONValue, _ context: ExecutionContext) throws {
+        try requireDeployer(context)
+        let a = try Arguments(args, allowed: ["sha256"])
+        let hash = try a.string("sha256", maxLength: 64)
+        guard Self.isHash(hash) else { throw ChainError(.badArgs, "\"sha256\" must be 64 lowercase hex digits") }
+        // A part's number is below the most parts a module may have, so these are all there can be.
+        let maxParts = (runtime.limits.maxModuleBytes + Self.partBytes - 1) / Self.partBytes
+        var discarded: Int64 = 0
+        for n in 0..<maxParts where try context.get("part/\(hash)/\(n)") != nil {
+            context.delete("part/\(hash)/\(n)")
+            discarded += 1
+        }
+        guard discarded > 0 else { throw ChainError(.notFound, "no uploaded part of \(hash) is stored") }
+        context.emit("parts_discarded", .object(["sha256": .string(hash), "parts": .int(discarded)]))
     }
 
     func deploy(_ args: JSONValue, _ context: ExecutionContext, upgrade: Bool) throws {

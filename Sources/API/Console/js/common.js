@@ -75,7 +75,8 @@ export function initPage(active) {
   const links = [
     ["/", "nav.home", "home"], ["/explorer", "nav.explorer", "explorer"],
     ["/workspace", "nav.workspace", "workspace"], ["/desk", "nav.desk", "desk"],
-    ["/governance", "nav.governance", "governance"],
+    ["/governance", "nav.governance", "governance"], ["/village", "nav.village", "village"],
+    ["/review", "nav.review", "review"],
   ];
   top.innerHTML = `
     <a class="brand" href="/"><img src="/img/logo.svg" alt="" width="28" height="28"><span data-i18n="app.name"></span></a>
@@ -104,4 +105,19 @@ export function note(el, kind, text) {
   el.className = `note ${kind}`;
   el.textContent = text;
   el.hidden = false;
+}
+
+/** Fen as yuan with two decimals and thousands separators ("1,286,500.00"); integers only, no float rounding. */
+export function yuan(fen) {
+  const n = Number(fen ?? 0);
+  const neg = n < 0;
+  const a = Math.abs(n);
+  const whole = Math.trunc(a / 100).toLocaleString("en-US");
+  return `${neg ? "-" : ""}${whole}.${String(a % 100).padStart(2, "0")}`;
+}
+
+/** A yyyymmdd integer as yyyy-mm-dd. */
+export function ymd(d) {
+  const s = String(d ?? "");
+  return s.length === 8 ? `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6)}` : "—";
 }

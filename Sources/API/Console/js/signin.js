@@ -21,7 +21,9 @@ document.getElementById("signin").addEventListener("submit", async (e) => {
     session.save(r.account);
     note(msg, "ok", t("si.ok", { name: r.account.name || r.account.username, role: t(`role.${r.account.role}`) }));
     const next = new URLSearchParams(location.search).get("next");
-    location.href = next && next.startsWith("/") && !next.startsWith("//") ? next : r.account.role === "regulator" ? "/desk" : "/workspace";
+    // Each role's own page: the regulator's desk, the township's 三资 review desk, the village's disclosure.
+    const home = { regulator: "/desk", township: "/review", village: `/village?v=${encodeURIComponent(r.account.org)}` }[r.account.role] || "/workspace";
+    location.href = next && next.startsWith("/") && !next.startsWith("//") ? next : home;
   } catch (err) {
     note(msg, "err", friendly(err));
     msg.dataset.code = err.code || "";

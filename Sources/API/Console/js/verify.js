@@ -58,6 +58,10 @@ function render() {
   if (d.farm) add("story.farm", d.farm.name || d.farm.org);
   add("story.zone", d.zone);
   add("story.pond", d.pond);
+  if (d.pondLease && d.pondLease.village) {
+    const l = d.pondLease;
+    facts.push([t("story.pondLease"), `<a id="pond-lease" href="/village?v=${encodeURIComponent(l.village)}">${esc(l.id)}</a> <span class="muted">${esc(l.contract)} · ${esc(l.village)}</span>`, true]);
+  }
   if (d.harvestedAt) add("story.harvest", fmtDate(d.harvestedAt));
   add("story.lot", d.lot);
   if (d.sex) add("story.sex", t(`sex.${d.sex}`));
