@@ -76,7 +76,9 @@ import Testing
 
     @Test func capacityCircuitBreakerSuspendsIssuanceUntilLifted() throws {
         let h = try CrabHarness()
-        try h.setUpMembersAndSeason(breakerPercent: 80)
+        try h.setUpMembersAndSeason(capPerMu: 20, breakerPercent: 80)
+        try h.harvest(1...20)
+        try h.deliver(1...20)
         try h.ok(.association, "assoc", CrabCall.grantQuota(season: "2026", org: "merch", crabs: 20))
         try h.issue(1...2)  // 8 of 20: 40 %
         #expect(try h.queries.alerts().isEmpty)

@@ -150,6 +150,70 @@ import Testing
         #expect(one.count == 1 && one.first?["repeats"]?.int64Value == 3)
     }
 
+    /// Item 4, the scenario of the issue: a shop that received 8 inspected crabs cannot promise
+    /// 320 more; coupons are backed by the inspected crabs it holds, by size class; refunds and
+    /// expiry give them back, redemption consumes them, crabs shipped on leave its stock; the
+    /// association's quota stays a cap.
+    @Test func couponsPromiseOnlyInspectedCrabsTheShopHolds() throws {
+        let h = try CrabHarness()
+        try h.setUpMembersAndSeason(capPerMu: 40)
+        try h.ok(.association, "assoc", CrabCall.grantQuota(season: "2026", org: "merch", crabs: 1000))
+        try h.ok(.association, "assoc", CrabCall.grantQuota(season: "2026", org: "merch2", crabs: 1000))
+        // A quota alone promises nothing: no crab received yet.
+        try h.refused("insufficient_stock", .merchant, "merch", try h.issueCall(1...1, perCoupon: 1).1)
+        // 8 inspected crabs: rings 1–4 weigh 210 g (enough for 4.0 liang, ≥ 190 g), 5–8 weigh 150 g (3.0 only).
+        try h.harvest(1...4, lot: "L1", weight: 210)
+        try h.harvest(5...8, lot: "L2", weight: 150)
+        let heavy = try h.deliver(1...4)
+        let light = try h.deliver(5...8)
+        // 80 coupons of 4 crabs: 320 paper crabs, refused; so is one crab more than it holds.
+        try h.refused("insufficient_stock", .merchant, "merch", try h.issueCall(1...80, perCoupon: 4).1)
+        try h.refused("insufficient_stock", .merchant, "merch", try h.issueCall(1...9, perCoupon: 1).1)
+        // By size: 4 crabs are heavy enough for 4.0 liang, all 8 for 3.0.
+        let big = try h.issue(1...1, size: LiangSize(tenths: 40), perCoupon: 4).compactMap(\.key.gcnValue)
+        try h.refused(
+            "insufficient_stock", .merchant, "merch", try h.issueCall(2...2, size: LiangSize(tenths: 40), perCoupon: 1).1)
+        let small = try h.issue(3...3, size: LiangSize(tenths: 30), perCoupon: 4).compactMap(\.key.gcnValue)
+        try h.refused(
+            "insufficient_stock", .merchant, "merch", try h.issueCall(4...4, size: LiangSize(tenths: 30), perCoupon: 1).1)
+        var stock = try #require(try h.queries.stock(season: "2026", org: "merch"))
+        #expect(stock["onHand"]?["30"]?.int64Value == 8 && stock["onHand"]?["40"]?.int64Value == 4)
+        #expect(stock["promisedBySize"]?["30"]?.int64Value == 4 && stock["promisedBySize"]?["40"]?.int64Value == 4)
+        // A refund gives the crabs back.
+        try h.ok(.merchant, "merch", CrabCall.refundCoupon(gcn: big[0]))
+        let again = try h.issue(5...5, size: LiangSize(tenths: 30), perCoupon: 4).compactMap(\.key.gcnValue)
+        try h.refused(
+            "insufficient_stock", .merchant, "merch", try h.issueCall(6...6, size: LiangSize(tenths: 30), perCoupon: 1).1)
+        // Redemption consumes the crabs of the box: the light box for the first 3.0 coupon leaves 4 on hand for the other.
+        try h.ok(.merchant, "merch", CrabCall.redeem(gcn: small[0], sscc: light))
+        stock = try #require(try h.queries.stock(season: "2026", org: "merch"))
+        #expect(stock["onHand"]?["30"]?.int64Value == 4 && stock["delivered"]?.int64Value == 4)
+        try h.refused(
+            "insufficient_stock", .merchant, "merch", try h.issueCall(6...6, size: LiangSize(tenths: 30), perCoupon: 1).1)
+        // Expiry gives them back.
+        h.time += 61 * CrabHarness.day
+        try h.ok(.merchant, "merch", CrabCall.expireCoupons(gcns: again))
+        let back = try h.issue(6...6, size: LiangSize(tenths: 40), perCoupon: 4).compactMap(\.key.gcnValue)
+        try h.ok(.merchant, "merch", CrabCall.refundCoupon(gcn: back[0]))
+        // Crabs shipped on leave the shop's stock and join the receiver's; the receiver's quota still caps.
+        try h.ok(.association, "assoc", CrabCall.grantQuota(season: "2026", org: "merch2", crabs: 3))
+        try h.ok(.merchant, "merch", CrabCall.ship(sscc: heavy, to: .member("merch2"), carrier: "logi"))
+        try h.refused("insufficient_stock", .merchant, "merch", try h.issueCall(7...7, perCoupon: 1).1)
+        try h.ok(.merchant, "merch2", CrabCall.receive(sscc: heavy))
+        try h.refused("paper_crabs", .merchant, "merch2", try h.issueCall(7...7, perCoupon: 4).1)
+        try h.ok(.merchant, "merch2", try h.issueCall(7...7, size: LiangSize(tenths: 40), perCoupon: 3).1)
+        // Crabs of a lot not yet inspected, or of a failed one, are not stock.
+        try h.commission(9...12)
+        try h.allocate(9...12)
+        try h.ok(.farm, "farmA", h.tagCall(9...10, lot: "L3"))
+        try h.ok(.farm, "farmA", h.tagCall(11...12, lot: "L4"))
+        try h.inspect("L4", result: .fail)
+        try h.deliver(9...10)
+        try h.deliver(11...12)
+        try h.refused("insufficient_stock", .merchant, "merch", try h.issueCall(8...8, perCoupon: 1).1)
+        #expect(try h.queries.stock(season: "2026", org: "merch")?["onHand"]?["30"]?.int64Value == 0)
+    }
+
     /// Item 6: a phone or ID number never reaches the chain in a complaint, whatever its spelling;
     /// the gateway's form carries only the text's hash.
     @Test func complaintsRefusePhoneAndIDNumbersInAnySpelling() throws {

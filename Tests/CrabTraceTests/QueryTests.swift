@@ -53,8 +53,8 @@ import Testing
         // Suspicious: suspended farm; a ring never tagged.
         try h.ok(.regulator, "reg", CrabCall.suspendMember(org: "farmA", reason: "fraud"))
         #expect(try h.queries.verify(code: h.printed(h.ringKey(4))).reasons.contains("farm_suspended"))
-        try h.commission(9...9)
-        #expect(try h.queries.verify(code: h.printed(h.ringKey(9))).reasons.contains("not_tagged"))
+        try h.commission(13...13)
+        #expect(try h.queries.verify(code: h.printed(h.ringKey(13))).reasons.contains("not_tagged"))
         #expect(VerdictStatus.allCases.count == 5)
     }
 

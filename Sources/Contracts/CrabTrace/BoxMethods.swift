@@ -115,6 +115,9 @@ extension CrabTraceContract {
         box["shippedAt"] = .int(s.now)
         box["custodian"] = .string(carrier ?? s.caller.org)
         s.put(CrabKeys.object(key), box)
+        if box["coupon"] == nil, let gtin = box.str("gtin") {
+            try unstock(gtin: gtin, serials: (box["rings"]?.arrayValue ?? []).compactMap(\.stringValue), s)
+        }
         var data: Record = ["to": .string(to), "from": .string(s.caller.org)]
         if let carrier { data["carrier"] = .string(carrier) }
         if let gcn = box.str("coupon") {
@@ -144,14 +147,7 @@ extension CrabTraceContract {
         box["custodian"] = .string(to)
         box["receivedAt"] = .int(s.now)
         s.put(CrabKeys.object(key), box)
-        if s.caller.role == .merchant, let gtin = box.str("gtin") {
-            for v in box["rings"]?.arrayValue ?? [] {
-                let rk = GS1Key.sgtin(gtin: gtin, serial: v.stringValue ?? "")
-                guard var ring = try s.record(CrabKeys.object(rk)) else { continue }
-                ring["merchant"] = .string(s.caller.org)
-                s.put(CrabKeys.object(rk), ring)
-            }
-        }
+        try stockReceived(box, s)
         try s.history(key.canonical, ["to": .string(to), "by": .string(s.caller.org)])
     }
 }

@@ -43,12 +43,15 @@ extension CrabTraceContract {
         let k = CrabKeys.stock(c.str("season") ?? "", c.str("merchant") ?? "")
         guard var st = try s.record(k) else { return }
         st["promised"] = .int(max(0, st.int("promised") - c.int("crabsPerCoupon")))
+        promise(&st, size: c["sizeLiang"].flatMap(Arguments.tenths) ?? 0, crabs: -c.int("crabsPerCoupon"))
         s.put(k, st)
     }
 
     /// `issue_coupons {season, coupons: [{gcn, secretHash}], sizeLiang, crabsPerCoupon, validUntil?}` (merchant).
     ///
-    /// Invariant 2 (`paper_crabs`): promised + delivered + new ≤ granted. When an issuance brings
+    /// Invariant 2: the new crabs must be on hand (`insufficient_stock`: inspected crabs received, by
+    /// size class, minus those promised by live coupons; see `StockMethods`), and promised +
+    /// delivered + new ≤ granted (`paper_crabs`, the association's cap). When an issuance brings
     /// promised + delivered to `breakerPercent` of granted, a `capacity_exhausted` alert is raised and
     /// further issuance fails `issuance_suspended` until the association lifts it.
     func issueCoupons(_ args: JSONValue, _ s: CrabStep) throws {
@@ -80,6 +83,8 @@ extension CrabTraceContract {
                 .paperCrabs,
                 "\(org) has \(granted) crabs granted, \(committed) promised or delivered; \(wanted) more would be paper crabs")
         }
+        promise(&st, size: size, crabs: wanted)
+        try requireCrabsOnHand(st, sizes: seasonSizes(se), newSize: size, org: org)
         var seen = Set<String>()
         for item in items {
             let c = try Arguments(item, allowed: ["gcn", "secretHash"])
@@ -268,8 +273,10 @@ extension CrabTraceContract {
         let stockKey = CrabKeys.stock(c.str("season") ?? "", s.caller.org)
         var st = try s.record(stockKey) ?? [:]
         st["promised"] = .int(max(0, st.int("promised") - c.int("crabsPerCoupon")))
+        promise(&st, size: size, crabs: -c.int("crabsPerCoupon"))
         st["delivered"] = .int(st.int("delivered") + c.int("crabsPerCoupon"))
         s.put(stockKey, st)
+        try unstock(gtin: gtin, serials: serials, s)
         try s.history(key.canonical, ["sscc": .string(sscc), "rings": .array(serials.map { .string($0) })])
         try s.history(bk.canonical, ["gcn": .string(gcn)])
     }
