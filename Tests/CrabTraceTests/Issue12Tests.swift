@@ -248,3 +248,37 @@ import Testing
         #expect(PersonalData.numbers(in: "电话：一三九 一二三四 五六七八") == ["13912345678"])
     }
 }
+
+/// Issue 18, item 17 in the contract: a city signed by a consumer directly (not through the
+/// gateway, which checks it too) must display as itself.
+@Suite struct ContractCityTests {
+    @Test func aConsumersOwnSignedScanWithAHiddenOrInvalidCharacterInItsCityIsRefused() throws {
+        let h = try CrabHarness()
+        let coupons = try h.setUpRedeemable()
+        let ring = h.ringKey(1)
+        let hostile = [
+            "苏\u{202E}州", "苏州\u{2066}", "苏\u{200B}州", "苏\u{200D}州", "\u{FEFF}苏州", "苏州\u{E000}", "苏州\u{F0000}",
+            "苏州\u{FFFD}", "苏州\u{2028}", "苏\u{0007}州", "苏州\u{0378}",
+        ]
+        // Noncharacters (a Swift literal cannot hold them).
+        let nonCharacters = [0xFFFF, 0xFDD0, 0x1FFFE].compactMap { Unicode.Scalar(UInt32($0)) }.map { "苏州" + String($0) }
+        #expect(nonCharacters.count == 3)
+        for city in hostile + nonCharacters {
+            try h.refused("bad_args", .consumer, "gw", h.scanCall(ring, city: city))
+            try h.refused(
+                "bad_args", .consumer, "gw",
+                CrabCall.complain(
+                    code: ring.canonical, phoneHash: Fixtures.randomHash(), textHash: Fixtures.randomHash(), city: city))
+            try h.refused(
+                "bad_args", .consumer, "gw",
+                CrabCall.bookRedemption(
+                    gcn: try #require(coupons[0].key.gcnValue), secretHash: h.secretHash(coupons[0].key),
+                    phoneHash: Fixtures.randomHash(), city: city))
+        }
+        // Raw JSON with a lone surrogate escape never parses as text.
+        #expect(throws: (any Error).self) { try JSONParser().parse(Array(#"{"city":"\ud800"}"#.utf8)) }
+        // Real names, with spaces, in any script, pass.
+        for city in ["苏州", "New York", "Zürich", "上海 浦东"] { try h.ok(.consumer, "gw", h.scanCall(ring, city: city, device: 9)) }
+        #expect(try h.queries.verify(code: h.printed(ring)).details["scans"]?.int64Value == 4)
+    }
+}

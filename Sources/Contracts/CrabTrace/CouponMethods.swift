@@ -190,7 +190,7 @@ extension CrabTraceContract {
         let key = try couponKey(a)
         let presented = try a.hash64("secretHash")
         let phone = try a.hash64("phoneHash")
-        let city = try a.string("city", maxLength: 64)
+        let city = try a.city("city")
         var c = try existingCoupon(key, s)
         try requireSecret(c, presented, key)
         try requireLive(c, key, s)
