@@ -202,6 +202,12 @@ struct DemoSeason {
                     label: "ship box \(box.sscc) to \(box.shop.actor.org)", signer: box.lot.farm.actor.key,
                     call: CrabCall.ship(sscc: box.sscc, to: .member(box.shop.actor.org), carrier: cast.logistics.org))
             })
+        let handOverSteps: [DemoStep] =
+            (boxes.map { box in
+                DemoStep(
+                    label: "hand over box \(box.sscc) to \(box.shop.actor.org)", signer: cast.logistics.key,
+                    call: CrabCall.handOver(sscc: box.sscc))
+            })
         let receiveSteps: [DemoStep] =
             (boxes.map { box in
                 DemoStep(
@@ -319,9 +325,11 @@ struct DemoSeason {
         _ = try await run(tagSteps)
         _ = try await run(inspectSteps + packSteps)
         _ = try await run(shipSteps + regulatorSteps)
+        _ = try await run(handOverSteps)
         _ = try await run(receiveSteps)
         _ = try await run(couponSteps)
-        _ = try await run(sellSteps + [bookSteps[0]])
+        _ = try await run(sellSteps)
+        _ = try await run([bookSteps[0]])
         _ = try await run(redeemSteps + [bookSteps[1]])
         _ = try await run(shipConsumerSteps + scanSteps1[1...])
         _ = try await run(deliverSteps)

@@ -112,6 +112,7 @@ import Testing
         for (sscc, range) in [(Self.ssccA, 0..<4), (Self.ssccB, 4..<8)] {
             try step(node, .farm, "farmA", CrabCall.packBox(sscc: sscc, gtin: Self.gtin, serials: Array(serials[range])))
             try step(node, .farm, "farmA", CrabCall.ship(sscc: sscc, to: .member("merch"), carrier: "logi"))
+            try step(node, .logistics, "logi", CrabCall.handOver(sscc: sscc))
             try step(node, .merchant, "merch", CrabCall.receive(sscc: sscc))
         }
         try step(node, .association, "assoc", CrabCall.grantQuota(season: "2026", org: "merch", crabs: 100))

@@ -239,12 +239,13 @@ final class CrabHarness {
     }
 
     /// Packs the tagged rings of `range` at farmA into one box (`sscc`, or a fresh one), ships it via
-    /// logi to `org` and has `org` receive it; returns the box.
+    /// logi to `org`, logi hands it over and `org` receives it; returns the box.
     @discardableResult
     func deliver(_ range: ClosedRange<Int>, to org: String = "merch", sscc: String? = nil) throws -> String {
         let box = sscc ?? nextSSCC()
         try pack(box, range)
         try ok(.farm, "farmA", CrabCall.ship(sscc: box, to: .member(org), carrier: "logi"))
+        try ok(.logistics, "logi", CrabCall.handOver(sscc: box))
         try ok(.merchant, org, CrabCall.receive(sscc: box))
         return box
     }

@@ -199,6 +199,7 @@ import Testing
         try h.ok(.association, "assoc", CrabCall.grantQuota(season: "2026", org: "merch2", crabs: 3))
         try h.ok(.merchant, "merch", CrabCall.ship(sscc: heavy, to: .member("merch2"), carrier: "logi"))
         try h.refused("insufficient_stock", .merchant, "merch", try h.issueCall(7...7, perCoupon: 1).1)
+        try h.ok(.logistics, "logi", CrabCall.handOver(sscc: heavy))
         try h.ok(.merchant, "merch2", CrabCall.receive(sscc: heavy))
         try h.refused("paper_crabs", .merchant, "merch2", try h.issueCall(7...7, perCoupon: 4).1)
         try h.ok(.merchant, "merch2", try h.issueCall(7...7, size: LiangSize(tenths: 40), perCoupon: 3).1)
@@ -212,6 +213,56 @@ import Testing
         try h.deliver(11...12)
         try h.refused("insufficient_stock", .merchant, "merch", try h.issueCall(8...8, perCoupon: 1).1)
         #expect(try h.queries.stock(season: "2026", org: "merch")?["onHand"]?["30"]?.int64Value == 0)
+    }
+
+    /// Item 8: the carrier signs every handover, farm → shop included; the trace of a redeemed
+    /// coupon's crab names every signer on every leg, and the consumer though no booking was made.
+    @Test func theTraceNamesEverySignerOnEveryLegAndTheConsumer() throws {
+        let h = try CrabHarness()
+        try h.setUpMembersAndSeason(capPerMu: 20)
+        try h.harvest(1...4)
+        let box = CrabHarness.ssccA
+        try h.pack(box, 1...4)
+        try h.ok(.farm, "farmA", CrabCall.ship(sscc: box, to: .member("merch"), carrier: "logi"))
+        // The shop cannot take the box before its carrier signs the handover, and only the carrier can.
+        try h.refused("bad_state", .merchant, "merch", CrabCall.receive(sscc: box))
+        try h.refused("role_not_allowed", .merchant, "merch", CrabCall.handOver(sscc: box))
+        try h.refused("not_a_member", .logistics, "farmB", CrabCall.handOver(sscc: box))
+        try h.ok(.logistics, "logi", CrabCall.handOver(sscc: box))
+        try h.refused("bad_state", .logistics, "logi", CrabCall.handOver(sscc: box))
+        try h.ok(.merchant, "merch", CrabCall.receive(sscc: box))
+        try h.ok(.association, "assoc", CrabCall.grantQuota(season: "2026", org: "merch", crabs: 100))
+        let coupon = try #require(try h.issue(1...1).first?.key)
+        let gcn = try #require(coupon.gcnValue)
+        let holder = Fixtures.randomHash()
+        try h.ok(.merchant, "merch", CrabCall.sellCoupon(gcn: gcn, toHolderHash: holder))
+        try h.ok(.merchant, "merch", CrabCall.redeem(gcn: gcn, sscc: box))
+        try h.ok(.merchant, "merch", CrabCall.ship(sscc: box, to: .consumer, carrier: "logi"))
+        // A delivery to a consumer has no separate handover: the carrier's receive is it.
+        try h.refused("bad_state", .logistics, "logi", CrabCall.handOver(sscc: box))
+        try h.ok(.logistics, "logi", CrabCall.receive(sscc: box))
+
+        for code in [h.printed(h.ringKey(1)), h.printed(coupon)] {
+            let t = try h.queries.trace(code: code)
+            #expect(t.legs.count == 2, "\(t.legs)")
+            let toShop = try #require(t.legs.first)
+            #expect(toShop.from == "farmA" && toShop.to == "merch" && toShop.carrier == "logi")
+            #expect(toShop.shippedBy.org == "farmA" && toShop.handedOverBy?.org == "logi" && toShop.receivedBy?.org == "merch")
+            #expect(toShop.handedOverBy?.role == "logistics" && toShop.handedOverBy?.subject == "logistics-logi")
+            let toBuyer = try #require(t.legs.last)
+            #expect(toBuyer.from == "merch" && toBuyer.to == "consumer" && toBuyer.carrier == "logi")
+            #expect(toBuyer.shippedBy.org == "merch" && toBuyer.handedOverBy?.org == "logi" && toBuyer.receivedBy == nil)
+            let parties = Dictionary(grouping: t.accountable, by: \.party)
+            #expect(parties["farm"]?.first?.signer.org == "farmA")
+            #expect(parties["lab"]?.first?.signer.org == "lab")
+            #expect(parties["merchant"]?.contains { $0.step == "redeem" && $0.signer.org == "merch" } == true)
+            let carrierSteps = Set((parties["logistics"] ?? []).map(\.step))
+            #expect(carrierSteps == ["hand_over", "receive"], "\(carrierSteps)")
+            let consumer = parties["consumer"] ?? []
+            #expect(consumer.contains { $0.step == "sell_coupon" && $0.holderHash == holder }, "\(consumer)")
+            #expect(consumer.contains { $0.step == "receive" && $0.signer.org == "logi" })
+            #expect(t.json["legs"]?.arrayValue?.count == 2)
+        }
     }
 
     /// Item 6: a phone or ID number never reaches the chain in a complaint, whatever its spelling;

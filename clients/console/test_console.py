@@ -381,6 +381,7 @@ def test_merchant_issues_coupons_then_is_refused_beyond_stock(net, desktop):
     sscc = gs1_check_digit("30952128000000001")
     crab_tx(net, "farm-zhang", "pack_box", {"sscc": sscc, "gtin": "09521234543213", "serials": serials})
     crab_tx(net, "farm-zhang", "ship", {"sscc": sscc, "to": flagship, "carrier": net.org_of("logistics-coldchain")})
+    crab_tx(net, "logistics-coldchain", "hand_over", {"sscc": sscc})
     crab_tx(net, "merchant-flagship", "receive", {"sscc": sscc})
 
     sign_in(desktop, net, "merchant-flagship")
