@@ -310,6 +310,9 @@ extension ErrorCode {
     public static let paperCrabs = ErrorCode(
         "paper_crabs", .rejected, area: "Crab traceability",
         "coupons would promise more crabs than the association's quota for the merchant")
+    /// The coupon's holder has not booked a redemption.
+    public static let notBooked = ErrorCode(
+        "not_booked", .rejected, area: "Crab traceability", "the coupon's holder has not booked a redemption")
     /// Coupons would promise more crabs than the inspected crabs the merchant holds (by size).
     public static let insufficientStock = ErrorCode(
         "insufficient_stock", .rejected, area: "Crab traceability",
@@ -607,7 +610,7 @@ extension ErrorCode {
         .handshakeFailed, .handshakeTimeout, .tooManyHandshakes, .certificateMismatch, .nodeIDMismatch, .unexpectedPeer,
         .unknownPeer, .selfConnection, .wrongDialDirection, .frameTooLarge, .messageTooLarge, .malformedFrame, .truncatedFrame,
         .connectionClosed, .metaTooLarge, .badCode, .badSecret, .notAMember, .memberSuspended, .unknownSeason, .outOfSeason,
-        .noQuota, .quotaExceeded, .paperCrabs, .insufficientStock, .personalData, .issuanceSuspended, .ringReused,
+        .noQuota, .quotaExceeded, .paperCrabs, .insufficientStock, .notBooked, .personalData, .issuanceSuspended, .ringReused,
         .ringNotAllocated, .unknownRing,
         .notTagged,
         .wrongZone, .lotClosed, .lotConflict, .unknownLot, .notInspected, .inspectionFailed, .lotFrozen, .recalled, .unknownBox,

@@ -274,6 +274,12 @@ struct DemoSeason {
                     signer: flagship.actor.key, call: CrabCall.redeem(gcn: gcn(coupon2), sscc: boxes[5].sscc),
                     expectError: "lot_frozen"),
             ])
+        // A merchant redeems only what its holder booked: coupon 2's holder books too (at the counter).
+        let bookCoupon2 = DemoStep(
+            label: "book redemption of coupon \(gcn(coupon2)) at the counter in 苏州", signer: cast.consumer.key,
+            call: CrabCall.bookRedemption(
+                gcn: gcn(coupon2), secretHash: coupon2.secretHash,
+                phoneHash: Hash256.sha256(Array("XIANGCHAIN-DEMO-PHONE\u{0}13900005678".utf8)).hex, city: "苏州"))
         let redeemSteps: [DemoStep] =
             ([
                 DemoStep(
@@ -329,7 +335,7 @@ struct DemoSeason {
         _ = try await run(receiveSteps)
         _ = try await run(couponSteps)
         _ = try await run(sellSteps)
-        _ = try await run([bookSteps[0]])
+        _ = try await run([bookSteps[0], bookCoupon2])
         _ = try await run(redeemSteps + [bookSteps[1]])
         _ = try await run(shipConsumerSteps + scanSteps1[1...])
         _ = try await run(deliverSteps)

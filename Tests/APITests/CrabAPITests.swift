@@ -123,6 +123,10 @@ import Testing
                 season: "2026", coupons: coupons.map(CrabCall.Coupon.init), sizeLiang: LiangSize(tenths: 30),
                 crabsPerCoupon: 4))
         let gcn1 = coupons[0].key.gcnValue ?? ""
+        try step(
+            node, .consumer, "assoc",
+            CrabCall.bookRedemption(
+                gcn: gcn1, secretHash: coupons[0].secretHash, phoneHash: Fixtures.randomHash(), city: "Suzhou"))
         try step(node, .merchant, "merch", CrabCall.redeem(gcn: gcn1, sscc: Self.ssccA))
         try step(node, .merchant, "merch", CrabCall.ship(sscc: Self.ssccA, to: .consumer, carrier: "logi"))
         try step(node, .logistics, "logi", CrabCall.receive(sscc: Self.ssccA))

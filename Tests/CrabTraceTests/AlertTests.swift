@@ -96,7 +96,7 @@ import Testing
         let h = try CrabHarness()
         let coupons = try h.setUpRedeemable()
         let g = coupons.compactMap(\.key.gcnValue)
-        try h.ok(.merchant, "merch", CrabCall.redeem(gcn: g[0], sscc: CrabHarness.ssccA))
+        try h.bookAndRedeem(g[0], CrabHarness.ssccA)
         #expect(try h.queries.sweepCandidates(now: h.time).isEmpty)
         h.time += 4 * CrabHarness.day
         #expect(try h.queries.sweepCandidates(now: h.time + 1000) == [g[0]])

@@ -204,6 +204,20 @@ final class CrabHarness {
         )
     }
 
+    /// The holder of coupon `key` books its redemption through the gateway (with the coupon's secret).
+    func book(_ key: GS1Key, city: String = "Suzhou") throws {
+        try ok(
+            .node, "gw",
+            CrabCall.bookRedemption(
+                gcn: key.gcnValue ?? "", secretHash: secretHash(key), phoneHash: Fixtures.randomHash(), city: city))
+    }
+
+    /// Books coupon `gcn` (of this harness) and redeems it against `sscc` as merch.
+    func bookAndRedeem(_ gcn: String, _ sscc: String) throws {
+        try book(.gcn(gcn))
+        try ok(.merchant, "merch", CrabCall.redeem(gcn: gcn, sscc: sscc))
+    }
+
     func ringKey(_ n: Int) -> GS1Key { .sgtin(gtin: Self.gtin, serial: Self.serials(n...n)[0]) }
 
     /// The printed URI (with secret) of an object generated in this harness.

@@ -85,14 +85,21 @@ import Testing
         let redeem = CrabCall.redeem
         // Another merchant cannot redeem merch's coupon.
         try h.refused("not_owner", .merchant, "merch2", redeem(g[0], CrabHarness.ssccA))
+        // Only what its holder booked (issue 12 item 5): not an issued or sold coupon.
+        try h.refused("not_booked", .merchant, "merch", redeem(g[0], CrabHarness.ssccA))
+        try h.ok(.merchant, "merch", CrabCall.sellCoupon(gcn: g[0]))
+        try h.refused("not_booked", .merchant, "merch", redeem(g[0], CrabHarness.ssccA))
+        for gcn in g { try h.book(.gcn(gcn)) }
         // Wrong size: a 4.5 liang coupon needs ≥ 215 g; the crabs of box A weigh 210 g (fine for 3.0,
         // which needs ≥ 140 g). merch holds six crabs of 230 g too (lot L2), so it may issue it.
         try h.harvest(13...18, lot: "L2", weight: 230)
         try h.deliver(13...18)
         let big = try h.issue(4...4, size: LiangSize(tenths: 45), perCoupon: 4).compactMap(\.key.gcnValue)
+        try h.book(.gcn(big[0]))
         try h.refused("wrong_size", .merchant, "merch", redeem(big[0], CrabHarness.ssccA))
         // Wrong count.
         let two = try h.issue(5...5, size: LiangSize(tenths: 30), perCoupon: 2).compactMap(\.key.gcnValue)
+        try h.book(.gcn(two[0]))
         try h.refused("wrong_count", .merchant, "merch", redeem(two[0], CrabHarness.ssccA))
         // Frozen lot, then recalled lot.
         try h.ok(.regulator, "reg", CrabCall.freezeLot(gtin: CrabHarness.gtin, lot: "L1", reason: "residue suspicion"))
@@ -134,6 +141,7 @@ import Testing
         try h.harvest(13...16, lot: "L4")
         try h.deliver(13...16)
         let c = try #require(try h.issue(1...1)[0].key.gcnValue)
+        try h.book(.gcn(c))
         try h.refused("not_inspected", .merchant, "merch", CrabCall.redeem(gcn: c, sscc: CrabHarness.ssccA))
         try h.refused("inspection_failed", .merchant, "merch", CrabCall.redeem(gcn: c, sscc: CrabHarness.ssccB))
         try h.refused("recalled", .merchant, "merch", CrabCall.redeem(gcn: c, sscc: CrabHarness.ssccC))

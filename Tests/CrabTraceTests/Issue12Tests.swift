@@ -185,7 +185,7 @@ import Testing
         try h.refused(
             "insufficient_stock", .merchant, "merch", try h.issueCall(6...6, size: LiangSize(tenths: 30), perCoupon: 1).1)
         // Redemption consumes the crabs of the box: the light box for the first 3.0 coupon leaves 4 on hand for the other.
-        try h.ok(.merchant, "merch", CrabCall.redeem(gcn: small[0], sscc: light))
+        try h.bookAndRedeem(small[0], light)
         stock = try #require(try h.queries.stock(season: "2026", org: "merch"))
         #expect(stock["onHand"]?["30"]?.int64Value == 4 && stock["delivered"]?.int64Value == 4)
         try h.refused(
@@ -216,7 +216,8 @@ import Testing
     }
 
     /// Item 8: the carrier signs every handover, farm → shop included; the trace of a redeemed
-    /// coupon's crab names every signer on every leg, and the consumer though no booking was made.
+    /// coupon's crab names every signer on every leg, and the consumer: by the booking, and by the
+    /// sale to a holder and the carrier's delivery (which name it whether or not it booked).
     @Test func theTraceNamesEverySignerOnEveryLegAndTheConsumer() throws {
         let h = try CrabHarness()
         try h.setUpMembersAndSeason(capPerMu: 20)
@@ -236,7 +237,7 @@ import Testing
         let gcn = try #require(coupon.gcnValue)
         let holder = Fixtures.randomHash()
         try h.ok(.merchant, "merch", CrabCall.sellCoupon(gcn: gcn, toHolderHash: holder))
-        try h.ok(.merchant, "merch", CrabCall.redeem(gcn: gcn, sscc: box))
+        try h.bookAndRedeem(gcn, box)
         try h.ok(.merchant, "merch", CrabCall.ship(sscc: box, to: .consumer, carrier: "logi"))
         // A delivery to a consumer has no separate handover: the carrier's receive is it.
         try h.refused("bad_state", .logistics, "logi", CrabCall.handOver(sscc: box))

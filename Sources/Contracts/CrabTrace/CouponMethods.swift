@@ -200,14 +200,20 @@ extension CrabTraceContract {
         try s.history(key.canonical, ["phoneHash": .string(phone), "city": .string(city)])
     }
 
-    /// `redeem {gcn, sscc}` (issuing merchant, holding the box). Invariant 5: `already_redeemed`,
-    /// `coupon_expired`, `wrong_count`, `wrong_size`, `not_inspected`, `inspection_failed`, `lot_frozen`, `recalled`.
+    /// `redeem {gcn, sscc}` (issuing merchant, holding the box), only of a coupon whose holder booked
+    /// the redemption (`not_booked`; at the counter the consumer books first, proving possession).
+    /// Invariant 5: `already_redeemed`, `coupon_expired`, `wrong_count`, `wrong_size`, `not_inspected`,
+    /// `inspection_failed`, `lot_frozen`, `recalled`.
     func redeem(_ args: JSONValue, _ s: CrabStep) throws {
         let a = try Arguments(args, allowed: ["gcn", "sscc"])
         let key = try couponKey(a)
         let bk = try boxKey(a)
         var c = try ownCoupon(key, s)
         try requireLive(c, key, s)
+        guard c.str("status") == CouponStatus.booked else {
+            throw ChainError(
+                .notBooked, "coupon \(key.canonical) is \(c.str("status") ?? "?"): its holder has not booked a redemption")
+        }
         var box = try existingBox(bk, s)
         guard box.str("custodian") == s.caller.org, ["packed", "received"].contains(box.str("status") ?? "") else {
             throw ChainError(.notCustodian, "\(s.caller.org) does not hold box \(bk.canonical)")
