@@ -6,7 +6,8 @@ import Identity
 import Node
 
 /// The crab workload of `xiangchain bench`: a season is set up before the measured window
-/// (members, quota, rings commissioned and allocated, lots tagged), then the measured mix per 20
+/// (members, quota, rings commissioned and allocated, lots tagged, and inspected crabs shipped to
+/// the merchant in boxes of 100 to back its coupons), then the measured mix per 20
 /// transactions is 10 consumer scans of tagged rings, 4 coupon issues (5 coupons each), 3 harvest
 /// taggings (a new lot of 5 rings each), 2 lab inspections and 1 ring commissioning (5 rings).
 enum CrabWorkload {
@@ -14,6 +15,8 @@ enum CrabWorkload {
     static let season = "bench"
     static let setupLots = 50
     static let ringsPerSetupLot = 20
+    /// Crabs per stock lot and box shipped to the merchant before the window.
+    static let ringsPerStockBox = 100
 
     /// Sets the season up on the running network and returns the measured calls, unsigned.
     static func prepare(layout: NetworkLayout, client: ChainClient, chain: String, count: Int) async throws -> [BenchCall] {
@@ -31,9 +34,13 @@ enum CrabWorkload {
         let tags = (count * 3 + 19) / 20
         let measuredRings = tags * 5
         let setupRings = setupLots * ringsPerSetupLot
+        // The measured issues promise `count` crabs (4 of 20 transactions, 5 coupons of 1 crab):
+        // the merchant must hold that many inspected crabs.
+        let stockBoxes = max(1, (count + ringsPerStockBox - 1) / ringsPerStockBox)
+        let stockRings = stockBoxes * ringsPerStockBox
         var rng = SystemRandomNumberGenerator()
         let codes = try CodeGenerator(resolver: "id.xiangchain.example").rings(
-            gtin: gtin, serials: 1...(setupRings + measuredRings), prefix: "B", width: 7, using: &rng)
+            gtin: gtin, serials: 1...(setupRings + stockRings + measuredRings), prefix: "B", width: 7, using: &rng)
         let serials = codes.map { $0.key.serial ?? "" }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let day: Int64 = 86_400_000
@@ -89,11 +96,32 @@ enum CrabWorkload {
         try await submitAndWait(
             (0..<setupLots).map { l in tag("S\(l)", (l * ringsPerSetupLot)..<((l + 1) * ringsPerSetupLot)) }, client: client,
             chain: chain)
+        // 4. The merchant's stock: lots K<n> of 100 crabs tagged, inspected, boxed, shipped and received.
+        let stock = (0..<stockBoxes).map { b in
+            let first = setupRings + b * ringsPerStockBox
+            let ref = "30952129" + String(format: "%09d", b + 1)
+            return (lot: "K\(b)", range: first..<(first + ringsPerStockBox), sscc: GS1Key.appendingCheckDigit(ref) ?? ref)
+        }
+        try await submitAndWait(stock.map { tag($0.lot, $0.range) }, client: client, chain: chain)
+        try await submitAndWait(
+            stock.map {
+                call(
+                    lab,
+                    CrabCall.inspectLot(
+                        gtin: gtin, lot: $0.lot, result: .pass, reportHash: Hash256.sha256(Array($0.lot.utf8)).hex))
+            }, client: client, chain: chain)
+        try await submitAndWait(
+            stock.map { call(farm, CrabCall.packBox(sscc: $0.sscc, gtin: gtin, serials: $0.range.map { serials[$0] })) },
+            client: client, chain: chain)
+        try await submitAndWait(
+            stock.map { call(farm, CrabCall.ship(sscc: $0.sscc, to: .member("org2"))) }, client: client, chain: chain)
+        try await submitAndWait(
+            stock.map { call(merchant, CrabCall.receive(sscc: $0.sscc)) }, client: client, chain: chain)
 
         // The measured mix.
         var out: [BenchCall] = []
         out.reserveCapacity(count)
-        var nextTag = setupRings
+        var nextTag = setupRings + stockRings
         var coupon = 0
         var fresh = 0
         let cities = ["苏州", "上海"]

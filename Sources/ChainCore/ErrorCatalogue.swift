@@ -306,9 +306,17 @@ extension ErrorCode {
     /// Rings beyond the member's quota (area × per-mu cap).
     public static let quotaExceeded = ErrorCode(
         "quota_exceeded", .rejected, area: "Crab traceability", "rings beyond the member's quota (area × per-mu cap)")
-    /// Coupons would promise more crabs than the merchant's stock.
+    /// Coupons would promise more crabs than the association's quota for the merchant.
     public static let paperCrabs = ErrorCode(
-        "paper_crabs", .rejected, area: "Crab traceability", "coupons would promise more crabs than the merchant's stock")
+        "paper_crabs", .rejected, area: "Crab traceability",
+        "coupons would promise more crabs than the association's quota for the merchant")
+    /// The coupon's holder has not booked a redemption.
+    public static let notBooked = ErrorCode(
+        "not_booked", .rejected, area: "Crab traceability", "the coupon's holder has not booked a redemption")
+    /// Coupons would promise more crabs than the inspected crabs the merchant holds (by size).
+    public static let insufficientStock = ErrorCode(
+        "insufficient_stock", .rejected, area: "Crab traceability",
+        "coupons would promise more crabs than the inspected crabs the merchant holds, by size")
     /// Free text would put a phone or ID number on chain.
     public static let personalData = ErrorCode(
         "personal_data", .invalid, area: "Crab traceability",
@@ -610,7 +618,8 @@ extension ErrorCode {
         .handshakeFailed, .handshakeTimeout, .tooManyHandshakes, .certificateMismatch, .nodeIDMismatch, .unexpectedPeer,
         .unknownPeer, .selfConnection, .wrongDialDirection, .frameTooLarge, .messageTooLarge, .malformedFrame, .truncatedFrame,
         .connectionClosed, .metaTooLarge, .badCode, .badSecret, .notAMember, .memberSuspended, .unknownSeason, .outOfSeason,
-        .noQuota, .quotaExceeded, .paperCrabs, .personalData, .issuanceSuspended, .ringReused, .ringNotAllocated, .unknownRing,
+        .noQuota, .quotaExceeded, .paperCrabs, .insufficientStock, .notBooked, .personalData, .issuanceSuspended, .ringReused,
+        .ringNotAllocated, .unknownRing,
         .notTagged,
         .wrongZone, .lotClosed, .lotConflict, .unknownLot, .notInspected, .inspectionFailed, .lotFrozen, .recalled, .unknownBox,
         .boxExists, .boxUsed, .notCustodian, .unknownCoupon, .couponReused, .couponExpired, .couponRefunded, .alreadyRedeemed,

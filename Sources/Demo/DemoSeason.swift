@@ -170,21 +170,26 @@ struct DemoSeason {
                         reportHash: Hash256.sha256(Array("检测报告 \(lot.number) \(season)".utf8)).hex))
             })
 
-        // 4. Gift boxes of 8 (4 male, 4 female), packed at the farm, carried cold-chain to the flagship store.
+        // 4. Gift boxes of 8 (4 male, 4 female), packed at the farm, carried cold-chain to the flagship
+        //    store; two boxes of 6 males for the online shop. Coupons promise only crabs a shop holds.
         struct Box {
             let sscc: String
             let lot: Lot
             let serials: [Int]
+            let shop: DemoMerchant
         }
         var boxes: [Box] = []
-        func addBox(_ lot: Lot, _ first: Int) throws {
+        func addBox(_ lot: Lot, _ serials: [Int], to shop: DemoMerchant) throws {
             let ref = "30952123" + String(format: "%09d", (Int(yy) ?? 0) * 10_000_000 + boxes.count + 1)
             guard let sscc = GS1Key.appendingCheckDigit(ref) else { throw ChainError(.demoFailed, "bad SSCC \(ref)") }
-            boxes.append(Box(sscc: sscc, lot: lot, serials: Array(first..<first + 8)))
+            boxes.append(Box(sscc: sscc, lot: lot, serials: serials, shop: shop))
         }
-        for k in 0..<4 { try addBox(lots[0], 1 + 8 * k) }
-        try addBox(lots[1], 201)
-        try addBox(lots[2], 249)
+        for k in 0..<4 { try addBox(lots[0], Array(1 + 8 * k..<9 + 8 * k), to: flagship) }
+        try addBox(lots[1], Array(201..<209), to: flagship)
+        try addBox(lots[2], Array(249..<257), to: flagship)
+        // Males (odd serials, 200–290 g) of lot Z01: heavy enough for 4.0-liang coupons (≥ 190 g).
+        try addBox(lots[0], Array(stride(from: 33, through: 43, by: 2)), to: online)
+        try addBox(lots[0], Array(stride(from: 45, through: 55, by: 2)), to: online)
         let packSteps: [DemoStep] =
             (boxes.map { box in
                 DemoStep(
@@ -194,19 +199,27 @@ struct DemoSeason {
         let shipSteps: [DemoStep] =
             (boxes.map { box in
                 DemoStep(
-                    label: "ship box \(box.sscc) to \(flagship.actor.org)", signer: box.lot.farm.actor.key,
-                    call: CrabCall.ship(sscc: box.sscc, to: .member(flagship.actor.org), carrier: cast.logistics.org))
+                    label: "ship box \(box.sscc) to \(box.shop.actor.org)", signer: box.lot.farm.actor.key,
+                    call: CrabCall.ship(sscc: box.sscc, to: .member(box.shop.actor.org), carrier: cast.logistics.org))
+            })
+        let handOverSteps: [DemoStep] =
+            (boxes.map { box in
+                DemoStep(
+                    label: "hand over box \(box.sscc) to \(box.shop.actor.org)", signer: cast.logistics.key,
+                    call: CrabCall.handOver(sscc: box.sscc))
             })
         let receiveSteps: [DemoStep] =
             (boxes.map { box in
                 DemoStep(
-                    label: "receive box \(box.sscc)", signer: flagship.actor.key, call: CrabCall.receive(sscc: box.sscc))
+                    label: "receive box \(box.sscc)", signer: box.shop.actor.key, call: CrabCall.receive(sscc: box.sscc))
             })
 
-        // 5. Coupons (蟹券): the flagship store sells 3.0-liang × 8 gift coupons, the online shop 4.0-liang × 6;
-        //    the regulator recalls the failed lot and freezes another pending a water-quality check.
-        let flagshipCoupons = try generator.coupons(base12: "952123400026", serials: 1...80, using: &rng)
-        let onlineCoupons = try generator.coupons(base12: "952123400046", serials: 1...100, using: &rng)
+        // 5. Coupons (蟹券), once the crabs are in the shops: the flagship store sells 3.0-liang × 8 gift
+        //    coupons for its 40 inspected crabs (the frozen lot's box does not count), the online shop
+        //    4.0-liang × 6 for its 12 males; the regulator recalls the failed lot and freezes another
+        //    pending a water-quality check.
+        let flagshipCoupons = try generator.coupons(base12: "952123400026", serials: 1...5, using: &rng)
+        let onlineCoupons = try generator.coupons(base12: "952123400046", serials: 1...62, using: &rng)
         func issueCall(_ codes: ArraySlice<GeneratedCode>, size: LiangSize, perCoupon: Int64) -> ContractCall {
             CrabCall.issueCoupons(
                 season: season, coupons: codes.map(CrabCall.Coupon.init), sizeLiang: size, crabsPerCoupon: perCoupon)
@@ -214,11 +227,11 @@ struct DemoSeason {
         let issueSteps: [DemoStep] =
             ([
                 DemoStep(
-                    label: "issue 80 coupons 3.0 liang × 8 (\(flagship.actor.key))", signer: flagship.actor.key,
+                    label: "issue 5 coupons 3.0 liang × 8 (\(flagship.actor.key))", signer: flagship.actor.key,
                     call: issueCall(flagshipCoupons[...], size: LiangSize(tenths: 30), perCoupon: 8)),
                 DemoStep(
-                    label: "issue 40 coupons 4.0 liang × 6 (\(online.actor.key))", signer: online.actor.key,
-                    call: issueCall(onlineCoupons[0..<40], size: LiangSize(tenths: 40), perCoupon: 6)),
+                    label: "issue 2 coupons 4.0 liang × 6 (\(online.actor.key))", signer: online.actor.key,
+                    call: issueCall(onlineCoupons[0..<2], size: LiangSize(tenths: 40), perCoupon: 6)),
                 DemoStep(
                     label: "recall lot \(lots[3].number) (failed inspection)", signer: reg,
                     call: CrabCall.recall(
@@ -229,15 +242,15 @@ struct DemoSeason {
                         gtin: Self.gtin, lot: lots[2].number, reason: "中湖7号围网水质复检未完成 (water quality re-test pending)")),
             ])
 
-        // 6. Paper crabs: the online shop tries to sell 60 more coupons than its stock allows — refused.
-        //    The flagship store sells three coupons.
+        // 6. Paper crabs: the online shop, holding 12 crabs all promised, tries to sell 60 more coupons
+        //    (360 crabs) — refused. The flagship store sells three coupons.
         let holder = { (who: String) -> String in Hash256.sha256(Array("XIANGCHAIN-DEMO-HOLDER\u{0}\(who)".utf8)).hex }
         let sellSteps: [DemoStep] =
             ([
                 DemoStep(
                     label: "over-issue 60 coupons 4.0 liang × 6 (\(online.actor.key))", signer: online.actor.key,
-                    call: issueCall(onlineCoupons[40..<100], size: LiangSize(tenths: 40), perCoupon: 6),
-                    expectError: "paper_crabs")
+                    call: issueCall(onlineCoupons[2..<62], size: LiangSize(tenths: 40), perCoupon: 6),
+                    expectError: "insufficient_stock")
             ]
                 + (0..<3).map { i in
                     DemoStep(
@@ -261,6 +274,12 @@ struct DemoSeason {
                     signer: flagship.actor.key, call: CrabCall.redeem(gcn: gcn(coupon2), sscc: boxes[5].sscc),
                     expectError: "lot_frozen"),
             ])
+        // A merchant redeems only what its holder booked: coupon 2's holder books too (at the counter).
+        let bookCoupon2 = DemoStep(
+            label: "book redemption of coupon \(gcn(coupon2)) at the counter in 苏州", signer: cast.consumer.key,
+            call: CrabCall.bookRedemption(
+                gcn: gcn(coupon2), secretHash: coupon2.secretHash,
+                phoneHash: Hash256.sha256(Array("XIANGCHAIN-DEMO-PHONE\u{0}13900005678".utf8)).hex, city: "苏州"))
         let redeemSteps: [DemoStep] =
             ([
                 DemoStep(
@@ -307,20 +326,25 @@ struct DemoSeason {
         let quotaSteps = quotaCommissionSteps.filter { $0.method == "grant_quota" }
         let couponSteps = issueSteps.filter { $0.method == "issue_coupons" }
         let regulatorSteps = issueSteps.filter { $0.method != "issue_coupons" }
-        // The 三资 village's rounds ride along with the season's first eight.
+        // The 三资 village's rounds ride along with the season's first ones.
         let villagePlan = DemoVillage(cast: cast, year: Int(season) ?? 2026)
         var village = try villagePlan.rounds()
         func also() -> [DemoStep] { village.isEmpty ? [] : village.removeFirst() }
         _ = try await run(registerSteps + openSteps + commissionSteps + also())
         _ = try await run(quotaSteps + allocateSteps + also())
-        _ = try await run(tagSteps + couponSteps + also())
-        _ = try await run(inspectSteps + packSteps + sellSteps + also())
-        _ = try await run(shipSteps + regulatorSteps + [bookSteps[0]] + also())
+        _ = try await run(tagSteps + also())
+        _ = try await run(inspectSteps + packSteps + also())
+        _ = try await run(shipSteps + regulatorSteps + also())
+        _ = try await run(handOverSteps + also())
         _ = try await run(receiveSteps + also())
+        _ = try await run(couponSteps + also())
+        _ = try await run(sellSteps + also())
+        _ = try await run([bookSteps[0], bookCoupon2] + also())
         _ = try await run(redeemSteps + [bookSteps[1]] + also())
         _ = try await run(shipConsumerSteps + scanSteps1[1...] + also())
         _ = try await run(deliverSteps + also())
         _ = try await run([scanSteps1[0]] + scanSteps2 + also())
+        while !village.isEmpty { _ = try await run(also()) }
         func steps(_ prefixes: String...) -> [TxOutcome] {
             prefixes.compactMap { p in txs.first { $0.step.hasPrefix(p) } }
         }
@@ -354,12 +378,12 @@ struct DemoSeason {
                 "redeemed-coupon", coupon1, "a 3.0-liang × 8 gift coupon, booked in 上海 and redeemed against box \(boxes[0].sscc)",
                 "redeemed",
                 steps(
-                    "issue 80 coupons", "sell coupon \(gcn1)", "book redemption", "redeem coupon \(gcn1)",
+                    "issue 5 coupons", "sell coupon \(gcn1)", "book redemption", "redeem coupon \(gcn1)",
                     "ship box \(boxes[0].sscc) to the buyer"),
                 city: "上海"),
             highlight(
                 "live-coupon", liveCoupon, "a sold gift coupon not yet redeemed", "genuine",
-                steps("issue 80 coupons", "sell coupon \(gcn(liveCoupon))")),
+                steps("issue 5 coupons", "sell coupon \(gcn(liveCoupon))")),
             highlight(
                 "forged-ring", forged, "a well-formed ring code that the association never commissioned",
                 "unknown [never_issued]",
@@ -404,13 +428,14 @@ struct DemoSeason {
             couponCodes.append(
                 DemoRecord.Code(
                     key: c.key.canonical, uri: c.uri, shortCode: c.shortCode,
-                    state: i < 40 ? "\(online.actor.key) 4.0 liang × 6, issued" : "refused (paper_crabs): never issued"))
+                    state: i < 2 ? "\(online.actor.key) 4.0 liang × 6, issued" : "refused (insufficient_stock): never issued"))
         }
         let boxCodes = boxes.enumerated().map { i, b in
             DemoRecord.Code(
                 key: GS1Key.sscc(b.sscc).canonical, uri: DigitalLink.uri(.sscc(b.sscc), resolver: Self.resolver),
                 shortCode: DigitalLink.shortCode(.sscc(b.sscc)),
-                state: "8 crabs of lot \(b.lot.number)" + (i == 0 ? ", delivered to the buyer" : ", at \(flagship.actor.key)"))
+                state: "\(b.serials.count) crabs of lot \(b.lot.number)"
+                    + (i == 0 ? ", delivered to the buyer" : ", at \(b.shop.actor.key)"))
         }
         let lotCodes = lots.map { lot in
             let key = GS1Key.lot(gtin: Self.gtin, lot: lot.number)
@@ -428,7 +453,7 @@ struct DemoSeason {
             story: Self.story(season: season, lots: lots.map(\.number)),
             counts: [
                 "rings_commissioned": rings.count, "rings_allocated": 600, "rings_tagged": lots.map(\.serials.count).reduce(0, +),
-                "lots": lots.count, "boxes": boxes.count, "coupons_issued": 120, "coupons_redeemed": 1,
+                "lots": lots.count, "boxes": boxes.count, "coupons_issued": flagshipCoupons.count + 2, "coupons_redeemed": 1,
                 "scans": scanSteps1.count + scanSteps2.count, "refused": txs.filter { $0.status == "failed" }.count,
                 "transactions": txs.count,
             ],
@@ -456,7 +481,7 @@ struct DemoSeason {
             "The association registers three farm households (lake pens and a pond), a testing lab, a cold-chain carrier and two shops, and opens season \(season) on 23 September: 300 crabs per mu, sizes 2.5–6.0 liang, coupons valid 90 days.",
             "It grants the shops 1,200 crabs of stock, commissions 600 rings (two batches of 300, secrets kept off chain as salted hashes) and allocates 200 to each household.",
             "The households tag four harvest lots (\(lots.joined(separator: ", "))) with sex and weight per crab; the lab passes three and fails \(lots[3]) (enrofloxacin), which the regulator recalls; it freezes \(lots[2]) pending a water re-test.",
-            "Six gift boxes of 8 crabs are packed at the farms and carried cold-chain to the flagship store; the shops issue 120 coupons; the online shop's attempt to sell 360 more crabs than its stock is refused (paper_crabs).",
+            "Six gift boxes of 8 crabs are carried cold-chain to the flagship store and two boxes of 6 males to the online shop; coupons promise only inspected crabs a shop holds: the flagship store issues 5 coupons of 8 (the frozen lot's box does not count), the online shop 2 of 6, and its attempt to sell 360 more crabs than it holds is refused (insufficient_stock).",
             "A buyer in 上海 books coupon 1; the store redeems it against box 1 (a redemption against the frozen lot's box is refused, lot_frozen), ships it and the carrier delivers it; the buyer scans a ring.",
             "A ring still in the store is scanned in 苏州 and, cloned, in 北京 the same day (two_cities, out_of_region); a forged ring code is scanned in 苏州 (never_issued).",
         ]

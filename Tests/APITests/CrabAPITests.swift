@@ -21,6 +21,7 @@ import Testing
     static let gtin = "09521234543213"
     static let day: Int64 = 86_400_000
     static let ssccA = "106141411234567897"
+    static let ssccB = GS1Key.appendingCheckDigit("10614141123456790") ?? ""
     static let chain = "test-chain"
 
     let consortium: TestConsortium
@@ -109,10 +110,13 @@ import Testing
                 node, .lab, "lab",
                 CrabCall.inspectLot(gtin: Self.gtin, lot: lot, result: .pass, reportHash: Fixtures.randomHash()))
         }
-        try step(
-            node, .farm, "farmA", CrabCall.packBox(sscc: Self.ssccA, gtin: Self.gtin, serials: Array(serials[0..<4])))
-        try step(node, .farm, "farmA", CrabCall.ship(sscc: Self.ssccA, to: .member("merch"), carrier: "logi"))
-        try step(node, .merchant, "merch", CrabCall.receive(sscc: Self.ssccA))
+        // Two boxes of 4 reach the shop: its coupons may promise the 8 inspected crabs it holds.
+        for (sscc, range) in [(Self.ssccA, 0..<4), (Self.ssccB, 4..<8)] {
+            try step(node, .farm, "farmA", CrabCall.packBox(sscc: sscc, gtin: Self.gtin, serials: Array(serials[range])))
+            try step(node, .farm, "farmA", CrabCall.ship(sscc: sscc, to: .member("merch"), carrier: "logi"))
+            try step(node, .logistics, "logi", CrabCall.handOver(sscc: sscc))
+            try step(node, .merchant, "merch", CrabCall.receive(sscc: sscc))
+        }
         try step(node, .association, "assoc", CrabCall.grantQuota(season: "2026", org: "merch", crabs: 100))
         let coupons = try generator.coupons(base12: "952123400001", serials: 1...2, using: &rng)
         try step(
@@ -121,6 +125,10 @@ import Testing
                 season: "2026", coupons: coupons.map(CrabCall.Coupon.init), sizeLiang: LiangSize(tenths: 30),
                 crabsPerCoupon: 4))
         let gcn1 = coupons[0].key.gcnValue ?? ""
+        try step(
+            node, .consumer, "assoc",
+            CrabCall.bookRedemption(
+                gcn: gcn1, secretHash: coupons[0].secretHash, phoneHash: Fixtures.randomHash(), city: "Suzhou"))
         try step(node, .merchant, "merch", CrabCall.redeem(gcn: gcn1, sscc: Self.ssccA))
         try step(node, .merchant, "merch", CrabCall.ship(sscc: Self.ssccA, to: .consumer, carrier: "logi"))
         try step(node, .logistics, "logi", CrabCall.receive(sscc: Self.ssccA))
@@ -357,7 +365,7 @@ import Testing
             let recalled = try await verify(client, "https://id.xiangchain.example/01/\(Self.gtin)/10/L2")
             #expect(recalled.json["status"]?.stringValue == "recalled", "\(recalled.json.canonicalString)")
             let unknownBox = try await verify(
-                client, "https://id.xiangchain.example/00/\(GS1Key.appendingCheckDigit("10614141123456790")!)")
+                client, "https://id.xiangchain.example/00/\(GS1Key.appendingCheckDigit("10614141123456799")!)")
             #expect(
                 unknownBox.json["status"]?.stringValue == "unknown"
                     && unknownBox.json["reasons"] == .array([.string("never_issued")]))

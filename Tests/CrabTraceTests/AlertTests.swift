@@ -76,7 +76,9 @@ import Testing
 
     @Test func capacityCircuitBreakerSuspendsIssuanceUntilLifted() throws {
         let h = try CrabHarness()
-        try h.setUpMembersAndSeason(breakerPercent: 80)
+        try h.setUpMembersAndSeason(capPerMu: 20, breakerPercent: 80)
+        try h.harvest(1...20)
+        try h.deliver(1...20)
         try h.ok(.association, "assoc", CrabCall.grantQuota(season: "2026", org: "merch", crabs: 20))
         try h.issue(1...2)  // 8 of 20: 40 %
         #expect(try h.queries.alerts().isEmpty)
@@ -94,7 +96,7 @@ import Testing
         let h = try CrabHarness()
         let coupons = try h.setUpRedeemable()
         let g = coupons.compactMap(\.key.gcnValue)
-        try h.ok(.merchant, "merch", CrabCall.redeem(gcn: g[0], sscc: CrabHarness.ssccA))
+        try h.bookAndRedeem(g[0], CrabHarness.ssccA)
         #expect(try h.queries.sweepCandidates(now: h.time).isEmpty)
         h.time += 4 * CrabHarness.day
         #expect(try h.queries.sweepCandidates(now: h.time + 1000) == [g[0]])

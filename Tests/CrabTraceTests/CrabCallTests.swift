@@ -70,7 +70,13 @@ import Testing
         try ok(.farm, "farmA", CrabCall.unpackBox(sscc: CrabHarness.ssccA))
         try ok(.farm, "farmA", CrabCall.packBox(sscc: CrabHarness.ssccB, gtin: gtin, serials: Array(serials[0..<4])))
         try ok(.farm, "farmA", CrabCall.ship(sscc: CrabHarness.ssccB, to: .member("merch"), carrier: "logi"))
+        try ok(.logistics, "logi", CrabCall.handOver(sscc: CrabHarness.ssccB))
         try ok(.merchant, "merch", CrabCall.receive(sscc: CrabHarness.ssccB))
+        // Coupons promise crabs the shop holds: four more for the 1-crab coupons.
+        try ok(.farm, "farmA", CrabCall.packBox(sscc: CrabHarness.ssccC, gtin: gtin, serials: Array(serials[4..<8])))
+        try ok(.farm, "farmA", CrabCall.ship(sscc: CrabHarness.ssccC, to: .member("merch"), carrier: "logi"))
+        try ok(.logistics, "logi", CrabCall.handOver(sscc: CrabHarness.ssccC))
+        try ok(.merchant, "merch", CrabCall.receive(sscc: CrabHarness.ssccC))
         try ok(.regulator, "reg", CrabCall.freezeLot(gtin: gtin, lot: "L1", reason: "re-test"))
         try ok(.regulator, "reg", CrabCall.unfreezeLot(gtin: gtin, lot: "L1", reason: "re-test passed"))
 
@@ -82,8 +88,13 @@ import Testing
         try ok(
             .merchant, "merch",
             CrabCall.issueCoupons(
-                season: "2026", coupons: coupons.map(CrabCall.Coupon.init), sizeLiang: LiangSize(tenths: 30),
+                season: "2026", coupons: [CrabCall.Coupon(coupons[0])], sizeLiang: LiangSize(tenths: 30),
                 crabsPerCoupon: 4, validUntil: validUntil))
+        try ok(
+            .merchant, "merch",
+            CrabCall.issueCoupons(
+                season: "2026", coupons: coupons[1...].map(CrabCall.Coupon.init), sizeLiang: LiangSize(tenths: 30),
+                crabsPerCoupon: 1, validUntil: validUntil))
         try ok(.merchant, "merch", CrabCall.sellCoupon(gcn: gcns[0], toHolderHash: Fixtures.randomHash()))
         try ok(
             .consumer, "gw",

@@ -204,6 +204,20 @@ final class CrabHarness {
         )
     }
 
+    /// The holder of coupon `key` books its redemption through the gateway (with the coupon's secret).
+    func book(_ key: GS1Key, city: String = "Suzhou") throws {
+        try ok(
+            .node, "gw",
+            CrabCall.bookRedemption(
+                gcn: key.gcnValue ?? "", secretHash: secretHash(key), phoneHash: Fixtures.randomHash(), city: city))
+    }
+
+    /// Books coupon `gcn` (of this harness) and redeems it against `sscc` as merch.
+    func bookAndRedeem(_ gcn: String, _ sscc: String) throws {
+        try book(.gcn(gcn))
+        try ok(.merchant, "merch", CrabCall.redeem(gcn: gcn, sscc: sscc))
+    }
+
     func ringKey(_ n: Int) -> GS1Key { .sgtin(gtin: Self.gtin, serial: Self.serials(n...n)[0]) }
 
     /// The printed URI (with secret) of an object generated in this harness.
@@ -229,21 +243,44 @@ final class CrabHarness {
         try #require(try queries.object(key)?.objectValue)
     }
 
-    /// Everything up to a redeemable state: rings 1–8 tagged in lot L1 by farmA, inspected, packed
-    /// into box A (4 rings) and box B (4 rings), shipped to merch via logi and received; merch has
-    /// 100 crabs granted and coupons 1–3 of 4 crabs of 3.0 liang.
+    private var ssccCount = 0
+
+    /// A fresh SSCC (never one of `ssccA`, `ssccB`, `ssccC`).
+    func nextSSCC() -> String {
+        ssccCount += 1
+        let n = String(ssccCount)
+        return GS1Key.appendingCheckDigit("1061414199" + String(repeating: "0", count: max(0, 7 - n.count)) + n) ?? ""
+    }
+
+    /// Packs the tagged rings of `range` at farmA into one box (`sscc`, or a fresh one), ships it via
+    /// logi to `org`, logi hands it over and `org` receives it; returns the box.
+    @discardableResult
+    func deliver(_ range: ClosedRange<Int>, to org: String = "merch", sscc: String? = nil) throws -> String {
+        let box = sscc ?? nextSSCC()
+        try pack(box, range)
+        try ok(.farm, "farmA", CrabCall.ship(sscc: box, to: .member(org), carrier: "logi"))
+        try ok(.logistics, "logi", CrabCall.handOver(sscc: box))
+        try ok(.merchant, org, CrabCall.receive(sscc: box))
+        return box
+    }
+
+    /// Rings `range` commissioned, allocated to farmA, tagged into `lot` and inspected (pass).
+    func harvest(_ range: ClosedRange<Int>, lot: String = "L1", weight: Int64 = 210) throws {
+        try commission(range)
+        try allocate(range)
+        try ok(.farm, "farmA", tagCall(range, lot: lot, weight: weight))
+        try inspect(lot)
+    }
+
+    /// Everything up to a redeemable state: rings 1–12 tagged in lot L1 by farmA, inspected, packed
+    /// into box A (rings 1–4), box B (5–8) and box C (9–12), shipped to merch via logi and received;
+    /// merch has 100 crabs granted and coupons 1–3 of 4 crabs of 3.0 liang (the 12 crabs it holds).
     func setUpRedeemable() throws -> [GeneratedCode] {
-        try setUpMembersAndSeason()
-        try commission(1...8)
-        try allocate(1...8)
-        try ok(.farm, "farmA", tagCall(1...8))
-        try inspect()
-        try pack(Self.ssccA, 1...4)
-        try pack(Self.ssccB, 5...8)
-        for sscc in [Self.ssccA, Self.ssccB] {
-            try ok(.farm, "farmA", CrabCall.ship(sscc: sscc, to: .member("merch"), carrier: "logi"))
-            try ok(.merchant, "merch", CrabCall.receive(sscc: sscc))
-        }
+        try setUpMembersAndSeason(capPerMu: 20)
+        try harvest(1...12)
+        try deliver(1...4, sscc: Self.ssccA)
+        try deliver(5...8, sscc: Self.ssccB)
+        try deliver(9...12, sscc: Self.ssccC)
         try ok(.association, "assoc", CrabCall.grantQuota(season: "2026", org: "merch", crabs: 100))
         return try issue(1...3)
     }

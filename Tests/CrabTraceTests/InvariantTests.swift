@@ -21,7 +21,9 @@ import Testing
 
     @Test func invariant2PaperCrabsAreRefusedAndExpiryOrRefundReleases() throws {
         let h = try CrabHarness()
-        try h.setUpMembersAndSeason()
+        try h.setUpMembersAndSeason(capPerMu: 20)
+        try h.harvest(1...12)
+        try h.deliver(1...12)
         // No quota at all.
         try h.refused("paper_crabs", .merchant, "merch", try h.issueCall(1...1).1)
         try h.ok(.association, "assoc", CrabCall.grantQuota(season: "2026", org: "merch", crabs: 10))
@@ -83,11 +85,21 @@ import Testing
         let redeem = CrabCall.redeem
         // Another merchant cannot redeem merch's coupon.
         try h.refused("not_owner", .merchant, "merch2", redeem(g[0], CrabHarness.ssccA))
-        // Wrong size: a 4.5 liang coupon needs ≥ 215 g; the crabs weigh 210 g (fine for 3.0, which needs ≥ 140 g).
+        // Only what its holder booked (issue 12 item 5): not an issued or sold coupon.
+        try h.refused("not_booked", .merchant, "merch", redeem(g[0], CrabHarness.ssccA))
+        try h.ok(.merchant, "merch", CrabCall.sellCoupon(gcn: g[0]))
+        try h.refused("not_booked", .merchant, "merch", redeem(g[0], CrabHarness.ssccA))
+        for gcn in g { try h.book(.gcn(gcn)) }
+        // Wrong size: a 4.5 liang coupon needs ≥ 215 g; the crabs of box A weigh 210 g (fine for 3.0,
+        // which needs ≥ 140 g). merch holds six crabs of 230 g too (lot L2), so it may issue it.
+        try h.harvest(13...18, lot: "L2", weight: 230)
+        try h.deliver(13...18)
         let big = try h.issue(4...4, size: LiangSize(tenths: 45), perCoupon: 4).compactMap(\.key.gcnValue)
+        try h.book(.gcn(big[0]))
         try h.refused("wrong_size", .merchant, "merch", redeem(big[0], CrabHarness.ssccA))
         // Wrong count.
         let two = try h.issue(5...5, size: LiangSize(tenths: 30), perCoupon: 2).compactMap(\.key.gcnValue)
+        try h.book(.gcn(two[0]))
         try h.refused("wrong_count", .merchant, "merch", redeem(two[0], CrabHarness.ssccA))
         // Frozen lot, then recalled lot.
         try h.ok(.regulator, "reg", CrabCall.freezeLot(gtin: CrabHarness.gtin, lot: "L1", reason: "residue suspicion"))
@@ -124,7 +136,12 @@ import Testing
             try h.ok(.farm, "farmA", CrabCall.ship(sscc: sscc, to: .member("merch")))
             try h.ok(.merchant, "merch", CrabCall.receive(sscc: sscc))
         }
-        let c = try #require(try h.issue(1...3)[0].key.gcnValue)
+        // None of those crabs backs a coupon; four of a passed lot L4 do.
+        try h.refused("insufficient_stock", .merchant, "merch", try h.issueCall(1...1).1)
+        try h.harvest(13...16, lot: "L4")
+        try h.deliver(13...16)
+        let c = try #require(try h.issue(1...1)[0].key.gcnValue)
+        try h.book(.gcn(c))
         try h.refused("not_inspected", .merchant, "merch", CrabCall.redeem(gcn: c, sscc: CrabHarness.ssccA))
         try h.refused("inspection_failed", .merchant, "merch", CrabCall.redeem(gcn: c, sscc: CrabHarness.ssccB))
         try h.refused("recalled", .merchant, "merch", CrabCall.redeem(gcn: c, sscc: CrabHarness.ssccC))

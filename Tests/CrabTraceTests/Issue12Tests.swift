@@ -150,6 +150,122 @@ import Testing
         #expect(one.count == 1 && one.first?["repeats"]?.int64Value == 3)
     }
 
+    /// Item 4, the scenario of the issue: a shop that received 8 inspected crabs cannot promise
+    /// 320 more; coupons are backed by the inspected crabs it holds, by size class; refunds and
+    /// expiry give them back, redemption consumes them, crabs shipped on leave its stock; the
+    /// association's quota stays a cap.
+    @Test func couponsPromiseOnlyInspectedCrabsTheShopHolds() throws {
+        let h = try CrabHarness()
+        try h.setUpMembersAndSeason(capPerMu: 40)
+        try h.ok(.association, "assoc", CrabCall.grantQuota(season: "2026", org: "merch", crabs: 1000))
+        try h.ok(.association, "assoc", CrabCall.grantQuota(season: "2026", org: "merch2", crabs: 1000))
+        // A quota alone promises nothing: no crab received yet.
+        try h.refused("insufficient_stock", .merchant, "merch", try h.issueCall(1...1, perCoupon: 1).1)
+        // 8 inspected crabs: rings 1–4 weigh 210 g (enough for 4.0 liang, ≥ 190 g), 5–8 weigh 150 g (3.0 only).
+        try h.harvest(1...4, lot: "L1", weight: 210)
+        try h.harvest(5...8, lot: "L2", weight: 150)
+        let heavy = try h.deliver(1...4)
+        let light = try h.deliver(5...8)
+        // 80 coupons of 4 crabs: 320 paper crabs, refused; so is one crab more than it holds.
+        try h.refused("insufficient_stock", .merchant, "merch", try h.issueCall(1...80, perCoupon: 4).1)
+        try h.refused("insufficient_stock", .merchant, "merch", try h.issueCall(1...9, perCoupon: 1).1)
+        // By size: 4 crabs are heavy enough for 4.0 liang, all 8 for 3.0.
+        let big = try h.issue(1...1, size: LiangSize(tenths: 40), perCoupon: 4).compactMap(\.key.gcnValue)
+        try h.refused(
+            "insufficient_stock", .merchant, "merch", try h.issueCall(2...2, size: LiangSize(tenths: 40), perCoupon: 1).1)
+        let small = try h.issue(3...3, size: LiangSize(tenths: 30), perCoupon: 4).compactMap(\.key.gcnValue)
+        try h.refused(
+            "insufficient_stock", .merchant, "merch", try h.issueCall(4...4, size: LiangSize(tenths: 30), perCoupon: 1).1)
+        var stock = try #require(try h.queries.stock(season: "2026", org: "merch"))
+        #expect(stock["onHand"]?["30"]?.int64Value == 8 && stock["onHand"]?["40"]?.int64Value == 4)
+        #expect(stock["promisedBySize"]?["30"]?.int64Value == 4 && stock["promisedBySize"]?["40"]?.int64Value == 4)
+        // A refund gives the crabs back.
+        try h.ok(.merchant, "merch", CrabCall.refundCoupon(gcn: big[0]))
+        let again = try h.issue(5...5, size: LiangSize(tenths: 30), perCoupon: 4).compactMap(\.key.gcnValue)
+        try h.refused(
+            "insufficient_stock", .merchant, "merch", try h.issueCall(6...6, size: LiangSize(tenths: 30), perCoupon: 1).1)
+        // Redemption consumes the crabs of the box: the light box for the first 3.0 coupon leaves 4 on hand for the other.
+        try h.bookAndRedeem(small[0], light)
+        stock = try #require(try h.queries.stock(season: "2026", org: "merch"))
+        #expect(stock["onHand"]?["30"]?.int64Value == 4 && stock["delivered"]?.int64Value == 4)
+        try h.refused(
+            "insufficient_stock", .merchant, "merch", try h.issueCall(6...6, size: LiangSize(tenths: 30), perCoupon: 1).1)
+        // Expiry gives them back.
+        h.time += 61 * CrabHarness.day
+        try h.ok(.merchant, "merch", CrabCall.expireCoupons(gcns: again))
+        let back = try h.issue(6...6, size: LiangSize(tenths: 40), perCoupon: 4).compactMap(\.key.gcnValue)
+        try h.ok(.merchant, "merch", CrabCall.refundCoupon(gcn: back[0]))
+        // Crabs shipped on leave the shop's stock and join the receiver's; the receiver's quota still caps.
+        try h.ok(.association, "assoc", CrabCall.grantQuota(season: "2026", org: "merch2", crabs: 3))
+        try h.ok(.merchant, "merch", CrabCall.ship(sscc: heavy, to: .member("merch2"), carrier: "logi"))
+        try h.refused("insufficient_stock", .merchant, "merch", try h.issueCall(7...7, perCoupon: 1).1)
+        try h.ok(.logistics, "logi", CrabCall.handOver(sscc: heavy))
+        try h.ok(.merchant, "merch2", CrabCall.receive(sscc: heavy))
+        try h.refused("paper_crabs", .merchant, "merch2", try h.issueCall(7...7, perCoupon: 4).1)
+        try h.ok(.merchant, "merch2", try h.issueCall(7...7, size: LiangSize(tenths: 40), perCoupon: 3).1)
+        // Crabs of a lot not yet inspected, or of a failed one, are not stock.
+        try h.commission(9...12)
+        try h.allocate(9...12)
+        try h.ok(.farm, "farmA", h.tagCall(9...10, lot: "L3"))
+        try h.ok(.farm, "farmA", h.tagCall(11...12, lot: "L4"))
+        try h.inspect("L4", result: .fail)
+        try h.deliver(9...10)
+        try h.deliver(11...12)
+        try h.refused("insufficient_stock", .merchant, "merch", try h.issueCall(8...8, perCoupon: 1).1)
+        #expect(try h.queries.stock(season: "2026", org: "merch")?["onHand"]?["30"]?.int64Value == 0)
+    }
+
+    /// Item 8: the carrier signs every handover, farm → shop included; the trace of a redeemed
+    /// coupon's crab names every signer on every leg, and the consumer: by the booking, and by the
+    /// sale to a holder and the carrier's delivery (which name it whether or not it booked).
+    @Test func theTraceNamesEverySignerOnEveryLegAndTheConsumer() throws {
+        let h = try CrabHarness()
+        try h.setUpMembersAndSeason(capPerMu: 20)
+        try h.harvest(1...4)
+        let box = CrabHarness.ssccA
+        try h.pack(box, 1...4)
+        try h.ok(.farm, "farmA", CrabCall.ship(sscc: box, to: .member("merch"), carrier: "logi"))
+        // The shop cannot take the box before its carrier signs the handover, and only the carrier can.
+        try h.refused("bad_state", .merchant, "merch", CrabCall.receive(sscc: box))
+        try h.refused("role_not_allowed", .merchant, "merch", CrabCall.handOver(sscc: box))
+        try h.refused("not_a_member", .logistics, "farmB", CrabCall.handOver(sscc: box))
+        try h.ok(.logistics, "logi", CrabCall.handOver(sscc: box))
+        try h.refused("bad_state", .logistics, "logi", CrabCall.handOver(sscc: box))
+        try h.ok(.merchant, "merch", CrabCall.receive(sscc: box))
+        try h.ok(.association, "assoc", CrabCall.grantQuota(season: "2026", org: "merch", crabs: 100))
+        let coupon = try #require(try h.issue(1...1).first?.key)
+        let gcn = try #require(coupon.gcnValue)
+        let holder = Fixtures.randomHash()
+        try h.ok(.merchant, "merch", CrabCall.sellCoupon(gcn: gcn, toHolderHash: holder))
+        try h.bookAndRedeem(gcn, box)
+        try h.ok(.merchant, "merch", CrabCall.ship(sscc: box, to: .consumer, carrier: "logi"))
+        // A delivery to a consumer has no separate handover: the carrier's receive is it.
+        try h.refused("bad_state", .logistics, "logi", CrabCall.handOver(sscc: box))
+        try h.ok(.logistics, "logi", CrabCall.receive(sscc: box))
+
+        for code in [h.printed(h.ringKey(1)), h.printed(coupon)] {
+            let t = try h.queries.trace(code: code)
+            #expect(t.legs.count == 2, "\(t.legs)")
+            let toShop = try #require(t.legs.first)
+            #expect(toShop.from == "farmA" && toShop.to == "merch" && toShop.carrier == "logi")
+            #expect(toShop.shippedBy.org == "farmA" && toShop.handedOverBy?.org == "logi" && toShop.receivedBy?.org == "merch")
+            #expect(toShop.handedOverBy?.role == "logistics" && toShop.handedOverBy?.subject == "logistics-logi")
+            let toBuyer = try #require(t.legs.last)
+            #expect(toBuyer.from == "merch" && toBuyer.to == "consumer" && toBuyer.carrier == "logi")
+            #expect(toBuyer.shippedBy.org == "merch" && toBuyer.handedOverBy?.org == "logi" && toBuyer.receivedBy == nil)
+            let parties = Dictionary(grouping: t.accountable, by: \.party)
+            #expect(parties["farm"]?.first?.signer.org == "farmA")
+            #expect(parties["lab"]?.first?.signer.org == "lab")
+            #expect(parties["merchant"]?.contains { $0.step == "redeem" && $0.signer.org == "merch" } == true)
+            let carrierSteps = Set((parties["logistics"] ?? []).map(\.step))
+            #expect(carrierSteps == ["hand_over", "receive"], "\(carrierSteps)")
+            let consumer = parties["consumer"] ?? []
+            #expect(consumer.contains { $0.step == "sell_coupon" && $0.holderHash == holder }, "\(consumer)")
+            #expect(consumer.contains { $0.step == "receive" && $0.signer.org == "logi" })
+            #expect(t.json["legs"]?.arrayValue?.count == 2)
+        }
+    }
+
     /// Item 6: a phone or ID number never reaches the chain in a complaint, whatever its spelling;
     /// the gateway's form carries only the text's hash.
     @Test func complaintsRefusePhoneAndIDNumbersInAnySpelling() throws {
@@ -182,5 +298,39 @@ import Testing
             "bad_args", .node, "gw", "complain",
             .object(["code": .string(ring), "phoneHash": .string(hash), "text": .string("x"), "textHash": .string(hash)]))
         #expect(PersonalData.numbers(in: "电话：一三九 一二三四 五六七八") == ["13912345678"])
+    }
+}
+
+/// Issue 18, item 17 in the contract: a city signed by a consumer directly (not through the
+/// gateway, which checks it too) must display as itself.
+@Suite struct ContractCityTests {
+    @Test func aConsumersOwnSignedScanWithAHiddenOrInvalidCharacterInItsCityIsRefused() throws {
+        let h = try CrabHarness()
+        let coupons = try h.setUpRedeemable()
+        let ring = h.ringKey(1)
+        let hostile = [
+            "苏\u{202E}州", "苏州\u{2066}", "苏\u{200B}州", "苏\u{200D}州", "\u{FEFF}苏州", "苏州\u{E000}", "苏州\u{F0000}",
+            "苏州\u{FFFD}", "苏州\u{2028}", "苏\u{0007}州", "苏州\u{0378}",
+        ]
+        // Noncharacters (a Swift literal cannot hold them).
+        let nonCharacters = [0xFFFF, 0xFDD0, 0x1FFFE].compactMap { Unicode.Scalar(UInt32($0)) }.map { "苏州" + String($0) }
+        #expect(nonCharacters.count == 3)
+        for city in hostile + nonCharacters {
+            try h.refused("bad_args", .consumer, "gw", h.scanCall(ring, city: city))
+            try h.refused(
+                "bad_args", .consumer, "gw",
+                CrabCall.complain(
+                    code: ring.canonical, phoneHash: Fixtures.randomHash(), textHash: Fixtures.randomHash(), city: city))
+            try h.refused(
+                "bad_args", .consumer, "gw",
+                CrabCall.bookRedemption(
+                    gcn: try #require(coupons[0].key.gcnValue), secretHash: h.secretHash(coupons[0].key),
+                    phoneHash: Fixtures.randomHash(), city: city))
+        }
+        // Raw JSON with a lone surrogate escape never parses as text.
+        #expect(throws: (any Error).self) { try JSONParser().parse(Array(#"{"city":"\ud800"}"#.utf8)) }
+        // Real names, with spaces, in any script, pass.
+        for city in ["苏州", "New York", "Zürich", "上海 浦东"] { try h.ok(.consumer, "gw", h.scanCall(ring, city: city, device: 9)) }
+        #expect(try h.queries.verify(code: h.printed(ring)).details["scans"]?.int64Value == 4)
     }
 }

@@ -44,7 +44,7 @@ import Testing
         #expect(try h.queries.verify(code: h.printed(coupons[2].key)).status == .recalled)
         #expect(try h.queries.stock(season: "2026", org: "merch")?["promised"]?.int64Value == 8)
         // Redeemed coupon; a live one is genuine, and suspicious once past validity at the given time.
-        try h.ok(.merchant, "merch", CrabCall.redeem(gcn: try #require(coupons[0].key.gcnValue), sscc: CrabHarness.ssccB))
+        try h.bookAndRedeem(try #require(coupons[0].key.gcnValue), CrabHarness.ssccB)
         #expect(try h.queries.verify(code: h.printed(coupons[0].key)).status == .redeemed)
         let live = try h.queries.verify(code: h.printed(coupons[1].key))
         #expect(live.status == .genuine && live.details["merchant"]?["org"]?.stringValue == "merch")
@@ -53,8 +53,8 @@ import Testing
         // Suspicious: suspended farm; a ring never tagged.
         try h.ok(.regulator, "reg", CrabCall.suspendMember(org: "farmA", reason: "fraud"))
         #expect(try h.queries.verify(code: h.printed(h.ringKey(4))).reasons.contains("farm_suspended"))
-        try h.commission(9...9)
-        #expect(try h.queries.verify(code: h.printed(h.ringKey(9))).reasons.contains("not_tagged"))
+        try h.commission(13...13)
+        #expect(try h.queries.verify(code: h.printed(h.ringKey(13))).reasons.contains("not_tagged"))
         #expect(VerdictStatus.allCases.count == 5)
     }
 

@@ -314,7 +314,7 @@ def test_explorer_shows_height_and_verifies_a_proof(net, desktop):
     # A failed (refused) transaction shows its error; a tampered proof does not verify.
     failed = next(t for t in net.demo["transactions"] if t.get("status") == "failed")
     desktop.get(f"{net.url}/explorer#/tx/{failed['txid']}")
-    WebDriverWait(desktop, 20).until(lambda d: "paper_crabs" in d.page_source or "lot_frozen" in d.page_source)
+    WebDriverWait(desktop, 20).until(lambda d: "insufficient_stock" in d.page_source or "lot_frozen" in d.page_source)
     ok = desktop.execute_async_script(
         """
         const done = arguments[arguments.length - 1];
@@ -358,7 +358,34 @@ def sign_in(d, net: Devnet, actor: str) -> None:
     d.find_element(By.CSS_SELECTOR, "#signin button").click()
 
 
+def gs1_check_digit(body: str) -> str:
+    """`body` with its GS1 mod-10 check digit (weights 3, 1, … from the right)."""
+    total = sum(int(c) * (3 if i % 2 == 0 else 1) for i, c in enumerate(reversed(body)))
+    return body + str((10 - total % 10) % 10)
+
+
+def crab_tx(net: Devnet, actor: str, method: str, args: Dict[str, Any]) -> Dict[str, Any]:
+    """Signs a `crab` call as a demo actor with `xiangchain tx` and waits for it to commit."""
+    ident = next(i["dir"] for i in net.demo["identities"] if i["actor"] == actor)
+    r = subprocess.run(
+        [BIN, "tx", "--identity", ident, "--contract", "crab", "--method", method, "--args", json.dumps(args), "--node", net.url],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert r.returncode == 0, f"{method}: {r.stdout}{r.stderr}"
+    return json.loads(r.stdout)
+
+
 def test_merchant_issues_coupons_then_is_refused_beyond_stock(net, desktop):
+    # Coupons promise only inspected crabs the shop holds, and the demo's are all promised: the farm
+    # first ships a gift box of 8 more crabs of the inspected lot YC..-Z01 (rings 57–64) to the store.
+    flagship = net.org_of("merchant-flagship")
+    serials = [r["key"].rsplit("/", 1)[1] for r in net.demo["rings"][56:64]]
+    sscc = gs1_check_digit("30952128000000001")
+    crab_tx(net, "farm-zhang", "pack_box", {"sscc": sscc, "gtin": "09521234543213", "serials": serials})
+    crab_tx(net, "farm-zhang", "ship", {"sscc": sscc, "to": flagship, "carrier": net.org_of("logistics-coldchain")})
+    crab_tx(net, "logistics-coldchain", "hand_over", {"sscc": sscc})
+    crab_tx(net, "merchant-flagship", "receive", {"sscc": sscc})
+
     sign_in(desktop, net, "merchant-flagship")
     WebDriverWait(desktop, 20).until(EC.url_contains("/workspace"))
     form = wait(desktop, "section[data-method=issue_coupons]")
@@ -370,13 +397,13 @@ def test_merchant_issues_coupons_then_is_refused_beyond_stock(net, desktop):
             el.send_keys(value)
         form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
-    issue(5, 9001)
+    issue(1, 9001)  # one coupon of 8 crabs: the box just received
     WebDriverWait(desktop, 60).until(lambda d: "已上链" in form.text or "被拒" in form.text)
     assert "已上链" in form.text, form.text
     shot(desktop, "workspace-merchant.png")
-    issue(100, 9101)
+    issue(1, 9101)  # 8 crabs more than the shop holds
     WebDriverWait(desktop, 60).until(lambda d: "被拒" in form.text)
-    assert "发券被拒：承诺的蟹数超过您的库存" in form.text, form.text
+    assert "发券被拒：承诺的蟹数超过您收到的已检测蟹数" in form.text, form.text
 
 
 def test_regulator_traces_the_redeemed_coupon(net, desktop):

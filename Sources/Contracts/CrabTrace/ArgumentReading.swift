@@ -21,6 +21,38 @@ extension Arguments {
         return try hash64(name)
     }
 
+    /// A required place name (a city), 1–`maxLength` code points that all display as themselves:
+    /// refused (`bad_args`) are control and format characters (bidi overrides and isolates,
+    /// zero-width characters), line and paragraph separators, unassigned, private-use and
+    /// noncharacter code points, and U+FFFD (what text that was not valid UTF-8 was replaced by).
+    /// The gateway refuses the same before signing; this holds for whoever signs.
+    func city(_ name: String, maxLength: Int = 64) throws(ChainError) -> String {
+        let s = try string(name, maxLength: maxLength)
+        guard Self.isDisplayable(s) else {
+            throw ChainError(
+                .badArgs,
+                "\"\(name)\" holds a control, format (bidi, zero-width), separator, unassigned, private-use or replacement character"
+            )
+        }
+        return s
+    }
+
+    /// An optional place name (see `city`).
+    func optionalCity(_ name: String, maxLength: Int = 64) throws(ChainError) -> String? {
+        guard self[name] != nil, self[name] != .null else { return nil }
+        return try city(name, maxLength: maxLength)
+    }
+
+    /// Whether every code point of `s` displays as itself (see `city`).
+    static func isDisplayable(_ s: String) -> Bool {
+        s.unicodeScalars.allSatisfy { u in
+            switch u.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator, .unassigned, .privateUse, .surrogate: return false
+            default: return !u.properties.isNoncharacterCodePoint && u != "\u{FFFD}"
+            }
+        }
+    }
+
     static func parseHash64(_ s: String) -> String? {
         let h = s.lowercased()
         return Hex.isLowercase(h, byteCount: 32) ? h : nil

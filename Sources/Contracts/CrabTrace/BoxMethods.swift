@@ -115,6 +115,9 @@ extension CrabTraceContract {
         box["shippedAt"] = .int(s.now)
         box["custodian"] = .string(carrier ?? s.caller.org)
         s.put(CrabKeys.object(key), box)
+        if box["coupon"] == nil, let gtin = box.str("gtin") {
+            try unstock(gtin: gtin, serials: (box["rings"]?.arrayValue ?? []).compactMap(\.stringValue), s)
+        }
         var data: Record = ["to": .string(to), "from": .string(s.caller.org)]
         if let carrier { data["carrier"] = .string(carrier) }
         if let gcn = box.str("coupon") {
@@ -129,12 +132,43 @@ extension CrabTraceContract {
         try s.history(key.canonical, data)
     }
 
-    /// `receive {sscc}`: by the destination org; for a consumer delivery, by the carrier (or shipper) on handing over.
+    /// Whether a box in transit goes through a carrier's handover to a member: carried by a
+    /// logistics member to another member (a consumer delivery's handover is the carrier's `receive`).
+    private func needsHandover(_ box: Record) -> Bool {
+        box.str("carrier") != nil && box.str("to") != Self.consumerDestination
+    }
+
+    /// `hand_over {sscc}` (the carrier of a box in transit to a member): the carrier signs that it
+    /// handed the box to its destination, who then `receive`s it. Every leg with a carrier thus
+    /// carries the carrier's signature, farm → shop included (invariant 6).
+    func handOver(_ args: JSONValue, _ s: CrabStep) throws {
+        let a = try Arguments(args, allowed: ["sscc"])
+        let key = try boxKey(a)
+        var box = try existingBox(key, s)
+        guard box.str("status") == "in_transit", needsHandover(box), let to = box.str("to") else {
+            throw ChainError(.badState, "box \(key.canonical) is not in transit to a member with a carrier")
+        }
+        guard box.str("carrier") == s.caller.org, box.str("custodian") == s.caller.org else {
+            throw ChainError(.notCustodian, "\(s.caller.org) is not the carrier of box \(key.canonical)")
+        }
+        box["status"] = .string("handed_over")
+        box["handedOverAt"] = .int(s.now)
+        s.put(CrabKeys.object(key), box)
+        try s.history(key.canonical, ["to": .string(to), "carrier": .string(s.caller.org)])
+    }
+
+    /// `receive {sscc}`: by the destination org (after the carrier's `hand_over` when a carrier
+    /// carried it); for a consumer delivery, by the carrier (or shipper) on handing over.
     func receive(_ args: JSONValue, _ s: CrabStep) throws {
         let a = try Arguments(args, allowed: ["sscc"])
         let key = try boxKey(a)
         var box = try existingBox(key, s)
-        guard box.str("status") == "in_transit", let to = box.str("to") else {
+        let arrived = needsHandover(box) ? "handed_over" : "in_transit"
+        guard box.str("status") == arrived, let to = box.str("to") else {
+            if box.str("status") == "in_transit", needsHandover(box) {
+                throw ChainError(
+                    .badState, "box \(key.canonical) awaits its carrier \(box.str("carrier") ?? "")'s hand_over")
+            }
             throw ChainError(.badState, "box \(key.canonical) is not in transit")
         }
         let deliverer = box.str("carrier") ?? box.str("from")
@@ -144,14 +178,7 @@ extension CrabTraceContract {
         box["custodian"] = .string(to)
         box["receivedAt"] = .int(s.now)
         s.put(CrabKeys.object(key), box)
-        if s.caller.role == .merchant, let gtin = box.str("gtin") {
-            for v in box["rings"]?.arrayValue ?? [] {
-                let rk = GS1Key.sgtin(gtin: gtin, serial: v.stringValue ?? "")
-                guard var ring = try s.record(CrabKeys.object(rk)) else { continue }
-                ring["merchant"] = .string(s.caller.org)
-                s.put(CrabKeys.object(rk), ring)
-            }
-        }
+        try stockReceived(box, s)
         try s.history(key.canonical, ["to": .string(to), "by": .string(s.caller.org)])
     }
 }

@@ -43,12 +43,15 @@ extension CrabTraceContract {
         let k = CrabKeys.stock(c.str("season") ?? "", c.str("merchant") ?? "")
         guard var st = try s.record(k) else { return }
         st["promised"] = .int(max(0, st.int("promised") - c.int("crabsPerCoupon")))
+        promise(&st, size: c["sizeLiang"].flatMap(Arguments.tenths) ?? 0, crabs: -c.int("crabsPerCoupon"))
         s.put(k, st)
     }
 
     /// `issue_coupons {season, coupons: [{gcn, secretHash}], sizeLiang, crabsPerCoupon, validUntil?}` (merchant).
     ///
-    /// Invariant 2 (`paper_crabs`): promised + delivered + new ≤ granted. When an issuance brings
+    /// Invariant 2: the new crabs must be on hand (`insufficient_stock`: inspected crabs received, by
+    /// size class, minus those promised by live coupons; see `StockMethods`), and promised +
+    /// delivered + new ≤ granted (`paper_crabs`, the association's cap). When an issuance brings
     /// promised + delivered to `breakerPercent` of granted, a `capacity_exhausted` alert is raised and
     /// further issuance fails `issuance_suspended` until the association lifts it.
     func issueCoupons(_ args: JSONValue, _ s: CrabStep) throws {
@@ -80,6 +83,8 @@ extension CrabTraceContract {
                 .paperCrabs,
                 "\(org) has \(granted) crabs granted, \(committed) promised or delivered; \(wanted) more would be paper crabs")
         }
+        promise(&st, size: size, crabs: wanted)
+        try requireCrabsOnHand(st, sizes: seasonSizes(se), newSize: size, org: org)
         var seen = Set<String>()
         for item in items {
             let c = try Arguments(item, allowed: ["gcn", "secretHash"])
@@ -185,7 +190,7 @@ extension CrabTraceContract {
         let key = try couponKey(a)
         let presented = try a.hash64("secretHash")
         let phone = try a.hash64("phoneHash")
-        let city = try a.string("city", maxLength: 64)
+        let city = try a.city("city")
         var c = try existingCoupon(key, s)
         try requireSecret(c, presented, key)
         try requireLive(c, key, s)
@@ -195,14 +200,20 @@ extension CrabTraceContract {
         try s.history(key.canonical, ["phoneHash": .string(phone), "city": .string(city)])
     }
 
-    /// `redeem {gcn, sscc}` (issuing merchant, holding the box). Invariant 5: `already_redeemed`,
-    /// `coupon_expired`, `wrong_count`, `wrong_size`, `not_inspected`, `inspection_failed`, `lot_frozen`, `recalled`.
+    /// `redeem {gcn, sscc}` (issuing merchant, holding the box), only of a coupon whose holder booked
+    /// the redemption (`not_booked`; at the counter the consumer books first, proving possession).
+    /// Invariant 5: `already_redeemed`, `coupon_expired`, `wrong_count`, `wrong_size`, `not_inspected`,
+    /// `inspection_failed`, `lot_frozen`, `recalled`.
     func redeem(_ args: JSONValue, _ s: CrabStep) throws {
         let a = try Arguments(args, allowed: ["gcn", "sscc"])
         let key = try couponKey(a)
         let bk = try boxKey(a)
         var c = try ownCoupon(key, s)
         try requireLive(c, key, s)
+        guard c.str("status") == CouponStatus.booked else {
+            throw ChainError(
+                .notBooked, "coupon \(key.canonical) is \(c.str("status") ?? "?"): its holder has not booked a redemption")
+        }
         var box = try existingBox(bk, s)
         guard box.str("custodian") == s.caller.org, ["packed", "received"].contains(box.str("status") ?? "") else {
             throw ChainError(.notCustodian, "\(s.caller.org) does not hold box \(bk.canonical)")
@@ -268,8 +279,10 @@ extension CrabTraceContract {
         let stockKey = CrabKeys.stock(c.str("season") ?? "", s.caller.org)
         var st = try s.record(stockKey) ?? [:]
         st["promised"] = .int(max(0, st.int("promised") - c.int("crabsPerCoupon")))
+        promise(&st, size: size, crabs: -c.int("crabsPerCoupon"))
         st["delivered"] = .int(st.int("delivered") + c.int("crabsPerCoupon"))
         s.put(stockKey, st)
+        try unstock(gtin: gtin, serials: serials, s)
         try s.history(key.canonical, ["sscc": .string(sscc), "rings": .array(serials.map { .string($0) })])
         try s.history(bk.canonical, ["gcn": .string(gcn)])
     }

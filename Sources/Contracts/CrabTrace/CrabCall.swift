@@ -293,6 +293,11 @@ public enum CrabCall {
         call("ship", ["sscc": .string(sscc), "to": destination.jsonValue, "carrier": carrier.map { .string($0) }])
     }
 
+    /// `hand_over` (the carrier of a box in transit to a member, before the member receives it).
+    public static func handOver(sscc: String) -> ContractCall {
+        call("hand_over", ["sscc": .string(sscc)])
+    }
+
     /// `receive` (destination, or the deliverer of a consumer shipment).
     public static func receive(sscc: String) -> ContractCall {
         call("receive", ["sscc": .string(sscc)])

@@ -455,27 +455,72 @@ public struct CrabQueries: Sendable {
         var entries: [HistoryEntry] = []
         for o in objects { entries += try history(o) }
         entries.sort { ($0.height, $0.time, $0.txid, $0.object, $0.seq) < ($1.height, $1.time, $1.txid, $1.object, $1.seq) }
-        return AccountabilityTrace(object: key.canonical, objects: objects, entries: entries, accountable: accountable(entries))
+        return AccountabilityTrace(
+            object: key.canonical, objects: objects, entries: entries, accountable: accountable(entries), legs: legs(entries))
+    }
+
+    /// The shipments of boxes among `entries` (in chain order): each `ship` opens a leg of its box,
+    /// the carrier's `hand_over` and the `receive` close it.
+    func legs(_ entries: [HistoryEntry]) -> [CustodyLeg] {
+        var out: [CustodyLeg] = []
+        var open: [String: Int] = [:]
+        for e in entries where e.object.hasPrefix("00/") {
+            let sscc = String(e.object.dropFirst(3))
+            switch e.step {
+            case "ship":
+                open[sscc] = out.count
+                out.append(
+                    CustodyLeg(
+                        sscc: sscc, from: e.data.str("from") ?? e.signer.org, to: e.data.str("to") ?? "",
+                        carrier: e.data.str("carrier"), shippedBy: e.signer))
+            case "hand_over":
+                if let i = open[sscc] { out[i].handedOverBy = e.signer }
+            case "receive":
+                guard let i = open.removeValue(forKey: sscc) else { continue }
+                if out[i].to == CrabTraceContract.consumerDestination {
+                    out[i].handedOverBy = e.signer
+                } else {
+                    out[i].receivedBy = e.signer
+                }
+            default: break
+            }
+        }
+        return out
     }
 
     /// The parties invariant 6 names: the farm that tagged, the lab that inspected, the merchant that
-    /// issued (and redeemed) the coupon or held the crabs, logistics that carried the boxes, consumers' steps.
+    /// issued (and redeemed) the coupon or held the crabs, logistics that carried the boxes (each
+    /// `ship`, `hand_over` and delivery), and the consumer when known: by the consumer's own signed
+    /// steps (booking, gift transfer, scan with the secret, complaint) or, unsigned by them, by the
+    /// merchant's sale to a holder and the carrier's delivery to the consumer.
     func accountable(_ entries: [HistoryEntry]) -> [AccountableParty] {
         var out: [AccountableParty] = []
         var seen = Set<String>()
-        func add(_ party: String, _ e: HistoryEntry) {
-            guard seen.insert("\(party)|\(e.signer.org)|\(e.signer.subject)|\(e.step)").inserted else { return }
+        func add(_ party: String, _ e: HistoryEntry, holder: String? = nil) {
+            guard seen.insert("\(party)|\(e.signer.org)|\(e.signer.subject)|\(e.step)|\(holder ?? "")").inserted else { return }
             out.append(
-                AccountableParty(party: party, signer: e.signer, step: e.step, txid: e.txid, height: e.height, time: e.time))
+                AccountableParty(
+                    party: party, signer: e.signer, step: e.step, txid: e.txid, height: e.height, time: e.time,
+                    holderHash: holder))
         }
         for e in entries {
             switch (e.step, e.signer.role) {
             case ("tag_harvest", "farm"): add("farm", e)
             case ("inspect_lot", "lab"): add("lab", e)
-            case ("issue_coupons", "merchant"), ("redeem", "merchant"), ("sell_coupon", "merchant"): add("merchant", e)
+            case ("issue_coupons", "merchant"), ("redeem", "merchant"): add("merchant", e)
+            case ("sell_coupon", "merchant"):
+                add("merchant", e)
+                if let holder = e.data.str("holderHash") { add("consumer", e, holder: holder) }
+            case ("transfer_coupon", "merchant"):
+                add("merchant", e)
+                add("consumer", e, holder: e.data.str("holderHash"))
             case ("pack_box", "merchant"), ("ship", "merchant"), ("receive", "merchant"): add("merchant", e)
+            case ("receive", "logistics") where e.data.str("to") == CrabTraceContract.consumerDestination:
+                add("logistics", e)
+                add("consumer", e)
             case (_, "logistics"): add("logistics", e)
-            case ("book_redemption", _), ("complain", _): add("consumer", e)
+            case ("book_redemption", _), ("complain", _), ("scan", _): add("consumer", e)
+            case ("transfer_coupon", _): add("consumer", e, holder: e.data.str("holderHash"))
             default: break
             }
         }

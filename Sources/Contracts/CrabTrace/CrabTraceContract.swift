@@ -35,6 +35,7 @@ public struct CrabTraceContract: Contract {
         CrabMethod("pack_box", roles: [.farm, .merchant, .logistics], bizStep: "packing") { try $0.packBox($1, $2) },
         CrabMethod("unpack_box", roles: [.farm, .merchant, .logistics], bizStep: "unpacking") { try $0.unpackBox($1, $2) },
         CrabMethod("ship", roles: [.farm, .merchant, .logistics], bizStep: "shipping") { try $0.ship($1, $2) },
+        CrabMethod("hand_over", roles: [.logistics], bizStep: "arriving") { try $0.handOver($1, $2) },
         CrabMethod("receive", roles: [.farm, .merchant, .logistics], bizStep: "receiving") { try $0.receive($1, $2) },
         CrabMethod("issue_coupons", roles: [.merchant], bizStep: "commissioning") { try $0.issueCoupons($1, $2) },
         CrabMethod("sell_coupon", roles: [.merchant], bizStep: "retail_selling") { try $0.sellCoupon($1, $2) },

@@ -142,7 +142,7 @@ public struct EPCISExport: Sendable {
             ev["childEPCs"] = .array(epcs("sgtin"))
             ev["disposition"] = .string(first.step == "pack_box" ? "container_closed" : "container_open")
         case "ship": object("OBSERVE", epcs("sscc") + epcs("gcn"), disposition: "in_transit")
-        case "receive": object("OBSERVE", epcs("sscc"), disposition: "in_progress")
+        case "hand_over", "receive": object("OBSERVE", epcs("sscc"), disposition: "in_progress")
         case "sell_coupon": object("OBSERVE", epcs("gcn"), disposition: "retail_sold")
         case "transfer_coupon", "scan", "complain": object("OBSERVE", epcs("sgtin") + epcs("gcn") + epcs("sscc"))
         case "book_redemption": object("OBSERVE", epcs("gcn"), disposition: "reserved")

@@ -32,7 +32,7 @@ extension CrabTraceContract {
         let a = try Arguments(args, allowed: ["code", "secretHash", "city", "device", "source", "at"])
         let key = try codeArgument(a)
         let presented = try a.hash64("secretHash")
-        let city = try a.string("city", maxLength: 64)
+        let city = try a.city("city")
         let device = try a.optionalHash64("device") ?? s.caller.certificateFingerprint
         let source = try a.optionalHash64("source") ?? s.caller.certificateFingerprint
         let claimedAt = try a.optionalInt("at", in: 0...Self.maxTime)
@@ -115,7 +115,7 @@ extension CrabTraceContract {
         let a = try Arguments(args, allowed: ["code", "phoneHash", "text", "textHash", "city"])
         let key = try codeArgument(a)
         let phone = try a.hash64("phoneHash")
-        let city = try a.optionalString("city", maxLength: 64)
+        let city = try a.optionalCity("city")
         let text = try a.optionalString("text", maxLength: 500)
         let given = try a.optionalHash64("textHash")
         guard (text == nil) != (given == nil) else {

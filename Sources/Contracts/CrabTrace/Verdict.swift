@@ -52,11 +52,42 @@ public struct AccountableParty: Sendable, Hashable {
     /// Its block time.
     public let time: Int64
 
+    /// For a consumer named by a merchant's sale or a delivery (not by the consumer's own
+    /// signature): the coupon holder's salted hash, when recorded.
+    public var holderHash: String? = nil
+
+    /// JSON rendering.
+    public var json: JSONValue {
+        var o: [String: JSONValue] = [
+            "party": .string(party), "signer": signer.json, "step": .string(step), "txid": .string(txid),
+            "height": .int(height), "time": .int(time),
+        ]
+        if let holderHash { o["holderHash"] = .string(holderHash) }
+        return .object(o)
+    }
+}
+
+/// One leg of a box's journey: who shipped it, the carrier who handed it over, who received it.
+public struct CustodyLeg: Sendable, Hashable {
+    /// The box (SSCC).
+    public let sscc: String
+    /// Shipping org and destination (a member org or `consumer`).
+    public let from: String
+    public let to: String
+    /// The carrier named at shipping, if any.
+    public let carrier: String?
+    /// The `ship` signer.
+    public let shippedBy: StepSigner
+    /// The carrier's `hand_over` signer (for a consumer delivery, the deliverer's `receive`).
+    public var handedOverBy: StepSigner?
+    /// The destination member's `receive` signer (nil for a consumer, who signs nothing).
+    public var receivedBy: StepSigner?
+
     /// JSON rendering.
     public var json: JSONValue {
         .object([
-            "party": .string(party), "signer": signer.json, "step": .string(step), "txid": .string(txid),
-            "height": .int(height), "time": .int(time),
+            "sscc": .string(sscc), "from": .string(from), "to": .string(to), "carrier": carrier.map { .string($0) } ?? .null,
+            "shippedBy": shippedBy.json, "handedOverBy": handedOverBy?.json ?? .null, "receivedBy": receivedBy?.json ?? .null,
         ])
     }
 }
@@ -69,14 +100,17 @@ public struct AccountabilityTrace: Sendable, Hashable {
     public let objects: [String]
     /// Their history entries, in chain order.
     public let entries: [HistoryEntry]
-    /// The accountable parties: farm, lab, merchant, logistics (and consumer steps).
+    /// The accountable parties: farm, lab, merchant, logistics and the consumer when known.
     public let accountable: [AccountableParty]
+    /// Every shipment of the boxes on the path, in chain order, with the signer of each handover.
+    public let legs: [CustodyLeg]
 
     /// JSON rendering.
     public var json: JSONValue {
         .object([
             "object": .string(object), "objects": .array(objects.map { .string($0) }),
             "entries": .array(entries.map(\.json)), "accountable": .array(accountable.map(\.json)),
+            "legs": .array(legs.map(\.json)),
         ])
     }
 }

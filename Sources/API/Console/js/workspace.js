@@ -31,6 +31,7 @@ const SPECS = {
   ],
   logistics: [
     { method: "ship", fields: [["sscc"], ["to"], ["carrier?"]] },
+    { method: "hand_over", fields: [["sscc"]] },
     { method: "receive", fields: [["sscc"]] },
   ],
 };
