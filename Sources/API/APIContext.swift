@@ -27,6 +27,8 @@ struct APIContext: Sendable {
     let crabEPCIS: CrabEPCISCache
     /// Rate limits of the public crab routes.
     let limits: PublicRateLimits
+    /// What `GET /metrics` exports; nil when the node exports no metrics.
+    var metricsExport: MetricsExport? = nil
 
     /// Admits `tx` and answers `{txid, status, height, index, error?}` once committed (or
     /// `pending` after the request's `timeout`, at most `maxWait`).
