@@ -29,8 +29,8 @@ public final class NodeMetrics: Sendable {
         admitted = Counter(label: "xiangchain_transactions_admitted_total", factory: factory)
         blocks = Counter(label: "xiangchain_blocks_committed_total", factory: factory)
         committedTransactions = Counter(label: "xiangchain_transactions_committed_total", factory: factory)
-        // Present from the start, so that a rate over them is defined before the first refusal.
-        refused(.mempoolFull)
+        // Present (at 0) from the start, so that a rate over it is defined before the first refusal.
+        refused(.mempoolFull, by: 0)
     }
 
     /// Counts a refused transaction by its error code.

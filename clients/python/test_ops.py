@@ -158,7 +158,9 @@ def test_metrics_move_with_the_chain(node: Node) -> None:
         value(after, "xiangchain_transactions_refused_total", code="duplicate_tx")
         == value(before, "xiangchain_transactions_refused_total", code="duplicate_tx") + 1
     )
+    # Exported at 0 from the start (no refusal of that kind here).
     assert (("xiangchain_transactions_refused_total", (("code", "mempool_full"),))) in after
+    assert value(after, "xiangchain_transactions_refused_total", code="mempool_full") == 0
     blocks = value(after, "xiangchain_blocks_committed_total") - value(before, "xiangchain_blocks_committed_total")
     assert blocks >= 1
     for histogram in ("xiangchain_block_commit_seconds", "xiangchain_sqlite_commit_seconds"):
@@ -269,3 +271,73 @@ def test_unknown_log_format_is_refused(tmp_path: Path) -> None:
     )
     assert run.returncode != 0
     assert b"bad_config" in run.stderr or b"log format" in run.stderr
+
+
+def test_an_observer_reports_its_sync_lag(tmp_path: Path) -> None:
+    if not XIANGCHAIN_BIN.is_file():
+        pytest.skip("no binary")
+    root = tmp_path / "chain"
+    base = _free_port()
+    subprocess.run(
+        [str(XIANGCHAIN_BIN), "init", "--dir", str(root), "--observers", "1", "--base-port", str(base)],
+        check=True, capture_output=True,
+    )
+    procs = []
+    logs = []
+    try:
+        for home in (root / "nodes" / "0", root / "observers" / "0"):
+            log = open(tmp_path / f"{home.name}-{home.parent.name}.log", "wb")
+            logs.append(log)
+            procs.append(subprocess.Popen([str(XIANGCHAIN_BIN), "node", "--home", str(home)], stdout=log, stderr=log))
+        validator = json.loads((root / "nodes" / "0" / "config.json").read_text())
+        observer = json.loads((root / "observers" / "0" / "config.json").read_text())
+        urls = [f"http://127.0.0.1:{c['apiPort']}" for c in (validator, observer)]
+        admin = xc.Identity.load(str(root / "identities" / "org0-admin"))
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                statuses = [xc.Client(u).status() for u in urls]
+                break
+            except (urllib.error.URLError, ConnectionError, OSError):
+                assert all(p.poll() is None for p in procs), "a node exited"
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        api = xc.Client(urls[0])
+        for _ in range(3):
+            args = {"hash": hashlib.sha256(uuid.uuid4().bytes).hexdigest(), "kind": "doc", "meta": {}}
+            assert api.submit(admin.transaction(statuses[0]["chainId"], "evidence", "put", args))["status"] == "committed"
+        height = api.status()["height"]
+
+        def observer_metrics() -> Dict:
+            # Loopback is allowed by default: no token.
+            with urllib.request.urlopen(urls[1] + "/metrics", timeout=30) as resp:
+                text = resp.read().decode()
+            return {
+                (s.name, tuple(sorted(s.labels.items()))): s.value
+                for f in prometheus_parser.text_string_to_metric_families(text)
+                for s in f.samples
+            }
+
+        deadline = time.monotonic() + 30
+        while True:
+            m = observer_metrics()
+            if value(m, "xiangchain_height") >= height or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        assert value(m, "xiangchain_height") >= height
+        assert value(m, "xiangchain_observer") == 1
+        assert ("xiangchain_sync_lag_blocks", ()) in m and value(m, "xiangchain_sync_lag_blocks") == 0
+        assert value(m, "xiangchain_sync_last_fetch_timestamp_seconds") > time.time() - 60
+        assert value(m, "xiangchain_blocks_committed_total") >= height
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=15)
+        for log in logs:
+            log.close()
