@@ -341,3 +341,90 @@ def test_an_observer_reports_its_sync_lag(tmp_path: Path) -> None:
                 p.wait(timeout=15)
         for log in logs:
             log.close()
+
+
+def _free_block(count: int) -> int:
+    """A base port P with P…P+count-1 and P+1000…P+1000+count-1 free (API and p2p ports of init)."""
+    for _ in range(50):
+        base = _free_port()
+        if base + 1000 + count >= 65535:
+            continue
+        try:
+            for p in [base + k for k in range(count)] + [base + 1000 + k for k in range(count)]:
+                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                    s.bind(("127.0.0.1", p))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError("no free port block")
+
+
+def test_bft_validators_report_round_and_peers_and_a_validator_down(tmp_path: Path) -> None:
+    if not XIANGCHAIN_BIN.is_file():
+        pytest.skip("no binary")
+    root = tmp_path / "chain"
+    base = _free_block(4)
+    subprocess.run(
+        [str(XIANGCHAIN_BIN), "init", "--dir", str(root), "--orgs", "org0,org1,org2,org3", "--base-port", str(base)],
+        check=True, capture_output=True,
+    )
+    procs: List[subprocess.Popen] = []
+    logs = []
+    urls = [f"http://127.0.0.1:{base + k}" for k in range(4)]
+
+    def metrics(url: str) -> Dict:
+        with urllib.request.urlopen(url + "/metrics", timeout=30) as resp:
+            text = resp.read().decode()
+        return {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for f in prometheus_parser.text_string_to_metric_families(text)
+            for s in f.samples
+        }
+
+    def until(check, timeout: float = 60.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if check():
+                    return True
+            except (urllib.error.URLError, ConnectionError, OSError):
+                pass
+            time.sleep(0.3)
+        return False
+
+    try:
+        for k in range(4):
+            log = open(tmp_path / f"node{k}.log", "wb")
+            logs.append(log)
+            procs.append(
+                subprocess.Popen([str(XIANGCHAIN_BIN), "node", "--home", str(root / "nodes" / str(k))], stdout=log, stderr=log)
+            )
+        # Every validator connected to the three others.
+        assert until(lambda: all(value(metrics(u), "xiangchain_peers_connected") == 3 for u in urls)), "peers never all connected"
+        admin = xc.Identity.load(str(root / "identities" / "org0-admin"))
+        api = xc.Client(urls[0])
+        chain = api.status()["chainId"]
+        args = {"hash": hashlib.sha256(uuid.uuid4().bytes).hexdigest(), "kind": "doc", "meta": {}}
+        assert api.submit(admin.transaction(chain, "evidence", "put", args))["status"] == "committed"
+        m = metrics(urls[0])
+        assert value(m, "xiangchain_validators") == 4 and value(m, "xiangchain_observer") == 0
+        assert value(m, "xiangchain_consensus_round") >= 1, m
+        assert value(m, "xiangchain_consensus_last_progress_timestamp_seconds") > time.time() - 120
+        assert value(m, "xiangchain_consensus_stalled") == 0
+        assert value(m, "xiangchain_height") >= 1
+        # Validator 3 goes down: the others see two peers (the input of XiangChainValidatorUnreachable).
+        procs[3].send_signal(signal.SIGTERM)
+        procs[3].wait(timeout=30)
+        assert until(lambda: all(value(metrics(u), "xiangchain_peers_connected") == 2 for u in urls[:3])), "the stop was not seen"
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=15)
+        for log in logs:
+            log.close()
