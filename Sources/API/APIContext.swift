@@ -29,6 +29,8 @@ struct APIContext: Sendable {
     let limits: PublicRateLimits
     /// GS1's EPCIS XML schemas; nil: no XML captures.
     let xmlSchemas: EPCISXMLSchemas?
+    /// What `GET /metrics` exports; nil when the node exports no metrics.
+    var metricsExport: MetricsExport? = nil
 
     /// Admits `tx` and answers `{txid, status, height, index, error?}` once committed (or
     /// `pending` after the request's `timeout`, at most `maxWait`).

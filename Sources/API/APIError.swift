@@ -1,6 +1,7 @@
 import ChainCore
 import HTTPTypes
 import Hummingbird
+import Logging
 
 /// The one place where error codes become HTTP statuses: each code's kind has one status.
 enum APIError {
@@ -64,6 +65,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 e.status == .notFound ? "no route for \(request.method) \(request.uri.path)" : "\(e.status.reasonPhrase)"
             return JSONResponse.make(status: e.status, .object(["error": APIError.errorObject(ChainError(code, message))]))
         } catch {
+            context.logger.error("request failed", metadata: ["error": .string("\(error)")])
             return APIError.response(ChainError(.internalError, "\(error)"))
         }
     }

@@ -11,7 +11,7 @@ import NIOCore
 import NIOSSL
 import Node
 
-/// The node's HTTP/JSON API under `/v1` (described in `docs/openapi.yaml`) and the web console,
+/// The node's HTTP/JSON API under `/v1` (described in `docs/openapi.yaml`), `GET /metrics` and the web console,
 /// assembled from route groups: chain (`ChainRoutes`), sync and stream (`SyncRoutes`), crab
 /// (`CrabRoutes`), EPCIS (`EPCISRoutes`) and console (`ConsoleRoutes`).
 public struct ChainAPI: Sendable {
@@ -22,7 +22,7 @@ public struct ChainAPI: Sendable {
     public init(
         node: ChainNode, maxWait: Duration = .seconds(30), consensus: (@Sendable () -> ConsensusStatus?)? = nil,
         sync: BlockSyncService? = nil, gateway: CrabGateway? = nil, console: ConsoleAccounts? = nil,
-        xmlSchemas: EPCISXMLSchemas? = nil
+        xmlSchemas: EPCISXMLSchemas? = nil, metrics: MetricsExport? = nil
     ) {
         api = APIContext(
             node: node, admission: Admission(node: node, upstream: sync?.sources), maxWait: maxWait, consensus: consensus,
@@ -30,12 +30,14 @@ public struct ChainAPI: Sendable {
             authenticator: RequestAuthenticator(
                 memberships: node.configSource.memberships, chainId: node.chainId, nodeId: node.config.nodeId),
             console: console, crabEPCIS: CrabEPCISCache(), limits: PublicRateLimits(config: node.config),
-            xmlSchemas: xmlSchemas)
+            xmlSchemas: xmlSchemas, metricsExport: metrics)
     }
 
     /// The router with every route.
     public func router() -> Router<NodeRequestContext> {
         let router = Router(context: NodeRequestContext.self)
+        // Request ids, the access log, request counts and GET /metrics (Observability.swift).
+        router.middlewares.add(ObservabilityMiddleware(api: api))
         router.middlewares.add(ErrorMiddleware())
         router.middlewares.add(ClientAddressMiddleware(trustedProxies: Set(api.node.config.trustedProxies)))
         // The web console's pages and files, outside /v1 (ConsoleFiles.swift).
@@ -50,6 +52,8 @@ public struct ChainAPI: Sendable {
         router.addRoutes(GovernanceRoutes(api: api).routes, atPath: "/v1/governance")
         router.addRoutes(contracts.routes, atPath: "/v1/wasm")
         router.addRoutes(console.routes, atPath: "/v1/console")
+        let metrics = MetricsRoute(api: api)
+        router.get("metrics") { request, context in try metrics.metrics(request, context: context) }
         return router
     }
 

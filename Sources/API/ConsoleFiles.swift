@@ -92,7 +92,9 @@ struct ConsoleMiddleware<Context: RequestContext>: RouterMiddleware {
         -> Response
     {
         let raw = request.head.path ?? request.uri.string
-        guard request.method == .get || request.method == .head, !raw.hasPrefix("/v1/"), raw != "/v1" else {
+        guard request.method == .get || request.method == .head, !raw.hasPrefix("/v1/"), raw != "/v1",
+            raw != "/metrics", !raw.hasPrefix("/metrics?")
+        else {
             return try await next(request, context)
         }
         guard let file = console.file(forPath: raw) else {

@@ -74,13 +74,14 @@ public struct TestConsortium: Sendable {
     /// Validator `k`'s node on the SQLite file `directory/node<k>.sqlite`, running `contracts`
     /// (the evidence contract unless told otherwise).
     public func node(
-        in directory: URL, config: NodeConfig? = nil, validator k: Int = 0, contracts: [any Contract] = [EvidenceContract()]
+        in directory: URL, config: NodeConfig? = nil, validator k: Int = 0, contracts: [any Contract] = [EvidenceContract()],
+        metrics: NodeMetrics = NodeMetrics()
     ) throws -> ChainNode {
         try ChainNode(
             genesis: genesis, config: config ?? NodeConfig(nodeId: "node\(k)"),
             databasePath: directory.appendingPathComponent(k == 0 ? "chain.sqlite" : "node\(k).sqlite").path,
             nodeKey: nodeKeys[k],
-            contracts: contracts, logger: Logger(label: "test"))
+            contracts: contracts, logger: Logger(label: "test"), metrics: metrics)
     }
 
     /// Validator `k`'s gateway identity: its node key with the node certificate of the genesis (role `node`).

@@ -24,6 +24,16 @@ public struct Admission: Sendable {
     /// Admits `tx`. `envelope` is the client's `POST /v1/txs` body when there is one (an observer
     /// forwards those bytes unchanged).
     public func submit(_ tx: SignedTransaction, envelope: [UInt8]? = nil) async throws {
+        do {
+            try await admit(tx, envelope: envelope)
+            node.metrics.admission(nil)
+        } catch {
+            node.metrics.admission(error)
+            throw error
+        }
+    }
+
+    func admit(_ tx: SignedTransaction, envelope: [UInt8]?) async throws {
         // A node outside the validator set in force hands transactions to a validator.
         guard let upstream, node.isObserver else {
             try node.submit(tx)

@@ -20,6 +20,10 @@ public struct SyncStatus: Sendable {
     public var blocksSynced = 0
     /// The last failure, when the latest attempt failed.
     public var lastError: String?
+    /// The height of the chain of the source used last, as last learnt (at least the height of
+    /// the last block synced from it); 0 before the first fetch. Its distance to this node's
+    /// height is the sync lag (`xiangchain_sync_lag_blocks`).
+    public var sourceHeight: UInt64 = 0
     /// When epoch-change signatures were last fetched, unix ms.
     var lastEpochFetchAt: Int64 = 0
     /// Since when the current source has been ahead of this node without serving a final block.
@@ -156,11 +160,14 @@ public final class BlockSyncService: Service, Sendable {
             statusBox.withLock {
                 $0.blocksSynced += 1
                 $0.lastBlockAt = ChainNode.nowMillis()
+                $0.sourceHeight = max($0.sourceHeight, b.header.height)
             }
         }
         if done > 0 { logger.debug("synced blocks", metadata: ["to": "\(from + UInt64(done) - 1)", "source": "\(source.name)"]) }
         if done == 0 {
-            try checkSourceIsNotStuck(source, sourceHeight: try? await source.height(), ours: from - 1)
+            let sourceHeight = try? await source.height()
+            statusBox.withLock { $0.sourceHeight = sourceHeight ?? $0.sourceHeight }
+            try checkSourceIsNotStuck(source, sourceHeight: sourceHeight, ours: from - 1)
             try await fetchEpochSignatures(from: source)
         } else {
             statusBox.withLock { $0.aheadButNotFinalSince = nil }

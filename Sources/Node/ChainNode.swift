@@ -27,6 +27,8 @@ public final class ChainNode: Sendable {
     public let notifier = CommitNotifier()
     /// Contract execution.
     public let executor: BlockExecutor
+    /// Operational metrics (`GET /metrics`).
+    public let metrics: NodeMetrics
     /// Where the chain configuration in force comes from (genesis, then governance).
     public let configSource: ConfigSource
     let currentConfig: Mutex<ChainConfig>
@@ -111,8 +113,9 @@ public final class ChainNode: Sendable {
     /// Opens the node's store and binds it to the genesis.
     public init(
         genesis: Genesis, config: NodeConfig, databasePath: String, nodeKey: SigningKey, contracts: [any Contract],
-        logger: Logger
+        logger: Logger, metrics: NodeMetrics = NodeMetrics()
     ) throws {
+        self.metrics = metrics
         self.genesis = genesis
         self.genesisHash = try genesis.hash
         self.config = config
@@ -387,12 +390,18 @@ public final class ChainNode: Sendable {
         consensusBlock: (id: Hash256, height: UInt64, bytes: [UInt8])?
     ) throws {
         let h = block.header
-        let outcome = try executor.execute(
-            txs, height: h.height, time: h.timestamp, state: store, previousStateHash: previousState)
-        try store.commit(
-            BlockCommit(
-                block: block, transactions: outcome.transactions, writes: outcome.writes, resultRoot: outcome.resultRoot,
-                stateHash: outcome.stateHash, consensusBlock: consensusBlock))
+        let outcome = try metrics.timed(metrics.blockCommit) {
+            let outcome = try executor.execute(
+                txs, height: h.height, time: h.timestamp, state: store, previousStateHash: previousState)
+            try metrics.timed(metrics.sqliteCommit) {
+                try store.commit(
+                    BlockCommit(
+                        block: block, transactions: outcome.transactions, writes: outcome.writes,
+                        resultRoot: outcome.resultRoot, stateHash: outcome.stateHash, consensusBlock: consensusBlock))
+            }
+            return outcome
+        }
+        metrics.committed(transactions: txs.count)
         mempool.remove(txs.map(\.id))
         if outcome.writes.contains(where: { $0.key == ConfigSource.stateKey }) { try configChanged() }
         notifier.notify(

@@ -80,6 +80,17 @@ public struct NodeConfig: Codable, Sendable {
     /// node hosts (e.g. the association's one-stop platform for small member firms).
     public var hostedAccountCAs: [String] = []
 
+    /// Who may read `GET /metrics` by the address of the connection (not `X-Forwarded-For`):
+    /// exact IP addresses, or `loopback` for any loopback address. The metrics reveal operational
+    /// data (heights, peers, refusals), so by default only the node's own machine reads them.
+    public var metricsAllowFrom: [String] = ["loopback"]
+    /// A bearer token (at least 16 characters) that lets any client read `GET /metrics` with
+    /// `Authorization: Bearer <token>` (a Prometheus server on another machine); nil: none.
+    public var metricsToken: String?
+    /// How the node writes its log to standard error: `text` (one readable line per entry) or
+    /// `json` (one JSON object per line); `--log-format` overrides it.
+    public var logFormat: String = "text"
+
     /// A config with defaults.
     public init(nodeId: String, apiPort: Int = 8080, p2pPort: Int = 7000) {
         self.nodeId = nodeId
@@ -125,6 +136,9 @@ public struct NodeConfig: Codable, Sendable {
         epcisXMLSchemas = try c.decodeIfPresent(String.self, forKey: .epcisXMLSchemas)
         accountCA = try c.decodeIfPresent(String.self, forKey: .accountCA)
         hostedAccountCAs = try c.decodeIfPresent([String].self, forKey: .hostedAccountCAs) ?? d.hostedAccountCAs
+        metricsAllowFrom = try c.decodeIfPresent([String].self, forKey: .metricsAllowFrom) ?? d.metricsAllowFrom
+        metricsToken = try c.decodeIfPresent(String.self, forKey: .metricsToken)
+        logFormat = try c.decodeIfPresent(String.self, forKey: .logFormat) ?? d.logFormat
     }
 
     /// The URL of this node's API as reached from the same machine (a wildcard listen host is

@@ -12,6 +12,7 @@ import Logging
 import NIOSSL
 import Node
 import P2P
+import Prometheus
 import ServiceLifecycle
 import Storage
 import UnixSignals
@@ -19,25 +20,30 @@ import UnixSignals
 /// Assembles a node from its home directory (configuration → services → `ServiceGroup`) and
 /// serves until SIGINT/SIGTERM.
 public enum NodeRunner {
-    /// Runs the validator or observer whose home is `home`; `apiHost`/`apiPort` override its config.
-    public static func run(home: URL, apiHost: String?, apiPort: Int?) async throws {
+    /// Runs the validator or observer whose home is `home`; `apiHost`/`apiPort` and `logFormat`
+    /// (`text`, `json`) override its config.
+    public static func run(home: URL, apiHost: String?, apiPort: Int?, logFormat: String? = nil) async throws {
         // Everything the node creates (databases and their WAL and shared-memory files, the data
         // directory, complaint contacts) is its operator's alone: 0600 files, 0700 directories.
         umask(0o077)
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-            return h
-        }
-        let logger = Logger(label: "xiangchain")
         let nodeHome = try NodeHome(home)
         var config = nodeHome.config
         if let apiHost { config.apiHost = apiHost }
         if let apiPort { config.apiPort = apiPort }
+        if let logFormat { config.logFormat = logFormat }
+        try LogFormat.named(config.logFormat).bootstrap(
+            level: ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info)
+        let logger = Logger(label: "xiangchain")
+        if let token = config.metricsToken, token.utf8.count < 16 {
+            throw ChainError(.badConfig, "metricsToken must be at least 16 characters")
+        }
         let genesis = nodeHome.genesis
+        // The node's metrics, in the registry that GET /metrics emits.
+        let registry = PrometheusCollectorRegistry()
+        let metrics = NodeMetrics(factory: PrometheusMetricsFactory(registry: registry))
         let node = try ChainNode(
             genesis: genesis, config: config, databasePath: nodeHome.databasePath, nodeKey: nodeHome.key,
-            contracts: ChainContracts.all(config: config, genesis: genesis), logger: logger)
+            contracts: ChainContracts.all(config: config, genesis: genesis), logger: logger, metrics: metrics)
         // The node signs consumers' crab scans and complaints, and the periodic sweep, as itself (role node).
         let gateway = try CrabGateway.load(home: home, suite: genesis.suite)
         let height = try node.store.tip()?.height ?? 0
@@ -87,11 +93,21 @@ public enum NodeRunner {
         limits.maxConnections = min(config.maxHTTPConnections, FileLimits.raiseSoftLimit() * 3 / 4)
         limits.idleTimeout = .seconds(max(1, config.httpIdleTimeoutSeconds))
         var tls: TLSConfiguration?
+        // The certificates whose days to expiry the metrics report.
+        var certificates: [String: Date] = [:]
+        if let pem = try? String(contentsOf: home.appendingPathComponent("node.cert.pem"), encoding: .utf8),
+            let info = try? CertificateInfo(pem: pem)
+        {
+            certificates["node"] = info.notAfter
+        }
         switch (config.apiTLSCertificate, config.apiTLSKey) {
         case (nil, nil): tls = nil
         case (let cert?, let key?):
             func resolve(_ path: String) -> String { path.hasPrefix("/") ? path : home.appendingPathComponent(path).path }
             tls = try APITLS.configuration(certificateChain: resolve(cert), privateKey: resolve(key))
+            if let leaf = try? NIOSSLCertificate.fromPEMFile(resolve(cert)).first {
+                certificates["api_tls"] = Date(timeIntervalSince1970: TimeInterval(leaf.notValidAfter))
+            }
         default: throw ChainError(.badConfig, "apiTLSCertificate and apiTLSKey go together: give both or neither")
         }
         let xmlSchemas = try config.epcisXMLSchemas.map { dir in
@@ -99,9 +115,9 @@ public enum NodeRunner {
         }
         add(
             try ChainAPI(
-                node: node, consensus: statusSource, sync: sync, gateway: gateway, console: console, xmlSchemas: xmlSchemas
-            ).application(
-                host: config.apiHost, port: config.apiPort, limits: limits, tls: tls, logger: logger))
+                node: node, consensus: statusSource, sync: sync, gateway: gateway, console: console, xmlSchemas: xmlSchemas,
+                metrics: MetricsExport(registry: registry, certificates: certificates)
+            ).application(host: config.apiHost, port: config.apiPort, limits: limits, tls: tls, logger: logger))
         logger.info(
             "\(node.isObserver ? "observer" : "node") \(config.nodeId) of chain \(node.chainId) (\(genesis.validators.count) validators) at height \(height); API on \(config.apiTLSCertificate == nil ? "http" : "https")://\(config.apiHost):\(config.apiPort)"
         )

@@ -12,6 +12,7 @@ struct SoloCommand: AsyncParsableCommand {
     @Option(help: "Consortium directory; created if missing.") var dir: String
     @Option(help: "API host.") var apiHost: String = "127.0.0.1"
     @Option(help: "API port.") var apiPort: Int = 8080
+    @Option(help: "Log format: text or json (one JSON object per line).") var logFormat: String?
 
     func run() async throws {
         let layout = NetworkLayout(root: URL(fileURLWithPath: dir))
@@ -19,7 +20,7 @@ struct SoloCommand: AsyncParsableCommand {
             _ = try layout.create(orgs: ["org0"], suite: .ed25519, chainId: "xiangchain-local", basePort: nil)
             print("created a single-validator chain in \(dir); identity org0-admin in \(layout.identityDir("org0-admin").path)")
         }
-        try await NodeRunner.run(home: layout.nodeHome(0), apiHost: apiHost, apiPort: apiPort)
+        try await NodeRunner.run(home: layout.nodeHome(0), apiHost: apiHost, apiPort: apiPort, logFormat: logFormat)
     }
 }
 
@@ -30,8 +31,10 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Node home directory.") var home: String
     @Option(help: "Override the API host.") var apiHost: String?
     @Option(help: "Override the API port.") var apiPort: Int?
+    @Option(help: "Log format: text or json (one JSON object per line); overrides the config's logFormat.")
+    var logFormat: String?
 
     func run() async throws {
-        try await NodeRunner.run(home: URL(fileURLWithPath: home), apiHost: apiHost, apiPort: apiPort)
+        try await NodeRunner.run(home: URL(fileURLWithPath: home), apiHost: apiHost, apiPort: apiPort, logFormat: logFormat)
     }
 }

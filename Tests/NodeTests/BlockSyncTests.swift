@@ -86,6 +86,9 @@ struct StoreSource: BlockSource {
             }
             let stillAtGenesis = (try observer.store.tip()?.height ?? 0) == 0
             #expect(stillAtGenesis)
+            // The source's height is known although it serves nothing: the sync lag (metrics) is all of it.
+            let sourceHeight = try source.store.tip()?.height ?? 0
+            #expect(sourceHeight > 0 && stuck.status.sourceHeight == sourceHeight)
             // With a good source after it, the observer moves on and catches up.
             let sync = BlockSyncService(
                 node: observer, sources: [StoreSource(node: source, unfinal: true), StoreSource(node: source)],
@@ -96,6 +99,7 @@ struct StoreSource: BlockSource {
                 #expect(caughtUp)
                 group.cancelAll()
             }
+            #expect(sync.status.sourceHeight == sourceHeight)
         }
     }
 

@@ -53,6 +53,53 @@ import Testing
         return out
     }
 
+    /// `deploy/prometheus/`: the scrape config and alert rules pass `promtool check`, the rules'
+    /// own unit tests pass `promtool test rules`, and every node metric the rules name is one the
+    /// node exports (its name appears in the sources that record it).
+    @Test func thePrometheusConfigAndAlertRulesCheck() async throws {
+        try await withTemporaryDirectory { dir in
+            let prom = Self.root.appendingPathComponent("deploy/prometheus")
+            let rules = try String(contentsOf: prom.appendingPathComponent("xiangchain-alerts.yml"), encoding: .utf8)
+            let sources = try ["Sources/Node/NodeMetrics.swift", "Sources/API/Observability.swift"].map {
+                try String(contentsOf: Self.root.appendingPathComponent($0), encoding: .utf8)
+            }.joined()
+            let named = Set(
+                rules.matches(of: /xiangchain_[a-z_]+/).map { String($0.output) }.filter { $0 != "xiangchain_" })
+            #expect(named.count >= 8, "\(named.sorted())")
+            for name in named {
+                #expect(sources.contains("\"\(name)\""), "the rules use \(name), which the node does not export")
+            }
+            for alert in [
+                "XiangChainStalled", "XiangChainNodeDown", "XiangChainValidatorUnreachable", "XiangChainCertificateExpiring",
+                "XiangChainMempoolFull",
+            ] {
+                #expect(rules.contains("alert: \(alert)\n"), "\(alert)")
+            }
+            // The config names the token file and the rule file as installed; here, copies.
+            let token = dir.appendingPathComponent("token")
+            try "0123456789abcdef-token".write(to: token, atomically: true, encoding: .utf8)
+            let config = try String(contentsOf: prom.appendingPathComponent("prometheus.yml"), encoding: .utf8)
+                .replacingOccurrences(of: "/etc/prometheus/xiangchain-metrics-token", with: token.path)
+            #expect(config != (try String(contentsOf: prom.appendingPathComponent("prometheus.yml"), encoding: .utf8)))
+            try config.write(to: dir.appendingPathComponent("prometheus.yml"), atomically: true, encoding: .utf8)
+            try rules.write(to: dir.appendingPathComponent("xiangchain-alerts.yml"), atomically: true, encoding: .utf8)
+            guard
+                let checkConfig = try await runTool(
+                    "promtool", ["check", "config", dir.appendingPathComponent("prometheus.yml").path])
+            else {
+                print("promtool is not installed (scripts/install-deps installs prometheus): files not checked by it")
+                return
+            }
+            #expect(checkConfig.status == 0 && checkConfig.output.contains("SUCCESS"), "\(checkConfig.output)")
+            let checkRules = try await runTool(
+                "promtool", ["check", "rules", prom.appendingPathComponent("xiangchain-alerts.yml").path])
+            #expect(checkRules?.status == 0 && checkRules?.output.contains("SUCCESS") == true, "\(checkRules?.output ?? "")")
+            let unitTests = try await runTool(
+                "promtool", ["test", "rules", prom.appendingPathComponent("xiangchain-alerts.test.yml").path])
+            #expect(unitTests?.status == 0 && unitTests?.output.contains("SUCCESS") == true, "\(unitTests?.output ?? "")")
+        }
+    }
+
     @Test func theUnitsVerifyAndTheirCommandsRunANodeAndBackItUp() async throws {
         try await withTemporaryDirectory { dir in
             let units = ["xiangchain-node@.service", "xiangchain-backup@.service", "xiangchain-backup@.timer"]

@@ -1,0 +1,190 @@
+"""The ``xiangchain`` package: installed with pip into a fresh virtual environment and imported
+there, its examples run against a real node; the SDK's calls end to end; the suite hook.
+
+Run from the repository root:  python3 -m pytest -q clients/python
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+import xiangchain
+from test_ops import XIANGCHAIN_BIN, Node as NodeProcess
+from xiangchain import epcis, signing
+
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
+    if not XIANGCHAIN_BIN.is_file():
+        pytest.skip(f"xiangchain binary not found at {XIANGCHAIN_BIN} (set XIANGCHAIN_BIN)")
+    n = NodeProcess(tmp_path_factory.mktemp("sdk") / "chain", {})
+    try:
+        yield n
+    finally:
+        n.stop()
+
+
+def issue(chain: NodeProcess, role: str, name: str) -> xiangchain.Identity:
+    root = chain.home.parent.parent
+    subprocess.run(
+        [str(XIANGCHAIN_BIN), "identity", "issue", "--dir", str(root), "--org", "org0", "--role", role, "--name", name],
+        check=True, capture_output=True,
+    )
+    return xiangchain.Identity.load(str(root / "identities" / name))
+
+
+def test_pip_installs_the_package_into_a_fresh_venv(tmp_path: Path, chain: NodeProcess) -> None:
+    # A copy of the sources, so that the build leaves nothing in the repository.
+    source = tmp_path / "src"
+    shutil.copytree(HERE, source, ignore=shutil.ignore_patterns("test_*.py", "__pycache__", "build", "*.egg-info", ".pytest_cache"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    # No index: the build and the dependency (cryptography) come from this machine.
+    install = subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-build-isolation", "--no-index", str(source)],
+        capture_output=True, text=True,
+    )
+    assert install.returncode == 0, install.stdout + install.stderr
+    probe = subprocess.run(
+        [str(python), "-c", "import json, xiangchain, xiangchain_client; print(json.dumps([xiangchain.__file__, "
+         "xiangchain_client.__file__, xiangchain.__version__, xiangchain.suites()]))"],
+        capture_output=True, text=True, cwd=tmp_path, check=True,
+    )
+    package, core, version, suites = json.loads(probe.stdout)
+    assert package.startswith(str(venv)) and core.startswith(str(venv))
+    assert version == xiangchain.__version__
+    assert suites == ["ed25519", "p256"]
+    assert (venv / "bin" / "xiangchain-verify").is_file()
+
+    # The examples, run by the installed package against the node.
+    identity = str(chain.home.parent.parent / "identities" / "org0-admin")
+    sample = tmp_path / "contract.pdf"
+    sample.write_bytes(uuid.uuid4().bytes * 100)
+    run = subprocess.run(
+        [str(python), str(source / "examples" / "submit_evidence.py"), chain.url, identity, str(sample)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert hashlib.sha256(sample.read_bytes()).hexdigest() in run.stdout and "notarised in block" in run.stdout
+    txid = run.stdout.strip().rsplit("(tx ", 1)[1].rstrip(")")
+    run = subprocess.run(
+        [str(python), str(source / "examples" / "verify_proof.py"), chain.url, txid, str(chain.home / "genesis.json")],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )
+    assert run.returncode == 0 and run.stdout.startswith("OK: "), run.stdout + run.stderr
+    proof = tmp_path / "proof.json"
+    proof.write_text(json.dumps(chain.api.proof(txid)))
+    run = subprocess.run(
+        [str(venv / "bin" / "xiangchain-verify"), str(proof), str(chain.home / "genesis.json")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert run.returncode == 0 and run.stdout.startswith("OK: "), run.stdout + run.stderr
+    run = subprocess.run(
+        [str(python), str(source / "examples" / "epcis_capture.py"), chain.url, identity],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "the query finds 1 event(s)" in run.stdout
+
+
+def test_submit_and_wait_proofs_and_failures(chain: NodeProcess) -> None:
+    node = xiangchain.Node(chain.url, request_id_prefix="sdk")
+    args = {"hash": hashlib.sha256(uuid.uuid4().bytes).hexdigest(), "kind": "doc", "meta": {"by": "sdk"}}
+    result = node.submit_and_wait(chain.admin, "evidence", "put", args)
+    assert result["status"] == "committed" and result["height"] >= 1
+    assert node.last_request_id and node.last_request_id.startswith("sdk-")
+    report = node.verified_proof(result["txid"], genesis=json.loads((chain.home / "genesis.json").read_text()))
+    assert report.txid == result["txid"] and report.signatures_checked and report.valid_signers == ["node0"]
+    assert node.evidence(args["hash"])["kind"] == "doc"
+    # The same evidence again is a new transaction whose execution fails: TransactionFailed with the code.
+    with pytest.raises(xiangchain.TransactionFailed) as failed:
+        node.submit_and_wait(chain.admin, "evidence", "put", args)
+    assert failed.value.code and failed.value.result["status"] == "failed"
+    # Resubmitting the very same signed transaction is refused at admission.
+    tx = node.transaction(chain.admin, "evidence", "put", {**args, "hash": hashlib.sha256(b"x" + uuid.uuid4().bytes).hexdigest()})
+    assert node.submit(tx)["txid"] == tx.txid
+    assert node.wait(tx.txid)["status"] == "committed"
+    with pytest.raises(xiangchain.APIError) as dup:
+        node.submit(tx)
+    assert dup.value.code == "duplicate_tx"
+    with pytest.raises(xiangchain.WaitTimeout):
+        node.wait("00" * 32, timeout=0.3, poll=0.1)
+
+
+def test_signed_requests(chain: NodeProcess) -> None:
+    node = xiangchain.Node(chain.url)
+    regulator = issue(chain, "regulator", "sdk-regulator")
+    farm = issue(chain, "farm", "sdk-farm")
+    status, _, alerts = node.signed(regulator, "GET", "/v1/crab/alerts")
+    assert status == 200 and isinstance(alerts, dict)
+    with pytest.raises(xiangchain.APIError) as refused:
+        node.signed(farm, "GET", "/v1/crab/alerts")
+    assert refused.value.code == "forbidden"
+    with pytest.raises(xiangchain.APIError) as unsigned:
+        node.get("/v1/crab/alerts")
+    assert unsigned.value.status == 401
+
+
+def test_epcis_capture_and_query(chain: NodeProcess) -> None:
+    node = xiangchain.Node(chain.url)
+    epcs = [f"urn:epc:id:sgtin:0614141.107346.{uuid.uuid4().int % 10**9}" for _ in range(3)]
+    events = [epcis.object_event([e], biz_step="receiving", disposition="in_progress") for e in epcs]
+    result = node.epcis_capture(chain.admin, epcis.document(events))
+    assert result["status"] == "committed"
+    found = list(node.epcis_events(MATCH_epc=epcs, perPage=2))  # two pages
+    assert sorted(e["epcList"][0] for e in found) == sorted(epcs)
+    doc, token = node.epcis_query(MATCH_epc=epcs[0])
+    assert token is None and [e["epcList"] for e in epcis.events_of(doc)] == [[epcs[0]]]
+    # Capturing the same events again fails as duplicates.
+    with pytest.raises(xiangchain.TransactionFailed) as dup:
+        node.epcis_capture(chain.admin, events)
+    assert dup.value.code == "epcis_duplicate"
+    with pytest.raises(xiangchain.APIError) as bad:
+        node.epcis_query(perPage=0)
+    assert bad.value.status == 400
+
+
+def test_suites_sign_and_verify_and_the_hook_for_more() -> None:
+    message = b"body bytes"
+    for key in (ed25519.Ed25519PrivateKey.generate(), ec.generate_private_key(ec.SECP256R1())):
+        suite = signing.suite_of(key)
+        signature = signing.sign(key, message)
+        assert signing.verify(key.public_key(), signature, message)
+        assert not signing.verify(key.public_key(), signature, message + b"!")
+        assert suite in ("ed25519", "p256")
+
+    class ToyKey:
+        secret = b"k"
+
+    calls = []
+
+    def toy_sign(key: ToyKey, msg: bytes) -> bytes:
+        calls.append(msg)
+        return hashlib.sha256(key.secret + msg).digest()
+
+    signing.register_suite(
+        "toy", lambda k: isinstance(k, ToyKey), toy_sign, lambda k, s, m: s == hashlib.sha256(k.secret + m).digest()
+    )
+    try:
+        assert signing.suite_of(ToyKey()) == "toy"
+        assert signing.verify(ToyKey(), signing.sign(ToyKey(), message), message)
+        assert calls == [message]
+        with pytest.raises(ValueError):
+            signing.register_suite("not a name", lambda k: False, toy_sign, lambda k, s, m: False)
+    finally:
+        signing._SUITES.pop("toy")
+    with pytest.raises(ValueError):
+        signing.suite_of(object())
