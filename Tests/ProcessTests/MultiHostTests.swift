@@ -254,7 +254,10 @@ import Testing
         let during = await (0..<4).asyncMap { await height($0) ?? -1 }
         try await Task.sleep(for: .seconds(8))
         let later = await (0..<4).asyncMap { await height($0) ?? -1 }
-        #expect(during == later, "a 2 | 2 split must not commit: \(during) → \(later)")
+        // A validator that was one block behind may still fetch a block certified before the
+        // split from its side's peer (seen: [16, 16, 16, 15] → [16, 16, 16, 16]); nothing beyond the
+        // highest block known before the split may appear.
+        #expect(later.max() == during.max(), "a 2 | 2 split must not commit: \(during) → \(later)")
         let ackedBeforeHeal = ackCount()
         try await Self.split([0, 1], [2, 3], on: false)
         let peak = later.max() ?? 0
