@@ -46,7 +46,7 @@ struct ChainRoutes: Sendable {
                 "round": .int(Int64(c.round)), "leader": .string(c.leader), "highQCRound": .int(Int64(c.highQCRound)),
                 "lastProgressAt": .int(c.lastProgressAt), "peersConnected": .array(c.peersConnected.map { .string($0) }),
                 "validators": .int(c.validators), "quorum": .int(c.quorum), "epoch": .int(Int64(c.epoch)),
-                "voter": .bool(c.voter),
+                "voter": .bool(c.voter), "down": .array(c.down.map { .string($0) }),
                 "healthy": .bool(c.stalled == nil),
             ]
             if let why = c.stalled { o["stalled"] = .string(why) }

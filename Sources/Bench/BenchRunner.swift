@@ -85,6 +85,16 @@ public enum BenchRunner {
     public static func run(_ s: BenchSettings) async throws -> Report {
         let machine = Machine.current()
         say("machine: \(machine.cores) cores, \(machine.cpuModel)")
+        return try await withNetwork(s) { urls, signer, network in
+            try await measure(s, urls: urls, signer: signer, network: network, machine: machine)
+        }
+    }
+
+    /// Runs `body` against a fresh network (stopped and, unless `s.dir` is given, removed
+    /// afterwards) or against `s.targets`, with the identity that signs the load.
+    static func withNetwork<T: Sendable>(
+        _ s: BenchSettings, _ body: ([URL], SigningIdentity, LocalNetwork?) async throws -> T
+    ) async throws -> T {
         var network: LocalNetwork?
         var root: URL?
         let urls: [URL]
@@ -111,10 +121,10 @@ public enum BenchRunner {
             say("started \(s.nodes) validators in \(dir.path)")
         }
         do {
-            let report = try await measure(s, urls: urls, signer: signer, network: network, machine: machine)
+            let result = try await body(urls, signer, network)
             if let network { _ = await network.stop() }
             if s.dir == nil, let root { try? FileManager.default.removeItem(at: root) }
-            return report
+            return result
         } catch {
             if let network { _ = await network.stop() }
             if s.dir == nil, let root { try? FileManager.default.removeItem(at: root) }

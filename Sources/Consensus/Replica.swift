@@ -56,6 +56,12 @@ public struct ConsensusConfig: Sendable {
     /// or that block's parent has a payload (their commits travel in the next proposals), and at
     /// most half the round timeout.
     public var emptyProposalDelayMs = 0
+    /// Leader reputation: how many certificates back (the QC just formed and those its chain
+    /// carries) a leader is chosen from; 0 keeps plain round-robin. See `Replica.leader(of:)`.
+    public var reputationWindow = 5
+    /// A validator not heard from (no proposal, vote, timeout, or signature in a QC) for this
+    /// many rounds counts as down (for the node's status).
+    public var silentRounds: UInt64 = 12
 
     /// Defaults.
     public init() {}
@@ -156,6 +162,11 @@ public struct Replica<Crypto: ConsensusCrypto> {
     public private(set) var committed: ConsensusBlock
     /// Consecutive rounds entered by timeout (drives back-off).
     public private(set) var consecutiveTimeouts = 0
+    /// Leaders chosen by reputation for the coming rounds (see `leader(of:)`).
+    var elected: [UInt64: String] = [:]
+    /// The highest round each validator was last heard in: an authentic proposal, vote or
+    /// timeout of its own, or its signature in a QC.
+    public private(set) var lastHeard: [String: UInt64] = [:]
 
     // Everything a peer can make a replica keep is bounded (see `Footprint`): votes and timeouts
     // to a window of rounds and one per signer and round, proposals to a few per round, fetches
@@ -228,6 +239,49 @@ public struct Replica<Crypto: ConsensusCrypto> {
         for b in storedBlocks where b.epoch == epoch && b.height > c.height { self.blocks[b.id] = b }
         self.round = max(s.highQC.round + 1, s.highestVotedRound, (s.highTC?.round ?? 0) + 1)
         self.lastProposedRound = max(s.highestVotedRound, s.lastProposedRound)
+        for v in validators.ids { lastHeard[v] = round }
+    }
+
+    /// The leader of round `r`. Round-robin (`ValidatorSet.leader(of:)`), except for rounds that
+    /// a leader was elected for by reputation (in the manner of DiemBFT v4's leader reputation):
+    /// when this replica takes in a QC of round r−2 (before it is past round r), it picks the
+    /// leader of round r from the validators that signed the last `reputationWindow`
+    /// certificates of that QC's chain (the QC, the QC its block carries, and so on back),
+    /// round-robin among them. A crashed validator signs none, so it stops being picked once it
+    /// has been out of a window; one that comes back signs again and is picked again. At most
+    /// one block is certified per round and its chain is hash-linked, so every replica that
+    /// elects for round r computes the same leader; a round two after a round without a QC (a
+    /// crashed or outvoted leader), or whose history is not at hand, falls back to round-robin,
+    /// so liveness never depends on the election. Safety does not depend on who leads
+    /// (`docs/consensus.md`).
+    public func leader(of r: UInt64) -> String { elected[r] ?? validators.leader(of: r) }
+
+    /// Validators (other than this one) not heard from in the last `silentRounds` rounds.
+    public var silentValidators: [String] {
+        guard round > config.silentRounds else { return [] }
+        return validators.ids.filter { $0 != id && (lastHeard[$0] ?? 0) + config.silentRounds < round }
+    }
+
+    mutating func heard(_ v: String, round r: UInt64) {
+        guard validators.contains(v), r > (lastHeard[v] ?? 0) else { return }
+        lastHeard[v] = r
+    }
+
+    /// Chooses the leader of round `qc.round + 2` (see `leader(of:)`).
+    mutating func elect(after qc: QuorumCertificate) {
+        let target = qc.round + 2
+        guard config.reputationWindow > 0, elected[target] == nil else { return }
+        var active = Set<String>()
+        var cursor = qc
+        for _ in 0..<config.reputationWindow {
+            // Too close to the epoch's start, or a block not at hand: round-robin.
+            guard cursor.round > 0, let b = blocks[cursor.blockID] else { return }
+            for s in cursor.votes { active.insert(s.signer) }
+            cursor = b.qc
+        }
+        let order = validators.ids.filter { active.contains($0) }
+        guard !order.isEmpty else { return }
+        elected[target] = order[Int(target % UInt64(order.count))]
     }
 
     /// Processes one event and returns the actions to carry out, in order.
@@ -237,7 +291,7 @@ public struct Replica<Crypto: ConsensusCrypto> {
         case .start:
             guard isVoter else { break }
             scheduleTimer()
-            if validators.leader(of: round) == id, highQC.round + 1 == round { propose(tc: nil) }
+            if leader(of: round) == id, highQC.round + 1 == round { propose(tc: nil) }
         case .timer(let r, let e):
             if e == epoch, r == round, isVoter { localTimeout() }
         case .payloadReady:
@@ -295,8 +349,11 @@ public struct Replica<Crypto: ConsensusCrypto> {
         tc.verify(validators: signers, crypto: crypto, epoch: epoch, minimumSigners: quorumNeeded)
     }
 
+    /// A well-formed block signed by a validator, on a valid QC. Whether its author leads its
+    /// round is checked for proposals only (a fetched block is hash-linked to a QC, and its round
+    /// may have had an elected leader this replica does not know of).
     func validBlock(_ b: ConsensusBlock) -> Bool {
-        guard !b.isGenesis, b.author == validators.leader(of: b.round), b.round > b.qc.round, b.parentID == b.qc.blockID,
+        guard !b.isGenesis, validators.contains(b.author), b.round > b.qc.round, b.parentID == b.qc.blockID,
             b.height == b.qc.height + 1,
             crypto.verify(signer: b.author, message: ConsensusBlock.signingBytes(b.id), signature: b.signature)
         else { return false }
@@ -312,6 +369,10 @@ public struct Replica<Crypto: ConsensusCrypto> {
         }
         onQC(block.qc, from: from)
         if let tc { onTC(tc) }
+        // Its certificates are taken in whoever proposed (they prove themselves); the block only
+        // from the round's leader, as this replica knows it.
+        guard block.author == leader(of: block.round) else { return }
+        heard(block.author, round: block.round)
         if blocks[block.id] == nil {
             // Only recent rounds' proposals, a few per round: a leader cannot fill memory with
             // equivocations or with blocks for rounds nobody has reached.
@@ -344,7 +405,7 @@ public struct Replica<Crypto: ConsensusCrypto> {
         safety.highQC = highQC
         safety.highTC = highTC
         let vote = Vote(data: b.voteData, signer: id, signature: crypto.sign(b.voteData.signingBytes))
-        let next = validators.leader(of: r + 1)
+        let next = leader(of: r + 1)
         if faults.sendBeforePersist {
             deliverVote(vote, to: next)
             out.append(.persist(safety))
@@ -362,12 +423,16 @@ public struct Replica<Crypto: ConsensusCrypto> {
         }
     }
 
+    /// Takes a vote: any replica a vote is sent to may form the QC (a QC proves itself, whoever
+    /// assembles it), so a vote that arrives before this replica learns that it leads the next
+    /// round (an elected leader) is not lost.
     mutating func onVote(_ v: Vote) {
         let r = v.data.round
-        guard v.data.epoch == epoch, validators.leader(of: r + 1) == id, r + 1 >= round, r <= round + config.futureRounds,
+        guard v.data.epoch == epoch, r + 1 >= round, r <= round + config.futureRounds,
             votes[r]?[v.signer] == nil, isSigner(v.signer),
             crypto.verify(signer: v.signer, message: v.data.signingBytes, signature: v.signature)
         else { return }
+        heard(v.signer, round: r)
         votes[r, default: [:]][v.signer] = v
         let same = votes[r, default: [:]].values.filter { $0.data == v.data }
         if same.count == validators.quorum {
@@ -381,11 +446,17 @@ public struct Replica<Crypto: ConsensusCrypto> {
 
     mutating func onQC(_ qc: QuorumCertificate, from: String?) {
         let raised = qc.round > highQC.round
-        if raised { highQC = qc }
+        if raised {
+            highQC = qc
+            for s in qc.votes { heard(s.signer, round: qc.round) }
+        }
         tryCommit(qc, from: from)
+        // Elect the leader of the round after next, before entering the next (whose leader
+        // proposes and votes at once, and that vote goes to the leader after next).
+        if qc.round > 0, qc.round + 2 >= round { elect(after: qc) }
         advance(to: qc.round + 1, tc: nil)
         // A leader that could not propose yet (its highest QC was below its TC's) may now.
-        if raised, validators.leader(of: round) == id, lastProposedRound < round { propose(tc: enteredByTC) }
+        if raised, leader(of: round) == id, lastProposedRound < round { propose(tc: enteredByTC) }
     }
 
     mutating func onTC(_ tc: TimeoutCertificate) {
@@ -403,8 +474,9 @@ public struct Replica<Crypto: ConsensusCrypto> {
         timeouts = timeouts.filter { $0.key + 1 >= r }
         pendingProposals.removeAll { $0.block.round < r }
         proposalsAccepted = proposalsAccepted.filter { $0.key + 2 >= r }
+        elected = elected.filter { $0.key >= r }
         scheduleTimer()
-        if validators.leader(of: r) == id { propose(tc: tc) }
+        if leader(of: r) == id { propose(tc: tc) }
     }
 
     mutating func propose(tc: TimeoutCertificate?, force: Bool = false) {
@@ -454,8 +526,14 @@ public struct Replica<Crypto: ConsensusCrypto> {
         return false
     }
 
+    /// The round timer. It doubles per consecutive round entered by timeout, but only past 2f of
+    /// them: f crashed validators cost up to 2f timed-out rounds in a row under round-robin (each
+    /// its own round, and the round before, whose votes went to it), and a TC that forms promptly
+    /// after such a round says the network is fine; only longer runs of timeouts (a slow network,
+    /// where waiting longer helps) back off.
     func timeoutDuration() -> Int {
-        config.baseTimeoutMs << min(consecutiveTimeouts, config.maxBackoffExponent)
+        let steps = max(0, consecutiveTimeouts - 2 * validators.faultTolerance)
+        return config.baseTimeoutMs << min(steps, config.maxBackoffExponent)
     }
 
     mutating func scheduleTimer() {
@@ -509,7 +587,10 @@ public struct Replica<Crypto: ConsensusCrypto> {
             && valid(t.highQC)
         // The sender's highest QC before its TC: a leader that enters its round by this TC must
         // propose on the highest QC it can know (the TC's highest QC round may be the sender's).
-        if authentic { onQC(t.highQC, from: t.signer == id ? nil : t.signer) }
+        if authentic {
+            heard(t.signer, round: t.round)
+            onQC(t.highQC, from: t.signer == id ? nil : t.signer)
+        }
         if let tc, tc.round + 1 == t.round, tc.round >= round, valid(tc) { onTC(tc) }
         guard authentic, t.round >= round, t.round <= round + config.futureRounds else { return }
         var forRound = timeouts[t.round, default: [:]]

@@ -12,8 +12,11 @@ import Synchronization
 public struct ConsensusStatus: Sendable {
     /// Current round.
     public var round: UInt64 = 0
-    /// Leader of the current round.
+    /// Leader of the current round (elected by reputation or round-robin, `Replica.leader(of:)`).
     public var leader = ""
+    /// Validators this node has not heard from (no proposal, vote, timeout or signature in a
+    /// certificate) for `ConsensusConfig.silentRounds` rounds: down, or cut off from it.
+    public var down: [String] = []
     /// Round of the highest QC.
     public var highQCRound: UInt64 = 0
     /// Height of the last committed consensus block.
@@ -176,6 +179,9 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         if reachable < s.quorum {
             s.stalled =
                 "\(s.validators - reachable) of \(s.validators) validators unreachable: quorum needs \(s.quorum)"
+        } else if s.down.contains(s.leader) {
+            // Never a down validator as the leader of a healthy chain: this round waits for its timeout.
+            s.stalled = "round \(s.round)'s leader \(s.leader) is down: the round ends by timeout"
         } else if s.lastProgressAt > 0, ChainNode.nowMillis() - s.lastProgressAt > Int64(config.baseTimeoutMs) * 4 {
             s.stalled =
                 "no quorum certificate for \((ChainNode.nowMillis() - s.lastProgressAt) / 1000) s (round \(s.round), leader \(s.leader))"
@@ -635,7 +641,8 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             }
             s.epoch = manager.current.epoch
             s.round = replica.round
-            s.leader = set.leader(of: replica.round)
+            s.leader = replica.leader(of: replica.round)
+            s.down = replica.silentValidators
             s.highQCRound = replica.highQC.round
             s.validators = set.count
             s.quorum = set.quorum

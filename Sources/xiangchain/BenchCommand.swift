@@ -36,6 +36,10 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Directory of the fresh network (default: a temporary one, removed afterwards).") var dir: String?
     @Option(help: "API ports P+k, p2p P+1000+k for the fresh network (default: free ports).") var basePort: Int?
     @Option(help: "Crypto suite of the fresh network: ed25519, p256 or sm2.") var suite: CryptoSuite = .ed25519
+    @Option(
+        help:
+            "Idle latency instead: submit N transactions one after another (POST /v1/txs?wait=commit) and print p50/p99 of submit to commit answer."
+    ) var idle: Int?
 
     func validate() throws {
         guard (1...16).contains(nodes) else { throw ValidationError("--nodes must be 1–16") }
@@ -44,6 +48,9 @@ struct BenchCommand: AsyncParsableCommand {
         guard (1...1000).contains(batch) else { throw ValidationError("--batch must be 1–1000") }
         guard rate == "max" || (Int(rate).map { $0 > 0 } ?? false) else { throw ValidationError("--rate must be max or N > 0") }
         if target != nil, identity == nil { throw ValidationError("--target needs --identity") }
+        if let idle, !(1...BenchRunner.maxIdle).contains(idle) {
+            throw ValidationError("--idle must be 1–\(BenchRunner.maxIdle)")
+        }
     }
 
     func run() async throws {
@@ -58,6 +65,16 @@ struct BenchCommand: AsyncParsableCommand {
             nodes: nodes, targets: targets, identity: identity.map { URL(fileURLWithPath: $0) }, clients: clients,
             perSecond: Int(rate), duration: duration, workload: workload, batch: batch, count: count,
             dir: dir.map { URL(fileURLWithPath: $0) }, basePort: basePort, suite: suite)
+        if let idle {
+            let report = try await BenchRunner.runIdle(settings, count: idle)
+            say(report.table)
+            if let json {
+                try Data(report.json.canonicalBytes).write(to: URL(fileURLWithPath: json))
+                say("wrote \(json)")
+            }
+            if report.notCommitted > 0 { throw ExitCode(1) }
+            return
+        }
         let report = try await BenchRunner.run(settings)
         say(report.table)
         if let json {

@@ -63,6 +63,9 @@ import Testing
                     }
                 }
                 #expect(ok)
+                // The others name it as down, and never as the leader of a healthy chain (it is
+                // elected no more; a round-robin round it leads is reported as waiting for its timeout).
+                try await Self.expectNamedDown("node3", by: Array(cluster.services[0...2]))
 
                 // Two cut off: nothing commits, and the status says why.
                 cluster.hub.setDown("node2", true)
@@ -91,6 +94,25 @@ import Testing
                 #expect(quorate, "node3's blocks lack finality signatures after it came back")
                 group.cancelAll()
             }
+        }
+    }
+}
+
+extension BFTNodeTests {
+    /// Waits until every one of `services` lists `id` (and only it) as down, then checks for a
+    /// second that none names it as the leader of a healthy chain.
+    static func expectNamedDown<T>(_ id: String, by services: [ConsensusService<T>]) async throws {
+        var named = false
+        for _ in 0..<300 where !named {
+            named = services.allSatisfy { $0.status.down == [id] }
+            if !named { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(named, "down lists: \(services.map { $0.status.down })")
+        for _ in 0..<20 {
+            for st in services.map(\.status) {
+                #expect(st.leader != id || st.stalled?.contains("\(id) is down") == true, "\(st)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
         }
     }
 }

@@ -57,6 +57,24 @@ import Testing
         }
     }
 
+    @Test func benchIdleTimesSequentialTransactionsAndRefusesBadCounts() async throws {
+        try await withTemporaryDirectory { dir in
+            let json = dir.appendingPathComponent("idle.json").path
+            let run = try await XiangChainBinary.run(["bench", "--nodes", "4", "--idle", "5", "--json", json])
+            #expect(run.status == 0, "\(run.output)")
+            #expect(run.output.contains("idle latency") && run.output.contains("p99"), "\(run.output)")
+            let r = try JSONParser().parse(Array(try Data(contentsOf: URL(fileURLWithPath: json))))
+            #expect(r["mode"]?.stringValue == "idle" && r["committed"]?.int64Value == 5 && r["notCommitted"]?.int64Value == 0)
+            let p50 = Double(r["latencyMs"]?["p50"]?.stringValue ?? "") ?? -1
+            let p99 = Double(r["latencyMs"]?["p99"]?.stringValue ?? "") ?? -1
+            #expect(p50 > 0 && p99 >= p50, "\(r.canonicalString)")
+            for bad in ["0", "10001", "-3"] {
+                let refused = try await XiangChainBinary.run(["bench", "--idle", bad])
+                #expect(refused.status != 0 && refused.output.contains("--idle"), "\(bad): \(refused.output)")
+            }
+        }
+    }
+
     @Test func initIssueTxAndVerifyProofFromTheCommandLine() async throws {
         try await withTemporaryDirectory { dir in
             let d = dir.appendingPathComponent("net").path

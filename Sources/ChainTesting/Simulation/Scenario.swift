@@ -133,6 +133,8 @@ public struct Scenario: Sendable, CustomStringConvertible {
     public var transactions: [Int] = []
     /// `ConsensusConfig.emptyProposalDelayMs` of every replica.
     public var emptyProposalDelayMs = 0
+    /// `ConsensusConfig.reputationWindow` of every replica (0: plain round-robin leaders).
+    public var reputationWindow = ConsensusConfig().reputationWindow
 
     /// A scenario named `name` with defaults.
     public init(name: String) { self.name = name }

@@ -20,6 +20,10 @@ public struct SimulationReport: Sendable, CustomStringConvertible {
     public let endTime: Int
     /// Per scenario transaction (by index), ms from its arrival until every correct node executed it.
     public var transactionLatencies: [Int: Int] = [:]
+    /// Per author, the simulated times (ms) at which its blocks were first committed by a correct node.
+    public var authored: [String: [Int]] = [:]
+    /// When each TC (a round that ended by timeout) was first seen on the network, simulated ms.
+    public var timeoutCertificates: [Int] = []
 
     /// True when no violation was found.
     public var passed: Bool { violations.isEmpty }
@@ -107,6 +111,10 @@ public final class Simulation {
     /// Scenario transactions in each node's mempool, and when each node executed each one.
     var mempool: [Set<Int>]
     var executedTx: [Int: [Int: Int]] = [:]
+    /// Blocks committed so far by some correct node, and when each author's were.
+    var committedIDs: Set<Hash256> = []
+    var authored: [String: [Int]] = [:]
+    var tcTimes: [Int] = []
     var queue = EventQueue<Event>()
     var now = 0
     var messages = 0
@@ -167,6 +175,7 @@ public final class Simulation {
         var c = ConsensusConfig()
         c.baseTimeoutMs = scenario.baseTimeoutMs
         c.emptyProposalDelayMs = scenario.emptyProposalDelayMs
+        c.reputationWindow = scenario.reputationWindow
         config = c
         let count = scenario.nodes
         payloadExtra = (0..<count).map { _ in PayloadExtra() }
@@ -298,6 +307,8 @@ public final class Simulation {
         var report = SimulationReport(
             seed: seed, scenario: scenario, violations: violations, heights: heights, epochs: epochsReached,
             messages: messages, endTime: now)
+        report.authored = authored
+        report.timeoutCertificates = tcTimes
         for (k, at) in scenario.transactions.enumerated() {
             let times = nodeID.indices.filter(isCorrect).map { executedTx[k]?[$0] }
             if times.allSatisfy({ $0 != nil }) { report.transactionLatencies[k] = times.map { $0! }.max()! - at }
@@ -423,6 +434,7 @@ public final class Simulation {
         if isCorrect(i) { checkCommit(i, block, qc, epoch: epoch) }
         diskCommitted[i] = block
         diskChain[i][block.id] = block
+        if isCorrect(i), committedIDs.insert(block.id).inserted { authored[block.author, default: []].append(now) }
         diskBlocks[i] = diskBlocks[i].filter { $0.value.height > block.height }
         for tx in Self.transactions(in: block.payload) where executedTx[tx]?[i] == nil {
             executedTx[tx, default: [:]][i] = now
@@ -848,6 +860,7 @@ public final class Simulation {
         let key = EpochRound(epoch: tc.epoch, round: tc.round)
         guard knownTCs[key] == nil, let set = set(of: tc.epoch), tc.verify(validators: set, crypto: cryptos[0], epoch: tc.epoch)
         else { return }
+        tcTimes.append(now)
         knownTCs[key] = tc
     }
 
