@@ -325,7 +325,8 @@ let package = Package(
             name: "ProcessTests",
             dependencies: [
                 "ChainCore", "ChainClient", "ChainTesting", "Identity", "Node", "CrabTraceContract", "Storage", "API",
-                "ContractModules",
+                "ContractModules", "Consensus", "P2P",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
