@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "Consensus", targets: ["Consensus"]),
         .library(name: "Node", targets: ["Node"]),
         .library(name: "ChainTesting", targets: ["ChainTesting"]),
+        // For the fuzzing package in fuzz/, built with libFuzzer only by scripts/fuzz.
+        .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
@@ -258,6 +260,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The decoders of outside bytes as fuzzing entry points (docs/fuzzing.md): the libFuzzer
+        // harnesses in fuzz/ call them, and FuzzCorpusTests replays the committed corpora.
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["ChainCore", "Consensus", "Identity", "EPCIS"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FuzzCorpusTests",
+            dependencies: ["FuzzTargets", "ChainCore", "Consensus", "Identity"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
