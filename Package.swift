@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "Consensus", targets: ["Consensus"]),
         .library(name: "Node", targets: ["Node"]),
         .library(name: "ChainTesting", targets: ["ChainTesting"]),
+        // For the fuzzing package in fuzz/, built with libFuzzer only by scripts/fuzz.
+        .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
@@ -271,6 +273,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The decoders of outside bytes as fuzzing entry points (docs/fuzzing.md): the libFuzzer
+        // harnesses in fuzz/ call them, and FuzzCorpusTests replays the committed corpora.
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["ChainCore", "Consensus", "Identity", "EPCIS"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FuzzCorpusTests",
+            dependencies: ["FuzzTargets", "ChainCore", "Consensus", "Identity"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "GovernanceTests",
             dependencies: [
@@ -337,7 +351,8 @@ let package = Package(
             name: "ProcessTests",
             dependencies: [
                 "ChainCore", "ChainClient", "ChainTesting", "Identity", "Node", "CrabTraceContract", "Storage", "API",
-                "ContractModules",
+                "ContractModules", "Consensus", "P2P",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

@@ -138,24 +138,9 @@ struct ChainRoutes: Sendable {
         return JSONResponse.make(.object(["results": .array(results)]))
     }
 
-    /// Parses `{"body", "signature", "signer"}` strictly.
+    /// Parses `{"body", "signature", "signer"}` strictly (`TransactionSubmission.parse`).
     static func parseSubmission(_ bytes: [UInt8], hasher: ChainHasher) throws(ChainError) -> SignedTransaction {
-        let value: JSONValue
-        do {
-            value = try JSONParser(maxDepth: 4).parse(bytes)
-        } catch {
-            throw ChainError(.malformedJSON, "request body is not valid JSON: \(error.message)")
-        }
-        guard let o = value.objectValue else { throw ChainError(.malformed, "request body must be a JSON object") }
-        func field(_ name: String) throws(ChainError) -> String {
-            guard let s = o[name]?.stringValue else { throw ChainError(.malformed, "\"\(name)\" must be a string") }
-            return s
-        }
-        if let extra = o.keys.sorted().first(where: { !["body", "signature", "signer"].contains($0) }) {
-            throw ChainError(.malformed, "unknown field \"\(extra)\"")
-        }
-        return try TransactionSubmission(body: field("body"), signature: field("signature"), signer: field("signer")).decode(
-            hasher: hasher)
+        try TransactionSubmission.parse(bytes, hasher: hasher)
     }
 
     static func parseTxid(_ raw: String) throws(ChainError) -> Hash256 {

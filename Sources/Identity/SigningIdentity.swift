@@ -79,6 +79,29 @@ public struct TransactionSubmission: Codable, Sendable {
         signer = KeyPEM.certificatePEM(fromDER: tx.signerCertificate)
     }
 
+    /// Parses a request body `{"body", "signature", "signer"}` strictly (no other members, each a
+    /// string) and decodes it for a chain hashing with `hasher`: the reader of `POST /v1/txs` and
+    /// of each item of `POST /v1/txs/batch` (`malformed_json`, `malformed`, `bad_base64`,
+    /// `bad_certificate`).
+    public static func parse(_ bytes: [UInt8], hasher: ChainHasher) throws(ChainError) -> SignedTransaction {
+        let value: JSONValue
+        do {
+            value = try JSONParser(maxDepth: 4).parse(bytes)
+        } catch {
+            throw ChainError(.malformedJSON, "request body is not valid JSON: \(error.message)")
+        }
+        guard let o = value.objectValue else { throw ChainError(.malformed, "request body must be a JSON object") }
+        func field(_ name: String) throws(ChainError) -> String {
+            guard let s = o[name]?.stringValue else { throw ChainError(.malformed, "\"\(name)\" must be a string") }
+            return s
+        }
+        if let extra = o.keys.sorted().first(where: { !["body", "signature", "signer"].contains($0) }) {
+            throw ChainError(.malformed, "unknown field \"\(extra)\"")
+        }
+        return try TransactionSubmission(body: field("body"), signature: field("signature"), signer: field("signer")).decode(
+            hasher: hasher)
+    }
+
     /// Decodes the envelope's parts for a chain hashing with `hasher`; errors name the bad field.
     public func decode(hasher: ChainHasher) throws(ChainError) -> SignedTransaction {
         guard let bodyBytes = Data(base64Encoded: body) else {

@@ -320,17 +320,17 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             }
             group.addTask {
                 await self.transport.receive { from, bytes in
-                    if bytes.first == 2 {
+                    switch PeerChannelMessage.decode(bytes, hasher: self.node.hasher) {
+                    case .transactions(let txs)?:
                         // Gossiped transactions go straight to the mempool, off the consensus loop.
-                        let txs =
-                            (try? TransactionBatch.decode(Array(bytes.dropFirst()), maxCount: 1024, hasher: self.node.hasher))
-                            ?? []
                         self.node.admitGossiped(txs)
                         if !txs.isEmpty { continuation.yield(.consensus(.payloadReady)) }
-                    } else if bytes.first == 4 {
-                        self.serveFinality(to: from, Array(bytes.dropFirst()))
-                    } else if let event = Self.parse(from: from, bytes, hasher: self.node.hasher) {
-                        continuation.yield(event)
+                    case .finalityRequest(let height, let count)?:
+                        self.serveFinality(to: from, from: height, count: count)
+                    case let message?:
+                        if let event = Self.event(from: from, message) { continuation.yield(event) }
+                    case nil:
+                        break
                     }
                 }
             }
@@ -433,9 +433,8 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
 
     /// Answers a peer's finality request with this node's own signatures of those heights, at
     /// most one request per peer every 2 s (a peer cannot make it read blocks without bound).
-    func serveFinality(to peer: String, _ body: [UInt8]) {
-        var r = BinaryReader(body, maxFieldLength: 16)
-        guard let from = try? r.u64(), let count = try? r.u32(), (try? r.finish()) != nil, from > 0 else { return }
+    func serveFinality(to peer: String, from: UInt64, count: UInt32) {
+        guard from > 0 else { return }
         let now = ChainNode.nowMillis()
         let allowed = finalityServed.withLock { served in
             if let last = served[peer], now - last < 2_000 { return false }
@@ -493,25 +492,20 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         }
     }
 
-    static func parse(from: String, _ bytes: [UInt8], hasher: ChainHasher) -> LoopEvent? {
-        guard let channel = bytes.first else { return nil }
-        let body = Array(bytes.dropFirst())
-        switch channel {
-        case 0:
-            guard let m = try? ConsensusMessage.decode(body, hasher: hasher) else { return nil }
-            return .consensus(.message(from: from, m))
-        case 1:
-            var r = BinaryReader(body, maxFieldLength: 1024)
-            guard let height = try? r.u64(), let hash = try? r.hash(), let sig = try? r.lengthPrefixed(), (try? r.finish()) != nil
-            else { return nil }
+    /// The loop event of a message on channel 0, 1 or 3 from `from` (nil for other channels).
+    static func event(from: String, _ message: PeerChannelMessage) -> LoopEvent? {
+        switch message {
+        case .consensus(let m): return .consensus(.message(from: from, m))
+        case .finality(let height, let hash, let sig):
             return .finality(from: from, height: height, headerHash: hash, signature: sig)
-        case 3:
-            var r = BinaryReader(body, maxFieldLength: 1024)
-            guard let epoch = try? r.u64(), let sig = try? r.lengthPrefixed(), (try? r.finish()) != nil else { return nil }
-            return .epochSignature(from: from, epoch: epoch, signature: sig)
-        default:
-            return nil
+        case .epochSignature(let epoch, let sig): return .epochSignature(from: from, epoch: epoch, signature: sig)
+        case .transactions, .finalityRequest: return nil
         }
+    }
+
+    /// The loop event of the wire bytes `bytes` from `from` (nil when malformed or not a loop event).
+    static func parse(from: String, _ bytes: [UInt8], hasher: ChainHasher) -> LoopEvent? {
+        PeerChannelMessage.decode(bytes, hasher: hasher).flatMap { event(from: from, $0) }
     }
 
     func carryOut(_ action: ConsensusAction) async throws {

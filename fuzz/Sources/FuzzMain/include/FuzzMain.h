@@ -1,0 +1,1 @@
+// Nothing to import: this target only supplies the harness's entry point (see FuzzMain.c).
