@@ -58,6 +58,18 @@ struct GovProposeCommand: AsyncParsableCommand {
     @Option(help: "Hours the proposal stays open (at most the policy's lifetime).") var lifetimeHours: Int?
 
     func run() async throws {
+        let changes = try proposedChanges()
+        for c in changes { print("  - \(GovernanceText.describe(c))") }
+        var args: [String: JSONValue] = [
+            "changes": .array(changes.map(\.json)), "description": .string(description),
+        ]
+        if let lifetimeHours { args["lifetimeMs"] = .int(Int64(lifetimeHours) * 3_600_000) }
+        _ = try await signer.submit("propose", .object(args))
+    }
+
+    /// The changes the options name. Kept out of the async `run`: with its throwing closures
+    /// inline, Swift 6.3.1's release build crashed (LLVM's coroutine splitting, signal 11).
+    func proposedChanges() throws -> [GovernanceChange] {
         var changes: [GovernanceChange] = []
         for path in addOrg {
             let card = try OrgCard.load(from: URL(fileURLWithPath: path))
@@ -93,12 +105,7 @@ struct GovProposeCommand: AsyncParsableCommand {
         }
         for json in change { changes.append(try GovernanceChange(json: try JSONParser().parse(Array(json.utf8)))) }
         guard !changes.isEmpty else { throw ValidationError("give at least one change") }
-        for c in changes { print("  - \(GovernanceText.describe(c))") }
-        var args: [String: JSONValue] = [
-            "changes": .array(changes.map(\.json)), "description": .string(description),
-        ]
-        if let lifetimeHours { args["lifetimeMs"] = .int(Int64(lifetimeHours) * 3_600_000) }
-        _ = try await signer.submit("propose", .object(args))
+        return changes
     }
 }
 
