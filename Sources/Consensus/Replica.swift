@@ -259,11 +259,17 @@ public struct Replica<Crypto: ConsensusCrypto> {
     /// Validators (other than this one) not heard from in the last `silentRounds` rounds.
     public var silentValidators: [String] {
         guard round > config.silentRounds else { return [] }
-        return validators.ids.filter { $0 != id && (lastHeard[$0] ?? 0) + config.silentRounds < round }
+        return validators.ids.filter { v in
+            let last = lastHeard[v] ?? 0
+            return v != id && last < round && round - last > config.silentRounds
+        }
     }
 
+    /// Notes a sign of life of `v` in round `r`. A round beyond those this replica would take
+    /// messages for is not one (a Byzantine validator signs any round it likes: a timeout for
+    /// round 2⁶⁴−1 must neither mark it live for ever nor overflow the arithmetic above).
     mutating func heard(_ v: String, round r: UInt64) {
-        guard validators.contains(v), r > (lastHeard[v] ?? 0) else { return }
+        guard validators.contains(v), r > (lastHeard[v] ?? 0), r <= round &+ config.futureRounds else { return }
         lastHeard[v] = r
     }
 

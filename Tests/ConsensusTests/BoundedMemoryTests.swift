@@ -46,6 +46,24 @@ import Testing
         #expect(victim.round == 1)
     }
 
+    /// A validly signed timeout for round 2⁶⁴−1 from a Byzantine validator killed every victim
+    /// (the "last heard" round plus the silence window overflowed when the status was read);
+    /// found by ByzantinePeerTests over real sockets. A far-future message is not "heard from".
+    @Test func aFarFutureTimeoutNeitherCrashesTheStatusNorMarksItsSenderLive() {
+        var victim = replica("v0")
+        _ = victim.handle(.start)
+        let a = attacker
+        for round in [UInt64.max, UInt64.max - 1, UInt64.max - 12, 1 << 63] {
+            let t = TimeoutMessage(
+                round: round, highQC: .genesis(genesis), signer: "v1",
+                signature: a.sign(TimeoutMessage.signingBytes(round: round, highQCRound: 0)))
+            _ = victim.handle(.message(from: "v1", .timeout(t, tc: nil)))
+            #expect(victim.silentValidators.count <= 3)
+        }
+        #expect(victim.round == 1)
+        #expect(victim.lastHeard["v1"] ?? 0 <= 1 + ConsensusConfig().futureRounds)
+    }
+
     @Test func distinctFutureRoundVotesAreNotKept() {
         var victim = replica("v0")
         _ = victim.handle(.start)

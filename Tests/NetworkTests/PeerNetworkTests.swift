@@ -87,7 +87,10 @@ import Testing
             try await withRunning([rogue]) {
                 try await eventually("two refused handshakes") { honest.statistics.handshakesFailed >= 2 }
                 #expect(honest.connectedPeers.isEmpty)
-                #expect(rogue.connectedPeers.isEmpty)
+                // The rogue's own side may count the link for the moment between its handshake
+                // and the honest node's close (seen once in CI): it must not stay.
+                try await eventually("the rogue holds no link") { rogue.connectedPeers.isEmpty }
+                #expect(honest.connectedPeers.isEmpty)
             }
             #expect(cluster.recorder.contains("certificate_mismatch"))
         }
