@@ -263,6 +263,7 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         var seen = Set<Hash256>()
         var verified: [VerifiedTransaction] = []
         verified.reserveCapacity(txs.count)
+        var fresh: [VerifiedTransaction] = []
         for tx in txs {
             guard seen.insert(tx.id).inserted, !earlier.contains(tx.id) else { return false }
             // The id covers only the body: reuse this node's verification only for the very same
@@ -275,10 +276,13 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             } else {
                 guard let v = try? node.verifier.verify(tx, nowMillis: block.timestamp) else { return false }
                 verified.append(v)
+                fresh.append(v)
             }
         }
         guard let committed = try? node.store.committedIDs(among: Array(seen)), committed.isEmpty else { return false }
         pending.record(block, txids: Array(seen), verified: verified)
+        // Verified once: the same transactions gossiped here later are recognised, not verified again.
+        if !fresh.isEmpty { node.mempool.adopt(fresh) }
         return true
     }
 
@@ -335,62 +339,69 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                 }
             }
             continuation.yield(.consensus(.start))
-            for await event in events.cancelOnGracefulShutdown() {
-                switch event {
-                case .consensus(let e):
-                    var queue = manager.handle(e)
-                    if case .message(let from, .blockRequest(let id, let count)) = e, queue.isEmpty {
-                        serveFromStore(id, count: count, to: from)
-                    }
-                    var i = 0
-                    while i < queue.count {
-                        let action = queue[i]
-                        i += 1
-                        switch action {
-                        case .scheduleTimer(let round, let ms, let epoch):
-                            group.addTask {
-                                try? await Task.sleep(for: .milliseconds(ms))
-                                continuation.yield(.consensus(.timer(round: round, epoch: epoch)))
-                            }
-                        case .scheduleProposal(let round, let ms, let epoch):
-                            group.addTask {
-                                try? await Task.sleep(for: .milliseconds(ms))
-                                continuation.yield(.consensus(.proposalDue(round: round, epoch: epoch)))
-                            }
-                        case .commit(let blocks, let certificate):
-                            // Blocks in order; at the first whose execution changed the validator
-                            // set the epoch ends: the rest of this list is dropped and the next
-                            // epoch's actions are carried out instead.
-                            for (k, block) in blocks.enumerated() {
-                                let before = node.chainConfig
-                                let chainBlock = try commit(block)
-                                let after = node.chainConfig
-                                guard after.epoch != before.epoch, let chainBlock else { continue }
-                                let next = try Self.validatorSet(after.validators, suite: node.genesis.suite)
-                                queue = manager.endEpoch(
-                                    lastBlock: block, certificate: certificate, committedAfter: Array(blocks.dropFirst(k + 1)),
-                                    next: next, root: (chainBlock.header.hash, chainBlock.header.height))
-                                i = 0
-                                logger.info(
-                                    "epoch switch",
-                                    metadata: [
-                                        "epoch": "\(manager.current.epoch)", "validators": "\(next.ids)",
-                                        "rootHeight": "\(chainBlock.header.height)", "voter": "\(manager.replica.isVoter)",
-                                    ])
-                                updatePeers(previous: before.validators)
-                                break
-                            }
-                        default:
-                            try await carryOut(action)
+            // The loop blocks on SQLite (commits with fsync): it runs on a thread of its own, with
+            // its timers, not on the cooperative pool (`ThreadExecutor`).
+            let loopThread = ThreadExecutor(name: "consensus")
+            defer { loopThread.shutdown() }
+            try await withTaskExecutorPreference(loopThread) {
+                for await event in events.cancelOnGracefulShutdown() {
+                    switch event {
+                    case .consensus(let e):
+                        var queue = manager.handle(e)
+                        if case .message(let from, .blockRequest(let id, let count)) = e, queue.isEmpty {
+                            serveFromStore(id, count: count, to: from)
                         }
-                    }
-                    updateStatus(manager)
-                case .finality(let from, let height, let hash, let signature):
-                    try addFinality(from: from, height: height, headerHash: hash, signature: signature)
-                case .epochSignature(let from, let epoch, let signature):
-                    // Only changes this node knows of (it executed them) are kept; others are dropped.
-                    if epoch <= node.chainConfig.epoch {
-                        try node.addEpochSignature(ValidatorSignature(validator: from, signature: signature), epoch: epoch)
+                        var i = 0
+                        while i < queue.count {
+                            let action = queue[i]
+                            i += 1
+                            switch action {
+                            case .scheduleTimer(let round, let ms, let epoch):
+                                group.addTask {
+                                    try? await Task.sleep(for: .milliseconds(ms))
+                                    continuation.yield(.consensus(.timer(round: round, epoch: epoch)))
+                                }
+                            case .scheduleProposal(let round, let ms, let epoch):
+                                group.addTask {
+                                    try? await Task.sleep(for: .milliseconds(ms))
+                                    continuation.yield(.consensus(.proposalDue(round: round, epoch: epoch)))
+                                }
+                            case .commit(let blocks, let certificate):
+                                // Blocks in order; at the first whose execution changed the validator
+                                // set the epoch ends: the rest of this list is dropped and the next
+                                // epoch's actions are carried out instead.
+                                for (k, block) in blocks.enumerated() {
+                                    let before = node.chainConfig
+                                    let chainBlock = try commit(block)
+                                    let after = node.chainConfig
+                                    guard after.epoch != before.epoch, let chainBlock else { continue }
+                                    let next = try Self.validatorSet(after.validators, suite: node.genesis.suite)
+                                    queue = manager.endEpoch(
+                                        lastBlock: block, certificate: certificate,
+                                        committedAfter: Array(blocks.dropFirst(k + 1)),
+                                        next: next, root: (chainBlock.header.hash, chainBlock.header.height))
+                                    i = 0
+                                    logger.info(
+                                        "epoch switch",
+                                        metadata: [
+                                            "epoch": "\(manager.current.epoch)", "validators": "\(next.ids)",
+                                            "rootHeight": "\(chainBlock.header.height)", "voter": "\(manager.replica.isVoter)",
+                                        ])
+                                    updatePeers(previous: before.validators)
+                                    break
+                                }
+                            default:
+                                try await carryOut(action)
+                            }
+                        }
+                        updateStatus(manager)
+                    case .finality(let from, let height, let hash, let signature):
+                        try addFinality(from: from, height: height, headerHash: hash, signature: signature)
+                    case .epochSignature(let from, let epoch, let signature):
+                        // Only changes this node knows of (it executed them) are kept; others are dropped.
+                        if epoch <= node.chainConfig.epoch {
+                            try node.addEpochSignature(ValidatorSignature(validator: from, signature: signature), epoch: epoch)
+                        }
                     }
                 }
             }

@@ -37,6 +37,25 @@ public final class Mempool: Sendable {
         }
     }
 
+    /// Takes the verified transactions of a proposal this node validated that it did not hold yet
+    /// (they reached it in the leader's block before the gossip did). Holding them means the gossip
+    /// arriving later is recognised and not verified a second time, and a transaction whose block
+    /// dies stays proposable here. Proposals are bounded (a block's transactions), so the pool may
+    /// exceed its capacity by them, up to twice its capacity; past that they are not kept (the
+    /// gossip then costs a verification again, nothing is lost). Returns how many were taken.
+    @discardableResult
+    public func adopt(_ txs: [VerifiedTransaction]) -> Int {
+        state.withLock { s in
+            var taken = 0
+            for tx in txs where s.position[tx.id] == nil && s.position.count < 2 * capacity {
+                s.position[tx.id] = s.entries.count
+                s.entries.append(tx)
+                taken += 1
+            }
+            return taken
+        }
+    }
+
     /// Fails with `mempool_full` when no transaction can be added now: a cheap check made before
     /// the signature is verified, so that overload is refused without spending CPU on it.
     public func checkRoom() throws(ChainError) {

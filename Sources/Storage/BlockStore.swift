@@ -25,6 +25,11 @@ public final class BlockStore: Sendable {
         var config = Configuration()
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronousFull ? "FULL" : "NORMAL")")
+            // Reads through a memory map instead of a pread system call per page (replay checks
+            // and state reads under load were about 6 % of a validator's time in pread), and a
+            // larger page cache for the writer's B-tree pages (16 MiB instead of 2).
+            try db.execute(sql: "PRAGMA mmap_size = \(Self.mmapBytes)")
+            try db.execute(sql: "PRAGMA cache_size = -16384")
         }
         config.busyMode = .timeout(10)
         do {
@@ -35,6 +40,10 @@ public final class BlockStore: Sendable {
         consensus = ConsensusStore(pool: pool, retainedCommitted: retainedConsensusBlocks)
         try migrator.migrate(pool)
     }
+
+    /// How much of the database file SQLite reads through a memory map (file-backed pages: the
+    /// kernel reclaims them under memory pressure).
+    static var mmapBytes: Int { 256 << 20 }
 
     private var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()

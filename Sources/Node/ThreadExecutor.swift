@@ -1,0 +1,55 @@
+import Foundation
+
+/// A task executor that owns one thread: the node's boundary for work that blocks.
+///
+/// The consensus loop executes committed blocks and writes them to SQLite with
+/// `synchronous=FULL`, so each commit waits for an fsync. On Swift's cooperative pool (as many
+/// threads as cores: two here) every such wait took a thread from the HTTP handlers and gossip for
+/// its whole length. The loop now runs with this executor as its task-executor preference (its
+/// timers too), on a thread of its own, and the cooperative pool keeps only work that does not wait
+/// on the disk for long. `shutdown()` ends the thread once the jobs enqueued before it have run.
+final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
+    // Guarded by `condition`.
+    private let condition = NSCondition()
+    private var jobs: [UnownedJob] = []
+    private var stopping = false
+
+    /// Starts the thread, named `name` (as `top -H` and debuggers show it).
+    init(name: String) {
+        let thread = Thread { [self] in self.runLoop() }
+        thread.name = name
+        thread.start()
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        condition.lock()
+        jobs.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Lets the thread end after the jobs already enqueued.
+    func shutdown() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func runLoop() {
+        var batch: [UnownedJob] = []
+        while true {
+            condition.lock()
+            while jobs.isEmpty && !stopping { condition.wait() }
+            if jobs.isEmpty {
+                condition.unlock()
+                return
+            }
+            swap(&batch, &jobs)
+            condition.unlock()
+            for job in batch { job.runSynchronously(on: asUnownedTaskExecutor()) }
+            batch.removeAll(keepingCapacity: true)
+        }
+    }
+}
