@@ -33,9 +33,21 @@ public final class ConsensusStore: Sendable {
     }
 
     /// The consensus block of the last committed chain block.
+    ///
+    /// The state row holds the block's id (32 bytes) and the block is read from `consensus_blocks`,
+    /// where the last committed one is always kept; versions before 2026-12 stored the whole block
+    /// there (rewriting every committed block's transactions a second time), which is still read.
     public func committedBlock() throws -> [UInt8]? {
         try pool.read { db in
-            try Data.fetchOne(db, sql: "SELECT value FROM consensus_state WHERE key = 'committed'").map { Array($0) }
+            guard let value = try Data.fetchOne(db, sql: "SELECT value FROM consensus_state WHERE key = 'committed'") else {
+                return nil
+            }
+            guard value.count == 32 else { return Array(value) }
+            guard let data = try Data.fetchOne(db, sql: "SELECT data FROM consensus_blocks WHERE id = ?", arguments: [value])
+            else {
+                throw ChainError(.storageCorrupt, "the last committed consensus block \(Hex.encode(Array(value))) is not stored")
+            }
+            return Array(data)
         }
     }
 
@@ -72,12 +84,13 @@ public final class ConsensusStore: Sendable {
 
     func markCommitted(_ db: Database, id: Hash256, height: UInt64, bytes: [UInt8]) throws {
         let height = try BlockStore.column(height)
-        try db.execute(
-            sql: """
-                INSERT INTO consensus_blocks (id, height, committed, data) VALUES (?, ?, 1, ?)
-                ON CONFLICT(id) DO UPDATE SET committed = 1
-                """,
-            arguments: [Data(id.bytes), height, Data(bytes)])
+        // A block this node stored before its commit is only marked (its bytes are not bound again).
+        try db.execute(sql: "UPDATE consensus_blocks SET committed = 1 WHERE id = ?", arguments: [Data(id.bytes)])
+        if db.changesCount == 0 {
+            try db.execute(
+                sql: "INSERT INTO consensus_blocks (id, height, committed, data) VALUES (?, ?, 1, ?)",
+                arguments: [Data(id.bytes), height, Data(bytes)])
+        }
         try db.execute(sql: "DELETE FROM consensus_blocks WHERE committed = 0 AND height <= ?", arguments: [height])
         // Committed consensus blocks are kept for a while to answer peers' fetches, then pruned
         // (an idle chain commits an empty consensus block per second).
@@ -86,6 +99,6 @@ public final class ConsensusStore: Sendable {
         try db.execute(
             sql:
                 "INSERT INTO consensus_state (key, value) VALUES ('committed', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            arguments: [Data(bytes)])
+            arguments: [Data(id.bytes)])
     }
 }

@@ -1,6 +1,7 @@
 import ChainCore
 import ChainTesting
 import Foundation
+import GRDB
 import Storage
 import Testing
 
@@ -191,6 +192,35 @@ struct ChainBuilder {
             #expect(try store.consensus.block(id: Hash256.sha256(Array("block 249".utf8))) == nil)
             #expect(try store.consensus.block(id: Hash256.sha256(Array("block 1".utf8))) == nil)
             #expect(try store.consensus.committedBlock() == [UInt8(300 % 256)])
+        }
+    }
+
+    /// The last committed consensus block is recorded by its id, not written a second time (a
+    /// full block is its transactions: under load that doubled what every commit wrote); a
+    /// database of an earlier version, which holds the whole block there, still reads.
+    @Test func theLastCommittedConsensusBlockIsRecordedByIdAndOldRecordsStillRead() async throws {
+        try await withTemporaryDirectory { dir in
+            let path = dir.appendingPathComponent("chain.sqlite").path
+            let store = try BlockStore(path: path, hasher: .sha256, synchronousFull: false)
+            let big = [UInt8](repeating: 9, count: 100_000)
+            let id = Hash256.sha256(big)
+            try store.consensus.storeBlock(id: id, height: 1, bytes: big)
+            try store.consensus.recordCommitted(id: id, height: 1, bytes: big)
+            #expect(try store.consensus.committedBlock() == big)
+            let stored = try DatabaseQueue(path: path).read { db in
+                try Data.fetchOne(db, sql: "SELECT value FROM consensus_state WHERE key = 'committed'")
+            }
+            #expect(stored == Data(id.bytes))
+            // Committed without being stored first (it reached this node already certified).
+            let other = [UInt8](repeating: 7, count: 1_000)
+            try store.consensus.recordCommitted(id: Hash256.sha256(other), height: 2, bytes: other)
+            #expect(try store.consensus.committedBlock() == other)
+            // An earlier version's record: the block itself.
+            try DatabaseQueue(path: path).write { db in
+                try db.execute(
+                    sql: "UPDATE consensus_state SET value = ? WHERE key = 'committed'", arguments: [Data([1, 2, 3])])
+            }
+            #expect(try store.consensus.committedBlock() == [1, 2, 3])
         }
     }
 }
