@@ -166,6 +166,7 @@ struct MetricsRoute: Sendable {
         m.gauge("xiangchain_last_block_timestamp_seconds", Double(tip?.timestamp ?? 0) / 1000)
         m.gauge("xiangchain_mempool_transactions", Double(node.mempool.count))
         m.gauge("xiangchain_mempool_capacity", Double(node.mempool.capacity))
+        m.gauge("xiangchain_mempool_admission_limit", Double(node.mempool.admissionLimit))
         m.gauge("xiangchain_validators", Double(node.chainConfig.validators.count))
         m.gauge("xiangchain_observer", node.isObserver ? 1 : 0)
         if let c = api.consensus?() {

@@ -48,13 +48,17 @@ public struct BenchSettings: Sendable {
     public var basePort: Int?
     /// The crypto suite of the fresh network.
     public var suite: CryptoSuite
+    /// A fixed mempool capacity for each node of the fresh network, instead of the default
+    /// capacity and the limit by commit rate (`mempoolQueueSeconds`); nil: the nodes' defaults.
+    public var mempool: Int?
 
     /// Creates settings.
     public init(
         nodes: Int, targets: [URL]?, identity: URL?, clients: Int, perSecond: Int?, duration: Int, workload: BenchWorkload,
-        batch: Int, count: Int?, dir: URL?, basePort: Int?, suite: CryptoSuite = .ed25519
+        batch: Int, count: Int?, dir: URL?, basePort: Int?, suite: CryptoSuite = .ed25519, mempool: Int? = nil
     ) {
         self.suite = suite
+        self.mempool = mempool
         self.nodes = nodes
         self.targets = targets
         self.identity = identity
@@ -74,6 +78,7 @@ public struct BenchSettings: Sendable {
             "rate": .string(perSecond.map(String.init) ?? "max"), "durationSeconds": .int(Int64(duration)),
             "workload": .string(workload.rawValue), "batch": .int(Int64(batch)), "suite": .string(suite.rawValue),
             "target": targets.map { .string($0.map(\.absoluteString).joined(separator: ",")) } ?? .null,
+            "mempool": mempool.map { .int(Int64($0)) } ?? .null,
         ])
     }
 }
@@ -107,6 +112,15 @@ public enum BenchRunner {
             let dir =
                 s.dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("xc-bench-\(UUID().uuidString)")
             let layout = try prepareNetwork(at: dir, nodes: s.nodes, basePort: s.basePort, suite: s.suite)
+            if let capacity = s.mempool {
+                for k in 0..<s.nodes {
+                    let file = layout.nodeHome(k).appendingPathComponent("config.json")
+                    var config = try NodeConfig.load(from: file)
+                    config.mempoolCapacity = capacity
+                    config.mempoolQueueSeconds = 0
+                    try config.write(to: file)
+                }
+            }
             let local = try LocalNetwork.start(layout)
             network = local
             root = dir

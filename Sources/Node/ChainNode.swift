@@ -25,6 +25,8 @@ public final class ChainNode: Sendable {
     public let mempool: Mempool
     /// Commit notifications for waiting clients.
     public let notifier = CommitNotifier()
+    /// The recent commit rate that sets the mempool's admission limit (nil: the capacity alone).
+    let commitRate: CommitRate?
     /// Contract execution.
     public let executor: BlockExecutor
     /// Operational metrics (`GET /metrics`).
@@ -142,6 +144,11 @@ public final class ChainNode: Sendable {
             chainId: genesis.chainId, memberships: configSource.memberships, registry: registry,
             maxBodyBytes: config.maxBodyBytes, timestampTolerance: config.timestampToleranceMs)
         mempool = Mempool(capacity: config.mempoolCapacity)
+        commitRate =
+            config.mempoolQueueSeconds > 0
+            ? CommitRate(
+                queueSeconds: min(config.mempoolQueueSeconds, 3_600), floor: min(config.mempoolCapacity, config.maxBlockTxs))
+            : nil
         executor = BlockExecutor(registry: registry, configSource: configSource, hasher: genesis.suite.hasher)
     }
 
@@ -403,6 +410,7 @@ public final class ChainNode: Sendable {
         }
         metrics.committed(transactions: txs.count)
         mempool.remove(txs.map(\.id))
+        if let commitRate { mempool.setAdmissionLimit(commitRate.record(txs.count, nowMillis: Self.nowMillis())) }
         if outcome.writes.contains(where: { $0.key == ConfigSource.stateKey }) { try configChanged() }
         notifier.notify(
             outcome.transactions.map {

@@ -19,9 +19,22 @@ public final class Mempool: Sendable {
     private let state = Mutex(State())
     /// Most transactions held.
     public let capacity: Int
+    /// Most transactions admitted now (at most `capacity`): the node lowers it to about the
+    /// transactions its chain commits in a few seconds (`CommitRate`), so that overload is refused
+    /// at once instead of queued into seconds of latency.
+    private let limit: Atomic<Int>
 
     /// Creates a pool.
-    public init(capacity: Int) { self.capacity = capacity }
+    public init(capacity: Int) {
+        self.capacity = capacity
+        limit = Atomic(capacity)
+    }
+
+    /// Most transactions admitted now.
+    public var admissionLimit: Int { limit.load(ordering: .relaxed) }
+
+    /// Sets how many transactions are admitted now (clamped to 1...capacity).
+    public func setAdmissionLimit(_ n: Int) { limit.store(min(capacity, max(1, n)), ordering: .relaxed) }
 
     /// Adds a verified transaction.
     public func add(_ tx: VerifiedTransaction) throws(ChainError) {
@@ -29,8 +42,9 @@ public final class Mempool: Sendable {
             guard s.position[tx.id] == nil else {
                 throw ChainError(.duplicateTx, "transaction \(tx.id.hex) was already accepted")
             }
-            guard s.position.count < capacity else {
-                throw ChainError(.mempoolFull, "the mempool holds \(capacity) transactions; retry shortly")
+            let limit = admissionLimit
+            guard s.position.count < limit else {
+                throw ChainError(.mempoolFull, "the mempool holds \(limit) transactions; retry shortly")
             }
             s.position[tx.id] = s.entries.count
             s.entries.append(tx)
@@ -59,8 +73,9 @@ public final class Mempool: Sendable {
     /// Fails with `mempool_full` when no transaction can be added now: a cheap check made before
     /// the signature is verified, so that overload is refused without spending CPU on it.
     public func checkRoom() throws(ChainError) {
-        guard count < capacity else {
-            throw ChainError(.mempoolFull, "the mempool holds \(capacity) transactions; retry shortly")
+        let limit = admissionLimit
+        guard count < limit else {
+            throw ChainError(.mempoolFull, "the mempool holds \(limit) transactions; retry shortly")
         }
     }
 
@@ -116,5 +131,46 @@ public final class Mempool: Sendable {
                 }
             }
         }
+    }
+}
+
+/// The chain's recent commit rate, and from it the mempool's admission limit: about
+/// `queueSeconds` of commits, never below `floor` (a block or two) nor above the capacity.
+///
+/// Every validator's mempool holds nearly every waiting transaction (gossip), so its size is the
+/// network's queue, and size ÷ commit rate is how long a transaction admitted now waits. A fixed
+/// capacity of 10,000 was 8–10 s of this machine's throughput: under overload every client waited
+/// that long. Bounding the queue by time refuses the excess at once (503 with `Retry-After`),
+/// spends no CPU verifying what would wait for seconds, and leaves throughput as it was.
+final class CommitRate: Sendable {
+    /// Seconds of commits the mempool admits.
+    let queueSeconds: Double
+    /// The lowest admission limit.
+    let floor: Int
+    /// Committed transactions per second of the last `span` seconds (ring of one-second buckets).
+    private let buckets = Mutex<(second: Int64, counts: [Int])>((0, Array(repeating: 0, count: CommitRate.span)))
+    static var span: Int { 5 }
+
+    init(queueSeconds: Double, floor: Int) {
+        self.queueSeconds = queueSeconds
+        self.floor = floor
+    }
+
+    /// Records `count` committed transactions at `nowMillis`; returns the admission limit now.
+    func record(_ count: Int, nowMillis: Int64) -> Int {
+        let perSecond = buckets.withLock { b -> Double in
+            let second = nowMillis / 1000
+            let n = Int64(Self.span)
+            if second > b.second {
+                // Clear the buckets of the seconds that passed without commits.
+                for s in (max(b.second + 1, second - n + 1))...second { b.counts[Int(s % n)] = 0 }
+                b.second = second
+            }
+            if second > b.second - n { b.counts[Int(second % n)] += count }
+            // The current second is partial: average over the full seconds before it, and it.
+            let elapsed = Double(Self.span - 1) + Double(nowMillis % 1000) / 1000
+            return Double(b.counts.reduce(0, +)) / max(1, elapsed)
+        }
+        return max(floor, Int(perSecond * queueSeconds))
     }
 }

@@ -14,6 +14,10 @@ public struct NodeConfig: Codable, Sendable {
     public var p2pPort: Int = 7000
     /// Most transactions waiting in the mempool; beyond it submissions get 503.
     public var mempoolCapacity: Int = 10_000
+    /// The mempool admits about this many seconds of the chain's recent commits (never fewer than
+    /// a block's `maxBlockTxs`, never more than `mempoolCapacity`); beyond it submissions get 503
+    /// at once. 0: the capacity alone.
+    public var mempoolQueueSeconds: Double = 2
     /// Longest wait before a block is cut, milliseconds.
     public var blockIntervalMs: Int = 200
     /// Most transactions per block.
@@ -108,6 +112,7 @@ public struct NodeConfig: Codable, Sendable {
         // Homes made before the setting listened on loopback.
         p2pListenHost = try c.decodeIfPresent(String.self, forKey: .p2pListenHost) ?? "127.0.0.1"
         mempoolCapacity = try c.decodeIfPresent(Int.self, forKey: .mempoolCapacity) ?? d.mempoolCapacity
+        mempoolQueueSeconds = try c.decodeIfPresent(Double.self, forKey: .mempoolQueueSeconds) ?? d.mempoolQueueSeconds
         blockIntervalMs = try c.decodeIfPresent(Int.self, forKey: .blockIntervalMs) ?? d.blockIntervalMs
         maxBlockTxs = try c.decodeIfPresent(Int.self, forKey: .maxBlockTxs) ?? d.maxBlockTxs
         maxBlockBytes = try c.decodeIfPresent(Int.self, forKey: .maxBlockBytes) ?? d.maxBlockBytes

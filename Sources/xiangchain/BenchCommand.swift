@@ -38,6 +38,10 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Crypto suite of the fresh network: ed25519, p256 or sm2.") var suite: CryptoSuite = .ed25519
     @Option(
         help:
+            "A fixed mempool capacity for each node of the fresh network instead of the limit by commit rate (default: the nodes' own settings)."
+    ) var mempool: Int?
+    @Option(
+        help:
             "Idle latency instead: submit N transactions one after another (POST /v1/txs?wait=commit) and print p50/p99 of submit to commit answer."
     ) var idle: Int?
 
@@ -48,6 +52,7 @@ struct BenchCommand: AsyncParsableCommand {
         guard (1...1000).contains(batch) else { throw ValidationError("--batch must be 1–1000") }
         guard rate == "max" || (Int(rate).map { $0 > 0 } ?? false) else { throw ValidationError("--rate must be max or N > 0") }
         if target != nil, identity == nil { throw ValidationError("--target needs --identity") }
+        if let mempool, !(100...1_000_000).contains(mempool) { throw ValidationError("--mempool must be 100–1,000,000") }
         if let idle, !(1...BenchRunner.maxIdle).contains(idle) {
             throw ValidationError("--idle must be 1–\(BenchRunner.maxIdle)")
         }
@@ -64,7 +69,7 @@ struct BenchCommand: AsyncParsableCommand {
         let settings = BenchSettings(
             nodes: nodes, targets: targets, identity: identity.map { URL(fileURLWithPath: $0) }, clients: clients,
             perSecond: Int(rate), duration: duration, workload: workload, batch: batch, count: count,
-            dir: dir.map { URL(fileURLWithPath: $0) }, basePort: basePort, suite: suite)
+            dir: dir.map { URL(fileURLWithPath: $0) }, basePort: basePort, suite: suite, mempool: mempool)
         if let idle {
             let report = try await BenchRunner.runIdle(settings, count: idle)
             say(report.table)

@@ -87,6 +87,7 @@ import Testing
                     let text = String(buffer: r.body)
                     #expect(text.contains("xiangchain_height 0"))
                     #expect(text.contains("xiangchain_mempool_capacity 10000"))
+                    #expect(text.contains("xiangchain_mempool_admission_limit "))
                     #expect(text.contains("xiangchain_http_requests_total{route=\"metrics\",status=\"403\"} 1"))
                     #expect(r.headers[RequestID.header].map { $0.count == 32 } == true)
                 }

@@ -239,6 +239,42 @@ extension BFTNodeTests {
         }
     }
 
+    /// The mempool admits about `queueSeconds` of recent commits: a chain committing 1,000 tx/s
+    /// with 2 s admits 2,000 waiting transactions, refuses the next at once (`mempool_full`), never
+    /// less than the floor (a block), never more than the capacity; the rate follows the last
+    /// five seconds (an idle chain falls back to the floor).
+    @Test func theMempoolAdmitsAboutTwoSecondsOfRecentCommits() async throws {
+        let rate = CommitRate(queueSeconds: 2, floor: 500)
+        var limit = 0
+        // 1,000 tx/s for 6 s, in blocks of 250 every quarter second.
+        for q in 0..<24 { limit = rate.record(250, nowMillis: 1_000_000 + Int64(q) * 250) }
+        #expect((1_800...2_300).contains(limit))
+        // Idle for 10 s: one small block then finds the floor.
+        #expect(rate.record(10, nowMillis: 1_016_000) == 500)
+
+        try await withTemporaryDirectory { dir in
+            let consortium = try TestConsortium(orgs: ["org0", "org1", "org2", "org3"], validators: 4)
+            let node = try consortium.node(in: dir, validator: 1)
+            let farm = try consortium.identity(.farm)
+            node.mempool.setAdmissionLimit(2)
+            #expect(node.mempool.admissionLimit == 2)
+            for _ in 0..<2 {
+                try node.submit(
+                    try farm.transaction(chain: "test-chain", contract: "evidence", method: "put", args: Fixtures.evidenceArgs()))
+            }
+            let third = try farm.transaction(
+                chain: "test-chain", contract: "evidence", method: "put", args: Fixtures.evidenceArgs())
+            #expect {
+                try node.submit(third)
+            } throws: {
+                ($0 as? ChainError)?.code == .mempoolFull
+            }
+            node.mempool.setAdmissionLimit(1_000_000)
+            #expect(node.mempool.admissionLimit == node.mempool.capacity)
+            try node.submit(third)
+        }
+    }
+
     @Test func aLeaderFillsBlocksUpToTheByteLimitExactly() {
         let txs = (0..<10).map { i in
             SignedTransaction(
