@@ -405,6 +405,33 @@ def test_consumer_gives_a_coupon_and_the_receiver_books_it_on_a_desktop(net, des
     assert unexpected(desktop) == []
 
 
+def test_use_my_location_picks_the_nearest_offered_city_or_asks(net, phone):
+    # The browser allows the page a (coarse) position; the page turns it into a city itself.
+    phone.execute_cdp_cmd("Browser.grantPermissions", {"permissions": ["geolocation"], "origin": net.url})
+    phone.execute_cdp_cmd("Emulation.setGeolocationOverride", {"latitude": 29.65, "longitude": 91.1, "accuracy": 50})
+    phone.get(net.local(net.highlight("live-coupon")["uri"]))
+    wait(phone, "#pick-city")
+    assert "使用我的位置" in phone.find_element(By.ID, "locate").text
+    # Far from every offered city (Lhasa): nothing checked, the page asks.
+    phone.find_element(By.ID, "locate").click()
+    note_el = wait(phone, "#locate-note")
+    assert note_el.get_attribute("data-outcome") == "none" and "请手动选择" in note_el.text
+    assert phone.find_elements(By.CSS_SELECTOR, "#verdict") == []
+    # In Shanghai: the city is chosen and the code checked there.
+    phone.execute_cdp_cmd("Emulation.setGeolocationOverride", {"latitude": 31.2304, "longitude": 121.4737, "accuracy": 50})
+    phone.find_element(By.ID, "locate").click()
+    verdict = wait(phone, "#verdict")
+    assert verdict.get_attribute("data-status") == "genuine"
+    from selenium.webdriver.support.ui import Select
+
+    assert Select(phone.find_element(By.ID, "city")).first_selected_option.text == "上海"
+    assert phone.find_element(By.ID, "locate-note").get_attribute("data-outcome") == "上海"
+    # Only the city's name left the phone: the requests the page made carry no coordinates.
+    urls = phone.execute_script("return performance.getEntriesByType('resource').map((e) => e.name)")
+    assert not any("31.2" in u or "121.4" in u or "lat" in u for u in urls), urls
+    assert severe(phone) == []
+
+
 # ------------------------------------------------------------------------------------------------
 # Explorer
 

@@ -1,7 +1,7 @@
 // The consumer's verify page: /verify?code=… or a GS1 Digital Link path (/01/…/21/…?s=SECRET).
 import { initPage, api, esc, fmtTime, fmtDate, friendly, note } from "./common.js";
 import { t } from "./i18n.js";
-import { bindCity, deviceId } from "./city.js";
+import { bindCity, deviceId, locateCity } from "./city.js";
 
 initPage("home");
 // No check before the consumer has said where they are: the first choice starts it.
@@ -168,6 +168,25 @@ function render() {
 }
 
 document.getElementById("again").addEventListener("click", check);
+// "Use my location": only on the consumer's click, only what the browser allows; else ask.
+document.getElementById("locate").addEventListener("click", async () => {
+  const out = document.getElementById("locate-note");
+  out.hidden = true;
+  const select = document.getElementById("city");
+  const name = await locateCity();
+  if (!name) {
+    out.textContent = t("city.locateNone");
+    out.hidden = false;
+    out.dataset.outcome = "none";
+    select.focus();
+    return;
+  }
+  if (![...select.options].some((o) => o.value === name)) select.add(new Option(name, name));
+  select.value = name;
+  out.dataset.outcome = name;
+  select.dispatchEvent(new Event("change"));
+  if (last) check();
+});
 document.addEventListener("xc:lang", () => { if (last) render(); });
 
 document.getElementById("complaint").addEventListener("submit", async (e) => {
