@@ -27,6 +27,8 @@ struct APIContext: Sendable {
     let crabEPCIS: CrabEPCISCache
     /// Rate limits of the public crab routes.
     let limits: PublicRateLimits
+    /// Pending one-time codes of the consumer coupon flows.
+    let codes: OneTimeCodes
     /// GS1's EPCIS XML schemas; nil: no XML captures.
     let xmlSchemas: EPCISXMLSchemas?
     /// What `GET /metrics` exports; nil when the node exports no metrics.

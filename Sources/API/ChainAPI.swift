@@ -30,6 +30,7 @@ public struct ChainAPI: Sendable {
             authenticator: RequestAuthenticator(
                 memberships: node.configSource.memberships, chainId: node.chainId, nodeId: node.config.nodeId),
             console: console, crabEPCIS: CrabEPCISCache(), limits: PublicRateLimits(config: node.config),
+            codes: OneTimeCodes(config: node.config),
             xmlSchemas: xmlSchemas, metricsExport: metrics)
     }
 
@@ -46,6 +47,7 @@ public struct ChainAPI: Sendable {
         router.addRoutes(ChainRoutes(api: api).routes, atPath: "/v1")
         router.addRoutes(SyncRoutes(api: api).routes, atPath: "/v1")
         router.addRoutes(crab.routes, atPath: "/v1")
+        router.addRoutes(CouponRoutes(api: api).routes, atPath: "/v1")
         let contracts = ContractRoutes(api: api)
         let console = ConsoleRoutes(api: api, crab: crab, contracts: contracts)
         router.addRoutes(EPCISRoutes(api: api, console: console).routes, atPath: "/v1/epcis")

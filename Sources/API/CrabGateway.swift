@@ -2,19 +2,22 @@ import ChainCore
 import Foundation
 import Identity
 
-/// The node as a gateway for anonymous consumers: it signs their `crab.scan` and `crab.complain`
-/// transactions with its own node key and certificate (role `node`), and keeps their phone
-/// numbers off chain.
+/// The node as a gateway for anonymous consumers: it signs their `crab.scan`, `crab.complain`,
+/// `crab.book_redemption` and `crab.transfer_coupon` transactions with its own node key and
+/// certificate (role `node`), keeps their phone numbers off chain, and sends their one-time codes.
 public struct CrabGateway: Sendable {
     /// The node's identity (role `node`).
     public let identity: SigningIdentity
     /// Off-chain phone numbers of complaints.
     public let complaints: OffchainComplaints
+    /// Sends consumers' one-time codes; nil: this node runs no coupon flows (`gateway_unavailable`).
+    public let sms: (any SMSSender)?
 
     /// Creates a gateway.
-    public init(identity: SigningIdentity, complaints: OffchainComplaints) {
+    public init(identity: SigningIdentity, complaints: OffchainComplaints, sms: (any SMSSender)? = nil) {
         self.identity = identity
         self.complaints = complaints
+        self.sms = sms
     }
 
     /// The salted hash the chain gets for the consumer's device checking `object`: hex SHA-256 of
@@ -39,13 +42,13 @@ public struct CrabGateway: Sendable {
         return Hash256.sha256(bytes).hex
     }
 
-    /// The gateway of a node home: `node.key.pem`, `node.cert.pem`, and the off-chain complaint
-    /// files (sealed with `suite`'s cipher).
-    public static func load(home: URL, suite: CryptoSuite) throws -> CrabGateway {
+    /// The gateway of a node home: `node.key.pem`, `node.cert.pem`, the off-chain complaint
+    /// files (sealed with `suite`'s cipher), and `sms` (default: the devnet's `<home>/sms.log`).
+    public static func load(home: URL, suite: CryptoSuite, sms: (any SMSSender)? = nil) throws -> CrabGateway {
         let key = try KeyPEM.decode(String(contentsOf: home.appendingPathComponent("node.key.pem"), encoding: .utf8))
         let cert = try String(contentsOf: home.appendingPathComponent("node.cert.pem"), encoding: .utf8)
         return CrabGateway(
             identity: try SigningIdentity(key: key, certificatePEM: cert),
-            complaints: try OffchainComplaints(home: home, suite: suite))
+            complaints: try OffchainComplaints(home: home, suite: suite), sms: sms ?? FileSMSSender(home: home))
     }
 }

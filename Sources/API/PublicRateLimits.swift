@@ -41,7 +41,9 @@ final class WindowCounter: Sendable {
 }
 
 /// The rate limits of the public crab routes (`NodeConfig`: `verifyPerMinutePerClient`,
-/// `verifyPerMinutePerCode`, `complaintsPerHourPerClient`, `scanBudgetPerMinute`; 0 turns one off).
+/// `verifyPerMinutePerCode`, `complaintsPerHourPerClient`, `scanBudgetPerMinute`, and the consumer
+/// coupon flows' `otpPerHourPerClient`, `otpPerHourPerCoupon`, `otpPerHourPerPhone`,
+/// `couponActionsPerHourPerClient`; 0 turns one off).
 /// A lookup over a client's or a code's limit gets 429 with `Retry-After`; past the node's scan
 /// budget a lookup is still answered, but its check is not recorded on chain, so a flood of lookups
 /// adds at most the budget to the chain.
@@ -50,6 +52,12 @@ struct PublicRateLimits: Sendable {
     let verifyPerCode: WindowCounter?
     let complaintsPerClient: WindowCounter?
     let scanBudget: WindowCounter?
+    /// Consumer coupon flows: one-time codes per client address, per coupon and per phone hash;
+    /// bookings and gifts per client address.
+    let otpPerClient: WindowCounter?
+    let otpPerCoupon: WindowCounter?
+    let otpPerPhone: WindowCounter?
+    let couponActionsPerClient: WindowCounter?
 
     init(config: NodeConfig) {
         func counter(_ limit: Int, _ windowMs: Int64) -> WindowCounter? {
@@ -59,6 +67,10 @@ struct PublicRateLimits: Sendable {
         verifyPerCode = counter(config.verifyPerMinutePerCode, 60_000)
         complaintsPerClient = counter(config.complaintsPerHourPerClient, 3_600_000)
         scanBudget = counter(config.scanBudgetPerMinute, 60_000)
+        otpPerClient = counter(config.otpPerHourPerClient, 3_600_000)
+        otpPerCoupon = counter(config.otpPerHourPerCoupon, 3_600_000)
+        otpPerPhone = counter(config.otpPerHourPerPhone, 3_600_000)
+        couponActionsPerClient = counter(config.couponActionsPerHourPerClient, 3_600_000)
     }
 
     /// The 429 answer: `{error: too_many_requests, retryAfter}` with `Retry-After`.

@@ -421,6 +421,29 @@ extension ErrorCode {
     /// This node has no gateway identity: the scan was not recorded.
     public static let noGateway = ErrorCode(
         "no_gateway", .unavailable, area: "Crab traceability", "this node has no gateway identity: the scan was not recorded")
+    /// Not a mobile phone number the consumer flows accept.
+    public static let badPhone = ErrorCode(
+        "bad_phone", .invalid, area: "Crab traceability",
+        "not a phone number: 11 digits of a mainland mobile (spaces, dashes, +86, full-width digits allowed) or + and 7–15 digits"
+    )
+    /// The one-time code is wrong; tries are left.
+    public static let otpWrong = ErrorCode(
+        "otp_wrong", .rejected, area: "Crab traceability", "the one-time code is wrong; a few more tries are left")
+    /// No valid one-time code for this coupon and phone: expired, already used, or never sent.
+    public static let otpExpired = ErrorCode(
+        "otp_expired", .rejected, area: "Crab traceability",
+        "no valid one-time code for this coupon and phone (expired, already used, or never sent): request a new one")
+    /// Too many wrong one-time codes: the code is void.
+    public static let otpExhausted = ErrorCode(
+        "otp_exhausted", .rejected, area: "Crab traceability",
+        "too many wrong one-time codes: the code is void, request a new one")
+    /// The coupon was given to another phone: only its holder books or gives it.
+    public static let notHolder = ErrorCode(
+        "not_holder", .rejected, area: "Crab traceability",
+        "the coupon was given to another phone: only its holder books or gives it")
+    /// The SMS sender did not take the message.
+    public static let smsFailed = ErrorCode(
+        "sms_failed", .unavailable, area: "Crab traceability", "the SMS sender did not take the message; retry later")
     // MARK: EPCIS
 
     /// The EPCIS document or event is not valid against the schema or the CBV.
@@ -624,7 +647,8 @@ extension ErrorCode {
         .wrongZone, .lotClosed, .lotConflict, .unknownLot, .notInspected, .inspectionFailed, .lotFrozen, .recalled, .unknownBox,
         .boxExists, .boxUsed, .notCustodian, .unknownCoupon, .couponReused, .couponExpired, .couponRefunded, .alreadyRedeemed,
         .notOwner, .notExpired, .badState, .wrongSize, .wrongCount, .unknownAlert, .unknownTx, .alreadyDeclared, .notSigner,
-        .corruptState, .gatewayUnavailable, .noGateway, .epcisInvalid, .epcisDuplicate, .epcisBadQuery, .epcisQueryTooLarge,
+        .corruptState, .gatewayUnavailable, .noGateway, .badPhone, .otpWrong, .otpExpired, .otpExhausted, .notHolder,
+        .smsFailed, .epcisInvalid, .epcisDuplicate, .epcisBadQuery, .epcisQueryTooLarge,
         .epcisQueryBusy, .epcisUnsupportedVersion, .unsupportedMediaType,
         .proposalNotFound,
         .proposalClosed, .proposalExpired, .alreadyVoted, .changeNotApplicable, .outOfFuel, .blockFuelExhausted, .trap,

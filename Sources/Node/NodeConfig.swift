@@ -69,6 +69,25 @@ public struct NodeConfig: Codable, Sendable {
     /// Most consumer checks the gateway records on chain per minute; past it lookups are still
     /// answered but not recorded (0: no budget).
     public var scanBudgetPerMinute: Int = 600
+    // Consumer coupon flows (`POST /v1/coupons/{gcn}/otp|book|transfer`; 0 turns a limit off).
+    /// One-time codes one client address may request per hour.
+    public var otpPerHourPerClient: Int = 10
+    /// One-time codes requested per hour for one coupon, from everyone.
+    public var otpPerHourPerCoupon: Int = 5
+    /// One-time codes sent per hour to one phone (counted by its salted hash).
+    public var otpPerHourPerPhone: Int = 5
+    /// Bookings and gifts (tries included) one client address may make per hour.
+    public var couponActionsPerHourPerClient: Int = 30
+    /// How long a one-time code stays valid, seconds.
+    public var otpTtlSeconds: Int = 300
+    /// Wrong codes after which a one-time code is void.
+    public var otpMaxTries: Int = 5
+    /// Most one-time codes pending in memory (the oldest goes first when full).
+    public var otpMaxPending: Int = 10_000
+    /// How one-time codes reach consumers: `log` (the devnet's `<home>/sms.log`, phones and codes
+    /// in clear: tests and demos only) or `none` (no coupon flows). A provider plugs in as an
+    /// `SMSSender` passed to `CrabGateway.load`.
+    public var smsSender: String = "log"
     /// Most captured EPCIS events one query of `GET /v1/epcis/events` considers; a chain with
     /// more refuses queries with `epcis_query_too_large` rather than answer from a part of them.
     public var epcisMaxScannedEvents: Int = 200_000
@@ -137,6 +156,15 @@ public struct NodeConfig: Codable, Sendable {
         complaintsPerHourPerClient =
             try c.decodeIfPresent(Int.self, forKey: .complaintsPerHourPerClient) ?? d.complaintsPerHourPerClient
         scanBudgetPerMinute = try c.decodeIfPresent(Int.self, forKey: .scanBudgetPerMinute) ?? d.scanBudgetPerMinute
+        otpPerHourPerClient = try c.decodeIfPresent(Int.self, forKey: .otpPerHourPerClient) ?? d.otpPerHourPerClient
+        otpPerHourPerCoupon = try c.decodeIfPresent(Int.self, forKey: .otpPerHourPerCoupon) ?? d.otpPerHourPerCoupon
+        otpPerHourPerPhone = try c.decodeIfPresent(Int.self, forKey: .otpPerHourPerPhone) ?? d.otpPerHourPerPhone
+        couponActionsPerHourPerClient =
+            try c.decodeIfPresent(Int.self, forKey: .couponActionsPerHourPerClient) ?? d.couponActionsPerHourPerClient
+        otpTtlSeconds = try c.decodeIfPresent(Int.self, forKey: .otpTtlSeconds) ?? d.otpTtlSeconds
+        otpMaxTries = try c.decodeIfPresent(Int.self, forKey: .otpMaxTries) ?? d.otpMaxTries
+        otpMaxPending = try c.decodeIfPresent(Int.self, forKey: .otpMaxPending) ?? d.otpMaxPending
+        smsSender = try c.decodeIfPresent(String.self, forKey: .smsSender) ?? d.smsSender
         epcisMaxScannedEvents = try c.decodeIfPresent(Int.self, forKey: .epcisMaxScannedEvents) ?? d.epcisMaxScannedEvents
         epcisXMLSchemas = try c.decodeIfPresent(String.self, forKey: .epcisXMLSchemas)
         accountCA = try c.decodeIfPresent(String.self, forKey: .accountCA)

@@ -45,7 +45,13 @@ public enum NodeRunner {
             genesis: genesis, config: config, databasePath: nodeHome.databasePath, nodeKey: nodeHome.key,
             contracts: ChainContracts.all(config: config, genesis: genesis), logger: logger, metrics: metrics)
         // The node signs consumers' crab scans and complaints, and the periodic sweep, as itself (role node).
-        let gateway = try CrabGateway.load(home: home, suite: genesis.suite)
+        guard ["log", "none"].contains(config.smsSender) else {
+            throw ChainError(.badConfig, "smsSender must be log or none")
+        }
+        var gateway = try CrabGateway.load(home: home, suite: genesis.suite)
+        if config.smsSender == "none" {
+            gateway = CrabGateway(identity: gateway.identity, complaints: gateway.complaints, sms: nil)
+        }
         let height = try node.store.tip()?.height ?? 0
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         func add(_ service: some Service) {

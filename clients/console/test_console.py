@@ -287,6 +287,151 @@ def test_complaint_from_the_verify_page(net, phone):
     assert "投诉已提交" in out.text, out.text
 
 
+# Consumer coupon flows (issue 12, item 5): book and give with a one-time code read from the
+# devnet's SMS outbox (node 0's sms.log).
+
+
+def issued_coupons(net) -> list:
+    """The demo's flagship coupons that are issued and not sold (no holder yet)."""
+    return [c for c in net.demo["coupons"] if c["state"].endswith("3.0 liang × 8, issued")]
+
+
+def last_code(net, to: str, after: int) -> str:
+    """The 6-digit code of the newest message to `to` among the SMS outbox's lines past `after`."""
+    import re
+
+    log = net.dir / "net" / "nodes" / "0" / "sms.log"
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        lines = log.read_text().splitlines() if log.exists() else []
+        for line in reversed(lines[after:]):
+            m = json.loads(line)
+            if m["to"] == to:
+                return re.search(r"(?<!\d)(\d{6})(?!\d)", m["text"]).group(1)
+        time.sleep(0.2)
+    raise AssertionError(f"no code sent to {to}")
+
+
+def unexpected(d):
+    """Severe browser messages other than the coupon refusals the test provoked (a 422 answer)."""
+    return [e for e in severe(d) if not ("/v1/coupons/" in e["message"] and "status of 422" in e["message"])]
+
+
+def sms_count(net) -> int:
+    log = net.dir / "net" / "nodes" / "0" / "sms.log"
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def press(d, button: str) -> None:
+    """Clicks a coupon button after clearing the previous outcome."""
+    d.execute_script("document.getElementById('coupon-result').dataset.outcome = ''")
+    d.find_element(By.ID, button).click()
+
+
+def coupon_outcome(d, outcome: str):
+    """The coupon box's message once the action ends (`action` or `action:error_code`)."""
+    WebDriverWait(d, 30).until(lambda x: x.find_element(By.ID, "coupon-result").get_attribute("data-outcome"))
+    out = d.find_element(By.ID, "coupon-result")
+    assert out.get_attribute("data-outcome") == outcome, out.text
+    return out.text
+
+
+def test_consumer_books_a_coupon_with_a_code_on_a_phone(net, phone):
+    coupon = issued_coupons(net)[0]
+    verdict = open_code(phone, net.local(coupon["uri"]))
+    assert verdict.get_attribute("data-status") == "genuine"
+    wait(phone, "#coupon-actions")
+    assert "预约提蟹" in phone.find_element(By.ID, "coupon-actions").text
+    # The secret came with the QR code: the page does not ask for it.
+    assert not phone.find_element(By.ID, "c-secret").is_displayed()
+    # A wrong code first: a clear message, nothing booked.
+    before = sms_count(net)
+    phone.find_element(By.ID, "c-phone").send_keys("139 0013 9000")
+    press(phone, "c-send")
+    assert "验证码已发送至 +86 139****9000" in coupon_outcome(phone, "otp")
+    code = last_code(net, "+8613900139000", before)
+    wrong = "000000" if code != "000000" else "111111"
+    phone.find_element(By.ID, "c-code").send_keys(wrong)
+    press(phone, "c-book")
+    assert "验证码不对" in coupon_outcome(phone, "book:otp_wrong")
+    phone.find_element(By.ID, "c-code").clear()
+    phone.find_element(By.ID, "c-code").send_keys(code)
+    press(phone, "c-book")
+    assert "预约成功：苏州" in coupon_outcome(phone, "book")
+    assert phone.execute_script("return document.documentElement.scrollWidth") <= 375
+    shot(phone, "verify-coupon-booked-phone.png")
+    # On chain: booked, with the phone's salted hash only.
+    q = urllib.parse.quote(coupon["uri"], safe="")
+    v = json.loads(urllib.request.urlopen(f"{net.url}/v1/verify?code={q}&city=%E8%8B%8F%E5%B7%9E").read())
+    assert v["details"]["status"] == "booked", v
+    # Replaying the used code: refused in plain words.
+    phone.find_element(By.ID, "c-code").send_keys(code)
+    press(phone, "c-book")
+    assert "验证码已失效" in coupon_outcome(phone, "book:otp_expired")
+    assert unexpected(phone) == []
+
+
+def test_consumer_gives_a_coupon_and_the_receiver_books_it_on_a_desktop(net, desktop):
+    coupon = issued_coupons(net)[1]
+    verdict = open_code(desktop, net.local(coupon["uri"]), "上海")
+    assert verdict.get_attribute("data-status") == "genuine"
+    desktop.find_element(By.ID, "lang").click()  # English
+    WebDriverWait(desktop, 5).until(lambda d: "Book your crabs" in d.find_element(By.ID, "coupon-actions").text)
+    before = sms_count(net)
+    desktop.find_element(By.ID, "c-phone").send_keys("+86 137 0013 7000")
+    press(desktop, "c-send")
+    assert "Code sent to +86 137****7000" in coupon_outcome(desktop, "otp")
+    code = last_code(net, "+8613700137000", before)
+    desktop.find_element(By.CSS_SELECTOR, "#c-gift-box summary").click()
+    desktop.find_element(By.ID, "c-to").send_keys("136 0013 6000")
+    desktop.find_element(By.ID, "c-code").send_keys(code)
+    press(desktop, "c-gift")
+    assert "Given to +86 136****6000" in coupon_outcome(desktop, "transfer")
+    shot(desktop, "verify-coupon-given-desktop.png")
+    # The giver can no longer use it.
+    desktop.find_element(By.ID, "c-phone").send_keys("13700137000")
+    press(desktop, "c-send")
+    assert "given to another phone" in coupon_outcome(desktop, "otp:not_holder")
+    # The receiver books with a code sent to their own phone.
+    desktop.find_element(By.ID, "lang").click()  # back to Chinese
+    desktop.find_element(By.ID, "c-phone").clear()
+    before = sms_count(net)
+    desktop.find_element(By.ID, "c-phone").send_keys("13600136000")
+    press(desktop, "c-send")
+    coupon_outcome(desktop, "otp")
+    desktop.find_element(By.ID, "c-code").send_keys(last_code(net, "+8613600136000", before))
+    press(desktop, "c-book")
+    assert "预约成功：上海" in coupon_outcome(desktop, "book")
+    assert unexpected(desktop) == []
+
+
+def test_use_my_location_picks_the_nearest_offered_city_or_asks(net, phone):
+    # The browser allows the page a (coarse) position; the page turns it into a city itself.
+    phone.execute_cdp_cmd("Browser.grantPermissions", {"permissions": ["geolocation"], "origin": net.url})
+    phone.execute_cdp_cmd("Emulation.setGeolocationOverride", {"latitude": 29.65, "longitude": 91.1, "accuracy": 50})
+    phone.get(net.local(net.highlight("live-coupon")["uri"]))
+    wait(phone, "#pick-city")
+    assert "使用我的位置" in phone.find_element(By.ID, "locate").text
+    # Far from every offered city (Lhasa): nothing checked, the page asks.
+    phone.find_element(By.ID, "locate").click()
+    note_el = wait(phone, "#locate-note")
+    assert note_el.get_attribute("data-outcome") == "none" and "请手动选择" in note_el.text
+    assert phone.find_elements(By.CSS_SELECTOR, "#verdict") == []
+    # In Shanghai: the city is chosen and the code checked there.
+    phone.execute_cdp_cmd("Emulation.setGeolocationOverride", {"latitude": 31.2304, "longitude": 121.4737, "accuracy": 50})
+    phone.find_element(By.ID, "locate").click()
+    verdict = wait(phone, "#verdict")
+    assert verdict.get_attribute("data-status") == "genuine"
+    from selenium.webdriver.support.ui import Select
+
+    assert Select(phone.find_element(By.ID, "city")).first_selected_option.text == "上海"
+    assert phone.find_element(By.ID, "locate-note").get_attribute("data-outcome") == "上海"
+    # Only the city's name left the phone: the requests the page made carry no coordinates.
+    urls = phone.execute_script("return performance.getEntriesByType('resource').map((e) => e.name)")
+    assert not any("31.2" in u or "121.4" in u or "lat" in u for u in urls), urls
+    assert severe(phone) == []
+
+
 # ------------------------------------------------------------------------------------------------
 # Explorer
 

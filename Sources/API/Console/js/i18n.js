@@ -266,6 +266,39 @@ const en = {
   "err.query_busy": "The node is busy; try again", "err.unknown_contract": "No such contract",
 };
 const dicts = { zh, en };
+// The consumer coupon flows of the verify page (book, give, one-time code).
+Object.assign(zh, {
+  "coupon.title": "预约提蟹或转赠", "coupon.lead": "凭券上的密码和手机验证码预约提蟹，或把蟹券转赠给亲友。手机号只用于验证，不上链。",
+  "coupon.secret": "券上的密码", "coupon.phone": "您的手机号", "coupon.send": "获取验证码", "coupon.code": "短信验证码",
+  "coupon.book": "预约提蟹", "coupon.giftTitle": "转赠给亲友", "coupon.to": "对方手机号", "coupon.gift": "转赠",
+  "coupon.sent": "验证码已发送至 {to}，{min} 分钟内有效。", "coupon.booked": "预约成功：{city}，记录编号 {txid}",
+  "coupon.given": "已转赠给 {to}，对方凭本人手机验证码预约提蟹。记录编号 {txid}",
+  "coupon.pending": "已提交，稍后上链。记录编号 {txid}", "coupon.err": "未完成：{msg}",
+  "err.bad_secret": "券上的密码不对，请核对", "err.unknown_coupon": "这张券从未发行，请警惕假券",
+  "err.already_redeemed": "这张券已经提过蟹了", "err.coupon_expired": "这张券已过期", "err.coupon_refunded": "这张券已退款",
+  "err.recalled": "这张券已被召回", "err.not_holder": "这张券已转赠给其他手机号，只有受赠人可以预约或再转赠",
+  "err.otp_wrong": "验证码不对，请重新输入", "err.otp_expired": "验证码已失效（过期或已用过），请重新获取",
+  "err.otp_exhausted": "验证码输错次数太多，已作废，请重新获取", "err.bad_phone": "请输入正确的手机号",
+  "err.sms_failed": "短信发送失败，请稍后再试", "err.gateway_unavailable": "本节点暂不提供此服务，请稍后再试",
+  "err.personal_data": "城市一栏不能填写电话或证件号码", "err.not_booked": "这张券还没有预约",
+  "city.locate": "使用我的位置", "city.locateNone": "无法确定您所在的城市（未允许定位，或不在列出的城市附近），请手动选择。位置只在手机上换算成城市，不会发送。",
+});
+Object.assign(en, {
+  "coupon.title": "Book your crabs or give the coupon", "coupon.lead": "Book with the coupon's secret and a code sent to your phone, or give the coupon to someone. Your phone is only used to check it is yours; it never goes on chain.",
+  "coupon.secret": "Secret printed on the coupon", "coupon.phone": "Your phone number", "coupon.send": "Send code", "coupon.code": "Code from the SMS",
+  "coupon.book": "Book collection", "coupon.giftTitle": "Give it to someone", "coupon.to": "Their phone number", "coupon.gift": "Give",
+  "coupon.sent": "Code sent to {to}, valid {min} min.", "coupon.booked": "Booked: {city}, record {txid}",
+  "coupon.given": "Given to {to}; they book with a code sent to their own phone. Record {txid}",
+  "coupon.pending": "Submitted, on the chain shortly. Record {txid}", "coupon.err": "Not done: {msg}",
+  "err.bad_secret": "The secret does not match this coupon", "err.unknown_coupon": "This coupon was never issued: beware of fakes",
+  "err.already_redeemed": "This coupon was already redeemed", "err.coupon_expired": "This coupon has expired", "err.coupon_refunded": "This coupon was refunded",
+  "err.recalled": "This coupon is recalled", "err.not_holder": "This coupon was given to another phone: only its receiver can book or give it",
+  "err.otp_wrong": "Wrong code, try again", "err.otp_expired": "The code is no longer valid (expired or used): request a new one",
+  "err.otp_exhausted": "Too many wrong codes: request a new one", "err.bad_phone": "Enter a valid phone number",
+  "err.sms_failed": "The SMS could not be sent; try again later", "err.gateway_unavailable": "This node does not offer this now; try again later",
+  "err.personal_data": "The city may not hold a phone or ID number", "err.not_booked": "This coupon has not been booked",
+  "city.locate": "Use my location", "city.locateNone": "Your city could not be told (location not allowed, or not near a listed city): please choose it. The position is turned into a city on your phone and never sent.",
+});
 
 export function lang() {
   const l = localStorage.getItem("xc.lang");

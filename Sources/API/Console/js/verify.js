@@ -1,7 +1,7 @@
 // The consumer's verify page: /verify?code=… or a GS1 Digital Link path (/01/…/21/…?s=SECRET).
 import { initPage, api, esc, fmtTime, fmtDate, friendly, note } from "./common.js";
 import { t } from "./i18n.js";
-import { bindCity, deviceId } from "./city.js";
+import { bindCity, deviceId, locateCity } from "./city.js";
 
 initPage("home");
 // No check before the consumer has said where they are: the first choice starts it.
@@ -39,7 +39,73 @@ async function check() {
     result.innerHTML = `<div class="note err" id="verify-error">${esc(friendly(e))}</div>`;
   }
   document.getElementById("complain").hidden = false;
+  showCouponActions();
 }
+
+// Consumer coupon flows: a live coupon's holder books its redemption or gives it to another phone,
+// the phone proved by a one-time code (POST /v1/coupons/{gcn}/otp, then /book or /transfer).
+/** The coupon's secret as printed: `?s=` of a Digital Link URI or `#SECRET` of a short code. */
+export function secretOf(text) {
+  const m = /[?&]s=([0-9A-Za-z]+)/.exec(text) || /#([0-9A-Za-z]+)\s*$/.exec(text);
+  return m ? m[1].toUpperCase() : "";
+}
+
+function couponGcn() {
+  const m = last && last.kind === "gcn" ? /^255\/([0-9]+)$/.exec(last.object || "") : null;
+  return m ? m[1] : "";
+}
+
+function showCouponActions() {
+  const box = document.getElementById("coupon-actions");
+  const live = last && last.kind === "gcn" && ["genuine", "suspicious"].includes(last.status) &&
+    ["issued", "sold", "booked"].includes((last.details || {}).status || "issued");
+  box.hidden = !live;
+  if (!live) return;
+  const secret = secretOf(code);
+  const input = document.getElementById("c-secret");
+  if (!input.value) input.value = secret;
+  document.getElementById("coupon-secret-row").hidden = !!secret;
+}
+
+function couponBody(extra = {}) {
+  return {
+    secret: document.getElementById("c-secret").value.trim(),
+    phone: document.getElementById("c-phone").value.trim(),
+    ...extra,
+  };
+}
+
+async function couponStep(action, body, done) {
+  const out = document.getElementById("coupon-result");
+  const gcn = couponGcn();
+  if (!gcn) return null;
+  out.dataset.outcome = "";
+  try {
+    const r = await api(`/v1/coupons/${gcn}/${action}`, { method: "POST", body });
+    note(out, "ok", done(r));
+    out.dataset.outcome = action;
+    return r;
+  } catch (err) {
+    note(out, "err", t("coupon.err", { msg: friendly(err) }));
+    out.dataset.outcome = `${action}:${err.code || "error"}`;
+    return null;
+  }
+}
+
+document.getElementById("c-send").addEventListener("click", () =>
+  couponStep("otp", couponBody(), (r) => t("coupon.sent", { to: r.to, min: Math.round((r.expiresIn || 300) / 60) })));
+document.getElementById("c-book").addEventListener("click", async () => {
+  if (!city()) { document.getElementById("city").focus(); return; }
+  const r = await couponStep("book", couponBody({ code: document.getElementById("c-code").value.trim(), city: city() }),
+    (x) => t(x.status === "committed" ? "coupon.booked" : "coupon.pending", { city: x.city, txid: (x.txid || "").slice(0, 16) }));
+  if (r) { document.getElementById("c-code").value = ""; check(); }
+});
+document.getElementById("c-gift").addEventListener("click", async () => {
+  const body = couponBody({ code: document.getElementById("c-code").value.trim(), toPhone: document.getElementById("c-to").value.trim() });
+  const r = await couponStep("transfer", body,
+    (x) => t(x.status === "committed" ? "coupon.given" : "coupon.pending", { to: x.to, txid: (x.txid || "").slice(0, 16) }));
+  if (r) { document.getElementById("c-code").value = ""; document.getElementById("c-phone").value = ""; }
+});
 
 function reasonText(r) {
   const k = `r.${r}`;
@@ -102,6 +168,25 @@ function render() {
 }
 
 document.getElementById("again").addEventListener("click", check);
+// "Use my location": only on the consumer's click, only what the browser allows; else ask.
+document.getElementById("locate").addEventListener("click", async () => {
+  const out = document.getElementById("locate-note");
+  out.hidden = true;
+  const select = document.getElementById("city");
+  const name = await locateCity();
+  if (!name) {
+    out.textContent = t("city.locateNone");
+    out.hidden = false;
+    out.dataset.outcome = "none";
+    select.focus();
+    return;
+  }
+  if (![...select.options].some((o) => o.value === name)) select.add(new Option(name, name));
+  select.value = name;
+  out.dataset.outcome = name;
+  select.dispatchEvent(new Event("change"));
+  if (last) check();
+});
 document.addEventListener("xc:lang", () => { if (last) render(); });
 
 document.getElementById("complaint").addEventListener("submit", async (e) => {
