@@ -249,7 +249,7 @@ struct EPCISBinding: Sendable {
             // never sees an entity to expand), then GS1's schema, then the mapping.
             let root = try XMLReader.parse(bytes)
             try schemas.check(bytes, namespace: root.namespace)
-            let events = try EPCISXML.events(bytes)
+            let events = try EPCISXML.events(root)
             guard !events.isEmpty else { throw ChainError(.epcisInvalid, "xml: the document has no events") }
             guard events.count <= EPCISLimits().maxEvents else {
                 throw ChainError(.epcisInvalid, "xml: \(events.count) events; at most \(EPCISLimits().maxEvents) per capture")
@@ -417,10 +417,10 @@ struct EPCISBinding: Sendable {
         }
     }
 
+    /// RFC 3339 UTC with milliseconds, e.g. `2026-12-05T08:00:00.123Z`.
     static func timestamp(_ millis: Int64) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
+        Date(timeIntervalSince1970: Double(millis) / 1000).formatted(
+            Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt))
     }
 
     static func pathEscape(_ s: String) -> String {
@@ -453,21 +453,29 @@ final class CaptureJobs: Sendable {
         let username: String
         let createdMillis: Int64
     }
-    private let entries = Mutex<[Entry]>([])
+    /// Entries in arrival order (with their sequence number), and each id's latest one.
+    private let entries = Mutex<(order: [(seq: Int, entry: Entry)], byID: [String: (seq: Int, entry: Entry)], next: Int)>(
+        ([], [:], 0))
     let capacity: Int
 
     init(capacity: Int = 2000) { self.capacity = capacity }
 
     func add(_ entry: Entry) {
-        entries.withLock {
-            $0.append(entry)
-            if $0.count > capacity { $0.removeFirst($0.count - capacity) }
+        entries.withLock { e in
+            e.order.append((e.next, entry))
+            e.byID[entry.id] = (e.next, entry)
+            e.next += 1
+            guard e.order.count > capacity else { return }
+            for old in e.order.prefix(e.order.count - capacity) where e.byID[old.entry.id]?.seq == old.seq {
+                e.byID[old.entry.id] = nil
+            }
+            e.order.removeFirst(e.order.count - capacity)
         }
     }
 
-    func entry(_ id: String) -> Entry? { entries.withLock { $0.last { $0.id == id } } }
+    func entry(_ id: String) -> Entry? { entries.withLock { $0.byID[id]?.entry } }
 
     func list(org: String, username: String) -> [Entry] {
-        entries.withLock { $0.filter { $0.org == org && $0.username == username }.reversed() }
+        entries.withLock { $0.order.map(\.entry).filter { $0.org == org && $0.username == username }.reversed() }
     }
 }

@@ -17,7 +17,12 @@ public enum EPCISXML {
     /// The events of an EPCIS XML capture or query document, with the fields the document
     /// declares ignored (`ignoreFields`) applied.
     public static func events(_ bytes: [UInt8], limits: XMLLimits = XMLLimits()) throws(ChainError) -> [EPCISEvent] {
-        let root = try XMLReader.parse(bytes, limits: limits)
+        try events(XMLReader.parse(bytes, limits: limits))
+    }
+
+    /// The events of a document already read by `XMLReader` (a caller that needed the tree first,
+    /// e.g. for its root namespace, does not read the bytes twice).
+    public static func events(_ root: XMLTree) throws(ChainError) -> [EPCISEvent] {
         var mapper = Mapper()
         mapper.declare(root)
         guard let list = find(root, local: "EventList", depth: 4) else {

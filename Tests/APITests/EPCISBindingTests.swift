@@ -1,4 +1,3 @@
-import API
 import Accounts
 import ChainCore
 import ChainTesting
@@ -13,6 +12,8 @@ import NIOCore
 import Node
 import Storage
 import Testing
+
+@testable import API
 
 /// The GS1 EPCIS 2.0 REST binding (`/v1/epcis/capture`, `/events/{id}`, `/eventTypes`, `/epcs/…`)
 /// on a real node with SQLite files and console accounts: capture jobs, duplicates reported per
@@ -397,5 +398,27 @@ import Testing
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0 && text.hasSuffix("ok\n"), "GS1 CaptureJob schema: \(text)")
+    }
+}
+
+/// The capture-job list (pure logic): bounded, newest first per account, each id's latest entry
+/// found directly, an evicted id forgotten.
+@Suite struct CaptureJobListTests {
+    @Test func keepsTheLatestEntriesFindsEachByIdAndForgetsEvictedOnes() {
+        let jobs = CaptureJobs(capacity: 3)
+        func entry(_ id: String, _ user: String, _ t: Int64) -> CaptureJobs.Entry {
+            CaptureJobs.Entry(id: id, org: "org0", username: user, createdMillis: t)
+        }
+        jobs.add(entry("a", "u", 1))
+        jobs.add(entry("b", "v", 2))
+        jobs.add(entry("a", "u", 3))
+        #expect(jobs.entry("a")?.createdMillis == 3)
+        jobs.add(entry("c", "u", 4))
+        // The first "a" left; the later one is still found.
+        #expect(jobs.entry("a")?.createdMillis == 3 && jobs.entry("b") != nil)
+        jobs.add(entry("d", "u", 5))
+        #expect(jobs.entry("b") == nil)
+        #expect(jobs.list(org: "org0", username: "u").map(\.id) == ["d", "c", "a"])
+        #expect(jobs.list(org: "org1", username: "u").isEmpty)
     }
 }
