@@ -109,6 +109,7 @@ public struct ChainClient: Sendable {
         case 404: .notFound
         case 405: .methodNotAllowed
         case 409: .conflict
+        case 410: .gone
         case 413: .tooLarge
         case 422: .rejected
         case 423: .locked

@@ -187,6 +187,10 @@ extension ErrorCode {
     /// Block sync could not fetch from its source.
     public static let syncFailed = ErrorCode(
         "sync_failed", .peer, area: "Storage and chain", "block sync could not fetch from its source")
+    /// The block's transaction bodies were pruned from this node (headers, results, state stay).
+    public static let pruned = ErrorCode(
+        "pruned", .gone, area: "Storage and chain",
+        "the block's transaction bodies were pruned from this node (its header, results, proofs and the state stay)")
     /// A transaction proof does not verify.
     public static let proofInvalid = ErrorCode(
         "proof_invalid", .invalid, area: "Storage and chain", "a transaction proof does not verify")
@@ -612,7 +616,7 @@ extension ErrorCode {
         .forbidden, .accountSuspended, .tooManyRequests, .accountsUnavailable, .alreadyExists, .internalError,
         .storageUnavailable,
         .storageCorrupt, .unsealFailed, .genesisMismatch, .badHeight, .notNextBlock, .badBlock, .noQuorum, .syncDiverged,
-        .syncFailed,
+        .syncFailed, .pruned,
         .proofInvalid, .badGenesis, .badConfig, .notAValidator, .badValidatorSet, .badValidator, .badTrustRoots, .tlsSetupFailed,
         .writeFailed, .badAddress, .bindFailed, .listenerFailed, .alreadyRunning, .shuttingDown, .badHello, .unsupportedVersion,
         .handshakeFailed, .handshakeTimeout, .tooManyHandshakes, .certificateMismatch, .nodeIDMismatch, .unexpectedPeer,

@@ -296,7 +296,7 @@ public final class ChainNode: Sendable {
             mempool.remove(already)
             notifier.notify(
                 try already.compactMap { id in
-                    try store.transaction(id).map {
+                    try store.place(of: id).map {
                         (id, CommitOutcome(height: $0.height, index: $0.index, error: $0.result.error))
                     }
                 })
@@ -402,6 +402,7 @@ public final class ChainNode: Sendable {
             return outcome
         }
         metrics.committed(transactions: txs.count)
+        metrics.committed(ids: txs.map(\.id))
         mempool.remove(txs.map(\.id))
         if outcome.writes.contains(where: { $0.key == ConfigSource.stateKey }) { try configChanged() }
         notifier.notify(
@@ -424,6 +425,25 @@ public final class ChainNode: Sendable {
             throw ChainError(.badSignature, "a transaction of a certified block does not verify")
         }
         return VerifiedTransaction(transaction: tx, body: body, signer: signer)
+    }
+
+    /// Prunes the transaction bodies of blocks older than the retention window
+    /// (`retainBlockBodies` heights below the tip), a bounded batch of heights per SQLite
+    /// transaction so that block commits interleave. Returns the height below which bodies are
+    /// gone afterwards. Blocking: call it off the cooperative pool (`BodyPruner`).
+    @discardableResult
+    public func pruneBodiesDue(maxBlocksPerTransaction: Int = 256) throws -> UInt64 {
+        var done = try store.bodiesPrunedBelow()
+        guard config.retainBlockBodies > 0, let tip = try store.tip()?.height,
+            tip > UInt64(config.retainBlockBodies)
+        else { return done }
+        let below = tip - UInt64(config.retainBlockBodies) + 1
+        while done < below {
+            let next = try store.pruneBodies(below: below, maxBlocks: maxBlocksPerTransaction)
+            guard next > done else { break }
+            done = next
+        }
+        return done
     }
 
     /// Signs a header as this validator (finality signature).

@@ -49,6 +49,10 @@ public struct NodeConfig: Codable, Sendable {
     /// Observer nodes: API base URLs of the nodes to fetch committed blocks from (tried in turn).
     /// A node that is not a validator of the genesis must have at least one.
     public var syncFrom: [String] = []
+    /// Transaction bodies kept for this many heights below the tip; older blocks keep their
+    /// headers, signatures, transaction ids, results and events, and the state stays whole
+    /// (`docs/deploy.md`, pruning). 0 keeps every body.
+    public var retainBlockBodies: Int = 0
     /// Observer nodes: pause between fetches once caught up, milliseconds.
     public var syncIntervalMs: Int = 250
     /// Host of the GS1 Digital Link resolver printed in crab codes (the crab contract's setting;
@@ -124,6 +128,11 @@ public struct NodeConfig: Codable, Sendable {
         emptyBlockDelayMs = try c.decodeIfPresent(Int.self, forKey: .emptyBlockDelayMs) ?? d.emptyBlockDelayMs
         syncFrom = try c.decodeIfPresent([String].self, forKey: .syncFrom) ?? d.syncFrom
         syncIntervalMs = try c.decodeIfPresent(Int.self, forKey: .syncIntervalMs) ?? d.syncIntervalMs
+        retainBlockBodies = try c.decodeIfPresent(Int.self, forKey: .retainBlockBodies) ?? d.retainBlockBodies
+        guard retainBlockBodies >= 0 else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .retainBlockBodies, in: c, debugDescription: "retainBlockBodies must be 0 (keep all) or more")
+        }
         resolver = try c.decodeIfPresent(String.self, forKey: .resolver) ?? d.resolver
         sweepIntervalSeconds = try c.decodeIfPresent(Int.self, forKey: .sweepIntervalSeconds) ?? d.sweepIntervalSeconds
         verifyPerMinutePerClient =

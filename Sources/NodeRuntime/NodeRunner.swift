@@ -76,6 +76,8 @@ public enum NodeRunner {
                 CrabSweeper(
                     node: node, identity: gateway.identity, interval: .seconds(config.sweepIntervalSeconds), logger: logger))
         }
+        // Transaction bodies older than the retention window go (headers, results and state stay).
+        if config.retainBlockBodies > 0 { add(BodyPruner(node: node, logger: logger)) }
         // Console accounts: when the config names an account CA, or an accounts database exists.
         var console: ConsoleAccounts?
         if config.accountCA != nil || !config.hostedAccountCAs.isEmpty || AccountStore.exists(home: home) {
