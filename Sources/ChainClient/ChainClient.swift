@@ -248,6 +248,13 @@ public struct ChainClient: Sendable {
         throw ChainError(.nodeTimeout, "transaction \(txid) is not committed after \(timeout)")
     }
 
+    /// `GET /v1/snapshots/{height}/chunks/{index}`: one chunk of a state snapshot, as bytes.
+    public func snapshotChunk(height: UInt64, index: Int) async throws -> [UInt8] {
+        let reply = try await send(.GET, "/v1/snapshots/\(height)/chunks/\(index)")
+        if let e = reply.error { throw e }
+        return reply.body
+    }
+
     /// `GET /v1/sync/blocks?from=&limit=`: the encoded `BlockSyncBatch`.
     public func syncBlocks(from: UInt64, limit: Int) async throws -> [UInt8] {
         let reply = try await send(.GET, "/v1/sync/blocks?from=\(from)&limit=\(limit)")

@@ -31,6 +31,8 @@ public final class ChainNode: Sendable {
     public let metrics: NodeMetrics
     /// Where the chain configuration in force comes from (genesis, then governance).
     public let configSource: ConfigSource
+    /// The state snapshots this node writes (`snapshotInterval` > 0), next to its database.
+    public let snapshots: SnapshotShelf?
     let currentConfig: Mutex<ChainConfig>
     struct ConfigListener: Sendable {
         let call: @Sendable (ChainConfig) -> Void
@@ -143,6 +145,8 @@ public final class ChainNode: Sendable {
             maxBodyBytes: config.maxBodyBytes, timestampTolerance: config.timestampToleranceMs)
         mempool = Mempool(capacity: config.mempoolCapacity)
         executor = BlockExecutor(registry: registry, configSource: configSource, hasher: genesis.suite.hasher)
+        snapshots =
+            config.snapshotInterval > 0 ? SnapshotShelf(directory: URL(fileURLWithPath: databasePath + ".snapshots")) : nil
     }
 
     /// The chain's hash function (SHA-256, or SM3 on an sm2 chain).
@@ -403,6 +407,7 @@ public final class ChainNode: Sendable {
         }
         metrics.committed(transactions: txs.count)
         metrics.committed(ids: txs.map(\.id))
+        if let snapshots, h.height % UInt64(config.snapshotInterval) == 0 { snapshot(at: h.height, on: snapshots) }
         mempool.remove(txs.map(\.id))
         if outcome.writes.contains(where: { $0.key == ConfigSource.stateKey }) { try configChanged() }
         notifier.notify(
@@ -444,6 +449,55 @@ public final class ChainNode: Sendable {
             done = next
         }
         return done
+    }
+
+    /// Freezes the state just committed at `height` (cheap, still under the production lock, so no
+    /// later block is in it) and writes and signs the snapshot on the shelf's queue.
+    func snapshot(at height: UInt64, on shelf: SnapshotShelf) {
+        let frozen: FrozenState
+        do {
+            frozen = try store.freeze()
+        } catch {
+            logger.warning("cannot freeze the state for a snapshot", metadata: ["height": "\(height)", "reason": "\(error)"])
+            return
+        }
+        let key: SigningKey? = isObserver ? nil : nodeKey
+        let (chainId, nodeId, logger) = (genesis.chainId, config.nodeId, logger)
+        shelf.queue.async {
+            do {
+                let m = try shelf.write(frozen, chainId: chainId, key: key, validator: nodeId)
+                logger.info(
+                    "state snapshot written",
+                    metadata: ["height": "\(m.height)", "entries": "\(m.entryCount)", "chunks": "\(m.chunkHashes.count)"])
+            } catch {
+                logger.warning("state snapshot failed", metadata: ["height": "\(height)", "reason": "\(error)"])
+            }
+        }
+    }
+
+    /// The newest snapshot this node offers, as `GET /v1/snapshots/latest` answers it: the
+    /// manifest and the header of its block (base64), the signatures this node holds of each, the
+    /// epoch changes up to its height (as in proofs); nil when there is none.
+    public func snapshotOffer() throws -> JSONValue? {
+        guard let shelf = snapshots, let height = shelf.heights().last, let manifest = try shelf.manifest(height: height),
+            let block = try store.block(at: height)
+        else { return nil }
+        func list(_ sigs: [ValidatorSignature]) -> JSONValue {
+            .array(
+                sigs.map {
+                    .object([
+                        "validator": .string($0.validator), "signature": .string(Data($0.signature).base64EncodedString()),
+                    ])
+                })
+        }
+        return .object([
+            "height": .int(Int64(height)), "digest": .string(manifest.digest(hasher: hasher).hex),
+            "entries": .int(Int64(manifest.entryCount)), "chunks": .int(manifest.chunkHashes.count),
+            "manifest": .string(Data(manifest.encoded).base64EncodedString()),
+            "header": .string(Data(block.header.encoded).base64EncodedString()),
+            "signatures": list(shelf.signatures(height: height)), "headerSignatures": list(block.signatures),
+            "epochs": .array(try epochProof(forHeight: height)),
+        ])
     }
 
     /// Signs a header as this validator (finality signature).

@@ -18,8 +18,14 @@ extension BlockStore {
     public func writeStateSnapshot(
         chainId: String, to directory: URL, chunkBytes: Int = SnapshotChunk.targetBytes
     ) throws -> SnapshotManifest {
+        try writeStateSnapshot(chainId: chainId, to: directory, chunkBytes: chunkBytes, reader: pool)
+    }
+
+    func writeStateSnapshot(
+        chainId: String, to directory: URL, chunkBytes: Int, reader: some DatabaseReader
+    ) throws -> SnapshotManifest {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return try pool.read { db in
+        return try reader.read { db in
             guard
                 let tip = try Row.fetchOne(
                     db, sql: "SELECT height, hash, result_root, state_hash FROM blocks ORDER BY height DESC LIMIT 1")
