@@ -134,3 +134,54 @@ import Testing
         }
     }
 }
+
+/// `GET /v1/snapshots/latest` and `/v1/snapshots/{h}/chunks/{i}` (the join itself: `SnapshotJoinTests`).
+@Suite struct SnapshotRoutesTests {
+    @Test func theNewestSnapshotIsOfferedWithItsSignatureAndChunks() async throws {
+        let consortium = try TestConsortium()
+        try await withTemporaryDirectory { dir in
+            var config = NodeConfig(nodeId: "node0")
+            config.snapshotInterval = 2
+            let node = try consortium.node(in: dir, config: config)
+            let app = Application(router: ChainAPI(node: node, maxWait: .seconds(5)).router())
+            let farm = try consortium.identity(.farm)
+            try await app.test(.router) { client in
+                #expect(try await client.call(.get, "/v1/snapshots/latest").code == "not_found")
+                for _ in 0..<5 {
+                    try node.submit(
+                        try farm.transaction(
+                            chain: "test-chain", contract: "evidence", method: "put", args: Fixtures.evidenceArgs(),
+                            timestamp: Fixtures.now))
+                    try node.produceBlock()
+                }
+                var offer = try await client.call(.get, "/v1/snapshots/latest")
+                for _ in 0..<200 where offer.json["height"]?.int64Value != 4 {
+                    try await Task.sleep(for: .milliseconds(50))
+                    offer = try await client.call(.get, "/v1/snapshots/latest")
+                }
+                #expect(offer.status == .ok && offer.json["height"]?.int64Value == 4)
+                let manifest = try SnapshotManifest(
+                    decoding: Array(try #require(Data(base64Encoded: offer.json["manifest"]?.stringValue ?? ""))))
+                #expect(manifest.entryCount == 4 && offer.json["chunks"]?.int64Value == 1)
+                #expect(offer.json["digest"]?.stringValue == manifest.digest(hasher: .sha256).hex)
+                let sigs = (offer.json["signatures"]?.arrayValue ?? []).compactMap { s -> ValidatorSignature? in
+                    guard let v = s["validator"]?.stringValue, let b = s["signature"]?.stringValue,
+                        let d = Data(base64Encoded: b)
+                    else { return nil }
+                    return ValidatorSignature(validator: v, signature: Array(d))
+                }
+                let check = FinalityCheck(keys: try consortium.genesis.validatorKeys(), quorum: 1, suite: .ed25519)
+                #expect(try manifest.verifyCertificate(sigs, check: check).map(\.validator) == ["node0"])
+                try await client.execute(uri: "/v1/snapshots/4/chunks/0", method: .get) { r in
+                    #expect(r.status == .ok)
+                    #expect(Hash256.sha256(Array(buffer: r.body)) == manifest.chunkHashes[0])
+                }
+                #expect(try await client.call(.get, "/v1/snapshots/4/chunks/1").code == "not_found")
+                #expect(try await client.call(.get, "/v1/snapshots/3/chunks/0").code == "not_found")
+                #expect(try await client.call(.get, "/v1/snapshots/4/chunks/-1").code == "invalid_parameter")
+                #expect(try await client.call(.get, "/v1/snapshots/x/chunks/0").code == "invalid_parameter")
+                #expect(try await client.call(.get, "/v1/snapshots/4/chunks/99999999999999999999").code == "invalid_parameter")
+            }
+        }
+    }
+}

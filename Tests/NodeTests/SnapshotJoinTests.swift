@@ -33,9 +33,10 @@ struct NodeSnapshotSource: SnapshotSource {
 
     /// A solo chain of 10 blocks of 3 evidence records each, with a snapshot every 4 heights;
     /// returns the node once its snapshot of height 8 is written.
-    func chain(in dir: URL) async throws -> ChainNode {
+    func chain(in dir: URL, retainBlockBodies: Int = 0) async throws -> ChainNode {
         var config = NodeConfig(nodeId: "node0")
         config.snapshotInterval = 4
+        config.retainBlockBodies = retainBlockBodies
         config.syncCommits = false
         let node = try consortium.node(in: dir, config: config)
         let farm = try consortium.identity(.farm, org: "org1")
@@ -64,7 +65,10 @@ struct NodeSnapshotSource: SnapshotSource {
 
     @Test func aNewObserverStartsFromTheCertifiedSnapshotAndSyncsOnFromIt() async throws {
         try await withTemporaryDirectory { dir in
-            let node = try await chain(in: dir)
+            // The source prunes all bodies but the last two blocks': replay from it is impossible.
+            let node = try await chain(in: dir, retainBlockBodies: 2)
+            #expect(try node.pruneBodiesDue() == 9)
+            #expect(errorCode { try node.finalBlocks(from: 1, limit: 10) } == "pruned")
             let offer = try #require(try node.snapshotOffer())
             #expect(offer["height"]?.int64Value == 8 && offer["signatures"]?.arrayValue?.count == 1)
             // The first source serves altered chunks: each is refused and fetched from the next.
