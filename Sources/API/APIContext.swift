@@ -55,7 +55,7 @@ struct APIContext: Sendable {
 
     /// The inclusion proof of a committed transaction, as `GET /v1/txs/{txid}/proof` answers it; nil when not committed.
     func proofJSON(_ id: Hash256) throws -> JSONValue? {
-        guard let t = try node.store.transaction(id), let block = try node.store.block(at: t.height) else { return nil }
+        guard let t = try node.store.place(of: id), let block = try node.store.block(at: t.height) else { return nil }
         let hasher = node.hasher
         let leaves = block.txids.map { MerkleTree.leafHash($0.bytes, hasher: hasher) }
         guard let path = MerkleTree.inclusionProof(index: t.index, leafHashes: leaves, hasher: hasher),

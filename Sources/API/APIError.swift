@@ -18,6 +18,7 @@ enum APIError {
         case .methodNotAllowed: return .methodNotAllowed
         case .notAcceptable: return .notAcceptable
         case .conflict: return .conflict
+        case .gone: return .gone
         case .tooLarge: return .contentTooLarge
         case .unsupportedMediaType: return .unsupportedMediaType
         case .rejected: return .unprocessableContent

@@ -21,7 +21,31 @@ struct SyncRoutes: Sendable {
     var routes: RouteCollection<NodeRequestContext> {
         let r = RouteCollection(context: NodeRequestContext.self)
         r.get("sync/blocks") { request, _ in try self.syncBlocks(request) }
+        r.get("snapshots/latest") { _, _ in try self.latestSnapshot() }
+        r.get("snapshots/:height/chunks/:index") { _, context in try self.snapshotChunk(context) }
         return r
+    }
+
+    /// `GET /v1/snapshots/latest`: the newest state snapshot this node offers
+    /// (`ChainNode.snapshotOffer`); 404 when it takes none.
+    func latestSnapshot() throws -> Response {
+        guard let offer = try node.snapshotOffer() else {
+            throw ChainError(.notFound, "this node offers no state snapshot (snapshotInterval)")
+        }
+        return JSONResponse.make(offer)
+    }
+
+    /// `GET /v1/snapshots/{height}/chunks/{index}`: one chunk of a snapshot this node holds, as bytes.
+    func snapshotChunk(_ context: NodeRequestContext) throws -> Response {
+        guard let raw = context.parameters.get("height"), let height = UInt64(raw),
+            let rawIndex = context.parameters.get("index"), let index = Int(rawIndex), index >= 0
+        else { throw ChainError(.invalidParameter, "height and index must be non-negative integers") }
+        guard let bytes = node.snapshots?.chunk(height: height, index: index) else {
+            throw ChainError(.notFound, "no chunk \(index) of a snapshot at height \(height) here")
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/octet-stream"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// `GET /v1/sync/blocks?from=H&limit=N`: committed blocks from H with their finality

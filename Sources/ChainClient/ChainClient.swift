@@ -109,6 +109,7 @@ public struct ChainClient: Sendable {
         case 404: .notFound
         case 405: .methodNotAllowed
         case 409: .conflict
+        case 410: .gone
         case 413: .tooLarge
         case 422: .rejected
         case 423: .locked
@@ -245,6 +246,13 @@ public struct ChainClient: Sendable {
             try await Task.sleep(for: .milliseconds(100))
         }
         throw ChainError(.nodeTimeout, "transaction \(txid) is not committed after \(timeout)")
+    }
+
+    /// `GET /v1/snapshots/{height}/chunks/{index}`: one chunk of a state snapshot, as bytes.
+    public func snapshotChunk(height: UInt64, index: Int) async throws -> [UInt8] {
+        let reply = try await send(.GET, "/v1/snapshots/\(height)/chunks/\(index)")
+        if let e = reply.error { throw e }
+        return reply.body
     }
 
     /// `GET /v1/sync/blocks?from=&limit=`: the encoded `BlockSyncBatch`.

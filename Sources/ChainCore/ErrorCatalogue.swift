@@ -187,6 +187,24 @@ extension ErrorCode {
     /// Block sync could not fetch from its source.
     public static let syncFailed = ErrorCode(
         "sync_failed", .peer, area: "Storage and chain", "block sync could not fetch from its source")
+    /// The block's transaction bodies were pruned from this node (headers, results, state stay).
+    public static let pruned = ErrorCode(
+        "pruned", .gone, area: "Storage and chain",
+        "the block's transaction bodies were pruned from this node (its header, results, proofs and the state stay)")
+    /// A state snapshot's manifest or chunk does not match what its certificate covers.
+    public static let snapshotMismatch = ErrorCode(
+        "snapshot_mismatch", .peer, area: "Storage and chain",
+        "a state snapshot's manifest or chunk does not match what its certificate covers (altered or garbage)")
+    /// A snapshot chunk came out of order.
+    public static let snapshotOutOfOrder = ErrorCode(
+        "snapshot_out_of_order", .invalid, area: "Storage and chain", "a state snapshot chunk came out of order")
+    /// A snapshot chunk exceeds the size a receiver takes.
+    public static let snapshotChunkTooLarge = ErrorCode(
+        "snapshot_chunk_too_large", .tooLarge, area: "Storage and chain", "a state snapshot chunk exceeds the size limit")
+    /// A snapshot can only be loaded into a node that holds no block yet.
+    public static let storeNotEmpty = ErrorCode(
+        "store_not_empty", .conflict, area: "Storage and chain",
+        "a state snapshot can only be loaded into a node that holds no block yet")
     /// A transaction proof does not verify.
     public static let proofInvalid = ErrorCode(
         "proof_invalid", .invalid, area: "Storage and chain", "a transaction proof does not verify")
@@ -635,7 +653,7 @@ extension ErrorCode {
         .forbidden, .accountSuspended, .tooManyRequests, .accountsUnavailable, .alreadyExists, .internalError,
         .storageUnavailable,
         .storageCorrupt, .unsealFailed, .genesisMismatch, .badHeight, .notNextBlock, .badBlock, .noQuorum, .syncDiverged,
-        .syncFailed,
+        .syncFailed, .pruned, .snapshotMismatch, .snapshotOutOfOrder, .snapshotChunkTooLarge, .storeNotEmpty,
         .proofInvalid, .badGenesis, .badConfig, .notAValidator, .badValidatorSet, .badValidator, .badTrustRoots, .tlsSetupFailed,
         .writeFailed, .badAddress, .bindFailed, .listenerFailed, .alreadyRunning, .shuttingDown, .badHello, .unsupportedVersion,
         .handshakeFailed, .handshakeTimeout, .tooManyHandshakes, .certificateMismatch, .nodeIDMismatch, .unexpectedPeer,

@@ -15,6 +15,8 @@ public enum ErrorKind: String, Sendable, CaseIterable {
     case notAcceptable
     /// The request conflicts with what already exists (409).
     case conflict
+    /// The resource existed and was removed on purpose (410): a pruned block body.
+    case gone
     /// Too large (413).
     case tooLarge
     /// The body's media type is not one the route takes (415).

@@ -24,10 +24,13 @@ public struct Admission: Sendable {
     /// Admits `tx`. `envelope` is the client's `POST /v1/txs` body when there is one (an observer
     /// forwards those bytes unchanged).
     public func submit(_ tx: SignedTransaction, envelope: [UInt8]? = nil) async throws {
+        // Timed from before admission: on a validator the block can commit before `admit` returns.
+        let timed = node.metrics.admitted(tx.id)
         do {
             try await admit(tx, envelope: envelope)
             node.metrics.admission(nil)
         } catch {
+            if timed { node.metrics.forget(tx.id) }
             node.metrics.admission(error)
             throw error
         }

@@ -33,6 +33,8 @@ public final class ChainNode: Sendable {
     public let metrics: NodeMetrics
     /// Where the chain configuration in force comes from (genesis, then governance).
     public let configSource: ConfigSource
+    /// The state snapshots this node writes (`snapshotInterval` > 0), next to its database.
+    public let snapshots: SnapshotShelf?
     let currentConfig: Mutex<ChainConfig>
     struct ConfigListener: Sendable {
         let call: @Sendable (ChainConfig) -> Void
@@ -150,6 +152,8 @@ public final class ChainNode: Sendable {
                 queueSeconds: min(config.mempoolQueueSeconds, 3_600), floor: min(config.mempoolCapacity, config.maxBlockTxs))
             : nil
         executor = BlockExecutor(registry: registry, configSource: configSource, hasher: genesis.suite.hasher)
+        snapshots =
+            config.snapshotInterval > 0 ? SnapshotShelf(directory: URL(fileURLWithPath: databasePath + ".snapshots")) : nil
     }
 
     /// The chain's hash function (SHA-256, or SM3 on an sm2 chain).
@@ -303,7 +307,7 @@ public final class ChainNode: Sendable {
             mempool.remove(already)
             notifier.notify(
                 try already.compactMap { id in
-                    try store.transaction(id).map {
+                    try store.place(of: id).map {
                         (id, CommitOutcome(height: $0.height, index: $0.index, error: $0.result.error))
                     }
                 })
@@ -409,6 +413,8 @@ public final class ChainNode: Sendable {
             return outcome
         }
         metrics.committed(transactions: txs.count)
+        metrics.committed(ids: txs.map(\.id))
+        if let snapshots, h.height % UInt64(config.snapshotInterval) == 0 { snapshot(at: h.height, on: snapshots) }
         mempool.remove(txs.map(\.id))
         if let commitRate { mempool.setAdmissionLimit(commitRate.record(txs.count, nowMillis: Self.nowMillis())) }
         if outcome.writes.contains(where: { $0.key == ConfigSource.stateKey }) { try configChanged() }
@@ -432,6 +438,74 @@ public final class ChainNode: Sendable {
             throw ChainError(.badSignature, "a transaction of a certified block does not verify")
         }
         return VerifiedTransaction(transaction: tx, body: body, signer: signer)
+    }
+
+    /// Prunes the transaction bodies of blocks older than the retention window
+    /// (`retainBlockBodies` heights below the tip), a bounded batch of heights per SQLite
+    /// transaction so that block commits interleave. Returns the height below which bodies are
+    /// gone afterwards. Blocking: call it off the cooperative pool (`BodyPruner`).
+    @discardableResult
+    public func pruneBodiesDue(maxBlocksPerTransaction: Int = 256) throws -> UInt64 {
+        var done = try store.bodiesPrunedBelow()
+        guard config.retainBlockBodies > 0, let tip = try store.tip()?.height,
+            tip > UInt64(config.retainBlockBodies)
+        else { return done }
+        let below = tip - UInt64(config.retainBlockBodies) + 1
+        while done < below {
+            let next = try store.pruneBodies(below: below, maxBlocks: maxBlocksPerTransaction)
+            guard next > done else { break }
+            done = next
+        }
+        return done
+    }
+
+    /// Freezes the state just committed at `height` (cheap, still under the production lock, so no
+    /// later block is in it) and writes and signs the snapshot on the shelf's queue.
+    func snapshot(at height: UInt64, on shelf: SnapshotShelf) {
+        let frozen: FrozenState
+        do {
+            frozen = try store.freeze()
+        } catch {
+            logger.warning("cannot freeze the state for a snapshot", metadata: ["height": "\(height)", "reason": "\(error)"])
+            return
+        }
+        let key: SigningKey? = isObserver ? nil : nodeKey
+        let (chainId, nodeId, logger) = (genesis.chainId, config.nodeId, logger)
+        shelf.queue.async {
+            do {
+                let m = try shelf.write(frozen, chainId: chainId, key: key, validator: nodeId)
+                logger.info(
+                    "state snapshot written",
+                    metadata: ["height": "\(m.height)", "entries": "\(m.entryCount)", "chunks": "\(m.chunkHashes.count)"])
+            } catch {
+                logger.warning("state snapshot failed", metadata: ["height": "\(height)", "reason": "\(error)"])
+            }
+        }
+    }
+
+    /// The newest snapshot this node offers, as `GET /v1/snapshots/latest` answers it: the
+    /// manifest and the header of its block (base64), the signatures this node holds of each, the
+    /// epoch changes up to its height (as in proofs); nil when there is none.
+    public func snapshotOffer() throws -> JSONValue? {
+        guard let shelf = snapshots, let height = shelf.heights().last, let manifest = try shelf.manifest(height: height),
+            let block = try store.block(at: height)
+        else { return nil }
+        func list(_ sigs: [ValidatorSignature]) -> JSONValue {
+            .array(
+                sigs.map {
+                    .object([
+                        "validator": .string($0.validator), "signature": .string(Data($0.signature).base64EncodedString()),
+                    ])
+                })
+        }
+        return .object([
+            "height": .int(Int64(height)), "digest": .string(manifest.digest(hasher: hasher).hex),
+            "entries": .int(Int64(manifest.entryCount)), "chunks": .int(manifest.chunkHashes.count),
+            "manifest": .string(Data(manifest.encoded).base64EncodedString()),
+            "header": .string(Data(block.header.encoded).base64EncodedString()),
+            "signatures": list(shelf.signatures(height: height)), "headerSignatures": list(block.signatures),
+            "epochs": .array(try epochProof(forHeight: height)),
+        ])
     }
 
     /// Signs a header as this validator (finality signature).

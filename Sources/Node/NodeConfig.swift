@@ -53,6 +53,16 @@ public struct NodeConfig: Codable, Sendable {
     /// Observer nodes: API base URLs of the nodes to fetch committed blocks from (tried in turn).
     /// A node that is not a validator of the genesis must have at least one.
     public var syncFrom: [String] = []
+    /// Transaction bodies kept for this many heights below the tip; older blocks keep their
+    /// headers, signatures, transaction ids, results and events, and the state stays whole
+    /// (`docs/deploy.md`, pruning). 0 keeps every body.
+    public var retainBlockBodies: Int = 0
+    /// Every this many heights the node writes a snapshot of the whole state and, as a validator,
+    /// signs it (`docs/proofs.md`, state snapshots); use the same value on every validator. 0: none.
+    public var snapshotInterval: Int = 0
+    /// API base URLs to start an empty node from the newest certified state snapshot they offer,
+    /// instead of replaying the chain from the genesis; ignored once the node holds blocks.
+    public var snapshotFrom: [String] = []
     /// Observer nodes: pause between fetches once caught up, milliseconds.
     public var syncIntervalMs: Int = 250
     /// Host of the GS1 Digital Link resolver printed in crab codes (the crab contract's setting;
@@ -148,6 +158,17 @@ public struct NodeConfig: Codable, Sendable {
         emptyBlockDelayMs = try c.decodeIfPresent(Int.self, forKey: .emptyBlockDelayMs) ?? d.emptyBlockDelayMs
         syncFrom = try c.decodeIfPresent([String].self, forKey: .syncFrom) ?? d.syncFrom
         syncIntervalMs = try c.decodeIfPresent(Int.self, forKey: .syncIntervalMs) ?? d.syncIntervalMs
+        retainBlockBodies = try c.decodeIfPresent(Int.self, forKey: .retainBlockBodies) ?? d.retainBlockBodies
+        snapshotInterval = try c.decodeIfPresent(Int.self, forKey: .snapshotInterval) ?? d.snapshotInterval
+        snapshotFrom = try c.decodeIfPresent([String].self, forKey: .snapshotFrom) ?? d.snapshotFrom
+        guard snapshotInterval >= 0 else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .snapshotInterval, in: c, debugDescription: "snapshotInterval must be 0 (none) or more")
+        }
+        guard retainBlockBodies >= 0 else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .retainBlockBodies, in: c, debugDescription: "retainBlockBodies must be 0 (keep all) or more")
+        }
         resolver = try c.decodeIfPresent(String.self, forKey: .resolver) ?? d.resolver
         sweepIntervalSeconds = try c.decodeIfPresent(Int.self, forKey: .sweepIntervalSeconds) ?? d.sweepIntervalSeconds
         verifyPerMinutePerClient =

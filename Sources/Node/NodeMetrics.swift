@@ -1,6 +1,7 @@
 import ChainCore
 import CoreMetrics
 import Foundation
+import Synchronization
 
 /// The node's operational metrics, recorded through swift-metrics into the factory a node is
 /// given (the Prometheus registry that `GET /metrics` emits; `NOOPMetricsHandler` when none).
@@ -20,10 +21,29 @@ public final class NodeMetrics: Sendable {
     let blocks: Counter
     /// Transactions committed by this node.
     let committedTransactions: Counter
+    /// From a transaction's admission by this node to its commit on this node, seconds.
+    let admissionToCommit: CoreMetrics.Timer
+    /// When each transaction this node admitted and has not yet seen committed was admitted.
+    /// Bounded by `maxAwaitingCommit`; entries of transactions that never commit (expired out of
+    /// the mempool) are dropped once older than `awaitingLimit`.
+    let awaitingCommit = Mutex(AwaitingCommit())
+    struct AwaitingCommit {
+        var started: [Hash256: ContinuousClock.Instant] = [:]
+        /// When entries older than `awaitingLimit` were last dropped (at most once a minute, so
+        /// that a full table does not cost a scan per admission).
+        var lastSweep: ContinuousClock.Instant?
+    }
+    /// Most admitted transactions whose commit is awaited for the histogram (beyond it, newly
+    /// admitted ones are not timed).
+    let maxAwaitingCommit: Int
+    /// How long an admitted transaction is awaited before it counts as never committing.
+    static let awaitingLimit: Duration = .seconds(1_800)
 
     /// Metrics recorded into `factory`.
-    public init(factory: any MetricsFactory = NOOPMetricsHandler.instance) {
+    public init(factory: any MetricsFactory = NOOPMetricsHandler.instance, maxAwaitingCommit: Int = 100_000) {
         self.factory = factory
+        self.maxAwaitingCommit = maxAwaitingCommit
+        admissionToCommit = CoreMetrics.Timer(label: "xiangchain_admission_to_commit_seconds", factory: factory)
         blockCommit = CoreMetrics.Timer(label: "xiangchain_block_commit_seconds", factory: factory)
         sqliteCommit = CoreMetrics.Timer(label: "xiangchain_sqlite_commit_seconds", factory: factory)
         admitted = Counter(label: "xiangchain_transactions_admitted_total", factory: factory)
@@ -43,6 +63,42 @@ public final class NodeMetrics: Sendable {
     func committed(transactions: Int) {
         blocks.increment()
         committedTransactions.increment(by: transactions)
+    }
+
+    /// Starts timing a transaction this node is admitting, up to its commit; false when it is not
+    /// timed (already timed, or too many awaited).
+    @discardableResult
+    func admitted(_ id: Hash256, at now: ContinuousClock.Instant = .now) -> Bool {
+        awaitingCommit.withLock { a in
+            if a.started.count >= maxAwaitingCommit, a.lastSweep.map({ now - $0 >= .seconds(60) }) ?? true {
+                a.started = a.started.filter { now - $0.value < Self.awaitingLimit }
+                a.lastSweep = now
+            }
+            guard a.started.count < maxAwaitingCommit, a.started[id] == nil else { return false }
+            a.started[id] = now
+            return true
+        }
+    }
+
+    /// Stops timing a transaction whose admission failed.
+    func forget(_ id: Hash256) {
+        _ = awaitingCommit.withLock { $0.started.removeValue(forKey: id) }
+    }
+
+    /// Records the admission-to-commit time of those of `ids` this node admitted.
+    func committed(ids: [Hash256], at now: ContinuousClock.Instant = .now) {
+        let starts = awaitingCommit.withLock { a -> [ContinuousClock.Instant] in
+            guard !a.started.isEmpty else { return [] }
+            return ids.compactMap { a.started.removeValue(forKey: $0) }
+        }
+        for start in starts { admissionToCommit.recordNanoseconds(Self.nanoseconds(now - start)) }
+    }
+
+    /// Transactions whose commit is awaited for the admission-to-commit histogram.
+    var awaitingCommitCount: Int { awaitingCommit.withLock { $0.started.count } }
+
+    static func nanoseconds(_ d: Duration) -> Int64 {
+        d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
     }
 
     /// Counts an admission attempt's outcome.
@@ -75,8 +131,7 @@ public final class NodeMetrics: Sendable {
     func timed<T>(_ timer: CoreMetrics.Timer, _ body: () throws -> T) rethrows -> T {
         let start = ContinuousClock.now
         defer {
-            let d = ContinuousClock.now - start
-            timer.recordNanoseconds(d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
+            timer.recordNanoseconds(Self.nanoseconds(ContinuousClock.now - start))
         }
         return try body()
     }

@@ -22,7 +22,9 @@ import UnixSignals
 public enum NodeRunner {
     /// Runs the validator or observer whose home is `home`; `apiHost`/`apiPort` and `logFormat`
     /// (`text`, `json`) override its config.
-    public static func run(home: URL, apiHost: String?, apiPort: Int?, logFormat: String? = nil) async throws {
+    public static func run(
+        home: URL, apiHost: String?, apiPort: Int?, logFormat: String? = nil, snapshotFrom: [String] = []
+    ) async throws {
         // Everything the node creates (databases and their WAL and shared-memory files, the data
         // directory, complaint contacts) is its operator's alone: 0600 files, 0700 directories.
         umask(0o077)
@@ -31,6 +33,7 @@ public enum NodeRunner {
         if let apiHost { config.apiHost = apiHost }
         if let apiPort { config.apiPort = apiPort }
         if let logFormat { config.logFormat = logFormat }
+        config.snapshotFrom += snapshotFrom
         try LogFormat.named(config.logFormat).bootstrap(
             level: ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info)
         let logger = Logger(label: "xiangchain")
@@ -41,6 +44,18 @@ public enum NodeRunner {
         // The node's metrics, in the registry that GET /metrics emits.
         let registry = PrometheusCollectorRegistry()
         let metrics = NodeMetrics(factory: PrometheusMetricsFactory(registry: registry))
+        // An empty node told to start from a snapshot loads the newest certified one first.
+        if !config.snapshotFrom.isEmpty {
+            let store = try BlockStore(
+                path: nodeHome.databasePath, hasher: genesis.suite.hasher, synchronousFull: config.syncCommits)
+            try store.bindGenesis(hash: try genesis.hash, chainId: genesis.chainId)
+            if try store.tip() == nil {
+                try await SnapshotJoin(
+                    genesis: genesis, store: store, sources: try config.snapshotFrom.map { try HTTPSnapshotSource($0) },
+                    download: URL(fileURLWithPath: nodeHome.databasePath + ".download"), logger: logger
+                ).run()
+            }
+        }
         let node = try ChainNode(
             genesis: genesis, config: config, databasePath: nodeHome.databasePath, nodeKey: nodeHome.key,
             contracts: ChainContracts.all(config: config, genesis: genesis), logger: logger, metrics: metrics)
@@ -82,6 +97,8 @@ public enum NodeRunner {
                 CrabSweeper(
                     node: node, identity: gateway.identity, interval: .seconds(config.sweepIntervalSeconds), logger: logger))
         }
+        // Transaction bodies older than the retention window go (headers, results and state stay).
+        if config.retainBlockBodies > 0 { add(BodyPruner(node: node, logger: logger)) }
         // Console accounts: when the config names an account CA, or an accounts database exists.
         var console: ConsoleAccounts?
         if config.accountCA != nil || !config.hostedAccountCAs.isEmpty || AccountStore.exists(home: home) {

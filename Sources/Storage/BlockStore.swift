@@ -320,10 +320,12 @@ public final class BlockStore: Sendable {
         }
     }
 
-    /// The full block at `height`: header, transactions and signatures.
+    /// The full block at `height`: header, transactions and signatures. Throws `pruned` for a
+    /// stored block whose transaction bodies were pruned.
     public func fullBlock(at height: UInt64) throws -> Block? {
         try pool.read { db in
             guard let stored = try self.block(db, height: height) else { return nil }
+            if height < (try self.bodiesPrunedBelow(db)) { throw Self.prunedError(height: height) }
             let rows = try Row.fetchAll(
                 db,
                 sql:
@@ -356,7 +358,8 @@ public final class BlockStore: Sendable {
             txids: txids, resultRoot: try Self.hash(row["result_root"]), stateHash: try Self.hash(row["state_hash"]))
     }
 
-    /// The committed transaction with this id.
+    /// The committed transaction with this id. Throws `pruned` when its block's bodies were pruned
+    /// (`place(of:)` still answers where it is and how it ended).
     public func transaction(_ txid: Hash256) throws -> StoredTransaction? {
         try pool.read { db in
             guard
@@ -367,6 +370,8 @@ public final class BlockStore: Sendable {
                         """,
                     arguments: [Data(txid.bytes)])
             else { return nil }
+            let height = UInt64(row["height"] as Int64)
+            if height < (try self.bodiesPrunedBelow(db)) { throw Self.prunedError(height: height) }
             let tx = SignedTransaction(
                 body: Array(row["body"] as Data), signature: Array(row["signature"] as Data),
                 signerCertificate: Array(row["der"] as Data), hasher: hasher)
@@ -374,6 +379,78 @@ public final class BlockStore: Sendable {
                 transaction: tx, height: UInt64(row["height"] as Int64), index: row["idx"], contract: row["contract"],
                 method: row["method"], signerOrg: row["signer_org"], signerRole: row["signer_role"],
                 signerSubject: row["signer_subject"], result: try TransactionResult(decoding: Array(row["result"] as Data)))
+        }
+    }
+
+    /// Where the committed transaction with this id is and how it ended; answered for pruned
+    /// blocks too.
+    public func place(of txid: Hash256) throws -> TransactionPlace? {
+        try pool.read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT height, idx, contract, method, result FROM txs WHERE txid = ?",
+                    arguments: [Data(txid.bytes)])
+            else { return nil }
+            return TransactionPlace(
+                height: UInt64(row["height"] as Int64), index: row["idx"], contract: row["contract"], method: row["method"],
+                result: try TransactionResult(decoding: Array(row["result"] as Data)))
+        }
+    }
+
+    // MARK: pruning
+
+    /// Blocks below this height have no transaction bodies on this node (1 when none were pruned).
+    public func bodiesPrunedBelow() throws -> UInt64 {
+        try pool.read { db in try self.bodiesPrunedBelow(db) }
+    }
+
+    func bodiesPrunedBelow(_ db: Database) throws -> UInt64 {
+        guard let raw = try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'bodies_pruned_below'") else {
+            return 1
+        }
+        guard raw.count == 8 else { throw ChainError(.storageCorrupt, "stored pruning height is not 8 bytes") }
+        return raw.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    static func prunedError(height: UInt64) -> ChainError {
+        ChainError(
+            .pruned,
+            "the transaction bodies of block \(height) were pruned from this node; its header, results and proofs remain (a node joining the chain starts from a snapshot)"
+        )
+    }
+
+    /// Deletes the transaction bodies and signatures of blocks below `below` (never the tip's),
+    /// at most `maxBlocks` heights in one SQLite transaction. Headers, finality signatures,
+    /// transaction ids, results, events and the state stay, so replay checks, commit outcomes,
+    /// inclusion proofs and queries keep working. Returns the height below which bodies are gone
+    /// afterwards; call again while it is short of `below`.
+    @discardableResult
+    public func pruneBodies(below: UInt64, maxBlocks: Int = 256) throws -> UInt64 {
+        try pool.write { db in
+            let current = try self.bodiesPrunedBelow(db)
+            let tip = UInt64(try Int64.fetchOne(db, sql: "SELECT MAX(height) FROM blocks") ?? 0)
+            let target = min(below, tip, current + UInt64(max(1, maxBlocks)))
+            guard target > current else { return current }
+            try db.execute(
+                sql: "UPDATE txs SET body = X'', signature = X'' WHERE height >= ? AND height < ?",
+                arguments: [try Self.column(current), try Self.column(target)])
+            var bytes = [UInt8](repeating: 0, count: 8)
+            for i in 0..<8 { bytes[i] = UInt8(truncatingIfNeeded: target >> (8 * (7 - i))) }
+            try db.execute(
+                sql:
+                    "INSERT INTO meta (key, value) VALUES ('bodies_pruned_below', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                arguments: [Data(bytes)])
+            return target
+        }
+    }
+
+    /// Bytes of transaction bodies and signatures held for blocks from `from` up to (not
+    /// including) `below`; what pruning those heights frees.
+    public func bodyBytes(from: UInt64 = 1, below: UInt64 = UInt64(Int64.max)) throws -> Int {
+        try pool.read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT COALESCE(SUM(length(body) + length(signature)), 0) FROM txs WHERE height >= ? AND height < ?",
+                arguments: [try Self.column(from), try Self.column(below)]) ?? 0
         }
     }
 

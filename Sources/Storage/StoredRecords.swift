@@ -38,6 +38,21 @@ public struct StoredTransaction: Sendable, Hashable {
     }
 }
 
+/// Where a committed transaction is and how it ended: what stays of it after its block's bodies
+/// are pruned (enough for replay checks, commit outcomes and inclusion proofs).
+public struct TransactionPlace: Sendable, Hashable {
+    /// Height of its block.
+    public let height: UInt64
+    /// Position in its block.
+    public let index: Int
+    /// Contract called.
+    public let contract: String
+    /// Method called.
+    public let method: String
+    /// Its result (error code and message, events).
+    public let result: TransactionResult
+}
+
 /// A committed block as stored: header, finality signatures, transaction ids, and the outcome of
 /// executing it (result root and state hash after it).
 public struct StoredBlock: Sendable, Hashable {

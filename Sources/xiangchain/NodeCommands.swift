@@ -33,8 +33,16 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Override the API port.") var apiPort: Int?
     @Option(help: "Log format: text or json (one JSON object per line); overrides the config's logFormat.")
     var logFormat: String?
+    @Option(
+        name: .customLong("from-snapshot"),
+        help:
+            "API URL of a node to start this empty node from the newest certified state snapshot (repeatable; adds to the config's snapshotFrom)."
+    )
+    var fromSnapshot: [String] = []
 
     func run() async throws {
-        try await NodeRunner.run(home: URL(fileURLWithPath: home), apiHost: apiHost, apiPort: apiPort, logFormat: logFormat)
+        try await NodeRunner.run(
+            home: URL(fileURLWithPath: home), apiHost: apiHost, apiPort: apiPort, logFormat: logFormat,
+            snapshotFrom: fromSnapshot)
     }
 }

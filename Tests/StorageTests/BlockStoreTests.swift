@@ -224,3 +224,73 @@ struct ChainBuilder {
         }
     }
 }
+
+@Suite struct BodyPruningTests {
+    @Test func prunedBodiesAreGoneWhileHeadersResultsProofsAndStateStay() async throws {
+        try await withTemporaryDirectory { dir in
+            let path = dir.appendingPathComponent("chain.sqlite").path
+            var builder = ChainBuilder()
+            var commits: [BlockCommit] = []
+            do {
+                let store = try BlockStore(path: path, hasher: .sha256)
+                try store.bindGenesis(hash: Hash256.sha256([1]), chainId: "c")
+                for n in [3, 2, 0, 4, 1, 2] {
+                    let c = builder.next(txCount: n)
+                    try store.commit(c)
+                    commits.append(c)
+                }
+                #expect(try store.bodiesPrunedBelow() == 1)
+                let before = try store.bodyBytes(below: 4)
+                #expect(before > 0)
+                // At most two heights per SQLite transaction: below 4 takes two calls.
+                #expect(try store.pruneBodies(below: 4, maxBlocks: 2) == 3)
+                #expect(try store.pruneBodies(below: 4, maxBlocks: 2) == 4)
+                #expect(try store.pruneBodies(below: 4, maxBlocks: 2) == 4)
+                #expect(try store.bodyBytes(below: 4) == 0)
+                #expect(try store.bodyBytes(from: 4) == (try store.bodyBytes()))
+                #expect(try store.bodyBytes(from: 4) > 0)
+            }
+            // After reopening: what was pruned stays pruned, the rest is whole.
+            let store = try BlockStore(path: path, hasher: .sha256)
+            #expect(try store.bodiesPrunedBelow() == 4)
+            for h in UInt64(1)...3 {
+                #expect(errorCode { try store.fullBlock(at: h) } == "pruned")
+                let kept = try #require(try store.block(at: h))
+                #expect(kept.header == commits[Int(h) - 1].block.header)
+                #expect(kept.signatures == commits[Int(h) - 1].block.signatures)
+                #expect(kept.txids == commits[Int(h) - 1].block.transactions.map(\.id))
+            }
+            for h in UInt64(4)...6 {
+                #expect(try store.fullBlock(at: h)?.transactions == commits[Int(h) - 1].block.transactions)
+            }
+            let old = commits[0].transactions[1]
+            #expect(errorCode { try store.transaction(old.transaction.id) } == "pruned")
+            let place = try #require(try store.place(of: old.transaction.id))
+            #expect(place.height == 1 && place.index == 1 && place.result == old.result)
+            #expect(place.contract == "evidence" && place.method == "put")
+            // Replay checks still see pruned transactions; events and the state stay.
+            #expect(try store.committedIDs(among: [old.transaction.id]) == [old.transaction.id])
+            #expect(try store.events(contract: "evidence", name: "evidence_put", limit: 100).count == 12)
+            #expect(try store.read("evidence/h6") == Array("v6".utf8))
+            #expect(try store.tip() == builder.tip)
+            // The next block still commits on top.
+            try store.commit(builder.next(txCount: 1))
+            #expect(try store.tip()?.height == 7)
+        }
+    }
+
+    @Test func theTipsBodiesAreNeverPrunedAndHostileHeightsAreRefused() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try BlockStore(path: dir.appendingPathComponent("c.sqlite").path, hasher: .sha256)
+            #expect(try store.pruneBodies(below: 100) == 1)  // nothing stored
+            var builder = ChainBuilder()
+            for _ in 0..<3 { try store.commit(builder.next(txCount: 1)) }
+            #expect(try store.pruneBodies(below: UInt64.max) == 3)  // the tip (3) keeps its bodies
+            #expect(try store.fullBlock(at: 3)?.transactions.count == 1)
+            #expect(errorCode { try store.fullBlock(at: 2) } == "pruned")
+            #expect(try store.pruneBodies(below: 1) == 3)  // never backwards
+            #expect(try store.fullBlock(at: 4) == nil)
+            #expect(errorCode { try store.bodyBytes(below: UInt64.max) } == "bad_height")
+        }
+    }
+}

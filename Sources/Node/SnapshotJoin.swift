@@ -1,0 +1,196 @@
+import ChainClient
+import ChainCore
+import Foundation
+import Logging
+import Storage
+
+/// Where a joining node gets a state snapshot: a node's `GET /v1/snapshots/latest` offer and
+/// its chunks.
+public protocol SnapshotSource: Sendable {
+    /// The source's newest snapshot offer (`ChainNode.snapshotOffer`), nil when it has none.
+    func latestSnapshot() async throws -> JSONValue?
+    /// Chunk `index` of the snapshot at `height`.
+    func snapshotChunk(height: UInt64, index: Int) async throws -> [UInt8]
+    /// A name for logs.
+    var name: String { get }
+}
+
+/// A node's HTTP API as a snapshot source.
+public struct HTTPSnapshotSource: SnapshotSource {
+    let client: ChainClient
+
+    /// A source at `base`; fails `bad_config` for anything but an http(s) URL.
+    public init(_ base: String, timeout: Duration = .seconds(60)) throws(ChainError) {
+        client = try ChainClient(base, timeout: timeout)
+    }
+
+    public var name: String { client.baseURL.absoluteString }
+
+    public func latestSnapshot() async throws -> JSONValue? {
+        do {
+            return try await client.get("/v1/snapshots/latest")
+        } catch let e as ChainError where e.code == .notFound {
+            return nil
+        }
+    }
+
+    public func snapshotChunk(height: UInt64, index: Int) async throws -> [UInt8] {
+        try await client.snapshotChunk(height: height, index: index)
+    }
+}
+
+/// Starts an empty node from the newest state snapshot its sources certify, instead of replaying
+/// the chain from the genesis (`docs/proofs.md`, state snapshots).
+///
+/// The offers of all sources are read; signatures of the same manifest are merged across them
+/// (each validator serves at least its own); the highest snapshot whose signatures are a quorum of
+/// the validators in force at its height (the genesis set, followed through the epoch changes an
+/// offer carries, each checked against the set before it) is taken. Its chunks are downloaded
+/// into `<download>` one by one, each checked against the manifest before it is kept, from any
+/// source offering the same manifest; a restarted join keeps the chunks already checked. Then the
+/// snapshot is loaded in one SQLite transaction (`BlockStore.installSnapshot`), and block sync
+/// continues from the next height. A node that already holds blocks is left as it is.
+public struct SnapshotJoin: Sendable {
+    let genesis: Genesis
+    let store: BlockStore
+    let sources: [any SnapshotSource]
+    let download: URL
+    let logger: Logger
+
+    /// A join of the node whose database is `store`, chunks staged in `download`.
+    public init(genesis: Genesis, store: BlockStore, sources: [any SnapshotSource], download: URL, logger: Logger) {
+        self.genesis = genesis
+        self.store = store
+        self.sources = sources
+        self.download = download
+        self.logger = logger
+    }
+
+    struct Offer {
+        let manifest: SnapshotManifest
+        let header: BlockHeader
+        var signatures: [ValidatorSignature]
+        var headerSignatures: [ValidatorSignature]
+        let epochs: [JSONValue]
+        var sources: [any SnapshotSource]
+    }
+
+    /// Loads the best certified snapshot; returns its height, or nil when the node already holds
+    /// blocks. Throws `no_quorum` when no offer is certified, and the receiver's codes when the
+    /// chunks do not match (nothing is loaded then).
+    @discardableResult
+    public func run() async throws -> UInt64? {
+        guard try store.tip() == nil else { return nil }
+        var offers: [Hash256: Offer] = [:]
+        var lastError: (any Error)?
+        for source in sources {
+            do {
+                guard let json = try await source.latestSnapshot() else { continue }
+                let offer = try Self.parse(json, hasher: genesis.suite.hasher, source: source)
+                guard offer.manifest.chainId == genesis.chainId else { continue }
+                let digest = offer.manifest.digest(hasher: genesis.suite.hasher)
+                if var known = offers[digest] {
+                    known.signatures += offer.signatures
+                    known.headerSignatures += offer.headerSignatures
+                    known.sources.append(source)
+                    offers[digest] = known
+                } else {
+                    offers[digest] = offer
+                }
+            } catch {
+                lastError = error
+                logger.warning("snapshot source failed", metadata: ["source": "\(source.name)", "reason": "\(error)"])
+            }
+        }
+        var refusal: (any Error)? = lastError
+        for offer in offers.values.sorted(by: { $0.manifest.height > $1.manifest.height }) {
+            do {
+                let check = try EpochChain.check(
+                    genesisKeys: try genesis.validatorKeys(), suite: genesis.suite, chainId: genesis.chainId,
+                    epochs: offer.epochs, height: offer.manifest.height)
+                _ = try offer.manifest.verifyCertificate(offer.signatures, check: check)
+                try await load(offer, headerSignatures: check.validSignatures(of: offer.header, offer.headerSignatures))
+                return offer.manifest.height
+            } catch {
+                refusal = error
+                logger.warning(
+                    "snapshot refused", metadata: ["height": "\(offer.manifest.height)", "reason": "\(error)"])
+            }
+        }
+        throw refusal ?? ChainError(.noQuorum, "no source offers a state snapshot")
+    }
+
+    func load(_ offer: Offer, headerSignatures: [ValidatorSignature]) async throws {
+        let manifest = offer.manifest
+        let hasher = genesis.suite.hasher
+        try FileManager.default.createDirectory(at: download, withIntermediateDirectories: true)
+        // A chunk already here from an interrupted join is kept when it is the manifest's.
+        for index in 0..<manifest.chunkHashes.count {
+            let file = download.appendingPathComponent(BlockStore.snapshotChunkName(index))
+            if let data = try? Data(contentsOf: file), hasher.hash(Array(data)) == manifest.chunkHashes[index] { continue }
+            var fetched = false
+            var last: (any Error)?
+            for source in offer.sources {
+                do {
+                    let bytes = try await source.snapshotChunk(height: manifest.height, index: index)
+                    guard bytes.count <= SnapshotChunk.maxBytes else {
+                        throw ChainError(.snapshotChunkTooLarge, "chunk \(index) from \(source.name) has \(bytes.count) bytes")
+                    }
+                    guard hasher.hash(bytes) == manifest.chunkHashes[index] else {
+                        throw ChainError(.snapshotMismatch, "chunk \(index) from \(source.name) is not the certified one")
+                    }
+                    try Data(bytes).write(to: file, options: .atomic)
+                    fetched = true
+                    break
+                } catch {
+                    last = error
+                    logger.warning("snapshot chunk refused", metadata: ["source": "\(source.name)", "reason": "\(error)"])
+                }
+            }
+            guard fetched else { throw last ?? ChainError(.syncFailed, "no source served chunk \(index)") }
+        }
+        let store = self.store
+        let download = self.download
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+            DispatchQueue.global().async {
+                c.resume(
+                    with: Result {
+                        try store.installSnapshot(manifest, header: offer.header, signatures: headerSignatures) { index in
+                            Array(try Data(contentsOf: download.appendingPathComponent(BlockStore.snapshotChunkName(index))))
+                        }
+                    })
+            }
+        }
+        try? FileManager.default.removeItem(at: download)
+        logger.info(
+            "loaded state snapshot",
+            metadata: [
+                "height": "\(manifest.height)", "entries": "\(manifest.entryCount)", "chunks": "\(manifest.chunkHashes.count)",
+            ])
+    }
+
+    /// Parses an offer: `manifest` and `header` base64, `signatures` and `headerSignatures`
+    /// lists of `{validator, signature}` (bounded), `epochs` as in proofs.
+    static func parse(_ json: JSONValue, hasher: ChainHasher, source: any SnapshotSource) throws(ChainError) -> Offer {
+        func fail(_ m: String) -> ChainError { ChainError(.snapshotMismatch, "snapshot offer: \(m)") }
+        guard let m = json["manifest"]?.stringValue, m.utf8.count <= 64 << 20, let mb = Data(base64Encoded: m),
+            let h = json["header"]?.stringValue, h.utf8.count <= 1 << 16, let hb = Data(base64Encoded: h)
+        else { throw fail("manifest and header must be base64") }
+        let manifest = try SnapshotManifest(decoding: Array(mb))
+        let header = try BlockHeader(decoding: Array(hb), hasher: hasher)
+        guard header.hash == manifest.headerHash, header.height == manifest.height else {
+            throw fail("the header is not the manifest's block")
+        }
+        func signatures(_ key: String) -> [ValidatorSignature] {
+            (json[key]?.arrayValue ?? []).prefix(1024).compactMap { s in
+                guard let v = s["validator"]?.stringValue, v.utf8.count <= 128,
+                    let b = s["signature"]?.stringValue.flatMap({ Data(base64Encoded: $0) }), b.count <= 256
+                else { return nil }
+                return ValidatorSignature(validator: v, signature: [UInt8](b))
+            }
+        }
+        return Offer(
+            manifest: manifest, header: header, signatures: signatures("signatures"),
+            headerSignatures: signatures("headerSignatures"), epochs: json["epochs"]?.arrayValue ?? [], sources: [source])
+    }
+}

@@ -1,0 +1,138 @@
+import ChainCore
+import ChainTesting
+import Foundation
+import Identity
+import Logging
+import Storage
+import Testing
+
+@testable import Node
+
+/// Serves a node's snapshot offer and chunks straight from it (the HTTP routes are the same
+/// calls); can serve altered chunks or a forged offer.
+struct NodeSnapshotSource: SnapshotSource {
+    let node: ChainNode
+    var alterChunks = false
+    var offer: (@Sendable (JSONValue) -> JSONValue)?
+    var name: String { alterChunks ? "altering" : offer != nil ? "forging" : node.config.nodeId }
+
+    func latestSnapshot() async throws -> JSONValue? { try node.snapshotOffer().map { offer?($0) ?? $0 } }
+
+    func snapshotChunk(height: UInt64, index: Int) async throws -> [UInt8] {
+        guard var bytes = node.snapshots?.chunk(height: height, index: index) else {
+            throw ChainError(.notFound, "no chunk")
+        }
+        if alterChunks { bytes[bytes.count - 1] ^= 1 }
+        return bytes
+    }
+}
+
+@Suite struct SnapshotJoinTests {
+    let consortium: TestConsortium
+    init() throws { consortium = try TestConsortium() }
+
+    /// A solo chain of 10 blocks of 3 evidence records each, with a snapshot every 4 heights;
+    /// returns the node once its snapshot of height 8 is written.
+    func chain(in dir: URL, retainBlockBodies: Int = 0) async throws -> ChainNode {
+        var config = NodeConfig(nodeId: "node0")
+        config.snapshotInterval = 4
+        config.retainBlockBodies = retainBlockBodies
+        config.syncCommits = false
+        let node = try consortium.node(in: dir, config: config)
+        let farm = try consortium.identity(.farm, org: "org1")
+        for _ in 0..<10 {
+            for _ in 0..<3 {
+                try node.submit(
+                    try farm.transaction(
+                        chain: "test-chain", contract: "evidence", method: "put", args: Fixtures.evidenceArgs()))
+            }
+            try node.produceBlock()
+        }
+        #expect(try await waitUntil { node.snapshots?.heights() == [4, 8] })
+        return node
+    }
+
+    func join(_ dir: URL, _ sources: [any SnapshotSource]) throws -> (BlockStore, SnapshotJoin) {
+        let store = try BlockStore(path: dir.appendingPathComponent("observer0.sqlite").path, hasher: .sha256)
+        try store.bindGenesis(hash: try consortium.genesis.hash, chainId: "test-chain")
+        return (
+            store,
+            SnapshotJoin(
+                genesis: consortium.genesis, store: store, sources: sources, download: dir.appendingPathComponent("download"),
+                logger: Logger(label: "join"))
+        )
+    }
+
+    @Test func aNewObserverStartsFromTheCertifiedSnapshotAndSyncsOnFromIt() async throws {
+        try await withTemporaryDirectory { dir in
+            // The source prunes all bodies but the last two blocks': replay from it is impossible.
+            let node = try await chain(in: dir, retainBlockBodies: 2)
+            #expect(try node.pruneBodiesDue() == 9)
+            #expect(errorCode { try node.finalBlocks(from: 1, limit: 10) } == "pruned")
+            let offer = try #require(try node.snapshotOffer())
+            #expect(offer["height"]?.int64Value == 8 && offer["signatures"]?.arrayValue?.count == 1)
+            // The first source serves altered chunks: each is refused and fetched from the next.
+            let (store, join) = try join(
+                dir, [NodeSnapshotSource(node: node, alterChunks: true), NodeSnapshotSource(node: node)])
+            #expect(try await join.run() == 8)
+            #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("download").path))
+            let manifest = try #require(try node.snapshots?.manifest(height: 8))
+            #expect(UInt64(try store.scan(prefix: "", limit: 10_000).count) == manifest.entryCount)
+            #expect(manifest.entryCount == 24)  // the evidence records of blocks 1–8
+            let observer = try consortium.observer(in: dir)
+            #expect(try observer.store.tip()?.height == 8)
+            // Blocks 9 and 10 sync as usual: each is checked against the state the snapshot gave.
+            for block in try node.finalBlocks(from: 9, limit: 10) { try observer.commitCertified(block) }
+            #expect(try observer.store.tip() == (try node.store.tip()))
+            #expect(try observer.store.scan(prefix: "", limit: 10_000) == (try node.store.scan(prefix: "", limit: 10_000)))
+            #expect(errorCode { try observer.store.fullBlock(at: 8) } == "pruned")
+            #expect(try observer.store.block(at: 7) == nil)
+            // A node holding blocks is left alone.
+            #expect(try await join.run() == nil)
+        }
+    }
+
+    @Test func forgedOrGarbageSnapshotsAreRefusedAndNothingIsLoaded() async throws {
+        try await withTemporaryDirectory { dir in
+            let node = try await chain(in: dir)
+            let stranger = SigningKey.generate(.ed25519)
+            // Signed by a key outside the validator set, under a validator's name.
+            let forged = NodeSnapshotSource(node: node) { offer in
+                guard var o = offer.objectValue, let m = o["manifest"]?.stringValue, let bytes = Data(base64Encoded: m),
+                    let manifest = try? SnapshotManifest(decoding: Array(bytes)),
+                    let sig = try? stranger.sign(manifest.signingMessage(hasher: .sha256))
+                else { return offer }
+                o["signatures"] = .array([
+                    .object(["validator": .string("node0"), "signature": .string(Data(sig).base64EncodedString())])
+                ])
+                return .object(o)
+            }
+            // The validator's own signature over another manifest (one more entry claimed).
+            let altered = NodeSnapshotSource(node: node) { offer in
+                guard var o = offer.objectValue, let m = o["manifest"]?.stringValue, let bytes = Data(base64Encoded: m),
+                    let x = try? SnapshotManifest(decoding: Array(bytes))
+                else { return offer }
+                let other = SnapshotManifest(
+                    chainId: x.chainId, height: x.height, headerHash: x.headerHash, resultRoot: x.resultRoot,
+                    stateHash: x.stateHash, entryCount: x.entryCount + 1, chunkHashes: x.chunkHashes)
+                o["manifest"] = .string(Data(other.encoded).base64EncodedString())
+                return .object(o)
+            }
+            let cases: [([any SnapshotSource], String)] = [
+                ([forged], "no_quorum"), ([altered], "no_quorum"),
+                ([NodeSnapshotSource(node: node, alterChunks: true)], "snapshot_mismatch"), ([], "no_quorum"),
+            ]
+            for (sources, code) in cases {
+                let (store, join) = try join(dir, sources)
+                do {
+                    try await join.run()
+                    Issue.record("\(sources.map(\.name)): loaded")
+                } catch let e as ChainError {
+                    #expect(e.code.rawValue == code, "\(sources.map(\.name)): \(e)")
+                }
+                #expect(try store.tip() == nil)
+                #expect(try store.scan(prefix: "", limit: 10).isEmpty)
+            }
+        }
+    }
+}
