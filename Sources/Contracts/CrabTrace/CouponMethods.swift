@@ -245,13 +245,7 @@ extension CrabTraceContract {
             }
             if ring.flag("recalled") { throw ChainError(.recalled, "ring \(rk.canonical) is recalled") }
             let lotNo = ring.str("lot") ?? ""
-            let lot: Record
-            if let l = lots[lotNo] {
-                lot = l
-            } else {
-                lot = try s.record(CrabKeys.object(.lot(gtin: gtin, lot: lotNo))) ?? [:]
-                lots[lotNo] = lot
-            }
+            let lot = try lotRecord(gtin: gtin, lot: lotNo, cache: &lots, s)
             guard let insp = lot["inspection"]?.objectValue else {
                 throw ChainError(.notInspected, "lot \(lotNo) of ring \(rk.canonical) has not been inspected")
             }

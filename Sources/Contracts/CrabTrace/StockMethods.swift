@@ -35,17 +35,19 @@ extension CrabTraceContract {
         .object(Dictionary(uniqueKeysWithValues: counts.map { (sizeKey($0.key), JSONValue.int($0.value)) }))
     }
 
+    /// A lot's record (empty when there is none), read at most once per step through `cache`.
+    func lotRecord(gtin: String, lot lotNo: String, cache: inout [String: Record], _ s: CrabStep) throws -> Record {
+        if let known = cache[lotNo] { return known }
+        let lot = try s.record(CrabKeys.object(.lot(gtin: gtin, lot: lotNo))) ?? [:]
+        cache[lotNo] = lot
+        return lot
+    }
+
     /// Whether a ring on a crab counts as inspected stock: its lot passed inspection and neither is
     /// recalled nor frozen.
     private func isInspectedStock(_ ring: Record, gtin: String, _ s: CrabStep, lots: inout [String: Record]) throws -> Bool {
         guard ring.str("status") == "tagged", !ring.flag("recalled"), let lotNo = ring.str("lot") else { return false }
-        let lot: Record
-        if let l = lots[lotNo] {
-            lot = l
-        } else {
-            lot = try s.record(CrabKeys.object(.lot(gtin: gtin, lot: lotNo))) ?? [:]
-            lots[lotNo] = lot
-        }
+        let lot = try lotRecord(gtin: gtin, lot: lotNo, cache: &lots, s)
         guard lot["inspection"]?.objectValue?.str("result") == "pass" else { return false }
         return !lot.flag("recalled") && !lot.flag("frozen")
     }
