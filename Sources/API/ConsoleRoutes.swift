@@ -353,12 +353,13 @@ struct ConsoleRoutes: Sendable {
     }
 
     /// Who manages accounts in the console: an org's admin (its own org), and the association
-    /// running the one-stop platform (the member orgs this node hosts, `hostedAccountCAs`: a shop,
-    /// lab or carrier without a node of its own and so without an admin here).
+    /// running the one-stop platform (the registered crab members this node hosts,
+    /// `hostedAccountCAs`: a shop, lab or carrier without a node of its own and so without an
+    /// admin here; their staff accounts, in the member's registered role).
     static let accountManagers: Set<Role> = [.admin, .association]
 
     /// The orgs whose accounts `s` manages here: an admin's own org; for the association the
-    /// hosted member org `asked`, or all of them when none is named (`forbidden` for any other org).
+    /// hosted registered member `asked`, or all of them when none is named (`forbidden` for any other org).
     func managedOrgs(_ s: Session, asked: String?) throws(ChainError) -> [String] {
         guard s.account.role == .association else {
             guard asked == nil || asked == s.account.org else {
@@ -366,14 +367,29 @@ struct ConsoleRoutes: Sendable {
             }
             return [s.account.org]
         }
-        let hosted = (console?.hosted.keys).map { Set($0) } ?? []
+        // Hosted orgs that are registered crab members (farm, merchant, lab, logistics): not the
+        // regulator's, a village's or a township's org, which a node may host too.
+        let hosted = Set((console?.hosted.keys).map(Array.init) ?? []).filter {
+            $0 != s.account.org && (try? crab.crabQueries.member($0)) != nil
+        }
         if let asked {
-            guard asked != s.account.org, hosted.contains(asked) else {
-                throw ChainError(.forbidden, "the association manages the accounts of the member orgs this node hosts only")
+            guard hosted.contains(asked) else {
+                throw ChainError(
+                    .forbidden, "the association manages the accounts of the registered member orgs this node hosts only")
             }
             return [asked]
         }
-        return hosted.filter { $0 != s.account.org }.sorted()
+        return hosted.sorted()
+    }
+
+    /// The association creates accounts of a hosted member only in the role it is registered in.
+    func requireMemberRole(_ s: Session, org: String, role: Role) throws(ChainError) {
+        guard s.account.role == .association else { return }
+        let registered = (try? crab.crabQueries.member(org))??["role"]?.stringValue
+        guard registered == role.rawValue else {
+            throw ChainError(
+                .forbidden, "member \(org) is registered as \(registered ?? "nothing"): its staff accounts hold that role")
+        }
     }
 
     /// `GET /v1/console/stock?season=&org=`: a merchant's stock view (`CrabQueries.stockView`);
@@ -410,10 +426,9 @@ struct ConsoleRoutes: Sendable {
             guard let role = Role(rawValue: try Self.string(o, "role", max: 32)) else {
                 throw ChainError(.badArgs, "unknown role")
             }
-            // The platform creates staff accounts; an org's admin (a governance vote) is its own.
-            guard s.account.role != .association || role != .admin else {
-                throw ChainError(.forbidden, "the association creates staff accounts of its hosted members, not admins")
-            }
+            // The platform creates staff accounts in the member's registered role; never an admin
+            // (an org's admin votes in governance for it: that is the org's own).
+            try requireMemberRole(s, org: target, role: role)
             // The chain's role policy: an org's console creates only roles the org may hold.
             guard let org = node.chainConfig.org(ca.org), org.permits(role) else {
                 throw ChainError(

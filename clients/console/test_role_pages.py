@@ -260,9 +260,12 @@ def season_through_every_role(net: Devnet, d, k: int) -> None:
     accounts = form(d, "accounts")
     wait(d, "#account-list tr[data-user='merchant-flagship']")
     fill(accounts, {"org": name["merchant-flagship"], "username": f"clerk-{k}", "name": "柜台 小周", "idNumber": "320500199201015555",
-                    "phone": "13912340000", "role": "商家", "password": "clerk password 2026"})
+                    "phone": "13912340000", "password": "clerk password 2026"})
     submit(d, accounts)
     wait(d, f"#account-list tr[data-user='clerk-{k}']")
+    # Only registered members' staff: not the regulator's, the village's or the township's accounts.
+    listed = d.find_element(By.ID, "account-list").text
+    assert "amr-suzhou" not in listed and "township-yangchenghu" not in listed, listed
     no_sideways_scroll(d)
     shot(d, f"workspace-association-{d.get_window_size()['width']}.png")
     sign_out(d)
@@ -315,6 +318,7 @@ def season_through_every_role(net: Devnet, d, k: int) -> None:
     fill(receive, {"sscc": sscc})
     submit(d, receive)
     WebDriverWait(d, 20).until(lambda x: stock_free(x) == before + 8)
+    d.execute_script("document.getElementById('stock').scrollIntoView()")
     shot(d, f"workspace-merchant-stock-{d.get_window_size()['width']}.png")
     issue = form(d, "issue_coupons")
     start = 9301 + 10 * k

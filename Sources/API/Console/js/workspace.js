@@ -187,9 +187,12 @@ function alertsCard() {
 async function accounts(acct, dir) {
   const assoc = acct.role === "association";
   const memberOrgs = dir.members.filter((m) => ["farm", "merchant", "lab", "logistics"].includes(m.role)).map((m) => [m.org, m.name || m.org]);
-  const roles = assoc ? "select:merchant,farm,lab,logistics" : "select:association,farm,lab,merchant,logistics,regulator";
-  const fields = [...(assoc ? [["org", "pick", "", memberOrgs]] : []), ["username"], ["name"], ["idNumber"], ["phone"], ["role", roles], ["password"]];
+  // The association's staff accounts of a hosted member hold the member's registered role.
+  const fields = assoc
+    ? [["org", "pick", "", memberOrgs], ["username"], ["name"], ["idNumber"], ["phone"], ["password"]]
+    : [["username"], ["name"], ["idNumber"], ["phone"], ["role", "select:association,farm,lab,merchant,logistics,regulator"], ["password"]];
   const card = buildForm({ method: "accounts", fields }, async (args, out) => {
+    if (assoc) args.role = dir.byOrg.get(args.org)?.role || "";
     try {
       await api("/v1/console/accounts", { method: "POST", auth: true, body: args });
       note(out, "ok", t("ws.accountMade", { user: args.username }));
