@@ -79,10 +79,17 @@ struct ConsoleRoutes: Sendable {
             }
         }
         router.get("accounts") { request, _ in
-            try await self.audited(request, "accounts.list", roles: [.admin], detail: "") { s in
-                let list = try self.accountsStore().accounts(org: s.account.org)
+            try await self.audited(request, "accounts.list", roles: Self.accountManagers, detail: request.uri.query ?? "") { s in
+                let q = try RequestInput.strictQuery(request)
+                var list: [Account] = []
+                for org in try self.managedOrgs(s, asked: q["org"]) { list += try self.accountsStore().accounts(org: org) }
                 return JSONResponse.make(.object(["accounts": .array(list.map(\.adminJSON))]))
             }
+        }
+        router.get("stock") { request, _ in
+            try await self.audited(
+                request, "stock", roles: [.merchant, .association, .regulator], detail: request.uri.query ?? ""
+            ) { s in try self.stock(request, session: s) }
         }
         router.post("accounts") { request, _ in try await self.createAccount(request) }
         router.post("accounts/:username/suspend") { request, context in
@@ -345,16 +352,83 @@ struct ConsoleRoutes: Sendable {
         return ca
     }
 
+    /// Who manages accounts in the console: an org's admin (its own org), and the association
+    /// running the one-stop platform (the registered crab members this node hosts,
+    /// `hostedAccountCAs`: a shop, lab or carrier without a node of its own and so without an
+    /// admin here; their staff accounts, in the member's registered role).
+    static let accountManagers: Set<Role> = [.admin, .association]
+
+    /// The orgs whose accounts `s` manages here: an admin's own org; for the association the
+    /// hosted registered member `asked`, or all of them when none is named (`forbidden` for any other org).
+    func managedOrgs(_ s: Session, asked: String?) throws(ChainError) -> [String] {
+        guard s.account.role == .association else {
+            guard asked == nil || asked == s.account.org else {
+                throw ChainError(.forbidden, "an admin manages the accounts of its own org only")
+            }
+            return [s.account.org]
+        }
+        // Hosted orgs that are registered crab members (farm, merchant, lab, logistics): not the
+        // regulator's, a village's or a township's org, which a node may host too.
+        let hosted = Set((console?.hosted.keys).map(Array.init) ?? []).filter {
+            $0 != s.account.org && (try? crab.crabQueries.member($0)) != nil
+        }
+        if let asked {
+            guard hosted.contains(asked) else {
+                throw ChainError(
+                    .forbidden, "the association manages the accounts of the registered member orgs this node hosts only")
+            }
+            return [asked]
+        }
+        return hosted.sorted()
+    }
+
+    /// The association creates accounts of a hosted member only in the role it is registered in.
+    func requireMemberRole(_ s: Session, org: String, role: Role) throws(ChainError) {
+        guard s.account.role == .association else { return }
+        let registered = (try? crab.crabQueries.member(org))??["role"]?.stringValue
+        guard registered == role.rawValue else {
+            throw ChainError(
+                .forbidden, "member \(org) is registered as \(registered ?? "nothing"): its staff accounts hold that role")
+        }
+    }
+
+    /// `GET /v1/console/stock?season=&org=`: a merchant's stock view (`CrabQueries.stockView`);
+    /// a merchant reads its own, the association and the regulator any merchant's.
+    func stock(_ request: Request, session s: Session) throws -> Response {
+        let q = try RequestInput.strictQuery(request)
+        guard let season = q["season"], CrabRoutes.isName(season) else {
+            throw ChainError(.invalidParameter, "season is required (1–64 characters without / or controls)")
+        }
+        let org = q["org"] ?? s.account.org
+        guard CrabRoutes.isName(org) else {
+            throw ChainError(.invalidParameter, "org must be 1–64 characters without / or controls")
+        }
+        guard s.account.role != .merchant || org == s.account.org else {
+            throw ChainError(.forbidden, "a merchant reads its own stock only")
+        }
+        guard let view = try crab.crabQueries.stockView(season: season, org: org) else {
+            throw ChainError(.notFound, "no season \(season)")
+        }
+        return JSONResponse.make(view)
+    }
+
     func createAccount(_ request: Request) async throws -> Response {
         let o = try await Self.consoleBody(
-            request, allowed: ["username", "name", "idNumber", "phone", "role", "password"])
+            request, allowed: ["username", "name", "idNumber", "phone", "role", "password", "org"])
         let detail = String((o["username"]?.stringValue ?? "").prefix(64))
-        return try await audited(request, "accounts.create", roles: [.admin], detail: detail) { s in
+        return try await audited(request, "accounts.create", roles: Self.accountManagers, detail: detail) { s in
             let username = try Self.string(o, "username", max: 64)
-            let ca = try accountCA(for: s.account.org)
+            let asked = o["org"] == nil ? nil : try Self.string(o, "org", max: 64)
+            guard let target = try managedOrgs(s, asked: asked ?? (s.account.role == .association ? "" : nil)).first else {
+                throw ChainError(.forbidden, "no org to create the account in")
+            }
+            let ca = try accountCA(for: target)
             guard let role = Role(rawValue: try Self.string(o, "role", max: 32)) else {
                 throw ChainError(.badArgs, "unknown role")
             }
+            // The platform creates staff accounts in the member's registered role; never an admin
+            // (an org's admin votes in governance for it: that is the org's own).
+            try requireMemberRole(s, org: target, role: role)
             // The chain's role policy: an org's console creates only roles the org may hold.
             guard let org = node.chainConfig.org(ca.org), org.permits(role) else {
                 throw ChainError(

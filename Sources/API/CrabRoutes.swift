@@ -23,6 +23,7 @@ struct CrabRoutes: Sendable {
         r.get("trace/accountability") { request, _ in try self.accountability(request) }
         r.get("crab/alerts") { request, _ in try self.alerts(request) }
         r.get("crab/complaints") { request, _ in try self.complaints(request) }
+        r.get("crab/members") { _, _ in try self.members() }
         r.get("crab/members/:org") { _, context in try self.member(context.parameters.require("org")) }
         r.get("crab/seasons/:id") { _, context in try self.season(context.parameters.require("id")) }
         return r
@@ -193,6 +194,12 @@ struct CrabRoutes: Sendable {
         guard Self.isName(org) else { throw ChainError(.invalidParameter, "org must be 1–64 characters without / or controls") }
         guard let m = try crabQueries.member(org) else { throw ChainError(.notFound, "no crab member \(org)") }
         return JSONResponse.make(m)
+    }
+
+    /// `GET /v1/crab/members`: every registered member (org, role, name, zone, …; no personal
+    /// data), in org order, at most `CrabQueries.maxPage`.
+    func members() throws -> Response {
+        JSONResponse.make(.object(["members": .array(try crabQueries.members())]))
     }
 
     /// `GET /v1/crab/seasons/{id}`: a season's parameters.

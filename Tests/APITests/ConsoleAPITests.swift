@@ -344,6 +344,75 @@ extension TestClientProtocol {
         }
     }
 
+    /// Issue 12 item 10: the association running the one-stop platform manages the staff
+    /// accounts of the member orgs this node hosts (which have no admin here), and only those.
+    @Test func theAssociationManagesTheAccountsOfTheMembersItHosts() async throws {
+        try await withConsole(hosted: ["org1", "reg"]) { env in
+            let c = env.client
+            let ann = try await token(env, "assoc", "ann")
+            func body(_ user: String, org: String?, role: String = "merchant") -> JSONValue {
+                var o = Self.farmBody(user).objectValue ?? [:]
+                o["role"] = .string(role)
+                if let org { o["org"] = .string(org) }
+                return .object(o)
+            }
+            // Before org1 is a registered member the association manages nothing here.
+            #expect(try await c.console(.get, "/v1/console/accounts", token: ann).json["accounts"]?.arrayValue?.isEmpty == true)
+            let registered = try await c.console(
+                .post, "/v1/console/tx", token: ann,
+                json: .object([
+                    "contract": .string("crab"), "method": .string("register_member"),
+                    "args": .object([
+                        "org": .string("org1"), "role": .string("merchant"), "name": .string("蟹庄"),
+                        "licence": .string("L-1"),
+                    ]),
+                ]))
+            #expect(registered.json["status"]?.stringValue == "committed", "\(registered.json)")
+            let list = try await c.console(.get, "/v1/console/accounts", token: ann)
+            #expect(list.status == .ok, "\(list.json)")
+            #expect(list.json["accounts"]?.arrayValue?.compactMap { $0["org"]?.stringValue } == ["org1"])
+            let made = try await c.console(.post, "/v1/console/accounts", token: ann, json: body("mia", org: "org1"))
+            #expect(made.status == .created, "\(made.json)")
+            #expect(made.json["account"]?["org"]?.stringValue == "org1")
+            let listed = try await c.console(.get, "/v1/console/accounts?org=org1", token: ann)
+            #expect(
+                Set(listed.json["accounts"]?.arrayValue?.compactMap { $0["username"]?.stringValue } ?? []) == ["root", "mia"])
+            // Not the node's own org, not its own, not a hosted org that is no member, not without
+            // naming one, never an admin, only the member's registered role.
+            for org in ["org0", "assoc", "reg", "nowhere"] {
+                #expect(
+                    try await c.console(.post, "/v1/console/accounts", token: ann, json: body("x", org: org)).code == "forbidden")
+                #expect(try await c.console(.get, "/v1/console/accounts?org=\(org)", token: ann).code == "forbidden")
+            }
+            #expect(try await c.console(.post, "/v1/console/accounts", token: ann, json: body("x", org: nil)).code == "forbidden")
+            #expect(
+                try await c.console(.post, "/v1/console/accounts", token: ann, json: body("x", org: "org1", role: "admin")).code
+                    == "forbidden")
+            #expect(
+                try await c.console(.post, "/v1/console/accounts", token: ann, json: body("x", org: "org1", role: "farm")).code
+                    == "forbidden")
+            // An admin stays within its own org, whatever it names.
+            let root = try await token(env, "org0", "root")
+            #expect(try await c.console(.get, "/v1/console/accounts?org=org1", token: root).code == "forbidden")
+            #expect(
+                try await c.console(.post, "/v1/console/accounts", token: root, json: body("y", org: "org1")).code == "forbidden")
+            // The new merchant reads its own stock view only; the regulator any merchant's.
+            let mia = try await token(env, "org1", "mia", "farm password 1")
+            #expect(try await c.console(.get, "/v1/console/stock?season=2026", token: mia).code == "not_found")
+            #expect(try await c.console(.get, "/v1/console/stock?season=2026&org=org0", token: mia).code == "forbidden")
+            #expect(try await c.console(.get, "/v1/console/stock", token: mia).status == .badRequest)
+            #expect(try await c.console(.get, "/v1/console/stock?season=a/b", token: mia).status == .badRequest)
+            let reg = try await token(env, "reg", "reggie")
+            #expect(try await c.console(.get, "/v1/console/stock?season=2026&org=org1", token: reg).code == "not_found")
+            #expect(try await c.console(.get, "/v1/console/stock?season=2026", token: root).code == "forbidden")
+            // The member list is public.
+            let members = try await c.console(.get, "/v1/crab/members")
+            #expect(
+                members.status == .ok && members.json["members"]?.arrayValue?.compactMap { $0["org"]?.stringValue } == ["org1"],
+                "\(members.json)")
+        }
+    }
+
     @Test func oversightReadsAndCodes() async throws {
         try await withConsole { env in
             let c = env.client

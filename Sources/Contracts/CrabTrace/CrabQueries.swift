@@ -39,12 +39,54 @@ public struct CrabQueries: Sendable {
     /// The member record of `org`.
     public func member(_ org: String) throws -> JSONValue? { try record(CrabKeys.member(org)).map { .object($0) } }
 
+    /// Every registered member, in org order (at most `limit`): what sign-in, the workspace's
+    /// pickers (carriers, shops, zones) and every page that names an org show.
+    public func members(limit: Int = maxPage) throws -> [JSONValue] {
+        try scanAll("member/", limit: max(0, min(limit, Self.maxPage))).compactMap { try? JSONParser().parse($0.value) }
+    }
+
     /// The season record.
     public func season(_ id: String) throws -> JSONValue? { try record(CrabKeys.season(id)).map { .object($0) } }
 
     /// A merchant's stock in a season (granted, promised, delivered, issuanceSuspended).
     public func stock(season: String, org: String) throws -> JSONValue? {
         try record(CrabKeys.stock(season, org)).map { .object($0) }
+    }
+
+    /// A merchant's stock in a season as its workspace shows it, nil for an unknown season: the
+    /// stored record (`stock`, null before any grant or receipt) and, per season size (ascending),
+    /// `{size, onHand, promised, free}` — crabs held heavy enough for the size, crabs promised by
+    /// live coupons of that size, and how many more crabs coupons of that size may promise now
+    /// (the `issue_coupons` rule: min over sizes X ≤ it of onHand[X] − promised[≥ X], at least 0);
+    /// `quotaLeft` = granted − promised − delivered, the association's cap (at least 0).
+    public func stockView(season: String, org: String) throws -> JSONValue? {
+        guard let seasonRecord = try record(CrabKeys.season(season)) else { return nil }
+        let st = try record(CrabKeys.stock(season, org))
+        func counts(_ field: String) -> [Int64: Int64] {
+            var out: [Int64: Int64] = [:]
+            for (k, v) in st?[field]?.objectValue ?? [:] { if let size = Int64(k) { out[size] = v.int64Value ?? 0 } }
+            return out
+        }
+        let onHand = counts("onHand")
+        let promised = counts("promisedBySize")
+        let sizes = (seasonRecord["sizes"]?.arrayValue ?? []).compactMap(Arguments.tenths).sorted()
+        var rows: [JSONValue] = []
+        var free = Int64.max
+        for x in sizes {
+            let need = promised.filter { $0.key >= x }.values.reduce(0, +)
+            free = min(free, (onHand[x] ?? 0) - need)
+            rows.append(
+                .object([
+                    "size": liangJSON(x), "onHand": .int(onHand[x] ?? 0), "promised": .int(promised[x] ?? 0),
+                    "free": .int(max(0, free)),
+                ]))
+        }
+        let granted = st?["granted"]?.int64Value ?? 0
+        let committed = (st?["promised"]?.int64Value ?? 0) + (st?["delivered"]?.int64Value ?? 0)
+        return .object([
+            "season": .string(season), "org": .string(org), "stock": st.map { .object($0) } ?? .null,
+            "sizes": .array(rows), "quotaLeft": .int(max(0, granted - committed)),
+        ])
     }
 
     /// The lot record (with its inspection, frozen and recalled flags).

@@ -2,14 +2,17 @@
 // open alerts and complaints, and the regulator's actions (freeze, recall, suspend) via /v1/console/tx.
 import { initPage, api, session, esc, fmtTime, friendly } from "./common.js";
 import { t } from "./i18n.js";
-import { buildForm, submitTx } from "./forms.js";
+import { buildForm, submitTx, parseCode } from "./forms.js";
 import { verifyInto } from "./proofview.js";
+import { directory, orgName } from "./orgs.js";
 
 initPage("desk");
 const who = document.getElementById("who");
 const traceView = document.getElementById("traceview");
 const PARTIES = ["farm", "lab", "merchant", "logistics", "consumer"];
 let lastTrace = null;
+let dir = null;
+const GTIN = "09521234543213";
 
 function signed() {
   if (session.signedIn) return true;
@@ -22,7 +25,7 @@ function graph(trace) {
   const by = new Map(PARTIES.map((p) => [p, []]));
   for (const a of trace.accountable || []) {
     const list = by.get(a.party) || [];
-    const label = `${a.signer?.subject || ""} (${a.signer?.org || ""})`;
+    const label = `${a.signer?.subject || ""} (${orgName(dir, a.signer?.org || "")})`;
     if (!list.includes(label)) list.push(label);
     by.set(a.party, list);
   }
@@ -45,8 +48,8 @@ function renderTrace(tr) {
   traceView.innerHTML = `<section class="card"><h2>${esc(t("desk.graph"))}</h2><div class="graph" id="graph">${graph(tr)}</div></section>
     <section class="card"><h2>${esc(t("desk.timeline"))} <span class="muted mono">${esc(tr.object)}</span></h2>
     <ol class="timeline" id="timeline">${(tr.entries || []).map((e, i) => `<li data-step="${esc(e.step)}">
-      <strong>${esc(e.step)}</strong> <span class="muted">${esc(e.bizStep || "")}</span><br>
-      ${esc(e.signer?.subject || "")} · ${esc(e.signer?.org || "")} · ${esc(t(`role.${e.signer?.role}`))}<br>
+      <strong>${esc(t(`m.${e.step}`))}</strong><br>
+      ${esc(e.signer?.subject || "")} · <span class="org">${esc(orgName(dir, e.signer?.org || ""))}</span> · ${esc(t(`role.${e.signer?.role}`))}<br>
       <span class="muted">${esc(fmtTime(e.time))} · <a href="/explorer#/block/${e.height}">#${e.height}</a> · <a class="mono" href="/explorer#/tx/${esc(e.txid)}">${esc(e.txid.slice(0, 12))}…</a> · ${esc(e.object || "")}</span>
       ${proofs.has(e.txid) ? ` <button class="secondary verify-step" type="button" data-i="${i}">${esc(t("desk.verifyStep"))}</button><div class="proof-out"></div>` : ""}
     </li>`).join("")}</ol></section>`;
@@ -130,14 +133,30 @@ async function lists() {
   } catch (err) { c.innerHTML = `<div class="note err">${esc(friendly(err))}</div>`; }
 }
 
+/** The regulator's actions: freeze/unfreeze a lot, recall a lot, a ring or a coupon, suspend or
+ * reinstate a member (picked by name). */
 function actions() {
   const box = document.getElementById("actions");
+  const members = (dir?.members || []).map((m) => [m.org, m.name || m.org]);
   const specs = [
-    { method: "freeze_lot", fields: [["gtin", "text", "09521234543213"], ["lot"], ["reason"]] },
-    { method: "recall", fields: [["gtin", "text", "09521234543213"], ["lot"], ["reason"]] },
-    { method: "suspend_member", fields: [["org"], ["reason"]] },
+    { method: "freeze_lot", fields: [["gtin", "text", GTIN], ["lot"], ["reason"]] },
+    { method: "unfreeze_lot", fields: [["gtin", "text", GTIN], ["lot"], ["reason?"]] },
+    { method: "recall", hint: "desk.recallHint", fields: [["target", "select:lot,ring,coupon", "lot"], ["gtin", "text", GTIN], ["number"], ["reason"]] },
+    { method: "suspend_member", fields: [["org", "pick", "", members], ["reason"]] },
+    { method: "reinstate_member", fields: [["org", "pick", "", members], ["reason?"]] },
   ];
-  for (const s of specs) box.append(buildForm(s, (args, out) => submitTx(s.method, args, out)));
+  box.replaceChildren();
+  for (const s of specs) {
+    box.append(buildForm(s, (args, out) => submitTx(s.method, s.method === "recall" ? recallArgs(args) : args, out)));
+  }
+}
+
+/** recall {reason} + exactly one of gtin+lot, gtin+serial, gcn; a scanned code works for each. */
+function recallArgs({ target, gtin, number, reason }) {
+  const c = parseCode(number);
+  if (target === "coupon") return { gcn: c.gcn || number, reason };
+  if (target === "ring") return { gtin: c.gtin || gtin, serial: c.serial || number, reason };
+  return { gtin: c.gtin || gtin, lot: c.lot || number, reason };
 }
 
 document.getElementById("trace").addEventListener("submit", (e) => {
@@ -147,10 +166,11 @@ document.getElementById("trace").addEventListener("submit", (e) => {
 });
 document.addEventListener("xc:lang", () => { if (lastTrace) renderTrace(lastTrace); });
 
+dir = await directory();
 actions();
 if (signed()) {
   const acct = session.account;
-  who.innerHTML = `<p class="muted" id="account">${esc(acct.name || acct.username)} · ${esc(acct.org)} · ${esc(t(`role.${acct.role}`))}</p>`;
+  who.innerHTML = `<p class="muted" id="account">${esc(acct.name || acct.username)} · <span id="org-name">${esc(orgName(dir, acct.org))}</span> · ${esc(t(`role.${acct.role}`))}</p>`;
   lists();
   const q = new URLSearchParams(location.search).get("code");
   if (q) { document.getElementById("code").value = q; trace(q); }

@@ -1,17 +1,30 @@
+// Member sign-in by company name: the org picker shows each org's registered member name (the org
+// id only for an org that has none), sorted by name; the org id is what the session API takes.
 import { initPage, api, session, friendly, note } from "./common.js";
 import { t } from "./i18n.js";
+import { directory, orgName } from "./orgs.js";
 
 initPage("signin");
 const orgSel = document.getElementById("org");
-api("/v1/status").then((s) => {
-  for (const o of s.orgs || []) orgSel.add(new Option(o, o));
+
+async function fillOrgs() {
+  const dir = await directory();
   const want = new URLSearchParams(location.search).get("org");
-  if (want) orgSel.value = want;
-}).catch(() => {});
+  const rows = dir.orgs.map((o) => [o, orgName(dir, o)]).sort((a, b) => a[1].localeCompare(b[1], "zh-CN"));
+  orgSel.replaceChildren(new Option(t("si.pick"), ""), ...rows.map(([o, name]) => new Option(name, o)));
+  orgSel.options[0].disabled = true;
+  orgSel.value = want && dir.orgs.includes(want) ? want : "";
+}
+fillOrgs();
+document.addEventListener("xc:lang", fillOrgs);
 
 document.getElementById("signin").addEventListener("submit", async (e) => {
   e.preventDefault();
   const msg = document.getElementById("msg");
+  if (!orgSel.value) {
+    note(msg, "err", t("si.pick"));
+    return;
+  }
   const body = {
     org: orgSel.value, username: document.getElementById("username").value.trim(),
     password: document.getElementById("password").value,
