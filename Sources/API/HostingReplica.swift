@@ -42,6 +42,8 @@ public final class HostingReplica: Sendable {
     let complaints: OffchainComplaints?
     /// What this node published and has not yet seen committed: key → (version, when).
     let pending = Mutex<[String: (version: Int64, at: Int64)]>([:])
+    /// The complaint file's size, time and inode when its last reading left nothing to publish.
+    let cleanComplaintFile = Mutex<String?>(nil)
     /// Records that did not open (another key) or did not apply, for the logs and tests.
     let refusedCount = Atomic<Int>(0)
 
@@ -93,14 +95,23 @@ public final class HostingReplica: Sendable {
     /// Applies the hosting records committed since the cursor, in chain order.
     func applyCommitted() throws -> Int {
         var applied = 0
+        var limit = Self.batch
         while true {
             let cursor = try accounts.hostingCursor()
             let events = try node.store.events(
-                contract: "hosting", name: "record", fromHeight: cursor?.height ?? 0, limit: Self.batch)
+                contract: "hosting", name: "record", fromHeight: cursor?.height ?? 0, limit: limit)
             let fresh = events.filter { e in
                 guard let c = cursor else { return true }
                 return (e.height, e.index, e.seq) > (c.height, c.index, c.seq)
             }
+            // A block with more records than a batch, already applied in part: read more of it
+            // (bounded by the block's size).
+            if fresh.isEmpty, events.count == limit {
+                limit *= 2
+                continue
+            }
+            let asked = limit
+            limit = Self.batch
             for e in fresh {
                 if let data = try? JSONParser().parse(Array(e.data.utf8)), data["org"]?.stringValue == org,
                     let box = data["box"]?.stringValue
@@ -118,9 +129,7 @@ public final class HostingReplica: Sendable {
                 }
                 try accounts.setHostingCursor(height: e.height, index: e.index, seq: e.seq)
             }
-            // A full batch that was all behind the cursor (one block with more events than a
-            // batch cannot happen: blocks are far smaller) or a short one: done.
-            if events.count < Self.batch || fresh.isEmpty { return applied }
+            if events.count < asked { return applied }
         }
     }
 
@@ -140,7 +149,8 @@ public final class HostingReplica: Sendable {
             guard let o = record.body.objectValue, let txid = o["txid"]?.stringValue else {
                 throw ChainError(.badArgs, "a complaint record without txid")
             }
-            if !own { try complaints?.adopt(o) }
+            // Also this node's own: a node restored from an older backup gets back what it took.
+            try complaints?.adopt(o)
             let hidden = o["hiddenAt"] != nil
             try accounts.setHostedComplaint(txid: txid, hidden: hidden)
             pending.withLock { p in
@@ -160,17 +170,31 @@ public final class HostingReplica: Sendable {
             guard let snapshot = try accounts.snapshot(org: u.org, username: u.username) else { continue }
             out.append((key, u.version, try seal(kind: "account", body: snapshot)))
         }
-        if let complaints {
+        // The complaint file is read again only when it changed, or when the last reading left
+        // complaints to publish (not yet committed, or published and not yet seen on chain).
+        let stamp = complaints.flatMap { c -> String? in
+            guard let a = try? FileManager.default.attributesOfItem(atPath: c.fileURL.path) else { return nil }
+            return
+                "\((a[.size] as? NSNumber)?.int64Value ?? -1)/\((a[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)/\((a[.systemFileNumber] as? NSNumber)?.int64Value ?? 0)"
+        }
+        if let complaints, stamp == nil || stamp != cleanComplaintFile.withLock({ $0 }) {
+            var outstanding = 0
+            defer { cleanComplaintFile.withLock { $0 = outstanding == 0 ? stamp : nil } }
             let hosted = try accounts.hostedComplaints()
             let records = complaints.records()
             // Only complaints whose own transaction committed: a line whose txid never commits is
             // a complaint that did not reach the chain.
             let ids = records.keys.compactMap { Hash256(hex: $0) }
             let committed = try node.store.committedIDs(among: ids).map(\.hex)
+            // Complaints not committed yet (one that has not committed in ten minutes never will:
+            // its line is a complaint that did not reach the chain).
+            let waiting = Set(records.keys).subtracting(committed)
+            outstanding = waiting.filter { (records[$0]?["receivedAt"]?.int64Value ?? 0) > now - 600_000 }.count
             for txid in committed.sorted() {
                 guard let r = records[txid] else { continue }
                 let hidden = r["hiddenAt"] != nil
                 if let h = hosted[txid], h || !hidden { continue }
+                outstanding += 1
                 let key = "c\u{0}\(txid)"
                 let version: Int64 = hidden ? 1 : 0
                 if let p = pending.withLock({ $0[key] }), p.version >= version, now - p.at < Self.retryMillis { continue }

@@ -53,7 +53,7 @@ extension AccountStore {
     }
 
     /// Applies an account state read on chain. `own`: this node published it (only marks that
-    /// version as on chain). Another node's state replaces the local one unless this node has a
+    /// version as on chain; a node restored from a backup older than that version takes it back). Another node's state replaces the local one unless this node has a
     /// change of its own not yet on chain (that change comes later in chain order and wins
     /// everywhere). A new password (or key) or a suspension ends the account's sessions here.
     /// Returns true when the local row changed. Throws `bad_args` for a malformed state.
@@ -63,12 +63,20 @@ extension AccountStore {
             let version = s["version"]?.int64Value
         else { throw ChainError(.badArgs, "an account state without org, username or version") }
         if own {
-            try pool.write { db in
+            // This node's own state: only marked as on chain, unless the node has less than it
+            // published (restored from an older backup): then it takes it back.
+            let marked = try pool.write { db -> Bool in
+                guard
+                    let local = try Int64.fetchOne(
+                        db, sql: "SELECT version FROM accounts WHERE org = ? AND username = ?", arguments: [org, username]),
+                    local >= version
+                else { return false }
                 try db.execute(
                     sql: "UPDATE accounts SET published = ? WHERE org = ? AND username = ? AND published < ?",
                     arguments: [version, org, username, version])
+                return true
             }
-            return false
+            if marked { return false }
         }
         func text(_ k: String) throws(ChainError) -> String {
             guard let v = s[k]?.stringValue else { throw ChainError(.badArgs, "account state: \"\(k)\" must be a string") }
@@ -105,7 +113,7 @@ extension AccountStore {
             if let local {
                 let (v, p): (Int64, Int64) = (local["version"], local["published"])
                 // A change made here is on its way to the chain: it will come after this one.
-                if v > p { return nil }
+                if v > p, !own { return nil }
                 let same =
                     (local["status"] as String) == status && (local["pw_hash"] as Data) == pwHash
                     && (local["key_sealed"] as Data) == keySealed
@@ -113,12 +121,13 @@ extension AccountStore {
                     sql: """
                         UPDATE accounts SET role = ?, name = ?, id_number = ?, phone = ?, status = ?, kdf_iterations = ?,
                           pw_salt = ?, pw_hash = ?, key_salt = ?, key_sealed = ?, key_scheme = ?, certificate = ?,
-                          created_at = ?, real_name_hash = ?, real_name_txid = ?
+                          created_at = ?, real_name_hash = ?, real_name_txid = ?, version = ?, published = ?
                         WHERE org = ? AND username = ?
                         """,
                     arguments: [
                         role.rawValue, personal[0], personal[1], personal[2], status, iterations, pwSalt, pwHash, keySalt,
-                        keySealed, scheme, certificate, createdAt, realNameHash, realNameTxid, org, username,
+                        keySealed, scheme, certificate, createdAt, realNameHash, realNameTxid, own ? version : v,
+                        own ? version : p, org, username,
                     ])
                 let changedKey = (local["pw_hash"] as Data) != pwHash || (local["key_sealed"] as Data) != keySealed
                 return same ? false : (changedKey || status != "active")
@@ -128,11 +137,12 @@ extension AccountStore {
                     INSERT INTO accounts (org, username, role, name, id_number, phone, status, kdf_iterations, pw_salt,
                       pw_hash, key_salt, key_sealed, key_scheme, certificate, created_at, real_name_hash, real_name_txid,
                       version, published)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     org, username, role.rawValue, personal[0], personal[1], personal[2], status, iterations, pwSalt, pwHash,
-                    keySalt, keySealed, scheme, certificate, createdAt, realNameHash, realNameTxid,
+                    keySalt, keySealed, scheme, certificate, createdAt, realNameHash, realNameTxid, own ? version : 1,
+                    own ? version : 1,
                 ])
             return false
         }

@@ -147,3 +147,22 @@ import Testing
         }
     }
 }
+
+extension AccountReplicationTests {
+    /// A node restored from a backup older than a state it published takes that state back from
+    /// the chain (its own record), and stays clean.
+    @Test func aNodeRestoredFromAnOlderBackupTakesItsOwnStateBack() async throws {
+        try await withTwoNodes { a, restored, _ in
+            _ = try a.create(clerk(), ca: consortium.cas["org0"]!, suite: .ed25519)
+            try a.resetPassword(
+                org: "org0", username: "clerk", password: "clerk-password-2", ca: consortium.cas["org0"]!, suite: .ed25519)
+            let published = try #require(try a.snapshot(org: "org0", username: "clerk"))
+            // `restored` stands for node a after a restore from before the account existed.
+            #expect(try restored.apply(snapshot: published, own: true))
+            #expect(try restored.unpublished().isEmpty)
+            _ = try restored.signIn(org: "org0", username: "clerk", password: "clerk-password-2")
+            // Its own record again: only marked.
+            #expect(try restored.apply(snapshot: published, own: true) == false)
+        }
+    }
+}
