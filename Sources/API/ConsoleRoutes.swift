@@ -78,6 +78,9 @@ struct ConsoleRoutes: Sendable {
                 try self.crab.complaintsAnswer(request, role: s.account.role)
             }
         }
+        router.post("complaints/:txid/hide") { request, context in
+            try await self.hideComplaint(request, context.parameters.require("txid"))
+        }
         router.get("accounts") { request, _ in
             try await self.audited(request, "accounts.list", roles: Self.accountManagers, detail: request.uri.query ?? "") { s in
                 let q = try RequestInput.strictQuery(request)
@@ -114,6 +117,38 @@ struct ConsoleRoutes: Sendable {
         router.post("codes") { request, _ in try await self.codes(request) }
         router.post("wasm/query") { request, _ in try await self.wasmQuery(request) }
         return router
+    }
+
+    /// Longest reason for hiding a complaint's text, characters.
+    static let maxHideReason = 200
+
+    /// `POST /v1/console/complaints/{txid}/hide {reason}` (association, regulator): hides a
+    /// complaint's text on this node (the desk no longer shows it; the chain keeps its hash), with
+    /// the reason in the audit log and beside the contact; the other nodes of the org follow
+    /// (HostingReplica). 404 `not_found` when this node holds no such complaint.
+    func hideComplaint(_ request: Request, _ txid: String) async throws -> Response {
+        guard Hex.isLowercase(txid, byteCount: 32) else {
+            throw ChainError(.invalidParameter, "txid must be 64 lowercase hex characters")
+        }
+        let body = try await Self.consoleBody(request, allowed: ["reason"])
+        let reason = body["reason"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        return try await audited(
+            request, "complaint.hide", roles: CrabRoutes.oversightRoles, detail: "\(txid): \(reason.prefix(Self.maxHideReason))"
+        ) { s in
+            guard !reason.isEmpty, reason.unicodeScalars.count <= Self.maxHideReason,
+                !reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+            else {
+                throw ChainError(.badArgs, "\"reason\" must be 1–\(Self.maxHideReason) characters without control characters")
+            }
+            guard let complaints = api.gateway?.complaints else {
+                throw ChainError(.notFound, "this node holds no complaint contacts")
+            }
+            let now = ChainNode.nowMillis()
+            let changed = try complaints.hide(
+                txid: txid, by: "\(s.account.org)/\(s.account.username)", reason: reason, at: now)
+            return JSONResponse.make(
+                .object(["txid": .string(txid), "textHidden": .bool(true), "alreadyHidden": .bool(!changed)]))
+        }
     }
 
     // MARK: sessions

@@ -294,13 +294,22 @@ struct CrabRoutes: Sendable {
         let after = try RequestInput.sequence(q.get("after"), "after")
         let limit = try RequestInput.limit(q.get("limit"), max: CrabQueries.maxPage)
         var list = try crabQueries.complaints(after: after, limit: limit)
-        // The text and the phone of complaints this node took come from its off-chain file: the
-        // text for both oversight roles, the phone for the regulator.
-        if let entries = try gateway?.complaints.entries(), !entries.isEmpty {
+        // The text and the phone of complaints come from the off-chain file (those this node took,
+        // and those other nodes of its org took, replicated by HostingReplica): the text for both
+        // oversight roles, the phone for the regulator. A hidden text is not shown (the chain
+        // keeps its hash): `textHidden` with when and by whom instead.
+        if let records = gateway?.complaints.records(), !records.isEmpty {
             list = list.map { c in
-                guard var o = c.objectValue, let txid = o["txid"]?.stringValue, let e = entries[txid] else { return c }
-                if let text = e.text { o["text"] = .string(text) }
-                if role == .regulator { o["contactPhone"] = .string(e.phone) }
+                guard var o = c.objectValue, let txid = o["txid"]?.stringValue, let e = records[txid] else { return c }
+                if let hiddenAt = e["hiddenAt"] {
+                    o["text"] = nil
+                    o["textHidden"] = .bool(true)
+                    o["hiddenAt"] = hiddenAt
+                    o["hiddenBy"] = e["hiddenBy"] ?? .null
+                } else if let text = e["text"] {
+                    o["text"] = text
+                }
+                if role == .regulator, let phone = e["phone"] { o["contactPhone"] = phone }
                 return .object(o)
             }
         }

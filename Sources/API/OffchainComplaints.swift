@@ -64,9 +64,11 @@ public final class OffchainComplaints: Sendable {
         var secret: [String: JSONValue] = [:]
         if let phone = o["phone"] { secret["phone"] = phone }
         if let text = o["text"] { secret["text"] = text }
+        if let reason = o["hideReason"] { secret["hideReason"] = reason }
         var line = o
         line["phone"] = nil
         line["text"] = nil
+        line["hideReason"] = nil
         let box = try cipher.seal(JSONValue.object(secret).canonicalBytes, context: Self.context(txid))
         line["sealed"] = .string(Data(box).base64EncodedString())
         return JSONValue.object(line).canonicalBytes + [0x0A]
@@ -111,23 +113,117 @@ public final class OffchainComplaints: Sendable {
                 }
             }
             guard sealed > 0 || dropped > 0 else { return 0 }
-            let temporary = fileURL.appendingPathExtension("sealing")
-            try? FileManager.default.removeItem(at: temporary)
-            let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-            guard fd >= 0 else { throw ChainError(.storageUnavailable, "cannot create \(temporary.path): errno \(errno)") }
-            let written = out.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            let synced = fsync(fd) == 0
-            close(fd)
-            guard written == out.count, synced, rename(temporary.path, fileURL.path) == 0 else {
-                try? FileManager.default.removeItem(at: temporary)
-                throw ChainError(.storageUnavailable, "cannot rewrite \(fileURL.path) sealed: errno \(errno)")
-            }
-            let dir = open(fileURL.deletingLastPathComponent().path, O_RDONLY)
-            if dir >= 0 {
-                _ = fsync(dir)
-                close(dir)
-            }
+            try replaceFile(with: out)
             return sealed
+        }
+    }
+
+    /// Replaces the file with `bytes`: a new file (0600, synced) renamed over the old one, the
+    /// directory synced. Call with `lock` held.
+    func replaceFile(with out: [UInt8]) throws {
+        let temporary = fileURL.appendingPathExtension("sealing")
+        try? FileManager.default.removeItem(at: temporary)
+        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw ChainError(.storageUnavailable, "cannot create \(temporary.path): errno \(errno)") }
+        let written = out.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard written == out.count, synced, rename(temporary.path, fileURL.path) == 0 else {
+            try? FileManager.default.removeItem(at: temporary)
+            throw ChainError(.storageUnavailable, "cannot rewrite \(fileURL.path): errno \(errno)")
+        }
+        let dir = open(fileURL.deletingLastPathComponent().path, O_RDONLY)
+        if dir >= 0 {
+            _ = fsync(dir)
+            close(dir)
+        }
+    }
+
+    /// Every complaint of the file, opened: its public fields with `phone`, `text` (absent once
+    /// hidden) and, for a hidden text, `hiddenAt`, `hiddenBy` and `hideReason`; by txid. Lines
+    /// that do not parse or do not open are skipped.
+    public func records() -> [String: [String: JSONValue]] {
+        guard let data = lock.withLock({ _ in try? Data(contentsOf: fileURL) }) else { return [:] }
+        var out: [String: [String: JSONValue]] = [:]
+        for line in data.split(separator: 0x0A) {
+            guard let o = (try? JSONParser().parse(Array(line)))?.objectValue, let full = opened(o) else { continue }
+            out[full["txid"]?.stringValue ?? ""] = full
+        }
+        return out
+    }
+
+    /// A parsed line with its sealed part opened into it (nil when it does not open).
+    func opened(_ o: [String: JSONValue]) -> [String: JSONValue]? {
+        guard let txid = o["txid"]?.stringValue else { return nil }
+        var full = o
+        full["sealed"] = nil
+        if let sealed = o["sealed"]?.stringValue {
+            guard let box = Data(base64Encoded: sealed),
+                let plain = try? cipher.open(Array(box), context: Self.context(txid)),
+                let secret = (try? JSONParser().parse(plain))?.objectValue, secret["phone"]?.stringValue != nil
+            else { return nil }
+            for (k, v) in secret { full[k] = v }
+        } else if o["phone"]?.stringValue == nil {
+            return nil
+        }
+        return full
+    }
+
+    /// Adds a complaint read from another node of the org (a hosting record), when this file does
+    /// not hold it yet; hides its text when the record's is hidden and this file's is not.
+    /// Returns true when the file changed. Throws `bad_args` for a record without txid or phone.
+    @discardableResult
+    public func adopt(_ record: [String: JSONValue]) throws -> Bool {
+        guard let txid = record["txid"]?.stringValue, Hex.isLowercase(txid, byteCount: 32),
+            let phone = record["phone"]?.stringValue, !phone.isEmpty, phone.utf8.count <= 21
+        else { throw ChainError(.badArgs, "a complaint record needs a txid and a phone") }
+        let allowed: Set<String> = [
+            "txid", "phone", "phoneHash", "object", "city", "receivedAt", "text", "textHash", "hiddenAt", "hiddenBy",
+            "hideReason",
+        ]
+        let clean = record.filter { allowed.contains($0.key) }
+        if let mine = records()[txid] {
+            guard clean["hiddenAt"] != nil, mine["hiddenAt"] == nil else { return false }
+            return try hide(
+                txid: txid, by: clean["hiddenBy"]?.stringValue ?? "-", reason: clean["hideReason"]?.stringValue ?? "",
+                at: clean["hiddenAt"]?.int64Value ?? 0)
+        }
+        try appendLine(try sealedLine(clean))
+        return true
+    }
+
+    /// Hides a complaint's text: the line is rewritten without it (the chain keeps its hash),
+    /// with who hid it, when, and why (the reason sealed like the phone). Returns false when the
+    /// text was hidden already; throws `not_found` when this file has no such complaint.
+    @discardableResult
+    public func hide(txid: String, by: String, reason: String, at: Int64) throws -> Bool {
+        try lock.withLock { _ in
+            let data = (try? Data(contentsOf: fileURL)) ?? Data()
+            var out: [UInt8] = []
+            var found = false
+            var changed = false
+            for line in data.split(separator: 0x0A) {
+                guard let o = (try? JSONParser().parse(Array(line)))?.objectValue, o["txid"]?.stringValue == txid,
+                    var full = opened(o)
+                else {
+                    out += Array(line) + [0x0A]
+                    continue
+                }
+                found = true
+                if full["hiddenAt"] != nil {
+                    out += Array(line) + [0x0A]
+                    continue
+                }
+                full["text"] = nil
+                full["hiddenAt"] = .int(at)
+                full["hiddenBy"] = .string(by)
+                full["hideReason"] = .string(reason)
+                out += try sealedLine(full)
+                changed = true
+            }
+            guard found else { throw ChainError(.notFound, "this node holds no complaint \(txid)") }
+            if changed { try replaceFile(with: out) }
+            return changed
         }
     }
 
@@ -153,7 +249,11 @@ public final class OffchainComplaints: Sendable {
         if let city { o["city"] = .string(city) }
         if let text { o["text"] = .string(text) }
         if let textHash { o["textHash"] = .string(textHash) }
-        let line = try sealedLine(o)
+        try appendLine(try sealedLine(o))
+    }
+
+    /// Appends one sealed line.
+    func appendLine(_ line: [UInt8]) throws {
         try lock.withLock { _ in
             let fd = open(fileURL.path, O_RDWR | O_CREAT | O_APPEND, 0o600)
             guard fd >= 0 else { throw ChainError(.storageUnavailable, "cannot open \(fileURL.path): errno \(errno)") }

@@ -44,6 +44,21 @@ final class AccountDatabase: Sendable {
         migrator.registerMigration("v2-key-scheme") { db in
             try db.execute(sql: "ALTER TABLE accounts ADD COLUMN key_scheme TEXT NOT NULL DEFAULT 'aes-gcm'")
         }
+        // v3: replication to the other nodes of the hosting org (docs/accounts.md, "Every node of
+        // the hosting org"): each account's local version and the version last seen on chain
+        // (rows of an older version are published at the next start), the chain position up to
+        // which hosting records were applied, and the complaints whose contact is on chain.
+        migrator.registerMigration("v3-hosting") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE accounts ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+                    ALTER TABLE accounts ADD COLUMN published INTEGER NOT NULL DEFAULT 0;
+                    CREATE TABLE hosting_cursor (
+                      id INTEGER PRIMARY KEY CHECK (id = 1), height INTEGER NOT NULL, idx INTEGER NOT NULL,
+                      seq INTEGER NOT NULL);
+                    CREATE TABLE hosted_complaints (txid TEXT PRIMARY KEY, hidden INTEGER NOT NULL);
+                    """)
+        }
         try migrator.migrate(pool)
         // The database and its WAL and shared-memory files are the owner's only.
         for suffix in ["", "-wal", "-shm"] {

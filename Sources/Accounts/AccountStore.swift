@@ -171,7 +171,8 @@ public final class AccountStore: Sendable {
     public func setRealNameTxid(org: String, username: String, txid: String) throws {
         try pool.write { db in
             try db.execute(
-                sql: "UPDATE accounts SET real_name_txid = ? WHERE org = ? AND username = ?", arguments: [txid, org, username])
+                sql: "UPDATE accounts SET real_name_txid = ?, version = version + 1 WHERE org = ? AND username = ?",
+                arguments: [txid, org, username])
         }
     }
 
@@ -283,7 +284,10 @@ public final class AccountStore: Sendable {
     public func setStatus(org: String, username: String, active: Bool) throws {
         let changed = try pool.write { db in
             try db.execute(
-                sql: "UPDATE accounts SET status = ?, failed = 0, locked_until = 0 WHERE org = ? AND username = ?",
+                sql: """
+                    UPDATE accounts SET status = ?, failed = 0, locked_until = 0, version = version + 1
+                    WHERE org = ? AND username = ?
+                    """,
                 arguments: [active ? "active" : "suspended", org, username])
             return db.changesCount
         }
@@ -307,7 +311,7 @@ public final class AccountStore: Sendable {
             try db.execute(
                 sql: """
                     UPDATE accounts SET kdf_iterations = ?, pw_salt = ?, pw_hash = ?, key_salt = ?, key_sealed = ?,
-                      key_scheme = ?, certificate = ? WHERE org = ? AND username = ?
+                      key_scheme = ?, certificate = ?, version = version + 1 WHERE org = ? AND username = ?
                     """,
                 arguments: [
                     s.iterations, Data(s.passwordSalt), Data(s.passwordHash), Data(s.keySalt), Data(s.sealedKey),

@@ -29,6 +29,15 @@ public enum DemoAccounts {
             if !config0.hostedAccountCAs.contains(dir) { config0.hostedAccountCAs.append(dir) }
         }
         try config0.write(to: node0)
+        // Observers of the home org are nodes of the hosting org too: they host the same member
+        // orgs (the accounts reach them through the chain, sealed under the org's hosting key).
+        for home in layout.observerHomes {
+            let url = home.appendingPathComponent("config.json")
+            var config = try NodeConfig.load(from: url)
+            guard config.accountCA == config0.accountCA else { continue }
+            config.hostedAccountCAs = config0.hostedAccountCAs
+            try config.write(to: url)
+        }
         var rows: [JSONValue] = []
         for (i, actor) in cast.actors.enumerated() where roles.contains(actor.role) {
             let k = nodeOfOrg[actor.org] ?? 0

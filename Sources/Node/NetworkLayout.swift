@@ -130,6 +130,17 @@ public struct NetworkLayout: Sendable {
         var config = NodeConfig(nodeId: nodeId, apiPort: apiPort ?? firstAPI + 100 + k, p2pPort: 0)
         config.syncFrom = validatorConfigs.map(\.apiURL)
         config.accountCA = consoleCADir(org).absoluteURL.standardizedFileURL.path
+        // A node of the org: it holds the org's hosting key, and hosts what the org's validator
+        // hosts (its accounts and complaint contacts come to it through the chain).
+        let hostingKey = consoleCADir(org).appendingPathComponent(OrgKit.hostingKeyFile)
+        if FileManager.default.fileExists(atPath: hostingKey.path) {
+            let key = try SecretFile.loadOrCreateKey(hostingKey)
+            try SecretFile.write(Hex.encode(key), to: home.appendingPathComponent(OrgKit.hostingKeyFile))
+        }
+        if let k = genesis.validators.firstIndex(where: { $0.org == org }) {
+            config.hostedAccountCAs = try NodeConfig.load(from: nodeHome(k).appendingPathComponent("config.json"))
+                .hostedAccountCAs
+        }
         try config.write(to: home.appendingPathComponent("config.json"))
         try genesis.write(to: home.appendingPathComponent("genesis.json"))
         return home

@@ -112,6 +112,9 @@ public struct NodeConfig: Codable, Sendable {
     /// CA directories of member orgs without a node of their own whose console accounts this
     /// node hosts (e.g. the association's one-stop platform for small member firms).
     public var hostedAccountCAs: [String] = []
+    /// How often a node with console accounts applies its org's hosting records from the chain
+    /// and publishes its own changes (`docs/accounts.md`, "Every node of the hosting org"), ms.
+    public var hostingSyncIntervalMs: Int = 1000
 
     /// Who may read `GET /metrics` by the address of the connection (not `X-Forwarded-For`):
     /// exact IP addresses, or `loopback` for any loopback address. The metrics reveal operational
@@ -190,6 +193,8 @@ public struct NodeConfig: Codable, Sendable {
         epcisXMLSchemas = try c.decodeIfPresent(String.self, forKey: .epcisXMLSchemas)
         accountCA = try c.decodeIfPresent(String.self, forKey: .accountCA)
         hostedAccountCAs = try c.decodeIfPresent([String].self, forKey: .hostedAccountCAs) ?? d.hostedAccountCAs
+        hostingSyncIntervalMs =
+            try c.decodeIfPresent(Int.self, forKey: .hostingSyncIntervalMs) ?? d.hostingSyncIntervalMs
         metricsAllowFrom = try c.decodeIfPresent([String].self, forKey: .metricsAllowFrom) ?? d.metricsAllowFrom
         metricsToken = try c.decodeIfPresent(String.self, forKey: .metricsToken)
         logFormat = try c.decodeIfPresent(String.self, forKey: .logFormat) ?? d.logFormat

@@ -99,6 +99,9 @@ public enum OrgKit {
         let console = try root.issueIntermediate(name: "\(org) console CA")
         try writeCA(console, to: paths.consoleCA)
         try issue(root, role: .admin, name: adminName ?? "\(org)-admin", to: paths.admin, suite: suite)
+        // The org's hosting key: accounts and complaint contacts go on chain sealed under it, and
+        // every node of the org holds a copy (docs/accounts.md, "Every node of the hosting org").
+        let hostingKey = try SecretFile.loadOrCreateKey(paths.consoleCA.appendingPathComponent(Self.hostingKeyFile))
         var cardNodes: [OrgCard.Node] = []
         for (k, plan) in nodes.enumerated() {
             guard NetworkLayout.isSafeName(plan.nodeId) else {
@@ -114,6 +117,7 @@ public enum OrgKit {
             let certPEM = KeyPEM.certificatePEM(fromDER: try cert.derBytes())
             try SecretFile.write(KeyPEM.encode(key), to: home.appendingPathComponent("node.key.pem"))
             try certPEM.write(to: home.appendingPathComponent("node.cert.pem"), atomically: true, encoding: .utf8)
+            try SecretFile.write(Hex.encode(hostingKey), to: home.appendingPathComponent(Self.hostingKeyFile))
             var config = NodeConfig(nodeId: plan.nodeId, apiPort: plan.apiPort, p2pPort: plan.p2pPort)
             config.apiHost = plan.apiListenHost
             config.p2pListenHost = plan.p2pListenHost
@@ -132,6 +136,9 @@ public enum OrgKit {
             ],
             nodes: cardNodes)
     }
+
+    /// The hosting key's file, in the org's `console-ca/` and in each of its node homes.
+    public static let hostingKeyFile = "hosting-key"
 
     static func writeCA(_ ca: CertificateAuthority, to dir: URL) throws {
         try SecretFile.createPrivateDirectory(dir)

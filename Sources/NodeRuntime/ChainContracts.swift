@@ -12,7 +12,7 @@ public enum ChainContracts {
     public static func all(config: NodeConfig, genesis: Genesis) -> [any Contract] {
         [
             GovernanceContract(initial: genesis.initialConfig),
-            EvidenceContract(), CrabTraceContract(config: CrabTraceConfig(resolver: config.resolver)),
+            EvidenceContract(), HostingContract(), CrabTraceContract(config: CrabTraceConfig(resolver: config.resolver)),
             EPCISContract(config: EPCISConfig(crabGTINs: genesis.crabProducts ?? [])), WasmContract(),
         ]
     }

@@ -112,6 +112,15 @@ public enum NodeRunner {
                 ca: try config.accountCA.map { try CertificateAuthority(directory: URL(fileURLWithPath: $0)) },
                 hosted: try config.hostedAccountCAs.map { try CertificateAuthority(directory: URL(fileURLWithPath: $0)) })
         }
+        // Every node of the org that hosts the accounts holds them all: changes go on chain sealed
+        // under the org's hosting key and each node of the org applies them (HostingReplica).
+        if let console, let org = try CertificateInfo(pem: gateway.identity.certificatePEM).org {
+            let replica = try HostingReplica(
+                node: node, admission: Admission(node: node, upstream: sync?.sources), identity: gateway.identity, org: org,
+                hostingKey: try SecretFile.loadOrCreateKey(home.appendingPathComponent(HostingReplica.keyFile)),
+                accounts: console.store, complaints: gateway.complaints)
+            add(HostingService(replica: replica, interval: .milliseconds(max(50, config.hostingSyncIntervalMs)), logger: logger))
+        }
         var limits = ChainAPI.ServerLimits()
         limits.maxConnections = min(config.maxHTTPConnections, FileLimits.raiseSoftLimit() * 3 / 4)
         limits.idleTimeout = .seconds(max(1, config.httpIdleTimeoutSeconds))
