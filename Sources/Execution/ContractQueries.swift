@@ -55,8 +55,11 @@ extension ContractRegistry {
             throw ChainError(.unknownContract, "no native contract named \"\(contract)\"")
         }
         guard let queryable = target as? any QueryableContract, queryable.contractQueries.contains(method) else {
+            let offered = offeredQueries
             throw ChainError(
-                .queryNotAllowed, "contract \(contract) offers no query \"\(method)\" to contracts")
+                .queryNotAllowed,
+                "contract \(contract) offers no query \"\(method)\" to contracts; the chain offers "
+                    + (offered.isEmpty ? "none" : offered.joined(separator: ", ")))
         }
         return try queryable.contractQuery(method: method, args: args, state: QueryState(contract: contract, read: read))
     }

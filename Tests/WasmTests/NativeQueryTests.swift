@@ -147,6 +147,9 @@ import Testing
         let results = try run([block], on: &state).results
         #expect(results.map { $0.error?.code.rawValue } == cases.map(\.3), "\(results.map(\.error))")
         #expect(results.allSatisfy { $0.value == nil && $0.events.isEmpty })
+        #expect(
+            results[0].error?.message
+                == "contract crab offers no query \"history\" to contracts; the chain offers crab.member, evidence.get")
         #expect(state.values == before)
         #expect(probeKeys(state).isEmpty)
     }
