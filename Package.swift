@@ -139,7 +139,7 @@ let package = Package(
             name: "WasmTests",
             dependencies: [
                 "Execution", "ChainTesting", "ChainCore", "Identity", "ContractSDK", "ContractModules", "Node", "Storage",
-                .product(name: "WAT", package: "WasmKit"),
+                "EvidenceContract", "CrabTraceContract", .product(name: "WAT", package: "WasmKit"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -42,6 +42,18 @@ func dispatch(_ call: Call) throws(XCError) -> JSON {
         case .success(let value): return obj(("ok", value))
         case .failure(let error): return obj(("code", .string(error.code)), ("message", .string(error.message)))
         }
+    case "lookup":
+        // Writes, then asks a native contract and keeps the answer; a refused query fails the call
+        // with the query's own code (so nothing is written).
+        XC.put("written-before-lookup", [1])
+        switch XC.query(
+            contract: args["contract"]?.string ?? "", method: args["method"]?.string ?? "", args: args["args"] ?? .null)
+        {
+        case .success(let value):
+            XC.putJSON("looked-up", value)
+            return obj(("found", value))
+        case .failure(let error): throw error
+        }
     case "fail":
         XC.put("written-before-fail", [1])
         XC.fail(args["code"]?.string ?? "", args["message"]?.string ?? "")

@@ -71,6 +71,7 @@ struct ContractRoutes: Sendable {
         // pool keeps serving requests (at most `maxConcurrentQueries` threads are taken).
         let store = node.store
         let contract = self.contract
+        let natives = node.executor.registry
         let outcome = try await withCheckedThrowingContinuation { (c: CheckedContinuation<WasmCallOutcome, any Error>) in
             DispatchQueue.global().async {
                 c.resume(
@@ -78,7 +79,8 @@ struct ContractRoutes: Sendable {
                         let tip = try store.tip()
                         return try contract.query(
                             name, method: method, args: args, signer: signer,
-                            height: tip?.height ?? 0, time: tip?.timestamp ?? 0, state: store, fuel: Self.queryFuel)
+                            height: tip?.height ?? 0, time: tip?.timestamp ?? 0, state: store, fuel: Self.queryFuel,
+                            natives: natives)
                     })
             }
         }

@@ -54,6 +54,8 @@ enum JSONViews {
         }
         if let blockTime { o["blockTime"] = .int(blockTime) }
         if let e = t.result.error { o["error"] = APIError.errorObject(e) }
+        // Part of the result leaf: present exactly when the result record holds a value.
+        if let value = t.result.value { o["result"] = value }
         return .object(o)
     }
 

@@ -594,6 +594,11 @@ extension ErrorCode {
         "query_busy", .unavailable, area: "WebAssembly contracts",
         "the node runs as many contract queries as it allows; retry later")
 
+    /// A WebAssembly contract asked a native contract for a query the chain does not offer to contracts.
+    public static let queryNotAllowed = ErrorCode(
+        "query_not_allowed", .rejected, area: "WebAssembly contracts",
+        "a WebAssembly contract asked a native contract for a query the chain does not offer to contracts")
+
     // MARK: Labels and QR codes
 
     /// A QR Code needs at least one byte.
@@ -672,7 +677,7 @@ extension ErrorCode {
         .proposalClosed, .proposalExpired, .alreadyVoted, .changeNotApplicable, .outOfFuel, .blockFuelExhausted, .trap,
         .memoryLimit, .callDepth, .limitExceeded, .badHostCall, .readOnly, .contractFrozen, .invalidModule, .moduleTooLarge,
         .forbiddenImport, .floatInstruction, .startFunction, .badExport, .tableLimit, .codeNotFound, .notDeployer,
-        .contractExists, .codeMismatch, .queryBusy, .qrTextEmpty,
+        .contractExists, .codeMismatch, .queryBusy, .queryNotAllowed, .qrTextEmpty,
         .qrTextTooLong, .qrTooDense, .qrBadRenderSize, .qrEncodeFailed, .badSheetLayout, .sheetOverflow, .nodeUnavailable,
         .nodeExited, .nodeTimeout, .demoFailed, .demoNeedsOrgs, .benchFailed, .benchSetupFailed, .buildFailed,
     ]

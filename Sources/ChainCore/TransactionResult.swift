@@ -24,12 +24,16 @@ public struct TransactionResult: Sendable, Hashable {
     public let error: ChainError?
     /// Events emitted (empty when failed).
     public let events: [ContractEvent]
+    /// The transaction's result value: a WebAssembly contract call's JSON result; nil when it
+    /// returned none (null), when it failed, and for native contracts.
+    public let value: JSONValue?
 
-    /// Creates a result.
-    public init(txid: Hash256, error: ChainError?, events: [ContractEvent]) {
+    /// Creates a result. A `value` of JSON null is recorded as no value.
+    public init(txid: Hash256, error: ChainError?, events: [ContractEvent], value: JSONValue? = nil) {
         self.txid = txid
         self.error = error
         self.events = events
+        self.value = value == .null ? nil : value
     }
 
     /// True when the transaction succeeded.
@@ -47,6 +51,12 @@ public struct TransactionResult: Sendable, Hashable {
             w.string(e.contract)
             w.string(e.name)
             w.lengthPrefixed(e.data.canonicalBytes)
+        }
+        // Added with result values: absent when there is none, so every earlier result (and every
+        // result without a value) encodes, hashes and decodes exactly as before.
+        if let value {
+            w.u8(1)
+            w.lengthPrefixed(value.canonicalBytes)
         }
         return w.bytes
     }
@@ -66,8 +76,17 @@ public struct TransactionResult: Sendable, Hashable {
             let data = try JSONParser().parse(try r.lengthPrefixed())
             events.append(ContractEvent(contract: contract, name: name, data: data))
         }
+        var value: JSONValue?
+        if r.remaining > 0 {
+            guard try r.u8() == 1 else { throw .decoding("unknown result value tag") }
+            let parsed = try JSONParser().parse(try r.lengthPrefixed())
+            // Null is never encoded (it means no value), so its encoding is not canonical.
+            guard parsed != .null else { throw .decoding("a result value of null is encoded as none") }
+            value = parsed
+        }
         try r.finish()
-        self.init(txid: txid, error: failed ? ChainError(ErrorCode(named: code), message) : nil, events: events)
+        self.init(
+            txid: txid, error: failed ? ChainError(ErrorCode(named: code), message) : nil, events: events, value: value)
     }
 
     /// The result root of a block's results, in block order.

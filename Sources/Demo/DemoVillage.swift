@@ -163,6 +163,8 @@ struct DemoVillage {
                 "lease pond-12 to the crab farm \(pondFarm.actor.key), by bidding", clerk, "signLease",
                 [
                     "id": .string(Self.pondLease), "item": .string(Self.pondItem), "tenant": .string(farmTenant),
+                    // Checked against the crab contract's member record by the contract (a native query).
+                    "tenantOrg": .string(pondFarm.actor.org),
                     "annualRentFen": fen(60_800), "startDate": .int(date(3, 1)), "termMonths": .int(60),
                     "noticeHash": .string(Self.docHash("莲花岛12号塘 中标公示")), "bidding": .string("bid-pond-12"),
                 ]),

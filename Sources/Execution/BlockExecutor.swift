@@ -54,7 +54,7 @@ public struct BlockExecutor: Sendable {
         for (index, vtx) in transactions.enumerated() {
             let ctx = ExecutionContext(
                 contract: vtx.body.contract, caller: vtx.signer, txid: vtx.id, height: height, blockTime: time,
-                blockState: blockState, chainConfig: config)
+                blockState: blockState, chainConfig: config, natives: registry)
             var failure: ChainError?
             if let membership {
                 do {
@@ -86,7 +86,9 @@ public struct BlockExecutor: Sendable {
                     if blockState.overlay.updateValue(ctx.writes[bytes]!, forKey: bytes) == nil { order.append(k) }
                 }
             }
-            let result = TransactionResult(txid: vtx.id, error: failure, events: failure == nil ? ctx.events : [])
+            let result = TransactionResult(
+                txid: vtx.id, error: failure, events: failure == nil ? ctx.events : [],
+                value: failure == nil ? ctx.resultValue : nil)
             records.append(
                 StoredTransaction(
                     transaction: vtx.transaction, height: height, index: index, contract: vtx.body.contract,

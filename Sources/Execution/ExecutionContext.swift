@@ -26,6 +26,11 @@ public final class ExecutionContext {
     public let chainConfig: ChainConfig?
 
     let blockState: BlockState
+    /// The chain's contracts, whose offered queries a WebAssembly contract may make (nil: none).
+    let natives: ContractRegistry?
+    /// The transaction's result value (a WebAssembly call's JSON result), recorded with its result
+    /// when it succeeds; nil: none.
+    public internal(set) var resultValue: JSONValue?
     /// Keyed by the key's UTF-8 bytes: Swift's String equality treats canonically equivalent
     /// spellings as equal, while SQLite (and other nodes' stores) compare bytes.
     var writes: [[UInt8]: [UInt8]?] = [:]
@@ -34,9 +39,10 @@ public final class ExecutionContext {
 
     init(
         contract: String, caller: SignerIdentity, txid: Hash256, height: UInt64, blockTime: Int64, blockState: BlockState,
-        chainConfig: ChainConfig? = nil
+        chainConfig: ChainConfig? = nil, natives: ContractRegistry? = nil
     ) {
         self.chainConfig = chainConfig
+        self.natives = natives
         self.contract = contract
         self.caller = caller
         self.txid = txid
@@ -46,6 +52,12 @@ public final class ExecutionContext {
     }
 
     private func fullKey(_ key: String) -> String { "\(contract)/\(key)" }
+
+    /// The value under a full key (`<contract>/<key>`) of any contract, as of this transaction.
+    func read(fullKey k: String) throws -> [UInt8]? {
+        if let w = writes[Array(k.utf8)] { return w }
+        return try blockState.read(k)
+    }
 
     /// The value under `key` in this contract's state, seeing this transaction's own writes.
     public func get(_ key: String) throws -> [UInt8]? {

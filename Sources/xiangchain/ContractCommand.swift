@@ -80,6 +80,10 @@ struct ContractCommand: AsyncParsableCommand {
                     name: name, method: method, args: value, signer: signer, chain: try await client.chainId()))
             if let error = outcome.error { throw error }
             print("committed \(outcome.txid) in block \(outcome.height ?? 0)")
+            // The call's result value is recorded with the transaction (none: the contract returned null).
+            if let result = try await client.transaction(outcome.txid)?["result"] {
+                print(String(decoding: result.canonicalBytes, as: UTF8.self))
+            }
         }
     }
 

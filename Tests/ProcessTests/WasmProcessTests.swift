@@ -114,6 +114,16 @@ import Testing
             #expect(over.error?.code.rawValue == "exceeds_approval", "\(over)")
             let stranger = try await call("reviewSpending", #"{"village":"lianhua","id":"S-1","approve":true}"#, as: "farmer")
             #expect(stranger.error != nil)
+            // A tenant named by its org must be a crab member: the contract asks the crab
+            // contract (a native query, on every validator); farmco is not registered with it.
+            let pond8 = try await call(
+                "registerItem", #"{"id":"pond-8","category":"pond","name":"8 号塘","areaCentiMu":3000}"#, as: "clerk")
+            #expect(pond8.error == nil, "\(pond8)")
+            let notMember = try await call(
+                "signLease",
+                #"{"id":"L-2","item":"pond-8","tenant":"farmco","tenantOrg":"farmco","annualRentFen":1000000,"startDate":20250101,"termMonths":60,"noticeHash":"\#(String(repeating: "b", count: 64))"}"#,
+                as: "clerk")
+            #expect(notMember.error?.code.rawValue == "tenant_not_member", "\(notMember)")
 
             // The public disclosure, read through any node.
             let (qs, disclosure) = try await HTTP.post(
@@ -152,6 +162,15 @@ import Testing
                     try ContractUpload.call(name: "loop", method: "increment", args: .object([:]), signer: farmer, chain: chain))
                 #expect(step.error == nil, "\(step)")
             }
+            // The call's result value is recorded with the transaction and printed by the CLI.
+            let printed = try await cli([
+                "contract", "call", "loop", "increment", "--identity", dir.appendingPathComponent("identities/farmer").path,
+                "--node", "http://127.0.0.1:\(base)",
+            ])
+            #expect(printed.contains(#"{"name":"default","value":3}"#), "\(printed)")
+            let txid = try #require(printed.split(separator: " ").dropFirst().first.map(String.init))
+            let (txStatus, view) = try await HTTP.get(URL(string: "http://127.0.0.1:\(base + 3)/v1/txs/\(txid)")!)
+            #expect(txStatus == 200 && view["result"]?["value"]?.int64Value == 3, "\(view)")
             let frozen = try await submit(
                 try admin.transaction(
                     chain: chain, contract: "wasm", method: "freeze",

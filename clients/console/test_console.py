@@ -456,6 +456,13 @@ def test_explorer_shows_height_and_verifies_a_proof(net, desktop):
     assert quorum == 3 and valid >= quorum, sigs.text
     assert "已验证" in sigs.text
     shot(desktop, "explorer-proof.png")
+    # A WebAssembly call's recorded result value: the 三资 pond lease returns the lease record.
+    lease = next(t for t in net.demo["transactions"] if t.get("step", "").startswith("三资: lease pond-12"))
+    assert lease.get("status") == "committed", lease
+    desktop.get(f"{net.url}/explorer#/tx/{lease['txid']}")
+    # Folded away like the arguments: present, not visible until opened.
+    result = WebDriverWait(desktop, 30).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#tx-result pre")))
+    assert '"tenantOrg"' in result.get_attribute("textContent"), result.get_attribute("textContent")
     # A failed (refused) transaction shows its error; a tampered proof does not verify.
     failed = next(t for t in net.demo["transactions"] if t.get("status") == "failed")
     desktop.get(f"{net.url}/explorer#/tx/{failed['txid']}")

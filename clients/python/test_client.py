@@ -323,6 +323,21 @@ def test_leaf_of_txid_uses_raw_bytes() -> None:
     assert xc.merkle_root([xc.leaf_hash(txid)]) == xc.leaf_hash(txid)
 
 
+RESULT_WITH_VALUE_HEX = (
+    "1111111111111111111111111111111111111111111111111111111111111111"
+    "00" "00000000" "00000000" "00000000" "01" "00000011" "7b2261223a312c2262223a5b2278225d7d"
+)
+
+
+def test_result_leaf_vector_with_and_without_value() -> None:
+    # The vector of docs/proofs.md §6 (also checked by the Swift NativeQueryTests): a value is
+    # 0x01 + its length-prefixed canonical JSON after the events; without one the leaf ends there.
+    with_value = xc.result_leaf("11" * 32, None, [], {"b": ["x"], "a": 1})
+    assert with_value.hex() == RESULT_WITH_VALUE_HEX
+    assert xc.result_leaf("11" * 32, None, []) == with_value[:45]
+    assert xc.leaf_hash(with_value).hex() == "602ad44b43eedaa387e3b3aaad746aef456f39debdd1123912f8e94f53d5ddd3"
+
+
 # ---------------------------------------------------------------------------------------------
 # (c) end to end against a real node
 # ---------------------------------------------------------------------------------------------
@@ -705,7 +720,7 @@ def check_commitments(api: xc.Client, genesis_path: Path) -> int:
         writes: Dict[str, Optional[bytes]] = {}
         for txid in blk["txids"]:
             view = api.get_exact(f"/v1/txs/{txid}")
-            leaves.append(xc.leaf_hash(xc.result_leaf(txid, view.get("error"), view["events"]), suite))
+            leaves.append(xc.leaf_hash(xc.result_leaf(txid, view.get("error"), view["events"], view.get("result")), suite))
             if view["status"] == "committed" and view["contract"] == "evidence":
                 digest = view["args"]["hash"].lower()
                 writes["evidence/" + digest] = xc.canonical_json(api.get_exact(f"/v1/evidence/{digest}"))

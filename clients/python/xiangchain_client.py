@@ -858,11 +858,14 @@ def state_hash_next(
     return chain_hash(suite, STATE_DOMAIN, previous, struct.pack(">Q", height), chain_hash(suite, body))
 
 
-def result_leaf(txid: str, error: Optional[Mapping[str, str]], events: Sequence[Mapping[str, Any]]) -> bytes:
+def result_leaf(
+    txid: str, error: Optional[Mapping[str, str]], events: Sequence[Mapping[str, Any]], result: Any = None
+) -> bytes:
     """The leaf data of one transaction result (``TransactionResult.encoded``).
 
     ``events`` are ``{"contract", "name", "data"}`` objects as ``GET /v1/txs/{txid}`` returns
-    them; read that response with :func:`load_json_exact` so event data re-serialises exactly.
+    them, and ``result`` its ``result`` member (None when absent: a result value is never null);
+    read that response with :func:`load_json_exact` so they re-serialise exactly.
     """
     out = bytes.fromhex(txid)
     out += b"\x01" if error else b"\x00"
@@ -871,6 +874,8 @@ def result_leaf(txid: str, error: Optional[Mapping[str, str]], events: Sequence[
     out += struct.pack(">I", len(events))
     for e in events:
         out += _lp(e["contract"].encode("utf-8")) + _lp(e["name"].encode("utf-8")) + _lp(canonical_json(e["data"]))
+    if result is not None:
+        out += b"\x01" + _lp(canonical_json(result))
     return out
 
 

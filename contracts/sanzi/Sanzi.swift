@@ -240,7 +240,9 @@ func signLease(_ call: Call) throws(XCError) -> JSON {
     let (v, villageRecord) = try ownVillage("signLease")
     let args = try Args(
         call.args,
-        allowed: ["id", "item", "tenant", "annualRentFen", "startDate", "termMonths", "noticeHash", "bidding", "payment"])
+        allowed: [
+            "id", "item", "tenant", "tenantOrg", "annualRentFen", "startDate", "termMonths", "noticeHash", "bidding", "payment",
+        ])
     let leaseID = try id(args, "id")
     let itemID = try id(args, "item")
     let key = vkey(v, "lease", leaseID)
@@ -251,6 +253,8 @@ func signLease(_ call: Call) throws(XCError) -> JSON {
         throw XCError("bad_state", "item \(itemID) is \(str(item, "status")), not available for lease")
     }
     let tenant = try args.string("tenant", maxLength: 128)
+    let tenantOrg = try args.optionalString("tenantOrg", maxLength: 64)
+    if let tenantOrg { try checkTenantOrg(tenantOrg, category: str(item, "category")) }
     let annual = try args.int("annualRentFen", in: amountRange)
     guard let start = try date(args, "startDate") else { throw XCError("bad_args", "\"startDate\" is required") }
     let term = try args.int("termMonths", in: 1...1200)
@@ -267,6 +271,7 @@ func signLease(_ call: Call) throws(XCError) -> JSON {
         ("termMonths", .int(term)), ("endDate", .int(addMonths(start, term))), ("noticeHash", .string(notice)),
         ("payment", .string(once ? "once" : "annual")), ("installments", .array(plan)), ("totalFen", .int(total)),
         ("paidFen", .int(0)), ("status", .string("active")), ("signed", .int(today())))
+    if let tenantOrg { record = record.setting("tenantOrg", .string(tenantOrg)) }
 
     // Alerts: bidding, reference price, legal term.
     let r = try rules()
@@ -315,6 +320,25 @@ func signLease(_ call: Call) throws(XCError) -> JSON {
     XC.putJSON(itemKey, item.setting("status", .string("leased")).setting("lease", .string(leaseID)))
     XC.emit("lease_signed", obj(("village", .string(v)), ("lease", .string(leaseID)), ("item", .string(itemID))))
     return record.setting("alerts", .array(alerts))
+}
+
+/// A tenant named by its org on the chain must be a registered, active crab member (the crab
+/// contract's `member` query, as of this transaction); a pond's tenant must be a crab farm.
+func checkTenantOrg(_ org: String, category: String) throws(XCError) {
+    let member: JSON
+    switch XC.query(contract: "crab", method: "member", args: obj(("org", .string(org)))) {
+    case .success(let answer): member = answer
+    case .failure(let error): throw error
+    }
+    guard case .object = member else {
+        throw XCError("tenant_not_member", "\(org) is not a registered crab member")
+    }
+    if member["suspended"]?.bool == true {
+        throw XCError("tenant_not_member", "crab member \(org) is suspended")
+    }
+    if category == "pond" && str(member, "role") != "farm" {
+        throw XCError("tenant_not_member", "a pond's tenant must be a crab farm; \(org) is a \(str(member, "role"))")
+    }
 }
 
 func recordLeasePayment(_ call: Call) throws(XCError) -> JSON {

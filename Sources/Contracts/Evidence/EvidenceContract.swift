@@ -58,3 +58,23 @@ public struct EvidenceContract: Contract {
         ctx.emit("evidence_put", .object(["hash": .string(hash), "kind": .string(kind)]))
     }
 }
+
+/// The evidence contract's lookup offered to WebAssembly contracts (`docs/contracts.md`): `get
+/// {hash}`, the record notarising a SHA-256 (the one `GET /v1/evidence/{hash}` shows anyone), or
+/// null. One key read, so its cost does not depend on the state. A contract uses it to check that
+/// a document it refers to (a public notice, a decision record) was notarised, and when.
+extension EvidenceContract: QueryableContract {
+    public var contractQueries: Set<String> { ["get"] }
+
+    public func contractQuery(method: String, args: JSONValue, state: QueryState) throws -> JSONValue {
+        guard method == "get" else {
+            throw ChainError(.queryNotAllowed, "contract evidence offers no query \"\(method)\" to contracts")
+        }
+        let a = try Arguments(args, allowed: ["hash"])
+        let hash = try a.string("hash", maxLength: 64).lowercased()
+        guard Hex.isLowercase(hash, byteCount: 32) else {
+            throw ChainError(.badArgs, "\"hash\" must be 64 hex characters (a SHA-256 digest)")
+        }
+        return try state.getJSON(hash) ?? .null
+    }
+}

@@ -285,11 +285,11 @@ final class CallSession {
             throw CallAbort.fault(error)
         }
         let bytes = envelope.canonicalBytes
-        guard bytes.count <= limits.maxResultBytes else {
+        guard bytes.count <= limits.maxQueryAnswerBytes else {
             throw fail(
-                .limitExceeded, "a query answer is \(bytes.count) bytes; the limit is \(limits.maxResultBytes)")
+                .limitExceeded, "a query answer is \(bytes.count) bytes; the limit is \(limits.maxQueryAnswerBytes)")
         }
-        try charge(FuelMath.times(schedule.perByte, UInt64(bytes.count)))
+        try charge(FuelMath.times(FuelMath.add(schedule.perByte, schedule.queryAnswerPerByte), UInt64(bytes.count)))
         return bytes
     }
 

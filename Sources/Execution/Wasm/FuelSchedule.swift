@@ -31,8 +31,12 @@ public struct FuelSchedule: Sendable, Hashable {
     public var emit: UInt64 = 1_000
     /// Extra cost per event byte (name and data): events are kept in blocks.
     public var emitPerByte: UInt64 = 5
-    /// Extra cost of a read-only query of a native contract.
+    /// Extra cost of a read-only query of a native contract (each offered query reads a fixed,
+    /// small number of keys: `docs/contracts.md`).
     public var nativeQuery: UInt64 = 10_000
+    /// Extra cost per byte of a native query's answer (the envelope's canonical JSON), on top of
+    /// `perByte`: the host builds and serialises it.
+    public var queryAnswerPerByte: UInt64 = 2
 
     /// The default schedule.
     public init() {}

@@ -259,6 +259,16 @@ public struct WasmContract: Contract {
         for event in outcome.events {
             context.events.append(ContractEvent(contract: "wasm:\(name)", name: event.name, data: event.data))
         }
+        if outcome.result != .null {
+            // The result is recorded with the transaction and hashed into the result root: bounded.
+            let size = outcome.result.canonicalBytes.count
+            guard size <= runtime.limits.maxRecordedResultBytes else {
+                throw ChainError(
+                    .limitExceeded,
+                    "the result is \(size) bytes; a transaction's result is limited to \(runtime.limits.maxRecordedResultBytes)")
+            }
+            context.resultValue = outcome.result
+        }
     }
 
     static func callContext(_ context: ExecutionContext) -> WasmCallContext {
@@ -277,10 +287,11 @@ public struct WasmContract: Contract {
         return try JSONParser().parse(raw)
     }
 
-    /// Runs `method` of contract `name` read-only against committed state, as `signer`.
+    /// Runs `method` of contract `name` read-only against committed state, as `signer`; the native
+    /// queries of `natives` it offers contracts answer from the same state.
     public func query(
         _ name: String, method: String, args: JSONValue, signer: WasmSigner, height: UInt64, time: Int64,
-        state: any StateScanner, fuel: UInt64 = 200_000_000
+        state: any StateScanner, fuel: UInt64 = 200_000_000, natives: ContractRegistry? = nil
     ) throws -> WasmCallOutcome {
         guard let record = try Self.record(name, state: state)?.objectValue, let hash = record["code"]?.stringValue else {
             throw ChainError(.unknownContract, "no WebAssembly contract named \"\(name)\"")
@@ -295,7 +306,7 @@ public struct WasmContract: Contract {
             module = try runtime.deploy(code)
             cache.insert(hash, module)
         }
-        let host = StateWasmHost(state: state, prefix: "wasm/state/\(name)/")
+        let host = StateWasmHost(state: state, prefix: "wasm/state/\(name)/", natives: natives)
         do {
             return try runtime.query(
                 module, method: method, args: args,
@@ -340,7 +351,11 @@ struct ContextWasmHost: WasmHost {
     }
 
     func queryNative(contract: String, method: String, args: JSONValue) throws -> JSONValue {
-        throw ChainError(.unknownContract, "native contract queries are not offered to WebAssembly contracts yet")
+        guard let natives = context.natives else {
+            throw ChainError(.unknownContract, "no native contract named \"\(contract)\"")
+        }
+        let context = self.context
+        return try natives.nativeQuery(contract: contract, method: method, args: args) { try context.read(fullKey: $0) }
     }
 }
 
@@ -348,6 +363,7 @@ struct ContextWasmHost: WasmHost {
 struct StateWasmHost: WasmHost {
     let state: any StateScanner
     let prefix: String
+    let natives: ContractRegistry?
 
     func read(_ key: [UInt8]) throws -> [UInt8]? {
         try state.read(prefix + String(decoding: key, as: UTF8.self))
@@ -361,6 +377,8 @@ struct StateWasmHost: WasmHost {
     }
 
     func queryNative(contract: String, method: String, args: JSONValue) throws -> JSONValue {
-        throw ChainError(.unknownContract, "native contract queries are not offered to WebAssembly contracts yet")
+        guard let natives else { throw ChainError(.unknownContract, "no native contract named \"\(contract)\"") }
+        let state = self.state
+        return try natives.nativeQuery(contract: contract, method: method, args: args) { try state.read($0) }
     }
 }

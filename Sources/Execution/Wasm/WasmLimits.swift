@@ -26,8 +26,14 @@ public struct WasmLimits: Sendable, Hashable {
     public var maxEvents: Int = 256
     /// Largest event payload (JSON bytes).
     public var maxEventBytes: Int = 64 * 1024
-    /// Largest result (JSON bytes) and largest native-query answer.
+    /// Largest result (JSON bytes) a call may set (a query's answer to a client).
     public var maxResultBytes: Int = 1024 * 1024
+    /// Largest result (canonical JSON bytes) of a transaction's call: it is recorded with the
+    /// transaction's result and hashed into the block's result root. A call whose result is
+    /// larger fails with `limit_exceeded`.
+    public var maxRecordedResultBytes: Int = 16 * 1024
+    /// Largest answer (canonical JSON bytes, envelope included) of a native contract's query.
+    public var maxQueryAnswerBytes: Int = 64 * 1024
     /// Largest call arguments (JSON bytes).
     public var maxArgsBytes: Int = 256 * 1024
     /// Longest error message a contract may report, in bytes; longer ones are cut at a UTF-8

@@ -92,6 +92,7 @@ async function showTx(id) {
       ${tx.blockTime ? `<dt>${esc(t("ex.time"))}</dt><dd>${esc(fmtTime(tx.blockTime))}</dd>` : ""}
       ${tx.error ? `<dt>${esc(t("ex.error"))}</dt><dd class="fail">${esc(tx.error.code)}: ${esc(tx.error.message)}</dd>` : ""}</dl>
       ${tx.args ? `<details><summary>${esc(t("ex.args"))}</summary><pre class="mono">${esc(JSON.stringify(tx.args, null, 2).slice(0, 20000))}</pre></details>` : ""}
+      ${tx.result !== undefined ? `<details id="tx-result"><summary>${esc(t("ex.result"))}</summary><pre class="mono">${esc(JSON.stringify(tx.result, null, 2).slice(0, 20000))}</pre></details>` : ""}
       </section>
       ${st === "pending" ? "" : `<section class="card"><h2>${esc(t("ex.proof"))}</h2><div id="proof-result"></div>
       <button class="secondary" type="button" id="reverify">${esc(t("ex.verify"))}</button></section>`}`;
