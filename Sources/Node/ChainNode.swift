@@ -128,7 +128,9 @@ public final class ChainNode: Sendable {
         guard nodeKey.suite == genesis.suite else {
             throw ChainError(.wrongSuite, "node key is \(nodeKey.suite.rawValue); the chain uses \(genesis.suite.rawValue)")
         }
-        store = try BlockStore(path: databasePath, hasher: genesis.suite.hasher, synchronousFull: config.syncCommits)
+        store = try BlockStore(
+            path: databasePath, hasher: genesis.suite.hasher, synchronousFull: config.syncCommits,
+            mmapBytes: config.sqliteMmapMiB << 20)
         try store.bindGenesis(hash: genesisHash, chainId: genesis.chainId)
         let registry = ContractRegistry(contracts)
         configSource = try ConfigSource(initial: genesis.initialConfig)

@@ -14,6 +14,9 @@ public struct NodeConfig: Codable, Sendable {
     public var p2pPort: Int = 7000
     /// Most transactions waiting in the mempool; beyond it submissions get 503.
     public var mempoolCapacity: Int = 10_000
+    /// MiB of the chain database SQLite reads through a memory map (0: none). The mapped pages
+    /// count in the node's resident set.
+    public var sqliteMmapMiB: Int = 0
     /// The mempool admits about this many seconds of the chain's recent commits (never fewer than
     /// a block's `maxBlockTxs`, never more than `mempoolCapacity`); beyond it submissions get 503
     /// at once. 0: the capacity alone.
@@ -144,6 +147,7 @@ public struct NodeConfig: Codable, Sendable {
         // Homes made before the setting listened on loopback.
         p2pListenHost = try c.decodeIfPresent(String.self, forKey: .p2pListenHost) ?? "127.0.0.1"
         mempoolCapacity = try c.decodeIfPresent(Int.self, forKey: .mempoolCapacity) ?? d.mempoolCapacity
+        sqliteMmapMiB = min(max(try c.decodeIfPresent(Int.self, forKey: .sqliteMmapMiB) ?? d.sqliteMmapMiB, 0), 1 << 16)
         mempoolQueueSeconds = try c.decodeIfPresent(Double.self, forKey: .mempoolQueueSeconds) ?? d.mempoolQueueSeconds
         blockIntervalMs = try c.decodeIfPresent(Int.self, forKey: .blockIntervalMs) ?? d.blockIntervalMs
         maxBlockTxs = try c.decodeIfPresent(Int.self, forKey: .maxBlockTxs) ?? d.maxBlockTxs

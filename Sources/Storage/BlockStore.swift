@@ -19,16 +19,22 @@ public final class BlockStore: Sendable {
     /// - Parameters:
     ///   - synchronousFull: fsync at every commit (survives power loss, not only process death).
     ///   - retainedConsensusBlocks: heights of committed consensus blocks kept for peers' fetches.
-    public init(path: String, hasher: ChainHasher, synchronousFull: Bool = true, retainedConsensusBlocks: Int = 10_000) throws {
+    ///   - mmapBytes: how much of the file SQLite reads through a memory map (0: none, every page
+    ///     read is a `pread`). Mapped pages are file-backed (the kernel reclaims them under
+    ///     pressure) but count in the process's resident set.
+    public init(
+        path: String, hasher: ChainHasher, synchronousFull: Bool = true, retainedConsensusBlocks: Int = 10_000,
+        mmapBytes: Int = 0
+    ) throws {
         self.path = path
         self.hasher = hasher
         var config = Configuration()
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronousFull ? "FULL" : "NORMAL")")
-            // Reads through a memory map instead of a pread system call per page (replay checks
-            // and state reads under load were about 6 % of a validator's time in pread), and a
-            // larger page cache for the writer's B-tree pages (16 MiB instead of 2).
-            try db.execute(sql: "PRAGMA mmap_size = \(Self.mmapBytes)")
+            // Optionally reads through a memory map instead of a pread system call per page
+            // (replay checks and state reads under load were about 6 % of a validator's time in
+            // pread), and a larger page cache for the writer's B-tree pages (16 MiB instead of 2).
+            try db.execute(sql: "PRAGMA mmap_size = \(max(0, mmapBytes))")
             try db.execute(sql: "PRAGMA cache_size = -16384")
         }
         config.busyMode = .timeout(10)
@@ -40,10 +46,6 @@ public final class BlockStore: Sendable {
         consensus = ConsensusStore(pool: pool, retainedCommitted: retainedConsensusBlocks)
         try migrator.migrate(pool)
     }
-
-    /// How much of the database file SQLite reads through a memory map (file-backed pages: the
-    /// kernel reclaims them under memory pressure).
-    static var mmapBytes: Int { 256 << 20 }
 
     private var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
