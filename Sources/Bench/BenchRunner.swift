@@ -51,6 +51,8 @@ public struct BenchSettings: Sendable {
     /// A fixed mempool capacity for each node of the fresh network, instead of the default
     /// capacity and the limit by commit rate (`mempoolQueueSeconds`); nil: the nodes' defaults.
     public var mempool: Int?
+    /// Node settings written into each fresh node's config.json (`--set key=json`).
+    public var nodeSettings: [String: JSONValue] = [:]
 
     /// Creates settings.
     public init(
@@ -78,7 +80,7 @@ public struct BenchSettings: Sendable {
             "rate": .string(perSecond.map(String.init) ?? "max"), "durationSeconds": .int(Int64(duration)),
             "workload": .string(workload.rawValue), "batch": .int(Int64(batch)), "suite": .string(suite.rawValue),
             "target": targets.map { .string($0.map(\.absoluteString).joined(separator: ",")) } ?? .null,
-            "mempool": mempool.map { .int(Int64($0)) } ?? .null,
+            "mempool": mempool.map { .int(Int64($0)) } ?? .null, "nodeSettings": .object(nodeSettings),
         ])
     }
 }
@@ -112,13 +114,23 @@ public enum BenchRunner {
             let dir =
                 s.dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("xc-bench-\(UUID().uuidString)")
             let layout = try prepareNetwork(at: dir, nodes: s.nodes, basePort: s.basePort, suite: s.suite)
-            if let capacity = s.mempool {
+            if s.mempool != nil || !s.nodeSettings.isEmpty {
                 for k in 0..<s.nodes {
                     let file = layout.nodeHome(k).appendingPathComponent("config.json")
-                    var config = try NodeConfig.load(from: file)
-                    config.mempoolCapacity = capacity
-                    config.mempoolQueueSeconds = 0
-                    try config.write(to: file)
+                    if let capacity = s.mempool {
+                        var config = try NodeConfig.load(from: file)
+                        config.mempoolCapacity = capacity
+                        config.mempoolQueueSeconds = 0
+                        try config.write(to: file)
+                    }
+                    guard !s.nodeSettings.isEmpty else { continue }
+                    // Any node setting, as the node reads it from config.json (`--set key=json`).
+                    guard case .object(var o) = try JSONParser().parse(Array(try Data(contentsOf: file))) else {
+                        throw ChainError(.badConfig, "\(file.path) is not a JSON object")
+                    }
+                    for (key, value) in s.nodeSettings { o[key] = value }
+                    try Data(JSONValue.object(o).canonicalBytes).write(to: file)
+                    _ = try NodeConfig.load(from: file)
                 }
             }
             let local = try LocalNetwork.start(layout)

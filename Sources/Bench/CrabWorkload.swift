@@ -39,8 +39,14 @@ enum CrabWorkload {
         let stockBoxes = max(1, (count + ringsPerStockBox - 1) / ringsPerStockBox)
         let stockRings = stockBoxes * ringsPerStockBox
         var rng = SystemRandomNumberGenerator()
-        let codes = try CodeGenerator(resolver: "id.xiangchain.example").rings(
-            gtin: gtin, serials: 1...(setupRings + stockRings + measuredRings), prefix: "B", width: 7, using: &rng)
+        // The generator takes at most `maxBatch` serials per call (a long `--rate max` run needs more).
+        let generator = CodeGenerator(resolver: "id.xiangchain.example")
+        let total = setupRings + stockRings + measuredRings
+        var codes: [GeneratedCode] = []
+        for first in stride(from: 1, through: total, by: CodeGenerator.maxBatch) {
+            codes += try generator.rings(
+                gtin: gtin, serials: first...min(total, first + CodeGenerator.maxBatch - 1), prefix: "B", width: 7, using: &rng)
+        }
         let serials = codes.map { $0.key.serial ?? "" }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let day: Int64 = 86_400_000

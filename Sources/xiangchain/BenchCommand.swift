@@ -40,6 +40,8 @@ struct BenchCommand: AsyncParsableCommand {
         help:
             "A fixed mempool capacity for each node of the fresh network instead of the limit by commit rate (default: the nodes' own settings)."
     ) var mempool: Int?
+    @Option(help: "A node setting for each node of the fresh network, as key=JSON (e.g. sqliteMmapMiB=256); repeatable.")
+    var set: [String] = []
     @Option(
         help:
             "Idle latency instead: submit N transactions one after another (POST /v1/txs?wait=commit) and print p50/p99 of submit to commit answer."
@@ -66,10 +68,16 @@ struct BenchCommand: AsyncParsableCommand {
                 return u
             }
         }
-        let settings = BenchSettings(
+        var settings = BenchSettings(
             nodes: nodes, targets: targets, identity: identity.map { URL(fileURLWithPath: $0) }, clients: clients,
             perSecond: Int(rate), duration: duration, workload: workload, batch: batch, count: count,
             dir: dir.map { URL(fileURLWithPath: $0) }, basePort: basePort, suite: suite, mempool: mempool)
+        for item in set {
+            guard let eq = item.firstIndex(of: "="),
+                let value = try? JSONParser().parse(Array(item[item.index(after: eq)...].utf8))
+            else { throw ValidationError("--set wants key=JSON, e.g. sqliteMmapMiB=256") }
+            settings.nodeSettings[String(item[..<eq])] = value
+        }
         if let idle {
             let report = try await BenchRunner.runIdle(settings, count: idle)
             say(report.table)
