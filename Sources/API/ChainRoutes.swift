@@ -152,12 +152,18 @@ struct ChainRoutes: Sendable {
 
     func transaction(_ raw: String) throws -> Response {
         let id = try Self.parseTxid(raw)
-        if let t = try node.store.transaction(id) {
-            let time = try node.store.block(at: t.height)?.header.timestamp
-            return JSONResponse.make(JSONViews.transaction(t, blockTime: time))
-        }
-        if node.mempool.contains(id) {
-            return JSONResponse.make(.object(["txid": .string(raw), "status": .string("pending")]))
+        // The store, the mempool, then the store again: a block that commits between the first
+        // two looks is in the store before its transactions leave the mempool, so an accepted
+        // transaction is always found in one of the three (CI once saw a 404 for a transaction
+        // answered 202 a moment before, when the two looks straddled its commit).
+        for look in 0..<2 {
+            if let t = try node.store.transaction(id) {
+                let time = try node.store.block(at: t.height)?.header.timestamp
+                return JSONResponse.make(JSONViews.transaction(t, blockTime: time))
+            }
+            if look == 0, node.mempool.contains(id) {
+                return JSONResponse.make(.object(["txid": .string(raw), "status": .string("pending")]))
+            }
         }
         throw ChainError(.notFound, "no transaction \(raw)")
     }

@@ -296,16 +296,20 @@ struct EPCISBinding: Sendable {
     /// mempool (running) or, for a job this node admitted that is in neither, its loss.
     func job(_ raw: String) throws -> Response {
         let id = try ChainRoutes.parseTxid(raw)
-        if let stored = try node.store.transaction(id) {
-            guard stored.contract == "epcis", stored.method == "capture" else {
-                throw ChainError(.notFound, "transaction \(id.hex) is not an EPCIS capture")
+        // The store, the mempool, then the store again (as `GET /v1/txs/{txid}`): a job that
+        // commits between the first two looks is not reported lost.
+        for look in 0..<2 {
+            if let stored = try node.store.transaction(id) {
+                guard stored.contract == "epcis", stored.method == "capture" else {
+                    throw ChainError(.notFound, "transaction \(id.hex) is not an EPCIS capture")
+                }
+                let block = try node.store.block(at: stored.height)
+                return JSONResponse.make(
+                    try jobJSON(id, transaction: stored.transaction, result: stored.result, finished: block?.header.timestamp))
             }
-            let block = try node.store.block(at: stored.height)
-            return JSONResponse.make(
-                try jobJSON(id, transaction: stored.transaction, result: stored.result, finished: block?.header.timestamp))
-        }
-        if let pending = node.mempool.transaction(id) {
-            return JSONResponse.make(try jobJSON(id, transaction: pending.transaction))
+            if look == 0, let pending = node.mempool.transaction(id) {
+                return JSONResponse.make(try jobJSON(id, transaction: pending.transaction))
+            }
         }
         if let entry = jobs.entry(id.hex) {
             // Admitted here, gone from the mempool and not on chain: expired or dropped.
