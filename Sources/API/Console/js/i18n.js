@@ -376,7 +376,7 @@ Object.assign(zh, {
   "err.otp_wrong": "验证码不对，请重新输入", "err.otp_expired": "验证码已失效（过期或已用过），请重新获取",
   "err.otp_exhausted": "验证码输错次数太多，已作废，请重新获取", "err.bad_phone": "请输入正确的手机号",
   "err.sms_failed": "短信发送失败，请稍后再试", "err.gateway_unavailable": "本节点暂不提供此服务，请稍后再试",
-  "err.personal_data": "城市一栏不能填写电话或证件号码", "err.not_booked": "这张券还没有预约",
+  "err.personal_data": "城市一栏不能填写电话或证件号码",
   "city.locate": "使用我的位置", "city.locateNone": "无法确定您所在的城市（未允许定位，或不在列出的城市附近），请手动选择。位置只在手机上换算成城市，不会发送。",
 });
 Object.assign(en, {
@@ -392,7 +392,7 @@ Object.assign(en, {
   "err.otp_wrong": "Wrong code, try again", "err.otp_expired": "The code is no longer valid (expired or used): request a new one",
   "err.otp_exhausted": "Too many wrong codes: request a new one", "err.bad_phone": "Enter a valid phone number",
   "err.sms_failed": "The SMS could not be sent; try again later", "err.gateway_unavailable": "This node does not offer this now; try again later",
-  "err.personal_data": "The city may not hold a phone or ID number", "err.not_booked": "This coupon has not been booked",
+  "err.personal_data": "The city may not hold a phone or ID number",
   "city.locate": "Use my location", "city.locateNone": "Your city could not be told (location not allowed, or not near a listed city): please choose it. The position is turned into a city on your phone and never sent.",
 });
 
