@@ -155,7 +155,8 @@ public final class ChainNode: Sendable {
             : nil
         executor = BlockExecutor(registry: registry, configSource: configSource, hasher: genesis.suite.hasher)
         snapshots =
-            config.snapshotInterval > 0 ? SnapshotShelf(directory: URL(fileURLWithPath: databasePath + ".snapshots")) : nil
+            config.snapshotInterval > 0
+            ? SnapshotShelf(directory: URL(fileURLWithPath: databasePath + ".snapshots"), keep: config.snapshotKeep) : nil
     }
 
     /// The chain's hash function (SHA-256, or SM3 on an sm2 chain).
@@ -464,16 +465,24 @@ public final class ChainNode: Sendable {
     /// Freezes the state just committed at `height` (cheap, still under the production lock, so no
     /// later block is in it) and writes and signs the snapshot on the shelf's queue.
     func snapshot(at height: UInt64, on shelf: SnapshotShelf) {
+        guard shelf.beginWriting() else {
+            logger.warning(
+                "state snapshot skipped: the previous one is still being written (raise snapshotInterval)",
+                metadata: ["height": "\(height)"])
+            return
+        }
         let frozen: FrozenState
         do {
             frozen = try store.freeze()
         } catch {
+            shelf.endWriting()
             logger.warning("cannot freeze the state for a snapshot", metadata: ["height": "\(height)", "reason": "\(error)"])
             return
         }
         let key: SigningKey? = isObserver ? nil : nodeKey
         let (chainId, nodeId, logger) = (genesis.chainId, config.nodeId, logger)
         shelf.queue.async {
+            defer { shelf.endWriting() }
             do {
                 let m = try shelf.write(frozen, chainId: chainId, key: key, validator: nodeId)
                 logger.info(

@@ -63,6 +63,8 @@ public struct NodeConfig: Codable, Sendable {
     /// Every this many heights the node writes a snapshot of the whole state and, as a validator,
     /// signs it (`docs/proofs.md`, state snapshots); use the same value on every validator. 0: none.
     public var snapshotInterval: Int = 0
+    /// How many of its newest snapshots the node keeps on disk (each is about the size of the state).
+    public var snapshotKeep: Int = 2
     /// API base URLs to start an empty node from the newest certified state snapshot they offer,
     /// instead of replaying the chain from the genesis; ignored once the node holds blocks.
     public var snapshotFrom: [String] = []
@@ -168,6 +170,11 @@ public struct NodeConfig: Codable, Sendable {
         retainBlockBodies = try c.decodeIfPresent(Int.self, forKey: .retainBlockBodies) ?? d.retainBlockBodies
         snapshotInterval = try c.decodeIfPresent(Int.self, forKey: .snapshotInterval) ?? d.snapshotInterval
         snapshotFrom = try c.decodeIfPresent([String].self, forKey: .snapshotFrom) ?? d.snapshotFrom
+        snapshotKeep = try c.decodeIfPresent(Int.self, forKey: .snapshotKeep) ?? d.snapshotKeep
+        guard snapshotKeep >= 1 else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .snapshotKeep, in: c, debugDescription: "snapshotKeep must be 1 or more")
+        }
         guard snapshotInterval >= 0 else {
             throw DecodingError.dataCorruptedError(
                 forKey: .snapshotInterval, in: c, debugDescription: "snapshotInterval must be 0 (none) or more")

@@ -14,6 +14,16 @@ public final class SnapshotShelf: Sendable {
     public let keep: Int
     let queue = DispatchQueue(label: "xiangchain.snapshots")
     let chunkBytes: Int
+    /// True while a snapshot is being written: a snapshot height reached meanwhile is skipped
+    /// (each pending snapshot would hold a frozen SQLite read transaction, pinning the WAL, and
+    /// a state that takes longer to write than an interval would queue them without bound).
+    let writing = Atomic<Bool>(false)
+
+    /// Claims the shelf for one snapshot; false when the previous one is still being written.
+    func beginWriting() -> Bool { writing.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged }
+
+    /// Releases the claim of `beginWriting`.
+    func endWriting() { writing.store(false, ordering: .releasing) }
 
     /// A shelf in `directory`, keeping the newest `keep` snapshots.
     public init(directory: URL, keep: Int = 2, chunkBytes: Int = SnapshotChunk.targetBytes) {

@@ -92,6 +92,39 @@ struct NodeSnapshotSource: SnapshotSource {
         }
     }
 
+    /// A snapshot height reached while the previous snapshot is still being written is skipped:
+    /// otherwise each waiting snapshot holds a frozen read transaction (pinning the WAL) and a
+    /// state slower to write than an interval queues them without bound.
+    @Test func aSnapshotDueWhileThePreviousIsStillBeingWrittenIsSkipped() async throws {
+        try await withTemporaryDirectory { dir in
+            var config = NodeConfig(nodeId: "node0")
+            config.snapshotInterval = 4
+            config.snapshotKeep = 3
+            config.syncCommits = false
+            let node = try consortium.node(in: dir, config: config)
+            let shelf = try #require(node.snapshots)
+            #expect(shelf.keep == 3)
+            let farm = try consortium.identity(.farm, org: "org1")
+            func blocks(_ n: Int) throws {
+                for _ in 0..<n {
+                    try node.submit(
+                        try farm.transaction(
+                            chain: "test-chain", contract: "evidence", method: "put", args: Fixtures.evidenceArgs()))
+                    try node.produceBlock()
+                }
+            }
+            // The writer is held up: the snapshot of height 4 waits in its queue.
+            let gate = DispatchSemaphore(value: 0)
+            shelf.queue.async { gate.wait() }
+            try blocks(8)
+            gate.signal()
+            #expect(try await waitUntil { shelf.heights() == [4] })
+            // Once written, the next due height is taken again.
+            try blocks(4)
+            #expect(try await waitUntil { shelf.heights() == [4, 12] })
+        }
+    }
+
     @Test func forgedOrGarbageSnapshotsAreRefusedAndNothingIsLoaded() async throws {
         try await withTemporaryDirectory { dir in
             let node = try await chain(in: dir)
