@@ -82,8 +82,8 @@ public struct BlockExecutor: Sendable {
             }
             if failure == nil {
                 for k in ctx.writeOrder {
-                    let bytes = Array(k.utf8)
-                    if blockState.overlay.updateValue(ctx.writes[bytes]!, forKey: bytes) == nil { order.append(k) }
+                    let key = StateKey(k)
+                    if blockState.overlay.updateValue(ctx.writes[key]!, forKey: key) == nil { order.append(k) }
                 }
             }
             let result = TransactionResult(
@@ -95,7 +95,7 @@ public struct BlockExecutor: Sendable {
                     method: vtx.body.method, signerOrg: vtx.signer.org, signerRole: vtx.signer.role.rawValue,
                     signerSubject: vtx.signer.subject, result: result))
         }
-        let writes = order.map { StateWrite(key: $0, value: blockState.overlay[Array($0.utf8)]!) }
+        let writes = order.map { StateWrite(key: $0, value: blockState.overlay[StateKey($0)]!) }
         return ExecutionOutcome(
             transactions: records, writes: writes, resultRoot: TransactionResult.root(records.map(\.result), hasher: hasher),
             stateHash: StateHash.next(previous: previousStateHash, height: height, writes: writes, hasher: hasher))

@@ -31,9 +31,8 @@ public final class ExecutionContext {
     /// The transaction's result value (a WebAssembly call's JSON result), recorded with its result
     /// when it succeeds; nil: none.
     public internal(set) var resultValue: JSONValue?
-    /// Keyed by the key's UTF-8 bytes: Swift's String equality treats canonically equivalent
-    /// spellings as equal, while SQLite (and other nodes' stores) compare bytes.
-    var writes: [[UInt8]: [UInt8]?] = [:]
+    /// Keyed by the key's UTF-8 bytes (`StateKey`).
+    var writes: [StateKey: [UInt8]?] = [:]
     var writeOrder: [String] = []
     var events: [ContractEvent] = []
 
@@ -55,15 +54,14 @@ public final class ExecutionContext {
 
     /// The value under a full key (`<contract>/<key>`) of any contract, as of this transaction.
     func read(fullKey k: String) throws -> [UInt8]? {
-        if let w = writes[Array(k.utf8)] { return w }
-        return try blockState.read(k)
+        let key = StateKey(k)
+        if let w = writes[key] { return w }
+        return try blockState.read(key, k)
     }
 
     /// The value under `key` in this contract's state, seeing this transaction's own writes.
     public func get(_ key: String) throws -> [UInt8]? {
-        let k = fullKey(key)
-        if let w = writes[Array(k.utf8)] { return w }
-        return try blockState.read(k)
+        try read(fullKey: fullKey(key))
     }
 
     /// The JSON value under `key`.
@@ -92,7 +90,7 @@ public final class ExecutionContext {
     }
 
     private func record(_ k: String, _ v: [UInt8]?) {
-        if writes.updateValue(v, forKey: Array(k.utf8)) == nil { writeOrder.append(k) }
+        if writes.updateValue(v, forKey: StateKey(k)) == nil { writeOrder.append(k) }
     }
 
     /// Emits an event, kept in the block with the transaction's result.
@@ -123,7 +121,7 @@ extension ExecutionContext {
         func inRange(_ key: [UInt8]) -> Bool {
             key.starts(with: full) && (fullAfter.map { $0.lexicographicallyPrecedes(key) } ?? true)
         }
-        let overlaid = blockState.overlay.keys.filter(inRange)
+        let overlaid = blockState.overlay.keys.map(\.bytes).filter(inRange)
         guard let scanner = blockState.committed as? any StateScanner else {
             throw StateReadFault(underlying: ChainError(.storageCorrupt, "committed state cannot be scanned"))
         }
@@ -141,7 +139,7 @@ extension ExecutionContext {
             throw StateReadFault(underlying: error)
         }
         for key in overlaid {
-            if let value = blockState.overlay[key] ?? nil { entries.append((key, value)) }
+            if let value = blockState.overlay[StateKey(bytes: key)] ?? nil { entries.append((key, value)) }
         }
         entries.sort { $0.0.lexicographicallyPrecedes($1.0) }
         return entries.prefix(limit).map {
@@ -161,16 +159,19 @@ extension ExecutionContext {
 final class BlockState {
     let committed: any StateReader
     /// Keyed by UTF-8 bytes, as in `ExecutionContext.writes`.
-    var overlay: [[UInt8]: [UInt8]?] = [:]
+    var overlay: [StateKey: [UInt8]?] = [:]
     /// Fuel used by the block's WebAssembly calls so far (failed ones included).
     var wasmFuelUsed: UInt64 = 0
 
     init(committed: any StateReader) { self.committed = committed }
 
-    func read(_ key: String) throws -> [UInt8]? {
-        if let v = overlay[Array(key.utf8)] { return v }
+    func read(_ key: String) throws -> [UInt8]? { try read(StateKey(key), key) }
+
+    /// The value under `key` (its bytes and its string, so neither is made twice).
+    func read(_ key: StateKey, _ string: String) throws -> [UInt8]? {
+        if let v = overlay[key] { return v }
         do {
-            return try committed.read(key)
+            return try committed.read(string)
         } catch {
             throw StateReadFault(underlying: error)
         }

@@ -23,3 +23,6 @@ public protocol EventReader: Sendable {
 
 /// The node's SQLite store is the committed state that contracts' queries read.
 extension BlockStore: StateScanner, EventReader {}
+
+/// One read transaction of the store: the committed state a block executes against.
+extension StateReadTransaction: StateScanner {}

@@ -405,8 +405,10 @@ public final class ChainNode: Sendable {
     ) throws {
         let h = block.header
         let outcome = try metrics.timed(metrics.blockCommit) {
-            let outcome = try executor.execute(
-                txs, height: h.height, time: h.timestamp, state: store, previousStateHash: previousState)
+            // One read transaction for the block's reads (the previous block is committed).
+            let outcome = try store.withStateReadTransaction { state in
+                try executor.execute(txs, height: h.height, time: h.timestamp, state: state, previousStateHash: previousState)
+            }
             try metrics.timed(metrics.sqliteCommit) {
                 try store.commit(
                     BlockCommit(

@@ -256,33 +256,46 @@ public final class BlockStore: Sendable {
 
     /// The committed value under a state key.
     public func read(_ key: String) throws -> [UInt8]? {
-        try pool.read { db in
-            try Data.fetchOne(db, sql: "SELECT value FROM state WHERE key = ?", arguments: [key]).map { Array($0) }
-        }
+        try pool.read { db in try Self.read(key, in: db) }
     }
 
     /// Committed entries under a key prefix, in byte order of the key (SQLite compares TEXT keys
     /// with memcmp under the default BINARY collation).
     public func scan(prefix: String, after: String? = nil, limit: Int) throws -> [StateEntry] {
         guard limit > 0 else { return [] }
-        let lower = after ?? prefix
-        return try pool.read { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT key, value FROM state WHERE key >= ? AND substr(CAST(key AS BLOB), 1, ?) = CAST(? AS BLOB)
-                    ORDER BY key LIMIT ?
-                    """,
-                arguments: [lower, prefix.utf8.count, prefix, limit + (after == nil ? 0 : 1)])
-            var out: [StateEntry] = []
-            for row in rows {
-                let key: String = row["key"]
-                if let after, key == after { continue }
-                out.append(StateEntry(key: key, value: Array(row["value"] as Data)))
-                if out.count == limit { break }
-            }
-            return out
+        return try pool.read { db in try Self.scan(prefix: prefix, after: after, limit: limit, in: db) }
+    }
+
+    static func read(_ key: String, in db: Database) throws -> [UInt8]? {
+        let statement = try db.cachedStatement(sql: "SELECT value FROM state WHERE key = ?")
+        return try Data.fetchOne(statement, arguments: [key]).map { Array($0) }
+    }
+
+    static func scan(prefix: String, after: String?, limit: Int, in db: Database) throws -> [StateEntry] {
+        guard limit > 0 else { return [] }
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT key, value FROM state WHERE key >= ? AND substr(CAST(key AS BLOB), 1, ?) = CAST(? AS BLOB)
+                ORDER BY key LIMIT ?
+                """)
+        let rows = try Row.fetchAll(
+            statement, arguments: [after ?? prefix, prefix.utf8.count, prefix, limit + (after == nil ? 0 : 1)])
+        var out: [StateEntry] = []
+        for row in rows {
+            let key: String = row["key"]
+            if let after, key == after { continue }
+            out.append(StateEntry(key: key, value: Array(row["value"] as Data)))
+            if out.count == limit { break }
         }
+        return out
+    }
+
+    /// Runs `body` with the committed state as of now, read in one SQLite read transaction: for
+    /// executing a block, whose contracts read many single keys (each `read` on the store itself
+    /// takes a reader connection from the pool and opens and ends a transaction). Blocking: call it
+    /// off the cooperative pool.
+    public func withStateReadTransaction<T>(_ body: (StateReadTransaction) throws -> T) throws -> T {
+        try pool.read { db in try body(StateReadTransaction(db: db)) }
     }
 
     /// Committed contract events named `name` of `contract`, oldest first, from block `fromHeight`.
