@@ -40,13 +40,15 @@ struct NodeSnapshotSource: SnapshotSource {
         config.syncCommits = false
         let node = try consortium.node(in: dir, config: config)
         let farm = try consortium.identity(.farm, org: "org1")
-        for _ in 0..<10 {
+        for height in 1...10 {
             for _ in 0..<3 {
                 try node.submit(
                     try farm.transaction(
                         chain: "test-chain", contract: "evidence", method: "put", args: Fixtures.evidenceArgs()))
             }
             try node.produceBlock()
+            // Height 8's snapshot would be skipped while height 4's is still being written.
+            if height == 4 { #expect(try await waitUntil { node.snapshots?.heights() == [4] }) }
         }
         #expect(try await waitUntil { node.snapshots?.heights() == [4, 8] })
         return node
