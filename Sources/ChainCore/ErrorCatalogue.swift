@@ -201,6 +201,11 @@ extension ErrorCode {
     /// A snapshot chunk exceeds the size a receiver takes.
     public static let snapshotChunkTooLarge = ErrorCode(
         "snapshot_chunk_too_large", .tooLarge, area: "Storage and chain", "a state snapshot chunk exceeds the size limit")
+    /// A state snapshot's manifest is of the first version, which carries no committed ids.
+    public static let snapshotOutdated = ErrorCode(
+        "snapshot_outdated", .peer, area: "Storage and chain",
+        "a state snapshot's manifest is of the first version (without the ids of recently committed transactions); take one written by a node of this version"
+    )
     /// A snapshot can only be loaded into a node that holds no block yet.
     public static let storeNotEmpty = ErrorCode(
         "store_not_empty", .conflict, area: "Storage and chain",
@@ -658,7 +663,7 @@ extension ErrorCode {
         .forbidden, .accountSuspended, .tooManyRequests, .accountsUnavailable, .alreadyExists, .internalError,
         .storageUnavailable,
         .storageCorrupt, .unsealFailed, .genesisMismatch, .badHeight, .notNextBlock, .badBlock, .noQuorum, .syncDiverged,
-        .syncFailed, .pruned, .snapshotMismatch, .snapshotOutOfOrder, .snapshotChunkTooLarge, .storeNotEmpty,
+        .syncFailed, .pruned, .snapshotMismatch, .snapshotOutOfOrder, .snapshotChunkTooLarge, .snapshotOutdated, .storeNotEmpty,
         .proofInvalid, .badGenesis, .badConfig, .notAValidator, .badValidatorSet, .badValidator, .badTrustRoots, .tlsSetupFailed,
         .writeFailed, .badAddress, .bindFailed, .listenerFailed, .alreadyRunning, .shuttingDown, .badHello, .unsupportedVersion,
         .handshakeFailed, .handshakeTimeout, .tooManyHandshakes, .certificateMismatch, .nodeIDMismatch, .unexpectedPeer,

@@ -1,5 +1,6 @@
 /// The whole contract state at one height, as a node joining the chain loads it instead of
-/// replaying every block (`docs/proofs.md`, state snapshots).
+/// replaying every block (`docs/proofs.md`, state snapshots), with the ids of the transactions
+/// committed in the last stretch of blocks before it.
 ///
 /// The state is cut into chunks: each chunk is whole entries in strictly increasing byte order of
 /// the key, continuing the previous chunk's order. The manifest names the block (height, header
@@ -7,6 +8,24 @@
 /// running state hash), the number of entries and the hash of every chunk; its digest is what
 /// validators sign. A chunk is checked against its hash as it arrives, so a peer serving garbage
 /// is caught at the first bad chunk, and a transfer resumes at the next chunk it needs.
+///
+/// Committed ids. Every node leaves a transaction already committed out of a block and a
+/// validator refuses to vote for a block repeating one, so a node that starts from the snapshot
+/// must know the ids committed before it that a later block could still admit. A transaction
+/// enters a block only when its own timestamp `t` is within the tolerance `tol`
+/// (`timestampToleranceMs`) of the block's timestamp. A transaction committed in a block of
+/// header time `b` before the snapshot has `b ≥ t − tol` (a header's time is never below the
+/// consensus timestamp its transactions were checked against); a block after the snapshot, of
+/// timestamp `b' ≥ T` (the snapshot block's time), admits it only if `t ≥ b' − tol ≥ T − tol`.
+/// Both hold only if `b ≥ T − 2·tol`: the ids of the blocks whose time is at least
+/// `committedSince = T − 2·tol` are all that matter, and the snapshot carries exactly those. (A
+/// node started from the snapshot refuses transactions with `t < T − tol` in blocks it votes on,
+/// which covers a later block whose timestamp is set below `T`; `ChainNode`.) Each id travels with
+/// the time of the block that committed it, so a node started from a snapshot derives the same
+/// list for its own later snapshots even where their window reaches below the block it started
+/// from. The ids come in chunks of their own (`CommittedIDChunk`), numbered after the state's: one
+/// transfer, one resume position, the same checks. Every validator derives the same sorted list
+/// from the same chain and the same tolerance (a setting that must then be equal on all of them).
 public struct SnapshotManifest: Sendable, Hashable {
     /// The chain.
     public let chainId: String
@@ -20,19 +39,28 @@ public struct SnapshotManifest: Sendable, Hashable {
     public let stateHash: Hash256
     /// Number of state entries.
     public let entryCount: UInt64
-    /// Hash of each chunk, in order.
+    /// Hash of each state chunk, in order (chunks `0..<chunkHashes.count`).
     public let chunkHashes: [Hash256]
+    /// The earliest block time whose transactions' ids are carried: the snapshot block's time less
+    /// twice the timestamp tolerance.
+    public let committedSince: Int64
+    /// Number of committed ids carried.
+    public let committedCount: UInt64
+    /// Hash of each committed-id chunk, in order (chunks numbered from `chunkHashes.count` on).
+    public let committedChunkHashes: [Hash256]
 
     /// Domain separation tag of the encoding and of the signed message.
-    public static let domain = "XIANGCHAIN-SNAPSHOT-V1"
-    /// Most chunks a manifest may list (with chunks of up to `SnapshotChunk.maxBytes`, far more
-    /// state than a node holds).
+    public static let domain = "XIANGCHAIN-SNAPSHOT-V2"
+    /// The tag of the first version, without committed ids: refused (`snapshot_outdated`).
+    public static let domainV1 = "XIANGCHAIN-SNAPSHOT-V1"
+    /// Most chunks a manifest may list, of both kinds together (with chunks of up to
+    /// `SnapshotChunk.maxBytes`, far more than a node holds).
     public static let maxChunks = 1 << 20
 
     /// Creates a manifest.
     public init(
         chainId: String, height: UInt64, headerHash: Hash256, resultRoot: Hash256, stateHash: Hash256, entryCount: UInt64,
-        chunkHashes: [Hash256]
+        chunkHashes: [Hash256], committedSince: Int64, committedCount: UInt64, committedChunkHashes: [Hash256]
     ) {
         self.chainId = chainId
         self.height = height
@@ -41,10 +69,25 @@ public struct SnapshotManifest: Sendable, Hashable {
         self.stateHash = stateHash
         self.entryCount = entryCount
         self.chunkHashes = chunkHashes
+        self.committedSince = committedSince
+        self.committedCount = committedCount
+        self.committedChunkHashes = committedChunkHashes
+    }
+
+    /// Number of chunks of both kinds: the state's, then the committed ids'.
+    public var chunkCount: Int { chunkHashes.count + committedChunkHashes.count }
+
+    /// The hash of chunk `index` in the one numbering of both kinds.
+    public func chunkHash(_ index: Int) -> Hash256? {
+        guard index >= 0 else { return nil }
+        if index < chunkHashes.count { return chunkHashes[index] }
+        let j = index - chunkHashes.count
+        return j < committedChunkHashes.count ? committedChunkHashes[j] : nil
     }
 
     /// The canonical bytes: tag, chain id, height, header hash, result root, state hash, entry
-    /// count, chunk count (u32) and chunk hashes (u32-length-prefixed strings, big-endian numbers).
+    /// count, state chunk count (u32) and hashes, `committedSince` (i64), committed id count,
+    /// committed-id chunk count (u32) and hashes (u32-length-prefixed strings, big-endian numbers).
     public var encoded: [UInt8] {
         var w = BinaryWriter()
         w.string(Self.domain)
@@ -56,25 +99,44 @@ public struct SnapshotManifest: Sendable, Hashable {
         w.u64(entryCount)
         w.u32(UInt32(chunkHashes.count))
         for h in chunkHashes { w.hash(h) }
+        w.i64(committedSince)
+        w.u64(committedCount)
+        w.u32(UInt32(committedChunkHashes.count))
+        for h in committedChunkHashes { w.hash(h) }
         return w.bytes
     }
 
-    /// Decodes `encoded`, refusing another tag, more than `maxChunks` chunks or trailing bytes.
+    /// Decodes `encoded`, refusing a first-version manifest (`snapshot_outdated`: it carries no
+    /// committed ids, so a node started from it could be made to commit a transaction again),
+    /// another tag, more than `maxChunks` chunks or trailing bytes.
     public init(decoding bytes: [UInt8]) throws(ChainError) {
         var r = BinaryReader(bytes, maxFieldLength: 1024)
-        guard try r.string() == Self.domain else { throw ChainError(.snapshotMismatch, "not a state snapshot manifest") }
+        let tag = try r.string()
+        guard tag != Self.domainV1 else {
+            throw ChainError(
+                .snapshotOutdated,
+                "a first-version state snapshot manifest (without the ids of recently committed transactions); take a snapshot written by a node of this version"
+            )
+        }
+        guard tag == Self.domain else { throw ChainError(.snapshotMismatch, "not a state snapshot manifest") }
         chainId = try r.string()
         height = try r.u64()
         headerHash = try r.hash()
         resultRoot = try r.hash()
         stateHash = try r.hash()
         entryCount = try r.u64()
-        let count = Int(try r.u32())
-        guard count <= Self.maxChunks else { throw ChainError(.snapshotMismatch, "manifest lists \(count) chunks") }
-        var hashes: [Hash256] = []
-        hashes.reserveCapacity(count)
-        for _ in 0..<count { hashes.append(try r.hash()) }
-        chunkHashes = hashes
+        func hashes(_ r: inout BinaryReader, room: Int) throws(ChainError) -> [Hash256] {
+            let count = Int(try r.u32())
+            guard count <= room else { throw ChainError(.snapshotMismatch, "manifest lists more than \(Self.maxChunks) chunks") }
+            var out: [Hash256] = []
+            out.reserveCapacity(count)
+            for _ in 0..<count { out.append(try r.hash()) }
+            return out
+        }
+        chunkHashes = try hashes(&r, room: Self.maxChunks)
+        committedSince = try r.i64()
+        committedCount = try r.u64()
+        committedChunkHashes = try hashes(&r, room: Self.maxChunks - chunkHashes.count)
         try r.finish()
     }
 
@@ -181,41 +243,125 @@ public struct SnapshotChunker {
     }
 }
 
-/// Takes a certified snapshot's chunks in order and hands back their entries once each is checked
-/// against the manifest: its index is the next one, its size is bounded, its hash is the listed
-/// one, it decodes, and its keys continue the order. `finish` checks that every chunk came and the
-/// entry count. Its position (`nextChunk`, `lastKey`, `entries`) is all a resumed transfer needs.
+/// A transaction committed before a snapshot: its id and the time of the block that committed it.
+public struct CommittedID: Sendable, Hashable {
+    /// The transaction id.
+    public let id: Hash256
+    /// The header time of the block that committed it, unix milliseconds.
+    public let blockTime: Int64
+
+    /// Creates one.
+    public init(id: Hash256, blockTime: Int64) {
+        self.id = id
+        self.blockTime = blockTime
+    }
+}
+
+/// The layout of one committed-id chunk of a snapshot: a u32 count, then per transaction its id
+/// (32 bytes) and its block's time (i64), ids strictly increasing across all chunks.
+public enum CommittedIDChunk {
+    /// Bytes of one entry.
+    public static let entryBytes = 40
+
+    /// Encodes entries (the caller keeps them in id order).
+    public static func encode(_ entries: [CommittedID]) -> [UInt8] {
+        var w = BinaryWriter()
+        w.u32(UInt32(entries.count))
+        for e in entries {
+            w.hash(e.id)
+            w.i64(e.blockTime)
+        }
+        return w.bytes
+    }
+
+    /// Decodes a chunk whose ids must be strictly increasing and above `after` (the last id of the
+    /// previous chunk), and whose block times lie in `times`.
+    public static func decode(_ bytes: [UInt8], after: Hash256?, times: ClosedRange<Int64>) throws(ChainError)
+        -> [CommittedID]
+    {
+        guard bytes.count <= SnapshotChunk.maxBytes else {
+            throw ChainError(
+                .snapshotChunkTooLarge, "a snapshot chunk of \(bytes.count) bytes; at most \(SnapshotChunk.maxBytes)")
+        }
+        var r = BinaryReader(bytes, maxFieldLength: SnapshotChunk.maxBytes)
+        let count = Int(try r.u32())
+        guard count == (bytes.count - 4) / entryBytes, (bytes.count - 4) % entryBytes == 0 else {
+            throw ChainError(.snapshotMismatch, "a committed-id chunk of \(bytes.count) bytes claims \(count) ids")
+        }
+        var out: [CommittedID] = []
+        out.reserveCapacity(count)
+        var last = after
+        for _ in 0..<count {
+            let id = try r.hash()
+            let time = try r.i64()
+            if let last, !(last < id) {
+                throw ChainError(.snapshotMismatch, "snapshot committed ids are not in strictly increasing order at \(id.hex)")
+            }
+            guard times.contains(time) else {
+                throw ChainError(.snapshotMismatch, "committed id \(id.hex) has a block time outside the snapshot's window")
+            }
+            out.append(CommittedID(id: id, blockTime: time))
+            last = id
+        }
+        try r.finish()
+        return out
+    }
+}
+
+/// Takes a certified snapshot's chunks in order and hands back their contents once each is
+/// checked against the manifest: its index is the next one, its size is bounded, its hash is the
+/// listed one, it decodes, and its keys (ids) continue the order. State chunks come first
+/// (`accept`), then committed-id chunks (`acceptCommitted`, whose block times must lie between
+/// the manifest's `committedSince` and `blockTime`, the snapshot block's time). `finish` checks
+/// that every chunk came and both counts. Its position (`nextChunk`, `lastKey`, `lastID`,
+/// `entries`, `committed`) is all a resumed transfer needs.
 public struct SnapshotReceiver: Sendable {
     /// The certified manifest.
     public let manifest: SnapshotManifest
     let hasher: ChainHasher
+    /// The time of the snapshot's block (its header's).
+    public let blockTime: Int64
     /// Index of the chunk expected next.
     public private(set) var nextChunk = 0
     /// Last key received so far.
     public private(set) var lastKey: String?
     /// Entries received so far.
     public private(set) var entries: UInt64 = 0
+    /// Last committed id received so far.
+    public private(set) var lastID: Hash256?
+    /// Committed ids received so far.
+    public private(set) var committed: UInt64 = 0
 
-    /// A receiver of `manifest`'s chunks, hashing with the chain's hasher.
-    public init(manifest: SnapshotManifest, hasher: ChainHasher) {
+    /// A receiver of `manifest`'s chunks, hashing with the chain's hasher; `blockTime` is the
+    /// header time of the snapshot's block.
+    public init(manifest: SnapshotManifest, hasher: ChainHasher, blockTime: Int64) {
         self.manifest = manifest
         self.hasher = hasher
+        self.blockTime = blockTime
     }
 
-    /// Checks chunk `index` and returns its entries; nothing changes when it is refused.
-    public mutating func accept(index: Int, _ bytes: [UInt8]) throws(ChainError) -> [StateEntry] {
-        guard index == nextChunk, index < manifest.chunkHashes.count else {
+    /// The checks every chunk passes: next in order, of kind `committedIDs`, size, hash.
+    private func check(index: Int, _ bytes: [UInt8], committedIDs: Bool) throws(ChainError) {
+        let range =
+            committedIDs ? manifest.chunkHashes.count..<manifest.chunkCount : 0..<manifest.chunkHashes.count
+        guard index == nextChunk, range.contains(index) else {
             throw ChainError(
                 .snapshotOutOfOrder,
-                "snapshot chunk \(index) arrived; chunk \(nextChunk) of \(manifest.chunkHashes.count) is the next one")
+                "snapshot chunk \(index) arrived as a \(committedIDs ? "committed-id" : "state") chunk; chunk \(nextChunk) of \(manifest.chunkCount) is the next one"
+            )
         }
         guard bytes.count <= SnapshotChunk.maxBytes else {
             throw ChainError(
                 .snapshotChunkTooLarge, "snapshot chunk \(index) has \(bytes.count) bytes; at most \(SnapshotChunk.maxBytes)")
         }
-        guard hasher.hash(bytes) == manifest.chunkHashes[index] else {
+        guard hasher.hash(bytes) == manifest.chunkHash(index) else {
             throw ChainError(.snapshotMismatch, "snapshot chunk \(index) does not hash to the certified manifest's")
         }
+    }
+
+    /// Checks state chunk `index` and returns its entries; nothing changes when it is refused.
+    public mutating func accept(index: Int, _ bytes: [UInt8]) throws(ChainError) -> [StateEntry] {
+        try check(index: index, bytes, committedIDs: false)
         let decoded = try SnapshotChunk.decode(bytes, after: lastKey)
         guard entries + UInt64(decoded.count) <= manifest.entryCount else {
             throw ChainError(.snapshotMismatch, "the snapshot holds more entries than its manifest counts")
@@ -226,12 +372,29 @@ public struct SnapshotReceiver: Sendable {
         return decoded
     }
 
-    /// Fails unless every chunk arrived and the entries are the manifest's count.
+    /// Checks committed-id chunk `index` (numbered after the state chunks) and returns its ids;
+    /// nothing changes when it is refused.
+    public mutating func acceptCommitted(index: Int, _ bytes: [UInt8]) throws(ChainError) -> [CommittedID] {
+        try check(index: index, bytes, committedIDs: true)
+        guard manifest.committedSince <= blockTime else {
+            throw ChainError(.snapshotMismatch, "the manifest's committed-id window starts after its block")
+        }
+        let decoded = try CommittedIDChunk.decode(bytes, after: lastID, times: manifest.committedSince...blockTime)
+        guard committed + UInt64(decoded.count) <= manifest.committedCount else {
+            throw ChainError(.snapshotMismatch, "the snapshot carries more committed ids than its manifest counts")
+        }
+        nextChunk += 1
+        committed += UInt64(decoded.count)
+        if let last = decoded.last { lastID = last.id }
+        return decoded
+    }
+
+    /// Fails unless every chunk arrived and the entries and committed ids are the manifest's counts.
     public func finish() throws(ChainError) {
-        guard nextChunk == manifest.chunkHashes.count, entries == manifest.entryCount else {
+        guard nextChunk == manifest.chunkCount, entries == manifest.entryCount, committed == manifest.committedCount else {
             throw ChainError(
                 .snapshotMismatch,
-                "the snapshot ended after \(nextChunk) of \(manifest.chunkHashes.count) chunks and \(entries) of \(manifest.entryCount) entries"
+                "the snapshot ended after \(nextChunk) of \(manifest.chunkCount) chunks, \(entries) of \(manifest.entryCount) entries and \(committed) of \(manifest.committedCount) committed ids"
             )
         }
     }

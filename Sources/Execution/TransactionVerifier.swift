@@ -34,6 +34,10 @@ public struct TransactionVerifier: Sendable {
     public let maxBodyBytes: Int
     /// How far a transaction's timestamp may be from the node's clock, milliseconds.
     public let timestampTolerance: Int64
+    /// The earliest transaction timestamp taken at all (`Int64.min`: none). A node started from a
+    /// state snapshot knows the ids committed before it only for transactions at least this recent
+    /// (`SnapshotManifest`), so it refuses older ones rather than admit a transaction again.
+    public let earliestTimestamp: Int64
 
     /// The contracts, for the admission check of contract, method and role.
     public let registry: ContractRegistry
@@ -41,8 +45,9 @@ public struct TransactionVerifier: Sendable {
     /// Creates a verifier.
     public init(
         chainId: String, memberships: MembershipCache, registry: ContractRegistry, maxBodyBytes: Int = 128 * 1024,
-        timestampTolerance: Int64 = 600_000
+        timestampTolerance: Int64 = 600_000, earliestTimestamp: Int64 = Int64.min
     ) {
+        self.earliestTimestamp = earliestTimestamp
         self.registry = registry
         self.chainId = chainId
         self.memberships = memberships
@@ -63,6 +68,12 @@ public struct TransactionVerifier: Sendable {
             throw ChainError(
                 .staleTimestamp,
                 "timestamp \(body.timestamp) is more than \(timestampTolerance / 1000) s from the node clock \(nowMillis)")
+        }
+        guard body.timestamp >= earliestTimestamp else {
+            throw ChainError(
+                .staleTimestamp,
+                "timestamp \(body.timestamp) is before \(earliestTimestamp), the earliest this node can tell apart from a transaction committed before the state snapshot it started from"
+            )
         }
         let membership = self.membership
         let (signer, publicKey) = try membership.verify(

@@ -146,7 +146,8 @@ public final class ChainNode: Sendable {
         _ = try configSource.membership(for: stored)
         verifier = TransactionVerifier(
             chainId: genesis.chainId, memberships: configSource.memberships, registry: registry,
-            maxBodyBytes: config.maxBodyBytes, timestampTolerance: config.timestampToleranceMs)
+            maxBodyBytes: config.maxBodyBytes, timestampTolerance: config.timestampToleranceMs,
+            earliestTimestamp: try store.snapshotEarliestTimestamp() ?? Int64.min)
         mempool = Mempool(capacity: config.mempoolCapacity)
         commitRate =
             config.mempoolQueueSeconds > 0
@@ -156,7 +157,9 @@ public final class ChainNode: Sendable {
         executor = BlockExecutor(registry: registry, configSource: configSource, hasher: genesis.suite.hasher)
         snapshots =
             config.snapshotInterval > 0
-            ? SnapshotShelf(directory: URL(fileURLWithPath: databasePath + ".snapshots"), keep: config.snapshotKeep) : nil
+            ? SnapshotShelf(
+                directory: URL(fileURLWithPath: databasePath + ".snapshots"), keep: config.snapshotKeep,
+                timestampToleranceMs: config.timestampToleranceMs) : nil
     }
 
     /// The chain's hash function (SHA-256, or SM3 on an sm2 chain).
@@ -489,7 +492,10 @@ public final class ChainNode: Sendable {
                 let m = try shelf.write(frozen, chainId: chainId, key: key, validator: nodeId)
                 logger.info(
                     "state snapshot written",
-                    metadata: ["height": "\(m.height)", "entries": "\(m.entryCount)", "chunks": "\(m.chunkHashes.count)"])
+                    metadata: [
+                        "height": "\(m.height)", "entries": "\(m.entryCount)", "committed": "\(m.committedCount)",
+                        "chunks": "\(m.chunkCount)",
+                    ])
             } catch {
                 logger.warning("state snapshot failed", metadata: ["height": "\(height)", "reason": "\(error)"])
             }
@@ -498,11 +504,14 @@ public final class ChainNode: Sendable {
 
     /// The newest snapshot this node offers, as `GET /v1/snapshots/latest` answers it: the
     /// manifest and the header of its block (base64), the signatures this node holds of each, the
-    /// epoch changes up to its height (as in proofs); nil when there is none.
+    /// epoch changes up to its height (as in proofs); nil when there is none. A snapshot of the
+    /// first version left on the shelf by an earlier version of the node is not offered.
     public func snapshotOffer() throws -> JSONValue? {
-        guard let shelf = snapshots, let height = shelf.heights().last, let manifest = try shelf.manifest(height: height),
-            let block = try store.block(at: height)
+        guard let shelf = snapshots,
+            let manifest = shelf.heights().reversed().lazy.compactMap({ h in (try? shelf.manifest(height: h)) ?? nil }).first,
+            let block = try store.block(at: manifest.height)
         else { return nil }
+        let height = manifest.height
         func list(_ sigs: [ValidatorSignature]) -> JSONValue {
             .array(
                 sigs.map {
@@ -513,7 +522,8 @@ public final class ChainNode: Sendable {
         }
         return .object([
             "height": .int(Int64(height)), "digest": .string(manifest.digest(hasher: hasher).hex),
-            "entries": .int(Int64(manifest.entryCount)), "chunks": .int(manifest.chunkHashes.count),
+            "entries": .int(Int64(manifest.entryCount)), "chunks": .int(manifest.chunkCount),
+            "committedIds": .int(Int64(manifest.committedCount)),
             "manifest": .string(Data(manifest.encoded).base64EncodedString()),
             "header": .string(Data(block.header.encoded).base64EncodedString()),
             "signatures": list(shelf.signatures(height: height)), "headerSignatures": list(block.signatures),

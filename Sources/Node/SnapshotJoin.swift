@@ -56,9 +56,15 @@ public struct SnapshotJoin: Sendable {
     let sources: [any SnapshotSource]
     let download: URL
     let logger: Logger
+    let timestampToleranceMs: Int64
 
-    /// A join of the node whose database is `store`, chunks staged in `download`.
-    public init(genesis: Genesis, store: BlockStore, sources: [any SnapshotSource], download: URL, logger: Logger) {
+    /// A join of the node whose database is `store`, chunks staged in `download`; the node's
+    /// `timestampToleranceMs` (a snapshot must carry the committed ids of at least twice that).
+    public init(
+        genesis: Genesis, store: BlockStore, sources: [any SnapshotSource], download: URL, logger: Logger,
+        timestampToleranceMs: Int64 = 600_000
+    ) {
+        self.timestampToleranceMs = timestampToleranceMs
         self.genesis = genesis
         self.store = store
         self.sources = sources
@@ -109,6 +115,15 @@ public struct SnapshotJoin: Sendable {
                     genesisKeys: try genesis.validatorKeys(), suite: genesis.suite, chainId: genesis.chainId,
                     epochs: offer.epochs, height: offer.manifest.height)
                 _ = try offer.manifest.verifyCertificate(offer.signatures, check: check)
+                // Signers with a smaller tolerance carry too short a window for this node's rule.
+                let needed = offer.header.timestamp.subtractingReportingOverflow(
+                    timestampToleranceMs.multipliedReportingOverflow(by: 2).partialValue)
+                guard needed.overflow || offer.manifest.committedSince <= needed.partialValue else {
+                    throw ChainError(
+                        .snapshotMismatch,
+                        "the snapshot carries the ids committed from \(offer.manifest.committedSince); this node's timestampToleranceMs of \(timestampToleranceMs) needs them from \(needed.partialValue) (the setting must be the same on every validator)"
+                    )
+                }
                 try await load(offer, headerSignatures: check.validSignatures(of: offer.header, offer.headerSignatures))
                 return offer.manifest.height
             } catch {
@@ -125,9 +140,9 @@ public struct SnapshotJoin: Sendable {
         let hasher = genesis.suite.hasher
         try FileManager.default.createDirectory(at: download, withIntermediateDirectories: true)
         // A chunk already here from an interrupted join is kept when it is the manifest's.
-        for index in 0..<manifest.chunkHashes.count {
+        for index in 0..<manifest.chunkCount {
             let file = download.appendingPathComponent(BlockStore.snapshotChunkName(index))
-            if let data = try? Data(contentsOf: file), hasher.hash(Array(data)) == manifest.chunkHashes[index] { continue }
+            if let data = try? Data(contentsOf: file), hasher.hash(Array(data)) == manifest.chunkHash(index) { continue }
             var fetched = false
             var last: (any Error)?
             for source in offer.sources {
@@ -136,7 +151,7 @@ public struct SnapshotJoin: Sendable {
                     guard bytes.count <= SnapshotChunk.maxBytes else {
                         throw ChainError(.snapshotChunkTooLarge, "chunk \(index) from \(source.name) has \(bytes.count) bytes")
                     }
-                    guard hasher.hash(bytes) == manifest.chunkHashes[index] else {
+                    guard hasher.hash(bytes) == manifest.chunkHash(index) else {
                         throw ChainError(.snapshotMismatch, "chunk \(index) from \(source.name) is not the certified one")
                     }
                     try Data(bytes).write(to: file, options: .atomic)
@@ -165,7 +180,8 @@ public struct SnapshotJoin: Sendable {
         logger.info(
             "loaded state snapshot",
             metadata: [
-                "height": "\(manifest.height)", "entries": "\(manifest.entryCount)", "chunks": "\(manifest.chunkHashes.count)",
+                "height": "\(manifest.height)", "entries": "\(manifest.entryCount)",
+                "committed": "\(manifest.committedCount)", "chunks": "\(manifest.chunkCount)",
             ])
     }
 

@@ -14,6 +14,9 @@ public final class SnapshotShelf: Sendable {
     public let keep: Int
     let queue = DispatchQueue(label: "xiangchain.snapshots")
     let chunkBytes: Int
+    /// The node's `timestampToleranceMs`: a snapshot carries the ids committed in the blocks of
+    /// twice that before it (`SnapshotManifest`).
+    public let timestampToleranceMs: Int64
     /// True while a snapshot is being written: a snapshot height reached meanwhile is skipped
     /// (each pending snapshot would hold a frozen SQLite read transaction, pinning the WAL, and
     /// a state that takes longer to write than an interval would queue them without bound).
@@ -25,10 +28,14 @@ public final class SnapshotShelf: Sendable {
     /// Releases the claim of `beginWriting`.
     func endWriting() { writing.store(false, ordering: .releasing) }
 
-    /// A shelf in `directory`, keeping the newest `keep` snapshots.
-    public init(directory: URL, keep: Int = 2, chunkBytes: Int = SnapshotChunk.targetBytes) {
+    /// A shelf in `directory`, keeping the newest `keep` snapshots, carrying the committed ids of
+    /// `2 × timestampToleranceMs` of blocks.
+    public init(
+        directory: URL, keep: Int = 2, timestampToleranceMs: Int64, chunkBytes: Int = SnapshotChunk.targetBytes
+    ) {
         self.directory = directory
         self.keep = max(1, keep)
+        self.timestampToleranceMs = timestampToleranceMs
         self.chunkBytes = chunkBytes
     }
 
@@ -44,13 +51,14 @@ public final class SnapshotShelf: Sendable {
         }.sorted()
     }
 
-    /// The manifest of the snapshot at `height`.
+    /// The manifest of the snapshot at `height` (`snapshot_outdated` for one of the first version,
+    /// written before this version of the node).
     public func manifest(height: UInt64) throws -> SnapshotManifest? {
         guard let data = try? Data(contentsOf: folder(height).appendingPathComponent("manifest")) else { return nil }
         return try SnapshotManifest(decoding: Array(data))
     }
 
-    /// Chunk `index` of the snapshot at `height`.
+    /// Chunk `index` of the snapshot at `height` (state chunks, then committed-id chunks).
     public func chunk(height: UInt64, index: Int) -> [UInt8]? {
         guard index >= 0, index < SnapshotManifest.maxChunks else { return nil }
         return (try? Data(contentsOf: folder(height).appendingPathComponent(BlockStore.snapshotChunkName(index)))).map {
@@ -86,7 +94,8 @@ public final class SnapshotShelf: Sendable {
     public func write(_ frozen: FrozenState, chainId: String, key: SigningKey?, validator: String) throws -> SnapshotManifest {
         let partial = directory.appendingPathComponent("partial")
         try? FileManager.default.removeItem(at: partial)
-        let manifest = try frozen.writeStateSnapshot(chainId: chainId, to: partial, chunkBytes: chunkBytes)
+        let manifest = try frozen.writeStateSnapshot(
+            chainId: chainId, timestampToleranceMs: timestampToleranceMs, to: partial, chunkBytes: chunkBytes)
         let target = folder(manifest.height)
         try? FileManager.default.removeItem(at: target)
         try FileManager.default.moveItem(at: partial, to: target)

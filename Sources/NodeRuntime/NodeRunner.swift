@@ -52,7 +52,8 @@ public enum NodeRunner {
             if try store.tip() == nil {
                 try await SnapshotJoin(
                     genesis: genesis, store: store, sources: try config.snapshotFrom.map { try HTTPSnapshotSource($0) },
-                    download: URL(fileURLWithPath: nodeHome.databasePath + ".download"), logger: logger
+                    download: URL(fileURLWithPath: nodeHome.databasePath + ".download"), logger: logger,
+                    timestampToleranceMs: config.timestampToleranceMs
                 ).run()
             }
         }

@@ -116,6 +116,12 @@ public final class BlockStore: Sendable {
                     ) WITHOUT ROWID;
                     """)
         }
+        m.registerMigration("v4-snapshot-committed-ids") { db in
+            // The ids a state snapshot carried of the transactions committed in its last stretch
+            // of blocks (held only by a node started from a snapshot; one snapshot's window).
+            try db.execute(
+                sql: "CREATE TABLE snapshot_txids (txid BLOB PRIMARY KEY, time INTEGER NOT NULL) WITHOUT ROWID")
+        }
         return m
     }
 
@@ -374,7 +380,8 @@ public final class BlockStore: Sendable {
     }
 
     /// The committed transaction with this id. Throws `pruned` when its block's bodies were pruned
-    /// (`place(of:)` still answers where it is and how it ended).
+    /// (`place(of:)` still answers where it is and how it ended), or when it was committed before
+    /// the state snapshot this node started from.
     public func transaction(_ txid: Hash256) throws -> StoredTransaction? {
         try pool.read { db in
             guard
@@ -384,7 +391,17 @@ public final class BlockStore: Sendable {
                         SELECT t.*, c.der FROM txs t JOIN certs c ON c.fingerprint = t.cert WHERE t.txid = ?
                         """,
                     arguments: [Data(txid.bytes)])
-            else { return nil }
+            else {
+                if try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM snapshot_txids WHERE txid = ?", arguments: [Data(txid.bytes)]) != nil
+                {
+                    throw ChainError(
+                        .pruned,
+                        "transaction \(txid.hex) was committed before the state snapshot this node started from; its block is not held here (ask a node holding it)"
+                    )
+                }
+                return nil
+            }
             let height = UInt64(row["height"] as Int64)
             if height < (try self.bodiesPrunedBelow(db)) { throw Self.prunedError(height: height) }
             let tx = SignedTransaction(
@@ -469,16 +486,29 @@ public final class BlockStore: Sendable {
         }
     }
 
-    /// Which of the given ids are already committed.
+    /// Which of the given ids are already committed: in a stored block, or before the state
+    /// snapshot this node started from (the ids it carried, `installSnapshot`).
     public func committedIDs(among ids: [Hash256]) throws -> Set<Hash256> {
         guard !ids.isEmpty else { return [] }
         return try pool.read { db in
             var found = Set<Hash256>()
             let stmt = try db.cachedStatement(sql: "SELECT 1 FROM txs WHERE txid = ?")
-            for id in ids where try Bool.fetchOne(stmt, arguments: [Data(id.bytes)]) != nil {
-                found.insert(id)
+            let carried = try db.cachedStatement(sql: "SELECT 1 FROM snapshot_txids WHERE txid = ?")
+            for id in ids {
+                let key = Data(id.bytes)
+                if try Bool.fetchOne(stmt, arguments: [key]) != nil || Bool.fetchOne(carried, arguments: [key]) != nil {
+                    found.insert(id)
+                }
             }
             return found
+        }
+    }
+
+    /// True when the transaction was committed before the state snapshot this node started from
+    /// (its id came with the snapshot; its block is not held here).
+    public func committedBeforeSnapshot(_ txid: Hash256) throws -> Bool {
+        try pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM snapshot_txids WHERE txid = ?", arguments: [Data(txid.bytes)]) != nil
         }
     }
 

@@ -15,10 +15,12 @@ public final class FrozenState: Sendable {
     }
 
     /// Writes the frozen state as a snapshot (`BlockStore.writeStateSnapshot`).
-    public func writeStateSnapshot(chainId: String, to directory: URL, chunkBytes: Int = SnapshotChunk.targetBytes) throws
-        -> SnapshotManifest
-    {
-        try store.writeStateSnapshot(chainId: chainId, to: directory, chunkBytes: chunkBytes, reader: snapshot)
+    public func writeStateSnapshot(
+        chainId: String, timestampToleranceMs: Int64, to directory: URL, chunkBytes: Int = SnapshotChunk.targetBytes
+    ) throws -> SnapshotManifest {
+        try store.writeStateSnapshot(
+            chainId: chainId, timestampToleranceMs: timestampToleranceMs, to: directory, chunkBytes: chunkBytes,
+            reader: snapshot)
     }
 }
 

@@ -1,5 +1,6 @@
 import ChainCore
 import ChainTesting
+import Execution
 import Foundation
 import Identity
 import Logging
@@ -40,26 +41,28 @@ struct NodeSnapshotSource: SnapshotSource {
         config.syncCommits = false
         let node = try consortium.node(in: dir, config: config)
         let farm = try consortium.identity(.farm, org: "org1")
-        for _ in 0..<10 {
+        for height in 1...10 {
             for _ in 0..<3 {
                 try node.submit(
                     try farm.transaction(
                         chain: "test-chain", contract: "evidence", method: "put", args: Fixtures.evidenceArgs()))
             }
             try node.produceBlock()
+            // Height 8's snapshot would be skipped while height 4's is still being written.
+            if height == 4 { #expect(try await waitUntil { node.snapshots?.heights() == [4] }) }
         }
         #expect(try await waitUntil { node.snapshots?.heights() == [4, 8] })
         return node
     }
 
-    func join(_ dir: URL, _ sources: [any SnapshotSource]) throws -> (BlockStore, SnapshotJoin) {
+    func join(_ dir: URL, _ sources: [any SnapshotSource], toleranceMs: Int64 = 600_000) throws -> (BlockStore, SnapshotJoin) {
         let store = try BlockStore(path: dir.appendingPathComponent("observer0.sqlite").path, hasher: .sha256)
         try store.bindGenesis(hash: try consortium.genesis.hash, chainId: "test-chain")
         return (
             store,
             SnapshotJoin(
                 genesis: consortium.genesis, store: store, sources: sources, download: dir.appendingPathComponent("download"),
-                logger: Logger(label: "join"))
+                logger: Logger(label: "join"), timestampToleranceMs: toleranceMs)
         )
     }
 
@@ -89,6 +92,52 @@ struct NodeSnapshotSource: SnapshotSource {
             #expect(try observer.store.block(at: 7) == nil)
             // A node holding blocks is left alone.
             #expect(try await join.run() == nil)
+        }
+    }
+
+    /// Issue 17: a node started from a snapshot knows the transactions committed just before it.
+    /// Without the ids the snapshot carries, it took a transaction of block 7 as new: a leader
+    /// could have it vote for, and execute again, a block repeating it, and diverge alone.
+    @Test func aNodeStartedFromASnapshotRefusesATransactionCommittedJustBeforeIt() async throws {
+        try await withTemporaryDirectory { dir in
+            let node = try await chain(in: dir)
+            let (_, join) = try join(dir, [NodeSnapshotSource(node: node)])
+            #expect(try await join.run() == 8)
+            let observer = try consortium.observer(in: dir)
+            let snapshotTime = try #require(try observer.store.block(at: 8)).header.timestamp
+            let before = try #require(try node.store.fullBlock(at: 7))
+            let tx = before.transactions[0]
+            // The replay check every node applies (admission, block production, voting, sync).
+            #expect(try observer.store.committedIDs(among: before.transactions.map(\.id)) == Set(before.transactions.map(\.id)))
+            #expect(errorCode { try observer.submit(tx, nowMillis: before.header.timestamp) } == "duplicate_tx")
+            // Producing a block of it leaves it out, as every other node does.
+            let tip = try #require(try observer.store.tip())
+            let verified = try observer.certifiedTransaction(tx, at: tip.timestamp + 1)
+            #expect(
+                try observer.commitBlock([verified], proposer: "node0", timestamp: tip.timestamp + 1, consensusBlock: nil)
+                    == nil)
+            // A certified block repeating it (signed by the validator: a Byzantine quorum) is refused.
+            let header = BlockHeader(
+                chainId: "test-chain", height: 9, parentHash: tip.hash, timestamp: tip.timestamp + 1, proposer: "node0",
+                txCount: 1, txRoot: Block.txRoot([tx], hasher: .sha256), execHeight: 8, resultRoot: tip.resultRoot,
+                stateHash: tip.stateHash, hasher: .sha256)
+            let repeating = Block(header: header, transactions: [tx], signatures: [try node.sign(header)])
+            #expect(errorCode { try observer.commitCertified(repeating) } == "bad_block")
+            #expect(try observer.store.tip() == tip)
+            // The genuine blocks 9 and 10 still follow.
+            for block in try node.finalBlocks(from: 9, limit: 10) { try observer.commitCertified(block) }
+            #expect(try observer.store.tip() == (try node.store.tip()))
+            // Transactions older than the window can settle (the snapshot block's time less the
+            // tolerance) are refused by the joined node only: it cannot tell them committed or not.
+            #expect(observer.verifier.earliestTimestamp == snapshotTime - 600_000)
+            let farm = try consortium.identity(.farm, org: "org1")
+            let old = try farm.transaction(
+                chain: "test-chain", contract: "evidence", method: "put", args: Fixtures.evidenceArgs(),
+                timestamp: observer.verifier.earliestTimestamp - 1)
+            #expect(
+                errorCode { try observer.verifier.verify(old, nowMillis: observer.verifier.earliestTimestamp) }
+                    == "stale_timestamp")
+            #expect(node.verifier.earliestTimestamp == Int64.min)
         }
     }
 
@@ -147,16 +196,35 @@ struct NodeSnapshotSource: SnapshotSource {
                 else { return offer }
                 let other = SnapshotManifest(
                     chainId: x.chainId, height: x.height, headerHash: x.headerHash, resultRoot: x.resultRoot,
-                    stateHash: x.stateHash, entryCount: x.entryCount + 1, chunkHashes: x.chunkHashes)
+                    stateHash: x.stateHash, entryCount: x.entryCount + 1, chunkHashes: x.chunkHashes,
+                    committedSince: x.committedSince, committedCount: x.committedCount,
+                    committedChunkHashes: x.committedChunkHashes)
                 o["manifest"] = .string(Data(other.encoded).base64EncodedString())
                 return .object(o)
             }
-            let cases: [([any SnapshotSource], String)] = [
-                ([forged], "no_quorum"), ([altered], "no_quorum"),
-                ([NodeSnapshotSource(node: node, alterChunks: true)], "snapshot_mismatch"), ([], "no_quorum"),
+            // A first-version manifest (no committed ids), as a node of the earlier version offers it.
+            var v1 = BinaryWriter()
+            v1.string(SnapshotManifest.domainV1)
+            v1.string("test-chain")
+            v1.u64(8)
+            for _ in 0..<3 { v1.hash(.zero) }
+            v1.u64(0)
+            v1.u32(0)
+            let v1Bytes = v1.bytes
+            let outdated = NodeSnapshotSource(node: node) { offer in
+                guard var o = offer.objectValue else { return offer }
+                o["manifest"] = .string(Data(v1Bytes).base64EncodedString())
+                return .object(o)
+            }
+            let cases: [([any SnapshotSource], String, Int64)] = [
+                ([forged], "no_quorum", 600_000), ([altered], "no_quorum", 600_000),
+                ([NodeSnapshotSource(node: node, alterChunks: true)], "snapshot_mismatch", 600_000), ([], "no_quorum", 600_000),
+                ([outdated], "snapshot_outdated", 600_000),
+                // Signed with a 10-minute tolerance: too short a window for a node set to 15.
+                ([NodeSnapshotSource(node: node)], "snapshot_mismatch", 900_000),
             ]
-            for (sources, code) in cases {
-                let (store, join) = try join(dir, sources)
+            for (sources, code, tolerance) in cases {
+                let (store, join) = try join(dir, sources, toleranceMs: tolerance)
                 do {
                     try await join.run()
                     Issue.record("\(sources.map(\.name)): loaded")
@@ -165,7 +233,16 @@ struct NodeSnapshotSource: SnapshotSource {
                 }
                 #expect(try store.tip() == nil)
                 #expect(try store.scan(prefix: "", limit: 10).isEmpty)
+                #expect(try store.committedIDs(among: try node.store.block(at: 8)?.txids ?? []).isEmpty)
             }
+            // A first-version snapshot left on the shelf by the earlier version is not offered.
+            let shelf = try #require(node.snapshots)
+            let stale = shelf.directory.appendingPathComponent("12")
+            try FileManager.default.createDirectory(at: stale, withIntermediateDirectories: true)
+            try Data(v1Bytes).write(to: stale.appendingPathComponent("manifest"))
+            #expect(shelf.heights() == [4, 8, 12])
+            #expect(errorCode { try shelf.manifest(height: 12) } == "snapshot_outdated")
+            #expect(try node.snapshotOffer()?["height"]?.int64Value == 8)
         }
     }
 }

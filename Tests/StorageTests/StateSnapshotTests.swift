@@ -47,7 +47,7 @@ import Testing
     func all(_ store: BlockStore) throws -> [StateEntry] { try store.scan(prefix: "", limit: 100_000) }
 
     func chunks(_ dir: URL, _ manifest: SnapshotManifest) throws -> [[UInt8]] {
-        try (0..<manifest.chunkHashes.count).map {
+        try (0..<manifest.chunkCount).map {
             Array(try Data(contentsOf: dir.appendingPathComponent(BlockStore.snapshotChunkName($0))))
         }
     }
@@ -63,7 +63,7 @@ import Testing
             let (a, built) = try source(dir)
             var builder = built
             let snap = dir.appendingPathComponent("snap")
-            let manifest = try a.writeStateSnapshot(chainId: "c", to: snap, chunkBytes: 2_000)
+            let manifest = try a.writeStateSnapshot(chainId: "c", timestampToleranceMs: 600_000, to: snap, chunkBytes: 2_000)
             #expect(manifest.height == 6 && manifest.entryCount == 201)
             #expect(manifest.chunkHashes.count > 5)
             #expect(manifest.headerHash == (try a.tip())?.hash)
@@ -98,7 +98,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let (a, _) = try source(dir)
             let snap = dir.appendingPathComponent("snap")
-            let manifest = try a.writeStateSnapshot(chainId: "c", to: snap, chunkBytes: 2_000)
+            let manifest = try a.writeStateSnapshot(chainId: "c", timestampToleranceMs: 600_000, to: snap, chunkBytes: 2_000)
             let header = try #require(try a.block(at: 6)).header
             let parts = try chunks(snap, manifest)
             let b = try emptyStore(dir)
@@ -119,18 +119,22 @@ import Testing
             let short = SnapshotManifest(
                 chainId: "c", height: 6, headerHash: manifest.headerHash, resultRoot: manifest.resultRoot,
                 stateHash: manifest.stateHash, entryCount: manifest.entryCount,
-                chunkHashes: Array(manifest.chunkHashes.dropLast()))
+                chunkHashes: Array(manifest.chunkHashes.dropLast()), committedSince: manifest.committedSince,
+                committedCount: manifest.committedCount, committedChunkHashes: manifest.committedChunkHashes)
             #expect(install(short) { parts[$0] } == "snapshot_mismatch")
             // A chunk whose hash is listed but whose keys go backwards (a manifest built to match it).
             let backwards = SnapshotChunk.encode([StateEntry(key: "b", value: [1]), StateEntry(key: "a", value: [2])])
             let forged = SnapshotManifest(
                 chainId: "c", height: 6, headerHash: manifest.headerHash, resultRoot: manifest.resultRoot,
-                stateHash: manifest.stateHash, entryCount: 2, chunkHashes: [Hash256.sha256(backwards)])
+                stateHash: manifest.stateHash, entryCount: 2, chunkHashes: [Hash256.sha256(backwards)], committedSince: 0,
+                committedCount: 0, committedChunkHashes: [])
             #expect(install(forged) { _ in backwards } == "snapshot_mismatch")
             // More entries than the manifest counts.
             let overCount = SnapshotManifest(
                 chainId: "c", height: 6, headerHash: manifest.headerHash, resultRoot: manifest.resultRoot,
-                stateHash: manifest.stateHash, entryCount: 3, chunkHashes: manifest.chunkHashes)
+                stateHash: manifest.stateHash, entryCount: 3, chunkHashes: manifest.chunkHashes,
+                committedSince: manifest.committedSince, committedCount: manifest.committedCount,
+                committedChunkHashes: manifest.committedChunkHashes)
             #expect(install(overCount) { parts[$0] } == "snapshot_mismatch")
             // Another block's header.
             #expect(install(header: try #require(try a.block(at: 5)).header) { parts[$0] } == "snapshot_mismatch")
@@ -151,7 +155,9 @@ import Testing
             let tampered = SnapshotManifest(
                 chainId: "c", height: 6, headerHash: manifest.headerHash, resultRoot: manifest.resultRoot,
                 stateHash: manifest.stateHash, entryCount: manifest.entryCount,
-                chunkHashes: [Hash256.sha256(altered)] + manifest.chunkHashes.dropFirst())
+                chunkHashes: [Hash256.sha256(altered)] + manifest.chunkHashes.dropFirst(),
+                committedSince: manifest.committedSince, committedCount: manifest.committedCount,
+                committedChunkHashes: manifest.committedChunkHashes)
             #expect(errorCode { try tampered.verifyCertificate(sigs, check: check(keys)) } == "no_quorum")
             #expect(try manifest.verifyCertificate(sigs, check: check(keys)).count == 4)
         }
@@ -162,8 +168,8 @@ import Testing
         let chunks = [SnapshotChunk.encode(Array(entries[0..<4])), SnapshotChunk.encode(Array(entries[4...]))]
         let manifest = SnapshotManifest(
             chainId: "c", height: 3, headerHash: .zero, resultRoot: .zero, stateHash: .zero, entryCount: 10,
-            chunkHashes: chunks.map { Hash256.sha256($0) })
-        var r = SnapshotReceiver(manifest: manifest, hasher: .sha256)
+            chunkHashes: chunks.map { Hash256.sha256($0) }, committedSince: 0, committedCount: 0, committedChunkHashes: [])
+        var r = SnapshotReceiver(manifest: manifest, hasher: .sha256, blockTime: 3_000)
         #expect(errorCode { try r.accept(index: 1, chunks[1]) } == "snapshot_out_of_order")
         #expect(errorCode { try r.finish() } == "snapshot_mismatch")
         #expect(try r.accept(index: 0, chunks[0]) == Array(entries[0..<4]))
@@ -189,8 +195,9 @@ import Testing
         #expect(errorCode { try SnapshotManifest(decoding: big.bytes) } == "snapshot_mismatch")
         // An empty state is one manifest with no chunk.
         let empty = SnapshotManifest(
-            chainId: "c", height: 1, headerHash: .zero, resultRoot: .zero, stateHash: .zero, entryCount: 0, chunkHashes: [])
-        try SnapshotReceiver(manifest: empty, hasher: .sha256).finish()
+            chainId: "c", height: 1, headerHash: .zero, resultRoot: .zero, stateHash: .zero, entryCount: 0, chunkHashes: [],
+            committedSince: 0, committedCount: 0, committedChunkHashes: [])
+        try SnapshotReceiver(manifest: empty, hasher: .sha256, blockTime: 1_000).finish()
         // A chunk that claims more entries than its bytes could hold.
         var liar = BinaryWriter()
         liar.u32(1_000_000)
