@@ -187,19 +187,40 @@ enum CrabWorkload {
         let signed = try calls.map { c in
             try c.signer.transaction(chain: chain, contract: c.contract, method: c.method, args: c.args, nonce: "setup-\(UUID())")
         }
-        for start in stride(from: 0, to: signed.count, by: 100) {
-            let part = Array(signed[start..<min(signed.count, start + 100)])
-            let results = try await client.submitBatch(part)
-            if let refused = results.first(where: { $0.error != nil }) {
-                throw ChainError(.benchSetupFailed, "setup refused: \(refused.error.map(String.init(describing:)) ?? "")")
+        // In waves the mempool's admission limit takes (at least a block's worth): a long run's
+        // setup has thousands of heavy transactions (a million rings), which commit slowly.
+        for waveStart in stride(from: 0, to: signed.count, by: setupWave) {
+            let wave = Array(signed[waveStart..<min(signed.count, waveStart + setupWave)])
+            for start in stride(from: 0, to: wave.count, by: 100) {
+                var part = Array(wave[start..<min(wave.count, start + 100)])
+                var retries = 0
+                while !part.isEmpty {
+                    var again: [SignedTransaction] = []
+                    for (tx, result) in zip(part, try await client.submitBatch(part)) {
+                        guard let error = result.error else { continue }
+                        // A full mempool is the admission limit working: wait for commits and retry.
+                        guard error.code == .mempoolFull, retries < 600 else {
+                            throw ChainError(.benchSetupFailed, "setup refused: \(error)")
+                        }
+                        again.append(tx)
+                    }
+                    part = again
+                    if !part.isEmpty {
+                        retries += 1
+                        try await Task.sleep(for: .milliseconds(500))
+                    }
+                }
             }
-        }
-        for tx in signed {
-            let outcome = try await client.waitForCommit(tx.txid, timeout: .seconds(120))
-            guard outcome.status == "committed" else {
-                throw ChainError(
-                    .benchSetupFailed, "setup step failed: \(outcome.error.map(String.init(describing:)) ?? outcome.status)")
+            for tx in wave {
+                let outcome = try await client.waitForCommit(tx.txid, timeout: .seconds(300))
+                guard outcome.status == "committed" else {
+                    throw ChainError(
+                        .benchSetupFailed, "setup step failed: \(outcome.error.map(String.init(describing:)) ?? outcome.status)")
+                }
             }
         }
     }
+
+    /// Most setup transactions submitted before waiting for them to commit.
+    static let setupWave = 1_000
 }
