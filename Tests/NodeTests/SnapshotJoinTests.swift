@@ -5,6 +5,7 @@ import Foundation
 import Identity
 import Logging
 import Storage
+import Synchronization
 import Testing
 
 @testable import Node
@@ -167,7 +168,8 @@ struct NodeSnapshotSource: SnapshotSource {
             shelf.queue.async { gate.wait() }
             try blocks(8)
             gate.signal()
-            #expect(try await waitUntil { shelf.heights() == [4] })
+            // Written (its manifest is on disk) and the writer released (just after).
+            #expect(try await waitUntil { shelf.heights() == [4] && !shelf.writing.load(ordering: .acquiring) })
             // Once written, the next due height is taken again.
             try blocks(4)
             #expect(try await waitUntil { shelf.heights() == [4, 12] })
