@@ -169,7 +169,13 @@ import Testing
             ])
             #expect(printed.contains(#"{"name":"default","value":3}"#), "\(printed)")
             let txid = try #require(printed.split(separator: " ").dropFirst().first.map(String.init))
-            let (txStatus, view) = try await HTTP.get(URL(string: "http://127.0.0.1:\(base + 3)/v1/txs/\(txid)")!)
+            // Read on another node, which may commit the block a moment after the node the CLI asked.
+            var (txStatus, view) = try await HTTP.get(URL(string: "http://127.0.0.1:\(base + 3)/v1/txs/\(txid)")!)
+            let deadline = ContinuousClock.now + .seconds(20)
+            while view["status"]?.stringValue == "pending", ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+                (txStatus, view) = try await HTTP.get(URL(string: "http://127.0.0.1:\(base + 3)/v1/txs/\(txid)")!)
+            }
             #expect(txStatus == 200 && view["result"]?["value"]?.int64Value == 3, "\(view)")
             let frozen = try await submit(
                 try admin.transaction(
