@@ -74,6 +74,15 @@ public struct SnapshotManifest: Sendable, Hashable {
         self.committedChunkHashes = committedChunkHashes
     }
 
+    /// The start of the committed-id window of a snapshot whose block has time `blockTime`, on a
+    /// node with `timestampToleranceMs`: `blockTime − 2 × timestampToleranceMs` (`Int64.min` when
+    /// that does not fit). Writers put it in the manifest; a joining node checks against its own.
+    public static func committedSince(blockTime: Int64, timestampToleranceMs: Int64) -> Int64 {
+        let window = timestampToleranceMs.multipliedReportingOverflow(by: 2)
+        let since = blockTime.subtractingReportingOverflow(window.partialValue)
+        return window.overflow || since.overflow ? Int64.min : since.partialValue
+    }
+
     /// Number of chunks of both kinds: the state's, then the committed ids'.
     public var chunkCount: Int { chunkHashes.count + committedChunkHashes.count }
 

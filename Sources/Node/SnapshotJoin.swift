@@ -116,12 +116,12 @@ public struct SnapshotJoin: Sendable {
                     epochs: offer.epochs, height: offer.manifest.height)
                 _ = try offer.manifest.verifyCertificate(offer.signatures, check: check)
                 // Signers with a smaller tolerance carry too short a window for this node's rule.
-                let needed = offer.header.timestamp.subtractingReportingOverflow(
-                    timestampToleranceMs.multipliedReportingOverflow(by: 2).partialValue)
-                guard needed.overflow || offer.manifest.committedSince <= needed.partialValue else {
+                let needed = SnapshotManifest.committedSince(
+                    blockTime: offer.header.timestamp, timestampToleranceMs: timestampToleranceMs)
+                guard offer.manifest.committedSince <= needed else {
                     throw ChainError(
                         .snapshotMismatch,
-                        "the snapshot carries the ids committed from \(offer.manifest.committedSince); this node's timestampToleranceMs of \(timestampToleranceMs) needs them from \(needed.partialValue) (the setting must be the same on every validator)"
+                        "the snapshot carries the ids committed from \(offer.manifest.committedSince); this node's timestampToleranceMs of \(timestampToleranceMs) needs them from \(needed) (the setting must be the same on every validator)"
                     )
                 }
                 try await load(offer, headerSignatures: check.validSignatures(of: offer.header, offer.headerSignatures))

@@ -392,9 +392,7 @@ public final class BlockStore: Sendable {
                         """,
                     arguments: [Data(txid.bytes)])
             else {
-                if try Bool.fetchOne(
-                    db, sql: "SELECT 1 FROM snapshot_txids WHERE txid = ?", arguments: [Data(txid.bytes)]) != nil
-                {
+                if try Self.carried(txid, in: db) {
                     throw ChainError(
                         .pruned,
                         "transaction \(txid.hex) was committed before the state snapshot this node started from; its block is not held here (ask a node holding it)"
@@ -493,12 +491,8 @@ public final class BlockStore: Sendable {
         return try pool.read { db in
             var found = Set<Hash256>()
             let stmt = try db.cachedStatement(sql: "SELECT 1 FROM txs WHERE txid = ?")
-            let carried = try db.cachedStatement(sql: "SELECT 1 FROM snapshot_txids WHERE txid = ?")
-            for id in ids {
-                let key = Data(id.bytes)
-                if try Bool.fetchOne(stmt, arguments: [key]) != nil || Bool.fetchOne(carried, arguments: [key]) != nil {
-                    found.insert(id)
-                }
+            for id in ids where try Bool.fetchOne(stmt, arguments: [Data(id.bytes)]) != nil || Self.carried(id, in: db) {
+                found.insert(id)
             }
             return found
         }
@@ -506,10 +500,9 @@ public final class BlockStore: Sendable {
 
     /// True when the transaction was committed before the state snapshot this node started from
     /// (its id came with the snapshot; its block is not held here).
-    public func committedBeforeSnapshot(_ txid: Hash256) throws -> Bool {
-        try pool.read { db in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM snapshot_txids WHERE txid = ?", arguments: [Data(txid.bytes)]) != nil
-        }
+    static func carried(_ txid: Hash256, in db: Database) throws -> Bool {
+        let statement = try db.cachedStatement(sql: "SELECT 1 FROM snapshot_txids WHERE txid = ?")
+        return try Bool.fetchOne(statement, arguments: [Data(txid.bytes)]) != nil
     }
 
     /// Number of committed transactions.

@@ -58,9 +58,7 @@ extension BlockStore {
             // The committed ids of the window, sorted (SQLite's sorter spills to a temporary file
             // beyond its cache: a chain at 1,200 tx/s has about 1.4 M ids in 20 minutes).
             let tipTime: Int64 = tip["time"]
-            let window = timestampToleranceMs.multipliedReportingOverflow(by: 2)
-            let since = tipTime.subtractingReportingOverflow(window.partialValue)
-            let committedSince = window.overflow || since.overflow ? Int64.min : since.partialValue
+            let committedSince = SnapshotManifest.committedSince(blockTime: tipTime, timestampToleranceMs: timestampToleranceMs)
             let lowest = try Self.lowestHeight(db, since: committedSince)
             let perChunk = max(1, (chunkBytes - 4) / CommittedIDChunk.entryBytes)
             var batch: [CommittedID] = []
