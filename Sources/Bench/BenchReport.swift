@@ -43,7 +43,7 @@ public struct Report: Sendable {
             let deadline = ContinuousClock.now + .seconds(30)
             var missing = acknowledgedIDs.count
             while true {
-                let ids = try await Self.committedIndices(url, from: startHeight + 1, index: watcher.index)
+                let ids = try await Self.committedIndices(url, from: startHeight + 1, lookup: watcher.lookup)
                 missing = acknowledgedIDs.subtracting(ids).count
                 if missing == 0 || ContinuousClock.now > deadline { break }
                 try await Task.sleep(for: .milliseconds(500))
@@ -58,7 +58,7 @@ public struct Report: Sendable {
             accepted.count <= 200 ? accepted : stride(from: 0, to: accepted.count, by: accepted.count / 200).map { accepted[$0] }
         let first = try ChainClient(urls[0])
         for s in sample {
-            let t = try? await first.transaction(watcher.txids[s.index])
+            let t = try? await first.transaction(watcher.txid(s.index))
             if t?["status"]?.stringValue == "failed" {
                 executionFailed[t?["error"]?["code"]?.stringValue ?? "?", default: 0] += 1
             }
@@ -86,6 +86,7 @@ public struct Report: Sendable {
         let json: JSONValue = .object([
             "settings": settings, "machine": machine.json,
             "signaturesPerSecond": Self.number(signRate, 0), "presigned": .int(Int64(presigned)),
+            "restamped": .int(Int64(watcher.restampedCount)),
             "submitted": .int(Int64(submissions.count)), "acknowledged": .int(Int64(accepted.count)),
             "refused": .int(Int64(refused)), "failed": .int(Int64(failed.count)),
             "failedCodes": .object(failedCodes.mapValues { .int(Int64($0)) }),
@@ -108,7 +109,7 @@ public struct Report: Sendable {
 
             XiangChain bench — \(settings["workload"]?.stringValue ?? "") workload, \(suiteNote)\(urls.count) nodes, \(settings["clients"]?.int64Value ?? 0) clients, rate \(settings["rate"]?.stringValue ?? ""), \(duration) s
             machine           \(machine.cores) cores, \(machine.cpuModel)
-            signing           \(Int(signRate)) signatures/s (pre-signed \(presigned), outside the window)
+            signing           \(Int(signRate)) signatures/s (pre-signed \(presigned), outside the window\(watcher.restampedCount > 0 ? "; \(watcher.restampedCount) signed again within it, their timestamp too old" : ""))
             submitted         \(submissions.count)   acknowledged \(accepted.count)   refused (503) \(refused)   failed \(failed.count)
             committed         \(committedTotal) (\(inWindow) within the window)
             committed tx/s    \(String(format: "%.1f", committedTps))
@@ -125,14 +126,14 @@ public struct Report: Sendable {
     }
 
     /// Indices of our transactions found in `url`'s blocks from `from` on.
-    static func committedIndices(_ url: URL, from: Int64, index: [String: Int]) async throws -> Set<Int> {
+    static func committedIndices(_ url: URL, from: Int64, lookup: (String) -> Int?) async throws -> Set<Int> {
         var found = Set<Int>()
         var height = from
         while true {
             let page = try await ChainClient(url).get("/v1/blocks?from=\(height)&limit=100")
             let blocks = page["blocks"]?.arrayValue ?? []
             for b in blocks {
-                for id in b["txids"]?.arrayValue ?? [] { if let i = id.stringValue.flatMap({ index[$0] }) { found.insert(i) } }
+                for id in b["txids"]?.arrayValue ?? [] { if let i = id.stringValue.flatMap(lookup) { found.insert(i) } }
             }
             if blocks.count < 100 { return found }
             height += Int64(blocks.count)

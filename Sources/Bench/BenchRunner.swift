@@ -18,6 +18,9 @@ public enum BenchWorkload: String, Sendable, CaseIterable {
     case crab
     /// Half evidence, half crab.
     case mixed
+    /// Half evidence, half consumer scans of tagged rings: the growth workload of issue 15 (a
+    /// small setup, so a run of a million transactions spends its time on the measured load).
+    case scans
     /// The 三资 WebAssembly contract: spending requests, register entries, booked expenses.
     case wasm
 }
@@ -53,6 +56,9 @@ public struct BenchSettings: Sendable {
     public var mempool: Int?
     /// Node settings written into each fresh node's config.json (`--set key=json`).
     public var nodeSettings: [String: JSONValue] = [:]
+    /// A pre-signed transaction older than this is signed again as it is sent (the nodes refuse
+    /// timestamps further than their tolerance, 10 minutes by default, from their clock).
+    public var restampAfter: Duration = .seconds(240)
 
     /// Creates settings.
     public init(
@@ -197,12 +203,13 @@ public enum BenchRunner {
         case .wasm:
             guard let network else { throw ChainError(.badConfig, "the wasm workload needs a fresh network (no --target)") }
             calls = try await WasmWorkload.prepare(layout: network.layout, client: first, chain: chainId, count: total, run: run)
-        case .crab, .mixed:
+        case .crab, .mixed, .scans:
             guard let network else {
-                throw ChainError(.badConfig, "the crab and mixed workloads need a fresh network (no --target)")
+                throw ChainError(.badConfig, "the crab, mixed and scans workloads need a fresh network (no --target)")
             }
             let crabCount = s.workload == .crab ? total : total / 2
-            let crab = try await CrabWorkload.prepare(layout: network.layout, client: first, chain: chainId, count: crabCount)
+            let crab = try await CrabWorkload.prepare(
+                layout: network.layout, client: first, chain: chainId, count: crabCount, scansOnly: s.workload == .scans)
             if s.workload == .crab {
                 calls = crab
             } else {
@@ -218,7 +225,7 @@ public enum BenchRunner {
             }
         }
         let signStart = ContinuousClock.now
-        let requests = try await Presigned.make(calls, batch: s.batch, chain: chainId)
+        let requests = try await Presigned.make(calls, batch: s.batch, chain: chainId, restampAfter: s.restampAfter)
         let signSeconds = (ContinuousClock.now - signStart).seconds
         say(
             "pre-signed \(total) transactions in \(String(format: "%.1f", signSeconds)) s (\(Int(Double(total) / max(signSeconds, 0.001))) signatures/s on \(machine.cores) cores)"
@@ -241,7 +248,7 @@ public enum BenchRunner {
                 for client in clients {
                     group.addTask {
                         try await Self.client(
-                            client, requests: requests, next: next, start: t0, duration: .seconds(duration),
+                            client, requests: requests, watcher: watcher, next: next, start: t0, duration: .seconds(duration),
                             perSecond: s.perSecond, batch: s.batch)
                     }
                 }
@@ -279,8 +286,8 @@ public enum BenchRunner {
     /// and records what happened. At `max`, a 503 is retried after a short pause; at a fixed rate
     /// it counts as refused (the open loop does not slow down).
     static func client(
-        _ client: ChainClient, requests: Presigned, next: Counter, start: ContinuousClock.Instant, duration: Duration,
-        perSecond: Int?, batch: Int
+        _ client: ChainClient, requests: Presigned, watcher: CommitWatcher, next: Counter, start: ContinuousClock.Instant,
+        duration: Duration, perSecond: Int?, batch: Int
     ) async throws -> [Submission] {
         var out: [Submission] = []
         let end = start + duration
@@ -296,9 +303,17 @@ public enum BenchRunner {
                 return out
             }
             let ids = requests.ids(ofRequest: i)
+            // A long run outlasts the nodes' timestamp tolerance: what was signed too long ago is
+            // signed again, stamped now, as it is sent (its new ids are the watcher's to find).
+            var body = requests.bodies[i]
+            if ContinuousClock.now - requests.signedAt > requests.restampAfter {
+                let fresh = try requests.restamped(request: i)
+                for (k, id) in zip(ids, fresh.txids) { watcher.alias(id, index: k) }
+                body = fresh.body
+            }
             while true {
                 let sent = ContinuousClock.now
-                let reply = try await client.post(path, body: requests.bodies[i])
+                let reply = try await client.post(path, body: body)
                 let at = (sent - start).nanoseconds
                 if reply.status == 503, perSecond == nil, ContinuousClock.now < end {
                     try await Task.sleep(for: .milliseconds(50))
@@ -349,13 +364,39 @@ struct Presigned: Sendable {
     /// Transaction ids (hex), in order.
     let txids: [String]
     let batch: Int
+    /// What was signed, to sign again (`restamped`).
+    let calls: [BenchCall]
+    let chain: String
+    /// When the bodies were signed (their transactions' timestamp).
+    let signedAt: ContinuousClock.Instant
+    /// Age past which a body is signed again as it is sent.
+    let restampAfter: Duration
 
     func ids(ofRequest i: Int) -> Range<Int> { (i * batch)..<min((i + 1) * batch, txids.count) }
 
+    /// Request `i` signed again with the current time (and a fresh nonce, so a new id): a node
+    /// refuses a transaction whose timestamp is further from its clock than its tolerance
+    /// (`stale_timestamp`), and a run of a million transactions lasts longer than that.
+    func restamped(request i: Int) throws -> (body: [UInt8], txids: [String]) {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        var envelopes: [JSONValue] = []
+        var fresh: [String] = []
+        for k in ids(ofRequest: i) {
+            let call = calls[k]
+            let tx = try call.signer.transaction(
+                chain: chain, contract: call.contract, method: call.method, args: call.args, nonce: "r\(now)-\(k)", timestamp: now)
+            envelopes.append(Self.envelope(tx))
+            fresh.append(tx.txid)
+        }
+        let body = batch == 1 ? envelopes[0].canonicalBytes : JSONValue.object(["txs": .array(envelopes)]).canonicalBytes
+        return (body, fresh)
+    }
+
     /// Signs `calls` (on every core) and encodes them as request bodies of `batch` transactions.
-    static func make(_ calls: [BenchCall], batch: Int, chain: String) async throws -> Presigned {
+    static func make(_ calls: [BenchCall], batch: Int, chain: String, restampAfter: Duration) async throws -> Presigned {
         let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
         let chunk = (calls.count + cores - 1) / cores
+        let signedAt = ContinuousClock.now
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let parts = try await withThrowingTaskGroup(of: (Int, [(String, JSONValue)]).self) { group in
             for c in 0..<cores {
@@ -385,7 +426,9 @@ struct Presigned: Sendable {
                 batch == 1 ? slice.first!.1.canonicalBytes : JSONValue.object(["txs": .array(slice.map(\.1))]).canonicalBytes)
             start += batch
         }
-        return Presigned(bodies: bodies, txids: parts.map(\.0), batch: batch)
+        return Presigned(
+            bodies: bodies, txids: parts.map(\.0), batch: batch, calls: calls, chain: chain, signedAt: signedAt,
+            restampAfter: restampAfter)
     }
 
     /// The `POST /v1/txs` envelope of a transaction.
@@ -416,11 +459,33 @@ struct BenchCall: Sendable {
 /// Polls one node's committed blocks and notes when each of our transactions was first seen committed.
 final class CommitWatcher: Sendable {
     let index: [String: Int]
-    /// Transaction ids by index.
+    /// Transaction ids by index, as first signed.
     let txids: [String]
     let fromHeight: Int64
     let seen: Mutex<[Int: Int64]> = Mutex([:])
     let expected = Atomic<Int>(-1)
+    /// Ids of transactions signed again during the run (`Presigned.restamped`), by index.
+    let aliases: Mutex<(byID: [String: Int], byIndex: [Int: String])> = Mutex(([:], [:]))
+
+    /// Notes that transaction `index` was signed again as `id`.
+    func alias(_ id: String, index i: Int) {
+        aliases.withLock {
+            $0.byID[id] = i
+            $0.byIndex[i] = id
+        }
+    }
+
+    /// The index of our transaction `id`, if it is one.
+    func lookup(_ id: String) -> Int? {
+        if let i = index[id] { return i }
+        return aliases.withLock { $0.byID[id] }
+    }
+
+    /// The id transaction `i` was last sent under.
+    func txid(_ i: Int) -> String { aliases.withLock { $0.byIndex[i] } ?? txids[i] }
+
+    /// Transactions signed again during the run.
+    var restampedCount: Int { aliases.withLock { $0.byIndex.count } }
 
     init(ids: [String], fromHeight: Int64) {
         var index: [String: Int] = [:]
@@ -449,7 +514,7 @@ final class CommitWatcher: Sendable {
             let blocks = page["blocks"]?.arrayValue ?? []
             let now = (ContinuousClock.now - start).nanoseconds
             for b in blocks {
-                let ids = (b["txids"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap { index[$0] } }
+                let ids = (b["txids"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap { lookup($0) } }
                 seen.withLock { s in for i in ids where s[i] == nil { s[i] = now } }
             }
             height += Int64(blocks.count)

@@ -10,6 +10,8 @@ import Node
 /// the merchant in boxes of 100 to back its coupons), then the measured mix per 20
 /// transactions is 10 consumer scans of tagged rings, 4 coupon issues (5 coupons each), 3 harvest
 /// taggings (a new lot of 5 rings each), 2 lab inspections and 1 ring commissioning (5 rings).
+/// With `scansOnly` (the `scans` workload) the measured calls are all consumer scans, spread over
+/// one tagged ring per 50 scans (at least 1,000), and the merchant's stock is not made.
 enum CrabWorkload {
     static let gtin = "09521234543213"
     static let season = "bench"
@@ -19,7 +21,9 @@ enum CrabWorkload {
     static let ringsPerStockBox = 100
 
     /// Sets the season up on the running network and returns the measured calls, unsigned.
-    static func prepare(layout: NetworkLayout, client: ChainClient, chain: String, count: Int) async throws -> [BenchCall] {
+    static func prepare(
+        layout: NetworkLayout, client: ChainClient, chain: String, count: Int, scansOnly: Bool = false
+    ) async throws -> [BenchCall] {
         func identity(_ name: String, _ org: String, _ role: Role) throws -> SigningIdentity {
             let dir = layout.identityDir(name)
             if !FileManager.default.fileExists(atPath: dir.path) { try layout.issueIdentity(org: org, role: role, name: name) }
@@ -31,12 +35,14 @@ enum CrabWorkload {
         let lab = try identity("bench-lab", "org0", .lab)
         let consumer = try identity("bench-consumer", "org0", .consumer)
 
-        let tags = (count * 3 + 19) / 20
+        let tags = scansOnly ? 0 : (count * 3 + 19) / 20
         let measuredRings = tags * 5
-        let setupRings = setupLots * ringsPerSetupLot
+        // Scans only: about 50 scans per ring (well under the season's limit of 1,000).
+        let lots = scansOnly ? max(setupLots, (count / 50 + ringsPerSetupLot - 1) / ringsPerSetupLot) : setupLots
+        let setupRings = lots * ringsPerSetupLot
         // The measured issues promise `count` crabs (4 of 20 transactions, 5 coupons of 1 crab):
         // the merchant must hold that many inspected crabs.
-        let stockBoxes = max(1, (count + ringsPerStockBox - 1) / ringsPerStockBox)
+        let stockBoxes = scansOnly ? 0 : max(1, (count + ringsPerStockBox - 1) / ringsPerStockBox)
         let stockRings = stockBoxes * ringsPerStockBox
         var rng = SystemRandomNumberGenerator()
         // The generator takes at most `maxBatch` serials per call (a long `--rate max` run needs more).
@@ -73,10 +79,12 @@ enum CrabWorkload {
                         sizes: [LiangSize(tenths: 30), LiangSize(tenths: 40)], maxScans: 1000, scanWindowHours: 24,
                         lateScanDays: 60, shipWithinDays: 3))
             ], client: client, chain: chain)
-        try await submitAndWait(
-            [
-                call(association, CrabCall.grantQuota(season: season, org: "org2", crabs: Int64(count * 4 / 20 * 5 + 100)))
-            ], client: client, chain: chain)
+        if !scansOnly {
+            try await submitAndWait(
+                [
+                    call(association, CrabCall.grantQuota(season: season, org: "org2", crabs: Int64(count * 4 / 20 * 5 + 100)))
+                ], client: client, chain: chain)
+        }
         // 2. Every ring commissioned and allocated to the farm, 500 per transaction.
         let chunks = stride(from: 0, to: codes.count, by: 500).map { $0..<min(codes.count, $0 + 500) }
         try await submitAndWait(
@@ -100,7 +108,7 @@ enum CrabWorkload {
                 ))
         }
         try await submitAndWait(
-            (0..<setupLots).map { l in tag("S\(l)", (l * ringsPerSetupLot)..<((l + 1) * ringsPerSetupLot)) }, client: client,
+            (0..<lots).map { l in tag("S\(l)", (l * ringsPerSetupLot)..<((l + 1) * ringsPerSetupLot)) }, client: client,
             chain: chain)
         // 4. The merchant's stock: lots K<n> of 100 crabs tagged, inspected, boxed, shipped and received.
         let stock = (0..<stockBoxes).map { b in
@@ -132,7 +140,8 @@ enum CrabWorkload {
         var fresh = 0
         let cities = ["苏州", "上海"]
         for i in 0..<count {
-            switch i % 20 {
+            // Ring n of scan i keeps one city: setupRings is even and 7919 odd, so n and i share parity.
+            switch scansOnly ? 0 : i % 20 {
             case 0..<10:
                 let n = (i * 7919) % setupRings
                 out.append(

@@ -44,6 +44,10 @@ struct BenchCommand: AsyncParsableCommand {
     var set: [String] = []
     @Option(
         help:
+            "Seconds after which a pre-signed transaction is signed again, stamped now, as it is sent (the nodes refuse timestamps more than their tolerance, 10 minutes by default, off)."
+    ) var restampAfter: Int = 240
+    @Option(
+        help:
             "Idle latency instead: submit N transactions one after another (POST /v1/txs?wait=commit) and print p50/p99 of submit to commit answer."
     ) var idle: Int?
 
@@ -55,6 +59,7 @@ struct BenchCommand: AsyncParsableCommand {
         guard rate == "max" || (Int(rate).map { $0 > 0 } ?? false) else { throw ValidationError("--rate must be max or N > 0") }
         if target != nil, identity == nil { throw ValidationError("--target needs --identity") }
         if let mempool, !(100...1_000_000).contains(mempool) { throw ValidationError("--mempool must be 100–1,000,000") }
+        guard (0...86_400).contains(restampAfter) else { throw ValidationError("--restamp-after must be 0–86,400 s") }
         if let idle, !(1...BenchRunner.maxIdle).contains(idle) {
             throw ValidationError("--idle must be 1–\(BenchRunner.maxIdle)")
         }
@@ -72,6 +77,7 @@ struct BenchCommand: AsyncParsableCommand {
             nodes: nodes, targets: targets, identity: identity.map { URL(fileURLWithPath: $0) }, clients: clients,
             perSecond: Int(rate), duration: duration, workload: workload, batch: batch, count: count,
             dir: dir.map { URL(fileURLWithPath: $0) }, basePort: basePort, suite: suite, mempool: mempool)
+        settings.restampAfter = .seconds(restampAfter)
         for item in set {
             guard let eq = item.firstIndex(of: "="),
                 let value = try? JSONParser().parse(Array(item[item.index(after: eq)...].utf8))
