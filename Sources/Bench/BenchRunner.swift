@@ -384,7 +384,8 @@ struct Presigned: Sendable {
         for k in ids(ofRequest: i) {
             let call = calls[k]
             let tx = try call.signer.transaction(
-                chain: chain, contract: call.contract, method: call.method, args: call.args, nonce: "r\(now)-\(k)", timestamp: now)
+                chain: chain, contract: call.contract, method: call.method, args: call.args, nonce: "r\(now)-\(k)", timestamp: now
+            )
             envelopes.append(Self.envelope(tx))
             fresh.append(tx.txid)
         }
