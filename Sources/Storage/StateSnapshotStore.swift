@@ -1,6 +1,7 @@
 import ChainCore
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// Writing the state as a snapshot, and loading a certified snapshot into an empty store
 /// (`docs/proofs.md`, state snapshots).
@@ -120,6 +121,21 @@ extension BlockStore {
         _ manifest: SnapshotManifest, header: BlockHeader, signatures: [ValidatorSignature],
         chunk: (Int) throws -> [UInt8]
     ) throws {
+        let hasher = self.hasher
+        try installSnapshot(manifest, header: header, signatures: signatures) { index in
+            try CheckedSnapshotChunk(index: index, try chunk(index), manifest: manifest, hasher: hasher)
+        }
+    }
+
+    /// `installSnapshot(_:header:signatures:chunk:)` of chunks already checked against the
+    /// manifest's hashes (`checked(i)` may block until chunk `i` has arrived: the load runs as
+    /// the chunks come, in one SQLite transaction that anything thrown rolls back). The entries
+    /// go from each chunk's bytes straight into one prepared statement, in key order (appends to
+    /// the state's B-tree). Blocking: call it off the cooperative pool.
+    public func installSnapshot(
+        _ manifest: SnapshotManifest, header: BlockHeader, signatures: [ValidatorSignature],
+        checked: (Int) throws -> CheckedSnapshotChunk
+    ) throws {
         guard header.hash == manifest.headerHash, header.height == manifest.height, header.chainId == manifest.chainId,
             manifest.height >= 1
         else {
@@ -139,19 +155,28 @@ extension BlockStore {
                     Data(ValidatorSignature.encodeList(signatures)), header.timestamp, Int64(header.txCount),
                     Data(manifest.resultRoot.bytes), Data(manifest.stateHash.bytes),
                 ])
-            let put = try db.cachedStatement(sql: "INSERT INTO state (key, value, height) VALUES (?, ?, ?)")
             var receiver = SnapshotReceiver(manifest: manifest, hasher: hasher, blockTime: header.timestamp)
             let height = try Self.column(manifest.height)
+            let put = try BulkInsert(db, sql: "INSERT INTO state (key, value, height) VALUES (?, ?, ?)")
             for index in 0..<manifest.chunkHashes.count {
-                for e in try receiver.accept(index: index, try chunk(index)) {
-                    try put.execute(arguments: [e.key, Data(e.value), height])
+                try receiver.accept(try checked(index)) { key, value in
+                    try put.row { s in
+                        BulkInsert.text(s, 1, key)
+                        BulkInsert.blob(s, 2, value)
+                        sqlite3_bind_int64(s, 3, height)
+                    }
                 }
             }
             try db.execute(sql: "DELETE FROM snapshot_txids")
-            let carry = try db.cachedStatement(sql: "INSERT INTO snapshot_txids (txid, time) VALUES (?, ?)")
+            let carry = try BulkInsert(db, sql: "INSERT INTO snapshot_txids (txid, time) VALUES (?, ?)")
             for index in manifest.chunkHashes.count..<manifest.chunkCount {
-                for c in try receiver.acceptCommitted(index: index, try chunk(index)) {
-                    try carry.execute(arguments: [Data(c.id.bytes), c.blockTime])
+                for c in try receiver.acceptCommitted(try checked(index)) {
+                    try c.id.bytes.withUnsafeBytes { id in
+                        try carry.row { s in
+                            BulkInsert.blob(s, 1, id)
+                            sqlite3_bind_int64(s, 2, c.blockTime)
+                        }
+                    }
                 }
             }
             try receiver.finish()
@@ -183,6 +208,50 @@ extension BlockStore {
             else { return nil }
             guard raw.count == 8 else { throw ChainError(.storageCorrupt, "stored snapshot timestamp is not 8 bytes") }
             return Int64(bitPattern: raw.reduce(0) { $0 << 8 | UInt64($1) })
+        }
+    }
+}
+
+/// One prepared statement run once per row with its parameters bound in place (`SQLITE_STATIC`:
+/// SQLite reads the caller's bytes during the step, no copy and no boxing per value), for the
+/// bulk loads of `installSnapshot`. Only within the `Database` access it was made in.
+struct BulkInsert {
+    let statement: Statement
+    let db: Database
+
+    init(_ db: Database, sql: String) throws {
+        statement = try db.makeStatement(sql: sql)
+        self.db = db
+    }
+
+    /// Binds UTF-8 text that SQLite reads in place during the step; an empty one binds an empty
+    /// text (copied), not NULL.
+    static func text(_ s: OpaquePointer, _ column: Int32, _ bytes: UnsafeRawBufferPointer) {
+        if let base = bytes.baseAddress, !bytes.isEmpty {
+            sqlite3_bind_text(s, column, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
+        } else {
+            sqlite3_bind_text(s, column, "", 0, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+        }
+    }
+
+    /// Binds a blob that SQLite reads in place during the step; an empty one binds an empty
+    /// blob, not NULL.
+    static func blob(_ s: OpaquePointer, _ column: Int32, _ bytes: UnsafeRawBufferPointer) {
+        if let base = bytes.baseAddress, !bytes.isEmpty {
+            sqlite3_bind_blob(s, column, base, Int32(bytes.count), nil)
+        } else {
+            sqlite3_bind_zeroblob(s, column, 0)
+        }
+    }
+
+    /// Binds a row's parameters (`bind`, with pointers valid until this returns) and inserts it.
+    func row(_ bind: (OpaquePointer) -> Void) throws {
+        let s = statement.sqliteStatement
+        bind(s)
+        let code = sqlite3_step(s)
+        sqlite3_reset(s)
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: statement.sql)
         }
     }
 }
