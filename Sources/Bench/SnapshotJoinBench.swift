@@ -154,7 +154,9 @@ public enum SnapshotJoinBench {
 
     /// Loads the prepared snapshot's chunk files into a fresh store `<dir>/install.sqlite`; the
     /// seconds it took.
-    public static func install(dir: URL, synchronousFull: Bool) throws -> (seconds: Double, manifest: SnapshotManifest) {
+    public static func install(dir: URL, synchronousFull: Bool, inPlace: Bool) throws -> (
+        seconds: Double, manifest: SnapshotManifest
+    ) {
         let genesis = try genesis(dir)
         let hasher = genesis.suite.hasher
         let manifest = try SnapshotManifest(decoding: Array(try Data(contentsOf: dir.appendingPathComponent("manifest"))))
@@ -163,11 +165,21 @@ public enum SnapshotJoinBench {
         let signatures = try ValidatorSignature.decodeList(
             Array(try Data(contentsOf: dir.appendingPathComponent("signatures"))))
         let chunks = dir.appendingPathComponent("serve/v1/snapshots/\(manifest.height)/chunks")
-        let store = try freshStore(
-            dir.appendingPathComponent("install.sqlite").path, genesis: genesis, synchronousFull: synchronousFull)
+        let path = dir.appendingPathComponent("install.sqlite").path
+        let store = try freshStore(path, genesis: genesis, synchronousFull: synchronousFull)
+        func chunk(_ index: Int) throws -> [UInt8] { Array(try Data(contentsOf: chunks.appendingPathComponent(String(index)))) }
         let start = ContinuousClock.now
-        try store.installSnapshot(manifest, header: header, signatures: signatures) { index in
-            Array(try Data(contentsOf: chunks.appendingPathComponent(String(index))))
+        if inPlace {
+            try store.installSnapshot(manifest, header: header, signatures: signatures, chunk: chunk)
+        } else {
+            try store.close()
+            guard
+                try BlockStore.installSnapshot(
+                    atPath: path, hasher: hasher, manifest, header: header, signatures: signatures,
+                    checked: {
+                        try CheckedSnapshotChunk(index: $0, try chunk($0), manifest: manifest, hasher: hasher)
+                    })
+            else { throw ChainError(.storageUnavailable, "loaded in place") }
         }
         return (seconds(ContinuousClock.now - start), manifest)
     }
@@ -177,12 +189,12 @@ public enum SnapshotJoinBench {
     public static func join(dir: URL, sources: [String], synchronousFull: Bool) async throws -> Double {
         let genesis = try genesis(dir)
         let path = dir.appendingPathComponent("join.sqlite").path
-        let store = try freshStore(path, genesis: genesis, synchronousFull: synchronousFull)
+        _ = try freshStore(path, genesis: genesis, synchronousFull: synchronousFull)
         let download = URL(fileURLWithPath: path + ".download")
         try? FileManager.default.removeItem(at: download)
         let join = SnapshotJoin(
-            genesis: genesis, store: store, sources: try sources.map { try HTTPSnapshotSource($0) }, download: download,
-            logger: Logger(label: "bench-snapshot"))
+            genesis: genesis, databasePath: path, sources: try sources.map { try HTTPSnapshotSource($0) },
+            download: download, logger: Logger(label: "bench-snapshot"))
         let start = ContinuousClock.now
         try await join.run()
         return seconds(ContinuousClock.now - start)

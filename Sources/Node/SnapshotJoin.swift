@@ -52,7 +52,7 @@ public struct HTTPSnapshotSource: SnapshotSource {
 /// continues from the next height. A node that already holds blocks is left as it is.
 public struct SnapshotJoin: Sendable {
     let genesis: Genesis
-    let store: BlockStore
+    let databasePath: String
     let sources: [any SnapshotSource]
     let download: URL
     let logger: Logger
@@ -69,11 +69,23 @@ public struct SnapshotJoin: Sendable {
         genesis: Genesis, store: BlockStore, sources: [any SnapshotSource], download: URL, logger: Logger,
         timestampToleranceMs: Int64 = 600_000, parallel: Int = 4, window: Int = 8
     ) {
+        self.init(
+            genesis: genesis, databasePath: store.path, sources: sources, download: download, logger: logger,
+            timestampToleranceMs: timestampToleranceMs, parallel: parallel, window: window)
+    }
+
+    /// A join of the node whose database is at `databasePath`, which no connection should hold
+    /// open meanwhile (the loaded database replaces it: `BlockStore.installSnapshot(atPath:)`;
+    /// with one open, the load runs in place, writing the data twice); otherwise as above.
+    public init(
+        genesis: Genesis, databasePath: String, sources: [any SnapshotSource], download: URL, logger: Logger,
+        timestampToleranceMs: Int64 = 600_000, parallel: Int = 4, window: Int = 8
+    ) {
+        self.databasePath = databasePath
         self.timestampToleranceMs = timestampToleranceMs
         self.parallel = max(1, parallel)
         self.window = max(1, window)
         self.genesis = genesis
-        self.store = store
         self.sources = sources
         self.download = download
         self.logger = logger
@@ -93,7 +105,7 @@ public struct SnapshotJoin: Sendable {
     /// chunks do not match (nothing is loaded then).
     @discardableResult
     public func run() async throws -> UInt64? {
-        guard try store.tip() == nil else { return nil }
+        guard try BlockStore.isEmpty(atPath: databasePath, hasher: genesis.suite.hasher) else { return nil }
         var offers: [Hash256: Offer] = [:]
         var lastError: (any Error)?
         for source in sources {
@@ -161,18 +173,25 @@ public struct SnapshotJoin: Sendable {
                     }
                 }
             }
-            let store = self.store
+            let path = databasePath
+            let hasher = genesis.suite.hasher
             group.addTask {
                 do {
-                    try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+                    let swapped = try await withCheckedThrowingContinuation { (c: CheckedContinuation<Bool, any Error>) in
                         DispatchQueue.global().async {
                             c.resume(
                                 with: Result {
-                                    try store.installSnapshot(manifest, header: offer.header, signatures: headerSignatures) {
-                                        try feed.take($0)
-                                    }
+                                    try BlockStore.installSnapshot(
+                                        atPath: path, hasher: hasher, manifest, header: offer.header,
+                                        signatures: headerSignatures
+                                    ) { try feed.take($0) }
                                 })
                         }
+                    }
+                    if !swapped {
+                        logger.notice(
+                            "snapshot loaded in place, writing it twice: another connection held the database open",
+                            metadata: ["path": "\(path)"])
                     }
                 } catch {
                     feed.fail(error)

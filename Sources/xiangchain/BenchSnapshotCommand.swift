@@ -22,6 +22,7 @@ struct BenchSnapshotCommand: AsyncParsableCommand {
     @Option(help: "prepare: committed ids carried.") var committed: Int = 0
     @Option(help: "prepare: crypto suite (ed25519: SHA-256, sm2: SM3).") var suite: CryptoSuite = .ed25519
     @Option(help: "join: base URL of a source serving <dir>/serve; repeatable.") var source: [String] = []
+    @Flag(help: "install: load into the open store (as before the build-aside load).") var inPlace = false
     @Flag(help: "fsync at every commit, as a node with syncCommits (the default).") var syncFull = false
 
     func run() async throws {
@@ -33,7 +34,7 @@ struct BenchSnapshotCommand: AsyncParsableCommand {
                 "prepared \(m.entryCount) entries in \(m.chunkHashes.count) chunks, \(m.committedCount) committed ids in \(m.committedChunkHashes.count) chunks"
             )
         case "install":
-            let (s, m) = try SnapshotJoinBench.install(dir: dir, synchronousFull: syncFull)
+            let (s, m) = try SnapshotJoinBench.install(dir: dir, synchronousFull: syncFull, inPlace: inPlace)
             print(String(format: "install: %.2f s, %.0f entries/s", s, Double(m.entryCount) / s))
         case "join":
             guard !source.isEmpty else { throw ValidationError("join needs --source") }

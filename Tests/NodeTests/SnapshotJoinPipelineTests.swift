@@ -83,16 +83,19 @@ struct DirectorySnapshotSource: SnapshotSource {
         return (offer, manifest, folder)
     }
 
+    /// A join into `dir/observer0.sqlite`, bound to the genesis and not held open (so the loaded
+    /// database replaces it); `store()` opens it afterwards.
     func join(_ dir: URL, _ sources: [any SnapshotSource], parallel: Int = 4, window: Int = 3) throws -> (
-        BlockStore, SnapshotJoin
+        store: () throws -> BlockStore, join: SnapshotJoin
     ) {
-        let store = try BlockStore(path: dir.appendingPathComponent("observer0.sqlite").path, hasher: .sha256)
-        try store.bindGenesis(hash: try consortium.genesis.hash, chainId: "test-chain")
+        let path = dir.appendingPathComponent("observer0.sqlite").path
+        try BlockStore(path: path, hasher: .sha256).bindGenesis(hash: try consortium.genesis.hash, chainId: "test-chain")
         return (
-            store,
+            { try BlockStore(path: path, hasher: .sha256) },
             SnapshotJoin(
-                genesis: consortium.genesis, store: store, sources: sources, download: dir.appendingPathComponent("download"),
-                logger: Logger(label: "join"), parallel: parallel, window: window)
+                genesis: consortium.genesis, databasePath: path, sources: sources,
+                download: dir.appendingPathComponent("download"), logger: Logger(label: "join"), parallel: parallel,
+                window: window)
         )
     }
 
@@ -113,8 +116,16 @@ struct DirectorySnapshotSource: SnapshotSource {
             let bad = DirectorySnapshotSource(
                 name: "bad", offer: offer, directory: folder, altered: Set(all.filter { $0 % 2 == 0 }))
             let good = DirectorySnapshotSource(name: "good", offer: offer, directory: folder)
-            let (store, join) = try join(dir, [bad, good])
+            // A crash while building the database beside the empty one left that file behind.
+            let path = dir.appendingPathComponent("observer0.sqlite").path
+            try Data("torn".utf8).write(to: URL(fileURLWithPath: path + ".joining"))
+            try Data("torn".utf8).write(to: URL(fileURLWithPath: path + ".joining-journal"))
+            let (open, join) = try join(dir, [bad, good])
             #expect(try await join.run() == 10)
+            #expect(!FileManager.default.fileExists(atPath: path + ".joining"))
+            #expect(!FileManager.default.fileExists(atPath: path + ".joining-journal"))
+            let store = try open()
+            #expect(try store.bodiesPrunedBelow() == 11)
             #expect(try store.scan(prefix: "", limit: 10_000) == (try node.store.scan(prefix: "", limit: 10_000)))
             #expect(try store.tip() == (try node.store.tip()))
             let ids = try #require(try node.store.fullBlock(at: 10)).transactions.map(\.id)
@@ -136,9 +147,11 @@ struct DirectorySnapshotSource: SnapshotSource {
                 DirectorySnapshotSource(name: "a", offer: offer, directory: folder, failFrom: cutAt),
                 DirectorySnapshotSource(name: "b", offer: offer, directory: folder, failFrom: cutAt),
             ]
-            let (store, first) = try join(dir, failing)
+            let (open, first) = try join(dir, failing)
             await #expect(throws: ChainError.self) { try await first.run() }
-            try expectEmpty(store, node)
+            try expectEmpty(try open(), node)
+            let path = dir.appendingPathComponent("observer0.sqlite").path
+            #expect(!FileManager.default.fileExists(atPath: path + ".joining"))
             let download = dir.appendingPathComponent("download")
             let staged = Set(
                 try FileManager.default.contentsOfDirectory(atPath: download.path).compactMap { name in
@@ -150,6 +163,7 @@ struct DirectorySnapshotSource: SnapshotSource {
             let (_, second) = try join(dir, [good])
             #expect(try await second.run() == 10)
             #expect(Set(good.askedFor) == Set(0..<manifest.chunkCount).subtracting(staged))
+            let store = try open()
             #expect(try store.scan(prefix: "", limit: 10_000) == (try node.store.scan(prefix: "", limit: 10_000)))
         }
     }
@@ -165,14 +179,14 @@ struct DirectorySnapshotSource: SnapshotSource {
                 try cut(node, dir, entryCount: manifest.entryCount + 1), try cut(node, dir, replace: [3: backwards]),
             ] {
                 let source = DirectorySnapshotSource(name: "forged", offer: forged.0, directory: forged.2)
-                let (store, join) = try join(dir, [source])
+                let (open, join) = try join(dir, [source])
                 do {
                     try await join.run()
                     Issue.record("loaded")
                 } catch let e as ChainError {
                     #expect(e.code == .snapshotMismatch, "\(e)")
                 }
-                try expectEmpty(store, node)
+                try expectEmpty(try open(), node)
             }
         }
     }
