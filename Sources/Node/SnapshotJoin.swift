@@ -45,11 +45,14 @@ public struct HTTPSnapshotSource: SnapshotSource {
 /// The offers of all sources are read; signatures of the same manifest are merged across them
 /// (each validator serves at least its own); the highest snapshot whose signatures are a quorum of
 /// the validators in force at its height (the genesis set, followed through the epoch changes an
-/// offer carries, each checked against the set before it) is taken. Its chunks are downloaded
-/// into `<download>` one by one, each checked against the manifest before it is kept, from any
-/// source offering the same manifest; a restarted join keeps the chunks already checked. Then the
-/// snapshot is loaded in one SQLite transaction (`BlockStore.installSnapshot`), and block sync
-/// continues from the next height. A node that already holds blocks is left as it is.
+/// offer carries, each checked against the set before it) is taken. Its chunks are fetched from
+/// the sources offering the same manifest, `parallel` requests at a time (each index first from
+/// another source, a refused chunk from the next), each checked against the manifest where it
+/// arrives and staged in `<download>` (a restarted join keeps the chunks already checked); the
+/// load takes them in order as they come (`SnapshotChunkFeed`: at most `window` held), in one
+/// SQLite transaction, building the database beside the empty one and renaming it over it
+/// (`BlockStore.installSnapshot(atPath:)`). Block sync continues from the next height. A node that
+/// already holds blocks is left as it is.
 public struct SnapshotJoin: Sendable {
     let genesis: Genesis
     let databasePath: String
