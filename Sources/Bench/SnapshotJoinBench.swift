@@ -186,12 +186,17 @@ public enum SnapshotJoinBench {
 
     /// A whole join of a fresh store `<dir>/join.sqlite` from `sources` (base URLs serving
     /// `<dir>/serve`); the seconds it took.
-    public static func join(dir: URL, sources: [String], synchronousFull: Bool) async throws -> Double {
+    /// With `resume`, the database and the staged chunks an interrupted join left are kept.
+    public static func join(dir: URL, sources: [String], synchronousFull: Bool, resume: Bool = false) async throws
+        -> Double
+    {
         let genesis = try genesis(dir)
         let path = dir.appendingPathComponent("join.sqlite").path
-        _ = try freshStore(path, genesis: genesis, synchronousFull: synchronousFull)
         let download = URL(fileURLWithPath: path + ".download")
-        try? FileManager.default.removeItem(at: download)
+        if !resume {
+            _ = try freshStore(path, genesis: genesis, synchronousFull: synchronousFull)
+            try? FileManager.default.removeItem(at: download)
+        }
         let join = SnapshotJoin(
             genesis: genesis, databasePath: path, sources: try sources.map { try HTTPSnapshotSource($0) },
             download: download, logger: Logger(label: "bench-snapshot"))

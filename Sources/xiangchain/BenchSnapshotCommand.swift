@@ -23,6 +23,7 @@ struct BenchSnapshotCommand: AsyncParsableCommand {
     @Option(help: "prepare: crypto suite (ed25519: SHA-256, sm2: SM3).") var suite: CryptoSuite = .ed25519
     @Option(help: "join: base URL of a source serving <dir>/serve; repeatable.") var source: [String] = []
     @Flag(help: "install: load into the open store (as before the build-aside load).") var inPlace = false
+    @Flag(help: "join: keep the database and staged chunks an interrupted join left.") var resume = false
     @Flag(help: "fsync at every commit, as a node with syncCommits (the default).") var syncFull = false
 
     func run() async throws {
@@ -38,7 +39,7 @@ struct BenchSnapshotCommand: AsyncParsableCommand {
             print(String(format: "install: %.2f s, %.0f entries/s", s, Double(m.entryCount) / s))
         case "join":
             guard !source.isEmpty else { throw ValidationError("join needs --source") }
-            let s = try await SnapshotJoinBench.join(dir: dir, sources: source, synchronousFull: syncFull)
+            let s = try await SnapshotJoinBench.join(dir: dir, sources: source, synchronousFull: syncFull, resume: resume)
             print(String(format: "join: %.2f s", s))
         default:
             throw ValidationError("step must be prepare, install or join")
