@@ -105,7 +105,9 @@ let package = Package(
         ),
         .target(
             name: "Storage",
-            dependencies: ["ChainCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "ChainCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

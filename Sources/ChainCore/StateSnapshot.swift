@@ -1,3 +1,5 @@
+import Foundation
+
 /// The whole contract state at one height, as a node joining the chain loads it instead of
 /// replaying every block (`docs/proofs.md`, state snapshots), with the ids of the transactions
 /// committed in the last stretch of blocks before it.
@@ -201,26 +203,93 @@ public enum SnapshotChunk {
     /// Decodes a chunk whose keys must be strictly increasing and above `after` (the last key of
     /// the previous chunk).
     public static func decode(_ bytes: [UInt8], after: String?) throws(ChainError) -> [StateEntry] {
+        var out: [StateEntry] = []
+        do {
+            try scan(bytes, after: after.map { Array($0.utf8) }) { count in
+                out.reserveCapacity(count)
+            } entry: { key, value in
+                out.append(StateEntry(key: String(decoding: key, as: UTF8.self), value: Array(value)))
+            }
+        } catch let e as ChainError {
+            throw e
+        } catch {
+            throw .decoding("\(error)")  // not reached: the closures above do not throw
+        }
+        return out
+    }
+
+    /// Walks a chunk's entries in place, without copying them: `start` gets the entry count the
+    /// chunk claims (at most one per 8 bytes of it), then `entry` each key (valid UTF-8) and value
+    /// as views of `bytes`, valid only during the call. The keys must be strictly increasing and
+    /// above `after` (the last key of the previous chunk, as bytes), and the chunk must end with
+    /// its last entry. A refusal (`snapshot_mismatch`, `decoding_failed`,
+    /// `snapshot_chunk_too_large`, or what `start` or `entry` throw) may come after `entry` saw
+    /// some entries. Returns the last key (`after` for a chunk of none).
+    @discardableResult
+    public static func scan(
+        _ bytes: [UInt8], after: [UInt8]?, start: (Int) throws -> Void = { _ in },
+        entry: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void
+    ) throws -> [UInt8]? {
         guard bytes.count <= maxBytes else {
             throw ChainError(.snapshotChunkTooLarge, "a snapshot chunk of \(bytes.count) bytes; at most \(maxBytes)")
         }
-        var r = BinaryReader(bytes, maxFieldLength: maxBytes)
-        let count = Int(try r.u32())
-        guard count <= bytes.count / 8 else { throw ChainError(.snapshotMismatch, "chunk claims \(count) entries") }
-        var out: [StateEntry] = []
-        out.reserveCapacity(count)
-        var last = after.map { Array($0.utf8) }
-        for _ in 0..<count {
-            let key = try r.string()
-            let bytes = Array(key.utf8)
-            if let last, !last.lexicographicallyPrecedes(bytes) {
-                throw ChainError(.snapshotMismatch, "snapshot keys are not in strictly increasing order at \"\(key)\"")
+        return try bytes.withUnsafeBytes { raw -> [UInt8]? in
+            let end = raw.count
+            var pos = 0
+            func u32() throws(ChainError) -> Int {
+                guard end - pos >= 4 else { throw .decoding("input ends early (need 4 bytes, have \(end - pos))") }
+                let v = Int(raw[pos]) << 24 | Int(raw[pos + 1]) << 16 | Int(raw[pos + 2]) << 8 | Int(raw[pos + 3])
+                pos += 4
+                return v
             }
-            out.append(StateEntry(key: key, value: try r.lengthPrefixed()))
-            last = bytes
+            func field() throws(ChainError) -> UnsafeRawBufferPointer {
+                let n = try u32()
+                guard n <= maxBytes else { throw .decoding("field of \(n) bytes exceeds the limit of \(maxBytes)") }
+                guard n <= end - pos else { throw .decoding("input ends early (need \(n) bytes, have \(end - pos))") }
+                defer { pos += n }
+                return UnsafeRawBufferPointer(rebasing: raw[pos..<pos + n])
+            }
+            let count = try u32()
+            guard count <= bytes.count / 8 else { throw ChainError(.snapshotMismatch, "chunk claims \(count) entries") }
+            try start(count)
+            var last: UnsafeRawBufferPointer?
+            for _ in 0..<count {
+                let key = try field()
+                guard isUTF8(key) else { throw ChainError.decoding("string is not valid UTF-8") }
+                let ordered =
+                    if let last { precedes(last, key) } else if let after { after.withUnsafeBytes { precedes($0, key) } } else {
+                        true
+                    }
+                guard ordered else {
+                    throw ChainError(
+                        .snapshotMismatch,
+                        "snapshot keys are not in strictly increasing order at \"\(String(decoding: key, as: UTF8.self))\"")
+                }
+                try entry(key, try field())
+                last = key
+            }
+            guard pos == end else { throw ChainError.decoding("\(end - pos) trailing bytes") }
+            return last.map { Array($0) } ?? after
         }
-        try r.finish()
-        return out
+    }
+
+    /// Whether `a` comes strictly before `b` in byte order.
+    static func precedes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        let common = min(a.count, b.count)
+        if common > 0, let pa = a.baseAddress, let pb = b.baseAddress {
+            let c = memcmp(pa, pb, common)
+            if c != 0 { return c < 0 }
+        }
+        return a.count < b.count
+    }
+
+    /// Whether `bytes` are valid UTF-8 (the ASCII run they mostly are is checked a word at a time).
+    static func isUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        let n = bytes.count
+        while i + 8 <= n, bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i += 8 }
+        while i < n, bytes[i] < 0x80 { i += 1 }
+        return i == n || String(validating: bytes[i...], as: UTF8.self) != nil
     }
 }
 
@@ -317,6 +386,35 @@ public enum CommittedIDChunk {
     }
 }
 
+/// A snapshot chunk whose size and hash were checked against those a manifest lists for its
+/// index: the hashing can run where the chunk arrives (several at a time), and the
+/// `SnapshotReceiver` that takes it in order compares the hash it carries with its manifest's.
+public struct CheckedSnapshotChunk: Sendable {
+    /// The chunk's index in the manifest's one numbering of both kinds.
+    public let index: Int
+    /// The chunk.
+    public let bytes: [UInt8]
+    /// The chain hash of `bytes`, computed here.
+    let hash: Hash256
+
+    /// Checks `bytes` as chunk `index` of `manifest`: at most `SnapshotChunk.maxBytes`
+    /// (`snapshot_chunk_too_large`), hashing (with the chain's `hasher`) to the listed hash
+    /// (`snapshot_mismatch`, also for an index the manifest does not list).
+    public init(index: Int, _ bytes: [UInt8], manifest: SnapshotManifest, hasher: ChainHasher) throws(ChainError) {
+        guard bytes.count <= SnapshotChunk.maxBytes else {
+            throw ChainError(
+                .snapshotChunkTooLarge, "snapshot chunk \(index) has \(bytes.count) bytes; at most \(SnapshotChunk.maxBytes)")
+        }
+        let hash = hasher.hash(bytes)
+        guard let listed = manifest.chunkHash(index), hash == listed else {
+            throw ChainError(.snapshotMismatch, "snapshot chunk \(index) does not hash to the certified manifest's")
+        }
+        self.index = index
+        self.bytes = bytes
+        self.hash = hash
+    }
+}
+
 /// Takes a certified snapshot's chunks in order and hands back their contents once each is
 /// checked against the manifest: its index is the next one, its size is bounded, its hash is the
 /// listed one, it decodes, and its keys (ids) continue the order. State chunks come first
@@ -333,7 +431,9 @@ public struct SnapshotReceiver: Sendable {
     /// Index of the chunk expected next.
     public private(set) var nextChunk = 0
     /// Last key received so far.
-    public private(set) var lastKey: String?
+    public var lastKey: String? { lastKeyBytes.map { String(decoding: $0, as: UTF8.self) } }
+    /// Last key received so far, as bytes.
+    public private(set) var lastKeyBytes: [UInt8]?
     /// Entries received so far.
     public private(set) var entries: UInt64 = 0
     /// Last committed id received so far.
@@ -349,8 +449,8 @@ public struct SnapshotReceiver: Sendable {
         self.blockTime = blockTime
     }
 
-    /// The checks every chunk passes: next in order, of kind `committedIDs`, size, hash.
-    private func check(index: Int, _ bytes: [UInt8], committedIDs: Bool) throws(ChainError) {
+    /// The checks every chunk passes: next in order, of kind `committedIDs`.
+    private func checkOrder(_ index: Int, committedIDs: Bool) throws(ChainError) {
         let range =
             committedIDs ? manifest.chunkHashes.count..<manifest.chunkCount : 0..<manifest.chunkHashes.count
         guard index == nextChunk, range.contains(index) else {
@@ -359,36 +459,79 @@ public struct SnapshotReceiver: Sendable {
                 "snapshot chunk \(index) arrived as a \(committedIDs ? "committed-id" : "state") chunk; chunk \(nextChunk) of \(manifest.chunkCount) is the next one"
             )
         }
-        guard bytes.count <= SnapshotChunk.maxBytes else {
-            throw ChainError(
-                .snapshotChunkTooLarge, "snapshot chunk \(index) has \(bytes.count) bytes; at most \(SnapshotChunk.maxBytes)")
+    }
+
+    /// `checkOrder`, and the chunk was checked against this manifest's hash of it.
+    private func check(_ chunk: CheckedSnapshotChunk, committedIDs: Bool) throws(ChainError) {
+        try checkOrder(chunk.index, committedIDs: committedIDs)
+        guard chunk.hash == manifest.chunkHash(chunk.index) else {
+            throw ChainError(.snapshotMismatch, "snapshot chunk \(chunk.index) does not hash to the certified manifest's")
         }
-        guard hasher.hash(bytes) == manifest.chunkHash(index) else {
-            throw ChainError(.snapshotMismatch, "snapshot chunk \(index) does not hash to the certified manifest's")
-        }
+    }
+
+    /// Checks chunk `index` against the manifest (`CheckedSnapshotChunk`), with this receiver's hasher.
+    public func checked(index: Int, _ bytes: [UInt8]) throws(ChainError) -> CheckedSnapshotChunk {
+        try CheckedSnapshotChunk(index: index, bytes, manifest: manifest, hasher: hasher)
     }
 
     /// Checks state chunk `index` and returns its entries; nothing changes when it is refused.
     public mutating func accept(index: Int, _ bytes: [UInt8]) throws(ChainError) -> [StateEntry] {
-        try check(index: index, bytes, committedIDs: false)
-        let decoded = try SnapshotChunk.decode(bytes, after: lastKey)
-        guard entries + UInt64(decoded.count) <= manifest.entryCount else {
-            throw ChainError(.snapshotMismatch, "the snapshot holds more entries than its manifest counts")
+        try checkOrder(index, committedIDs: false)
+        var out: [StateEntry] = []
+        do {
+            try accept(try checked(index: index, bytes)) { count in
+                out.reserveCapacity(count)
+            } entry: { key, value in
+                out.append(StateEntry(key: String(decoding: key, as: UTF8.self), value: Array(value)))
+            }
+        } catch let e as ChainError {
+            throw e
+        } catch {
+            throw .decoding("\(error)")  // not reached: the closures above do not throw
+        }
+        return out
+    }
+
+    /// Takes state chunk `chunk` (checked against the manifest's hash of it, possibly on another
+    /// thread) and hands its entries to `entry` in place (`SnapshotChunk.scan`): without a copy,
+    /// as views valid only during the call. On a refusal `entry` may have seen some of them, and
+    /// the receiver does not move on: the caller discards what it got (one SQLite transaction).
+    public mutating func accept(
+        _ chunk: CheckedSnapshotChunk, start: (Int) throws -> Void = { _ in },
+        entry: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        try check(chunk, committedIDs: false)
+        var count = 0
+        let entries = self.entries
+        let total = manifest.entryCount
+        let last = try SnapshotChunk.scan(chunk.bytes, after: lastKeyBytes) { n in
+            guard entries + UInt64(n) <= total else {
+                throw ChainError(.snapshotMismatch, "the snapshot holds more entries than its manifest counts")
+            }
+            count = n
+            try start(n)
+        } entry: { key, value in
+            try entry(key, value)
         }
         nextChunk += 1
-        entries += UInt64(decoded.count)
-        if let last = decoded.last { lastKey = last.key }
-        return decoded
+        self.entries += UInt64(count)
+        if count > 0 { lastKeyBytes = last }
     }
 
     /// Checks committed-id chunk `index` (numbered after the state chunks) and returns its ids;
     /// nothing changes when it is refused.
     public mutating func acceptCommitted(index: Int, _ bytes: [UInt8]) throws(ChainError) -> [CommittedID] {
-        try check(index: index, bytes, committedIDs: true)
+        try checkOrder(index, committedIDs: true)
+        return try acceptCommitted(try checked(index: index, bytes))
+    }
+
+    /// `acceptCommitted(index:_:)` of a chunk checked against the manifest's hash of it.
+    public mutating func acceptCommitted(_ chunk: CheckedSnapshotChunk) throws(ChainError) -> [CommittedID] {
+        try check(chunk, committedIDs: true)
         guard manifest.committedSince <= blockTime else {
             throw ChainError(.snapshotMismatch, "the manifest's committed-id window starts after its block")
         }
-        let decoded = try CommittedIDChunk.decode(bytes, after: lastID, times: manifest.committedSince...blockTime)
+        let decoded = try CommittedIDChunk.decode(chunk.bytes, after: lastID, times: manifest.committedSince...blockTime)
         guard committed + UInt64(decoded.count) <= manifest.committedCount else {
             throw ChainError(.snapshotMismatch, "the snapshot carries more committed ids than its manifest counts")
         }

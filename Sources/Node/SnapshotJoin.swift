@@ -45,28 +45,50 @@ public struct HTTPSnapshotSource: SnapshotSource {
 /// The offers of all sources are read; signatures of the same manifest are merged across them
 /// (each validator serves at least its own); the highest snapshot whose signatures are a quorum of
 /// the validators in force at its height (the genesis set, followed through the epoch changes an
-/// offer carries, each checked against the set before it) is taken. Its chunks are downloaded
-/// into `<download>` one by one, each checked against the manifest before it is kept, from any
-/// source offering the same manifest; a restarted join keeps the chunks already checked. Then the
-/// snapshot is loaded in one SQLite transaction (`BlockStore.installSnapshot`), and block sync
-/// continues from the next height. A node that already holds blocks is left as it is.
+/// offer carries, each checked against the set before it) is taken. Its chunks are fetched from
+/// the sources offering the same manifest, `parallel` requests at a time (each index first from
+/// another source, a refused chunk from the next), each checked against the manifest where it
+/// arrives and staged in `<download>` (a restarted join keeps the chunks already checked); the
+/// load takes them in order as they come (`SnapshotChunkFeed`: at most `window` held), in one
+/// SQLite transaction, building the database beside the empty one and renaming it over it
+/// (`BlockStore.installSnapshot(atPath:)`). Block sync continues from the next height. A node that
+/// already holds blocks is left as it is.
 public struct SnapshotJoin: Sendable {
     let genesis: Genesis
-    let store: BlockStore
+    let databasePath: String
     let sources: [any SnapshotSource]
     let download: URL
     let logger: Logger
     let timestampToleranceMs: Int64
+    /// Chunk requests in flight at most.
+    let parallel: Int
+    /// Chunks held in memory between the downloads and the load at most.
+    let window: Int
 
     /// A join of the node whose database is `store`, chunks staged in `download`; the node's
-    /// `timestampToleranceMs` (a snapshot must carry the committed ids of at least twice that).
+    /// `timestampToleranceMs` (a snapshot must carry the committed ids of at least twice that);
+    /// at most `parallel` chunk requests in flight and `window` chunks held (at least 1 each).
     public init(
         genesis: Genesis, store: BlockStore, sources: [any SnapshotSource], download: URL, logger: Logger,
-        timestampToleranceMs: Int64 = 600_000
+        timestampToleranceMs: Int64 = 600_000, parallel: Int = 4, window: Int = 8
     ) {
+        self.init(
+            genesis: genesis, databasePath: store.path, sources: sources, download: download, logger: logger,
+            timestampToleranceMs: timestampToleranceMs, parallel: parallel, window: window)
+    }
+
+    /// A join of the node whose database is at `databasePath`, which no connection should hold
+    /// open meanwhile (the loaded database replaces it: `BlockStore.installSnapshot(atPath:)`;
+    /// with one open, the load runs in place, writing the data twice); otherwise as above.
+    public init(
+        genesis: Genesis, databasePath: String, sources: [any SnapshotSource], download: URL, logger: Logger,
+        timestampToleranceMs: Int64 = 600_000, parallel: Int = 4, window: Int = 8
+    ) {
+        self.databasePath = databasePath
         self.timestampToleranceMs = timestampToleranceMs
+        self.parallel = max(1, parallel)
+        self.window = max(1, window)
         self.genesis = genesis
-        self.store = store
         self.sources = sources
         self.download = download
         self.logger = logger
@@ -86,7 +108,7 @@ public struct SnapshotJoin: Sendable {
     /// chunks do not match (nothing is loaded then).
     @discardableResult
     public func run() async throws -> UInt64? {
-        guard try store.tip() == nil else { return nil }
+        guard try BlockStore.isEmpty(atPath: databasePath, hasher: genesis.suite.hasher) else { return nil }
         var offers: [Hash256: Offer] = [:]
         var lastError: (any Error)?
         for source in sources {
@@ -137,44 +159,49 @@ public struct SnapshotJoin: Sendable {
 
     func load(_ offer: Offer, headerSignatures: [ValidatorSignature]) async throws {
         let manifest = offer.manifest
-        let hasher = genesis.suite.hasher
         try FileManager.default.createDirectory(at: download, withIntermediateDirectories: true)
-        // A chunk already here from an interrupted join is kept when it is the manifest's.
-        for index in 0..<manifest.chunkCount {
-            let file = download.appendingPathComponent(BlockStore.snapshotChunkName(index))
-            if let data = try? Data(contentsOf: file), hasher.hash(Array(data)) == manifest.chunkHash(index) { continue }
-            var fetched = false
-            var last: (any Error)?
-            for source in offer.sources {
-                do {
-                    let bytes = try await source.snapshotChunk(height: manifest.height, index: index)
-                    guard bytes.count <= SnapshotChunk.maxBytes else {
-                        throw ChainError(.snapshotChunkTooLarge, "chunk \(index) from \(source.name) has \(bytes.count) bytes")
+        let feed = SnapshotChunkFeed(count: manifest.chunkCount, window: window)
+        // The downloads run their hashing and staging writes on a thread of their own, the load
+        // on another: off the cooperative pool, one core each.
+        let downloads = ThreadExecutor(name: "snapshot-download")
+        defer { downloads.shutdown() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<min(parallel, manifest.chunkCount) {
+                group.addTask(executorPreference: downloads) {
+                    do {
+                        while let index = await feed.claim() { feed.deliver(try await fetch(index, offer)) }
+                    } catch {
+                        feed.fail(error)
+                        throw error
                     }
-                    guard hasher.hash(bytes) == manifest.chunkHash(index) else {
-                        throw ChainError(.snapshotMismatch, "chunk \(index) from \(source.name) is not the certified one")
-                    }
-                    try Data(bytes).write(to: file, options: .atomic)
-                    fetched = true
-                    break
-                } catch {
-                    last = error
-                    logger.warning("snapshot chunk refused", metadata: ["source": "\(source.name)", "reason": "\(error)"])
                 }
             }
-            guard fetched else { throw last ?? ChainError(.syncFailed, "no source served chunk \(index)") }
-        }
-        let store = self.store
-        let download = self.download
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-            DispatchQueue.global().async {
-                c.resume(
-                    with: Result {
-                        try store.installSnapshot(manifest, header: offer.header, signatures: headerSignatures) { index in
-                            Array(try Data(contentsOf: download.appendingPathComponent(BlockStore.snapshotChunkName(index))))
+            let path = databasePath
+            let hasher = genesis.suite.hasher
+            group.addTask {
+                do {
+                    let swapped = try await withCheckedThrowingContinuation { (c: CheckedContinuation<Bool, any Error>) in
+                        DispatchQueue.global().async {
+                            c.resume(
+                                with: Result {
+                                    try BlockStore.installSnapshot(
+                                        atPath: path, hasher: hasher, manifest, header: offer.header,
+                                        signatures: headerSignatures
+                                    ) { try feed.take($0) }
+                                })
                         }
-                    })
+                    }
+                    if !swapped {
+                        logger.notice(
+                            "snapshot loaded in place, writing it twice: another connection held the database open",
+                            metadata: ["path": "\(path)"])
+                    }
+                } catch {
+                    feed.fail(error)
+                    throw error
+                }
             }
+            try await group.waitForAll()
         }
         try? FileManager.default.removeItem(at: download)
         logger.info(
@@ -183,6 +210,39 @@ public struct SnapshotJoin: Sendable {
                 "height": "\(manifest.height)", "entries": "\(manifest.entryCount)",
                 "committed": "\(manifest.committedCount)", "chunks": "\(manifest.chunkCount)",
             ])
+    }
+
+    /// Chunk `index` checked against the manifest: the one staged by an interrupted join when it
+    /// matches, else from the offer's sources in turn, starting at a different one for each
+    /// index (so the chunks in flight spread over them); a chunk that one refuses or serves
+    /// wrong is taken from the next. A fetched chunk is staged in `download` for a restarted
+    /// join (not read back by this one).
+    func fetch(_ index: Int, _ offer: Offer) async throws -> CheckedSnapshotChunk {
+        let manifest = offer.manifest
+        let hasher = genesis.suite.hasher
+        let file = download.appendingPathComponent(BlockStore.snapshotChunkName(index))
+        if let data = try? Data(contentsOf: file),
+            let chunk = try? CheckedSnapshotChunk(index: index, Array(data), manifest: manifest, hasher: hasher)
+        {
+            return chunk
+        }
+        var last: (any Error)?
+        for k in 0..<offer.sources.count {
+            let source = offer.sources[(index + k) % offer.sources.count]
+            do {
+                let chunk = try CheckedSnapshotChunk(
+                    index: index, try await source.snapshotChunk(height: manifest.height, index: index), manifest: manifest,
+                    hasher: hasher)
+                try Data(chunk.bytes).write(to: file)
+                return chunk
+            } catch {
+                try Task.checkCancellation()
+                last = error
+                logger.warning(
+                    "snapshot chunk refused", metadata: ["source": "\(source.name)", "chunk": "\(index)", "reason": "\(error)"])
+            }
+        }
+        throw last ?? ChainError(.syncFailed, "no source served chunk \(index)")
     }
 
     /// Parses an offer: `manifest` and `header` base64, `signatures` and `headerSignatures`

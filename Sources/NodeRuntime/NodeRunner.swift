@@ -46,12 +46,17 @@ public enum NodeRunner {
         let metrics = NodeMetrics(factory: PrometheusMetricsFactory(registry: registry))
         // An empty node told to start from a snapshot loads the newest certified one first.
         if !config.snapshotFrom.isEmpty {
-            let store = try BlockStore(
-                path: nodeHome.databasePath, hasher: genesis.suite.hasher, synchronousFull: config.syncCommits)
-            try store.bindGenesis(hash: try genesis.hash, chainId: genesis.chainId)
-            if try store.tip() == nil {
+            // Bound to the genesis first; not held open during the join (the loaded database replaces it).
+            let empty = try {
+                let store = try BlockStore(
+                    path: nodeHome.databasePath, hasher: genesis.suite.hasher, synchronousFull: config.syncCommits)
+                try store.bindGenesis(hash: try genesis.hash, chainId: genesis.chainId)
+                return try store.tip() == nil
+            }()
+            if empty {
                 try await SnapshotJoin(
-                    genesis: genesis, store: store, sources: try config.snapshotFrom.map { try HTTPSnapshotSource($0) },
+                    genesis: genesis, databasePath: nodeHome.databasePath,
+                    sources: try config.snapshotFrom.map { try HTTPSnapshotSource($0) },
                     download: URL(fileURLWithPath: nodeHome.databasePath + ".download"), logger: logger,
                     timestampToleranceMs: config.timestampToleranceMs
                 ).run()

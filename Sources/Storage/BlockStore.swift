@@ -47,6 +47,10 @@ public final class BlockStore: Sendable {
         try migrator.migrate(pool)
     }
 
+    /// Closes the database's connections now (reads and writes fail afterwards), rather than
+    /// when the store is released.
+    public func close() throws { try pool.close() }
+
     private var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1") { db in

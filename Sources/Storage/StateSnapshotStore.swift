@@ -1,6 +1,11 @@
 import ChainCore
 import Foundation
 import GRDB
+import GRDBSQLite
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Writing the state as a snapshot, and loading a certified snapshot into an empty store
 /// (`docs/proofs.md`, state snapshots).
@@ -120,57 +125,179 @@ extension BlockStore {
         _ manifest: SnapshotManifest, header: BlockHeader, signatures: [ValidatorSignature],
         chunk: (Int) throws -> [UInt8]
     ) throws {
+        let hasher = self.hasher
+        try installSnapshot(manifest, header: header, signatures: signatures) { index in
+            try CheckedSnapshotChunk(index: index, try chunk(index), manifest: manifest, hasher: hasher)
+        }
+    }
+
+    /// `installSnapshot(_:header:signatures:chunk:)` of chunks already checked against the
+    /// manifest's hashes (`checked(i)` may block until chunk `i` has arrived: the load runs as
+    /// the chunks come, in one SQLite transaction that anything thrown rolls back). The entries
+    /// go from each chunk's bytes straight into one prepared statement, in key order (appends to
+    /// the state's B-tree). Blocking: call it off the cooperative pool.
+    public func installSnapshot(
+        _ manifest: SnapshotManifest, header: BlockHeader, signatures: [ValidatorSignature],
+        checked: (Int) throws -> CheckedSnapshotChunk
+    ) throws {
         guard header.hash == manifest.headerHash, header.height == manifest.height, header.chainId == manifest.chainId,
             manifest.height >= 1
         else {
             throw ChainError(.snapshotMismatch, "the header given is not the snapshot's block")
         }
-        try pool.write { db in
-            guard try Int64.fetchOne(db, sql: "SELECT MAX(height) FROM blocks") == nil else {
-                throw ChainError(.storeNotEmpty, "this node already holds blocks; a snapshot loads only into an empty node")
-            }
-            try db.execute(
-                sql: """
-                    INSERT INTO blocks (height, hash, header, signatures, time, tx_count, result_root, state_hash)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    try Self.column(header.height), Data(header.hash.bytes), Data(header.encoded),
-                    Data(ValidatorSignature.encodeList(signatures)), header.timestamp, Int64(header.txCount),
-                    Data(manifest.resultRoot.bytes), Data(manifest.stateHash.bytes),
-                ])
-            let put = try db.cachedStatement(sql: "INSERT INTO state (key, value, height) VALUES (?, ?, ?)")
-            var receiver = SnapshotReceiver(manifest: manifest, hasher: hasher, blockTime: header.timestamp)
-            let height = try Self.column(manifest.height)
-            for index in 0..<manifest.chunkHashes.count {
-                for e in try receiver.accept(index: index, try chunk(index)) {
-                    try put.execute(arguments: [e.key, Data(e.value), height])
+        try pool.write { db in try Self.load(db, manifest, header: header, signatures: signatures, hasher: hasher, checked) }
+    }
+
+    /// Fills the empty database `db` (in its transaction) with the snapshot: `installSnapshot`.
+    static func load(
+        _ db: Database, _ manifest: SnapshotManifest, header: BlockHeader, signatures: [ValidatorSignature],
+        hasher: ChainHasher, _ checked: (Int) throws -> CheckedSnapshotChunk
+    ) throws {
+        guard try Int64.fetchOne(db, sql: "SELECT MAX(height) FROM blocks") == nil else {
+            throw ChainError(.storeNotEmpty, "this node already holds blocks; a snapshot loads only into an empty node")
+        }
+        try db.execute(
+            sql: """
+                INSERT INTO blocks (height, hash, header, signatures, time, tx_count, result_root, state_hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                try Self.column(header.height), Data(header.hash.bytes), Data(header.encoded),
+                Data(ValidatorSignature.encodeList(signatures)), header.timestamp, Int64(header.txCount),
+                Data(manifest.resultRoot.bytes), Data(manifest.stateHash.bytes),
+            ])
+        var receiver = SnapshotReceiver(manifest: manifest, hasher: hasher, blockTime: header.timestamp)
+        let height = try Self.column(manifest.height)
+        let put = try BulkInsert(db, sql: "INSERT INTO state (key, value, height) VALUES (?, ?, ?)")
+        for index in 0..<manifest.chunkHashes.count {
+            try receiver.accept(try checked(index)) { key, value in
+                try put.row { s in
+                    BulkInsert.text(s, 1, key)
+                    BulkInsert.blob(s, 2, value)
+                    sqlite3_bind_int64(s, 3, height)
                 }
-            }
-            try db.execute(sql: "DELETE FROM snapshot_txids")
-            let carry = try db.cachedStatement(sql: "INSERT INTO snapshot_txids (txid, time) VALUES (?, ?)")
-            for index in manifest.chunkHashes.count..<manifest.chunkCount {
-                for c in try receiver.acceptCommitted(index: index, try chunk(index)) {
-                    try carry.execute(arguments: [Data(c.id.bytes), c.blockTime])
-                }
-            }
-            try receiver.finish()
-            var bytes = [UInt8](repeating: 0, count: 8)
-            let below = manifest.height + 1
-            for i in 0..<8 { bytes[i] = UInt8(truncatingIfNeeded: below >> (8 * (7 - i))) }
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('bodies_pruned_below', ?)", arguments: [Data(bytes)])
-            // The earliest transaction timestamp whose commit before the snapshot the carried ids
-            // settle: the snapshot block's time less the tolerance (half the window).
-            let (span, overflow) = header.timestamp.subtractingReportingOverflow(manifest.committedSince)
-            if !overflow {
-                let earliest = UInt64(bitPattern: header.timestamp - span / 2)
-                for i in 0..<8 { bytes[i] = UInt8(truncatingIfNeeded: earliest >> (8 * (7 - i))) }
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('snapshot_earliest_timestamp', ?)",
-                    arguments: [Data(bytes)])
             }
         }
+        try db.execute(sql: "DELETE FROM snapshot_txids")
+        let carry = try BulkInsert(db, sql: "INSERT INTO snapshot_txids (txid, time) VALUES (?, ?)")
+        for index in manifest.chunkHashes.count..<manifest.chunkCount {
+            for c in try receiver.acceptCommitted(try checked(index)) {
+                try c.id.bytes.withUnsafeBytes { id in
+                    try carry.row { s in
+                        BulkInsert.blob(s, 1, id)
+                        sqlite3_bind_int64(s, 2, c.blockTime)
+                    }
+                }
+            }
+        }
+        try receiver.finish()
+        var bytes = [UInt8](repeating: 0, count: 8)
+        let below = manifest.height + 1
+        for i in 0..<8 { bytes[i] = UInt8(truncatingIfNeeded: below >> (8 * (7 - i))) }
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('bodies_pruned_below', ?)", arguments: [Data(bytes)])
+        // The earliest transaction timestamp whose commit before the snapshot the carried ids
+        // settle: the snapshot block's time less the tolerance (half the window).
+        let (span, overflow) = header.timestamp.subtractingReportingOverflow(manifest.committedSince)
+        if !overflow {
+            let earliest = UInt64(bitPattern: header.timestamp - span / 2)
+            for i in 0..<8 { bytes[i] = UInt8(truncatingIfNeeded: earliest >> (8 * (7 - i))) }
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('snapshot_earliest_timestamp', ?)",
+                arguments: [Data(bytes)])
+        }
+    }
+
+    /// `installSnapshot` into the empty database at `path` (`store_not_empty` otherwise), without
+    /// writing the data twice: the new database is built beside it, as `<path>.joining`, from a
+    /// copy of the empty one (its schema and genesis binding, `VACUUM INTO`) with SQLite's
+    /// rollback journal in memory and no fsync while loading (a crash there leaves only that file,
+    /// which the next install removes; the database at `path` is not touched); then it is
+    /// fsynced, set to WAL mode and renamed over `path` (atomic; the directory is fsynced). In WAL
+    /// mode, the one loading transaction went first to the WAL and again into the database at the
+    /// checkpoint that followed its commit. The swap needs no other connection to `path` (checked:
+    /// the empty database is taken out of WAL mode, which SQLite allows only to its one
+    /// connection); when one is open, the load runs in place (`installSnapshot`) instead, and
+    /// this returns false. Blocking: call it off the cooperative pool.
+    @discardableResult
+    public static func installSnapshot(
+        atPath path: String, hasher: ChainHasher, _ manifest: SnapshotManifest, header: BlockHeader,
+        signatures: [ValidatorSignature], checked: (Int) throws -> CheckedSnapshotChunk
+    ) throws -> Bool {
+        guard header.hash == manifest.headerHash, header.height == manifest.height, header.chainId == manifest.chainId,
+            manifest.height >= 1
+        else {
+            throw ChainError(.snapshotMismatch, "the header given is not the snapshot's block")
+        }
+        let side = path + ".joining"
+        func removeSide() {
+            for suffix in ["", "-journal", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: side + suffix) }
+        }
+        removeSide()
+        let live = try BlockStore(path: path, hasher: hasher)
+        guard try live.tip() == nil else {
+            throw ChainError(.storeNotEmpty, "this node already holds blocks; a snapshot loads only into an empty node")
+        }
+        try live.pool.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [side]) }
+        do {
+            try live.close()
+            // Out of WAL mode (its WAL and shared-memory files go): refused while another
+            // connection has the database open.
+            let alone = try DatabaseQueue(path: path)
+            defer { try? alone.close() }
+            guard
+                (try? alone.writeWithoutTransaction { db in
+                    try String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE")
+                }) == "delete"
+            else {
+                removeSide()
+                try BlockStore(path: path, hasher: hasher).installSnapshot(
+                    manifest, header: header, signatures: signatures, checked: checked)
+                return false
+            }
+        }
+        do {
+            let queue = try DatabaseQueue(path: side)
+            try queue.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA journal_mode = MEMORY")
+                try db.execute(sql: "PRAGMA synchronous = OFF")
+                try db.execute(sql: "PRAGMA cache_size = -65536")
+                try db.inTransaction {
+                    try load(db, manifest, header: header, signatures: signatures, hasher: hasher, checked)
+                    return .commit
+                }
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
+                    throw ChainError(.storageUnavailable, "cannot set \(side) to WAL mode")
+                }
+            }
+            try queue.close()
+            try fsync(side)
+            guard rename(side, path) == 0 else {
+                throw ChainError(.storageUnavailable, "cannot rename \(side) to \(path): errno \(errno)")
+            }
+            try fsync(URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        } catch {
+            removeSide()
+            throw error
+        }
+        return true
+    }
+
+    /// Whether the database at `path` (created if missing) holds no block; closed again before
+    /// this returns.
+    public static func isEmpty(atPath path: String, hasher: ChainHasher) throws -> Bool {
+        let store = try BlockStore(path: path, hasher: hasher)
+        defer { try? store.close() }
+        return try store.tip() == nil
+    }
+
+    /// Flushes the file or directory at `path` to the disk.
+    static func fsync(_ path: String) throws {
+        let fd = Glibc.open(path, O_RDONLY)
+        guard fd >= 0 else { throw ChainError(.storageUnavailable, "cannot open \(path): errno \(errno)") }
+        defer { Glibc.close(fd) }
+        guard Glibc.fsync(fd) == 0 else { throw ChainError(.storageUnavailable, "cannot fsync \(path): errno \(errno)") }
     }
 
     /// For a node started from a state snapshot, the earliest transaction timestamp for which the
@@ -183,6 +310,50 @@ extension BlockStore {
             else { return nil }
             guard raw.count == 8 else { throw ChainError(.storageCorrupt, "stored snapshot timestamp is not 8 bytes") }
             return Int64(bitPattern: raw.reduce(0) { $0 << 8 | UInt64($1) })
+        }
+    }
+}
+
+/// One prepared statement run once per row with its parameters bound in place (`SQLITE_STATIC`:
+/// SQLite reads the caller's bytes during the step, no copy and no boxing per value), for the
+/// bulk loads of `installSnapshot`. Only within the `Database` access it was made in.
+struct BulkInsert {
+    let statement: Statement
+    let db: Database
+
+    init(_ db: Database, sql: String) throws {
+        statement = try db.makeStatement(sql: sql)
+        self.db = db
+    }
+
+    /// Binds UTF-8 text that SQLite reads in place during the step; an empty one binds an empty
+    /// text (copied), not NULL.
+    static func text(_ s: OpaquePointer, _ column: Int32, _ bytes: UnsafeRawBufferPointer) {
+        if let base = bytes.baseAddress, !bytes.isEmpty {
+            sqlite3_bind_text(s, column, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
+        } else {
+            sqlite3_bind_text(s, column, "", 0, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+        }
+    }
+
+    /// Binds a blob that SQLite reads in place during the step; an empty one binds an empty
+    /// blob, not NULL.
+    static func blob(_ s: OpaquePointer, _ column: Int32, _ bytes: UnsafeRawBufferPointer) {
+        if let base = bytes.baseAddress, !bytes.isEmpty {
+            sqlite3_bind_blob(s, column, base, Int32(bytes.count), nil)
+        } else {
+            sqlite3_bind_zeroblob(s, column, 0)
+        }
+    }
+
+    /// Binds a row's parameters (`bind`, with pointers valid until this returns) and inserts it.
+    func row(_ bind: (OpaquePointer) -> Void) throws {
+        let s = statement.sqliteStatement
+        bind(s)
+        let code = sqlite3_step(s)
+        sqlite3_reset(s)
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: statement.sql)
         }
     }
 }
