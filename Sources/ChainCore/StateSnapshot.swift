@@ -203,11 +203,18 @@ public enum SnapshotChunk {
     /// Decodes a chunk whose keys must be strictly increasing and above `after` (the last key of
     /// the previous chunk).
     public static func decode(_ bytes: [UInt8], after: String?) throws(ChainError) -> [StateEntry] {
+        try collect { start, entry in _ = try scan(bytes, after: after.map { Array($0.utf8) }, start: start, entry: entry) }
+    }
+
+    /// The entries a chunk walker (`scan`, `SnapshotReceiver.accept`) hands out, as values.
+    static func collect(
+        _ walk: (
+            _ start: (Int) -> Void, _ entry: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void
+        ) throws -> Void
+    ) throws(ChainError) -> [StateEntry] {
         var out: [StateEntry] = []
         do {
-            try scan(bytes, after: after.map { Array($0.utf8) }) { count in
-                out.reserveCapacity(count)
-            } entry: { key, value in
+            try walk({ out.reserveCapacity($0) }) { key, value in
                 out.append(StateEntry(key: String(decoding: key, as: UTF8.self), value: Array(value)))
             }
         } catch let e as ChainError {
@@ -477,19 +484,8 @@ public struct SnapshotReceiver: Sendable {
     /// Checks state chunk `index` and returns its entries; nothing changes when it is refused.
     public mutating func accept(index: Int, _ bytes: [UInt8]) throws(ChainError) -> [StateEntry] {
         try checkOrder(index, committedIDs: false)
-        var out: [StateEntry] = []
-        do {
-            try accept(try checked(index: index, bytes)) { count in
-                out.reserveCapacity(count)
-            } entry: { key, value in
-                out.append(StateEntry(key: String(decoding: key, as: UTF8.self), value: Array(value)))
-            }
-        } catch let e as ChainError {
-            throw e
-        } catch {
-            throw .decoding("\(error)")  // not reached: the closures above do not throw
-        }
-        return out
+        let chunk = try checked(index: index, bytes)
+        return try SnapshotChunk.collect { start, entry in try accept(chunk, start: start, entry: entry) }
     }
 
     /// Takes state chunk `chunk` (checked against the manifest's hash of it, possibly on another
