@@ -130,7 +130,7 @@ public final class ChainNode: Sendable {
         }
         store = try BlockStore(
             path: databasePath, hasher: genesis.suite.hasher, synchronousFull: config.syncCommits,
-            mmapBytes: config.sqliteMmapMiB << 20)
+            retainedConsensusBlocks: config.consensusBlocksKept, mmapBytes: config.sqliteMmapMiB << 20)
         try store.bindGenesis(hash: genesisHash, chainId: genesis.chainId)
         let registry = ContractRegistry(contracts)
         configSource = try ConfigSource(initial: genesis.initialConfig)

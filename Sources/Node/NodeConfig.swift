@@ -17,6 +17,9 @@ public struct NodeConfig: Codable, Sendable {
     /// MiB of the chain database SQLite reads through a memory map (0: none). The mapped pages
     /// count in the node's resident set.
     public var sqliteMmapMiB: Int = 0
+    /// Heights of committed consensus blocks kept below the last committed one, served to
+    /// validators that catch up (at least 16).
+    public var consensusBlocksKept: Int = 10_000
     /// The mempool admits about this many seconds of the chain's recent commits (never fewer than
     /// a block's `maxBlockTxs`, never more than `mempoolCapacity`); beyond it submissions get 503
     /// at once. 0: the capacity alone.
@@ -150,6 +153,8 @@ public struct NodeConfig: Codable, Sendable {
         p2pListenHost = try c.decodeIfPresent(String.self, forKey: .p2pListenHost) ?? "127.0.0.1"
         mempoolCapacity = try c.decodeIfPresent(Int.self, forKey: .mempoolCapacity) ?? d.mempoolCapacity
         sqliteMmapMiB = min(max(try c.decodeIfPresent(Int.self, forKey: .sqliteMmapMiB) ?? d.sqliteMmapMiB, 0), 1 << 16)
+        consensusBlocksKept = min(
+            max(try c.decodeIfPresent(Int.self, forKey: .consensusBlocksKept) ?? d.consensusBlocksKept, 16), 10_000_000)
         mempoolQueueSeconds = try c.decodeIfPresent(Double.self, forKey: .mempoolQueueSeconds) ?? d.mempoolQueueSeconds
         blockIntervalMs = try c.decodeIfPresent(Int.self, forKey: .blockIntervalMs) ?? d.blockIntervalMs
         maxBlockTxs = try c.decodeIfPresent(Int.self, forKey: .maxBlockTxs) ?? d.maxBlockTxs

@@ -15,6 +15,11 @@ public final class ConsensusStore: Sendable {
         self.retainedCommitted = Int64(max(1, retainedCommitted))
     }
 
+    /// Committed consensus blocks held (at most about `retainedCommitted` heights of them).
+    public func committedBlockCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM consensus_blocks WHERE committed = 1") ?? 0 }
+    }
+
     /// Stores the consensus safety data (synchronously durable when `synchronousFull`).
     public func saveSafety(_ bytes: [UInt8]) throws {
         try pool.write { db in

@@ -100,6 +100,48 @@ import Testing
 }
 
 extension BFTNodeTests {
+    /// Committed consensus blocks are pruned below `consensusBlocksKept` heights; a validator cut
+    /// off while the others commit well past that window (57 blocks against 20 kept) still
+    /// catches up once it is back, and commits what they committed meanwhile.
+    @Test func aValidatorDownLongerThanTheKeptConsensusBlocksCatchesUp() async throws {
+        try await withTemporaryDirectory { dir in
+            let cluster = try Cluster(in: dir, consensusBlocksKept: 20)
+            let nodes = cluster.nodes
+            let farm = try cluster.consortium.identity(.farm, org: "org1")
+            func submit(_ count: Int, to targets: [Int]) throws -> [Hash256] {
+                try (0..<count).map { i in
+                    let tx = try farm.transaction(
+                        chain: "test-chain", contract: "evidence", method: "put", args: Fixtures.evidenceArgs())
+                    try nodes[targets[i % targets.count]].submit(tx)
+                    return tx.id
+                }
+            }
+            func committedEverywhere(_ ids: [Hash256], on which: [Int]) throws -> Bool {
+                try which.allSatisfy { try nodes[$0].store.committedIDs(among: ids).count == ids.count }
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for s in cluster.services { group.addTask { try await s.run() } }
+                let first = try submit(10, to: [0, 1, 2, 3])
+                #expect(try await waitUntil { try committedEverywhere(first, on: [0, 1, 2, 3]) })
+                cluster.hub.setDown("node3", true)
+                var all = first
+                for _ in 0..<30 {
+                    let more = try submit(3, to: [0, 1, 2])
+                    all += more
+                    #expect(try await waitUntil { try committedEverywhere(more, on: [0, 1, 2]) })
+                }
+                let ahead = try nodes[0].store.tip()?.height ?? 0
+                #expect(ahead > 40 + (try nodes[3].store.tip()?.height ?? 0), "the others did not get past the window")
+                #expect(try nodes[0].store.consensus.committedBlockCount() <= 21)
+                cluster.hub.setDown("node3", false)
+                let last = try submit(3, to: [0, 1, 2])
+                #expect(try await waitUntil(.seconds(60)) { try committedEverywhere(all + last, on: [0, 1, 2, 3]) })
+                #expect(try await waitUntil { try Set(nodes.map { try $0.store.tip()?.hash }).count == 1 })
+                group.cancelAll()
+            }
+        }
+    }
+
     /// Waits until every one of `services` lists `id` (and only it) as down, then checks for a
     /// second that none names it as the leader of a healthy chain.
     static func expectNamedDown<T>(_ id: String, by services: [ConsensusService<T>]) async throws {

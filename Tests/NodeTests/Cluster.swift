@@ -15,7 +15,7 @@ struct Cluster {
     let services: [ConsensusService<InMemoryTransport>]
     let hub: InMemoryHub
 
-    init(in dir: URL, suite: CryptoSuite = .ed25519) throws {
+    init(in dir: URL, suite: CryptoSuite = .ed25519, consensusBlocksKept: Int = 10_000) throws {
         let consortium = try TestConsortium(orgs: ["org0", "org1", "org2", "org3"], validators: 4, suite: suite)
         let ids = (0..<4).map { "node\($0)" }
         let hub = InMemoryHub(ids: ids)
@@ -26,6 +26,7 @@ struct Cluster {
         for k in 0..<4 {
             var nodeConfig = NodeConfig(nodeId: ids[k])
             nodeConfig.syncCommits = false
+            nodeConfig.consensusBlocksKept = consensusBlocksKept
             let node = try consortium.node(in: dir, config: nodeConfig, validator: k)
             nodes.append(node)
             services.append(
