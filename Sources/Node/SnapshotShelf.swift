@@ -80,11 +80,15 @@ public final class SnapshotShelf: Sendable {
 
     /// Keeps a signature of the snapshot at `height` (the caller verified it).
     public func addSignature(_ signature: ValidatorSignature, height: UInt64) throws {
+        try Self.keep(signature, in: folder(height))
+    }
+
+    static func keep(_ signature: ValidatorSignature, in folder: URL) throws {
         guard signature.validator.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }),
             !signature.validator.hasPrefix("."), signature.validator.utf8.count <= 128
         else { throw ChainError(.invalidParameter, "validator id \(signature.validator) cannot name a file") }
         try Data(signature.signature).write(
-            to: folder(height).appendingPathComponent("signature-\(signature.validator)"), options: .atomic)
+            to: folder.appendingPathComponent("signature-\(signature.validator)"), options: .atomic)
     }
 
     func folder(_ height: UInt64) -> URL { directory.appendingPathComponent(String(height)) }
@@ -96,15 +100,16 @@ public final class SnapshotShelf: Sendable {
         try? FileManager.default.removeItem(at: partial)
         let manifest = try frozen.writeStateSnapshot(
             chainId: chainId, timestampToleranceMs: timestampToleranceMs, to: partial, chunkBytes: chunkBytes)
+        // Signed before the folder is moved into place: a snapshot is never offered unsigned.
+        if let key {
+            try Self.keep(
+                ValidatorSignature(
+                    validator: validator, signature: try key.sign(manifest.signingMessage(hasher: key.suite.hasher))),
+                in: partial)
+        }
         let target = folder(manifest.height)
         try? FileManager.default.removeItem(at: target)
         try FileManager.default.moveItem(at: partial, to: target)
-        if let key {
-            try addSignature(
-                ValidatorSignature(
-                    validator: validator, signature: try key.sign(manifest.signingMessage(hasher: key.suite.hasher))),
-                height: manifest.height)
-        }
         for old in heights().dropLast(keep) { try? FileManager.default.removeItem(at: folder(old)) }
         return manifest
     }

@@ -142,6 +142,48 @@ struct NodeSnapshotSource: SnapshotSource {
         }
     }
 
+    /// A snapshot appears on the shelf already signed by its validator. It used to be moved into
+    /// place and signed just after: an offer taken in between carried no signature (CI saw it
+    /// once), and a joining node counted one validator less toward the quorum.
+    @Test func aSnapshotIsNeverOfferedUnsigned() async throws {
+        try await withTemporaryDirectory { dir in
+            var config = NodeConfig(nodeId: "node0")
+            config.snapshotInterval = 1
+            config.snapshotKeep = 2
+            config.syncCommits = false
+            let node = try consortium.node(in: dir, config: config)
+            let shelf = try #require(node.snapshots)
+            let farm = try consortium.identity(.farm, org: "org1")
+            // Watches the shelf as tightly as it can on its own thread while 40 snapshots are written.
+            let done = Atomic<Bool>(false)
+            let unsigned = Atomic<Int>(0)
+            let seen = Atomic<Int>(0)
+            let watcher = Thread {
+                while !done.load(ordering: .acquiring) {
+                    for height in shelf.heights() {
+                        seen.add(1, ordering: .relaxed)
+                        // A folder dropped beyond `keep` between the two calls is no finding.
+                        if shelf.signatures(height: height).isEmpty, shelf.heights().contains(height) {
+                            unsigned.add(1, ordering: .relaxed)
+                        }
+                    }
+                }
+            }
+            watcher.start()
+            for height in 1...40 {
+                try node.submit(
+                    try farm.transaction(chain: "test-chain", contract: "evidence", method: "put", args: Fixtures.evidenceArgs()))
+                try node.produceBlock()
+                #expect(
+                    try await waitUntil { shelf.heights().last == UInt64(height) && !shelf.writing.load(ordering: .acquiring) })
+            }
+            done.store(true, ordering: .releasing)
+            #expect(seen.load(ordering: .relaxed) > 40)
+            #expect(unsigned.load(ordering: .relaxed) == 0)
+            #expect(try node.snapshotOffer()?["signatures"]?.arrayValue?.count == 1)
+        }
+    }
+
     /// A snapshot height reached while the previous snapshot is still being written is skipped:
     /// otherwise each waiting snapshot holds a frozen read transaction (pinning the WAL) and a
     /// state slower to write than an interval queues them without bound.
