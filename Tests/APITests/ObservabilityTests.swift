@@ -8,6 +8,7 @@ import Logging
 import NIOCore
 import Node
 import Prometheus
+import Synchronization
 import Testing
 
 @testable import API
@@ -28,6 +29,15 @@ import Testing
         let a = RequestID.generate()
         let b = RequestID.generate()
         #expect(a != b && a.count == 32 && RequestID.accepted(a) == a)
+        // Unique, 32 lowercase hex digits, and no digit position stuck (as a counter's high digits
+        // would be): each of the 32 positions takes many values over 20,000 ids.
+        let ids = (0..<20_000).map { _ in RequestID.generate() }
+        #expect(Set(ids).count == ids.count)
+        #expect(ids.allSatisfy { Hex.isLowercase($0, byteCount: 16) })
+        for position in 0..<32 {
+            let seen = Set(ids.prefix(200).map { Array($0.utf8)[position] })
+            #expect(seen.count >= 12, "position \(position) takes \(seen.count) values")
+        }
     }
 
     @Test func routeClassesAreAFixedSet() {
@@ -116,5 +126,44 @@ import Testing
                 ]))
         #expect(throws: ChainError.self) { try LogFormat.named("xml") }
         #expect(try LogFormat.named("json") == .json)
+    }
+
+    /// A flood of refused requests writes a bounded number of log lines: each refusal was a line
+    /// (503s at `error`), so anyone could grow the node's log without bound and make it pay for it.
+    @Test func aFloodOfRefusedRequestsWritesABoundedLog() async throws {
+        let consortium = try TestConsortium()
+        try await withTemporaryDirectory { dir in
+            let node = try consortium.node(in: dir, config: NodeConfig(nodeId: "node0"))
+            let recorder = APILogRecorder()
+            let app = Application(router: ChainAPI(node: node).router(), logger: recorder.logger)
+            try await app.test(.router) { client in
+                for _ in 0..<600 {
+                    try await client.execute(uri: "/v1/txs", method: .post, body: ByteBuffer(string: "{\"body\": 1}")) { r in
+                        #expect(r.status == .badRequest)
+                    }
+                }
+                try await client.execute(uri: "/v1/status", method: .get) { r in #expect(r.status == .ok) }
+            }
+            let lines = recorder.lines.withLock { $0 }.filter { $0.contains(" request ") }
+            let refused = lines.filter { $0.contains("\"status\": 400") }
+            // The burst (50) and what the refill adds while the test runs (5 a second).
+            #expect(refused.count >= 50 && refused.count < 100, "\(refused.count) lines")
+            #expect(refused.allSatisfy { $0.hasPrefix("info ") })
+            // The answered status request is a debug line, outside the budget.
+            #expect(lines.contains { $0.hasPrefix("debug ") && $0.contains("\"status\": 200") })
+        }
+    }
+
+    @Test func theLogBudgetRefillsAndCountsWhatItSuppressed() {
+        let budget = LogBudget(burst: 3, perSecond: 2)
+        let t0 = ContinuousClock.now
+        #expect((0..<3).map { _ in budget.take(now: t0) } == [0, 0, 0])
+        #expect(budget.take(now: t0) == nil)
+        #expect(budget.take(now: t0 + .milliseconds(100)) == nil)
+        // Half a second later one line is due, carrying the two it replaced.
+        #expect(budget.take(now: t0 + .milliseconds(600)) == 2)
+        #expect(budget.take(now: t0 + .milliseconds(600)) == nil)
+        // Long idle: refilled to the burst, no more.
+        #expect((0..<4).map { _ in budget.take(now: t0 + .seconds(60)) } == [1, 0, 0, nil])
     }
 }
