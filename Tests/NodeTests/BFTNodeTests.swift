@@ -17,25 +17,13 @@ import Testing
         try await withTemporaryDirectory { dir in
             let cluster = try Cluster(in: dir)
             let nodes = cluster.nodes
-            let farm = try cluster.consortium.identity(.farm, org: "org1")
-            func submit(_ count: Int, to targets: [Int]) throws -> [Hash256] {
-                try (0..<count).map { i in
-                    let tx = try farm.transaction(
-                        chain: "test-chain", contract: "evidence", method: "put", args: Fixtures.evidenceArgs())
-                    try nodes[targets[i % targets.count]].submit(tx)
-                    return tx.id
-                }
-            }
-            func committedEverywhere(_ ids: [Hash256], on which: [Int]) throws -> Bool {
-                try which.allSatisfy { try nodes[$0].store.committedIDs(among: ids).count == ids.count }
-            }
 
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for s in cluster.services { group.addTask { try await s.run() } }
 
                 // Transactions submitted to any validator are committed by all four.
-                let first = try submit(40, to: [0, 1, 2, 3])
-                #expect(try await waitUntil { try committedEverywhere(first, on: [0, 1, 2, 3]) })
+                let first = try cluster.submit(40, to: [0, 1, 2, 3])
+                #expect(try await waitUntil { try cluster.committedEverywhere(first, on: [0, 1, 2, 3]) })
                 // The same chain everywhere, each block signed by a quorum of validators.
                 #expect(try await waitUntil { try Set(nodes.map { try $0.store.tip()?.hash }).count == 1 })
                 let height = try #require(try nodes[0].store.tip()?.height)
@@ -53,8 +41,8 @@ import Testing
 
                 // One validator cut off: the other three keep committing.
                 cluster.hub.setDown("node3", true)
-                let second = try submit(20, to: [0, 1, 2])
-                let ok = try await waitUntil { try committedEverywhere(second, on: [0, 1, 2]) }
+                let second = try cluster.submit(20, to: [0, 1, 2])
+                let ok = try await waitUntil { try cluster.committedEverywhere(second, on: [0, 1, 2]) }
                 if !ok {
                     for (k, s) in cluster.services.enumerated() {
                         let st = s.status
@@ -70,7 +58,7 @@ import Testing
 
                 // Two cut off: nothing commits, and the status says why.
                 cluster.hub.setDown("node2", true)
-                let third = try submit(6, to: [0, 1])
+                let third = try cluster.submit(6, to: [0, 1])
                 try await Task.sleep(for: .seconds(2))
                 #expect(try nodes[0].store.committedIDs(among: third).isEmpty)
                 #expect(cluster.services[0].status.stalled?.contains("2 of 4 validators unreachable") == true)
@@ -78,7 +66,10 @@ import Testing
                 // Both come back: the chain moves on and they catch up.
                 cluster.hub.setDown("node2", false)
                 cluster.hub.setDown("node3", false)
-                #expect(try await waitUntil(.seconds(60)) { try committedEverywhere(first + second + third, on: [0, 1, 2, 3]) })
+                #expect(
+                    try await waitUntil(.seconds(60)) {
+                        try cluster.committedEverywhere(first + second + third, on: [0, 1, 2, 3])
+                    })
                 #expect(try await waitUntil { try Set(nodes.map { try $0.store.tip()?.hash }).count == 1 })
                 // node3 missed the others' finality signatures of the blocks made while it was
                 // away; it asks for them, so its blocks (and the proofs it serves) hold a quorum.
@@ -107,35 +98,23 @@ extension BFTNodeTests {
         try await withTemporaryDirectory { dir in
             let cluster = try Cluster(in: dir, consensusBlocksKept: 20)
             let nodes = cluster.nodes
-            let farm = try cluster.consortium.identity(.farm, org: "org1")
-            func submit(_ count: Int, to targets: [Int]) throws -> [Hash256] {
-                try (0..<count).map { i in
-                    let tx = try farm.transaction(
-                        chain: "test-chain", contract: "evidence", method: "put", args: Fixtures.evidenceArgs())
-                    try nodes[targets[i % targets.count]].submit(tx)
-                    return tx.id
-                }
-            }
-            func committedEverywhere(_ ids: [Hash256], on which: [Int]) throws -> Bool {
-                try which.allSatisfy { try nodes[$0].store.committedIDs(among: ids).count == ids.count }
-            }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for s in cluster.services { group.addTask { try await s.run() } }
-                let first = try submit(10, to: [0, 1, 2, 3])
-                #expect(try await waitUntil { try committedEverywhere(first, on: [0, 1, 2, 3]) })
+                let first = try cluster.submit(10, to: [0, 1, 2, 3])
+                #expect(try await waitUntil { try cluster.committedEverywhere(first, on: [0, 1, 2, 3]) })
                 cluster.hub.setDown("node3", true)
                 var all = first
                 for _ in 0..<30 {
-                    let more = try submit(3, to: [0, 1, 2])
+                    let more = try cluster.submit(3, to: [0, 1, 2])
                     all += more
-                    #expect(try await waitUntil { try committedEverywhere(more, on: [0, 1, 2]) })
+                    #expect(try await waitUntil { try cluster.committedEverywhere(more, on: [0, 1, 2]) })
                 }
                 let ahead = try nodes[0].store.tip()?.height ?? 0
                 #expect(ahead > 40 + (try nodes[3].store.tip()?.height ?? 0), "the others did not get past the window")
                 #expect(try nodes[0].store.consensus.committedBlockCount() <= 21)
                 cluster.hub.setDown("node3", false)
-                let last = try submit(3, to: [0, 1, 2])
-                #expect(try await waitUntil(.seconds(60)) { try committedEverywhere(all + last, on: [0, 1, 2, 3]) })
+                let last = try cluster.submit(3, to: [0, 1, 2])
+                #expect(try await waitUntil(.seconds(60)) { try cluster.committedEverywhere(all + last, on: [0, 1, 2, 3]) })
                 #expect(try await waitUntil { try Set(nodes.map { try $0.store.tip()?.hash }).count == 1 })
                 group.cancelAll()
             }

@@ -2,7 +2,9 @@ import ChainCore
 import ChainTesting
 import Consensus
 import Foundation
+import Identity
 import Logging
+import Storage
 import Testing
 
 @testable import Node
@@ -38,6 +40,21 @@ struct Cluster {
         self.nodes = nodes
         self.services = services
         self.hub = hub
+    }
+
+    /// Submits `count` evidence records signed by org1's farm, spread over the nodes `targets`.
+    func submit(_ count: Int, to targets: [Int]) throws -> [Hash256] {
+        let farm = try consortium.identity(.farm, org: "org1")
+        return try (0..<count).map { i in
+            let tx = try farm.transaction(chain: "test-chain", contract: "evidence", method: "put", args: Fixtures.evidenceArgs())
+            try nodes[targets[i % targets.count]].submit(tx)
+            return tx.id
+        }
+    }
+
+    /// True when every node of `which` committed all of `ids`.
+    func committedEverywhere(_ ids: [Hash256], on which: [Int]) throws -> Bool {
+        try which.allSatisfy { try nodes[$0].store.committedIDs(among: ids).count == ids.count }
     }
 }
 
