@@ -329,6 +329,13 @@ struct EPCISBinding: Sendable {
                     "errors": .array([Self.problem(lost)]),
                 ]))
         }
+        if node.mempool.isExpired(id) {
+            // Admitted here through `POST /events` (which keeps no job entry), then dropped for age.
+            throw ChainError(
+                .txExpired,
+                "the capture transaction waited past the timestamp tolerance and was dropped without being committed; capture again"
+            )
+        }
         throw ChainError(.notFound, "no capture job \(id.hex) on this node")
     }
 

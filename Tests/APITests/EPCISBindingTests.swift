@@ -3,6 +3,7 @@ import ChainCore
 import ChainTesting
 import EPCIS
 import EPCISContract
+import Execution
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -36,7 +37,8 @@ import Testing
 
     static let schemas = Result { try EPCISXMLSchemas(directory: testdata.appendingPathComponent("gs1/XSD")) }
 
-    func withBinding(xml: Bool = true, _ body: @Sendable (Env) async throws -> Void) async throws {
+    /// A node with the binding and two console accounts; with `produce`, blocks are cut every 10 ms.
+    func withBinding(xml: Bool = true, produce: Bool = true, _ body: @Sendable (Env) async throws -> Void) async throws {
         try await withTemporaryDirectory { dir in
             var config = NodeConfig(nodeId: "node0")
             config.syncCommits = false
@@ -58,10 +60,12 @@ import Testing
             let app = Application(router: api.router())
             try await app.test(.router) { client in
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        while !Task.isCancelled {
-                            try node.produceBlock()
-                            try await Task.sleep(for: .milliseconds(10))
+                    if produce {
+                        group.addTask {
+                            while !Task.isCancelled {
+                                try node.produceBlock()
+                                try await Task.sleep(for: .milliseconds(10))
+                            }
                         }
                     }
                     func token(_ user: String) async throws -> String {
@@ -291,6 +295,49 @@ import Testing
             #expect(malformed.status == .badRequest)
             // The event, and its refused second capture: nothing else reached the chain.
             #expect(try env.node.store.transactionCount() == 2)
+        }
+    }
+
+    /// An event whose transaction waits past the timestamp tolerance (no block takes it) answers
+    /// 410 `tx_expired` as soon as the mempool drops it, not a 202 after the whole wait; so does
+    /// the capture job a 202 would have pointed to.
+    @Test func anEventWhoseTransactionExpiresAnswers410AtOnce() async throws {
+        try await withBinding(produce: false) { env in
+            let event = JSONValue.object([
+                "type": .string("ObjectEvent"), "eventTime": .string("2026-10-03T08:00:00Z"),
+                "eventTimeZoneOffset": .string("+08:00"), "action": .string("OBSERVE"),
+                "epcList": .array([.string("urn:epc:id:sgtin:0614141.107346.9002")]),
+            ])
+            let started = ContinuousClock.now
+            async let reply = Self.call(env.client, .post, "/v1/epcis/events", token: env.farmToken, body: event.canonicalBytes)
+            let deadline = ContinuousClock.now + .seconds(30)
+            while env.node.mempool.count == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+            let txid = try #require(env.node.mempool.peek(max: 1).first?.id)
+            // The node stamped it with its clock: a reading past the tolerance and the margin expires it.
+            let later = ChainNode.nowMillis() + env.node.config.timestampToleranceMs + ChainNode.expiryMarginMs + 1_000
+            #expect(env.node.expireStale(nowMillis: later) == [txid])
+            let r = try await reply
+            #expect(r.status == .gone, "\(r.json)")
+            #expect(r.json["error"]?["code"]?.stringValue == "tx_expired" && r.json["status"] == .int(410), "\(r.json)")
+            #expect(r.headers[.contentType]?.hasPrefix("application/problem+json") == true)
+            #expect(ContinuousClock.now - started < .seconds(5))
+            // The job its 202 would have pointed to (no job entry: the events route keeps none).
+            let job = try await Self.call(env.client, .get, "/v1/epcis/capture/\(txid.hex)")
+            #expect(job.status == .gone && job.json["error"]?["code"]?.stringValue == "tx_expired", "\(job.json)")
+
+            // A capture (202 at once, with a job entry): its job reports the expiry as its error.
+            let captured = try await Self.call(
+                env.client, .post, "/v1/epcis/capture", token: env.farmToken,
+                body: try Self.file("gs1/JSON/Example_9.6.1-ObjectEvent.jsonld"))
+            #expect(captured.status == .accepted, "\(captured.json)")
+            let location = try #require(captured.headers[.location])
+            #expect(try await Self.call(env.client, .get, location).json["running"] == .bool(true))
+            let again = ChainNode.nowMillis() + env.node.config.timestampToleranceMs + ChainNode.expiryMarginMs + 1_000
+            #expect(env.node.expireStale(nowMillis: again).count == 1)
+            let lost = try await Self.call(env.client, .get, location)
+            #expect(lost.status == .ok && lost.json["running"] == .bool(false) && lost.json["success"] == .bool(false))
+            #expect(lost.json["errors"]?.arrayValue?.first?["error"]?["code"]?.stringValue == "tx_expired", "\(lost.json)")
+            try Self.checkAgainstGS1(lost.json)
         }
     }
 
