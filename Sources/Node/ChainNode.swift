@@ -285,16 +285,22 @@ public final class ChainNode: Sendable {
         }
     }
 
-    /// How far past the timestamp tolerance a waiting transaction is reported expired (ms). A
-    /// leader stops proposing a transaction this long before it leaves the tolerance
-    /// (`proposableAfter`); the gap between the two covers clock differences between validators and
-    /// proposals still on their way, so a transaction reported expired is not proposed afterwards.
-    public static var expiryMarginMs: Int64 { 2_000 }
+    /// How far past the timestamp tolerance a waiting transaction is reported expired (ms): 2 s, or
+    /// a quarter of the tolerance when that is under 8 s.
+    public var expiryMarginMs: Int64 { min(2_000, max(0, config.timestampToleranceMs) / 4) }
+
+    /// How long before the end of the timestamp tolerance a leader stops proposing a transaction
+    /// (ms): 0.5 s, or an eighth of the tolerance when that is under 4 s. It covers the distance
+    /// between the clock reading and the block's timestamp. Together with `expiryMarginMs` it is
+    /// the gap between the last proposal that may carry a transaction and its report as expired,
+    /// which covers clock differences between validators and proposals still on their way: a
+    /// transaction reported expired is not proposed afterwards.
+    public var proposalMarginMs: Int64 { min(500, max(0, config.timestampToleranceMs) / 8) }
 
     /// The earliest transaction timestamp a block proposed at `nowMillis` carries: a transaction
-    /// within `expiryMarginMs` of leaving the tolerance waits to be reported expired instead.
+    /// within `proposalMarginMs` of leaving the tolerance waits to be reported expired instead.
     public func proposableAfter(nowMillis: Int64) -> Int64 {
-        nowMillis - config.timestampToleranceMs + Self.expiryMarginMs
+        nowMillis - config.timestampToleranceMs + proposalMarginMs
     }
 
     /// Drops from the mempool the transactions whose timestamp is more than the tolerance and
@@ -304,7 +310,7 @@ public final class ChainNode: Sendable {
     /// transaction found committed is never reported expired. Returns the ids reported expired.
     @discardableResult
     public func expireStale(nowMillis: Int64 = ChainNode.nowMillis(), keeping: Set<Hash256> = []) -> [Hash256] {
-        let cutoff = nowMillis - config.timestampToleranceMs - Self.expiryMarginMs
+        let cutoff = nowMillis - config.timestampToleranceMs - expiryMarginMs
         return production.withLock { _ -> [Hash256] in
             let stale = mempool.expire(before: cutoff, keeping: keeping)
             guard !stale.isEmpty else { return [] }

@@ -231,7 +231,7 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     }
 
     /// What a leader proposes on `parent`: the oldest waiting transactions not already in its
-    /// uncommitted ancestors. A transaction within `ChainNode.expiryMarginMs` of leaving the
+    /// uncommitted ancestors. A transaction within `ChainNode.proposalMarginMs` of leaving the
     /// timestamp tolerance is left out: a block holding it could be refused by every replica (the
     /// tolerance holds against the block's timestamp), and it is about to be reported expired
     /// (`sweepExpired`), which must not be followed by its commit.

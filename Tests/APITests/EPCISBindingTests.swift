@@ -314,7 +314,7 @@ import Testing
             while env.node.mempool.count == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
             let txid = try #require(env.node.mempool.peek(max: 1).first?.id)
             // The node stamped it with its clock: a reading past the tolerance and the margin expires it.
-            let later = ChainNode.nowMillis() + env.node.config.timestampToleranceMs + ChainNode.expiryMarginMs + 1_000
+            let later = ChainNode.nowMillis() + env.node.config.timestampToleranceMs + env.node.expiryMarginMs + 1_000
             #expect(env.node.expireStale(nowMillis: later) == [txid])
             let r = try await reply
             #expect(r.status == .gone, "\(r.json)")
@@ -332,7 +332,7 @@ import Testing
             #expect(captured.status == .accepted, "\(captured.json)")
             let location = try #require(captured.headers[.location])
             #expect(try await Self.call(env.client, .get, location).json["running"] == .bool(true))
-            let again = ChainNode.nowMillis() + env.node.config.timestampToleranceMs + ChainNode.expiryMarginMs + 1_000
+            let again = ChainNode.nowMillis() + env.node.config.timestampToleranceMs + env.node.expiryMarginMs + 1_000
             #expect(env.node.expireStale(nowMillis: again).count == 1)
             let lost = try await Self.call(env.client, .get, location)
             #expect(lost.status == .ok && lost.json["running"] == .bool(false) && lost.json["success"] == .bool(false))

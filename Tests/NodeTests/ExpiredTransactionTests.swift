@@ -109,7 +109,7 @@ import Testing
             let stale = try tx(farm, timestamp: old)
             try node.submit(stale)
 
-            // A leader no longer proposes a transaction this close to leaving the tolerance
+            // A leader no longer proposes a transaction half a second from leaving the tolerance
             // (its block could be refused), though it is not yet reported expired.
             let proposable = { (at: Int64) in
                 ConsensusService<InMemoryTransport>.candidates(
@@ -117,9 +117,10 @@ import Testing
                 ).map(\.id)
             }
             #expect(proposable(now) == [held.id, stale.id])
-            #expect(proposable(now + 58_001).isEmpty)
+            #expect(proposable(now + 59_500) == [held.id, stale.id])
+            #expect(proposable(now + 59_501).isEmpty)
             #expect(
-                ConsensusService<InMemoryTransport>.expireStale(node: node, pending: pending, nowMillis: now + 58_001).isEmpty)
+                ConsensusService<InMemoryTransport>.expireStale(node: node, pending: pending, nowMillis: now + 59_501).isEmpty)
 
             let expired = ConsensusService<InMemoryTransport>.expireStale(node: node, pending: pending, nowMillis: later)
             #expect(expired == [stale.id])
