@@ -311,6 +311,8 @@ public final class ChainNode: Sendable {
     @discardableResult
     public func expireStale(nowMillis: Int64 = ChainNode.nowMillis(), keeping: Set<Hash256> = []) -> [Hash256] {
         let cutoff = nowMillis - config.timestampToleranceMs - expiryMarginMs
+        // Most sweeps find nothing: they do not wait for a block being committed.
+        guard mempool.holdsAny(before: cutoff) else { return [] }
         return production.withLock { _ -> [Hash256] in
             let stale = mempool.expire(before: cutoff, keeping: keeping)
             guard !stale.isEmpty else { return [] }

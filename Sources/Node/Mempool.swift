@@ -160,6 +160,11 @@ public final class Mempool: Sendable {
         }
     }
 
+    /// True when a waiting transaction's timestamp is before `cutoff` (milliseconds).
+    public func holdsAny(before cutoff: Int64) -> Bool {
+        state.withLock { s in s.entries[s.head...].contains { ($0?.body.timestamp ?? .max) < cutoff } }
+    }
+
     /// True when `id` was dropped for age (`expire`) and is among the last `capacity` such ids.
     public func isExpired(_ id: Hash256) -> Bool { state.withLock { $0.expired.contains(id) } }
 
