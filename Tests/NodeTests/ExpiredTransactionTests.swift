@@ -9,6 +9,10 @@ import Testing
 
 @testable import Node
 
+/// How long the test transactions have left inside the tolerance when signed (ms): far more than
+/// a loaded machine ever stalls between signing and admission.
+private let toleranceLeft: Int64 = 300_000
+
 /// A transaction the mempool drops for age is reported expired (`tx_expired`), never unknown: its
 /// waiters are told at once, the id is remembered (bounded), a transaction an uncommitted block
 /// holds is kept, and one that committed is never reported expired. The expiry is driven with an
@@ -38,8 +42,8 @@ import Testing
             let farm = try consortium.identity(.farm)
             let tolerance = node.config.timestampToleranceMs
             let now = ChainNode.nowMillis()
-            // Signed so that it leaves the tolerance a minute from now: admitted.
-            let tx = try tx(farm, timestamp: now - tolerance + 60_000)
+            // Signed so that it leaves the tolerance five minutes from now: admitted.
+            let tx = try tx(farm, timestamp: now - tolerance + toleranceLeft)
             let admission = Admission(node: node, upstream: nil)
             let started = ContinuousClock.now
             let timeout = Duration.seconds(120)
@@ -48,11 +52,11 @@ import Testing
             #expect(try await eventually { node.mempool.contains(tx.id) })
 
             // Still inside the tolerance, or less than the margin past it: waiting, not expired.
-            #expect(node.expireStale(nowMillis: now + 60_000).isEmpty)
-            #expect(node.expireStale(nowMillis: now + 62_000).isEmpty)
+            #expect(node.expireStale(nowMillis: now + toleranceLeft).isEmpty)
+            #expect(node.expireStale(nowMillis: now + toleranceLeft + 2_000).isEmpty)
             #expect(node.mempool.contains(tx.id) && !node.mempool.isExpired(tx.id))
             // Past it: dropped, remembered as expired, and the waiter answers at once.
-            #expect(node.expireStale(nowMillis: now + 62_001) == [tx.id])
+            #expect(node.expireStale(nowMillis: now + toleranceLeft + 2_001) == [tx.id])
             #expect(!node.mempool.contains(tx.id) && node.mempool.isExpired(tx.id))
             await #expect {
                 _ = try await waiter.value
@@ -81,8 +85,8 @@ import Testing
             let farm = try consortium.identity(.farm)
             let tolerance = node.config.timestampToleranceMs
             let now = ChainNode.nowMillis()
-            let old = now - tolerance + 60_000
-            let later = now + 62_001
+            let old = now - tolerance + toleranceLeft
+            let later = now + toleranceLeft + 2_001
 
             // Committed while it was fresh.
             let committed = try tx(farm, timestamp: old)
@@ -117,10 +121,12 @@ import Testing
                 ).map(\.id)
             }
             #expect(proposable(now) == [held.id, stale.id])
-            #expect(proposable(now + 59_500) == [held.id, stale.id])
-            #expect(proposable(now + 59_501).isEmpty)
+            #expect(proposable(now + toleranceLeft - 500) == [held.id, stale.id])
+            #expect(proposable(now + toleranceLeft - 499).isEmpty)
             #expect(
-                ConsensusService<InMemoryTransport>.expireStale(node: node, pending: pending, nowMillis: now + 59_501).isEmpty)
+                ConsensusService<InMemoryTransport>.expireStale(
+                    node: node, pending: pending, nowMillis: now + toleranceLeft - 499
+                ).isEmpty)
 
             let expired = ConsensusService<InMemoryTransport>.expireStale(node: node, pending: pending, nowMillis: later)
             #expect(expired == [stale.id])
