@@ -165,6 +165,13 @@ struct ChainRoutes: Sendable {
                 return JSONResponse.make(.object(["txid": .string(raw), "status": .string("pending")]))
             }
         }
+        // After both looks at the store: a transaction that committed is never reported expired.
+        if node.mempool.isExpired(id) {
+            throw ChainError(
+                .txExpired,
+                "transaction \(raw) waited past the timestamp tolerance and was dropped without being committed; sign it again with a new timestamp"
+            )
+        }
         throw ChainError(.notFound, "no transaction \(raw)")
     }
 

@@ -312,18 +312,29 @@ struct EPCISBinding: Sendable {
             }
         }
         if let entry = jobs.entry(id.hex) {
-            // Admitted here, gone from the mempool and not on chain: expired or dropped.
+            // Admitted here, gone from the mempool and not on chain: expired (the mempool says so
+            // while it remembers the id) or dropped.
+            let lost =
+                node.mempool.isExpired(id)
+                ? ChainError(
+                    .txExpired,
+                    "the capture transaction waited past the timestamp tolerance and was dropped without being committed; capture again"
+                )
+                : ChainError(.notFound, "the capture transaction left the mempool without being committed; capture again")
             return JSONResponse.make(
                 .object([
                     "captureID": .string(entry.id), "createdAt": .string(Self.timestamp(entry.createdMillis)),
                     "running": .bool(false),
                     "success": .bool(false), "captureErrorBehaviour": .string("rollback"),
-                    "errors": .array([
-                        Self.problem(
-                            ChainError(
-                                .notFound, "the capture transaction left the mempool without being committed; capture again"))
-                    ]),
+                    "errors": .array([Self.problem(lost)]),
                 ]))
+        }
+        if node.mempool.isExpired(id) {
+            // Admitted here through `POST /events` (which keeps no job entry), then dropped for age.
+            throw ChainError(
+                .txExpired,
+                "the capture transaction waited past the timestamp tolerance and was dropped without being committed; capture again"
+            )
         }
         throw ChainError(.notFound, "no capture job \(id.hex) on this node")
     }

@@ -35,9 +35,12 @@ public struct Report: Sendable {
             guard !latencies.isEmpty else { return 0 }
             return latencies[min(latencies.count - 1, Int((Double(latencies.count) * p).rounded(.up)) - 1)]
         }
-        // Every acknowledged transaction must be in the chain of every node.
+        // Every acknowledged transaction must be in the chain of every node, but those a node
+        // reported dropped for age (`tx_expired`): the client was told, and they are counted as
+        // expired, not committed.
+        let expired = watcher.expiredIndices
         var lostPerNode: [String: Int] = [:]
-        let acknowledgedIDs = Set(accepted.map(\.index))
+        let acknowledgedIDs = Set(accepted.map(\.index)).subtracting(expired)
         for url in urls {
             // A node may be a block or two behind the watched one: give it up to 30 s.
             let deadline = ContinuousClock.now + .seconds(30)
@@ -91,6 +94,7 @@ public struct Report: Sendable {
             "refused": .int(Int64(refused)), "failed": .int(Int64(failed.count)),
             "failedCodes": .object(failedCodes.mapValues { .int(Int64($0)) }),
             "committed": .int(Int64(committedTotal)), "committedInWindow": .int(Int64(inWindow)),
+            "expired": .int(Int64(expired.count)),
             "committedTps": Self.number(committedTps, 1),
             "drainSeconds": Self.number(max(0, Double(lastCommit - windowNs) / 1e9), 2),
             "latencyMs": .object([
@@ -111,7 +115,7 @@ public struct Report: Sendable {
             machine           \(machine.cores) cores, \(machine.cpuModel)
             signing           \(Int(signRate)) signatures/s (pre-signed \(presigned), outside the window\(watcher.restampedCount > 0 ? "; \(watcher.restampedCount) signed again within it, their timestamp too old" : ""))
             submitted         \(submissions.count)   acknowledged \(accepted.count)   refused (503) \(refused)   failed \(failed.count)
-            committed         \(committedTotal) (\(inWindow) within the window)
+            committed         \(committedTotal) (\(inWindow) within the window)\(expired.isEmpty ? "" : "   expired \(expired.count) (acknowledged, then dropped for age: tx_expired, not committed)")
             committed tx/s    \(String(format: "%.1f", committedTps))
             latency ms        p50 \(String(format: "%.0f", pct(0.5)))   p95 \(String(format: "%.0f", pct(0.95)))   p99 \(String(format: "%.0f", pct(0.99)))
             execution         \(executionFailed.values.reduce(0, +)) of \(sample.count) sampled transactions failed in execution \(executionFailed.isEmpty ? "" : "\(executionFailed)")

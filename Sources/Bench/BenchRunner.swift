@@ -238,10 +238,13 @@ public enum BenchRunner {
         let (outcome, t0) = try await ConnectionPool.with(connections: s.clients + 4) { pool in
             let watcherClient = try ChainClient(urls[0], pool: pool)
             let clients = try (0..<s.clients).map { try ChainClient(urls[$0 % urls.count], pool: pool) }
+            // One per other node: where the watcher asks after a transaction its node does not know.
+            let lookers = try urls.dropFirst().map { try ChainClient($0, pool: pool) }
             let t0 = ContinuousClock.now
             let all = try await withThrowingTaskGroup(of: [Submission].self) { group in
                 group.addTask {
-                    try await watcher.run(client: watcherClient, start: t0, until: t0 + .seconds(duration) + .seconds(60))
+                    try await watcher.run(
+                        client: watcherClient, others: lookers, start: t0, until: t0 + .seconds(duration) + .seconds(60))
                     return []
                 }
                 let next = Counter()
@@ -259,7 +262,7 @@ public enum BenchRunner {
                     finishedClients += 1
                     if finishedClients == s.clients {
                         // Submission is over: let the watcher drain what was acknowledged, then stop it.
-                        watcher.expect(all.filter(\.accepted).count)
+                        watcher.expect(all.filter(\.accepted).map(\.index))
                     }
                 }
                 return all
@@ -457,14 +460,20 @@ struct BenchCall: Sendable {
     }
 }
 
-/// Polls one node's committed blocks and notes when each of our transactions was first seen committed.
+/// Polls one node's committed blocks and notes when each of our transactions was first seen
+/// committed; once submission is over, asks after the acknowledged ones it has not seen whenever
+/// no block brings any of them, and counts those the nodes report dropped for age (`tx_expired`)
+/// as expired instead of waiting for them.
 final class CommitWatcher: Sendable {
     let index: [String: Int]
     /// Transaction ids by index, as first signed.
     let txids: [String]
     let fromHeight: Int64
     let seen: Mutex<[Int: Int64]> = Mutex([:])
-    let expected = Atomic<Int>(-1)
+    /// The acknowledged transactions (indices), once submission is over.
+    let expected: Mutex<Set<Int>?> = Mutex(nil)
+    /// Acknowledged transactions a node reported expired (`tx_expired`), by index.
+    let expired: Mutex<Set<Int>> = Mutex([])
     /// Ids of transactions signed again during the run (`Presigned.restamped`), by index.
     let aliases: Mutex<(byID: [String: Int], byIndex: [Int: String])> = Mutex(([:], [:]))
 
@@ -497,30 +506,94 @@ final class CommitWatcher: Sendable {
         self.fromHeight = fromHeight
     }
 
-    /// Tells the watcher how many acknowledged transactions to wait for before it stops.
-    func expect(_ n: Int) { expected.store(n, ordering: .relaxed) }
+    /// Tells the watcher which acknowledged transactions to wait for before it stops.
+    func expect(_ acknowledged: [Int]) { expected.withLock { $0 = Set(acknowledged) } }
 
     var commitTimes: [Int: Int64] { seen.withLock { $0 } }
 
-    func run(client: ChainClient, start: ContinuousClock.Instant, until: ContinuousClock.Instant) async throws {
-        try await poll(start: start, until: until) { path in try await client.get(path) }
+    /// Acknowledged transactions reported expired and not seen committed.
+    var expiredIndices: Set<Int> {
+        let committed = commitTimes
+        return expired.withLock { $0 }.filter { committed[$0] == nil }
     }
 
-    func poll(start: ContinuousClock.Instant, until: ContinuousClock.Instant, get: (String) async throws -> JSONValue)
-        async throws
-    {
+    /// The acknowledged transactions neither seen committed nor reported expired (empty until
+    /// submission is over).
+    var unresolved: Set<Int> {
+        guard let expected = expected.withLock({ $0 }) else { return [] }
+        let committed = commitTimes
+        let gone = expired.withLock { $0 }
+        return expected.filter { committed[$0] == nil && !gone.contains($0) }
+    }
+
+    func run(
+        client: ChainClient, others: [ChainClient] = [], start: ContinuousClock.Instant, until: ContinuousClock.Instant
+    ) async throws {
+        try await poll(start: start, until: until) { path in
+            try await client.get(path)
+        } lookUp: { txid in
+            // The watched node first; a node that never held the transaction (404) is not the last word.
+            for c in [client] + others {
+                if let found = await Self.fate(txid, get: { try await c.get($0) }) { return found }
+            }
+            return nil
+        }
+    }
+
+    /// What a node says of a transaction.
+    enum Fate {
+        /// It holds it, pending or committed.
+        case known
+        /// It dropped it for age (410 `tx_expired`).
+        case expired
+    }
+
+    /// What `GET /v1/txs/{txid}` says through `get`; nil when the node does not know the
+    /// transaction or does not answer.
+    static func fate(_ txid: String, get: (String) async throws -> JSONValue) async -> Fate? {
+        do {
+            _ = try await get("/v1/txs/\(txid)")
+            return .known
+        } catch let e as ChainError where e.code == .txExpired {
+            return .expired
+        } catch {
+            return nil
+        }
+    }
+
+    /// Polls blocks from `fromHeight` until every acknowledged transaction is seen committed or
+    /// reported expired (or `until`). Whenever a poll brings none of ours, at most once a second,
+    /// the unresolved ones are looked up (`lookUp`), so expired ones end the wait at once.
+    func poll(
+        start: ContinuousClock.Instant, until: ContinuousClock.Instant, get: (String) async throws -> JSONValue,
+        lookUp: (String) async throws -> Fate? = { _ in nil }
+    ) async throws {
         var height = fromHeight
+        var lastLookUp = ContinuousClock.now
         while ContinuousClock.now < until {
             let page = try await get("/v1/blocks?from=\(height)&limit=100")
             let blocks = page["blocks"]?.arrayValue ?? []
             let now = (ContinuousClock.now - start).nanoseconds
+            var ours = 0
             for b in blocks {
                 let ids = (b["txids"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap { lookup($0) } }
+                ours += ids.count
                 seen.withLock { s in for i in ids where s[i] == nil { s[i] = now } }
             }
             height += Int64(blocks.count)
-            let target = expected.load(ordering: .relaxed)
-            if target >= 0, seen.withLock({ $0.count }) >= target { return }
+            if expected.withLock({ $0 }) != nil {
+                var open = unresolved
+                if open.isEmpty { return }
+                if ours == 0, ContinuousClock.now - lastLookUp >= .seconds(1) {
+                    lastLookUp = ContinuousClock.now
+                    for i in open.sorted() {
+                        guard try await lookUp(txid(i)) == .expired else { continue }
+                        expired.withLock { _ = $0.insert(i) }
+                        open.remove(i)
+                    }
+                    if open.isEmpty { return }
+                }
+            }
             if blocks.count < 100 { try await Task.sleep(for: .milliseconds(25)) }
         }
     }

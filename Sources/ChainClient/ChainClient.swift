@@ -227,7 +227,8 @@ public struct ChainClient: Sendable {
         return zip(txs, results).map { tx, r in SubmitOutcome(json: r, txid: tx.txid) }
     }
 
-    /// `GET /v1/txs/{txid}`: the committed (or pending) transaction, nil when the node knows none.
+    /// `GET /v1/txs/{txid}`: the committed (or pending) transaction, nil when the node knows none;
+    /// throws `tx_expired` (410) when the node dropped it for age (it will not be committed).
     public func transaction(_ txid: String) async throws -> JSONValue? {
         let reply = try await send(.GET, "/v1/txs/\(txid)")
         if reply.status == 404 { return nil }
@@ -235,7 +236,8 @@ public struct ChainClient: Sendable {
         return reply.json
     }
 
-    /// Polls `GET /v1/txs/{txid}` until the transaction is in a block.
+    /// Polls `GET /v1/txs/{txid}` until the transaction is in a block; throws `tx_expired` as soon
+    /// as the node reports it dropped for age, `node_timeout` after `timeout`.
     public func waitForCommit(_ txid: String, timeout: Duration) async throws -> SubmitOutcome {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {

@@ -57,6 +57,11 @@ extension ErrorCode {
     /// The transaction is already pending or committed.
     public static let duplicateTx = ErrorCode(
         "duplicate_tx", .conflict, area: "Transactions and admission", "the transaction is already pending or committed")
+    /// The transaction waited past the timestamp tolerance and was dropped without being committed.
+    public static let txExpired = ErrorCode(
+        "tx_expired", .gone, area: "Transactions and admission",
+        "the transaction waited past the timestamp tolerance and was dropped without being committed; sign it again with a new timestamp"
+    )
     /// The node's mempool is full; retry after the Retry-After delay.
     public static let mempoolFull = ErrorCode(
         "mempool_full", .unavailable, area: "Transactions and admission",
@@ -655,7 +660,8 @@ extension ErrorCode {
     /// Every code of the catalogue, in the order of `docs/errors.md`.
     public static let catalogue: [ErrorCode] = [
         .malformed, .malformedJSON, .malformedBody, .badBase64, .decodingFailed, .invalidParameter, .tooLarge, .methodNotAllowed,
-        .notFound, .wrongChain, .staleTimestamp, .unknownContract, .unknownMethod, .badArgs, .duplicateTx, .mempoolFull,
+        .notFound, .wrongChain, .staleTimestamp, .unknownContract, .unknownMethod, .badArgs, .duplicateTx, .txExpired,
+        .mempoolFull,
         .upstreamUnavailable, .contractError, .badSignature, .badCertificate, .unknownCA, .certificateExpired,
         .certificateNotYetValid, .wrongSuite, .badKey, .malformedSignature, .cryptoFailure, .roleNotPermitted,
         .certificateRevoked, .roleNotAllowed, .unauthenticated,

@@ -15,7 +15,7 @@ public enum ErrorKind: String, Sendable, CaseIterable {
     case notAcceptable
     /// The request conflicts with what already exists (409).
     case conflict
-    /// The resource existed and was removed on purpose (410): a pruned block body.
+    /// The resource existed and was removed on purpose (410): a pruned block body, an expired transaction.
     case gone
     /// Too large (413).
     case tooLarge

@@ -63,7 +63,7 @@ public struct Admission: Sendable {
     }
 
     /// Registers `tx` for its commit, admits it, and waits up to `timeout`; nil when it is not
-    /// committed by then.
+    /// committed by then; `tx_expired` as soon as the mempool drops it for age.
     public func submitAndWait(_ tx: SignedTransaction, envelope: [UInt8]? = nil, timeout: Duration) async throws
         -> CommitOutcome?
     {
@@ -74,7 +74,7 @@ public struct Admission: Sendable {
             node.notifier.cancel(ticket)
             throw error
         }
-        return await node.notifier.wait(ticket, timeout: timeout)
+        return try await node.notifier.wait(ticket, timeout: timeout)
     }
 
     /// A refusal that another validator would repeat (a client error), as opposed to a failure to reach it.

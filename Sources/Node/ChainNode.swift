@@ -285,6 +285,46 @@ public final class ChainNode: Sendable {
         }
     }
 
+    /// How far past the timestamp tolerance a waiting transaction is reported expired (ms): 2 s, or
+    /// a quarter of the tolerance when that is under 8 s.
+    public var expiryMarginMs: Int64 { min(2_000, max(0, config.timestampToleranceMs) / 4) }
+
+    /// How long before the end of the timestamp tolerance a leader stops proposing a transaction
+    /// (ms): 0.5 s, or an eighth of the tolerance when that is under 4 s. It covers the distance
+    /// between the clock reading and the block's timestamp. Together with `expiryMarginMs` it is
+    /// the gap between the last proposal that may carry a transaction and its report as expired,
+    /// which covers clock differences between validators and proposals still on their way: a
+    /// transaction reported expired is not proposed afterwards.
+    public var proposalMarginMs: Int64 { min(500, max(0, config.timestampToleranceMs) / 8) }
+
+    /// The earliest transaction timestamp a block proposed at `nowMillis` carries: a transaction
+    /// within `proposalMarginMs` of leaving the tolerance waits to be reported expired instead.
+    public func proposableAfter(nowMillis: Int64) -> Int64 {
+        nowMillis - config.timestampToleranceMs + proposalMarginMs
+    }
+
+    /// Drops from the mempool the transactions whose timestamp is more than the tolerance and
+    /// `expiryMarginMs` before `nowMillis`, except those in `keeping` (held by uncommitted blocks,
+    /// which may still commit them); the mempool remembers them as expired, and their waiters get
+    /// `tx_expired` at once. Under the production lock, so no block commits halfway through; a
+    /// transaction found committed is never reported expired. Returns the ids reported expired.
+    @discardableResult
+    public func expireStale(nowMillis: Int64 = ChainNode.nowMillis(), keeping: Set<Hash256> = []) -> [Hash256] {
+        let cutoff = nowMillis - config.timestampToleranceMs - expiryMarginMs
+        // Most sweeps find nothing: they do not wait for a block being committed.
+        guard mempool.holdsAny(before: cutoff) else { return [] }
+        return production.withLock { _ -> [Hash256] in
+            let stale = mempool.expire(before: cutoff, keeping: keeping)
+            guard !stale.isEmpty else { return [] }
+            // A committed transaction left the mempool with its commit; this is the belt to that
+            // brace. When the store cannot say, no waiter is told anything (they time out as before).
+            guard let committed = try? store.committedIDs(among: stale) else { return [] }
+            let expired = stale.filter { !committed.contains($0) }
+            notifier.expire(expired)
+            return expired
+        }
+    }
+
     /// Cuts, executes, seals and commits one block from up to `maxBlockTxs` waiting transactions.
     /// Returns the committed height, or nil when the mempool was empty.
     @discardableResult

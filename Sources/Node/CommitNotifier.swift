@@ -14,12 +14,19 @@ public struct CommitOutcome: Sendable, Hashable {
 /// Lets API requests wait for their transaction to be committed.
 ///
 /// A caller registers before submitting (so a commit that happens before it starts waiting is
-/// not missed), then waits with a timeout. Cancellation and timeout release the slot.
+/// not missed), then waits with a timeout. Cancellation and timeout release the slot. A
+/// transaction the mempool drops for age (`expire`) ends its waits at once with `tx_expired`.
 public final class CommitNotifier: Sendable {
+    /// How a wait ends before its timeout.
+    enum Resolution: Sendable {
+        case committed(CommitOutcome)
+        case expired
+    }
+
     enum Slot {
         case registered
-        case waiting(CheckedContinuation<CommitOutcome?, Never>)
-        case done(CommitOutcome)
+        case waiting(CheckedContinuation<Resolution?, Never>)
+        case done(Resolution)
         case abandoned
     }
 
@@ -50,7 +57,7 @@ public final class CommitNotifier: Sendable {
 
     /// Drops a registration that will not be waited on.
     public func cancel(_ ticket: Ticket) {
-        let cont: CheckedContinuation<CommitOutcome?, Never>? = state.withLock { s in
+        let cont: CheckedContinuation<Resolution?, Never>? = state.withLock { s in
             let slot = s.slots[ticket.id]?.removeValue(forKey: ticket.token)
             if s.slots[ticket.id]?.isEmpty == true { s.slots[ticket.id] = nil }
             if case .waiting(let c) = slot { return c }
@@ -59,9 +66,10 @@ public final class CommitNotifier: Sendable {
         cont?.resume(returning: nil)
     }
 
-    /// Waits up to `timeout` for the outcome; nil on timeout or cancellation.
-    public func wait(_ ticket: Ticket, timeout: Duration) async -> CommitOutcome? {
-        await withTaskGroup(of: CommitOutcome?.self) { group in
+    /// Waits up to `timeout` for the outcome; nil on timeout or cancellation; throws `tx_expired`
+    /// when the transaction was dropped for age (`expire`).
+    public func wait(_ ticket: Ticket, timeout: Duration) async throws(ChainError) -> CommitOutcome? {
+        let resolution = await withTaskGroup(of: Resolution?.self) { group in
             group.addTask { await self.waitUnbounded(ticket) }
             group.addTask {
                 try? await Task.sleep(for: timeout)
@@ -72,16 +80,25 @@ public final class CommitNotifier: Sendable {
             self.cancel(ticket)
             return first
         }
+        switch resolution {
+        case .committed(let outcome)?: return outcome
+        case .expired?:
+            throw ChainError(
+                .txExpired,
+                "transaction \(ticket.id.hex) waited past the timestamp tolerance and was dropped without being committed; sign it again with a new timestamp"
+            )
+        case nil: return nil
+        }
     }
 
-    private func waitUnbounded(_ ticket: Ticket) async -> CommitOutcome? {
+    private func waitUnbounded(_ ticket: Ticket) async -> Resolution? {
         await withTaskCancellationHandler {
-            await withCheckedContinuation { (c: CheckedContinuation<CommitOutcome?, Never>) in
-                let immediate: CommitOutcome?? = state.withLock { s in
+            await withCheckedContinuation { (c: CheckedContinuation<Resolution?, Never>) in
+                let immediate: Resolution?? = state.withLock { s in
                     switch s.slots[ticket.id]?[ticket.token] {
-                    case .done(let o):
+                    case .done(let r):
                         s.slots[ticket.id]?[ticket.token] = nil
-                        return .some(o)
+                        return .some(r)
                     case .registered:
                         s.slots[ticket.id]?[ticket.token] = .waiting(c)
                         return nil
@@ -92,7 +109,7 @@ public final class CommitNotifier: Sendable {
                 if let immediate { c.resume(returning: immediate) }
             }
         } onCancel: {
-            let cont: CheckedContinuation<CommitOutcome?, Never>? = state.withLock { s in
+            let cont: CheckedContinuation<Resolution?, Never>? = state.withLock { s in
                 let slot = s.slots[ticket.id]?[ticket.token]
                 switch slot {
                 case .waiting(let c):
@@ -111,18 +128,27 @@ public final class CommitNotifier: Sendable {
 
     /// Reports committed outcomes to their waiters.
     public func notify(_ outcomes: [(Hash256, CommitOutcome)]) {
-        var toResume: [(CheckedContinuation<CommitOutcome?, Never>, CommitOutcome)] = []
+        resolve(outcomes.map { ($0.0, .committed($0.1)) })
+    }
+
+    /// Ends the waits for transactions the mempool dropped for age: their waiters throw `tx_expired`.
+    public func expire(_ ids: [Hash256]) {
+        resolve(ids.map { ($0, .expired) })
+    }
+
+    private func resolve(_ resolutions: [(Hash256, Resolution)]) {
+        var toResume: [(CheckedContinuation<Resolution?, Never>, Resolution)] = []
         state.withLock { s in
             guard !s.slots.isEmpty else { return }
-            for (id, outcome) in outcomes {
+            for (id, resolution) in resolutions {
                 guard let slots = s.slots[id] else { continue }
                 for (token, slot) in slots {
                     switch slot {
                     case .waiting(let c):
-                        toResume.append((c, outcome))
+                        toResume.append((c, resolution))
                         s.slots[id]?[token] = nil
                     case .registered:
-                        s.slots[id]?[token] = .done(outcome)
+                        s.slots[id]?[token] = .done(resolution)
                     case .done, .abandoned:
                         break
                     }
@@ -130,6 +156,6 @@ public final class CommitNotifier: Sendable {
                 if s.slots[id]?.isEmpty == true { s.slots[id] = nil }
             }
         }
-        for (c, o) in toResume { c.resume(returning: o) }
+        for (c, r) in toResume { c.resume(returning: r) }
     }
 }

@@ -79,6 +79,11 @@ final class PendingBlocks: Sendable {
         }
     }
 
+    /// Transaction ids in every uncommitted block held, on any branch.
+    func allTxids() -> Set<Hash256> {
+        entries.withLock { e in e.values.reduce(into: Set<Hash256>()) { $0.formUnion($1.txids) } }
+    }
+
     func verified(_ id: Hash256) -> [VerifiedTransaction]? { entries.withLock { $0[id]?.verified } }
 
     func drop(upTo height: UInt64) { entries.withLock { $0 = $0.filter { $0.value.height > height } } }
@@ -99,6 +104,8 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         case consensus(ConsensusEvent)
         case finality(from: String, height: UInt64, headerHash: Hash256, signature: [UInt8])
         case epochSignature(from: String, epoch: UInt64, signature: [UInt8])
+        /// Time to drop the mempool's expired transactions (`sweepExpired`).
+        case sweep
     }
 
     let node: ChainNode
@@ -115,8 +122,6 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     /// How far above its tip this node keeps finality signatures for blocks it has not committed yet.
     static var finalityWindow: UInt64 { 64 }
 
-    /// When the mempool was last swept of transactions past the timestamp tolerance (ms).
-    let lastExpiry = Atomic<Int64>(0)
     /// Heights up to which this node's blocks all hold a finality quorum (see `requestMissingFinality`).
     let finalityComplete = Atomic<UInt64>(0)
     /// When each peer's last finality request was served (milliseconds).
@@ -205,27 +210,11 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         let maxTxs = node.config.maxBlockTxs
         let maxBytes = node.config.maxBlockBytes
         let tolerance = node.config.timestampToleranceMs
-        let logger = self.logger
-        let service = self
         let empty = TransactionBatch.encode([])
         let hooks = PayloadHooks(
             make: { _, parent in
-                // Transactions past the timestamp tolerance can never be in a block: drop them
-                // rather than propose blocks every replica refuses. The mempool is scanned at most
-                // once a second (not per proposal); two seconds of margin cover that and the
-                // distance between this clock reading and the block's timestamp.
-                let now = ChainNode.nowMillis()
-                let last = service.lastExpiry.load(ordering: .relaxed)
-                let expired =
-                    now - last >= 1_000
-                        && service.lastExpiry.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged
-                    ? node.mempool.expire(before: now - tolerance + 2_000) : []
-                if !expired.isEmpty {
-                    logger.warning(
-                        "dropped transactions older than the timestamp tolerance from the mempool",
-                        metadata: ["count": "\(expired.count)", "first": "\(expired[0].hex)"])
-                }
-                let candidates = node.mempool.peek(max: maxTxs, excluding: pending.txids(inChainFrom: parent))
+                let candidates = Self.candidates(
+                    node: node, pending: pending, parent: parent, maxTxs: maxTxs, nowMillis: ChainNode.nowMillis())
                 return Self.payload(candidates.map(\.transaction), maxBytes: maxBytes)
             },
             validate: { block in
@@ -239,6 +228,37 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         return EpochManager(
             current: try currentEpoch(), makeCrypto: { set in SuiteCrypto(selfID: selfID, key: key, validators: set) },
             config: config, hooks: hooks, safety: safety, committed: committed, storedBlocks: stored)
+    }
+
+    /// What a leader proposes on `parent`: the oldest waiting transactions not already in its
+    /// uncommitted ancestors. A transaction within `ChainNode.proposalMarginMs` of leaving the
+    /// timestamp tolerance is left out: a block holding it could be refused by every replica (the
+    /// tolerance holds against the block's timestamp), and it is about to be reported expired
+    /// (`sweepExpired`), which must not be followed by its commit.
+    static func candidates(node: ChainNode, pending: PendingBlocks, parent: Hash256, maxTxs: Int, nowMillis: Int64)
+        -> [VerifiedTransaction]
+    {
+        node.mempool.peek(
+            max: maxTxs, excluding: pending.txids(inChainFrom: parent), notBefore: node.proposableAfter(nowMillis: nowMillis))
+    }
+
+    /// Drops the waiting transactions past the timestamp tolerance (`ChainNode.expireStale`): no
+    /// block may hold them any more, so they would wait for ever. Those in any uncommitted block
+    /// this node holds stay (that block may still commit them). Runs on the loop every second,
+    /// between commits, on every validator (not only leaders), so a client waiting on any of them
+    /// learns at once that its transaction expired.
+    func sweepExpired(nowMillis: Int64 = ChainNode.nowMillis()) {
+        let expired = Self.expireStale(node: node, pending: pending, nowMillis: nowMillis)
+        if !expired.isEmpty {
+            logger.warning(
+                "dropped transactions older than the timestamp tolerance from the mempool",
+                metadata: ["count": "\(expired.count)", "first": "\(expired[0].hex)"])
+        }
+    }
+
+    /// `sweepExpired`'s work: returns the ids reported expired.
+    static func expireStale(node: ChainNode, pending: PendingBlocks, nowMillis: Int64) -> [Hash256] {
+        node.expireStale(nowMillis: nowMillis, keeping: pending.allTxids())
     }
 
     /// The encoded batch of the longest prefix of `txs` that fits in `maxBytes`.
@@ -323,6 +343,13 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                 }
             }
             group.addTask {
+                // Expired transactions are dropped on the loop, between commits (`sweepExpired`).
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    continuation.yield(.sweep)
+                }
+            }
+            group.addTask {
                 await self.transport.receive { from, bytes in
                     switch PeerChannelMessage.decode(bytes, hasher: self.node.hasher) {
                     case .transactions(let txs)?:
@@ -402,6 +429,8 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                         if epoch <= node.chainConfig.epoch {
                             try node.addEpochSignature(ValidatorSignature(validator: from, signature: signature), epoch: epoch)
                         }
+                    case .sweep:
+                        sweepExpired()
                     }
                 }
             }

@@ -8,12 +8,45 @@ import Synchronization
 /// (`remove`). Block builders `peek` at the oldest ones, skipping those already in blocks that are
 /// proposed but not yet committed; so a proposal that dies loses nothing, and an id is never
 /// admitted twice. A full pool refuses with `mempool_full`. The only transactions dropped are
-/// those whose timestamp fell out of the admission tolerance before a block took them (`expire`).
+/// those whose timestamp fell out of the admission tolerance before a block took them (`expire`);
+/// the pool remembers the last `capacity` of their ids (`isExpired`), so that a client asking
+/// after one learns it expired rather than that it is unknown (memory only, like the pool).
 public final class Mempool: Sendable {
     struct State {
         var entries: [VerifiedTransaction?] = []
         var head = 0
         var position: [Hash256: Int] = [:]
+        /// Ids dropped for age, as a ring of at most `capacity` (the oldest overwritten first) and
+        /// as a set of the same ids.
+        var expiredRing: [Hash256] = []
+        var expiredNext = 0
+        var expired: Set<Hash256> = []
+
+        mutating func remove(_ ids: some Sequence<Hash256>) {
+            for id in ids {
+                if let p = position.removeValue(forKey: id) { entries[p] = nil }
+            }
+            while head < entries.count, entries[head] == nil { head += 1 }
+            if head > 4096, head * 2 > entries.count {
+                entries.removeFirst(head)
+                head = 0
+                for (i, tx) in entries.enumerated() {
+                    if let tx { position[tx.id] = i }
+                }
+            }
+        }
+
+        /// Remembers `id` as expired; past `capacity` ids, the oldest is forgotten.
+        mutating func rememberExpired(_ id: Hash256, capacity: Int) {
+            guard capacity > 0, expired.insert(id).inserted else { return }
+            if expiredRing.count < capacity {
+                expiredRing.append(id)
+            } else {
+                expired.remove(expiredRing[expiredNext])
+                expiredRing[expiredNext] = id
+                expiredNext = (expiredNext + 1) % capacity
+            }
+        }
     }
 
     private let state = Mutex(State())
@@ -41,6 +74,10 @@ public final class Mempool: Sendable {
         try state.withLock { s throws(ChainError) in
             guard s.position[tx.id] == nil else {
                 throw ChainError(.duplicateTx, "transaction \(tx.id.hex) was already accepted")
+            }
+            guard !s.expired.contains(tx.id) else {
+                throw ChainError(
+                    .txExpired, "transaction \(tx.id.hex) waited past the timestamp tolerance and was dropped; sign it again")
             }
             let limit = admissionLimit
             guard s.position.count < limit else {
@@ -90,47 +127,50 @@ public final class Mempool: Sendable {
     /// Transactions held.
     public var count: Int { state.withLock { $0.position.count } }
 
-    /// Up to `max` of the oldest transactions whose ids are not in `excluding`; they stay in the pool.
-    public func peek(max: Int, excluding: Set<Hash256> = []) -> [VerifiedTransaction] {
+    /// Up to `max` of the oldest transactions whose ids are not in `excluding` and whose timestamp
+    /// is not before `notBefore` (milliseconds); they stay in the pool.
+    public func peek(max: Int, excluding: Set<Hash256> = [], notBefore: Int64 = .min) -> [VerifiedTransaction] {
         state.withLock { s in
             var out: [VerifiedTransaction] = []
             var i = s.head
             while i < s.entries.count, out.count < max {
-                if let tx = s.entries[i], !excluding.contains(tx.id) { out.append(tx) }
+                if let tx = s.entries[i], tx.body.timestamp >= notBefore, !excluding.contains(tx.id) { out.append(tx) }
                 i += 1
             }
             return out
         }
     }
 
-    /// Drops the transactions whose timestamp is before `cutoff` (milliseconds): past the
-    /// admission tolerance no block may hold them any more, so they would wait for ever and make
-    /// every proposal holding them fail validation. Returns their ids (the node logs them; a
-    /// client polling `GET /v1/txs/{txid}` sees them unknown and may resubmit with a new timestamp).
+    /// Drops the transactions whose timestamp is before `cutoff` (milliseconds), except those in
+    /// `keeping` (held by blocks that may still commit): past the admission tolerance no block may
+    /// hold them any more, so they would wait for ever and make every proposal holding them fail
+    /// validation. Their ids are remembered as expired (`isExpired`) in the same step, so a look
+    /// finds each id in the pool or among the expired, never in neither. Returns their ids.
     @discardableResult
-    public func expire(before cutoff: Int64) -> [Hash256] {
-        let stale = state.withLock { s in
-            s.entries[s.head...].compactMap { $0 }.filter { $0.body.timestamp < cutoff }.map(\.id)
+    public func expire(before cutoff: Int64, keeping: Set<Hash256> = []) -> [Hash256] {
+        state.withLock { s in
+            var stale: [Hash256] = []
+            for case let tx? in s.entries[s.head...] where tx.body.timestamp < cutoff && !keeping.contains(tx.id) {
+                stale.append(tx.id)
+            }
+            guard !stale.isEmpty else { return [] }
+            s.remove(stale)
+            for id in stale { s.rememberExpired(id, capacity: capacity) }
+            return stale
         }
-        if !stale.isEmpty { remove(stale) }
-        return stale
     }
+
+    /// True when a waiting transaction's timestamp is before `cutoff` (milliseconds).
+    public func holdsAny(before cutoff: Int64) -> Bool {
+        state.withLock { s in s.entries[s.head...].contains { ($0?.body.timestamp ?? .max) < cutoff } }
+    }
+
+    /// True when `id` was dropped for age (`expire`) and is among the last `capacity` such ids.
+    public func isExpired(_ id: Hash256) -> Bool { state.withLock { $0.expired.contains(id) } }
 
     /// Forgets transactions whose block committed (or that turned out to be committed already).
     public func remove(_ ids: some Sequence<Hash256>) {
-        state.withLock { s in
-            for id in ids {
-                if let p = s.position.removeValue(forKey: id) { s.entries[p] = nil }
-            }
-            while s.head < s.entries.count, s.entries[s.head] == nil { s.head += 1 }
-            if s.head > 4096, s.head * 2 > s.entries.count {
-                s.entries.removeFirst(s.head)
-                s.head = 0
-                for (i, tx) in s.entries.enumerated() {
-                    if let tx { s.position[tx.id] = i }
-                }
-            }
-        }
+        state.withLock { s in s.remove(ids) }
     }
 }
 

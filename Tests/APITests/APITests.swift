@@ -37,12 +37,13 @@ extension TestClientProtocol {
     let consortium: TestConsortium
     init() throws { consortium = try TestConsortium() }
 
-    func withNode(config: NodeConfig? = nil, _ body: @Sendable (ChainNode, any TestClientProtocol) async throws -> Void)
-        async throws
-    {
+    func withNode(
+        config: NodeConfig? = nil, maxWait: Duration = .seconds(5),
+        _ body: @Sendable (ChainNode, any TestClientProtocol) async throws -> Void
+    ) async throws {
         try await withTemporaryDirectory { dir in
             let node = try consortium.node(in: dir, config: config)
-            let app = Application(router: ChainAPI(node: node, maxWait: .seconds(5)).router())
+            let app = Application(router: ChainAPI(node: node, maxWait: maxWait).router())
             try await app.test(.router) { client in try await body(node, client) }
         }
     }

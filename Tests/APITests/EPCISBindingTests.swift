@@ -3,6 +3,7 @@ import ChainCore
 import ChainTesting
 import EPCIS
 import EPCISContract
+import Execution
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -36,7 +37,10 @@ import Testing
 
     static let schemas = Result { try EPCISXMLSchemas(directory: testdata.appendingPathComponent("gs1/XSD")) }
 
-    func withBinding(xml: Bool = true, _ body: @Sendable (Env) async throws -> Void) async throws {
+    /// A node with the binding and two console accounts; with `produce`, blocks are cut every 10 ms.
+    func withBinding(
+        xml: Bool = true, produce: Bool = true, maxWait: Duration = .seconds(5), _ body: @Sendable (Env) async throws -> Void
+    ) async throws {
         try await withTemporaryDirectory { dir in
             var config = NodeConfig(nodeId: "node0")
             config.syncCommits = false
@@ -52,16 +56,18 @@ import Testing
                         password: Self.password), ca: consortium.cas["org1"]!, suite: .ed25519)
             }
             let api = ChainAPI(
-                node: node, maxWait: .seconds(5),
+                node: node, maxWait: maxWait,
                 console: ConsoleAccounts(store: store, ca: consortium.cas["org0"], hosted: [consortium.cas["org1"]!]),
                 xmlSchemas: xml ? try Self.schemas.get() : nil)
             let app = Application(router: api.router())
             try await app.test(.router) { client in
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        while !Task.isCancelled {
-                            try node.produceBlock()
-                            try await Task.sleep(for: .milliseconds(10))
+                    if produce {
+                        group.addTask {
+                            while !Task.isCancelled {
+                                try node.produceBlock()
+                                try await Task.sleep(for: .milliseconds(10))
+                            }
                         }
                     }
                     func token(_ user: String) async throws -> String {
@@ -291,6 +297,52 @@ import Testing
             #expect(malformed.status == .badRequest)
             // The event, and its refused second capture: nothing else reached the chain.
             #expect(try env.node.store.transactionCount() == 2)
+        }
+    }
+
+    /// An event whose transaction waits past the timestamp tolerance (no block takes it) answers
+    /// 410 `tx_expired` as soon as the mempool drops it, not a 202 after the whole wait; so does
+    /// the capture job a 202 would have pointed to.
+    @Test func anEventWhoseTransactionExpiresAnswers410AtOnce() async throws {
+        // A long wait, so that its end (202 and a job) cannot be mistaken for the answer to the expiry.
+        let timeout = Duration.seconds(120)
+        try await withBinding(produce: false, maxWait: timeout) { env in
+            let event = JSONValue.object([
+                "type": .string("ObjectEvent"), "eventTime": .string("2026-10-03T08:00:00Z"),
+                "eventTimeZoneOffset": .string("+08:00"), "action": .string("OBSERVE"),
+                "epcList": .array([.string("urn:epc:id:sgtin:0614141.107346.9002")]),
+            ])
+            async let reply = Self.call(env.client, .post, "/v1/epcis/events", token: env.farmToken, body: event.canonicalBytes)
+            // (A bound for failures only: a loaded machine was seen to take over 30 s to admit one.)
+            let deadline = ContinuousClock.now + .seconds(180)
+            while env.node.mempool.count == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+            let txid = try #require(env.node.mempool.peek(max: 1).first?.id)
+            let started = ContinuousClock.now
+            // The node stamped it with its clock: a reading past the tolerance and the margin expires it.
+            let later = ChainNode.nowMillis() + env.node.config.timestampToleranceMs + env.node.expiryMarginMs + 1_000
+            #expect(env.node.expireStale(nowMillis: later) == [txid])
+            let r = try await reply
+            #expect(r.status == .gone, "\(r.json)")
+            #expect(r.json["error"]?["code"]?.stringValue == "tx_expired" && r.json["status"] == .int(410), "\(r.json)")
+            #expect(r.headers[.contentType]?.hasPrefix("application/problem+json") == true)
+            #expect(ContinuousClock.now - started < timeout)
+            // The job its 202 would have pointed to (no job entry: the events route keeps none).
+            let job = try await Self.call(env.client, .get, "/v1/epcis/capture/\(txid.hex)")
+            #expect(job.status == .gone && job.json["error"]?["code"]?.stringValue == "tx_expired", "\(job.json)")
+
+            // A capture (202 at once, with a job entry): its job reports the expiry as its error.
+            let captured = try await Self.call(
+                env.client, .post, "/v1/epcis/capture", token: env.farmToken,
+                body: try Self.file("gs1/JSON/Example_9.6.1-ObjectEvent.jsonld"))
+            #expect(captured.status == .accepted, "\(captured.json)")
+            let location = try #require(captured.headers[.location])
+            #expect(try await Self.call(env.client, .get, location).json["running"] == .bool(true))
+            let again = ChainNode.nowMillis() + env.node.config.timestampToleranceMs + env.node.expiryMarginMs + 1_000
+            #expect(env.node.expireStale(nowMillis: again).count == 1)
+            let lost = try await Self.call(env.client, .get, location)
+            #expect(lost.status == .ok && lost.json["running"] == .bool(false) && lost.json["success"] == .bool(false))
+            #expect(lost.json["errors"]?.arrayValue?.first?["error"]?["code"]?.stringValue == "tx_expired", "\(lost.json)")
+            try Self.checkAgainstGS1(lost.json)
         }
     }
 

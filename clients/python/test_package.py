@@ -11,6 +11,8 @@ import json
 import shutil
 import subprocess
 import sys
+import time
+import urllib.error
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -19,7 +21,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 import xiangchain
-from test_ops import XIANGCHAIN_BIN, Node as NodeProcess
+import xiangchain_client as xc
+from test_ops import XIANGCHAIN_BIN, Node as NodeProcess, _free_block
 from xiangchain import epcis, signing
 
 HERE = Path(__file__).resolve().parent
@@ -122,6 +125,69 @@ def test_submit_and_wait_proofs_and_failures(chain: NodeProcess) -> None:
     assert dup.value.code == "duplicate_tx"
     with pytest.raises(xiangchain.WaitTimeout):
         node.wait("00" * 32, timeout=0.3, poll=0.1)
+
+
+def test_a_transaction_no_block_takes_raises_tx_expired(tmp_path: Path) -> None:
+    """One validator of four, the other three never started: no block can take anything. A
+    transaction admitted five seconds before its timestamp leaves the node's tolerance is dropped by
+    the node a few seconds later, and the clients raise ``APIError`` with code ``tx_expired``
+    (HTTP 410) at once instead of waiting out their timeout (before: 404 until the timeout)."""
+    if not XIANGCHAIN_BIN.is_file():
+        pytest.skip(f"xiangchain binary not found at {XIANGCHAIN_BIN} (set XIANGCHAIN_BIN)")
+    root = tmp_path / "net"
+    base = _free_block(4)
+    subprocess.run(
+        [str(XIANGCHAIN_BIN), "init", "--dir", str(root), "--orgs", "org0,org1,org2,org3", "--chain-id", "expiry-py",
+         "--base-port", str(base)],
+        check=True, capture_output=True,
+    )
+    home = root / "nodes" / "0"
+    tolerance = int(json.loads((home / "config.json").read_text()).get("timestampToleranceMs", 600_000))
+    log = open(tmp_path / "node.log", "wb")
+    proc = subprocess.Popen([str(XIANGCHAIN_BIN), "node", "--home", str(home)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{base}"
+        node = xiangchain.Node(url)
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, (tmp_path / "node.log").read_text()
+            try:
+                node.status()
+                break
+            except (urllib.error.URLError, ConnectionError, OSError):
+                assert time.monotonic() < deadline, (tmp_path / "node.log").read_text()
+                time.sleep(0.1)
+        signer = xiangchain.Identity.load(str(root / "identities" / "org1-admin"))
+
+        def stale() -> xiangchain.SignedTransaction:
+            args = {"hash": hashlib.sha256(uuid.uuid4().bytes).hexdigest(), "kind": "doc", "meta": {}}
+            return node.transaction(signer, "evidence", "put", args, timestamp=int(time.time() * 1000) - tolerance + 5_000)
+
+        tx = stale()
+        assert node.submit(tx)["txid"] == tx.txid
+        assert node.get(f"/v1/txs/{tx.txid}")["status"] == "pending"
+        started = time.monotonic()
+        with pytest.raises(xiangchain.APIError) as polled:
+            node.wait(tx.txid, timeout=90)
+        assert (polled.value.status, polled.value.code) == (410, "tx_expired"), polled.value
+        assert time.monotonic() - started < 90
+        with pytest.raises(xc.APIError) as looked:
+            xc.Client(url).transaction(tx.txid)
+        assert (looked.value.status, looked.value.code) == (410, "tx_expired")
+        # Waiting inside the node (wait=commit): answered as it expires, before the 30 s.
+        started = time.monotonic()
+        with pytest.raises(xiangchain.APIError) as waited:
+            node.submit_and_wait(stale(), timeout=30)
+        assert (waited.value.status, waited.value.code) == (410, "tx_expired"), waited.value
+        assert time.monotonic() - started < 30
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+        log.close()
 
 
 def test_signed_requests(chain: NodeProcess) -> None:

@@ -120,7 +120,9 @@ class Node:
 
     def wait(self, txid: str, timeout: float = 30.0, poll: float = 0.2) -> Dict[str, Any]:
         """Polls ``GET /v1/txs/{txid}`` until the transaction is committed (or failed);
-        :class:`WaitTimeout` after ``timeout`` seconds."""
+        :class:`WaitTimeout` after ``timeout`` seconds. A transaction the node dropped because it
+        waited past the timestamp tolerance raises :class:`xiangchain.APIError` at once (status
+        410, code ``tx_expired``: sign it again with a new timestamp)."""
         deadline = time.monotonic() + timeout
         while True:
             try:
