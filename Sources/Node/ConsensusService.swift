@@ -23,6 +23,9 @@ public struct ConsensusStatus: Sendable {
     public var committedRound: UInt64 = 0
     /// When the replica last saw progress (a new QC or commit), unix ms.
     public var lastProgressAt: Int64 = 0
+    /// The latest timestamp among the consensus blocks this node committed since it started
+    /// (unix ms; 0 before its first commit): how far the chain, not only this node's clock, went.
+    public var committedTime: Int64 = 0
     /// Validators connected now (besides this one).
     public var peersConnected: [String] = []
     /// Number of validators.
@@ -247,8 +250,16 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     /// this node holds stay (that block may still commit them). Runs on the loop every second,
     /// between commits, on every validator (not only leaders), so a client waiting on any of them
     /// learns at once that its transaction expired.
+    ///
+    /// The time that counts is the earlier of this node's clock and the latest block it committed
+    /// (`committedTime`; idle chains commit empty blocks): a validator cut off from the others
+    /// commits nothing, and cannot tell whether a block it never saw, proposed before the
+    /// deadline, holds the transaction and commits without it. So it says nothing (the
+    /// transaction stays pending) until its chain has moved past the deadline: any block after
+    /// that one was proposed after the deadline, when honest leaders no longer take it.
     func sweepExpired(nowMillis: Int64 = ChainNode.nowMillis()) {
-        let expired = Self.expireStale(node: node, pending: pending, nowMillis: nowMillis)
+        let chainTime = statusBox.withLock { $0.committedTime }
+        let expired = Self.expireStale(node: node, pending: pending, nowMillis: min(nowMillis, chainTime))
         if !expired.isEmpty {
             logger.warning(
                 "dropped transactions older than the timestamp tolerance from the mempool",
@@ -608,6 +619,7 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         statusBox.withLock {
             $0.committedRound = b.round
             $0.lastProgressAt = ChainNode.nowMillis()
+            $0.committedTime = max($0.committedTime, b.timestamp)
         }
         return chainBlock
     }
