@@ -143,3 +143,15 @@ public func errorCode<T>(_ body: () throws -> T) -> String {
         return "\(error)"
     }
 }
+
+/// Polls `condition` every few milliseconds until it holds, for at most `limit` (a bound for
+/// failures only: a full suite on a loaded 2-core machine was seen to take over 30 s to admit one
+/// transaction); true when it held.
+public func pollUntil(within limit: Duration = .seconds(180), _ condition: () -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + limit
+    while !condition() {
+        guard ContinuousClock.now < deadline else { return false }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    return true
+}

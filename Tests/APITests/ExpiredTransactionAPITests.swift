@@ -18,17 +18,6 @@ private let toleranceLeft: Int64 = 300_000
 /// answers 410 at once, and a committed transaction is never reported expired. The expiry is
 /// driven with an explicit clock reading (`ChainNode.expireStale(nowMillis:)`).
 extension APITests {
-    /// Polls `condition` every few milliseconds, for up to 3 minutes (a bound for failures only: a
-    /// full suite on a loaded 2-core machine was seen to take over 30 s to admit one transaction).
-    func eventually(_ condition: () -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(180)
-        while !condition() {
-            guard ContinuousClock.now < deadline else { return false }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        return true
-    }
-
     @Test func aTransactionDroppedForAgeAnswers410ExpiredNotUnknown() async throws {
         try await withNode { node, client in
             let now = ChainNode.nowMillis()
@@ -66,7 +55,7 @@ extension APITests {
             let tx = try evidenceTx(
                 try consortium.identity(.lab), timestamp: now - node.config.timestampToleranceMs + toleranceLeft)
             async let reply = client.submit(tx, query: "?wait=commit&timeout=120000")
-            #expect(try await eventually { node.mempool.contains(tx.id) })
+            #expect(try await pollUntil { node.mempool.contains(tx.id) })
             // Admitted: the wait has begun (it registers before it submits).
             let started = ContinuousClock.now
             #expect(node.expireStale(nowMillis: now + toleranceLeft + 2_001) == [tx.id])

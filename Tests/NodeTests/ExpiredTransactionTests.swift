@@ -26,17 +26,6 @@ private let toleranceLeft: Int64 = 300_000
             chain: "test-chain", contract: "evidence", method: "put", args: Fixtures.evidenceArgs(), timestamp: timestamp)
     }
 
-    /// Polls `condition` every few milliseconds, for up to 3 minutes (a bound for failures only: a
-    /// full suite on a loaded 2-core machine was seen to take over 30 s to admit one transaction).
-    func eventually(_ condition: () -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(180)
-        while !condition() {
-            guard ContinuousClock.now < deadline else { return false }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        return true
-    }
-
     @Test func aTransactionDroppedForAgeIsExpiredAndItsWaiterIsToldAtOnce() async throws {
         try await withTemporaryDirectory { dir in
             let node = try consortium.node(in: dir, validator: 0)
@@ -49,7 +38,7 @@ private let toleranceLeft: Int64 = 300_000
             let timeout = Duration.seconds(120)
             // Registered before it is submitted (`submitAndWait`), as `POST /v1/txs?wait=commit` does.
             let waiter = Task { try await admission.submitAndWait(tx, timeout: timeout) }
-            #expect(try await eventually { node.mempool.contains(tx.id) })
+            #expect(try await pollUntil { node.mempool.contains(tx.id) })
             let started = ContinuousClock.now
 
             // Still inside the tolerance, or less than the margin past it: waiting, not expired.
