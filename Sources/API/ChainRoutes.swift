@@ -166,12 +166,7 @@ struct ChainRoutes: Sendable {
             }
         }
         // After both looks at the store: a transaction that committed is never reported expired.
-        if node.mempool.isExpired(id) {
-            throw ChainError(
-                .txExpired,
-                "transaction \(raw) waited past the timestamp tolerance and was dropped without being committed; sign it again with a new timestamp"
-            )
-        }
+        if node.mempool.isExpired(id) { throw Mempool.expiredError(id) }
         throw ChainError(.notFound, "no transaction \(raw)")
     }
 

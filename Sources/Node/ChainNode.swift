@@ -309,12 +309,12 @@ public final class ChainNode: Sendable {
     /// `tx_expired` at once. Under the production lock, so no block commits halfway through; a
     /// transaction found committed is never reported expired. Returns the ids reported expired.
     @discardableResult
-    public func expireStale(nowMillis: Int64 = ChainNode.nowMillis(), keeping: Set<Hash256> = []) -> [Hash256] {
+    public func expireStale(nowMillis: Int64 = ChainNode.nowMillis(), keeping: () -> Set<Hash256> = { [] }) -> [Hash256] {
         let cutoff = nowMillis - config.timestampToleranceMs - expiryMarginMs
         // Most sweeps find nothing: they do not wait for a block being committed.
         guard mempool.holdsAny(before: cutoff) else { return [] }
         return production.withLock { _ -> [Hash256] in
-            let stale = mempool.expire(before: cutoff, keeping: keeping)
+            let stale = mempool.expire(before: cutoff, keeping: keeping())
             guard !stale.isEmpty else { return [] }
             // A committed transaction left the mempool with its commit; this is the belt to that
             // brace. When the store cannot say, no waiter is told anything (they time out as before).

@@ -82,11 +82,7 @@ public final class CommitNotifier: Sendable {
         }
         switch resolution {
         case .committed(let outcome)?: return outcome
-        case .expired?:
-            throw ChainError(
-                .txExpired,
-                "transaction \(ticket.id.hex) waited past the timestamp tolerance and was dropped without being committed; sign it again with a new timestamp"
-            )
+        case .expired?: throw Mempool.expiredError(ticket.id)
         case nil: return nil
         }
     }

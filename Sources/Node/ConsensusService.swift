@@ -269,7 +269,8 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
 
     /// `sweepExpired`'s work: returns the ids reported expired.
     static func expireStale(node: ChainNode, pending: PendingBlocks, nowMillis: Int64) -> [Hash256] {
-        node.expireStale(nowMillis: nowMillis, keeping: pending.allTxids())
+        // The uncommitted blocks' ids are gathered only when something is past the cutoff.
+        node.expireStale(nowMillis: nowMillis, keeping: { pending.allTxids() })
     }
 
     /// The encoded batch of the longest prefix of `txs` that fits in `maxBytes`.

@@ -75,10 +75,7 @@ public final class Mempool: Sendable {
             guard s.position[tx.id] == nil else {
                 throw ChainError(.duplicateTx, "transaction \(tx.id.hex) was already accepted")
             }
-            guard !s.expired.contains(tx.id) else {
-                throw ChainError(
-                    .txExpired, "transaction \(tx.id.hex) waited past the timestamp tolerance and was dropped; sign it again")
-            }
+            guard !s.expired.contains(tx.id) else { throw Self.expiredError(tx.id) }
             let limit = admissionLimit
             guard s.position.count < limit else {
                 throw ChainError(.mempoolFull, "the mempool holds \(limit) transactions; retry shortly")
@@ -163,6 +160,14 @@ public final class Mempool: Sendable {
     /// True when a waiting transaction's timestamp is before `cutoff` (milliseconds).
     public func holdsAny(before cutoff: Int64) -> Bool {
         state.withLock { s in s.entries[s.head...].contains { ($0?.body.timestamp ?? .max) < cutoff } }
+    }
+
+    /// The error of a transaction dropped for age, wherever it is reported (admission, a wait, a look-up).
+    public static func expiredError(_ id: Hash256) -> ChainError {
+        ChainError(
+            .txExpired,
+            "transaction \(id.hex) waited past the timestamp tolerance and was dropped without being committed; sign it again with a new timestamp"
+        )
     }
 
     /// True when `id` was dropped for age (`expire`) and is among the last `capacity` such ids.
