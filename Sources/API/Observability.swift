@@ -48,16 +48,8 @@ public enum RequestID {
         low.combine(key.0)
         low.combine(n)
         low.combine(1 as UInt8)
-        let words = (UInt64(UInt(bitPattern: high.finalize())), UInt64(UInt(bitPattern: low.finalize())))
-        let digits: StaticString = "0123456789abcdef"
-        return String(unsafeUninitializedCapacity: 32) { out in
-            digits.withUTF8Buffer { d in
-                for (w, word) in [words.0, words.1].enumerated() {
-                    for i in 0..<16 { out[w * 16 + i] = d[Int((word >> (60 - 4 * UInt64(i))) & 0xF)] }
-                }
-            }
-            return 32
-        }
+        let words = [UInt64(UInt(bitPattern: high.finalize())), UInt64(UInt(bitPattern: low.finalize()))]
+        return Hex.encode(words.flatMap { w in (0..<8).map { UInt8(truncatingIfNeeded: w >> (56 - 8 * UInt64($0))) } })
     }
 
     private static let sequence = Atomic<UInt64>(0)
