@@ -255,8 +255,35 @@ extension TestClientProtocol {
             let r = try await client.submit(try evidenceTx(id))
             #expect(r.status == .serviceUnavailable && r.code == "mempool_full")
             #expect(r.headers[.retryAfter] == "1")
+            // Overload is refused before the body is read or parsed (with room, this is a 400).
+            let unread = try await client.call(.post, "/v1/txs", body: Array("not json".utf8))
+            #expect(unread.status == .serviceUnavailable && unread.code == "mempool_full")
             try node.produceBlock()
+            #expect(try await client.call(.post, "/v1/txs", body: Array("not json".utf8)).status == .badRequest)
             #expect(try await client.submit(try evidenceTx(id)).status == .accepted)
+        }
+    }
+
+    /// Over a real socket: a refusal for lack of room leaves the request body unread, and the
+    /// connection carries on (the server drains what it did not read).
+    @Test func anUnreadBodyRefusedForLackOfRoomLeavesTheConnectionUsable() async throws {
+        var config = NodeConfig(nodeId: "node0")
+        config.mempoolCapacity = 1
+        try await withTemporaryDirectory { dir in
+            let node = try consortium.node(in: dir, config: config)
+            let app = Application(router: ChainAPI(node: node, maxWait: .seconds(5)).router())
+            try await app.test(.live) { client in
+                let id = try consortium.identity(.farm)
+                #expect(try await client.submit(try evidenceTx(id)).status == .accepted)
+                for body in [[UInt8](repeating: 0x7B, count: 300_000), Array("not json".utf8)] {
+                    let unread = try await client.call(.post, "/v1/txs", body: body)
+                    #expect(unread.status == .serviceUnavailable && unread.code == "mempool_full")
+                    #expect(try await client.call(.get, "/v1/status").status == .ok)
+                }
+                try node.produceBlock()
+                #expect(try await client.call(.post, "/v1/txs", body: Array("not json".utf8)).status == .badRequest)
+                #expect(try await client.submit(try evidenceTx(id)).status == .accepted)
+            }
         }
     }
 
@@ -301,6 +328,11 @@ extension TestClientProtocol {
                 .post, "/v1/txs/batch", body: JSONValue.object(["txs": .array([try envelope(try evidenceTx(id))])]).canonicalBytes
             )
             #expect(none.status == .serviceUnavailable && none.code == "mempool_full" && none.headers[.retryAfter] == "1")
+            #expect(node.mempool.count == 4)
+            // A full pool refuses a batch before reading it: even a body that is not a batch.
+            let unread = try await client.call(.post, "/v1/txs/batch", body: Array("{\"txs\":[".utf8))
+            #expect(unread.status == .serviceUnavailable && unread.code == "mempool_full")
+            try node.produceBlock()
             // Bodies that are not a batch are refused whole.
             let hostile: [[UInt8]] = [
                 Array("[]".utf8), Array("{\"txs\":[]}".utf8), Array("{\"txs\":{}}".utf8), Array("{\"txs\":[],\"x\":1}".utf8),
@@ -311,7 +343,7 @@ extension TestClientProtocol {
                 #expect(bad.status == .badRequest, "\(String(decoding: body.prefix(40), as: UTF8.self))")
                 #expect(bad.code == "malformed" || bad.code == "malformed_json")
             }
-            #expect(node.mempool.count == 4)
+            #expect(node.mempool.count == 0)
         }
     }
 
