@@ -321,6 +321,7 @@ public final class ChainNode: Sendable {
             guard let committed = try? store.committedIDs(among: stale) else { return [] }
             let expired = stale.filter { !committed.contains($0) }
             notifier.expire(expired)
+            metrics.expired(expired.count)
             return expired
         }
     }

@@ -21,6 +21,8 @@ public final class NodeMetrics: Sendable {
     let blocks: Counter
     /// Transactions committed by this node.
     let committedTransactions: Counter
+    /// Transactions this node's mempool dropped for age (`tx_expired`).
+    let expiredTransactions: Counter
     /// From a transaction's admission by this node to its commit on this node, seconds.
     let admissionToCommit: CoreMetrics.Timer
     /// When each transaction this node admitted and has not yet seen committed was admitted.
@@ -49,6 +51,7 @@ public final class NodeMetrics: Sendable {
         admitted = Counter(label: "xiangchain_transactions_admitted_total", factory: factory)
         blocks = Counter(label: "xiangchain_blocks_committed_total", factory: factory)
         committedTransactions = Counter(label: "xiangchain_transactions_committed_total", factory: factory)
+        expiredTransactions = Counter(label: "xiangchain_transactions_expired_total", factory: factory)
         // Present (at 0) from the start, so that a rate over it is defined before the first refusal.
         refused(.mempoolFull, by: 0)
     }
@@ -57,6 +60,12 @@ public final class NodeMetrics: Sendable {
     func refused(_ code: ErrorCode, by amount: Int = 1) {
         Counter(label: "xiangchain_transactions_refused_total", dimensions: [("code", code.rawValue)], factory: factory)
             .increment(by: amount)
+    }
+
+    /// Counts transactions the mempool dropped for age.
+    func expired(_ count: Int) {
+        guard count > 0 else { return }
+        expiredTransactions.increment(by: count)
     }
 
     /// Counts one committed block of `transactions` transactions.
