@@ -19,7 +19,7 @@ struct ChainRoutes: Sendable {
         r.get("genesis") { _, _ in try self.genesisDocument() }
         r.post("txs") { request, _ in try await self.submit(request) }
         r.post("txs/batch") { request, _ in try await self.submitBatch(request) }
-        r.get("txs/:txid") { _, context in try self.transaction(context.parameters.require("txid")) }
+        r.get("txs/:txid") { _, context in try await self.transaction(context.parameters.require("txid")) }
         r.get("txs/:txid/proof") { _, context in try self.proof(context.parameters.require("txid")) }
         r.get("blocks") { request, _ in try self.blocks(request) }
         r.get("blocks/:height") { _, context in try self.block(context.parameters.require("height")) }
@@ -161,7 +161,7 @@ struct ChainRoutes: Sendable {
         return h
     }
 
-    func transaction(_ raw: String) throws -> Response {
+    func transaction(_ raw: String) async throws -> Response {
         let id = try Self.parseTxid(raw)
         // The store, the mempool, then the store again: a block that commits between the first
         // two looks is in the store before its transactions leave the mempool, so an accepted
@@ -178,6 +178,18 @@ struct ChainRoutes: Sendable {
         }
         // After both looks at the store: a transaction that committed is never reported expired.
         if node.mempool.isExpired(id) { throw Mempool.expiredError(id) }
+        // An observer holds none of the transactions it forwarded: its validators say whether one
+        // is waiting or was dropped for age; the store is looked at again after asking them.
+        switch await api.admission.upstreamStatus(of: id) {
+        case .pending?:
+            if let t = try node.store.transaction(id) {
+                return JSONResponse.make(
+                    JSONViews.transaction(t, blockTime: try node.store.block(at: t.height)?.header.timestamp))
+            }
+            return JSONResponse.make(.object(["txid": .string(raw), "status": .string("pending")]))
+        case .expired?: throw Mempool.expiredError(id)
+        case .unknown?, nil: break
+        }
         throw ChainError(.notFound, "no transaction \(raw)")
     }
 

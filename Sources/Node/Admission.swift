@@ -62,6 +62,19 @@ public struct Admission: Sendable {
         throw ChainError(.upstreamUnavailable, "no validator took the transaction: \(last.map { "\($0)" } ?? "no sources")")
     }
 
+    /// On an observer, what its validators know of a transaction it does not hold: it forwarded
+    /// its clients' transactions and sees them only once their block syncs. The first source
+    /// that answers decides (validators share their waiting transactions by gossip), so one
+    /// lookup here costs at most one lookup upstream unless sources are unreachable. Nil on a
+    /// validator, or when no source answers.
+    public func upstreamStatus(of txid: Hash256) async -> UpstreamTransaction? {
+        guard let upstream, node.isObserver else { return nil }
+        for source in upstream {
+            if let answer = try? await source.waitingStatus(of: txid) { return answer }
+        }
+        return nil
+    }
+
     /// Registers `tx` for its commit, admits it, and waits up to `timeout`; nil when it is not
     /// committed by then; `tx_expired` as soon as the mempool drops it for age.
     public func submitAndWait(_ tx: SignedTransaction, envelope: [UInt8]? = nil, timeout: Duration) async throws

@@ -43,6 +43,25 @@ public protocol BlockSource: Sendable {
     func height() async throws -> UInt64?
     /// A name for logs and status.
     var name: String { get }
+    /// What the source knows of a transaction it may hold uncommitted (an observer forwards its
+    /// clients' transactions and holds none of them until their block syncs); `unknown` when it
+    /// cannot say. Throws when the source cannot be reached.
+    func waitingStatus(of txid: Hash256) async throws -> UpstreamTransaction
+}
+
+/// A sync source's answer about a transaction this node does not hold.
+public enum UpstreamTransaction: Sendable, Equatable {
+    /// Waiting in the source's mempool, or committed there and not yet synced here.
+    case pending
+    /// Dropped by the source for age (`tx_expired`).
+    case expired
+    /// Not known to the source.
+    case unknown
+}
+
+extension BlockSource {
+    /// Sources that cannot say (in-process test sources).
+    public func waitingStatus(of txid: Hash256) async throws -> UpstreamTransaction { .unknown }
 }
 
 /// A validator's HTTP API as a block source.
@@ -66,6 +85,15 @@ public struct HTTPBlockSource: BlockSource {
 
     public func submit(_ body: [UInt8]) async throws {
         _ = try await client.submit(envelope: body)
+    }
+
+    public func waitingStatus(of txid: Hash256) async throws -> UpstreamTransaction {
+        do {
+            // Committed there: this node syncs its block shortly, so it is still pending here.
+            return try await client.transaction(txid.hex) == nil ? .unknown : .pending
+        } catch let e as ChainError where e.code == .txExpired {
+            return .expired
+        }
     }
 
     public func epochSignatures() async throws -> [UInt64: [ValidatorSignature]] {

@@ -1,3 +1,4 @@
+import API
 import ChainCore
 import ChainTesting
 import Execution
@@ -6,7 +7,9 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Identity
+import Logging
 import Node
+import Prometheus
 import Testing
 
 /// How long the test transactions have left inside the tolerance when signed (ms): far more than
@@ -44,6 +47,59 @@ extension APITests {
             #expect(try node.commitBlock([verified], proposer: "node0", timestamp: now, consensusBlock: nil) != nil)
             let committed = try await client.call(.get, "/v1/txs/\(tx.txid)")
             #expect(committed.status == .ok && committed.json["status"]?.stringValue == "committed", "\(committed.json)")
+        }
+    }
+
+    /// An observer forwards its clients' transactions and holds none of them: over HTTP, it asks
+    /// its validator, so a forwarded transaction reads `pending` there (it was 404 until its
+    /// block synced) and one the validator dropped for age reads 410 `tx_expired`, as on a validator.
+    @Test func anObserverAsksItsValidatorAboutTransactionsItForwarded() async throws {
+        try await withTemporaryDirectory { dir in
+            let validator = try consortium.node(in: dir)
+            let observer = try consortium.observer(in: dir)
+            try await Application(router: ChainAPI(node: validator).router()).test(.live) { upstream in
+                let port = try #require(upstream.port)
+                let source = try HTTPBlockSource("http://localhost:\(port)")
+                let sync = BlockSyncService(
+                    node: observer, sources: [source], interval: .seconds(3_600), logger: Logger(label: "o"))
+                try await Application(router: ChainAPI(node: observer, sync: sync).router()).test(.router) { client in
+                    let now = ChainNode.nowMillis()
+                    let tx = try evidenceTx(
+                        try consortium.identity(.farm), timestamp: now - validator.config.timestampToleranceMs + toleranceLeft)
+                    #expect(try await client.submit(tx).status == .accepted)
+                    #expect(validator.mempool.contains(tx.id) && observer.mempool.count == 0)
+                    let pending = try await client.call(.get, "/v1/txs/\(tx.txid)")
+                    #expect(pending.status == .ok && pending.json["status"]?.stringValue == "pending", "\(pending.json)")
+
+                    #expect(validator.expireStale(nowMillis: now + toleranceLeft + 2_001) == [tx.id])
+                    let gone = try await client.call(.get, "/v1/txs/\(tx.txid)")
+                    #expect(gone.status == .gone && gone.code == "tx_expired", "\(gone.json)")
+                    let unknown = try await client.call(.get, "/v1/txs/\(String(repeating: "cd", count: 32))")
+                    #expect(unknown.status == .notFound && unknown.code == "not_found")
+                }
+            }
+        }
+    }
+
+    /// Operators see expiries in `/metrics` (`xiangchain_transactions_expired_total`), present at
+    /// 0 before the first one.
+    @Test func expiredTransactionsAreCountedInTheMetrics() async throws {
+        try await withTemporaryDirectory { dir in
+            let registry = PrometheusCollectorRegistry()
+            let node = try consortium.node(in: dir, metrics: NodeMetrics(factory: PrometheusMetricsFactory(registry: registry)))
+            func scraped() -> String { String(decoding: registry.emitToBuffer(), as: UTF8.self) }
+            #expect(scraped().contains("xiangchain_transactions_expired_total 0"))
+            let now = ChainNode.nowMillis()
+            let farm = try consortium.identity(.farm)
+            let txs = try (0..<3).map { _ in
+                try evidenceTx(farm, timestamp: now - node.config.timestampToleranceMs + toleranceLeft)
+            }
+            for tx in txs { try node.submit(tx) }
+            #expect(node.expireStale(nowMillis: now + toleranceLeft + 2_001).count == 3)
+            #expect(scraped().contains("xiangchain_transactions_expired_total 3"), "\(scraped())")
+            // A sweep that finds nothing adds nothing.
+            #expect(node.expireStale(nowMillis: now + toleranceLeft + 10_000).isEmpty)
+            #expect(scraped().contains("xiangchain_transactions_expired_total 3"))
         }
     }
 
