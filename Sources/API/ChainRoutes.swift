@@ -146,7 +146,13 @@ struct ChainRoutes: Sendable {
     /// transactions being committed. An observer forwards to a validator, which decides.
     func refuseWhenFull() throws(ChainError) {
         guard !node.isObserver else { return }
-        try node.mempool.checkRoom()
+        do {
+            try node.mempool.checkRoom()
+        } catch {
+            // Counted as admission's refusals are (one per request: a batch is not read).
+            node.metrics.admission(error)
+            throw error
+        }
     }
 
     /// Parses `{"body", "signature", "signer"}` strictly (`TransactionSubmission.parse`).

@@ -110,8 +110,8 @@ public final class NodeMetrics: Sendable {
         d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
     }
 
-    /// Counts an admission attempt's outcome.
-    func admission(_ error: (any Error)?) {
+    /// Counts an admission attempt's outcome (a refusal by its code).
+    public func admission(_ error: (any Error)?) {
         guard let error else {
             admitted.increment()
             return

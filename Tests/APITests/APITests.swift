@@ -8,6 +8,7 @@ import HummingbirdTesting
 import Identity
 import NIOCore
 import Node
+import Prometheus
 import Storage
 import Testing
 
@@ -270,7 +271,9 @@ extension TestClientProtocol {
         var config = NodeConfig(nodeId: "node0")
         config.mempoolCapacity = 1
         try await withTemporaryDirectory { dir in
-            let node = try consortium.node(in: dir, config: config)
+            let registry = PrometheusCollectorRegistry()
+            let node = try consortium.node(
+                in: dir, config: config, metrics: NodeMetrics(factory: PrometheusMetricsFactory(registry: registry)))
             let app = Application(router: ChainAPI(node: node, maxWait: .seconds(5)).router())
             try await app.test(.live) { client in
                 let id = try consortium.identity(.farm)
@@ -280,6 +283,9 @@ extension TestClientProtocol {
                     #expect(unread.status == .serviceUnavailable && unread.code == "mempool_full")
                     #expect(try await client.call(.get, "/v1/status").status == .ok)
                 }
+                // Counted as refusals, as when admission refuses them.
+                let scraped = String(decoding: registry.emitToBuffer(), as: UTF8.self)
+                #expect(scraped.contains("xiangchain_transactions_refused_total{code=\"mempool_full\"} 2"), "\(scraped)")
                 try node.produceBlock()
                 #expect(try await client.call(.post, "/v1/txs", body: Array("not json".utf8)).status == .badRequest)
                 #expect(try await client.submit(try evidenceTx(id)).status == .accepted)
