@@ -122,10 +122,11 @@ struct ChainRoutes: Sendable {
         for item in list {
             var txid: String?
             do {
-                let envelope = item.canonicalBytes
-                let tx = try Self.parseSubmission(envelope, hasher: node.hasher)
+                // Each item is taken from the parsed batch; only an observer, which forwards the
+                // envelope, needs its bytes again.
+                let tx = try TransactionSubmission.parse(item, hasher: node.hasher)
                 txid = tx.txid
-                try await api.admission.submit(tx, envelope: envelope)
+                try await api.admission.submit(tx, envelope: node.isObserver ? item.canonicalBytes : nil)
                 results.append(.object(["txid": .string(tx.txid), "status": .string("accepted")]))
             } catch let e as ChainError {
                 if e.code == .mempoolFull { full += 1 }

@@ -90,6 +90,12 @@ public struct TransactionSubmission: Codable, Sendable {
         } catch {
             throw ChainError(.malformedJSON, "request body is not valid JSON: \(error.message)")
         }
+        return try parse(value, hasher: hasher)
+    }
+
+    /// Parses an envelope already read as JSON (an item of `POST /v1/txs/batch`), as strictly as
+    /// `parse(_:hasher:)`.
+    public static func parse(_ value: JSONValue, hasher: ChainHasher) throws(ChainError) -> SignedTransaction {
         guard let o = value.objectValue else { throw ChainError(.malformed, "request body must be a JSON object") }
         func field(_ name: String) throws(ChainError) -> String {
             guard let s = o[name]?.stringValue else { throw ChainError(.malformed, "\"\(name)\" must be a string") }
