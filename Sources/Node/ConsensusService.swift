@@ -258,8 +258,8 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     /// transaction stays pending) until its chain has moved past the deadline: any block after
     /// that one was proposed after the deadline, when honest leaders no longer take it.
     func sweepExpired(nowMillis: Int64 = ChainNode.nowMillis()) {
-        let chainTime = statusBox.withLock { $0.committedTime }
-        let expired = Self.expireStale(node: node, pending: pending, nowMillis: min(nowMillis, chainTime))
+        let expired = Self.expireStale(
+            node: node, pending: pending, nowMillis: nowMillis, committedTime: statusBox.withLock { $0.committedTime })
         if !expired.isEmpty {
             logger.warning(
                 "dropped transactions older than the timestamp tolerance from the mempool",
@@ -267,10 +267,11 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         }
     }
 
-    /// `sweepExpired`'s work: returns the ids reported expired.
-    static func expireStale(node: ChainNode, pending: PendingBlocks, nowMillis: Int64) -> [Hash256] {
-        // The uncommitted blocks' ids are gathered only when something is past the cutoff.
-        node.expireStale(nowMillis: nowMillis, keeping: { pending.allTxids() })
+    /// `sweepExpired`'s rule: the time that counts is the earlier of the clock and the latest
+    /// committed block's, and what the uncommitted blocks in `pending` carry stays (their ids
+    /// gathered only when something is past the cutoff). Returns the ids reported expired.
+    static func expireStale(node: ChainNode, pending: PendingBlocks, nowMillis: Int64, committedTime: Int64) -> [Hash256] {
+        node.expireStale(nowMillis: min(nowMillis, committedTime), keeping: { pending.allTxids() })
     }
 
     /// The encoded batch of the longest prefix of `txs` that fits in `maxBytes`.

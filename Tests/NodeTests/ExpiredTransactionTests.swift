@@ -115,10 +115,18 @@ private let toleranceLeft: Int64 = 300_000
             #expect(proposable(now + toleranceLeft - 499).isEmpty)
             #expect(
                 ConsensusService<InMemoryTransport>.expireStale(
-                    node: node, pending: pending, nowMillis: now + toleranceLeft - 499
+                    node: node, pending: pending, nowMillis: now + toleranceLeft - 499, committedTime: .max
                 ).isEmpty)
+            // A validator whose chain has not committed past the deadline (cut off from the
+            // others) reports nothing, however late its clock says it is.
+            #expect(
+                ConsensusService<InMemoryTransport>.expireStale(
+                    node: node, pending: pending, nowMillis: later + 60_000, committedTime: now + toleranceLeft
+                ).isEmpty)
+            #expect(node.mempool.contains(stale.id) && !node.mempool.isExpired(stale.id))
 
-            let expired = ConsensusService<InMemoryTransport>.expireStale(node: node, pending: pending, nowMillis: later)
+            let expired = ConsensusService<InMemoryTransport>.expireStale(
+                node: node, pending: pending, nowMillis: later + 60_000, committedTime: later)
             #expect(expired == [stale.id])
             #expect(node.mempool.contains(held.id) && !node.mempool.isExpired(held.id))
             #expect(!node.mempool.isExpired(committed.id))
