@@ -306,14 +306,9 @@ public enum BenchRunner {
                 return out
             }
             let ids = requests.ids(ofRequest: i)
-            // A long run outlasts the nodes' timestamp tolerance: what was signed too long ago is
-            // signed again, stamped now, as it is sent (its new ids are the watcher's to find).
-            var body = requests.bodies[i]
-            if ContinuousClock.now - requests.signedAt > requests.restampAfter {
-                let fresh = try requests.restamped(request: i)
-                for (k, id) in zip(ids, fresh.txids) { watcher.alias(id, index: k) }
-                body = fresh.body
-            }
+            // Signed again if it was signed too long ago: its new ids are the watcher's to find.
+            let (body, fresh) = try requests.body(ofRequest: i)
+            for (k, id) in zip(ids, fresh ?? []) { watcher.alias(id, index: k) }
             while true {
                 let sent = ContinuousClock.now
                 let reply = try await client.post(path, body: body)
@@ -376,6 +371,15 @@ struct Presigned: Sendable {
     let restampAfter: Duration
 
     func ids(ofRequest i: Int) -> Range<Int> { (i * batch)..<min((i + 1) * batch, txids.count) }
+
+    /// The body to send as request `i` now: the pre-signed one, or, once the bodies are older
+    /// than `restampAfter` (a long run outlasts the nodes' timestamp tolerance), the request
+    /// signed again with its new ids (`restamped`).
+    func body(ofRequest i: Int) throws -> (body: [UInt8], restampedIDs: [String]?) {
+        guard ContinuousClock.now - signedAt > restampAfter else { return (bodies[i], nil) }
+        let fresh = try restamped(request: i)
+        return (fresh.body, fresh.txids)
+    }
 
     /// Request `i` signed again with the current time (and a fresh nonce, so a new id): a node
     /// refuses a transaction whose timestamp is further from its clock than its tolerance

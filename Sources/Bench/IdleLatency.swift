@@ -69,9 +69,7 @@ extension BenchRunner {
             for i in 1...count {
                 let client = clients[i % clients.count]
                 // 10,000 one after another can outlast the nodes' timestamp tolerance.
-                let body =
-                    ContinuousClock.now - requests.signedAt > requests.restampAfter
-                    ? try requests.restamped(request: i).body : requests.bodies[i]
+                let body = try requests.body(ofRequest: i).body
                 let sent = ContinuousClock.now
                 let reply = try await client.post("/v1/txs?wait=commit", body: body)
                 let ms = Double((ContinuousClock.now - sent).nanoseconds) / 1e6
