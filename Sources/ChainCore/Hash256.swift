@@ -28,6 +28,16 @@ public struct Hash256: Sendable, Hashable, Comparable, CustomStringConvertible {
         Hash256(unchecked: Array(SHA256.hash(data: data)))
     }
 
+    /// SHA-256 of a file's contents, read 1 MiB at a time (memory does not grow with the file:
+    /// a node's database runs to gigabytes).
+    public static func sha256(fileAt url: URL) throws -> Hash256 {
+        let handle = try FileHandle(forReadingFrom: url)
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        return Hash256(unchecked: Array(hasher.finalize()))
+    }
+
     /// SHA-256 over several byte strings fed in order.
     public static func sha256(parts: [[UInt8]]) -> Hash256 {
         var hasher = SHA256()

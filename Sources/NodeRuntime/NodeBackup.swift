@@ -60,16 +60,12 @@ public enum NodeBackup {
                 at: target.deletingLastPathComponent(), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             if relative.hasPrefix("data/"), relative.hasSuffix(".sqlite") {
                 try SQLiteSnapshot.copy(from: source.path, to: target.path)
-                if relative == "data/chain.sqlite" {
-                    height =
-                        try BlockStore(path: target.path, hasher: genesis.suite.hasher, synchronousFull: false).tip()?.height ?? 0
-                    for side in ["-wal", "-shm"] { try? fm.removeItem(atPath: target.path + side) }
-                }
+                if relative == "data/chain.sqlite" { height = try SQLiteSnapshot.tipHeight(target.path) }
             } else {
                 try fm.copyItem(at: source, to: target)
             }
             try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: target.path)
-            files[relative] = Hash256.sha256(try Data(contentsOf: target)).hex
+            files[relative] = try Hash256.sha256(fileAt: target).hex
         }
         guard files["data/chain.sqlite"] != nil else {
             throw ChainError(.storageUnavailable, "\(home.path) holds no chain database (data/chain.sqlite)")
@@ -96,8 +92,8 @@ public enum NodeBackup {
                 throw ChainError(.malformed, "backup names a file outside it: \(relative)")
             }
             let url = backup.appendingPathComponent(relative)
-            guard let data = try? Data(contentsOf: url) else { throw ChainError(.malformed, "backup lacks \(relative)") }
-            guard Hash256.sha256(data).hex == hash else {
+            guard let digest = try? Hash256.sha256(fileAt: url) else { throw ChainError(.malformed, "backup lacks \(relative)") }
+            guard digest.hex == hash else {
                 throw ChainError(.malformed, "\(relative) in the backup does not match its SHA-256 in backup.json")
             }
         }

@@ -28,6 +28,22 @@ public enum SQLiteSnapshot {
         try check(destination)
     }
 
+    /// The height of the last block in the chain database at `path`, read as it is: opening it
+    /// as a `BlockStore` would first bring its schema up to this version's (a backup must stay
+    /// a copy of what the node had). 0 for a chain without blocks.
+    public static func tipHeight(_ path: String) throws(ChainError) -> UInt64 {
+        do {
+            var config = Configuration()
+            config.readonly = true
+            let db = try DatabaseQueue(path: path, configuration: config)
+            let height = try db.read { try Int64.fetchOne($0, sql: "SELECT max(height) FROM blocks") }
+            try db.close()
+            return UInt64(max(0, height ?? 0))
+        } catch {
+            throw ChainError(.storageUnavailable, "cannot read the chain height of \(path): \(error)")
+        }
+    }
+
     /// Runs SQLite's integrity check on the database at `path`.
     public static func check(_ path: String) throws(ChainError) {
         do {

@@ -86,3 +86,58 @@ import Testing
         }
     }
 }
+
+/// A backup copies a database as the node has it: its height is read without bringing the copy
+/// up to this version's schema (a backup of a 1 M-transaction node of the earlier schema spent
+/// most of its time migrating the copy), and file digests are computed a slice at a time.
+@Suite struct BackupCopyTests {
+    @Test func theCopyOfAnEarlierSchemaKeepsItAndItsHeightIsRead() async throws {
+        try await withTemporaryDirectory { dir in
+            let current = dir.appendingPathComponent("current.sqlite").path
+            var builder = ChainBuilder()
+            do {
+                let store = try BlockStore(path: current, hasher: .sha256)
+                try store.bindGenesis(hash: Hash256.sha256([1]), chainId: "c")
+                for n in [2, 0, 3] { try store.commit(builder.next(txCount: n)) }
+                try store.close()
+            }
+            let earlier = dir.appendingPathComponent("earlier.sqlite").path
+            do {
+                let queue = try DatabaseQueue(path: earlier)
+                try BlockStore.migrator.migrate(queue, upTo: "v4-snapshot-committed-ids")
+                try queue.inDatabase { db in
+                    try db.execute(sql: "ATTACH DATABASE ? AS src", arguments: [current])
+                    for table in ["meta", "blocks", "certs", "txs", "state", "events"] {
+                        try db.execute(sql: "INSERT INTO main.\(table) SELECT * FROM src.\(table)")
+                    }
+                    try db.execute(sql: "DETACH DATABASE src")
+                }
+                try queue.close()
+            }
+            func migrations(_ path: String) throws -> [String] {
+                try DatabaseQueue(path: path).read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
+            }
+            let copy = dir.appendingPathComponent("copy.sqlite").path
+            try SQLiteSnapshot.copy(from: earlier, to: copy)
+            #expect(try SQLiteSnapshot.tipHeight(copy) == 3)
+            #expect(try migrations(copy) == (try migrations(earlier)))
+            #expect(try migrations(copy).last == "v4-snapshot-committed-ids")
+            #expect(try SchemaMigrationTests.tableSQL(copy, "txs").contains("WITHOUT ROWID"))
+            let empty = dir.appendingPathComponent("empty.sqlite").path
+            try BlockStore(path: empty, hasher: .sha256).close()
+            #expect(try SQLiteSnapshot.tipHeight(empty) == 0)
+        }
+    }
+
+    @Test func aFilesDigestReadInSlicesIsTheDigestOfItsBytes() async throws {
+        try await withTemporaryDirectory { dir in
+            for size in [0, 1, (1 << 20) - 1, 1 << 20, (5 << 19) + 7] {
+                let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
+                let url = dir.appendingPathComponent("f\(size)")
+                try Data(bytes).write(to: url)
+                #expect(try Hash256.sha256(fileAt: url) == Hash256.sha256(bytes), "\(size) bytes")
+            }
+            #expect(throws: (any Error).self) { try Hash256.sha256(fileAt: dir.appendingPathComponent("missing")) }
+        }
+    }
+}
