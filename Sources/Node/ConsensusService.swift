@@ -387,7 +387,11 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                 for await event in events.cancelOnGracefulShutdown() {
                     switch event {
                     case .consensus(let e):
-                        var queue = manager.handle(e)
+                        var queue = Self.sendsBeforeCommits(manager.handle(e)) { blocks in
+                            blocks.contains { b in
+                                pending.verified(b.id)?.contains { $0.body.contract == Self.epochChangingContract } ?? true
+                            }
+                        }
                         if case .message(let from, .blockRequest(let id, let count)) = e, queue.isEmpty {
                             serveFromStore(id, count: count, to: from)
                         }
@@ -595,6 +599,32 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                 metadata: ["fenceEpoch": "\(voteFence.epoch)", "fenceRound": "\(voteFence.round)"])
         }
         return true
+    }
+
+    /// The contract whose transactions can change the validator set (and so end the epoch).
+    static var epochChangingContract: String { "governance" }
+
+    /// The replica's actions in the order the loop carries them out: what it sends (and the
+    /// safety data persisted before each vote, in their own order) goes before the execution and
+    /// storage of the blocks it committed, so its vote or proposal reaches the others while it
+    /// executes, instead of a round waiting on every replica's SQLite commit. The messages were
+    /// made before any of these commits ran in either order (a proposal's payload excludes the
+    /// transactions of its uncommitted ancestors), so they do not change. Kept in the replica's
+    /// order when a committed block may change the validator set (`mayEndEpoch`: a governance
+    /// transaction, or transactions this node has not validated): the loop then drops the
+    /// actions after that block and carries out the next epoch's instead.
+    static func sendsBeforeCommits(_ actions: [ConsensusAction], mayEndEpoch: ([ConsensusBlock]) -> Bool) -> [ConsensusAction] {
+        var commits: [ConsensusAction] = []
+        var others: [ConsensusAction] = []
+        for action in actions {
+            guard case .commit(let blocks, _) = action else {
+                others.append(action)
+                continue
+            }
+            if mayEndEpoch(blocks) { return actions }
+            commits.append(action)
+        }
+        return commits.isEmpty ? actions : others + commits
     }
 
     /// Executes and stores a committed consensus block; returns the chain block it became (nil
