@@ -15,6 +15,21 @@ import Testing
         } ?? ""
     }
 
+    /// Copies the chain database `current`, row by row, into a new database at `earlier` migrated
+    /// only up to v4 (the tables' layout of earlier versions).
+    static func copyAtEarlierSchema(_ current: String, to earlier: String) throws {
+        let queue = try DatabaseQueue(path: earlier)
+        try BlockStore.migrator.migrate(queue, upTo: "v4-snapshot-committed-ids")
+        try queue.inDatabase { db in
+            try db.execute(sql: "ATTACH DATABASE ? AS src", arguments: [current])
+            for table in ["meta", "blocks", "certs", "txs", "state", "events"] {
+                try db.execute(sql: "INSERT INTO main.\(table) SELECT * FROM src.\(table)")
+            }
+            try db.execute(sql: "DETACH DATABASE src")
+        }
+        try queue.close()
+    }
+
     @Test func aDatabaseOfTheEarlierSchemaIsRebuiltWithEverythingInIt() async throws {
         try await withTemporaryDirectory { dir in
             // A chain written by this version, then copied row by row into a database migrated
@@ -33,18 +48,7 @@ import Testing
                 try store.close()
             }
             let earlier = dir.appendingPathComponent("earlier.sqlite").path
-            do {
-                let queue = try DatabaseQueue(path: earlier)
-                try BlockStore.migrator.migrate(queue, upTo: "v4-snapshot-committed-ids")
-                try queue.inDatabase { db in
-                    try db.execute(sql: "ATTACH DATABASE ? AS src", arguments: [current])
-                    for table in ["meta", "blocks", "certs", "txs", "state", "events"] {
-                        try db.execute(sql: "INSERT INTO main.\(table) SELECT * FROM src.\(table)")
-                    }
-                    try db.execute(sql: "DETACH DATABASE src")
-                }
-                try queue.close()
-            }
+            try Self.copyAtEarlierSchema(current, to: earlier)
             #expect(try Self.tableSQL(earlier, "txs").contains("WITHOUT ROWID"))
             #expect(try Self.tableSQL(earlier, "state").contains("WITHOUT ROWID"))
 
@@ -102,18 +106,7 @@ import Testing
                 try store.close()
             }
             let earlier = dir.appendingPathComponent("earlier.sqlite").path
-            do {
-                let queue = try DatabaseQueue(path: earlier)
-                try BlockStore.migrator.migrate(queue, upTo: "v4-snapshot-committed-ids")
-                try queue.inDatabase { db in
-                    try db.execute(sql: "ATTACH DATABASE ? AS src", arguments: [current])
-                    for table in ["meta", "blocks", "certs", "txs", "state", "events"] {
-                        try db.execute(sql: "INSERT INTO main.\(table) SELECT * FROM src.\(table)")
-                    }
-                    try db.execute(sql: "DETACH DATABASE src")
-                }
-                try queue.close()
-            }
+            try SchemaMigrationTests.copyAtEarlierSchema(current, to: earlier)
             func migrations(_ path: String) throws -> [String] {
                 try DatabaseQueue(path: path).read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
             }
