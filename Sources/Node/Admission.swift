@@ -4,6 +4,7 @@ import Execution
 import Foundation
 import Identity
 import Storage
+import Synchronization
 
 /// The one way a transaction enters the chain through this node, whoever brings it (a client's
 /// `POST /v1/txs`, a batch, a console session, the node's own gateway for consumers): a validator
@@ -51,6 +52,7 @@ public struct Admission: Sendable {
         for source in upstream {
             do {
                 try await source.submit(bytes)
+                node.forwarded.add(tx.id, nowMillis: ChainNode.nowMillis(), keepMillis: 2 * node.config.timestampToleranceMs)
                 return
             } catch let e as ChainError where Self.isFinal(e) {
                 // A validator's own refusal is the answer; only unreachable sources are skipped.
@@ -62,13 +64,14 @@ public struct Admission: Sendable {
         throw ChainError(.upstreamUnavailable, "no validator took the transaction: \(last.map { "\($0)" } ?? "no sources")")
     }
 
-    /// On an observer, what its validators know of a transaction it does not hold: it forwarded
-    /// its clients' transactions and sees them only once their block syncs. The first source
-    /// that answers decides (validators share their waiting transactions by gossip), so one
-    /// lookup here costs at most one lookup upstream unless sources are unreachable. Nil on a
-    /// validator, or when no source answers.
+    /// On an observer, what its validators know of a transaction it forwarded (it sees them only
+    /// once their block syncs). Only transactions this node forwarded lately are asked about, so
+    /// a stranger's reads of ids it never saw cost nothing upstream. The first source that
+    /// answers decides (validators share their waiting transactions by gossip), so one lookup
+    /// here costs at most one lookup upstream unless sources are unreachable. Nil on a validator,
+    /// for a transaction not forwarded here, or when no source answers.
     public func upstreamStatus(of txid: Hash256) async -> UpstreamTransaction? {
-        guard let upstream, node.isObserver else { return nil }
+        guard let upstream, node.isObserver, node.forwarded.contains(txid, nowMillis: ChainNode.nowMillis()) else { return nil }
         for source in upstream {
             if let answer = try? await source.waitingStatus(of: txid) { return answer }
         }
@@ -97,4 +100,49 @@ public struct Admission: Sendable {
         default: true
         }
     }
+}
+
+/// The transactions an observer forwarded lately, oldest first, each kept for a given time and at
+/// most `capacity` of them (the oldest go first): an outsider's submissions cannot grow it
+/// without bound, and a transaction older than twice the timestamp tolerance has long been
+/// committed or dropped upstream.
+public final class ForwardedTransactions: Sendable {
+    struct Log {
+        var until: [Hash256: Int64] = [:]
+        var order: [(id: Hash256, until: Int64)] = []
+        var head = 0
+    }
+
+    let capacity: Int
+    let log = Mutex(Log())
+
+    /// An empty record holding at most `capacity` ids.
+    public init(capacity: Int = 200_000) { self.capacity = capacity }
+
+    /// Records `id`, forwarded at `nowMillis`, for `keepMillis`.
+    public func add(_ id: Hash256, nowMillis: Int64, keepMillis: Int64) {
+        log.withLock { log in
+            let until = nowMillis + keepMillis
+            log.until[id] = until
+            log.order.append((id, until))
+            while log.head < log.order.count, log.order.count - log.head > capacity || log.order[log.head].until <= nowMillis {
+                let old = log.order[log.head]
+                if log.until[old.id] == old.until { log.until[old.id] = nil }
+                log.head += 1
+            }
+            // The dropped front is reclaimed once it is half the storage.
+            if log.head > 1_024, log.head * 2 > log.order.count {
+                log.order.removeFirst(log.head)
+                log.head = 0
+            }
+        }
+    }
+
+    /// Whether `id` was forwarded and is still kept at `nowMillis`.
+    public func contains(_ id: Hash256, nowMillis: Int64) -> Bool {
+        log.withLock { ($0.until[id] ?? .min) > nowMillis }
+    }
+
+    /// Ids held now.
+    public var count: Int { log.withLock { $0.until.count } }
 }

@@ -25,6 +25,9 @@ public final class ChainNode: Sendable {
     public let mempool: Mempool
     /// Commit notifications for waiting clients.
     public let notifier = CommitNotifier()
+    /// On an observer, the transactions it forwarded to a validator lately (the only ones it asks
+    /// its validators about, `Admission.upstreamStatus`).
+    public let forwarded = ForwardedTransactions()
     /// The recent commit rate that sets the mempool's admission limit (nil: the capacity alone).
     let commitRate: CommitRate?
     /// Contract execution.

@@ -10,6 +10,8 @@ import Identity
 import Logging
 import Node
 import Prometheus
+import Storage
+import Synchronization
 import Testing
 
 /// How long the test transactions have left inside the tolerance when signed (ms): far more than
@@ -81,6 +83,31 @@ extension APITests {
         }
     }
 
+    /// An observer asks its validators only about transactions it forwarded itself: a stranger's
+    /// `GET /v1/txs/{txid}` of ids it never saw costs no request upstream (each one did, so
+    /// anonymous reads of random ids made the observer send as many to its validators), while a
+    /// forwarded one is still asked about and reads `pending`.
+    @Test func anObserverAsksUpstreamOnlyAboutTransactionsItForwarded() async throws {
+        try await withTemporaryDirectory { dir in
+            let validator = try consortium.node(in: dir)
+            let observer = try consortium.observer(in: dir)
+            let source = CountingSource(node: validator)
+            let sync = BlockSyncService(node: observer, sources: [source], interval: .seconds(3_600), logger: Logger(label: "o"))
+            try await Application(router: ChainAPI(node: observer, sync: sync).router()).test(.router) { client in
+                for i in 0..<50 {
+                    let r = try await client.call(.get, "/v1/txs/\(String(format: "%064x", i + 1))")
+                    #expect(r.status == .notFound && r.code == "not_found")
+                }
+                #expect(source.asked.load(ordering: .relaxed) == 0)
+                let tx = try evidenceTx(try consortium.identity(.farm))
+                #expect(try await client.submit(tx).status == .accepted)
+                let pending = try await client.call(.get, "/v1/txs/\(tx.txid)")
+                #expect(pending.status == .ok && pending.json["status"]?.stringValue == "pending", "\(pending.json)")
+                #expect(source.asked.load(ordering: .relaxed) == 1)
+            }
+        }
+    }
+
     /// Operators see expiries in `/metrics` (`xiangchain_transactions_expired_total`), present at
     /// 0 before the first one.
     @Test func expiredTransactionsAreCountedInTheMetrics() async throws {
@@ -120,5 +147,23 @@ extension APITests {
             #expect(r.code == "tx_expired")
             #expect(ContinuousClock.now - started < timeout)
         }
+    }
+}
+
+/// A validator in process that counts the observer's questions about waiting transactions.
+private final class CountingSource: BlockSource, Sendable {
+    let node: ChainNode
+    let asked = Atomic<Int>(0)
+    init(node: ChainNode) { self.node = node }
+    var name: String { node.config.nodeId }
+    func blocks(from: UInt64, limit: Int) async throws -> [UInt8] {
+        try await ValidatorSource(node: node).blocks(from: from, limit: limit)
+    }
+    func submit(_ body: [UInt8]) async throws { try await ValidatorSource(node: node).submit(body) }
+    func epochSignatures() async throws -> [UInt64: [ValidatorSignature]] { [:] }
+    func height() async throws -> UInt64? { try node.store.tip()?.height }
+    func waitingStatus(of txid: Hash256) async throws -> UpstreamTransaction {
+        asked.add(1, ordering: .relaxed)
+        return node.mempool.contains(txid) ? .pending : .unknown
     }
 }
