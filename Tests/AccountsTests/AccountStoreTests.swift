@@ -205,14 +205,26 @@ final class TestClock: Sendable {
     }
 
     /// Password hashing runs on the queue's own threads, with a bounded queue: a burst beyond it
-    /// is refused at once instead of occupying the cooperative thread pool.
+    /// is refused at once instead of occupying the cooperative thread pool. No step depends on
+    /// timing (it once failed on a loaded machine, when it compared a 10 ms sleep with 50 ms
+    /// hashes): the admitted hashes block until the test lets them go, and the test does that from
+    /// the cooperative pool while as many of them hold their threads as the pool has threads.
     @Test func hashingIsQueuedOffThePoolAndBounded() async throws {
-        let queue = HashingQueue(threads: 1, maxWaiting: 8)
+        // Were the work on the cooperative pool, these blocked hashes would hold all its threads
+        // and nothing below could run to release them (they give up after a minute, and fail).
+        let threads = min(8, max(2, ProcessInfo.processInfo.activeProcessorCount))
+        let queue = HashingQueue(threads: threads, maxWaiting: 8)
+        let gate = HashGate()
         let outcomes = await withTaskGroup(of: String.self) { group in
             for _ in 0..<24 {
                 group.addTask {
                     do {
-                        _ = try await queue.run { usleep(50_000) }
+                        try await queue.run {
+                            gate.running.add(1, ordering: .relaxed)
+                            if gate.semaphore.wait(timeout: .now() + 60) == .timedOut {
+                                gate.gaveUp.store(true, ordering: .relaxed)
+                            }
+                        }
                         return "done"
                     } catch let e as ChainError {
                         return e.code.rawValue
@@ -221,20 +233,31 @@ final class TestClock: Sendable {
                     }
                 }
             }
-            // The cooperative pool stays free while the queue works.
-            group.addTask {
-                try? await Task.sleep(for: .milliseconds(10))
-                return "pool"
-            }
+            // The admitted calls cannot end before the gate opens: the first 16 answers are the
+            // refusals, given at once.
             var out: [String] = []
+            while out.count < 16, let o = await group.next() { out.append(o) }
+            // The pool is free: this polls while `threads` hashes hold their threads.
+            for _ in 0..<3_000 where gate.running.load(ordering: .relaxed) < threads {
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            out.append("pool saw \(gate.running.load(ordering: .relaxed)) running")
+            for _ in 0..<8 { gate.semaphore.signal() }
             for await o in group { out.append(o) }
             return out
         }
+        #expect(Array(outcomes.prefix(16)) == Array(repeating: "too_many_requests", count: 16))
+        #expect(outcomes[16] == "pool saw \(threads) running")
         #expect(outcomes.filter { $0 == "done" }.count == 8)
-        #expect(outcomes.filter { $0 == "too_many_requests" }.count == 16)
-        // One thread, 50 ms each: the pool's task (10 ms) ends before the second hash does.
-        let pool = try #require(outcomes.firstIndex(of: "pool"))
-        let done = outcomes.indices.filter { outcomes[$0] == "done" }
-        #expect(pool < done[1])
+        let hashesGaveUp = gate.gaveUp.load(ordering: .relaxed)
+        #expect(!hashesGaveUp)
     }
+}
+
+/// What the blocked hashes of `hashingIsQueuedOffThePoolAndBounded` share with the test.
+private final class HashGate: @unchecked Sendable {
+    // A semaphore is safe to use from any thread; the counters are atomics.
+    let semaphore = DispatchSemaphore(value: 0)
+    let running = Atomic<Int>(0)
+    let gaveUp = Atomic<Bool>(false)
 }
