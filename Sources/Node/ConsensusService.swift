@@ -38,8 +38,6 @@ public struct ConsensusStatus: Sendable {
     public var epoch: UInt64 = 0
     /// False for a node that follows the epoch without voting (it left the set).
     public var voter = true
-    /// Blocks this node decided and has not yet executed and stored (`CommitQueue`).
-    public var executionBacklog = 0
 }
 
 /// Block bookkeeping between proposal and commit: which transactions each uncommitted block holds
@@ -135,10 +133,6 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     let voteFence: VoteFence?
     /// Own messages held back by the fence.
     let heldBack = Atomic<Int>(0)
-    /// The decided blocks waiting for the executor.
-    let commits = CommitQueue()
-    /// Tests hold the executor (as a slow disk would) to show the loop goes on without it.
-    let executorPaused = Atomic<Bool>(false)
 
     /// Creates the service for `node`.
     public init(
@@ -189,7 +183,6 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     public var status: ConsensusStatus {
         var s = statusBox.withLock { $0 }
         s.peersConnected = transport.connectedPeers
-        s.executionBacklog = commits.unfinished
         let reachable = s.peersConnected.count + 1
         if reachable < s.quorum {
             s.stalled =
@@ -350,10 +343,6 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             guard let self, fresh.epoch == self.peersEpoch.load(ordering: .relaxed) else { return }
             self.updatePeers(previous: nil)
         }
-        // The executor's thread outlives the task group (its task may still resume on it after
-        // the group's body returns), so it ends only after every child has.
-        let commitThread = ThreadExecutor(name: "commit")
-        defer { commitThread.shutdown() }
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await gossip.run() }
             group.addTask {
@@ -389,47 +378,20 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                     }
                 }
             }
-            // Committed blocks are executed and stored in order on a thread of their own (they
-            // block on SQLite's fsync), while the loop goes on with the next rounds: a round no
-            // longer waits on each replica's execution and storage (`CommitQueue`).
-            let commits = self.commits
-            group.addTask {
-                try await withTaskExecutorPreference(commitThread) {
-                    do {
-                        while let blocks = await commits.next() {
-                            for block in blocks {
-                                while self.executorPaused.load(ordering: .relaxed) {
-                                    try await Task.sleep(for: .milliseconds(5))
-                                }
-                                try self.commit(block)
-                                commits.done(1)
-                            }
-                        }
-                    } catch {
-                        commits.fail(error)
-                        throw error
-                    }
-                }
-            }
-            /// A block whose execution may change the validator set (a governance transaction,
-            /// or transactions this node has not validated) is executed on the loop, after those
-            /// before it, because the loop then switches epochs.
-            func mayEndEpoch(_ blocks: [ConsensusBlock]) -> Bool {
-                blocks.contains { b in
-                    pending.verified(b.id)?.contains { $0.body.contract == Self.epochChangingContract } ?? true
-                }
-            }
             continuation.yield(.consensus(.start))
-            // The loop blocks on SQLite (safety data and blocks with fsync, and the commits that may
-            // end an epoch): it runs on a thread of its own, with its timers, not on the
-            // cooperative pool (`ThreadExecutor`).
+            // The loop blocks on SQLite (commits with fsync): it runs on a thread of its own, with
+            // its timers, not on the cooperative pool (`ThreadExecutor`).
             let loopThread = ThreadExecutor(name: "consensus")
             defer { loopThread.shutdown() }
             try await withTaskExecutorPreference(loopThread) {
                 for await event in events.cancelOnGracefulShutdown() {
                     switch event {
                     case .consensus(let e):
-                        var queue = Self.sendsBeforeCommits(manager.handle(e), mayEndEpoch: mayEndEpoch)
+                        var queue = Self.sendsBeforeCommits(manager.handle(e)) { blocks in
+                            blocks.contains { b in
+                                pending.verified(b.id)?.contains { $0.body.contract == Self.epochChangingContract } ?? true
+                            }
+                        }
                         if case .message(let from, .blockRequest(let id, let count)) = e, queue.isEmpty {
                             serveFromStore(id, count: count, to: from)
                         }
@@ -449,16 +411,9 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                                     continuation.yield(.consensus(.proposalDue(round: round, epoch: epoch)))
                                 }
                             case .commit(let blocks, let certificate):
-                                // Handed to the executor, which stays at most a few blocks behind.
-                                if !mayEndEpoch(blocks) {
-                                    try await commits.wait(atMost: Self.commitsQueued)
-                                    commits.add(blocks)
-                                    continue
-                                }
-                                // Blocks in order, after every one before them; at the first whose
-                                // execution changed the validator set the epoch ends: the rest of
-                                // this list is dropped and the next epoch's actions are carried out instead.
-                                try await commits.wait(atMost: 0)
+                                // Blocks in order; at the first whose execution changed the validator
+                                // set the epoch ends: the rest of this list is dropped and the next
+                                // epoch's actions are carried out instead.
                                 for (k, block) in blocks.enumerated() {
                                     let before = node.chainConfig
                                     let chainBlock = try commit(block)
@@ -495,11 +450,6 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                         sweepExpired()
                     }
                 }
-                // Shutting down: the blocks decided so far are stored before the service ends
-                // (a node stopped harder re-commits them from its consensus store on restart).
-                // A cancelled service (its task, not a graceful shutdown) leaves them to that restart.
-                commits.close()
-                do { try await commits.wait(atMost: 0) } catch is CancellationError {}
             }
             continuation.finish()
             gossip.finish()
@@ -507,11 +457,6 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         }
         logger.info("consensus stopped")
     }
-
-    /// How many decided blocks the executor may be behind before the loop waits for it: enough
-    /// for the next rounds to go on while it stores, few enough that a node with a slow
-    /// disk slows its own votes (and so the chain) instead of falling behind without bound.
-    static var commitsQueued: Int { 4 }
 
     /// Most heights one finality request covers.
     static var finalityRequestSpan: UInt64 { 256 }
@@ -726,21 +671,19 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     func addFinality(from: String, height: UInt64, headerHash: Hash256, signature: [UInt8]) throws {
         // The signer must be a validator in force at that height (a set changes between epochs).
         guard let key = try node.finalityCheck(forHeight: height).keys[from] else { return }
-        // A signature can outrun this node's own commit of the block: keep it for a while, but
-        // only for the next few heights and once per validator, so a validator cannot grow the
-        // buffer (it holds at most finalityWindow × validators entries). The store is read under
-        // the buffer's lock: the executor stores a block before it takes that height's buffered
-        // signatures under the same lock, so none is left behind in between.
-        let found = try finalityBuffer.withLock { buffer -> StoredBlock? in
-            if let stored = try node.store.block(at: height) { return stored }
+        guard let stored = try node.store.block(at: height) else {
+            // A signature can outrun this node's own commit of the block: keep it for a while, but
+            // only for the next few heights and once per validator, so a validator cannot grow
+            // the buffer (it holds at most finalityWindow × validators entries).
             let tip = try node.store.tip()?.height ?? 0
-            guard height > tip, height - tip <= Self.finalityWindow else { return nil }
-            buffer = buffer.filter { $0.key > tip }
-            guard buffer[height]?.contains(where: { $0.0 == from }) != true else { return nil }
-            buffer[height, default: []].append((from, headerHash, signature))
-            return nil
+            guard height > tip, height - tip <= Self.finalityWindow else { return }
+            finalityBuffer.withLock { buffer in
+                buffer = buffer.filter { $0.key > tip }
+                guard buffer[height]?.contains(where: { $0.0 == from }) != true else { return }
+                buffer[height, default: []].append((from, headerHash, signature))
+            }
+            return
         }
-        guard let stored = found else { return }
         guard stored.hash == headerHash else {
             logger.error(
                 "validator \(from) signed a different header at height \(height): execution diverged",

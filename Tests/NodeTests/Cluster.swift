@@ -17,15 +17,12 @@ struct Cluster {
     let services: [ConsensusService<InMemoryTransport>]
     let hub: InMemoryHub
 
-    init(
-        in dir: URL, suite: CryptoSuite = .ed25519, consensusBlocksKept: Int = 10_000, baseTimeoutMs: Int = 1_000,
-        emptyBlockDelay: Duration = .milliseconds(50)
-    ) throws {
+    init(in dir: URL, suite: CryptoSuite = .ed25519, consensusBlocksKept: Int = 10_000) throws {
         let consortium = try TestConsortium(orgs: ["org0", "org1", "org2", "org3"], validators: 4, suite: suite)
         let ids = (0..<4).map { "node\($0)" }
         let hub = InMemoryHub(ids: ids)
         var config = ConsensusConfig()
-        config.baseTimeoutMs = baseTimeoutMs
+        config.baseTimeoutMs = 1_000
         var nodes: [ChainNode] = []
         var services: [ConsensusService<InMemoryTransport>] = []
         for k in 0..<4 {
@@ -36,7 +33,7 @@ struct Cluster {
             nodes.append(node)
             services.append(
                 try ConsensusService(
-                    node: node, transport: hub.transport(ids[k]), config: config, emptyBlockDelay: emptyBlockDelay,
+                    node: node, transport: hub.transport(ids[k]), config: config, emptyBlockDelay: .milliseconds(50),
                     logger: Logger(label: ids[k])))
         }
         self.consortium = consortium
