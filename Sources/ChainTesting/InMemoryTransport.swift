@@ -23,6 +23,10 @@ public final class InMemoryHub: Sendable {
         state.withLock { if isDown { $0.down.insert(id) } else { $0.down.remove(id) } }
     }
 
+    /// Registers node `id`'s inbox now and returns it: messages sent to `id` after this call are
+    /// buffered in the stream, so a test can send and then read without racing a listener task.
+    public func listen(_ id: String) -> AsyncStream<(String, [UInt8])> { register(id) }
+
     func register(_ id: String) -> AsyncStream<(String, [UInt8])> {
         let (stream, continuation) = AsyncStream.makeStream(of: (String, [UInt8]).self)
         state.withLock { $0.inboxes[id] = continuation }

@@ -353,6 +353,7 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                     try? await Task.sleep(for: .seconds(3))
                     self.regossipEpochSignatures()
                     self.requestMissingFinality()
+                    self.regossipWaiting()
                 }
             }
             group.addTask {
@@ -456,6 +457,27 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             group.cancelAll()
         }
         logger.info("consensus stopped")
+    }
+
+    /// How long after it was signed a waiting transaction is gossiped again (ms).
+    static var regossipAfterMs: Int64 { 10_000 }
+    /// Most transactions gossiped again at a time.
+    static var regossipBatch: Int { 256 }
+
+    /// Gossip is best effort: a peer whose mempool is full drops it (`ChainNode.admitGossiped`), and
+    /// so does a full outbound queue. Such a transaction then waits in this node's mempool only,
+    /// and is proposed only when this validator leads — which leader reputation may not elect it
+    /// to for long (a validator whose votes come last signs few certificates), so an acknowledged
+    /// transaction could wait until it expires. Every few seconds the oldest waiting transactions
+    /// signed over `regossipAfterMs` ago that no uncommitted block holds are gossiped again (at
+    /// most `regossipBatch`; peers skip those they hold, and those committed). Returns how many.
+    @discardableResult
+    func regossipWaiting(nowMillis: Int64 = ChainNode.nowMillis()) -> Int {
+        let stale = node.mempool.peek(
+            max: Self.regossipBatch, excluding: pending.allTxids(), signedBefore: nowMillis - Self.regossipAfterMs)
+        guard !stale.isEmpty else { return 0 }
+        transport.broadcast(TransactionGossip.message(stale.map(\.transaction)))
+        return stale.count
     }
 
     /// Most heights one finality request covers.

@@ -125,13 +125,19 @@ public final class Mempool: Sendable {
     public var count: Int { state.withLock { $0.position.count } }
 
     /// Up to `max` of the oldest transactions whose ids are not in `excluding` and whose timestamp
-    /// is not before `notBefore` (milliseconds); they stay in the pool.
-    public func peek(max: Int, excluding: Set<Hash256> = [], notBefore: Int64 = .min) -> [VerifiedTransaction] {
+    /// is not before `notBefore` and before `signedBefore` (milliseconds); they stay in the pool.
+    public func peek(max: Int, excluding: Set<Hash256> = [], notBefore: Int64 = .min, signedBefore: Int64 = .max)
+        -> [VerifiedTransaction]
+    {
         state.withLock { s in
             var out: [VerifiedTransaction] = []
             var i = s.head
             while i < s.entries.count, out.count < max {
-                if let tx = s.entries[i], tx.body.timestamp >= notBefore, !excluding.contains(tx.id) { out.append(tx) }
+                if let tx = s.entries[i], tx.body.timestamp >= notBefore, tx.body.timestamp < signedBefore,
+                    !excluding.contains(tx.id)
+                {
+                    out.append(tx)
+                }
                 i += 1
             }
             return out
