@@ -102,47 +102,26 @@ public struct Admission: Sendable {
     }
 }
 
-/// The transactions an observer forwarded lately, oldest first, each kept for a given time and at
-/// most `capacity` of them (the oldest go first): an outsider's submissions cannot grow it
-/// without bound, and a transaction older than twice the timestamp tolerance has long been
-/// committed or dropped upstream.
+/// The transactions an observer forwarded lately, each kept for a given time and at most
+/// `capacity` of them (the oldest go first): an outsider's submissions cannot grow it without
+/// bound, and a transaction older than twice the timestamp tolerance has long been committed or
+/// dropped upstream.
 public final class ForwardedTransactions: Sendable {
-    struct Log {
-        var until: [Hash256: Int64] = [:]
-        var order: [(id: Hash256, until: Int64)] = []
-        var head = 0
-    }
-
-    let capacity: Int
-    let log = Mutex(Log())
+    let log: Mutex<RecentIDs>
 
     /// An empty record holding at most `capacity` ids.
-    public init(capacity: Int = 200_000) { self.capacity = capacity }
+    public init(capacity: Int = 200_000) { log = Mutex(RecentIDs(capacity: capacity)) }
 
     /// Records `id`, forwarded at `nowMillis`, for `keepMillis`.
     public func add(_ id: Hash256, nowMillis: Int64, keepMillis: Int64) {
-        log.withLock { log in
-            let until = nowMillis + keepMillis
-            log.until[id] = until
-            log.order.append((id, until))
-            while log.head < log.order.count, log.order.count - log.head > capacity || log.order[log.head].until <= nowMillis {
-                let old = log.order[log.head]
-                if log.until[old.id] == old.until { log.until[old.id] = nil }
-                log.head += 1
-            }
-            // The dropped front is reclaimed once it is half the storage.
-            if log.head > 1_024, log.head * 2 > log.order.count {
-                log.order.removeFirst(log.head)
-                log.head = 0
-            }
-        }
+        log.withLock { $0.insert(id, until: nowMillis + keepMillis, nowMillis: nowMillis) }
     }
 
     /// Whether `id` was forwarded and is still kept at `nowMillis`.
     public func contains(_ id: Hash256, nowMillis: Int64) -> Bool {
-        log.withLock { ($0.until[id] ?? .min) > nowMillis }
+        log.withLock { $0.contains(id, nowMillis: nowMillis) }
     }
 
     /// Ids held now.
-    public var count: Int { log.withLock { $0.until.count } }
+    public var count: Int { log.withLock { $0.count } }
 }

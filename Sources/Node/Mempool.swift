@@ -16,11 +16,8 @@ public final class Mempool: Sendable {
         var entries: [VerifiedTransaction?] = []
         var head = 0
         var position: [Hash256: Int] = [:]
-        /// Ids dropped for age, as a ring of at most `capacity` (the oldest overwritten first) and
-        /// as a set of the same ids.
-        var expiredRing: [Hash256] = []
-        var expiredNext = 0
-        var expired: Set<Hash256> = []
+        /// Ids dropped for age, the last `capacity` of them.
+        var expired: RecentIDs
 
         mutating func remove(_ ids: some Sequence<Hash256>) {
             for id in ids {
@@ -35,21 +32,9 @@ public final class Mempool: Sendable {
                 }
             }
         }
-
-        /// Remembers `id` as expired; past `capacity` ids, the oldest is forgotten.
-        mutating func rememberExpired(_ id: Hash256, capacity: Int) {
-            guard capacity > 0, expired.insert(id).inserted else { return }
-            if expiredRing.count < capacity {
-                expiredRing.append(id)
-            } else {
-                expired.remove(expiredRing[expiredNext])
-                expiredRing[expiredNext] = id
-                expiredNext = (expiredNext + 1) % capacity
-            }
-        }
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     /// Most transactions held.
     public let capacity: Int
     /// Most transactions admitted now (at most `capacity`): the node lowers it to about the
@@ -60,6 +45,7 @@ public final class Mempool: Sendable {
     /// Creates a pool.
     public init(capacity: Int) {
         self.capacity = capacity
+        state = Mutex(State(expired: RecentIDs(capacity: capacity)))
         limit = Atomic(capacity)
     }
 
@@ -158,7 +144,7 @@ public final class Mempool: Sendable {
             }
             guard !stale.isEmpty else { return [] }
             s.remove(stale)
-            for id in stale { s.rememberExpired(id, capacity: capacity) }
+            for id in stale where !s.expired.contains(id) { s.expired.insert(id) }
             return stale
         }
     }

@@ -27,7 +27,7 @@ import Testing
         #expect(log.contains(id(4_999), nowMillis: 1_000))
         #expect(!log.contains(id(4_899), nowMillis: 1_000))
         #expect(log.contains(id(4_900), nowMillis: 1_000))
-        #expect(log.log.withLock { $0.order.count } <= 2 * 1_024 + 100)
+        #expect(log.log.withLock { $0.storage } <= 2 * 1_024 + 100)
     }
 
     @Test func anIdForwardedAgainKeepsItsLaterTime() {
@@ -40,5 +40,35 @@ import Testing
         // Nothing kept, or nothing to keep, never traps.
         log.add(id(3), nowMillis: 500, keepMillis: 0)
         #expect(!log.contains(id(3), nowMillis: 500))
+    }
+}
+
+/// The bounded record both the mempool's expired ids and an observer's forwarded ids live in.
+@Suite struct RecentIDsTests {
+    func id(_ i: Int) -> Hash256 { Hash256.sha256(Array("id \(i)".utf8)) }
+
+    @Test func anIdInsertedAgainLeavesOnlyWithItsNewestInsertion() {
+        var ids = RecentIDs(capacity: 3)
+        ids.insert(id(1))
+        ids.insert(id(2))
+        ids.insert(id(1))
+        // id(1)'s first insertion is pushed out; its second still holds it.
+        ids.insert(id(3))
+        #expect(ids.contains(id(1)) && ids.contains(id(3)))
+        #expect(ids.contains(id(2)))
+        ids.insert(id(4))
+        #expect(!ids.contains(id(2)) && ids.contains(id(1)))
+        ids.insert(id(5))
+        ids.insert(id(6))
+        #expect(!ids.contains(id(1)) && ids.count == 3)
+    }
+
+    @Test func noCapacityRemembersNothing() {
+        var ids = RecentIDs(capacity: 0)
+        ids.insert(id(1))
+        #expect(!ids.contains(id(1)) && ids.count == 0)
+        var negative = RecentIDs(capacity: -5)
+        negative.insert(id(1))
+        #expect(negative.count == 0)
     }
 }
