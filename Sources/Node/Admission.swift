@@ -43,8 +43,8 @@ public struct Admission: Sendable {
             try node.submit(tx)
             return
         }
-        _ = try node.verifier.verify(tx, nowMillis: ChainNode.nowMillis())
-        guard try node.store.committedIDs(among: [tx.id]).isEmpty else {
+        let verified = try node.verifier.verify(tx, nowMillis: ChainNode.nowMillis())
+        guard try node.store.committedIDs(among: [(tx.id, verified.body.timestamp)]).isEmpty else {
             throw ChainError(.duplicateTx, "transaction \(tx.id.hex) is already committed")
         }
         let bytes = try envelope ?? Array(JSONEncoder().encode(TransactionSubmission(tx)))

@@ -260,7 +260,7 @@ public final class ChainNode: Sendable {
         let verified = try verifier.verify(tx, nowMillis: nowMillis)
         let committed: Bool
         do {
-            committed = try store.committedIDs(among: [tx.id]).contains(tx.id)
+            committed = try store.committedIDs(among: [(tx.id, verified.body.timestamp)]).contains(tx.id)
         } catch {
             throw ChainError(.storageUnavailable, "cannot check for replay: \(error)")
         }
@@ -282,7 +282,9 @@ public final class ChainNode: Sendable {
         // When the pool is full, gossip is dropped before it costs a verification (the sender keeps it).
         guard (try? mempool.checkRoom()) != nil else { return }
         let fresh = txs.compactMap { tx in mempool.contains(tx.id) ? nil : try? verifier.verify(tx, nowMillis: nowMillis) }
-        guard !fresh.isEmpty, let committed = try? store.committedIDs(among: fresh.map(\.id)) else { return }
+        guard !fresh.isEmpty, let committed = try? store.committedIDs(among: fresh.map { ($0.id, $0.body.timestamp) }) else {
+            return
+        }
         for verified in fresh where !committed.contains(verified.id) {
             try? mempool.add(verified)
         }
@@ -350,7 +352,7 @@ public final class ChainNode: Sendable {
         _ candidates: [VerifiedTransaction], proposer: String, timestamp: Int64,
         consensusBlock: (id: Hash256, height: UInt64, bytes: [UInt8])?
     ) throws -> Block? {
-        let already = try store.committedIDs(among: candidates.map(\.id))
+        let already = try store.committedIDs(among: candidates.map { ($0.id, $0.body.timestamp) })
         var seen = Set<Hash256>()
         let txs = candidates.filter { !already.contains($0.id) && seen.insert($0.id).inserted }
         if !already.isEmpty {
@@ -460,7 +462,8 @@ public final class ChainNode: Sendable {
                 try store.commit(
                     BlockCommit(
                         block: block, transactions: outcome.transactions, writes: outcome.writes,
-                        resultRoot: outcome.resultRoot, stateHash: outcome.stateHash, consensusBlock: consensusBlock))
+                        resultRoot: outcome.resultRoot, stateHash: outcome.stateHash, consensusBlock: consensusBlock,
+                        timestamps: txs.map(\.body.timestamp)))
             }
             return outcome
         }

@@ -312,7 +312,8 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                 fresh.append(v)
             }
         }
-        guard let committed = try? node.store.committedIDs(among: Array(seen)), committed.isEmpty else { return false }
+        guard let committed = try? node.store.committedIDs(among: verified.map { ($0.id, $0.body.timestamp) }), committed.isEmpty
+        else { return false }
         pending.record(block, txids: Array(seen), verified: verified)
         // Verified once: the same transactions gossiped here later are recognised, not verified again.
         if !fresh.isEmpty { node.mempool.adopt(fresh) }

@@ -1,12 +1,15 @@
 import ChainCore
 import Foundation
 import GRDB
+import Synchronization
 
 /// The chain on disk: blocks, transactions, results, contract state and indexes in one SQLite
 /// database (WAL mode). Each block is committed in one SQLite transaction, so a crash at any
 /// instant leaves either the whole block or none of it.
 public final class BlockStore: Sendable {
     let pool: DatabasePool
+    /// The replay check's fast "not committed" (`RecentCommits`).
+    let recentCommits: Mutex<RecentCommits>
     /// Path of the database file.
     public let path: String
     /// Consensus safety data and consensus blocks, in the same database (a chain block and the
@@ -45,6 +48,34 @@ public final class BlockStore: Sendable {
         }
         consensus = ConsensusStore(pool: pool, retainedCommitted: retainedConsensusBlocks)
         try Self.migrator.migrate(pool)
+        recentCommits = Mutex(RecentCommits(floor: try pool.read(Self.uncoveredTimestampFloor)))
+    }
+
+    /// The highest timestamp a transaction committed in `db` may have (`Int64.min`: none
+    /// committed; `Int64.max`: not known): the floor of a fresh `RecentCommits`. Committed
+    /// transactions count through `max_tx_timestamp`, kept by every commit; the ids a state
+    /// snapshot carried through `carried_max_timestamp`, written when it was loaded.
+    static func uncoveredTimestampFloor(_ db: Database) throws -> Int64 {
+        func meta(_ key: String) throws -> Int64? {
+            try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ? AND typeof(value) = 'integer'", arguments: [key])
+        }
+        var floor = Int64.min
+        if try Bool.fetchOne(db, sql: "SELECT 1 FROM txs LIMIT 1") != nil {
+            floor = try meta("max_tx_timestamp") ?? .max
+        }
+        if try Bool.fetchOne(db, sql: "SELECT 1 FROM snapshot_txids LIMIT 1") != nil {
+            floor = max(floor, try meta("carried_max_timestamp") ?? .max)
+        }
+        return floor
+    }
+
+    /// The replay filter's floor now (`RecentCommits.floor`).
+    var replayFloor: Int64 { recentCommits.withLock { $0.floor } }
+
+    /// Starts the replay filter again from what the database holds (after a snapshot is loaded).
+    func resetRecentCommits() throws {
+        let floor = try pool.read(Self.uncoveredTimestampFloor)
+        recentCommits.withLock { $0 = RecentCommits(floor: floor) }
     }
 
     /// Closes the database's connections now (reads and writes fail afterwards), rather than
@@ -166,6 +197,27 @@ public final class BlockStore: Sendable {
                     ALTER TABLE state_v5 RENAME TO state;
                     """)
         }
+        m.registerMigration("v6-max-tx-timestamp") { db in
+            // The highest timestamp of a committed transaction (`RecentCommits`' floor), from the
+            // bodies held. A database whose pruned bodies hide some timestamps gets none: its
+            // replay checks keep reading the database.
+            var highest = Int64.min
+            var known = true
+            let bodies = try Row.fetchCursor(db, sql: "SELECT body FROM txs")
+            while let row = try bodies.next() {
+                guard let t = try? TransactionBody.parse(Array(row["body"] as Data)).timestamp else {
+                    known = false
+                    break
+                }
+                highest = max(highest, t)
+            }
+            if known {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('max_tx_timestamp', ?)", arguments: [highest])
+            } else {
+                try db.execute(sql: "DELETE FROM meta WHERE key = 'max_tx_timestamp'")
+            }
+        }
         return m
     }
 
@@ -245,6 +297,10 @@ public final class BlockStore: Sendable {
     /// Commits one block atomically. Refuses a block that does not extend the current tip.
     public func commit(_ c: BlockCommit) throws {
         let header = c.block.header
+        // Into the replay filter first: if the write then fails, the filter only says "maybe".
+        recentCommits.withLock { recent in
+            for (t, timestamp) in zip(c.transactions, c.timestamps) { recent.insert(t.transaction.id, timestamp: timestamp) }
+        }
         try pool.write { db in
             let tip = try Row.fetchOne(db, sql: "SELECT height, hash FROM blocks ORDER BY height DESC LIMIT 1")
             let tipHeight = UInt64((tip?["height"] as Int64?) ?? 0)
@@ -285,6 +341,12 @@ public final class BlockStore: Sendable {
                         Int64(t.height), t.index, seq, e.contract, e.name, e.data.canonicalString,
                     ])
                 }
+            }
+            if let highest = c.timestamps.max() {
+                // Absent only in a database whose pruned bodies hid timestamps (migration v6).
+                try db.execute(
+                    sql: "UPDATE meta SET value = MAX(value, ?) WHERE key = 'max_tx_timestamp' AND typeof(value) = 'integer'",
+                    arguments: [highest])
             }
             if let cb = c.consensusBlock {
                 try self.consensus.markCommitted(db, id: cb.id, height: cb.height, bytes: cb.bytes)
@@ -528,8 +590,19 @@ public final class BlockStore: Sendable {
         }
     }
 
+    /// The transactions among `txs` (ids and their timestamps) that are committed, including
+    /// those a state snapshot carried. Most answers come from memory (`RecentCommits`); only ids
+    /// the filter cannot rule out are looked up.
+    public func committedIDs(among txs: [(id: Hash256, timestamp: Int64)]) throws -> Set<Hash256> {
+        let maybe = recentCommits.withLock { recent in
+            txs.filter { recent.mayBeCommitted($0.id, timestamp: $0.timestamp) }.map(\.id)
+        }
+        return try committedIDs(among: maybe)
+    }
+
     /// Which of the given ids are already committed: in a stored block, or before the state
-    /// snapshot this node started from (the ids it carried, `installSnapshot`).
+    /// snapshot this node started from (the ids it carried, `installSnapshot`). Reads the
+    /// database for each; `committedIDs(among:)` of ids with timestamps mostly does not.
     public func committedIDs(among ids: [Hash256]) throws -> Set<Hash256> {
         guard !ids.isEmpty else { return [] }
         return try pool.read { db in

@@ -146,6 +146,7 @@ extension BlockStore {
             throw ChainError(.snapshotMismatch, "the header given is not the snapshot's block")
         }
         try pool.write { db in try Self.load(db, manifest, header: header, signatures: signatures, hasher: hasher, checked) }
+        try resetRecentCommits()
     }
 
     /// Fills the empty database `db` (in its transaction) with the snapshot: `installSnapshot`.
@@ -205,6 +206,13 @@ extension BlockStore {
             try db.execute(
                 sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('snapshot_earliest_timestamp', ?)",
                 arguments: [Data(bytes)])
+            // The highest timestamp a carried transaction may have, by the same rule (a block
+            // holds transactions within the tolerance of its time): the replay filter's floor.
+            let (highest, over) = header.timestamp.addingReportingOverflow(span / 2)
+            if !over {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('carried_max_timestamp', ?)", arguments: [highest])
+            }
         }
     }
 

@@ -84,14 +84,24 @@ public struct BlockCommit: Sendable {
     public let stateHash: Hash256
     /// Under BFT: the consensus block this chain block comes from (kept for sync and restarts).
     public let consensusBlock: (id: Hash256, height: UInt64, bytes: [UInt8])?
+    /// The transactions' timestamps, in the same order (read from their bodies when not given).
+    public let timestamps: [Int64]
 
-    /// Creates a commit.
+    /// Creates a commit. `timestamps` are the transactions' (each body's `timestamp`), in order;
+    /// when not given or not one per transaction, they are read from the bodies.
     public init(
         block: Block, transactions: [StoredTransaction], writes: [StateWrite], resultRoot: Hash256, stateHash: Hash256,
-        consensusBlock: (id: Hash256, height: UInt64, bytes: [UInt8])? = nil
+        consensusBlock: (id: Hash256, height: UInt64, bytes: [UInt8])? = nil, timestamps: [Int64]? = nil
     ) {
         self.block = block
         self.transactions = transactions
+        if let timestamps, timestamps.count == transactions.count {
+            self.timestamps = timestamps
+        } else {
+            // A body that does not parse has no known timestamp: the replay filter treats it as
+            // the highest possible (every later check of older timestamps reads the database).
+            self.timestamps = transactions.map { (try? TransactionBody.parse($0.transaction.body).timestamp) ?? .max }
+        }
         self.writes = writes
         self.resultRoot = resultRoot
         self.stateHash = stateHash

@@ -9,12 +9,17 @@ import Testing
 struct ChainBuilder {
     var tip: ChainTip?
 
-    mutating func next(txCount: Int, duplicateOf: SignedTransaction? = nil) -> BlockCommit {
+    /// The next block, of `txCount` new transactions (and `duplicateOf`). Their bodies are opaque
+    /// bytes, or, with `timestamp`, transaction bodies signed at that time (plus their index).
+    mutating func next(txCount: Int, duplicateOf: SignedTransaction? = nil, timestamp: Int64? = nil) -> BlockCommit {
         let height = (tip?.height ?? 0) + 1
         var txs = (0..<txCount).map { i in
-            SignedTransaction(
-                body: Array("tx-\(height)-\(i)-\(UUID())".utf8), signature: [1, 2], signerCertificate: [0x30, UInt8(i % 3)],
-                hasher: .sha256)
+            let body =
+                timestamp.map {
+                    #"{"args":{},"chain":"c","contract":"evidence","method":"put","nonce":"\#(UUID())","timestamp":\#($0 + Int64(i))}"#
+                } ?? "tx-\(height)-\(i)-\(UUID())"
+            return SignedTransaction(
+                body: Array(body.utf8), signature: [1, 2], signerCertificate: [0x30, UInt8(i % 3)], hasher: .sha256)
         }
         if let dup = duplicateOf { txs.append(dup) }
         let header = BlockHeader(

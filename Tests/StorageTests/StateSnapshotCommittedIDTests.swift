@@ -1,8 +1,9 @@
 import ChainCore
 import ChainTesting
 import Foundation
-import Storage
 import Testing
+
+@testable import Storage
 
 /// The ids of recently committed transactions a state snapshot carries: the window (blocks within
 /// twice the timestamp tolerance of the snapshot's), their load into the joined store (which then
@@ -41,6 +42,10 @@ import Testing
             let header = try #require(try a.block(at: 6))
             try b.installSnapshot(manifest, header: header.header, signatures: header.signatures) { parts[$0] }
             #expect(try b.committedIDs(among: inside + outside) == Set(inside))
+            // The replay filter leaves to the database every timestamp a carried transaction may
+            // have: up to the snapshot block's time (6 s) plus the tolerance.
+            #expect(b.replayFloor == 7_000)
+            #expect(try b.committedIDs(among: (inside + outside).map { ($0, Int64(7_000)) }) == Set(inside))
             #expect(errorCode { try b.transaction(inside[0]) } == "pruned")
             #expect(try b.transaction(outside[0]) == nil)
             // It settles transactions from 6 s − 1 s on (older ones may be from before the window).
