@@ -48,12 +48,45 @@ public final class BlockStore: Sendable {
         }
         consensus = ConsensusStore(pool: pool, retainedCommitted: retainedConsensusBlocks)
         try Self.migrator.migrate(pool)
+        try pool.write(Self.settleMaxTxTimestamp)
         recentCommits = Mutex(RecentCommits(floor: try pool.read(Self.uncoveredTimestampFloor)))
+    }
+
+    /// Brings `max_tx_timestamp` (the highest timestamp of a committed transaction) up to the
+    /// stored tip. Every commit keeps it, with `max_tx_timestamp_height`, the height it is good
+    /// for; blocks above that height (all of them the first time this version opens a database,
+    /// or blocks an earlier version committed after a downgrade) have their bodies read here. A
+    /// pruned body hides its timestamp: the value is then unknown for good (only the height is
+    /// kept), and every replay check of this store reads the database.
+    static func settleMaxTxTimestamp(_ db: Database) throws {
+        func meta(_ key: String) throws -> Int64? {
+            try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ? AND typeof(value) = 'integer'", arguments: [key])
+        }
+        let tip = try Int64.fetchOne(db, sql: "SELECT MAX(height) FROM blocks") ?? 0
+        let upTo = try meta("max_tx_timestamp_height")
+        let known = try meta("max_tx_timestamp")
+        guard upTo.map({ $0 < tip && known != nil }) ?? true else { return }
+        var highest = known ?? .min
+        var readable = true
+        let bodies = try Row.fetchCursor(db, sql: "SELECT body FROM txs WHERE height > ?", arguments: [upTo ?? -1])
+        while let row = try bodies.next() {
+            guard let t = try? TransactionBody.parse(Array(row["body"] as Data)).timestamp else {
+                readable = false
+                break
+            }
+            highest = max(highest, t)
+        }
+        if readable {
+            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('max_tx_timestamp', ?)", arguments: [highest])
+        } else {
+            try db.execute(sql: "DELETE FROM meta WHERE key = 'max_tx_timestamp'")
+        }
+        try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('max_tx_timestamp_height', ?)", arguments: [tip])
     }
 
     /// The highest timestamp a transaction committed in `db` may have (`Int64.min`: none
     /// committed; `Int64.max`: not known): the floor of a fresh `RecentCommits`. Committed
-    /// transactions count through `max_tx_timestamp`, kept by every commit; the ids a state
+    /// transactions count through `max_tx_timestamp` (`settleMaxTxTimestamp`); the ids a state
     /// snapshot carried through `carried_max_timestamp`, written when it was loaded.
     static func uncoveredTimestampFloor(_ db: Database) throws -> Int64 {
         func meta(_ key: String) throws -> Int64? {
@@ -197,27 +230,6 @@ public final class BlockStore: Sendable {
                     ALTER TABLE state_v5 RENAME TO state;
                     """)
         }
-        m.registerMigration("v6-max-tx-timestamp") { db in
-            // The highest timestamp of a committed transaction (`RecentCommits`' floor), from the
-            // bodies held. A database whose pruned bodies hide some timestamps gets none: its
-            // replay checks keep reading the database.
-            var highest = Int64.min
-            var known = true
-            let bodies = try Row.fetchCursor(db, sql: "SELECT body FROM txs")
-            while let row = try bodies.next() {
-                guard let t = try? TransactionBody.parse(Array(row["body"] as Data)).timestamp else {
-                    known = false
-                    break
-                }
-                highest = max(highest, t)
-            }
-            if known {
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('max_tx_timestamp', ?)", arguments: [highest])
-            } else {
-                try db.execute(sql: "DELETE FROM meta WHERE key = 'max_tx_timestamp'")
-            }
-        }
         return m
     }
 
@@ -342,12 +354,14 @@ public final class BlockStore: Sendable {
                     ])
                 }
             }
+            // Absent only where pruned bodies hid timestamps (`settleMaxTxTimestamp`).
             if let highest = c.timestamps.max() {
-                // Absent only in a database whose pruned bodies hid timestamps (migration v6).
                 try db.execute(
                     sql: "UPDATE meta SET value = MAX(value, ?) WHERE key = 'max_tx_timestamp' AND typeof(value) = 'integer'",
                     arguments: [highest])
             }
+            try db.execute(
+                sql: "UPDATE meta SET value = ? WHERE key = 'max_tx_timestamp_height'", arguments: [Int64(header.height)])
             if let cb = c.consensusBlock {
                 try self.consensus.markCommitted(db, id: cb.id, height: cb.height, bytes: cb.bytes)
             }

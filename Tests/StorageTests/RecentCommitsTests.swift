@@ -84,7 +84,7 @@ import Testing
         }
     }
 
-    @Test func aDatabaseOfTheEarlierSchemaGetsItsFloorFromItsBodiesOrNoneWhenBodiesWerePruned() async throws {
+    @Test func theFloorIsReadFromTheBodiesOfBlocksAVersionWithoutItCommittedOrUnknownWhenPruned() async throws {
         try await withTemporaryDirectory { dir in
             let current = dir.appendingPathComponent("current.sqlite").path
             var builder = ChainBuilder()
@@ -99,26 +99,42 @@ import Testing
                 }
                 try store.close()
             }
-            let earlier = dir.appendingPathComponent("earlier.sqlite").path
-            try SchemaMigrationTests.copyAtEarlierSchema(current, to: earlier)
-            let migrated = try BlockStore(path: earlier, hasher: .sha256)
-            #expect(Self.floor(migrated) == 7_001)
-            #expect(try Self.check(migrated, committed) == Set(committed.map(\.id)))
-            try migrated.close()
+            /// A copy of the chain at the earlier schema, its `meta` changed by `sql`.
+            func copy(_ name: String, _ sql: String) throws -> String {
+                let path = dir.appendingPathComponent(name).path
+                try SchemaMigrationTests.copyAtEarlierSchema(current, to: path)
+                try DatabaseQueue(path: path).write { db in try db.execute(sql: sql) }
+                return path
+            }
+            // Written by a version that kept no floor: every body is read once.
+            let earlier = try BlockStore(
+                path: try copy("earlier.sqlite", "DELETE FROM meta WHERE key LIKE 'max_tx_timestamp%'"), hasher: .sha256)
+            #expect(Self.floor(earlier) == 7_001)
+            #expect(try Self.check(earlier, committed) == Set(committed.map(\.id)))
+            try earlier.close()
+
+            // Blocks 2 and 3 committed by an earlier version after a downgrade (the floor kept is
+            // block 1's): their bodies are read.
+            let gap = try BlockStore(
+                path: try copy(
+                    "gap.sqlite",
+                    "UPDATE meta SET value = 4001 WHERE key = 'max_tx_timestamp'; UPDATE meta SET value = 1 WHERE key = 'max_tx_timestamp_height'"
+                ), hasher: .sha256)
+            #expect(Self.floor(gap) == 7_001)
+            #expect(try Self.check(gap, committed) == Set(committed.map(\.id)))
+            try gap.close()
 
             // Pruned bodies hide timestamps: no floor is known, every check reads the database.
-            let pruned = dir.appendingPathComponent("pruned.sqlite").path
-            try SchemaMigrationTests.copyAtEarlierSchema(current, to: pruned)
-            try DatabaseQueue(path: pruned).write { db in
-                try db.execute(sql: "UPDATE txs SET body = X'', signature = X'' WHERE height = 1")
-            }
-            let legacy = try BlockStore(path: pruned, hasher: .sha256)
-            #expect(Self.floor(legacy) == .max)
-            #expect(try legacy.committedIDs(among: committed.map { ($0.id, Int64(8_000)) }) == Set(committed.map(\.id)))
-            let next = builder.next(txCount: 1, timestamp: 9_000)
-            try legacy.commit(next)
-            try legacy.close()
-            #expect(Self.floor(try BlockStore(path: pruned, hasher: .sha256)) == .max)
+            let prunedPath = try copy(
+                "pruned.sqlite",
+                "DELETE FROM meta WHERE key LIKE 'max_tx_timestamp%'; UPDATE txs SET body = X'', signature = X'' WHERE height = 1"
+            )
+            let pruned = try BlockStore(path: prunedPath, hasher: .sha256)
+            #expect(Self.floor(pruned) == .max)
+            #expect(try pruned.committedIDs(among: committed.map { ($0.id, Int64(8_000)) }) == Set(committed.map(\.id)))
+            try pruned.commit(builder.next(txCount: 1, timestamp: 9_000))
+            try pruned.close()
+            #expect(Self.floor(try BlockStore(path: prunedPath, hasher: .sha256)) == .max)
         }
     }
 }
