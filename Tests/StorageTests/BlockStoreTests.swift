@@ -47,6 +47,22 @@ struct ChainBuilder {
     }
 }
 
+extension ChainBuilder {
+    /// Writes one block per entry of `blocks` (its transaction count, and their timestamp or
+    /// opaque bodies when nil) into a new store at `path` (genesis bound, chain "c"), closed
+    /// again; returns the commits.
+    mutating func write(_ path: String, blocks: [(txCount: Int, timestamp: Int64?)]) throws -> [BlockCommit] {
+        let store = try BlockStore(path: path, hasher: .sha256)
+        defer { try? store.close() }
+        try store.bindGenesis(hash: Hash256.sha256([1]), chainId: "c")
+        return try blocks.map { b in
+            let c = next(txCount: b.txCount, timestamp: b.timestamp)
+            try store.commit(c)
+            return c
+        }
+    }
+}
+
 @Suite struct BlockStoreTests {
     @Test func committedBlocksSurviveReopening() async throws {
         try await withTemporaryDirectory { dir in

@@ -53,17 +53,11 @@ import Testing
     @Test func committedTransactionsAreFoundBeforeAndAfterReopeningAndAFailedCommitHidesNothing() async throws {
         try await withTemporaryDirectory { dir in
             let path = dir.appendingPathComponent("chain.sqlite").path
+            #expect(Self.floor(try BlockStore(path: dir.appendingPathComponent("empty.sqlite").path, hasher: .sha256)) == .min)
             var builder = ChainBuilder()
-            var committed: [SignedTransaction] = []
+            let committed = try builder.write(path, blocks: [(3, 1_000), (0, 2_000), (5, 1_500)]).flatMap(\.block.transactions)
             do {
                 let store = try BlockStore(path: path, hasher: .sha256)
-                try store.bindGenesis(hash: Hash256.sha256([1]), chainId: "c")
-                #expect(Self.floor(store) == .min)
-                for (n, t) in [(3, 1_000), (0, 2_000), (5, 1_500)] {
-                    let c = builder.next(txCount: n, timestamp: Int64(t))
-                    try store.commit(c)
-                    committed += c.block.transactions
-                }
                 #expect(try Self.check(store, committed) == Set(committed.map(\.id)))
                 // Never committed: a transaction of a block that does not extend the tip.
                 var stray = builder
@@ -88,17 +82,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let current = dir.appendingPathComponent("current.sqlite").path
             var builder = ChainBuilder()
-            var committed: [SignedTransaction] = []
-            do {
-                let store = try BlockStore(path: current, hasher: .sha256)
-                try store.bindGenesis(hash: Hash256.sha256([1]), chainId: "c")
-                for t in [4_000, 7_000, 5_000] {
-                    let c = builder.next(txCount: 2, timestamp: Int64(t))
-                    try store.commit(c)
-                    committed += c.block.transactions
-                }
-                try store.close()
-            }
+            let committed = try builder.write(current, blocks: [(2, 4_000), (2, 7_000), (2, 5_000)]).flatMap(\.block.transactions)
             /// A copy of the chain at the earlier schema, its `meta` changed by `sql`.
             func copy(_ name: String, _ sql: String) throws -> String {
                 let path = dir.appendingPathComponent(name).path
