@@ -48,8 +48,16 @@ public final class BlockStore: Sendable {
         }
         consensus = ConsensusStore(pool: pool, retainedCommitted: retainedConsensusBlocks)
         try Self.migrator.migrate(pool)
-        try pool.write(Self.settleMaxTxTimestamp)
-        recentCommits = Mutex(RecentCommits(floor: try pool.read(Self.uncoveredTimestampFloor)))
+        let floor = try pool.write { db in
+            try Self.settleMaxTxTimestamp(db)
+            return try Self.uncoveredTimestampFloor(db)
+        }
+        recentCommits = Mutex(RecentCommits(floor: floor))
+    }
+
+    /// The integer kept in `meta` under `key` (the replay filter's keys), if any.
+    static func integerMeta(_ db: Database, _ key: String) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ? AND typeof(value) = 'integer'", arguments: [key])
     }
 
     /// Brings `max_tx_timestamp` (the highest timestamp of a committed transaction) up to the
@@ -59,12 +67,9 @@ public final class BlockStore: Sendable {
     /// pruned body hides its timestamp: the value is then unknown for good (only the height is
     /// kept), and every replay check of this store reads the database.
     static func settleMaxTxTimestamp(_ db: Database) throws {
-        func meta(_ key: String) throws -> Int64? {
-            try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ? AND typeof(value) = 'integer'", arguments: [key])
-        }
         let tip = try Int64.fetchOne(db, sql: "SELECT MAX(height) FROM blocks") ?? 0
-        let upTo = try meta("max_tx_timestamp_height")
-        let known = try meta("max_tx_timestamp")
+        let upTo = try integerMeta(db, "max_tx_timestamp_height")
+        let known = try integerMeta(db, "max_tx_timestamp")
         guard upTo.map({ $0 < tip && known != nil }) ?? true else { return }
         var highest = known ?? .min
         var readable = true
@@ -89,15 +94,12 @@ public final class BlockStore: Sendable {
     /// transactions count through `max_tx_timestamp` (`settleMaxTxTimestamp`); the ids a state
     /// snapshot carried through `carried_max_timestamp`, written when it was loaded.
     static func uncoveredTimestampFloor(_ db: Database) throws -> Int64 {
-        func meta(_ key: String) throws -> Int64? {
-            try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ? AND typeof(value) = 'integer'", arguments: [key])
-        }
         var floor = Int64.min
         if try Bool.fetchOne(db, sql: "SELECT 1 FROM txs LIMIT 1") != nil {
-            floor = try meta("max_tx_timestamp") ?? .max
+            floor = try integerMeta(db, "max_tx_timestamp") ?? .max
         }
         if try Bool.fetchOne(db, sql: "SELECT 1 FROM snapshot_txids LIMIT 1") != nil {
-            floor = max(floor, try meta("carried_max_timestamp") ?? .max)
+            floor = max(floor, try integerMeta(db, "carried_max_timestamp") ?? .max)
         }
         return floor
     }
