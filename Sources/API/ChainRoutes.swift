@@ -176,7 +176,7 @@ struct ChainRoutes: Sendable {
         // answered 202 a moment before, when the two looks straddled its commit).
         for look in 0..<2 {
             if let t = try node.store.transaction(id) {
-                let time = try node.store.block(at: t.height)?.header.timestamp
+                let time = try node.store.header(at: t.height)?.timestamp
                 return JSONResponse.make(JSONViews.transaction(t, blockTime: time))
             }
             if look == 0, node.mempool.contains(id) {
@@ -191,7 +191,7 @@ struct ChainRoutes: Sendable {
         case .pending?:
             if let t = try node.store.transaction(id) {
                 return JSONResponse.make(
-                    JSONViews.transaction(t, blockTime: try node.store.block(at: t.height)?.header.timestamp))
+                    JSONViews.transaction(t, blockTime: try node.store.header(at: t.height)?.timestamp))
             }
             return JSONResponse.make(.object(["txid": .string(raw), "status": .string("pending")]))
         case .expired?: throw Mempool.expiredError(id)

@@ -303,9 +303,9 @@ struct EPCISBinding: Sendable {
                 guard stored.contract == "epcis", stored.method == "capture" else {
                     throw ChainError(.notFound, "transaction \(id.hex) is not an EPCIS capture")
                 }
-                let block = try node.store.block(at: stored.height)
+                let header = try node.store.header(at: stored.height)
                 return JSONResponse.make(
-                    try jobJSON(id, transaction: stored.transaction, result: stored.result, finished: block?.header.timestamp))
+                    try jobJSON(id, transaction: stored.transaction, result: stored.result, finished: header?.timestamp))
             }
             if look == 0, let pending = node.mempool.transaction(id) {
                 return JSONResponse.make(try jobJSON(id, transaction: pending.transaction))

@@ -694,7 +694,7 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     func addFinality(from: String, height: UInt64, headerHash: Hash256, signature: [UInt8]) throws {
         // The signer must be a validator in force at that height (a set changes between epochs).
         guard let key = try node.finalityCheck(forHeight: height).keys[from] else { return }
-        guard let stored = try node.store.block(at: height) else {
+        guard let header = try node.store.header(at: height) else {
             // A signature can outrun this node's own commit of the block: keep it for a while, but
             // only for the next few heights and once per validator, so a validator cannot grow
             // the buffer (it holds at most finalityWindow × validators entries).
@@ -707,13 +707,13 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             }
             return
         }
-        guard stored.hash == headerHash else {
+        guard header.hash == headerHash else {
             logger.error(
                 "validator \(from) signed a different header at height \(height): execution diverged",
-                metadata: ["ours": "\(stored.hash.hex)", "theirs": "\(headerHash.hex)"])
+                metadata: ["ours": "\(header.hash.hex)", "theirs": "\(headerHash.hex)"])
             return
         }
-        guard node.genesis.suite.verify(signature: signature, message: stored.header.signingMessage, publicKey: key) else {
+        guard node.genesis.suite.verify(signature: signature, message: header.signingMessage, publicKey: key) else {
             return
         }
         try node.store.addSignature(ValidatorSignature(validator: from, signature: signature), height: height)

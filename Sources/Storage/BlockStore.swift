@@ -450,6 +450,17 @@ public final class BlockStore: Sendable {
         try pool.read { db in try self.block(db, height: height) }
     }
 
+    /// The header of the block at `height`, nil when there is none: what checking a finality
+    /// signature or dating a transaction needs, without reading the block's transaction ids.
+    public func header(at height: UInt64) throws -> BlockHeader? {
+        guard let height = Int64(exactly: height) else { return nil }
+        return try pool.read { db in
+            try Data.fetchOne(db, sql: "SELECT header FROM blocks WHERE height = ?", arguments: [height]).map {
+                try BlockHeader(decoding: Array($0), hasher: self.hasher)
+            }
+        }
+    }
+
     /// Up to `limit` blocks from `from` upwards.
     public func blocks(from: UInt64, limit: Int) throws -> [StoredBlock] {
         try pool.read { db in
