@@ -8,6 +8,8 @@ import Synchronization
 /// instant leaves either the whole block or none of it.
 public final class BlockStore: Sendable {
     let pool: DatabasePool
+    /// Copies the log into the database off the committing thread.
+    let checkpointer: WALCheckpointer
     /// The replay check's fast "not committed" (`RecentCommits`).
     let recentCommits: Mutex<RecentCommits>
     /// Path of the database file.
@@ -39,6 +41,8 @@ public final class BlockStore: Sendable {
             // pread), and a larger page cache for the writer's B-tree pages (16 MiB instead of 2).
             try db.execute(sql: "PRAGMA mmap_size = \(max(0, mmapBytes))")
             try db.execute(sql: "PRAGMA cache_size = -16384")
+            // The checkpoints are `checkpointer`'s; the writer's own only bounds the log.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.safetyPages)")
         }
         config.busyMode = .timeout(10)
         do {
@@ -48,6 +52,11 @@ public final class BlockStore: Sendable {
         }
         consensus = ConsensusStore(pool: pool, retainedCommitted: retainedConsensusBlocks)
         try Self.migrator.migrate(pool)
+        do {
+            checkpointer = try WALCheckpointer(path: path)
+        } catch {
+            throw ChainError(.storageUnavailable, "cannot open database \(path): \(error)")
+        }
         let floor = try pool.write { db in
             try Self.settleMaxTxTimestamp(db)
             return try Self.uncoveredTimestampFloor(db)
@@ -115,7 +124,10 @@ public final class BlockStore: Sendable {
 
     /// Closes the database's connections now (reads and writes fail afterwards), rather than
     /// when the store is released.
-    public func close() throws { try pool.close() }
+    public func close() throws {
+        try checkpointer.close()
+        try pool.close()
+    }
 
     /// The schema's migrations, in order (a test replays them up to an earlier version).
     static var migrator: DatabaseMigrator {
@@ -315,6 +327,7 @@ public final class BlockStore: Sendable {
         recentCommits.withLock { recent in
             for (t, timestamp) in zip(c.transactions, c.timestamps) { recent.insert(t.transaction.id, timestamp: timestamp) }
         }
+        defer { checkpointer.committed() }
         try pool.write { db in
             let tip = try Row.fetchOne(db, sql: "SELECT height, hash FROM blocks ORDER BY height DESC LIMIT 1")
             let tipHeight = UInt64((tip?["height"] as Int64?) ?? 0)
