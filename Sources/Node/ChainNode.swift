@@ -356,7 +356,7 @@ public final class ChainNode: Sendable {
         var seen = Set<Hash256>()
         let txs = candidates.filter { !already.contains($0.id) && seen.insert($0.id).inserted }
         if !already.isEmpty {
-            mempool.remove(already)
+            mempool.removeCommitted(already)
             notifier.notify(
                 try already.compactMap { id in
                     try store.place(of: id).map {
@@ -470,7 +470,7 @@ public final class ChainNode: Sendable {
         metrics.committed(transactions: txs.count)
         metrics.committed(ids: txs.map(\.id))
         if let snapshots, h.height % UInt64(config.snapshotInterval) == 0 { snapshot(at: h.height, on: snapshots) }
-        mempool.remove(txs.map(\.id))
+        mempool.removeCommitted(txs.map(\.id))
         if let commitRate { mempool.setAdmissionLimit(commitRate.record(txs.count, nowMillis: Self.nowMillis())) }
         if outcome.writes.contains(where: { $0.key == ConfigSource.stateKey }) { try configChanged() }
         notifier.notify(

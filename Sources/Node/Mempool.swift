@@ -18,6 +18,9 @@ public final class Mempool: Sendable {
         var position: [Hash256: Int] = [:]
         /// Ids dropped for age, the last `capacity` of them.
         var expired: RecentIDs
+        /// Ids removed because their block committed, the last `capacity` of them: an admission
+        /// that checked the store just before that commit cannot put one back (`removeCommitted`).
+        var committed: RecentIDs
 
         mutating func remove(_ ids: some Sequence<Hash256>) {
             for id in ids {
@@ -45,7 +48,7 @@ public final class Mempool: Sendable {
     /// Creates a pool.
     public init(capacity: Int) {
         self.capacity = capacity
-        state = Mutex(State(expired: RecentIDs(capacity: capacity)))
+        state = Mutex(State(expired: RecentIDs(capacity: capacity), committed: RecentIDs(capacity: capacity)))
         limit = Atomic(capacity)
     }
 
@@ -62,6 +65,9 @@ public final class Mempool: Sendable {
                 throw ChainError(.duplicateTx, "transaction \(tx.id.hex) was already accepted")
             }
             guard !s.expired.contains(tx.id) else { throw Self.expiredError(tx.id) }
+            guard !s.committed.contains(tx.id) else {
+                throw ChainError(.duplicateTx, "transaction \(tx.id.hex) is already committed")
+            }
             let limit = admissionLimit
             guard s.position.count < limit else {
                 throw ChainError(.mempoolFull, "the mempool holds \(limit) transactions; retry shortly")
@@ -81,7 +87,7 @@ public final class Mempool: Sendable {
     public func adopt(_ txs: [VerifiedTransaction]) -> Int {
         state.withLock { s in
             var taken = 0
-            for tx in txs where s.position[tx.id] == nil && s.position.count < 2 * capacity {
+            for tx in txs where s.position[tx.id] == nil && !s.committed.contains(tx.id) && s.position.count < 2 * capacity {
                 s.position[tx.id] = s.entries.count
                 s.entries.append(tx)
                 taken += 1
@@ -165,10 +171,25 @@ public final class Mempool: Sendable {
     /// True when `id` was dropped for age (`expire`) and is among the last `capacity` such ids.
     public func isExpired(_ id: Hash256) -> Bool { state.withLock { $0.expired.contains(id) } }
 
-    /// Forgets transactions whose block committed (or that turned out to be committed already).
+    /// Forgets transactions.
     public func remove(_ ids: some Sequence<Hash256>) {
         state.withLock { s in s.remove(ids) }
     }
+
+    /// Forgets transactions whose block committed (or that turned out to be committed already),
+    /// and refuses them from now on (the last `capacity` such ids). Admission checks the store
+    /// and then adds, outside the lock of the block being committed: without this, a transaction
+    /// checked just before its block's commit and added just after it would wait here as if
+    /// uncommitted, and every block this validator proposed with it would be refused.
+    public func removeCommitted(_ ids: some Collection<Hash256>) {
+        state.withLock { s in
+            for id in ids { s.committed.insert(id) }
+            s.remove(ids)
+        }
+    }
+
+    /// Whether `id` left the pool with its block's commit lately (`removeCommitted`).
+    public func wasCommitted(_ id: Hash256) -> Bool { state.withLock { $0.committed.contains(id) } }
 }
 
 /// The chain's recent commit rate, and from it the mempool's admission limit: about
