@@ -114,7 +114,7 @@ public enum OrgKit {
             let ips = plan.hosts.compactMap(ipBytes)
             let cert = try root.issue(
                 role: .node, name: plan.nodeId, subjectKey: key, validity: 5 * 365 * 86400, dnsNames: dns, ipAddresses: ips)
-            let certPEM = KeyPEM.certificatePEM(fromDER: try cert.derBytes())
+            let certPEM = KeyPEM.certificatePEM(fromDER: cert.derBytes())
             try SecretFile.write(KeyPEM.encode(key), to: home.appendingPathComponent("node.key.pem"))
             try certPEM.write(to: home.appendingPathComponent("node.cert.pem"), atomically: true, encoding: .utf8)
             try SecretFile.write(Hex.encode(hostingKey), to: home.appendingPathComponent(Self.hostingKeyFile))
@@ -151,7 +151,7 @@ public enum OrgKit {
         let cert = try ca.issue(role: role, name: name, subjectKey: key)
         try SecretFile.createPrivateDirectory(dir)
         try SecretFile.write(KeyPEM.encode(key), to: dir.appendingPathComponent("key.pem"))
-        try KeyPEM.certificatePEM(fromDER: try cert.derBytes()).write(
+        try KeyPEM.certificatePEM(fromDER: cert.derBytes()).write(
             to: dir.appendingPathComponent("cert.pem"), atomically: true, encoding: .utf8)
     }
 

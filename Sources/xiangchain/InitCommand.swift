@@ -101,7 +101,7 @@ struct IdentityCommand: ParsableCommand {
                 let dirURL = URL(fileURLWithPath: out)
                 try SecretFile.createPrivateDirectory(dirURL)
                 try SecretFile.write(KeyPEM.encode(key), to: dirURL.appendingPathComponent("key.pem"))
-                try KeyPEM.certificatePEM(fromDER: try cert.derBytes()).write(
+                try KeyPEM.certificatePEM(fromDER: cert.derBytes()).write(
                     to: dirURL.appendingPathComponent("cert.pem"), atomically: true, encoding: .utf8)
                 print("issued \(role.rawValue) identity \(name) of \(authority.org): \(out)/key.pem, cert.pem")
                 return

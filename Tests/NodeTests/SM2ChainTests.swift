@@ -130,10 +130,8 @@ import Testing
                 do {
                     try node.submit(t)
                     return nil
-                } catch let e as ChainError {
-                    return e.code.rawValue
                 } catch {
-                    return "\(error)"
+                    return error.code.rawValue
                 }
             }
             func resigned(_ signature: [UInt8]) -> SignedTransaction {
