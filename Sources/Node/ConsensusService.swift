@@ -122,6 +122,10 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     let peersEpoch = Atomic<UInt64>(0)
     let statusBox = Mutex(ConsensusStatus())
     let finalityBuffer = Mutex<[UInt64: [(String, Hash256, [UInt8])]]>([:])
+    /// The headers of the last `finalityWindow` blocks this service committed: the other
+    /// validators' finality signatures for them (three per block) are checked against these
+    /// instead of a read transaction each.
+    let recentHeaders = Mutex<[UInt64: BlockHeader]>([:])
     /// How far above its tip this node keeps finality signatures for blocks it has not committed yet.
     static var finalityWindow: UInt64 { 64 }
 
@@ -675,6 +679,13 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         let record = (id: b.id, height: b.height, bytes: b.encoded)
         let chainBlock = try node.commitBlock(txs, proposer: b.author, timestamp: b.timestamp, consensusBlock: record)
         if let block = chainBlock {
+            let height = block.header.height
+            recentHeaders.withLock { headers in
+                headers[height] = block.header
+                if headers.count > Int(Self.finalityWindow) {
+                    headers = headers.filter { $0.key + Self.finalityWindow > height }
+                }
+            }
             var w = BinaryWriter()
             w.u64(block.header.height)
             w.hash(block.header.hash)
@@ -711,7 +722,7 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     func addFinality(from: String, height: UInt64, headerHash: Hash256, signature: [UInt8]) throws {
         // The signer must be a validator in force at that height (a set changes between epochs).
         guard let key = try node.finalityCheck(forHeight: height).keys[from] else { return }
-        guard let header = try node.store.header(at: height) else {
+        guard let header = try recentHeaders.withLock({ $0[height] }) ?? node.store.header(at: height) else {
             // A signature can outrun this node's own commit of the block: keep it for a while, but
             // only for the next few heights and once per validator, so a validator cannot grow
             // the buffer (it holds at most finalityWindow × validators entries).
