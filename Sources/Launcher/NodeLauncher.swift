@@ -24,7 +24,7 @@ public final class LaunchedNode: @unchecked Sendable {
         self.home = home
         logURL = home.appendingPathComponent("node.log")
         if !FileManager.default.fileExists(atPath: logURL.path) {
-            FileManager.default.createFile(atPath: logURL.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         }
         let handle = try FileHandle(forWritingTo: logURL)
         handle.seekToEndOfFile()
