@@ -514,16 +514,16 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         guard let tip = try? node.store.tip()?.height, tip > 1 else { return }
         let floor = max(
             finalityComplete.load(ordering: .relaxed) + 1, tip > Self.finalityRequestSpan ? tip - Self.finalityRequestSpan : 1)
-        guard floor < tip, let blocks = try? node.store.blocks(from: floor, limit: Int(tip - floor)) else { return }
+        guard floor < tip, let blocks = try? node.store.signedHeaders(from: floor, limit: Int(tip - floor)) else { return }
         var lacking: UInt64?
-        for b in blocks {
-            guard let check = try? node.finalityCheck(forHeight: b.header.height) else { return }
-            let valid = Set(b.signatures.map(\.validator)).filter { check.keys[$0] != nil }.count
+        for (header, signatures) in blocks {
+            guard let check = try? node.finalityCheck(forHeight: header.height) else { return }
+            let valid = Set(signatures.map(\.validator)).filter { check.keys[$0] != nil }.count
             if valid < check.quorum {
-                lacking = b.header.height
+                lacking = header.height
                 break
             }
-            finalityComplete.store(b.header.height, ordering: .relaxed)
+            finalityComplete.store(header.height, ordering: .relaxed)
         }
         guard let lacking else { return }
         var w = BinaryWriter()
@@ -545,13 +545,13 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         }
         guard allowed else { return }
         let span = Int(min(UInt64(count), Self.finalityRequestSpan))
-        guard let blocks = try? node.store.blocks(from: from, limit: span) else { return }
+        guard let blocks = try? node.store.signedHeaders(from: from, limit: span) else { return }
         let me = node.config.nodeId
-        for b in blocks {
-            guard let own = b.signatures.first(where: { $0.validator == me }) else { continue }
+        for (header, signatures) in blocks {
+            guard let own = signatures.first(where: { $0.validator == me }) else { continue }
             var w = BinaryWriter()
-            w.u64(b.header.height)
-            w.hash(b.hash)
+            w.u64(header.height)
+            w.hash(header.hash)
             w.lengthPrefixed(own.signature)
             transport.send(to: peer, [1] + w.bytes)
         }

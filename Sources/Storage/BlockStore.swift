@@ -474,6 +474,23 @@ public final class BlockStore: Sendable {
         }
     }
 
+    /// Up to `limit` blocks' headers and finality signatures from `from` upwards (what finality
+    /// requests ask about, without each block's transaction ids).
+    public func signedHeaders(from: UInt64, limit: Int) throws -> [(header: BlockHeader, signatures: [ValidatorSignature])] {
+        guard let from = Int64(exactly: from), limit > 0 else { return [] }
+        return try pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT header, signatures FROM blocks WHERE height >= ? ORDER BY height LIMIT ?",
+                arguments: [from, limit]
+            ).map { row in
+                (
+                    try BlockHeader(decoding: Array(row["header"] as Data), hasher: self.hasher),
+                    try ValidatorSignature.decodeList(Array(row["signatures"] as Data))
+                )
+            }
+        }
+    }
+
     /// Up to `limit` blocks from `from` upwards.
     public func blocks(from: UInt64, limit: Int) throws -> [StoredBlock] {
         try pool.read { db in
