@@ -355,9 +355,18 @@ public final class BlockStore: Sendable {
                     """)
             let eventInsert = try db.cachedStatement(
                 sql: "INSERT INTO events (height, idx, seq, contract, name, data) VALUES (?, ?, ?, ?, ?, ?)")
+            // A block's transactions mostly share a few signers: each certificate is hashed and
+            // inserted once per block, not once per transaction.
+            var fingerprints: [[UInt8]: Data] = [:]
             for t in c.transactions {
-                let fp = Data(Hash256.sha256(t.transaction.signerCertificate).bytes)
-                try certInsert.execute(arguments: [fp, Data(t.transaction.signerCertificate)])
+                let fp: Data
+                if let known = fingerprints[t.transaction.signerCertificate] {
+                    fp = known
+                } else {
+                    fp = Data(Hash256.sha256(t.transaction.signerCertificate).bytes)
+                    fingerprints[t.transaction.signerCertificate] = fp
+                    try certInsert.execute(arguments: [fp, Data(t.transaction.signerCertificate)])
+                }
                 try txInsert.execute(arguments: [
                     Data(t.transaction.id.bytes), Int64(t.height), t.index, Data(t.transaction.body),
                     Data(t.transaction.signature), fp, t.contract, t.method, t.signerOrg, t.signerRole,
