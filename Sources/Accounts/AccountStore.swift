@@ -163,7 +163,7 @@ public final class AccountStore: Sendable {
         let key = SigningKey.generate(suite)
         let cert = try ca.issue(
             role: role, name: username, subjectKey: key, now: Date(timeIntervalSince1970: Double(clock()) / 1000))
-        let identity = try SigningIdentity(key: key, certificate: cert)
+        let identity = SigningIdentity(key: key, certificate: cert)
         return (identity, identity.certificatePEM)
     }
 

@@ -41,7 +41,7 @@ public struct TestConsortium: Sendable {
             keys.append(key)
             entries.append(
                 Genesis.Validator(
-                    nodeId: "node\(k)", org: org, certificate: KeyPEM.certificatePEM(fromDER: try cert.derBytes()),
+                    nodeId: "node\(k)", org: org, certificate: KeyPEM.certificatePEM(fromDER: cert.derBytes()),
                     p2pAddress: "127.0.0.1:\(7000 + k)"))
         }
         nodeKeys = keys
@@ -62,7 +62,7 @@ public struct TestConsortium: Sendable {
         let key = SigningKey.generate(suite)
         let cert = try cas[o]!.issue(
             role: role, name: name ?? "\(role.rawValue)-1", subjectKey: key, now: validFrom, validity: validity)
-        return try SigningIdentity(key: key, certificate: cert)
+        return SigningIdentity(key: key, certificate: cert)
     }
 
     /// The membership service of the genesis.

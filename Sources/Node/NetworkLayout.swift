@@ -125,7 +125,7 @@ public struct NetworkLayout: Sendable {
         let key = SigningKey.generate(genesis.suite)
         let cert = try ca.issue(role: .node, name: nodeId, subjectKey: key, validity: 10 * 365 * 86400, dnsNames: ["localhost"])
         try writeSecret(KeyPEM.encode(key), to: home.appendingPathComponent("node.key.pem"))
-        try KeyPEM.certificatePEM(fromDER: try cert.derBytes()).write(
+        try KeyPEM.certificatePEM(fromDER: cert.derBytes()).write(
             to: home.appendingPathComponent("node.cert.pem"), atomically: true, encoding: .utf8)
         var config = NodeConfig(nodeId: nodeId, apiPort: apiPort ?? firstAPI + 100 + k, p2pPort: 0)
         config.syncFrom = validatorConfigs.map(\.apiURL)
@@ -181,7 +181,7 @@ public struct NetworkLayout: Sendable {
         let cert = try ca.issue(role: role, name: name, subjectKey: key, validity: Double(validityDays) * 86400)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try writeSecret(KeyPEM.encode(key), to: dir.appendingPathComponent("key.pem"))
-        try KeyPEM.certificatePEM(fromDER: try cert.derBytes()).write(
+        try KeyPEM.certificatePEM(fromDER: cert.derBytes()).write(
             to: dir.appendingPathComponent("cert.pem"), atomically: true, encoding: .utf8)
         return dir
     }

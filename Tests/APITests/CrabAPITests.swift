@@ -2,6 +2,7 @@ import API
 import ChainCore
 import ChainTesting
 import CrabTraceContract
+import Execution
 import Foundation
 import HTTPTypes
 import Hummingbird

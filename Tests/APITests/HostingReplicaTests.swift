@@ -123,7 +123,7 @@ import Testing
             // Published by a node of another org, even with this org's key and context.
             let key1 = SigningKey.generate(.ed25519)
             let cert = try consortium.cas["org1"]!.issue(role: .node, name: "n1", subjectKey: key1, now: Date())
-            try submit(env, body: try snapshot("trudy"), signer: try SigningIdentity(key: key1, certificate: cert))
+            try submit(env, body: try snapshot("trudy"), signer: SigningIdentity(key: key1, certificate: cert))
             // Opens, but is not a record; an unknown kind; a malformed account state.
             try submit(env, body: .null, raw: Array("13912345678".utf8))
             try submit(env, kind: "shell", body: .object([:]))

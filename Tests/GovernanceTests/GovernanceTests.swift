@@ -107,7 +107,7 @@ final class GovChain {
         let admins = try ["assoc", "amr", "farm1", "shop1"].map { try c.identity(.admin, org: $0) }
         let newCA = try CertificateAuthority.create(org: "farm2", suite: .ed25519)
         let farmKey = SigningKey.generate(.ed25519)
-        let farm2 = try SigningIdentity(
+        let farm2 = SigningIdentity(
             key: farmKey, certificate: try newCA.issue(role: .farm, name: "farm-2", subjectKey: farmKey))
         #expect(chain.admissionError(try chain.evidence(farm2)) == "unknown_ca")
         let proposal = try chain.propose(

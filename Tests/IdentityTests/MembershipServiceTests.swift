@@ -36,7 +36,7 @@ import Testing
         for garbage: [UInt8] in [[], [0x30], Array(repeating: 0x41, count: 500)] {
             #expect(errorCode { try m.verify(certificateDER: garbage, at: Date()) } == "bad_certificate")
         }
-        let caDER = try consortium.cas["org0"]!.certificate.derBytes()
+        let caDER = consortium.cas["org0"]!.certificate.derBytes()
         #expect(throws: ChainError.self) { try m.verify(certificateDER: caDER, at: Date()) }
     }
 
@@ -45,7 +45,7 @@ import Testing
         let ca = consortium.cas["org0"]!
         let key = SigningKey.generate(.p256)
         let cert = try ca.issue(role: .farm, name: "p", subjectKey: key)
-        let der = try cert.derBytes()
+        let der = cert.derBytes()
         let m = try consortium.membership()
         #expect(errorCode { try m.verify(certificateDER: der, at: Date()) } == "wrong_suite")
     }

@@ -152,7 +152,7 @@ import Testing
             process.executableURL = URL(fileURLWithPath: start[0])
             process.arguments = Array(start.dropFirst())
             let log = dir.appendingPathComponent("journal.log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             let handle = try FileHandle(forWritingTo: log)
             process.standardOutput = handle
             process.standardError = handle
