@@ -50,13 +50,15 @@ public final class BlockStore: Sendable {
         } catch {
             throw ChainError(.storageUnavailable, "cannot open database \(path): \(error)")
         }
-        consensus = ConsensusStore(pool: pool, retainedCommitted: retainedConsensusBlocks)
-        try Self.migrator.migrate(pool)
+        let checkpointer: WALCheckpointer
         do {
             checkpointer = try WALCheckpointer(path: path)
         } catch {
             throw ChainError(.storageUnavailable, "cannot open database \(path): \(error)")
         }
+        self.checkpointer = checkpointer
+        consensus = ConsensusStore(pool: pool, retainedCommitted: retainedConsensusBlocks) { checkpointer.committed() }
+        try Self.migrator.migrate(pool)
         let floor = try pool.write { db in
             try Self.settleMaxTxTimestamp(db)
             return try Self.uncoveredTimestampFloor(db)
@@ -275,6 +277,7 @@ public final class BlockStore: Sendable {
     @discardableResult
     public func addSignature(_ signature: ValidatorSignature, height: UInt64) throws -> [ValidatorSignature]? {
         guard let height = Int64(exactly: height) else { return nil }
+        defer { checkpointer.committed() }
         return try pool.write { db in
             guard
                 let raw = try Data.fetchOne(db, sql: "SELECT signatures FROM blocks WHERE height = ?", arguments: [height])

@@ -11,7 +11,7 @@ import Synchronization
 /// runs one again. On a validator that thread is the consensus loop, so the copy was added to
 /// the round time of the blocks that paid for it. Here the writer's automatic checkpoint is moved
 /// far out (`safetyPages`, a bound should this checkpointer fall behind) and a passive
-/// checkpoint on a separate connection follows commits, at most one per `interval`. A passive
+/// checkpoint on a separate connection follows writes, at most one per `interval`. A passive
 /// checkpoint takes no lock a writer or reader waits for; a commit is as durable as before
 /// (with `synchronous = FULL` the log is synced at each commit, which is what makes it durable).
 final class WALCheckpointer: Sendable {
@@ -35,7 +35,8 @@ final class WALCheckpointer: Sendable {
     /// Checkpoints run so far (for tests).
     var runs: Int { state.withLock { $0.runs } }
 
-    /// Called after a commit: schedules a checkpoint within `interval` unless one is scheduled.
+    /// Called after a write transaction (a block's commit, consensus data, a finality signature):
+    /// schedules a checkpoint within `interval` unless one is scheduled.
     func committed() {
         let schedule = state.withLock { s -> Bool in
             guard !s.scheduled, !s.closed else { return false }
