@@ -45,19 +45,15 @@ public final class BlockStore: Sendable {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.safetyPages)")
         }
         config.busyMode = .timeout(10)
-        do {
-            pool = try DatabasePool(path: path, configuration: config)
-        } catch {
-            throw ChainError(.storageUnavailable, "cannot open database \(path): \(error)")
-        }
         let checkpointer: WALCheckpointer
         do {
+            pool = try DatabasePool(path: path, configuration: config)
             checkpointer = try WALCheckpointer(path: path)
         } catch {
             throw ChainError(.storageUnavailable, "cannot open database \(path): \(error)")
         }
         self.checkpointer = checkpointer
-        consensus = ConsensusStore(pool: pool, retainedCommitted: retainedConsensusBlocks) { checkpointer.committed() }
+        consensus = ConsensusStore(pool: pool, retainedCommitted: retainedConsensusBlocks) { checkpointer.wrote() }
         try Self.migrator.migrate(pool)
         let floor = try pool.write { db in
             try Self.settleMaxTxTimestamp(db)
@@ -277,7 +273,7 @@ public final class BlockStore: Sendable {
     @discardableResult
     public func addSignature(_ signature: ValidatorSignature, height: UInt64) throws -> [ValidatorSignature]? {
         guard let height = Int64(exactly: height) else { return nil }
-        defer { checkpointer.committed() }
+        defer { checkpointer.wrote() }
         return try pool.write { db in
             guard
                 let raw = try Data.fetchOne(db, sql: "SELECT signatures FROM blocks WHERE height = ?", arguments: [height])
@@ -330,7 +326,7 @@ public final class BlockStore: Sendable {
         recentCommits.withLock { recent in
             for (t, timestamp) in zip(c.transactions, c.timestamps) { recent.insert(t.transaction.id, timestamp: timestamp) }
         }
-        defer { checkpointer.committed() }
+        defer { checkpointer.wrote() }
         try pool.write { db in
             let tip = try Row.fetchOne(db, sql: "SELECT height, hash FROM blocks ORDER BY height DESC LIMIT 1")
             let tipHeight = UInt64((tip?["height"] as Int64?) ?? 0)

@@ -37,7 +37,7 @@ final class WALCheckpointer: Sendable {
 
     /// Called after a write transaction (a block's commit, consensus data, a finality signature):
     /// schedules a checkpoint within `interval` unless one is scheduled.
-    func committed() {
+    func wrote() {
         let schedule = state.withLock { s -> Bool in
             guard !s.scheduled, !s.closed else { return false }
             s.scheduled = true

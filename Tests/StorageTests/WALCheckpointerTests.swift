@@ -68,7 +68,7 @@ import Testing
                 // which waits for one under way; none is scheduled afterwards.
                 try store.close()
                 let runs = store.checkpointer.runs
-                store.checkpointer.committed()
+                store.checkpointer.wrote()
                 try await Task.sleep(for: .milliseconds(400))
                 #expect(store.checkpointer.runs == runs)
             }
