@@ -271,7 +271,7 @@ public final class ChainNode: Sendable {
     }
 
     /// Admits a transaction gossiped by another validator: verified like any other, and silently
-    /// ignored when it is known, committed, invalid or the mempool is full (the sender has it).
+    /// ignored when it is known, committed, invalid or the mempool is at capacity (the sender has it).
     public func admitGossiped(_ tx: SignedTransaction, nowMillis: Int64 = ChainNode.nowMillis()) {
         admitGossiped([tx], nowMillis: nowMillis)
     }
@@ -279,14 +279,16 @@ public final class ChainNode: Sendable {
     /// Admits a batch of gossiped transactions as `admitGossiped(_:nowMillis:)` does each one, with
     /// one replay lookup in the store for the whole batch.
     public func admitGossiped(_ txs: [SignedTransaction], nowMillis: Int64 = ChainNode.nowMillis()) {
-        // When the pool is full, gossip is dropped before it costs a verification (the sender keeps it).
-        guard (try? mempool.checkRoom()) != nil else { return }
+        // Bounded by the pool's capacity, not by the admission limit that refuses clients
+        // (`Mempool.addGossiped`). When the pool is at capacity, gossip is dropped before it costs
+        // a verification (the sender keeps it).
+        guard mempool.hasRoomForGossip else { return }
         let fresh = txs.compactMap { tx in mempool.contains(tx.id) ? nil : try? verifier.verify(tx, nowMillis: nowMillis) }
         guard !fresh.isEmpty, let committed = try? store.committedIDs(among: fresh.map { ($0.id, $0.body.timestamp) }) else {
             return
         }
         for verified in fresh where !committed.contains(verified.id) {
-            try? mempool.add(verified)
+            try? mempool.addGossiped(verified)
         }
     }
 

@@ -58,8 +58,28 @@ public final class Mempool: Sendable {
     /// Sets how many transactions are admitted now (clamped to 1...capacity).
     public func setAdmissionLimit(_ n: Int) { limit.store(min(capacity, max(1, n)), ordering: .relaxed) }
 
-    /// Adds a verified transaction.
+    /// Adds a verified transaction a client submitted: refused with `mempool_full` once the pool
+    /// holds the admission limit (`setAdmissionLimit`).
     public func add(_ tx: VerifiedTransaction) throws(ChainError) {
+        try insert(tx, limit: admissionLimit)
+    }
+
+    /// Adds a verified transaction another validator gossiped: bounded by the pool's capacity, not
+    /// by the admission limit. That limit refuses clients so that overload is turned away at once
+    /// instead of queued; a gossiped transaction is already queued — its validator admitted it and
+    /// will propose it — so dropping it here turns nothing away. It would only mean that its
+    /// verification, skipped now, falls on the consensus thread when a proposal brings it (serial,
+    /// on the round's critical path), and that it waits for its own validator to lead or for the
+    /// next gossip round instead of being proposable by every leader.
+    public func addGossiped(_ tx: VerifiedTransaction) throws(ChainError) {
+        try insert(tx, limit: capacity)
+    }
+
+    /// Whether a gossiped transaction can be added now (`addGossiped`): a cheap check made before
+    /// a gossiped batch is verified.
+    public var hasRoomForGossip: Bool { count < capacity }
+
+    private func insert(_ tx: VerifiedTransaction, limit: Int) throws(ChainError) {
         try state.withLock { s throws(ChainError) in
             guard s.position[tx.id] == nil else {
                 throw ChainError(.duplicateTx, "transaction \(tx.id.hex) was already accepted")
@@ -68,7 +88,6 @@ public final class Mempool: Sendable {
             guard !s.committed.contains(tx.id) else {
                 throw ChainError(.duplicateTx, "transaction \(tx.id.hex) is already committed")
             }
-            let limit = admissionLimit
             guard s.position.count < limit else {
                 throw ChainError(.mempoolFull, "the mempool holds \(limit) transactions; retry shortly")
             }

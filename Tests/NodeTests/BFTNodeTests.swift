@@ -296,6 +296,48 @@ extension BFTNodeTests {
         }
     }
 
+    /// The admission limit refuses clients; it does not refuse what another validator gossips,
+    /// which is already queued on the network (its validator admitted it and will propose it).
+    /// Dropping it only moved its verification onto this node's consensus thread when a proposal
+    /// brought it, and left it waiting for its own validator to lead. Gossip is bounded by the
+    /// pool's capacity.
+    @Test func gossipIsBoundedByTheCapacityNotByTheAdmissionLimit() async throws {
+        try await withTemporaryDirectory { dir in
+            let consortium = try TestConsortium(orgs: ["org0", "org1", "org2", "org3"], validators: 4)
+            let node = try consortium.node(in: dir, validator: 1)
+            let farm = try consortium.identity(.farm)
+            func tx() throws -> SignedTransaction {
+                try farm.transaction(chain: "test-chain", contract: "evidence", method: "put", args: Fixtures.evidenceArgs())
+            }
+            node.mempool.setAdmissionLimit(2)
+            for _ in 0..<2 { try node.submit(try tx()) }
+            #expect(throws: ChainError.self) { try node.submit(try tx()) }
+            let gossiped = try (0..<3).map { _ in try tx() }
+            node.admitGossiped(gossiped)
+            #expect(node.mempool.count == 5)
+            #expect(gossiped.allSatisfy { node.mempool.contains($0.id) })
+            // Clients are still refused: the pool counts what it holds, whoever brought it.
+            #expect(throws: ChainError.self) { try node.submit(try tx()) }
+
+            // The capacity bounds gossip.
+            let pool = Mempool(capacity: 3)
+            pool.setAdmissionLimit(1)
+            let verified = try (0..<4).map { _ in try node.verifier.verify(try tx(), nowMillis: ChainNode.nowMillis()) }
+            try pool.add(verified[0])
+            #expect(throws: ChainError.self) { try pool.add(verified[1]) }
+            #expect(pool.hasRoomForGossip)
+            try pool.addGossiped(verified[1])
+            try pool.addGossiped(verified[2])
+            #expect(!pool.hasRoomForGossip)
+            #expect {
+                try pool.addGossiped(verified[3])
+            } throws: {
+                ($0 as? ChainError)?.code == .mempoolFull
+            }
+            #expect(pool.count == 3)
+        }
+    }
+
     @Test func aLeaderFillsBlocksUpToTheByteLimitExactly() {
         let txs = (0..<10).map { i in
             SignedTransaction(
