@@ -401,9 +401,12 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             continuation.yield(.consensus(.start))
             // The loop blocks on SQLite (commits with fsync): it runs on a thread of its own, with
             // its timers, not on the cooperative pool (`ThreadExecutor`).
-            let loopThread = ThreadExecutor(name: "consensus")
+            // At a lower nice value than ingestion, when the process may (`consensusThreadNice`).
+            let nice = Int32(node.config.consensusThreadNice)
+            let loopThread = ThreadExecutor(name: "consensus", nice: nice)
             defer { loopThread.shutdown() }
             try await withTaskExecutorPreference(loopThread) {
+                reportThreadNice(requested: nice)
                 for await event in events.cancelOnGracefulShutdown() {
                     switch event {
                     case .consensus(let e):
@@ -476,6 +479,17 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             group.cancelAll()
         }
         logger.info("consensus stopped")
+    }
+
+    /// Says at what nice value the consensus loop runs (called on its thread): a gauge, and a
+    /// warning when the configured value could not be set.
+    func reportThreadNice(requested: Int32) {
+        let actual = ThreadExecutor.niceValue()
+        node.metrics.gauge("xiangchain_consensus_thread_nice", Double(actual))
+        guard actual != requested else { return }
+        logger.warning(
+            "the consensus thread runs at nice \(actual), not \(requested): the process may not lower it (CAP_SYS_NICE, or LimitNICE=\(requested) in the systemd unit); under CPU contention rounds then wait behind ingestion",
+            metadata: ["consensusThreadNice": "\(requested)", "actual": "\(actual)"])
     }
 
     /// Gossiped batches waiting for verification at most; more are dropped until it catches up.

@@ -56,6 +56,14 @@ public struct NodeConfig: Codable, Sendable {
     public var consensusTimeoutMs: Int = 3_000
     /// BFT: how long a leader with no transactions waits before proposing an empty block, milliseconds.
     public var emptyBlockDelayMs: Int = 1_000
+    /// Nice value of the consensus thread (-20…19; 0: as the rest of the process). The round's
+    /// critical path — validating proposals, voting, committing — runs there; HTTP ingestion and
+    /// gossip verification run on other threads. When they compete for the cores, a round that
+    /// waits for CPU behind them makes blocks larger and every commit later; at a lower nice value
+    /// the round goes first and ingestion absorbs the contention (the admission limit then refuses
+    /// clients). Below 0 needs `CAP_SYS_NICE` or a nice limit (`LimitNICE=` in the systemd unit);
+    /// without it the thread stays at the process's value and the node says so at start.
+    public var consensusThreadNice: Int = -10
     /// Observer nodes: API base URLs of the nodes to fetch committed blocks from (tried in turn).
     /// A node that is not a validator of the genesis must have at least one.
     public var syncFrom: [String] = []
@@ -170,6 +178,11 @@ public struct NodeConfig: Codable, Sendable {
         syncCommits = try c.decodeIfPresent(Bool.self, forKey: .syncCommits) ?? d.syncCommits
         consensusTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .consensusTimeoutMs) ?? d.consensusTimeoutMs
         emptyBlockDelayMs = try c.decodeIfPresent(Int.self, forKey: .emptyBlockDelayMs) ?? d.emptyBlockDelayMs
+        consensusThreadNice = try c.decodeIfPresent(Int.self, forKey: .consensusThreadNice) ?? d.consensusThreadNice
+        guard (-20...19).contains(consensusThreadNice) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .consensusThreadNice, in: c, debugDescription: "consensusThreadNice must be -20…19")
+        }
         syncFrom = try c.decodeIfPresent([String].self, forKey: .syncFrom) ?? d.syncFrom
         syncIntervalMs = try c.decodeIfPresent(Int.self, forKey: .syncIntervalMs) ?? d.syncIntervalMs
         retainBlockBodies = try c.decodeIfPresent(Int.self, forKey: .retainBlockBodies) ?? d.retainBlockBodies

@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A task executor that owns one thread: the node's boundary for work that blocks.
 ///
 /// The consensus loop executes committed blocks and writes them to SQLite with
@@ -14,11 +18,29 @@ final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
     private var jobs: [UnownedJob] = []
     private var stopping = false
 
-    /// Starts the thread, named `name` (as `top -H` and debuggers show it).
-    init(name: String) {
-        let thread = Thread { [self] in self.runLoop() }
+    /// Starts the thread, named `name` (as `top -H` and debuggers show it), at nice value `nice`
+    /// when the process may set it (`niceValue()` tells, on the thread).
+    init(name: String, nice: Int32 = 0) {
+        let thread = Thread { [self] in
+            if nice != 0 { Self.setNice(nice) }
+            self.runLoop()
+        }
         thread.name = name
         thread.start()
+    }
+
+    /// Sets the calling thread's nice value; false when the process may not (`EPERM`/`EACCES`:
+    /// below the process's own value without `CAP_SYS_NICE` or a nice limit).
+    @discardableResult
+    static func setNice(_ nice: Int32) -> Bool {
+        // On Linux the nice value is a thread's own, and `who` 0 names the calling thread.
+        setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice) == 0
+    }
+
+    /// The calling thread's nice value.
+    static func niceValue() -> Int32 {
+        errno = 0
+        return getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
     }
 
     func enqueue(_ job: consuming ExecutorJob) {

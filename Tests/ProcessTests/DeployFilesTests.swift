@@ -2,6 +2,7 @@ import ChainClient
 import ChainCore
 import ChainTesting
 import Foundation
+import Node
 import Testing
 
 #if canImport(Glibc)
@@ -148,6 +149,8 @@ import Testing
             let nodeUnit = try Self.unit("xiangchain-node@.service", instance: "node0", dir: dir)
             let start = Self.argv(try #require(Self.lines("ExecStart", in: nodeUnit).first))
             #expect(Self.lines("KillSignal", in: nodeUnit) == ["SIGTERM"])
+            // The nice limit lets the node lower its consensus thread to the default value.
+            #expect(Self.lines("LimitNICE", in: nodeUnit) == ["\(NodeConfig(nodeId: "n").consensusThreadNice)"])
             let process = Process()
             process.executableURL = URL(fileURLWithPath: start[0])
             process.arguments = Array(start.dropFirst())

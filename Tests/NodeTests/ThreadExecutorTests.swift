@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+
+@testable import Node
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The consensus loop's thread (`ThreadExecutor`) runs at the nice value the node asks for, and
+/// only that thread does.
+@Suite struct ThreadExecutorTests {
+    @Test func theThreadRunsAtTheNiceValueAskedForAndOnlyIt() async {
+        let before = ThreadExecutor.niceValue()
+        // Raising a nice value needs no privilege (lowering it does: `consensusThreadNice`).
+        let executor = ThreadExecutor(name: "nice-test", nice: before + 5)
+        defer { executor.shutdown() }
+        let onThread = await withTaskExecutorPreference(executor) { ThreadExecutor.niceValue() }
+        #expect(onThread == before + 5)
+        let plain = ThreadExecutor(name: "plain-test")
+        defer { plain.shutdown() }
+        #expect(await withTaskExecutorPreference(plain) { ThreadExecutor.niceValue() } == before)
+        #expect(ThreadExecutor.niceValue() == before)
+    }
+
+    @Test func aLowerNiceValueIsSetWhenPermittedAndOtherwiseLeftAsItWas() async {
+        let before = ThreadExecutor.niceValue()
+        let executor = ThreadExecutor(name: "lowered-test", nice: before - 5)
+        defer { executor.shutdown() }
+        let nice = await withTaskExecutorPreference(executor) { ThreadExecutor.niceValue() }
+        // Root (CAP_SYS_NICE) may lower it; any other process keeps its value, and the thread runs.
+        #expect(nice == (geteuid() == 0 ? before - 5 : before))
+    }
+}
