@@ -355,7 +355,8 @@ import Testing
             on: &state
         ).results
         #expect(refused.map { $0.error?.code.rawValue } == Array(repeating: "tenant_not_member", count: 3))
-        #expect(refused.map { $0.error?.message ?? "" }[1].contains("must be a crab farm"))
+        let messages = refused.map { $0.error?.message ?? "" }
+        #expect(messages[1].contains("must be a crab farm"))
         #expect(state.values == before)
         // A farm registered earlier in the same block leases the pond; a merchant may lease land.
         let ok = try run(
