@@ -22,11 +22,29 @@ final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
     /// when the process may set it (`niceValue()` tells, on the thread).
     init(name: String, nice: Int32 = 0) {
         let thread = Thread { [self] in
+            // Foundation's `name` does not reach the kernel's thread name on Linux (the thread
+            // kept its creator's, a dispatch worker's): set it here, at most 15 bytes.
+            Self.setKernelName(name)
             if nice != 0 { Self.setNice(nice) }
             self.runLoop()
         }
         thread.name = name
         thread.start()
+    }
+
+    /// Names the calling thread as `top -H`, `ps -L` and `perf` show it (the first 15 bytes).
+    static func setKernelName(_ name: String) {
+        let bytes = Array(name.utf8.prefix(15))
+        let fd = open("/proc/thread-self/comm", O_WRONLY)
+        guard fd >= 0 else { return }
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+    }
+
+    /// The calling thread's name as the kernel knows it.
+    static func kernelName() -> String {
+        let data = FileManager.default.contents(atPath: "/proc/thread-self/comm") ?? Data()
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
     }
 
     /// Sets the calling thread's nice value; false when the process may not (`EPERM`/`EACCES`:

@@ -17,6 +17,9 @@ import Testing
         defer { executor.shutdown() }
         let onThread = await withTaskExecutorPreference(executor) { ThreadExecutor.niceValue() }
         #expect(onThread == before + 5)
+        // Named as `top -H` and `ps -L` show it.
+        let name = await withTaskExecutorPreference(executor) { ThreadExecutor.kernelName() }
+        #expect(name == "nice-test")
         let plain = ThreadExecutor(name: "plain-test")
         defer { plain.shutdown() }
         #expect(await withTaskExecutorPreference(plain) { ThreadExecutor.niceValue() } == before)
