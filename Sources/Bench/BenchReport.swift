@@ -35,6 +35,19 @@ public struct Report: Sendable {
             guard !latencies.isEmpty else { return 0 }
             return latencies[min(latencies.count - 1, Int((Double(latencies.count) * p).rounded(.up)) - 1)]
         }
+        // How long the answers took (a refusal should come at once), and how far behind the
+        // offered rate the clients sent (a run whose clients fell behind offered less than it says).
+        let refusals = submissions.filter { $0.code == full }
+        let ackTimes = Self.percentiles(accepted.map { Double($0.timing.answeredAfterNs) / 1e6 })
+        let refusalTimes = Self.percentiles(refusals.map { Double($0.timing.answeredAfterNs) / 1e6 })
+        let late = Self.percentiles(submissions.map { Double($0.timing.sentLateNs) / 1e6 })
+        func ms(_ v: JSONValue, _ key: String) -> String { v[key]?.doubleValue.map { String(format: "%.0f", $0) } ?? "-" }
+        var answerLine = "answers ms        202 p50 \(ms(ackTimes, "p50")) p99 \(ms(ackTimes, "p99"))"
+        if !refusals.isEmpty { answerLine += "   503 p50 \(ms(refusalTimes, "p50")) p99 \(ms(refusalTimes, "p99"))" }
+        if settings["rate"]?.stringValue != "max" {
+            answerLine += "   sent behind schedule p50 \(ms(late, "p50")) p99 \(ms(late, "p99"))"
+        }
+
         // Every acknowledged transaction must be in the chain of every node, but those a node
         // reported dropped for age (`tx_expired`): the client was told, and they are counted as
         // expired, not committed.
@@ -100,6 +113,7 @@ public struct Report: Sendable {
             "latencyMs": .object([
                 "p50": Self.number(pct(0.50), 1), "p95": Self.number(pct(0.95), 1), "p99": Self.number(pct(0.99), 1),
             ]),
+            "answerMs": .object(["acknowledged": ackTimes, "refused": refusalTimes]), "sentLateMs": late,
             "executionSample": .object([
                 "checked": .int(Int64(sample.count)), "failed": .int(Int64(executionFailed.values.reduce(0, +))),
                 "codes": .object(executionFailed.mapValues { .int(Int64($0)) }),
@@ -118,11 +132,22 @@ public struct Report: Sendable {
             committed         \(committedTotal) (\(inWindow) within the window)\(expired.isEmpty ? "" : "   expired \(expired.count) (acknowledged, then dropped for age: tx_expired, not committed)")
             committed tx/s    \(String(format: "%.1f", committedTps))
             latency ms        p50 \(String(format: "%.0f", pct(0.5)))   p95 \(String(format: "%.0f", pct(0.95)))   p99 \(String(format: "%.0f", pct(0.99)))
+            \(answerLine)
             execution         \(executionFailed.values.reduce(0, +)) of \(sample.count) sampled transactions failed in execution \(executionFailed.isEmpty ? "" : "\(executionFailed)")
             lost              \(lost) acknowledged transactions missing on some node
             \(nodeLines.joined(separator: "\n"))
             """
         return Report(json: json, table: table)
+    }
+
+    /// p50, p99 and max of `values` (milliseconds) as JSON numbers; zeros when there are none.
+    static func percentiles(_ values: [Double]) -> JSONValue {
+        let sorted = values.sorted()
+        func at(_ p: Double) -> Double {
+            guard !sorted.isEmpty else { return 0 }
+            return sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * p).rounded(.up)) - 1))]
+        }
+        return .object(["p50": number(at(0.5), 1), "p99": number(at(0.99), 1), "max": number(sorted.last ?? 0, 1)])
     }
 
     static func number(_ v: Double, _ digits: Int) -> JSONValue {

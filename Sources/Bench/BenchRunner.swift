@@ -305,6 +305,10 @@ public enum BenchRunner {
             } else if ContinuousClock.now >= end {
                 return out
             }
+            // How late the open loop sends this request (0 at max): when the clients cannot keep
+            // up with the offered rate, the report says so instead of measuring a lower load.
+            var due: ContinuousClock.Instant?
+            if let perSecond { due = start + .nanoseconds(Int64(Double(i * batch) / Double(perSecond) * 1e9)) }
             let ids = requests.ids(ofRequest: i)
             // Signed again if it was signed too long ago: its new ids are the watcher's to find.
             let (body, fresh) = try requests.body(ofRequest: i)
@@ -312,12 +316,16 @@ public enum BenchRunner {
             while true {
                 let sent = ContinuousClock.now
                 let reply = try await client.post(path, body: body)
+                let answered = ContinuousClock.now
                 let at = (sent - start).nanoseconds
-                if reply.status == 503, perSecond == nil, ContinuousClock.now < end {
+                if reply.status == 503, perSecond == nil, answered < end {
                     try await Task.sleep(for: .milliseconds(50))
                     continue
                 }
-                out += Submission.from(reply: reply, ids: ids, submittedAtNs: at, batch: batch > 1)
+                let timing = Submission.Timing(
+                    submittedAtNs: at, answeredAfterNs: (answered - sent).nanoseconds,
+                    sentLateNs: due.map { max(0, (sent - $0).nanoseconds) } ?? 0)
+                out += Submission.from(reply: reply, ids: ids, timing: timing, batch: batch > 1)
                 break
             }
         }
@@ -334,24 +342,36 @@ final class Counter: Sendable {
 
 /// What happened to one submitted transaction.
 struct Submission: Sendable {
+    /// When its request was sent and answered.
+    struct Timing: Sendable {
+        /// Sent, from the start of the window.
+        let submittedAtNs: Int64
+        /// From sending the request to its answer (202, 503, …).
+        let answeredAfterNs: Int64
+        /// How far behind the offered rate's schedule the request was sent (0 at max).
+        let sentLateNs: Int64
+    }
+
     let index: Int
-    let submittedAtNs: Int64
+    let timing: Timing
     let accepted: Bool
     /// The refusal code when not accepted (`mempool_full` counts as refused, the rest as failed).
     let code: String?
 
-    static func from(reply: ChainReply, ids: Range<Int>, submittedAtNs: Int64, batch: Bool) -> [Submission] {
+    var submittedAtNs: Int64 { timing.submittedAtNs }
+
+    static func from(reply: ChainReply, ids: Range<Int>, timing: Timing, batch: Bool) -> [Submission] {
         let json = reply.json
         if batch, reply.status == 200, let results = json?["results"]?.arrayValue, results.count == ids.count {
             return zip(ids, results).map { i, r in
                 Submission(
-                    index: i, submittedAtNs: submittedAtNs, accepted: r["status"]?.stringValue == "accepted",
+                    index: i, timing: timing, accepted: r["status"]?.stringValue == "accepted",
                     code: r["error"]?["code"]?.stringValue)
             }
         }
         let accepted = reply.status == 202 || reply.status == 200
         let code = accepted ? nil : (json?["error"]?["code"]?.stringValue ?? "http_\(reply.status)")
-        return ids.map { Submission(index: $0, submittedAtNs: submittedAtNs, accepted: accepted, code: code) }
+        return ids.map { Submission(index: $0, timing: timing, accepted: accepted, code: code) }
     }
 }
 

@@ -96,6 +96,10 @@ import Testing
             #expect(r["committed"]?.int64Value == r["acknowledged"]?.int64Value, "\(r.canonicalString)")
             #expect(r["executionSample"]?["failed"]?.int64Value == 0, "\(r.canonicalString)")
             #expect(r["settings"]?["workload"]?.stringValue == "scans")
+            // Each submission's answer time, and how far behind the offered rate it was sent.
+            #expect((r["answerMs"]?["acknowledged"]?["p50"]?.doubleValue ?? 0) > 0, "\(r.canonicalString)")
+            #expect(r["sentLateMs"]?["p99"]?.doubleValue != nil, "\(r.canonicalString)")
+            #expect(run.output.contains("answers ms") && run.output.contains("sent behind schedule"), "\(run.output)")
 
             let refused = try await XiangChainBinary.run(["bench", "--restamp-after", "-1"])
             #expect(refused.status != 0 && refused.output.contains("--restamp-after"), "\(refused.output)")
