@@ -35,3 +35,25 @@ import Testing
         #expect(nice == (geteuid() == 0 ? before - 5 : before))
     }
 }
+
+/// `consensusThreadNice` in a node's config.json: the default, a value in range, and values a node
+/// refuses at start with the key named (a hand-edited file is input from outside the process).
+@Suite struct ConsensusThreadNiceConfigTests {
+    func decode(_ json: String) throws -> NodeConfig {
+        try JSONDecoder().decode(NodeConfig.self, from: Data(json.utf8))
+    }
+
+    @Test func theDefaultIsMinusTenAndAValueInRangeIsKept() throws {
+        #expect(try decode(#"{"nodeId":"n"}"#).consensusThreadNice == -10)
+        #expect(try decode(#"{"nodeId":"n","consensusThreadNice":0}"#).consensusThreadNice == 0)
+        #expect(try decode(#"{"nodeId":"n","consensusThreadNice":19}"#).consensusThreadNice == 19)
+        #expect(try decode(#"{"nodeId":"n","consensusThreadNice":-20}"#).consensusThreadNice == -20)
+    }
+
+    @Test(arguments: [#"99"#, #"-21"#, #""fast""#, #"1.5"#, #"[]"#])
+    func aValueOutOfRangeOrOfTheWrongTypeIsRefused(_ value: String) {
+        #expect(throws: DecodingError.self) {
+            try decode(#"{"nodeId":"n","consensusThreadNice":"# + value + "}")
+        }
+    }
+}
