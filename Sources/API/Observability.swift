@@ -245,6 +245,7 @@ struct MetricsRoute: Sendable {
             m.gauge("xiangchain_consensus_committed_round", Double(c.committedRound))
             m.gauge("xiangchain_consensus_last_progress_timestamp_seconds", Double(c.lastProgressAt) / 1000)
             m.gauge("xiangchain_consensus_stalled", c.stalled == nil ? 0 : 1)
+            m.gauge("xiangchain_consensus_timeouts_sent", Double(c.timeoutsSent))
             m.gauge("xiangchain_peers_connected", Double(c.peersConnected.count))
         } else {
             m.gauge("xiangchain_peers_connected", 0)

@@ -38,6 +38,9 @@ public struct ConsensusStatus: Sendable {
     public var epoch: UInt64 = 0
     /// False for a node that follows the epoch without voting (it left the set).
     public var voter = true
+    /// Timeout messages this node broadcast since it started (rounds it gave up waiting for a
+    /// certificate in; 0 on a healthy network): a stall that is a round timeout shows here.
+    public var timeoutsSent: UInt64 = 0
 }
 
 /// Block bookkeeping between proposal and commit: which transactions each uncommitted block holds
@@ -639,6 +642,7 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             if holdBack(m) { return }
             transport.send(to: to, [0] + m.encoded)
         case .broadcast(let m):
+            if case .timeout = m { statusBox.withLock { $0.timeoutsSent += 1 } }
             if holdBack(m) { return }
             transport.broadcast([0] + m.encoded)
         case .commit(let blocks, _):

@@ -102,6 +102,7 @@ extension BFTNodeTests {
                 for s in cluster.services { group.addTask { try await s.run() } }
                 let first = try cluster.submit(10, to: [0, 1, 2, 3])
                 #expect(try await waitUntil { try cluster.committedEverywhere(first, on: [0, 1, 2, 3]) })
+                let timeoutsBefore = cluster.services.prefix(3).map(\.status.timeoutsSent)
                 cluster.hub.setDown("node3", true)
                 var all = first
                 for _ in 0..<30 {
@@ -109,6 +110,9 @@ extension BFTNodeTests {
                     all += more
                     #expect(try await waitUntil { try cluster.committedEverywhere(more, on: [0, 1, 2]) })
                 }
+                // The rounds node3 was to lead timed out at the others, and their status counts them.
+                let timeoutsAfter = cluster.services.prefix(3).map(\.status.timeoutsSent)
+                #expect(zip(timeoutsBefore, timeoutsAfter).allSatisfy { $0 < $1 }, "\(timeoutsBefore) → \(timeoutsAfter)")
                 let ahead = try nodes[0].store.tip()?.height ?? 0
                 #expect(ahead > 40 + (try nodes[3].store.tip()?.height ?? 0), "the others did not get past the window")
                 #expect(try nodes[0].store.consensus.committedBlockCount() <= 21)
