@@ -305,7 +305,7 @@ extension TestClientProtocol {
             let a1 = try await token(env, "org1", "root")
             #expect(try await c.console(.post, "/v1/console/accounts", token: a0, json: Self.farmBody()).status == .created)
             #expect(try await c.console(.post, "/v1/console/accounts/fiona/suspend", token: a1).code == "not_found")
-            #expect(try await env.store.account(org: "org0", username: "fiona")?.status == "active")
+            #expect(try env.store.account(org: "org0", username: "fiona")?.status == "active")
             let list1 = try await c.console(.get, "/v1/console/accounts", token: a1)
             #expect(list1.json["accounts"]?.arrayValue?.compactMap { $0["username"]?.stringValue } == ["root"])
             // This node's account CA is org0's: org1's admin cannot create accounts here.
