@@ -33,6 +33,15 @@ public final class BlockStore: Sendable {
     ) throws {
         self.path = path
         self.hasher = hasher
+        // The checkpointer's own connection is opened first (on a new path it creates the empty
+        // file the pool then turns into a WAL database), so that the pool's writer can report
+        // its commits to it from the moment it opens.
+        let checkpointer: WALCheckpointer
+        do {
+            checkpointer = try WALCheckpointer(path: path)
+        } catch {
+            throw ChainError(.storageUnavailable, "cannot open database \(path): \(error)")
+        }
         var config = Configuration()
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronousFull ? "FULL" : "NORMAL")")
@@ -43,17 +52,17 @@ public final class BlockStore: Sendable {
             try db.execute(sql: "PRAGMA cache_size = -16384")
             // The checkpoints are `checkpointer`'s; the writer's own only bounds the log.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.safetyPages)")
+            checkpointer.observe(db)
         }
         config.busyMode = .timeout(10)
-        let checkpointer: WALCheckpointer
         do {
             pool = try DatabasePool(path: path, configuration: config)
-            checkpointer = try WALCheckpointer(path: path)
         } catch {
+            try? checkpointer.close()
             throw ChainError(.storageUnavailable, "cannot open database \(path): \(error)")
         }
         self.checkpointer = checkpointer
-        consensus = ConsensusStore(pool: pool, retainedCommitted: retainedConsensusBlocks) { checkpointer.wrote() }
+        consensus = ConsensusStore(pool: pool, retainedCommitted: retainedConsensusBlocks)
         try Self.migrator.migrate(pool)
         let floor = try pool.write { db in
             try Self.settleMaxTxTimestamp(db)
@@ -273,7 +282,6 @@ public final class BlockStore: Sendable {
     @discardableResult
     public func addSignature(_ signature: ValidatorSignature, height: UInt64) throws -> [ValidatorSignature]? {
         guard let height = Int64(exactly: height) else { return nil }
-        defer { checkpointer.wrote() }
         return try pool.write { db in
             guard
                 let raw = try Data.fetchOne(db, sql: "SELECT signatures FROM blocks WHERE height = ?", arguments: [height])
@@ -326,7 +334,6 @@ public final class BlockStore: Sendable {
         recentCommits.withLock { recent in
             for (t, timestamp) in zip(c.transactions, c.timestamps) { recent.insert(t.transaction.id, timestamp: timestamp) }
         }
-        defer { checkpointer.wrote() }
         try pool.write { db in
             let tip = try Row.fetchOne(db, sql: "SELECT height, hash FROM blocks ORDER BY height DESC LIMIT 1")
             let tipHeight = UInt64((tip?["height"] as Int64?) ?? 0)

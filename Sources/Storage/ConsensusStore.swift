@@ -9,14 +9,10 @@ public final class ConsensusStore: Sendable {
     let pool: DatabasePool
     /// How many heights of committed consensus blocks are kept below the last committed one.
     let retainedCommitted: Int64
-    /// Called after each write (the store's checkpointer follows writes, not only block commits:
-    /// an idle chain writes only here).
-    let afterWrite: @Sendable () -> Void
 
-    init(pool: DatabasePool, retainedCommitted: Int, afterWrite: @escaping @Sendable () -> Void = {}) {
+    init(pool: DatabasePool, retainedCommitted: Int) {
         self.pool = pool
         self.retainedCommitted = Int64(max(1, retainedCommitted))
-        self.afterWrite = afterWrite
     }
 
     /// Committed consensus blocks held (at most about `retainedCommitted` heights of them).
@@ -26,7 +22,6 @@ public final class ConsensusStore: Sendable {
 
     /// Stores the consensus safety data (synchronously durable when `synchronousFull`).
     public func saveSafety(_ bytes: [UInt8]) throws {
-        defer { afterWrite() }
         try pool.write { db in
             try db.execute(
                 sql:
@@ -64,7 +59,6 @@ public final class ConsensusStore: Sendable {
     /// Keeps a valid, not yet committed consensus block.
     public func storeBlock(id: Hash256, height: UInt64, bytes: [UInt8]) throws {
         let height = try BlockStore.column(height)
-        defer { afterWrite() }
         try pool.write { db in
             try db.execute(
                 sql: "INSERT OR IGNORE INTO consensus_blocks (id, height, committed, data) VALUES (?, ?, 0, ?)",
@@ -90,7 +84,6 @@ public final class ConsensusStore: Sendable {
 
     /// Records a committed consensus block that produced no chain block (it held no new transactions).
     public func recordCommitted(id: Hash256, height: UInt64, bytes: [UInt8]) throws {
-        defer { afterWrite() }
         try pool.write { db in try self.markCommitted(db, id: id, height: height, bytes: bytes) }
     }
 

@@ -11,7 +11,9 @@ import Synchronization
 /// runs one again. On a validator that thread is the consensus loop, so the copy was added to
 /// the round time of the blocks that paid for it. Here the writer's automatic checkpoint is moved
 /// far out (`safetyPages`, a bound should this checkpointer fall behind) and a passive
-/// checkpoint on a separate connection follows writes, at most one per `interval`. A passive
+/// checkpoint on a separate connection follows writes, at most one per `interval`. It learns of
+/// writes from the writer connection itself (`observe(_:)`, a commit observer set up when the
+/// connection opens), so no write path has to remember to tell it. A passive
 /// checkpoint takes no lock a writer or reader waits for; a commit is as durable as before
 /// (with `synchronous = FULL` the log is synced at each commit, which is what makes it durable).
 final class WALCheckpointer: Sendable {
@@ -35,8 +37,16 @@ final class WALCheckpointer: Sendable {
     /// Checkpoints run so far (for tests).
     var runs: Int { state.withLock { $0.runs } }
 
-    /// Called after a write transaction (a block's commit, consensus data, a finality signature):
-    /// schedules a checkpoint within `interval` unless one is scheduled.
+    /// Follows the commits of the writable connection `db` (called from the pool's
+    /// `prepareDatabase`, so every connection the pool opens is covered; read-only ones commit
+    /// nothing and are left alone). The connection keeps the observer for its lifetime.
+    func observe(_ db: Database) {
+        guard !db.configuration.readonly else { return }
+        db.add(transactionObserver: CommitObserver(checkpointer: self), extent: .databaseLifetime)
+    }
+
+    /// Called after a write transaction commits: schedules a checkpoint within `interval` unless
+    /// one is scheduled.
     func wrote() {
         let schedule = state.withLock { s -> Bool in
             guard !s.scheduled, !s.closed else { return false }
@@ -67,4 +77,17 @@ final class WALCheckpointer: Sendable {
         queue.sync {}
         try connection.close()
     }
+}
+
+/// Tells the checkpointer of each commit of the connection it observes. It observes no row
+/// change (so SQLite's update hook is not installed): only the commit notification.
+private final class CommitObserver: TransactionObserver {
+    let checkpointer: WALCheckpointer
+
+    init(checkpointer: WALCheckpointer) { self.checkpointer = checkpointer }
+
+    func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { false }
+    func databaseDidChange(with event: DatabaseEvent) {}
+    func databaseDidCommit(_ db: Database) { checkpointer.wrote() }
+    func databaseDidRollback(_ db: Database) {}
 }

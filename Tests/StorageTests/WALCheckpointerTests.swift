@@ -56,6 +56,35 @@ import Testing
         }
     }
 
+    /// Every write transaction on the store's database is followed by a checkpoint, whichever
+    /// code wrote it (pruning bodies, an epoch signature, genesis, a snapshot load, a write
+    /// added later): the checkpointer learns of commits from SQLite's connection, not from
+    /// calls each write path must remember.
+    @Test func anyWriteOnTheDatabaseIsCheckpointed() async throws {
+        try await withTemporaryDirectory { dir in
+            let path = dir.appendingPathComponent("chain.sqlite").path
+            let store = try BlockStore(path: path, hasher: .sha256)
+            defer { try? store.close() }
+            // Let whatever opening the store wrote be checkpointed first.
+            try await Task.sleep(for: .milliseconds(400))
+            let before = store.checkpointer.runs
+            try await store.pool.write { db in
+                try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('wal-test', 1)")
+            }
+            let deadline = ContinuousClock.now + .seconds(60)
+            while store.checkpointer.runs == before, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(store.checkpointer.runs > before)
+            // A read commits nothing and schedules nothing.
+            try await Task.sleep(for: .milliseconds(400))
+            let afterWrite = store.checkpointer.runs
+            _ = try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM meta") }
+            try await Task.sleep(for: .milliseconds(400))
+            #expect(store.checkpointer.runs == afterWrite)
+        }
+    }
+
     @Test func aClosedStoreSchedulesNoCheckpointAndReopensWithEverything() async throws {
         try await withTemporaryDirectory { dir in
             let path = dir.appendingPathComponent("chain.sqlite").path
