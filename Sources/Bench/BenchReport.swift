@@ -31,10 +31,7 @@ public struct Report: Sendable {
         let lastCommit = committedAt.values.max() ?? 0
         var latencies = accepted.compactMap { s in committedAt[s.index].map { Double($0 - s.submittedAtNs) / 1e6 } }
         latencies.sort()
-        func pct(_ p: Double) -> Double {
-            guard !latencies.isEmpty else { return 0 }
-            return latencies[min(latencies.count - 1, Int((Double(latencies.count) * p).rounded(.up)) - 1)]
-        }
+        func pct(_ p: Double) -> Double { Self.percentile(latencies, p) }
         // How long the answers took (a refusal should come at once), and how far behind the
         // offered rate the clients sent (a run whose clients fell behind offered less than it says).
         let refusals = submissions.filter { $0.code == full }
@@ -143,11 +140,16 @@ public struct Report: Sendable {
     /// p50, p99 and max of `values` (milliseconds) as JSON numbers; zeros when there are none.
     static func percentiles(_ values: [Double]) -> JSONValue {
         let sorted = values.sorted()
-        func at(_ p: Double) -> Double {
-            guard !sorted.isEmpty else { return 0 }
-            return sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * p).rounded(.up)) - 1))]
-        }
-        return .object(["p50": number(at(0.5), 1), "p99": number(at(0.99), 1), "max": number(sorted.last ?? 0, 1)])
+        return .object([
+            "p50": number(percentile(sorted, 0.5), 1), "p99": number(percentile(sorted, 0.99), 1),
+            "max": number(sorted.last ?? 0, 1),
+        ])
+    }
+
+    /// The nearest-rank `p` percentile (0 < p ≤ 1) of the ascending `sorted`; 0 when empty.
+    static func percentile(_ sorted: [Double], _ p: Double) -> Double {
+        guard !sorted.isEmpty else { return 0 }
+        return sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * p).rounded(.up)) - 1))]
     }
 
     static func number(_ v: Double, _ digits: Int) -> JSONValue {
