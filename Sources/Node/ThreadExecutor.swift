@@ -11,16 +11,22 @@ import Foundation
 /// threads as cores: two here) every such wait took a thread from the HTTP handlers and gossip for
 /// its whole length. The loop now runs with this executor as its task-executor preference (its
 /// timers too), on a thread of its own, and the cooperative pool keeps only work that does not wait
-/// on the disk for long. `shutdown()` ends the thread once the jobs enqueued before it have run.
+/// on the disk for long. `shutdown()` ends the thread once the jobs enqueued before it have run;
+/// a job enqueued after that (a task still preferring this executor, woken late) runs on a serial
+/// dispatch queue instead of being lost, so nothing that awaits it waits for ever.
 final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
     // Guarded by `condition`.
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
     private var stopping = false
+    private var ended = false
+    /// Runs the jobs enqueued after the thread ended, one at a time.
+    private let late: DispatchQueue
 
     /// Starts the thread, named `name` (as `top -H` and debuggers show it), at nice value `nice`
     /// when the process may set it (`niceValue()` tells, on the thread).
     init(name: String, nice: Int32 = 0) {
+        late = DispatchQueue(label: "xiangchain.\(name).after-shutdown")
         let thread = Thread { [self] in
             // Foundation's `name` does not reach the kernel's thread name on Linux (the thread
             // kept its creator's, a dispatch worker's): set it here, at most 15 bytes.
@@ -64,6 +70,11 @@ final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         condition.lock()
+        if ended {
+            condition.unlock()
+            late.async { [self] in job.runSynchronously(on: asUnownedTaskExecutor()) }
+            return
+        }
         jobs.append(job)
         condition.signal()
         condition.unlock()
@@ -83,6 +94,7 @@ final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
             condition.lock()
             while jobs.isEmpty && !stopping { condition.wait() }
             if jobs.isEmpty {
+                ended = true
                 condition.unlock()
                 return
             }

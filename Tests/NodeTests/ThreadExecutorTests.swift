@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import Node
@@ -24,6 +25,29 @@ import Testing
         defer { plain.shutdown() }
         #expect(await withTaskExecutorPreference(plain) { ThreadExecutor.niceValue() } == before)
         #expect(ThreadExecutor.niceValue() == before)
+    }
+
+    /// A job enqueued after `shutdown()` let the thread end still runs. Seen: a validator
+    /// stopping under load never logged "consensus stopped" and never exited (the bench waited
+    /// for it for ten minutes): the loop's executor was shut down inside its task group, and a
+    /// round timer (a child task preferring that executor), woken by the group's cancellation,
+    /// was enqueued after the thread had ended, so the group waited for it for ever.
+    @Test func aJobEnqueuedAfterTheThreadEndedStillRuns() async throws {
+        let executor = ThreadExecutor(name: "late-test")
+        executor.shutdown()
+        // Nothing was queued: the thread ends at once.
+        try await Task.sleep(for: .milliseconds(100))
+        final class Flag: Sendable { let ran = Atomic<Bool>(false) }
+        let flag = Flag()
+        let done = Task(executorPreference: executor) { flag.ran.store(true, ordering: .sequentiallyConsistent) }
+        // Not `await done.value`: without the fix that would hang the suite.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !flag.ran.load(ordering: .sequentiallyConsistent), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let ran = flag.ran.load(ordering: .sequentiallyConsistent)
+        #expect(ran)
+        if ran { await done.value }
     }
 
     @Test func aLowerNiceValueIsSetWhenPermittedAndOtherwiseLeftAsItWas() async {
