@@ -64,19 +64,25 @@ public final class LaunchedNode: @unchecked Sendable {
     }
 
     /// Sends `signal` (when still running) and waits for the process to end; returns its status.
-    /// Blocks the calling thread: from async code use `stopped(signal:)`.
+    /// A process still running `grace` after the signal is killed (`SIGKILL`, as systemd does
+    /// after `TimeoutStopSec`): a node that hangs while stopping must not hang the bench, the
+    /// devnet or a test with it (its status then says it was killed). Blocks the calling thread:
+    /// from async code use `stopped(signal:)`.
     @discardableResult
-    public func stop(signal: Int32) -> Int32 {
+    public func stop(signal: Int32, grace: Duration = .seconds(30)) -> Int32 {
         if process.isRunning { kill(process.processIdentifier, signal) }
+        let deadline = ContinuousClock.now + grace
+        while process.isRunning, ContinuousClock.now < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         return process.terminationStatus
     }
 
     /// `stop(signal:)` off the cooperative thread pool.
     @discardableResult
-    public func stopped(signal: Int32) async -> Int32 {
+    public func stopped(signal: Int32, grace: Duration = .seconds(30)) async -> Int32 {
         await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: self.stop(signal: signal)) }
+            DispatchQueue.global().async { continuation.resume(returning: self.stop(signal: signal, grace: grace)) }
         }
     }
 
