@@ -351,6 +351,13 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             guard let self, fresh.epoch == self.peersEpoch.load(ordering: .relaxed) else { return }
             self.updatePeers(previous: nil)
         }
+        // The loop blocks on SQLite (commits with fsync): it runs on a thread of its own, with
+        // its timers, not on the cooperative pool (`ThreadExecutor`), at a lower nice value than
+        // ingestion when the process may (`consensusThreadNice`). The thread outlives the task
+        // group: the timers are child tasks preferring it, and the group waits for them.
+        let nice = Int32(node.config.consensusThreadNice)
+        let loopThread = ThreadExecutor(name: "consensus", nice: nice)
+        defer { loopThread.shutdown() }
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await gossip.run() }
             group.addTask {
@@ -402,12 +409,6 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                 }
             }
             continuation.yield(.consensus(.start))
-            // The loop blocks on SQLite (commits with fsync): it runs on a thread of its own, with
-            // its timers, not on the cooperative pool (`ThreadExecutor`).
-            // At a lower nice value than ingestion, when the process may (`consensusThreadNice`).
-            let nice = Int32(node.config.consensusThreadNice)
-            let loopThread = ThreadExecutor(name: "consensus", nice: nice)
-            defer { loopThread.shutdown() }
             try await withTaskExecutorPreference(loopThread) {
                 reportThreadNice(requested: nice)
                 for await event in events.cancelOnGracefulShutdown() {
