@@ -110,18 +110,24 @@ public struct PayloadHooks: Sendable {
     /// Whether a payload has nothing in it (such proposals can be deferred, see
     /// `ConsensusConfig.emptyProposalDelayMs`).
     public var isEmpty: @Sendable ([UInt8]) -> Bool
+    /// Told of each uncommitted block as the replica takes it into its tree, before `make` or
+    /// `validate` can be asked about a block extending it (the `.storeBlock` action comes only
+    /// after the event): a driver that keeps what uncommitted blocks carry keeps it here.
+    public var inserted: @Sendable (ConsensusBlock) -> Void
 
     /// Creates hooks.
     public init(
         make: @escaping @Sendable (UInt64, Hash256) -> [UInt8],
         validate: @escaping @Sendable (ConsensusBlock) -> Bool = { _ in true },
         now: @escaping @Sendable () -> Int64,
-        isEmpty: @escaping @Sendable ([UInt8]) -> Bool = { _ in false }
+        isEmpty: @escaping @Sendable ([UInt8]) -> Bool = { _ in false },
+        inserted: @escaping @Sendable (ConsensusBlock) -> Void = { _ in }
     ) {
         self.make = make
         self.validate = validate
         self.now = now
         self.isEmpty = isEmpty
+        self.inserted = inserted
     }
 }
 
@@ -179,6 +185,9 @@ public struct Replica<Crypto: ConsensusCrypto> {
     var lastProposedRound: UInt64 = 0
     /// The round whose empty proposal this leader defers, and the TC that justifies it.
     var deferred: (round: UInt64, tc: TimeoutCertificate?)?
+    /// The round whose proposal waits for blocks of its parent's chain this leader does not hold
+    /// (`propose`).
+    var awaitingChain: UInt64?
     var myTimeout: TimeoutMessage?
     /// Proposals of the current round whose parent is being fetched.
     var pendingProposals: [(block: ConsensusBlock, tc: TimeoutCertificate?)] = []
@@ -316,6 +325,12 @@ public struct Replica<Crypto: ConsensusCrypto> {
             case .vote(let vote): if isSigner(from) { onVote(vote) }
             case .timeout(let t, let tc): if isSigner(from) { onTimeout(t, tc: tc) }
             }
+        }
+        // A leader that waited for its parent's chain proposes once it holds it.
+        if awaitingChain == round, leader(of: round) == id, lastProposedRound < round,
+            missingAncestor(from: highQC.blockID) == nil
+        {
+            propose(tc: enteredByTC)
         }
         return out
     }
@@ -498,6 +513,20 @@ public struct Replica<Crypto: ConsensusCrypto> {
         } else {
             return
         }
+        // The payload must not repeat what the parent and its uncommitted ancestors carry, so
+        // the leader must hold them: a QC formed from votes that outran the proposal certifies a
+        // block this replica may not have yet. It asks signers of the QC (f+1 of them: one is
+        // correct and holds it) and proposes when the chain is complete (end of `handle`); the
+        // round timer bounds the wait.
+        if let missing = missingAncestor(from: highQC.blockID) {
+            awaitingChain = r
+            let holders = highQC.votes.map(\.signer).filter { $0 != id }
+            for holder in holders.prefix(validators.count - validators.quorum + 1) {
+                fetch(missing, from: holder, count: Self.chainFetchBatch)
+            }
+            return
+        }
+        awaitingChain = nil
         let payload = hooks.make(r, highQC.blockID)
         let delay = min(config.emptyProposalDelayMs, config.baseTimeoutMs / 2)
         if !force, delay > 0, hooks.isEmpty(payload), !carriesPayloadCommit {
@@ -519,6 +548,21 @@ public struct Replica<Crypto: ConsensusCrypto> {
         out.append(.broadcast(.proposal(block, tc: justification)))
         onProposal(block, tc: justification, from: id)
     }
+
+    /// The first block of `id`'s chain down to the committed block that this replica does not
+    /// hold (`id` itself, or an ancestor a fetch left out); nil when it holds them all.
+    func missingAncestor(from id: Hash256) -> Hash256? {
+        var cursor = id
+        while let b = blocks[cursor] {
+            if b.height <= committed.height { return nil }
+            cursor = b.parentID
+        }
+        return cursor
+    }
+
+    /// Blocks asked for when a leader lacks its parent's chain: usually one or two are missing
+    /// (a response holds this many, from the one asked for down; a longer gap is walked on).
+    static var chainFetchBatch: UInt32 { 4 }
 
     /// Whether the block the next proposal extends, or its parent, has a payload: the next
     /// proposals carry the QCs that commit them, so they must not wait.
@@ -662,14 +706,14 @@ public struct Replica<Crypto: ConsensusCrypto> {
 
     // MARK: fetching
 
-    mutating func fetch(_ blockID: Hash256, from: String) {
+    mutating func fetch(_ blockID: Hash256, from: String, count: UInt32? = nil) {
         if !wanted.contains(blockID) {
             wanted.append(blockID)
             if wanted.count > Self.maxWanted { wanted.removeFirst(wanted.count - Self.maxWanted) }
         }
         guard from != id, requested.count < Self.maxRequested, requested.insert(blockID.bytes + Array(from.utf8)).inserted
         else { return }
-        out.append(.send(to: from, .blockRequest(id: blockID, count: config.fetchBatch)))
+        out.append(.send(to: from, .blockRequest(id: blockID, count: min(count ?? config.fetchBatch, config.fetchBatch))))
     }
 
     mutating func onBlockRequest(_ blockID: Hash256, count: UInt32, from: String) {
@@ -719,7 +763,10 @@ public struct Replica<Crypto: ConsensusCrypto> {
 
     mutating func insert(_ b: ConsensusBlock) {
         guard blocks.updateValue(b, forKey: b.id) == nil else { return }
-        if b.height > committed.height { out.append(.storeBlock(b)) }
+        if b.height > committed.height {
+            hooks.inserted(b)
+            out.append(.storeBlock(b))
+        }
     }
 }
 

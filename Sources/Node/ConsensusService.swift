@@ -51,8 +51,20 @@ final class PendingBlocks: Sendable {
     struct Entry {
         let parent: Hash256
         let height: UInt64
-        let txids: [Hash256]
+        /// The block's transaction ids; nil until first needed for a block only noted (`note`).
+        var txids: [Hash256]?
+        /// Reads them from the block's payload (noted blocks only; dropped once read).
+        var readTxids: (@Sendable () -> [Hash256])?
         var verified: [VerifiedTransaction]?
+
+        /// The ids, read from the payload the first time.
+        mutating func ids() -> [Hash256] {
+            if let txids { return txids }
+            let read = readTxids?() ?? []
+            txids = read
+            readTxids = nil
+            return read
+        }
     }
 
     private let entries = Mutex<[Hash256: Entry]>([:])
@@ -60,11 +72,25 @@ final class PendingBlocks: Sendable {
     func record(_ block: ConsensusBlock, txids: [Hash256], verified: [VerifiedTransaction]?) {
         entries.withLock { e in
             if var existing = e[block.id] {
+                if existing.txids == nil {
+                    existing.txids = txids
+                    existing.readTxids = nil
+                }
                 if existing.verified == nil, let verified { existing.verified = verified }
                 e[block.id] = existing
             } else {
                 e[block.id] = Entry(parent: block.parentID, height: block.height, txids: txids, verified: verified)
             }
+        }
+    }
+
+    /// Notes a block the replica took into its tree (`PayloadHooks.inserted`), so that the chain
+    /// of every block it may extend or vote on is complete here. Its ids are read from the payload
+    /// (`txids`) only if a walk needs them before its validation records them.
+    func note(_ block: ConsensusBlock, txids: @escaping @Sendable () -> [Hash256]) {
+        entries.withLock { e in
+            guard e[block.id] == nil else { return }
+            e[block.id] = Entry(parent: block.parentID, height: block.height, txids: nil, readTxids: txids)
         }
     }
 
@@ -76,8 +102,9 @@ final class PendingBlocks: Sendable {
             var out = Set<Hash256>()
             var cursor = from
             var steps = 0
-            while let entry = e[cursor], steps < 10_000 {
-                out.formUnion(entry.txids)
+            while var entry = e[cursor], steps < 10_000 {
+                out.formUnion(entry.ids())
+                e[cursor] = entry
                 cursor = entry.parent
                 steps += 1
             }
@@ -87,7 +114,15 @@ final class PendingBlocks: Sendable {
 
     /// Transaction ids in every uncommitted block held, on any branch.
     func allTxids() -> Set<Hash256> {
-        entries.withLock { e in e.values.reduce(into: Set<Hash256>()) { $0.formUnion($1.txids) } }
+        entries.withLock { e in
+            var out = Set<Hash256>()
+            for key in Array(e.keys) {
+                guard var entry = e[key] else { continue }
+                out.formUnion(entry.ids())
+                e[key] = entry
+            }
+            return out
+        }
     }
 
     func verified(_ id: Hash256) -> [VerifiedTransaction]? { entries.withLock { $0[id]?.verified } }
@@ -232,7 +267,13 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                     && Self.validate(block, node: node, pending: pending, maxTxs: maxTxs, tolerance: tolerance)
             },
             now: { ChainNode.nowMillis() },
-            isEmpty: { $0 == empty })
+            isEmpty: { $0 == empty },
+            inserted: { block in
+                let hasher = node.hasher
+                pending.note(block) {
+                    (try? TransactionBatch.decode(block.payload, maxCount: maxTxs, hasher: hasher))?.map(\.id) ?? []
+                }
+            })
         let selfID = node.config.nodeId
         let key = node.signingKey
         return EpochManager(
