@@ -188,6 +188,9 @@ public struct Replica<Crypto: ConsensusCrypto> {
     /// The round whose proposal waits for blocks of its parent's chain this leader does not hold
     /// (`propose`).
     var awaitingChain: UInt64?
+    /// Whether this replica defers its proposal of the current round for want of a payload: only
+    /// then does a `.payloadReady` do anything (the driver may skip sending it otherwise).
+    public var awaitsPayload: Bool { deferred.map { $0.round == round } ?? false }
     var myTimeout: TimeoutMessage?
     /// Proposals of the current round whose parent is being fetched.
     var pendingProposals: [(block: ConsensusBlock, tc: TimeoutCertificate?)] = []

@@ -380,10 +380,12 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         let transport = self.transport
         let gossip = TransactionGossip { transport.broadcast($0) }
         node.onEpochSigned { change, signature in transport.broadcast(Self.epochSignatureMessage(change.epoch, signature)) }
+        // A leader that deferred an empty proposal proposes as soon as a transaction arrives;
+        // admissions wake the loop only then (`PayloadWakeups`).
+        let wakeups = PayloadWakeups()
         node.onAdmission { tx in
             gossip.add(tx)
-            // A leader that deferred an empty proposal proposes now.
-            continuation.yield(.consensus(.payloadReady))
+            if wakeups.admitted() { continuation.yield(.consensus(.payloadReady)) }
         }
         updatePeers(previous: nil)
         // Other configuration changes in the same epoch (a revoked certificate, a CA added or
@@ -429,7 +431,7 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             group.addTask {
                 for await txs in gossiped {
                     self.node.admitGossiped(txs)
-                    continuation.yield(.consensus(.payloadReady))
+                    if wakeups.admitted() { continuation.yield(.consensus(.payloadReady)) }
                 }
             }
             group.addTask {
@@ -455,6 +457,7 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                 for await event in events.cancelOnGracefulShutdown() {
                     switch event {
                     case .consensus(let e):
+                        let admissionsBefore = wakeups.mark()
                         var queue = Self.sendsBeforeCommits(manager.handle(e)) { blocks in
                             blocks.contains { b in
                                 pending.verified(b.id)?.contains { $0.body.contract == Self.epochChangingContract } ?? true
@@ -505,6 +508,11 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                             default:
                                 try await carryOut(action)
                             }
+                        }
+                        // A replica left deferring its proposal proposes on the next admission; one
+                        // admitted while it decided may have been missed: propose now (no lost wake-up).
+                        if wakeups.settled(after: admissionsBefore, waits: manager.replica.awaitsPayload) {
+                            continuation.yield(.consensus(.payloadReady))
                         }
                         updateStatus(manager)
                     case .finality(let from, let height, let hash, let signature):
