@@ -94,8 +94,6 @@ final class PendingBlocks: Sendable {
         }
     }
 
-    func contains(_ id: Hash256) -> Bool { entries.withLock { $0[id] != nil } }
-
     /// Transaction ids in `from` and its uncommitted ancestors.
     func txids(inChainFrom from: Hash256) -> Set<Hash256> {
         entries.withLock { e in
@@ -681,13 +679,8 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         case .persist(let s):
             try node.store.consensus.saveSafety(s.encoded)
         case .storeBlock(let b):
+            // (`pending` already has it: the replica told the hooks as the block entered its tree.)
             try node.store.consensus.storeBlock(id: b.id, height: b.height, bytes: b.encoded)
-            if !pending.contains(b.id) {
-                let txids =
-                    (try? TransactionBatch.decode(b.payload, maxCount: node.config.maxBlockTxs, hasher: node.hasher))?.map(\.id)
-                    ?? []
-                pending.record(b, txids: txids, verified: nil)
-            }
         case .send(let to, let m):
             if holdBack(m) { return }
             transport.send(to: to, [0] + m.encoded)
