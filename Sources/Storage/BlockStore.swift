@@ -33,15 +33,9 @@ public final class BlockStore: Sendable {
     ) throws {
         self.path = path
         self.hasher = hasher
-        // The checkpointer's own connection is opened first (on a new path it creates the empty
-        // file the pool then turns into a WAL database), so that the pool's writer can report
-        // its commits to it from the moment it opens.
-        let checkpointer: WALCheckpointer
-        do {
-            checkpointer = try WALCheckpointer(path: path)
-        } catch {
-            throw ChainError(.storageUnavailable, "cannot open database \(path): \(error)")
-        }
+        // The pool's writer reports its commits to the checkpointer from the moment it opens
+        // (the checkpointer opens its own connection at its first checkpoint).
+        let checkpointer = WALCheckpointer(path: path)
         var config = Configuration()
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronousFull ? "FULL" : "NORMAL")")
@@ -58,7 +52,6 @@ public final class BlockStore: Sendable {
         do {
             pool = try DatabasePool(path: path, configuration: config)
         } catch {
-            try? checkpointer.close()
             throw ChainError(.storageUnavailable, "cannot open database \(path): \(error)")
         }
         self.checkpointer = checkpointer

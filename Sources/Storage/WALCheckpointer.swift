@@ -23,19 +23,21 @@ final class WALCheckpointer: Sendable {
     /// Least time between two checkpoints.
     static var interval: DispatchTimeInterval { .milliseconds(200) }
 
-    private let connection: DatabaseQueue
+    private let path: String
+    /// Its own connection, opened at the first checkpoint: by then the pool has made the file a
+    /// WAL database. (Opened before that, on a new path, the connection never noticed: its
+    /// checkpoints returned at once without copying anything.)
+    private let connection = Mutex<DatabaseQueue?>(nil)
     private let queue = DispatchQueue(label: "xiangchain.wal-checkpoint")
-    private let state = Mutex<(scheduled: Bool, closed: Bool, runs: Int)>((false, false, 0))
+    private let state = Mutex<(scheduled: Bool, closed: Bool, runs: Int, copied: Int)>((false, false, 0, 0))
 
-    /// A checkpointer of the WAL database at `path` (its own connection).
-    init(path: String) throws {
-        var config = Configuration()
-        config.busyMode = .timeout(10)
-        connection = try DatabaseQueue(path: path, configuration: config)
-    }
+    /// A checkpointer of the WAL database at `path` (on a connection of its own).
+    init(path: String) { self.path = path }
 
     /// Checkpoints run so far (for tests).
     var runs: Int { state.withLock { $0.runs } }
+    /// Log frames those checkpoints copied into the database (for tests).
+    var framesCopied: Int { state.withLock { $0.copied } }
 
     /// Follows the commits of the writable connection `db` (called from the pool's
     /// `prepareDatabase`, so every connection the pool opens is covered; read-only ones commit
@@ -67,15 +69,34 @@ final class WALCheckpointer: Sendable {
     /// A passive checkpoint now, on the caller's thread (blocking; a failure is left for the next
     /// one: the log only grows meanwhile, up to the writer's own threshold).
     func checkpointNow() {
-        _ = try? connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
-        state.withLock { $0.runs += 1 }
+        let result = try? open().writeWithoutTransaction { db in try db.checkpoint(.passive) }
+        state.withLock {
+            $0.runs += 1
+            $0.copied += max(0, result?.checkpointedFrameCount ?? 0)
+        }
+    }
+
+    /// The connection, opened if it is not yet.
+    private func open() throws -> DatabaseQueue {
+        try connection.withLock { c in
+            if let c { return c }
+            var config = Configuration()
+            config.busyMode = .timeout(10)
+            let opened = try DatabaseQueue(path: path, configuration: config)
+            c = opened
+            return opened
+        }
     }
 
     /// Stops scheduling, waits for a checkpoint under way and closes the connection.
     func close() throws {
         state.withLock { $0.closed = true }
         queue.sync {}
-        try connection.close()
+        let opened = connection.withLock { c in
+            defer { c = nil }
+            return c
+        }
+        try opened?.close()
     }
 }
 

@@ -30,6 +30,13 @@ import Testing
                 try await Task.sleep(for: .milliseconds(20))
             }
             #expect(store.checkpointer.runs >= 1)
+            // And they copy the log: a connection opened before the file became a WAL database
+            // (the checkpointer's, on a new path) had checkpoints that silently did nothing, and
+            // the log grew to the writer's 64 MiB bound, copied then on the committing thread.
+            while store.checkpointer.framesCopied == 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(store.checkpointer.framesCopied > 0)
             #expect(try store.tip()?.height == 60)
         }
     }
