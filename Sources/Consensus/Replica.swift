@@ -331,7 +331,7 @@ public struct Replica<Crypto: ConsensusCrypto> {
         }
         // A leader that waited for its parent's chain proposes once it holds it.
         if awaitingChain == round, leader(of: round) == id, lastProposedRound < round,
-            missingAncestor(from: highQC.blockID) == nil
+            highQC.height <= committed.height || missingAncestor(from: highQC.blockID) == nil
         {
             propose(tc: enteredByTC)
         }
@@ -521,8 +521,11 @@ public struct Replica<Crypto: ConsensusCrypto> {
         // block this replica may not have yet. It asks signers of the QC (f+1 of them: one is
         // correct and holds it) and proposes when the chain is complete (end of `handle`); the
         // round timer bounds the wait.
-        if let missing = missingAncestor(from: highQC.blockID) {
+        if highQC.height > committed.height, let missing = missingAncestor(from: highQC.blockID) {
             awaitingChain = r
+            // A deferral of this round is dropped: its timer may fire while the chain is missing,
+            // and the proposal made when the chain arrives must be able to defer afresh.
+            if deferred?.round == r { deferred = nil }
             let holders = highQC.votes.map(\.signer).filter { $0 != id }
             for holder in holders.prefix(validators.count - validators.quorum + 1) {
                 fetch(missing, from: holder, count: Self.chainFetchBatch)
