@@ -9,7 +9,7 @@ import Synchronization
 /// says its replica waits.
 ///
 /// No wake-up is lost: the loop reads the count before it handles an event (`mark`) and, if the
-/// replica then defers, raises `awaiting` before reading the count again (`deferring`). An
+/// replica then defers, raises `awaiting` before reading the count again (`settled`). An
 /// admission increments the count before it reads `awaiting`. With both sequentially
 /// consistent, an admission the replica's payload missed either moved the count before the
 /// loop's second read (the loop sends the event itself) or reads `awaiting` after it was raised

@@ -40,19 +40,29 @@ import Testing
                 inserted: { block in _ = seen.inserted.withLock { $0.insert(block.id) } }))
     }
 
+    /// Four replicas started at genesis: what their hooks saw, the replicas, what each did at
+    /// start, and round 1's leader with its proposal.
+    func started() throws -> (
+        seen: [String: Seen], replicas: [String: Replica<SimCrypto>], actions: [String: [ConsensusAction]], l1: String,
+        b1: ConsensusBlock
+    ) {
+        let seen = Dictionary(uniqueKeysWithValues: ids.map { ($0, Seen()) })
+        var replicas = Dictionary(uniqueKeysWithValues: ids.map { ($0, replica($0, seen[$0]!)) })
+        var actions: [String: [ConsensusAction]] = [:]
+        for id in ids { actions[id] = replicas[id]!.handle(.start) }
+        let l1 = replicas["v0"]!.leader(of: 1)
+        let b1 = try #require(Self.proposals(actions[l1]!).first)
+        return (seen, replicas, actions, l1, b1)
+    }
+
     static func proposals(_ actions: [ConsensusAction]) -> [ConsensusBlock] {
         actions.compactMap { if case .broadcast(.proposal(let b, _)) = $0 { return b } else { return nil } }
     }
 
     @Test func aLeaderWhoseVotesOutranTheProposalFetchesTheBlockBeforeProposingOnIt() throws {
-        let seen = Dictionary(uniqueKeysWithValues: ids.map { ($0, Seen()) })
-        var replicas = Dictionary(uniqueKeysWithValues: ids.map { ($0, replica($0, seen[$0]!)) })
-        var started: [String: [ConsensusAction]] = [:]
-        for id in ids { started[id] = replicas[id]!.handle(.start) }
-        let l1 = replicas["v0"]!.leader(of: 1)
+        var (seen, replicas, started, l1, b1) = try started()
         let l2 = replicas["v0"]!.leader(of: 2)
         try #require(l1 != l2)
-        let b1 = try #require(Self.proposals(started[l1]!).first)
 
         // B1 reaches everyone but the next leader; their votes reach it.
         var votes: [Vote] = started[l1]!.compactMap { if case .send(l2, .vote(let v)) = $0 { return v } else { return nil } }
@@ -92,15 +102,10 @@ import Testing
         }
     }
 
-    /// Blocks a fetch brings, or proposals taken in, are told to the hooks as they enter the tree:
-    /// a block validated in the same event as its parent's arrival sees the parent's chain.
+    /// A proposal taken in is told to the hooks as it enters the tree, by every replica (its
+    /// leader included), before the event's `.storeBlock` action is carried out.
     @Test func everyUncommittedBlockIsToldToTheHooksWhenItEntersTheTree() throws {
-        let seen = Dictionary(uniqueKeysWithValues: ids.map { ($0, Seen()) })
-        var replicas = Dictionary(uniqueKeysWithValues: ids.map { ($0, replica($0, seen[$0]!)) })
-        var out: [String: [ConsensusAction]] = [:]
-        for id in ids { out[id] = replicas[id]!.handle(.start) }
-        let l1 = replicas["v0"]!.leader(of: 1)
-        let b1 = try #require(Self.proposals(out[l1]!).first)
+        var (seen, replicas, _, l1, b1) = try started()
         for id in ids where id != l1 { _ = replicas[id]!.handle(.message(from: l1, .proposal(b1, tc: nil))) }
         for id in ids { #expect(seen[id]!.inserted.withLock { $0.contains(b1.id) }, "\(id)") }
     }
