@@ -345,14 +345,17 @@ public final class ChainNode: Sendable {
     }
 
     /// Executes `candidates` as the next block and commits it in one SQLite transaction, sealed with
-    /// this node's signature; under BFT, also records the consensus block it comes from.
+    /// this node's signature; under BFT, also records the consensus block it comes from, and the
+    /// other validators' finality signatures of earlier blocks queued since the last commit
+    /// (`finality`, written only if this block is).
     ///
     /// Transactions already committed are left out (a resubmission can slip in between admission's
     /// replay check and its original's commit; every node leaves out the same ones), and anyone
     /// waiting on them is told how the original ended. Returns nil when nothing is left to commit.
     public func commitBlock(
         _ candidates: [VerifiedTransaction], proposer: String, timestamp: Int64,
-        consensusBlock: (id: Hash256, height: UInt64, bytes: [UInt8])?
+        consensusBlock: (id: Hash256, height: UInt64, bytes: [UInt8])?,
+        finality: [(height: UInt64, signature: ValidatorSignature)] = []
     ) throws -> Block? {
         let already = try store.committedIDs(among: candidates.map { ($0.id, $0.body.timestamp) })
         var seen = Set<Hash256>()
@@ -377,7 +380,7 @@ public final class ChainNode: Sendable {
             resultRoot: tip?.resultRoot ?? TransactionResult.root([], hasher: hasher), stateHash: previousState,
             hasher: hasher)
         let block = Block(header: header, transactions: txs.map(\.transaction), signatures: [try sign(header)])
-        try executeAndStore(block, txs, previousState: previousState, consensusBlock: consensusBlock)
+        try executeAndStore(block, txs, previousState: previousState, consensusBlock: consensusBlock, finality: finality)
         logger.debug("committed block", metadata: ["height": "\(height)", "txs": "\(txs.count)"])
         return block
     }
@@ -452,7 +455,8 @@ public final class ChainNode: Sendable {
     /// SQLite transaction, and tells the mempool and anyone waiting.
     func executeAndStore(
         _ block: Block, _ txs: [VerifiedTransaction], previousState: Hash256,
-        consensusBlock: (id: Hash256, height: UInt64, bytes: [UInt8])?
+        consensusBlock: (id: Hash256, height: UInt64, bytes: [UInt8])?,
+        finality: [(height: UInt64, signature: ValidatorSignature)] = []
     ) throws {
         let h = block.header
         let outcome = try metrics.timed(metrics.blockCommit) {
@@ -465,7 +469,7 @@ public final class ChainNode: Sendable {
                     BlockCommit(
                         block: block, transactions: outcome.transactions, writes: outcome.writes,
                         resultRoot: outcome.resultRoot, stateHash: outcome.stateHash, consensusBlock: consensusBlock,
-                        timestamps: txs.map(\.body.timestamp)))
+                        timestamps: txs.map(\.body.timestamp), finality: finality))
             }
             return outcome
         }

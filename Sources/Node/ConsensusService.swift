@@ -145,6 +145,8 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         case epochSignature(from: String, epoch: UInt64, signature: [UInt8])
         /// Time to drop the mempool's expired transactions (`sweepExpired`).
         case sweep
+        /// Time to write the finality signatures no block commit carried (`FinalityWrites`).
+        case writeFinality
     }
 
     let node: ChainNode
@@ -158,6 +160,8 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     let peersEpoch = Atomic<UInt64>(0)
     let statusBox = Mutex(ConsensusStatus())
     let finalityBuffer = Mutex<[UInt64: [(String, Hash256, [UInt8])]]>([:])
+    /// Checked finality signatures waiting to be written with the next block commit (`FinalityWrites`).
+    let finalityWrites = Mutex(FinalityWrites())
     /// The headers of the last `finalityWindow` blocks this service committed: the other
     /// validators' finality signatures for them (three per block) are checked against these
     /// instead of a read transaction each.
@@ -522,8 +526,20 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                         }
                     case .sweep:
                         sweepExpired()
+                    case .writeFinality:
+                        if let list = finalityWrites.withLock({ $0.timerFired(nowMillis: ChainNode.nowMillis()) }) {
+                            try node.store.addSignatures(list)
+                        }
+                    }
+                    if finalityWrites.withLock({ $0.needsTimer() }) {
+                        group.addTask {
+                            try? await Task.sleep(for: .milliseconds(Self.finalityWriteDelayMs))
+                            continuation.yield(.writeFinality)
+                        }
                     }
                 }
+                // Stopping: what is queued is written (lost, it would be asked for again).
+                try? node.store.addSignatures(finalityWrites.withLock { $0.take() })
             }
             continuation.finish()
             gossip.finish()
@@ -542,6 +558,10 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             "the consensus thread runs at nice \(actual), not \(requested): the process may not lower it (CAP_SYS_NICE, or LimitNICE=\(requested) in the systemd unit); under CPU contention rounds then wait behind ingestion",
             metadata: ["consensusThreadNice": "\(requested)", "actual": "\(actual)"])
     }
+
+    /// How long after a finality signature was queued the loop looks whether a block commit has
+    /// written it, and otherwise writes it (ms; see `FinalityWrites.maxAgeMs`).
+    static var finalityWriteDelayMs: Int { 50 }
 
     /// Gossiped batches waiting for verification at most; more are dropped until it catches up.
     static var gossipQueueBatches: Int { 16 }
@@ -738,7 +758,10 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     func commit(_ b: ConsensusBlock) throws -> Block? {
         let txs = pending.verified(b.id) ?? verifyAtCommit(b)
         let record = (id: b.id, height: b.height, bytes: b.encoded)
-        let chainBlock = try node.commitBlock(txs, proposer: b.author, timestamp: b.timestamp, consensusBlock: record)
+        // The finality signatures queued since the last commit go into this commit's transaction.
+        let carried = finalityWrites.withLock { $0.take() }
+        let chainBlock = try node.commitBlock(
+            txs, proposer: b.author, timestamp: b.timestamp, consensusBlock: record, finality: carried)
         if let block = chainBlock {
             let height = block.header.height
             recentHeaders.withLock { headers in
@@ -757,7 +780,7 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                 try addFinality(from: from, height: block.header.height, headerHash: hash, signature: sig)
             }
         } else {
-            try node.store.consensus.recordCommitted(id: b.id, height: b.height, bytes: record.bytes)
+            try node.store.consensus.recordCommitted(id: b.id, height: b.height, bytes: record.bytes, finality: carried)
         }
         pending.drop(upTo: b.height)
         statusBox.withLock {
@@ -805,7 +828,13 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         guard node.genesis.suite.verify(signature: signature, message: header.signingMessage, publicKey: key) else {
             return
         }
-        try node.store.addSignature(ValidatorSignature(validator: from, signature: signature), height: height)
+        // Written with the next block commit, or by the loop's timer (`FinalityWrites`).
+        let full = finalityWrites.withLock {
+            $0.add(
+                height: height, signature: ValidatorSignature(validator: from, signature: signature),
+                nowMillis: ChainNode.nowMillis())
+        }
+        if full { try node.store.addSignatures(finalityWrites.withLock { $0.take() }) }
     }
 
     func serveFromStore(_ id: Hash256, count: UInt32, to peer: String) {

@@ -274,20 +274,46 @@ public final class BlockStore: Sendable {
     /// Returns the block's signatures afterwards, or nil when there is no such block.
     @discardableResult
     public func addSignature(_ signature: ValidatorSignature, height: UInt64) throws -> [ValidatorSignature]? {
-        guard let height = Int64(exactly: height) else { return nil }
-        return try pool.write { db in
-            guard
-                let raw = try Data.fetchOne(db, sql: "SELECT signatures FROM blocks WHERE height = ?", arguments: [height])
-            else { return nil }
+        try pool.write { db in try Self.addSignatures([(height, signature)], in: db)[height] ?? nil }
+    }
+
+    /// Adds finality signatures to their blocks in one SQLite transaction (one commit, one
+    /// `fsync`, however many arrive together; once per validator and block; signatures of heights
+    /// not stored are skipped).
+    public func addSignatures(_ list: [(height: UInt64, signature: ValidatorSignature)]) throws {
+        guard !list.isEmpty else { return }
+        try pool.write { db in _ = try Self.addSignatures(list, in: db) }
+    }
+
+    /// Merges `list` into the stored blocks' signature lists; returns each height's list
+    /// afterwards (nil for a height with no block).
+    static func addSignatures(
+        _ list: [(height: UInt64, signature: ValidatorSignature)], in db: Database
+    ) throws -> [UInt64: [ValidatorSignature]?] {
+        var byHeight: [UInt64: [ValidatorSignature]] = [:]
+        for (height, signature) in list { byHeight[height, default: []].append(signature) }
+        var out: [UInt64: [ValidatorSignature]?] = [:]
+        for (height, added) in byHeight {
+            guard let row = Int64(exactly: height),
+                let raw = try Data.fetchOne(
+                    db.cachedStatement(sql: "SELECT signatures FROM blocks WHERE height = ?"), arguments: [row])
+            else {
+                out[height] = .some(nil)
+                continue
+            }
             var sigs = try ValidatorSignature.decodeList(Array(raw))
-            guard !sigs.contains(where: { $0.validator == signature.validator }) else { return sigs }
-            sigs.append(signature)
-            sigs.sort { $0.validator < $1.validator }
-            try db.execute(
-                sql: "UPDATE blocks SET signatures = ? WHERE height = ?",
-                arguments: [Data(ValidatorSignature.encodeList(sigs)), height])
-            return sigs
+            let before = sigs.count
+            for signature in added where !sigs.contains(where: { $0.validator == signature.validator }) {
+                sigs.append(signature)
+            }
+            if sigs.count != before {
+                sigs.sort { $0.validator < $1.validator }
+                try db.cachedStatement(sql: "UPDATE blocks SET signatures = ? WHERE height = ?").execute(
+                    arguments: [Data(ValidatorSignature.encodeList(sigs)), row])
+            }
+            out[height] = sigs
         }
+        return out
     }
 
     /// Binds this database to a genesis: records it on first use, refuses a different one later.
@@ -388,6 +414,8 @@ public final class BlockStore: Sendable {
             if let cb = c.consensusBlock {
                 try self.consensus.markCommitted(db, id: cb.id, height: cb.height, bytes: cb.bytes)
             }
+            // Other validators' signatures of earlier blocks, carried by this commit (no write of their own).
+            _ = try Self.addSignatures(c.finality, in: db)
             let put = try db.cachedStatement(
                 sql:
                     "INSERT INTO state (key, value, height) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, height = excluded.height"

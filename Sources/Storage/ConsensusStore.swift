@@ -82,9 +82,16 @@ public final class ConsensusStore: Sendable {
         }
     }
 
-    /// Records a committed consensus block that produced no chain block (it held no new transactions).
-    public func recordCommitted(id: Hash256, height: UInt64, bytes: [UInt8]) throws {
-        try pool.write { db in try self.markCommitted(db, id: id, height: height, bytes: bytes) }
+    /// Records a committed consensus block that produced no chain block (it held no new
+    /// transactions), and in the same transaction finality signatures of blocks already stored
+    /// (`BlockStore.addSignatures`).
+    public func recordCommitted(
+        id: Hash256, height: UInt64, bytes: [UInt8], finality: [(height: UInt64, signature: ValidatorSignature)] = []
+    ) throws {
+        try pool.write { db in
+            try self.markCommitted(db, id: id, height: height, bytes: bytes)
+            _ = try BlockStore.addSignatures(finality, in: db)
+        }
     }
 
     func markCommitted(_ db: Database, id: Hash256, height: UInt64, bytes: [UInt8]) throws {

@@ -86,14 +86,19 @@ public struct BlockCommit: Sendable {
     public let consensusBlock: (id: Hash256, height: UInt64, bytes: [UInt8])?
     /// The transactions' timestamps, in the same order (read from their bodies when not given).
     public let timestamps: [Int64]
+    /// Finality signatures of blocks already stored, written in the same SQLite transaction
+    /// (`BlockStore.addSignatures`) instead of a transaction and an `fsync` of their own.
+    public let finality: [(height: UInt64, signature: ValidatorSignature)]
 
     /// Creates a commit. `timestamps` are the transactions' (each body's `timestamp`), in order;
     /// when not given or not one per transaction, they are read from the bodies.
     public init(
         block: Block, transactions: [StoredTransaction], writes: [StateWrite], resultRoot: Hash256, stateHash: Hash256,
-        consensusBlock: (id: Hash256, height: UInt64, bytes: [UInt8])? = nil, timestamps: [Int64]? = nil
+        consensusBlock: (id: Hash256, height: UInt64, bytes: [UInt8])? = nil, timestamps: [Int64]? = nil,
+        finality: [(height: UInt64, signature: ValidatorSignature)] = []
     ) {
         self.block = block
+        self.finality = finality
         self.transactions = transactions
         if let timestamps, timestamps.count == transactions.count {
             self.timestamps = timestamps

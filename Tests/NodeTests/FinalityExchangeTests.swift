@@ -4,6 +4,7 @@ import Consensus
 import Foundation
 import Identity
 import Storage
+import Synchronization
 import Testing
 
 @testable import Node
@@ -71,6 +72,84 @@ import Testing
                 heights.append(height)
             }
             #expect(heights == [1, 2, 3])
+        }
+    }
+
+    /// node1 and node2's signatures of block `height` of node0's chain.
+    static func othersSign(_ cluster: Cluster, height: UInt64, by: [Int]) throws -> [(String, BlockHeader, [UInt8])] {
+        let header = try #require(try cluster.nodes[0].store.header(at: height))
+        return try by.map { k in ("node\(k)", header, try cluster.nodes[k].sign(header).signature) }
+    }
+
+    static func signers(_ cluster: Cluster, at height: UInt64) throws -> [String] {
+        try cluster.nodes[0].store.block(at: height)?.signatures.map(\.validator) ?? []
+    }
+
+    /// A checked finality signature is not written on its own (a SQLite transaction and an
+    /// `fsync` each, three a block on four validators): it waits in the queue and goes into the
+    /// transaction of the next commit, of a chain block or of an empty consensus block.
+    @Test func finalitySignaturesAreWrittenWithTheNextCommit() async throws {
+        try await withTemporaryDirectory { dir in
+            let cluster = try Cluster(in: dir)
+            try Self.blocksSignedByNode0Alone(cluster, count: 1)
+            let node = cluster.nodes[0]
+            let service = cluster.services[0]
+            for (from, header, signature) in try Self.othersSign(cluster, height: 1, by: [1, 2]) {
+                try service.addFinality(from: from, height: 1, headerHash: header.hash, signature: signature)
+            }
+            #expect(try Self.signers(cluster, at: 1) == ["node0"])
+            #expect(service.finalityWrites.withLock { $0.entries.count } == 2)
+
+            // The next committed consensus block, with one transaction: block 2 and the two signatures.
+            let farm = try cluster.consortium.identity(.farm, org: "org1")
+            let tx = try farm.transaction(chain: "test-chain", contract: "evidence", method: "put", args: Fixtures.evidenceArgs())
+            let crypto = SuiteCrypto(
+                selfID: "node0", key: cluster.consortium.nodeKeys[0],
+                validators: try ValidatorSet(
+                    ids: cluster.consortium.genesis.validators.map(\.nodeId),
+                    keys: cluster.consortium.genesis.validatorKeys()))
+            let parent = QuorumCertificate.genesis(node.genesisHash)
+            let b1 = ConsensusBlock(
+                round: 1, parent: parent, payload: TransactionBatch.encode([tx]), timestamp: ChainNode.nowMillis(),
+                crypto: crypto)
+            #expect(try service.commit(b1)?.header.height == 2)
+            #expect(try Self.signers(cluster, at: 1) == ["node0", "node1", "node2"])
+            #expect(service.finalityWrites.withLock { $0.isEmpty })
+
+            // An empty consensus block makes no chain block; its commit record carries them.
+            for (from, header, signature) in try Self.othersSign(cluster, height: 2, by: [3]) {
+                try service.addFinality(from: from, height: 2, headerHash: header.hash, signature: signature)
+            }
+            let b2 = ConsensusBlock(
+                round: 2, parent: parent, payload: TransactionBatch.encode([]), timestamp: ChainNode.nowMillis(),
+                crypto: crypto)
+            #expect(try service.commit(b2) == nil)
+            #expect(try Self.signers(cluster, at: 2) == ["node0", "node3"])
+            #expect(service.finalityWrites.withLock { $0.isEmpty })
+        }
+    }
+
+    /// When no commit comes (the others are not running, so nothing is certified), the loop
+    /// writes a queued signature itself, shortly after it came.
+    @Test func theLoopWritesQueuedSignaturesWhenNoCommitComes() async throws {
+        try await withTemporaryDirectory { dir in
+            let cluster = try Cluster(in: dir)
+            try Self.blocksSignedByNode0Alone(cluster, count: 1)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await cluster.services[0].run() }
+                // (Messages to a node not yet receiving are lost.)
+                #expect(try await waitUntil { cluster.hub.transport("node1").connectedPeers.contains("node0") })
+                for (from, header, signature) in try Self.othersSign(cluster, height: 1, by: [1, 2]) {
+                    var w = BinaryWriter()
+                    w.u64(1)
+                    w.hash(header.hash)
+                    w.lengthPrefixed(signature)
+                    cluster.hub.transport(from).send(to: "node0", [1] + w.bytes)
+                }
+                #expect(try await waitUntil { try Self.signers(cluster, at: 1) == ["node0", "node1", "node2"] })
+                #expect(cluster.services[0].finalityWrites.withLock { $0.isEmpty })
+                group.cancelAll()
+            }
         }
     }
 }

@@ -6,6 +6,15 @@ import Storage
 import Testing
 
 /// Builds a chain of blocks with plain records (no execution) for storage tests.
+extension BlockCommit {
+    /// The same commit, carrying finality signatures of earlier blocks.
+    func carrying(_ finality: [(height: UInt64, signature: ValidatorSignature)]) -> BlockCommit {
+        BlockCommit(
+            block: block, transactions: transactions, writes: writes, resultRoot: resultRoot, stateHash: stateHash,
+            consensusBlock: consensusBlock, timestamps: timestamps, finality: finality)
+    }
+}
+
 struct ChainBuilder {
     var tip: ChainTip?
 
@@ -173,6 +182,42 @@ extension ChainBuilder {
             builder = before
             try store.commit(builder.next(txCount: 1))
             #expect(try store.tip()?.height == 2)
+        }
+    }
+
+    /// Finality signatures that arrive together are written in one transaction (once per validator
+    /// and block, unknown heights skipped), and a commit carries the ones queued since the last
+    /// commit in its own transaction: written with the block, or not at all when it fails.
+    @Test func finalitySignaturesAreWrittenTogetherAndWithACommit() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try BlockStore(path: dir.appendingPathComponent("f.sqlite").path, hasher: .sha256)
+            var builder = ChainBuilder()
+            let first = builder.next(txCount: 1)
+            try store.commit(first)
+            try store.commit(builder.next(txCount: 1))
+            let sig = { (v: String, b: UInt8) in ValidatorSignature(validator: v, signature: [b]) }
+            let own = { (h: UInt64) in try store.block(at: h)?.signatures.map(\.validator) ?? [] }
+            let before1 = try own(1)
+            try store.addSignatures([
+                (1, sig("node2", 2)), (2, sig("node1", 1)), (1, sig("node1", 1)), (1, sig("node1", 9)), (7, sig("node3", 3)),
+            ])
+            #expect(try own(1) == (before1 + ["node1", "node2"]).sorted())
+            #expect(try store.block(at: 1)?.signatures.first { $0.validator == "node1" }?.signature == [1])
+            #expect(try own(2).contains("node1"))
+            #expect(try store.block(at: 7) == nil)
+
+            let third = builder.next(txCount: 1)
+            try store.commit(third.carrying([(2, sig("node3", 3)), (1, sig("node3", 3))]))
+            #expect(try own(2).contains("node3") && own(1).contains("node3"))
+
+            // The block does not extend the tip: its commit fails, and so do the signatures it carried.
+            let stale = builder.next(txCount: 1)
+            #expect(throws: ChainError.self) {
+                try store.commit(third.carrying([(2, sig("node9", 9))]))
+            }
+            #expect(try !own(2).contains("node9"))
+            try store.commit(stale)
+            #expect(try store.tip()?.height == 4)
         }
     }
 
