@@ -507,6 +507,10 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                                     updatePeers(previous: before.validators)
                                     break
                                 }
+                            case .persist, .storeBlock:
+                                let run = Self.storageRun(queue, from: i - 1)
+                                try node.store.consensus.save(blocks: run.blocks, safety: run.safety?.encoded)
+                                i = run.end
                             default:
                                 try await carryOut(action)
                             }
@@ -724,6 +728,28 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                 metadata: ["fenceEpoch": "\(voteFence.epoch)", "fenceRound": "\(voteFence.round)"])
         }
         return true
+    }
+
+    /// The run of storage actions (`.storeBlock`, `.persist`) starting at `start`, to be written
+    /// in one SQLite transaction (one `fsync` instead of one each: a follower stores a proposal's
+    /// block and persists the safety data of the vote it earned, both before the vote leaves):
+    /// the blocks in order, the last safety data (each one holds the whole state, and nothing
+    /// was sent between them), and the index after the run.
+    static func storageRun(
+        _ actions: [ConsensusAction], from start: Int
+    ) -> (blocks: [(id: Hash256, height: UInt64, bytes: [UInt8])], safety: SafetyData?, end: Int) {
+        var blocks: [(id: Hash256, height: UInt64, bytes: [UInt8])] = []
+        var safety: SafetyData?
+        var end = start
+        while end < actions.count {
+            switch actions[end] {
+            case .persist(let s): safety = s
+            case .storeBlock(let b): blocks.append((b.id, b.height, b.encoded))
+            default: return (blocks, safety, end)
+            }
+            end += 1
+        }
+        return (blocks, safety, end)
     }
 
     /// The contract whose transactions can change the validator set (and so end the epoch).

@@ -66,6 +66,27 @@ public final class ConsensusStore: Sendable {
         }
     }
 
+    /// Stores consensus blocks and the safety data in one SQLite transaction (one commit, one
+    /// `fsync`): a follower's vote needs both the proposal's block and its new safety data durable
+    /// before it leaves, and they were two transactions.
+    public func save(blocks: [(id: Hash256, height: UInt64, bytes: [UInt8])], safety: [UInt8]?) throws {
+        guard !blocks.isEmpty || safety != nil else { return }
+        let rows = try blocks.map { (Data($0.id.bytes), try BlockStore.column($0.height), Data($0.bytes)) }
+        try pool.write { db in
+            for (id, height, bytes) in rows {
+                try db.cachedStatement(
+                    sql: "INSERT OR IGNORE INTO consensus_blocks (id, height, committed, data) VALUES (?, ?, 0, ?)"
+                ).execute(arguments: [id, height, bytes])
+            }
+            if let safety {
+                try db.cachedStatement(
+                    sql:
+                        "INSERT INTO consensus_state (key, value) VALUES ('safety', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+                ).execute(arguments: [Data(safety)])
+            }
+        }
+    }
+
     /// The stored consensus blocks not yet committed, lowest first.
     public func pendingBlocks() throws -> [[UInt8]] {
         try pool.read { db in

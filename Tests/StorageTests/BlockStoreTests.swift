@@ -221,6 +221,29 @@ extension ChainBuilder {
         }
     }
 
+    /// A follower's vote waits for the proposal's block and its new safety data: one transaction.
+    @Test func blocksAndSafetyDataAreSavedInOneCall() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try BlockStore(path: dir.appendingPathComponent("s.sqlite").path, hasher: .sha256)
+            let a = Hash256.sha256([1])
+            let b = Hash256.sha256([2])
+            try store.consensus.save(blocks: [(a, 5, [1, 2]), (b, 6, [3])], safety: [7, 7])
+            #expect(try store.consensus.safety() == [7, 7])
+            #expect(try store.consensus.pendingBlocks() == [[1, 2], [3]])
+            // Saved again: a block kept as it was, the safety data replaced.
+            try store.consensus.save(blocks: [(a, 5, [9])], safety: [8])
+            #expect(try store.consensus.safety() == [8])
+            #expect(try store.consensus.block(id: a) == [1, 2])
+            // Blocks alone, and nothing at all.
+            try store.consensus.save(blocks: [(Hash256.sha256([3]), 7, [4])], safety: nil)
+            try store.consensus.save(blocks: [], safety: nil)
+            #expect(try store.consensus.safety() == [8])
+            #expect(try store.consensus.pendingBlocks() == [[1, 2], [3], [4]])
+            #expect(throws: ChainError.self) { try store.consensus.save(blocks: [(a, UInt64.max, [1])], safety: [1]) }
+            #expect(try store.consensus.safety() == [8])
+        }
+    }
+
     /// Heights come from requests and peers as UInt64; above Int64.max there is no block, and the
     /// store answers so instead of trapping on the conversion to an SQLite integer.
     @Test func heightsBeyondInt64NameNoBlockAndWritesAreRefused() async throws {
