@@ -1,6 +1,7 @@
 import ChainCore
 import Foundation
 import GRDB
+import GRDBSQLite
 import Synchronization
 
 /// The chain on disk: blocks, transactions, results, contract state and indexes in one SQLite
@@ -371,36 +372,54 @@ public final class BlockStore: Sendable {
                     Data(ValidatorSignature.encodeList(c.block.signatures)), header.timestamp, Int64(header.txCount),
                     Data(c.resultRoot.bytes), Data(c.stateHash.bytes),
                 ])
+            // The rows of every transaction are bound through SQLite's C API (`BulkInsert`): GRDB's
+            // arguments boxed every value and copied every blob into a `Data` first.
             let certInsert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO certs (fingerprint, der) VALUES (?, ?)")
-            let txInsert = try db.cachedStatement(
-                sql: """
+            let txInsert = try BulkInsert(
+                db,
+                cachedSQL: """
                     INSERT INTO txs (txid, height, idx, body, signature, cert, contract, method,
                                      signer_org, signer_role, signer_subject, result)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
-            let eventInsert = try db.cachedStatement(
-                sql: "INSERT INTO events (height, idx, seq, contract, name, data) VALUES (?, ?, ?, ?, ?, ?)")
+            let eventInsert = try BulkInsert(
+                db, cachedSQL: "INSERT INTO events (height, idx, seq, contract, name, data) VALUES (?, ?, ?, ?, ?, ?)")
             // A block's transactions mostly share a few signers: each certificate is hashed and
             // inserted once per block, not once per transaction.
-            var fingerprints: [[UInt8]: Data] = [:]
+            var fingerprints: [[UInt8]: [UInt8]] = [:]
             for t in c.transactions {
-                let fp: Data
+                let fp: [UInt8]
                 if let known = fingerprints[t.transaction.signerCertificate] {
                     fp = known
                 } else {
-                    fp = Data(Hash256.sha256(t.transaction.signerCertificate).bytes)
+                    fp = Hash256.sha256(t.transaction.signerCertificate).bytes
                     fingerprints[t.transaction.signerCertificate] = fp
-                    try certInsert.execute(arguments: [fp, Data(t.transaction.signerCertificate)])
+                    try certInsert.execute(arguments: [Data(fp), Data(t.transaction.signerCertificate)])
                 }
-                try txInsert.execute(arguments: [
-                    Data(t.transaction.id.bytes), Int64(t.height), t.index, Data(t.transaction.body),
-                    Data(t.transaction.signature), fp, t.contract, t.method, t.signerOrg, t.signerRole,
-                    t.signerSubject, Data(t.result.encoded),
-                ])
+                let height = Int64(t.height)
+                try txInsert.row { s in
+                    BulkInsert.blob(s, 1, copying: t.transaction.id.bytes)
+                    sqlite3_bind_int64(s, 2, height)
+                    sqlite3_bind_int64(s, 3, Int64(t.index))
+                    BulkInsert.blob(s, 4, copying: t.transaction.body)
+                    BulkInsert.blob(s, 5, copying: t.transaction.signature)
+                    BulkInsert.blob(s, 6, copying: fp)
+                    BulkInsert.text(s, 7, copying: t.contract)
+                    BulkInsert.text(s, 8, copying: t.method)
+                    BulkInsert.text(s, 9, copying: t.signerOrg)
+                    BulkInsert.text(s, 10, copying: t.signerRole)
+                    BulkInsert.text(s, 11, copying: t.signerSubject)
+                    BulkInsert.blob(s, 12, copying: t.result.encoded)
+                }
                 for (seq, e) in t.result.events.enumerated() {
-                    try eventInsert.execute(arguments: [
-                        Int64(t.height), t.index, seq, e.contract, e.name, e.data.canonicalString,
-                    ])
+                    try eventInsert.row { s in
+                        sqlite3_bind_int64(s, 1, height)
+                        sqlite3_bind_int64(s, 2, Int64(t.index))
+                        sqlite3_bind_int64(s, 3, Int64(seq))
+                        BulkInsert.text(s, 4, copying: e.contract)
+                        BulkInsert.text(s, 5, copying: e.name)
+                        BulkInsert.text(s, 6, copying: e.data.canonicalString)
+                    }
                 }
             }
             // Absent only where pruned bodies hid timestamps (`settleMaxTxTimestamp`).
@@ -416,14 +435,20 @@ public final class BlockStore: Sendable {
             }
             // Other validators' signatures of earlier blocks, carried by this commit (no write of their own).
             _ = try Self.addSignatures(c.finality, in: db)
-            let put = try db.cachedStatement(
-                sql:
+            let put = try BulkInsert(
+                db,
+                cachedSQL:
                     "INSERT INTO state (key, value, height) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, height = excluded.height"
             )
             let delete = try db.cachedStatement(sql: "DELETE FROM state WHERE key = ?")
+            let height = Int64(header.height)
             for w in c.writes {
                 if let v = w.value {
-                    try put.execute(arguments: [w.key, Data(v), Int64(header.height)])
+                    try put.row { s in
+                        BulkInsert.text(s, 1, copying: w.key)
+                        BulkInsert.blob(s, 2, copying: v)
+                        sqlite3_bind_int64(s, 3, height)
+                    }
                 } else {
                     try delete.execute(arguments: [w.key])
                 }
