@@ -468,9 +468,23 @@ public final class BlockStore: Sendable {
         return try pool.read { db in try Self.scan(prefix: prefix, after: after, limit: limit, in: db) }
     }
 
+    /// Through SQLite's C API (`BulkInsert.text`): a block's execution reads keys one at a time,
+    /// and GRDB's arguments and its `Data` result were a copy and a boxing per read.
     static func read(_ key: String, in db: Database) throws -> [UInt8]? {
         let statement = try db.cachedStatement(sql: "SELECT value FROM state WHERE key = ?")
-        return try Data.fetchOne(statement, arguments: [key]).map { Array($0) }
+        let s = statement.sqliteStatement
+        defer { sqlite3_reset(s) }
+        BulkInsert.text(s, 1, copying: key)
+        switch sqlite3_step(s) {
+        case SQLITE_ROW:
+            let count = Int(sqlite3_column_bytes(s, 0))
+            guard count > 0, let base = sqlite3_column_blob(s, 0) else { return [] }
+            return Array(UnsafeRawBufferPointer(start: base, count: count))
+        case SQLITE_DONE:
+            return nil
+        case let code:
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: statement.sql)
+        }
     }
 
     static func scan(prefix: String, after: String?, limit: Int, in db: Database) throws -> [StateEntry] {
