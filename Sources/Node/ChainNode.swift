@@ -387,8 +387,8 @@ public final class ChainNode: Sendable {
 
     /// Committed blocks from `height` on that already carry a quorum of finality signatures, at
     /// most `limit` of them and about `maxBytes` of transactions (at least one block when any is final).
-    /// Every stored signature was verified before it was stored (`addSignature` after
-    /// `ConsensusService.addFinality`, the node's own, or the valid ones of a certified block), so
+    /// Every stored signature was verified before it was stored (queued by
+    /// `ConsensusService.addFinality` after its check, the node's own, or the valid ones of a certified block), so
     /// serving a block counts signers without verifying them again.
     public func finalBlocks(from height: UInt64, limit: Int, maxBytes: Int = 4 << 20) throws -> [Block] {
         var blocks: [Block] = []

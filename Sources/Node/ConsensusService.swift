@@ -454,7 +454,10 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                 }
             }
             continuation.yield(.consensus(.start))
+            finalityWrites.withLock { $0.loopStarted() }
             try await withTaskExecutorPreference(loopThread) {
+                // Stopping, or failing: what is queued is written if it can be.
+                defer { try? node.store.addSignatures(finalityWrites.withLock { $0.take() }) }
                 reportThreadNice(requested: nice)
                 for await event in events.cancelOnGracefulShutdown() {
                     switch event {
@@ -531,9 +534,7 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                     case .sweep:
                         sweepExpired()
                     case .writeFinality:
-                        if let list = finalityWrites.withLock({ $0.timerFired(nowMillis: ChainNode.nowMillis()) }) {
-                            try node.store.addSignatures(list)
-                        }
+                        try writeFinality(finalityWrites.withLock { $0.timerFired() })
                     }
                     if finalityWrites.withLock({ $0.needsTimer() }) {
                         group.addTask {
@@ -542,8 +543,6 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                         }
                     }
                 }
-                // Stopping: what is queued is written (lost, it would be asked for again).
-                try? node.store.addSignatures(finalityWrites.withLock { $0.take() })
             }
             continuation.finish()
             gossip.finish()
@@ -563,9 +562,21 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             metadata: ["consensusThreadNice": "\(requested)", "actual": "\(actual)"])
     }
 
-    /// How long after a finality signature was queued the loop looks whether a block commit has
-    /// written it, and otherwise writes it (ms; see `FinalityWrites.maxAgeMs`).
-    static var finalityWriteDelayMs: Int { 50 }
+    /// How long after a finality signature was queued the loop writes what no block commit has
+    /// carried by then (ms; `FinalityWrites`): the others' signatures of a block come within
+    /// moments of each other, and a proof asked for right after a commit should not wait long.
+    static var finalityWriteDelayMs: Int { 10 }
+
+    /// Writes finality signatures taken from the queue in one transaction; when that fails they
+    /// are queued again (the loop then ends, and its last act is to try once more).
+    func writeFinality(_ list: [(height: UInt64, signature: ValidatorSignature)]) throws {
+        do {
+            try node.store.addSignatures(list)
+        } catch {
+            finalityWrites.withLock { $0.putBack(list) }
+            throw error
+        }
+    }
 
     /// Gossiped batches waiting for verification at most; more are dropped until it catches up.
     static var gossipQueueBatches: Int { 16 }
@@ -701,10 +712,10 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     func carryOut(_ action: ConsensusAction) async throws {
         switch action {
         case .persist(let s):
-            try node.store.consensus.saveSafety(s.encoded)
+            try node.store.consensus.save(blocks: [], safety: s.encoded)
         case .storeBlock(let b):
             // (`pending` already has it: the replica told the hooks as the block entered its tree.)
-            try node.store.consensus.storeBlock(id: b.id, height: b.height, bytes: b.encoded)
+            try node.store.consensus.save(blocks: [(b.id, b.height, b.encoded)], safety: nil)
         case .send(let to, let m):
             if holdBack(m) { return }
             transport.send(to: to, [0] + m.encoded)
@@ -784,10 +795,17 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     func commit(_ b: ConsensusBlock) throws -> Block? {
         let txs = pending.verified(b.id) ?? verifyAtCommit(b)
         let record = (id: b.id, height: b.height, bytes: b.encoded)
-        // The finality signatures queued since the last commit go into this commit's transaction.
+        // The finality signatures queued since the last commit go into this commit's transaction
+        // (queued again if it fails).
         let carried = finalityWrites.withLock { $0.take() }
-        let chainBlock = try node.commitBlock(
-            txs, proposer: b.author, timestamp: b.timestamp, consensusBlock: record, finality: carried)
+        let chainBlock: Block?
+        do {
+            chainBlock = try node.commitBlock(
+                txs, proposer: b.author, timestamp: b.timestamp, consensusBlock: record, finality: carried)
+        } catch {
+            finalityWrites.withLock { $0.putBack(carried) }
+            throw error
+        }
         if let block = chainBlock {
             let height = block.header.height
             recentHeaders.withLock { headers in
@@ -806,7 +824,12 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                 try addFinality(from: from, height: block.header.height, headerHash: hash, signature: sig)
             }
         } else {
-            try node.store.consensus.recordCommitted(id: b.id, height: b.height, bytes: record.bytes, finality: carried)
+            do {
+                try node.store.consensus.recordCommitted(id: b.id, height: b.height, bytes: record.bytes, finality: carried)
+            } catch {
+                finalityWrites.withLock { $0.putBack(carried) }
+                throw error
+            }
         }
         pending.drop(upTo: b.height)
         statusBox.withLock {
@@ -856,11 +879,9 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         }
         // Written with the next block commit, or by the loop's timer (`FinalityWrites`).
         let full = finalityWrites.withLock {
-            $0.add(
-                height: height, signature: ValidatorSignature(validator: from, signature: signature),
-                nowMillis: ChainNode.nowMillis())
+            $0.add(height: height, signature: ValidatorSignature(validator: from, signature: signature))
         }
-        if full { try node.store.addSignatures(finalityWrites.withLock { $0.take() }) }
+        if full { try writeFinality(finalityWrites.withLock { $0.take() }) }
     }
 
     func serveFromStore(_ id: Hash256, count: UInt32, to peer: String) {

@@ -397,28 +397,28 @@ public final class BlockStore: Sendable {
                     try certInsert.execute(arguments: [Data(fp), Data(t.transaction.signerCertificate)])
                 }
                 let height = Int64(t.height)
-                try txInsert.row { s in
-                    BulkInsert.blob(s, 1, copying: t.transaction.id.bytes)
-                    sqlite3_bind_int64(s, 2, height)
-                    sqlite3_bind_int64(s, 3, Int64(t.index))
-                    BulkInsert.blob(s, 4, copying: t.transaction.body)
-                    BulkInsert.blob(s, 5, copying: t.transaction.signature)
-                    BulkInsert.blob(s, 6, copying: fp)
-                    BulkInsert.text(s, 7, copying: t.contract)
-                    BulkInsert.text(s, 8, copying: t.method)
-                    BulkInsert.text(s, 9, copying: t.signerOrg)
-                    BulkInsert.text(s, 10, copying: t.signerRole)
-                    BulkInsert.text(s, 11, copying: t.signerSubject)
-                    BulkInsert.blob(s, 12, copying: t.result.encoded)
+                try txInsert.row { b in
+                    b.blob(1, copying: t.transaction.id.bytes)
+                    b.int(2, height)
+                    b.int(3, Int64(t.index))
+                    b.blob(4, copying: t.transaction.body)
+                    b.blob(5, copying: t.transaction.signature)
+                    b.blob(6, copying: fp)
+                    b.text(7, copying: t.contract)
+                    b.text(8, copying: t.method)
+                    b.text(9, copying: t.signerOrg)
+                    b.text(10, copying: t.signerRole)
+                    b.text(11, copying: t.signerSubject)
+                    b.blob(12, copying: t.result.encoded)
                 }
                 for (seq, e) in t.result.events.enumerated() {
-                    try eventInsert.row { s in
-                        sqlite3_bind_int64(s, 1, height)
-                        sqlite3_bind_int64(s, 2, Int64(t.index))
-                        sqlite3_bind_int64(s, 3, Int64(seq))
-                        BulkInsert.text(s, 4, copying: e.contract)
-                        BulkInsert.text(s, 5, copying: e.name)
-                        BulkInsert.text(s, 6, copying: e.data.canonicalString)
+                    try eventInsert.row { b in
+                        b.int(1, height)
+                        b.int(2, Int64(t.index))
+                        b.int(3, Int64(seq))
+                        b.text(4, copying: e.contract)
+                        b.text(5, copying: e.name)
+                        b.text(6, copying: e.data.canonicalString)
                     }
                 }
             }
@@ -444,10 +444,10 @@ public final class BlockStore: Sendable {
             let height = Int64(header.height)
             for w in c.writes {
                 if let v = w.value {
-                    try put.row { s in
-                        BulkInsert.text(s, 1, copying: w.key)
-                        BulkInsert.blob(s, 2, copying: v)
-                        sqlite3_bind_int64(s, 3, height)
+                    try put.row { b in
+                        b.text(1, copying: w.key)
+                        b.blob(2, copying: v)
+                        b.int(3, height)
                     }
                 } else {
                     try delete.execute(arguments: [w.key])
@@ -468,18 +468,24 @@ public final class BlockStore: Sendable {
         return try pool.read { db in try Self.scan(prefix: prefix, after: after, limit: limit, in: db) }
     }
 
-    /// Through SQLite's C API (`BulkInsert.text`): a block's execution reads keys one at a time,
-    /// and GRDB's arguments and its `Data` result were a copy and a boxing per read.
+    /// Through SQLite's C API, the key bound as GRDB binds it (`BulkInsert.bindText`): a block's
+    /// execution reads keys one at a time, and GRDB's arguments and its `Data` result were a copy
+    /// and a boxing per read.
     static func read(_ key: String, in db: Database) throws -> [UInt8]? {
         let statement = try db.cachedStatement(sql: "SELECT value FROM state WHERE key = ?")
         let s = statement.sqliteStatement
-        defer { sqlite3_reset(s) }
-        BulkInsert.text(s, 1, copying: key)
+        defer {
+            sqlite3_reset(s)
+            sqlite3_clear_bindings(s)
+        }
+        let bound = BulkInsert.bindText(s, 1, key)
+        guard bound == SQLITE_OK else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: bound), message: db.lastErrorMessage, sql: statement.sql)
+        }
         switch sqlite3_step(s) {
         case SQLITE_ROW:
-            let count = Int(sqlite3_column_bytes(s, 0))
-            guard count > 0, let base = sqlite3_column_blob(s, 0) else { return [] }
-            return Array(UnsafeRawBufferPointer(start: base, count: count))
+            guard let base = sqlite3_column_blob(s, 0) else { return [] }
+            return Array(UnsafeRawBufferPointer(start: base, count: Int(sqlite3_column_bytes(s, 0))))
         case SQLITE_DONE:
             return nil
         case let code:

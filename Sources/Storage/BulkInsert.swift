@@ -20,62 +20,77 @@ struct BulkInsert {
         self.db = db
     }
 
-    /// Binds a blob that SQLite copies at once (the bytes need not outlive the call); an empty one
-    /// binds an empty blob, not NULL.
-    static func blob(_ s: OpaquePointer, _ column: Int32, copying bytes: [UInt8]) {
-        bytes.withUnsafeBytes { b in
-            if let base = b.baseAddress, !b.isEmpty {
-                sqlite3_bind_blob(s, column, base, Int32(b.count), transient)
-            } else {
-                sqlite3_bind_zeroblob(s, column, 0)
-            }
-        }
-    }
-
-    /// Binds text that SQLite copies at once (its UTF-8 bytes).
-    static func text(_ s: OpaquePointer, _ column: Int32, copying string: String) {
-        var string = string
-        string.withUTF8 { b in
-            if let base = b.baseAddress, !b.isEmpty {
-                let chars = UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self)
-                sqlite3_bind_text(s, column, chars, Int32(b.count), transient)
-            } else {
-                sqlite3_bind_text(s, column, "", 0, transient)
-            }
-        }
-    }
-
-    /// `SQLITE_TRANSIENT`: SQLite copies the value before the bind returns.
-    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-
-    /// Binds UTF-8 text that SQLite reads in place during the step; an empty one binds an empty
-    /// text (copied), not NULL.
-    static func text(_ s: OpaquePointer, _ column: Int32, _ bytes: UnsafeRawBufferPointer) {
-        if let base = bytes.baseAddress, !bytes.isEmpty {
-            sqlite3_bind_text(s, column, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
-        } else {
-            sqlite3_bind_text(s, column, "", 0, transient)
-        }
-    }
-
-    /// Binds a blob that SQLite reads in place during the step; an empty one binds an empty
-    /// blob, not NULL.
-    static func blob(_ s: OpaquePointer, _ column: Int32, _ bytes: UnsafeRawBufferPointer) {
-        if let base = bytes.baseAddress, !bytes.isEmpty {
-            sqlite3_bind_blob(s, column, base, Int32(bytes.count), nil)
-        } else {
-            sqlite3_bind_zeroblob(s, column, 0)
-        }
-    }
-
-    /// Binds a row's parameters (`bind`, with pointers valid until this returns) and inserts it.
-    func row(_ bind: (OpaquePointer) -> Void) throws {
+    /// Binds a row's parameters (`bind`, with in-place pointers valid until this returns) and
+    /// inserts it. A parameter SQLite could not bind fails the row before it is stepped.
+    func row(_ bind: (inout Binder) -> Void) throws {
         let s = statement.sqliteStatement
-        bind(s)
+        defer {
+            sqlite3_reset(s)
+            sqlite3_clear_bindings(s)
+        }
+        var binder = Binder(statement: s)
+        bind(&binder)
+        try binder.check(db, statement)
         let code = sqlite3_step(s)
-        sqlite3_reset(s)
         guard code == SQLITE_DONE else {
             throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: statement.sql)
         }
     }
+
+    /// Binds the parameters of one row, keeping the first failure (`row` throws it).
+    struct Binder {
+        let statement: OpaquePointer
+        var failure = SQLITE_OK
+
+        mutating func record(_ code: Int32) {
+            if code != SQLITE_OK, failure == SQLITE_OK { failure = code }
+        }
+
+        func check(_ db: Database, _ s: Statement) throws {
+            guard failure == SQLITE_OK else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: failure), message: db.lastErrorMessage, sql: s.sql)
+            }
+        }
+
+        mutating func int(_ column: Int32, _ value: Int64) { record(sqlite3_bind_int64(statement, column, value)) }
+
+        /// A blob, read in place during the step (`copy` false) or copied at once; an empty one
+        /// binds an empty blob, not NULL.
+        mutating func blob(_ column: Int32, _ bytes: UnsafeRawBufferPointer, copy: Bool = false) {
+            if let base = bytes.baseAddress, !bytes.isEmpty {
+                record(sqlite3_bind_blob(statement, column, base, Int32(bytes.count), copy ? BulkInsert.transient : nil))
+            } else {
+                record(sqlite3_bind_zeroblob(statement, column, 0))
+            }
+        }
+
+        mutating func blob(_ column: Int32, copying bytes: [UInt8]) {
+            bytes.withUnsafeBytes { blob(column, $0, copy: true) }
+        }
+
+        /// UTF-8 text read in place during the step; an empty one binds an empty text, not NULL.
+        mutating func text(_ column: Int32, _ bytes: UnsafeRawBufferPointer) {
+            if let base = bytes.baseAddress, !bytes.isEmpty {
+                record(
+                    sqlite3_bind_text(statement, column, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil))
+            } else {
+                record(sqlite3_bind_text(statement, column, "", 0, BulkInsert.transient))
+            }
+        }
+
+        /// A string copied at once, bound exactly as GRDB binds a `String` (as a C string: it ends
+        /// at a NUL character), so that a key written here is the key GRDB's reads and deletes
+        /// look for.
+        mutating func text(_ column: Int32, copying string: String) {
+            record(BulkInsert.bindText(statement, column, string))
+        }
+    }
+
+    /// Binds `string` as GRDB does (a C string, copied): see `Binder.text(_:copying:)`.
+    static func bindText(_ statement: OpaquePointer, _ column: Int32, _ string: String) -> Int32 {
+        sqlite3_bind_text(statement, column, string, -1, transient)
+    }
+
+    /// `SQLITE_TRANSIENT`: SQLite copies the value before the bind returns.
+    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 }

@@ -21,14 +21,7 @@ public final class ConsensusStore: Sendable {
     }
 
     /// Stores the consensus safety data (synchronously durable when `synchronousFull`).
-    public func saveSafety(_ bytes: [UInt8]) throws {
-        try pool.write { db in
-            try db.execute(
-                sql:
-                    "INSERT INTO consensus_state (key, value) VALUES ('safety', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                arguments: [Data(bytes)])
-        }
-    }
+    public func saveSafety(_ bytes: [UInt8]) throws { try save(blocks: [], safety: bytes) }
 
     /// The stored consensus safety data.
     public func safety() throws -> [UInt8]? {
@@ -58,12 +51,7 @@ public final class ConsensusStore: Sendable {
 
     /// Keeps a valid, not yet committed consensus block.
     public func storeBlock(id: Hash256, height: UInt64, bytes: [UInt8]) throws {
-        let height = try BlockStore.column(height)
-        try pool.write { db in
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO consensus_blocks (id, height, committed, data) VALUES (?, ?, 0, ?)",
-                arguments: [Data(id.bytes), height, Data(bytes)])
-        }
+        try save(blocks: [(id, height, bytes)], safety: nil)
     }
 
     /// Stores consensus blocks and the safety data in one SQLite transaction (one commit, one

@@ -172,10 +172,10 @@ extension BlockStore {
         let put = try BulkInsert(db, sql: "INSERT INTO state (key, value, height) VALUES (?, ?, ?)")
         for index in 0..<manifest.chunkHashes.count {
             try receiver.accept(try checked(index)) { key, value in
-                try put.row { s in
-                    BulkInsert.text(s, 1, key)
-                    BulkInsert.blob(s, 2, value)
-                    sqlite3_bind_int64(s, 3, height)
+                try put.row { b in
+                    b.text(1, key)
+                    b.blob(2, value)
+                    b.int(3, height)
                 }
             }
         }
@@ -184,9 +184,9 @@ extension BlockStore {
         for index in manifest.chunkHashes.count..<manifest.chunkCount {
             for c in try receiver.acceptCommitted(try checked(index)) {
                 try c.id.bytes.withUnsafeBytes { id in
-                    try carry.row { s in
-                        BulkInsert.blob(s, 1, id)
-                        sqlite3_bind_int64(s, 2, c.blockTime)
+                    try carry.row { b in
+                        b.blob(1, id)
+                        b.int(2, c.blockTime)
                     }
                 }
             }

@@ -75,7 +75,7 @@ import Testing
         }
     }
 
-    /// node1 and node2's signatures of block `height` of node0's chain.
+    /// The signatures of block `height` of node0's chain by the validators `by`.
     static func othersSign(_ cluster: Cluster, height: UInt64, by: [Int]) throws -> [(String, BlockHeader, [UInt8])] {
         let header = try #require(try cluster.nodes[0].store.header(at: height))
         return try by.map { k in ("node\(k)", header, try cluster.nodes[k].sign(header).signature) }
