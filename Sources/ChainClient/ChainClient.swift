@@ -275,20 +275,40 @@ extension Duration {
 }
 
 extension HTTPClient {
-    /// The HTTP client a `ChainClient` uses unless given one: AsyncHTTPClient's shared client,
-    /// which trusts the system's CA certificates for HTTPS; when `XIANGCHAIN_CA_FILE` names a PEM
-    /// file, one that trusts its certificates too (a consortium's own CA for its nodes' APIs).
+    /// How long a `ChainClient` keeps an idle keep-alive connection for reuse: well below a node's
+    /// own idle timeout (`NodeConfig.httpIdleTimeoutSeconds`, 30 s by default). A client that kept
+    /// it as long as the node (AsyncHTTPClient's default is 60 s) could send a request on a
+    /// connection at the moment the node closes it for idleness, and get `remoteConnectionClosed`
+    /// for a request the node never saw (seen in CI: a process test's submission after a ~30 s pause).
+    public static var chainIdleTimeout: Duration { .seconds(10) }
+
+    /// The HTTP client a `ChainClient` uses unless given one: it trusts the system's CA
+    /// certificates for HTTPS, and when `XIANGCHAIN_CA_FILE` names a PEM file its certificates too
+    /// (a consortium's own CA for its nodes' APIs); idle connections are dropped after
+    /// `chainIdleTimeout`. Never shut down (one per process).
     public static let chainDefault: HTTPClient = {
-        guard let path = ProcessInfo.processInfo.environment["XIANGCHAIN_CA_FILE"], !path.isEmpty else { return .shared }
+        guard let path = ProcessInfo.processInfo.environment["XIANGCHAIN_CA_FILE"], !path.isEmpty else {
+            return HTTPClient(eventLoopGroupProvider: .singleton, configuration: chainConfiguration())
+        }
         return trusting(caFile: path)
     }()
+
+    /// The configuration of `chainDefault` and `trusting(caFile:)`: AsyncHTTPClient's defaults but
+    /// for the idle timeout of pooled connections (`chainIdleTimeout`).
+    public static func chainConfiguration(connectionsPerHost: Int = 8) -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(
+            idleTimeout: .nanoseconds(chainIdleTimeout.nanosecondsClamped),
+            concurrentHTTP1ConnectionsPerHostSoftLimit: connectionsPerHost)
+        return configuration
+    }
 
     /// A new client that trusts the certificates of the PEM file `caFile` besides the system's
     /// (shut it down when done).
     public static func trusting(caFile: String) -> HTTPClient {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.additionalTrustRoots = [.file(caFile)]
-        var configuration = HTTPClient.Configuration()
+        var configuration = chainConfiguration()
         configuration.tlsConfiguration = tls
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
@@ -302,9 +322,8 @@ public struct ConnectionPool: Sendable {
     /// Runs `body` with a pool of up to `connections` keep-alive connections per host, and shuts
     /// the pool down afterwards.
     public static func with<T: Sendable>(connections: Int, _ body: (ConnectionPool) async throws -> T) async throws -> T {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let http = HTTPClient(
+            eventLoopGroupProvider: .singleton, configuration: HTTPClient.chainConfiguration(connectionsPerHost: connections))
         do {
             let result = try await body(ConnectionPool(http: http))
             try await http.shutdown()

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import ChainClient
 import ChainCore
 import ChainTesting
@@ -85,6 +86,15 @@ import Testing
                 #expect(closed)
             }
         }
+    }
+
+    /// A client keeps an idle keep-alive connection for less time than a node does: one kept as
+    /// long could be reused at the moment the node closes it for idleness, and the request would
+    /// fail with `remoteConnectionClosed` though the node never saw it (CI saw this once: a
+    /// process test's submission after a ~30 s pause).
+    @Test func clientsDropIdleConnectionsWellBeforeTheNodeDoes() {
+        let node = NodeConfig(nodeId: "node0")
+        #expect(HTTPClient.chainIdleTimeout * 2 <= .seconds(node.httpIdleTimeoutSeconds))
     }
 
     @Test func idleConnectionsAreClosedAndManyOfThemDoNotStopTheNode() async throws {
