@@ -514,8 +514,10 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                                 let run = Self.storageRun(queue, from: i - 1)
                                 try node.store.consensus.save(blocks: run.blocks, safety: run.safety?.encoded)
                                 i = run.end
-                            default:
-                                try await carryOut(action)
+                            case .send(let to, let m):
+                                send(m, to: to)
+                            case .broadcast(let m):
+                                broadcast(m)
                             }
                         }
                         // A replica left deferring its proposal proposes on the next admission; one
@@ -709,25 +711,17 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         PeerChannelMessage.decode(bytes, hasher: hasher).flatMap { event(from: from, $0) }
     }
 
-    func carryOut(_ action: ConsensusAction) async throws {
-        switch action {
-        case .persist(let s):
-            try node.store.consensus.save(blocks: [], safety: s.encoded)
-        case .storeBlock(let b):
-            // (`pending` already has it: the replica told the hooks as the block entered its tree.)
-            try node.store.consensus.save(blocks: [(b.id, b.height, b.encoded)], safety: nil)
-        case .send(let to, let m):
-            if holdBack(m) { return }
-            transport.send(to: to, [0] + m.encoded)
-        case .broadcast(let m):
-            if case .timeout = m { statusBox.withLock { $0.timeoutsSent += 1 } }
-            if holdBack(m) { return }
-            transport.broadcast([0] + m.encoded)
-        case .commit(let blocks, _):
-            for b in blocks { _ = try commit(b) }
-        case .scheduleTimer, .scheduleProposal:
-            break
-        }
+    /// Sends `m` to `to`, unless the vote fence holds it back.
+    func send(_ m: ConsensusMessage, to: String) {
+        if holdBack(m) { return }
+        transport.send(to: to, [0] + m.encoded)
+    }
+
+    /// Sends `m` to every peer, unless the vote fence holds it back.
+    func broadcast(_ m: ConsensusMessage) {
+        if case .timeout = m { statusBox.withLock { $0.timeoutsSent += 1 } }
+        if holdBack(m) { return }
+        transport.broadcast([0] + m.encoded)
     }
 
     /// True when the vote fence keeps this own proposal, vote or timeout from being sent.
@@ -802,6 +796,10 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         do {
             chainBlock = try node.commitBlock(
                 txs, proposer: b.author, timestamp: b.timestamp, consensusBlock: record, finality: carried)
+            if chainBlock == nil {
+                // No new transaction: the consensus block's record carries them instead.
+                try node.store.consensus.recordCommitted(id: b.id, height: b.height, bytes: record.bytes, finality: carried)
+            }
         } catch {
             finalityWrites.withLock { $0.putBack(carried) }
             throw error
@@ -822,13 +820,6 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             let buffered = finalityBuffer.withLock { $0.removeValue(forKey: block.header.height) } ?? []
             for (from, hash, sig) in buffered {
                 try addFinality(from: from, height: block.header.height, headerHash: hash, signature: sig)
-            }
-        } else {
-            do {
-                try node.store.consensus.recordCommitted(id: b.id, height: b.height, bytes: record.bytes, finality: carried)
-            } catch {
-                finalityWrites.withLock { $0.putBack(carried) }
-                throw error
             }
         }
         pending.drop(upTo: b.height)
