@@ -74,6 +74,10 @@ extension ErrorCode {
     public static let contractError = ErrorCode(
         "contract_error", .fault, area: "Transactions and admission",
         "a contract failed with an error that is not one of its documented codes")
+    /// A contract wrote a state key holding a NUL character (U+0000), which no key may hold.
+    public static let badStateKey = ErrorCode(
+        "bad_state_key", .rejected, area: "Transactions and admission",
+        "a contract wrote a state key holding a NUL character (U+0000), which no key may hold")
     // MARK: Identity and signatures
 
     /// A signature does not verify with the signer's key.
@@ -662,7 +666,7 @@ extension ErrorCode {
         .malformed, .malformedJSON, .malformedBody, .badBase64, .decodingFailed, .invalidParameter, .tooLarge, .methodNotAllowed,
         .notFound, .wrongChain, .staleTimestamp, .unknownContract, .unknownMethod, .badArgs, .duplicateTx, .txExpired,
         .mempoolFull,
-        .upstreamUnavailable, .contractError, .badSignature, .badCertificate, .unknownCA, .certificateExpired,
+        .upstreamUnavailable, .contractError, .badStateKey, .badSignature, .badCertificate, .unknownCA, .certificateExpired,
         .certificateNotYetValid, .wrongSuite, .badKey, .malformedSignature, .cryptoFailure, .roleNotPermitted,
         .certificateRevoked, .roleNotAllowed, .unauthenticated,
         .staleRequest, .replayedRequest, .badCredentials,

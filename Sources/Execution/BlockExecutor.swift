@@ -80,6 +80,9 @@ public struct BlockExecutor: Sendable {
             } else {
                 failure = ChainError(.unknownContract, "no contract named \"\(vtx.body.contract)\"")
             }
+            if failure == nil, ctx.writeOrder.contains(where: StateKey.holdsNUL) {
+                failure = ChainError(.badStateKey, "a state key holds a NUL character (U+0000)")
+            }
             if failure == nil {
                 for k in ctx.writeOrder {
                     let key = StateKey(k)

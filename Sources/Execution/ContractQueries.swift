@@ -31,7 +31,9 @@ public struct QueryState {
 
     /// The value under `key` in the contract's state.
     public func get(_ key: String) throws -> [UInt8]? {
-        try reader("\(contract)/\(key)")
+        // Never written (`StateKey.holdsNUL`): not asked of the store, which would cut it short.
+        guard !StateKey.holdsNUL(key) else { return nil }
+        return try reader("\(contract)/\(key)")
     }
 
     /// The JSON value under `key` (state that does not parse is a fault of the node).

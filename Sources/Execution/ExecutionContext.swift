@@ -170,6 +170,8 @@ final class BlockState {
     /// The value under `key` (its bytes and its string, so neither is made twice).
     func read(_ key: StateKey, _ string: String) throws -> [UInt8]? {
         if let v = overlay[key] { return v }
+        // Never written (`StateKey.holdsNUL`): not asked of the store, which would cut it short.
+        guard !key.holdsNUL else { return nil }
         do {
             return try committed.read(string)
         } catch {

@@ -17,6 +17,15 @@ struct StateKey: Hashable {
         bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 
+    /// Whether the key holds a NUL character. No key may: SQLite binds keys as C strings, so
+    /// "a\u{0}b" would be stored and looked up as "a" (another key, perhaps another's), while the
+    /// state hash covers the whole key. A write of one fails its transaction (`bad_state_key`);
+    /// a read of one finds nothing (none can have been written).
+    var holdsNUL: Bool { bytes.contains(0) }
+
+    /// Whether `key` holds a NUL character (see `holdsNUL`).
+    static func holdsNUL(_ key: String) -> Bool { key.utf8.contains(0) }
+
     /// The key as a string (keys are valid UTF-8: they are made from strings).
     var string: String { String(decoding: bytes, as: UTF8.self) }
 }

@@ -68,11 +68,12 @@ struct BulkInsert {
             bytes.withUnsafeBytes { blob(column, $0, copy: true) }
         }
 
-        /// UTF-8 text read in place during the step; an empty one binds an empty text, not NULL.
+        /// UTF-8 text read in place during the step, up to its first NUL character as every text
+        /// here and in GRDB is bound (`text(_:copying:)`); an empty one binds an empty text, not NULL.
         mutating func text(_ column: Int32, _ bytes: UnsafeRawBufferPointer) {
-            if let base = bytes.baseAddress, !bytes.isEmpty {
-                record(
-                    sqlite3_bind_text(statement, column, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil))
+            let count = bytes.firstIndex(of: 0) ?? bytes.count
+            if let base = bytes.baseAddress, count > 0 {
+                record(sqlite3_bind_text(statement, column, base.assumingMemoryBound(to: CChar.self), Int32(count), nil))
             } else {
                 record(sqlite3_bind_text(statement, column, "", 0, BulkInsert.transient))
             }

@@ -153,7 +153,58 @@ struct KeyWriter: Contract {
     }
 }
 
+/// A contract that reads keys given in its args and records under `found` whether any had a value.
+struct KeyProbe: Contract {
+    let name = "keys"
+    func allowedRoles(method: String) -> Set<Role>? { method == "probe" ? Set(Role.allCases) : nil }
+    func execute(method: String, args: JSONValue, context: ExecutionContext) throws {
+        let found = try (args["keys"]?.arrayValue ?? []).contains { try context.get($0.stringValue!) != nil }
+        context.putJSON("found", .bool(found))
+    }
+}
+
+/// Committed state as SQLite keeps it: a key is bound as a C string, so it ends at a NUL.
+struct CutAtNULState: StateReader {
+    let values: [String: [UInt8]]
+    func read(_ key: String) throws -> [UInt8]? {
+        values[String(decoding: key.utf8.prefix { $0 != 0 }, as: UTF8.self)]
+    }
+}
+
 @Suite struct StateKeyTests {
+    func verified(_ method: String, keys: [String]) throws -> VerifiedTransaction {
+        let consortium = try TestConsortium()
+        let t = try consortium.identity(.farm).transaction(
+            chain: "test-chain", contract: "keys", method: method, args: .object(["keys": .array(keys.map(JSONValue.string))]))
+        let (signer, _) = try consortium.membership().verify(certificateDER: t.signerCertificate, at: Date())
+        return VerifiedTransaction(transaction: t, body: try TransactionBody.parse(t.body), signer: signer)
+    }
+
+    /// Written with a NUL, "a\u{0}b" would land on the committed key "a" (and be deleted as "a"):
+    /// such a key fails its transaction, which writes nothing.
+    @Test func aKeyHoldingNULFailsItsTransactionAndWritesNothing() throws {
+        let out = try BlockExecutor(registry: ContractRegistry([KeyWriter()]), hasher: .sha256).execute(
+            [try verified("set", keys: ["ok", "a\u{0}b"])], height: 1, time: 1, state: MemoryState(), previousStateHash: .zero)
+        #expect(out.transactions[0].result.error?.code == .badStateKey)
+        #expect(out.writes.isEmpty)
+    }
+
+    /// No key holding a NUL can have been written, so reading one finds nothing, whatever the
+    /// store would answer for the key cut short.
+    @Test func aKeyHoldingNULIsNeverFound() throws {
+        let state = CutAtNULState(values: ["keys/a": [1]])
+        let executor = BlockExecutor(registry: ContractRegistry([KeyProbe()]), hasher: .sha256)
+        let probe = { (keys: [String]) throws -> JSONValue? in
+            let out = try executor.execute(
+                [try self.verified("probe", keys: keys)], height: 1, time: 1, state: state, previousStateHash: .zero)
+            #expect(out.transactions[0].result.error == nil)
+            return out.writes.first.flatMap { $0.value }.flatMap { try? JSONParser().parse($0) }
+        }
+        #expect(try probe(["a"]) == .bool(true))
+        #expect(try probe(["a\u{0}b"]) == .bool(false))
+        #expect(try probe(["a\u{0}"]) == .bool(false))
+    }
+
     @Test func canonicallyEquivalentKeysStayDistinctAsTheyAreOnDisk() throws {
         let consortium = try TestConsortium()
         let id = try consortium.identity(.farm)

@@ -41,6 +41,11 @@ import WAT
         #expect(try c.call("put", #"{"key":"","value":"x"}"#, as: signer).error?.code.rawValue == "bad_host_call")
         let long = String(repeating: "k", count: 257)
         #expect(try c.call("put", #"{"key":"\#(long)","value":"x"}"#, as: signer).error?.code.rawValue == "limit_exceeded")
+        // SQLite would store and look up such a key cut at the NUL, so "a\u0000b" would be "a".
+        for call in ["put", "get", "delete"] {
+            let r = try c.call(call, #"{"key":"a\u0000b","value":"x"}"#, as: signer)
+            #expect(r.error?.code.rawValue == "bad_host_call", "\(call)")
+        }
         #expect(c.host.state.isEmpty)
     }
 
