@@ -99,27 +99,29 @@ public final class ConsensusStore: Sendable {
     ) throws {
         try pool.write { db in
             try self.markCommitted(db, id: id, height: height, bytes: bytes)
-            _ = try BlockStore.addSignatures(finality, in: db)
+            try BlockStore.addSignatures(finality, in: db)
         }
     }
 
     func markCommitted(_ db: Database, id: Hash256, height: UInt64, bytes: [UInt8]) throws {
         let height = try BlockStore.column(height)
-        // A block this node stored before its commit is only marked (its bytes are not bound again).
-        try db.execute(sql: "UPDATE consensus_blocks SET committed = 1 WHERE id = ?", arguments: [Data(id.bytes)])
-        if db.changesCount == 0 {
-            try db.execute(
-                sql: "INSERT INTO consensus_blocks (id, height, committed, data) VALUES (?, ?, 1, ?)",
-                arguments: [Data(id.bytes), height, Data(bytes)])
+        // Statements cached per connection: this runs with every commit.
+        func run(_ sql: String, _ arguments: StatementArguments) throws {
+            try db.cachedStatement(sql: sql).execute(arguments: arguments)
         }
-        try db.execute(sql: "DELETE FROM consensus_blocks WHERE committed = 0 AND height <= ?", arguments: [height])
+        // A block this node stored before its commit is only marked (its bytes are not bound again).
+        try run("UPDATE consensus_blocks SET committed = 1 WHERE id = ?", [Data(id.bytes)])
+        if db.changesCount == 0 {
+            try run(
+                "INSERT INTO consensus_blocks (id, height, committed, data) VALUES (?, ?, 1, ?)",
+                [Data(id.bytes), height, Data(bytes)])
+        }
+        try run("DELETE FROM consensus_blocks WHERE committed = 0 AND height <= ?", [height])
         // Committed consensus blocks are kept for a while to answer peers' fetches, then pruned
         // (an idle chain commits an empty consensus block per second).
-        try db.execute(
-            sql: "DELETE FROM consensus_blocks WHERE committed = 1 AND height < ?", arguments: [height - retainedCommitted])
-        try db.execute(
-            sql:
-                "INSERT INTO consensus_state (key, value) VALUES ('committed', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            arguments: [Data(id.bytes)])
+        try run("DELETE FROM consensus_blocks WHERE committed = 1 AND height < ?", [height - retainedCommitted])
+        try run(
+            "INSERT INTO consensus_state (key, value) VALUES ('committed', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [Data(id.bytes)])
     }
 }

@@ -283,7 +283,7 @@ extension ChainBuilder {
                 #expect(try store.fullBlock(at: h) == nil)
                 #expect(try store.blocks(from: h, limit: 5).isEmpty)
                 #expect(try store.events(contract: "evidence", name: "evidence_put", fromHeight: h, limit: 5).isEmpty)
-                #expect(try store.addSignature(ValidatorSignature(validator: "node1", signature: [1]), height: h) == nil)
+                try store.addSignatures([(h, ValidatorSignature(validator: "node1", signature: [1]))])
                 #expect(throws: ChainError.self) { try store.consensus.storeBlock(id: .zero, height: h, bytes: [1]) }
                 #expect(throws: ChainError.self) { try store.consensus.recordCommitted(id: .zero, height: h, bytes: [1]) }
             }
