@@ -43,8 +43,15 @@ let package = Package(
     targets: [
         .target(
             name: "ChainCore",
-            dependencies: ["CSMShim", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CSMShim", "CSodium", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
+        ),
+        // The system's libsodium (Debian: libsodium-dev), for Ed25519 verification
+        // (`Ed25519Verification`: strict about keys of small order, and faster than BoringSSL's).
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
         ),
         // The system's OpenSSL 3 libcrypto (Debian: libssl-dev), for SM2, SM3, SM4 and SM2
         // certificates (GB/T 32918, 32905, 32907); found through pkg-config, as CQREncode is.
@@ -296,7 +303,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChainCoreTests",
-            dependencies: ["ChainCore", "ChainTesting"],
+            dependencies: ["ChainCore", "ChainTesting", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

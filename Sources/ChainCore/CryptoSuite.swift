@@ -21,12 +21,11 @@ public enum CryptoSuite: String, Sendable, Codable, CaseIterable {
 
     /// Verifies `signature` over `message` with a raw public key of this suite
     /// (32 bytes for Ed25519; the 65-byte uncompressed point for P-256 and SM2). False for
-    /// anything malformed.
+    /// anything malformed, and for an Ed25519 key or R of small order (`Ed25519Verification`).
     public func verify(signature: [UInt8], message: [UInt8], publicKey: [UInt8]) -> Bool {
         switch self {
         case .ed25519:
-            guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey) else { return false }
-            return key.isValidSignature(signature, for: message)
+            return Ed25519Verification.verify(signature: signature, message: message, publicKey: publicKey)
         case .p256:
             guard let key = try? P256.Signing.PublicKey(x963Representation: publicKey),
                 let sig = try? P256.Signing.ECDSASignature(derRepresentation: signature)
