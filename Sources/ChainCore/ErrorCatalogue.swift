@@ -110,10 +110,13 @@ extension ErrorCode {
         "malformed_signature", .unauthenticated, area: "Identity and signatures",
         "the bytes are not a signature of the chain's suite at all (SM2 and P-256: a DER SEQUENCE of two INTEGERs; Ed25519: 64 bytes)"
     )
-    /// OpenSSL failed where it should not (SM2, SM3, SM4 and SM2 certificates go through it).
+    /// A cryptographic library failed where it should not (OpenSSL: SM2, SM3, SM4, SM2
+    /// certificates), or libsodium answers the Ed25519 self-test unlike the releases the rule is
+    /// written for.
     public static let cryptoFailure = ErrorCode(
         "crypto_failure", .fault, area: "Identity and signatures",
-        "OpenSSL failed where it should not (SM2, SM3, SM4 and SM2 certificates go through it)")
+        "a cryptographic library failed where it should not (OpenSSL: SM2, SM3, SM4, SM2 certificates), or libsodium answers the Ed25519 self-test unlike the releases the rule is written for"
+    )
     /// The signer's org may not hold its certificate's role (the chain's role policy).
     public static let roleNotPermitted = ErrorCode(
         "role_not_permitted", .forbidden, area: "Identity and signatures",

@@ -131,6 +131,9 @@ public final class ChainNode: Sendable {
         guard nodeKey.suite == genesis.suite else {
             throw ChainError(.wrongSuite, "node key is \(nodeKey.suite.rawValue); the chain uses \(genesis.suite.rawValue)")
         }
+        // Which Ed25519 signatures verify is a rule of the chain, and the library that decides it
+        // is the system's: a libsodium that answers otherwise than expected stops the node here.
+        if genesis.suite == .ed25519 { try Ed25519Verification.selfTest() }
         store = try BlockStore(
             path: databasePath, hasher: genesis.suite.hasher, synchronousFull: config.syncCommits,
             retainedConsensusBlocks: config.consensusBlocksKept, mmapBytes: config.sqliteMmapMiB << 20)

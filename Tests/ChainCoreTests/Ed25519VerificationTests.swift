@@ -6,18 +6,23 @@ import Testing
 /// public key of small order, with which a signature can hold for messages its holder never
 /// signed, verifies nothing.
 @Suite struct Ed25519VerificationTests {
-    /// The encodings of points of order 1, 2 and 4 (the identity; y = −1; y = 0 with either sign).
+    /// Encodings of points of small order: the identity; y = −1 (order 2); y = 0 with either sign
+    /// (order 4); two of order 8; and the identity encoded non-canonically (y = p + 1).
     static let smallOrderKeys: [[UInt8]] = [
         [1] + Array(repeating: 0, count: 31),
         [0xEC] + Array(repeating: 0xFF, count: 30) + [0x7F],
         Array(repeating: 0, count: 32),
         Array(repeating: 0, count: 31) + [0x80],
+        Hex.decode("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05")!,
+        Hex.decode("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a")!,
+        [0xEE] + Array(repeating: 0xFF, count: 30) + [0x7F],
     ]
 
     /// R = the identity and S = 0 satisfy [S]B = R + [k]A whenever [k]A is the identity: for the
     /// identity key on every message, for the key of order 2 on about half of them. A cofactorless
-    /// check accepts those (the library used before did): anyone could sign as the holder of such
-    /// a key, and the holder could deny what it signed.
+    /// check accepts those: anyone could sign as the holder of such a key, and the holder could
+    /// deny what it signed. (With BoringSSL's check, the code before libsodium, this test failed
+    /// with 57 such signatures accepted.)
     @Test func aKeyOfSmallOrderVerifiesNothing() {
         let forged: [UInt8] = [1] + Array(repeating: 0, count: 63)
         for key in Self.smallOrderKeys {
@@ -32,10 +37,11 @@ import Testing
     /// messages of every length; any single bit changed in the signature, the message or the key
     /// fails, as it does with swift-crypto's own verification.
     @Test func agreesWithTheSignerOnHonestSignaturesAndTheirCorruptions() throws {
-        var rng = SystemRandomNumberGenerator()
+        var rng = SplitMix64(seed: 0x5EED_ED25_5190)
         for length in [0, 1, 31, 32, 33, 64, 300, 4096] {
             for _ in 0..<8 {
-                let key = Curve25519.Signing.PrivateKey()
+                let key = try Curve25519.Signing.PrivateKey(
+                    rawRepresentation: (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) })
                 let message = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
                 let signature = Array(try key.signature(for: message))
                 let publicKey = Array(key.publicKey.rawRepresentation)
@@ -75,13 +81,43 @@ import Testing
             s[i] = UInt8(sum & 0xFF)
             carry = sum >> 8
         }
-        if carry == 0 {
-            #expect(!CryptoSuite.ed25519.verify(signature: Array(signature[..<32]) + s, message: message, publicKey: publicKey))
-        }
+        #expect(carry == 0)  // S + L < 2^254
+        #expect(!CryptoSuite.ed25519.verify(signature: Array(signature[..<32]) + s, message: message, publicKey: publicKey))
         #expect(!CryptoSuite.ed25519.verify(signature: Array(signature.prefix(63)), message: message, publicKey: publicKey))
         #expect(!CryptoSuite.ed25519.verify(signature: signature + [0], message: message, publicKey: publicKey))
         #expect(!CryptoSuite.ed25519.verify(signature: signature, message: message, publicKey: Array(publicKey.prefix(31))))
         #expect(!CryptoSuite.ed25519.verify(signature: signature, message: message, publicKey: publicKey + [0]))
         #expect(!CryptoSuite.ed25519.verify(signature: [], message: message, publicKey: []))
+    }
+
+    /// libsodium comes from the system: the node checks at start that it answers as the rule
+    /// expects (`Ed25519Verification.selfTest`). Among the vectors, one that libsodium's development
+    /// branch would accept: R off by the point of order 2, with S made by the key's holder for it
+    /// ([S]B = R − T + [k]A). Accepting it would let a signer split validators of two versions.
+    @Test func theSelfTestPassesAndROffByASmallOrderPointIsRefused() throws {
+        try Ed25519Verification.selfTest()
+        let key = Hex.decode("6d6664c4bd03ed765c41712fd26435e102629b4118796274f8176285a32d5517")!
+        let message = Array("xiangchain ed25519 self-test".utf8)
+        let honest = Hex.decode(
+            "3447de74dc91a49009595af1617e9e256ffa76fb4c947fae0ab81fcaa77cc7090abbe8ecb31d057e3ed3fcd047c3ffda3c53705e52c5367b19c6073f9fe35c0a"
+        )!
+        let offByT = Hex.decode(
+            "48d739df7d73c9a7c864986acab25c85d87810dafed1b9a0d33adf16d1c4a18c1f35d99783867ecf34f449783b7f09fa1619eb15c6d0f8ffff8b4c84804d2d07"
+        )!
+        #expect(CryptoSuite.ed25519.verify(signature: honest, message: message, publicKey: key))
+        #expect(!CryptoSuite.ed25519.verify(signature: offByT, message: message, publicKey: key))
+    }
+}
+
+/// A seeded generator (SplitMix64): the same keys and messages on every run.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
