@@ -55,6 +55,9 @@ public final class ExecutionContext {
     /// The value under a full key (`<contract>/<key>`) of any contract, as of this transaction.
     func read(fullKey k: String) throws -> [UInt8]? {
         let key = StateKey(k)
+        // Never stored (`StateKey.holdsNUL`), not even when this transaction wrote it (its writes
+        // then fail it with `bad_state_key`).
+        guard !key.holdsNUL else { return nil }
         if let w = writes[key] { return w }
         return try blockState.read(key, k)
     }

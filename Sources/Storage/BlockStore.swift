@@ -459,6 +459,9 @@ public final class BlockStore: Sendable {
     /// execution reads keys one at a time, and GRDB's arguments and its `Data` result were a copy
     /// and a boxing per read.
     static func read(_ key: String, in db: Database) throws -> [UInt8]? {
+        // Bound as a C string, a key holding a NUL would find the key cut short; none is stored
+        // (execution refuses them), so none is found.
+        guard !key.utf8.contains(0) else { return nil }
         let statement = try db.cachedStatement(sql: "SELECT value FROM state WHERE key = ?")
         let s = statement.sqliteStatement
         defer {
@@ -481,7 +484,8 @@ public final class BlockStore: Sendable {
     }
 
     static func scan(prefix: String, after: String?, limit: Int, in db: Database) throws -> [StateEntry] {
-        guard limit > 0 else { return [] }
+        // As in `read`: no stored key holds a NUL, so no key starts with such a prefix.
+        guard limit > 0, !prefix.utf8.contains(0), !(after?.utf8.contains(0) ?? false) else { return [] }
         let statement = try db.cachedStatement(
             sql: """
                 SELECT key, value FROM state WHERE key >= ? AND substr(CAST(key AS BLOB), 1, ?) = CAST(? AS BLOB)

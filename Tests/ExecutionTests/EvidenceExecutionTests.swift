@@ -203,6 +203,10 @@ struct CutAtNULState: StateReader {
         #expect(try probe(["a"]) == .bool(true))
         #expect(try probe(["a\u{0}b"]) == .bool(false))
         #expect(try probe(["a\u{0}"]) == .bool(false))
+        // A native query reads the same way.
+        let queries = QueryState(contract: "keys", read: { try state.read($0) })
+        #expect(try queries.get("a") == [1])
+        #expect(try queries.get("a\u{0}b") == nil)
     }
 
     @Test func canonicallyEquivalentKeysStayDistinctAsTheyAreOnDisk() throws {

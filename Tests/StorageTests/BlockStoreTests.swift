@@ -226,21 +226,26 @@ extension ChainBuilder {
         }
     }
 
-    /// State rows are bound through SQLite's C API on write and read but through GRDB elsewhere
-    /// (deletes, scans): a key is bound the same way on every path, or a key holding a NUL
-    /// character would be written whole and deleted cut short (the delete missing it, or hitting
-    /// another key).
+    /// A key is bound as GRDB binds a `String` on every path (as a C string), so a write and a
+    /// delete of the same key reach the same row; and a key holding a NUL, which execution never
+    /// writes, is never found — not as the key cut short, which is what SQLite would look up.
     @Test func aKeyIsTheSameKeyOnEveryPath() async throws {
         try await withTemporaryDirectory { dir in
             let store = try BlockStore(path: dir.appendingPathComponent("k.sqlite").path, hasher: .sha256)
             var builder = ChainBuilder()
-            let key = "n/a\u{0}x"
-            try store.commit(builder.next(txCount: 1).writing([StateWrite(key: key, value: [1])]))
-            #expect(try store.read(key) == [1])
-            #expect(try store.withStateReadTransaction { try $0.read(key) } == [1])
-            try store.commit(builder.next(txCount: 1).writing([StateWrite(key: key, value: nil)]))
-            #expect(try store.read(key) == nil)
-            #expect(try store.scan(prefix: "n/", limit: 10).isEmpty)
+            try store.commit(builder.next(txCount: 1).writing([StateWrite(key: "n/a", value: [1])]))
+            let holdsNUL = "n/a\u{0}x"
+            #expect(try store.read("n/a") == [1])
+            #expect(try store.read(holdsNUL) == nil)
+            #expect(try store.withStateReadTransaction { try $0.read(holdsNUL) } == nil)
+            #expect(try store.scan(prefix: "n/a\u{0}", limit: 10).isEmpty)
+            #expect(try store.scan(prefix: "n/", after: holdsNUL, limit: 10).isEmpty)
+            #expect(try store.scan(prefix: "n/", limit: 10).map(\.key) == ["n/a"])
+            // Written and deleted (by a store below the executor's rule) on the same row.
+            try store.commit(builder.next(txCount: 1).writing([StateWrite(key: "n/b\u{0}x", value: [2])]))
+            #expect(try store.read("n/b") == [2])
+            try store.commit(builder.next(txCount: 1).writing([StateWrite(key: "n/b\u{0}x", value: nil)]))
+            #expect(try store.read("n/b") == nil)
             // An empty value is a value, not an absent one.
             try store.commit(builder.next(txCount: 1).writing([StateWrite(key: "n/empty", value: [])]))
             #expect(try store.read("n/empty") == [])
@@ -278,12 +283,14 @@ extension ChainBuilder {
             try store.bindGenesis(hash: Hash256.sha256([1]), chainId: "c")
             var builder = ChainBuilder()
             try store.commit(builder.next(txCount: 2))
+            let before = try store.fullBlock(at: 1)?.signatures
             for h in [UInt64(1) << 63, UInt64.max] {
                 #expect(try store.block(at: h) == nil)
                 #expect(try store.fullBlock(at: h) == nil)
                 #expect(try store.blocks(from: h, limit: 5).isEmpty)
                 #expect(try store.events(contract: "evidence", name: "evidence_put", fromHeight: h, limit: 5).isEmpty)
                 try store.addSignatures([(h, ValidatorSignature(validator: "node1", signature: [1]))])
+                #expect(try store.fullBlock(at: 1)?.signatures == before)
                 #expect(throws: ChainError.self) { try store.consensus.storeBlock(id: .zero, height: h, bytes: [1]) }
                 #expect(throws: ChainError.self) { try store.consensus.recordCommitted(id: .zero, height: h, bytes: [1]) }
             }

@@ -46,6 +46,9 @@ import WAT
             let r = try c.call(call, #"{"key":"a\u0000b","value":"x"}"#, as: signer)
             #expect(r.error?.code.rawValue == "bad_host_call", "\(call)")
         }
+        for args in [#"{"prefix":"a\u0000"}"#, #"{"prefix":"a","after":"a\u0000b"}"#] {
+            #expect(try c.call("scan", args, as: signer).error?.code.rawValue == "bad_host_call", "\(args)")
+        }
         #expect(c.host.state.isEmpty)
     }
 

@@ -99,7 +99,7 @@ final class CallSession {
         guard String(validating: bytes, as: UTF8.self) != nil else {
             throw fail(.badHostCall, "a key is not valid UTF-8")
         }
-        guard !StateKey(bytes: bytes).holdsNUL else { throw fail(.badHostCall, "a key holds a NUL character") }
+        guard !bytes.contains(0) else { throw fail(.badHostCall, "a key holds a NUL character") }
     }
 
     func utf8(_ bytes: [UInt8], _ what: String) throws -> String {

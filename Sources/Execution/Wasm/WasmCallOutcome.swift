@@ -59,6 +59,6 @@ public enum WasmErrorCodes {
     /// The reserved codes.
     public static let reserved: Set<ErrorCode> = [
         .outOfFuel, .blockFuelExhausted, .trap, .memoryLimit, .callDepth, .limitExceeded, .badHostCall, .readOnly,
-        .contractError, .contractFrozen,
+        .contractError, .contractFrozen, .badStateKey,
     ]
 }
