@@ -1,4 +1,5 @@
 import ChainCore
+import ChainTesting
 import Crypto
 import Testing
 
@@ -37,7 +38,7 @@ import Testing
     /// messages of every length; any single bit changed in the signature, the message or the key
     /// fails, as it does with swift-crypto's own verification.
     @Test func agreesWithTheSignerOnHonestSignaturesAndTheirCorruptions() throws {
-        var rng = SplitMix64(seed: 0x5EED_ED25_5190)
+        var rng = SeededGenerator(seed: 0x5EED_ED25_5190)
         for length in [0, 1, 31, 32, 33, 64, 300, 4096] {
             for _ in 0..<8 {
                 let key = try Curve25519.Signing.PrivateKey(
@@ -106,18 +107,5 @@ import Testing
         )!
         #expect(CryptoSuite.ed25519.verify(signature: honest, message: message, publicKey: key))
         #expect(!CryptoSuite.ed25519.verify(signature: offByT, message: message, publicKey: key))
-    }
-}
-
-/// A seeded generator (SplitMix64): the same keys and messages on every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

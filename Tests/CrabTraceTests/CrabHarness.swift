@@ -23,7 +23,7 @@ final class CrabHarness {
     var time: Int64 = CrabHarness.seasonOpens + CrabHarness.day
     var stateHash = Hash256.zero
     private var identities: [String: SigningIdentity] = [:]
-    var rng = SeededRNG(seed: 42)
+    var rng = SeededGenerator(seed: 42)
     let generator = CodeGenerator(resolver: "id.xiangchain.example")
     /// Secrets of generated codes, by canonical key.
     var secrets: [String: String] = [:]
@@ -288,17 +288,4 @@ final class CrabHarness {
     static let ssccA = "106141411234567897"
     static var ssccB: String { GS1Key.appendingCheckDigit("10614141123456790")! }
     static var ssccC: String { GS1Key.appendingCheckDigit("10614141123456791")! }
-}
-
-/// A deterministic random generator (SplitMix64) for tests.
-struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

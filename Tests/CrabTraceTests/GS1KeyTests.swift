@@ -100,8 +100,8 @@ import Testing
     }
 
     @Test func generatorIsDeterministicWithASeededSource() throws {
-        var r1 = SeededRNG(seed: 7)
-        var r2 = SeededRNG(seed: 7)
+        var r1 = SeededGenerator(seed: 7)
+        var r2 = SeededGenerator(seed: 7)
         let g = CodeGenerator(resolver: "id.xiangchain.example")
         let a = try g.rings(gtin: "09521234543213", serials: 1...20, prefix: "R", width: 4, using: &r1)
         let b = try g.rings(gtin: "09521234543213", serials: 1...20, prefix: "R", width: 4, using: &r2)
