@@ -56,7 +56,7 @@ public final class ExecutionContext {
     func read(fullKey k: String) throws -> [UInt8]? {
         let key = StateKey(k)
         // Never stored (`StateKey.holdsNUL`), not even when this transaction wrote it (its writes
-        // then fail it with `bad_state_key`).
+        // then fail it with `bad_state_key`); so never asked of the store, which would cut it short.
         guard !key.holdsNUL else { return nil }
         if let w = writes[key] { return w }
         return try blockState.read(key, k)
@@ -168,13 +168,9 @@ final class BlockState {
 
     init(committed: any StateReader) { self.committed = committed }
 
-    func read(_ key: String) throws -> [UInt8]? { try read(StateKey(key), key) }
-
     /// The value under `key` (its bytes and its string, so neither is made twice).
     func read(_ key: StateKey, _ string: String) throws -> [UInt8]? {
         if let v = overlay[key] { return v }
-        // Never written (`StateKey.holdsNUL`): not asked of the store, which would cut it short.
-        guard !key.holdsNUL else { return nil }
         do {
             return try committed.read(string)
         } catch {
