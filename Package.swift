@@ -268,6 +268,7 @@ let package = Package(
                 "Launcher", "ContractModules",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
@@ -303,7 +304,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChainCoreTests",
-            dependencies: ["ChainCore", "ChainTesting", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ChainCore", "ChainTesting", "CSodium", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

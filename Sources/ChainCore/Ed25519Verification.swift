@@ -34,6 +34,17 @@ public enum Ed25519Verification {
         return sodiumVerify(signature, message, publicKey)
     }
 
+    /// Whether `publicKey` is an Ed25519 key whose signatures prove something: 32 bytes, the
+    /// canonical encoding of a point on the curve, in the group of prime order L (neither of small
+    /// order nor with a part of small order). Every key made from a private key is. With a key of
+    /// small order anyone can make signatures that verify; with a part of small order, verifiers
+    /// that check the equation with and without the cofactor disagree over some signatures. So no
+    /// such key is trusted as a CA's, a member's or a validator's (`CertificateInfo.hasSoundKey`).
+    public static func isSoundPublicKey(_ publicKey: [UInt8]) -> Bool {
+        guard case .success = status, publicKey.count == 32 else { return false }
+        return publicKey.withUnsafeBufferPointer { crypto_core_ed25519_is_valid_point($0.baseAddress!) == 1 }
+    }
+
     static func sodiumVerify(_ signature: [UInt8], _ message: [UInt8], _ publicKey: [UInt8]) -> Bool {
         guard signature.count == 64, publicKey.count == 32 else { return false }
         return signature.withUnsafeBufferPointer { s in

@@ -128,6 +128,12 @@ public struct CertificateAuthority: Sendable {
         guard certificate.publicKey(for: key.suite) == key.publicKeyBytes else {
             throw ChainError(.badKey, "the CA key of \(org) does not belong to its certificate")
         }
+        guard certificate.hasSoundKey else {
+            throw ChainError(
+                .badCertificate,
+                "the CA certificate of \(org) carries an Ed25519 key of small order or with a part of small order, under which signatures prove nothing"
+            )
+        }
     }
 
     /// Issues a certificate for `subjectKey` with the given role and account name.

@@ -102,9 +102,22 @@ public struct CertificateInfo: Sendable {
     /// The suite of the certificate's key, when it is one of the chain suites.
     public var keySuite: CryptoSuite? { CryptoSuite.allCases.first { publicKey(for: $0) != nil } }
 
+    /// False when the certificate's key is an Ed25519 key outside the group of prime order (of
+    /// small order, or with a part of small order: `Ed25519Verification.isSoundPublicKey`): no
+    /// private key makes one, and signatures under it prove nothing. Such a key is trusted for
+    /// nothing: a CA holding one issues nothing (`isIssued(by:)`), and membership, the genesis and
+    /// governance refuse certificates that carry one.
+    public var hasSoundKey: Bool {
+        guard let key = publicKey(for: .ed25519) else { return true }
+        return Ed25519Verification.isSoundPublicKey(key)
+    }
+
     /// True when `issuer` issued this certificate: names match and its key verifies the
-    /// signature (SM2-with-SM3 with the default user id when the issuer's key is SM2).
+    /// signature (SM2-with-SM3 with the default user id when the issuer's key is SM2). Never for
+    /// an issuer whose key is not sound (`hasSoundKey`): the certificate library's Ed25519 check
+    /// accepts a signature anyone can make under a key of small order.
     public func isIssued(by issuer: CertificateInfo) -> Bool {
+        guard issuer.hasSoundKey else { return false }
         switch (backing, issuer.backing) {
         case (.x509(let cert), .x509(let ca)):
             return cert.issuer == ca.subject && ca.publicKey.isValidSignature(cert.signature, for: cert)

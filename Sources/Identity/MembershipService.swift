@@ -120,6 +120,12 @@ public final class MembershipService: Sendable {
         if cert.isCA {
             throw ChainError(.badCertificate, "a CA certificate cannot sign transactions")
         }
+        guard cert.hasSoundKey else {
+            throw ChainError(
+                .badCertificate,
+                "signer certificate carries an Ed25519 key of small order or with a part of small order, under which signatures prove nothing"
+            )
+        }
         guard cert.org == issuer.org else {
             throw ChainError(.badCertificate, "certificate subject O does not match its issuing org \(issuer.org)")
         }

@@ -76,6 +76,12 @@ public struct OrgCard: Codable, Sendable, Equatable {
         guard version == 1 else { throw ChainError(.badArgs, "org card version \(version) is not known") }
         guard NetworkLayout.isSafeName(org) else { throw ChainError(.badArgs, "org name must be 1–64 of [A-Za-z0-9_-]") }
         let ca = try CertificateInfo(pem: caCertificate)
+        guard ca.hasSoundKey else {
+            throw ChainError(
+                .badCertificate,
+                "the card's CA certificate carries an Ed25519 key of small order or with a part of small order, under which signatures prove nothing"
+            )
+        }
         guard ca.isCA, ca.isIssued(by: ca), ca.org == org, ca.hasKey(of: suite) else {
             throw ChainError(.badCertificate, "the card's CA is not a self-signed \(suite.rawValue) CA of \(org)")
         }
@@ -85,6 +91,12 @@ public struct OrgCard: Codable, Sendable, Equatable {
                 throw ChainError(.badArgs, "node ids must be unique and 1–64 of [A-Za-z0-9_-]")
             }
             let cert = try CertificateInfo(pem: n.certificate)
+            guard cert.hasSoundKey else {
+                throw ChainError(
+                    .badCertificate,
+                    "node \(n.nodeId)'s certificate carries an Ed25519 key of small order or with a part of small order, under which signatures prove nothing"
+                )
+            }
             guard cert.isIssued(by: ca), cert.role == .node, cert.commonName == n.nodeId, cert.org == org else {
                 throw ChainError(.badCertificate, "node \(n.nodeId)'s certificate is not a node certificate of \(org)'s CA")
             }

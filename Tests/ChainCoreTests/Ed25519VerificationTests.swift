@@ -1,3 +1,4 @@
+import CSodium
 import ChainCore
 import ChainTesting
 import Crypto
@@ -107,5 +108,36 @@ import Testing
         )!
         #expect(CryptoSuite.ed25519.verify(signature: honest, message: message, publicKey: key))
         #expect(!CryptoSuite.ed25519.verify(signature: offByT, message: message, publicKey: key))
+    }
+
+    /// A key is sound only as a point of the group of prime order: every key made from a private
+    /// key is; no key of small order is, nor an honest key with a point of small order added (a
+    /// key its holder can sign with for some messages — when [k]T is the identity — and under
+    /// which a check with the cofactor and one without disagree), nor a non-canonical encoding,
+    /// nor the wrong length.
+    @Test func onlyKeysOfThePrimeOrderGroupAreSound() throws {
+        var rng = SeededGenerator(seed: 0x50_0D_4E_45)
+        var honest: [[UInt8]] = []
+        for _ in 0..<32 {
+            let key = try Curve25519.Signing.PrivateKey(
+                rawRepresentation: (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) })
+            honest.append(Array(key.publicKey.rawRepresentation))
+        }
+        for key in honest { #expect(Ed25519Verification.isSoundPublicKey(key)) }
+        for key in Self.smallOrderKeys { #expect(!Ed25519Verification.isSoundPublicKey(key), "\(key)") }
+        // The canonical points of small order, other than the identity, added to honest keys.
+        for torsion in Self.smallOrderKeys[1..<6] {
+            for key in honest.prefix(8) {
+                var mixed = [UInt8](repeating: 0, count: 32)
+                #expect(crypto_core_ed25519_add(&mixed, key, torsion) == 0)
+                #expect(mixed != key)
+                #expect(!Ed25519Verification.isSoundPublicKey(mixed), "\(key) + \(torsion)")
+            }
+        }
+        // Wrong lengths, and y = 2^255 - 1, which is not below p (not a canonical encoding).
+        #expect(!Ed25519Verification.isSoundPublicKey([]))
+        #expect(!Ed25519Verification.isSoundPublicKey(honest[0] + [0]))
+        #expect(!Ed25519Verification.isSoundPublicKey(Array(honest[0].dropLast())))
+        #expect(!Ed25519Verification.isSoundPublicKey([UInt8](repeating: 0xFF, count: 32)))
     }
 }

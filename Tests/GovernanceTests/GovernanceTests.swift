@@ -127,6 +127,33 @@ final class GovChain {
         #expect(try chain.block([try chain.vote(admins[3], "P-000001")]) == ["proposal_closed"])
     }
 
+    /// Seen before: a proposal to add an org whose "self-signed" CA certificate has the identity
+    /// point as its key — made by anyone, without a private key — was taken (the certificate
+    /// library's check accepts the forged signature), and so was a validator certificate of a key
+    /// of small order. Both are refused now, before any vote.
+    @Test func aCAOrAValidatorOfAKeyOfSmallOrderIsRefused() throws {
+        let c = try Self.consortium()
+        let chain = try GovChain(c)
+        let admin = try c.identity(.admin, org: "assoc")
+        let forged = try WeakKeyCertificates.selfSignedCA(org: "farm9")
+        let addOrg = try chain.propose(admin, [.addOrg(name: "farm9", caCertificate: forged, roles: [.farm], apiURL: nil)])
+        #expect(try chain.block([addOrg]) == ["change_not_applicable"])
+        let addCA = try chain.propose(admin, [.addCA(org: "assoc", caCertificate: forged)])
+        #expect(try chain.block([addCA]) == ["change_not_applicable"])
+        let node = try WeakKeyCertificates.member(
+            key: WeakKeyCertificates.identityKey, org: "assoc", role: .node, name: "node9", issuer: c.cas["assoc"]!)
+        let addValidator = try chain.propose(
+            admin, [.addValidator(nodeId: "node9", org: "assoc", certificate: node, p2pAddress: "10.0.0.9:7000")])
+        #expect(try chain.block([addValidator]) == ["change_not_applicable"])
+        // The same validator with an honest key is taken as a proposal.
+        let honest = try WeakKeyCertificates.member(
+            key: SigningKey.generate(.ed25519).publicKeyBytes, org: "assoc", role: .node, name: "node9",
+            issuer: c.cas["assoc"]!)
+        let fine = try chain.propose(
+            admin, [.addValidator(nodeId: "node9", org: "assoc", certificate: honest, p2pAddress: "10.0.0.9:7000")])
+        #expect(try chain.block([fine]) == [nil])
+    }
+
     @Test func nothingChangesBelowTheThresholdAfterExpiryOrForNonAdmins() throws {
         let c = try Self.consortium()
         let chain = try GovChain(c)

@@ -36,6 +36,11 @@ enum ConfigEditor {
     /// A self-signed CA certificate of `org` with a key of the chain's suite, valid at `time`.
     static func checkRoot(_ pem: String, org: String, config: ChainConfig, at time: Int64) throws(ChainError) -> CertificateInfo {
         let ca = try CertificateInfo(pem: pem)
+        guard ca.hasSoundKey else {
+            throw refuse(
+                "the CA certificate of \(org) carries an Ed25519 key of small order or with a part of small order, under which signatures prove nothing"
+            )
+        }
         guard ca.isCA, ca.isIssued(by: ca) else { throw refuse("the CA certificate of \(org) is not a self-signed CA") }
         guard ca.org == org else { throw refuse("the CA certificate names org \(ca.org ?? "none"), not \(org)") }
         guard ca.hasKey(of: config.suite) else {
@@ -63,6 +68,11 @@ enum ConfigEditor {
         guard issued else { throw refuse("the certificate of validator \(nodeId) is not issued by a CA of \(org.name)") }
         guard cert.hasKey(of: config.suite) else {
             throw refuse("the certificate of validator \(nodeId) has no \(config.suite.rawValue) key")
+        }
+        guard cert.hasSoundKey else {
+            throw refuse(
+                "the certificate of validator \(nodeId) carries an Ed25519 key of small order or with a part of small order, under which signatures prove nothing"
+            )
         }
         guard !config.isRevoked(cert.fingerprint) else { throw refuse("the certificate of validator \(nodeId) is revoked") }
         guard cert.notAfter.timeIntervalSince1970 * 1000 > Double(time) else {

@@ -219,6 +219,12 @@ public struct GovernanceContract: Contract {
             throw ChainError(.roleNotPermitted, "org \(org) may not hold role \(bad.rawValue)")
         }
         let cert = try CertificateInfo(pem: pem)
+        guard cert.hasSoundKey else {
+            throw ChainError(
+                .changeNotApplicable,
+                "the issuer's certificate carries an Ed25519 key of small order or with a part of small order, under which signatures prove nothing"
+            )
+        }
         let roots = config.orgs[i].roots.compactMap { try? CertificateInfo(pem: $0) }
         guard cert.isCA, cert.org == org, roots.contains(where: { cert.isIssued(by: $0) }), cert.hasKey(of: config.suite)
         else {
