@@ -339,6 +339,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "BenchTests",
+            dependencies: ["Bench", "ChainCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "NodeTests",
             dependencies: [
                 "Node", "Consensus", "ChainTesting", "Identity", "Storage", "GovernanceContract", "EvidenceContract", "Execution",

@@ -235,9 +235,13 @@ public enum BenchRunner {
         let cpuBefore = network?.cpuSeconds() ?? [:]
         let watcher = CommitWatcher(ids: requests.txids, fromHeight: startHeight + 1)
         let duration = s.duration
-        let (outcome, t0) = try await ConnectionPool.with(connections: s.clients + 4) { pool in
+        // Plain HTTP nodes get the clients of blocking connections on threads of their own
+        // (`PlainHTTPConnection`: a fraction of AsyncHTTPClient's CPU, which the nodes under test
+        // share); HTTPS targets get AsyncHTTPClient.
+        let plain = urls.allSatisfy { $0.scheme == "http" }
+        let (outcome, t0) = try await ConnectionPool.with(connections: (plain ? 0 : s.clients) + 4) { pool in
             let watcherClient = try ChainClient(urls[0], pool: pool)
-            let clients = try (0..<s.clients).map { try ChainClient(urls[$0 % urls.count], pool: pool) }
+            let clients = plain ? [] : try (0..<s.clients).map { try ChainClient(urls[$0 % urls.count], pool: pool) }
             // One per other node: where the watcher asks after a transaction its node does not know.
             let lookers = try urls.dropFirst().map { try ChainClient($0, pool: pool) }
             let t0 = ContinuousClock.now
@@ -247,13 +251,21 @@ public enum BenchRunner {
                         client: watcherClient, others: lookers, start: t0, until: t0 + .seconds(duration) + .seconds(60))
                     return []
                 }
-                let next = Counter()
-                for client in clients {
-                    group.addTask {
-                        try await Self.client(
-                            client, requests: requests, watcher: watcher, next: next, start: t0, duration: .seconds(duration),
-                            perSecond: s.perSecond, batch: s.batch)
+                let plan = ClientPlan(
+                    requests: requests, watcher: watcher, counter: Counter(), start: t0, duration: .seconds(duration),
+                    perSecond: s.perSecond, batch: s.batch)
+                if plain {
+                    for k in 0..<s.clients {
+                        let url = urls[k % urls.count]
+                        group.addTask {
+                            try await Self.onThread(name: "bench-client-\(k)") {
+                                try Self.client(try PlainHTTPConnection(url: url), plan: plan)
+                            }
+                        }
                     }
+                }
+                for client in clients {
+                    group.addTask { try await Self.client(client, plan: plan) }
                 }
                 var all: [Submission] = []
                 var finishedClients = 0
@@ -285,50 +297,123 @@ public enum BenchRunner {
         return Report(json: .object(json), table: report.table + "\n" + line)
     }
 
-    /// One client: takes the next request, waits for its slot when the rate is fixed, submits,
-    /// and records what happened. At `max`, a 503 is retried after a short pause; at a fixed rate
-    /// it counts as refused (the open loop does not slow down).
-    static func client(
-        _ client: ChainClient, requests: Presigned, watcher: CommitWatcher, next: Counter, start: ContinuousClock.Instant,
-        duration: Duration, perSecond: Int?, batch: Int
-    ) async throws -> [Submission] {
+    /// One client over AsyncHTTPClient (`https://` targets): takes the next request, waits for
+    /// its slot when the rate is fixed, submits, and records what happened. At `max`, a 503 is
+    /// retried after a short pause; at a fixed rate it counts as refused (the open loop does not
+    /// slow down).
+    static func client(_ client: ChainClient, plan: ClientPlan) async throws -> [Submission] {
         var out: [Submission] = []
-        let end = start + duration
-        let path = batch == 1 ? "/v1/txs" : "/v1/txs/batch"
-        while true {
-            let i = next.take()
-            guard i < requests.bodies.count else { return out }
-            if let perSecond {
-                let due = start + .nanoseconds(Int64(Double(i * batch) / Double(perSecond) * 1e9))
-                if due >= end { return out }
-                if due > ContinuousClock.now { try await Task.sleep(until: due) }
-            } else if ContinuousClock.now >= end {
-                return out
-            }
-            // How late the open loop sends this request (0 at max): when the clients cannot keep
-            // up with the offered rate, the report says so instead of measuring a lower load.
-            var due: ContinuousClock.Instant?
-            if let perSecond { due = start + .nanoseconds(Int64(Double(i * batch) / Double(perSecond) * 1e9)) }
-            let ids = requests.ids(ofRequest: i)
-            // Signed again if it was signed too long ago: its new ids are the watcher's to find.
-            let (body, fresh) = try requests.body(ofRequest: i)
-            for (k, id) in zip(ids, fresh ?? []) { watcher.alias(id, index: k) }
+        while let request = try plan.next() {
+            if let due = request.due, due > ContinuousClock.now { try await Task.sleep(until: due) }
             while true {
                 let sent = ContinuousClock.now
-                let reply = try await client.post(path, body: body)
-                let answered = ContinuousClock.now
-                let at = (sent - start).nanoseconds
-                if reply.status == 503, perSecond == nil, answered < end {
+                let reply = try await client.post(plan.path, body: request.body)
+                guard let done = plan.outcome(reply.status, reply.body, request, sent: sent, answered: .now) else {
                     try await Task.sleep(for: .milliseconds(50))
                     continue
                 }
-                let timing = Submission.Timing(
-                    submittedAtNs: at, answeredAfterNs: (answered - sent).nanoseconds,
-                    sentLateNs: due.map { max(0, (sent - $0).nanoseconds) } ?? 0)
-                out += Submission.from(reply: reply, ids: ids, timing: timing, batch: batch > 1)
+                out += done
                 break
             }
         }
+        return out
+    }
+
+    /// The same over one blocking keep-alive connection (`http://` nodes), on a thread of its own.
+    static func client(_ connection: PlainHTTPConnection, plan: ClientPlan) throws -> [Submission] {
+        var out: [Submission] = []
+        while let request = try plan.next() {
+            if let due = request.due { sleep(until: due) }
+            while true {
+                let sent = ContinuousClock.now
+                let reply = try connection.post(plan.path, body: request.body)
+                guard let done = plan.outcome(reply.status, reply.body, request, sent: sent, answered: .now) else {
+                    sleep(until: .now + .milliseconds(50))
+                    continue
+                }
+                out += done
+                break
+            }
+        }
+        return out
+    }
+
+    /// Blocks the calling thread (never a thread of the cooperative pool) until `deadline`.
+    static func sleep(until deadline: ContinuousClock.Instant) {
+        while true {
+            let left = deadline - .now
+            guard left > .zero else { return }
+            var t = timespec(tv_sec: Int(left.components.seconds), tv_nsec: Int(left.components.attoseconds / 1_000_000_000))
+            _ = nanosleep(&t, nil)
+        }
+    }
+
+    /// Runs `body` on a new thread and waits for it without holding a thread of the pool.
+    static func onThread<T: Sendable>(name: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                do {
+                    continuation.resume(returning: try body())
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            thread.name = name
+            thread.start()
+        }
+    }
+}
+
+/// What a client sends and when, shared by its two ways of sending (`BenchRunner.client`).
+struct ClientPlan: Sendable {
+    let requests: Presigned
+    let watcher: CommitWatcher
+    let counter: Counter
+    let start: ContinuousClock.Instant
+    let duration: Duration
+    let perSecond: Int?
+    let batch: Int
+    var path: String { batch == 1 ? "/v1/txs" : "/v1/txs/batch" }
+
+    /// A request to send: its transactions, body and slot (nil at max).
+    struct Request {
+        let ids: Range<Int>
+        let body: [UInt8]
+        let due: ContinuousClock.Instant?
+    }
+
+    /// The next request, or nil when this client is done (no request left, or the window is over).
+    func next() throws -> Request? {
+        let i = counter.take()
+        guard i < requests.bodies.count else { return nil }
+        var due: ContinuousClock.Instant?
+        if let perSecond {
+            let slot = start + .nanoseconds(Int64(Double(i * batch) / Double(perSecond) * 1e9))
+            if slot >= start + duration { return nil }
+            due = slot
+        } else if ContinuousClock.now >= start + duration {
+            return nil
+        }
+        let ids = requests.ids(ofRequest: i)
+        // Signed again if it was signed too long ago: its new ids are the watcher's to find.
+        let (body, fresh) = try requests.body(ofRequest: i)
+        for (k, id) in zip(ids, fresh ?? []) { watcher.alias(id, index: k) }
+        return Request(ids: ids, body: body, due: due)
+    }
+
+    /// What an answer means for `request`'s transactions; nil when it is to be sent again (a 503
+    /// at `max` within the window). How late the open loop sent it is recorded (0 at max): when
+    /// the clients cannot keep up with the offered rate, the report says so instead of measuring
+    /// a lower load.
+    func outcome(
+        _ status: Int, _ body: [UInt8], _ request: Request, sent: ContinuousClock.Instant, answered: ContinuousClock.Instant
+    ) -> [Submission]? {
+        if status == 503, perSecond == nil, answered < start + duration { return nil }
+        let timing = Submission.Timing(
+            submittedAtNs: (sent - start).nanoseconds, answeredAfterNs: (answered - sent).nanoseconds,
+            sentLateNs: request.due.map { max(0, (sent - $0).nanoseconds) } ?? 0)
+        return Submission.from(
+            status: status, json: try? JSONParser().parse(body), ids: request.ids, timing: timing, batch: batch > 1)
     }
 }
 
@@ -360,17 +445,16 @@ struct Submission: Sendable {
 
     var submittedAtNs: Int64 { timing.submittedAtNs }
 
-    static func from(reply: ChainReply, ids: Range<Int>, timing: Timing, batch: Bool) -> [Submission] {
-        let json = reply.json
-        if batch, reply.status == 200, let results = json?["results"]?.arrayValue, results.count == ids.count {
+    static func from(status: Int, json: JSONValue?, ids: Range<Int>, timing: Timing, batch: Bool) -> [Submission] {
+        if batch, status == 200, let results = json?["results"]?.arrayValue, results.count == ids.count {
             return zip(ids, results).map { i, r in
                 Submission(
                     index: i, timing: timing, accepted: r["status"]?.stringValue == "accepted",
                     code: r["error"]?["code"]?.stringValue)
             }
         }
-        let accepted = reply.status == 202 || reply.status == 200
-        let code = accepted ? nil : (json?["error"]?["code"]?.stringValue ?? "http_\(reply.status)")
+        let accepted = status == 202 || status == 200
+        let code = accepted ? nil : (json?["error"]?["code"]?.stringValue ?? "http_\(status)")
         return ids.map { Submission(index: $0, timing: timing, accepted: accepted, code: code) }
     }
 }
