@@ -16,6 +16,13 @@ public enum TransactionBatch {
         return w.bytes
     }
 
+    /// The count a payload's header states (nil when it has no version 1 header); its
+    /// transactions are not decoded.
+    public static func count(of bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 5, bytes[0] == 1 else { return nil }
+        return bytes[1...4].reduce(0) { $0 << 8 | Int($1) }
+    }
+
     /// Decodes a payload; refuses more than `maxCount` transactions or fields over `maxFieldBytes`.
     public static func decode(_ bytes: [UInt8], maxCount: Int, maxFieldBytes: Int = 1 << 20, hasher: ChainHasher)
         throws(ChainError) -> [SignedTransaction]

@@ -56,6 +56,13 @@ public struct ConsensusConfig: Sendable {
     /// or that block's parent has a payload (their commits travel in the next proposals), and at
     /// most half the round timeout.
     public var emptyProposalDelayMs = 0
+    /// Batching under load: a leader whose payload is neither empty nor full (`PayloadHooks.isFull`)
+    /// proposes no sooner than this long after the timestamp of the block it extends, ms (waiting
+    /// at most this long, and at most half the round timeout); 0 proposes at once. Every block
+    /// costs each validator the same signatures, votes and durable writes whatever it holds, so
+    /// when transactions arrive faster than rounds turn, fewer and larger blocks leave the CPU to
+    /// the transactions. An idle network is not slowed: its block extends one older than this.
+    public var minBlockIntervalMs = 0
     /// Leader reputation: how many certificates back (the QC just formed and those its chain
     /// carries) a leader is chosen from; 0 keeps plain round-robin. See `Replica.leader(of:)`.
     public var reputationWindow = 5
@@ -110,6 +117,9 @@ public struct PayloadHooks: Sendable {
     /// Whether a payload has nothing in it (such proposals can be deferred, see
     /// `ConsensusConfig.emptyProposalDelayMs`).
     public var isEmpty: @Sendable ([UInt8]) -> Bool
+    /// Whether a payload is as large as a block should be (it is proposed at once, see
+    /// `ConsensusConfig.minBlockIntervalMs`).
+    public var isFull: @Sendable ([UInt8]) -> Bool
     /// Told of each uncommitted block as the replica takes it into its tree, before `make` or
     /// `validate` can be asked about a block extending it (the `.storeBlock` action comes only
     /// after the event): a driver that keeps what uncommitted blocks carry keeps it here.
@@ -121,12 +131,14 @@ public struct PayloadHooks: Sendable {
         validate: @escaping @Sendable (ConsensusBlock) -> Bool = { _ in true },
         now: @escaping @Sendable () -> Int64,
         isEmpty: @escaping @Sendable ([UInt8]) -> Bool = { _ in false },
+        isFull: @escaping @Sendable ([UInt8]) -> Bool = { _ in false },
         inserted: @escaping @Sendable (ConsensusBlock) -> Void = { _ in }
     ) {
         self.make = make
         self.validate = validate
         self.now = now
         self.isEmpty = isEmpty
+        self.isFull = isFull
         self.inserted = inserted
     }
 }
@@ -183,14 +195,15 @@ public struct Replica<Crypto: ConsensusCrypto> {
     /// Timeouts of round r: each signer's first only, without its QC (already taken in).
     var timeouts: [UInt64: [String: TimeoutSignature]] = [:]
     var lastProposedRound: UInt64 = 0
-    /// The round whose empty proposal this leader defers, and the TC that justifies it.
-    var deferred: (round: UInt64, tc: TimeoutCertificate?)?
+    /// The round whose proposal this leader defers, the TC that justifies it, and why: for want
+    /// of a payload (`payloadReady` ends it) or to batch (only `proposalDue` ends it).
+    var deferred: (round: UInt64, tc: TimeoutCertificate?, batching: Bool)?
     /// The round whose proposal waits for blocks of its parent's chain this leader does not hold
     /// (`propose`).
     var awaitingChain: UInt64?
     /// Whether this replica defers its proposal of the current round for want of a payload: only
     /// then does a `.payloadReady` do anything (the driver may skip sending it otherwise).
-    public var awaitsPayload: Bool { deferred.map { $0.round == round } ?? false }
+    public var awaitsPayload: Bool { deferred.map { $0.round == round && !$0.batching } ?? false }
     var myTimeout: TimeoutMessage?
     /// Proposals of the current round whose parent is being fetched.
     var pendingProposals: [(block: ConsensusBlock, tc: TimeoutCertificate?)] = []
@@ -313,7 +326,8 @@ public struct Replica<Crypto: ConsensusCrypto> {
         case .timer(let r, let e):
             if e == epoch, r == round, isVoter { localTimeout() }
         case .payloadReady:
-            if let d = deferred, d.round == round { propose(tc: d.tc, force: true) }
+            // The payload that arrived may still be batched (`minBlockIntervalMs`).
+            if let d = deferred, d.round == round, !d.batching { propose(tc: d.tc, force: false) }
         case .proposalDue(let r, let e):
             if e == epoch, let d = deferred, d.round == r, r == round { propose(tc: d.tc, force: true) }
         case .message(let from, let message):
@@ -539,8 +553,16 @@ public struct Replica<Crypto: ConsensusCrypto> {
             // Nothing to order, and no payload's commit waits on this proposal: wait a little for
             // a transaction (the driver owns time and the mempool).
             if deferred?.round != r {
-                deferred = (r, justification)
+                deferred = (r, justification, false)
                 out.append(.scheduleProposal(round: r, afterMs: delay, epoch: epoch))
+            }
+            return
+        }
+        if !force, let wait = batchingWait(payload) {
+            // Transactions, but not a block's worth, and the parent is recent: wait for more.
+            if deferred.map({ $0.round != r || !$0.batching }) ?? true {
+                deferred = (r, justification, true)
+                out.append(.scheduleProposal(round: r, afterMs: wait, epoch: epoch))
             }
             return
         }
@@ -553,6 +575,19 @@ public struct Replica<Crypto: ConsensusCrypto> {
         out.append(.persist(safety))
         out.append(.broadcast(.proposal(block, tc: justification)))
         onProposal(block, tc: justification, from: id)
+    }
+
+    /// How long a leader holding `payload` waits before proposing it (`minBlockIntervalMs`): until
+    /// that long after the timestamp of the block it extends, never longer than that interval or
+    /// half the round timeout; nil to propose at once (batching off, an empty or full payload, a
+    /// parent old enough, or none held).
+    func batchingWait(_ payload: [UInt8]) -> Int? {
+        let interval = Int64(min(config.minBlockIntervalMs, config.baseTimeoutMs / 2))
+        guard interval > 0, !hooks.isEmpty(payload), !hooks.isFull(payload), let parent = blocks[highQC.blockID],
+            !parent.isGenesis
+        else { return nil }
+        let wait = min(interval, parent.timestamp + interval - hooks.now())
+        return wait > 0 ? Int(wait) : nil
     }
 
     /// The first block of `id`'s chain down to the committed block that this replica does not

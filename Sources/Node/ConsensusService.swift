@@ -270,6 +270,10 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             },
             now: { ChainNode.nowMillis() },
             isEmpty: { $0 == empty },
+            // Half a block's transactions or bytes: such a payload goes at once.
+            isFull: { payload in
+                payload.count >= maxBytes / 2 || (TransactionBatch.count(of: payload) ?? 0) >= max(1, maxTxs / 2)
+            },
             inserted: { block in
                 let hasher = node.hasher
                 pending.note(block) {

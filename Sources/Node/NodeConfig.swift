@@ -56,6 +56,11 @@ public struct NodeConfig: Codable, Sendable {
     public var consensusTimeoutMs: Int = 3_000
     /// BFT: how long a leader with no transactions waits before proposing an empty block, milliseconds.
     public var emptyBlockDelayMs: Int = 1_000
+    /// BFT, under load: a leader holding transactions but not half a block proposes no sooner than
+    /// this long after the block it extends, milliseconds (0–1,000; 0: at once). Fewer, larger
+    /// blocks when transactions arrive faster than rounds turn (`docs/consensus.md`, "Batching
+    /// under load"); a transaction on an idle network is not delayed.
+    public var minBlockIntervalMs: Int = 50
     /// Nice value of the consensus thread (-20…19; 0: as the rest of the process). The round's
     /// critical path — validating proposals, voting, committing — runs there; HTTP ingestion and
     /// gossip verification run on other threads. When they compete for the cores, a round that
@@ -178,6 +183,11 @@ public struct NodeConfig: Codable, Sendable {
         syncCommits = try c.decodeIfPresent(Bool.self, forKey: .syncCommits) ?? d.syncCommits
         consensusTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .consensusTimeoutMs) ?? d.consensusTimeoutMs
         emptyBlockDelayMs = try c.decodeIfPresent(Int.self, forKey: .emptyBlockDelayMs) ?? d.emptyBlockDelayMs
+        minBlockIntervalMs = try c.decodeIfPresent(Int.self, forKey: .minBlockIntervalMs) ?? d.minBlockIntervalMs
+        guard (0...1_000).contains(minBlockIntervalMs) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .minBlockIntervalMs, in: c, debugDescription: "minBlockIntervalMs must be 0…1,000")
+        }
         consensusThreadNice = try c.decodeIfPresent(Int.self, forKey: .consensusThreadNice) ?? d.consensusThreadNice
         guard (-20...19).contains(consensusThreadNice) else {
             throw DecodingError.dataCorruptedError(

@@ -68,6 +68,7 @@ final class Participation: Service, Sendable {
             logger: logger)
         var consensusConfig = ConsensusConfig()
         consensusConfig.baseTimeoutMs = chain.parameters.roundTimeoutMs ?? config.consensusTimeoutMs
+        consensusConfig.minBlockIntervalMs = config.minBlockIntervalMs
         let service = try ConsensusService(
             node: node, transport: PeerTransport(network: network), config: consensusConfig,
             emptyBlockDelay: .milliseconds(config.emptyBlockDelayMs), voteFence: try VoteFence.load(home: home), logger: logger)
