@@ -53,6 +53,9 @@ final class PlainHTTPConnection {
 
     /// `POST path` with a JSON body; the answer's status and body.
     func post(_ path: String, body: [UInt8]) throws(ChainError) -> (status: Int, body: [UInt8]) {
+        // A kept connection the node closed meanwhile (its idle timeout) is opened again before
+        // the request is written, so the request still goes out once.
+        if fd >= 0, !isOpen() { close() }
         if fd < 0 { try open() }
         var request = Array(
             "POST \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n"
@@ -100,15 +103,25 @@ final class PlainHTTPConnection {
         throw ChainError(.upstreamUnavailable, "cannot connect to \(host):\(port): \(String(cString: strerror(last)))")
     }
 
+    /// Whether the kept connection is still open: nothing to read (an answer is never pending
+    /// between requests), no end of file, no error.
+    private func isOpen() -> Bool {
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+    }
+
     private func write(_ bytes: [UInt8]) throws(ChainError) {
         var sent = 0
         while sent < bytes.count {
             // MSG_NOSIGNAL: a node that closed the connection is an error here, not SIGPIPE.
             let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
             if n < 0 {
-                if errno == EINTR { continue }
-                throw ChainError(.upstreamUnavailable, "sending to \(host):\(port) failed: \(String(cString: strerror(errno)))")
+                let e = errno
+                if e == EINTR { continue }
+                throw ChainError(.upstreamUnavailable, "sending to \(host):\(port) failed: \(String(cString: strerror(e)))")
             }
+            guard n > 0 else { throw ChainError(.upstreamUnavailable, "sending to \(host):\(port) made no progress") }
             sent += n
         }
     }
@@ -124,12 +137,13 @@ final class PlainHTTPConnection {
         buffer.append(contentsOf: repeatElement(0, count: chunk))
         while true {
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + old, chunk, 0) }
-            if n < 0, errno == EINTR { continue }
+            let e = errno
+            if n < 0, e == EINTR { continue }
             if n < 0 {
                 buffer.removeLast(chunk)
                 let what =
-                    errno == EAGAIN || errno == EWOULDBLOCK
-                    ? "no answer within \(timeoutSeconds) s" : String(cString: strerror(errno))
+                    e == EAGAIN || e == EWOULDBLOCK
+                    ? "no answer within \(timeoutSeconds) s" : String(cString: strerror(e))
                 throw ChainError(.upstreamUnavailable, "reading from \(host):\(port) failed: \(what)")
             }
             buffer.removeLast(chunk - n)

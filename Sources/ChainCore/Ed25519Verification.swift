@@ -101,6 +101,24 @@ public enum Ed25519Verification {
                     ))
             }
         }
+        // Which keys are sound decides what membership and governance accept in a block's
+        // execution, so that function answers known keys too: the self-test key; the identity;
+        // the self-test key plus the point of order 2.
+        let keys: [(String, String, Bool)] = [
+            ("an honest key", "6d6664c4bd03ed765c41712fd26435e102629b4118796274f8176285a32d5517", true),
+            ("the identity", "01" + String(repeating: "00", count: 31), false),
+            ("a key with a part of order 2", "80999b3b42fc1289a3be8ed02d9bca1efd9d64bee7869d8b07e89d7a5cd2aae8", false),
+        ]
+        for (what, key, sound) in keys {
+            guard let k = Hex.decode(key), (crypto_core_ed25519_is_valid_point(k) == 1) == sound else {
+                let version = String(cString: sodium_version_string())
+                return .failure(
+                    ChainError(
+                        .cryptoFailure,
+                        "libsodium \(version) \(sound ? "refuses" : "accepts") \(what) as a point of the prime-order group, unlike the releases this chain's rules are written for"
+                    ))
+            }
+        }
         return .success(())
     }
 }

@@ -9,10 +9,11 @@ public enum ConsensusEvent: Sendable {
     /// The timer armed for `round` of `epoch` fired.
     case timer(round: UInt64, epoch: UInt64 = 0)
     /// The driver has something to propose now (its mempool was empty): a leader that deferred
-    /// its empty proposal proposes.
+    /// its empty proposal proposes (or, when the block it extends is recent, batches:
+    /// `ConsensusConfig.minBlockIntervalMs`).
     case payloadReady
     /// The delay armed by `scheduleProposal` for `round` of `epoch` passed: a leader that still
-    /// defers proposes (an empty block).
+    /// defers proposes what it has (an empty block, or the batched transactions).
     case proposalDue(round: UInt64, epoch: UInt64 = 0)
 }
 
@@ -32,8 +33,9 @@ public enum ConsensusAction: Sendable, Hashable {
     case commit([ConsensusBlock], certificate: QuorumCertificate)
     /// Call back with `.timer(round:epoch:)` after `afterMs` milliseconds.
     case scheduleTimer(round: UInt64, afterMs: Int, epoch: UInt64 = 0)
-    /// This leader defers an empty proposal: call back with `.proposalDue(round:epoch:)` after
-    /// `afterMs` milliseconds, or with `.payloadReady` as soon as there is something to propose.
+    /// This leader defers its proposal: call back with `.proposalDue(round:epoch:)` after
+    /// `afterMs` milliseconds, and, while it defers an empty one (`Replica.awaitsPayload`), with
+    /// `.payloadReady` as soon as there is something to propose.
     case scheduleProposal(round: UInt64, afterMs: Int, epoch: UInt64 = 0)
 }
 
@@ -61,7 +63,8 @@ public struct ConsensusConfig: Sendable {
     /// at most this long, and at most half the round timeout); 0 proposes at once. Every block
     /// costs each validator the same signatures, votes and durable writes whatever it holds, so
     /// when transactions arrive faster than rounds turn, fewer and larger blocks leave the CPU to
-    /// the transactions. An idle network is not slowed: its block extends one older than this.
+    /// the transactions. A transaction after a quiet spell is not delayed: its block extends one
+    /// older than this (a client that sends again right after a commit extends a recent one).
     public var minBlockIntervalMs = 0
     /// Leader reputation: how many certificates back (the QC just formed and those its chain
     /// carries) a leader is chosen from; 0 keeps plain round-robin. See `Replica.leader(of:)`.

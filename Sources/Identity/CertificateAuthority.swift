@@ -131,7 +131,7 @@ public struct CertificateAuthority: Sendable {
         guard certificate.hasSoundKey else {
             throw ChainError(
                 .badCertificate,
-                "the CA certificate of \(org) carries an Ed25519 key of small order or with a part of small order, under which signatures prove nothing"
+                "the CA certificate of \(org) carries \(CertificateInfo.unsoundKey)"
             )
         }
     }

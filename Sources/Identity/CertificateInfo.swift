@@ -102,6 +102,10 @@ public struct CertificateInfo: Sendable {
     /// The suite of the certificate's key, when it is one of the chain suites.
     public var keySuite: CryptoSuite? { CryptoSuite.allCases.first { publicKey(for: $0) != nil } }
 
+    /// Why a certificate whose key is not sound (`hasSoundKey`) is refused, for messages.
+    public static let unsoundKey =
+        "an Ed25519 key of small order or with a part of small order, under which signatures prove nothing"
+
     /// False when the certificate's key is an Ed25519 key outside the group of prime order (of
     /// small order, or with a part of small order: `Ed25519Verification.isSoundPublicKey`): no
     /// private key makes one, and signatures under it prove nothing. Such a key is trusted for

@@ -123,7 +123,7 @@ public final class MembershipService: Sendable {
         guard cert.hasSoundKey else {
             throw ChainError(
                 .badCertificate,
-                "signer certificate carries an Ed25519 key of small order or with a part of small order, under which signatures prove nothing"
+                "signer certificate carries \(CertificateInfo.unsoundKey)"
             )
         }
         guard cert.org == issuer.org else {

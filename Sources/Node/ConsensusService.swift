@@ -386,8 +386,8 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         let transport = self.transport
         let gossip = TransactionGossip { transport.broadcast($0) }
         node.onEpochSigned { change, signature in transport.broadcast(Self.epochSignatureMessage(change.epoch, signature)) }
-        // A leader that deferred an empty proposal proposes as soon as a transaction arrives;
-        // admissions wake the loop only then (`PayloadWakeups`).
+        // A leader that deferred an empty proposal proposes (or batches) as soon as a transaction
+        // arrives; admissions wake the loop only then (`PayloadWakeups`), not while it batches.
         let wakeups = PayloadWakeups()
         node.onAdmission { tx in
             gossip.add(tx)

@@ -96,6 +96,16 @@ public struct Genesis: Codable, Sendable {
             throw ChainError(.badGenesis, "validator node id \"\(v.nodeId)\" must be 1–64 of [A-Za-z0-9_-]")
         }
         guard Set(g.orgs.map(\.name)).count == g.orgs.count else { throw ChainError(.badGenesis, "duplicate org names") }
+        // Keys no private key makes are trusted for nothing (`CertificateInfo.hasSoundKey`): refused
+        // here, where a chain first takes them, with the reason.
+        let certificates =
+            g.orgs.map { ("the CA certificate of org \($0.name)", $0.caCertificate) }
+            + g.orgs.flatMap { o in (o.issuers ?? []).map { ("an issuing CA certificate of org \(o.name)", $0.certificate) } }
+            + g.validators.map { ("the certificate of validator \($0.nodeId)", $0.certificate) }
+        for (what, pem) in certificates {
+            guard let cert = try? CertificateInfo(pem: pem) else { continue }
+            guard cert.hasSoundKey else { throw ChainError(.badGenesis, "\(what) carries \(CertificateInfo.unsoundKey)") }
+        }
         return g
     }
 

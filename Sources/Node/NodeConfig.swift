@@ -59,7 +59,8 @@ public struct NodeConfig: Codable, Sendable {
     /// BFT, under load: a leader holding transactions but not half a block proposes no sooner than
     /// this long after the block it extends, milliseconds (0–1,000; 0: at once). Fewer, larger
     /// blocks when transactions arrive faster than rounds turn (`docs/consensus.md`, "Batching
-    /// under load"); a transaction on an idle network is not delayed.
+    /// under load"); not delayed when the last block is older than this (a transaction after a
+    /// quiet spell).
     public var minBlockIntervalMs: Int = 50
     /// Nice value of the consensus thread (-20…19; 0: as the rest of the process). The round's
     /// critical path — validating proposals, voting, committing — runs there; HTTP ingestion and

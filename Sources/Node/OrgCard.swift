@@ -79,7 +79,7 @@ public struct OrgCard: Codable, Sendable, Equatable {
         guard ca.hasSoundKey else {
             throw ChainError(
                 .badCertificate,
-                "the card's CA certificate carries an Ed25519 key of small order or with a part of small order, under which signatures prove nothing"
+                "the card's CA certificate carries \(CertificateInfo.unsoundKey)"
             )
         }
         guard ca.isCA, ca.isIssued(by: ca), ca.org == org, ca.hasKey(of: suite) else {
@@ -94,7 +94,7 @@ public struct OrgCard: Codable, Sendable, Equatable {
             guard cert.hasSoundKey else {
                 throw ChainError(
                     .badCertificate,
-                    "node \(n.nodeId)'s certificate carries an Ed25519 key of small order or with a part of small order, under which signatures prove nothing"
+                    "node \(n.nodeId)'s certificate carries \(CertificateInfo.unsoundKey)"
                 )
             }
             guard cert.isIssued(by: ca), cert.role == .node, cert.commonName == n.nodeId, cert.org == org else {
@@ -103,6 +103,9 @@ public struct OrgCard: Codable, Sendable, Equatable {
         }
         for i in issuers {
             let cert = try CertificateInfo(pem: i.certificate)
+            guard cert.hasSoundKey else {
+                throw ChainError(.badCertificate, "an issuer of the card carries \(CertificateInfo.unsoundKey)")
+            }
             guard cert.isCA, cert.isIssued(by: ca), cert.org == org else {
                 throw ChainError(.badCertificate, "an issuer of the card is not a CA certificate issued by \(org)'s CA")
             }

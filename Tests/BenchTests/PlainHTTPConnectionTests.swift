@@ -136,6 +136,19 @@ final class CannedServer: Sendable {
         #expect(server.accepted == 3)
     }
 
+    /// A kept connection the node closed between two requests (its idle timeout) is noticed before
+    /// the next request is written: that request goes out once, on a new connection.
+    @Test func aKeptConnectionTheNodeClosedIsOpenedAgain() throws {
+        let server = try CannedServer(answers: [[Self.accepted], [Self.accepted]])
+        let c = try connection(server)
+        #expect(try c.post("/a", body: []).status == 202)
+        // The server closes its side after its one answer.
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(try c.post("/b", body: []).status == 202)
+        #expect(server.accepted == 2)
+        #expect(server.received.count == 2)
+    }
+
     /// Hostile or broken answers fail the request with a stable code; none crashes or hangs.
     @Test(arguments: [
         ("HTTP/1.1 20 OK\r\n\r\n", "malformed"),

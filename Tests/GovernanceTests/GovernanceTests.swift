@@ -154,6 +154,26 @@ final class GovChain {
         #expect(try chain.block([fine]) == [nil])
     }
 
+    /// A genesis whose validator, or org CA, has a key of small order is refused when it is loaded.
+    @Test func aGenesisWithAKeyOfSmallOrderIsRefused() async throws {
+        let c = try Self.consortium()
+        try await withTemporaryDirectory { dir in
+            let url = dir.appendingPathComponent("genesis.json")
+            var weakValidator = c.genesis
+            weakValidator.validators[0].certificate = try WeakKeyCertificates.member(
+                key: WeakKeyCertificates.identityKey, org: "assoc", role: .node, name: weakValidator.validators[0].nodeId,
+                issuer: c.cas["assoc"]!)
+            try weakValidator.write(to: url)
+            #expect(errorCode { _ = try Genesis.load(from: url) } == "bad_genesis")
+            var weakCA = c.genesis
+            weakCA.orgs[1].caCertificate = try WeakKeyCertificates.selfSignedCA(org: weakCA.orgs[1].name)
+            try weakCA.write(to: url)
+            #expect(errorCode { _ = try Genesis.load(from: url) } == "bad_genesis")
+            try c.genesis.write(to: url)
+            #expect(errorCode { _ = try Genesis.load(from: url) } == "(no error)")
+        }
+    }
+
     @Test func nothingChangesBelowTheThresholdAfterExpiryOrForNonAdmins() throws {
         let c = try Self.consortium()
         let chain = try GovChain(c)

@@ -38,7 +38,7 @@ enum ConfigEditor {
         let ca = try CertificateInfo(pem: pem)
         guard ca.hasSoundKey else {
             throw refuse(
-                "the CA certificate of \(org) carries an Ed25519 key of small order or with a part of small order, under which signatures prove nothing"
+                "the CA certificate of \(org) carries \(CertificateInfo.unsoundKey)"
             )
         }
         guard ca.isCA, ca.isIssued(by: ca) else { throw refuse("the CA certificate of \(org) is not a self-signed CA") }
@@ -71,7 +71,7 @@ enum ConfigEditor {
         }
         guard cert.hasSoundKey else {
             throw refuse(
-                "the certificate of validator \(nodeId) carries an Ed25519 key of small order or with a part of small order, under which signatures prove nothing"
+                "the certificate of validator \(nodeId) carries \(CertificateInfo.unsoundKey)"
             )
         }
         guard !config.isRevoked(cert.fingerprint) else { throw refuse("the certificate of validator \(nodeId) is revoked") }

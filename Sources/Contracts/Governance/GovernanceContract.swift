@@ -222,7 +222,7 @@ public struct GovernanceContract: Contract {
         guard cert.hasSoundKey else {
             throw ChainError(
                 .changeNotApplicable,
-                "the issuer's certificate carries an Ed25519 key of small order or with a part of small order, under which signatures prove nothing"
+                "the issuer's certificate carries \(CertificateInfo.unsoundKey)"
             )
         }
         let roots = config.orgs[i].roots.compactMap { try? CertificateInfo(pem: $0) }
