@@ -100,4 +100,21 @@ import Testing
         let late = try #require(result.blocks.first { $0.timestamp >= 2_000 && !$0.payload.isEmpty })
         #expect(late.timestamp <= 2_001, "proposed at \(late.timestamp)")
     }
+
+    /// A transaction arriving just after a block, while the next leader defers its empty proposal:
+    /// the wakeup turns the empty deferral into batching, so the block goes at the interval after
+    /// its parent, not at once and not at the end of the empty deferral.
+    @Test func aWakeupSoonAfterABlockWaitsForTheIntervalNotTheEmptyDeferral() throws {
+        // Without transactions: empty blocks every ~500 ms; pick one well into the run.
+        let quiet = try run(intervalMs: 50, emptyDelayMs: 500, until: 5_000) { _ in [] }
+        let parent = try #require(quiet.blocks.first { $0.timestamp >= 2_500 })
+        let arrival = parent.timestamp + 10
+        let result = try run(intervalMs: 50, emptyDelayMs: 500, arrivals: [arrival], until: 5_000) { now in
+            now >= arrival ? Array("tx".utf8) : []
+        }
+        let first = try #require(result.blocks.first { !$0.payload.isEmpty })
+        #expect(first.parentID == parent.id, "the transaction's block extends the block before it")
+        #expect(first.timestamp == parent.timestamp + 50, "proposed at \(first.timestamp), parent at \(parent.timestamp)")
+        #expect(result.delays.contains(40), "\(result.delays)")
+    }
 }

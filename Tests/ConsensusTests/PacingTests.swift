@@ -38,4 +38,22 @@ import Testing
             #expect(report.transactionLatencies.count == 3, "\(report)")
         }
     }
+
+    /// Batching under load and pacing together, with a validator down: transactions still commit
+    /// (the wait is bounded by the interval and half the round timeout, and a silent leader's round
+    /// times out as before).
+    @Test func batchingKeepsLivenessWithAValidatorDown() {
+        for seed: UInt64 in 0..<5 {
+            var s = Scenario(name: "idle-batching")
+            s.delay = 5...40
+            s.byzantine = [2: .silent]
+            s.emptyProposalDelayMs = 250
+            s.minBlockIntervalMs = 50
+            s.transactions = [3_000, 3_010, 3_020, 6_100, 9_250]
+            s.healAt = 10_000
+            let report = Simulation(seed: seed, scenario: s).run()
+            #expect(report.passed, "\(report)")
+            #expect(report.transactionLatencies.count == 5, "\(report)")
+        }
+    }
 }

@@ -33,6 +33,29 @@ let chunkCount = 20
         #expect(report.passed, "\(report)")
     }
 
+    /// Half the seeds of every family but twins run with batching under load (ten seeds in a row
+    /// without it would mean the draw broke), and a batched run makes blocks no faster than its
+    /// interval allows.
+    @Test func theSeedsRunWithBatching() {
+        let batched = (0..<UInt64(seedCount)).filter { Scenario.random(seed: $0).minBlockIntervalMs > 0 }
+        #expect(batched.count > seedCount / 3, "\(batched.count) of \(seedCount)")
+        for interval in [250, 1_000] {
+            var s = Scenario(name: "happy")
+            s.minBlockIntervalMs = interval
+            s.commitsAfterHeal = 10
+            let report = Simulation(seed: 1, scenario: s).run()
+            #expect(report.passed, "\(report)")
+            // Capped at half the 600 ms round timeout.
+            let spacing = min(interval, s.baseTimeoutMs / 2)
+            #expect(
+                (report.heights["v0"] ?? 0) <= UInt64(report.endTime / spacing + 3),
+                "\(report.heights) in \(report.endTime) ms")
+        }
+        let unbatched = Simulation(seed: 1, scenario: Scenario(name: "happy")).run()
+        #expect(
+            (unbatched.heights["v0"] ?? 0) > UInt64(unbatched.endTime / 100), "\(unbatched.heights) in \(unbatched.endTime) ms")
+    }
+
     @Test func aSeedReplaysExactly() {
         for seed: UInt64 in [3, 17, 40, 1234] {
             let a = Simulation(seed: seed).run()

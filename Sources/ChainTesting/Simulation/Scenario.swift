@@ -135,6 +135,10 @@ public struct Scenario: Sendable, CustomStringConvertible {
     public var emptyProposalDelayMs = 0
     /// `ConsensusConfig.reputationWindow` of every replica (0: plain round-robin leaders).
     public var reputationWindow = ConsensusConfig().reputationWindow
+    /// `ConsensusConfig.minBlockIntervalMs` of every replica (0: batching off). With it, blocks
+    /// carry the simulated time as their timestamp (otherwise 0), and a payload of three or more
+    /// scenario transactions counts as full (`PayloadHooks.isFull`).
+    public var minBlockIntervalMs = 0
 
     /// A scenario named `name` with defaults.
     public init(name: String) { self.name = name }
@@ -162,6 +166,7 @@ public struct Scenario: Sendable, CustomStringConvertible {
         if !crashes.isEmpty { parts.append("crashes=\(crashes.map { "\($0.node)@\($0.at)-\($0.restart)" })") }
         if !reconfigurations.isEmpty { parts.append("reconfigurations=\(reconfigurations.map { "\($0.validators)@\($0.at)" })") }
         if crashBetweenActions > 0 { parts.append("crashBetweenActions=\(crashBetweenActions)") }
+        if minBlockIntervalMs > 0 { parts.append("batching=\(minBlockIntervalMs)ms") }
         parts.append("heal@\(healAt)")
         return parts.joined(separator: " ")
     }
@@ -173,11 +178,21 @@ public struct Scenario: Sendable, CustomStringConvertible {
     ]
 
     /// A scenario derived entirely from `seed`.
+    /// Every family but twins runs with batching under load (`minBlockIntervalMs`) for half the
+    /// seeds: an interval below, near and above half the round timeout (where it is capped). Drawn
+    /// from a generator of its own, so that the rest of a seed's scenario is what it was before.
     public static func random(seed: UInt64) -> Scenario {
-        var rng = SeededGenerator(seed: seed ^ 0x5EED)
         let family = families[Int(seed % UInt64(families.count))]
         if family == "twins" { return twins(seed: seed) }
-        if family == "reconfiguration" { return reconfiguration(seed: seed) }
+        var s = family == "reconfiguration" ? reconfiguration(seed: seed) : faulty(seed: seed, family: family)
+        var batching = SeededGenerator(seed: seed ^ 0xBA7C)
+        if batching.chance(0.5) { s.minBlockIntervalMs = [10, 50, 250, 1_000].randomElement(using: &batching)! }
+        return s
+    }
+
+    /// A scenario of one of the fault families (not twins, not reconfiguration).
+    static func faulty(seed: UInt64, family: String) -> Scenario {
+        var rng = SeededGenerator(seed: seed ^ 0x5EED)
         var s = Scenario(name: family)
         s.validators = rng.chance(0.2) ? 7 : 4
         let n = s.validators

@@ -117,6 +117,8 @@ public final class Simulation {
     var tcTimes: [Int] = []
     var queue = EventQueue<Event>()
     var now = 0
+    /// `now`, for the hooks (which must be `Sendable`).
+    let clock = SimClock()
     var messages = 0
     var processed = 0
 
@@ -176,6 +178,7 @@ public final class Simulation {
         c.baseTimeoutMs = scenario.baseTimeoutMs
         c.emptyProposalDelayMs = scenario.emptyProposalDelayMs
         c.reputationWindow = scenario.reputationWindow
+        c.minBlockIntervalMs = scenario.minBlockIntervalMs
         config = c
         let count = scenario.nodes
         payloadExtra = (0..<count).map { _ in PayloadExtra() }
@@ -215,9 +218,15 @@ public final class Simulation {
         let extra = payloadExtra[i]
         let marker = Array("|".utf8)
         let idle = !scenario.transactions.isEmpty
+        // Block timestamps are the simulated time when batching is on (it waits on them), and 0
+        // otherwise (as every seed before batching ran).
+        let clock = self.clock
+        let batching = scenario.minBlockIntervalMs > 0
         let hooks = PayloadHooks(
-            make: { round, _ in Array("\(me)/\(round)".utf8) + extra.bytes.withLock { $0 } }, now: { 0 },
-            isEmpty: { payload in idle && !payload.contains(marker[0]) })
+            make: { round, _ in Array("\(me)/\(round)".utf8) + extra.bytes.withLock { $0 } },
+            now: { batching ? clock.ms.withLock { $0 } : 0 },
+            isEmpty: { payload in idle && !payload.contains(marker[0]) },
+            isFull: { payload in batching && Simulation.transactions(in: payload).count >= 3 })
         let c = crypto(i)
         return EpochManager(
             current: diskEpoch[i], ended: diskEnded[i], makeCrypto: { _ in c }, config: config, hooks: hooks, safety: disk[i],
@@ -246,6 +255,7 @@ public final class Simulation {
             if !healed, time >= scenario.healAt { heal() }
             if time > deadline { break }
             now = time
+            clock.ms.withLock { $0 = Int64(time) }
             processed += 1
             if processed > eventBudget {
                 violations.append("event budget of \(eventBudget) exhausted at t=\(now)")
@@ -959,6 +969,11 @@ public final class Simulation {
 /// What a node's leader adds to its next payload, shared with its payload hook.
 final class PayloadExtra: Sendable {
     let bytes = Mutex<[UInt8]>([])
+}
+
+/// The simulated time, for the replicas' `PayloadHooks.now`.
+final class SimClock: Sendable {
+    let ms = Mutex<Int64>(0)
 }
 
 extension Array where Element: Equatable {
