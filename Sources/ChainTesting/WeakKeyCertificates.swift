@@ -34,7 +34,7 @@ public enum WeakKeyCertificates {
     /// An end-entity certificate of `key` (raw Ed25519) with O=`org`, OU=`role`, CN=`name`, issued
     /// by `issuer`: signed by its private key, or, without one, with the forged signature.
     public static func member(
-        key: [UInt8], org: String, role: Role, name: String, issuer: CertificateAuthority?, issuerOrg: String? = nil
+        key: [UInt8], org: String, role: Role, name: String, issuer: CertificateAuthority?
     ) throws -> String {
         let subject = try DistinguishedName {
             OrganizationName(org)
@@ -42,8 +42,8 @@ public enum WeakKeyCertificates {
             CommonName(name)
         }
         let issuerName = try DistinguishedName {
-            OrganizationName(issuerOrg ?? org)
-            CommonName("\(issuerOrg ?? org) CA")
+            OrganizationName(org)
+            CommonName("\(org) CA")
         }
         let extensions = try Certificate.Extensions {
             Critical(BasicConstraints.notCertificateAuthority)

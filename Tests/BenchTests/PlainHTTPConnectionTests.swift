@@ -1,4 +1,5 @@
 import ChainCore
+import ChainTesting
 import Foundation
 import Synchronization
 import Testing
@@ -205,17 +206,5 @@ final class CannedServer: Sendable {
         let c = try PlainHTTPConnection(url: URL(string: "http://127.0.0.1:1")!)
         #expect(errorCode { _ = try c.post("/", body: []) } == "upstream_unavailable")
         #expect(errorCode { _ = try PlainHTTPConnection(url: URL(string: "https://127.0.0.1:8443")!) } == "bad_config")
-    }
-}
-
-/// The error code `body` throws, or "" when it does not throw.
-func errorCode(_ body: () throws -> Void) -> String {
-    do {
-        try body()
-        return ""
-    } catch let e as ChainError {
-        return e.code.rawValue
-    } catch {
-        return "\(error)"
     }
 }

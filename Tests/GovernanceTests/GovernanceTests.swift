@@ -3,11 +3,12 @@ import ChainTesting
 import EvidenceContract
 import Execution
 import Foundation
-import GovernanceContract
 import Identity
 import Node
 import Storage
 import Testing
+
+@testable import GovernanceContract
 
 /// A chain executed block by block in memory, with the governance contract and the per-block
 /// configuration check, as a node runs them.
@@ -140,6 +141,15 @@ final class GovChain {
         #expect(try chain.block([addOrg]) == ["change_not_applicable"])
         let addCA = try chain.propose(admin, [.addCA(org: "assoc", caCertificate: forged)])
         #expect(try chain.block([addCA]) == ["change_not_applicable"])
+        // Refused for its key, said so (not only as "not a self-signed CA", which the issuer check
+        // alone would give).
+        let config = try chain.config
+        do throws(ChainError) {
+            _ = try ConfigEditor.checkRoot(forged, org: "farm9", config: config, at: Int64(Date().timeIntervalSince1970 * 1000))
+            Issue.record("the forged CA was taken")
+        } catch {
+            #expect(error.message.contains(CertificateInfo.unsoundKey), "\(error.message)")
+        }
         let node = try WeakKeyCertificates.member(
             key: WeakKeyCertificates.identityKey, org: "assoc", role: .node, name: "node9", issuer: c.cas["assoc"]!)
         let addValidator = try chain.propose(
