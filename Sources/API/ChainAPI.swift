@@ -77,14 +77,23 @@ public struct ChainAPI: Sendable {
         host: String, port: Int, limits: ServerLimits = ServerLimits(), tls: TLSConfiguration? = nil, logger: Logger
     ) throws -> some ApplicationProtocol {
         let stream = SyncRoutes(api: api)
+        let submissions = SubmissionStream(api: api)
         let idle = TimeAmount.milliseconds(Int64(limits.idleTimeout.components.seconds * 1000))
-        // HTTP/1 with a WebSocket upgrade for /v1/stream only (SyncRoutes), malformed requests
-        // answered and closed, idle connections closed, the number of connections bounded.
+        // HTTP/1 with a WebSocket upgrade for /v1/stream (SyncRoutes) and /v1/txs/stream
+        // (SubmissionStream) only, malformed requests answered and closed, idle connections
+        // closed, the number of connections bounded. A WebSocket frame may be as large as a
+        // submission (a larger one closes its connection).
+        let ws = WebSocketServerConfiguration(maxFrameSize: submissions.maxMessageBytes)
         let plain = HTTPServerBuilder { responder in
             GuardedChildChannel(
                 inner: HTTP1WebSocketUpgradeChannel(
-                    responder: responder, configuration: .init(http1: .init(idleTimeout: idle))
+                    responder: responder, configuration: .init(http1: .init(idleTimeout: idle), ws: ws)
                 ) { head, _, _ in
+                    if SubmissionStream.isStream(head.path) {
+                        return .upgrade([:]) { inbound, outbound, _ in
+                            try await submissions.serve(inbound: inbound, outbound: outbound, idle: limits.idleTimeout)
+                        }
+                    }
                     guard SyncRoutes.isStream(head.path) else { return .dontUpgrade }
                     let from = SyncRoutes.streamStart(query: head.path ?? "")
                     return .upgrade([:]) { inbound, outbound, _ in

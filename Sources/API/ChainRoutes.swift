@@ -56,7 +56,8 @@ struct ChainRoutes: Sendable {
             .object([
                 "chainId": .string(node.chainId), "suite": .string(node.genesis.suite.rawValue),
                 "nodeId": .string(node.config.nodeId), "mode": .string(mode),
-                "consensus": consensusJSON, "sync": syncJSON, "features": .array([.string("stream")]),
+                "consensus": consensusJSON, "sync": syncJSON,
+                "features": .array([.string("stream"), .string("submission-stream")]),
                 "height": .int(Int64(tip?.height ?? 0)), "lastBlockHash": .string((tip?.hash ?? .zero).hex),
                 "lastBlockTime": .int(tip?.timestamp ?? 0), "lastCommitAt": .int(tip?.timestamp ?? 0),
                 "genesisHash": .string(node.genesisHash.hex),

@@ -115,6 +115,22 @@ import Testing
         }
     }
 
+    /// A submission stream (`GET /v1/txs/stream`) that sends nothing is closed after the idle
+    /// timeout (2 s here; the close handshake then waits at most 15 s for the client's answer),
+    /// as an idle HTTP connection is: a stream holds no connection forever.
+    @Test func anIdleSubmissionStreamIsClosed() async throws {
+        try await Self.withNode { port, _ in
+            let start = ContinuousClock.now
+            let handshake =
+                "GET /v1/txs/stream HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            let (reply, closed) = await Self.exchange(port: port, Array(handshake.utf8), timeout: 40)
+            #expect(reply.hasPrefix("HTTP/1.1 101"), "\(reply.prefix(120))")
+            #expect(closed)
+            #expect(ContinuousClock.now - start < .seconds(25))
+        }
+    }
+
     @Test func aHugeBatchIsRefusedBeforeItIsRead() async throws {
         try await Self.withNode { port, node in
             let rssBefore = Self.rssMiB(node.pid)

@@ -1003,6 +1003,125 @@ def test_websocket_stream_sends_each_committed_block(solo: NodeProcess) -> None:
     sock.close()
 
 
+def _ws_open(node: NodeProcess, path: str) -> socket.socket:
+    """A WebSocket to `path` on `node`, its handshake checked."""
+    sock = socket.create_connection(("127.0.0.1", node.port), timeout=30)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        (
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+    assert f"sec-websocket-accept: {accept}".lower() in head.decode().lower()
+    return sock
+
+
+def _ws_send(sock: socket.socket, payload: bytes, opcode: int = 0x1, fin: bool = True) -> None:
+    """One masked client frame (RFC 6455 § 5.3)."""
+    head = bytes([(0x80 if fin else 0) | opcode])
+    n = len(payload)
+    if n < 126:
+        head += bytes([0x80 | n])
+    elif n <= 0xFFFF:
+        head += bytes([0x80 | 126]) + struct.pack(">H", n)
+    else:
+        head += bytes([0x80 | 127]) + struct.pack(">Q", n)
+    mask = os.urandom(4)
+    sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+
+def _ws_next(sock: socket.socket) -> tuple:
+    """The next frame a server sent: (opcode, payload)."""
+
+    def need(n: int) -> bytes:
+        out = b""
+        while len(out) < n:
+            chunk = sock.recv(n - len(out))
+            if not chunk:
+                raise ConnectionError("closed")
+            out += chunk
+        return out
+
+    b0, b1 = need(2)
+    length = b1 & 0x7F
+    if length == 126:
+        length = struct.unpack(">H", need(2))[0]
+    elif length == 127:
+        length = struct.unpack(">Q", need(8))[0]
+    return b0 & 0x0F, need(length)
+
+
+@needs_binary
+def test_submission_stream_takes_transactions_and_answers_each_in_order(solo: NodeProcess) -> None:
+    """GET /v1/txs/stream: one message per envelope (text or binary, pipelined), one answer each in
+    order; a bad envelope gets its error and the stream goes on; the transactions commit."""
+    api = solo.api
+    chain = api.status()["chainId"]
+    ident = xc.Identity.load(str(solo.directory / "identities" / "org0-admin"))
+    txs = [ident.transaction(chain, "evidence", "put", evidence_args(f"ws-{i}")) for i in range(5)]
+    sock = _ws_open(solo, "/v1/txs/stream")
+    bodies = [json.dumps(tx.envelope()).encode() for tx in txs]
+    # Pipelined: all five (one as a binary message, one in two fragments) and two bad ones before
+    # any answer is read.
+    _ws_send(sock, bodies[0])
+    _ws_send(sock, bodies[1], opcode=0x2)
+    _ws_send(sock, b"{not json")
+    _ws_send(sock, bodies[2][:40], fin=False)
+    _ws_send(sock, bodies[2][40:], opcode=0x0)
+    tampered = dict(txs[3].envelope())
+    raw = bytearray(base64.b64decode(tampered["signature"]))
+    raw[5] ^= 0x01
+    tampered["signature"] = base64.b64encode(bytes(raw)).decode()
+    _ws_send(sock, json.dumps(tampered).encode())
+    _ws_send(sock, bodies[3])
+    _ws_send(sock, bodies[4])
+    _ws_send(sock, bodies[0])
+    answers = []
+    while len(answers) < 8:
+        opcode, payload = _ws_next(sock)
+        if opcode == 0x1:
+            answers.append(json.loads(payload))
+    assert answers[0] == {"txid": txs[0].txid, "status": "accepted"}
+    assert answers[1] == {"txid": txs[1].txid, "status": "accepted"}
+    assert answers[2]["error"]["code"] == "malformed_json" and "txid" not in answers[2]
+    assert answers[3] == {"txid": txs[2].txid, "status": "accepted"}
+    assert answers[4]["error"]["code"] == "bad_signature"
+    assert answers[5]["status"] == "accepted" and answers[6]["status"] == "accepted"
+    assert answers[7]["txid"] == txs[0].txid and answers[7]["error"]["code"] == "duplicate_tx"
+    sock.close()
+    deadline = time.monotonic() + 30
+    for tx in txs:
+        while api.transaction(tx.txid).get("status") != "committed":
+            assert time.monotonic() < deadline, f"{tx.txid} never committed"
+            time.sleep(0.2)
+
+
+@needs_binary
+def test_submission_stream_bounds_a_message_and_refuses_other_paths(solo: NodeProcess) -> None:
+    """A message larger than POST /v1/txs takes closes the stream (1009); a WebSocket elsewhere
+    under /v1/txs is not opened; the node goes on serving."""
+    sock = _ws_open(solo, "/v1/txs/stream")
+    _ws_send(sock, b"x" * (2 * 128 * 1024 + 64 * 1024 + 1))
+    opcode, payload = _ws_next(sock)
+    assert opcode == 0x8 and struct.unpack(">H", payload[:2])[0] == 1009
+    sock.close()
+    sock = socket.create_connection(("127.0.0.1", solo.port), timeout=30)
+    sock.sendall(
+        b"GET /v1/txs/streams HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    head = sock.recv(4096)
+    assert not head.startswith(b"HTTP/1.1 101"), head
+    sock.close()
+    assert solo.api.status()["height"] >= 0
+
+
 # ---------------------------------------------------------------------------------------------
 # sm2 chains (SM2 signatures, SM3 hashes) through gmalg: docs/transactions.md §10, the standards'
 # examples, hostile signatures, and a real four-validator SM2 devnet
