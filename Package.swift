@@ -221,6 +221,7 @@ let package = Package(
             name: "Bench",
             dependencies: [
                 "ChainCore", "Identity", "Node", "CrabTraceContract", "ChainClient", "Launcher", "Execution", "ContractModules",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -340,7 +341,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BenchTests",
-            dependencies: ["Bench", "ChainCore"],
+            dependencies: ["Bench", "ChainCore", "ChainTesting", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

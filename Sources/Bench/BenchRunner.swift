@@ -43,6 +43,9 @@ public struct BenchSettings: Sendable {
     public var workload: BenchWorkload
     /// Transactions per request (more than 1 uses `POST /v1/txs/batch`).
     public var batch: Int
+    /// Submit over the nodes' WebSocket submission stream (`GET /v1/txs/stream`), one message
+    /// per transaction, instead of one HTTP request each (http:// nodes, `batch` 1).
+    public var stream = false
     /// Transactions to pre-sign (default: rate × duration, or 4,000/s × duration at max).
     public var count: Int?
     /// Directory of the fresh network (default: a temporary one, removed afterwards).
@@ -85,6 +88,7 @@ public struct BenchSettings: Sendable {
             "nodes": .int(Int64(targets?.count ?? nodes)), "clients": .int(Int64(clients)),
             "rate": .string(perSecond.map(String.init) ?? "max"), "durationSeconds": .int(Int64(duration)),
             "workload": .string(workload.rawValue), "batch": .int(Int64(batch)), "suite": .string(suite.rawValue),
+            "stream": .bool(stream),
             "target": targets.map { .string($0.map(\.absoluteString).joined(separator: ",")) } ?? .null,
             "mempool": mempool.map { .int(Int64($0)) } ?? .null, "nodeSettings": .object(nodeSettings),
         ])
@@ -239,6 +243,7 @@ public enum BenchRunner {
         // (`PlainHTTPConnection`: a fraction of AsyncHTTPClient's CPU, which the nodes under test
         // share); HTTPS targets get AsyncHTTPClient.
         let plain = urls.allSatisfy { $0.scheme == "http" }
+        if s.stream, !plain { throw ChainError(.badConfig, "--stream needs http:// nodes") }
         let (outcome, t0) = try await ConnectionPool.with(connections: (plain ? 0 : s.clients) + 4) { pool in
             let watcherClient = try ChainClient(urls[0], pool: pool)
             let clients = plain ? [] : try (0..<s.clients).map { try ChainClient(urls[$0 % urls.count], pool: pool) }
@@ -257,9 +262,13 @@ public enum BenchRunner {
                 if plain {
                     for k in 0..<s.clients {
                         let url = urls[k % urls.count]
+                        let stream = s.stream
                         group.addTask {
                             try await Self.onThread(name: "bench-client-\(k)") {
-                                try Self.client(try PlainHTTPConnection(url: url), plan: plan)
+                                if stream {
+                                    return try Self.client(try PlainWebSocket(url: url, path: "/v1/txs/stream"), plan: plan)
+                                }
+                                return try Self.client(try PlainHTTPConnection(url: url), plan: plan)
                             }
                         }
                     }
@@ -328,6 +337,39 @@ public enum BenchRunner {
                 let sent = ContinuousClock.now
                 let reply = try connection.post(plan.path, body: request.body)
                 guard let done = plan.outcome(reply.status, reply.body, request, sent: sent, answered: .now) else {
+                    sleep(until: .now + .milliseconds(50))
+                    continue
+                }
+                out += done
+                break
+            }
+        }
+        return out
+    }
+
+    /// The same over a node's submission stream (`--stream`): one message per transaction, its
+    /// answer read before the next is sent. A refusal for lack of room (`mempool_full`) is what a
+    /// 503 is over HTTP; a connection the node closed is opened again.
+    static func client(_ socket: PlainWebSocket, plan: ClientPlan) throws -> [Submission] {
+        var out: [Submission] = []
+        while let request = try plan.next() {
+            if let due = request.due { sleep(until: due) }
+            while true {
+                if !socket.connection.isConnected { try socket.open() }
+                let sent = ContinuousClock.now
+                let answer: [UInt8]
+                do {
+                    try socket.send(text: request.body)
+                    answer = try socket.receive()
+                } catch {
+                    socket.close()
+                    throw error
+                }
+                let json = try? JSONParser().parse(answer)
+                let code = json?["error"]?["code"]?.stringValue
+                let status =
+                    json?["status"]?.stringValue == "accepted" ? 202 : code == "mempool_full" ? 503 : code == nil ? 502 : 400
+                guard let done = plan.outcome(status, answer, request, sent: sent, answered: .now) else {
                     sleep(until: .now + .milliseconds(50))
                     continue
                 }

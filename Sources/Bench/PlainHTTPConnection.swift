@@ -43,6 +43,9 @@ final class PlainHTTPConnection {
 
     deinit { close() }
 
+    /// Whether a socket is open.
+    var isConnected: Bool { fd >= 0 }
+
     /// Closes the socket (the next request opens another).
     func close() {
         if fd >= 0 { _ = Glibc.close(fd) }
@@ -70,7 +73,7 @@ final class PlainHTTPConnection {
         }
     }
 
-    private func open() throws(ChainError) {
+    func open() throws(ChainError) {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -111,7 +114,7 @@ final class PlainHTTPConnection {
         return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
     }
 
-    private func write(_ bytes: [UInt8]) throws(ChainError) {
+    func write(_ bytes: [UInt8]) throws(ChainError) {
         var sent = 0
         while sent < bytes.count {
             // MSG_NOSIGNAL: a node that closed the connection is an error here, not SIGPIPE.
@@ -170,14 +173,14 @@ final class PlainHTTPConnection {
     }
 
     /// The next line as text, consumed with its CRLF.
-    private func takeLine(limit: Int) throws(ChainError) -> String {
+    func takeLine(limit: Int) throws(ChainError) -> String {
         let r = try line(limit: limit)
         consumed = r.upperBound + 2
         return String(decoding: buffer[r], as: UTF8.self)
     }
 
     /// Exactly `count` bytes.
-    private func take(_ count: Int) throws(ChainError) -> ArraySlice<UInt8> {
+    func take(_ count: Int) throws(ChainError) -> ArraySlice<UInt8> {
         while buffer.count - consumed < count {
             guard try fill() else { throw ChainError(.upstreamUnavailable, "\(host):\(port) closed the connection mid-body") }
         }

@@ -31,6 +31,10 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Workload: \(BenchWorkload.allCases.map(\.rawValue).joined(separator: ", ")).") var workload: BenchWorkload =
         .evidence
     @Option(help: "Transactions per HTTP request (more than 1 uses POST /v1/txs/batch).") var batch: Int = 1
+    @Flag(
+        help:
+            "Submit over the nodes' submission stream (WebSocket GET /v1/txs/stream, one message per transaction) instead of one HTTP request per transaction; http:// nodes only, --batch 1."
+    ) var stream = false
     @Option(help: "Transactions to pre-sign (default: rate × duration, or 4,000/s × duration at max).") var count: Int?
     @Option(help: "Write the result as JSON to this file.") var json: String?
     @Option(help: "Directory of the fresh network (default: a temporary one, removed afterwards).") var dir: String?
@@ -58,6 +62,10 @@ struct BenchCommand: AsyncParsableCommand {
         guard (1...1000).contains(batch) else { throw ValidationError("--batch must be 1–1000") }
         guard rate == "max" || (Int(rate).map { $0 > 0 } ?? false) else { throw ValidationError("--rate must be max or N > 0") }
         if target != nil, identity == nil { throw ValidationError("--target needs --identity") }
+        if stream, batch != 1 { throw ValidationError("--stream sends one transaction per message: --batch must be 1") }
+        if stream, let target, target.split(separator: ",").contains(where: { !$0.hasPrefix("http://") }) {
+            throw ValidationError("--stream needs http:// targets")
+        }
         if let mempool, !(100...1_000_000).contains(mempool) { throw ValidationError("--mempool must be 100–1,000,000") }
         guard (0...86_400).contains(restampAfter) else { throw ValidationError("--restamp-after must be 0–86,400 s") }
         if let idle, !(1...BenchRunner.maxIdle).contains(idle) {
@@ -78,6 +86,7 @@ struct BenchCommand: AsyncParsableCommand {
             perSecond: Int(rate), duration: duration, workload: workload, batch: batch, count: count,
             dir: dir.map { URL(fileURLWithPath: $0) }, basePort: basePort, suite: suite, mempool: mempool)
         settings.restampAfter = .seconds(restampAfter)
+        settings.stream = stream
         for item in set {
             guard let eq = item.firstIndex(of: "="),
                 let value = try? JSONParser().parse(Array(item[item.index(after: eq)...].utf8))
