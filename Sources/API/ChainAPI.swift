@@ -81,23 +81,25 @@ public struct ChainAPI: Sendable {
         let idle = TimeAmount.milliseconds(Int64(limits.idleTimeout.components.seconds * 1000))
         // HTTP/1 with a WebSocket upgrade for /v1/stream (SyncRoutes) and /v1/txs/stream
         // (SubmissionStream) only, malformed requests answered and closed, idle connections
-        // closed, the number of connections bounded. A WebSocket frame may be as large as a
-        // submission (a larger one closes its connection).
-        let ws = WebSocketServerConfiguration(maxFrameSize: submissions.maxMessageBytes)
+        // closed, the number of connections bounded. A WebSocket frame is at most 64 KiB (a larger
+        // one closes its connection; a submission may come in several).
+        let ws = WebSocketServerConfiguration(maxFrameSize: SubmissionStream.maxFrameBytes)
         let plain = HTTPServerBuilder { responder in
             GuardedChildChannel(
                 inner: HTTP1WebSocketUpgradeChannel(
                     responder: responder, configuration: .init(http1: .init(idleTimeout: idle), ws: ws)
-                ) { head, _, _ in
+                ) { head, channel, _ in
                     if SubmissionStream.isStream(head.path) {
                         return .upgrade([:]) { inbound, outbound, _ in
-                            try await submissions.serve(inbound: inbound, outbound: outbound, idle: limits.idleTimeout)
+                            try await submissions.serve(
+                                inbound: inbound, outbound: outbound, channel: channel, idle: limits.idleTimeout)
                         }
                     }
                     guard SyncRoutes.isStream(head.path) else { return .dontUpgrade }
                     let from = SyncRoutes.streamStart(query: head.path ?? "")
                     return .upgrade([:]) { inbound, outbound, _ in
-                        try await stream.stream(from: from, inbound: inbound, outbound: outbound)
+                        try await stream.stream(
+                            from: from, inbound: inbound, outbound: outbound, channel: channel, idle: limits.idleTimeout)
                     }
                 }, firstRequestTimeout: idle)
         }

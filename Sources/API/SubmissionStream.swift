@@ -15,13 +15,13 @@ import Synchronization
 /// before it reads the answers; the node reads the next message only after answering the one
 /// before, so a client that does not read is slowed by TCP, not buffered for.
 ///
-/// It exists for throughput: a transaction over HTTP/1.1 costs its node a request's parsing,
-/// routing, middleware and answer, about as much as verifying it (`docs/performance.md`); here it
-/// costs a WebSocket frame. The same limits hold: a message is at most what `POST /v1/txs` reads
-/// (a larger one closes the connection, 1009), the connection counts against the server's
-/// connection limit, and one that sends nothing (or does not read its answers) for the idle
-/// timeout is closed. There is no waiting for the commit here (`?wait=commit` of `POST /v1/txs`,
-/// or the block stream `GET /v1/stream`).
+/// It exists for throughput: one connection carries many submissions, each answered on its own,
+/// without a request's parsing, routing and middleware each (`docs/performance.md`, fifteenth
+/// pass). Limits: a frame is at most 64 KiB and a message at most what `POST /v1/txs` reads
+/// (past either the connection is closed, 1009); the connection counts against the server's
+/// connection limit; one on which the node has waited for the client — its next message, or the
+/// reading of an answer — for the idle timeout is closed (`StallWatch`). There is no waiting for
+/// the commit here (`?wait=commit` of `POST /v1/txs`, or the block stream `GET /v1/stream`).
 struct SubmissionStream: Sendable {
     let api: APIContext
     var node: ChainNode { api.node }
@@ -34,30 +34,32 @@ struct SubmissionStream: Sendable {
         target?.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) == path
     }
 
+    /// Most bytes of one WebSocket frame, on this stream and on `/v1/stream`: a larger message
+    /// comes in fragments (a frame is buffered whole, a few per connection, before it is read).
+    static let maxFrameBytes = 64 * 1024
+
     /// Most bytes of one message: what `POST /v1/txs` reads.
     var maxMessageBytes: Int { node.config.maxBodyBytes * 2 + 64 * 1024 }
 
-    /// Serves one connection until the client closes it, breaks the protocol, or is idle for `idle`.
-    func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, idle: Duration) async throws {
-        let idleMs = Int64(idle.components.seconds * 1000 + idle.components.attoseconds / 1_000_000_000_000_000)
-        let lastActive = LastActive()
+    /// Serves one connection until the client closes it, breaks the protocol, or keeps the node
+    /// waiting for `idle`: sends nothing while the node waits for a message, or reads nothing
+    /// while an answer waits to be written. Then the connection is closed (not only the stream
+    /// ended: a client that does not read would hold a close frame back too).
+    func serve(
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel, idle: Duration
+    ) async throws {
+        let watch = StallWatch(clientsTurn: true)
         let limit = maxMessageBytes
         try await withThrowingTaskGroup(of: Void.self) { group in
-            // Closes a connection with nothing in flight for the idle timeout (a client that stopped
-            // sending, or one that stopped reading and holds an answer back).
-            group.addTask {
-                while true {
-                    let quiet = ChainNode.nowMillis() - lastActive.ms.load(ordering: .relaxed)
-                    if quiet >= idleMs { return }
-                    try await Task.sleep(for: .milliseconds(idleMs - quiet))
-                }
-            }
+            group.addTask { try await watch.watch(channel, limit: idle) }
             group.addTask {
                 for try await message in inbound.messages(maxSize: limit) {
-                    lastActive.ms.store(ChainNode.nowMillis(), ordering: .relaxed)
+                    // Admission is the node's own time (an observer's forwarding has its own bounds).
+                    watch.nodesTurn()
                     let answer = await self.answer(message)
+                    watch.clientsTurn()
                     try await outbound.write(.text(answer))
-                    lastActive.ms.store(ChainNode.nowMillis(), ordering: .relaxed)
+                    watch.clientsTurn()
                 }
             }
             _ = try await group.next()
@@ -94,7 +96,30 @@ struct SubmissionStream: Sendable {
     }
 }
 
-/// When a submission stream last read or answered a message, ms.
-private final class LastActive: Sendable {
-    let ms = Atomic<Int64>(ChainNode.nowMillis())
+/// Whose turn it is on a WebSocket stream, and since when: a stream on which the client has had
+/// its turn (sending the next message, or reading what the node writes) for the idle timeout is
+/// closed (`watch`). The node's own time (admitting a transaction, waiting for the next block) never counts.
+final class StallWatch: Sendable {
+    /// When the client's turn began; nil during the node's.
+    private let since: Mutex<ContinuousClock.Instant?>
+
+    init(clientsTurn: Bool) { since = Mutex(clientsTurn ? ContinuousClock.now : nil) }
+
+    /// The client's turn begins now.
+    func clientsTurn() { since.withLock { $0 = .now } }
+
+    /// The node's turn.
+    func nodesTurn() { since.withLock { $0 = nil } }
+
+    /// Returns once the client has had its turn for `limit`, after closing `channel`.
+    func watch(_ channel: any Channel, limit: Duration) async throws {
+        while true {
+            let left = since.withLock { s in s.map { limit - (ContinuousClock.now - $0) } } ?? limit
+            if left <= .zero {
+                channel.close(promise: nil)
+                return
+            }
+            try await Task.sleep(for: left)
+        }
+    }
 }

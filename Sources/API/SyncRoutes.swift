@@ -90,22 +90,35 @@ struct SyncRoutes: Sendable {
         return nil
     }
 
-    func stream(from: UInt64?, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+    /// Serves the block feed until the client closes it, or leaves a block unread for `idle`
+    /// (then the connection is closed: a client that does not read would hold a close frame back
+    /// too). Waiting for the next block is the node's time, not the client's.
+    func stream(
+        from: UInt64?, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel,
+        idle: Duration
+    ) async throws {
         let store = node.store
         let tip = try store.tip()?.height ?? 0
         let start = from.map { max($0, tip >= Self.maxStreamReplay ? tip - Self.maxStreamReplay + 1 : 1) } ?? tip + 1
-        try await outbound.write(.text(JSONValue.object(["type": .string("hello"), "height": .int(Int64(tip))]).canonicalString))
+        let watch = StallWatch(clientsTurn: false)
+        func send(_ text: String) async throws {
+            watch.clientsTurn()
+            try await outbound.write(.text(text))
+            watch.nodesTurn()
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await watch.watch(channel, limit: idle) }
             // The client's side: read until it closes, then stop the sender.
             group.addTask {
                 for try await _ in inbound {}
             }
             group.addTask {
+                try await send(JSONValue.object(["type": .string("hello"), "height": .int(Int64(tip))]).canonicalString)
                 var next = start
                 while !Task.isCancelled {
                     while let block = try store.block(at: next) {
                         let message: JSONValue = .object(["type": .string("block"), "block": JSONViews.block(block)])
-                        try await outbound.write(.text(message.canonicalString))
+                        try await send(message.canonicalString)
                         next += 1
                     }
                     try await Task.sleep(for: .milliseconds(250))

@@ -131,6 +131,94 @@ import Testing
         }
     }
 
+    /// A client that floods a submission stream and never reads the answers: once an answer has
+    /// waited on it for the idle timeout, the node closes the connection (seen in review: the
+    /// stream ended, but its close frame queued behind the unread answers, so the connection and
+    /// its slot stayed for as long as the client kept its window shut).
+    @Test func aStreamWhoseClientDoesNotReadIsClosed() async throws {
+        try await Self.withNode { port, node in
+            let pid = node.pid
+            let closed = await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                    defer { close(fd) }
+                    var small: Int32 = 4096
+                    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+                    var addr = sockaddr_in()
+                    addr.sin_family = sa_family_t(AF_INET)
+                    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+                    addr.sin_port = UInt16(port).bigEndian
+                    let ok = withUnsafePointer(to: &addr) {
+                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                        }
+                    }
+                    guard ok == 0 else { return continuation.resume(returning: false) }
+                    var tv = timeval(tv_sec: 2, tv_usec: 0)
+                    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+                    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+                    let handshake = Array(
+                        ("GET /v1/txs/stream HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").utf8)
+                    _ = handshake.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                    var head: [UInt8] = []
+                    var byte: UInt8 = 0
+                    while !head.suffix(4).elementsEqual([13, 10, 13, 10]), recv(fd, &byte, 1, 0) == 1 { head.append(byte) }
+                    guard String(decoding: head, as: UTF8.self).hasPrefix("HTTP/1.1 101") else {
+                        return continuation.resume(returning: false)
+                    }
+                    // Masked one-byte messages ("x", each answered with an error of ~100 bytes)
+                    // until the node stops reading or 5 s pass; nothing is ever read.
+                    let frame: [UInt8] = [0x81, 0x81, 1, 2, 3, 4, UInt8(ascii: "x") ^ 1]
+                    let batch = Array([[UInt8]](repeating: frame, count: 1_000).joined())
+                    let start = ContinuousClock.now
+                    while ContinuousClock.now - start < .seconds(5) {
+                        let n = batch.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                        if n <= 0 { break }
+                    }
+                    var local = sockaddr_in()
+                    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+                    _ = withUnsafeMutablePointer(to: &local) {
+                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+                    }
+                    let clientPort = Int(UInt16(bigEndian: local.sin_port))
+                    for _ in 0..<150 {
+                        if !Self.holdsConnection(pid: pid, port: port, peerPort: clientPort) {
+                            return continuation.resume(returning: true)
+                        }
+                        usleep(100_000)
+                    }
+                    continuation.resume(returning: false)
+                }
+            }
+            #expect(closed, "the node still holds the stream of a client that does not read")
+            let status = try await node.client.fetch("/v1/status")
+            #expect(status.status == 200)
+        }
+    }
+
+    /// Whether process `pid` has a socket open for the TCP connection between its `port` and a
+    /// peer's `peerPort` on loopback (`/proc/net/tcp`'s inode among its descriptors).
+    static func holdsConnection(pid: Int32, port: Int, peerPort: Int) -> Bool {
+        guard let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return false }
+        let local = String(format: ":%04X", port)
+        let remote = String(format: ":%04X", peerPort)
+        var inodes: Set<String> = []
+        for line in table.split(separator: "\n").dropFirst() {
+            let f = line.split(separator: " ")
+            if f.count > 9, f[1].hasSuffix(local), f[2].hasSuffix(remote), f[9] != "0" { inodes.insert(String(f[9])) }
+        }
+        guard !inodes.isEmpty, let fds = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd") else {
+            return false
+        }
+        return fds.contains { fd in
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)") else {
+                return false
+            }
+            return inodes.contains { target == "socket:[\($0)]" }
+        }
+    }
+
     @Test func aHugeBatchIsRefusedBeforeItIsRead() async throws {
         try await Self.withNode { port, node in
             let rssBefore = Self.rssMiB(node.pid)
