@@ -349,12 +349,16 @@ public enum BenchRunner {
 
     /// The same over a node's submission stream (`--stream`): one message per transaction, its
     /// answer read before the next is sent. A refusal for lack of room (`mempool_full`) is what a
-    /// 503 is over HTTP; a connection the node closed is opened again.
+    /// 503 is over HTTP. A stream left quiet for 10 s (the node closes one it waits on for its idle
+    /// timeout, 30 s by default) is opened again before the next message, so a message is never
+    /// written to a stream the node is closing and never sent twice.
     static func client(_ socket: PlainWebSocket, plan: ClientPlan) throws -> [Submission] {
         var out: [Submission] = []
+        var lastAnswer = ContinuousClock.now
         while let request = try plan.next() {
             if let due = request.due { sleep(until: due) }
             while true {
+                if socket.connection.isConnected, ContinuousClock.now - lastAnswer > .seconds(10) { socket.close() }
                 if !socket.connection.isConnected { try socket.open() }
                 let sent = ContinuousClock.now
                 let answer: [UInt8]
@@ -365,6 +369,7 @@ public enum BenchRunner {
                     socket.close()
                     throw error
                 }
+                lastAnswer = .now
                 let json = try? JSONParser().parse(answer)
                 let code = json?["error"]?["code"]?.stringValue
                 let status =

@@ -123,6 +123,7 @@ final class PlainWebSocket {
                 guard inMessage else { throw ChainError(.malformed, "\(host):\(port) sent a continuation of no message") }
                 message += payload
             case 0x8:
+                guard payload.count != 1 else { throw ChainError(.malformed, "\(host):\(port) sent a close frame of one byte") }
                 let code = payload.count >= 2 ? Int(payload[0]) << 8 | Int(payload[1]) : 1005
                 let reason = payload.count > 2 ? String(decoding: payload[2...], as: UTF8.self) : ""
                 connection.close()

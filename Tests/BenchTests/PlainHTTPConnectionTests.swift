@@ -10,6 +10,29 @@ import Testing
     import Glibc
 #endif
 
+/// A listening TCP socket on 127.0.0.1 at a free port: (socket, port).
+func listenOnLoopback() throws -> (Int32, Int) {
+    let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var one: Int32 = 1
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0, listen(s, 8) == 0 else {
+        close(s)
+        throw ChainError(.internalError, "cannot listen")
+    }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &length) }
+    }
+    return (s, Int(UInt16(bigEndian: address.sin_port)))
+}
+
 /// A TCP server on 127.0.0.1 that answers each connection's requests with canned bytes, written
 /// in pieces of `piece` bytes (1: byte by byte), and records the requests it read.
 final class CannedServer: Sendable {
@@ -20,23 +43,7 @@ final class CannedServer: Sendable {
 
     /// `answers[c][r]`: what connection `c` answers to its request `r`; a connection closes after its last.
     init(answers: [[[UInt8]]], piece: Int = 1 << 20) throws {
-        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var one: Int32 = 1
-        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(s, 8) == 0 else { throw ChainError(.internalError, "cannot listen") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &length) }
-        }
-        listener = s
-        port = Int(UInt16(bigEndian: address.sin_port))
+        (listener, port) = try listenOnLoopback()
         let thread = Thread { [self] in serve(answers, piece: piece) }
         thread.start()
     }
