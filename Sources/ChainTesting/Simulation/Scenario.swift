@@ -167,6 +167,7 @@ public struct Scenario: Sendable, CustomStringConvertible {
         if !reconfigurations.isEmpty { parts.append("reconfigurations=\(reconfigurations.map { "\($0.validators)@\($0.at)" })") }
         if crashBetweenActions > 0 { parts.append("crashBetweenActions=\(crashBetweenActions)") }
         if minBlockIntervalMs > 0 { parts.append("batching=\(minBlockIntervalMs)ms") }
+        if !transactions.isEmpty { parts.append("txs=\(transactions.count) emptyDelay=\(emptyProposalDelayMs)ms") }
         parts.append("heal@\(healAt)")
         return parts.joined(separator: " ")
     }
@@ -179,14 +180,29 @@ public struct Scenario: Sendable, CustomStringConvertible {
 
     /// A scenario derived entirely from `seed`.
     /// Every family but twins runs with batching under load (`minBlockIntervalMs`) for half the
-    /// seeds: an interval below, near and above half the round timeout (where it is capped). Drawn
-    /// from a generator of its own, so that the rest of a seed's scenario is what it was before.
-    public static func random(seed: UInt64) -> Scenario {
+    /// seeds (`batching`: unless false): an interval below, near and above half the round timeout
+    /// (where it is capped), and for half of those a stream of transactions in bursts with quiet
+    /// between, so that payloads go empty (a deferred proposal, `emptyProposalDelayMs`), are woken,
+    /// batched and full. Drawn from a generator of its own, so that the rest of a seed's scenario
+    /// is what it was before.
+    public static func random(seed: UInt64, batching: Bool = true) -> Scenario {
         let family = families[Int(seed % UInt64(families.count))]
         if family == "twins" { return twins(seed: seed) }
         var s = family == "reconfiguration" ? reconfiguration(seed: seed) : faulty(seed: seed, family: family)
-        var batching = SeededGenerator(seed: seed ^ 0xBA7C)
-        if batching.chance(0.5) { s.minBlockIntervalMs = [10, 50, 250, 1_000].randomElement(using: &batching)! }
+        var rng = SeededGenerator(seed: seed ^ 0xBA7C)
+        guard batching, rng.chance(0.5) else { return s }
+        s.minBlockIntervalMs = [50, 100, 250, 1_000].randomElement(using: &rng)!
+        if rng.chance(0.5) {
+            s.emptyProposalDelayMs = Int.random(in: 100...400, using: &rng)
+            var t = Int.random(in: 50...500, using: &rng)
+            while t < s.healAt + 2_000 {
+                for _ in 0..<Int.random(in: 1...5, using: &rng) {
+                    s.transactions.append(t)
+                    t += Int.random(in: 0...20, using: &rng)
+                }
+                t += Int.random(in: 100...1_500, using: &rng)
+            }
+        }
         return s
     }
 

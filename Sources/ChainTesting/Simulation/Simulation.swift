@@ -24,6 +24,8 @@ public struct SimulationReport: Sendable, CustomStringConvertible {
     public var authored: [String: [Int]] = [:]
     /// When each TC (a round that ended by timeout) was first seen on the network, simulated ms.
     public var timeoutCertificates: [Int] = []
+    /// Proposals a leader put off (`scheduleProposal`: an empty payload waiting, or batching).
+    public var proposalsPutOff = 0
 
     /// True when no violation was found.
     public var passed: Bool { violations.isEmpty }
@@ -117,6 +119,8 @@ public final class Simulation {
     var tcTimes: [Int] = []
     var queue = EventQueue<Event>()
     var now = 0
+    /// `scheduleProposal` actions carried out.
+    var proposalsPutOff = 0
     /// `now`, for the hooks (which must be `Sendable`).
     let clock = SimClock()
     var messages = 0
@@ -319,6 +323,7 @@ public final class Simulation {
             messages: messages, endTime: now)
         report.authored = authored
         report.timeoutCertificates = tcTimes
+        report.proposalsPutOff = proposalsPutOff
         for (k, at) in scenario.transactions.enumerated() {
             let times = nodeID.indices.filter(isCorrect).map { executedTx[k]?[$0] }
             if times.allSatisfy({ $0 != nil }) { report.transactionLatencies[k] = times.map { $0! }.max()! - at }
@@ -433,6 +438,7 @@ public final class Simulation {
         case .scheduleTimer(let round, let ms, let epoch):
             queue.push(.timer(node: i, round: round, epoch: epoch, incarnation: incarnation[i]), at: now + ms)
         case .scheduleProposal(let round, let ms, let epoch):
+            proposalsPutOff += 1
             queue.push(.proposalDue(node: i, round: round, epoch: epoch, incarnation: incarnation[i]), at: now + ms)
         }
     }
