@@ -41,15 +41,25 @@ public final class LaunchedNode: @unchecked Sendable {
     /// Process id.
     public var pid: Int32 { process.processIdentifier }
 
-    /// True while the process runs: Foundation says so, or the process still exists. (Seen once
-    /// in the parallel test suite on a loaded machine: `Process.isRunning` was false 300 ms after
-    /// the launch of a process that went on running for two minutes, so a stop neither signalled
-    /// nor killed it and waited for it to end by itself.)
+    /// True while the process runs: Foundation says so, or the process is still a live child of
+    /// this one (`/proc/<pid>/stat`: not a zombie, its parent this process, so a pid reused by
+    /// an unrelated process after Foundation reaped ours is not taken for it). Seen once in the
+    /// parallel test suite on a loaded machine: `Process.isRunning` was false 300 ms after the
+    /// launch of a process that went on running for two minutes, so a stop neither signalled nor
+    /// killed it and waited for it to end by itself.
     public var isRunning: Bool {
-        if process.isRunning { return true }
-        let pid = process.processIdentifier
-        // Until Foundation reaps it, an ended process still exists (a zombie): signals to it are harmless.
-        return pid > 0 && kill(pid, 0) == 0
+        process.isRunning || Self.isLiveChild(process.processIdentifier)
+    }
+
+    /// Whether `pid` is a child of this process that has not ended.
+    static func isLiveChild(_ pid: Int32) -> Bool {
+        guard pid > 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        // "pid (comm) state ppid …": the name may hold spaces and parentheses, so read after the last ")".
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count >= 2, let ppid = Int32(fields[1]) else { return false }
+        return fields[0] != "Z" && fields[0] != "X" && ppid == getpid()
     }
 
     /// The last lines of the node's log.
@@ -62,7 +72,7 @@ public final class LaunchedNode: @unchecked Sendable {
     public func waitUntilReady(_ client: ChainClient, timeout: Duration = .seconds(90)) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            guard process.isRunning else {
+            guard isRunning else {
                 throw ChainError(.nodeExited, "node exited with \(process.terminationStatus):\n\(logTail())")
             }
             if await client.answers() { return }
@@ -95,7 +105,7 @@ public final class LaunchedNode: @unchecked Sendable {
     }
 
     deinit {
-        if process.isRunning {
+        if isRunning {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
