@@ -251,7 +251,10 @@ extension BlockStore {
             try live.close()
             // Out of WAL mode (its WAL and shared-memory files go): refused while another
             // connection has the database open.
-            let alone = try DatabaseQueue(path: path)
+            // Waiting out a lock held for a moment (the closed store's checkpointer may be in the
+            // middle of a checkpoint: opening without a busy timeout failed with "database is
+            // locked" in CI); a connection that stays open still makes the change fail.
+            let alone = try DatabaseQueue(path: path, configuration: Self.patientConfiguration)
             defer { try? alone.close() }
             guard
                 (try? alone.writeWithoutTransaction { db in
@@ -265,7 +268,7 @@ extension BlockStore {
             }
         }
         do {
-            let queue = try DatabaseQueue(path: side)
+            let queue = try DatabaseQueue(path: side, configuration: Self.patientConfiguration)
             try queue.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA journal_mode = MEMORY")
                 try db.execute(sql: "PRAGMA synchronous = OFF")
@@ -290,6 +293,13 @@ extension BlockStore {
             throw error
         }
         return true
+    }
+
+    /// A connection that waits up to 10 s for a lock held by another (as the store's own do).
+    static var patientConfiguration: Configuration {
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        return config
     }
 
     /// Whether the database at `path` (created if missing) holds no block; closed again before
