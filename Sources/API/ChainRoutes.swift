@@ -85,7 +85,7 @@ struct ChainRoutes: Sendable {
 
     func submit(_ request: Request) async throws -> Response {
         try refuseWhenFull()
-        let bytes = try await RequestInput.body(request, limit: node.config.maxBodyBytes * 2 + 64 * 1024)
+        let bytes = try await RequestInput.body(request, limit: Self.submissionLimit(node.config))
         let tx = try Self.parseSubmission(bytes, hasher: node.hasher)
         let wait = request.uri.queryParameters.get("wait")
         guard wait == nil || wait == "commit" else {
@@ -128,18 +128,29 @@ struct ChainRoutes: Sendable {
                 let tx = try TransactionSubmission.parse(item, hasher: node.hasher)
                 txid = tx.txid
                 try await api.admission.submit(tx, envelope: node.isObserver ? item.canonicalBytes : nil)
-                results.append(.object(["txid": .string(tx.txid), "status": .string("accepted")]))
+                results.append(Self.result(txid: tx.txid, error: nil))
             } catch let e as ChainError {
                 if e.code == .mempoolFull { full += 1 }
-                var r: [String: JSONValue] = ["error": APIError.errorObject(e)]
-                if let txid { r["txid"] = .string(txid) }
-                results.append(.object(r))
+                results.append(Self.result(txid: txid, error: e))
             }
         }
         if full == list.count {
             throw ChainError(.mempoolFull, "the mempool is full; no transaction of the batch was taken")
         }
         return JSONResponse.make(.object(["results": .array(results)]))
+    }
+
+    /// Most bytes of one submission's envelope (`POST /v1/txs`, a message of `/v1/txs/stream`):
+    /// a body of `maxBodyBytes` in base64 with its certificate and signature.
+    static func submissionLimit(_ config: NodeConfig) -> Int { config.maxBodyBytes * 2 + 64 * 1024 }
+
+    /// One transaction's result in a batch or on the submission stream: `{"txid", "status":
+    /// "accepted"}`, or `{"error": {code, message}, "txid"?}` (the txid once the envelope was read).
+    static func result(txid: String?, error: ChainError?) -> JSONValue {
+        guard let error else { return .object(["txid": .string(txid ?? ""), "status": .string("accepted")]) }
+        var o: [String: JSONValue] = ["error": APIError.errorObject(error)]
+        if let txid { o["txid"] = .string(txid) }
+        return .object(o)
     }
 
     /// Under overload a validator refuses a submission (`mempool_full`, 503) before its body is

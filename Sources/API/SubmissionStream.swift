@@ -39,7 +39,7 @@ struct SubmissionStream: Sendable {
     static let maxFrameBytes = 64 * 1024
 
     /// Most bytes of one message: what `POST /v1/txs` reads.
-    var maxMessageBytes: Int { node.config.maxBodyBytes * 2 + 64 * 1024 }
+    var maxMessageBytes: Int { ChainRoutes.submissionLimit(node.config) }
 
     /// Serves one connection until the client closes it, breaks the protocol, or keeps the node
     /// waiting for `idle`: sends nothing while the node waits for a message, or reads nothing
@@ -80,19 +80,12 @@ struct SubmissionStream: Sendable {
             let tx = try TransactionSubmission.parse(bytes, hasher: node.hasher)
             txid = tx.txid
             try await api.admission.submit(tx, envelope: bytes)
-            return JSONValue.object(["txid": .string(tx.txid), "status": .string("accepted")]).canonicalString
+            return ChainRoutes.result(txid: tx.txid, error: nil).canonicalString
         } catch let e as ChainError {
-            return Self.refusal(e, txid: txid)
+            return ChainRoutes.result(txid: txid, error: e).canonicalString
         } catch {
-            return Self.refusal(ChainError(.internalError, "\(error)"), txid: txid)
+            return ChainRoutes.result(txid: txid, error: ChainError(.internalError, "\(error)")).canonicalString
         }
-    }
-
-    /// `{"error": {code, message}, "txid"?}`.
-    static func refusal(_ error: ChainError, txid: String?) -> String {
-        var o: [String: JSONValue] = ["error": APIError.errorObject(error)]
-        if let txid { o["txid"] = .string(txid) }
-        return JSONValue.object(o).canonicalString
     }
 }
 

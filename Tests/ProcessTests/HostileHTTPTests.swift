@@ -19,18 +19,10 @@ import Testing
     static func exchange(port: Int, _ bytes: [UInt8], timeout: Double) async -> (reply: String, closed: Bool) {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-                defer { close(fd) }
-                var addr = sockaddr_in()
-                addr.sin_family = sa_family_t(AF_INET)
-                addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-                addr.sin_port = UInt16(port).bigEndian
-                let ok = withUnsafePointer(to: &addr) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                    }
+                guard let fd = Self.connectLoopback(port: port) else {
+                    return continuation.resume(returning: ("connect failed", true))
                 }
-                guard ok == 0 else { return continuation.resume(returning: ("connect failed", true)) }
+                defer { close(fd) }
                 var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1e6))
                 setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
                 _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -47,6 +39,28 @@ import Testing
                 }
             }
         }
+    }
+
+    /// A TCP connection to 127.0.0.1:`port` (its receive buffer set first when given); nil when
+    /// it cannot be made.
+    static func connectLoopback(port: Int, receiveBuffer: Int32? = nil) -> Int32? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        let ok = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard ok == 0 else {
+            close(fd)
+            return nil
+        }
+        return fd
     }
 
     /// A solo node with small bounds, so that the tests exercise them quickly.
@@ -140,20 +154,10 @@ import Testing
             let pid = node.pid
             let closed = await withCheckedContinuation { continuation in
                 DispatchQueue.global().async {
-                    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-                    defer { close(fd) }
-                    var small: Int32 = 4096
-                    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
-                    var addr = sockaddr_in()
-                    addr.sin_family = sa_family_t(AF_INET)
-                    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-                    addr.sin_port = UInt16(port).bigEndian
-                    let ok = withUnsafePointer(to: &addr) {
-                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                        }
+                    guard let fd = Self.connectLoopback(port: port, receiveBuffer: 4096) else {
+                        return continuation.resume(returning: false)
                     }
-                    guard ok == 0 else { return continuation.resume(returning: false) }
+                    defer { close(fd) }
                     var tv = timeval(tv_sec: 2, tv_usec: 0)
                     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
                     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))

@@ -943,27 +943,9 @@ def test_crab_signed_requests_and_public_routes(fixture: str, request: pytest.Fi
 
 def _ws_frames(sock: socket.socket) -> Iterator[str]:
     """Text messages of a server's WebSocket frames (RFC 6455; server frames are unmasked)."""
-    buf = b""
-
-    def need(n: int) -> bytes:
-        nonlocal buf
-        while len(buf) < n:
-            chunk = sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("stream closed")
-            buf += chunk
-        out, buf = buf[:n], buf[n:]
-        return out
-
     while True:
-        b0, b1 = need(2)
-        length = b1 & 0x7F
-        if length == 126:
-            length = struct.unpack(">H", need(2))[0]
-        elif length == 127:
-            length = struct.unpack(">Q", need(8))[0]
-        payload = need(length)
-        if b0 & 0x0F == 0x1:
+        opcode, payload = _ws_next(sock)
+        if opcode == 0x1:
             yield payload.decode("utf-8")
 
 
