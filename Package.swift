@@ -187,9 +187,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The one way node processes are started (devnet, bench, tests).
+        // posix_spawn with the file actions Swift's Glibc module does not import (closefrom).
+        .target(name: "CSpawn"),
         .target(
             name: "Launcher",
-            dependencies: ["ChainCore", "ChainClient", "Node", "Identity"],
+            dependencies: ["ChainCore", "ChainClient", "Node", "Identity", "CSpawn"],
             swiftSettings: swiftSettings
         ),
         // Assembles a node from its home: configuration → services → ServiceGroup; owns the

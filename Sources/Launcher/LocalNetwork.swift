@@ -94,7 +94,7 @@ public final class LocalNetwork: Sendable {
     /// Sends `signal` to every node and waits for all to exit; returns the exit statuses by node id.
     @discardableResult
     public func stop(signal: Int32 = SIGTERM) async -> [(String, Int32)] {
-        for (_, node, _) in nodes where node.isRunning { kill(node.pid, signal) }
+        for (_, node, _) in nodes { node.signal(signal) }
         var out: [(String, Int32)] = []
         for (id, node, _) in nodes { out.append((id, await node.stopped(signal: signal))) }
         return out

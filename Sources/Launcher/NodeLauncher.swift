@@ -1,7 +1,9 @@
+import CSpawn
 import ChainClient
 import ChainCore
 import Dispatch
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -9,12 +11,23 @@ import Foundation
 
 /// A `xiangchain node` process started by this one (devnet, bench, the tests), its output
 /// appended to `HOME/node.log`. The one way XiangChain launches node processes.
+///
+/// Started with `posix_spawn` and reaped by this object alone (`waitpid` on its own pid), not
+/// through Foundation's `Process`: until it is reaped here, its pid cannot be reused, so a
+/// signal sent while `isRunning` reaches this process and no other. Seen with `Process` in the
+/// parallel test suite on a loaded machine: `isRunning` false 300 ms after the launch of a
+/// process that went on running, and a live process taken for ended; with a pid check beside
+/// it, a pid reused by another child of the test process could be taken for this one (pids
+/// wrap at 32,768 here).
 public final class LaunchedNode: @unchecked Sendable {
-    let process = Process()
     /// The node's home directory.
     public let home: URL
     /// Its log file.
     public let logURL: URL
+    /// Process id.
+    public let pid: Int32
+    /// The exit status once reaped: the exit code, or the number of the signal that ended it.
+    private let ended = Mutex<Int32?>(nil)
 
     /// Starts `EXECUTABLE PREFIX… node --home HOME ARGS…` (a prefix runs the node through a
     /// wrapper: `ip` with `netns exec NS xiangchain` runs it in a network namespace).
@@ -23,43 +36,55 @@ public final class LaunchedNode: @unchecked Sendable {
     ) throws {
         self.home = home
         logURL = home.appendingPathComponent("node.log")
-        if !FileManager.default.fileExists(atPath: logURL.path) {
-            _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        let log = open(logURL.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard log >= 0 else {
+            throw ChainError(.nodeExited, "cannot open \(logURL.path): \(String(cString: strerror(errno)))")
         }
-        let handle = try FileHandle(forWritingTo: logURL)
-        handle.seekToEndOfFile()
-        process.executableURL = executable
-        process.arguments = prefix + ["node", "--home", home.path] + arguments
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        defer { close(log) }
+        let argv = [executable.path] + prefix + ["node", "--home", home.path] + arguments
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for arg in cArgs { free(arg) } }
+        var child: pid_t = 0
+        let rc = xc_spawn(executable.path, &cArgs, log, &child)
+        guard rc == 0 else {
+            throw ChainError(.nodeExited, "cannot start \(executable.path): \(String(cString: strerror(rc)))")
+        }
+        pid = child
     }
 
     /// The executable this process runs (`/proc/self/exe`).
     public static var currentExecutable: URL { URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath() }
 
-    /// Process id.
-    public var pid: Int32 { process.processIdentifier }
+    /// True until the process has ended (and is then reaped).
+    public var isRunning: Bool { exitStatus == nil }
 
-    /// True while the process runs: Foundation says so, or the process is still a live child of
-    /// this one (`/proc/<pid>/stat`: not a zombie, its parent this process, so a pid reused by
-    /// an unrelated process after Foundation reaped ours is not taken for it). Seen once in the
-    /// parallel test suite on a loaded machine: `Process.isRunning` was false 300 ms after the
-    /// launch of a process that went on running for two minutes, so a stop neither signalled nor
-    /// killed it and waited for it to end by itself.
-    public var isRunning: Bool {
-        process.isRunning || Self.isLiveChild(process.processIdentifier)
+    /// The exit status once the process has ended (the exit code, or the number of the signal
+    /// that ended it); nil while it runs.
+    public var exitStatus: Int32? {
+        ended.withLock { ended in
+            if let ended { return ended }
+            var status: Int32 = 0
+            var result: pid_t
+            repeat { result = waitpid(pid, &status, WNOHANG) } while result == -1 && errno == EINTR
+            if result == 0 { return nil }
+            // -1 (ECHILD) only if someone else reaped it: ended, status unknown.
+            let code: Int32 = result == pid ? Self.decode(status) : -1
+            ended = code
+            return code
+        }
     }
 
-    /// Whether `pid` is a child of this process that has not ended.
-    static func isLiveChild(_ pid: Int32) -> Bool {
-        guard pid > 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return false }
-        // "pid (comm) state ppid …": the name may hold spaces and parentheses, so read after the last ")".
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count >= 2, let ppid = Int32(fields[1]) else { return false }
-        return fields[0] != "Z" && fields[0] != "X" && ppid == getpid()
+    private static func decode(_ status: Int32) -> Int32 {
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : signal
+    }
+
+    /// Sends `signal` if the process has not ended; returns whether it was sent. Holding the
+    /// reaping lock while signalling, so the pid cannot be reaped (and reused) in between.
+    @discardableResult
+    public func signal(_ signal: Int32) -> Bool {
+        guard isRunning else { return false }
+        return ended.withLock { ended in ended == nil && kill(pid, signal) == 0 }
     }
 
     /// The last lines of the node's log.
@@ -72,8 +97,8 @@ public final class LaunchedNode: @unchecked Sendable {
     public func waitUntilReady(_ client: ChainClient, timeout: Duration = .seconds(90)) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            guard isRunning else {
-                throw ChainError(.nodeExited, "node exited with \(process.terminationStatus):\n\(logTail())")
+            if let status = exitStatus {
+                throw ChainError(.nodeExited, "node exited with \(status):\n\(logTail())")
             }
             if await client.answers() { return }
             try await Task.sleep(for: .milliseconds(100))
@@ -88,12 +113,14 @@ public final class LaunchedNode: @unchecked Sendable {
     /// from async code use `stopped(signal:)`.
     @discardableResult
     public func stop(signal: Int32, grace: Duration = .seconds(30)) -> Int32 {
-        if isRunning { kill(process.processIdentifier, signal) }
+        self.signal(signal)
         let deadline = ContinuousClock.now + grace
         while isRunning, ContinuousClock.now < deadline { usleep(20_000) }
-        if isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        return process.terminationStatus
+        self.signal(SIGKILL)
+        while true {
+            if let status = exitStatus { return status }
+            usleep(5_000)
+        }
     }
 
     /// `stop(signal:)` off the cooperative thread pool.
@@ -105,9 +132,8 @@ public final class LaunchedNode: @unchecked Sendable {
     }
 
     deinit {
-        if isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+        if signal(SIGKILL) {
+            while exitStatus == nil { usleep(5_000) }
         }
     }
 }

@@ -13,11 +13,17 @@ import Testing
 @Suite struct LaunchedNodeStopTests {
     @Test func aProcessThatIgnoresTheSignalIsKilledAfterTheGracePeriod() async throws {
         try await withTemporaryDirectory { dir in
-            // Stands in for a node that does not stop: ignores the signal (kept across exec).
+            // Stands in for a node that does not stop: ignores the signal (kept across exec), and
+            // says so in a file ($3 is the home after "node --home").
             let stuck = try LaunchedNode(
-                executable: URL(fileURLWithPath: "/bin/sh"), prefix: ["-c", "trap '' USR1; exec sleep 120", "sh"], home: dir)
-            try await Task.sleep(for: .milliseconds(300))
-            #expect(stuck.isRunning)
+                executable: URL(fileURLWithPath: "/bin/sh"),
+                prefix: ["-c", "trap '' USR1; : > \"$3/trapped\"; exec sleep 120", "sh"], home: dir)
+            let trapped = dir.appendingPathComponent("trapped").path
+            let waitedFrom = ContinuousClock.now
+            while !FileManager.default.fileExists(atPath: trapped), ContinuousClock.now - waitedFrom < .seconds(60) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(stuck.isRunning, "ended with \(String(describing: stuck.exitStatus)): \(stuck.logTail())")
             let started = ContinuousClock.now
             let status = await stuck.stopped(signal: SIGUSR1, grace: .seconds(1))
             #expect(!stuck.isRunning)
@@ -29,14 +35,59 @@ import Testing
 
     @Test func aProcessThatEndsWithinTheGracePeriodIsNotKilled() async throws {
         try await withTemporaryDirectory { dir in
-            // Ends by itself a second after the signal, whether or not the signal reaches it (the
-            // test runner may hand its children signals blocked): stopping waits for it.
+            // Ends by the signal, or by itself a second after it should the signal be ignored (an
+            // ignored signal stays ignored across exec): stopping waits for it either way.
             let node = try LaunchedNode(
                 executable: URL(fileURLWithPath: "/bin/sh"), prefix: ["-c", "sleep 1.3", "sh"], home: dir)
             try await Task.sleep(for: .milliseconds(300))
             let status = await node.stopped(signal: SIGUSR1, grace: .seconds(30))
             #expect(status == 0 || status == SIGUSR1)
             #expect(status != SIGKILL)
+        }
+    }
+
+    @Test func anEndedProcessIsReapedOnceAndNeverSignalled() async throws {
+        try await withTemporaryDirectory { dir in
+            let node = try LaunchedNode(executable: URL(fileURLWithPath: "/bin/sh"), prefix: ["-c", "exit 3", "sh"], home: dir)
+            let waitedFrom = ContinuousClock.now
+            while node.isRunning, ContinuousClock.now - waitedFrom < .seconds(60) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(node.exitStatus == 3)
+            // Reaped: its pid may belong to another process by now, so nothing is sent to it.
+            #expect(!node.signal(SIGKILL))
+            #expect(await node.stopped(signal: SIGTERM) == 3)
+        }
+    }
+
+    @Test func theChildInheritsOnlyItsStandardDescriptorsAndNoBlockedSignal() async throws {
+        try await withTemporaryDirectory { dir in
+            // A descriptor this process holds without close-on-exec, and a signal the launching
+            // thread blocks (as a test runner or a dispatch thread may): neither reaches the node.
+            var fds: [Int32] = [0, 0]
+            #expect(pipe(&fds) == 0)
+            defer { for fd in fds { close(fd) } }
+            var usr2 = sigset_t()
+            var saved = sigset_t()
+            sigemptyset(&usr2)
+            sigaddset(&usr2, SIGUSR2)
+            pthread_sigmask(SIG_BLOCK, &usr2, &saved)
+            let node = try LaunchedNode(
+                executable: URL(fileURLWithPath: "/bin/sh"), prefix: ["-c", "exec sleep 60", "sh"], home: dir)
+            pthread_sigmask(SIG_SETMASK, &saved, nil)
+            // Read from outside once the shell has become `sleep`, which opens nothing itself.
+            let waitedFrom = ContinuousClock.now
+            var command = ""
+            while !command.hasPrefix("sleep"), ContinuousClock.now - waitedFrom < .seconds(60) {
+                try await Task.sleep(for: .milliseconds(20))
+                command = (try? String(contentsOfFile: "/proc/\(node.pid)/comm", encoding: .utf8)) ?? ""
+            }
+            let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(node.pid)/fd").sorted()
+            let status = try String(contentsOfFile: "/proc/\(node.pid)/status", encoding: .utf8)
+            let blocked = status.split(separator: "\n").first { $0.hasPrefix("SigBlk:") } ?? ""
+            #expect(await node.stopped(signal: SIGKILL) == SIGKILL)
+            #expect(open == ["0", "1", "2"], "open in the child: \(open)")
+            #expect(blocked.hasSuffix("0000000000000000"), "\(blocked)")
         }
     }
 }
