@@ -128,10 +128,10 @@ struct ChainRoutes: Sendable {
                 let tx = try TransactionSubmission.parse(item, hasher: node.hasher)
                 txid = tx.txid
                 try await api.admission.submit(tx, envelope: node.isObserver ? item.canonicalBytes : nil)
-                results.append(Self.result(txid: tx.txid, error: nil))
+                results.append(Self.accepted(txid: tx.txid))
             } catch let e as ChainError {
                 if e.code == .mempoolFull { full += 1 }
-                results.append(Self.result(txid: txid, error: e))
+                results.append(Self.refused(txid: txid, e))
             }
         }
         if full == list.count {
@@ -144,10 +144,15 @@ struct ChainRoutes: Sendable {
     /// a body of `maxBodyBytes` in base64 with its certificate and signature.
     static func submissionLimit(_ config: NodeConfig) -> Int { config.maxBodyBytes * 2 + 64 * 1024 }
 
-    /// One transaction's result in a batch or on the submission stream: `{"txid", "status":
-    /// "accepted"}`, or `{"error": {code, message}, "txid"?}` (the txid once the envelope was read).
-    static func result(txid: String?, error: ChainError?) -> JSONValue {
-        guard let error else { return .object(["txid": .string(txid ?? ""), "status": .string("accepted")]) }
+    /// One transaction's result in a batch or on the submission stream when it was taken:
+    /// `{"txid", "status": "accepted"}`.
+    static func accepted(txid: String) -> JSONValue {
+        .object(["txid": .string(txid), "status": .string("accepted")])
+    }
+
+    /// One transaction's result when it was refused: `{"error": {code, message}, "txid"?}` (the
+    /// txid once the envelope was read that far).
+    static func refused(txid: String?, _ error: ChainError) -> JSONValue {
         var o: [String: JSONValue] = ["error": APIError.errorObject(error)]
         if let txid { o["txid"] = .string(txid) }
         return .object(o)

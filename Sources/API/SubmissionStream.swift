@@ -80,11 +80,11 @@ struct SubmissionStream: Sendable {
             let tx = try TransactionSubmission.parse(bytes, hasher: node.hasher)
             txid = tx.txid
             try await api.admission.submit(tx, envelope: bytes)
-            return ChainRoutes.result(txid: tx.txid, error: nil).canonicalString
+            return ChainRoutes.accepted(txid: tx.txid).canonicalString
         } catch let e as ChainError {
-            return ChainRoutes.result(txid: txid, error: e).canonicalString
+            return ChainRoutes.refused(txid: txid, e).canonicalString
         } catch {
-            return ChainRoutes.result(txid: txid, error: ChainError(.internalError, "\(error)")).canonicalString
+            return ChainRoutes.refused(txid: txid, ChainError(.internalError, "\(error)")).canonicalString
         }
     }
 }

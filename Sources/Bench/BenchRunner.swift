@@ -371,6 +371,12 @@ public enum BenchRunner {
                 }
                 lastAnswer = .now
                 let json = try? JSONParser().parse(answer)
+                // Answers come in order: one naming another transaction is a broken stream, not a count.
+                if let txid = json?["txid"]?.stringValue, txid != request.txids.first {
+                    socket.close()
+                    throw ChainError(
+                        .benchFailed, "the stream answered for \(txid) where \(request.txids.first ?? "") was sent")
+                }
                 let code = json?["error"]?["code"]?.stringValue
                 let status =
                     json?["status"]?.stringValue == "accepted" ? 202 : code == "mempool_full" ? 503 : code == nil ? 502 : 400
@@ -425,6 +431,8 @@ struct ClientPlan: Sendable {
     /// A request to send: its transactions, body and slot (nil at max).
     struct Request {
         let ids: Range<Int>
+        /// The ids of its transactions (hex), as the node answers them.
+        let txids: [String]
         let body: [UInt8]
         let due: ContinuousClock.Instant?
     }
@@ -445,7 +453,7 @@ struct ClientPlan: Sendable {
         // Signed again if it was signed too long ago: its new ids are the watcher's to find.
         let (body, fresh) = try requests.body(ofRequest: i)
         for (k, id) in zip(ids, fresh ?? []) { watcher.alias(id, index: k) }
-        return Request(ids: ids, body: body, due: due)
+        return Request(ids: ids, txids: fresh ?? Array(requests.txids[ids]), body: body, due: due)
     }
 
     /// What an answer means for `request`'s transactions; nil when it is to be sent again (a 503
