@@ -373,14 +373,21 @@ public final class BlockStore: Sendable {
                 db, cachedSQL: "INSERT INTO events (height, idx, seq, contract, name, data) VALUES (?, ?, ?, ?, ?, ?)")
             // A block's transactions mostly share a few signers: each certificate is hashed and
             // inserted once per block, not once per transaction.
+            // The last one first: comparing two certificates costs less than hashing one for the
+            // dictionary, and consecutive transactions often share their signer.
             var fingerprints: [[UInt8]: [UInt8]] = [:]
+            var last: (cert: [UInt8], fp: [UInt8])?
             for t in c.transactions {
                 let fp: [UInt8]
-                if let known = fingerprints[t.transaction.signerCertificate] {
+                if let last, last.cert == t.transaction.signerCertificate {
+                    fp = last.fp
+                } else if let known = fingerprints[t.transaction.signerCertificate] {
                     fp = known
+                    last = (t.transaction.signerCertificate, known)
                 } else {
                     fp = Hash256.sha256(t.transaction.signerCertificate).bytes
                     fingerprints[t.transaction.signerCertificate] = fp
+                    last = (t.transaction.signerCertificate, fp)
                     try certInsert.execute(arguments: [Data(fp), Data(t.transaction.signerCertificate)])
                 }
                 let height = Int64(t.height)

@@ -1,8 +1,10 @@
 import ChainCore
 import ChainTesting
 import Foundation
-import Identity
+import Synchronization
 import Testing
+
+@testable import Identity
 
 @Suite struct MembershipServiceTests {
     let consortium: TestConsortium
@@ -65,6 +67,25 @@ import Testing
         #expect(back.publicKeyBytes == key.publicKeyBytes)
         #expect(throws: ChainError.self) { try KeyPEM.decode("not a pem") }
         #expect(throws: ChainError.self) { try KeyPEM.certificateDER(fromPEM: KeyPEM.encode(key)) }
+    }
+
+    /// The DER of a signer's PEM is kept by the exact text: read again it is the same bytes, a
+    /// refused PEM stays refused (never kept), and the memory holds at most its size.
+    @Test func certificatePEMsAreReadOnceAndTheMemoryIsBounded() throws {
+        let farm = try consortium.identity(.farm, org: "org1", name: "farm-pem")
+        let pem = KeyPEM.certificatePEM(fromDER: farm.certificateDER)
+        #expect(try KeyPEM.certificateDER(fromPEM: pem) == farm.certificateDER)
+        #expect(try KeyPEM.certificateDER(fromPEM: pem) == farm.certificateDER)
+        let key = KeyPEM.encode(SigningKey.generate(.ed25519))
+        for _ in 0..<2 {
+            #expect(errorCode { try KeyPEM.certificateDER(fromPEM: key) } == "bad_certificate")
+        }
+        // The same certificate under many texts (text after the PEM block is ignored by the parse).
+        for i in 0..<(KeyPEM.certificateCacheSize + 10) {
+            #expect(try KeyPEM.certificateDER(fromPEM: pem + "\n# \(i)\n") == farm.certificateDER)
+        }
+        #expect(KeyPEM.certificateCache.withLock { $0.count } <= KeyPEM.certificateCacheSize)
+        #expect(try KeyPEM.certificateDER(fromPEM: pem) == farm.certificateDER)
     }
 
     @Test func submissionEnvelopeRoundTripsAndNamesBadFields() throws {
