@@ -38,8 +38,16 @@ final class PlainHTTPConnection {
         }
         self.host = host
         self.port = url.port ?? 80
+        // A node behind a reverse proxy under a path (`http://host/chain`): requests go below it.
+        basePath = url.path.hasSuffix("/") ? String(url.path.dropLast()) : url.path
         self.timeoutSeconds = timeoutSeconds
     }
+
+    /// The path the node's URL carries, without a trailing slash ("" for none); request paths go below it.
+    let basePath: String
+
+    /// The `Host` header's value: an IPv6 literal in brackets (RFC 9110, 7.2), then the port.
+    var hostHeader: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     deinit { close() }
 
@@ -61,7 +69,7 @@ final class PlainHTTPConnection {
         if fd >= 0, !isOpen() { close() }
         if fd < 0 { try open() }
         var request = Array(
-            "POST \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n"
+            "POST \(basePath)\(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n"
                 .utf8)
         request.append(contentsOf: body)
         do {

@@ -39,7 +39,7 @@ final class PlainWebSocket {
         for i in nonce.indices { nonce[i] = UInt8.random(in: 0...255, using: &rng) }
         let key = Data(nonce).base64EncodedString()
         let request =
-            "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "GET \(connection.basePath)\(path) HTTP/1.1\r\nHost: \(connection.hostHeader)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
         do throws(ChainError) {
             try connection.write(Array(request.utf8))

@@ -214,4 +214,16 @@ final class CannedServer: Sendable {
         #expect(errorCode { _ = try c.post("/", body: []) } == "upstream_unavailable")
         #expect(errorCode { _ = try PlainHTTPConnection(url: URL(string: "https://127.0.0.1:8443")!) } == "bad_config")
     }
+
+    /// A node behind a proxy under a path gets its requests below that path; an IPv6 literal is
+    /// bracketed in the Host header (and only there: the resolver takes it bare).
+    @Test func requestsGoBelowTheURLsPathAndIPv6HostsAreBracketed() throws {
+        let server = try CannedServer(answers: [[Self.accepted]])
+        let c = try PlainHTTPConnection(url: URL(string: "http://127.0.0.1:\(server.port)/chain/")!, timeoutSeconds: 5)
+        #expect(try c.post("/v1/txs", body: Self.bytes("{}")).status == 202)
+        let request = server.received.first ?? ""
+        #expect(request.hasPrefix("POST /chain/v1/txs HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\n"), "\(request)")
+        let v6 = try PlainHTTPConnection(url: URL(string: "http://[::1]:8080")!)
+        #expect(v6.host == "::1" && v6.hostHeader == "[::1]:8080" && v6.basePath == "")
+    }
 }
