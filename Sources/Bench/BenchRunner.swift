@@ -265,16 +265,30 @@ public enum BenchRunner {
                         let stream = s.stream
                         group.addTask {
                             try await Self.onThread(name: "bench-client-\(k)") {
-                                if stream {
-                                    return try Self.client(try PlainWebSocket(url: url, path: "/v1/txs/stream"), plan: plan)
+                                // A client that fails stops the others at their next request: the
+                                // run ends with its error now, not after the window.
+                                do {
+                                    if stream {
+                                        return try Self.client(try PlainWebSocket(url: url, path: "/v1/txs/stream"), plan: plan)
+                                    }
+                                    return try Self.client(try PlainHTTPConnection(url: url), plan: plan)
+                                } catch {
+                                    plan.counter.stop()
+                                    throw error
                                 }
-                                return try Self.client(try PlainHTTPConnection(url: url), plan: plan)
                             }
                         }
                     }
                 }
                 for client in clients {
-                    group.addTask { try await Self.client(client, plan: plan) }
+                    group.addTask {
+                        do {
+                            return try await Self.client(client, plan: plan)
+                        } catch {
+                            plan.counter.stop()
+                            throw error
+                        }
+                    }
                 }
                 var all: [Submission] = []
                 var finishedClients = 0
@@ -475,9 +489,15 @@ struct ClientPlan: Sendable {
 /// A shared counter handing out request indices.
 final class Counter: Sendable {
     private let value = Atomic<Int>(0)
+    private let stopped = Atomic<Bool>(false)
 
-    /// The next index.
-    func take() -> Int { value.add(1, ordering: .relaxed).oldValue }
+    /// The next index; past every request (`Int.max`) once stopped.
+    func take() -> Int {
+        stopped.load(ordering: .relaxed) ? Int.max : value.add(1, ordering: .relaxed).oldValue
+    }
+
+    /// Hands out no more indices (a client failed: the others end at their next request).
+    func stop() { stopped.store(true, ordering: .relaxed) }
 }
 
 /// What happened to one submitted transaction.

@@ -202,4 +202,19 @@ final class CannedWebSocketServer: Sendable {
         let counted = try BenchRunner.client(try socket(good), plan: plan(["aa", "cc"]))
         #expect(counted.map(\.accepted) == [true, true])
     }
+
+    /// When one client fails, the others get no further request (the run ends with the error at
+    /// once instead of after its window).
+    @Test func aStoppedPlanHandsOutNoMoreRequests() throws {
+        let txids = ["aa", "bb", "cc"]
+        let requests = Presigned(
+            bodies: txids.map { Array($0.utf8) }, txids: txids, batch: 1, calls: [], chain: "c", signedAt: .now,
+            restampAfter: .seconds(3600))
+        let plan = ClientPlan(
+            requests: requests, watcher: CommitWatcher(ids: txids, fromHeight: 1), counter: Counter(), start: .now,
+            duration: .seconds(60), perSecond: nil, batch: 1)
+        #expect(try plan.next()?.txids == ["aa"])
+        plan.counter.stop()
+        #expect(try plan.next() == nil)
+    }
 }
