@@ -196,18 +196,38 @@ final class PlainHTTPConnection {
         return buffer[consumed..<(consumed + count)]
     }
 
-    func readResponse() throws(ChainError) -> (status: Int, body: [UInt8]) {
-        var headBytes = 0
-        func headLine() throws(ChainError) -> String {
-            let l = try takeLine(limit: max(0, Self.maxHeadBytes - headBytes))
-            headBytes += l.utf8.count + 2
-            guard headBytes <= Self.maxHeadBytes else {
-                throw ChainError(.malformed, "\(host):\(port) sent a head over \(Self.maxHeadBytes) bytes")
-            }
-            return l
-        }
+    /// One answer's head: its status line, then its header lines up to the empty one, as
+    /// (lowercased name, value trimmed of spaces). `used` counts the head bytes read so far for
+    /// this answer; past `maxHeadBytes` in all, the answer is refused.
+    func readHead(used: inout Int) throws(ChainError) -> (statusLine: String, headers: [(name: String, value: String)]) {
+        let statusLine = try headLine(used: &used)
+        var headers: [(name: String, value: String)] = []
         while true {
-            let statusLine = try headLine()
+            let h = try headLine(used: &used)
+            if h.isEmpty { break }
+            guard let colon = h.firstIndex(of: ":") else {
+                throw ChainError(.malformed, "\(host):\(port) sent a header line without a colon")
+            }
+            headers.append((h[..<colon].lowercased(), h[h.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+        }
+        return (statusLine, headers)
+    }
+
+    /// One line of a head (or of a chunked body's trailers), counted in `used`.
+    private func headLine(used: inout Int) throws(ChainError) -> String {
+        let l = try takeLine(limit: max(0, Self.maxHeadBytes - used))
+        used += l.utf8.count + 2
+        guard used <= Self.maxHeadBytes else {
+            throw ChainError(.malformed, "\(host):\(port) sent a head over \(Self.maxHeadBytes) bytes")
+        }
+        return l
+    }
+
+    func readResponse() throws(ChainError) -> (status: Int, body: [UInt8]) {
+        // Bounded over the whole answer, interim heads (100 Continue) included.
+        var headBytes = 0
+        while true {
+            let (statusLine, headers) = try readHead(used: &headBytes)
             let parts = statusLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
             guard parts.count >= 2, parts[0] == "HTTP/1.1" || parts[0] == "HTTP/1.0", parts[1].utf8.count == 3,
                 let status = Int(parts[1]), (100...599).contains(status)
@@ -217,14 +237,8 @@ final class PlainHTTPConnection {
             var length: Int?
             var chunked = false
             var closes = parts[0] == "HTTP/1.0"
-            while true {
-                let h = try headLine()
-                if h.isEmpty { break }
-                guard let colon = h.firstIndex(of: ":") else {
-                    throw ChainError(.malformed, "\(host):\(port) sent a header line without a colon")
-                }
-                let name = h[..<colon].lowercased()
-                let value = h[h.index(after: colon)...].trimmingCharacters(in: .whitespaces).lowercased()
+            for (name, raw) in headers {
+                let value = raw.lowercased()
                 switch name {
                 case "content-length":
                     guard let n = Int(value), n >= 0, length == nil || length == n else {
@@ -252,7 +266,7 @@ final class PlainHTTPConnection {
                     else { throw ChainError(.malformed, "\(host):\(port) sent a bad chunk size") }
                     if size == 0 {
                         // Trailers, within the head's budget, are skipped.
-                        while try !headLine().isEmpty {}
+                        while try !headLine(used: &headBytes).isEmpty {}
                         break
                     }
                     body.append(contentsOf: try take(size))

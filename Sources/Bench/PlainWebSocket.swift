@@ -43,25 +43,10 @@ final class PlainWebSocket {
             + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
         do throws(ChainError) {
             try connection.write(Array(request.utf8))
-            let statusLine = try connection.takeLine(limit: 1024)
-            var headBytes = statusLine.utf8.count
-            var accept: String?
-            var upgrade = false
-            while true {
-                let line = try connection.takeLine(limit: max(0, PlainHTTPConnection.maxHeadBytes - headBytes))
-                headBytes += line.utf8.count + 2
-                guard headBytes <= PlainHTTPConnection.maxHeadBytes else {
-                    throw ChainError(.malformed, "\(host):\(port) sent a head over \(PlainHTTPConnection.maxHeadBytes) bytes")
-                }
-                if line.isEmpty { break }
-                guard let colon = line.firstIndex(of: ":") else {
-                    throw ChainError(.malformed, "\(host):\(port) sent a header line without a colon")
-                }
-                let name = line[..<colon].lowercased()
-                let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-                if name == "sec-websocket-accept" { accept = value }
-                if name == "upgrade", value.lowercased() == "websocket" { upgrade = true }
-            }
+            var headBytes = 0
+            let (statusLine, headers) = try connection.readHead(used: &headBytes)
+            let accept = headers.first { $0.name == "sec-websocket-accept" }?.value
+            let upgrade = headers.contains { $0.name == "upgrade" && $0.value.lowercased() == "websocket" }
             guard statusLine.hasPrefix("HTTP/1.1 101") else {
                 throw ChainError(
                     .upstreamUnavailable, "\(host):\(port) did not open a WebSocket at \(path): \(statusLine.prefix(80))")
