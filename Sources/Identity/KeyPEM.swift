@@ -62,8 +62,11 @@ public enum KeyPEM {
     /// Every submission names its signer by a PEM certificate, and a chain's submissions come
     /// from few signers: the DER of the last `certificateCacheSize` PEM strings read is kept
     /// (by the exact text; what is refused is never kept), which saves the PEM parse and base64
-    /// decode of each (~1 % of a validator's CPU at the peak, `docs/performance.md`).
+    /// decode of each (~1 % of a validator's CPU at the peak, `docs/performance.md`). Only texts
+    /// of at most `maxCachedPEMBytes` are kept: the signer field comes from anyone who submits,
+    /// and the memory it may take stays ~2 MiB.
     public static func certificateDER(fromPEM pem: String) throws(ChainError) -> [UInt8] {
+        guard pem.utf8.count <= maxCachedPEMBytes else { return try parseCertificateDER(fromPEM: pem) }
         if let known = certificateCache.withLock({ $0[pem] }) { return known }
         let der = try parseCertificateDER(fromPEM: pem)
         certificateCache.withLock { cache in
@@ -75,6 +78,8 @@ public enum KeyPEM {
 
     /// Most PEM strings whose DER `certificateDER(fromPEM:)` keeps.
     static let certificateCacheSize = 256
+    /// Longest PEM text `certificateDER(fromPEM:)` keeps (a certificate's PEM is ~1 KiB).
+    static let maxCachedPEMBytes = 8 * 1024
     static let certificateCache = Mutex<[String: [UInt8]]>([:])
 
     private static func parseCertificateDER(fromPEM pem: String) throws(ChainError) -> [UInt8] {

@@ -86,6 +86,10 @@ import Testing
         }
         #expect(KeyPEM.certificateCache.withLock { $0.count } <= KeyPEM.certificateCacheSize)
         #expect(try KeyPEM.certificateDER(fromPEM: pem) == farm.certificateDER)
+        // A long text (anyone may send one as a signer) is read but never kept.
+        let long = pem + "\n#" + String(repeating: "x", count: KeyPEM.maxCachedPEMBytes) + "\n"
+        #expect(try KeyPEM.certificateDER(fromPEM: long) == farm.certificateDER)
+        #expect(KeyPEM.certificateCache.withLock { $0[long] } == nil)
     }
 
     @Test func submissionEnvelopeRoundTripsAndNamesBadFields() throws {
