@@ -265,40 +265,34 @@ public enum BenchRunner {
                         let stream = s.stream
                         group.addTask {
                             try await Self.onThread(name: "bench-client-\(k)") {
-                                // A client that fails stops the others at their next request: the
-                                // run ends with its error now, not after the window.
-                                do {
-                                    if stream {
-                                        return try Self.client(try PlainWebSocket(url: url, path: "/v1/txs/stream"), plan: plan)
-                                    }
-                                    return try Self.client(try PlainHTTPConnection(url: url), plan: plan)
-                                } catch {
-                                    plan.counter.stop()
-                                    throw error
+                                if stream {
+                                    return try Self.client(try PlainWebSocket(url: url, path: "/v1/txs/stream"), plan: plan)
                                 }
+                                return try Self.client(try PlainHTTPConnection(url: url), plan: plan)
                             }
                         }
                     }
                 }
                 for client in clients {
-                    group.addTask {
-                        do {
-                            return try await Self.client(client, plan: plan)
-                        } catch {
-                            plan.counter.stop()
-                            throw error
-                        }
-                    }
+                    group.addTask { try await Self.client(client, plan: plan) }
                 }
                 var all: [Submission] = []
                 var finishedClients = 0
-                while let part = try await group.next() {
-                    all += part
-                    finishedClients += 1
-                    if finishedClients == s.clients {
-                        // Submission is over: let the watcher drain what was acknowledged, then stop it.
-                        watcher.expect(all.filter(\.accepted).map(\.index))
+                do {
+                    while let part = try await group.next() {
+                        all += part
+                        finishedClients += 1
+                        if finishedClients == s.clients {
+                            // Submission is over: let the watcher drain what was acknowledged, then stop it.
+                            watcher.expect(all.filter(\.accepted).map(\.index))
+                        }
                     }
+                } catch {
+                    // A client (or the watcher) failed: the clients on threads of their own cannot be
+                    // cancelled, so they get no further request and the run ends with the error now,
+                    // not after the window.
+                    plan.counter.stop()
+                    throw error
                 }
                 return all
             }

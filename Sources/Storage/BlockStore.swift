@@ -37,7 +37,7 @@ public final class BlockStore: Sendable {
         // The pool's writer reports its commits to the checkpointer from the moment it opens
         // (the checkpointer opens its own connection at its first checkpoint).
         let checkpointer = WALCheckpointer(path: path)
-        var config = Configuration()
+        var config = Self.patientConfiguration
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronousFull ? "FULL" : "NORMAL")")
             // Optionally reads through a memory map instead of a pread system call per page
@@ -49,7 +49,6 @@ public final class BlockStore: Sendable {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.safetyPages)")
             checkpointer.observe(db)
         }
-        config.busyMode = .timeout(10)
         do {
             pool = try DatabasePool(path: path, configuration: config)
         } catch {

@@ -13,9 +13,8 @@ public enum SQLiteSnapshot {
             throw ChainError(.alreadyExists, "\(destination) exists already")
         }
         do {
-            var config = Configuration()
+            var config = BlockStore.patientConfiguration
             config.readonly = true
-            config.busyMode = .timeout(10)
             let from = try DatabaseQueue(path: source, configuration: config)
             let to = try DatabaseQueue(path: destination)
             try from.backup(to: to)

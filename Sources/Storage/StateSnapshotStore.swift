@@ -295,7 +295,8 @@ extension BlockStore {
         return true
     }
 
-    /// A connection that waits up to 10 s for a lock held by another (as the store's own do).
+    /// A connection that waits up to 10 s for a lock held by another: every connection Storage
+    /// opens to a chain database (the store's pool, its checkpointer, snapshot copies and installs).
     static var patientConfiguration: Configuration {
         var config = Configuration()
         config.busyMode = .timeout(10)

@@ -80,9 +80,7 @@ final class WALCheckpointer: Sendable {
     private func open() throws -> DatabaseQueue {
         try connection.withLock { c in
             if let c { return c }
-            var config = Configuration()
-            config.busyMode = .timeout(10)
-            let opened = try DatabaseQueue(path: path, configuration: config)
+            let opened = try DatabaseQueue(path: path, configuration: BlockStore.patientConfiguration)
             c = opened
             return opened
         }
