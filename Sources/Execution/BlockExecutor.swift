@@ -48,6 +48,9 @@ public struct BlockExecutor: Sendable {
         var membership: MembershipService?
         if let configSource, let config { membership = try configSource.membership(for: config) }
         let blockDate = Date(timeIntervalSince1970: Double(time) / 1000)
+        // The last signer's certificate and what membership said of it: one configuration and one
+        // time hold for the whole block, so a run of transactions from one signer is checked once.
+        var lastSigner: (certificate: [UInt8], failure: ChainError?)?
         var order: [String] = []
         var records: [StoredTransaction] = []
         records.reserveCapacity(transactions.count)
@@ -57,10 +60,16 @@ public struct BlockExecutor: Sendable {
                 blockState: blockState, chainConfig: config, natives: registry)
             var failure: ChainError?
             if let membership {
-                do {
-                    _ = try membership.verify(certificateDER: vtx.transaction.signerCertificate, at: blockDate)
-                } catch {
-                    failure = error
+                let certificate = vtx.transaction.signerCertificate
+                if let last = lastSigner, last.certificate == certificate {
+                    failure = last.failure
+                } else {
+                    do {
+                        _ = try membership.verify(certificateDER: certificate, at: blockDate)
+                    } catch {
+                        failure = error
+                    }
+                    lastSigner = (certificate, failure)
                 }
             }
             if failure != nil {

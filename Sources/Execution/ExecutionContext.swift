@@ -54,7 +54,10 @@ public final class ExecutionContext {
 
     /// The value under a full key (`<contract>/<key>`) of any contract, as of this transaction.
     func read(fullKey k: String) throws -> [UInt8]? {
-        let key = StateKey(k)
+        try read(StateKey(k), k)
+    }
+
+    private func read(_ key: StateKey, _ k: String) throws -> [UInt8]? {
         // Never stored (`StateKey.holdsNUL`), not even when this transaction wrote it (its writes
         // then fail it with `bad_state_key`); so never asked of the store, which would cut it short.
         guard !key.holdsNUL else { return nil }
@@ -67,14 +70,13 @@ public final class ExecutionContext {
         try read(fullKey: fullKey(key))
     }
 
-    /// The JSON value under `key`.
+    /// The JSON value under `key`. The value is a function of the bytes alone, so the block's
+    /// transactions share one parse of a record while its bytes stay the same (`BlockState.json`).
     public func getJSON(_ key: String) throws -> JSONValue? {
-        guard let raw = try get(key) else { return nil }
-        do {
-            return try JSONParser().parse(raw)
-        } catch {
-            throw StateReadFault(underlying: error)
-        }
+        let k = fullKey(key)
+        let stateKey = StateKey(k)
+        guard let raw = try read(stateKey, k) else { return nil }
+        return try blockState.json(stateKey, raw)
     }
 
     /// Sets `key` to `value`.
@@ -159,6 +161,11 @@ extension ExecutionContext {
 
 /// State as seen inside one block: committed state plus the writes of the block's earlier
 /// successful transactions.
+///
+/// Many transactions of a block read the same records (a scan reads its code's season and
+/// merchant, every step its signer's membership), so the block asks the store for a committed key
+/// once and parses a record's bytes once while they stay the same. Both memories hold at most
+/// `memoryBudget` bytes of values between them; past it, reads go to the store and parse again.
 final class BlockState {
     let committed: any StateReader
     /// Keyed by UTF-8 bytes, as in `ExecutionContext.writes`.
@@ -166,15 +173,65 @@ final class BlockState {
     /// Fuel used by the block's WebAssembly calls so far (failed ones included).
     var wasmFuelUsed: UInt64 = 0
 
-    init(committed: any StateReader) { self.committed = committed }
+    /// Committed values read so far in the block (nil: absent). Committed state does not change
+    /// while a block executes.
+    private var committedReads: [StateKey: [UInt8]?] = [:]
+    /// The JSON value last parsed under each key, with the bytes it was parsed from: a hit needs
+    /// equal bytes, so a value written since (by an earlier transaction, or by this one) is parsed
+    /// anew, and a failed transaction's writes leave nothing another transaction could see.
+    private var parsed: [StateKey: (bytes: [UInt8], value: JSONValue)] = [:]
+    /// Bytes of values held by the two memories.
+    private(set) var memoryUsed = 0
+    /// The most the two memories hold, counted in the bytes of keys and values (a parsed record
+    /// by the bytes it was parsed from).
+    let memoryBudget: Int
+    /// Store reads and parses made (what the memories saved shows in tests).
+    private(set) var storeReads = 0
+    private(set) var parses = 0
+
+    /// The default `memoryBudget`: 16 MiB.
+    static let defaultMemoryBudget = 16 << 20
+
+    init(committed: any StateReader, memoryBudget: Int = BlockState.defaultMemoryBudget) {
+        self.committed = committed
+        self.memoryBudget = memoryBudget
+    }
 
     /// The value under `key` (its bytes and its string, so neither is made twice).
     func read(_ key: StateKey, _ string: String) throws -> [UInt8]? {
         if let v = overlay[key] { return v }
+        if let v = committedReads[key] { return v }
+        let value: [UInt8]?
         do {
-            return try committed.read(string)
+            value = try committed.read(string)
         } catch {
             throw StateReadFault(underlying: error)
         }
+        storeReads += 1
+        if take(key.bytes.count + (value?.count ?? 0)) { committedReads[key] = value }
+        return value
+    }
+
+    /// `raw`, the value now under `key`, parsed as JSON; a state read fault when it is not JSON
+    /// (contracts write their JSON records canonically, so anything else is damage).
+    func json(_ key: StateKey, _ raw: [UInt8]) throws -> JSONValue {
+        if let hit = parsed[key], hit.bytes == raw { return hit.value }
+        let value: JSONValue
+        do {
+            value = try JSONParser().parse(raw)
+        } catch {
+            throw StateReadFault(underlying: error)
+        }
+        parses += 1
+        if let old = parsed.removeValue(forKey: key) { memoryUsed -= key.bytes.count + old.bytes.count }
+        if take(key.bytes.count + raw.count) { parsed[key] = (raw, value) }
+        return value
+    }
+
+    /// Counts `bytes` against the budget; false (nothing counted) when they do not fit.
+    private func take(_ bytes: Int) -> Bool {
+        guard memoryUsed + bytes <= memoryBudget else { return false }
+        memoryUsed += bytes
+        return true
     }
 }

@@ -102,6 +102,19 @@ final class GovChain {
         #expect(try chain.block([try chain.evidence(regulator)]) == [nil])
     }
 
+    /// The executor checks a run of one signer's transactions once; each signer of a block still
+    /// gets its own verdict, in any order.
+    @Test func eachSignerOfABlockGetsItsOwnVerdictInRunsAndInterleaved() throws {
+        let c = try Self.consortium()
+        let chain = try GovChain(c)
+        let forged = try c.identity(.regulator, org: "shop1", name: "self-made")
+        let regulator = try c.identity(.regulator, org: "amr")
+        let farmer = try c.identity(.farm, org: "farm1")
+        let order = [forged, forged, regulator, regulator, forged, farmer, forged, farmer, farmer]
+        let expected: [String?] = order.map { $0.certificateDER == forged.certificateDER ? "role_not_permitted" : nil }
+        #expect(try chain.block(order.map { try chain.evidence($0) }) == expected)
+    }
+
     @Test func aFifthOrgJoinsByProposalAndApprovalsThenItsFarmTransacts() throws {
         let c = try Self.consortium()
         let chain = try GovChain(c)
