@@ -122,7 +122,7 @@ public struct Report: Sendable {
         let suiteNote = settings["target"] == .null ? "suite \(settings["suite"]?.stringValue ?? "?"), " : ""
         let table = """
 
-            XiangChain bench — \(settings["workload"]?.stringValue ?? "") workload, \(suiteNote)\(urls.count) nodes, \(settings["clients"]?.int64Value ?? 0) clients, rate \(settings["rate"]?.stringValue ?? ""), \(duration) s\(settings["stream"]?.boolValue == true ? ", submission stream" : "")
+            XiangChain bench — \(settings["workload"]?.stringValue ?? "") workload, \(suiteNote)\(urls.count) nodes, \(settings["clients"]?.int64Value ?? 0) clients, rate \(settings["rate"]?.stringValue ?? ""), \(duration) s\(settings["stream"]?.boolValue == true ? ", submission stream" : "")\((settings["window"]?.int64Value ?? 1) > 1 ? " (window \(settings["window"]?.int64Value ?? 1))" : "")
             machine           \(machine.cores) cores, \(machine.cpuModel)
             signing           \(Int(signRate)) signatures/s (pre-signed \(presigned), outside the window\(watcher.restampedCount > 0 ? "; \(watcher.restampedCount) signed again within it, their timestamp too old" : ""))
             submitted         \(submissions.count)   acknowledged \(accepted.count)   refused (503) \(refused)   failed \(failed.count)

@@ -46,6 +46,10 @@ public struct BenchSettings: Sendable {
     /// Submit over the nodes' WebSocket submission stream (`GET /v1/txs/stream`), one message
     /// per transaction, instead of one HTTP request each (http:// nodes, `batch` 1).
     public var stream = false
+    /// With `stream`: messages a client sends ahead of their answers (1: each answer read before
+    /// the next message). A client that keeps several in flight, as a gateway streaming scans
+    /// would, lets each read and write carry several messages.
+    public var window = 1
     /// Transactions to pre-sign (default: rate × duration, or 4,000/s × duration at max).
     public var count: Int?
     /// Directory of the fresh network (default: a temporary one, removed afterwards).
@@ -88,7 +92,7 @@ public struct BenchSettings: Sendable {
             "nodes": .int(Int64(targets?.count ?? nodes)), "clients": .int(Int64(clients)),
             "rate": .string(perSecond.map(String.init) ?? "max"), "durationSeconds": .int(Int64(duration)),
             "workload": .string(workload.rawValue), "batch": .int(Int64(batch)), "suite": .string(suite.rawValue),
-            "stream": .bool(stream),
+            "stream": .bool(stream), "window": .int(Int64(window)),
             "target": targets.map { .string($0.map(\.absoluteString).joined(separator: ",")) } ?? .null,
             "mempool": mempool.map { .int(Int64($0)) } ?? .null, "nodeSettings": .object(nodeSettings),
         ])
@@ -263,10 +267,12 @@ public enum BenchRunner {
                     for k in 0..<s.clients {
                         let url = urls[k % urls.count]
                         let stream = s.stream
+                        let window = s.window
                         group.addTask {
                             try await Self.onThread(name: "bench-client-\(k)") {
                                 if stream {
-                                    return try Self.client(try PlainWebSocket(url: url, path: "/v1/txs/stream"), plan: plan)
+                                    return try Self.client(
+                                        try PlainWebSocket(url: url, path: "/v1/txs/stream"), plan: plan, window: window)
                                 }
                                 return try Self.client(try PlainHTTPConnection(url: url), plan: plan)
                             }
@@ -355,33 +361,72 @@ public enum BenchRunner {
         return out
     }
 
-    /// The same over a node's submission stream (`--stream`): one message per transaction, its
-    /// answer read before the next is sent. A refusal for lack of room (`mempool_full`) is what a
-    /// 503 is over HTTP. A stream left quiet for 10 s (the node closes one it waits on for its idle
-    /// timeout, 30 s by default) is opened again before the next message, so a message is never
-    /// written to a stream the node is closing and never sent twice.
-    static func client(_ socket: PlainWebSocket, plan: ClientPlan) throws -> [Submission] {
+    /// The same over a node's submission stream (`--stream`): one message per transaction, at
+    /// most `window` of them sent ahead of their answers (the node answers in order; 1: each answer
+    /// read before the next message, as over HTTP). A refusal for lack of room (`mempool_full`) is
+    /// what a 503 is over HTTP: at max, that transaction goes again after a pause of 50 ms (before
+    /// any new one), while the answers to those already sent are read. At a fixed rate a message is
+    /// sent at its slot when the window has room, else as soon as it has (late: reported). A stream
+    /// left quiet for 10 s (the node closes one it waits on for its idle timeout, 30 s by default)
+    /// is opened again before the next message, so a message is never written to a stream the node
+    /// is closing and never sent twice.
+    static func client(_ socket: PlainWebSocket, plan: ClientPlan, window: Int = 1) throws -> [Submission] {
         var out: [Submission] = []
+        // Sent and not yet answered, oldest first: answers come in this order.
+        var inFlight: [(request: ClientPlan.Request, sent: ContinuousClock.Instant)] = []
+        // Refused for lack of room, to send again (in order) once `pause` is over.
+        var again: [ClientPlan.Request] = []
+        var pause: ContinuousClock.Instant?
+        // Taken from the plan before its slot, while answers were awaited.
+        var held: ClientPlan.Request?
+        var planDone = false
         var lastAnswer = ContinuousClock.now
-        while let request = try plan.next() {
-            if let due = request.due { sleep(until: due) }
+        do {
             while true {
-                if socket.connection.isConnected, ContinuousClock.now - lastAnswer > .seconds(10) { socket.close() }
-                if !socket.connection.isConnected { try socket.open() }
-                let sent = ContinuousClock.now
-                let answer: [UInt8]
-                do {
+                // Send while the window has room and a message is ready to go.
+                sending: while inFlight.count < max(1, window) {
+                    if let until = pause, until > .now {
+                        guard inFlight.isEmpty else { break sending }
+                        sleep(until: until)
+                    }
+                    pause = nil
+                    let request: ClientPlan.Request
+                    if !again.isEmpty {
+                        request = again.removeFirst()
+                    } else if let h = held {
+                        request = h
+                        held = nil
+                    } else if !planDone, let next = try plan.next() {
+                        request = next
+                    } else {
+                        planDone = true
+                        break sending
+                    }
+                    if let due = request.due, due > .now {
+                        guard inFlight.isEmpty else {
+                            held = request
+                            break sending
+                        }
+                        sleep(until: due)
+                    }
+                    if inFlight.isEmpty {
+                        if socket.connection.isConnected, ContinuousClock.now - lastAnswer > .seconds(10) { socket.close() }
+                        if !socket.connection.isConnected { try socket.open() }
+                    }
+                    let sent = ContinuousClock.now
                     try socket.send(text: request.body)
-                    answer = try socket.receive()
-                } catch {
-                    socket.close()
-                    throw error
+                    inFlight.append((request, sent))
                 }
+                guard !inFlight.isEmpty else {
+                    if planDone, again.isEmpty, held == nil { return out }
+                    continue
+                }
+                let answer = try socket.receive()
                 lastAnswer = .now
+                let (request, sent) = inFlight.removeFirst()
                 let json = try? JSONParser().parse(answer)
                 // Answers come in order: one naming another transaction is a broken stream, not a count.
                 if let txid = json?["txid"]?.stringValue, txid != request.txids.first {
-                    socket.close()
                     throw ChainError(
                         .benchFailed, "the stream answered for \(txid) where \(request.txids.first ?? "") was sent")
                 }
@@ -389,14 +434,16 @@ public enum BenchRunner {
                 let status =
                     json?["status"]?.stringValue == "accepted" ? 202 : code == "mempool_full" ? 503 : code == nil ? 502 : 400
                 guard let done = plan.outcome(status, answer, request, sent: sent, answered: .now) else {
-                    sleep(until: .now + .milliseconds(50))
+                    again.append(request)
+                    pause = .now + .milliseconds(50)
                     continue
                 }
                 out += done
-                break
             }
+        } catch {
+            socket.close()
+            throw error
         }
-        return out
     }
 
     /// Blocks the calling thread (never a thread of the cooperative pool) until `deadline`.

@@ -35,6 +35,10 @@ struct BenchCommand: AsyncParsableCommand {
         help:
             "Submit over the nodes' submission stream (WebSocket GET /v1/txs/stream, one message per transaction) instead of one HTTP request per transaction; http:// nodes only, --batch 1."
     ) var stream = false
+    @Option(
+        help:
+            "With --stream: messages each client sends ahead of their answers (1–64; 1: each answer read before the next message)."
+    ) var window: Int = 1
     @Option(help: "Transactions to pre-sign (default: rate × duration, or 4,000/s × duration at max).") var count: Int?
     @Option(help: "Write the result as JSON to this file.") var json: String?
     @Option(help: "Directory of the fresh network (default: a temporary one, removed afterwards).") var dir: String?
@@ -66,6 +70,8 @@ struct BenchCommand: AsyncParsableCommand {
         if stream, let target, target.split(separator: ",").contains(where: { !$0.hasPrefix("http://") }) {
             throw ValidationError("--stream needs http:// targets")
         }
+        guard (1...64).contains(window) else { throw ValidationError("--window must be 1–64") }
+        if window > 1, !stream { throw ValidationError("--window needs --stream") }
         if let mempool, !(100...1_000_000).contains(mempool) { throw ValidationError("--mempool must be 100–1,000,000") }
         guard (0...86_400).contains(restampAfter) else { throw ValidationError("--restamp-after must be 0–86,400 s") }
         if let idle, !(1...BenchRunner.maxIdle).contains(idle) {
@@ -87,6 +93,7 @@ struct BenchCommand: AsyncParsableCommand {
             dir: dir.map { URL(fileURLWithPath: $0) }, basePort: basePort, suite: suite, mempool: mempool)
         settings.restampAfter = .seconds(restampAfter)
         settings.stream = stream
+        settings.window = window
         for item in set {
             guard let eq = item.firstIndex(of: "="),
                 let value = try? JSONParser().parse(Array(item[item.index(after: eq)...].utf8))
