@@ -7,6 +7,7 @@ import ChainCore
 ///
 /// `decode` is the one reader of these bytes from other validators: the consensus driver calls
 /// it for every inbound message, and the fuzzing harness (`docs/fuzzing.md`) feeds it hostile input.
+/// `encoded` is the one writer: every sender, the fuzzing seeds and the tests make their bytes there.
 public enum PeerChannelMessage: Sendable {
     /// Channel 0.
     case consensus(ConsensusMessage)
@@ -49,6 +50,30 @@ public enum PeerChannelMessage: Sendable {
             return .finalityRequest(from: from, count: count)
         default:
             return nil
+        }
+    }
+
+    /// The wire bytes: the channel byte, then the channel's body, as `decode` reads them.
+    public var encoded: [UInt8] {
+        var w = BinaryWriter()
+        switch self {
+        case .consensus(let m):
+            return [0] + m.encoded
+        case .finality(let height, let headerHash, let signature):
+            w.u64(height)
+            w.hash(headerHash)
+            w.lengthPrefixed(signature)
+            return [1] + w.bytes
+        case .transactions(let txs):
+            return [2] + TransactionBatch.encode(txs)
+        case .epochSignature(let epoch, let signature):
+            w.u64(epoch)
+            w.lengthPrefixed(signature)
+            return [3] + w.bytes
+        case .finalityRequest(let from, let count):
+            w.u64(from)
+            w.u32(count)
+            return [4] + w.bytes
         }
     }
 }

@@ -18,20 +18,13 @@ public enum FuzzSeeds {
     public static func seeds(for target: FuzzTarget) throws -> [[UInt8]] {
         switch target {
         case .channel:
-            var finality = BinaryWriter()
-            finality.u64(7)
-            finality.hash(Hash256.sha256([1]))
-            finality.lengthPrefixed([UInt8](repeating: 3, count: 64))
-            var epoch = BinaryWriter()
-            epoch.u64(2)
-            epoch.lengthPrefixed([UInt8](repeating: 4, count: 64))
-            var request = BinaryWriter()
-            request.u64(1)
-            request.u32(256)
             let transactions = try transactionSeeds()
-            return try consensusMessages().map { [0] + $0 } + [
-                [1] + finality.bytes, [2] + TransactionBatch.encode(transactions), [3] + epoch.bytes, [4] + request.bytes,
-            ]
+            return try consensusMessages().map { [0] + $0 }
+                + [
+                    .finality(height: 7, headerHash: Hash256.sha256([1]), signature: [UInt8](repeating: 3, count: 64)),
+                    .transactions(transactions), .epochSignature(epoch: 2, signature: [UInt8](repeating: 4, count: 64)),
+                    .finalityRequest(from: 1, count: 256),
+                ].map { (m: PeerChannelMessage) in m.encoded }
         case .consensus:
             return try consensusMessages()
         case .syncBatch:

@@ -632,10 +632,9 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             finalityComplete.store(header.height, ordering: .relaxed)
         }
         guard let lacking else { return }
-        var w = BinaryWriter()
-        w.u64(lacking)
-        w.u32(UInt32(min(tip - lacking, Self.finalityRequestSpan)))
-        transport.broadcast([4] + w.bytes)
+        transport.broadcast(
+            PeerChannelMessage.finalityRequest(from: lacking, count: UInt32(min(tip - lacking, Self.finalityRequestSpan))).encoded
+        )
     }
 
     /// Answers a peer's finality request with this node's own signatures of those heights, at
@@ -655,19 +654,14 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         let me = node.config.nodeId
         for (header, signatures) in blocks {
             guard let own = signatures.first(where: { $0.validator == me }) else { continue }
-            var w = BinaryWriter()
-            w.u64(header.height)
-            w.hash(header.hash)
-            w.lengthPrefixed(own.signature)
-            transport.send(to: peer, [1] + w.bytes)
+            transport.send(
+                to: peer,
+                PeerChannelMessage.finality(height: header.height, headerHash: header.hash, signature: own.signature).encoded)
         }
     }
 
     static func epochSignatureMessage(_ epoch: UInt64, _ signature: ValidatorSignature) -> [UInt8] {
-        var w = BinaryWriter()
-        w.u64(epoch)
-        w.lengthPrefixed(signature.signature)
-        return [3] + w.bytes
+        PeerChannelMessage.epochSignature(epoch: epoch, signature: signature.signature).encoded
     }
 
     func regossipEpochSignatures() {
@@ -718,14 +712,14 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
     /// Sends `m` to `to`, unless the vote fence holds it back.
     func send(_ m: ConsensusMessage, to: String) {
         if holdBack(m) { return }
-        transport.send(to: to, [0] + m.encoded)
+        transport.send(to: to, PeerChannelMessage.consensus(m).encoded)
     }
 
     /// Sends `m` to every peer, unless the vote fence holds it back.
     func broadcast(_ m: ConsensusMessage) {
         if case .timeout = m { statusBox.withLock { $0.timeoutsSent += 1 } }
         if holdBack(m) { return }
-        transport.broadcast([0] + m.encoded)
+        transport.broadcast(PeerChannelMessage.consensus(m).encoded)
     }
 
     /// True when the vote fence keeps this own proposal, vote or timeout from being sent.
@@ -816,11 +810,10 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
                     headers = headers.filter { $0.key + Self.finalityWindow > height }
                 }
             }
-            var w = BinaryWriter()
-            w.u64(block.header.height)
-            w.hash(block.header.hash)
-            w.lengthPrefixed(block.signatures[0].signature)
-            transport.broadcast([1] + w.bytes)
+            transport.broadcast(
+                PeerChannelMessage.finality(
+                    height: block.header.height, headerHash: block.header.hash, signature: block.signatures[0].signature
+                ).encoded)
             let buffered = finalityBuffer.withLock { $0.removeValue(forKey: block.header.height) } ?? []
             for (from, hash, sig) in buffered {
                 try addFinality(from: from, height: block.header.height, headerHash: hash, signature: sig)
@@ -890,7 +883,7 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
             list.append(b)
             cursor = b.parentID
         }
-        if !list.isEmpty { transport.send(to: peer, [0] + ConsensusMessage.blockResponse(list).encoded) }
+        if !list.isEmpty { transport.send(to: peer, PeerChannelMessage.consensus(.blockResponse(list)).encoded) }
     }
 
     func updateStatus(_ manager: EpochManager<SuiteCrypto>) {

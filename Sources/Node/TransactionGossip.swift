@@ -1,4 +1,5 @@
 import ChainCore
+import Consensus
 import Synchronization
 
 /// Gathers the transactions this node admits from clients into gossip messages: one channel-2
@@ -28,9 +29,7 @@ final class TransactionGossip: Sendable {
 
     /// The gossip message for `txs`: channel byte 2, then the batch.
     static func message(_ txs: [SignedTransaction]) -> [UInt8] {
-        var out: [UInt8] = [2]
-        out += TransactionBatch.encode(txs)
-        return out
+        PeerChannelMessage.transactions(txs).encoded
     }
 
     /// Queues one admitted transaction; sends at once when the batch is full.

@@ -12,11 +12,7 @@ import Testing
 @Suite struct HostileValidatorTests {
     /// The 50-byte finality frame of the report: channel 1, height 2^63, a header hash, a signature.
     static func finalityFrame(height: UInt64, signature: [UInt8] = [UInt8](repeating: 7, count: 1)) -> [UInt8] {
-        var w = BinaryWriter()
-        w.u64(height)
-        w.hash(Hash256.sha256([1, 2, 3]))
-        w.lengthPrefixed(signature)
-        return [1] + w.bytes
+        PeerChannelMessage.finality(height: height, headerHash: Hash256.sha256([1, 2, 3]), signature: signature).encoded
     }
 
     @Test(arguments: [UInt64(1) << 63, UInt64.max, UInt64(Int64.max) + 1])

@@ -193,11 +193,10 @@ import Testing
                     await attacker.send([0] + ConsensusMessage.vote(vote).encoded)
                 }
                 for height: UInt64 in [1 << 20, 1 << 40, 1 << 63, UInt64.max] {
-                    var w = BinaryWriter()
-                    w.u64(height)
-                    w.hash(Hash256.sha256(noise(8)))
-                    w.lengthPrefixed(attacker.crypto.sign(noise(32)))
-                    await attacker.send([1] + w.bytes)
+                    await attacker.send(
+                        PeerChannelMessage.finality(
+                            height: height, headerHash: Hash256.sha256(noise(8)), signature: attacker.crypto.sign(noise(32))
+                        ).encoded)
                 }
                 var epoch = BinaryWriter()
                 epoch.u64(1 << 62)
