@@ -421,6 +421,10 @@ public enum BenchRunner {
                     if planDone, again.isEmpty, held == nil { return out }
                     continue
                 }
+                // A message whose slot comes before the next answer goes at its slot.
+                if let due = held?.due, inFlight.count < max(1, window), !socket.connection.readable(before: due) {
+                    continue
+                }
                 let answer = try socket.receive()
                 lastAnswer = .now
                 let (request, sent) = inFlight.removeFirst()

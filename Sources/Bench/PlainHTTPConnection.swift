@@ -114,6 +114,21 @@ final class PlainHTTPConnection {
         throw ChainError(.upstreamUnavailable, "cannot connect to \(host):\(port): \(String(cString: strerror(last)))")
     }
 
+    /// Whether bytes can be read without waiting past `deadline`: some are buffered, or the socket
+    /// becomes readable (or reports its end or an error, which the read then reports) by then.
+    func readable(before deadline: ContinuousClock.Instant) -> Bool {
+        if consumed < buffer.count || fd < 0 { return true }
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while true {
+            let left = deadline - .now
+            let ms = left <= .zero ? 0 : Int32(min((left / .milliseconds(1)).rounded(.up), 60_000))
+            let n = poll(&p, 1, ms)
+            if n > 0 { return true }
+            if n < 0, errno != EINTR { return true }
+            if n == 0, ContinuousClock.now >= deadline { return false }
+        }
+    }
+
     /// Whether the kept connection is still open: nothing to read (an answer is never pending
     /// between requests), no end of file, no error.
     private func isOpen() -> Bool {

@@ -11,7 +11,7 @@ import Testing
 #endif
 
 /// A submission stream on 127.0.0.1 for one connection that answers as a node does, in order,
-/// but only once `hold` messages wait for their answers (or none came for 200 ms): so the most it
+/// but only once `hold` messages wait for their answers (or none came for `quietMs`): so the most it
 /// ever holds is what the client sent ahead of its answers. `refuseOnce` are answered
 /// `mempool_full` the first time they come. Records what came, in order.
 final class WindowedStreamServer: Sendable {
@@ -19,9 +19,9 @@ final class WindowedStreamServer: Sendable {
     private let listener: Int32
     private let state = Mutex<(received: [String], mostWaiting: Int, done: Bool)>(([], 0, false))
 
-    init(hold: Int, refuseOnce: Set<String> = []) throws {
+    init(hold: Int, refuseOnce: Set<String> = [], quietMs: Int32 = 200) throws {
         (listener, port) = try listenOnLoopback()
-        let thread = Thread { [self] in serve(hold: hold, refuseOnce: refuseOnce) }
+        let thread = Thread { [self] in serve(hold: hold, refuseOnce: refuseOnce, quietMs: quietMs) }
         thread.start()
     }
 
@@ -34,7 +34,7 @@ final class WindowedStreamServer: Sendable {
         return state.withLock { ($0.received, $0.mostWaiting) }
     }
 
-    private func serve(hold: Int, refuseOnce: Set<String>) {
+    private func serve(hold: Int, refuseOnce: Set<String>, quietMs: Int32) {
         let c = accept(listener, nil, nil)
         guard c >= 0 else { return }
         defer {
@@ -78,10 +78,10 @@ final class WindowedStreamServer: Sendable {
             }
             let before = pending.count
             if open, waiting.count < hold {
-                open = fill(timeoutMs: 200)
+                open = fill(timeoutMs: quietMs)
                 if open, pending.count > before { continue }
             }
-            // `hold` waiting, or quiet for 200 ms: answer them all, in order.
+            // `hold` waiting, or quiet for `quietMs`: answer them all, in order.
             for txid in waiting {
                 let answer: String
                 if refuseOnce.contains(txid), refused.insert(txid).inserted {
@@ -115,13 +115,13 @@ final class WindowedStreamServer: Sendable {
 
 /// The load generator's stream client with several messages in flight (`--window`).
 @Suite struct StreamWindowTests {
-    static func plan(_ txids: [String]) -> ClientPlan {
+    static func plan(_ txids: [String], perSecond: Int? = nil) -> ClientPlan {
         let requests = Presigned(
             bodies: txids.map { Array("{\"tx\":\"\($0)\"}".utf8) }, txids: txids, batch: 1, calls: [], chain: "c",
             signedAt: .now, restampAfter: .seconds(3600))
         return ClientPlan(
             requests: requests, watcher: CommitWatcher(ids: txids, fromHeight: 1), counter: Counter(), start: .now,
-            duration: .seconds(60), perSecond: nil, batch: 1)
+            duration: .seconds(60), perSecond: perSecond, batch: 1)
     }
 
     static func socket(_ port: Int) throws -> PlainWebSocket {
@@ -140,6 +140,22 @@ final class WindowedStreamServer: Sendable {
         let seen = server.result()
         #expect(seen.received == Self.txids)
         #expect(seen.mostWaiting == window)
+    }
+
+    /// At a fixed rate a message goes at its slot while the answer to the one before is still
+    /// awaited (the window has room): this server answers the first only once two wait (or after
+    /// 3 s of quiet), which they do only if the client sent the second at its slot, 0.3 s after
+    /// the first, instead of waiting for the first answer.
+    @Test func atAFixedRateAMessageGoesAtItsSlotWhileAnswersAreAwaited() throws {
+        let server = try WindowedStreamServer(hold: 2, quietMs: 3000)
+        let txids = Array(Self.txids.prefix(2))
+        let done = try BenchRunner.client(
+            try Self.socket(server.port), plan: Self.plan(txids, perSecond: 3), window: 2)
+        #expect(done.map(\.index) == Array(0..<2))
+        #expect(done.allSatisfy { $0.accepted })
+        let seen = server.result()
+        #expect(seen.received == txids)
+        #expect(seen.mostWaiting == 2)
     }
 
     /// A refusal for lack of room at max: that transaction goes again after the pause, before any
