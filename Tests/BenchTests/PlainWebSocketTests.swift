@@ -179,14 +179,7 @@ final class CannedWebSocketServer: Sendable {
     /// The load generator's stream client: answers come in order, so one naming another
     /// transaction than the one sent is a broken stream (`bench_failed`), not a count.
     @Test func anAnswerForAnotherTransactionStopsTheStreamClient() throws {
-        func plan(_ txids: [String]) -> ClientPlan {
-            let requests = Presigned(
-                bodies: txids.map { Array("{\"tx\":\"\($0)\"}".utf8) }, txids: txids, batch: 1, calls: [], chain: "c",
-                signedAt: .now, restampAfter: .seconds(3600))
-            return ClientPlan(
-                requests: requests, watcher: CommitWatcher(ids: txids, fromHeight: 1), counter: Counter(), start: .now,
-                duration: .seconds(60), perSecond: nil, batch: 1)
-        }
+        func plan(_ txids: [String]) -> ClientPlan { ClientPlan.canned(txids) }
         let answers = [#"{"status":"accepted","txid":"aa"}"#, #"{"status":"accepted","txid":"cc"}"#]
         let frames = answers.flatMap { Self.frame(0x1, Array($0.utf8)) }
         let server = try CannedWebSocketServer(frames: frames)

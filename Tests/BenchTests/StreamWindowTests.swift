@@ -113,15 +113,23 @@ final class WindowedStreamServer: Sendable {
     }
 }
 
-/// The load generator's stream client with several messages in flight (`--window`).
-@Suite struct StreamWindowTests {
-    static func plan(_ txids: [String], perSecond: Int? = nil) -> ClientPlan {
+extension ClientPlan {
+    /// A plan of one message `{"tx":"<id>"}` per id, starting now, for 60 s (at max when
+    /// `perSecond` is nil).
+    static func canned(_ txids: [String], perSecond: Int? = nil) -> ClientPlan {
         let requests = Presigned(
             bodies: txids.map { Array("{\"tx\":\"\($0)\"}".utf8) }, txids: txids, batch: 1, calls: [], chain: "c",
             signedAt: .now, restampAfter: .seconds(3600))
         return ClientPlan(
             requests: requests, watcher: CommitWatcher(ids: txids, fromHeight: 1), counter: Counter(), start: .now,
             duration: .seconds(60), perSecond: perSecond, batch: 1)
+    }
+}
+
+/// The load generator's stream client with several messages in flight (`--window`).
+@Suite struct StreamWindowTests {
+    static func plan(_ txids: [String], perSecond: Int? = nil) -> ClientPlan {
+        ClientPlan.canned(txids, perSecond: perSecond)
     }
 
     static func socket(_ port: Int) throws -> PlainWebSocket {
