@@ -43,9 +43,12 @@ let package = Package(
     targets: [
         .target(
             name: "ChainCore",
-            dependencies: ["CSMShim", "CSodium", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CSMShim", "CSodium", "CEd25519", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        // Ed25519 verification, one signature or a batch, under RFC 8032's cofactored equation
+        // (`Ed25519Verification`); libsodium gives it SHA-512, random weights and scalar arithmetic.
+        .target(name: "CEd25519", dependencies: ["CSodium"]),
         // The system's libsodium (Debian: libsodium-dev), for Ed25519 verification
         // (`Ed25519Verification`: strict about keys of small order, and faster than BoringSSL's).
         .systemLibrary(

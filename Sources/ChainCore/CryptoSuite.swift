@@ -37,6 +37,16 @@ public enum CryptoSuite: String, Sendable, Codable, CaseIterable {
         }
     }
 
+    /// The verdicts of `verify(signature:message:publicKey:)` for every item, in order. Ed25519
+    /// checks them together (`Ed25519Verification.verify(batch:)`: the same verdicts, faster);
+    /// the other suites one by one.
+    public func verify(batch items: [(signature: [UInt8], message: [UInt8], publicKey: [UInt8])]) -> [Bool] {
+        switch self {
+        case .ed25519: return Ed25519Verification.verify(batch: items)
+        case .p256, .sm2: return items.map { verify(signature: $0.signature, message: $0.message, publicKey: $0.publicKey) }
+        }
+    }
+
     /// Verifies like `verify(signature:message:publicKey:)` and says why not: `malformed_signature`
     /// when the bytes are not a signature of this suite's encoding at all (an Ed25519 signature is
     /// 64 bytes; a P-256 or SM2 signature is a DER `SEQUENCE` of two positive `INTEGER`s),

@@ -92,11 +92,13 @@ import Testing
         #expect(!CryptoSuite.ed25519.verify(signature: [], message: message, publicKey: []))
     }
 
-    /// libsodium comes from the system: the node checks at start that it answers as the rule
-    /// expects (`Ed25519Verification.selfTest`). Among the vectors, one that libsodium's development
-    /// branch would accept: R off by the point of order 2, with S made by the key's holder for it
-    /// ([S]B = R − T + [k]A). Accepting it would let a signer split validators of two versions.
-    @Test func theSelfTestPassesAndROffByASmallOrderPointIsRefused() throws {
+    /// The node checks at start that the verifier answers its vectors, alone and in a batch
+    /// (`Ed25519Verification.selfTest`). Among them: R off by the point of order 2, with S made by
+    /// the key's holder for it ([S]B = R − T + [k]A). RFC 8032's equation with the cofactor holds
+    /// for it, so it verifies — as it must for a batch to give its members' verdicts; libsodium's
+    /// cofactorless check (the rule before) refuses it, which is the rule change
+    /// (`docs/crypto.md`).
+    @Test func theSelfTestPassesAndROffByASmallOrderPointVerifiesWithTheCofactor() throws {
         try Ed25519Verification.selfTest()
         let key = Hex.decode("6d6664c4bd03ed765c41712fd26435e102629b4118796274f8176285a32d5517")!
         let message = Array("xiangchain ed25519 self-test".utf8)
@@ -107,7 +109,191 @@ import Testing
             "48d739df7d73c9a7c864986acab25c85d87810dafed1b9a0d33adf16d1c4a18c1f35d99783867ecf34f449783b7f09fa1619eb15c6d0f8ffff8b4c84804d2d07"
         )!
         #expect(CryptoSuite.ed25519.verify(signature: honest, message: message, publicKey: key))
-        #expect(!CryptoSuite.ed25519.verify(signature: offByT, message: message, publicKey: key))
+        #expect(CryptoSuite.ed25519.verify(signature: offByT, message: message, publicKey: key))
+        #expect(crypto_sign_verify_detached(offByT, message, UInt64(message.count), key) != 0)
+    }
+
+    /// RFC 8032 §7.1, tests 1–3: swift-crypto signs them to the published bytes, and they verify
+    /// alone and together.
+    @Test func theRFC8032VectorsVerify() throws {
+        let vectors: [(secret: String, publicKey: String, message: String, signature: String)] = [
+            (
+                "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+                "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
+                "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+            ),
+            (
+                "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+                "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "72",
+                "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"
+            ),
+            (
+                "c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
+                "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025", "af82",
+                "6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a"
+            ),
+        ]
+        var batch: [(signature: [UInt8], message: [UInt8], publicKey: [UInt8])] = []
+        for v in vectors {
+            let key = try Curve25519.Signing.PrivateKey(rawRepresentation: Hex.decode(v.secret)!)
+            let message = Hex.decode(v.message)!
+            #expect(Hex.encode(Array(key.publicKey.rawRepresentation)) == v.publicKey)
+            #expect(Hex.encode(Array(try key.signature(for: message))) == v.signature)
+            let item = (Hex.decode(v.signature)!, message, Hex.decode(v.publicKey)!)
+            #expect(CryptoSuite.ed25519.verify(signature: item.0, message: item.1, publicKey: item.2))
+            batch.append(item)
+        }
+        #expect(CryptoSuite.ed25519.verify(batch: batch) == [true, true, true])
+    }
+
+    /// A signature made by the key's holder with R moved by a point of small order: the honest
+    /// R = [r]B plus `torsion`, k = SHA-512(R ‖ A ‖ M), S = r + k·a (libsodium's scalar and point
+    /// functions). With `torsionOnly`, R is the small-order point itself and S = k·a.
+    static func signature(
+        seed: [UInt8], message: [UInt8], torsion: [UInt8], torsionOnly: Bool = false
+    ) -> (signature: [UInt8], publicKey: [UInt8]) {
+        var h = [UInt8](repeating: 0, count: 64)
+        crypto_hash_sha512(&h, seed, UInt64(seed.count))
+        var clamped = Array(h[0..<32])
+        clamped[0] &= 248
+        clamped[31] &= 127
+        clamped[31] |= 64
+        var a = [UInt8](repeating: 0, count: 32)
+        crypto_core_ed25519_scalar_reduce(&a, clamped + [UInt8](repeating: 0, count: 32))
+        var publicKey = [UInt8](repeating: 0, count: 32)
+        _ = crypto_scalarmult_ed25519_base_noclamp(&publicKey, a)
+        var nonce = [UInt8](repeating: 0, count: 64)
+        let nonceInput = Array(h[32..<64]) + message
+        crypto_hash_sha512(&nonce, nonceInput, UInt64(nonceInput.count))
+        var r = [UInt8](repeating: 0, count: 32)
+        crypto_core_ed25519_scalar_reduce(&r, nonce)
+        var rPoint = [UInt8](repeating: 0, count: 32)
+        if torsionOnly {
+            rPoint = torsion
+        } else {
+            var honestR = [UInt8](repeating: 0, count: 32)
+            _ = crypto_scalarmult_ed25519_base_noclamp(&honestR, r)
+            _ = crypto_core_ed25519_add(&rPoint, honestR, torsion)
+        }
+        var digest = [UInt8](repeating: 0, count: 64)
+        let input = rPoint + publicKey + message
+        crypto_hash_sha512(&digest, input, UInt64(input.count))
+        var k = [UInt8](repeating: 0, count: 32)
+        crypto_core_ed25519_scalar_reduce(&k, digest)
+        var ka = [UInt8](repeating: 0, count: 32)
+        crypto_core_ed25519_scalar_mul(&ka, k, a)
+        var s = ka
+        if !torsionOnly { crypto_core_ed25519_scalar_add(&s, r, ka) }
+        return (rPoint + s, publicKey)
+    }
+
+    /// The rule on signatures its holder made with R moved by each point of small order: they
+    /// verify (the cofactored equation holds, R is not of small order), and libsodium's
+    /// cofactorless check refuses them; an R that is itself of small order is refused though the
+    /// cofactored equation holds for it. The crafted honest case matches swift-crypto's signature.
+    @Test func signaturesWithRMovedByASmallOrderPointFollowTheCofactoredRule() throws {
+        var rng = SeededGenerator(seed: 0x70_25_10_4E)
+        for n in 0..<8 {
+            let seed = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let message = Array("scan \(n)".utf8)
+            let swiftKey = try Curve25519.Signing.PrivateKey(rawRepresentation: seed)
+            let identity: [UInt8] = [1] + Array(repeating: 0, count: 31)
+            let plain = Self.signature(seed: seed, message: message, torsion: identity)
+            #expect(plain.publicKey == Array(swiftKey.publicKey.rawRepresentation))
+            #expect(plain.signature == Array(try swiftKey.signature(for: message)))
+            for torsion in Self.smallOrderKeys[1..<6] {
+                let moved = Self.signature(seed: seed, message: message, torsion: torsion)
+                #expect(moved.signature != plain.signature)
+                #expect(CryptoSuite.ed25519.verify(signature: moved.signature, message: message, publicKey: moved.publicKey))
+                #expect(crypto_sign_verify_detached(moved.signature, message, UInt64(message.count), moved.publicKey) != 0)
+                let small = Self.signature(seed: seed, message: message, torsion: torsion, torsionOnly: true)
+                #expect(!CryptoSuite.ed25519.verify(signature: small.signature, message: message, publicKey: small.publicKey))
+            }
+        }
+    }
+
+    /// A batch gives the verdicts of its members checked alone, whatever it mixes: honest
+    /// signatures under several keys (some repeated), single bits changed anywhere, signatures
+    /// with R moved by a point of small order (valid) or of small order (invalid), S + L, keys of
+    /// small order, random bytes, wrong lengths — in batches of 0 to 130 (groups of 64 inside).
+    @Test func aBatchGivesTheVerdictsOfItsMembersAlone() throws {
+        var rng = SeededGenerator(seed: 0xBA7C_ED25)
+        let seeds = (0..<5).map { _ in (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) } }
+        var pool: [(signature: [UInt8], message: [UInt8], publicKey: [UInt8])] = []
+        for n in 0..<160 {
+            let seed = seeds[n % seeds.count]
+            let message = (0..<(n * 7 % 200)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let torsion = Self.smallOrderKeys[n % 6]
+            var item = Self.signature(seed: seed, message: message, torsion: torsion, torsionOnly: n % 23 == 5)
+            switch n % 10 {
+            case 3: item.signature[Int.random(in: 0..<64, using: &rng)] ^= 1 << UInt8.random(in: 0..<8, using: &rng)
+            case 5: item.publicKey = Self.smallOrderKeys[n % Self.smallOrderKeys.count]
+            case 7: item.signature = (0..<64).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            case 8 where n % 20 == 8: item.signature.removeLast()
+            case 9 where n % 20 == 9: item.publicKey = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            default: break
+            }
+            pool.append((item.signature, message, item.publicKey))
+        }
+        let alone = pool.map { CryptoSuite.ed25519.verify(signature: $0.signature, message: $0.message, publicKey: $0.publicKey) }
+        #expect(alone.filter { $0 }.count > 60)
+        #expect(alone.filter { !$0 }.count > 30)
+        #expect(CryptoSuite.ed25519.verify(batch: []) == [])
+        for size in [1, 2, 3, 8, 63, 64, 65, 130, 160] {
+            let start = (size * 13) % (pool.count - size + 1)
+            let batch = Array(pool[start..<start + size])
+            #expect(CryptoSuite.ed25519.verify(batch: batch) == Array(alone[start..<start + size]), "size \(size)")
+        }
+        // All valid, then one bad among them: only it fails.
+        let valid = pool.indices.filter { alone[$0] }.prefix(64).map { pool[$0] }
+        #expect(CryptoSuite.ed25519.verify(batch: valid) == Array(repeating: true, count: valid.count))
+        var one = valid
+        one[17].signature[50] ^= 4
+        var expected = Array(repeating: true, count: valid.count)
+        expected[17] = false
+        #expect(CryptoSuite.ed25519.verify(batch: one) == expected)
+    }
+
+    /// More keys than the verifier remembers (1,024 slots by their encoding), interleaved: each
+    /// signature verifies under its own key and not under the next one, whichever key a slot
+    /// held last.
+    @Test func keysSharingAMemorySlotAreNeverTakenForEachOther() throws {
+        var rng = SeededGenerator(seed: 0x51_07_5)
+        var items: [(signature: [UInt8], message: [UInt8], publicKey: [UInt8])] = []
+        for n in 0..<1_300 {
+            let key = try Curve25519.Signing.PrivateKey(
+                rawRepresentation: (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) })
+            let message = Array("record \(n)".utf8)
+            items.append((Array(try key.signature(for: message)), message, Array(key.publicKey.rawRepresentation)))
+        }
+        for round in 0..<2 {
+            for (n, item) in items.enumerated() {
+                let other = items[(n + 1 + round) % items.count].publicKey
+                #expect(CryptoSuite.ed25519.verify(signature: item.signature, message: item.message, publicKey: item.publicKey))
+                #expect(!CryptoSuite.ed25519.verify(signature: item.signature, message: item.message, publicKey: other))
+            }
+        }
+        let swapped = items.enumerated().map { n, item in
+            (item.signature, item.message, n % 3 == 0 ? items[(n + 7) % items.count].publicKey : item.publicKey)
+        }
+        #expect(CryptoSuite.ed25519.verify(batch: swapped) == items.indices.map { $0 % 3 != 0 })
+    }
+
+    /// On honest signatures and their corruptions (no R moved by a small-order point, which no
+    /// RFC 8032 signer makes) the rule agrees with libsodium's, the check before it.
+    @Test func onHonestSignaturesAndTheirCorruptionsTheRuleAgreesWithLibsodium() throws {
+        var rng = SeededGenerator(seed: 0x50D1_0E)
+        for n in 0..<200 {
+            let key = try Curve25519.Signing.PrivateKey(
+                rawRepresentation: (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) })
+            let message = (0..<(n % 90)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            var signature = Array(try key.signature(for: message))
+            var publicKey = Array(key.publicKey.rawRepresentation)
+            if n % 2 == 1 { signature[Int.random(in: 0..<64, using: &rng)] ^= 1 << UInt8.random(in: 0..<8, using: &rng) }
+            if n % 5 == 2 { publicKey[Int.random(in: 0..<32, using: &rng)] ^= 1 << UInt8.random(in: 0..<8, using: &rng) }
+            let sodium = crypto_sign_verify_detached(signature, message, UInt64(message.count), publicKey) == 0
+            #expect(CryptoSuite.ed25519.verify(signature: signature, message: message, publicKey: publicKey) == sodium)
+        }
     }
 
     /// A key is sound only as a point of the group of prime order: every key made from a private
