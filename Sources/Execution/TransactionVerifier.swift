@@ -57,6 +57,50 @@ public struct TransactionVerifier: Sendable {
 
     /// Verifies `tx` against the node clock `nowMillis`.
     public func verify(_ tx: SignedTransaction, nowMillis: Int64) throws(ChainError) -> VerifiedTransaction {
+        let membership = self.membership
+        let (body, signer, publicKey) = try identify(tx, nowMillis: nowMillis, membership: membership)
+        // `malformed_signature` when the bytes are not a signature of the chain's suite at all (an
+        // Ed25519 signature on an SM2 chain), `bad_signature` when they do not verify.
+        try membership.suite.check(
+            signature: tx.signature, message: tx.body, publicKey: publicKey, what: "the transaction's")
+        return try authorize(tx, body: body, signer: signer)
+    }
+
+    /// Verifies each of `txs` as `verify(_:nowMillis:)` does, with the same outcomes, checking
+    /// their signatures together (`CryptoSuite.verify(batch:)`); a transaction whose signature
+    /// fails there is checked alone for its error.
+    public func verify(_ txs: [SignedTransaction], nowMillis: Int64) -> [Result<VerifiedTransaction, ChainError>] {
+        let membership = self.membership
+        var outcomes: [Result<VerifiedTransaction, ChainError>?] = Array(repeating: nil, count: txs.count)
+        var identified: [(index: Int, body: TransactionBody, signer: SignerIdentity, publicKey: [UInt8])] = []
+        for (index, tx) in txs.enumerated() {
+            do throws(ChainError) {
+                let (body, signer, publicKey) = try identify(tx, nowMillis: nowMillis, membership: membership)
+                identified.append((index, body, signer, publicKey))
+            } catch {
+                outcomes[index] = .failure(error)
+            }
+        }
+        let verdicts = membership.suite.verify(
+            batch: identified.map { (txs[$0.index].signature, txs[$0.index].body, $0.publicKey) })
+        for (item, verifies) in zip(identified, verdicts) {
+            let tx = txs[item.index]
+            outcomes[item.index] = Result { () throws(ChainError) -> VerifiedTransaction in
+                if !verifies {
+                    try membership.suite.check(
+                        signature: tx.signature, message: tx.body, publicKey: item.publicKey, what: "the transaction's")
+                }
+                return try authorize(tx, body: item.body, signer: item.signer)
+            }
+        }
+        return outcomes.map { $0! }
+    }
+
+    /// The checks before the signature's: size, body, chain, time, certificate. Returns the parsed
+    /// body, the signer and the key its signature must verify with.
+    private func identify(_ tx: SignedTransaction, nowMillis: Int64, membership: MembershipService) throws(ChainError)
+        -> (TransactionBody, SignerIdentity, [UInt8])
+    {
         guard tx.body.count <= maxBodyBytes else {
             throw ChainError(.tooLarge, "body of \(tx.body.count) bytes exceeds the limit of \(maxBodyBytes)")
         }
@@ -75,13 +119,15 @@ public struct TransactionVerifier: Sendable {
                 "timestamp \(body.timestamp) is before \(earliestTimestamp), the earliest this node can tell apart from a transaction committed before the state snapshot it started from"
             )
         }
-        let membership = self.membership
         let (signer, publicKey) = try membership.verify(
             certificateDER: tx.signerCertificate, at: Date(timeIntervalSince1970: Double(nowMillis) / 1000))
-        // `malformed_signature` when the bytes are not a signature of the chain's suite at all (an
-        // Ed25519 signature on an SM2 chain), `bad_signature` when they do not verify.
-        try membership.suite.check(
-            signature: tx.signature, message: tx.body, publicKey: publicKey, what: "the transaction's")
+        return (body, signer, publicKey)
+    }
+
+    /// The checks after the signature's: the contract, its method, and the signer's role.
+    private func authorize(_ tx: SignedTransaction, body: TransactionBody, signer: SignerIdentity) throws(ChainError)
+        -> VerifiedTransaction
+    {
         guard let contract = registry[body.contract] else {
             throw ChainError(.unknownContract, "no contract named \"\(body.contract)\"")
         }

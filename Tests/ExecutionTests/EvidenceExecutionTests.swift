@@ -111,6 +111,59 @@ import Testing
         }
     }
 
+    /// Gossip is verified in batches (`TransactionVerifier.verify(_:nowMillis:)` for many, one
+    /// batch check of the signatures): each transaction gets the outcome it gets alone — the same
+    /// verified transaction, or the same error code — whatever it is batched with.
+    @Test func aBatchGivesEachTransactionItsOwnOutcome() throws {
+        let farm = try consortium.identity(.farm)
+        var txs: [SignedTransaction] = []
+        for n in 0..<6 {
+            txs.append(
+                try farm.transaction(chain: "test-chain", contract: "evidence", method: "put", args: Fixtures.evidenceArgs()))
+        }
+        let good = txs[0]
+        func altered(_ t: SignedTransaction, signature: [UInt8]) -> SignedTransaction {
+            SignedTransaction(body: t.body, signature: signature, signerCertificate: t.signerCertificate, hasher: .sha256)
+        }
+        var flipped = good.signature
+        flipped[40] ^= 0x10
+        txs.append(altered(txs[1], signature: flipped))  // bad_signature (another body's signature, altered)
+        txs.append(altered(txs[2], signature: Array(txs[2].signature.dropLast())))  // malformed_signature
+        txs.append(altered(txs[3], signature: txs[4].signature))  // bad_signature: another body's
+        txs.append(
+            try consortium.identity(.node).transaction(
+                chain: "test-chain", contract: "evidence", method: "put", args: Fixtures.evidenceArgs()))  // role
+        txs.append(
+            try farm.transaction(chain: "other-chain", contract: "evidence", method: "put", args: Fixtures.evidenceArgs()))
+        txs.append(try farm.transaction(chain: "test-chain", contract: "nosuch", method: "put", args: Fixtures.evidenceArgs()))
+        txs.append(SignedTransaction(body: [1, 2], signature: good.signature, signerCertificate: [], hasher: .sha256))
+        func outcome(_ r: Result<VerifiedTransaction, ChainError>) -> String {
+            switch r {
+            case .success(let v): return "ok \(v.id.hex) \(v.signer.certificateFingerprint)"
+            case .failure(let e): return e.code.rawValue
+            }
+        }
+        let alone = txs.map { t in outcome(Result { () throws(ChainError) in try verifier.verify(t, nowMillis: Fixtures.now) }) }
+        #expect(alone.filter { $0.hasPrefix("ok ") }.count == 6)
+        #expect(
+            alone[6...]
+                == [
+                    "bad_signature", "malformed_signature", "bad_signature", "role_not_allowed", "wrong_chain",
+                    "unknown_contract", "malformed_body",
+                ][...])
+        // In one batch, in another order, and in small batches.
+        #expect(verifier.verify(txs, nowMillis: Fixtures.now).map(outcome) == alone)
+        let order = Array(txs.indices.reversed())
+        #expect(verifier.verify(order.map { txs[$0] }, nowMillis: Fixtures.now).map(outcome) == order.map { alone[$0] })
+        for size in [1, 2, 3] {
+            for start in stride(from: 0, to: txs.count, by: size) {
+                let part = Array(txs[start..<min(txs.count, start + size)])
+                #expect(verifier.verify(part, nowMillis: Fixtures.now).map(outcome) == Array(alone[start..<start + part.count]))
+            }
+        }
+        #expect(verifier.verify([], nowMillis: Fixtures.now).isEmpty)
+    }
+
     @Test func executionRechecksRolesContractsAndMethods() throws {
         let txs = [
             try raw(.node, contract: "evidence", method: "put", args: Fixtures.evidenceArgs()),
