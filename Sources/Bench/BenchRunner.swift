@@ -371,6 +371,8 @@ public enum BenchRunner {
     /// is opened again before the next message, so a message is never written to a stream the node
     /// is closing and never sent twice.
     static func client(_ socket: PlainWebSocket, plan: ClientPlan, window: Int = 1) throws -> [Submission] {
+        // At least one message in flight, whatever was asked.
+        let window = max(1, window)
         var out: [Submission] = []
         // Sent and not yet answered, oldest first: answers come in this order.
         var inFlight: [(request: ClientPlan.Request, sent: ContinuousClock.Instant)] = []
@@ -384,7 +386,7 @@ public enum BenchRunner {
         do {
             while true {
                 // Send while the window has room and a message is ready to go.
-                sending: while inFlight.count < max(1, window) {
+                sending: while inFlight.count < window {
                     if let until = pause, until > .now {
                         guard inFlight.isEmpty else { break sending }
                         sleep(until: until)
@@ -422,7 +424,7 @@ public enum BenchRunner {
                     continue
                 }
                 // A message whose slot comes before the next answer goes at its slot.
-                if let due = held?.due, inFlight.count < max(1, window), !socket.connection.readable(before: due) {
+                if let due = held?.due, inFlight.count < window, !socket.connection.readable(before: due) {
                     continue
                 }
                 let answer = try socket.receive()
