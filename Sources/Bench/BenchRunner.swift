@@ -439,7 +439,7 @@ public enum BenchRunner {
                 let code = json?["error"]?["code"]?.stringValue
                 let status =
                     json?["status"]?.stringValue == "accepted" ? 202 : code == "mempool_full" ? 503 : code == nil ? 502 : 400
-                guard let done = plan.outcome(status, answer, request, sent: sent, answered: .now) else {
+                guard let done = plan.outcome(status, json: json, request, sent: sent, answered: .now) else {
                     again.append(request)
                     pause = .now + .milliseconds(50)
                     continue
@@ -524,12 +524,26 @@ struct ClientPlan: Sendable {
     func outcome(
         _ status: Int, _ body: [UInt8], _ request: Request, sent: ContinuousClock.Instant, answered: ContinuousClock.Instant
     ) -> [Submission]? {
-        if status == 503, perSecond == nil, answered < start + duration { return nil }
+        // A body to send again is not parsed.
+        if sendAgain(status, answered: answered) { return nil }
+        return outcome(status, json: try? JSONParser().parse(body), request, sent: sent, answered: answered)
+    }
+
+    /// The same for an answer already parsed (`json`, nil when it was not JSON): the stream client
+    /// reads each answer's JSON for its status, and the answer is not parsed twice.
+    func outcome(
+        _ status: Int, json: JSONValue?, _ request: Request, sent: ContinuousClock.Instant, answered: ContinuousClock.Instant
+    ) -> [Submission]? {
+        if sendAgain(status, answered: answered) { return nil }
         let timing = Submission.Timing(
             submittedAtNs: (sent - start).nanoseconds, answeredAfterNs: (answered - sent).nanoseconds,
             sentLateNs: request.due.map { max(0, (sent - $0).nanoseconds) } ?? 0)
-        return Submission.from(
-            status: status, json: try? JSONParser().parse(body), ids: request.ids, timing: timing, batch: batch > 1)
+        return Submission.from(status: status, json: json, ids: request.ids, timing: timing, batch: batch > 1)
+    }
+
+    /// Whether an answer of `status` means the request goes again: a 503 at `max` within the window.
+    private func sendAgain(_ status: Int, answered: ContinuousClock.Instant) -> Bool {
+        status == 503 && perSecond == nil && answered < start + duration
     }
 }
 
