@@ -21,6 +21,14 @@ public final class BlockStore: Sendable {
     /// The chain's hash function: transaction ids and block ids of what is read back.
     public let hasher: ChainHasher
 
+    /// A connection that waits up to 10 s for a lock held by another: every connection Storage
+    /// opens to a chain database (the store's pool, its checkpointer, snapshot copies and installs).
+    static var patientConfiguration: Configuration {
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        return config
+    }
+
     /// Opens (creating if needed) the database at `path` of a chain hashing with `hasher`.
     /// - Parameters:
     ///   - synchronousFull: fsync at every commit (survives power loss, not only process death).

@@ -295,14 +295,6 @@ extension BlockStore {
         return true
     }
 
-    /// A connection that waits up to 10 s for a lock held by another: every connection Storage
-    /// opens to a chain database (the store's pool, its checkpointer, snapshot copies and installs).
-    static var patientConfiguration: Configuration {
-        var config = Configuration()
-        config.busyMode = .timeout(10)
-        return config
-    }
-
     /// Whether the database at `path` (created if missing) holds no block; closed again before
     /// this returns.
     public static func isEmpty(atPath path: String, hasher: ChainHasher) throws -> Bool {
