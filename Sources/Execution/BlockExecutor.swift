@@ -105,7 +105,8 @@ public struct BlockExecutor: Sendable {
                 StoredTransaction(
                     transaction: vtx.transaction, height: height, index: index, contract: vtx.body.contract,
                     method: vtx.body.method, signerOrg: vtx.signer.org, signerRole: vtx.signer.role.rawValue,
-                    signerSubject: vtx.signer.subject, result: result))
+                    signerSubject: vtx.signer.subject, certificateFingerprint: vtx.certificateFingerprint,
+                    result: result))
         }
         let writes = order.map { StateWrite(key: $0, value: blockState.overlay[StateKey($0)]!) }
         return ExecutionOutcome(

@@ -378,23 +378,13 @@ public final class BlockStore: Sendable {
                     """)
             let eventInsert = try BulkInsert(
                 db, cachedSQL: "INSERT INTO events (height, idx, seq, contract, name, data) VALUES (?, ?, ?, ?, ?, ?)")
-            // A block's transactions mostly share a few signers: each certificate is hashed and
-            // inserted once per block, not once per transaction.
-            // The last one first: comparing two certificates costs less than hashing one for the
-            // dictionary, and consecutive transactions often share their signer.
-            var fingerprints: [[UInt8]: [UInt8]] = [:]
-            var last: (cert: [UInt8], fp: [UInt8])?
+            // A block's transactions mostly share a few signers: each certificate is inserted
+            // once per block, not once per transaction, under the fingerprint its record carries
+            // (its signer's, computed when the certificate was verified).
+            var inserted: Set<Hash256> = []
             for t in c.transactions {
-                let fp: [UInt8]
-                if let last, last.cert == t.transaction.signerCertificate {
-                    fp = last.fp
-                } else if let known = fingerprints[t.transaction.signerCertificate] {
-                    fp = known
-                    last = (t.transaction.signerCertificate, known)
-                } else {
-                    fp = Hash256.sha256(t.transaction.signerCertificate).bytes
-                    fingerprints[t.transaction.signerCertificate] = fp
-                    last = (t.transaction.signerCertificate, fp)
+                let fp = t.certificateFingerprint.bytes
+                if inserted.insert(t.certificateFingerprint).inserted {
                     try certInsert.execute(arguments: [Data(fp), Data(t.transaction.signerCertificate)])
                 }
                 let height = Int64(t.height)
@@ -657,7 +647,8 @@ public final class BlockStore: Sendable {
             return StoredTransaction(
                 transaction: tx, height: UInt64(row["height"] as Int64), index: row["idx"], contract: row["contract"],
                 method: row["method"], signerOrg: row["signer_org"], signerRole: row["signer_role"],
-                signerSubject: row["signer_subject"], result: try TransactionResult(decoding: Array(row["result"] as Data)))
+                signerSubject: row["signer_subject"], certificateFingerprint: Hash256(Array(row["cert"] as Data)),
+                result: try TransactionResult(decoding: Array(row["result"] as Data)))
         }
     }
 

@@ -18,14 +18,26 @@ public struct StoredTransaction: Sendable, Hashable {
     public let signerRole: String
     /// Signer account name (certificate CN).
     public let signerSubject: String
+    /// SHA-256 of the signer's certificate (DER): the key its certificate is stored under.
+    public let certificateFingerprint: Hash256
     /// Outcome of execution: events, or the error that made it fail.
     public let result: TransactionResult
 
-    /// Creates a record.
+    /// Creates a record. `certificateFingerprint` must be the SHA-256 of the transaction's
+    /// certificate, when the caller has it already (a verified signer's); nil: hashed here.
     public init(
         transaction: SignedTransaction, height: UInt64, index: Int, contract: String, method: String,
-        signerOrg: String, signerRole: String, signerSubject: String, result: TransactionResult
+        signerOrg: String, signerRole: String, signerSubject: String, certificateFingerprint: Hash256? = nil,
+        result: TransactionResult
     ) {
+        if let certificateFingerprint {
+            assert(
+                certificateFingerprint == Hash256.sha256(transaction.signerCertificate),
+                "the fingerprint given is not the transaction's certificate's")
+            self.certificateFingerprint = certificateFingerprint
+        } else {
+            self.certificateFingerprint = Hash256.sha256(transaction.signerCertificate)
+        }
         self.transaction = transaction
         self.height = height
         self.index = index

@@ -27,7 +27,10 @@ struct ChainBuilder {
 
     /// The next block, of `txCount` new transactions (and `duplicateOf`). Their bodies are opaque
     /// bytes, or, with `timestamp`, transaction bodies signed at that time (plus their index).
-    mutating func next(txCount: Int, duplicateOf: SignedTransaction? = nil, timestamp: Int64? = nil) -> BlockCommit {
+    /// Transaction `i` is signed with `certificates[i]` when given, else with one of three in turn.
+    mutating func next(
+        txCount: Int, duplicateOf: SignedTransaction? = nil, timestamp: Int64? = nil, certificates: [[UInt8]]? = nil
+    ) -> BlockCommit {
         let height = (tip?.height ?? 0) + 1
         var txs = (0..<txCount).map { i in
             let body =
@@ -35,7 +38,8 @@ struct ChainBuilder {
                     #"{"args":{},"chain":"c","contract":"evidence","method":"put","nonce":"\#(UUID())","timestamp":\#($0 + Int64(i))}"#
                 } ?? "tx-\(height)-\(i)-\(UUID())"
             return SignedTransaction(
-                body: Array(body.utf8), signature: [1, 2], signerCertificate: [0x30, UInt8(i % 3)], hasher: .sha256)
+                body: Array(body.utf8), signature: [1, 2], signerCertificate: certificates?[i] ?? [0x30, UInt8(i % 3)],
+                hasher: .sha256)
         }
         if let dup = duplicateOf { txs.append(dup) }
         let header = BlockHeader(
@@ -314,6 +318,58 @@ extension ChainBuilder {
             #expect(try store.consensus.block(id: Hash256.sha256(Array("block 249".utf8))) == nil)
             #expect(try store.consensus.block(id: Hash256.sha256(Array("block 1".utf8))) == nil)
             #expect(try store.consensus.committedBlock() == [UInt8(300 % 256)])
+        }
+    }
+
+    /// Each transaction is stored with a reference to its own certificate, whether its record
+    /// carries the fingerprint (as the executor's do) or leaves it to be hashed; a certificate
+    /// shared by several transactions, in a row or not, in one block or two, is stored once.
+    @Test func eachTransactionRefersToItsOwnCertificate() async throws {
+        try await withTemporaryDirectory { dir in
+            let path = dir.appendingPathComponent("chain.sqlite").path
+            let store = try BlockStore(path: path, hasher: .sha256, synchronousFull: false)
+            try store.bindGenesis(hash: Hash256.sha256([1]), chainId: "c")
+            let (a, b, c) = ([UInt8](repeating: 0xA1, count: 600), [UInt8](repeating: 0xB2, count: 600), [UInt8]([0x30, 7]))
+            var builder = ChainBuilder()
+            let certificates = [[a, a, b, a, b], [b, c, a, c]]
+            var commits: [BlockCommit] = []
+            for certs in certificates {
+                let plain = builder.next(txCount: certs.count, certificates: certs)
+                // Every other record carries its fingerprint, as the executor's records do.
+                let records = plain.transactions.map { t in
+                    StoredTransaction(
+                        transaction: t.transaction, height: t.height, index: t.index, contract: t.contract,
+                        method: t.method, signerOrg: t.signerOrg, signerRole: t.signerRole, signerSubject: t.signerSubject,
+                        certificateFingerprint: t.index % 2 == 0 ? Hash256.sha256(t.transaction.signerCertificate) : nil,
+                        result: t.result)
+                }
+                let commit = BlockCommit(
+                    block: plain.block, transactions: records, writes: plain.writes, resultRoot: plain.resultRoot,
+                    stateHash: plain.stateHash)
+                try store.commit(commit)
+                commits.append(commit)
+            }
+            for (commit, certs) in zip(commits, certificates) {
+                for (t, cert) in zip(commit.transactions, certs) {
+                    #expect(t.certificateFingerprint == Hash256.sha256(cert))
+                    let stored = try #require(try store.transaction(t.transaction.id))
+                    #expect(stored == t)
+                    #expect(stored.transaction.signerCertificate == cert)
+                }
+                let block = try #require(try store.fullBlock(at: commit.block.header.height))
+                #expect(block.transactions.map(\.signerCertificate) == certs)
+            }
+            let (references, stored) = try DatabaseQueue(path: path).read { db in
+                (
+                    try Data.fetchAll(db, sql: "SELECT cert FROM txs ORDER BY height, idx").map { Array($0) },
+                    try Row.fetchAll(db, sql: "SELECT fingerprint, der FROM certs").map {
+                        (Array($0["fingerprint"] as Data), Array($0["der"] as Data))
+                    }
+                )
+            }
+            #expect(references == certificates.joined().map { Hash256.sha256($0).bytes })
+            #expect(stored.count == 3)
+            for (fingerprint, der) in stored { #expect(fingerprint == Hash256.sha256(der).bytes) }
         }
     }
 
