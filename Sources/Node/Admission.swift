@@ -25,24 +25,43 @@ public struct Admission: Sendable {
     /// Admits `tx`. `envelope` is the client's `POST /v1/txs` body when there is one (an observer
     /// forwards those bytes unchanged).
     public func submit(_ tx: SignedTransaction, envelope: [UInt8]? = nil) async throws {
-        // Timed from before admission: on a validator the block can commit before `admit` returns.
-        let timed = node.metrics.admitted(tx.id)
-        do {
-            try await admit(tx, envelope: envelope)
-            node.metrics.admission(nil)
-        } catch {
-            if timed { node.metrics.forget(tx.id) }
-            node.metrics.admission(error)
-            throw error
-        }
+        try await submit([(tx, envelope)])[0].get()
     }
 
-    func admit(_ tx: SignedTransaction, envelope: [UInt8]?) async throws {
-        // A node outside the validator set in force hands transactions to a validator.
-        guard let upstream, node.isObserver else {
-            try node.submit(tx)
-            return
+    /// Admits each of `txs` as `submit(_:envelope:)` does, in order, and says how each went. A
+    /// validator checks their signatures as one batch (`ChainNode.submit` for many); an observer
+    /// forwards them one by one.
+    public func submit(_ txs: [(tx: SignedTransaction, envelope: [UInt8]?)]) async -> [Result<Void, any Error>] {
+        // Timed from before admission: on a validator the block can commit before it returns.
+        let timed = txs.map { node.metrics.admitted($0.tx.id) }
+        var outcomes: [Result<Void, any Error>] = []
+        if let upstream, node.isObserver {
+            // A node outside the validator set in force hands transactions to a validator.
+            for item in txs {
+                do {
+                    try await forward(item.tx, envelope: item.envelope, to: upstream)
+                    outcomes.append(.success(()))
+                } catch {
+                    outcomes.append(.failure(error))
+                }
+            }
+        } else {
+            outcomes = node.submit(txs.map(\.tx)).map { outcome in outcome.map { _ in () }.mapError { $0 } }
         }
+        for (outcome, (item, timed)) in zip(outcomes, zip(txs, timed)) {
+            switch outcome {
+            case .success: node.metrics.admission(nil)
+            case .failure(let error):
+                if timed { node.metrics.forget(item.tx.id) }
+                node.metrics.admission(error)
+            }
+        }
+        return outcomes
+    }
+
+    /// An observer's admission: checks `tx` as any node would and hands it to the first of
+    /// `upstream` that takes it.
+    func forward(_ tx: SignedTransaction, envelope: [UInt8]?, to upstream: [any BlockSource]) async throws {
         let verified = try node.verifier.verify(tx, nowMillis: ChainNode.nowMillis())
         guard try node.store.committedIDs(among: [(tx.id, verified.body.timestamp)]).isEmpty else {
             throw ChainError(.duplicateTx, "transaction \(tx.id.hex) is already committed")

@@ -259,18 +259,42 @@ public final class ChainNode: Sendable {
     public func submit(_ tx: SignedTransaction, nowMillis: Int64 = ChainNode.nowMillis()) throws(ChainError)
         -> VerifiedTransaction
     {
-        try mempool.checkRoom()
-        let verified = try verifier.verify(tx, nowMillis: nowMillis)
-        let committed: Bool
-        do {
-            committed = try store.committedIDs(among: [(tx.id, verified.body.timestamp)]).contains(tx.id)
+        try submit([tx], nowMillis: nowMillis)[0].get()
+    }
+
+    /// Verifies transactions and admits them to the mempool, each as `submit(_:nowMillis:)` would
+    /// alone and in order, with one batch check of their signatures and one replay lookup in the
+    /// store. When the mempool has no room, all are refused before they cost a verification.
+    public func submit(_ txs: [SignedTransaction], nowMillis: Int64 = ChainNode.nowMillis())
+        -> [Result<VerifiedTransaction, ChainError>]
+    {
+        do throws(ChainError) {
+            try mempool.checkRoom()
         } catch {
-            throw ChainError(.storageUnavailable, "cannot check for replay: \(error)")
+            return txs.map { _ in .failure(error) }
         }
-        guard !committed else { throw ChainError(.duplicateTx, "transaction \(tx.id.hex) is already committed") }
-        try mempool.add(verified)
-        admissionListener.withLock { $0 }?.call(tx)
-        return verified
+        var outcomes = verifier.verify(txs, nowMillis: nowMillis)
+        let verified = outcomes.compactMap { try? $0.get() }
+        let committed: Set<Hash256>
+        do {
+            committed = try store.committedIDs(among: verified.map { ($0.id, $0.body.timestamp) })
+        } catch {
+            let failure = ChainError(.storageUnavailable, "cannot check for replay: \(error)")
+            return outcomes.map { $0.flatMap { _ in .failure(failure) } }
+        }
+        for (i, outcome) in outcomes.enumerated() {
+            guard case .success(let v) = outcome else { continue }
+            do throws(ChainError) {
+                guard !committed.contains(v.id) else {
+                    throw ChainError(.duplicateTx, "transaction \(v.id.hex) is already committed")
+                }
+                try mempool.add(v)
+                admissionListener.withLock { $0 }?.call(v.transaction)
+            } catch {
+                outcomes[i] = .failure(error)
+            }
+        }
+        return outcomes
     }
 
     /// Admits a transaction gossiped by another validator: verified like any other, and silently
