@@ -363,6 +363,7 @@ let package = Package(
                 "API", "Node", "ChainTesting", "ChainCore", "Identity", "EPCISContract", "CrabTraceContract", "EvidenceContract",
                 "Accounts", "NodeRuntime", "Execution",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

@@ -117,27 +117,33 @@ struct ChainRoutes: Sendable {
         guard (1...Self.maxBatch).contains(list.count) else {
             throw ChainError(.malformed, "a batch holds 1–\(Self.maxBatch) transactions")
         }
-        var results: [JSONValue] = []
-        results.reserveCapacity(list.count)
-        var full = 0
-        for item in list {
-            var txid: String?
-            do {
+        var results: [JSONValue?] = Array(repeating: nil, count: list.count)
+        var parsed: [(index: Int, tx: SignedTransaction, envelope: [UInt8]?)] = []
+        for (index, item) in list.enumerated() {
+            do throws(ChainError) {
                 // Each item is taken from the parsed batch; only an observer, which forwards the
                 // envelope, needs its bytes again.
                 let tx = try TransactionSubmission.parse(item, hasher: node.hasher)
-                txid = tx.txid
-                try await api.admission.submit(tx, envelope: node.isObserver ? item.canonicalBytes : nil)
-                results.append(Self.accepted(txid: tx.txid))
-            } catch let e as ChainError {
-                if e.code == .mempoolFull { full += 1 }
-                results.append(Self.refused(txid: txid, e))
+                parsed.append((index, tx, node.isObserver ? item.canonicalBytes : nil))
+            } catch {
+                results[index] = Self.refused(txid: nil, error)
+            }
+        }
+        // Admitted as one batch: one check of their signatures.
+        var full = 0
+        for (item, outcome) in zip(parsed, await api.admission.submit(parsed.map { ($0.tx, $0.envelope) })) {
+            switch outcome {
+            case .success: results[item.index] = Self.accepted(txid: item.tx.txid)
+            case .failure(let e):
+                let error = e as? ChainError ?? ChainError(.internalError, "\(e)")
+                if error.code == .mempoolFull { full += 1 }
+                results[item.index] = Self.refused(txid: item.tx.txid, error)
             }
         }
         if full == list.count {
             throw ChainError(.mempoolFull, "the mempool is full; no transaction of the batch was taken")
         }
-        return JSONResponse.make(.object(["results": .array(results)]))
+        return JSONResponse.make(.object(["results": .array(results.map { $0! })]))
     }
 
     /// Most bytes of one submission's envelope (`POST /v1/txs`, a message of `/v1/txs/stream`):

@@ -12,8 +12,10 @@ import Synchronization
 /// message, in order — `{"txid", "status": "accepted"}`, or `{"error": {code, message}}` with the
 /// `txid` when the envelope was read that far — with the codes and meaning of `POST /v1/txs`'s
 /// answers (`mempool_full`: nothing was taken, send it again later). A client may send many
-/// before it reads the answers; the node reads the next message only after answering the one
-/// before, so a client that does not read is slowed by TCP, not buffered for.
+/// before it reads the answers: the node reads ahead of its answers at most
+/// `readAheadCount` messages or `readAheadBytes` (one message whatever its size), admits all that
+/// wait as one batch (one check of their signatures, `Admission.submit` for many), then answers
+/// each in order; a client that does not read is slowed by TCP, not buffered for.
 ///
 /// It exists for throughput: one connection carries many submissions, each answered on its own,
 /// without a request's parsing, routing and middleware each (`docs/performance.md`, fifteenth
@@ -41,6 +43,11 @@ struct SubmissionStream: Sendable {
     /// Most bytes of one message: what `POST /v1/txs` reads.
     var maxMessageBytes: Int { ChainRoutes.submissionLimit(node.config) }
 
+    /// Most messages read ahead of their answers on one connection, and most bytes of them (one
+    /// message is always read, whatever its size).
+    static let readAheadCount = 64
+    static let readAheadBytes = 256 * 1024
+
     /// Serves one connection until the client closes it, breaks the protocol, or keeps the node
     /// waiting for `idle`: sends nothing while the node waits for a message, or reads nothing
     /// while an answer waits to be written. Then the connection is closed (not only the stream
@@ -50,42 +57,181 @@ struct SubmissionStream: Sendable {
     ) async throws {
         let watch = StallWatch(clientsTurn: true)
         let limit = maxMessageBytes
+        let waiting = ReadAhead(maxCount: Self.readAheadCount, maxBytes: Self.readAheadBytes)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await watch.watch(channel, limit: idle) }
             group.addTask {
-                for try await message in inbound.messages(maxSize: limit) {
-                    // Admission is the node's own time (an observer's forwarding has its own bounds).
-                    watch.nodesTurn()
-                    let answer = await self.answer(message)
-                    watch.clientsTurn()
+                do {
+                    for try await message in inbound.messages(maxSize: limit) {
+                        guard await waiting.put(message, size: Self.size(of: message)) else { return }
+                    }
+                    waiting.finish()
+                } catch {
+                    waiting.finish(.failure(error))
+                }
+            }
+            defer { waiting.finish() }
+            // The messages that wait, answered in order; then the next ones.
+            while let messages = try await waiting.takeAll() {
+                // Admission is the node's own time (an observer's forwarding has its own bounds).
+                watch.nodesTurn()
+                let answers = await self.answers(messages)
+                watch.clientsTurn()
+                for answer in answers {
                     try await outbound.write(.text(answer))
                     watch.clientsTurn()
                 }
             }
-            _ = try await group.next()
             group.cancelAll()
         }
     }
 
-    /// The answer to one message, as `POST /v1/txs` would answer its body.
-    func answer(_ message: WebSocketMessage) async -> String {
-        let bytes: [UInt8]
+    static func size(of message: WebSocketMessage) -> Int {
         switch message {
-        case .text(let s): bytes = Array(s.utf8)
-        case .binary(let b): bytes = Array(b.readableBytesView)
+        case .text(let s): s.utf8.count
+        case .binary(let b): b.readableBytes
         }
-        var txid: String?
-        do {
-            try ChainRoutes(api: api).refuseWhenFull()
-            let tx = try TransactionSubmission.parse(bytes, hasher: node.hasher)
-            txid = tx.txid
-            try await api.admission.submit(tx, envelope: bytes)
-            return ChainRoutes.accepted(txid: tx.txid).canonicalString
-        } catch let e as ChainError {
-            return ChainRoutes.refused(txid: txid, e).canonicalString
-        } catch {
-            return ChainRoutes.refused(txid: txid, ChainError(.internalError, "\(error)")).canonicalString
+    }
+
+    /// The answers to `messages`, in order, as `POST /v1/txs` would answer each body; the
+    /// transactions that parse are admitted as one batch.
+    func answers(_ messages: [WebSocketMessage]) async -> [String] {
+        var answers: [String?] = Array(repeating: nil, count: messages.count)
+        var parsed: [(index: Int, tx: SignedTransaction, envelope: [UInt8])] = []
+        for (index, message) in messages.enumerated() {
+            let bytes: [UInt8]
+            switch message {
+            case .text(let s): bytes = Array(s.utf8)
+            case .binary(let b): bytes = Array(b.readableBytesView)
+            }
+            do throws(ChainError) {
+                try ChainRoutes(api: api).refuseWhenFull()
+                parsed.append((index, try TransactionSubmission.parse(bytes, hasher: node.hasher), bytes))
+            } catch {
+                answers[index] = ChainRoutes.refused(txid: nil, error).canonicalString
+            }
         }
+        let outcomes = await api.admission.submit(parsed.map { ($0.tx, $0.envelope) })
+        for (item, outcome) in zip(parsed, outcomes) {
+            switch outcome {
+            case .success: answers[item.index] = ChainRoutes.accepted(txid: item.tx.txid).canonicalString
+            case .failure(let e as ChainError): answers[item.index] = ChainRoutes.refused(txid: item.tx.txid, e).canonicalString
+            case .failure(let e):
+                answers[item.index] =
+                    ChainRoutes.refused(txid: item.tx.txid, ChainError(.internalError, "\(e)")).canonicalString
+            }
+        }
+        return answers.map { $0! }
+    }
+}
+
+/// The messages of one stream read ahead of their answers, within a bound: the reader waits while
+/// `maxCount` messages or `maxBytes` wait (one message is always taken, whatever its size); the
+/// server takes all that wait at once. Either side's end wakes the other.
+final class ReadAhead: Sendable {
+    private struct State {
+        var messages: [WebSocketMessage] = []
+        var bytes = 0
+        /// Set when the reader ended (how), or the server stopped taking.
+        var end: Result<Void, any Error>?
+        var taker: CheckedContinuation<Void, Never>?
+        var putter: CheckedContinuation<Void, Never>?
+
+        func fits(_ size: Int, maxCount: Int, maxBytes: Int) -> Bool {
+            messages.isEmpty || (messages.count < maxCount && bytes + size <= maxBytes)
+        }
+    }
+    private let state = Mutex(State())
+    let maxCount: Int
+    let maxBytes: Int
+
+    init(maxCount: Int, maxBytes: Int) {
+        self.maxCount = max(1, maxCount)
+        self.maxBytes = maxBytes
+    }
+
+    /// Queues `message` of `size` bytes, first waiting for room. False once the server has
+    /// stopped (the message is not queued).
+    func put(_ message: WebSocketMessage, size: Int) async -> Bool {
+        while true {
+            let (queued, taker): (Bool?, CheckedContinuation<Void, Never>?) = state.withLock { s in
+                if s.end != nil { return (false, nil) }
+                guard s.fits(size, maxCount: maxCount, maxBytes: maxBytes) else { return (nil, nil) }
+                s.messages.append(message)
+                s.bytes += size
+                defer { s.taker = nil }
+                return (true, s.taker)
+            }
+            if let queued {
+                taker?.resume()
+                return queued
+            }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    let now = state.withLock { s in
+                        if s.end != nil || s.fits(size, maxCount: maxCount, maxBytes: maxBytes) { return true }
+                        s.putter = c
+                        return false
+                    }
+                    if now { c.resume() }
+                }
+            } onCancel: {
+                finish(.failure(CancellationError()))
+            }
+        }
+    }
+
+    /// Every message waiting, after waiting for one; nil once the reader has ended and every
+    /// message was taken (or throws what ended it).
+    func takeAll() async throws -> [WebSocketMessage]? {
+        while true {
+            let (taken, putter, end): ([WebSocketMessage]?, CheckedContinuation<Void, Never>?, Result<Void, any Error>?) =
+                state.withLock { s in
+                    if !s.messages.isEmpty {
+                        let taken = s.messages
+                        s.messages = []
+                        s.bytes = 0
+                        defer { s.putter = nil }
+                        return (taken, s.putter, nil)
+                    }
+                    return (nil, nil, s.end)
+                }
+            if let taken {
+                putter?.resume()
+                return taken
+            }
+            if let end {
+                try end.get()
+                return nil
+            }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    let now = state.withLock { s in
+                        if !s.messages.isEmpty || s.end != nil { return true }
+                        s.taker = c
+                        return false
+                    }
+                    if now { c.resume() }
+                }
+            } onCancel: {
+                finish(.failure(CancellationError()))
+            }
+        }
+    }
+
+    /// The reader ended (`end`), or the server stopped taking: wakes whoever waits. The first end
+    /// counts.
+    func finish(_ end: Result<Void, any Error> = .success(())) {
+        let (taker, putter) = state.withLock { s in
+            if s.end == nil { s.end = end }
+            defer {
+                s.taker = nil
+                s.putter = nil
+            }
+            return (s.taker, s.putter)
+        }
+        taker?.resume()
+        putter?.resume()
     }
 }
 

@@ -4,6 +4,7 @@ import ChainCore
 import ChainTesting
 import Dispatch
 import Foundation
+import Identity
 import Node
 import Testing
 
@@ -65,6 +66,11 @@ import Testing
 
     /// A solo node with small bounds, so that the tests exercise them quickly.
     static func withNode(_ body: (Int, NodeProcess) async throws -> Void) async throws {
+        try await withNodeAndDirectory { port, node, _ in try await body(port, node) }
+    }
+
+    /// `withNode`, with the directory `xiangchain init` made (its `identities/org0-admin` signs).
+    static func withNodeAndDirectory(_ body: (Int, NodeProcess, URL) async throws -> Void) async throws {
         try await withTemporaryDirectory { dir in
             let made = try await XiangChainBinary.run(["init", "--dir", dir.path, "--orgs", "org0"])
             #expect(made.status == 0, "\(made.output)")
@@ -77,7 +83,7 @@ import Testing
             let port = freeLocalPort()
             let node = try NodeProcess(home: dir.appendingPathComponent("nodes/0"), port: port)
             try await node.waitUntilReady()
-            try await body(port, node)
+            try await body(port, node, dir)
             #expect(node.stop(signal: SIGTERM) == 0)
         }
     }
@@ -199,6 +205,131 @@ import Testing
             let status = try await node.client.fetch("/v1/status")
             #expect(status.status == 200)
         }
+    }
+
+    /// Messages sent on the submission stream before any answer is read are read ahead, admitted
+    /// as one batch (one check of their signatures) and answered in order, each with its own
+    /// outcome: accepted, a bad signature, a message that is not an envelope, a transaction sent
+    /// twice, one for another chain — and the accepted ones commit.
+    @Test func messagesSentAheadAreEachAnsweredInOrder() async throws {
+        try await Self.withNodeAndDirectory { port, node, dir in
+            let signer = try SigningIdentity(directory: dir.appendingPathComponent("identities/org0-admin"))
+            func envelope(_ tx: SignedTransaction) throws -> [UInt8] {
+                Array(try JSONEncoder().encode(TransactionSubmission(tx)))
+            }
+            var messages: [[UInt8]] = []
+            var expected: [(txid: String?, answer: String)] = []
+            var accepted: [String] = []
+            for n in 0..<20 {
+                let tx = try signer.transaction(
+                    chain: "xiangchain-local", contract: "evidence", method: "put", args: Fixtures.evidenceArgs())
+                messages.append(try envelope(tx))
+                expected.append((tx.txid, "accepted"))
+                accepted.append(tx.txid)
+                switch n {
+                case 3:
+                    var signature = tx.signature
+                    signature[10] ^= 1
+                    let other = try signer.transaction(
+                        chain: "xiangchain-local", contract: "evidence", method: "put", args: Fixtures.evidenceArgs())
+                    let bad = SignedTransaction(
+                        body: other.body, signature: signature, signerCertificate: other.signerCertificate, hasher: .sha256)
+                    messages.append(try envelope(bad))
+                    expected.append((bad.txid, "bad_signature"))
+                case 7:
+                    messages.append(Array("{\"body\": 1}".utf8))
+                    expected.append((nil, "malformed"))
+                case 11:
+                    messages.append(try envelope(tx))
+                    expected.append((tx.txid, "duplicate_tx"))
+                case 15:
+                    let foreign = try signer.transaction(
+                        chain: "elsewhere", contract: "evidence", method: "put", args: Fixtures.evidenceArgs())
+                    messages.append(try envelope(foreign))
+                    expected.append((foreign.txid, "wrong_chain"))
+                default: break
+                }
+            }
+            let sent = messages
+            let answers = try await Task.detached { try Self.streamExchange(port: port, messages: sent) }.value
+            #expect(answers.count == messages.count)
+            for (answer, want) in zip(answers, expected) {
+                let json = try JSONParser().parse(Array(answer.utf8))
+                if want.answer == "accepted" {
+                    #expect(json["status"]?.stringValue == "accepted" && json["txid"]?.stringValue == want.txid, "\(answer)")
+                } else {
+                    #expect(json["error"]?["code"]?.stringValue == want.answer, "\(answer) for \(want)")
+                    #expect(json["txid"]?.stringValue == want.txid, "\(answer)")
+                }
+            }
+            var committed = false
+            let deadline = ContinuousClock.now + .seconds(20)
+            while !committed, ContinuousClock.now < deadline {
+                var all = true
+                for txid in accepted where try await node.client.fetch("/v1/txs/\(txid)").status != 200 {
+                    all = false
+                    break
+                }
+                committed = all
+                if !committed { try await Task.sleep(for: .milliseconds(200)) }
+            }
+            #expect(committed)
+        }
+    }
+
+    /// Opens `/v1/txs/stream` on loopback, sends every message (masked text frames) in one write
+    /// before reading anything, then reads one answer per message.
+    static func streamExchange(port: Int, messages: [[UInt8]]) throws -> [String] {
+        guard let fd = connectLoopback(port: port) else { throw ChainError(.internalError, "no connection") }
+        defer { close(fd) }
+        var tv = timeval(tv_sec: 20, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        let handshake = Array(
+            ("GET /v1/txs/stream HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").utf8)
+        var frames: [UInt8] = handshake
+        let mask: [UInt8] = [7, 1, 9, 3]
+        for payload in messages {
+            frames.append(0x81)
+            if payload.count < 126 {
+                frames.append(0x80 | UInt8(payload.count))
+            } else {
+                frames += [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
+            }
+            frames += mask
+            frames += payload.enumerated().map { $1 ^ mask[$0 % 4] }
+        }
+        _ = frames.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var pending: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        func fill(_ count: Int) throws {
+            while pending.count < count {
+                let n = recv(fd, &chunk, chunk.count, 0)
+                guard n > 0 else { throw ChainError(.internalError, "the stream closed after \(pending.count) bytes") }
+                pending += chunk[..<n]
+            }
+        }
+        while pending.firstRange(of: [13, 10, 13, 10]) == nil { try fill(pending.count + 1) }
+        let head = pending.firstRange(of: [13, 10, 13, 10])!.upperBound
+        guard String(decoding: pending[..<head], as: UTF8.self).hasPrefix("HTTP/1.1 101") else {
+            throw ChainError(.internalError, "no upgrade: \(String(decoding: pending, as: UTF8.self))")
+        }
+        pending.removeFirst(head)
+        var answers: [String] = []
+        while answers.count < messages.count {
+            try fill(2)
+            var length = Int(pending[1] & 0x7F)
+            var start = 2
+            if length == 126 {
+                try fill(4)
+                length = Int(pending[2]) << 8 | Int(pending[3])
+                start = 4
+            }
+            try fill(start + length)
+            answers.append(String(decoding: pending[start..<start + length], as: UTF8.self))
+            pending.removeFirst(start + length)
+        }
+        return answers
     }
 
     /// Whether process `pid` has a socket open for the TCP connection between its `port` and a
