@@ -271,7 +271,7 @@ let package = Package(
             name: "ChainTesting",
             dependencies: [
                 "ChainCore", "Consensus", "Identity", "Storage", "Execution", "Node", "EvidenceContract", "ChainClient",
-                "Launcher", "ContractModules",
+                "Launcher", "ContractModules", "CSodium",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -341,7 +341,9 @@ let package = Package(
         ),
         .testTarget(
             name: "ExecutionTests",
-            dependencies: ["Execution", "EvidenceContract", "ChainTesting"],
+            dependencies: [
+                "Execution", "EvidenceContract", "ChainTesting", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

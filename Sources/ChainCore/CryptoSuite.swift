@@ -22,10 +22,14 @@ public enum CryptoSuite: String, Sendable, Codable, CaseIterable {
     /// Verifies `signature` over `message` with a raw public key of this suite
     /// (32 bytes for Ed25519; the 65-byte uncompressed point for P-256 and SM2). False for
     /// anything malformed, and for an Ed25519 key or R of small order (`Ed25519Verification`).
-    public func verify(signature: [UInt8], message: [UInt8], publicKey: [UInt8]) -> Bool {
+    /// An Ed25519 signature is held to `ed25519`'s equation: the cofactorless one unless told
+    /// (transactions' signatures are held to the cofactored one, `Ed25519Rule`).
+    public func verify(
+        signature: [UInt8], message: [UInt8], publicKey: [UInt8], ed25519 rule: Ed25519Rule = .cofactorless
+    ) -> Bool {
         switch self {
         case .ed25519:
-            return Ed25519Verification.verify(signature: signature, message: message, publicKey: publicKey)
+            return Ed25519Verification.verify(signature: signature, message: message, publicKey: publicKey, rule: rule)
         case .p256:
             guard let key = try? P256.Signing.PublicKey(x963Representation: publicKey),
                 let sig = try? P256.Signing.ECDSASignature(derRepresentation: signature)
@@ -37,9 +41,10 @@ public enum CryptoSuite: String, Sendable, Codable, CaseIterable {
         }
     }
 
-    /// The verdicts of `verify(signature:message:publicKey:)` for every item, in order. Ed25519
-    /// checks them together (`Ed25519Verification.verify(batch:)`: the same verdicts, faster);
-    /// the other suites one by one.
+    /// The verdicts of `verify(signature:message:publicKey:ed25519: .cofactored)` for every item,
+    /// in order: transactions' signatures. Ed25519 checks them together
+    /// (`Ed25519Verification.verify(batch:)`: the same verdicts, faster); the other suites one by
+    /// one.
     public func verify(batch items: [(signature: [UInt8], message: [UInt8], publicKey: [UInt8])]) -> [Bool] {
         switch self {
         case .ed25519: return Ed25519Verification.verify(batch: items)
@@ -51,14 +56,16 @@ public enum CryptoSuite: String, Sendable, Codable, CaseIterable {
     /// when the bytes are not a signature of this suite's encoding at all (an Ed25519 signature is
     /// 64 bytes; a P-256 or SM2 signature is a DER `SEQUENCE` of two positive `INTEGER`s),
     /// `bad_signature` when they are but do not verify.
-    public func check(signature: [UInt8], message: [UInt8], publicKey: [UInt8], what: String) throws(ChainError) {
+    public func check(
+        signature: [UInt8], message: [UInt8], publicKey: [UInt8], what: String, ed25519 rule: Ed25519Rule = .cofactorless
+    ) throws(ChainError) {
         guard isWellFormed(signature: signature) else {
             throw ChainError(
                 .malformedSignature,
                 "\(what) signature is not an \(rawValue) signature (\(self == .ed25519 ? "64 raw bytes" : "DER SEQUENCE { r, s }"))"
             )
         }
-        guard verify(signature: signature, message: message, publicKey: publicKey) else {
+        guard verify(signature: signature, message: message, publicKey: publicKey, ed25519: rule) else {
             throw ChainError(.badSignature, "\(what) signature does not verify")
         }
     }

@@ -1,25 +1,41 @@
 import CEd25519
 import CSodium
 
-/// Ed25519 verification of the chain's signatures — every signature of the chain's data goes
-/// through `CryptoSuite.verify`: transactions, votes, timeouts, finality and epoch-change
-/// signatures, snapshots, sync batches, proofs, API request authentication — by this package's
-/// own C code (`Sources/CEd25519`), not swift-crypto's BoringSSL; one signature at a time or many
-/// at once (`verify(batch:)`), with the same verdicts.
+/// The two Ed25519 equations a signature may be held to (RFC 8032 §5.1.7 allows both): both
+/// refuse S ≥ L, non-canonical encodings, and keys and R of small order.
+public enum Ed25519Rule: Sendable {
+    /// [S]B = R + [k]A exactly (libsodium's check): every signature but transactions' — votes,
+    /// timeouts, finality and epoch-change signatures, snapshots, sync batches, API request
+    /// authentication — and what the offline proof verifiers (the Python client, the browser)
+    /// check.
+    case cofactorless
+    /// [8]([S]B − R − [k]A) = the identity: transactions' signatures, which are checked in
+    /// batches (`Ed25519Verification.verify(batch:)`); it also takes a signature whose R its key's
+    /// holder moved by a point of small order.
+    case cofactored
+}
+
+/// Ed25519 verification of the chain's signatures (everything goes through `CryptoSuite.verify`
+/// and `CryptoSuite.verify(batch:)`), not swift-crypto's BoringSSL.
 ///
-/// The rule (RFC 8032 §5.1.7, with the cofactor): S below the group order L; the key A and R
-/// canonical encodings of points on the curve, neither of small order; and
-/// [8]([S]B − R − [k]A) the identity, k = SHA-512(R ‖ A ‖ M) mod L. Keys and R of small order are
-/// refused: with such a key the equation holds for R = the identity and S = 0 on every message for
-/// which [k]A vanishes, so anyone could sign as its holder and the holder could deny what it signed
-/// (`Ed25519VerificationTests.aKeyOfSmallOrderVerifiesNothing`). The cofactor makes a batch give
-/// the verdicts of its members alone: a batch is checked as one random linear combination of the
-/// equations, which without the cofactor could pass or fail by chance when an R is off by a point
-/// of small order. So the one rule is the cofactored one, for single signatures too — which also
-/// accepts a signature whose R its key's holder moved by a point of small order (only the holder
-/// can make one; no RFC 8032 signer does). `docs/crypto.md` gives the argument and the rule change.
+/// Keys and R of small order are refused under both rules: with such a key an equation holds for
+/// R = the identity and S = 0 on every message for which [k]A vanishes, so anyone could sign as
+/// its holder and the holder could deny what it signed
+/// (`Ed25519VerificationTests.aKeyOfSmallOrderVerifiesNothing`).
 ///
-/// Signing stays with swift-crypto.
+/// - `.cofactorless` goes through the system's libsodium (`crypto_sign_verify_detached`): which
+///   signatures verify is a rule every validator must apply alike and the library is the
+///   system's, so before the first verification it must answer `vectors` as expected (releases
+///   1.0.16–1.0.22 do; older ones take keys of small order, its development branch an R off by
+///   a point of small order); a node refuses to start otherwise (`selfTest`, `crypto_failure`).
+/// - `.cofactored` goes through this package's own C code (`Sources/CEd25519`), one signature or
+///   a batch with the same verdicts: a batch is checked as one random linear combination of its
+///   equations, which gives its members' verdicts only with the cofactor (without it, an R off
+///   by a point of small order could make the combination pass or fail by chance). It is faster
+///   alone too (a key's table of multiples is remembered). Transactions use it: each is verified
+///   by every validator, most of them in batches of gossip and of the submission stream.
+///
+/// `docs/crypto.md` gives the argument and the rule change. Signing stays with swift-crypto.
 public enum Ed25519Verification {
     /// The outcome of the initialisations and the vectors, once (it may be called from any thread).
     private static let status: Result<Void, ChainError> = check()
@@ -28,16 +44,20 @@ public enum Ed25519Verification {
     /// vector as this code expects. Nodes call it as they start.
     public static func selfTest() throws(ChainError) { try status.get() }
 
-    /// Whether `signature` (64 bytes) over `message` verifies with the 32-byte `publicKey`; false
-    /// for everything when `selfTest` fails.
-    static func verify(signature: [UInt8], message: [UInt8], publicKey: [UInt8]) -> Bool {
+    /// Whether `signature` (64 bytes) over `message` verifies with the 32-byte `publicKey` under
+    /// `rule`; false for everything when `selfTest` fails.
+    static func verify(signature: [UInt8], message: [UInt8], publicKey: [UInt8], rule: Ed25519Rule) -> Bool {
         guard case .success = status else { return false }
-        return verifyOne(signature, message, publicKey)
+        switch rule {
+        case .cofactorless: return sodiumVerify(signature, message, publicKey)
+        case .cofactored: return verifyOne(signature, message, publicKey)
+        }
     }
 
-    /// The verdicts of `verify(signature:message:publicKey:)` for every item, found faster: the
-    /// signatures are checked together (groups of up to 64, one random linear combination of
-    /// their equations each), and only a group that fails is checked signature by signature.
+    /// The verdicts of `verify(signature:message:publicKey:rule: .cofactored)` for every item,
+    /// found faster: the signatures are checked together (groups of up to 64, one random linear
+    /// combination of their equations each), and only a group that fails is checked signature by
+    /// signature.
     static func verify(batch items: [(signature: [UInt8], message: [UInt8], publicKey: [UInt8])]) -> [Bool] {
         guard case .success = status else { return Array(repeating: false, count: items.count) }
         return verifyBatchUnchecked(items)
@@ -98,6 +118,19 @@ public enum Ed25519Verification {
         return publicKey.withUnsafeBufferPointer { crypto_core_ed25519_is_valid_point($0.baseAddress!) == 1 }
     }
 
+    static func sodiumVerify(_ signature: [UInt8], _ message: [UInt8], _ publicKey: [UInt8]) -> Bool {
+        guard signature.count == 64, publicKey.count == 32 else { return false }
+        return signature.withUnsafeBufferPointer { s in
+            publicKey.withUnsafeBufferPointer { k in
+                message.withUnsafeBufferPointer { m in
+                    // An empty message may have no storage: any valid pointer with length 0.
+                    let base = m.baseAddress ?? s.baseAddress!
+                    return crypto_sign_verify_detached(s.baseAddress!, base, UInt64(m.count), k.baseAddress!) == 0
+                }
+            }
+        }
+    }
+
     static func verifyOne(_ signature: [UInt8], _ message: [UInt8], _ publicKey: [UInt8]) -> Bool {
         guard signature.count == 64, publicKey.count == 32 else { return false }
         return signature.withUnsafeBufferPointer { s in
@@ -111,9 +144,10 @@ public enum Ed25519Verification {
         }
     }
 
-    /// Known answers: (what, signature, message, public key, whether it verifies). The key is
-    /// that of the seed SHA-256("xiangchain ed25519 self-test"), and the message that text.
-    static let vectors: [(String, String, String, String, Bool)] = {
+    /// Known answers: (what, signature, message, public key, whether it verifies without the
+    /// cofactor, and with it). The key is that of the seed SHA-256("xiangchain ed25519
+    /// self-test"), and the message that text.
+    static let vectors: [(String, String, String, String, Bool, Bool)] = {
         let key = "6d6664c4bd03ed765c41712fd26435e102629b4118796274f8176285a32d5517"
         let message = Hex.encode(Array("xiangchain ed25519 self-test".utf8))
         let identity = "01" + String(repeating: "00", count: 31)
@@ -121,21 +155,21 @@ public enum Ed25519Verification {
             (
                 "an RFC 8032 signature",
                 "3447de74dc91a49009595af1617e9e256ffa76fb4c947fae0ab81fcaa77cc709"
-                    + "0abbe8ecb31d057e3ed3fcd047c3ffda3c53705e52c5367b19c6073f9fe35c0a", message, key, true
+                    + "0abbe8ecb31d057e3ed3fcd047c3ffda3c53705e52c5367b19c6073f9fe35c0a", message, key, true, true
             ),
             (
                 "the same signature with L added to S",
                 "3447de74dc91a49009595af1617e9e256ffa76fb4c947fae0ab81fcaa77cc709"
-                    + "f78ede49ce8017d61470f47326bddeef3c53705e52c5367b19c6073f9fe35c1a", message, key, false
+                    + "f78ede49ce8017d61470f47326bddeef3c53705e52c5367b19c6073f9fe35c1a", message, key, false, false
             ),
             (
                 "R = the identity and S = 0 from the identity as the key",
-                identity + String(repeating: "00", count: 32), message, identity, false
+                identity + String(repeating: "00", count: 32), message, identity, false, false
             ),
             (
-                "R off by the point of order 2 (S made by the key's holder for that R; the cofactored equation holds)",
+                "R off by the point of order 2 (S made by the key's holder for that R)",
                 "48d739df7d73c9a7c864986acab25c85d87810dafed1b9a0d33adf16d1c4a18c"
-                    + "1f35d99783867ecf34f449783b7f09fa1619eb15c6d0f8ffff8b4c84804d2d07", message, key, true
+                    + "1f35d99783867ecf34f449783b7f09fa1619eb15c6d0f8ffff8b4c84804d2d07", message, key, false, true
             ),
         ]
     }()
@@ -145,22 +179,33 @@ public enum Ed25519Verification {
         guard xc_ed25519_init() == 0 else {
             return .failure(ChainError(.cryptoFailure, "the Ed25519 verifier's constants did not check out"))
         }
-        // Each vector alone, then all of them as one batch (with the honest one twice, so that the
-        // batch holds good and bad signatures together).
+        // Each vector alone under each rule, then all of them as one batch (with the honest one
+        // twice, so that the batch holds good and bad signatures together).
         var batch: [(signature: [UInt8], message: [UInt8], publicKey: [UInt8])] = []
         var expected: [Bool] = []
-        for (what, signature, message, key, verifies) in vectors + [vectors[0]] {
-            guard let s = Hex.decode(signature), let m = Hex.decode(message), let k = Hex.decode(key),
-                verifyOne(s, m, k) == verifies
-            else {
+        for (what, signature, message, key, cofactorless, cofactored) in vectors + [vectors[0]] {
+            guard let s = Hex.decode(signature), let m = Hex.decode(message), let k = Hex.decode(key) else {
+                return .failure(ChainError(.cryptoFailure, "a self-test vector does not decode"))
+            }
+            guard sodiumVerify(s, m, k) == cofactorless else {
+                let version = String(cString: sodium_version_string())
                 return .failure(
-                    ChainError(.cryptoFailure, "the Ed25519 verifier \(verifies ? "refuses" : "accepts") \(what)"))
+                    ChainError(
+                        .cryptoFailure,
+                        "libsodium \(version) \(cofactorless ? "refuses" : "accepts") \(what), unlike the releases this chain's Ed25519 rule is written for (1.0.16–1.0.22)"
+                    ))
+            }
+            guard verifyOne(s, m, k) == cofactored else {
+                return .failure(
+                    ChainError(
+                        .cryptoFailure, "the cofactored Ed25519 verifier \(cofactored ? "refuses" : "accepts") \(what)"))
             }
             batch.append((s, m, k))
-            expected.append(verifies)
+            expected.append(cofactored)
         }
         guard verifyBatchUnchecked(batch) == expected else {
-            return .failure(ChainError(.cryptoFailure, "the Ed25519 verifier answers the vectors otherwise in a batch"))
+            return .failure(
+                ChainError(.cryptoFailure, "the cofactored Ed25519 verifier answers the vectors otherwise in a batch"))
         }
         // Which keys are sound decides what membership and governance accept in a block's
         // execution, so that function answers known keys too: the self-test key; the identity;

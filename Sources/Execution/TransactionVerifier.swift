@@ -68,7 +68,7 @@ public struct TransactionVerifier: Sendable {
         // `malformed_signature` when the bytes are not a signature of the chain's suite at all (an
         // Ed25519 signature on an SM2 chain), `bad_signature` when they do not verify.
         try membership.suite.check(
-            signature: tx.signature, message: tx.body, publicKey: publicKey, what: "the transaction's")
+            signature: tx.signature, message: tx.body, publicKey: publicKey, what: "the transaction's", ed25519: .cofactored)
         return try authorize(tx, body: body, signer: signer)
     }
 
@@ -94,7 +94,8 @@ public struct TransactionVerifier: Sendable {
             outcomes[item.index] = Result { () throws(ChainError) -> VerifiedTransaction in
                 if !verifies {
                     try membership.suite.check(
-                        signature: tx.signature, message: tx.body, publicKey: item.publicKey, what: "the transaction's")
+                        signature: tx.signature, message: tx.body, publicKey: item.publicKey, what: "the transaction's",
+                        ed25519: .cofactored)
                 }
                 return try authorize(tx, body: item.body, signer: item.signer)
             }

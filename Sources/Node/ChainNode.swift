@@ -524,7 +524,8 @@ public final class ChainNode: Sendable {
         // configuration's role policy, revocations and validity to it).
         let membership = try configSource.membership(for: try configSource.config(in: store))
         let (signer, publicKey) = try membership.identify(certificateDER: tx.signerCertificate)
-        guard membership.suite.verify(signature: tx.signature, message: tx.body, publicKey: publicKey) else {
+        guard membership.suite.verify(signature: tx.signature, message: tx.body, publicKey: publicKey, ed25519: .cofactored)
+        else {
             throw ChainError(.badSignature, "a transaction of a certified block does not verify")
         }
         return VerifiedTransaction(transaction: tx, body: body, signer: signer)

@@ -27,10 +27,14 @@ import Testing
     /// with 57 such signatures accepted.)
     @Test func aKeyOfSmallOrderVerifiesNothing() {
         let forged: [UInt8] = [1] + Array(repeating: 0, count: 63)
-        for key in Self.smallOrderKeys {
-            for n in 0..<32 {
-                let message = Array("record \(n)".utf8)
-                #expect(!CryptoSuite.ed25519.verify(signature: forged, message: message, publicKey: key), "\(key) \(n)")
+        for rule in [Ed25519Rule.cofactorless, .cofactored] {
+            for key in Self.smallOrderKeys {
+                for n in 0..<32 {
+                    let message = Array("record \(n)".utf8)
+                    #expect(
+                        !CryptoSuite.ed25519.verify(signature: forged, message: message, publicKey: key, ed25519: rule),
+                        "\(key) \(n)")
+                }
             }
         }
     }
@@ -40,6 +44,14 @@ import Testing
     /// fails, as it does with swift-crypto's own verification.
     @Test func agreesWithTheSignerOnHonestSignaturesAndTheirCorruptions() throws {
         var rng = SeededGenerator(seed: 0x5EED_ED25_5190)
+        // Both rules agree on these, which have no part of small order anywhere.
+        func verifies(_ signature: [UInt8], _ message: [UInt8], _ key: [UInt8]) -> Bool {
+            let verdicts = [Ed25519Rule.cofactorless, .cofactored].map {
+                CryptoSuite.ed25519.verify(signature: signature, message: message, publicKey: key, ed25519: $0)
+            }
+            #expect(verdicts[0] == verdicts[1])
+            return verdicts[0]
+        }
         for length in [0, 1, 31, 32, 33, 64, 300, 4096] {
             for _ in 0..<8 {
                 let key = try Curve25519.Signing.PrivateKey(
@@ -47,19 +59,19 @@ import Testing
                 let message = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
                 let signature = Array(try key.signature(for: message))
                 let publicKey = Array(key.publicKey.rawRepresentation)
-                #expect(CryptoSuite.ed25519.verify(signature: signature, message: message, publicKey: publicKey))
+                #expect(verifies(signature, message, publicKey))
                 var badSignature = signature
                 badSignature[Int.random(in: 0..<64, using: &rng)] ^= 1 << UInt8.random(in: 0..<8, using: &rng)
-                #expect(!CryptoSuite.ed25519.verify(signature: badSignature, message: message, publicKey: publicKey))
+                #expect(!verifies(badSignature, message, publicKey))
                 #expect(!key.publicKey.isValidSignature(badSignature, for: message))
                 if !message.isEmpty {
                     var badMessage = message
                     badMessage[Int.random(in: 0..<length, using: &rng)] ^= 1 << UInt8.random(in: 0..<8, using: &rng)
-                    #expect(!CryptoSuite.ed25519.verify(signature: signature, message: badMessage, publicKey: publicKey))
+                    #expect(!verifies(signature, badMessage, publicKey))
                 }
                 var badKey = publicKey
                 badKey[Int.random(in: 0..<32, using: &rng)] ^= 1 << UInt8.random(in: 0..<8, using: &rng)
-                #expect(!CryptoSuite.ed25519.verify(signature: signature, message: message, publicKey: badKey))
+                #expect(!verifies(signature, message, badKey))
             }
         }
     }
@@ -84,21 +96,31 @@ import Testing
             carry = sum >> 8
         }
         #expect(carry == 0)  // S + L < 2^254
-        #expect(!CryptoSuite.ed25519.verify(signature: Array(signature[..<32]) + s, message: message, publicKey: publicKey))
-        #expect(!CryptoSuite.ed25519.verify(signature: Array(signature.prefix(63)), message: message, publicKey: publicKey))
-        #expect(!CryptoSuite.ed25519.verify(signature: signature + [0], message: message, publicKey: publicKey))
-        #expect(!CryptoSuite.ed25519.verify(signature: signature, message: message, publicKey: Array(publicKey.prefix(31))))
-        #expect(!CryptoSuite.ed25519.verify(signature: signature, message: message, publicKey: publicKey + [0]))
-        #expect(!CryptoSuite.ed25519.verify(signature: [], message: message, publicKey: []))
+        for rule in [Ed25519Rule.cofactorless, .cofactored] {
+            #expect(
+                !CryptoSuite.ed25519.verify(
+                    signature: Array(signature[..<32]) + s, message: message, publicKey: publicKey, ed25519: rule))
+            #expect(
+                !CryptoSuite.ed25519.verify(
+                    signature: Array(signature.prefix(63)), message: message, publicKey: publicKey, ed25519: rule))
+            #expect(
+                !CryptoSuite.ed25519.verify(signature: signature + [0], message: message, publicKey: publicKey, ed25519: rule))
+            #expect(
+                !CryptoSuite.ed25519.verify(
+                    signature: signature, message: message, publicKey: Array(publicKey.prefix(31)), ed25519: rule))
+            #expect(
+                !CryptoSuite.ed25519.verify(signature: signature, message: message, publicKey: publicKey + [0], ed25519: rule))
+            #expect(!CryptoSuite.ed25519.verify(signature: [], message: message, publicKey: [], ed25519: rule))
+        }
     }
 
-    /// The node checks at start that the verifier answers its vectors, alone and in a batch
-    /// (`Ed25519Verification.selfTest`). Among them: R off by the point of order 2, with S made by
-    /// the key's holder for it ([S]B = R − T + [k]A). RFC 8032's equation with the cofactor holds
-    /// for it, so it verifies — as it must for a batch to give its members' verdicts; libsodium's
-    /// cofactorless check (the rule before) refuses it, which is the rule change
-    /// (`docs/crypto.md`).
-    @Test func theSelfTestPassesAndROffByASmallOrderPointVerifiesWithTheCofactor() throws {
+    /// The node checks at start that both verifiers answer their vectors, the cofactored one alone
+    /// and in a batch (`Ed25519Verification.selfTest`). Among them: R off by the point of order 2,
+    /// with S made by the key's holder for it ([S]B = R − T + [k]A). The cofactorless rule (every
+    /// signature but transactions', and the offline proof verifiers) refuses it; the cofactored
+    /// rule of transactions takes it — as it must for a batch to give its members' verdicts (the
+    /// rule change of `docs/crypto.md`).
+    @Test func theSelfTestPassesAndROffByASmallOrderPointVerifiesOnlyWithTheCofactor() throws {
         try Ed25519Verification.selfTest()
         let key = Hex.decode("6d6664c4bd03ed765c41712fd26435e102629b4118796274f8176285a32d5517")!
         let message = Array("xiangchain ed25519 self-test".utf8)
@@ -108,9 +130,12 @@ import Testing
         let offByT = Hex.decode(
             "48d739df7d73c9a7c864986acab25c85d87810dafed1b9a0d33adf16d1c4a18c1f35d99783867ecf34f449783b7f09fa1619eb15c6d0f8ffff8b4c84804d2d07"
         )!
-        #expect(CryptoSuite.ed25519.verify(signature: honest, message: message, publicKey: key))
-        #expect(CryptoSuite.ed25519.verify(signature: offByT, message: message, publicKey: key))
-        #expect(crypto_sign_verify_detached(offByT, message, UInt64(message.count), key) != 0)
+        for rule in [Ed25519Rule.cofactorless, .cofactored] {
+            #expect(CryptoSuite.ed25519.verify(signature: honest, message: message, publicKey: key, ed25519: rule))
+        }
+        #expect(!CryptoSuite.ed25519.verify(signature: offByT, message: message, publicKey: key))
+        #expect(CryptoSuite.ed25519.verify(signature: offByT, message: message, publicKey: key, ed25519: .cofactored))
+        #expect(CryptoSuite.ed25519.verify(batch: [(offByT, message, key), (honest, message, key)]) == [true, true])
     }
 
     /// RFC 8032 §7.1, tests 1–3: swift-crypto signs them to the published bytes, and they verify
@@ -140,57 +165,18 @@ import Testing
             #expect(Hex.encode(Array(key.publicKey.rawRepresentation)) == v.publicKey)
             #expect(Hex.encode(Array(try key.signature(for: message))) == v.signature)
             let item = (Hex.decode(v.signature)!, message, Hex.decode(v.publicKey)!)
-            #expect(CryptoSuite.ed25519.verify(signature: item.0, message: item.1, publicKey: item.2))
+            for rule in [Ed25519Rule.cofactorless, .cofactored] {
+                #expect(CryptoSuite.ed25519.verify(signature: item.0, message: item.1, publicKey: item.2, ed25519: rule))
+            }
             batch.append(item)
         }
         #expect(CryptoSuite.ed25519.verify(batch: batch) == [true, true, true])
     }
 
-    /// A signature made by the key's holder with R moved by a point of small order: the honest
-    /// R = [r]B plus `torsion`, k = SHA-512(R ‖ A ‖ M), S = r + k·a (libsodium's scalar and point
-    /// functions). With `torsionOnly`, R is the small-order point itself and S = k·a.
-    static func signature(
-        seed: [UInt8], message: [UInt8], torsion: [UInt8], torsionOnly: Bool = false
-    ) -> (signature: [UInt8], publicKey: [UInt8]) {
-        var h = [UInt8](repeating: 0, count: 64)
-        crypto_hash_sha512(&h, seed, UInt64(seed.count))
-        var clamped = Array(h[0..<32])
-        clamped[0] &= 248
-        clamped[31] &= 127
-        clamped[31] |= 64
-        var a = [UInt8](repeating: 0, count: 32)
-        crypto_core_ed25519_scalar_reduce(&a, clamped + [UInt8](repeating: 0, count: 32))
-        var publicKey = [UInt8](repeating: 0, count: 32)
-        _ = crypto_scalarmult_ed25519_base_noclamp(&publicKey, a)
-        var nonce = [UInt8](repeating: 0, count: 64)
-        let nonceInput = Array(h[32..<64]) + message
-        crypto_hash_sha512(&nonce, nonceInput, UInt64(nonceInput.count))
-        var r = [UInt8](repeating: 0, count: 32)
-        crypto_core_ed25519_scalar_reduce(&r, nonce)
-        var rPoint = [UInt8](repeating: 0, count: 32)
-        if torsionOnly {
-            rPoint = torsion
-        } else {
-            var honestR = [UInt8](repeating: 0, count: 32)
-            _ = crypto_scalarmult_ed25519_base_noclamp(&honestR, r)
-            _ = crypto_core_ed25519_add(&rPoint, honestR, torsion)
-        }
-        var digest = [UInt8](repeating: 0, count: 64)
-        let input = rPoint + publicKey + message
-        crypto_hash_sha512(&digest, input, UInt64(input.count))
-        var k = [UInt8](repeating: 0, count: 32)
-        crypto_core_ed25519_scalar_reduce(&k, digest)
-        var ka = [UInt8](repeating: 0, count: 32)
-        crypto_core_ed25519_scalar_mul(&ka, k, a)
-        var s = ka
-        if !torsionOnly { crypto_core_ed25519_scalar_add(&s, r, ka) }
-        return (rPoint + s, publicKey)
-    }
-
-    /// The rule on signatures its holder made with R moved by each point of small order: they
-    /// verify (the cofactored equation holds, R is not of small order), and libsodium's
-    /// cofactorless check refuses them; an R that is itself of small order is refused though the
-    /// cofactored equation holds for it. The crafted honest case matches swift-crypto's signature.
+    /// The rules on signatures its holder made with R moved by each point of small order: the
+    /// cofactored rule takes them (its equation holds, R is not of small order), the cofactorless
+    /// one refuses them (as libsodium does); an R that is itself of small order is refused by
+    /// both though the cofactored equation holds for it. The crafted honest case matches swift-crypto's signature.
     @Test func signaturesWithRMovedByASmallOrderPointFollowTheCofactoredRule() throws {
         var rng = SeededGenerator(seed: 0x70_25_10_4E)
         for n in 0..<8 {
@@ -198,21 +184,29 @@ import Testing
             let message = Array("scan \(n)".utf8)
             let swiftKey = try Curve25519.Signing.PrivateKey(rawRepresentation: seed)
             let identity: [UInt8] = [1] + Array(repeating: 0, count: 31)
-            let plain = Self.signature(seed: seed, message: message, torsion: identity)
+            let plain = TorsionSignature.make(seed: seed, message: message, torsion: identity)
             #expect(plain.publicKey == Array(swiftKey.publicKey.rawRepresentation))
             #expect(plain.signature == Array(try swiftKey.signature(for: message)))
             for torsion in Self.smallOrderKeys[1..<6] {
-                let moved = Self.signature(seed: seed, message: message, torsion: torsion)
+                let moved = TorsionSignature.make(seed: seed, message: message, torsion: torsion)
                 #expect(moved.signature != plain.signature)
-                #expect(CryptoSuite.ed25519.verify(signature: moved.signature, message: message, publicKey: moved.publicKey))
+                #expect(
+                    CryptoSuite.ed25519.verify(
+                        signature: moved.signature, message: message, publicKey: moved.publicKey, ed25519: .cofactored))
+                #expect(!CryptoSuite.ed25519.verify(signature: moved.signature, message: message, publicKey: moved.publicKey))
                 #expect(crypto_sign_verify_detached(moved.signature, message, UInt64(message.count), moved.publicKey) != 0)
-                let small = Self.signature(seed: seed, message: message, torsion: torsion, torsionOnly: true)
-                #expect(!CryptoSuite.ed25519.verify(signature: small.signature, message: message, publicKey: small.publicKey))
+                let small = TorsionSignature.make(seed: seed, message: message, torsion: torsion, torsionOnly: true)
+                for rule in [Ed25519Rule.cofactorless, .cofactored] {
+                    #expect(
+                        !CryptoSuite.ed25519.verify(
+                            signature: small.signature, message: message, publicKey: small.publicKey, ed25519: rule))
+                }
             }
         }
     }
 
-    /// A batch gives the verdicts of its members checked alone, whatever it mixes: honest
+    /// A batch gives the verdicts of its members checked alone under the cofactored rule, whatever
+    /// it mixes: honest
     /// signatures under several keys (some repeated), single bits changed anywhere, signatures
     /// with R moved by a point of small order (valid) or of small order (invalid), S + L, keys of
     /// small order, random bytes, wrong lengths — in batches of 0 to 130 (groups of 64 inside).
@@ -224,7 +218,7 @@ import Testing
             let seed = seeds[n % seeds.count]
             let message = (0..<(n * 7 % 200)).map { _ in UInt8.random(in: 0...255, using: &rng) }
             let torsion = Self.smallOrderKeys[n % 6]
-            var item = Self.signature(seed: seed, message: message, torsion: torsion, torsionOnly: n % 23 == 5)
+            var item = TorsionSignature.make(seed: seed, message: message, torsion: torsion, torsionOnly: n % 23 == 5)
             switch n % 10 {
             case 3: item.signature[Int.random(in: 0..<64, using: &rng)] ^= 1 << UInt8.random(in: 0..<8, using: &rng)
             case 5: item.publicKey = Self.smallOrderKeys[n % Self.smallOrderKeys.count]
@@ -235,7 +229,10 @@ import Testing
             }
             pool.append((item.signature, message, item.publicKey))
         }
-        let alone = pool.map { CryptoSuite.ed25519.verify(signature: $0.signature, message: $0.message, publicKey: $0.publicKey) }
+        let alone = pool.map {
+            CryptoSuite.ed25519.verify(
+                signature: $0.signature, message: $0.message, publicKey: $0.publicKey, ed25519: .cofactored)
+        }
         #expect(alone.filter { $0 }.count > 60)
         #expect(alone.filter { !$0 }.count > 30)
         #expect(CryptoSuite.ed25519.verify(batch: []) == [])
@@ -269,8 +266,12 @@ import Testing
         for round in 0..<2 {
             for (n, item) in items.enumerated() {
                 let other = items[(n + 1 + round) % items.count].publicKey
-                #expect(CryptoSuite.ed25519.verify(signature: item.signature, message: item.message, publicKey: item.publicKey))
-                #expect(!CryptoSuite.ed25519.verify(signature: item.signature, message: item.message, publicKey: other))
+                #expect(
+                    CryptoSuite.ed25519.verify(
+                        signature: item.signature, message: item.message, publicKey: item.publicKey, ed25519: .cofactored))
+                #expect(
+                    !CryptoSuite.ed25519.verify(
+                        signature: item.signature, message: item.message, publicKey: other, ed25519: .cofactored))
             }
         }
         let swapped = items.enumerated().map { n, item in
@@ -280,7 +281,7 @@ import Testing
     }
 
     /// On honest signatures and their corruptions (no R moved by a small-order point, which no
-    /// RFC 8032 signer makes) the rule agrees with libsodium's, the check before it.
+    /// RFC 8032 signer makes) the two rules agree, and the cofactorless one is libsodium's.
     @Test func onHonestSignaturesAndTheirCorruptionsTheRuleAgreesWithLibsodium() throws {
         var rng = SeededGenerator(seed: 0x50D1_0E)
         for n in 0..<200 {
@@ -293,6 +294,9 @@ import Testing
             if n % 5 == 2 { publicKey[Int.random(in: 0..<32, using: &rng)] ^= 1 << UInt8.random(in: 0..<8, using: &rng) }
             let sodium = crypto_sign_verify_detached(signature, message, UInt64(message.count), publicKey) == 0
             #expect(CryptoSuite.ed25519.verify(signature: signature, message: message, publicKey: publicKey) == sodium)
+            #expect(
+                CryptoSuite.ed25519.verify(signature: signature, message: message, publicKey: publicKey, ed25519: .cofactored)
+                    == sodium)
         }
     }
 

@@ -1,11 +1,13 @@
-import ChainCore
 import ChainTesting
+import Crypto
 import EvidenceContract
 import Execution
 import Foundation
 import Identity
 import Storage
 import Testing
+
+@testable import ChainCore
 
 @Suite struct EvidenceExecutionTests {
     let consortium: TestConsortium
@@ -178,6 +180,35 @@ import Testing
             }
         }
         #expect(verifier.verify([], nowMillis: Fixtures.now).isEmpty)
+    }
+
+    /// Transactions' signatures are held to the cofactored rule (`Ed25519Rule`) alone and in a
+    /// batch alike: one whose R its signer moved by a point of order 2 is admitted both ways (the
+    /// cofactorless rule of every other signature refuses it); one whose R is that point is
+    /// refused both ways.
+    @Test func aTransactionIsHeldToTheCofactoredRuleAloneAndInABatch() throws {
+        let farm = try consortium.identity(.farm)
+        guard case .ed25519(let key) = farm.key.backing else { throw ChainError(.internalError, "not an Ed25519 key") }
+        let honest = try farm.transaction(chain: "test-chain", contract: "evidence", method: "put", args: Fixtures.evidenceArgs())
+        let order2: [UInt8] = [0xEC] + Array(repeating: 0xFF, count: 30) + [0x7F]
+        func crafted(torsionOnly: Bool) -> SignedTransaction {
+            let made = TorsionSignature.make(
+                seed: Array(key.rawRepresentation), message: honest.body, torsion: order2, torsionOnly: torsionOnly)
+            #expect(made.publicKey == Array(key.publicKey.rawRepresentation))
+            return SignedTransaction(
+                body: honest.body, signature: made.signature, signerCertificate: honest.signerCertificate, hasher: .sha256)
+        }
+        let moved = crafted(torsionOnly: false)
+        let small = crafted(torsionOnly: true)
+        let publicKey = Array(key.publicKey.rawRepresentation)
+        #expect(!CryptoSuite.ed25519.verify(signature: moved.signature, message: moved.body, publicKey: publicKey))
+        #expect(try verifier.verify(moved, nowMillis: Fixtures.now).id == moved.id)
+        let refused = #expect(throws: ChainError.self) { try verifier.verify(small, nowMillis: Fixtures.now) }
+        #expect(refused?.code == .badSignature)
+        let batch = verifier.verify([moved, small, honest], nowMillis: Fixtures.now)
+        #expect((try? batch[0].get())?.id == moved.id)
+        #expect((try? batch[1].get()) == nil)
+        #expect((try? batch[2].get())?.id == honest.id)
     }
 
     @Test func executionRechecksRolesContractsAndMethods() throws {
