@@ -20,8 +20,12 @@ final class WALCheckpointer: Sendable {
     /// The writer's automatic checkpoint threshold (pages) with this checkpointer running: the
     /// log's bound if it stalls. 16,384 pages of 4 KiB: 64 MiB.
     static var safetyPages: Int { 16_384 }
-    /// Least time between two checkpoints.
-    static var interval: DispatchTimeInterval { .milliseconds(200) }
+    /// Least time between two checkpoints. Each copies the log's pages back once, however often
+    /// they were written since the last one (the index pages of random ids are written by every
+    /// block), and syncs the database file once: at the throughput peak a second between
+    /// checkpoints took 4 % of the nodes' CPU per transaction off the 200 ms it was
+    /// (`docs/performance.md`, eighteenth pass), and holds the log near 10–20 MiB.
+    static var interval: DispatchTimeInterval { .seconds(1) }
 
     private let path: String
     /// Its own connection, opened at the first checkpoint: by then the pool has made the file a
