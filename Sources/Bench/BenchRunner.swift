@@ -202,7 +202,7 @@ public enum BenchRunner {
         let startHeight = status["height"]?.int64Value ?? 0
 
         // Pre-sign, outside the measured window.
-        let total = s.count ?? ((s.perSecond ?? 4_000) * s.duration)
+        let total = s.count ?? ((s.perSecond ?? 8_000) * s.duration)
         let run = UUID().uuidString
         let calls: [BenchCall]
         switch s.workload {

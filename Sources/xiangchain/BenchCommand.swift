@@ -39,7 +39,7 @@ struct BenchCommand: AsyncParsableCommand {
         help:
             "With --stream: messages each client sends ahead of their answers (1–64; 1: each answer read before the next message)."
     ) var window: Int = 1
-    @Option(help: "Transactions to pre-sign (default: rate × duration, or 4,000/s × duration at max).") var count: Int?
+    @Option(help: "Transactions to pre-sign (default: rate × duration, or 8,000/s × duration at max).") var count: Int?
     @Option(help: "Write the result as JSON to this file.") var json: String?
     @Option(help: "Directory of the fresh network (default: a temporary one, removed afterwards).") var dir: String?
     @Option(help: "API ports P+k, p2p P+1000+k for the fresh network (default: free ports).") var basePort: Int?
