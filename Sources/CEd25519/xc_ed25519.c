@@ -668,9 +668,12 @@ static size_t verify_group(size_t n, const uint8_t *const *sigs, const uint8_t *
         size_t i = index[0];
         good = ok[i] = (uint8_t)xc_ed25519_verify(sigs[i], msgs[i], mlens[i], pks[i]);
     } else if (m > 1) {
+        // Fresh random 128-bit weights, from one call to the random source.
+        uint8_t random[GROUP * 16];
+        randombytes_buf(random, 16 * m);
         uint8_t weights[GROUP][32];
         memset(weights, 0, sizeof weights);
-        for (size_t i = 0; i < m; i++) randombytes_buf(weights[i], 16);
+        for (size_t i = 0; i < m; i++) memcpy(weights[i], random + 16 * i, 16);
         if (equation(m, items, gs, gk, (const uint8_t(*)[32])weights, terms)) {
             for (size_t i = 0; i < m; i++) ok[index[i]] = 1;
             good = m;
