@@ -111,11 +111,11 @@ extension ErrorCode {
         "the bytes are not a signature of the chain's suite at all (SM2 and P-256: a DER SEQUENCE of two INTEGERs; Ed25519: 64 bytes)"
     )
     /// A cryptographic library failed where it should not (OpenSSL: SM2, SM3, SM4, SM2
-    /// certificates), or libsodium answers the Ed25519 self-test unlike the releases the rule is
-    /// written for.
+    /// certificates), or libsodium or the cofactored Ed25519 verifier answers the Ed25519
+    /// self-test otherwise than the rules expect.
     public static let cryptoFailure = ErrorCode(
         "crypto_failure", .fault, area: "Identity and signatures",
-        "a cryptographic library failed where it should not (OpenSSL: SM2, SM3, SM4, SM2 certificates), or libsodium answers the Ed25519 self-test unlike the releases the rule is written for"
+        "a cryptographic library failed where it should not (OpenSSL: SM2, SM3, SM4, SM2 certificates), or libsodium or the cofactored Ed25519 verifier answers the Ed25519 self-test otherwise than the rules expect"
     )
     /// The signer's org may not hold its certificate's role (the chain's role policy).
     public static let roleNotPermitted = ErrorCode(
