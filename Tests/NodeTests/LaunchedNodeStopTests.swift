@@ -14,10 +14,12 @@ import Testing
     @Test func aProcessThatIgnoresTheSignalIsKilledAfterTheGracePeriod() async throws {
         try await withTemporaryDirectory { dir in
             // Stands in for a node that does not stop: ignores the signal (kept across exec), and
-            // says so in a file ($3 is the home after "node --home").
+            // says so in a file ($3 is the home after "node --home"). It sleeps for an hour, not
+            // for two minutes: in CI's parallel phase this test's task was once not scheduled for
+            // longer than that, and the "stuck" process ended by itself (status 0).
             let stuck = try LaunchedNode(
                 executable: URL(fileURLWithPath: "/bin/sh"),
-                prefix: ["-c", "trap '' USR1; : > \"$3/trapped\"; exec sleep 120", "sh"], home: dir)
+                prefix: ["-c", "trap '' USR1; : > \"$3/trapped\"; exec sleep 3600", "sh"], home: dir)
             let trapped = dir.appendingPathComponent("trapped").path
             let waitedFrom = ContinuousClock.now
             while !FileManager.default.fileExists(atPath: trapped), ContinuousClock.now - waitedFrom < .seconds(60) {
@@ -72,8 +74,10 @@ import Testing
             sigemptyset(&usr2)
             sigaddset(&usr2, SIGUSR2)
             pthread_sigmask(SIG_BLOCK, &usr2, &saved)
+            // An hour, so that it is still running however late this task is scheduled again (a
+            // minute was once not enough in CI's parallel phase: it had ended, holding nothing).
             let node = try LaunchedNode(
-                executable: URL(fileURLWithPath: "/bin/sh"), prefix: ["-c", "exec sleep 60", "sh"], home: dir)
+                executable: URL(fileURLWithPath: "/bin/sh"), prefix: ["-c", "exec sleep 3600", "sh"], home: dir)
             pthread_sigmask(SIG_SETMASK, &saved, nil)
             // Read from outside once the shell has become `sleep`, which opens nothing itself.
             let waitedFrom = ContinuousClock.now
