@@ -119,26 +119,26 @@ public enum Ed25519Verification {
     }
 
     static func sodiumVerify(_ signature: [UInt8], _ message: [UInt8], _ publicKey: [UInt8]) -> Bool {
-        guard signature.count == 64, publicKey.count == 32 else { return false }
-        return signature.withUnsafeBufferPointer { s in
-            publicKey.withUnsafeBufferPointer { k in
-                message.withUnsafeBufferPointer { m in
-                    // An empty message may have no storage: any valid pointer with length 0.
-                    let base = m.baseAddress ?? s.baseAddress!
-                    return crypto_sign_verify_detached(s.baseAddress!, base, UInt64(m.count), k.baseAddress!) == 0
-                }
-            }
+        withParts(signature, message, publicKey) { s, m, length, k in
+            crypto_sign_verify_detached(s, m, UInt64(length), k) == 0
         }
     }
 
     static func verifyOne(_ signature: [UInt8], _ message: [UInt8], _ publicKey: [UInt8]) -> Bool {
+        withParts(signature, message, publicKey) { s, m, length, k in xc_ed25519_verify(s, m, length, k) == 1 }
+    }
+
+    /// `check` on the parts' storage; false unless the signature is 64 bytes and the key 32.
+    private static func withParts(
+        _ signature: [UInt8], _ message: [UInt8], _ publicKey: [UInt8],
+        _ check: (UnsafePointer<UInt8>, UnsafePointer<UInt8>, Int, UnsafePointer<UInt8>) -> Bool
+    ) -> Bool {
         guard signature.count == 64, publicKey.count == 32 else { return false }
         return signature.withUnsafeBufferPointer { s in
             publicKey.withUnsafeBufferPointer { k in
                 message.withUnsafeBufferPointer { m in
                     // An empty message may have no storage: any valid pointer with length 0.
-                    let base = m.baseAddress ?? s.baseAddress!
-                    return xc_ed25519_verify(s.baseAddress!, base, m.count, k.baseAddress!) == 1
+                    check(s.baseAddress!, m.baseAddress ?? s.baseAddress!, m.count, k.baseAddress!)
                 }
             }
         }
