@@ -59,15 +59,21 @@ public enum CryptoSuite: String, Sendable, Codable, CaseIterable {
     public func check(
         signature: [UInt8], message: [UInt8], publicKey: [UInt8], what: String, ed25519 rule: Ed25519Rule = .cofactorless
     ) throws(ChainError) {
+        guard isWellFormed(signature: signature),
+            verify(signature: signature, message: message, publicKey: publicKey, ed25519: rule)
+        else { throw signatureFailure(signature: signature, what: what) }
+    }
+
+    /// The error `check` gives for `signature` when it does not verify, for a verdict found
+    /// elsewhere (`verify(batch:)`): `malformed_signature` or `bad_signature`.
+    public func signatureFailure(signature: [UInt8], what: String) -> ChainError {
         guard isWellFormed(signature: signature) else {
-            throw ChainError(
+            return ChainError(
                 .malformedSignature,
                 "\(what) signature is not an \(rawValue) signature (\(self == .ed25519 ? "64 raw bytes" : "DER SEQUENCE { r, s }"))"
             )
         }
-        guard verify(signature: signature, message: message, publicKey: publicKey, ed25519: rule) else {
-            throw ChainError(.badSignature, "\(what) signature does not verify")
-        }
+        return ChainError(.badSignature, "\(what) signature does not verify")
     }
 
     /// Whether `signature` has this suite's encoding (not whether it verifies).

@@ -73,8 +73,10 @@ public struct TransactionVerifier: Sendable {
     }
 
     /// Verifies each of `txs` as `verify(_:nowMillis:)` does, with the same outcomes, checking
-    /// their signatures together (`CryptoSuite.verify(batch:)`); a transaction whose signature
-    /// fails there is checked alone for its error.
+    /// their signatures together (`CryptoSuite.verify(batch:)`). The batch's verdict on each
+    /// signature is final (a failing group is checked signature by signature inside it): a
+    /// signature that fails there gets the error `CryptoSuite.check` gives, without being verified
+    /// again.
     public func verify(_ txs: [SignedTransaction], nowMillis: Int64) -> [Result<VerifiedTransaction, ChainError>] {
         let membership = self.membership
         var outcomes: [Result<VerifiedTransaction, ChainError>?] = Array(repeating: nil, count: txs.count)
@@ -92,10 +94,8 @@ public struct TransactionVerifier: Sendable {
         for (item, verifies) in zip(identified, verdicts) {
             let tx = txs[item.index]
             outcomes[item.index] = Result { () throws(ChainError) -> VerifiedTransaction in
-                if !verifies {
-                    try membership.suite.check(
-                        signature: tx.signature, message: tx.body, publicKey: item.publicKey, what: "the transaction's",
-                        ed25519: .cofactored)
+                guard verifies else {
+                    throw membership.suite.signatureFailure(signature: tx.signature, what: "the transaction's")
                 }
                 return try authorize(tx, body: item.body, signer: item.signer)
             }

@@ -182,6 +182,38 @@ import Testing
         #expect(verifier.verify([], nowMillis: Fixtures.now).isEmpty)
     }
 
+    /// A signature that fails in a batch gets the error it gets alone, message and all, under
+    /// every suite: `malformed_signature` for bytes not of the suite's encoding, `bad_signature`
+    /// for a well-formed one that does not verify (the batch's verdict is final: it is not
+    /// verified again to choose between them).
+    @Test(arguments: CryptoSuite.allCases)
+    func aFailedSignatureInABatchGetsTheErrorItGetsAlone(suite: CryptoSuite) throws {
+        let consortium = try TestConsortium(suite: suite)
+        let verifier = TransactionVerifier(
+            chainId: "test-chain", memberships: try consortium.memberships(), registry: ContractRegistry([EvidenceContract()]))
+        let farm = try consortium.identity(.farm)
+        let txs = try (0..<4).map { _ in
+            try farm.transaction(chain: "test-chain", contract: "evidence", method: "put", args: Fixtures.evidenceArgs())
+        }
+        func altered(_ t: SignedTransaction, signature: [UInt8]) -> SignedTransaction {
+            SignedTransaction(body: t.body, signature: signature, signerCertificate: t.signerCertificate, hasher: suite.hasher)
+        }
+        let batch = [
+            txs[0],
+            altered(txs[1], signature: txs[2].signature),  // well-formed, another body's
+            altered(txs[2], signature: Array(txs[2].signature.dropLast())),  // not of the suite's encoding
+            txs[3],
+        ]
+        let alone = batch.map { t in Result { () throws(ChainError) in try verifier.verify(t, nowMillis: Fixtures.now) } }
+        let together = verifier.verify(batch, nowMillis: Fixtures.now)
+        #expect(together.map { try? $0.get().id } == [txs[0].id, nil, nil, txs[3].id])
+        #expect(together.map { try? $0.get().id } == alone.map { try? $0.get().id })
+        let errors = together.compactMap { if case .failure(let e) = $0 { e } else { nil } }
+        #expect(errors == alone.compactMap { if case .failure(let e) = $0 { e } else { nil } })
+        #expect(errors.map(\.code) == [.badSignature, .malformedSignature])
+        #expect(errors[0].message == "the transaction's signature does not verify")
+    }
+
     /// Transactions' signatures are held to the cofactored rule (`Ed25519Rule`) alone and in a
     /// batch alike: one whose R its signer moved by a point of order 2 is admitted both ways (the
     /// cofactorless rule of every other signature refuses it); one whose R is that point is
