@@ -57,9 +57,11 @@ public enum Ed25519Verification {
     /// The verdicts of `verify(signature:message:publicKey:rule: .cofactored)` for every item,
     /// found faster: the signatures are checked together (groups of up to 64, one random linear
     /// combination of their equations each), and only a group that fails is checked signature by
-    /// signature.
+    /// signature. A batch of one (each single submission's) is checked alone, without the copies
+    /// and tables of a group.
     static func verify(batch items: [(signature: [UInt8], message: [UInt8], publicKey: [UInt8])]) -> [Bool] {
         guard case .success = status else { return Array(repeating: false, count: items.count) }
+        if items.count == 1 { return [verifyOne(items[0].signature, items[0].message, items[0].publicKey)] }
         return verifyBatchUnchecked(items)
     }
 

@@ -209,7 +209,8 @@ import Testing
     /// it mixes: honest
     /// signatures under several keys (some repeated), single bits changed anywhere, signatures
     /// with R moved by a point of small order (valid) or of small order (invalid), S + L, keys of
-    /// small order, random bytes, wrong lengths — in batches of 0 to 130 (groups of 64 inside).
+    /// small order, random bytes, wrong lengths — in batches of 0 to 160 (groups of 64 inside),
+    /// and each alone as a batch of one (a single submission's).
     @Test func aBatchGivesTheVerdictsOfItsMembersAlone() throws {
         var rng = SeededGenerator(seed: 0xBA7C_ED25)
         let seeds = (0..<5).map { _ in (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) } }
@@ -236,6 +237,7 @@ import Testing
         #expect(alone.filter { $0 }.count > 60)
         #expect(alone.filter { !$0 }.count > 30)
         #expect(CryptoSuite.ed25519.verify(batch: []) == [])
+        #expect(pool.map { CryptoSuite.ed25519.verify(batch: [$0]) } == alone.map { [$0] })
         for size in [1, 2, 3, 8, 63, 64, 65, 130, 160] {
             let start = (size * 13) % (pool.count - size + 1)
             let batch = Array(pool[start..<start + size])
