@@ -11,21 +11,19 @@ public struct VerifiedTransaction: Sendable {
     public let body: TransactionBody
     /// Its signer.
     public let signer: SignerIdentity
-    /// SHA-256 of its signer's certificate (DER): the signer's fingerprint as bytes, for storage.
-    public let certificateFingerprint: Hash256
+
+    /// SHA-256 of its signer's certificate (DER), for storage: the signer's, computed when the
+    /// certificate was verified.
+    public var certificateFingerprint: Hash256 { signer.certificateHash }
 
     /// The id.
     public var id: Hash256 { transaction.id }
 
-    /// Wraps parts that the caller has already verified. The certificate's fingerprint is the
-    /// signer's (computed when the certificate was verified), or hashed again when the signer's is
-    /// not 64 hex digits (identities made up by tests).
+    /// Wraps parts that the caller has already verified.
     public init(transaction: SignedTransaction, body: TransactionBody, signer: SignerIdentity) {
         self.transaction = transaction
         self.body = body
         self.signer = signer
-        certificateFingerprint =
-            Hash256(hex: signer.certificateFingerprint) ?? Hash256.sha256(transaction.signerCertificate)
     }
 }
 

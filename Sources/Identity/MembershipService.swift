@@ -135,7 +135,7 @@ public final class MembershipService: Sendable {
         let subject = cert.commonName ?? ""
         return (
             cert, issuer,
-            SignerIdentity(org: issuer.org, role: role, subject: subject, certificateFingerprint: fingerprint.hex)
+            SignerIdentity(org: issuer.org, role: role, subject: subject, certificateHash: fingerprint)
         )
     }
 

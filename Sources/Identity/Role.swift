@@ -1,3 +1,5 @@
+import ChainCore
+
 /// What a certificate holder may do; carried in the certificate's subject OU.
 public enum Role: String, Sendable, Codable, CaseIterable {
     /// An organisation's administrator (governance, accounts).
@@ -32,14 +34,43 @@ public struct SignerIdentity: Sendable, Hashable, Codable {
     public let role: Role
     /// Account name (subject CN).
     public let subject: String
-    /// Lowercase hex SHA-256 of the certificate's DER bytes.
+    /// SHA-256 of the certificate's DER bytes: what storage files the certificate under.
+    public let certificateHash: Hash256
+    /// `certificateHash` in lowercase hex: how contracts, records and the API name the certificate.
     public let certificateFingerprint: String
 
     /// Creates an identity.
-    public init(org: String, role: Role, subject: String, certificateFingerprint: String) {
+    public init(org: String, role: Role, subject: String, certificateHash: Hash256) {
         self.org = org
         self.role = role
         self.subject = subject
-        self.certificateFingerprint = certificateFingerprint
+        self.certificateHash = certificateHash
+        certificateFingerprint = certificateHash.hex
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case org, role, subject, certificateFingerprint
+    }
+
+    /// Decodes what `encode(to:)` writes.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let fingerprint = try container.decode(String.self, forKey: .certificateFingerprint)
+        guard let hash = Hash256(hex: fingerprint) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .certificateFingerprint, in: container, debugDescription: "not 64 hex digits")
+        }
+        self.init(
+            org: try container.decode(String.self, forKey: .org), role: try container.decode(Role.self, forKey: .role),
+            subject: try container.decode(String.self, forKey: .subject), certificateHash: hash)
+    }
+
+    /// Encodes org, role, subject and the fingerprint in hex (the certificate's hash only once).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(org, forKey: .org)
+        try container.encode(role, forKey: .role)
+        try container.encode(subject, forKey: .subject)
+        try container.encode(certificateFingerprint, forKey: .certificateFingerprint)
     }
 }

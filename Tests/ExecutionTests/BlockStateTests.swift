@@ -24,7 +24,8 @@ import Testing
     static let member = JSONValue.object(["role": .string("merchant"), "salesRegion": .array([.string("Suzhou")])])
 
     func context(_ state: BlockState, _ n: Int) -> ExecutionContext {
-        let caller = SignerIdentity(org: "org\(n)", role: .merchant, subject: "s\(n)", certificateFingerprint: "f\(n)")
+        let caller = SignerIdentity(
+            org: "org\(n)", role: .merchant, subject: "s\(n)", certificateHash: Hash256.sha256([UInt8(n)]))
         return ExecutionContext(
             contract: "crab", caller: caller, txid: Hash256.sha256([UInt8(n)]), height: 1, blockTime: 1, blockState: state)
     }
