@@ -7,6 +7,9 @@ public struct BinaryWriter: Sendable {
     /// An empty writer.
     public init() {}
 
+    /// Forgets the bytes written, keeping the storage (for a writer emptied piece by piece).
+    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+
     public mutating func u8(_ v: UInt8) { bytes.append(v) }
     public mutating func u16(_ v: UInt16) { appendBigEndian(v) }
     public mutating func u32(_ v: UInt32) { appendBigEndian(v) }

@@ -21,14 +21,20 @@ public enum ChainHasher: String, Sendable, Hashable, Codable, CaseIterable {
 
     /// The digest of several byte strings fed in order (their concatenation).
     public func hash(parts: [[UInt8]]) -> Hash256 {
+        hash { feed in for p in parts { feed(p) } }
+    }
+
+    /// The digest of the byte strings `write` gives to `feed`, in order: that of their
+    /// concatenation, which is never held whole.
+    public func hash(streaming write: (_ feed: (borrowing [UInt8]) -> Void) -> Void) -> Hash256 {
         switch self {
         case .sha256:
             var hasher = SHA256()
-            for p in parts { hasher.update(data: p) }
+            write { hasher.update(data: $0) }
             return Hash256(unchecked: Array(hasher.finalize()))
         case .sm3:
             var hasher = SM3.Hasher()
-            for p in parts { hasher.update(p) }
+            write { hasher.update($0) }
             return Hash256(unchecked: hasher.finalize())
         }
     }

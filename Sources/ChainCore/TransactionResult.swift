@@ -121,23 +121,42 @@ public enum StateHash {
 
     /// Folds one block's writes into the previous state hash.
     public static func next(previous: Hash256, height: UInt64, writes: [StateWrite], hasher: ChainHasher) -> Hash256 {
-        var w = BinaryWriter()
         // By the keys' bytes, each key's bytes made once (not twice per comparison).
         let keyed = writes.map { (key: Array($0.key.utf8), value: $0.value) }.sorted {
             $0.key.lexicographicallyPrecedes($1.key)
         }
-        w.u32(UInt32(keyed.count))
-        for s in keyed {
-            w.lengthPrefixed(s.key)
-            if let v = s.value {
-                w.u8(1)
-                w.lengthPrefixed(v)
-            } else {
-                w.u8(0)
+        // The write set goes to the hash in pieces of about `piece` bytes: a block of a season's
+        // rings (500 to a transaction) writes ~100 MB, which a single buffer held a second time
+        // (and grew by copying) at the node's peak of memory (`docs/performance.md`, nineteenth pass).
+        let piece = 1 << 16
+        let writeSetHash = hasher.hash { feed in
+            var w = BinaryWriter()
+            w.u32(UInt32(keyed.count))
+            for s in keyed {
+                w.lengthPrefixed(s.key)
+                if let v = s.value {
+                    w.u8(1)
+                    if v.count >= piece {
+                        // Not copied into the piece: its length, then itself.
+                        w.u32(UInt32(v.count))
+                        feed(w.bytes)
+                        w.removeAll()
+                        feed(v)
+                    } else {
+                        w.lengthPrefixed(v)
+                    }
+                } else {
+                    w.u8(0)
+                }
+                if w.bytes.count >= piece {
+                    feed(w.bytes)
+                    w.removeAll()
+                }
             }
+            feed(w.bytes)
         }
         var h = BinaryWriter()
         h.u64(height)
-        return hasher.hash(parts: [domain, previous.bytes, h.bytes, hasher.hash(w.bytes).bytes])
+        return hasher.hash(parts: [domain, previous.bytes, h.bytes, writeSetHash.bytes])
     }
 }

@@ -56,4 +56,38 @@ import Testing
             StateHash.next(previous: start, height: 1, writes: [a], hasher: .sha256)
                 != StateHash.next(previous: start, height: 1, writes: [StateWrite(key: "k/a", value: [2])], hasher: .sha256))
     }
+
+    /// `docs/proofs.md`, the state hash chain, computed here from its text: the node feeds the
+    /// write set to the hash in pieces (a block of a season's rings writes ~100 MB), which must
+    /// give the digest of the whole `W_h` on both chains' hashes — including values longer than a
+    /// piece, and a block with no writes.
+    @Test(arguments: ChainHasher.allCases)
+    func stateHashIsTheDocumentedDigestOfTheWholeWriteSet(hasher: ChainHasher) {
+        func u32(_ v: Int) -> [UInt8] { withUnsafeBytes(of: UInt32(v).bigEndian) { Array($0) } }
+        func reference(_ previous: Hash256, _ height: UInt64, _ writes: [StateWrite]) -> Hash256 {
+            var w = u32(writes.count)
+            for s in writes.sorted(by: { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }) {
+                w += u32(s.key.utf8.count) + Array(s.key.utf8)
+                if let v = s.value { w += [1] + u32(v.count) + v } else { w += [0] }
+            }
+            let h = withUnsafeBytes(of: height.bigEndian) { Array($0) }
+            return hasher.hash(Array("XIANGCHAIN-STATE-V1".utf8) + previous.bytes + h + hasher.hash(w).bytes)
+        }
+        var rng = SystemRandomNumberGenerator()
+        let start = StateHash.genesis(Hash256.sha256([1]), hasher: hasher)
+        for size in [0, 1, 3, 200, 5_000] {
+            var writes: [StateWrite] = []
+            for i in 0..<size {
+                let length = i % 97 == 5 ? 70_000 + Int.random(in: 0..<1_000, using: &rng) : Int.random(in: 0..<300, using: &rng)
+                let value = i % 11 == 3 ? nil : (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                writes.append(StateWrite(key: "crab/ring/\(UInt64.random(in: 0...UInt64.max, using: &rng))·\(i)", value: value))
+            }
+            #expect(
+                StateHash.next(previous: start, height: UInt64(size) + 7, writes: writes, hasher: hasher)
+                    == reference(start, UInt64(size) + 7, writes), "\(size) writes")
+        }
+        // One value longer than any piece, alone.
+        let big = [StateWrite(key: "k/big", value: [UInt8](repeating: 0xab, count: 300_000))]
+        #expect(StateHash.next(previous: start, height: 1, writes: big, hasher: hasher) == reference(start, 1, big))
+    }
 }
