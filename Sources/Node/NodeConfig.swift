@@ -17,6 +17,9 @@ public struct NodeConfig: Codable, Sendable {
     /// MiB of the chain database SQLite reads through a memory map (0: none). The mapped pages
     /// count in the node's resident set.
     public var sqliteMmapMiB: Int = 0
+    /// MiB the node's anonymous resident memory may grow by before what the C allocator keeps
+    /// freed is given back to the system (`HeapReturner`; 0: never).
+    public var heapReturnMiB: Int = 64
     /// Heights of committed consensus blocks kept below the last committed one, served to
     /// validators that catch up (at least 16).
     public var consensusBlocksKept: Int = 10_000
@@ -167,6 +170,7 @@ public struct NodeConfig: Codable, Sendable {
         p2pListenHost = try c.decodeIfPresent(String.self, forKey: .p2pListenHost) ?? "127.0.0.1"
         mempoolCapacity = try c.decodeIfPresent(Int.self, forKey: .mempoolCapacity) ?? d.mempoolCapacity
         sqliteMmapMiB = min(max(try c.decodeIfPresent(Int.self, forKey: .sqliteMmapMiB) ?? d.sqliteMmapMiB, 0), 1 << 16)
+        heapReturnMiB = min(max(try c.decodeIfPresent(Int.self, forKey: .heapReturnMiB) ?? d.heapReturnMiB, 0), 1 << 20)
         consensusBlocksKept = min(
             max(try c.decodeIfPresent(Int.self, forKey: .consensusBlocksKept) ?? d.consensusBlocksKept, 16), 10_000_000)
         mempoolQueueSeconds = try c.decodeIfPresent(Double.self, forKey: .mempoolQueueSeconds) ?? d.mempoolQueueSeconds

@@ -105,6 +105,10 @@ public enum NodeRunner {
         }
         // Transaction bodies older than the retention window go (headers, results and state stay).
         if config.retainBlockBodies > 0 { add(BodyPruner(node: node, logger: logger)) }
+        // What a burst of large blocks left freed in the C allocator goes back to the system.
+        if config.heapReturnMiB > 0 {
+            add(HeapReturner(growth: config.heapReturnMiB << 20, metrics: metrics.factory, logger: logger))
+        }
         // Console accounts: when the config names an account CA, or an accounts database exists.
         var console: ConsoleAccounts?
         if config.accountCA != nil || !config.hostedAccountCAs.isEmpty || AccountStore.exists(home: home) {
