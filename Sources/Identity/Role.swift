@@ -27,7 +27,7 @@ public enum Role: String, Sendable, Codable, CaseIterable {
 }
 
 /// Who signed a transaction, as established from a verified certificate.
-public struct SignerIdentity: Sendable, Hashable, Codable {
+public struct SignerIdentity: Sendable, Hashable {
     /// Organisation (subject O), equal to the issuing CA's org.
     public let org: String
     /// Role (subject OU).
@@ -46,31 +46,5 @@ public struct SignerIdentity: Sendable, Hashable, Codable {
         self.subject = subject
         self.certificateHash = certificateHash
         certificateFingerprint = certificateHash.hex
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case org, role, subject, certificateFingerprint
-    }
-
-    /// Decodes what `encode(to:)` writes.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let fingerprint = try container.decode(String.self, forKey: .certificateFingerprint)
-        guard let hash = Hash256(hex: fingerprint) else {
-            throw DecodingError.dataCorruptedError(
-                forKey: .certificateFingerprint, in: container, debugDescription: "not 64 hex digits")
-        }
-        self.init(
-            org: try container.decode(String.self, forKey: .org), role: try container.decode(Role.self, forKey: .role),
-            subject: try container.decode(String.self, forKey: .subject), certificateHash: hash)
-    }
-
-    /// Encodes org, role, subject and the fingerprint in hex (the certificate's hash only once).
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(org, forKey: .org)
-        try container.encode(role, forKey: .role)
-        try container.encode(subject, forKey: .subject)
-        try container.encode(certificateFingerprint, forKey: .certificateFingerprint)
     }
 }

@@ -19,21 +19,6 @@ import Testing
         #expect(who.certificateFingerprint == Hash256.sha256(farm.certificateDER).hex)
     }
 
-    /// An identity holds its certificate's hash as bytes, and is encoded as before: the
-    /// fingerprint in lowercase hex under `certificateFingerprint`, and nothing more.
-    @Test func anIdentityIsEncodedWithItsFingerprintInHex() throws {
-        let hash = Hash256.sha256(Array("a certificate".utf8))
-        let who = SignerIdentity(org: "org1", role: .farm, subject: "farm-7", certificateHash: hash)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let json = String(decoding: try encoder.encode(who), as: UTF8.self)
-        #expect(
-            json == #"{"certificateFingerprint":"\#(hash.hex)","org":"org1","role":"farm","subject":"farm-7"}"#)
-        #expect(try JSONDecoder().decode(SignerIdentity.self, from: Data(json.utf8)) == who)
-        let made = #"{"certificateFingerprint":"f1","org":"org1","role":"farm","subject":"farm-7"}"#
-        #expect(throws: DecodingError.self) { try JSONDecoder().decode(SignerIdentity.self, from: Data(made.utf8)) }
-    }
-
     @Test func certificateFromAnUnknownCAIsRefused() throws {
         let stranger = try TestConsortium(orgs: ["org0"])  // same org name, different CA key
         let id = try stranger.identity(.merchant)
