@@ -43,12 +43,17 @@ public struct HeapReturner: Service {
 
     public func run() async throws {
         guard let trim = HeapTrim.function else {
+            // Returning would end the node's service group: wait for its end instead.
             logger.info("no malloc_trim in this C library: freed heap memory is left to the allocator")
+            try await gracefulShutdown()
             return
         }
         var policy = self.policy
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            if let resident = HeapTrim.residentAnonymousBytes(), policy.shouldTrim(resident: resident) {
+            // Reading a file, however small, is kept off the cooperative pool like the trim.
+            if let resident = await HeapTrim.offPool({ HeapTrim.residentAnonymousBytes() }),
+                policy.shouldTrim(resident: resident)
+            {
                 let after = await HeapTrim.offPool { () -> Int? in
                     _ = trim(0)
                     return HeapTrim.residentAnonymousBytes()
