@@ -98,4 +98,15 @@ import Testing
         #expect(p.baseline == 700)
         #expect(Self.answers(&p, [800, 805]) == [false, true])
     }
+
+    /// `heapReturnMiB` in `config.json`: 64 when absent, 0 turns it off, nonsense is clamped.
+    @Test func theSettingDefaultsTo64MiBAndIsClamped() throws {
+        func decoded(_ json: String) throws -> Int {
+            try JSONDecoder().decode(NodeConfig.self, from: Data(json.utf8)).heapReturnMiB
+        }
+        #expect(try decoded(#"{"nodeId":"n"}"#) == 64)
+        #expect(try decoded(#"{"nodeId":"n","heapReturnMiB":0}"#) == 0)
+        #expect(try decoded(#"{"nodeId":"n","heapReturnMiB":-5}"#) == 0)
+        #expect(try decoded(#"{"nodeId":"n","heapReturnMiB":256}"#) == 256)
+    }
 }
