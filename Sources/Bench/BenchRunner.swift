@@ -154,7 +154,8 @@ public enum BenchRunner {
                 try await local.waitUntilReady(meshed: true, timeout: .seconds(60))
             } catch {
                 _ = await local.stop()
-                throw ChainError(.benchFailed, "the network did not come up; logs in \(dir.path)/nodes/*/node.log")
+                throw ChainError(
+                    .benchFailed, "the network did not come up; logs in \(dir.path)/nodes/*/node.log\n\(error)")
             }
             urls = local.urls
             signer = try SigningIdentity(directory: layout.identityDir("bench-load"))

@@ -45,6 +45,7 @@ public final class LocalNetwork: Sendable {
         let deadline = ContinuousClock.now + timeout
         let validators = try Genesis.load(from: layout.genesisURL).validators.count
         for entry in nodes {
+            var seen = "no answer to GET /v1/status"
             while true {
                 guard entry.node.isRunning else {
                     throw ChainError(.nodeExited, "\(entry.nodeId) exited:\n\(entry.node.logTail())")
@@ -52,10 +53,13 @@ public final class LocalNetwork: Sendable {
                 if let s = try? await entry.client.status() {
                     let peers = s["consensus"]?["peersConnected"]?.arrayValue?.count ?? 0
                     if !meshed || validators == 1 || s["mode"]?.stringValue == "observer" || peers == validators - 1 { break }
+                    seen = "connected to \(peers) of \(validators - 1) peers"
                 }
                 guard ContinuousClock.now < deadline else {
                     throw ChainError(
-                        .nodeTimeout, "\(entry.nodeId) is not ready; logs in \(layout.root.path)/nodes/*/node.log")
+                        .nodeTimeout,
+                        "\(entry.nodeId) is not ready (\(seen)); logs in \(layout.root.path)/nodes/*/node.log; its last lines:\n"
+                            + entry.node.logTail())
                 }
                 try await Task.sleep(for: .milliseconds(200))
             }

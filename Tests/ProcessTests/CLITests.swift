@@ -75,6 +75,28 @@ import Testing
         }
     }
 
+    /// CI once failed with only "the network did not come up": a node had exited at start because
+    /// its port was taken, and the bench dropped the reason. Now the bench says which node exited
+    /// and why (its log's last lines), here with node0's p2p port held by another listener.
+    @Test func benchSaysWhyItsNetworkDidNotComeUp() async throws {
+        let base = freePortBlock(count: 4)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(base + 1000).bigEndian
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(bound == 0 && listen(fd, 4) == 0)
+        let run = try await XiangChainBinary.run(["bench", "--nodes", "4", "--idle", "1", "--base-port", "\(base)"])
+        #expect(run.status != 0, "\(run.output)")
+        #expect(run.output.contains("bench_failed: the network did not come up"), "\(run.output)")
+        #expect(run.output.contains("node0 exited"), "\(run.output)")
+        #expect(run.output.contains("bind_failed") && run.output.contains("127.0.0.1:\(base + 1000)"), "\(run.output)")
+    }
+
     /// A 1 M-transaction growth run pre-signed its window with one timestamp and, once the run
     /// outlasted the nodes' tolerance, every further transaction was refused `stale_timestamp`.
     /// Shown here with the tolerance cut to 4 s: a run of 9 s signs again what is older than 1 s as
