@@ -18,7 +18,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,12 +27,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 import xiangchain_client as xc  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from local_ports import free_block, free_port  # noqa: E402
 
 
 def get(port: int, path: str) -> dict:
@@ -58,7 +52,7 @@ def main() -> int:
         procs.append(subprocess.Popen([a.bin, "solo", "--dir", home, "--api-port", str(ports[0])],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     else:
-        base = 30000 + (os.getpid() % 5000)
+        base = free_block(a.validators)
         orgs = ",".join(f"org{k}" for k in range(a.validators))
         subprocess.run([a.bin, "init", "--dir", home, "--orgs", orgs, "--base-port", str(base)], check=True,
                        stdout=subprocess.DEVNULL)

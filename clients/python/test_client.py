@@ -12,7 +12,6 @@ import datetime
 import hashlib
 import json
 import os
-import random
 import shutil
 import signal
 import socket
@@ -33,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
 
 import xiangchain_client as xc
+from local_ports import free_block, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 XIANGCHAIN_BIN = Path(os.environ.get("XIANGCHAIN_BIN", str(REPO / ".build" / "debug" / "xiangchain")))
@@ -345,12 +345,6 @@ def test_result_leaf_vector_with_and_without_value() -> None:
 needs_binary = pytest.mark.skipif(
     not XIANGCHAIN_BIN.is_file(), reason=f"xiangchain binary not found at {XIANGCHAIN_BIN} (set XIANGCHAIN_BIN)"
 )
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class NodeProcess:
@@ -1248,10 +1242,7 @@ class SM2Devnet:
 
     def __init__(self, root: Path):
         self.dir = root / "net"
-        for _ in range(50):
-            self.base = random.randrange(20000, 30000)
-            if all(_bindable(self.base + k) and _bindable(self.base + 1000 + k) for k in range(4)):
-                break
+        self.base = free_block(4)
         self.log_path = root / "devnet.out"
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
@@ -1283,15 +1274,6 @@ class SM2Devnet:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -23,6 +22,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 import pytest
 
 import xiangchain_client as xc
+from local_ports import free_block, free_port
 
 prometheus_parser = pytest.importorskip("prometheus_client.parser")
 
@@ -31,19 +31,13 @@ XIANGCHAIN_BIN = Path(os.environ.get("XIANGCHAIN_BIN", str(REPO / ".build" / "de
 TOKEN = "metrics-" + uuid.uuid4().hex
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Node:
     """A validator started with ``--log-format json`` at debug level; its standard error is the log."""
 
     def __init__(self, root: Path, config: Dict[str, object]):
         subprocess.run([str(XIANGCHAIN_BIN), "init", "--dir", str(root)], check=True, capture_output=True)
         self.home = root / "nodes" / "0"
-        self.port = _free_port()
+        self.port = free_port()
         path = self.home / "config.json"
         settings = json.loads(path.read_text())
         settings.update(config)
@@ -277,7 +271,8 @@ def test_an_observer_reports_its_sync_lag(tmp_path: Path) -> None:
     if not XIANGCHAIN_BIN.is_file():
         pytest.skip("no binary")
     root = tmp_path / "chain"
-    base = _free_port()
+    # The validator's API P and p2p P+1000, and the observer's API P+100 (init: the first API + 100 + k).
+    base = free_block(101)
     subprocess.run(
         [str(XIANGCHAIN_BIN), "init", "--dir", str(root), "--observers", "1", "--base-port", str(base)],
         check=True, capture_output=True,
@@ -343,27 +338,11 @@ def test_an_observer_reports_its_sync_lag(tmp_path: Path) -> None:
             log.close()
 
 
-def _free_block(count: int) -> int:
-    """A base port P with P…P+count-1 and P+1000…P+1000+count-1 free (API and p2p ports of init)."""
-    for _ in range(50):
-        base = _free_port()
-        if base + 1000 + count >= 65535:
-            continue
-        try:
-            for p in [base + k for k in range(count)] + [base + 1000 + k for k in range(count)]:
-                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-                    s.bind(("127.0.0.1", p))
-            return base
-        except OSError:
-            continue
-    raise RuntimeError("no free port block")
-
-
 def test_bft_validators_report_round_and_peers_and_a_validator_down(tmp_path: Path) -> None:
     if not XIANGCHAIN_BIN.is_file():
         pytest.skip("no binary")
     root = tmp_path / "chain"
-    base = _free_block(4)
+    base = free_block(4)
     subprocess.run(
         [str(XIANGCHAIN_BIN), "init", "--dir", str(root), "--orgs", "org0,org1,org2,org3", "--base-port", str(base)],
         check=True, capture_output=True,

@@ -22,7 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 import xiangchain
 import xiangchain_client as xc
-from test_ops import XIANGCHAIN_BIN, Node as NodeProcess, _free_block
+from local_ports import free_block
+from test_ops import XIANGCHAIN_BIN, Node as NodeProcess
 from xiangchain import epcis, signing
 
 HERE = Path(__file__).resolve().parent
@@ -137,7 +138,7 @@ def test_a_transaction_no_block_takes_raises_tx_expired(tmp_path: Path) -> None:
     if not XIANGCHAIN_BIN.is_file():
         pytest.skip(f"xiangchain binary not found at {XIANGCHAIN_BIN} (set XIANGCHAIN_BIN)")
     root = tmp_path / "net"
-    base = _free_block(4)
+    base = free_block(4)
     subprocess.run(
         [str(XIANGCHAIN_BIN), "init", "--dir", str(root), "--orgs", "org0,org1,org2,org3", "--chain-id", "expiry-py",
          "--base-port", str(base)],
