@@ -12,8 +12,8 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -31,6 +31,11 @@ from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
+# The devnet's ports lie outside the kernel's ephemeral range, from which the browser, its driver
+# and the nodes dialling one another get theirs (clients/python/local_ports.py).
+sys.path.insert(0, str(REPO / "clients" / "python"))
+from local_ports import free_block  # noqa: E402
+
 # Screenshots go to a temporary folder unless XC_SCREENSHOTS names one (docs/screenshots to refresh
 # the README's pictures), so a test run does not rewrite files of the repository.
 SHOTS = Path(os.environ.get("XC_SCREENSHOTS") or Path(tempfile.gettempdir()) / "xc-console-screenshots")
@@ -43,34 +48,13 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-
-
-def free_base_port(nodes: int = 4) -> int:
-    """A base port P with P..P+n-1 (APIs) and P+1000.. (p2p) free, below Linux's ephemeral range
-    (32768+), where the browser and its driver pick their own ports."""
-    import random
-
-    for _ in range(500):
-        p = random.randrange(20000, 30000)
-        if all(_port_free(p + k) and _port_free(p + 1000 + k) for k in range(nodes)):
-            return p
-    raise RuntimeError("no free port block")
-
-
 class Devnet:
     """``xiangchain devnet --nodes 4 --demo [--suite S]`` as a subprocess; stopped with SIGINT."""
 
     def __init__(self, suite: str = "ed25519") -> None:
         self.suite = suite
         self.dir = Path(tempfile.mkdtemp(prefix="xc-console-"))
-        self.base = free_base_port()
+        self.base = free_block(4)
         self.url = f"http://127.0.0.1:{self.base}"
         self.log = open(self.dir / "devnet.out", "w")
         self.proc = subprocess.Popen(
