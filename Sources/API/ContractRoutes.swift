@@ -72,17 +72,12 @@ struct ContractRoutes: Sendable {
         let store = node.store
         let contract = self.contract
         let natives = node.executor.registry
-        let outcome = try await withCheckedThrowingContinuation { (c: CheckedContinuation<WasmCallOutcome, any Error>) in
-            DispatchQueue.global().async {
-                c.resume(
-                    with: Result {
-                        let tip = try store.tip()
-                        return try contract.query(
-                            name, method: method, args: args, signer: signer,
-                            height: tip?.height ?? 0, time: tip?.timestamp ?? 0, state: store, fuel: Self.queryFuel,
-                            natives: natives)
-                    })
-            }
+        let outcome = try await OffPool.run {
+            let tip = try store.tip()
+            return try contract.query(
+                name, method: method, args: args, signer: signer,
+                height: tip?.height ?? 0, time: tip?.timestamp ?? 0, state: store, fuel: Self.queryFuel,
+                natives: natives)
         }
         if let error = outcome.error { throw error }
         return outcome

@@ -53,9 +53,7 @@ struct EPCISRoutes: Sendable {
             throw ChainError(.epcisQueryBusy, "the node runs \(Self.maxConcurrentQueries) EPCIS queries already; retry shortly")
         }
         defer { _ = gate.running.subtract(1, ordering: .relaxed) }
-        return try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
-            DispatchQueue.global().async { c.resume(with: Result { try work() }) }
-        }
+        return try await OffPool.run(work)
     }
 
     /// The query of the request's parameters plus `fixed` (a path's filter, which the query

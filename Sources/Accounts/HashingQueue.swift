@@ -26,8 +26,6 @@ public final class HashingQueue: Sendable {
         }
         defer { waiting.subtract(1, ordering: .relaxed) }
         let queue = queues[next.add(1, ordering: .relaxed).oldValue % queues.count]
-        return try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try work() }) }
-        }
+        return try await OffPool.run(on: queue, work)
     }
 }

@@ -126,9 +126,7 @@ public final class LaunchedNode: @unchecked Sendable {
     /// `stop(signal:)` off the cooperative thread pool.
     @discardableResult
     public func stopped(signal: Int32, grace: Duration = .seconds(30)) async -> Int32 {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: self.stop(signal: signal, grace: grace)) }
-        }
+        await OffPool.run { self.stop(signal: signal, grace: grace) }
     }
 
     deinit {
@@ -143,22 +141,17 @@ public enum CommandRunner {
     /// Runs `executable args…` on a dispatch thread (not blocking the cooperative pool); returns
     /// its exit status and its combined output.
     public static func run(_ executable: URL, _ args: [String]) async throws -> (status: Int32, output: String) {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(
-                    with: Result {
-                        let p = Process()
-                        p.executableURL = executable
-                        p.arguments = args
-                        let pipe = Pipe()
-                        p.standardOutput = pipe
-                        p.standardError = pipe
-                        try p.run()
-                        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                        p.waitUntilExit()
-                        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-                    })
-            }
+        try await OffPool.run {
+            let p = Process()
+            p.executableURL = executable
+            p.arguments = args
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            p.standardError = pipe
+            try p.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return (p.terminationStatus, String(decoding: data, as: UTF8.self))
         }
     }
 }

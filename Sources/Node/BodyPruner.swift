@@ -1,3 +1,4 @@
+import ChainCore
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -41,8 +42,6 @@ public struct BodyPruner: Service {
 
     private func pruneOffPool() async throws -> UInt64 {
         let node = self.node
-        return try await withCheckedThrowingContinuation { (c: CheckedContinuation<UInt64, any Error>) in
-            DispatchQueue.global().async { c.resume(with: Result { try node.pruneBodiesDue() }) }
-        }
+        return try await OffPool.run { try node.pruneBodiesDue() }
     }
 }

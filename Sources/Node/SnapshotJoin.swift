@@ -180,16 +180,10 @@ public struct SnapshotJoin: Sendable {
             let hasher = genesis.suite.hasher
             group.addTask {
                 do {
-                    let swapped = try await withCheckedThrowingContinuation { (c: CheckedContinuation<Bool, any Error>) in
-                        DispatchQueue.global().async {
-                            c.resume(
-                                with: Result {
-                                    try BlockStore.installSnapshot(
-                                        atPath: path, hasher: hasher, manifest, header: offer.header,
-                                        signatures: headerSignatures
-                                    ) { try feed.take($0) }
-                                })
-                        }
+                    let swapped = try await OffPool.run {
+                        try BlockStore.installSnapshot(
+                            atPath: path, hasher: hasher, manifest, header: offer.header, signatures: headerSignatures
+                        ) { try feed.take($0) }
                     }
                     if !swapped {
                         logger.notice(

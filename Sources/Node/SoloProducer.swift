@@ -1,3 +1,4 @@
+import ChainCore
 import Dispatch
 import Logging
 import ServiceLifecycle
@@ -35,15 +36,6 @@ public struct SoloProducer: Service {
     /// dispatch queue so the cooperative pool keeps serving API requests.
     private func produceOffPool() async throws {
         let node = self.node
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-            DispatchQueue.global().async {
-                do {
-                    try node.produceBlock()
-                    c.resume()
-                } catch {
-                    c.resume(throwing: error)
-                }
-            }
-        }
+        _ = try await OffPool.run { try node.produceBlock() }
     }
 }
