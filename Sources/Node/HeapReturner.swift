@@ -1,3 +1,4 @@
+import ChainCore
 import CoreMetrics
 import Foundation
 import Logging
@@ -50,21 +51,25 @@ public struct HeapReturner: Service {
         }
         var policy = self.policy
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            // Reading a file, however small, is kept off the cooperative pool like the trim.
-            if let resident = await HeapTrim.offPool({ HeapTrim.residentAnonymousBytes() }),
-                policy.shouldTrim(resident: resident)
-            {
-                let after = await HeapTrim.offPool { () -> Int? in
-                    _ = trim(0)
-                    return HeapTrim.residentAnonymousBytes()
-                }
-                if let after {
-                    policy.trimmed(resident: after)
+            // The reading (a small file) and the trim are kept off the cooperative pool, in one hop.
+            let current = policy
+            let check = await OffPool.run { () -> (policy: HeapTrimPolicy, resident: Int, after: Int?)? in
+                guard let resident = HeapTrim.residentAnonymousBytes() else { return nil }
+                var policy = current
+                guard policy.shouldTrim(resident: resident) else { return (policy, resident, nil) }
+                _ = trim(0)
+                let after = HeapTrim.residentAnonymousBytes()
+                if let after { policy.trimmed(resident: after) }
+                return (policy, resident, after)
+            }
+            if let check {
+                policy = check.policy
+                if let after = check.after {
                     trims.increment()
-                    returned.increment(by: max(0, resident - after))
+                    returned.increment(by: max(0, check.resident - after))
                     logger.debug(
                         "returned freed heap memory",
-                        metadata: ["before": "\(resident >> 20) MiB", "after": "\(after >> 20) MiB"])
+                        metadata: ["before": "\(check.resident >> 20) MiB", "after": "\(after >> 20) MiB"])
                 }
             }
             do {
@@ -139,8 +144,4 @@ enum HeapTrim {
         #endif
     }()
 
-    /// `work` on a thread outside the cooperative pool.
-    static func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { c in DispatchQueue.global().async { c.resume(returning: work()) } }
-    }
 }

@@ -6,8 +6,8 @@ import Testing
 @testable import Node
 
 /// What a burst of large blocks leaves freed in glibc's heap goes back to the system. Measured in
-/// this test process's own memory (`/proc/self/statm`), so the suite runs in the serial phase
-/// (its name ends in `ProcessTests`), where no other test allocates meanwhile.
+/// this test process's own memory (`/proc/self/statm`), so the suite runs in the serial phase,
+/// where no other test allocates meanwhile (`scripts/test` names it in its `timed` pattern).
 @Suite(.serialized) struct HeapReturnProcessTests {
     /// Many small chunks, as a block's parsed records and encodings are, every 32nd kept so that
     /// the freed ones lie between live ones (where glibc's own trimming of the heap's top never
