@@ -348,24 +348,33 @@ public final class ConsensusService<Transport: ConsensusTransport>: Service, Sen
         else { return false }
         let earlier = pending.txids(inChainFrom: block.parentID)
         var seen = Set<Hash256>()
-        var verified: [VerifiedTransaction] = []
-        verified.reserveCapacity(txs.count)
-        var fresh: [VerifiedTransaction] = []
+        var known: [VerifiedTransaction?] = []
+        known.reserveCapacity(txs.count)
+        var unknown: [SignedTransaction] = []
         for tx in txs {
             guard seen.insert(tx.id).inserted, !earlier.contains(tx.id) else { return false }
             // The id covers only the body: reuse this node's verification only for the very same
             // bytes (a leader could pair a known body with another signature or certificate).
-            if let known = node.mempool.transaction(tx.id), known.transaction == tx {
+            if let held = node.mempool.transaction(tx.id), held.transaction == tx {
                 // The clock rule against the block's timestamp, as for transactions this node
                 // has not seen: every replica decides alike, whatever its mempool holds.
-                guard abs(known.body.timestamp - block.timestamp) <= tolerance else { return false }
-                verified.append(known)
+                guard abs(held.body.timestamp - block.timestamp) <= tolerance else { return false }
+                known.append(held)
             } else {
-                guard let v = try? node.verifier.verify(tx, nowMillis: block.timestamp) else { return false }
-                verified.append(v)
-                fresh.append(v)
+                known.append(nil)
+                unknown.append(tx)
             }
         }
+        // What this node has not verified yet, verified together (one batch's verdicts are each
+        // signature's own: the same outcome as one by one, at a third of the cost per signature).
+        var fresh: [VerifiedTransaction] = []
+        fresh.reserveCapacity(unknown.count)
+        for outcome in node.verifier.verify(unknown, nowMillis: block.timestamp) {
+            guard case .success(let v) = outcome else { return false }
+            fresh.append(v)
+        }
+        var next = fresh.makeIterator()
+        let verified = known.map { $0 ?? next.next()! }
         guard let committed = try? node.store.committedIDs(among: verified.map { ($0.id, $0.body.timestamp) }), committed.isEmpty
         else { return false }
         pending.record(block, txids: Array(seen), verified: verified)

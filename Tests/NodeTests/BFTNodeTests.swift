@@ -229,6 +229,58 @@ extension BFTNodeTests {
         }
     }
 
+    /// A proposal's transactions this node has not seen are verified together, in one batch, with
+    /// the verdicts one by one would give: all good, the block is taken with its transactions in
+    /// the block's order (known ones where they stand); one forged among them, in any place, and
+    /// the block is refused and nothing of it adopted.
+    @Test func aProposalsUnseenTransactionsAreVerifiedTogetherWithTheVerdictsOfOneByOne() async throws {
+        try await withTemporaryDirectory { dir in
+            let consortium = try TestConsortium(orgs: ["org0", "org1", "org2", "org3"], validators: 4)
+            let node = try consortium.node(in: dir, validator: 1)
+            let farm = try consortium.identity(.farm)
+            let crypto = SuiteCrypto(
+                selfID: "node0", key: consortium.nodeKeys[0],
+                validators: try ValidatorSet(
+                    ids: consortium.genesis.validators.map(\.nodeId), keys: consortium.genesis.validatorKeys()))
+            func make(_ n: Int) throws -> [SignedTransaction] {
+                try (0..<n).map { _ in
+                    try farm.transaction(chain: "test-chain", contract: "evidence", method: "put", args: Fixtures.evidenceArgs())
+                }
+            }
+            func block(_ txs: [SignedTransaction], round: UInt64) -> ConsensusBlock {
+                ConsensusBlock(
+                    round: round, parent: .genesis(node.genesisHash), payload: TransactionBatch.encode(txs),
+                    timestamp: ChainNode.nowMillis(), crypto: crypto)
+            }
+            // Two held by the mempool already, 70 not (more than one batch group of 64).
+            let held = try make(2)
+            for tx in held { try node.submit(tx) }
+            let unseen = try make(70)
+            let ordered = [unseen[0]] + [held[0]] + Array(unseen[1..<40]) + [held[1]] + Array(unseen[40...])
+            let pending = PendingBlocks()
+            let good = block(ordered, round: 4)
+            #expect(
+                ConsensusService<InMemoryTransport>.validate(good, node: node, pending: pending, maxTxs: 100, tolerance: 600_000))
+            #expect(pending.verified(good.id)?.map(\.id) == ordered.map(\.id))
+            #expect(unseen.allSatisfy { node.mempool.transaction($0.id)?.transaction == $0 })
+
+            // One forged signature, first, in the middle or last among the unseen: refused.
+            for place in [0, 35, 69] {
+                var others = try make(70)
+                let tx = others[place]
+                others[place] = SignedTransaction(
+                    body: tx.body, signature: Array(repeating: 7, count: 64), signerCertificate: tx.signerCertificate,
+                    hasher: .sha256)
+                let before = node.mempool.count
+                let bad = block(held + others, round: 5 + UInt64(place))
+                #expect(
+                    !ConsensusService<InMemoryTransport>.validate(
+                        bad, node: node, pending: pending, maxTxs: 100, tolerance: 600_000), "forged at \(place)")
+                #expect(node.mempool.count == before && pending.verified(bad.id) == nil)
+            }
+        }
+    }
+
     /// Every replica applies the clock rule to a block's transactions against the block's
     /// timestamp, whether or not its own mempool holds them; and a mempool drops what fell out of
     /// the tolerance, so a leader does not keep proposing blocks the others refuse.
