@@ -4,7 +4,11 @@ import Identity
 
 /// A transaction whose body parsed, whose certificate chains to a consortium CA and whose
 /// signature verified: ready for the mempool and for execution.
-public struct VerifiedTransaction: Sendable {
+///
+/// A class: it is immutable, and the mempool, proposals, pending blocks, execution and the commit
+/// each hold the same one — a copy is one reference count, not one for each of its strings and
+/// buffers (copying and destroying the struct took ~3 % of a validator at the peak).
+public final class VerifiedTransaction: Sendable {
     /// The transaction as signed.
     public let transaction: SignedTransaction
     /// Its parsed body.
