@@ -132,7 +132,7 @@ import Testing
     @Test func aBatchGivesEachTransactionItsOwnOutcome() throws {
         let farm = try consortium.identity(.farm)
         var txs: [SignedTransaction] = []
-        for n in 0..<6 {
+        for _ in 0..<6 {
             txs.append(
                 try farm.transaction(chain: "test-chain", contract: "evidence", method: "put", args: Fixtures.evidenceArgs()))
         }
