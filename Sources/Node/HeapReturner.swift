@@ -143,5 +143,4 @@ enum HeapTrim {
             return 4096
         #endif
     }()
-
 }
