@@ -117,17 +117,8 @@ public enum ContractSDK {
 
     /// Runs a tool in `directory`; throws `build_failed` with its output when it fails.
     static func run(_ tool: URL, _ arguments: [String], in directory: URL, renaming: [(String, String)] = []) throws {
-        let process = Process()
-        process.executableURL = tool
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        let (status, text) = try ChildProcess.run(tool, arguments, in: directory)
+        guard status == 0 else {
             var shown = String(decoding: text.prefix(16 * 1024), as: UTF8.self)
             for (copy, original) in renaming {
                 shown = shown.replacingOccurrences(of: directory.appendingPathComponent(copy).path, with: original)
@@ -135,7 +126,7 @@ public enum ContractSDK {
             }
             throw ChainError(
                 .buildFailed,
-                "\(tool.lastPathComponent) failed (status \(process.terminationStatus)):\n\(shown)")
+                "\(tool.lastPathComponent) failed (status \(status)):\n\(shown)")
         }
     }
 }

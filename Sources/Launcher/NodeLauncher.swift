@@ -142,16 +142,8 @@ public enum CommandRunner {
     /// its exit status and its combined output.
     public static func run(_ executable: URL, _ args: [String]) async throws -> (status: Int32, output: String) {
         try await OffPool.run {
-            let p = Process()
-            p.executableURL = executable
-            p.arguments = args
-            let pipe = Pipe()
-            p.standardOutput = pipe
-            p.standardError = pipe
-            try p.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+            let (status, output) = try ChildProcess.run(executable, args)
+            return (status, String(decoding: output, as: UTF8.self))
         }
     }
 }
