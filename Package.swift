@@ -230,7 +230,8 @@ let package = Package(
         .target(
             name: "Bench",
             dependencies: [
-                "ChainCore", "Identity", "Node", "CrabTraceContract", "ChainClient", "Launcher", "Execution", "ContractModules",
+                "ChainCore", "Identity", "Node", "Storage", "CrabTraceContract", "ChainClient", "Launcher", "Execution",
+                "ContractModules",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

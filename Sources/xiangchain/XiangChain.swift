@@ -14,7 +14,7 @@ struct XiangChain: AsyncParsableCommand {
             InitCommand.self, IdentityCommand.self, ObserverCommand.self, SoloCommand.self, NodeCommand.self, DevnetCommand.self,
             DemoCommand.self, TxCommand.self, VerifyProofCommand.self, CodesCommand.self, BenchCommand.self, AccountCommand.self,
             GovCommand.self, OrgCommand.self, GenesisCommand.self, BackupCommand.self, RestoreCommand.self,
-            ContractCommand.self, BenchSnapshotCommand.self,
+            ContractCommand.self, BenchSnapshotCommand.self, BenchPipelineCommand.self,
         ]
     )
 

@@ -97,6 +97,45 @@ import Testing
         #expect(run.output.contains("bind_failed") && run.output.contains("127.0.0.1:\(base + 1000)"), "\(run.output)")
     }
 
+    /// `bench-pipeline`: a validator's per-transaction work in one thread (docs/performance.md).
+    /// Every prepared transaction is admitted and committed in blocks of the size asked; a run is
+    /// repeatable (a fresh database each time, the transactions' own clock); a prepared
+    /// transaction whose signature was altered stops the run with the admission's error, not a
+    /// count that leaves it out.
+    @Test func benchPipelineCommitsEveryPreparedTransactionAndRefusesAForgedOne() async throws {
+        try await withTemporaryDirectory { dir in
+            let prepared = try await XiangChainBinary.run(["bench-pipeline", "prepare", "--dir", dir.path, "--count", "150"])
+            #expect(prepared.status == 0, "\(prepared.output)")
+            for _ in 0..<2 {
+                let run = try await XiangChainBinary.run([
+                    "bench-pipeline", "run", "--dir", dir.path, "--limit", "100", "--batch", "16", "--block", "40",
+                ])
+                #expect(run.status == 0, "\(run.output)")
+                #expect(run.output.contains("committed 100 transactions in 3 blocks"), "\(run.output)")
+            }
+            let all = try await XiangChainBinary.run(["bench-pipeline", "run", "--dir", dir.path, "--sync-full"])
+            #expect(all.output.contains("committed 150 transactions in 1 block:"), "\(all.output)")
+            // The 120th envelope's signature, one character changed (still base64 of 64 bytes).
+            let file = dir.appendingPathComponent("pipeline-txs.jsonl")
+            var lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n").map(String.init)
+            let envelope = try JSONParser().parse(Array(lines[119].utf8))
+            let signature = try #require(envelope["signature"]?.stringValue)
+            let forged = (signature.first == "A" ? "B" : "A") + signature.dropFirst()
+            lines[119] = lines[119].replacingOccurrences(of: signature, with: forged)
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: file)
+            let refused = try await XiangChainBinary.run(["bench-pipeline", "run", "--dir", dir.path])
+            #expect(refused.status != 0, "\(refused.output)")
+            #expect(refused.output.contains("bad_signature"), "\(refused.output)")
+            // Hostile settings are refused before anything runs.
+            let bad = try await XiangChainBinary.run(["bench-pipeline", "run", "--dir", dir.path, "--batch", "0"])
+            #expect(bad.status != 0 && bad.output.contains("--batch"), "\(bad.output)")
+            let empty = try await XiangChainBinary.run([
+                "bench-pipeline", "run", "--dir", dir.appendingPathComponent("none").path,
+            ])
+            #expect(empty.status != 0 && empty.output.contains("bad_config: no prepared transactions"), "\(empty.output)")
+        }
+    }
+
     /// A 1 M-transaction growth run pre-signed its window with one timestamp and, once the run
     /// outlasted the nodes' tolerance, every further transaction was refused `stale_timestamp`.
     /// Shown here with the tolerance cut to 4 s: a run of 9 s signs again what is older than 1 s as
