@@ -284,8 +284,16 @@ public struct JSONParser {
                 }
                 if b < 0x20 { throw fail("control character in string") }
                 if b != UInt8(ascii: "\\") {
-                    out.append(b)
-                    pos += 1
+                    // The run up to the next quote, escape or control character, copied at once
+                    // (a PEM certificate has an escaped newline every 64 characters).
+                    var end = pos + 1
+                    while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"),
+                        bytes[end] >= 0x20
+                    {
+                        end += 1
+                    }
+                    out.append(contentsOf: bytes[pos..<end])
+                    pos = end
                     continue
                 }
                 pos += 1

@@ -152,5 +152,14 @@ import Testing
         #expect(throws: ChainError.self) { try JSONParser().parse([0x22, 0x61, 0xc3, 0x22]) }
         #expect(throws: ChainError.self) { try JSONParser().parse([0x22, 0x5c, 0x6e, 0xc3, 0x22]) }
         #expect(throws: ChainError.self) { try JSONParser().parse([0x22, 0x61, 0x0a, 0x22]) }
+        // After an escape, runs of plain bytes are copied whole: a PEM certificate's lines, and
+        // the runs' ends — a raw control character, the input's end — still refused.
+        let pem =
+            "-----BEGIN CERTIFICATE-----\n" + String(repeating: "MIIBkTCB+6ADAgECAhQ=", count: 8)
+            + "\n-----END CERTIFICATE-----\n"
+        #expect(try JSONParser().parse(JSONValue.string(pem).canonicalBytes) == .string(pem))
+        #expect(try JSONParser().parse(Array(#""a\nbc\tdé中\"🦀""#.utf8)) == .string("a\nbc\tdé中\"🦀"))
+        #expect(throws: ChainError.self) { try JSONParser().parse([0x22, 0x5c, 0x6e, 0x61, 0x62, 0x01, 0x22]) }
+        #expect(throws: ChainError.self) { try JSONParser().parse([0x22, 0x5c, 0x6e, 0x61, 0x62, 0x63]) }
     }
 }
