@@ -15,10 +15,12 @@ import Storage
 /// a solo node commits them. No network, no consensus, no HTTP: those are the live bench's
 /// (`xiangchain bench`).
 ///
-/// It exists to be counted in instructions (`scripts/instructions`, under valgrind's callgrind):
-/// a count, unlike CPU time, does not move with the machine's other load, so two builds can be
-/// compared on a noisy, shared machine (`docs/performance.md`). The clock is the transactions'
-/// own timestamp, so a run does the same work whenever it is made.
+/// It exists for profiles (`perf record` of one thread doing only this work) and for comparing
+/// two builds where the live bench's five processes on two cores blur small differences. An
+/// instruction count would be the steadier measure, but this machine has neither hardware
+/// counters nor a valgrind that runs the binary (`docs/performance.md`, twenty-first pass), so
+/// compare the thread CPU time of alternating runs, by their minimum. The clock is the
+/// transactions' own timestamp, so a run does the same work whenever it is made.
 public enum PipelineBench {
     /// The prepared transactions, one `POST /v1/txs` envelope per line.
     static func transactionsFile(_ dir: URL) -> URL { dir.appendingPathComponent("pipeline-txs.jsonl") }
@@ -106,9 +108,7 @@ public enum PipelineBench {
         return outcome
     }
 
-    /// The measured work, and nothing else: `scripts/instructions` counts this function's
-    /// instructions (callgrind's `--toggle-collect`), so it holds no closure of its own (a
-    /// closure's symbol carries this name and would toggle the count off inside it).
+    /// The measured work, and nothing else (never inlined: one symbol to find in a profile).
     @inline(never)
     static func pipelineMeasuredRegion(
         _ node: ChainNode, _ envelopes: [[UInt8]], clock: Int64, batch: Int, blockSize: Int

@@ -4,8 +4,8 @@ import ChainCore
 import Foundation
 import NodeRuntime
 
-/// `xiangchain bench-pipeline`: a validator's per-transaction work in one thread, for counting
-/// instructions (`scripts/instructions`; hidden: a measurement tool, not an operator's command).
+/// `xiangchain bench-pipeline`: a validator's per-transaction work in one thread, for profiles and
+/// comparisons of builds (hidden: a measurement tool, not an operator's command).
 struct BenchPipelineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-pipeline",
@@ -30,7 +30,8 @@ struct BenchPipelineCommand: AsyncParsableCommand {
         let dir = URL(fileURLWithPath: dir)
         switch step {
         case "prepare":
-            guard (1...1_000_000).contains(count) else { throw ValidationError("--count must be 1–1000000") }
+            // The envelopes are built in memory (about 1 KiB each) and read back whole by a run.
+            guard (1...200_000).contains(count) else { throw ValidationError("--count must be 1–200000") }
             let file = try PipelineBench.prepare(dir: dir, count: count, suite: suite)
             print("prepared \(count) transactions in \(file.path)")
         case "run":

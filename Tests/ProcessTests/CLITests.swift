@@ -127,6 +127,8 @@ import Testing
             #expect(refused.status != 0, "\(refused.output)")
             #expect(refused.output.contains("bad_signature"), "\(refused.output)")
             // Hostile settings are refused before anything runs.
+            let none = try await XiangChainBinary.run(["bench-pipeline", "prepare", "--dir", dir.path, "--count", "0"])
+            #expect(none.status != 0 && none.output.contains("--count"), "\(none.output)")
             let bad = try await XiangChainBinary.run(["bench-pipeline", "run", "--dir", dir.path, "--batch", "0"])
             #expect(bad.status != 0 && bad.output.contains("--batch"), "\(bad.output)")
             let empty = try await XiangChainBinary.run([
