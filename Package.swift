@@ -230,8 +230,7 @@ let package = Package(
         .target(
             name: "Bench",
             dependencies: [
-                "ChainCore", "Identity", "Node", "Storage", "CrabTraceContract", "ChainClient", "Launcher", "Execution",
-                "ContractModules",
+                "ChainCore", "Identity", "Node", "CrabTraceContract", "ChainClient", "Launcher", "Execution", "ContractModules",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

@@ -6,7 +6,6 @@ import Identity
 import Launcher
 import Logging
 import Node
-import Storage
 
 /// The per-transaction work every validator does, in one process and one thread, on a fixed set
 /// of pre-signed transactions and a fixed clock: each envelope read as `POST /v1/txs` reads it,
@@ -76,7 +75,7 @@ public enum PipelineBench {
         guard let file = try? Data(contentsOf: transactionsFile(dir)) else {
             throw ChainError(.badConfig, "no prepared transactions in \(dir.path) (bench-pipeline prepare first)")
         }
-        let lines = lines(of: [UInt8](file))
+        let lines = [UInt8](file).split(separator: UInt8(ascii: "\n")).map { Array($0) }
         let envelopes = limit.map { Array(lines.prefix($0)) } ?? lines
         guard let text = try? String(contentsOf: clockFile(dir), encoding: .utf8),
             let clock = Int64(text.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -93,17 +92,14 @@ public enum PipelineBench {
         let node = try ChainNode(
             genesis: home.genesis, config: config, databasePath: database, nodeKey: home.key,
             contracts: contracts(config, home.genesis), logger: Logger(label: "pipeline-bench"))
-        let startHeight = try node.store.tip()?.height ?? 0
         let cpuStart = threadCPUSeconds()
         let wallStart = ContinuousClock.now
         let (committed, blocks) = try pipelineMeasuredRegion(node, envelopes, clock: clock, batch: batch, blockSize: blockSize)
         let outcome = Outcome(
             committed: committed, blocks: blocks, threadCPUSeconds: threadCPUSeconds() - cpuStart,
             seconds: (ContinuousClock.now - wallStart).seconds)
-        let height = try node.store.tip()?.height ?? 0
-        guard committed == envelopes.count, height - startHeight == UInt64(blocks) else {
-            throw ChainError(
-                .internalError, "\(committed) of \(envelopes.count) transactions committed in \(height - startHeight) blocks")
+        guard committed == envelopes.count else {
+            throw ChainError(.internalError, "\(committed) of \(envelopes.count) transactions committed")
         }
         return outcome
     }
@@ -143,18 +139,6 @@ public enum PipelineBench {
         for outcome in node.submit(txs, nowMillis: clock) {
             if case .failure(let error) = outcome { throw error }
         }
-    }
-
-    /// The non-empty lines of `bytes`.
-    static func lines(of bytes: [UInt8]) -> [[UInt8]] {
-        var lines: [[UInt8]] = []
-        var start = 0
-        while start < bytes.count {
-            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
-            if end > start { lines.append(Array(bytes[start..<end])) }
-            start = end + 1
-        }
-        return lines
     }
 
     static func threadCPUSeconds() -> Double {

@@ -1,5 +1,4 @@
 import ChainCore
-import Dispatch
 import Logging
 import ServiceLifecycle
 
