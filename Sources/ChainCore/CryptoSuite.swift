@@ -115,14 +115,20 @@ enum DERSignature {
 final class SM2KeyCache: Sendable {
     static let shared = SM2KeyCache()
     static let limit = 20_000
-    private let keys = Mutex<[[UInt8]: SM2PublicKey]>([:])
+    private let keys = Mutex<[Raw: SM2PublicKey]>([:])
+
+    /// The key bytes, hashed in one call (an array hashes element by element: 66 calls).
+    private struct Raw: Hashable {
+        let bytes: [UInt8]
+        func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+    }
 
     func key(_ raw: [UInt8]) -> SM2PublicKey? {
-        if let hit = keys.withLock({ $0[raw] }) { return hit }
+        if let hit = keys.withLock({ $0[Raw(bytes: raw)] }) { return hit }
         guard let key = try? SM2PublicKey(rawRepresentation: raw) else { return nil }
         keys.withLock {
             if $0.count >= Self.limit { $0.removeAll(keepingCapacity: true) }
-            $0[raw] = key
+            $0[Raw(bytes: raw)] = key
         }
         return key
     }

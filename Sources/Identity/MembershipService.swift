@@ -32,7 +32,7 @@ public final class MembershipService: Sendable {
         let notAfter: Date
     }
 
-    private let cache = Mutex<[[UInt8]: Verified]>([:])
+    private let cache = Mutex<[Hash256: Verified]>([:])
     private static let cacheLimit = 50_000
 
     /// Creates the service for a configuration; CA certificates that do not parse are refused
@@ -70,13 +70,13 @@ public final class MembershipService: Sendable {
     public func verify(certificateDER der: [UInt8], at time: Date) throws(ChainError) -> (SignerIdentity, [UInt8]) {
         let fingerprint = Hash256.sha256(der)
         let verified: Verified
-        if let hit = cache.withLock({ $0[fingerprint.bytes] }) {
+        if let hit = cache.withLock({ $0[fingerprint] }) {
             verified = hit
         } else {
             verified = try verifyUncached(der: der, fingerprint: fingerprint)
             cache.withLock {
                 if $0.count >= Self.cacheLimit { $0.removeAll(keepingCapacity: true) }
-                $0[fingerprint.bytes] = verified
+                $0[fingerprint] = verified
             }
         }
         guard time >= verified.notBefore else {

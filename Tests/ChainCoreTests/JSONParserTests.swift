@@ -1,5 +1,6 @@
-import ChainCore
 import Testing
+
+@testable import ChainCore
 
 @Suite struct JSONParserTests {
     func parse(_ s: String) throws -> JSONValue { try JSONParser().parse(Array(s.utf8)) }
@@ -139,6 +140,23 @@ import Testing
             let bytes = v.canonicalBytes
             #expect(bytes == ReferenceJSON.bytes(v), "\(String(decoding: ReferenceJSON.bytes(v), as: UTF8.self))")
             #expect(try JSONParser().parse(bytes) == v)
+        }
+    }
+
+    @Test func stringsAreWrittenAsTheReferenceWritesThemWhereverTheEscapesFall() throws {
+        let cases = [
+            "", "plain", "\"", "\"first", "last\\", "\n\n\t", "a\u{0}b", "\u{1f}\u{7f}", "中\"文\"🦀",
+            "-----BEGIN CERTIFICATE-----\n" + String(repeating: "MIIBkTCB+6ADAgECAhQ=", count: 8)
+                + "\n-----END CERTIFICATE-----\n",
+            String(repeating: "\\", count: 100), String(repeating: "ab\u{8}", count: 50),
+        ]
+        for s in cases {
+            var ours: [UInt8] = []
+            JSONValue.writeString(s, into: &ours)
+            var reference: [UInt8] = []
+            ReferenceJSON.writeString(s, into: &reference)
+            #expect(ours == reference, "\(s.debugDescription)")
+            #expect(try JSONParser().parse(ours) == .string(s))
         }
     }
 
