@@ -168,7 +168,11 @@ struct ChainRoutes: Sendable {
     /// read, parsed or hashed: every transaction of it would be refused for lack of room anyway, and
     /// at twice the sustainable rate most requests are refusals, so their cost is taken from the
     /// transactions being committed. An observer forwards to a validator, which decides.
-    func refuseWhenFull() throws(ChainError) {
+    func refuseWhenFull() throws(ChainError) { try Self.refuseWhenFull(node) }
+
+    /// `refuseWhenFull()` for `node`, without a copy of the routes' context (the submission
+    /// stream asks once per message).
+    static func refuseWhenFull(_ node: ChainNode) throws(ChainError) {
         guard !node.isObserver else { return }
         do {
             try node.mempool.checkRoom()

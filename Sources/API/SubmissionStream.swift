@@ -72,10 +72,11 @@ struct SubmissionStream: Sendable {
             }
             defer { waiting.finish() }
             // The messages that wait, answered in order; then the next ones.
+            var lastRefusal: Refusal?
             while let messages = try await waiting.takeAll() {
                 // Admission is the node's own time (an observer's forwarding has its own bounds).
                 watch.nodesTurn()
-                let answers = await self.answers(messages)
+                let answers = await self.answers(messages, lastRefusal: &lastRefusal)
                 watch.clientsTurn()
                 for answer in answers {
                     try await outbound.write(.text(answer))
@@ -93,22 +94,36 @@ struct SubmissionStream: Sendable {
         }
     }
 
+    /// A refusal before parsing and its answer, kept by a connection: under overload most
+    /// messages are refused alike (`mempool_full`), and their answer is written once.
+    struct Refusal {
+        let error: ChainError
+        let answer: String
+    }
+
     /// The answers to `messages`, in order, as `POST /v1/txs` would answer each body; the
-    /// transactions that parse are admitted as one batch.
-    func answers(_ messages: [WebSocketMessage]) async -> [String] {
+    /// transactions that parse are admitted as one batch. `lastRefusal` is the connection's.
+    func answers(_ messages: [WebSocketMessage], lastRefusal: inout Refusal?) async -> [String] {
         var answers: [String?] = Array(repeating: nil, count: messages.count)
         var parsed: [(index: Int, tx: SignedTransaction, envelope: [UInt8])] = []
         for (index, message) in messages.enumerated() {
-            let bytes: [UInt8]
-            switch message {
-            case .text(let s): bytes = Array(s.utf8)
-            case .binary(let b): bytes = Array(b.readableBytesView)
-            }
             do throws(ChainError) {
-                try ChainRoutes(api: api).refuseWhenFull()
+                // Before the message's bytes are even copied: a refusal should cost next to nothing.
+                try ChainRoutes.refuseWhenFull(node)
+                let bytes: [UInt8]
+                switch message {
+                case .text(let s): bytes = Array(s.utf8)
+                case .binary(let b): bytes = Array(b.readableBytesView)
+                }
                 parsed.append((index, try TransactionSubmission.parse(bytes, hasher: node.hasher), bytes))
             } catch {
-                answers[index] = ChainRoutes.refused(txid: nil, error).canonicalString
+                if let last = lastRefusal, last.error == error {
+                    answers[index] = last.answer
+                } else {
+                    let answer = ChainRoutes.refused(txid: nil, error).canonicalString
+                    lastRefusal = Refusal(error: error, answer: answer)
+                    answers[index] = answer
+                }
             }
         }
         let outcomes = await api.admission.submit(parsed.map { ($0.tx, $0.envelope) })
