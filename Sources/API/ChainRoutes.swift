@@ -168,19 +168,27 @@ struct ChainRoutes: Sendable {
     /// read, parsed or hashed: every transaction of it would be refused for lack of room anyway, and
     /// at twice the sustainable rate most requests are refusals, so their cost is taken from the
     /// transactions being committed. An observer forwards to a validator, which decides.
-    func refuseWhenFull() throws(ChainError) { try Self.refuseWhenFull(node) }
+    func refuseWhenFull() throws(ChainError) { _ = try Self.room(node) }
 
-    /// `refuseWhenFull()` for `node`, without a copy of the routes' context (the submission
-    /// stream asks once per message).
-    static func refuseWhenFull(_ node: ChainNode) throws(ChainError) {
-        guard !node.isObserver else { return }
+    /// `refuseWhenFull()` for `node` that says how many transactions it has room for (`Int.max`
+    /// on an observer), without a copy of the routes' context: the submission stream refuses the
+    /// messages it read beyond that room before reading them.
+    static func room(_ node: ChainNode) throws(ChainError) -> Int {
+        guard !node.isObserver else { return Int.max }
         do {
-            try node.mempool.checkRoom()
+            return try node.mempool.room()
         } catch {
             // Counted as admission's refusals are (one per request: a batch is not read).
             node.metrics.admission(error)
             throw error
         }
+    }
+
+    /// The refusal of a submission beyond the room `room(_:)` gave, counted as admission's are.
+    static func full(_ node: ChainNode) -> ChainError {
+        let error = node.mempool.fullError
+        node.metrics.admission(error)
+        return error
     }
 
     /// Parses `{"body", "signature", "signer"}` strictly (`TransactionSubmission.parse`).

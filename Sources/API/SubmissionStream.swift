@@ -15,7 +15,9 @@ import Synchronization
 /// before it reads the answers: the node reads ahead of its answers at most
 /// `readAheadCount` messages or `readAheadBytes` (one message whatever its size), admits all that
 /// wait as one batch (one check of their signatures, `Admission.submit` for many), then answers
-/// each in order; a client that does not read is slowed by TCP, not buffered for.
+/// each in order; a client that does not read is slowed by TCP, not buffered for. Messages beyond
+/// the mempool's room when a batch is looked at are refused `mempool_full` before they are read,
+/// as all are when it is full (admission would refuse them after verifying them).
 ///
 /// It exists for throughput: one connection carries many submissions, each answered on its own,
 /// without a request's parsing, routing and middleware each (`docs/performance.md`, fifteenth
@@ -106,10 +108,16 @@ struct SubmissionStream: Sendable {
     func answers(_ messages: [WebSocketMessage], lastRefusal: inout Refusal?) async -> [String] {
         var answers: [String?] = Array(repeating: nil, count: messages.count)
         var parsed: [(index: Int, tx: SignedTransaction, envelope: [UInt8])] = []
+        // The room when the first message is looked at: those beyond it would be verified only to
+        // be refused by admission, so they are refused before they are read, as when it is full.
+        var room: Int?
         for (index, message) in messages.enumerated() {
             do throws(ChainError) {
                 // Before the message's bytes are even copied: a refusal should cost next to nothing.
-                try ChainRoutes.refuseWhenFull(node)
+                let left: Int
+                if let room { left = room } else { left = try ChainRoutes.room(node) }
+                guard left > 0 else { throw ChainRoutes.full(node) }
+                room = left - 1
                 let bytes: [UInt8]
                 switch message {
                 case .text(let s): bytes = Array(s.utf8)

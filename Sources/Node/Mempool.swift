@@ -117,11 +117,23 @@ public final class Mempool: Sendable {
 
     /// Fails with `mempool_full` when no transaction can be added now: a cheap check made before
     /// the signature is verified, so that overload is refused without spending CPU on it.
-    public func checkRoom() throws(ChainError) {
+    public func checkRoom() throws(ChainError) { _ = try room() }
+
+    /// How many transactions can be added now (at least 1), or `mempool_full` as `checkRoom()`:
+    /// for a reader of many submissions at once, which refuses those beyond the room before
+    /// verifying them (they would be refused after it).
+    public func room() throws(ChainError) -> Int {
         let limit = admissionLimit
-        guard count < limit else {
-            throw ChainError(.mempoolFull, "the mempool holds \(limit) transactions; retry shortly")
-        }
+        let held = count
+        guard held < limit else { throw Self.fullError(limit: limit) }
+        return limit - held
+    }
+
+    /// The refusal for lack of room.
+    public var fullError: ChainError { Self.fullError(limit: admissionLimit) }
+
+    static func fullError(limit: Int) -> ChainError {
+        ChainError(.mempoolFull, "the mempool holds \(limit) transactions; retry shortly")
     }
 
     /// True when the id is waiting.
