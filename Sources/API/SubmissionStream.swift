@@ -96,8 +96,9 @@ struct SubmissionStream: Sendable {
         }
     }
 
-    /// A refusal before parsing and its answer, kept by a connection: under overload most
-    /// messages are refused alike (`mempool_full`), and their answer is written once.
+    /// A refusal that names no transaction (for lack of room, or an envelope that did not parse)
+    /// and its answer, kept by a connection: under overload most messages are refused alike
+    /// (`mempool_full`), and their answer is written once.
     struct Refusal {
         let error: ChainError
         let answer: String

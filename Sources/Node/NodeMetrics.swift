@@ -71,6 +71,7 @@ public final class NodeMetrics: Sendable {
         refusedCounters.withLock { $0[code] = counter }
         return counter
     }
+    /// The refusal counters made so far, by code.
     private let refusedCounters = Mutex<[ErrorCode: Counter]>([:])
 
     /// Counts transactions the mempool dropped for age.
