@@ -100,10 +100,8 @@ extension JSONValue {
 
     static func writeString(_ s: String, into out: inout [UInt8]) {
         var s = s
-        s.makeContiguousUTF8()  // a no-op for native strings
-        if s.utf8.withContiguousStorageIfAvailable({ writeString(utf8: $0, into: &out) }) == nil {
-            Array(s.utf8).withUnsafeBufferPointer { writeString(utf8: $0, into: &out) }
-        }
+        // Made contiguous first if it is not (a no-op for native strings).
+        s.withUTF8 { writeString(utf8: $0, into: &out) }
     }
 
     /// The bytes of a string between quotes, escaped: the runs between escapes are copied whole
