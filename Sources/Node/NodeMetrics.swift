@@ -23,6 +23,9 @@ public final class NodeMetrics: Sendable {
     let committedTransactions: Counter
     /// Transactions this node's mempool dropped for age (`tx_expired`).
     let expiredTransactions: Counter
+    /// Submission-stream messages refused for lack of room by the event loop that read them
+    /// (also counted in the refusals by code).
+    let streamRefusedOnRead: Counter
     /// From a transaction's admission by this node to its commit on this node, seconds.
     let admissionToCommit: CoreMetrics.Timer
     /// When each transaction this node admitted and has not yet seen committed was admitted.
@@ -52,6 +55,7 @@ public final class NodeMetrics: Sendable {
         blocks = Counter(label: "xiangchain_blocks_committed_total", factory: factory)
         committedTransactions = Counter(label: "xiangchain_transactions_committed_total", factory: factory)
         expiredTransactions = Counter(label: "xiangchain_transactions_expired_total", factory: factory)
+        streamRefusedOnRead = Counter(label: "xiangchain_stream_refused_on_read_total", factory: factory)
         // Present (at 0) from the start, so that a rate over it is defined before the first refusal.
         refused(.mempoolFull, by: 0)
     }
@@ -73,6 +77,11 @@ public final class NodeMetrics: Sendable {
     }
     /// The refusal counters made so far, by code.
     private let refusedCounters = Mutex<[ErrorCode: Counter]>([:])
+
+    /// Counts a submission-stream message refused by the event loop that read it.
+    public func refusedOnRead() {
+        streamRefusedOnRead.increment()
+    }
 
     /// Counts transactions the mempool dropped for age.
     func expired(_ count: Int) {
