@@ -90,9 +90,12 @@ public struct ChainAPI: Sendable {
                     responder: responder, configuration: .init(http1: .init(idleTimeout: idle), ws: ws)
                 ) { head, channel, _ in
                     if SubmissionStream.isStream(head.path) {
+                        let watch = StallWatch(clientsTurn: true)
+                        submissions.refuseQuickly(on: channel, watch: watch)
                         return .upgrade([:]) { inbound, outbound, _ in
                             try await submissions.serve(
-                                inbound: inbound, outbound: outbound, channel: channel, idle: limits.idleTimeout)
+                                inbound: inbound, outbound: outbound, channel: channel, watch: watch,
+                                idle: limits.idleTimeout)
                         }
                     }
                     guard SyncRoutes.isStream(head.path) else { return .dontUpgrade }

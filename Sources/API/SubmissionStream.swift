@@ -17,7 +17,9 @@ import Synchronization
 /// wait as one batch (one check of their signatures, `Admission.submit` for many), then answers
 /// each in order; a client that does not read is slowed by TCP, not buffered for. Messages beyond
 /// the mempool's room when a batch is looked at are refused `mempool_full` before they are read,
-/// as all are when it is full (admission would refuse them after verifying them).
+/// as all are when it is full (admission would refuse them after verifying them). While it is
+/// full, a message whose predecessors all have their answers is refused by the event loop that
+/// read it, before it reaches the stream (`QuickRefusal`, set up by `refuseQuickly`).
 ///
 /// It exists for throughput: one connection carries many submissions, each answered on its own,
 /// without a request's parsing, routing and middleware each (`docs/performance.md`, fifteenth
@@ -55,9 +57,9 @@ struct SubmissionStream: Sendable {
     /// while an answer waits to be written. Then the connection is closed (not only the stream
     /// ended: a client that does not read would hold a close frame back too).
     func serve(
-        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel, idle: Duration
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel,
+        watch: StallWatch = StallWatch(clientsTurn: true), idle: Duration
     ) async throws {
-        let watch = StallWatch(clientsTurn: true)
         let limit = maxMessageBytes
         let waiting = ReadAhead(maxCount: Self.readAheadCount, maxBytes: Self.readAheadBytes)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -87,6 +89,16 @@ struct SubmissionStream: Sendable {
             }
             group.cancelAll()
         }
+    }
+
+    /// Sets up `QuickRefusal` for the stream that `channel` is being upgraded to (called on its
+    /// event loop as the upgrade is accepted; `watch` is the stream's).
+    func refuseQuickly(on channel: any Channel, watch: StallWatch) {
+        guard channel.eventLoop.inEventLoop, !node.isObserver else { return }
+        let node = node
+        let limit = maxMessageBytes
+        try? channel.pipeline.syncOperations.addHandler(
+            QuickRefusalInstaller { QuickRefusal(node: node, watch: watch, maxMessageBytes: limit) })
     }
 
     static func size(of message: WebSocketMessage) -> Int {
@@ -273,6 +285,9 @@ final class StallWatch: Sendable {
 
     /// The node's turn.
     func nodesTurn() { since.withLock { $0 = nil } }
+
+    /// When the client's turn began; nil during the node's.
+    var clientsTurnBegan: ContinuousClock.Instant? { since.withLock { $0 } }
 
     /// Returns once the client has had its turn for `limit`, after closing `channel`.
     func watch(_ channel: any Channel, limit: Duration) async throws {

@@ -277,6 +277,51 @@ import Testing
         }
     }
 
+    /// Under overload the real binary refuses a stream's message on the event loop that read it
+    /// (`QuickRefusal`, placed behind the frame decoder as the upgrade completes), in order with
+    /// the stream's own answers: one validator of four (nothing commits), room for two. Messages
+    /// sent together while there is room are answered by the stream (two accepted, the rest
+    /// refused beyond the room); the next ones, sent once those are answered, are refused where
+    /// they are read, whatever they hold — counted in both metrics.
+    @Test func aFullValidatorRefusesStreamMessagesWhereItReadsThem() async throws {
+        try await withTemporaryDirectory { dir in
+            let made = try await XiangChainBinary.run(["init", "--dir", dir.path, "--orgs", "org0,org1,org2,org3"])
+            #expect(made.status == 0, "\(made.output)")
+            let configURL = dir.appendingPathComponent("nodes/0/config.json")
+            var config = try NodeConfig.load(from: configURL)
+            config.mempoolCapacity = 2
+            try config.write(to: configURL)
+            let port = freeLocalPort()
+            let node = try NodeProcess(home: dir.appendingPathComponent("nodes/0"), port: port)
+            try await node.waitUntilReady()
+            let signer = try SigningIdentity(directory: dir.appendingPathComponent("identities/org0-admin"))
+            func envelope() throws -> [UInt8] {
+                let tx = try signer.transaction(
+                    chain: "xiangchain-local", contract: "evidence", method: "put", args: Fixtures.evidenceArgs())
+                return Array(try JSONEncoder().encode(TransactionSubmission(tx)))
+            }
+            let together = try (0..<4).map { _ in try envelope() }
+            let first = try await Task.detached { try Self.streamExchange(port: port, messages: together) }.value
+            let codes = try first.map { answer -> String in
+                let json = try JSONParser().parse(Array(answer.utf8))
+                return json["status"]?.stringValue ?? json["error"]?["code"]?.stringValue ?? answer
+            }
+            #expect(codes == ["accepted", "accepted", "mempool_full", "mempool_full"], "\(first)")
+            let later = [try envelope(), Array("not json".utf8), try envelope()]
+            let second = try await Task.detached { try Self.streamExchange(port: port, messages: later) }.value
+            #expect(second.count == 3)
+            for answer in second {
+                let json = try JSONParser().parse(Array(answer.utf8))
+                #expect(json["error"]?["code"]?.stringValue == "mempool_full" && json["txid"] == nil, "\(answer)")
+            }
+            let metrics = String(decoding: try await node.client.fetch("/metrics").body, as: UTF8.self)
+            #expect(metrics.contains("xiangchain_stream_refused_on_read_total 3"), "\(metrics)")
+            #expect(metrics.contains("xiangchain_transactions_refused_total{code=\"mempool_full\"} 5"), "\(metrics)")
+            #expect(try await node.client.fetch("/v1/status").status == 200)
+            #expect(node.stop(signal: SIGTERM) == 0)
+        }
+    }
+
     /// Opens `/v1/txs/stream` on loopback, sends every message (masked text frames) in one write
     /// before reading anything, then reads one answer per message.
     static func streamExchange(port: Int, messages: [[UInt8]]) throws -> [String] {
