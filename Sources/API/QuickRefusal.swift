@@ -125,9 +125,10 @@ final class QuickRefusal: ChannelDuplexHandler, RemovableChannelHandler {
 
 /// Puts `QuickRefusal` behind the WebSocket frame decoder once the upgrade has built the stream's
 /// pipeline, before any frame is decoded (so that every message the stream reads has passed it,
-/// and its count of unanswered messages is exact). Added when the upgrade is accepted, it sits in
-/// front of the handlers the upgrade adds; on the first bytes it passes on after the upgrade it
-/// places the refusal behind the decoder (and its protocol-error handler) and leaves.
+/// and its count of unanswered messages is exact). Added when the upgrade is accepted, behind the
+/// upgrade handler (which holds back what follows the request until the upgrade is done), it sits
+/// in front of the handlers the upgrade adds; on the first bytes it sees it places the refusal
+/// behind the decoder (and its protocol-error handler), and leaves.
 final class QuickRefusalInstaller: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = NIOAny
 
@@ -137,14 +138,12 @@ final class QuickRefusalInstaller: ChannelInboundHandler, RemovableChannelHandle
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let pipeline = context.pipeline.syncOperations
+        // Without it (no decoder: the upgrade did not happen) the stream answers every message itself.
         if let decoder = try? pipeline.context(handlerType: ByteToMessageHandler<WebSocketFrameDecoder>.self) {
             let anchor = (try? pipeline.context(handlerType: WebSocketProtocolErrorHandler.self)) ?? decoder
-            // Without it the stream answers every message itself, as it always can.
             try? pipeline.addHandler(make(), position: .after(anchor.handler))
-            context.fireChannelRead(data)
-            pipeline.removeHandler(context: context, promise: nil)
-            return
         }
         context.fireChannelRead(data)
+        pipeline.removeHandler(context: context, promise: nil)
     }
 }

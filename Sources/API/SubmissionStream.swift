@@ -55,10 +55,11 @@ struct SubmissionStream: Sendable {
     /// Serves one connection until the client closes it, breaks the protocol, or keeps the node
     /// waiting for `idle`: sends nothing while the node waits for a message, or reads nothing
     /// while an answer waits to be written. Then the connection is closed (not only the stream
-    /// ended: a client that does not read would hold a close frame back too).
+    /// ended: a client that does not read would hold a close frame back too). `watch` keeps whose
+    /// turn it is (made as the upgrade is accepted: `QuickRefusal` shares it).
     func serve(
         inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel,
-        watch: StallWatch = StallWatch(clientsTurn: true), idle: Duration
+        watch: StallWatch, idle: Duration
     ) async throws {
         let limit = maxMessageBytes
         let waiting = ReadAhead(maxCount: Self.readAheadCount, maxBytes: Self.readAheadBytes)
