@@ -105,9 +105,12 @@ struct ChainRoutes: Sendable {
     /// would, without waiting for commit. Answers 200 with one result per transaction, in order:
     /// `{"txid", "status": "accepted"}` or `{"txid"?, "error": {code, message}}`. A body that is
     /// not such a list is refused whole (400); when every transaction was refused for lack of room
-    /// (`mempool_full`), the answer is 503 with `Retry-After`.
+    /// (`mempool_full`), the answer is 503 with `Retry-After`. Transactions beyond the room the
+    /// mempool has when the batch is read are refused `mempool_full` before their signatures are
+    /// checked (admission would refuse them after), as the submission stream refuses its messages
+    /// beyond it: a batch of a thousand costs no more than the room it can take.
     func submitBatch(_ request: Request) async throws -> Response {
-        try refuseWhenFull()
+        var room = try Self.room(node)
         // Read no more than the limit (16 MiB by default, about 25,000 typical transactions): a
         // body that claims more is refused before it is parsed or buffered further.
         let value = try await RequestInput.jsonBody(request, limit: node.config.maxBatchBytes, maxDepth: 5)
@@ -119,18 +122,24 @@ struct ChainRoutes: Sendable {
         }
         var results: [JSONValue?] = Array(repeating: nil, count: list.count)
         var parsed: [(index: Int, tx: SignedTransaction, envelope: [UInt8]?)] = []
+        var full = 0
         for (index, item) in list.enumerated() {
             do throws(ChainError) {
                 // Each item is taken from the parsed batch; only an observer, which forwards the
                 // envelope, needs its bytes again.
                 let tx = try TransactionSubmission.parse(item, hasher: node.hasher)
+                guard room > 0 else {
+                    results[index] = Self.refused(txid: tx.txid, Self.full(node))
+                    full += 1
+                    continue
+                }
+                room -= 1
                 parsed.append((index, tx, node.isObserver ? item.canonicalBytes : nil))
             } catch {
                 results[index] = Self.refused(txid: nil, error)
             }
         }
         // Admitted as one batch: one check of their signatures.
-        var full = 0
         for (item, outcome) in zip(parsed, await api.admission.submit(parsed.map { ($0.tx, $0.envelope) })) {
             switch outcome {
             case .success: results[item.index] = Self.accepted(txid: item.tx.txid)

@@ -295,7 +295,7 @@ extension TestClientProtocol {
 
     @Test func aBatchAdmitsEachTransactionOnItsOwnAndReportsEach() async throws {
         var config = NodeConfig(nodeId: "node0")
-        config.mempoolCapacity = 4
+        config.mempoolCapacity = 5
         try await withNode(config: config) { node, client in
             let id = try consortium.identity(.merchant, org: "org1")
             func envelope(_ tx: SignedTransaction) throws -> JSONValue {
@@ -320,21 +320,30 @@ extension TestClientProtocol {
             #expect(results[4]["error"]?["code"]?.stringValue == "malformed")
             #expect(results[5]["error"]?["code"]?.stringValue == "duplicate_tx")
             #expect(node.mempool.count == 3)
-            // Room for one more: the rest of the batch is refused for lack of room, per transaction.
-            let more = try (0..<3).map { _ in try evidenceTx(id) }
+            // Room for two more: the rest of the batch is refused for lack of room, per transaction,
+            // before its signatures are checked — a forged one beyond the room is `mempool_full`
+            // (with its txid), not `bad_signature`.
+            let beyondTx = try evidenceTx(id)
+            var beyond = TransactionSubmission(beyondTx)
+            beyond.signature = Data(repeating: 2, count: 64).base64EncodedString()
+            let more =
+                try (0..<2).map { _ in try envelope(try evidenceTx(id)) } + [
+                    try JSONParser().parse(Array(try JSONEncoder().encode(beyond)))
+                ]
             let partly = try await client.call(
-                .post, "/v1/txs/batch", body: JSONValue.object(["txs": .array(try more.map(envelope))]).canonicalBytes)
+                .post, "/v1/txs/batch", body: JSONValue.object(["txs": .array(more)]).canonicalBytes)
             #expect(partly.status == .ok)
-            #expect(
-                partly.json["results"]?.arrayValue?.compactMap { $0["error"]?["code"]?.stringValue } == [
-                    "mempool_full", "mempool_full",
-                ])
+            let partlyResults = partly.json["results"]?.arrayValue ?? []
+            #expect(partlyResults.count == 3)
+            #expect(partlyResults.prefix(2).allSatisfy { $0["status"]?.stringValue == "accepted" }, "\(partly.json)")
+            #expect(partlyResults.last?["error"]?["code"]?.stringValue == "mempool_full", "\(partly.json)")
+            #expect(partlyResults.last?["txid"]?.stringValue == beyondTx.txid)
             // Nothing taken at all: 503 with Retry-After, like a single submission.
             let none = try await client.call(
                 .post, "/v1/txs/batch", body: JSONValue.object(["txs": .array([try envelope(try evidenceTx(id))])]).canonicalBytes
             )
             #expect(none.status == .serviceUnavailable && none.code == "mempool_full" && none.headers[.retryAfter] == "1")
-            #expect(node.mempool.count == 4)
+            #expect(node.mempool.count == 5)
             // A full pool refuses a batch before reading it: even a body that is not a batch.
             let unread = try await client.call(.post, "/v1/txs/batch", body: Array("{\"txs\":[".utf8))
             #expect(unread.status == .serviceUnavailable && unread.code == "mempool_full")
