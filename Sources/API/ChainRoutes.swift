@@ -110,7 +110,7 @@ struct ChainRoutes: Sendable {
     /// checked (admission would refuse them after), as the submission stream refuses its messages
     /// beyond it: a batch of a thousand costs no more than the room it can take.
     func submitBatch(_ request: Request) async throws -> Response {
-        var room = try Self.room(node)
+        var room = try Room(asking: node)
         // Read no more than the limit (16 MiB by default, about 25,000 typical transactions): a
         // body that claims more is refused before it is parsed or buffered further.
         let value = try await RequestInput.jsonBody(request, limit: node.config.maxBatchBytes, maxDepth: 5)
@@ -128,12 +128,13 @@ struct ChainRoutes: Sendable {
                 // Each item is taken from the parsed batch; only an observer, which forwards the
                 // envelope, needs its bytes again.
                 let tx = try TransactionSubmission.parse(item, hasher: node.hasher)
-                guard room > 0 else {
-                    results[index] = Self.refused(txid: tx.txid, Self.full(node))
+                do throws(ChainError) {
+                    try room.take()
+                } catch {
+                    results[index] = Self.refused(txid: tx.txid, error)
                     full += 1
                     continue
                 }
-                room -= 1
                 parsed.append((index, tx, node.isObserver ? item.canonicalBytes : nil))
             } catch {
                 results[index] = Self.refused(txid: nil, error)
@@ -193,11 +194,34 @@ struct ChainRoutes: Sendable {
         }
     }
 
-    /// The refusal of a submission beyond the room `room(_:)` gave, counted as admission's are.
-    static func full(_ node: ChainNode) -> ChainError {
-        let error = node.mempool.fullError
-        node.metrics.admission(error)
-        return error
+    /// The places a reader of many submissions at once (a batch, the stream's read-ahead) takes
+    /// from: the mempool's room when it first asks, one place per submission. Those beyond it
+    /// are refused `mempool_full` before they are verified (admission would refuse them after),
+    /// counted as admission's refusals are. While the mempool is full every take asks again.
+    struct Room {
+        let node: ChainNode
+        private var left: Int?
+
+        /// Places that ask the mempool at the first take.
+        init(_ node: ChainNode) { self.node = node }
+
+        /// Places that asked now: `mempool_full` at once when there is none.
+        init(asking node: ChainNode) throws(ChainError) {
+            self.node = node
+            left = try ChainRoutes.room(node)
+        }
+
+        /// Takes one place, or refuses.
+        mutating func take() throws(ChainError) {
+            let places: Int
+            if let left { places = left } else { places = try ChainRoutes.room(node) }
+            guard places > 0 else {
+                let error = node.mempool.fullError
+                node.metrics.admission(error)
+                throw error
+            }
+            left = places - 1
+        }
     }
 
     /// Parses `{"body", "signature", "signer"}` strictly (`TransactionSubmission.parse`).

@@ -124,14 +124,11 @@ struct SubmissionStream: Sendable {
         var parsed: [(index: Int, tx: SignedTransaction, envelope: [UInt8])] = []
         // The room when the first message is looked at: those beyond it would be verified only to
         // be refused by admission, so they are refused before they are read, as when it is full.
-        var room: Int?
+        var room = ChainRoutes.Room(node)
         for (index, message) in messages.enumerated() {
             do throws(ChainError) {
                 // Before the message's bytes are even copied: a refusal should cost next to nothing.
-                let left: Int
-                if let room { left = room } else { left = try ChainRoutes.room(node) }
-                guard left > 0 else { throw ChainRoutes.full(node) }
-                room = left - 1
+                try room.take()
                 let bytes: [UInt8]
                 switch message {
                 case .text(let s): bytes = Array(s.utf8)
